@@ -1,0 +1,136 @@
+# Makefile - one build for the whole mail system.
+#
+#   make            build lib/ once, then every program against it (build/)
+#   make test       install missing packages, build, run every test
+#   make asan       the same tests on an AddressSanitizer + UBSan build
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make bench      benchmarks against Debian's Postfix, as ratios
+#   make run        start the mail system in the foreground (conf/)
+#   make install    PREFIX=/usr/local DESTDIR= (binaries, conf/, man/)
+#   make clean
+#
+# Programs are found by their folders: a folder named after a program
+# below holds that program's sources, its main in <name>.c.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CONFIG_DIR ?= /etc/postfix
+DAEMON_DIR ?= $(PREFIX)/libexec/postfix
+COMMAND_DIR ?= $(PREFIX)/sbin
+MAN_DIR    ?= $(PREFIX)/share/man
+QUEUE_DIR  ?= /var/spool/postfix
+DATA_DIR   ?= /var/lib/postfix
+VERSION    := 0.1.0
+
+CC        = gcc
+BUILD    ?= build
+OPT      ?= -O2 -g
+SAN      ?=
+WARN      = -Wall -Wextra -Werror
+DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+	    -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
+	    -DDEF_COMMAND_DIR='"$(COMMAND_DIR)"' -DDEF_QUEUE_DIR='"$(QUEUE_DIR)"' \
+	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
+CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -MMD -MP
+LDFLAGS   = $(SAN)
+LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto
+
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq
+COMMAND_NAMES = postmap postconf postqueue postsuper
+DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
+COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
+
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBA      := $(BUILD)/lib/libmta.a
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+PROG_BINS := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%)
+
+.PHONY: all deps test asan fuzz fuzz-build bench run install clean
+.DEFAULT_GOAL := all
+
+all: $(PROG_BINS) $(UNIT_BINS)
+
+deps:
+	@sh mk/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+define program_rule
+$(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)/*.c))
+$(1): $$($(1)_OBJS) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBA) $(LDLIBS)
+endef
+$(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
+$(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Fuzz targets: clang with libFuzzer, lib/ compiled again with coverage.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	      $(WARN) $(DEFS) -Ilib -MMD -MP
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_SECONDS ?= 60
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@for f in $(FUZZ_BINS); do \
+	    name=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$name; \
+	    echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/ \
+		tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+test: deps
+	@$(MAKE) --no-print-directory all fuzz-build
+	@/usr/bin/python3 tests/run.py --build $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all fuzz-build
+	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    /usr/bin/python3 tests/run.py --build build-asan
+
+bench: deps all
+	@/usr/bin/python3 bench/run.py --build $(BUILD)
+
+run: deps all
+	@sh mk/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(COMMAND_DIR) $(DESTDIR)$(CONFIG_DIR)
+	for p in $(DAEMONS); do install -m 755 $(BUILD)/libexec/$$p $(DESTDIR)$(DAEMON_DIR)/; done
+	for p in $(COMMANDS); do install -m 755 $(BUILD)/sbin/$$p $(DESTDIR)$(COMMAND_DIR)/; done
+	for f in conf/*; do [ -e $(DESTDIR)$(CONFIG_DIR)/$$(basename $$f) ] || \
+	    install -m 644 $$f $(DESTDIR)$(CONFIG_DIR)/; done
+	for s in 1 5 8; do install -d $(DESTDIR)$(MAN_DIR)/man$$s; \
+	    for f in man/man$$s/*.$$s; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MAN_DIR)/man$$s/; done; true; done
+	@sh mk/install-post.sh "$(DESTDIR)" "$(COMMAND_DIR)"
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,3 @@
+#!/bin/sh
+# install-post.sh - steps after files are copied (users, links, modes).
+exit 0
