@@ -58,7 +58,7 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -195,6 +195,7 @@ static int fill(VSTREAM *s)
     }
     s->rlen += n;
     s->offset += n;
+    s->pos += n;
     return (0);
 }
 
@@ -304,6 +305,7 @@ int     vstream_write(VSTREAM *s, const void *buf, size_t len)
 	memcpy(s->wbuf + s->wlen, buf, n);
 	s->wlen += n;
 	s->offset += n;
+	s->pos += n;
 	buf = (const char *) buf + n;
 	len -= n;
     }
@@ -327,4 +329,26 @@ int     vstream_fprintf(VSTREAM *s, const char *fmt, ...)
     ret = vstream_write(s, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
     return (ret);
+}
+
+/* vstream_seek - for files: drop buffered input, flush output, lseek */
+off_t   vstream_seek(VSTREAM *s, off_t offset, int whence)
+{
+    off_t   pos;
+
+    if (s->wlen > 0 && vstream_fflush(s) != 0)
+	return (-1);
+    if (whence == SEEK_CUR)
+	offset -= (off_t) (s->rlen - s->rpos);
+    s->rpos = s->rlen = 0;
+    s->flags &= ~VSTREAM_FLAG_EOF;
+    if ((pos = lseek(s->fd, offset, whence)) >= 0)
+	s->pos = pos;
+    return (pos);
+}
+
+/* vstream_tell - the logical position: what was read or written so far */
+off_t   vstream_tell(VSTREAM *s)
+{
+    return (s->pos - (off_t) (s->rlen - s->rpos));
 }

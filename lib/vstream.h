@@ -28,6 +28,9 @@
  *	void vstream_clearerr(VSTREAM *s);
  *	int vstream_fileno(VSTREAM *s);
  *
+ *	off_t vstream_seek(VSTREAM *s, off_t offset, int whence);
+ *	off_t vstream_tell(VSTREAM *s);
+ *
  *	void vstream_set_io(VSTREAM *s, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *ctx);
  * DESCRIPTION
  *	A stream reads and writes through its own buffers. Every wait for
@@ -91,6 +94,7 @@ typedef struct VSTREAM {
     VSTREAM_WRITE_FN write_fn;
     void   *io_ctx;
     off_t   offset;			/* bytes written or read so far */
+    off_t   pos;			/* file position after rbuf data */
 } VSTREAM;
 
 extern VSTREAM *vstream_fdopen(int);
@@ -110,6 +114,8 @@ extern int vstream_fputs(VSTREAM *, const char *);
 extern int vstream_fprintf(VSTREAM *, const char *, ...) __attribute__((format(printf, 2, 3)));
 extern int vstream_fflush(VSTREAM *);
 extern void vstream_set_io(VSTREAM *, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *);
+extern off_t vstream_seek(VSTREAM *, off_t, int);
+extern off_t vstream_tell(VSTREAM *);
 extern long long vstream_now_ms(void);
 extern int vstream_wait_fd(int fd, int for_write, int timeout_ms);
 
