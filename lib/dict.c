@@ -88,12 +88,10 @@ static int dict_fail_seq(DICT *d, int how, const char **key, const char **value)
     (void) how;
     (void) key;
     (void) value;
-    if (d->error_text) {
-	d->error = DICT_ERR_RETRY;
-	return (-1);
-    }
-    d->error = DICT_ERR_NONE;
-    return (1);
+    if (d->error_text == 0)
+	d->error_text = mystrdup("sequence operation is not supported");
+    d->error = DICT_ERR_RETRY;
+    return (-1);
 }
 
 static void dict_plain_close(DICT *d)

@@ -27,7 +27,8 @@
  * DIAGNOSTICS
  *	"FILE.db: duplicate entry: \"key\"" with DICT_FLAG_DUP_WARN.
  *	An open failure makes a table whose lookups fail with
- *	DICT_ERR_RETRY; dict_error_text() is "open FILE.db: reason".
+ *	DICT_ERR_RETRY; dict_error_text() is "open database FILE.db:
+ *	reason" (read) or "open FILE.db: reason" (write), as Postfix says.
  *	Failure to finish a new table at dict_close() is fatal.
  */
 #include <errno.h>
@@ -361,7 +362,8 @@ DICT   *dict_db_open(const char *type, const char *name, int open_flags,
     if ((ret = dd->db->open(dd->db, 0, open_path, 0, db_type, db_flags,
 			    mode)) != 0) {
 	/* Postfix's words: "open FILE.db: reason". */
-	vstring_sprintf(dd->key_buf, "open %s: %s", dd->path,
+	vstring_sprintf(dd->key_buf, "open %s%s: %s",
+			dd->writable ? "" : "database ", dd->path,
 			ret > 0 ? strerror(ret) : db_strerror(ret));
 	(void) dd->db->close(dd->db, 0);
 	dd->db = 0;
@@ -372,7 +374,6 @@ DICT   *dict_db_open(const char *type, const char *name, int open_flags,
 	    dd->tmp_path = 0;
 	}
 	dd->dict.error_text = mystrdup(vstring_str(dd->key_buf));
-	dd->dict.get = (const char *(*) (DICT *, const char *)) 0;
 	{
 	    DICT   *s = dict_surrogate(type, name, dict_flags, "%s",
 				       dd->dict.error_text);

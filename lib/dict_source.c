@@ -135,8 +135,9 @@ int     dict_source_split(DICT_SOURCE *src, char *line, char **key, char **value
 	cp++;
     *value = cp;
     if (**key == 0 || **value == 0) {
-	msg_warn("%s, line %d: expected format: key whitespace value",
-		 src->name, src->first_line);
+	msg_warn("%s, line %d: expected format: key whitespace value%s",
+		 src->name, src->first_line,
+		 src->bad_line_suffix ? src->bad_line_suffix : "");
 	return (0);
     }
     return (1);

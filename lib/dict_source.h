@@ -48,6 +48,7 @@ typedef struct DICT_SOURCE {
     VSTRING *phys;			/* look-ahead physical line */
     int     have_phys;
     int     error;
+    const char *bad_line_suffix;	/* after "expected format..." */
 } DICT_SOURCE;
 
 extern DICT_SOURCE *dict_source_open(const char *);
