@@ -59,8 +59,16 @@ static const char *postmap_lookup(DICT **dicts, int count, const char *key)
     const char *value;
 
     for (int i = 0; i < count; i++) {
-	if ((value = dict_get(dicts[i], key)) != 0)
+	if ((value = dict_get(dicts[i], key)) != 0) {
+	    if (*value == 0) {
+		/* Postfix's postmap says this, and prints the empty value. */
+		msg_warn("table %s:%s: key %s: empty string result is not allowed",
+			 dicts[i]->type, dicts[i]->name, key);
+		msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
+			 dicts[i]->type, dicts[i]->name);
+	    }
 	    return (value);
+	}
 	if (dicts[i]->error)
 	    msg_fatal("table %s:%s: query error: %s", dicts[i]->type,
 		      dicts[i]->name, dict_error_text(dicts[i]) ?
