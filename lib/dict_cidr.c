@@ -122,19 +122,19 @@ static int cidr_pattern(CIDR_PARSE *cp, const char *text, CIDR_RULE *rule)
 	*mask++ = 0;
 	if (!alldig(mask) || strlen(mask) > 3) {
 	    msg_warn("cidr map %s, line %d: bad mask value in \"%s\": "
-		     "skipping this rule", cp->map, cp->lineno, vstring_str(pat));
+		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
 	    goto done;
 	}
 	if (!cidr_addr(addr, rule->net, &rule->family)) {
 	    msg_warn("cidr map %s, line %d: bad network value in \"%s\": "
-		     "skipping this rule", cp->map, cp->lineno, vstring_str(pat));
+		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
 	    goto done;
 	}
 	bits = rule->family == AF_INET ? 32 : 128;
 	rule->prefix = atoi(mask);
 	if (rule->prefix > bits) {
 	    msg_warn("cidr map %s, line %d: bad mask length in \"%s\": "
-		     "skipping this rule", cp->map, cp->lineno, vstring_str(pat));
+		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
 	    goto done;
 	}
 	memset(masked, 0, sizeof(masked));
@@ -147,13 +147,13 @@ static int cidr_pattern(CIDR_PARSE *cp, const char *text, CIDR_RULE *rule)
 	    msg_warn("cidr map %s, line %d: non-null host address bits in "
 		     "\"%s\", perhaps you should use \"%s/%d\" instead: "
 		     "skipping this rule", cp->map, cp->lineno,
-		     vstring_str(pat), buf, rule->prefix);
+		     dict_printable(vstring_str(pat)), buf, rule->prefix);
 	    goto done;
 	}
     } else {
 	if (!cidr_addr(addr, rule->net, &rule->family)) {
 	    msg_warn("cidr map %s, line %d: bad address pattern: \"%s\": "
-		     "skipping this rule", cp->map, cp->lineno, vstring_str(pat));
+		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
 	    goto done;
 	}
 	rule->prefix = rule->family == AF_INET ? 32 : 128;
@@ -208,6 +208,11 @@ static void cidr_parse_line(CIDR_PARSE *cp, char *line)
 	rule.op = CIDR_OP_ENDIF;
 	(void) cidr_add(cp, &rule);
 	cp->dc->rules[cp->open_ifs[--cp->depth]].skip_to = cp->dc->count;
+	return;
+    }
+    if (*line == 0) {
+	msg_warn("cidr map %s, line %d: no address pattern: skipping this rule",
+		 cp->map, cp->lineno);
 	return;
     }
     pattern = line;

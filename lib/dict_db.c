@@ -175,7 +175,7 @@ static int dict_db_put(DICT *d, const char *key, const char *value)
     dict_db_lock(dd, LOCK_UN);
     if (ret == DB_KEYEXIST) {
 	if (d->flags & DICT_FLAG_DUP_WARN)
-	    msg_warn("%s: duplicate entry: \"%s\"", dd->path, key);
+	    msg_warn("%s: duplicate entry: \"%s\"", dd->path, dict_printable(key));
 	return (1);
     }
     if (ret != 0) {

@@ -45,6 +45,9 @@
 #include "vstream.h"
 #include "vstring.h"
 
+#define PCRE_PRINTABLE(c) \
+	(((unsigned char) (c) >= 0x20 && (unsigned char) (c) < 0x7f) ? (c) : '?')
+
 #define PCRE_OP_MATCH	1
 #define PCRE_OP_IF	2
 #define PCRE_OP_ENDIF	3
@@ -148,7 +151,7 @@ static int pcre_pattern(PCRE_PARSE *pp, char **bufp, pcre2_code **re,
 	    cp++;
     if (*cp != delim) {
 	msg_warn("pcre map %s, line %d: no closing regexp delimiter \"%c\": "
-		 "ignoring this rule", pp->map, pp->lineno, delim);
+		 "ignoring this rule", pp->map, pp->lineno, PCRE_PRINTABLE(delim));
 	return (0);
     }
     *cp++ = 0;
@@ -177,11 +180,11 @@ static int pcre_pattern(PCRE_PARSE *pp, char **bufp, pcre2_code **re,
 	    break;
 	case 'X':
 	    msg_warn("pcre map %s, line %d: ignoring obsolete regexp "
-		     "option \"%c\"", pp->map, pp->lineno, *cp);
+		     "option \"%c\"", pp->map, pp->lineno, PCRE_PRINTABLE(*cp));
 	    break;
 	default:
 	    msg_warn("pcre map %s, line %d: unknown regexp option \"%c\": "
-		     "skipping this rule", pp->map, pp->lineno, *cp);
+		     "skipping this rule", pp->map, pp->lineno, PCRE_PRINTABLE(*cp));
 	    return (0);
 	}
     }
@@ -226,7 +229,7 @@ static int pcre_check_result(PCRE_PARSE *pp, const char *result,
 	    close = cp[1] == '{' ? '}' : ')';
 	    name = cp + 2;
 	    if ((len = strcspn(name, close == '}' ? "}" : ")")) == strlen(name)) {
-		msg_warn("truncated macro reference: \"%s\"", result);
+		msg_warn("truncated macro reference: \"%s\"", dict_printable(result));
 		bad = 1;
 		break;
 	    }
@@ -242,7 +245,7 @@ static int pcre_check_result(PCRE_PARSE *pp, const char *result,
 	index = mystrndup(name, len);
 	if (!alldig(index)) {
 	    msg_warn("pcre map %s, line %d: non-numeric replacement index \"%s\"",
-		     pp->map, pp->lineno, index);
+		     pp->map, pp->lineno, dict_printable(index));
 	    bad = 1;
 	} else {
 	    numbers = 1;
@@ -289,7 +292,7 @@ static void pcre_parse_line(PCRE_PARSE *pp, char *line)
 	    cp++;
 	if (*cp) {
 	    msg_warn("pcre map %s, line %d: ignoring extra text after IF "
-		     "statement: \"%s\"", pp->map, pp->lineno, cp);
+		     "statement: \"%s\"", pp->map, pp->lineno, dict_printable(cp));
 	    msg_warn("pcre map %s, line %d: do not prepend whitespace to "
 		     "statements between IF and ENDIF", pp->map, pp->lineno);
 	}
@@ -320,6 +323,9 @@ static void pcre_parse_line(PCRE_PARSE *pp, char *line)
 	pp->dp->rules[pp->open_ifs[--pp->depth]].skip_to = pp->dp->count;
 	return;
     }
+    /* A line that starts with a NUL byte holds no rule. */
+    if (*line == 0)
+	return;
     cp = line;
     if (pcre_pattern(pp, &cp, &re, &negate) <= 0)
 	return;
