@@ -44,7 +44,7 @@
 #include "msg.h"
 #include "vstring.h"
 
-#define DICT_DB_READ_CACHE	(256 * 1024)
+#define DICT_DB_READ_CACHE	(1024 * 1024)
 #define DICT_DB_WRITE_CACHE	(64 * 1024 * 1024)
 #define DICT_DB_NELEM		65536
 
