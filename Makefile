@@ -50,6 +50,7 @@ PROG_BINS := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%)
 
 .PHONY: all deps test asan fuzz fuzz-build bench run install clean
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 # Helper daemons that only tests use (tests/daemon/NAME.c).
 TEST_DAEMON_SRCS := $(wildcard tests/daemon/*.c)
