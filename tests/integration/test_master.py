@@ -233,6 +233,47 @@ class MasterBasics(unittest.TestCase):
             wait_for(lazy, 15, what="lazy wakeups after first use")
 
 
+    def test_listen_addresses(self):
+        p6 = free_port("::1")
+        bare = free_port()
+        mcf = ("[::1]:%d inet n - n - - testd\n" % p6
+               + "%d inet n - n - - testd -o test_value=bare\n" % bare + BASIC)
+        with testd_mta(mcf, main_cf={"inet_interfaces": "loopback-only"}) as m:
+            s = Session(p6, addr="::1")
+            self.assertIn("service=[::1]:%d" % p6, s.banner)
+            s.close()
+            for addr in ("127.0.0.1", "::1"):
+                s = Session(bare, addr=addr)
+                self.assertEqual(s.cmd("PARAM test_value"), "250 bare")
+                s.close()
+            # An explicit address binds only that address.
+            self.assertFalse(port_open("::1", m.smtp_port))
+
+    def test_trigger_server_leaves_after_reload(self):
+        trig = "{dir}/triggers"
+        mcf = BASIC + "tick unix n - n 1 1 testd -u trigger " + trig + "\n"
+        with testd_mta(mcf) as m:
+            path = os.path.join(m.dir, "triggers")
+            wait_for(lambda: os.path.exists(path), 15, what="first wakeup")
+
+            def tick_pids():
+                pids = []
+                for pid in m.children():
+                    try:
+                        with open("/proc/%d/cmdline" % pid) as f:
+                            if "tick" in f.read().split("\0"):
+                                pids.append(pid)
+                    except OSError:
+                        pass
+                return pids
+            old = wait_for(tick_pids, 10, what="tick process")
+            m.reload()
+            m.wait_log(r"reload -- version")
+            wait_for(lambda: not alive(old[0]), 10, what="old trigger server to exit")
+            wait_for(lambda: tick_pids() and tick_pids() != old, 15,
+                     what="a new trigger server")
+
+
 class MasterPrivileges(unittest.TestCase):
     def setUp(self):
         if os.getuid() != 0:
