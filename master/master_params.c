@@ -9,7 +9,9 @@
  *	A main.cf name is known when it is in the parameter table, when
  *	it is "<service>_<suffix>" for a master.cf service and a
  *	"default_<suffix>" parameter exists (per-transport knobs such as
- *	relay_destination_concurrency_limit), or when another main.cf
+ *	relay_destination_concurrency_limit; also
+ *	<service>_initial_destination_concurrency, whose default is
+ *	initial_destination_concurrency), or when another main.cf
  *	value or a master.cf -o value refers to it as $name. Each unknown
  *	name is reported once per master process, in postconf's words.
  * DIAGNOSTICS
@@ -65,7 +67,8 @@ static int transport_knob(const char *name, MASTER_CONF *conf)
 
 	if (strncmp(name, service, len) == 0 && name[len] == '_' && name[len + 1]) {
 	    vstring_sprintf(buf, "default_%s", name + len + 1);
-	    ok = mail_conf_param(vstring_str(buf)) != 0;
+	    ok = mail_conf_param(vstring_str(buf)) != 0
+		|| strcmp(name + len + 1, "initial_destination_concurrency") == 0;
 	}
     }
     vstring_free(buf);

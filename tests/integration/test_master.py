@@ -74,7 +74,8 @@ class MasterBasics(unittest.TestCase):
     def test_start_serve_stop(self):
         with testd_mta(BASIC + "bogus unix - - n - - testd\n",
                        main_cf={"unknown_thing": "1", "uses_it": "$used_name",
-                                "used_name": "x", "bogus_destination_concurrency_limit": "2"}) as m:
+                                "used_name": "x", "bogus_destination_concurrency_limit": "2",
+                                "bogus_initial_destination_concurrency": "2"}) as m:
             m.wait_log(r"postfix/master\[\d+\]: daemon started -- version \S+, configuration %s"
                        % re.escape(m.config_dir))
             s = Session(m.smtp_port)
@@ -88,6 +89,7 @@ class MasterBasics(unittest.TestCase):
             self.assertNotIn("unused parameter: used_name", log)
             self.assertIn("unused parameter: uses_it=$used_name", log)
             self.assertNotIn("bogus_destination_concurrency_limit", log)
+            self.assertNotIn("bogus_initial_destination_concurrency", log)
             self.assertTrue(os.path.exists(os.path.join(m.queue_dir, "private", "bogus")))
             proc = m.proc
             proc.send_signal(signal.SIGTERM)
