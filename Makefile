@@ -93,8 +93,20 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
-	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+# Targets link lib/ as an archive, like the programs: a target pulls in
+# only the modules it uses, so one unfinished module cannot break them all.
+FUZZ_LIBA := $(FUZZ_BUILD)/lib/libmta.a
+
+$(FUZZ_LIBA): $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBA) $(LDLIBS)
+
+.PRECIOUS: $(FUZZ_BUILD)/obj/%.o
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
 
 fuzz-build: $(FUZZ_BINS)
 
