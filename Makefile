@@ -153,5 +153,11 @@ install: all
 	    for f in man/man$$s/*.$$s; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MAN_DIR)/man$$s/; done; true; done
 	@sh mk/install-post.sh "$(DESTDIR)" "$(COMMAND_DIR)"
 
+# man/man5/postconf.5 is generated from lib/mail_params.def (committed;
+# tests/integration/test_postconf.py fails when it is out of date).
+.PHONY: man
+man:
+	/usr/bin/python3 mk/gen-postconf-man.py
+
 clean:
 	rm -rf build build-asan
