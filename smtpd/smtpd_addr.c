@@ -52,6 +52,7 @@ int     smtpd_addr_extract(const char *arg, VSTRING *addr, char **rest)
     const char *start, *end;
     int     quoted = 0;
     const char *colon;
+    const char *ap;
 
     while (*cp == ' ' || *cp == '\t')
 	cp++;
@@ -90,8 +91,8 @@ int     smtpd_addr_extract(const char *arg, VSTRING *addr, char **rest)
     if (end - start > ADDR_MAX_LEN)
 	return (-1);
     vstring_strncpy(addr, start, end - start);
-    for (cp = vstring_str(addr); *cp; cp++)
-	if ((unsigned char) *cp < 0x20 || *cp == 0x7f)
+    for (ap = vstring_str(addr); *ap; ap++)
+	if ((unsigned char) *ap < 0x20 || *ap == 0x7f)
 	    return (-1);
     if (vstring_len(addr) != strlen(vstring_str(addr)))
 	return (-1);

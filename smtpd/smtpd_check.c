@@ -109,10 +109,43 @@ static void table_open(const char *name)
     tables[table_names->argc - 1] = maps_create(name, name, DICT_FLAG_DEFAULT);
 }
 
+/* split_list - list items, "{ ... }" kept whole */
+static ARGV *split_list(const char *text)
+{
+    ARGV   *list = argv_alloc(5);
+    const char *cp = text;
+    const char *start;
+    int     level;
+
+    for (;;) {
+	cp += strspn(cp, LIST_DELIMS);
+	if (*cp == 0)
+	    break;
+	/* "inline:{ a=b, c=d }" and "{ a, b }" are one item. */
+	for (start = cp, level = 0; *cp; cp++) {
+	    if (*cp == '{')
+		level++;
+	    else if (*cp == '}' && level > 0)
+		level--;
+	    else if (level == 0 && strchr(LIST_DELIMS, *cp))
+		break;
+	}
+	if (*start == '{' && cp > start + 1 && cp[-1] == '}') {
+	    char   *inner = mystrndup(start + 1, cp - start - 2);
+
+	    argv_add(list, trimblanks(inner));
+	    myfree(inner);
+	} else {
+	    argv_addn(list, start, cp - start);
+	}
+    }
+    return (list);
+}
+
 /* restriction_list - parse a restrictions parameter, open its tables */
 static ARGV *restriction_list(const char *param)
 {
-    ARGV   *list = argv_split(mail_conf_str(param), ", \t\r\n");
+    ARGV   *list = split_list(mail_conf_str(param));
     size_t  i;
 
     for (i = 0; i < list->argc; i++) {
@@ -317,7 +350,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
     text = cp ? cp : "";
     while (*text == ' ' || *text == '\t')
 	text++;
-    if (strcasecmp(word, "OK") == 0 || (*word && alldig(word))) {
+    if (strcasecmp(word, "OK") == 0 || (*word && *text == 0 && alldig(word))) {
 	ret = CHK_OK;
     } else if (strcasecmp(word, "DUNNO") == 0) {
 	ret = CHK_DUNNO;
@@ -346,7 +379,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ret = check_reject(state, code, dsn, "<%s>: %s rejected: %s",
 			   name, class, *text ? text : "Access denied");
     } else {
-	ARGV   *list = argv_split(value, ", \t\r\n");
+	ARGV   *list = split_list(value);
 
 	if (depth >= MAX_DEPTH) {
 	    msg_warn("%s: restriction nesting too deep", table);
