@@ -69,6 +69,7 @@
 #include "mail_conf.h"
 #include "maps.h"
 #include "match_list.h"
+#include "mail_queue.h"
 #include "smtpd.h"
 
 #define CHK_DUNNO	0
@@ -657,7 +658,7 @@ int     smtpd_check_queue_space(SMTPD_STATE *state, long size)
 
     if (size <= 0 && var_queue_minfree <= 0)
 	return (SMTPD_CHECK_OK);
-    if (statvfs(".", &st) < 0)
+    if (statvfs(MAIL_QUEUE_INCOMING, &st) < 0)
 	return (SMTPD_CHECK_OK);
     avail = (double) st.f_bavail * (double) st.f_frsize;
     if (avail < var_queue_minfree + 1.5 * (double) size) {
