@@ -33,7 +33,7 @@ class Lmtp(unittest.TestCase):
         self.assertEqual(res["full@x.test"]["dsn_status"], "5.2.2")
         self.assertEqual(res["full@x.test"]["reason"],
                          "host %s said: 552 5.2.2 <full@x.test> Mailbox is full "
-                         "(in reply to end of DATA command)" % relay.split("]")[0] + "]")
+                         "(in reply to end of DATA command)" % (relay.split("]")[0] + "]"))
         self.assertEqual(res["ok@x.test"]["relay"], relay)
         self.assertEqual([r for r, _ in server.handler.delivered], ["ok@x.test"])
         self.assertIn("to=<ok@x.test>, relay=%s" % relay, log)
