@@ -48,6 +48,14 @@ def loopback_addr():
             continue
 
 
+def peers_port_open(addr, port):
+    try:
+        with socket.create_connection((addr, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def closed_port(addr):
     """A port on addr where nothing listens (connect is refused)."""
     return free_port(addr)
@@ -297,6 +305,48 @@ class LmtpServer:
         self.controller.stop()
 
 
+class RawServer:
+    """A TCP server that sends a fixed greeting (or nothing) to each client
+    and then waits until the client goes away."""
+
+    def __init__(self, addr, port, greeting=None):
+        self.sock = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, port))
+        self.sock.listen(5)
+        self.greeting = greeting
+        self.connections = 0
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.settimeout(10)
+                try:
+                    if self.greeting:
+                        conn.sendall(self.greeting.encode() + b"\r\n")
+                    while conn.recv(1000):
+                        pass
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+
+
 NSD_CONF = """server:
   ip-address: {addr}
   port: 53
@@ -399,6 +449,8 @@ mx2 IN A {mx2}
 mx3 IN A {mx3}
 second IN MX 10 mx1
 second IN MX 20 mx3
+backup IN MX 10 nosuchhost
+backup IN MX 20 mx2
 plain IN A {mx3}
 self IN MX 10 mx3
 """.format(mx1=cls.mx1, mx2=cls.mx2, mx3=cls.mx3))
@@ -479,6 +531,24 @@ self IN MX 10 mx3
         self.assertEqual(len(c1.messages), 1)
         self.assertEqual(c2.messages, [])
 
+    def test_backup_mx_without_reachable_primary(self):
+        # We are MX 20; the only better MX has no address.
+        self.agent.params["inet_interfaces"] = self.mx2
+        self.agent.write_main()
+        res, log = self.agent.deliver("backup.example.test", ["u@backup.example.test"])
+        r = res["u@backup.example.test"]
+        self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.4.4", "x"), log)
+        self.assertEqual(r["reason"], "unable to find primary relay for backup.example.test")
+
+    def test_next_mx_after_4xx_greeting(self):
+        busy = RawServer(self.mx1, self.port, "421 4.3.2 Service not available")
+        self.servers.append(busy)
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["g@example.test"])
+        self.assertEqual(res["g@example.test"]["dsn_action"], "d", log)
+        self.assertEqual(busy.connections, 1)
+        self.assertEqual(len(c2.messages), 1)
+
     def test_backup_mx_by_hostname(self):
         self.agent.params["myhostname"] = "mx2.example.test"
         self.agent.write_main()
@@ -544,6 +614,52 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["good@x.test"]["dsn_action"], "d", log)
         self.assertEqual(res["bad@x.test"]["dsn_action"], "f")
         self.assertEqual(self.cap.messages, [])
+
+    def test_greeting_timeout(self):
+        port = free_port(self.addr)
+        silent = RawServer(self.addr, port)
+        try:
+            self.agent.params["smtp_helo_timeout"] = "1s"
+            self.agent.write_main()
+            res, log = self.agent.deliver("[%s]:%d" % (self.addr, port), ["t@x.test"])
+        finally:
+            silent.stop()
+        r = res["t@x.test"]
+        self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.4.2", "x"), log)
+        self.assertEqual(r["reason"], "conversation with %s[%s] timed out while receiving "
+                         "the initial server greeting" % (self.addr, self.addr))
+
+    def test_ipv6_literal(self):
+        try:
+            port = free_port("::1")
+        except OSError:
+            self.fail("no IPv6 loopback")
+        cap6 = Capture("::1", port, name="v6")
+        try:
+            res, log = self.agent.deliver("[ipv6:::1]:%d" % port, ["v6@x.test"])
+        finally:
+            cap6.stop()
+        self.assertEqual(res["v6@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["v6@x.test"]["relay"], "::1[::1]:%d" % port)
+        self.assertEqual(len(cap6.messages), 1)
+
+    def test_pipelining_with_smtp_sink(self):
+        # Debian Postfix's smtp-sink offers PIPELINING: everything up to
+        # DATA goes in one write.
+        port = free_port(self.addr)
+        sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", "-v", "-c",
+                                 "%s:%d" % (self.addr, port), "10"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: peers_port_open(self.addr, port), 10, what="smtp-sink")
+            res, log = self.agent.deliver("[%s]:%d" % (self.addr, port),
+                                          ["a1@x.test", "a2@x.test"])
+        finally:
+            sink.terminate()
+            out = sink.communicate(timeout=10)[0].decode(errors="replace")
+        self.assertEqual(res["a1@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["a2@x.test"]["dsn_action"], "d", log)
+        self.assertIn("RCPT TO:<a2@x.test>", out)
 
     def test_connection_refused(self):
         port = closed_port(self.addr)
