@@ -218,6 +218,7 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
 {
     DELIVER_REQUEST *req = st->req;
     DSN_RESULT res;
+    VSTRING *diag = 0;
 
     memset(&res, 0, sizeof(res));
     snprintf(res.status, sizeof(res.status), "%s", dsn);
@@ -226,13 +227,19 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
 	res.status[0] = '4';
     res.reason = (char *) text;
     res.relay = (char *) (relay ? relay : "none");
-    res.remote_mta = 0;
-    res.diag = 0;
+    res.remote_mta = (char *) st->remote_mta;
+    if (st->diag) {
+	diag = vstring_alloc(100);
+	vstring_sprintf(diag, "smtp; %s", st->diag);
+	res.diag = vstring_str(diag);
+    }
     res.conn_setup = st->conn_setup;
     res.xmit = st->xfer_start > 0 ? smtp_now() - st->xfer_start : 0;
     res.conn_reuse = st->conn_use;
     deliver_result(req, i, &res);
     deliver_log(req, req->rcpt + i, &res);
+    if (diag)
+	vstring_free(diag);
     st->pending[i] = 0;
     st->npending--;
 }

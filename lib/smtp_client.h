@@ -156,6 +156,8 @@ typedef struct SMTP_STATE {
     int     tls_off;			/* retry without TLS (level may) */
     int     tls_failed;			/* the handshake failed (level may) */
     int     conn_use;			/* transactions on this session */
+    const char *remote_mta;		/* for the next result: server name */
+    const char *diag;			/* for the next result: server reply */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
