@@ -51,7 +51,11 @@ PROG_BINS := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%)
 .PHONY: all deps test asan fuzz fuzz-build bench run install clean
 .DEFAULT_GOAL := all
 
-all: $(PROG_BINS) $(UNIT_BINS)
+# Helper daemons that only tests use (tests/daemon/NAME.c).
+TEST_DAEMON_SRCS := $(wildcard tests/daemon/*.c)
+TEST_DAEMONS := $(TEST_DAEMON_SRCS:tests/daemon/%.c=$(BUILD)/tests/daemon/%)
+
+all: $(PROG_BINS) $(UNIT_BINS) $(TEST_DAEMONS)
 
 deps:
 	@sh mk/deps.sh
@@ -75,6 +79,10 @@ $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 

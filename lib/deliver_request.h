@@ -14,6 +14,8 @@
  *	qmgr side:
  *	int deliver_request_send(VSTREAM *agent_stream, const DELIVER_REQUEST *req);
  *	int deliver_reply_read(VSTREAM *agent_stream, DELIVER_REQUEST *req);
+ *
+ *	void deliver_format_delay(VSTRING *buf, double seconds);
  * DESCRIPTION
  *	qmgr connects to private/<transport> and sends one request (attr.h
  *	on the wire): the message (queue name, queue ID, offset and size of
@@ -98,5 +100,8 @@ extern int deliver_request_done(VSTREAM *, DELIVER_REQUEST *);
 extern void deliver_log(const DELIVER_REQUEST *, const RECIPIENT *, const DSN_RESULT *);
 extern int deliver_request_send(VSTREAM *, const DELIVER_REQUEST *);
 extern int deliver_reply_read(VSTREAM *, DELIVER_REQUEST *);
+
+/* Postfix's delay notation ("0.08", "1.2", "12"), appended to buf. */
+extern void deliver_format_delay(VSTRING *, double);
 
 #endif

@@ -10,6 +10,11 @@
  *	void dict_close(DICT *d);
  *	int dict_changed(DICT *d);
  *	const char *dict_error_text(DICT *d);
+ *	DICT *dict_open_mode(const char *type_name, int open_flags,
+ *			     int dict_flags, int mode);
+ *	int dict_type_known(const char *type);
+ *	const char *dict_type_list(void);
+ *	void dict_cleanup(void);
  * DESCRIPTION
  *	type_name is "type:name" as in main.cf: hash:/etc/postfix/transport,
  *	btree:..., texthash:..., inline:{ k=v, ... }, static:value,
@@ -28,6 +33,26 @@
  *	current request so the next process opens the new file, as Postfix
  *	daemons do. Regexp-style tables (pcre) get the whole key and are
  *	not subject to the parent-domain/@domain iteration of maps_find.
+ *
+ *	dict_open() never fails: a table that cannot be opened (missing
+ *	file, bad syntax that makes it unsafe, unknown type) comes back as
+ *	a table whose lookups fail with DICT_ERR_RETRY, and
+ *	dict_error_text() says why (NULL for a healthy table). Programs
+ *	for which that is fatal (postmap) check dict_error_text() after
+ *	opening. dict_open_mode() also gives the permissions of a file
+ *	that is created (postmap); dict_open() uses 0644.
+ *	With O_TRUNC and DICT_FLAG_BULK_CREATE a hash:/btree: table is
+ *	built in a temporary file beside the final one, synced, and
+ *	renamed over it at dict_close(), so readers never see a half-built
+ *	table. dict_put() returns 0 (stored), 1 (duplicate kept, see the
+ *	DUP flags; with none of them set a duplicate replaces the old
+ *	value) or -1 (error, d->error set).
+ *
+ *	dict_cleanup() removes the temporary file of a table that is
+ *	being built (call it from a fatal-exit hook, see msg_cleanup()).
+ *
+ *	dict_type_known() says whether "type" is a supported table type;
+ *	dict_type_list() lists them (postconf -m style, one per line).
  *
  *	dict_seq() walks the table (postmap -s): DICT_SEQ_FIRST, then
  *	DICT_SEQ_NEXT; returns 0 for an item, 1 at the end, -1 on error.
@@ -89,6 +114,7 @@ struct DICT {
     ino_t   st_ino;
     struct timespec st_mtim;
     char   *error_text;			/* why lookups fail, if they do */
+    char   *file;			/* file watched by dict_changed() */
 };
 
 extern DICT *dict_open(const char *, int, int);
@@ -99,5 +125,9 @@ extern int dict_seq(DICT *, int, const char **, const char **);
 extern void dict_close(DICT *);
 extern int dict_changed(DICT *);
 extern const char *dict_error_text(DICT *);
+extern DICT *dict_open_mode(const char *, int, int, int);
+extern int dict_type_known(const char *);
+extern const char *dict_type_list(void);
+extern void dict_cleanup(void);
 
 #endif

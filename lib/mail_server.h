@@ -9,6 +9,7 @@
  *	const char *mail_server_name(void);	(the master.cf service name)
  *	void mail_server_busy(void);
  *	void mail_server_idle(void);
+ *	void mail_server_watch(int (*changed)(void *), void *ctx);
  * DESCRIPTION
  *	A daemon's main declares what it needs and calls one skeleton,
  *	which does the rest the same way for everyone:
@@ -42,12 +43,20 @@
  *	   master goes away (the status pipe closes), or when a table that
  *	   the daemon opened changed on disk (after the current client).
  *
+ *	mail_server_watch() registers a check that step 7 runs between
+ *	clients, e.g. mail_server_watch((int (*)(void *)) dict_changed, d)
+ *	for each table the daemon opened; when one returns non-zero the
+ *	process logs "table has changed -- restarting" and exits.
+ *
  *	The master interface: the listening socket is descriptor
  *	MASTER_LISTEN_FD; MASTER_STATUS_FD is a pipe to master on which the
  *	child writes a MASTER_STATUS record {pid, status} with status
  *	MASTER_STAT_TAKEN when it starts serving a client and
  *	MASTER_STAT_AVAIL when it is free again; MASTER_LOG_FD, when
- *	open, is the maillog_file.
+ *	open, is the maillog_file. master puts its configuration
+ *	generation in $MASTER_GENERATION; after a reload it closes the
+ *	old generation's status pipe, and children finish their current
+ *	client and exit.
  */
 #ifndef MAIL_SERVER_H
 #define MAIL_SERVER_H
@@ -82,5 +91,6 @@ extern void trigger_server_main(int, char **, TRIGGER_SERVER_FN, const MAIL_SERV
 extern const char *mail_server_name(void);
 extern void mail_server_busy(void);
 extern void mail_server_idle(void);
+extern void mail_server_watch(int (*) (void *), void *);
 
 #endif

@@ -1,0 +1,158 @@
+/*
+ * NAME
+ *	dict_source - read Postfix table source files
+ * SYNOPSIS
+ *	See dict_source.h.
+ * DESCRIPTION
+ *	Logical lines are assembled from physical lines of any length
+ *	(VSTRING, no fixed buffer); NUL bytes in a line end the text that
+ *	is used of it, as in C strings, so binary input cannot confuse the
+ *	parsers that follow.
+ * DIAGNOSTICS
+ *	"name: logical line must not start with whitespace: text",
+ *	"name, line N: expected format: key whitespace value".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dict_source.h"
+#include "mymalloc.h"
+#include "msg.h"
+
+
+DICT_SOURCE *dict_source_stream(VSTREAM *fp, const char *name)
+{
+    DICT_SOURCE *src = mycalloc(1, sizeof(*src));
+
+    src->fp = fp;
+    src->name = mystrdup(name);
+    src->phys = vstring_alloc(200);
+    return (src);
+}
+
+DICT_SOURCE *dict_source_open(const char *path)
+{
+    VSTREAM *fp = vstream_open(path, O_RDONLY, 0);
+    DICT_SOURCE *src;
+
+    if (fp == 0)
+	return (0);
+    src = dict_source_stream(fp, path);
+    src->own_fp = 1;
+    return (src);
+}
+
+/* source_read - one physical line; 0 at end of file */
+
+static int source_read(DICT_SOURCE *src, VSTRING *buf)
+{
+    int     ret;
+    char   *cp;
+
+    ret = vstream_get_line(src->fp, buf, SIZE_MAX);
+    if (ret == VSTREAM_EOF) {
+	if (vstream_ferror(src->fp))
+	    src->error = 1;
+	return (0);
+    }
+    src->lineno++;
+    /* Text after a NUL byte is not used; drop a CR before the LF. */
+    vstring_truncate(buf, strlen(vstring_str(buf)));
+    cp = vstring_str(buf);
+    if (vstring_len(buf) > 0 && cp[vstring_len(buf) - 1] == '\r')
+	vstring_truncate(buf, vstring_len(buf) - 1);
+    return (1);
+}
+
+static int blank_or_comment(const char *cp)
+{
+    while (*cp && isspace((unsigned char) *cp))
+	cp++;
+    return (*cp == 0 || *cp == '#');
+}
+
+int     dict_source_next(DICT_SOURCE *src, VSTRING *line)
+{
+    char   *cp;
+    size_t  len;
+
+    for (;;) {
+	/* Find the first line of a logical line. */
+	if (!src->have_phys && !source_read(src, src->phys))
+	    return (0);
+	src->have_phys = 0;
+	if (blank_or_comment(vstring_str(src->phys)))
+	    continue;
+	vstring_memcpy(line, vstring_str(src->phys), vstring_len(src->phys));
+	src->first_line = src->last_line = src->lineno;
+
+	/* Continuation lines start with white space. */
+	while (source_read(src, src->phys)) {
+	    cp = vstring_str(src->phys);
+	    if (blank_or_comment(cp))
+		continue;
+	    if (!isspace((unsigned char) *cp)) {
+		src->have_phys = 1;
+		break;
+	    }
+	    vstring_memcat(line, cp, vstring_len(src->phys));
+	    src->last_line = src->lineno;
+	}
+	len = vstring_len(line);
+	cp = vstring_str(line);
+	while (len > 0 && isspace((unsigned char) cp[len - 1]))
+	    len--;
+	vstring_truncate(line, len);
+	if (isspace((unsigned char) *cp)) {
+	    msg_warn("%s: logical line must not start with whitespace: \"%s\"",
+		     src->name, cp);
+	    continue;
+	}
+	return (1);
+    }
+}
+
+int     dict_source_split(DICT_SOURCE *src, char *line, char **key, char **value)
+{
+    char   *cp = line;
+
+    if (*cp == '"') {
+	/* A quoted key keeps its quotes and may hold white space. */
+	for (cp++; *cp && *cp != '"'; cp++)
+	    if (*cp == '\\' && cp[1])
+		cp++;
+	if (*cp == '"')
+	    cp++;
+    }
+    cp += strcspn(cp, " \t\r\n\v\f");
+    *key = line;
+    if (*cp)
+	*cp++ = 0;
+    while (*cp && isspace((unsigned char) *cp))
+	cp++;
+    *value = cp;
+    if (**key == 0 || **value == 0) {
+	msg_warn("%s, line %d: expected format: key whitespace value%s",
+		 src->name, src->first_line,
+		 src->bad_line_suffix ? src->bad_line_suffix : "");
+	return (0);
+    }
+    return (1);
+}
+
+int     dict_source_error(DICT_SOURCE *src)
+{
+    return (src->error);
+}
+
+void    dict_source_close(DICT_SOURCE *src)
+{
+    if (src->own_fp)
+	vstream_close(src->fp);
+    vstring_free(src->phys);
+    myfree(src->name);
+    myfree(src);
+}
