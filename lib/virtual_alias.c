@@ -392,9 +392,11 @@ void    virtual_alias_result_free(VIRTUAL_ALIAS_RESULT *res)
     myfree(res);
 }
 
-static void va_result_add(VIRTUAL_ALIAS_RESULT *res, const char *addr, const char *orig)
+int     virtual_alias_result_add(VIRTUAL_ALIAS_RESULT *res, const char *addr,
+				         const char *orig)
 {
     VSTRING *key = vstring_alloc(100);
+    int     added = 0;
 
     vstring_sprintf(key, "%s\n%s", addr, orig);
     lowercase(vstring_str(key));
@@ -407,8 +409,10 @@ static void va_result_add(VIRTUAL_ALIAS_RESULT *res, const char *addr, const cha
 	res->targets[res->count].address = mystrdup(addr);
 	res->targets[res->count].orig = mystrdup(orig);
 	res->count++;
+	added = 1;
     }
     vstring_free(key);
+    return (added);
 }
 
 static const char *va_domain_of(const char *addr)
@@ -507,7 +511,7 @@ int     virtual_alias_expand(VIRTUAL_ALIAS *va, const char *rcpt,
     }
     if (ret == VIRTUAL_ALIAS_OK)
 	for (size_t i = 0; i < list->argc; i++)
-	    va_result_add(res, list->argv[i], rcpt);
+	    (void) virtual_alias_result_add(res, list->argv[i], rcpt);
     argv_free(list);
     htable_free(self, 0);
     vstring_free(lc);
