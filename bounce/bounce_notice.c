@@ -103,6 +103,14 @@ static void text_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
     }
 }
 
+/* has_type - does a diagnostic start with its type ("smtp; ...")? */
+static int has_type(const char *diag)
+{
+    size_t  len = strspn(diag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+
+    return (len > 0 && diag[len] == ';');
+}
+
 /* status_part - the machine-readable report, RFC 3464 */
 static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 			        DSN_LOG_ENTRY **rcpts, size_t count)
@@ -146,7 +154,7 @@ static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 	if (e->remote_mta && *e->remote_mta)
 	    LINE(out, "Remote-MTA: dns; %s", e->remote_mta);
 	if (e->diag && *e->diag)
-	    LINE(out, "Diagnostic-Code: smtp; %s", e->diag);
+	    LINE(out, "Diagnostic-Code: %s%s", has_type(e->diag) ? "" : "smtp; ", e->diag);
 	else if (e->reason && *e->reason)
 	    LINE(out, "Diagnostic-Code: X-Postfix; %s", e->reason);
 	if (e->time > 0)
