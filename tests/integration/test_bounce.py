@@ -17,6 +17,32 @@ from mta import MTA, free_port, wait_for
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_smtp import Capture  # noqa: E402
+from test_postqueue import write_msg, queue_path  # noqa: E402
+
+
+def bounce_request(m, request, queue, qid):
+    """One request to private/bounce, as lib/bounce_client.c sends it."""
+    import socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(os.path.join(m.queue_dir, "private", "bounce"))
+        s.sendall(b"request\0%s\0queue_name\0%s\0queue_id\0%s\0\0"
+                  % (request.encode(), queue.encode(), qid.encode()))
+        data = b""
+        while not data.endswith(b"\0\0"):
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def write_log(m, log, qid, entries):
+    p = queue_path(m.queue_dir, log, qid)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "a") as f:
+        for e in entries:
+            f.write("".join("%s=%s\n" % kv for kv in e.items()) + "\n")
 
 
 class BounceTest(unittest.TestCase):
@@ -133,6 +159,46 @@ class BounceTest(unittest.TestCase):
         self.assertEqual(r["Final-Recipient"], "rfc822; someone@dead.test")
         self.assertEqual(r["Action"], "failed")
         self.assertTrue(r["Status"].startswith("4.") or r["Status"].startswith("5."))
+
+    def test_delay_warning_service(self):
+        """bounce_warn: what qmgr asks for after delay_warning_time."""
+        m = self.start()
+        qid = "ABC1234567"
+        write_msg(m.queue_dir, "hold", qid, "erin@sender.test", ["slow@example.com", "late@example.com"],
+                  message="Subject: slow one\r\n\r\nbody text\r\n")
+        write_log(m, "defer", qid, [
+            {"recipient": "slow@example.com", "offset": 0, "notify": 0, "status": "4.4.1",
+             "action": "delayed", "reason": "connect to x[1.2.3.4]:25: Connection refused", "time": 1},
+            {"recipient": "late@example.com", "offset": 0, "notify": 2, "status": "4.4.1",
+             "action": "delayed", "reason": "no DELAY asked", "time": 1}])
+        self.assertEqual(bounce_request(m, "warn", "hold", qid), b"status\x000\x00\x00")
+        m.wait_log(r"%s: sender delay notification: [0-9A-F]+" % qid)
+        got = wait_for(lambda: self.dsns_for("erin@sender.test"), 30, what="the warning")
+        msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        self.assertEqual(msg["Subject"], "Delayed Mail (still being retried)")
+        parts = msg.get_payload()
+        self.assertEqual(parts[2].get_content_type(), "text/rfc822-headers")
+        rcpts = parts[1].get_payload()[1:]
+        self.assertEqual([r["Final-Recipient"] for r in rcpts], ["rfc822; slow@example.com"])
+        self.assertEqual(rcpts[0]["Action"], "delayed")
+        self.assertTrue(rcpts[0]["Will-Retry-Until"])
+        # the defer log stays: postqueue -p still shows the reason
+        self.assertTrue(os.path.exists(queue_path(m.queue_dir, "defer", qid)))
+
+    def test_success_notice_service(self):
+        m = self.start()
+        qid = "ABC7654321"
+        write_msg(m.queue_dir, "hold", qid, "fay@sender.test", [("ok@example.com", True)])
+        write_log(m, "bounce", qid, [
+            {"recipient": "ok@example.com", "offset": 0, "notify": 2, "status": "2.0.0",
+             "action": "relayed", "reason": "250 ok", "remote_mta": "mx.example.com", "time": 1}])
+        self.assertEqual(bounce_request(m, "success", "hold", qid), b"status\x000\x00\x00")
+        got = wait_for(lambda: self.dsns_for("fay@sender.test"), 30, what="the success notice")
+        msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        r = msg.get_payload()[1].get_payload()[1]
+        self.assertEqual((r["Action"], r["Status"], r["Remote-MTA"]),
+                         ("relayed", "2.0.0", "dns; mx.example.com"))
+        self.assertEqual(bounce_request(m, "nonsense", "hold", qid), b"status\x001\x00\x00")
 
 
 if __name__ == "__main__":
