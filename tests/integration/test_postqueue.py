@@ -323,7 +323,6 @@ class PostqueueTest(unittest.TestCase):
             write_msg(q, "incoming", "C42CCA720D8", "w@b.test", ["w@example.com"], complete=False)
             # keep qmgr away from these files: they are for listing only
             m.stop()
-            os.environ["MAIL_CONFIG"] = m.config_dir
             r = m.command("postqueue", "-j")
             objs = [json.loads(line) for line in r.stdout.splitlines()]
             self.assertEqual({o["queue_id"] for o in objs}, {"B0604A720BD", "B2E6CA720C3"})
@@ -352,6 +351,31 @@ class PostqueueTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 69, r.stderr)
                 self.assertIn("postqueue: fatal: Queue report unavailable - mail system is down",
                               r.stderr)
+
+    @unittest.skipUnless(os.getuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_unprivileged_user_through_public(self):
+        """A user who cannot read the queue lists and flushes it through
+        public/, with postqueue installed setgid postdrop."""
+        with MTA() as m:
+            import grp
+            gid = grp.getgrnam(m.params["setgid_group"]).gr_gid
+            pq = os.path.join(m.dir, "postqueue")
+            shutil.copy(os.path.join(SBIN, "postqueue"), pq)
+            os.chown(pq, 0, gid)
+            os.chmod(pq, 0o2755)
+            os.chmod(m.dir, 0o755)
+            os.chmod(m.config_dir, 0o755)
+            run = lambda *a: subprocess.run(
+                ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", pq] + list(a),
+                capture_output=True, text=True, env=m.env(), timeout=30, cwd="/")
+            r = run("-p")
+            self.assertEqual((r.returncode, r.stdout), (0, "Mail queue is empty\n"), r.stderr)
+            r = run("-f")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            m.set_main(authorized_mailq_users="root")
+            r = run("-p")
+            self.assertEqual(r.returncode, 77)
+            self.assertIn("is not allowed to view the mail queue", r.stderr)
 
     def test_usage(self):
         with MTA(start=False) as m:
