@@ -160,6 +160,23 @@ class BounceTest(unittest.TestCase):
         self.assertEqual(r["Action"], "failed")
         self.assertTrue(r["Status"].startswith("4.") or r["Status"].startswith("5."))
 
+    def test_notify_classes_copies(self):
+        m = self.start(notify_classes="bounce, 2bounce, resource, software",
+                       bounce_notice_recipient="pm@sender.test",
+                       **{"2bounce_notice_recipient": "pm2@sender.test"})
+        self.send(m, "gina@sender.test", ["bad5@example.com"], subject="copy me")
+        self.send(m, "", ["bad6@example.com"], subject="double")
+        got = wait_for(lambda: self.dsns_for("pm@sender.test"), 30, what="the postmaster copy")
+        m.wait_log(r"postmaster non-delivery notification: [0-9A-F]+", count=2)
+        self.assertTrue(self.dsns_for("gina@sender.test"))
+        copy = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        self.assertEqual(copy.get_payload()[2].get_content_type(), "text/rfc822-headers")
+        self.assertNotEqual(got[0]["from"], "<>")
+        dbl = wait_for(lambda: self.dsns_for("pm2@sender.test"), 30, what="the double bounce")
+        msg = email.message_from_bytes(dbl[0]["data"], policy=email.policy.compat32)
+        r = msg.get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Final-Recipient"], "rfc822; bad6@example.com")
+
     def test_delay_warning_service(self):
         """bounce_warn: what qmgr asks for after delay_warning_time."""
         m = self.start()
