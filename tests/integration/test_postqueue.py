@@ -35,9 +35,24 @@ def _rec(t, data):
     return t.encode() + struct.pack(">I", len(data)) + data
 
 
+LG_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
+
+
+def hash_digit(qid):
+    """The first hash folder of a queue ID (lib/mail_queue.c): a short ID's
+    first hex digit; for a long ID, that of its microseconds in hex."""
+    sep = qid.find("z")
+    if sep >= 10 and not all(c in "0123456789ABCDEF" for c in qid):
+        usec = 0
+        for c in qid[sep - 4:sep]:
+            usec = usec * 52 + LG_ALPHABET.index(c)
+        return "%05X" % usec
+    return qid
+
+
 def queue_path(qdir, queue, qid):
     if queue in ("deferred", "defer"):
-        return os.path.join(qdir, queue, qid[0], qid)
+        return os.path.join(qdir, queue, hash_digit(qid)[0], qid)
     return os.path.join(qdir, queue, qid)
 
 
@@ -334,6 +349,21 @@ class PostqueueTest(unittest.TestCase):
             self.assertIn("Mail system is down -- accessing queue directly", r.stderr)
             self.assertRegex(r.stdout, r"(?m)^B2E6CA720C3\*    3000 \w\w\w \w\w\w [ \d]\d \d\d:\d\d:\d\d  MAILER-DAEMON$")
             self.assertTrue(r.stdout.endswith("\n-- 2 Kbytes in 2 Requests.\n"))
+
+    def test_long_queue_ids(self):
+        """Postfix's columns for long IDs (seen with Debian Postfix 3.7)."""
+        with MTA(main_cf={"enable_long_queue_ids": "yes"}) as m:
+            m.stop()
+            write_msg(m.queue_dir, "hold", "4jY3PV5S33z1bY5Y", "a@b.test", ["u@example.com"],
+                      message="x" * 306)
+            write_defer(m.queue_dir, "4jY3PV5S33z1bY5Y",
+                        [("u@example.com", "connect to 127.0.0.1[127.0.0.1]:1: Connection refused")])
+            out = m.command("postqueue", "-p").stdout.split("\n")
+            self.assertEqual(out[0], "----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------")
+            self.assertRegex(out[1], r"^4jY3PV5S33z1bY5Y!      306 \w\w\w \w\w\w [ \d]\d \d\d:\d\d:\d\d a@b\.test$")
+            self.assertEqual(out[2], " " * 23 + "(connect to 127.0.0.1[127.0.0.1]:1: Connection refused)")
+            self.assertEqual(out[3], " " * 47 + "u@example.com")
+            self.assertEqual(out[4:], ["", "-- 0 Kbytes in 1 Request.", ""])
 
     def test_system_down(self):
         with MTA(start=False) as m:
