@@ -49,7 +49,10 @@
  *	process logs "table has changed -- restarting" and exits.
  *
  *	The master interface: the listening socket is descriptor
- *	MASTER_LISTEN_FD; MASTER_STATUS_FD is a pipe to master on which the
+ *	MASTER_LISTEN_FD; an inet service that listens on several
+ *	addresses has the others on MASTER_LISTEN_FD_EXTRA onward, and
+ *	$MASTER_LISTEN_COUNT says how many there are in all (the
+ *	skeleton accepts on every one); MASTER_STATUS_FD is a pipe to master on which the
  *	child writes a MASTER_STATUS record {pid, status} with status
  *	MASTER_STAT_TAKEN when it starts serving a client and
  *	MASTER_STAT_AVAIL when it is free again; MASTER_LOG_FD, when
@@ -66,6 +69,7 @@
 #define MASTER_STATUS_FD	3
 #define MASTER_LISTEN_FD	4
 #define MASTER_LOG_FD		5
+#define MASTER_LISTEN_FD_EXTRA	6	/* more listeners: 6, 7, ... */
 
 #define MASTER_STAT_AVAIL	0
 #define MASTER_STAT_TAKEN	1

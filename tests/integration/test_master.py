@@ -259,6 +259,20 @@ class MasterBasics(unittest.TestCase):
             # An explicit address binds only that address.
             self.assertFalse(port_open("::1", m.smtp_port))
 
+    def test_process_limit_counts_every_address(self):
+        bare = free_port()
+        mcf = "%d inet n - n - 1 testd\n" % bare + BASIC
+        with testd_mta(mcf, main_cf={"inet_interfaces": "loopback-only"}) as m:
+            s = Session(bare, addr="127.0.0.1")
+            c = socket.create_connection(("::1", bare), timeout=15)
+            c.settimeout(1.0)
+            with self.assertRaises(socket.timeout):
+                c.recv(100)
+            s.close()
+            c.settimeout(15)
+            self.assertIn(b"220 testd", c.recv(200))
+            c.close()
+
     def test_trigger_server_leaves_after_reload(self):
         trig = "{dir}/triggers"
         mcf = BASIC + "tick unix n - n 1 1 testd -u trigger " + trig + "\n"
