@@ -67,12 +67,14 @@ def testd_mta(master_cf, main_cf=None, links=("testd",), start=True):
     return m
 
 
+# Put BASIC last: the MTA harness waits for its port, and master binds the
+# listeners in file order.
 BASIC = "127.0.0.1:{port} inet n - n - 3 testd\n"
 
 
 class MasterBasics(unittest.TestCase):
     def test_start_serve_stop(self):
-        with testd_mta(BASIC + "bogus unix - - n - - testd\n",
+        with testd_mta("bogus unix - - n - - testd\n" + BASIC,
                        main_cf={"unknown_thing": "1", "uses_it": "$used_name",
                                 "used_name": "x", "bogus_destination_concurrency_limit": "2",
                                 "bogus_initial_destination_concurrency": "2"}) as m:
@@ -125,7 +127,7 @@ class MasterBasics(unittest.TestCase):
 
     def test_idle_child_is_reused(self):
         port2 = free_port()
-        with testd_mta(BASIC + "127.0.0.1:%d inet n - n - 0 testd\n" % port2) as m:
+        with testd_mta("127.0.0.1:%d inet n - n - 0 testd\n" % port2 + BASIC) as m:
             pids = set()
             for _ in range(6):
                 s = Session(port2)
@@ -165,7 +167,7 @@ class MasterBasics(unittest.TestCase):
 
     def test_throttle_failing_service(self):
         crash_port = free_port()
-        mcf = BASIC + "127.0.0.1:%d inet n - n - - testd crash\n" % crash_port
+        mcf = "127.0.0.1:%d inet n - n - - testd crash\n" % crash_port + BASIC
         with testd_mta(mcf, main_cf={"service_throttle_time": "3s"}) as m:
             c = socket.create_connection(("127.0.0.1", crash_port), timeout=15)
             m.wait_log(r"warning: process \S+/testd pid \d+ exit status 1")
@@ -216,8 +218,8 @@ class MasterBasics(unittest.TestCase):
 
     def test_wakeup(self):
         trig = "{dir}/triggers"
-        mcf = (BASIC + "tick unix n - n 1 1 testd -u trigger " + trig + "\n"
-               + "lazy unix n - n 1? 1 testd -u trigger " + trig + "\n")
+        mcf = ("tick unix n - n 1 1 testd -u trigger " + trig + "\n"
+               + "lazy unix n - n 1? 1 testd -u trigger " + trig + "\n" + BASIC)
         with testd_mta(mcf) as m:
             path = os.path.join(m.dir, "triggers")
 
@@ -275,7 +277,7 @@ class MasterBasics(unittest.TestCase):
 
     def test_trigger_server_leaves_after_reload(self):
         trig = "{dir}/triggers"
-        mcf = BASIC + "tick unix n - n 1 1 testd -u trigger " + trig + "\n"
+        mcf = "tick unix n - n 1 1 testd -u trigger " + trig + "\n" + BASIC
         with testd_mta(mcf) as m:
             path = os.path.join(m.dir, "triggers")
             wait_for(lambda: os.path.exists(path), 15, what="first wakeup")
@@ -314,7 +316,7 @@ class MasterPrivileges(unittest.TestCase):
         import pwd
         pw = pwd.getpwnam("postfix")
         port2 = free_port()
-        mcf = BASIC + "127.0.0.1:%d inet n - y - - testd\n" % port2
+        mcf = "127.0.0.1:%d inet n - y - - testd\n" % port2 + BASIC
         with testd_mta(mcf, main_cf={"mail_owner": "postfix"}) as m:
             s = Session(m.smtp_port)
             self.assertEqual(self.proc_ids(s.pid), (pw.pw_uid, pw.pw_gid))
