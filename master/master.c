@@ -253,8 +253,11 @@ static void reload(void)
 
 static void stop(int sig)
 {
+    static int stopping;
     long long deadline;
 
+    if (stopping++)				/* a second signal while we wait */
+	return;
     msg_info("terminating on signal %d", sig);
     master_services_stop();
 
