@@ -216,6 +216,25 @@ class MasterBasics(unittest.TestCase):
             s2.close()
             self.assertTrue(port_open("127.0.0.1", m.smtp_port))
 
+    def test_reload_with_broken_files_keeps_running(self):
+        with testd_mta(BASIC, main_cf={"test_value": "one"}) as m:
+            # A child that read main.cf before it breaks (a new one would
+            # fail on it, and throttle the service, as in Postfix).
+            Session(m.smtp_port).close()
+            with open(m.path("main.cf"), "a") as f:
+                f.write("this line has no equals sign\n")
+            m.reload()
+            m.wait_log(r"main.cf, line \d+: missing '=' after attribute name: "
+                       r"\"this line has no equals sign\"; keeping the old configuration")
+            m.set_main(test_value="two")
+            m.write("master.cf", BASIC.format(port=m.smtp_port) + "x unix - - n - - \n")
+            m.reload()
+            m.wait_log(r"master.cf, line 2: bad field count .*; keeping the old configuration")
+            self.assertIsNone(m.proc.poll())
+            s = Session(m.smtp_port)
+            self.assertEqual(s.cmd("NOOP"), "250 ok")
+            s.close()
+
     def test_wakeup(self):
         trig = "{dir}/triggers"
         mcf = ("tick unix n - n 1 1 testd -u trigger " + trig + "\n"
