@@ -105,6 +105,10 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
+FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
+$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_SMTPD_OBJS)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps fuzz-build
