@@ -39,6 +39,7 @@
 #include "mymalloc.h"
 #include "msg.h"
 #include "stringops.h"
+#include "mail_addr.h"
 #include "mail_conf.h"
 #include "mail_trigger.h"
 #include "qmgr_trigger.h"
@@ -88,12 +89,16 @@ static void received_header(DATA_STATE *ds)
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
-    if (state->rcpt_count == 1 && state->first_rcpt)
+    if (state->rcpt_count == 1 && state->first_rcpt) {
+	VSTRING *ext = vstring_alloc(100);
+
+	mail_addr_externalize(ext, state->first_rcpt);
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
 			       "\tfor <%s>; %s\r\n", var_myhostname,
 			       var_mail_name, proto, state->queue_id,
-			       state->first_rcpt, date);
-    else
+			       vstring_str(ext), date);
+	vstring_free(ext);
+    } else
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
 			       "\t%s\r\n", var_myhostname, var_mail_name,
 			       proto, state->queue_id, date);
