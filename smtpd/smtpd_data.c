@@ -229,10 +229,25 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     if (state->sender == 0 || state->rcpt_count == 0) {
-	if (state->sender && state->rcpt_tried > 0)
+	if (state->sender && state->rcpt_tried > 0) {
+	    smtpd_log_reject(state, "DATA", "554 5.5.1 Error: no valid recipients");
 	    smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
-	else
+	} else {
 	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+	}
+	/*
+	 * A client that sent message content without waiting for the
+	 * reply to DATA (RFC 2920 forbids it) would have its message
+	 * read as commands: end the session instead.
+	 */
+	if (vstream_peek(state->client) > 0) {
+	    int     code = state->last_code;
+
+	    msg_info("improper command pipelining after DATA from %s", state->namaddr);
+	    smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+	    state->last_code = code;		/* DATA still failed */
+	    state->quit = 1;
+	}
 	return;
     }
     memset(&ds, 0, sizeof(ds));

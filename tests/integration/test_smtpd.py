@@ -156,6 +156,22 @@ class SmtpdDefault(unittest.TestCase):
                                  "250", "250", "354", "250", "221"], replies)
         self.assertEqual(len(incoming(self.m)), 2)
 
+    def test_content_pipelined_after_rejected_data_is_not_run(self):
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.send("EHLO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@elsewhere.test>\r\n"
+               "DATA\r\nRCPT TO:<y@elsewhere.test>\r\n.\r\n")
+        replies = [c.reply() for _ in range(5)]
+        self.assertEqual(replies[2], "554 5.7.1 <x@elsewhere.test>: Relay access denied")
+        self.assertEqual(replies[3], "554 5.5.1 Error: no valid recipients")
+        self.assertEqual(replies[4], "221 2.7.0 Error: I can break rules, too. Goodbye.")
+        self.assertTrue(c.closed())
+        self.m.wait_log(r"NOQUEUE: reject: DATA from unknown\[127\.0\.0\.2\]: 554 5\.5\.1 "
+                        r"Error: no valid recipients; from=<a@b\.test> to=<x@elsewhere\.test> "
+                        r"proto=ESMTP helo=<client\.test>")
+        self.m.wait_log(r"disconnect from unknown\[127\.0\.0\.2\] ehlo=1 mail=1 rcpt=0/1 "
+                        r"data=0/1 commands=2/4")
+        self.assertNotIn("y@elsewhere.test", self.m.log())
+
     def test_dsn_parameters_are_stored(self):
         c = Client(self.m.smtp_port)
         c.cmd("EHLO client.test")
