@@ -231,6 +231,41 @@ class SmtpdDefault(unittest.TestCase):
                         r"etrn=0/7 quit=1 unknown=0/1 commands=6/26")
 
 
+class SmtpdEndToEnd(unittest.TestCase):
+    """The whole system: smtpd -> queue -> qmgr -> smtp -> a capture server."""
+
+    def test_delivered_bytes_are_sent_bytes_below_received(self):
+        from aiosmtpd.controller import Controller
+        from mta import MTA, free_port
+
+        got = []
+
+        class Capture:
+            async def handle_DATA(self, server, session, envelope):
+                got.append(envelope)
+                return "250 2.0.0 Ok: captured"
+
+        sink_port = free_port()
+        ctl = Controller(Capture(), hostname="127.0.0.1", port=sink_port)
+        ctl.start()
+        self.addCleanup(ctl.stop)
+        body = "Subject: e2e\r\nMessage-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n"
+        with MTA(main_cf={"relay_domains": "example.com",
+                          "transport_maps": "inline:{example.com=smtp:[127.0.0.1]:%d}"
+                          % sink_port}) as m:
+            s = smtplib.SMTP("127.0.0.1", m.smtp_port)
+            s.ehlo("client.test")
+            s.sendmail("a@b.test", ['"john doe"@example.com'], body)
+            s.quit()
+            m.wait_log(r"smtp\[\d+\]: [0-9A-F]+: to=<john doe@example\.com>, .*status=sent")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].mail_from, "a@b.test")
+        self.assertEqual(got[0].rcpt_tos, ['"john doe"@example.com'])
+        received, rest = got[0].content.split(b"\r\n\tfor <", 1)
+        self.assertTrue(received.startswith(b"Received: from client.test (localhost [127.0.0.1])"))
+        self.assertEqual(rest.split(b"\r\n", 1)[1], body.encode())
+
+
 class SmtpdDefer(unittest.TestCase):
     """Postfix's defaults at compatibility_level 3.7: defer_unauth_destination."""
 
