@@ -48,6 +48,7 @@
 #include "attr.h"
 #include "mail_conf.h"
 #include "deliver_request.h"
+#include "verify_clnt.h"
 
 /* Names used only by this protocol; the shared ones come from attr.h. */
 #define DA_DATA_OFFSET	"data_offset"
@@ -382,6 +383,9 @@ int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
     ATTR   *a = attr_alloc();
     int     ret;
 
+    /* Probe results and learned deliveries go to the verify service. */
+    if (req->flags & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_RECORD))
+	(void) verify_clnt_record(req);
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	const RECIPIENT *r = req->rcpt + i;
 	const DSN_RESULT *res = &r->result;
@@ -616,7 +620,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
 
     switch (result->action) {
     case 'd':
-	status = "sent";
+	status = (req->flags & DEL_REQ_FLAG_VERIFY) ? "deliverable" : "sent";
 	break;
     case 'f':
 	status = "bounced";
@@ -625,6 +629,9 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
 	status = "deferred";
 	break;
     }
+    /* A probe that did not succeed is "undeliverable", as in Postfix. */
+    if ((req->flags & DEL_REQ_FLAG_VERIFY) && result->action != 'd')
+	status = "undeliverable";
 
     vstring_sprintf(buf, "%s: to=<%s>", req->queue_id, rcpt->address);
     if (rcpt->orig_addr && *rcpt->orig_addr

@@ -36,7 +36,16 @@
  *
  *	DEL_REQ_FLAG_VERIFY asks for an address probe: the agent stops
  *	after the RCPT reply (never DATA) and reports what it would have
- *	done. DEL_REQ_FLAG_RECORD is for the verify service's learning.
+ *	done. DEL_REQ_FLAG_RECORD is for the verify service's learning:
+ *	qmgr sets it for relay_domains recipients when
+ *	address_verify_learn_deliveries is on. With either flag,
+ *	deliver_request_done() first sends the results to the verify
+ *	service (verify_clnt_record(): every result of a probe, the 2xx
+ *	ones of a learning delivery), and deliver_log() says
+ *	"status=deliverable" / "status=undeliverable" for probes, as
+ *	Postfix does. qmgr marks a probe's recipients done whatever the
+ *	result, writes no bounce or defer log for them, and removes the
+ *	probe (queue file attribute verify=1).
  */
 #ifndef DELIVER_REQUEST_H
 #define DELIVER_REQUEST_H

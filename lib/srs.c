@@ -413,3 +413,35 @@ const char *srs_strerror(int status)
 	return ("unknown SRS error");
     }
 }
+
+/* srs_domain_of - the domain of an address, or "" */
+
+static const char *srs_domain_of(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+
+    return (at ? at + 1 : "");
+}
+
+/* srs_request_sender - the envelope sender for one delivery request */
+
+int     srs_request_sender(SRS *srs, const DELIVER_REQUEST *req,
+			           VSTRING *result, time_t now)
+{
+    int     forwarded = 0;
+
+    vstring_strcpy(result, req->sender ? req->sender : "");
+    if (srs == 0 || req->sender == 0 || *req->sender == 0
+	|| (req->flags & DEL_REQ_FLAG_VERIFY))
+	return (0);
+    for (size_t i = 0; i < req->rcpt_count && !forwarded; i++) {
+	const RECIPIENT *r = req->rcpt + i;
+
+	if (r->orig_addr && *r->orig_addr
+	    && strcasecmp(srs_domain_of(r->orig_addr), srs_domain_of(r->address)) != 0)
+	    forwarded = 1;
+    }
+    if (!forwarded)
+	return (0);
+    return (srs_forward(srs, req->sender, result, now) == SRS_OK);
+}

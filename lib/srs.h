@@ -11,6 +11,9 @@
  *	int srs_is_ours(SRS *srs, const char *addr);
  *	const char *srs_strerror(int status);
  *	const char *srs_domain(SRS *srs);
+ *
+ *	int srs_request_sender(SRS *srs, const DELIVER_REQUEST *req,
+ *			       VSTRING *result, time_t now);
  * DESCRIPTION
  *	This is our own addition to Postfix (what postsrsd does beside it),
  *	in the established format of libsrs2 and postsrsd so that either
@@ -52,6 +55,16 @@
  *	case), SRS_ERR_EXPIRED (older than srs_max_age), SRS_ERR_TEMP.
  *
  *	srs_is_ours() says whether addr is in srs_domain.
+ *
+ *	srs_request_sender() is the call a delivery agent makes before
+ *	MAIL FROM: result is the envelope sender to use for req. It is
+ *	the SRS form of req->sender (and the function returns 1) when
+ *	SRS is on (srs non-NULL), the sender is not null, and some
+ *	recipient of the request was aliased to another domain (its
+ *	original address is set and its domain differs from the
+ *	target's); else req->sender unchanged (returns 0). Mail that is
+ *	not forwarded keeps its sender; our own DSNs (null sender) and
+ *	address probes never change.
  * DIAGNOSTICS
  *	A warning when srs_secret_file cannot be read or holds no secret.
  * SEE ALSO
@@ -62,6 +75,7 @@
 #include <time.h>
 #include "argv.h"
 #include "vstring.h"
+#include "deliver_request.h"
 
 typedef struct SRS SRS;
 
@@ -86,6 +100,7 @@ extern int srs_reverse(SRS *, const char *, VSTRING *, time_t);
 extern int srs_is_ours(SRS *, const char *);
 extern const char *srs_strerror(int);
 extern const char *srs_domain(SRS *);
+extern int srs_request_sender(SRS *, const DELIVER_REQUEST *, VSTRING *, time_t);
 
 /* Building blocks, for tests. */
 extern void srs_timestamp(time_t, char[3]);

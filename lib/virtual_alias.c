@@ -2,13 +2,13 @@
  * NAME
  *	virtual_alias - virtual alias domains and recipient expansion
  * DESCRIPTION
- *	See virtual_alias.h. The domain list of virtual_alias_domains is
- *	matched here rather than with a general list matcher because its
- *	default ($virtual_alias_maps) is a list of tables that are asked
- *	for the bare domain name.
+ *	See virtual_alias.h. virtual_alias_domains is a match_list(3)
+ *	domain list; with its default ($virtual_alias_maps) the alias
+ *	tables are asked for the bare domain name.
  *
- *	XXX Local parts that need RFC 5322 quoting are looked up as they
- *	are, without quotes. mydestination entries that are tables are
+ *	Addresses are in internal form (quotes removed), in the table's
+ *	keys as in the queue file; table values are read in external form.
+ *	XXX mydestination entries that are tables are
  *	not consulted for the "domain is local" test of the local-part
  *	lookup.
  * DIAGNOSTICS
@@ -32,22 +32,16 @@
 #include "stringops.h"
 #include "mail_conf.h"
 #include "maps.h"
+#include "match_list.h"
+#include "mail_addr.h"
 #include "virtual_alias.h"
 
 #define VA_MAPS_NAME	"virtual_alias_maps"
 #define VA_DOMS_NAME	"virtual_alias_domains"
 
-typedef struct VA_DOMAIN {
-    int     negate;			/* !pattern */
-    char   *name;			/* literal domain, lower case, or NULL */
-    MAPS   *maps;			/* or a table */
-} VA_DOMAIN;
-
 struct VIRTUAL_ALIAS {
     MAPS   *maps;			/* virtual_alias_maps, or NULL */
-    VA_DOMAIN *doms;			/* virtual_alias_domains */
-    size_t  ndoms;
-    int     dom_parent;			/* parent domains match subdomains */
+    MATCH_LIST *doms;			/* virtual_alias_domains */
     char   *delim;			/* recipient_delimiter */
     int     propagate;			/* "virtual" in propagate_unmatched_ext */
     long    recursion_limit;
@@ -72,64 +66,6 @@ static int va_list_has(const char *list, const char *name)
     return (found);
 }
 
-/* va_domains_add - parse a domain list (recursive for /file/name) */
-
-static void va_domains_add(VIRTUAL_ALIAS *va, const char *text, int depth)
-{
-    char   *saved = mystrdup(text);
-    char   *bp = saved;
-    char   *item;
-
-    while ((item = mystrtok_list(&bp)) != 0) {
-	int     negate = 0;
-	VA_DOMAIN *d;
-
-	while (*item == '!') {
-	    negate = !negate;
-	    item++;
-	}
-	if (*item == 0)
-	    continue;
-	if (*item == '/') {
-	    VSTREAM *fp;
-	    VSTRING *line;
-
-	    if (depth > 10 || (fp = vstream_open(item, O_RDONLY, 0)) == 0) {
-		/* Unreadable: make every lookup fail, never "no". */
-		msg_warn("%s: open %s: %s", VA_DOMS_NAME, item,
-			 depth > 10 ? "nested too deep" : strerror(errno));
-		va->doms = myrealloc(va->doms, (va->ndoms + 1) * sizeof(*va->doms));
-		d = va->doms + va->ndoms++;
-		d->negate = 0;
-		d->name = 0;
-		d->maps = 0;
-		continue;
-	    }
-	    line = vstring_alloc(100);
-	    while (vstream_get_line(fp, line, 65536) != VSTREAM_EOF) {
-		char   *cp = trimblanks(vstring_str(line));
-
-		if (*cp && *cp != '#')
-		    va_domains_add(va, cp, depth + 1);
-	    }
-	    vstring_free(line);
-	    vstream_close(fp);
-	    continue;
-	}
-	va->doms = myrealloc(va->doms, (va->ndoms + 1) * sizeof(*va->doms));
-	d = va->doms + va->ndoms++;
-	d->negate = negate;
-	if (strchr(item, ':') != 0 && *item != '[') {
-	    d->name = 0;
-	    d->maps = maps_create(VA_DOMS_NAME, item, DICT_FLAG_DEFAULT);
-	} else {
-	    d->name = lowercase(mystrdup(item));
-	    d->maps = 0;
-	}
-    }
-    myfree(saved);
-}
-
 /* virtual_alias_create - read the configuration */
 
 VIRTUAL_ALIAS *virtual_alias_create(void)
@@ -141,9 +77,7 @@ VIRTUAL_ALIAS *virtual_alias_create(void)
     char   *item;
 
     va->maps = (*maps ? maps_create(VA_MAPS_NAME, maps, DICT_FLAG_DEFAULT) : 0);
-    va_domains_add(va, mail_conf_str(VA_DOMS_NAME), 0);
-    va->dom_parent = va_list_has(mail_conf_str("parent_domain_matches_subdomains"),
-				 VA_DOMS_NAME);
+    va->doms = match_list_create(VA_DOMS_NAME, mail_conf_str(VA_DOMS_NAME), 0);
     va->delim = mystrdup(mail_conf_str("recipient_delimiter"));
     va->propagate = va_list_has(mail_conf_str("propagate_unmatched_extensions"),
 				"virtual");
@@ -166,14 +100,7 @@ void    virtual_alias_free(VIRTUAL_ALIAS *va)
 {
     if (va->maps)
 	maps_free(va->maps);
-    for (size_t i = 0; i < va->ndoms; i++) {
-	if (va->doms[i].name)
-	    myfree(va->doms[i].name);
-	if (va->doms[i].maps)
-	    maps_free(va->doms[i].maps);
-    }
-    if (va->doms)
-	myfree(va->doms);
+    match_list_free(va->doms);
     myfree(va->delim);
     myfree(va->myorigin);
     argv_free(va->local_domains);
@@ -185,58 +112,20 @@ int     virtual_alias_changes(VIRTUAL_ALIAS *va)
     return (va->maps != 0);
 }
 
-/* va_domain_item_match - 1 match, 0 no, -1 table error */
-
-static int va_domain_item_match(VIRTUAL_ALIAS *va, VA_DOMAIN *d, const char *domain)
-{
-    const char *cp;
-
-    if (d->name) {
-	size_t  dlen = strlen(domain);
-	size_t  nlen = strlen(d->name);
-
-	if (strcasecmp(d->name, domain) == 0)
-	    return (1);
-	/* ".example.com" matches subdomains; with parent matching on,
-	 * "example.com" does too. */
-	if (d->name[0] == '.' && dlen > nlen
-	    && strcasecmp(domain + dlen - nlen, d->name) == 0)
-	    return (1);
-	if (va->dom_parent && dlen > nlen + 1 && domain[dlen - nlen - 1] == '.'
-	    && strcasecmp(domain + dlen - nlen, d->name) == 0)
-	    return (1);
-	return (0);
-    }
-    if (d->maps == 0)
-	return (-1);			/* unreadable /file/name */
-    for (cp = domain; cp != 0 && *cp; cp = (va->dom_parent ? strchr(cp + 1, '.') : 0)) {
-	const char *key = (*cp == '.' ? cp + 1 : cp);
-
-	if (maps_find(d->maps, key, cp == domain ? 0 : MAPS_FIND_FIXED) != 0)
-	    return (1);
-	if (d->maps->error != 0)
-	    return (-1);
-    }
-    return (0);
-}
-
 /* virtual_alias_domain - is this a virtual alias domain? */
 
 int     virtual_alias_domain(VIRTUAL_ALIAS *va, const char *domain)
 {
+    int     rc;
+
     if (*domain == 0)
 	return (VIRTUAL_ALIAS_NO);
-    for (size_t i = 0; i < va->ndoms; i++) {
-	int     rc = va_domain_item_match(va, va->doms + i, domain);
-
-	if (rc < 0) {
-	    msg_warn("%s: table lookup problem for domain %s", VA_DOMS_NAME, domain);
-	    return (VIRTUAL_ALIAS_RETRY);
-	}
-	if (rc > 0)
-	    return (va->doms[i].negate ? VIRTUAL_ALIAS_NO : VIRTUAL_ALIAS_YES);
+    if ((rc = match_list_domain(va->doms, domain)) < 0) {
+	msg_warn("%s: lookup problem for domain %s: %s", VA_DOMS_NAME, domain,
+		 match_list_error(va->doms));
+	return (VIRTUAL_ALIAS_RETRY);
     }
-    return (VIRTUAL_ALIAS_NO);
+    return (rc ? VIRTUAL_ALIAS_YES : VIRTUAL_ALIAS_NO);
 }
 
 /* va_is_local - domain is myhostname or a literal mydestination */
@@ -371,7 +260,13 @@ static void va_add_result(VIRTUAL_ALIAS *va, ARGV *out, const char *item,
 	item++;
 	len -= 2;
     }
-    vstring_strncpy(buf, item, len);
+    /* Results are in external form ("a b"@x); we keep internal form. */
+    {
+	char   *ext_form = mystrndup(item, len);
+
+	mail_addr_internalize(buf, ext_form);
+	myfree(ext_form);
+    }
     if (vstring_len(buf) == 0) {
 	vstring_free(buf);
 	return;
@@ -497,9 +392,11 @@ void    virtual_alias_result_free(VIRTUAL_ALIAS_RESULT *res)
     myfree(res);
 }
 
-static void va_result_add(VIRTUAL_ALIAS_RESULT *res, const char *addr, const char *orig)
+int     virtual_alias_result_add(VIRTUAL_ALIAS_RESULT *res, const char *addr,
+				         const char *orig)
 {
     VSTRING *key = vstring_alloc(100);
+    int     added = 0;
 
     vstring_sprintf(key, "%s\n%s", addr, orig);
     lowercase(vstring_str(key));
@@ -512,8 +409,10 @@ static void va_result_add(VIRTUAL_ALIAS_RESULT *res, const char *addr, const cha
 	res->targets[res->count].address = mystrdup(addr);
 	res->targets[res->count].orig = mystrdup(orig);
 	res->count++;
+	added = 1;
     }
     vstring_free(key);
+    return (added);
 }
 
 static const char *va_domain_of(const char *addr)
@@ -612,7 +511,7 @@ int     virtual_alias_expand(VIRTUAL_ALIAS *va, const char *rcpt,
     }
     if (ret == VIRTUAL_ALIAS_OK)
 	for (size_t i = 0; i < list->argc; i++)
-	    va_result_add(res, list->argv[i], rcpt);
+	    (void) virtual_alias_result_add(res, list->argv[i], rcpt);
     argv_free(list);
     htable_free(self, 0);
     vstring_free(lc);

@@ -12,6 +12,8 @@
  *
  *	VIRTUAL_ALIAS_RESULT *virtual_alias_result_alloc(void);
  *	void virtual_alias_result_free(VIRTUAL_ALIAS_RESULT *res);
+ *	int virtual_alias_result_add(VIRTUAL_ALIAS_RESULT *res,
+ *				     const char *addr, const char *orig);
  *	int virtual_alias_result_forwarded(const VIRTUAL_ALIAS_RESULT *res);
  *	int virtual_alias_changes(VIRTUAL_ALIAS *va);
  * DESCRIPTION
@@ -72,6 +74,9 @@
  *	...") after a table error or a limit was hit: the caller answers
  *	4xx and res is left as it was before the call.
  *
+ *	virtual_alias_result_add() appends one pair unless res holds it
+ *	already (returns 1 when added, 0 for a duplicate).
+ *
  *	virtual_alias_result_forwarded() says whether some target of res
  *	is in another domain than its original recipient: the case for SRS
  *	(srs.h) when it is on. virtual_alias_changes() is false when no
@@ -117,6 +122,7 @@ extern int virtual_alias_expand(VIRTUAL_ALIAS *, const char *,
 extern int virtual_alias_changes(VIRTUAL_ALIAS *);
 extern VIRTUAL_ALIAS_RESULT *virtual_alias_result_alloc(void);
 extern void virtual_alias_result_free(VIRTUAL_ALIAS_RESULT *);
+extern int virtual_alias_result_add(VIRTUAL_ALIAS_RESULT *, const char *, const char *);
 extern int virtual_alias_result_forwarded(const VIRTUAL_ALIAS_RESULT *);
 
 #endif

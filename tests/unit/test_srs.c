@@ -242,6 +242,45 @@ UNIT_TEST(roundtrip)
     vstring_free(r);
 }
 
+UNIT_TEST(request_sender)
+{
+    SRS    *srs = make_srs("fwd.example", "Secret-One", 0);
+    VSTRING *r = vstring_alloc(100);
+    RECIPIENT rcpt[2];
+    DELIVER_REQUEST req;
+
+    memset(&req, 0, sizeof(req));
+    memset(rcpt, 0, sizeof(rcpt));
+    req.sender = "alice@sender.example";
+    req.rcpt = rcpt;
+    req.rcpt_count = 1;
+    rcpt[0].address = "owner@provider.example";
+    rcpt[0].orig_addr = "";
+    /* Not forwarded: sender untouched. */
+    EXPECT_INT(srs_request_sender(srs, &req, r, T_2026), 0);
+    EXPECT_STR(vstring_str(r), "alice@sender.example");
+    /* Aliased within the same domain: untouched. */
+    rcpt[0].orig_addr = "info@Provider.Example";
+    EXPECT_INT(srs_request_sender(srs, &req, r, T_2026), 0);
+    /* Aliased to another domain: SRS0. */
+    req.rcpt_count = 2;
+    rcpt[1].address = "owner@provider.example";
+    rcpt[1].orig_addr = "info@alias.example";
+    EXPECT_INT(srs_request_sender(srs, &req, r, T_2026), 1);
+    EXPECT_STR(vstring_str(r), "SRS0=isSe=JM=sender.example=alice@fwd.example");
+    /* SRS off, null sender, probes: untouched. */
+    EXPECT_INT(srs_request_sender(0, &req, r, T_2026), 0);
+    EXPECT_STR(vstring_str(r), "alice@sender.example");
+    req.flags = DEL_REQ_FLAG_VERIFY;
+    EXPECT_INT(srs_request_sender(srs, &req, r, T_2026), 0);
+    req.flags = 0;
+    req.sender = "";
+    EXPECT_INT(srs_request_sender(srs, &req, r, T_2026), 0);
+    EXPECT_STR(vstring_str(r), "");
+    srs_free(srs);
+    vstring_free(r);
+}
+
 int     main(void)
 {
     msg_init("postfix", "test_srs");
