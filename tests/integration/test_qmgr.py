@@ -148,7 +148,7 @@ class Routing(unittest.TestCase):
             q.wait_log(r"postfix/error\[\d+\]: %s: to=<c@bad.test>, relay=none, delay=[\d.]+, "
                        r"delays=[\d.]+/[\d.]+/0/0, dsn=5.1.2, status=bounced "
                        r"\(mail for bad.test is not accepted\)" % qid)
-            q.wait_log(r"postfix/retry\[\d+\]: %s: to=<d@later.test>, relay=none, .*dsn=4.3.5, "
+            q.wait_log(r"postfix/error\[\d+\]: %s: to=<d@later.test>, relay=none, .*dsn=4.3.5, "
                        r"status=deferred \(try again later\)" % qid)
             wait_for(lambda: len(relay.requests) >= 2 and len(smtp.requests) >= 2, 10,
                      what="deliveries")
@@ -164,8 +164,8 @@ class Routing(unittest.TestCase):
             smtp = q.agent("smtp", by_domain)
             qid = q.queue_message("a@b.test", ["u@example.com"])
             q.start()
-            q.wait_log(r"%s: to=<u@example.com>, relay=none, .*status=deferred "
-                       r"\(deferred transport\)" % qid)
+            q.wait_log(r"postfix/error\[\d+\]: %s: to=<u@example.com>, relay=none, .*"
+                       r"dsn=4.3.2, status=deferred \(deferred transport\)" % qid)
             wait_for(lambda: q.ids("deferred") == [qid], 10, what="deferred/")
             self.assertEqual(smtp.requests, [])
             # A periodic scan does not deliver it; a flush mark does.
@@ -260,7 +260,8 @@ class Concurrency(unittest.TestCase):
             # the destination is suspended after a failed cohort.
             self.assertLessEqual(down.max_active, 2)
             self.assertLess(len(down.requests), 8)
-            self.assertRegex(log, r"status=deferred \(delivery temporarily suspended: "
+            self.assertRegex(log, r"postfix/error\[\d+\]: \w+: to=<u\d@down.test>, relay=none, "
+                                  r".*dsn=4.4.1, status=deferred \(delivery temporarily suspended: "
                                   r"connect to down.test\[127.0.0.1\]:25: Connection refused\)")
             # A flush revives it.
             down.decide = lambda r, req: OK
@@ -287,7 +288,7 @@ class Concurrency(unittest.TestCase):
             qid = q.queue_message("a@b.test", ["u@example.com"])
             q.start()
             q.wait_log(r"warning: connect to transport private/smtp: No such file or directory")
-            q.wait_log(r"%s: to=<u@example.com>, relay=none, .*dsn=4.3.0, "
+            q.wait_log(r"postfix/error\[\d+\]: %s: to=<u@example.com>, relay=none, .*dsn=4.3.0, "
                        r"status=deferred \(mail transport unavailable\)" % qid)
             wait_for(lambda: q.ids("deferred") == [qid], 10, what="deferred/")
 
