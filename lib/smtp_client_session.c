@@ -332,49 +332,13 @@ static int tls_level_rank(const char *level)
     return (0);
 }
 
-/* session_starttls - STARTTLS as the policy says; 0 = go on */
-static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
-			            SMTP_WHY *why)
+/* session_tls_start - the TLS handshake at a level; -1 with why */
+static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *level,
+			             int rank, VSTRING *match, SMTP_WHY *why)
 {
-    VSTRING *match = vstring_alloc(50);
     VSTRING *tls_why;
-    const char *level = tls_policy(st, match);
-    int     rank = tls_level_rank(level);
     TLS_CLIENT_PARAMS tp;
 
-    if (strcmp(level, "error") == 0) {
-	smtp_why_set(why, 0, "4.3.0", "TLS policy lookup for %s: table lookup error",
-		     st->dest.nexthop);
-	vstring_free(match);
-	return (-1);
-    }
-    if (rank == 0 || (rank == 1 && st->tls_off)) {
-	vstring_free(match);
-	return (0);
-    }
-    if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
-	vstring_free(match);
-	if (rank == 1)
-	    return (0);
-	smtp_why_set(why, sess->relay, "4.7.4",
-		     "TLS is required, but was not offered by host %s", sess->namaddr);
-	return (-1);
-    }
-    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
-    vstream_fputs(sess->stream, "STARTTLS\r\n");
-    if (smtp_reply_read(sess->stream, reply) < 0) {
-	vstring_free(match);
-	return (session_lost(sess, why, "sending STARTTLS"));
-    }
-    if (reply->code != 220) {
-	vstring_free(match);
-	if (rank == 1)
-	    return (0);
-	smtp_why_set(why, sess->relay, "4.7.5",
-		     "TLS is required, but host %s refused to start TLS: %s",
-		     sess->namaddr, vstring_str(reply->text));
-	return (-1);
-    }
     /* Match names: the policy's, else Postfix's defaults for the level. */
     if (vstring_len(match) == 0) {
 	if (strcasecmp(level, "secure") == 0) {
@@ -416,7 +380,6 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     tp.loglevel = smtp_param_int("tls_loglevel");
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
-    vstring_free(match);
     if (sess->tls == 0) {
 	if (rank == 1)
 	    st->tls_failed = 1;
@@ -426,6 +389,55 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
 	return (-1);
     }
     vstring_free(tls_why);
+    return (0);
+}
+
+/* session_starttls - STARTTLS as the policy says; 0 = go on */
+static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
+			            SMTP_WHY *why)
+{
+    VSTRING *match = vstring_alloc(50);
+    const char *level = tls_policy(st, match);
+    int     rank = tls_level_rank(level);
+
+    if (strcmp(level, "error") == 0) {
+	smtp_why_set(why, 0, "4.3.0", "TLS policy lookup for %s: table lookup error",
+		     st->dest.nexthop);
+	vstring_free(match);
+	return (-1);
+    }
+    if (sess->tls || rank == 0 || (rank == 1 && st->tls_off)) {
+	vstring_free(match);
+	return (0);
+    }
+    if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
+	vstring_free(match);
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.4",
+		     "TLS is required, but was not offered by host %s", sess->namaddr);
+	return (-1);
+    }
+    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
+    vstream_fputs(sess->stream, "STARTTLS\r\n");
+    if (smtp_reply_read(sess->stream, reply) < 0) {
+	vstring_free(match);
+	return (session_lost(sess, why, "sending STARTTLS"));
+    }
+    if (reply->code != 220) {
+	vstring_free(match);
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.5",
+		     "TLS is required, but host %s refused to start TLS: %s",
+		     sess->namaddr, vstring_str(reply->text));
+	return (-1);
+    }
+    if (session_tls_start(sess, st, level, rank, match, why) < 0) {
+	vstring_free(match);
+	return (-1);
+    }
+    vstring_free(match);
     return (session_helo(sess, reply, why));
 }
 
@@ -434,6 +446,23 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
     SMTP_REPLY *reply = smtp_reply_alloc();
     int     ret = -1;
 
+    /* SMTPS (smtp_tls_wrappermode): TLS before the greeting, at least encrypt. */
+    if (smtp_param_bool_soft("tls_wrappermode")) {
+	VSTRING *match = vstring_alloc(50);
+	const char *level = tls_policy(st, match);
+	int     rank = tls_level_rank(level);
+
+	if (strcmp(level, "error") == 0 || rank < 2) {
+	    level = "encrypt";
+	    rank = 2;
+	}
+	if (session_tls_start(sess, st, level, rank, match, why) < 0) {
+	    vstring_free(match);
+	    st->tls_failed = 0;
+	    goto done;
+	}
+	vstring_free(match);
+    }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
     if (smtp_reply_read(sess->stream, reply) < 0) {
 	session_lost(sess, why, "receiving the initial server greeting");

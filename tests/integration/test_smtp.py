@@ -235,14 +235,15 @@ class Capture:
     """An aiosmtpd server on (addr, port); tls=True offers STARTTLS,
     users={login: password} requires AUTH."""
 
-    def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None):
+    def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None,
+                 implicit_tls=False):
         self.handler = CaptureHandler(name)
         kw = {}
-        if tls:
+        if tls or implicit_tls:
             cert, key = make_cert(certdir)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)
-            kw["tls_context"] = ctx
+            kw["ssl_context" if implicit_tls else "tls_context"] = ctx
         if users is not None:
             def authenticator(server, session, envelope, mechanism, auth_data):
                 ok = users.get(auth_data.login.decode()) == auth_data.password.decode()

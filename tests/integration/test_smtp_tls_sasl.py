@@ -68,6 +68,25 @@ class StartTls(unittest.TestCase):
         res, log = a.deliver("[%s]:%d" % (self.addr, self.plain_port), ["p@x.test"])
         self.assertEqual(res["p@x.test"]["dsn_status"], "4.7.4", log)
 
+    def test_wrappermode_smtps(self):
+        port = free_port(self.addr)
+        smtps = peers.Capture(self.addr, port, name="smtps", implicit_tls=True, certdir=self.tmp,
+                              users={"u": "p"})
+        try:
+            a = self.agent("none")
+            a.params.update({"smtp_tls_wrappermode": "yes", "smtp_sasl_auth_enable": "yes",
+                             "smtp_sasl_security_options": "noplaintext",
+                             "smtp_sasl_tls_security_options": "noanonymous",
+                             "smtp_sasl_password_maps": "texthash:" + a.write(
+                                 "pw", "[%s]:%d u:p\n" % (self.addr, port))})
+            a.write_main()
+            res, log = a.deliver("[%s]:%d" % (self.addr, port), ["w@x.test"])
+        finally:
+            smtps.stop()
+        self.assertEqual(res["w@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(smtps.messages[0]["auth"], "u")
+        self.assertIn("TLS connection established", log)
+
     def test_verify_with_untrusted_certificate_defers(self):
         res, log = self.agent("verify").deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
         self.assertEqual(res["v@x.test"]["dsn_action"], "x", log)
