@@ -236,13 +236,15 @@ class Capture:
     users={login: password} requires AUTH."""
 
     def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None,
-                 implicit_tls=False):
+                 implicit_tls=False, max_tls=None):
         self.handler = CaptureHandler(name)
         kw = {}
         if tls or implicit_tls:
             cert, key = make_cert(certdir)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)
+            if max_tls:
+                ctx.maximum_version = max_tls
             kw["ssl_context" if implicit_tls else "tls_context"] = ctx
         if users is not None:
             def authenticator(server, session, envelope, mechanism, auth_data):

@@ -68,6 +68,22 @@ class StartTls(unittest.TestCase):
         res, log = a.deliver("[%s]:%d" % (self.addr, self.plain_port), ["p@x.test"])
         self.assertEqual(res["p@x.test"]["dsn_status"], "4.7.4", log)
 
+    def test_may_falls_back_to_plain_after_failed_handshake(self):
+        import ssl
+        port = free_port(self.addr)
+        old = peers.Capture(self.addr, port, name="tls12", tls=True, certdir=self.tmp,
+                            max_tls=ssl.TLSVersion.TLSv1_2)
+        try:
+            a = self.agent("may")
+            a.params["smtp_tls_protocols"] = ">=TLSv1.3"
+            a.write_main()
+            res, log = a.deliver("[%s]:%d" % (self.addr, port), ["f@x.test"])
+        finally:
+            old.stop()
+        self.assertEqual(res["f@x.test"]["dsn_action"], "d", log)
+        self.assertFalse(old.messages[0]["tls"])
+        self.assertIn("TLS library problem", log)
+
     def test_wrappermode_smtps(self):
         port = free_port(self.addr)
         smtps = peers.Capture(self.addr, port, name="smtps", implicit_tls=True, certdir=self.tmp,
