@@ -569,6 +569,23 @@ self IN MX 10 mx3
         self.assertEqual(r["dsn_status"], "5.4.6", log)
         self.assertEqual(r["reason"], "mail for self.example.test loops back to myself")
 
+    def test_dns_server_failure_defers(self):
+        # nsd refuses names outside its zone: a temporary error for us.
+        res, log = self.agent.deliver("elsewhere.invalid", ["e@elsewhere.invalid"])
+        r = res["e@elsewhere.invalid"]
+        self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.4.3", "x"), log)
+        self.assertEqual(r["reason"], "Host or domain name not found. Name service error "
+                         "for name=elsewhere.invalid type=MX: Host not found, try again")
+
+    def test_mx_address_limit(self):
+        self.agent.params["smtp_mx_address_limit"] = "1"
+        self.agent.write_main()
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["l@example.test"])
+        self.assertEqual(res["l@example.test"]["dsn_action"], "x", log)
+        self.assertIn("connect to mx1.example.test", res["l@example.test"]["reason"])
+        self.assertEqual(c2.messages, [])
+
     def test_unknown_domain_bounces(self):
         res, log = self.agent.deliver("nosuch.example.test", ["n@nosuch.example.test"])
         r = res["n@nosuch.example.test"]
