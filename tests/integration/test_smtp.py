@@ -202,12 +202,15 @@ class CaptureHandler:
     """Records each message with the session's TLS and AUTH state; refuses
     recipients whose local part starts with "bad" (550) or "later" (450)."""
 
-    def __init__(self, name):
+    def __init__(self, name, tempfail=False):
         self.name = name
+        self.tempfail = tempfail
         self.messages = []
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.tempfail:
+            return "451 4.3.0 <%s>: temporarily unavailable at %s" % (address, self.name)
         if address.startswith("bad"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if address.startswith("later"):
@@ -236,8 +239,8 @@ class Capture:
     users={login: password} requires AUTH."""
 
     def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None,
-                 implicit_tls=False, max_tls=None):
-        self.handler = CaptureHandler(name)
+                 implicit_tls=False, max_tls=None, tempfail=False):
+        self.handler = CaptureHandler(name, tempfail)
         kw = {}
         if tls or implicit_tls:
             cert, key = make_cert(certdir)
@@ -474,8 +477,8 @@ self IN MX 10 mx3
             s.stop()
         self.agent.cleanup()
 
-    def capture(self, addr, name):
-        c = Capture(addr, self.port, name=name)
+    def capture(self, addr, name, **kw):
+        c = Capture(addr, self.port, name=name, **kw)
         self.servers.append(c)
         return c
 
@@ -576,6 +579,29 @@ self IN MX 10 mx3
         self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.4.3", "x"), log)
         self.assertEqual(r["reason"], "Host or domain name not found. Name service error "
                          "for name=elsewhere.invalid type=MX: Host not found, try again")
+
+    def test_soft_recipient_error_tries_next_mx(self):
+        c1 = self.capture(self.mx1, "mx1", tempfail=True)
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["s1@example.test", "s2@example.test"])
+        self.assertEqual(res["s1@example.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["s2@example.test"]["relay"],
+                         "mx2.example.test[%s]:%d" % (self.mx2, self.port))
+        self.assertEqual(c1.messages, [])
+        self.assertEqual(len(c2.messages), 1)
+
+    def test_mx_session_limit(self):
+        self.agent.params["smtp_mx_session_limit"] = "1"
+        self.agent.write_main()
+        self.capture(self.mx1, "mx1", tempfail=True)
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["s1@example.test"])
+        r = res["s1@example.test"]
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.3.0"), log)
+        self.assertEqual(r["reason"], "host mx1.example.test[%s] said: 451 4.3.0 "
+                         "<s1@example.test>: temporarily unavailable at mx1 "
+                         "(in reply to RCPT TO command)" % self.mx1)
+        self.assertEqual(c2.messages, [])
 
     def test_mx_address_limit(self):
         self.agent.params["smtp_mx_address_limit"] = "1"
