@@ -146,7 +146,7 @@ class Agent:
         return p
 
     def deliver(self, nexthop, rcpts, sender="a@sender.test", prog="smtp",
-                message=None, flags=0, timeout=60, notify=None):
+                message=None, flags=0, timeout=60, notify=None, remove_queue_file=False):
         """Run one delivery; returns (results, log) where results maps each
         recipient to a dict of its attributes (dsn_status, dsn_action,
         reason, relay, ...)."""
@@ -154,6 +154,8 @@ class Agent:
         qid = "%X%05X" % (self.seq, random.randint(0, 0xFFFFF))
         qpath = os.path.join(self.queue, "active", qid)
         offset, size = write_queue_file(qpath, sender, rcpts, message or message_bytes())
+        if remove_queue_file:
+            os.unlink(qpath)
         pairs = [("flags", flags), ("queue_name", "active"), ("queue_id", qid),
                  ("data_offset", offset), ("data_size", size), ("nexthop", nexthop),
                  ("transport", prog), ("sender", sender), ("dsn_envid", ""),
@@ -458,6 +460,7 @@ second IN MX 20 mx3
 backup IN MX 10 nosuchhost
 backup IN MX 20 mx2
 plain IN A {mx3}
+v6only IN AAAA ::1
 self IN MX 10 mx3
 """.format(mx1=cls.mx1, mx2=cls.mx2, mx3=cls.mx3))
         cls.tmp = tempfile.mkdtemp(prefix="smtp-mx-test-")
@@ -510,6 +513,16 @@ self IN MX 10 mx3
         self.assertEqual(res["z@plain.example.test"]["relay"],
                          "plain.example.test[%s]:%d" % (self.mx3, self.port))
         self.assertEqual(len(c3.messages), 1)
+
+    def test_aaaa_record_without_mx(self):
+        port = free_port("::1")
+        c6 = Capture("::1", port, name="v6")
+        self.servers.append(c6)
+        res, log = self.agent.deliver("v6only.example.test:%d" % port, ["v@v6only.example.test"])
+        self.assertEqual(res["v@v6only.example.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["v@v6only.example.test"]["relay"],
+                         "v6only.example.test[::1]:%d" % port)
+        self.assertEqual(len(c6.messages), 1)
 
     def test_bracketed_host_skips_mx(self):
         c3 = self.capture(self.mx3, "mx3")
@@ -706,6 +719,13 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["a1@x.test"]["dsn_action"], "d", log)
         self.assertEqual(res["a2@x.test"]["dsn_action"], "d", log)
         self.assertIn("RCPT TO:<a2@x.test>", out)
+
+    def test_missing_queue_file_defers_without_connecting(self):
+        res, log = self.agent.deliver(self.nexthop, ["m@x.test"], remove_queue_file=True)
+        r = res["m@x.test"]
+        self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.3.0", "x"), log)
+        self.assertIn("No such file or directory", r["reason"])
+        self.assertEqual(self.cap.messages, [])
 
     def test_connection_refused(self):
         port = closed_port(self.addr)
