@@ -185,6 +185,7 @@ void    smtp_client_init(int proto, const char *service)
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name("sasl_password_maps"),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
+    smtp_tls_policy_init();
     srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
 }
 

@@ -275,40 +275,60 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
 }
 
 /* tls_policy - the security level and its match names for this request */
+static MAPS *tls_policy_maps;
+
+/* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
+void    smtp_tls_policy_init(void)
+{
+    if (*smtp_conf.tls_policy_maps)
+	tls_policy_maps = maps_create(smtp_param_name("tls_policy_maps"),
+				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
+}
+
+/* tls_level_name - a level word of a policy, or NULL when unknown */
+static const char *tls_level_name(const char *word)
+{
+    static const char *levels[] = {
+	"none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure",
+    };
+
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+	if (strcasecmp(word, levels[i]) == 0)
+	    return (levels[i]);
+    return (0);
+}
+
 static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
 {
-    static MAPS *policy_maps;
-    static int policy_maps_done;
     const char *value = 0;
     const char *level = smtp_conf.tls_level;
     char   *copy, *cp, *word;
 
     vstring_reset(match);
-    if (!policy_maps_done) {
-	policy_maps_done = 1;
-	if (*smtp_conf.tls_policy_maps)
-	    policy_maps = maps_create(smtp_param_name("tls_policy_maps"),
-				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
-    }
-    if (policy_maps) {
-	if ((value = maps_find(policy_maps, st->dest.nexthop, 0)) == 0
-	    && policy_maps->error == 0)
-	    value = maps_find(policy_maps, st->dest.host, 0);
-	if (value == 0 && policy_maps->error != 0)
+    if (tls_policy_maps) {
+	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
+	    && tls_policy_maps->error == 0)
+	    value = maps_find(tls_policy_maps, st->dest.host, 0);
+	if (value == 0 && tls_policy_maps->error != 0)
 	    return ("error");
     }
-    if (value == 0)
-	return (*level ? level : (smtp_param_bool_soft("use_tls") ? "may" : "none"));
+    if (value == 0) {
+	if (*level == 0)
+	    return (smtp_param_bool_soft("use_tls") ? "may" : "none");
+	if ((level = tls_level_name(level)) == 0) {
+	    msg_warn("invalid %s value: \"%s\"", smtp_param_name("tls_security_level"),
+		     smtp_conf.tls_level);
+	    return ("error");
+	}
+	return (level);
+    }
     copy = mystrdup(value);
     cp = copy;
-    level = "none";
-    if ((word = mystrtok(&cp, " \t,")) != 0) {
-	static char level_buf[16];
-
-	snprintf(level_buf, sizeof(level_buf), "%s", word);
-	level = level_buf;
-    }
-    while ((word = mystrtok(&cp, " \t,")) != 0) {
+    level = 0;
+    if ((word = mystrtok(&cp, " \t,")) != 0 && (level = tls_level_name(word)) == 0)
+	msg_warn("%s: invalid TLS security level \"%s\" for %s",
+		 smtp_param_name("tls_policy_maps"), word, st->dest.nexthop);
+    while (level && (word = mystrtok(&cp, " \t,")) != 0) {
 	if (strncasecmp(word, "match=", 6) == 0) {
 	    for (char *p = word + 6; *p; p++)
 		if (*p == ':')
@@ -317,7 +337,7 @@ static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
 	}
     }
     myfree(copy);
-    return (level);
+    return (level ? level : "error");
 }
 
 static int tls_level_rank(const char *level)
@@ -401,7 +421,7 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     int     rank = tls_level_rank(level);
 
     if (strcmp(level, "error") == 0) {
-	smtp_why_set(why, 0, "4.3.0", "TLS policy lookup for %s: table lookup error",
+	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s",
 		     st->dest.nexthop);
 	vstring_free(match);
 	return (-1);
@@ -452,7 +472,12 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 	const char *level = tls_policy(st, match);
 	int     rank = tls_level_rank(level);
 
-	if (strcmp(level, "error") == 0 || rank < 2) {
+	if (strcmp(level, "error") == 0) {
+	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+	    vstring_free(match);
+	    goto done;
+	}
+	if (rank < 2) {
 	    level = "encrypt";
 	    rank = 2;
 	}

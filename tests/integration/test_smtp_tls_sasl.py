@@ -103,6 +103,17 @@ class StartTls(unittest.TestCase):
         self.assertEqual(smtps.messages[0]["auth"], "u")
         self.assertIn("TLS connection established", log)
 
+    def test_invalid_policy_defers(self):
+        a = self.agent("may")
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write(
+            "tls_policy", "[%s]:%d bogus\n" % (self.addr, self.tls_port))
+        a.write_main()
+        res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["i@x.test"])
+        self.assertEqual((res["i@x.test"]["dsn_action"], res["i@x.test"]["dsn_status"]),
+                         ("x", "4.7.5"), log)
+        self.assertIn('invalid TLS security level "bogus"', log)
+        self.assertEqual(self.tls.messages, [])
+
     def test_verify_with_untrusted_certificate_defers(self):
         res, log = self.agent("verify").deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
         self.assertEqual(res["v@x.test"]["dsn_action"], "x", log)
