@@ -114,6 +114,29 @@ class StartTls(unittest.TestCase):
         self.assertIn('invalid TLS security level "bogus"', log)
         self.assertEqual(self.tls.messages, [])
 
+    def test_verify_with_trusted_certificate(self):
+        a = self.agent("none")
+        a.params["smtp_tls_CAfile"] = os.path.join(self.tmp, "cert.pem")
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write(
+            "tls_policy", "[%s]:%d verify match=relay.test\n" % (self.addr, self.tls_port))
+        a.write_main()
+        res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
+        self.assertEqual(res["v@x.test"]["dsn_action"], "d", log)
+        self.assertIn("Verified TLS connection established", log)
+        self.assertTrue(self.tls.messages[0]["tls"])
+
+    def test_verify_name_mismatch_defers(self):
+        a = self.agent("none")
+        a.params["smtp_tls_CAfile"] = os.path.join(self.tmp, "cert.pem")
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write(
+            "tls_policy", "[%s]:%d verify match=other.test\n" % (self.addr, self.tls_port))
+        a.write_main()
+        res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
+        self.assertEqual((res["v@x.test"]["dsn_action"], res["v@x.test"]["dsn_status"]),
+                         ("x", "4.7.5"), log)
+        self.assertIn("Server certificate not verified", res["v@x.test"]["reason"])
+        self.assertEqual(self.tls.messages, [])
+
     def test_verify_with_untrusted_certificate_defers(self):
         res, log = self.agent("verify").deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
         self.assertEqual(res["v@x.test"]["dsn_action"], "x", log)
