@@ -55,6 +55,22 @@ const char *dict_type_list(void)
     return (vstring_str(buf));
 }
 
+const char *dict_printable(const char *text)
+{
+    static VSTRING *bufs[4];
+    static int next;
+    VSTRING *buf;
+
+    next = (next + 1) % 4;
+    if (bufs[next] == 0)
+	bufs[next] = vstring_alloc(100);
+    buf = bufs[next];
+    vstring_reset(buf);
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++)
+	vstring_addch(buf, (*cp >= 0x20 && *cp < 0x7f) ? *cp : '?');
+    return (vstring_str(buf));
+}
+
 /* Methods of a table that cannot do something. */
 
 static const char *dict_fail_get(DICT *d, const char *key)

@@ -44,7 +44,7 @@
 #include "msg.h"
 #include "vstring.h"
 
-#define DICT_DB_READ_CACHE	(256 * 1024)
+#define DICT_DB_READ_CACHE	(1024 * 1024)
 #define DICT_DB_WRITE_CACHE	(64 * 1024 * 1024)
 #define DICT_DB_NELEM		65536
 
@@ -175,7 +175,7 @@ static int dict_db_put(DICT *d, const char *key, const char *value)
     dict_db_lock(dd, LOCK_UN);
     if (ret == DB_KEYEXIST) {
 	if (d->flags & DICT_FLAG_DUP_WARN)
-	    msg_warn("%s: duplicate entry: \"%s\"", dd->path, key);
+	    msg_warn("%s: duplicate entry: \"%s\"", dd->path, dict_printable(key));
 	return (1);
     }
     if (ret != 0) {

@@ -42,7 +42,7 @@ static int dict_mem_put(DICT *d, const char *key, const char *value)
 	if (d->flags & DICT_FLAG_DUP_IGNORE)
 	    return (1);
 	if (d->flags & DICT_FLAG_DUP_WARN) {
-	    msg_warn("%s: duplicate entry: \"%s\"", d->name, key);
+	    msg_warn("%s: duplicate entry: \"%s\"", d->name, dict_printable(key));
 	    return (1);
 	}
 	myfree(ht->value);

@@ -5,9 +5,9 @@
  *	See dict_source.h.
  * DESCRIPTION
  *	Logical lines are assembled from physical lines of any length
- *	(VSTRING, no fixed buffer); NUL bytes in a line end the text that
- *	is used of it, as in C strings, so binary input cannot confuse the
- *	parsers that follow.
+ *	(VSTRING, no fixed buffer). As in Postfix, a line that holds a NUL
+ *	byte counts as text (it is not blank), and the parsers that follow
+ *	see it as a C string, cut at the first NUL.
  * DIAGNOSTICS
  *	"name: logical line must not start with whitespace: text",
  *	"name, line N: expected format: key whitespace value".
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "dict_source.h"
+#include "dict_type.h"
 #include "mymalloc.h"
 #include "msg.h"
 
@@ -59,19 +60,21 @@ static int source_read(DICT_SOURCE *src, VSTRING *buf)
 	return (0);
     }
     src->lineno++;
-    /* Text after a NUL byte is not used; drop a CR before the LF. */
-    vstring_truncate(buf, strlen(vstring_str(buf)));
+    /* Keep NUL bytes: the line is not blank; parsers see a C string. */
     cp = vstring_str(buf);
     if (vstring_len(buf) > 0 && cp[vstring_len(buf) - 1] == '\r')
 	vstring_truncate(buf, vstring_len(buf) - 1);
     return (1);
 }
 
-static int blank_or_comment(const char *cp)
+static int blank_or_comment(VSTRING *buf)
 {
-    while (*cp && isspace((unsigned char) *cp))
+    const char *cp = vstring_str(buf);
+    const char *end = vstring_end(buf);
+
+    while (cp < end && isspace((unsigned char) *cp))
 	cp++;
-    return (*cp == 0 || *cp == '#');
+    return (cp == end || *cp == '#');
 }
 
 int     dict_source_next(DICT_SOURCE *src, VSTRING *line)
@@ -84,7 +87,7 @@ int     dict_source_next(DICT_SOURCE *src, VSTRING *line)
 	if (!src->have_phys && !source_read(src, src->phys))
 	    return (0);
 	src->have_phys = 0;
-	if (blank_or_comment(vstring_str(src->phys)))
+	if (blank_or_comment(src->phys))
 	    continue;
 	vstring_memcpy(line, vstring_str(src->phys), vstring_len(src->phys));
 	src->first_line = src->last_line = src->lineno;
@@ -92,7 +95,7 @@ int     dict_source_next(DICT_SOURCE *src, VSTRING *line)
 	/* Continuation lines start with white space. */
 	while (source_read(src, src->phys)) {
 	    cp = vstring_str(src->phys);
-	    if (blank_or_comment(cp))
+	    if (blank_or_comment(src->phys))
 		continue;
 	    if (!isspace((unsigned char) *cp)) {
 		src->have_phys = 1;
@@ -108,7 +111,7 @@ int     dict_source_next(DICT_SOURCE *src, VSTRING *line)
 	vstring_truncate(line, len);
 	if (isspace((unsigned char) *cp)) {
 	    msg_warn("%s: logical line must not start with whitespace: \"%s\"",
-		     src->name, cp);
+		     src->name, dict_printable(cp));
 	    continue;
 	}
 	return (1);

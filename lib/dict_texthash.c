@@ -56,7 +56,7 @@ DICT   *dict_texthash_open(const char *path, int open_flags, int dict_flags)
 	    } else {
 		if (!(dict_flags & DICT_FLAG_DUP_IGNORE))
 		    msg_warn("%s, line %d: duplicate entry: \"%s\"",
-			     path, src->first_line, key);
+			     path, src->first_line, dict_printable(key));
 		continue;
 	    }
 	}

@@ -9,6 +9,7 @@
  *	DICT *dict_surrogate(const char *type, const char *name, int dict_flags,
  *			     const char *fmt, ...);
  *	void dict_watch_file(DICT *d, const char *path);
+ *	const char *dict_printable(const char *text);
  *
  *	DICT *dict_db_open(const char *type, const char *name, int open_flags,
  *			   int dict_flags, int mode);
@@ -32,6 +33,10 @@
  *	long-running process notices when the file appears or changes.
  *	dict_watch_file() records a file's identity for dict_changed().
  *
+ *	dict_printable() returns text with every byte outside printable
+ *	ASCII replaced by "?", as Postfix logs file content; the result
+ *	stays valid for the next three calls.
+ *
  *	dict_mem_create() is an in-memory fixed-key table (inline:,
  *	texthash:) filled with dict_put().
  */
@@ -45,6 +50,7 @@ extern void dict_free(DICT *);
 extern DICT *dict_surrogate(const char *, const char *, int, const char *, ...)
 	__attribute__((format(printf, 4, 5)));
 extern void dict_watch_file(DICT *, const char *);
+extern const char *dict_printable(const char *);
 
 extern DICT *dict_db_open(const char *, const char *, int, int, int);
 extern DICT *dict_static_open(const char *, int, int);

@@ -201,15 +201,29 @@ int     valid_hostname(const char *name)
 
 int     valid_ipv4_addr(const char *text)
 {
-    struct in_addr a;
-    int     dots = 0;
+    int     octets = 0;
+    int     value = -1;			/* -1: no digit in this octet yet */
+    int     first = -1;
 
-    for (const char *cp = text; *cp; cp++)
-	if (*cp == '.')
-	    dots++;
-	else if (*cp < '0' || *cp > '9')
+    /* Dotted quad, 0..255 each, as Postfix checks it: "0.1.2.3" is not. */
+    for (const char *cp = text; /* void */ ; cp++) {
+	if (*cp >= '0' && *cp <= '9') {
+	    value = (value < 0 ? 0 : value * 10) + (*cp - '0');
+	    if (value > 255)
+		return (0);
+	} else if (*cp == '.' || *cp == 0) {
+	    if (value < 0 || ++octets > 4)
+		return (0);
+	    if (octets == 1)
+		first = value;
+	    if (*cp == 0)
+		break;
+	    value = -1;
+	} else {
 	    return (0);
-    return (dots == 3 && inet_pton(AF_INET, text, &a) == 1);
+	}
+    }
+    return (octets == 4 && (first != 0 || text[strspn(text, "0.")] == 0));
 }
 
 int     valid_ipv6_addr(const char *text)

@@ -347,7 +347,7 @@ int     mail_queue_mkdirs(uid_t owner, gid_t group)
     for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++)
 	if (make_dir(private_dirs[i], owner, owner_gid, 0700) < 0)
 	    ret = -1;
-    if (make_dir("public", owner, group, 0710) < 0)
+    if (make_dir("public", owner, group, 02710) < 0)
 	ret = -1;
     if (make_dir("pid", geteuid(), getegid(), 0755) < 0)
 	ret = -1;

@@ -245,12 +245,11 @@ static void parse_text(MATCH_LIST *list, char *buf, int negate, int depth)
 	} else if (*item != '[' && strchr(item, ':') != 0
 		   && !(address_like(item) && parse_net(item, &(MATCH_ITEM) {0}))) {
 	    it = add_item(list, neg, ITEM_TABLE, item);
-	    if ((it->dict = dict_open(item, O_RDONLY, DICT_FLAG_DEFAULT)) == 0) {
-		myfree(it->text);
-		list->count--;
-		add_error(list, neg, "open table %s%s: unsupported type or bad name",
-			  item, "");
-	    }
+	    it->dict = dict_open(item, O_RDONLY, DICT_FLAG_DEFAULT);
+	    if (it->dict->error != DICT_ERR_NONE)
+		/* Lookups will fail with a temporary error; say why now. */
+		msg_warn("%s: %s: %s", list->name, item, dict_error_text(it->dict) ?
+			 dict_error_text(it->dict) : "table error");
 	} else {
 	    it = add_item(list, neg, ITEM_LITERAL, item);
 	    lowercase(it->text);

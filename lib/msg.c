@@ -37,7 +37,7 @@ void    msg_init(const char *name, const char *prog)
 
     if (name && *name)
 	snprintf(syslog_name, sizeof(syslog_name), "%s", name);
-    if (prog && *prog) {
+    if (prog && *prog && prog != prog_name) {
 	slash = strrchr(prog, '/');
 	snprintf(prog_name, sizeof(prog_name), "%s", slash ? slash + 1 : prog);
     }

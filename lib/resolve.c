@@ -7,14 +7,8 @@
  *	The parameters are read once by resolve_init() (qmgr calls it
  *	after the skeleton read main.cf); tables are opened then too.
  *
- *	relay_domains is a Postfix domain list: literal domains,
- *	".domain" (subdomains only), "!pattern" exclusions, "/file/name"
- *	items (replaced by the file's words) and "type:table" items
- *	(the domain and its parents are looked up as keys); the first
- *	match wins.
+ *	relay_domains is a Postfix domain list (match_list.h).
  * BUGS
- *	XXX: the domain list here is our own small matcher; it moves to
- *	the shared match_list module once that exists in lib/.
  *	Domains of mydestination (local delivery) are routed like any
  *	other domain: this system has no local delivery agent.
  */
@@ -32,186 +26,21 @@
 #include "mail_conf.h"
 #include "dict.h"
 #include "maps.h"
+#include "htable.h"
+#include "match_list.h"
 #include "resolve.h"
 
-/* One item of a domain list. */
-typedef struct DOMAIN_ITEM {
-    int     negate;
-    char   *pattern;			/* lower case; NULL for a table */
-    MAPS   *table;
-} DOMAIN_ITEM;
-
-typedef struct DOMAIN_LIST {
-    DOMAIN_ITEM *items;
-    size_t  count;
-    int     parent;			/* "example.com" matches subdomains */
-} DOMAIN_LIST;
-
 static int resolve_ready;
-static DOMAIN_LIST *relay_domains;
+static HTABLE *other_lists;		/* resolve_domain_match(), by name */
+static MATCH_LIST *relay_domains;
 static MAPS *transport_maps;
 static MAPS *snd_relay_maps;
 static MAPS *snd_transport_maps;
 
-/* in_list - is name an item of the list parameter param? */
-static int in_list(const char *param, const char *name)
+/* domain_list_create - a domain-list parameter, as match_list(3) reads it */
+static MATCH_LIST *domain_list_create(const char *param)
 {
-    char   *copy = mystrdup(mail_conf_str(param));
-    char   *cp = copy;
-    char   *item;
-    int     found = 0;
-
-    while ((item = mystrtok(&cp, LIST_DELIMS)) != 0)
-	if (strcasecmp(item, name) == 0)
-	    found = 1;
-    myfree(copy);
-    return (found);
-}
-
-static void domain_list_add(DOMAIN_LIST *list, const char *param,
-			            const char *text, int depth);
-
-/* domain_list_file - the words of a /file/name item */
-static void domain_list_file(DOMAIN_LIST *list, const char *param,
-			             const char *path, int negate, int depth)
-{
-    VSTREAM *fp;
-    VSTRING *line = vstring_alloc(100);
-    VSTRING *all = vstring_alloc(100);
-
-    if ((fp = vstream_open(path, O_RDONLY, 0)) == 0) {
-	msg_warn("%s: open %s: %m; the list item is ignored", param, path);
-    } else {
-	while (vstream_get_line(fp, line, 4096) != VSTREAM_EOF) {
-	    char   *cp = vstring_str(line);
-
-	    while (isspace((unsigned char) *cp))
-		cp++;
-	    char   *word;
-
-	    if (*cp == '#')
-		continue;
-	    while ((word = mystrtok_list(&cp)) != 0)
-		vstring_sprintf_append(all, "%s%s ", negate ? "!" : "", word);
-	}
-	vstream_close(fp);
-    }
-    /* With "!/file" every word of the file became an exclusion above. */
-    domain_list_add(list, param, vstring_str(all), depth + 1);
-    vstring_free(line);
-    vstring_free(all);
-}
-
-static void domain_list_add(DOMAIN_LIST *list, const char *param,
-			            const char *text, int depth)
-{
-    char   *copy = mystrdup(text);
-    char   *cp = copy;
-    char   *item;
-
-    if (depth > 10) {
-	msg_warn("%s: /file/name items nested too deep", param);
-	myfree(copy);
-	return;
-    }
-    while ((item = mystrtok_list(&cp)) != 0) {
-	int     negate = 0;
-
-	while (*item == '!') {
-	    negate = !negate;
-	    item++;
-	}
-	if (*item == 0)
-	    continue;
-	if (*item == '/') {
-	    domain_list_file(list, param, item, negate, depth);
-	    continue;
-	}
-	list->items = myrealloc(list->items, (list->count + 1) * sizeof(*list->items));
-	DOMAIN_ITEM *di = list->items + list->count++;
-
-	di->negate = negate;
-	di->pattern = 0;
-	di->table = 0;
-	if (strchr(item, ':') != 0 && item[0] != '[') {
-	    di->table = maps_create(param, item, DICT_FLAG_DEFAULT);
-	} else {
-	    di->pattern = lowercase(mystrdup(item));
-	}
-    }
-    myfree(copy);
-}
-
-static DOMAIN_LIST *domain_list_create(const char *param)
-{
-    DOMAIN_LIST *list = mycalloc(1, sizeof(*list));
-
-    list->parent = in_list("parent_domain_matches_subdomains", param);
-    domain_list_add(list, param, mail_conf_str(param), 0);
-    return (list);
-}
-
-static void domain_list_free(DOMAIN_LIST *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-	myfree(list->items[i].pattern);
-	if (list->items[i].table)
-	    maps_free(list->items[i].table);
-    }
-    myfree(list->items);
-    myfree(list);
-}
-
-/* domain_item_match - 1 match, 0 no match, -1 table error */
-static int domain_item_match(DOMAIN_LIST *list, DOMAIN_ITEM *di, const char *domain)
-{
-    const char *parent;
-
-    if (di->pattern) {
-	const char *pat = di->pattern;
-
-	if (strcmp(pat, domain) == 0)
-	    return (1);
-	for (parent = strchr(domain, '.'); parent; parent = strchr(parent + 1, '.')) {
-	    if (pat[0] == '.' && strcmp(pat, parent) == 0)
-		return (1);
-	    if (list->parent && pat[0] != '.' && strcmp(pat, parent + 1) == 0)
-		return (1);
-	}
-	return (0);
-    }
-
-    /* A table: the domain itself (any table), then its parents. */
-    if (maps_find(di->table, domain, 0) != 0)
-	return (1);
-    if (di->table->error)
-	return (-1);
-    VSTRING *key = vstring_alloc(64);
-    int     ret = 0;
-
-    for (parent = strchr(domain, '.'); parent && ret == 0; parent = strchr(parent + 1, '.')) {
-	vstring_strcpy(key, list->parent ? parent + 1 : parent);
-	if (maps_find(di->table, vstring_str(key), MAPS_FIND_FIXED) != 0)
-	    ret = 1;
-	else if (di->table->error)
-	    ret = -1;
-    }
-    vstring_free(key);
-    return (ret);
-}
-
-/* domain_list_match - 1 match, 0 no match, -1 table error */
-static int domain_list_match(DOMAIN_LIST *list, const char *domain)
-{
-    for (size_t i = 0; i < list->count; i++) {
-	int     m = domain_item_match(list, list->items + i, domain);
-
-	if (m < 0)
-	    return (-1);
-	if (m > 0)
-	    return (list->items[i].negate ? 0 : 1);
-    }
-    return (0);
+    return (match_list_create(param, mail_conf_str(param), 0));
 }
 
 static MAPS *maps_or_null(const char *param)
@@ -236,7 +65,7 @@ void    resolve_reset(void)
 {
     if (!resolve_ready)
 	return;
-    domain_list_free(relay_domains);
+    match_list_free(relay_domains);
     if (transport_maps)
 	maps_free(transport_maps);
     if (snd_relay_maps)
@@ -244,6 +73,10 @@ void    resolve_reset(void)
     if (snd_transport_maps)
 	maps_free(snd_transport_maps);
     relay_domains = 0;
+    if (other_lists) {
+	htable_free(other_lists, (void (*) (void *)) match_list_free);
+	other_lists = 0;
+    }
     transport_maps = snd_relay_maps = snd_transport_maps = 0;
     resolve_ready = 0;
 }
@@ -324,7 +157,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 	vstring_truncate(domain, vstring_len(domain) - 1);
 
     /* 1. The address class and its transport. */
-    if ((m = domain_list_match(relay_domains, vstring_str(domain))) < 0) {
+    if ((m = match_list_domain(relay_domains, vstring_str(domain))) < 0) {
 	msg_warn("relay_domains lookup error for %s", vstring_str(domain));
 	ret = RESOLVE_RETRY;
 	goto done;
@@ -446,4 +279,23 @@ int     resolve_split_nexthop(const char *nexthop, VSTRING *host, VSTRING *port,
     if (*cp && vstring_len(port) == 0 && strchr(cp, ':') && cp[strlen(cp) - 1] == ':')
 	return (-1);
     return (0);
+}
+
+int     resolve_domain_match(const char *param, const char *domain)
+{
+    MATCH_LIST *list;
+    char   *key;
+    int     ret;
+
+    resolve_init();
+    if (other_lists == 0)
+	other_lists = htable_create(4);
+    if ((list = htable_find(other_lists, param)) == 0) {
+	list = domain_list_create(param);
+	htable_enter(other_lists, param, list);
+    }
+    key = lowercase(mystrdup(domain));
+    ret = match_list_domain(list, key);
+    myfree(key);
+    return (ret);
 }

@@ -12,6 +12,7 @@
  *			 RESOLVE_REPLY *reply);
  *	int resolve_split_nexthop(const char *nexthop, VSTRING *host,
  *				  VSTRING *port, int *no_mx);
+ *	int resolve_domain_match(const char *param, const char *domain);
  * DESCRIPTION
  *	resolve_addr() routes one recipient the way Postfix's
  *	trivial-rewrite does for off-host mail (DESIGN.md section 5):
@@ -42,6 +43,11 @@
  *
  *	resolve_init() reads the parameters and opens the tables (again
  *	after resolve_reset(), for tests that change main.cf).
+ *
+ *	resolve_domain_match() matches a domain against a domain-list
+ *	parameter such as fast_flush_domains with the same rules as
+ *	relay_domains (the list is read once per parameter); it returns
+ *	1, 0, or -1 for a table error.
  *
  *	resolve_split_nexthop() takes one nexthop "[host]:port",
  *	"host:port", "inet:host:port", "[ipv6]:port" or "host" apart;
@@ -80,5 +86,6 @@ extern RESOLVE_REPLY *resolve_reply_alloc(void);
 extern void resolve_reply_free(RESOLVE_REPLY *);
 extern int resolve_addr(const char *, const char *, RESOLVE_REPLY *);
 extern int resolve_split_nexthop(const char *, VSTRING *, VSTRING *, int *);
+extern int resolve_domain_match(const char *, const char *);
 
 #endif

@@ -36,6 +36,8 @@
  *	defers the recipients with a warning.
  */
 #include <sys/time.h>
+#include <sys/socket.h>
+#include <signal.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,7 @@
 SMTP_CLIENT_CONF smtp_conf;
 
 static SMTP_SESSION *cached_session;	/* one idle session, see above */
+static volatile sig_atomic_t cached_fd = -1;	/* for cache_expire() */
 static MAPS *sasl_maps;
 
 /* Parameters, by protocol: smtp_X or lmtp_X. */
@@ -146,6 +149,7 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.skip_5xx_greeting = smtp_param_bool("skip_5xx_greeting");
     smtp_conf.cache_on_demand = smtp_param_bool("connection_cache_on_demand");
     smtp_conf.reuse_time_limit = smtp_param_time("connection_reuse_time_limit");
+    smtp_conf.cache_time_limit = smtp_param_time("connection_cache_time_limit");
     smtp_conf.address_preference = smtp_param_str("address_preference");
     smtp_conf.helo_name = smtp_param_str("helo_name");
     smtp_conf.tcp_port = smtp_param_str("tcp_port");
@@ -218,6 +222,7 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
 {
     DELIVER_REQUEST *req = st->req;
     DSN_RESULT res;
+    VSTRING *diag = 0;
 
     memset(&res, 0, sizeof(res));
     snprintf(res.status, sizeof(res.status), "%s", dsn);
@@ -226,13 +231,19 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
 	res.status[0] = '4';
     res.reason = (char *) text;
     res.relay = (char *) (relay ? relay : "none");
-    res.remote_mta = 0;
-    res.diag = 0;
+    res.remote_mta = (char *) st->remote_mta;
+    if (st->diag) {
+	diag = vstring_alloc(100);
+	vstring_sprintf(diag, "smtp; %s", st->diag);
+	res.diag = vstring_str(diag);
+    }
     res.conn_setup = st->conn_setup;
     res.xmit = st->xfer_start > 0 ? smtp_now() - st->xfer_start : 0;
     res.conn_reuse = st->conn_use;
     deliver_result(req, i, &res);
     deliver_log(req, req->rcpt + i, &res);
+    if (diag)
+	vstring_free(diag);
     st->pending[i] = 0;
     st->npending--;
 }
@@ -354,6 +365,41 @@ static void finish_all(SMTP_STATE *st, SMTP_WHY *why)
 	    rcpt_final(st, i, why->relay, why->dsn, vstring_str(why->text));
 }
 
+/*
+ * cache_expire - SIGALRM: an idle cached session has waited long enough.
+ * Only shutdown(2) here (async-signal-safe); the next request then sees
+ * the session dead and frees it.
+ */
+static void cache_expire(int sig)
+{
+    (void) sig;
+    if (cached_fd >= 0)
+	(void) shutdown(cached_fd, SHUT_RDWR);
+}
+
+static void cache_timer(int on)
+{
+    static int installed;
+
+    if (!installed) {
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cache_expire;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, 0);
+	installed = 1;
+    }
+    if (on && cached_session && smtp_conf.cache_time_limit > 0) {
+	cached_fd = vstream_fileno(cached_session->stream);
+	alarm((unsigned) smtp_conf.cache_time_limit);
+    } else {
+	alarm(0);
+	cached_fd = -1;
+    }
+}
+
 /* session_done - keep a healthy session for the next request, or close */
 static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const char *key)
 {
@@ -365,6 +411,7 @@ static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const 
 	sess->key = mystrdup(key);
 	vstream_clear_deadline(sess->stream);
 	cached_session = sess;
+	cache_timer(1);
 	return;
     }
     (void) st;
@@ -375,6 +422,7 @@ static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const 
 
 void    smtp_client_cache_close(void)
 {
+    cache_timer(0);
     if (cached_session) {
 	smtp_session_quit(cached_session);
 	smtp_session_free(cached_session);
@@ -418,6 +466,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 		    req->nexthop, st.sasl_user ? st.sasl_user : "");
 
     /* A session left open by the previous request to this nexthop. */
+    cache_timer(0);
     if (cached_session) {
 	sess = cached_session;
 	cached_session = 0;

@@ -124,6 +124,7 @@ typedef struct SMTP_CLIENT_CONF {
     int     skip_5xx_greeting;
     int     cache_on_demand;
     int     reuse_time_limit;
+    int     cache_time_limit;
     int     families;			/* DNS_FAMILY_* */
     const char *address_preference;	/* any, ipv4, ipv6 */
     const char *helo_name;
@@ -156,6 +157,8 @@ typedef struct SMTP_STATE {
     int     tls_off;			/* retry without TLS (level may) */
     int     tls_failed;			/* the handshake failed (level may) */
     int     conn_use;			/* transactions on this session */
+    const char *remote_mta;		/* for the next result: server name */
+    const char *diag;			/* for the next result: server reply */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);

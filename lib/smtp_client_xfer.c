@@ -201,8 +201,20 @@ static int lost(SMTP_SESSION *sess, SMTP_STATE *st, const char *what, int *idx, 
 static void said(SMTP_STATE *st, size_t i, SMTP_SESSION *sess, SMTP_REPLY *r,
 		         const char *cmd)
 {
+    st->remote_mta = sess->host;
+    st->diag = vstring_str(r->text);
     smtp_rcpt_status(st, i, sess->relay, r->dsn, "host %s said: %s (in reply to %s command)",
 		     sess->namaddr, vstring_str(r->text), cmd);
+    st->remote_mta = st->diag = 0;
+}
+
+/* accepted - a success reply for one recipient */
+static void accepted_by(SMTP_STATE *st, size_t i, SMTP_SESSION *sess, SMTP_REPLY *r)
+{
+    st->remote_mta = sess->host;
+    st->diag = vstring_str(r->text);
+    smtp_rcpt_status(st, i, sess->relay, r->dsn, "%s", vstring_str(r->text));
+    st->remote_mta = st->diag = 0;
 }
 
 int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
@@ -268,8 +280,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 		accepted[k] = 1;
 		naccepted++;
 		if (verify)
-		    smtp_rcpt_status(st, idx[k], sess->relay, reply->dsn, "%s",
-				     vstring_str(reply->text));
+		    accepted_by(st, idx[k], sess, reply);
 	    } else {
 		said(st, idx[k], sess, reply, "RCPT TO");
 	    }
@@ -320,8 +331,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 		goto done;
 	    }
 	    if (reply->code / 100 == 2)
-		smtp_rcpt_status(st, idx[k], sess->relay, reply->dsn, "%s",
-				 vstring_str(reply->text));
+		accepted_by(st, idx[k], sess, reply);
 	    else
 		said(st, idx[k], sess, reply, "end of DATA");
 	    if (smtp_conf.proto == SMTP_PROTO_SMTP) {
@@ -330,8 +340,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 		    if (!accepted[j])
 			continue;
 		    if (reply->code / 100 == 2)
-			smtp_rcpt_status(st, idx[j], sess->relay, reply->dsn, "%s",
-					 vstring_str(reply->text));
+			accepted_by(st, idx[j], sess, reply);
 		    else
 			said(st, idx[j], sess, reply, "end of DATA");
 		}

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "argv.h"
+#include "dict.h"
 #include "htable.h"
 #include "mail_conf.h"
 #include "msg.h"
@@ -56,11 +57,6 @@
 #define SHOW_EVAL	(1<<2)		/* -x */
 #define HIDE_NAME	(1<<3)		/* -h */
 #define HIDE_VALUE	(1<<4)		/* -H */
-
-/* The table types dict_open() knows (postconf -m). */
-static const char *table_types[] = {
-    "btree", "cidr", "hash", "inline", "pcre", "static", "texthash", 0,
-};
 
 static VSTREAM *out;			/* standard output */
 static HTABLE *services;		/* master.cf service names */
@@ -307,8 +303,7 @@ int     main(int argc, char **argv)
 	    msg_fatal("with option -m, do not specify -d");
 	if (mode & SHOW_NONDEF)
 	    msg_fatal("with option -m, do not specify -n");
-	for (const char **tp = table_types; *tp; tp++)
-	    vstream_fprintf(out, "%s\n", *tp);
+	vstream_fputs(out, dict_type_list());
 	vstream_fflush(out);
 	return (0);
     }

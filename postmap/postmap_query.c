@@ -16,7 +16,10 @@
  *	Fatal: a table that cannot be opened, and a lookup that fails
  *	("table type:name: query error: why"), exit status 1.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -26,9 +29,37 @@
 #include "vstream.h"
 #include "vstring.h"
 
+/*
+ * postmap_lock - for a read-only session on hash: and btree: tables, one
+ * shared lock on each database file for the whole session, instead of a
+ * lock and unlock around every lookup (a writer that updates the file in
+ * place, such as Postfix's postmap, waits until we are done).
+ */
+static void postmap_lock(const char *map)
+{
+    VSTRING *path;
+    int     fd;
+
+    if (strncmp(map, "hash:", 5) != 0 && strncmp(map, "btree:", 6) != 0)
+	return;
+    path = vstring_alloc(100);
+    vstring_sprintf(path, "%s.db", strchr(map, ':') + 1);
+    /* The descriptor stays open (and locked) until we exit. */
+    if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) >= 0)
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+	     /* again */ ;
+    vstring_free(path);
+}
+
 static DICT **postmap_open(char **maps, int count, int open_flags, int dict_flags)
 {
     DICT  **dicts = mymalloc(count * sizeof(DICT *));
+
+    if (open_flags == O_RDONLY && (dict_flags & DICT_FLAG_LOCK)) {
+	for (int i = 0; i < count; i++)
+	    postmap_lock(maps[i]);
+	dict_flags &= ~DICT_FLAG_LOCK;
+    }
 
     for (int i = 0; i < count; i++) {
 	if (open_flags != O_RDONLY) {
@@ -59,8 +90,16 @@ static const char *postmap_lookup(DICT **dicts, int count, const char *key)
     const char *value;
 
     for (int i = 0; i < count; i++) {
-	if ((value = dict_get(dicts[i], key)) != 0)
+	if ((value = dict_get(dicts[i], key)) != 0) {
+	    if (*value == 0) {
+		/* Postfix's postmap says this, and prints the empty value. */
+		msg_warn("table %s:%s: key %s: empty string result is not allowed",
+			 dicts[i]->type, dicts[i]->name, key);
+		msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
+			 dicts[i]->type, dicts[i]->name);
+	    }
 	    return (value);
+	}
 	if (dicts[i]->error)
 	    msg_fatal("table %s:%s: query error: %s", dicts[i]->type,
 		      dicts[i]->name, dict_error_text(dicts[i]) ?

@@ -277,6 +277,15 @@ UNIT_TEST(hostnames_and_literals)
     EXPECT_INT(valid_ipv4_addr("192.0.2"), 0);
     EXPECT_INT(valid_ipv4_addr("192.0.2.256"), 0);
     EXPECT_INT(valid_ipv4_addr("::1"), 0);
+    EXPECT_INT(valid_ipv4_addr("0.0.0.0"), 1);
+    EXPECT_INT(valid_ipv4_addr("0.1.2.3"), 0);
+    EXPECT_INT(valid_ipv4_addr("010.1.2.3"), 1);
+    EXPECT_INT(valid_ipv4_addr("1.2.3.4."), 0);
+    EXPECT_INT(valid_ipv4_addr(".1.2.3.4"), 0);
+    EXPECT_INT(valid_ipv4_addr("1..3.4"), 0);
+    EXPECT_INT(valid_ipv4_addr("1.2.3.4.5"), 0);
+    EXPECT_INT(valid_ipv4_addr("99999999999999999999.1.1.1"), 0);
+    EXPECT_INT(valid_ipv4_addr(""), 0);
     EXPECT_INT(valid_ipv6_addr("::1"), 1);
     EXPECT_INT(valid_ipv6_addr("fe80::1:2"), 1);
     EXPECT_INT(valid_ipv6_addr("::ffff:192.0.2.1"), 1);

@@ -112,7 +112,7 @@ UNIT_TEST(mkdirs_modes)
 
     setup("");
     EXPECT(mail_queue_mkdirs(getuid(), getgid()) == 0);
-    EXPECT(stat("public", &st) == 0 && (st.st_mode & 07777) == 0710);
+    EXPECT(stat("public", &st) == 0 && (st.st_mode & 0777) == 0710);
     EXPECT(stat("incoming", &st) == 0 && (st.st_mode & 07777) == 0700);
     EXPECT(stat("pid", &st) == 0 && S_ISDIR(st.st_mode));
     EXPECT(stat("saved", &st) == 0 && S_ISDIR(st.st_mode));
