@@ -7,8 +7,12 @@ envelope recipient, the original sender, and the data as sent below our
 Received header. Unknown aliases get Postfix's 550 at RCPT time, and the
 targets are not an open relay.
 """
+import base64
+import hashlib
+import hmac
 import os
 import smtplib
+import time
 import unittest
 
 from capture import Capture
@@ -130,6 +134,110 @@ class Forward(unittest.TestCase):
         self.assertRegex(self.mta.log(), r"NOQUEUE: reject: RCPT from \S+: 550 5\.1\.1 "
                                          r"<nobody@alias\.example>: Recipient address rejected: "
                                          r"User unknown in virtual alias table;")
+
+
+SECRET = "forward-test-secret"
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def srs_hash(*fields):
+    """SRS hash as libsrs2/postsrsd compute it, independently of our C."""
+    d = hmac.new(SECRET.encode(), "".join(fields).lower().encode(), hashlib.sha1).digest()
+    return base64.b64encode(d).decode()[:4]
+
+
+def srs_stamp(when):
+    day = int(when) // 86400
+    return B32[(day >> 5) & 31] + B32[day & 31]
+
+
+class ForwardSRS(unittest.TestCase):
+    """SRS on: forwarded mail gets an SRS0 sender, bounces find their way back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cap1 = Capture()        # provider.example: the alias target
+        cls.cap3 = Capture()        # sender.example: the original sender's server
+        m = cls.mta = MTA(start=False)
+        m.write("virtual",
+                "alias.example		anything\n"
+                "info@alias.example	owner@provider.example\n")
+        m.write("transport",
+                "provider.example	smtp:[127.0.0.1]:%d\n"
+                "relay.example		smtp:[127.0.0.1]:%d\n"
+                "sender.example		smtp:[127.0.0.1]:%d\n"
+                % (cls.cap1.port, cls.cap1.port, cls.cap3.port))
+        m.write("srs_secret", SECRET + "\n", mode=0o640)
+        m.postmap("hash:" + m.path("virtual"))
+        m.postmap("hash:" + m.path("transport"))
+        m.set_main(mynetworks="192.0.2.0/24",
+                   relay_domains="relay.example",
+                   smtpd_relay_restrictions="permit_mynetworks, reject_unauth_destination",
+                   virtual_alias_maps="hash:" + m.path("virtual"),
+                   transport_maps="hash:" + m.path("transport"),
+                   srs_domain="fwd.test.invalid",
+                   srs_secret_file=m.path("srs_secret"))
+        m.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mta.cleanup()
+        cls.cap1.stop()
+        cls.cap3.stop()
+
+    def send(self, sender, rcpt, tag):
+        with smtplib.SMTP("127.0.0.1", self.mta.smtp_port, timeout=30) as s:
+            s.ehlo("client.example")
+            s.sendmail(sender, [rcpt], b"Subject: srs\r\nMessage-ID: <%s@sender.example>\r\n"
+                       b"\r\nbody\r\n" % tag.encode())
+
+    def got(self, cap, tag):
+        return [e for e in cap.messages if tag.encode() in e.content]
+
+    def test_srs_round_trip(self):
+        self.send(SENDER, "info@alias.example", "srs-fwd")
+        wait_for(lambda: self.got(self.cap1, "srs-fwd"), 30, what="forwarded message")
+        (e,) = self.got(self.cap1, "srs-fwd")
+        self.assertEqual(e.rcpt_tos, ["owner@provider.example"])
+        # SRS0=HHHH=TT=sender.example=sender@fwd.test.invalid, hash verifies.
+        local, _, domain = e.mail_from.rpartition("@")
+        self.assertEqual(domain, "fwd.test.invalid")
+        tag, h, tt, odomain, ouser = local.split("=", 4)
+        self.assertEqual((tag, odomain, ouser), ("SRS0", "sender.example", "sender"))
+        self.assertIn(tt, (srs_stamp(time.time()), srs_stamp(time.time() - 60)))
+        self.assertEqual(h, srs_hash(tt, odomain, ouser))
+
+        # A DSN to the SRS address reaches the original sender.
+        self.send("", e.mail_from, "srs-dsn")
+        wait_for(lambda: self.got(self.cap3, "srs-dsn"), 30, what="bounce back to the sender")
+        (b,) = self.got(self.cap3, "srs-dsn")
+        self.assertEqual(b.rcpt_tos, [SENDER])
+        self.assertIn(b.mail_from, ("", "<>"))
+        self.assertRegex(self.mta.log(), r"to=<sender@sender\.example>, orig_to=<SRS0=")
+
+    def test_forged_and_expired(self):
+        now = time.time()
+        tt = srs_stamp(now)
+        good = "SRS0=%s=%s=sender.example=sender@fwd.test.invalid" % (
+            srs_hash(tt, "sender.example", "sender"), tt)
+        self.assertEqual(rcpt_reply(self.mta.smtp_port, good, sender=""), (250, "2.1.5 Ok"))
+        h = good.split("=")[1]
+        forged = good.replace("=%s=" % h, "=%s=" % ("AAAA" if h != "AAAA" else "BBBB"), 1)
+        code, text = rcpt_reply(self.mta.smtp_port, forged, sender="")
+        self.assertEqual((code, text), (550, "5.1.1 <%s>: Recipient address rejected: "
+                                             "SRS hash does not verify" % forged))
+        old = srs_stamp(now - 30 * 86400)
+        expired = "SRS0=%s=%s=sender.example=sender@fwd.test.invalid" % (
+            srs_hash(old, "sender.example", "sender"), old)
+        code, text = rcpt_reply(self.mta.smtp_port, expired, sender="")
+        self.assertEqual((code, text), (550, "5.1.1 <%s>: Recipient address rejected: "
+                                             "SRS address has expired" % expired))
+
+    def test_not_forwarded_keeps_sender(self):
+        self.send(SENDER, "someone@relay.example", "srs-plain")
+        wait_for(lambda: self.got(self.cap1, "srs-plain"), 30, what="relayed message")
+        (e,) = self.got(self.cap1, "srs-plain")
+        self.assertEqual(e.mail_from, SENDER)
 
 
 if __name__ == "__main__":
