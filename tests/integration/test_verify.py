@@ -111,6 +111,24 @@ class BackupMX(unittest.TestCase):
             self.assertNotRegex(e.mail_from, r"^double-bounce@")
             self.assertEqual(e.rcpt_tos, ["good@example.com"])
 
+    def test_unverified_sender(self):
+        m = self.mta
+        m.set_main(smtpd_recipient_restrictions="permit",
+                   smtpd_sender_restrictions="reject_unverified_sender",
+                   unverified_sender_reject_code="550")
+        m.start()
+        code, text = rcpt_reply(m.smtp_port, "good@example.com", sender="bad@example.com")
+        self.assertEqual(code, 550, text)
+        self.assertEqual(text, "5.1.7 <bad@example.com>: Sender address rejected: "
+                               "undeliverable address: host 127.0.0.1[127.0.0.1] said: "
+                               "550 5.1.1 <bad@example.com>: no such user "
+                               "(in reply to RCPT TO command)")
+        self.assertEqual(rcpt_reply(m.smtp_port, "good@example.com", sender="good@example.com"),
+                         (250, "2.1.5 Ok"))
+        # The null sender is never verified.
+        self.assertEqual(rcpt_reply(m.smtp_port, "good@example.com", sender=""),
+                         (250, "2.1.5 Ok"))
+
     def test_learned_recipient(self):
         m = self.mta
         # First without verification: a delivery teaches the cache.
