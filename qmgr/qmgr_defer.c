@@ -36,6 +36,12 @@
  *
  *	qmgr_request_shell() makes a delivery request without recipients
  *	for a message: what delivery requests and log lines are built on.
+ *	A probe (A verify=1) gets DEL_REQ_FLAG_VERIFY, other mail
+ *	DEL_REQ_FLAG_RECORD with address_verify_learn_deliveries.
+ *
+ *	qmgr_probe_done() finishes one recipient of a probe: its result
+ *	goes to verify(8) and the recipient is marked done; probes get
+ *	no defer or bounce log entries and never a DSN.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -46,7 +52,32 @@
 #include "vstring.h"
 #include "mail_queue.h"
 #include "dsn_log.h"
+#include "mail_conf.h"
+#include "verify_clnt.h"
 #include "qmgr.h"
+
+/* qmgr_learn_deliveries - address_verify_learn_deliveries, read once */
+static int qmgr_learn_deliveries(void)
+{
+    static int learn = -1;
+
+    if (learn < 0)
+	learn = mail_conf_bool("address_verify_learn_deliveries");
+    return (learn);
+}
+
+/*
+ * qmgr_probe_done - a probe that qmgr settles itself (dead site, error
+ * transport): its result goes to verify(8), as Postfix's qmgr does, and
+ * the probe is finished: no defer or bounce log, never a DSN.
+ */
+void    qmgr_probe_done(QMGR_MESSAGE *m, RECIPIENT *rcpt, int addr_status,
+			        const char *reason)
+{
+    (void) verify_clnt_update(rcpt->address, addr_status, reason);
+    qmgr_message_mark_done(m, rcpt->offset);
+    qmgr_message_rcpt_done(m);
+}
 
 DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
 				            const char *nexthop)
@@ -68,6 +99,11 @@ DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
     req->sasl_username = mystrdup(m->sasl_username);
     req->arrival_time = m->arrival_time;
     req->active_time = m->active_time;
+    /* Probes stop after RCPT; other deliveries may teach verify(8). */
+    if (m->verify)
+	req->flags |= DEL_REQ_FLAG_VERIFY;
+    else if (qmgr_learn_deliveries())
+	req->flags |= DEL_REQ_FLAG_RECORD;
     return (req);
 }
 
@@ -106,6 +142,10 @@ void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 
     fill(&res, 'x', status, reason);
     log_result(m, rcpt, prog, &res);
+    if (m->verify) {
+	qmgr_probe_done(m, rcpt, VERIFY_ADDR_DEFER, reason);
+	return;
+    }
     if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
 	msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
     m->deferred = 1;
@@ -120,6 +160,10 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 
     fill(&res, 'f', status, reason);
     log_result(m, rcpt, prog, &res);
+    if (m->verify) {
+	qmgr_probe_done(m, rcpt, VERIFY_ADDR_BOUNCE, reason);
+	return;
+    }
 
     /*
      * The bounce log entry comes first: a crash in between sends the

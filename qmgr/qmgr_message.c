@@ -98,6 +98,8 @@ static void message_attr(QMGR_MESSAGE *m, char *text)
 	SET(sasl_username);
     else if (strcmp(text, "dsn_envid") == 0)
 	SET(dsn_envid);
+    else if (strcmp(text, "verify") == 0)
+	m->verify = (strcmp(value, "1") == 0);
     else if (strcmp(text, "dsn_ret") == 0)
 	m->dsn_ret = strcasecmp(value, "FULL") == 0 ? DSN_RET_FULL :
 	    strcasecmp(value, "HDRS") == 0 ? DSN_RET_HDRS : 0;
