@@ -44,6 +44,7 @@
 #include "msg.h"
 #include "stringops.h"
 #include "mail_conf.h"
+#include "tls_server.h"
 #include "smtpd.h"
 
 char   *var_myhostname;
@@ -555,6 +556,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	}
     }
     (void) vstream_fflush(client);
+    if (state->tls)
+	tls_server_stop(client);		/* the process serves more clients */
     smtpd_transaction_reset(state);
     smtpd_disconnect_log(state);
     smtpd_connlimit_leave();
