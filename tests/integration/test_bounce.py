@@ -154,6 +154,10 @@ class BounceTest(unittest.TestCase):
         m = self.start(maximal_queue_lifetime="3s", bounce_queue_lifetime="3s")
         self.send(m, "dave@sender.test", ["someone@dead.test"], subject="expire me")
         got = wait_for(lambda: self.dsns_for("dave@sender.test"), 60, what="the DSN")
+        m.wait_log(r"sender non-delivery notification: [0-9A-F]+")
+        wait_for(lambda: not m.queue_files("deferred") and not m.queue_files("active")
+                 and not m.queue_files("incoming"), 30, what="an empty queue")
+        self.assertEqual(len(self.dsns_for("dave@sender.test")), 1)
         msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
         r = msg.get_payload()[1].get_payload()[1]
         self.assertEqual(r["Final-Recipient"], "rfc822; someone@dead.test")
