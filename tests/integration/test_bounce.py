@@ -133,6 +133,17 @@ class BounceTest(unittest.TestCase):
         self.assertEqual(per_msg["Original-Envelope-Id"], "env42")
         self.assertEqual(r["Original-Recipient"], "rfc822;orig-bad2@example.com")
 
+    def test_bounce_size_limit(self):
+        m = self.start(bounce_size_limit="1000")
+        self.send(m, "hal@sender.test", ["bad7@example.com"], subject="too big",
+                  body="y" * 70 + "\r\n" + ("z" * 70 + "\r\n") * 60)
+        got = wait_for(lambda: self.dsns_for("hal@sender.test"), 30, what="the DSN")
+        msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        part = msg.get_payload()[2]
+        self.assertEqual(part.get_content_type(), "text/rfc822-headers")
+        self.assertIn("Subject: too big", part.get_payload())
+        self.assertNotIn("zzz", part.get_payload())
+
     def test_null_sender_never_bounces(self):
         m = self.start()
         self.send(m, "", ["bad3@example.com"], subject="null sender")
