@@ -145,6 +145,7 @@ extern int smtpd_check_mynetworks(SMTPD_STATE *);
 extern int smtpd_check_bare_lf_exempt(SMTPD_STATE *);
 extern int smtpd_check_event_exempt(SMTPD_STATE *);
 extern int smtpd_check_fast_flush(const char *);
+extern int smtpd_check_rewrite_client(SMTPD_STATE *);
 
 /* smtpd_tls.c */
 extern void smtpd_tls_init(void);

@@ -40,6 +40,7 @@ class SmtpdDefault(unittest.TestCase):
 
     def test_smtplib_message_is_bytes_sent_plus_received(self):
         body = ("From: a@b.test\r\nTo: known@example.com\r\nSubject: t\r\n"
+                "Date: Mon, 23 Nov 2026 08:46:25 +0000\r\n"
                 "Message-ID: <p1@b.test>\r\n\r\nline one\r\n.leading dot\r\n\r\nend\r\n")
         s = smtplib.SMTP("127.0.0.1", self.m.smtp_port)
         s.ehlo("client.test")
@@ -72,8 +73,24 @@ class SmtpdDefault(unittest.TestCase):
         self.assertIn("250 2.0.0 Ok: queued as", p.stdout, p.stdout + p.stderr)
         qid = re.search(r"queued as ([0-9A-F]+)", p.stdout).group(1)
         msg = record(self.qfile(qid), "M")[0].decode()
-        self.assertRegex(msg, r"\r\nMessage-Id: <\d{14}\.%s@mx\.test\.invalid>\r\n" % qid)
+        self.assertRegex(msg, r"\r\nMessage-Id: <\d{14}\.%s@mx\.test\.invalid>\r\n"
+                         r"Date: .*\r\n\r\nno message-id here\r\n" % qid)
         self.m.wait_log(r"%s: message-id=<\d{14}\.%s@mx\.test\.invalid>" % (qid, qid))
+
+    def test_remote_client_mail_gets_no_headers_but_received(self):
+        body = "Subject: remote\r\n\r\nno message-id, no date\r\n"
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@b.test>")
+        self.assertEqual(c.cmd("RCPT TO:<known@example.com>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(body + ".\r\n")
+        qid = c.reply().split()[-1]
+        c.cmd("QUIT")
+        msg = record(self.qfile(qid), "M")[0]
+        self.assertTrue(msg.startswith(b"Received: from client.test (unknown [127.0.0.2])"))
+        self.assertTrue(msg.endswith(b"\r\n" + body.encode()), msg)
+        self.m.wait_log(r"%s: message-id=<>" % qid)
 
     def test_relay_denied_outside_mynetworks(self):
         c = Client(self.m.smtp_port, source=OUTSIDE)
@@ -249,7 +266,8 @@ class SmtpdEndToEnd(unittest.TestCase):
         ctl = Controller(Capture(), hostname="127.0.0.1", port=sink_port)
         ctl.start()
         self.addCleanup(ctl.stop)
-        body = "Subject: e2e\r\nMessage-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n"
+        body = ("Subject: e2e\r\nDate: Mon, 23 Nov 2026 08:46:25 +0000\r\n"
+                "Message-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n")
         with MTA(main_cf={"relay_domains": "example.com",
                           "transport_maps": "inline:{example.com=smtp:[127.0.0.1]:%d}"
                           % sink_port}) as m:
