@@ -79,6 +79,11 @@ endef
 $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
 
+# mailq is postqueue under another name (it then behaves like postqueue -p).
+all: $(BUILD)/sbin/mailq
+$(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
+	ln -sf postqueue $@
+
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)

@@ -273,15 +273,15 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     }
     myfree(state->recipient);
     state->recipient = canonical(vstring_str(addr));
-    if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK) {
+    if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK
+	|| smtpd_forward_expand(state) != SMTPD_FWD_OK) {
 	smtpd_log_reject(state, "RCPT", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
     if (state->qw == 0 && open_queue_file(state) < 0)
 	goto done;
-    if (queue_writer_rcpt(state->qw, state->recipient, (char *) 0,
-			  notify, orcpt) < 0) {
+    if (smtpd_forward_write_rcpt(state, notify, orcpt) < 0) {
 	int     err = queue_writer_errno(state->qw);
 
 	msg_warn("%s: write queue file: %s", state->queue_id, strerror(err));
