@@ -11,11 +11,12 @@
  *	Received: header first, then the lines exactly as received after
  *	dot-unstuffing, each ended by CRLF. For clients that match
  *	local_header_rewrite_clients (default: permit_inet_interfaces, the
- *	host's own addresses) or with always_add_missing_headers, missing
- *	"Message-Id:" and "Date:" headers are added at the end of the
- *	headers, as Postfix's cleanup does; mail from other clients is
- *	kept as it is (their DKIM signatures stay valid) and is logged
- *	with "message-id=<>" when it has none.
+ *	host's own addresses) or with always_add_missing_headers, a
+ *	missing "Message-Id:" header is added at the end of the headers,
+ *	as Postfix's cleanup does (Postfix also adds a missing Date:; we
+ *	do not); mail from other clients is kept as it is (their DKIM
+ *	signatures stay valid) and is logged with "message-id=<>" when it
+ *	has none.
  *
  *	End of data is only "." on a line of its own that follows a CRLF
  *	and ends in CRLF. A line that ends in a bare LF is handled as
@@ -59,7 +60,6 @@ typedef struct DATA_STATE {
     int     in_header;			/* still in the message header */
     int     seen_header;		/* a header line was seen */
     int     have_msgid;
-    int     have_date;
     int     add_headers;		/* local_header_rewrite_clients */
     long    hdr_len;			/* length of the current header */
     int     drop_header;		/* current header over the limit */
@@ -123,7 +123,7 @@ static void add_message_id(DATA_STATE *ds)
     time_t  now;
     struct tm tm;
 
-    if (ds->have_msgid && (ds->have_date || !ds->add_headers))
+    if (ds->have_msgid)
 	return;
     now = queue_writer_time(ds->qw)->tv_sec;
     buf = vstring_alloc(100);
@@ -140,15 +140,6 @@ static void add_message_id(DATA_STATE *ds)
 	    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
 	    data_write(ds, vstring_str(buf), vstring_len(buf));
 	}
-    }
-    if (ds->add_headers && !ds->have_date) {
-	char    date[100];
-
-	ds->have_date = 1;
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-	vstring_sprintf(buf, "Date: %s\r\n", date);
-	data_write(ds, vstring_str(buf), vstring_len(buf));
     }
     vstring_free(buf);
 }
@@ -206,8 +197,6 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	ds->seen_header = 1;
 	ds->hdr_len = len;
 	ds->drop_header = 0;
-	if (name_len == 4 && strncasecmp(line, "Date", 4) == 0)
-	    ds->have_date = 1;
 	if (name_len == 10 && strncasecmp(line, "Message-ID", 10) == 0
 	    && !ds->have_msgid) {
 	    const char *val = strchr(line, ':') + 1;
