@@ -284,6 +284,22 @@ class SmtpdEndToEnd(unittest.TestCase):
         self.assertEqual(rest.split(b"\r\n", 1)[1], body.encode())
 
 
+class SmtpdEtrn(unittest.TestCase):
+    """ETRN through the flush service of the full system."""
+
+    def test_etrn_with_flush_service(self):
+        from mta import MTA
+        with MTA(main_cf={"relay_domains": "example.com"}) as m:
+            c = Client(m.smtp_port)
+            c.cmd("EHLO client.test")
+            self.assertEqual(c.cmd("ETRN example.com"), "250 Queuing started")
+            self.assertEqual(c.cmd("ETRN @example.com"), "250 Queuing started")
+            self.assertEqual(c.cmd("ETRN nosuch.test"), "459 <nosuch.test>: service unavailable")
+            self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+            m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 etrn=2/3 quit=1 "
+                       r"commands=4/5")
+
+
 class SmtpdDefer(unittest.TestCase):
     """Postfix's defaults at compatibility_level 3.7: defer_unauth_destination."""
 
