@@ -44,10 +44,12 @@
  *	reject_unauth_pipelining (no effect here).
  *
  *	The relay check: a recipient domain in relay_domains is ours to
- *	relay for; one in mydestination or virtual_alias_domains is ours
- *	unless its local part still routes elsewhere (user%other@,
- *	"user@other"@, other!user@), which Postfix's resolver would
- *	follow; anything else is relaying.
+ *	relay for, unless its local part asks for more routing
+ *	(user%other@, "user@other"@, other!user@) and
+ *	allow_untrusted_routing is off (the default); one in mydestination
+ *	or virtual_alias_domains is ours unless its local part routes
+ *	elsewhere, which Postfix's resolver would follow; anything else is
+ *	relaying.
  *
  *	A table or list that cannot answer (unreadable file, bad regular
  *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
@@ -95,6 +97,7 @@ static MAPS **tables;
 static long reject_code, defer_code, relay_code, unknown_relay_code;
 static long access_reject_code, access_defer_code, non_fqdn_code;
 static int reject_unlisted;
+static int allow_untrusted_routing;
 
 /* table_find - the MAPS of an access table named in a restriction */
 static MAPS *table_find(const char *name)
@@ -223,6 +226,7 @@ void    smtpd_check_init(void)
     access_defer_code = mail_conf_int("access_map_defer_code");
     non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
     reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
+    allow_untrusted_routing = mail_conf_bool("allow_untrusted_routing");
     smtpd_forward_init();
 }
 
@@ -290,6 +294,9 @@ static int permit_auth_destination(SMTPD_STATE *state)
     myfree(domain);
     if (m < 0)
 	return (-1);
+    /* Sender-specified routing to a relay domain (allow_untrusted_routing). */
+    if (m > 0 && smtpd_addr_routed(state->recipient) && !allow_untrusted_routing)
+	return (CHK_DUNNO);
     return (m > 0 ? CHK_OK : CHK_DUNNO);
 }
 

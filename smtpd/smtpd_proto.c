@@ -272,8 +272,9 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
     char   *name;
     ARGV   *discard;
 
-    name = mystrtok(&args, " \t");
-    if (name == 0 || mystrtok(&args, " \t") != 0) {
+    /* As Postfix, "HELO a b" names "a b". */
+    name = args;
+    if (*name == 0) {
 	smtpd_reply(state, "501 Syntax: %s hostname", verb);
 	return;
     }
@@ -386,7 +387,7 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     addr = vstring_alloc(100);
-    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0) {
+    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0 || *rest) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
 	vstring_free(addr);
 	return;
@@ -397,7 +398,7 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_log_reject(state, "VRFY", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
-	smtpd_reply(state, "252 2.0.0 %s", vstring_str(addr));
+	smtpd_reply(state, "252 2.0.0 %s", args);
     }
     myfree(state->recipient);
     state->recipient = 0;

@@ -125,7 +125,11 @@ class SmtpdDefault(unittest.TestCase):
                      "@mx.test.invalid:user@elsewhere.test",
                      "@example.com,@mx.test.invalid:user@elsewhere.test",
                      "elsewhere.test!user@mx.test.invalid",
-                     "user@elsewhere.test@mx.test.invalid"):
+                     "user@elsewhere.test@mx.test.invalid",
+                     # allow_untrusted_routing = no: not even via a relay domain
+                     "known%elsewhere.test@example.com",
+                     '"known@elsewhere.test"@example.com',
+                     "elsewhere.test!known@example.com"):
             r = c.cmd("RCPT TO:<%s>" % rcpt)
             self.assertTrue(r.startswith("554 5.7.1 ") or r.startswith("501 "), (rcpt, r))
         # A relay domain's recipient goes to that domain, whatever its local part.
