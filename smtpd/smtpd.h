@@ -59,7 +59,7 @@ typedef struct SMTPD_STATE {
     int     error_count;
     int     cmd_total[SMTPD_CMD_COUNT];
     int     cmd_ok[SMTPD_CMD_COUNT];
-    char   *access_denied;		/* smtpd_delay_reject=no client reject */
+    char   *access_denied;		/* refused at connect (delay_reject=no) */
     int     quit;			/* end the session */
     int     last_code;			/* code of the last reply */
     VSTRING *buffer;			/* the command line */

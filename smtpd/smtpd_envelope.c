@@ -74,10 +74,6 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
 	return;
     }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
-	return;
-    }
     addr = vstring_alloc(100);
     if (smtpd_addr_extract(args + 5, addr, &rest) < 0) {
 	smtpd_reply(state, "501 5.1.7 Bad sender address syntax");

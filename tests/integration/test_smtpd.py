@@ -345,5 +345,19 @@ class SmtpdDefer(unittest.TestCase):
             c.cmd("QUIT")
 
 
+    def test_client_refused_at_connect_without_delay_reject(self):
+        with smtpd_mta(smtpd_delay_reject="no", smtpd_error_sleep_time="0",
+                       smtpd_client_restrictions="check_client_access inline:{127.0.0.2=REJECT}") as m:
+            c = Client(m.smtp_port, source=OUTSIDE)
+            self.assertEqual(c.banner, "554 5.7.1 <unknown[127.0.0.2]>: Client host rejected: "
+                                       "Access denied")
+            self.assertEqual(c.cmd("EHLO client.test"),
+                             "503 5.7.0 Error: access denied for unknown[127.0.0.2]")
+            self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+            self.assertEqual(Client(m.smtp_port).banner, "220 mx.test.invalid ESMTP Postfix")
+            m.wait_log(r"NOQUEUE: reject: CONNECT from unknown\[127\.0\.0\.2\]: 554 5\.7\.1 "
+                       r"<unknown\[127\.0\.0\.2\]>: Client host rejected: Access denied; "
+                       r"proto=SMTP")
+
 if __name__ == "__main__":
     unittest.main()
