@@ -61,6 +61,7 @@ struct QMGR_MESSAGE {
     int     deferred;			/* some recipient deferred */
     int     flush_mark;			/* flush asked for it: ignore defer_transports */
     int     error;			/* could not update the file */
+    int     verify;			/* an address probe (A verify=1) */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */
     QMGR_MESSAGE *prev;
     QMGR_MESSAGE *next;
@@ -72,6 +73,7 @@ struct QMGR_ENTRY {
     RECIPIENT *rcpt;
     size_t  count;
     size_t  cap;
+    int     flags;			/* DEL_REQ_FLAG_RECORD */
     QMGR_ENTRY *next;
 };
 
@@ -149,7 +151,7 @@ extern void qmgr_message_defer_site(QMGR_MESSAGE *, const char *address);
 /* qmgr_queue.c */
 extern QMGR_TRANSPORT *qmgr_transport_find(const char *name);
 extern QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *, const char *nexthop);
-extern void qmgr_queue_add(QMGR_QUEUE *, QMGR_MESSAGE *, const RECIPIENT *);
+extern void qmgr_queue_add(QMGR_QUEUE *, QMGR_MESSAGE *, const RECIPIENT *, int flags);
 extern void qmgr_queue_success(QMGR_QUEUE *);
 extern void qmgr_queue_failure(QMGR_QUEUE *, const char *status, const char *reason);
 extern void qmgr_queue_flush_dead(void);

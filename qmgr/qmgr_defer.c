@@ -22,6 +22,9 @@
  *	in the queue file. Both then release the recipient
  *	(qmgr_message_rcpt_done), which may finish and free the message.
  *	prog names the program in the log line (NULL: qmgr itself).
+ *	For an address probe (A verify=1) either one reports the result
+ *	to the verify service instead, logs it as a probe
+ *	("status=undeliverable") and marks the recipient done.
  *
  *	qmgr_error_transport() is the built-in error and retry transports
  *	("error:5.1.2 text", "retry:4.3.5 text"): the text after an
@@ -46,6 +49,7 @@
 #include "vstring.h"
 #include "mail_queue.h"
 #include "dsn_log.h"
+#include "verify_clnt.h"
 #include "qmgr.h"
 
 DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
@@ -68,6 +72,7 @@ DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
     req->sasl_username = mystrdup(m->sasl_username);
     req->arrival_time = m->arrival_time;
     req->active_time = m->active_time;
+    req->flags = m->verify ? DEL_REQ_FLAG_VERIFY : 0;
     return (req);
 }
 
@@ -99,12 +104,39 @@ static void fill(DSN_RESULT *res, int action, const char *status, const char *re
     res->relay = (char *) "none";
 }
 
+/*
+ * probe_settle - a probe's recipient settled by qmgr: tell the verify
+ * service, log it as a probe, and mark it done.
+ */
+static void probe_settle(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
+			         const DSN_RESULT *res)
+{
+    DELIVER_REQUEST *req = qmgr_request_shell(m, 0, 0);
+    RECIPIENT copy = *rcpt;
+
+    log_result(m, rcpt, prog, res);
+    copy.result = *res;
+    copy.have_result = 1;
+    req->rcpt = &copy;
+    req->rcpt_count = 1;
+    (void) verify_clnt_record(req);
+    req->rcpt = 0;
+    req->rcpt_count = 0;
+    deliver_request_free(req);
+    qmgr_message_mark_done(m, rcpt->offset);
+    qmgr_message_rcpt_done(m);
+}
+
 void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 			        const char *status, const char *reason)
 {
     DSN_RESULT res;
 
     fill(&res, 'x', status, reason);
+    if (m->verify) {
+	probe_settle(m, rcpt, prog, &res);
+	return;
+    }
     log_result(m, rcpt, prog, &res);
     if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
 	msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
@@ -119,6 +151,10 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     DSN_RESULT res;
 
     fill(&res, 'f', status, reason);
+    if (m->verify) {
+	probe_settle(m, rcpt, prog, &res);
+	return;
+    }
     log_result(m, rcpt, prog, &res);
 
     /*

@@ -219,6 +219,21 @@ class Queue(unittest.TestCase):
             q.wait_log(r"%s: removed" % qid)
             self.assertEqual(smtp.recipients(), ["u@example.com"])
 
+    def test_address_probe(self):
+        """A probe (A verify=1) goes out with the verify flag, never bounces or stays."""
+        with Qmgr(main_cf={"transport_maps": "inline:{ {bad.test = error:5.1.2 no} }"}) as q:
+            smtp = q.agent("smtp", by_domain)
+            attrs = ["verify=1"]
+            soft = q.queue_message("double-bounce@mx.test.invalid", ["u@soft.test"], attrs=attrs)
+            bad = q.queue_message("double-bounce@mx.test.invalid", ["u@bad.test"], attrs=attrs)
+            q.start()
+            q.wait_log(r"%s: removed" % soft)
+            q.wait_log(r"%s: removed" % bad)
+            self.assertEqual([r["flags"] for r in smtp.requests], ["1"])
+            self.assertRegex(q.log(), r"postfix/error\[\d+\]: %s: to=<u@bad.test>, relay=none, "
+                                      r".*dsn=5.1.2, status=undeliverable \(no\)" % bad)
+            self.assertEqual(q.ids("deferred") + q.ids("defer") + q.ids("bounce"), [])
+
     def test_expired_message_returned(self):
         with Qmgr(main_cf={"maximal_queue_lifetime": "1d", "bounce_queue_lifetime": "1d"}) as q:
             q.agent("smtp", by_domain)
