@@ -60,8 +60,8 @@ struct QMGR_MESSAGE {
     int     in_memory;			/* recipients read this batch */
     int     deferred;			/* some recipient deferred */
     int     flush_mark;			/* flush asked for it: ignore defer_transports */
+    int     verify;			/* address probe of verify(8): A verify=1 */
     int     error;			/* could not update the file */
-    int     verify;			/* an address probe (A verify=1) */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */
     QMGR_MESSAGE *prev;
     QMGR_MESSAGE *next;
@@ -73,7 +73,6 @@ struct QMGR_ENTRY {
     RECIPIENT *rcpt;
     size_t  count;
     size_t  cap;
-    int     flags;			/* DEL_REQ_FLAG_RECORD */
     QMGR_ENTRY *next;
 };
 
@@ -151,7 +150,7 @@ extern void qmgr_message_defer_site(QMGR_MESSAGE *, const char *address);
 /* qmgr_queue.c */
 extern QMGR_TRANSPORT *qmgr_transport_find(const char *name);
 extern QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *, const char *nexthop);
-extern void qmgr_queue_add(QMGR_QUEUE *, QMGR_MESSAGE *, const RECIPIENT *, int flags);
+extern void qmgr_queue_add(QMGR_QUEUE *, QMGR_MESSAGE *, const RECIPIENT *);
 extern void qmgr_queue_success(QMGR_QUEUE *);
 extern void qmgr_queue_failure(QMGR_QUEUE *, const char *status, const char *reason);
 extern void qmgr_queue_flush_dead(void);
@@ -175,6 +174,7 @@ extern void qmgr_defer_entry(QMGR_ENTRY *, const char *prog, const char *status,
 			             const char *reason);
 extern void qmgr_error_transport(QMGR_MESSAGE *, RECIPIENT *, const char *transport,
 				         const char *text);
+extern void qmgr_probe_done(QMGR_MESSAGE *, RECIPIENT *, int, const char *);
 extern DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *, const char *transport,
 					           const char *nexthop);
 

@@ -22,9 +22,6 @@
  *	in the queue file. Both then release the recipient
  *	(qmgr_message_rcpt_done), which may finish and free the message.
  *	prog names the program in the log line (NULL: qmgr itself).
- *	For an address probe (A verify=1) either one reports the result
- *	to the verify service instead, logs it as a probe
- *	("status=undeliverable") and marks the recipient done.
  *
  *	qmgr_error_transport() is the built-in error and retry transports
  *	("error:5.1.2 text", "retry:4.3.5 text"): the text after an
@@ -39,6 +36,12 @@
  *
  *	qmgr_request_shell() makes a delivery request without recipients
  *	for a message: what delivery requests and log lines are built on.
+ *	A probe (A verify=1) gets DEL_REQ_FLAG_VERIFY, other mail
+ *	DEL_REQ_FLAG_RECORD with address_verify_learn_deliveries.
+ *
+ *	qmgr_probe_done() finishes one recipient of a probe: its result
+ *	goes to verify(8) and the recipient is marked done; probes get
+ *	no defer or bounce log entries and never a DSN.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -49,8 +52,32 @@
 #include "vstring.h"
 #include "mail_queue.h"
 #include "dsn_log.h"
+#include "mail_conf.h"
 #include "verify_clnt.h"
 #include "qmgr.h"
+
+/* qmgr_learn_deliveries - address_verify_learn_deliveries, read once */
+static int qmgr_learn_deliveries(void)
+{
+    static int learn = -1;
+
+    if (learn < 0)
+	learn = mail_conf_bool("address_verify_learn_deliveries");
+    return (learn);
+}
+
+/*
+ * qmgr_probe_done - a probe that qmgr settles itself (dead site, error
+ * transport): its result goes to verify(8), as Postfix's qmgr does, and
+ * the probe is finished: no defer or bounce log, never a DSN.
+ */
+void    qmgr_probe_done(QMGR_MESSAGE *m, RECIPIENT *rcpt, int addr_status,
+			        const char *reason)
+{
+    (void) verify_clnt_update(rcpt->address, addr_status, reason);
+    qmgr_message_mark_done(m, rcpt->offset);
+    qmgr_message_rcpt_done(m);
+}
 
 DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
 				            const char *nexthop)
@@ -72,7 +99,11 @@ DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
     req->sasl_username = mystrdup(m->sasl_username);
     req->arrival_time = m->arrival_time;
     req->active_time = m->active_time;
-    req->flags = m->verify ? DEL_REQ_FLAG_VERIFY : 0;
+    /* Probes stop after RCPT; other deliveries may teach verify(8). */
+    if (m->verify)
+	req->flags |= DEL_REQ_FLAG_VERIFY;
+    else if (qmgr_learn_deliveries())
+	req->flags |= DEL_REQ_FLAG_RECORD;
     return (req);
 }
 
@@ -104,40 +135,17 @@ static void fill(DSN_RESULT *res, int action, const char *status, const char *re
     res->relay = (char *) "none";
 }
 
-/*
- * probe_settle - a probe's recipient settled by qmgr: tell the verify
- * service, log it as a probe, and mark it done.
- */
-static void probe_settle(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
-			         const DSN_RESULT *res)
-{
-    DELIVER_REQUEST *req = qmgr_request_shell(m, 0, 0);
-    RECIPIENT copy = *rcpt;
-
-    log_result(m, rcpt, prog, res);
-    copy.result = *res;
-    copy.have_result = 1;
-    req->rcpt = &copy;
-    req->rcpt_count = 1;
-    (void) verify_clnt_record(req);
-    req->rcpt = 0;
-    req->rcpt_count = 0;
-    deliver_request_free(req);
-    qmgr_message_mark_done(m, rcpt->offset);
-    qmgr_message_rcpt_done(m);
-}
-
 void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 			        const char *status, const char *reason)
 {
     DSN_RESULT res;
 
     fill(&res, 'x', status, reason);
+    log_result(m, rcpt, prog, &res);
     if (m->verify) {
-	probe_settle(m, rcpt, prog, &res);
+	qmgr_probe_done(m, rcpt, VERIFY_ADDR_DEFER, reason);
 	return;
     }
-    log_result(m, rcpt, prog, &res);
     if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
 	msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
     m->deferred = 1;
@@ -151,11 +159,11 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     DSN_RESULT res;
 
     fill(&res, 'f', status, reason);
+    log_result(m, rcpt, prog, &res);
     if (m->verify) {
-	probe_settle(m, rcpt, prog, &res);
+	qmgr_probe_done(m, rcpt, VERIFY_ADDR_BOUNCE, reason);
 	return;
     }
-    log_result(m, rcpt, prog, &res);
 
     /*
      * The bounce log entry comes first: a crash in between sends the

@@ -22,10 +22,7 @@
  *	failed ('f') ones are appended to bounce/ and then marked done,
  *	deferred ('x') ones are appended to defer/. A recipient without a
  *	result, or an agent that dies, means "deferred". The agent has
- *	already logged each result. Recipients of an address probe
- *	(A verify=1, sent with DEL_REQ_FLAG_VERIFY) are marked done
- *	whatever the result: the agent reported it to the verify
- *	service, and a probe never bounces nor stays queued.
+ *	already logged each result.
  *
  *	Concurrency feedback: a delivery in which every recipient was
  *	deferred, and not because of a RCPT TO or DATA reply, is a failure
@@ -79,7 +76,7 @@ static ssize_t memory_read(void *ctx, int fd, void *buf, size_t len, int timeout
 
 void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *res)
 {
-    /* A probe's result went to the verify service: it is done. */
+    /* A probe is finished whatever the answer; the agent told verify(8). */
     if (m->verify) {
 	qmgr_message_mark_done(m, rcpt->offset);
 	qmgr_message_rcpt_done(m);
@@ -270,7 +267,6 @@ int     qmgr_deliver(QMGR_ENTRY *e)
     d->fd = fd;
     d->reply = vstring_alloc(256);
     d->req = qmgr_request_shell(e->message, t->name, q->nexthop);
-    d->req->flags |= e->flags;
 
     /* The request owns the recipients from now on. */
     d->req->rcpt = e->rcpt;

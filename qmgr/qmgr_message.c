@@ -277,20 +277,6 @@ static int in_list(const char *param, const char *word)
     return (found);
 }
 
-/*
- * learn_deliveries - address_verify_learn_deliveries, when this build
- * has that parameter (the verify service's; off otherwise).
- */
-static int learn_deliveries(void)
-{
-    static int value = -1;
-
-    if (value < 0)
-	value = mail_conf_param("address_verify_learn_deliveries") != 0
-	    && mail_conf_bool("address_verify_learn_deliveries");
-    return (value);
-}
-
 /* message_assign - route one recipient and queue or settle it */
 static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *reply)
 {
@@ -313,9 +299,7 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
 	qmgr_defer_rcpt(m, rcpt, "error", "4.3.2", "deferred transport");
 	return;
     }
-    qmgr_queue_add(qmgr_queue_find(qmgr_transport_find(transport), nexthop), m, rcpt,
-		   (!m->verify && (reply->flags & RESOLVE_CLASS_RELAY) && learn_deliveries()) ?
-		   DEL_REQ_FLAG_RECORD : 0);
+    qmgr_queue_add(qmgr_queue_find(qmgr_transport_find(transport), nexthop), m, rcpt);
 }
 
 int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)

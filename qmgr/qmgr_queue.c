@@ -6,8 +6,7 @@
  *
  *	QMGR_TRANSPORT *qmgr_transport_find(const char *name);
  *	QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *t, const char *nexthop);
- *	void qmgr_queue_add(QMGR_QUEUE *q, QMGR_MESSAGE *m, const RECIPIENT *r,
- *			    int flags);
+ *	void qmgr_queue_add(QMGR_QUEUE *q, QMGR_MESSAGE *m, const RECIPIENT *r);
  *	int qmgr_schedule(void);
  *	void qmgr_queue_success(QMGR_QUEUE *q);
  *	void qmgr_queue_failure(QMGR_QUEUE *q, const char *status,
@@ -21,9 +20,7 @@
  *	has no default_ form). A queue is one nexthop of a transport. Its
  *	to-do list holds entries: recipients of one message, at most
  *	<transport>_destination_recipient_limit of them (0 = no limit), so
- *	that one entry is one delivery request (entries also differ in
- *	their request flags: DEL_REQ_FLAG_RECORD for relay_domains
- *	recipients when the verify service learns from deliveries).
+ *	that one entry is one delivery request.
  *
  *	Concurrency as Postfix's qmgr does it: a destination starts with a
  *	window of initial_destination_concurrency parallel deliveries
@@ -204,7 +201,7 @@ static const char *queue_blocked(QMGR_QUEUE *q, const char **status)
     return (0);
 }
 
-void    qmgr_queue_add(QMGR_QUEUE *q, QMGR_MESSAGE *m, const RECIPIENT *r, int flags)
+void    qmgr_queue_add(QMGR_QUEUE *q, QMGR_MESSAGE *m, const RECIPIENT *r)
 {
     QMGR_ENTRY *e = q->todo_tail;
     const char *status;
@@ -216,12 +213,11 @@ void    qmgr_queue_add(QMGR_QUEUE *q, QMGR_MESSAGE *m, const RECIPIENT *r, int f
 	qmgr_defer_rcpt(m, &copy, "error", status, why);
 	return;
     }
-    if (e == 0 || e->message != m || e->flags != flags
+    if (e == 0 || e->message != m
 	|| (q->transport->rcpt_limit > 0 && e->count >= (size_t) q->transport->rcpt_limit)) {
 	e = mycalloc(1, sizeof(*e));
 	e->message = m;
 	e->queue = q;
-	e->flags = flags;
 	if (q->todo_tail)
 	    q->todo_tail->next = e;
 	else
