@@ -204,7 +204,9 @@ class Queue(unittest.TestCase):
             os.chmod(os.path.join(q.queue_dir, "incoming", "not-a-qid"), 0o700)
             q.start()
             q.wait_log(r"%s: removed" % good)
-            q.wait_log(r"warning: %s: corrupt queue file" % bad)
+            q.wait_log(r"warning: %s: corrupt queue file: " % bad)
+            q.wait_log(r'warning: saving corrupt file "%s" from queue "active" to queue "corrupt"'
+                       % bad)
             self.assertEqual(q.ids("corrupt"), [bad])
             self.assertEqual(smtp.recipients(), ["g@example.com"])
             self.assertIn(partial, q.ids("incoming"))
