@@ -98,6 +98,19 @@ class Delivery(unittest.TestCase):
             self.assertEqual(len(re.findall(r"%s: from=<a@b.test>" % qid, q.log())), 2)
             self.assertEqual(q.ids("defer"), [])
 
+    def test_fast_flush_registration(self):
+        with Qmgr(main_cf={"relay_domains": "example.com"}) as q:
+            q.agent("smtp", by_domain)
+            q.agent("relay", by_domain)
+            flush = q.flush()
+            qid = q.queue_message("a@b.test", ["u@soft.example.com", "v@soft.other.test"])
+            q.start()
+            wait_for(lambda: q.ids("deferred") == [qid], 15, what="message in deferred/")
+            wait_for(lambda: flush.requests, 10, what="flush request")
+            # Only the site in fast_flush_domains (= $relay_domains) is registered.
+            self.assertEqual(flush.requests, [{"request": "add", "site": "soft.example.com",
+                                               "queue_id": qid}])
+
     def test_hard_failure_bounced_at_once(self):
         with Qmgr() as q:
             q.agent("smtp", by_domain)
