@@ -124,7 +124,8 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
 
 # fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
 FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
-$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_SMTPD_OBJS)
+$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_smtpd.o $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
