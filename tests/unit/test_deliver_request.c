@@ -319,20 +319,20 @@ UNIT_TEST(log_line)
     line = logged(req, req->rcpt + 0, &ok);
     EXPECT(matches(line, "^[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]{8} [^ ]+ postfix/smtp\\[[0-9]+\\]: "
 		   "72C22A73A21: to=<u1@example.com>, orig_to=<alias@example.com>, "
-		   "relay=mx.example.com\\[192.0.2.1\\]:25, conn_use=3, delay=1.2, "
-		   "delays=0.5/0.(37|38|39|4)/0.25/0.13, dsn=2.0.0, status=sent "
+		   "relay=mx.example.com\\[192.0.2.1\\]:25, conn_use=3, delay=1\\.[2-4], "
+		   "delays=0.5/0.[3-5][0-9]?/0.25/0.13, dsn=2.0.0, status=sent "
 		   "\\(250 2.0.0 Ok: queued as X\\)\n$"));
-    if (!matches(line, "delays=0.5/0.(37|38|39|4)/0.25/0.13, dsn"))
+    if (!matches(line, "delays=0.5/0.[3-5][0-9]?/0.25/0.13, dsn"))
 	printf("      got: %s", line);
 
     DSN_RESULT later = {.status = "4.4.1", .action = 'x',
     .reason = "connect to mx[192.0.2.1]:25: Connection refused"};
 
     line = logged(req, req->rcpt + 1, &later);
-    EXPECT(matches(line, ": 72C22A73A21: to=<u2@example.com>, relay=none, delay=1.2, "
-		   "delays=0.5/0.7[0-9]?/0/0, dsn=4.4.1, status=deferred "
+    EXPECT(matches(line, ": 72C22A73A21: to=<u2@example.com>, relay=none, delay=1\\.[2-4], "
+		   "delays=0.5/0.[7-9][0-9]?/0/0, dsn=4.4.1, status=deferred "
 		   "\\(connect to mx\\[192.0.2.1\\]:25: Connection refused\\)\n$"));
-    if (!matches(line, "relay=none, delay=1.2, "))
+    if (!matches(line, "relay=none, delay=1\\.[2-4], "))
 	printf("      got: %s", line);
     deliver_request_free(req);
 }
