@@ -73,7 +73,7 @@ class Delivery(unittest.TestCase):
             self.assertEqual(seen["data"], body)
 
     def test_soft_failure_deferred_then_retried(self):
-        with Qmgr() as q:
+        with Qmgr(main_cf={"minimal_backoff_time": "3s", "maximal_backoff_time": "4s"}) as q:
             answers = []
 
             def flaky(rcpt, req):
@@ -186,10 +186,11 @@ class Routing(unittest.TestCase):
             q.trigger(b"D")
             q.wait_log(r"%s: to=<u@example.com>, relay=none, .*deferred transport" % qid, count=2)
             self.assertEqual(smtp.requests, [])
+            # Mark first, then make it due: a scan may take it right away.
             path = q.files("deferred")[0]
+            os.chmod(path, 0o710)
             past = time.time() - 10
             os.utime(path, (past, past))
-            os.chmod(path, 0o710)
             q.trigger(b"FA")
             q.wait_log(r"%s: removed" % qid)
             self.assertEqual(smtp.recipients(), ["u@example.com"])
