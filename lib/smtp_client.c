@@ -151,6 +151,7 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.cache_on_demand = smtp_param_bool("connection_cache_on_demand");
     smtp_conf.reuse_time_limit = smtp_param_time("connection_reuse_time_limit");
     smtp_conf.cache_time_limit = smtp_param_time("connection_cache_time_limit");
+    smtp_conf.line_length_limit = smtp_param_int("line_length_limit");
     smtp_conf.address_preference = smtp_param_str("address_preference");
     smtp_conf.helo_name = smtp_param_str("helo_name");
     smtp_conf.tcp_port = smtp_param_str("tcp_port");

@@ -125,6 +125,7 @@ typedef struct SMTP_CLIENT_CONF {
     int     cache_on_demand;
     int     reuse_time_limit;
     int     cache_time_limit;
+    int     line_length_limit;		/* 0: none */
     int     families;			/* DNS_FAMILY_* */
     const char *address_preference;	/* any, ipv4, ipv6 */
     const char *helo_name;

@@ -668,6 +668,18 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["d@x.test"]["dsn_action"], "d", log)
         self.assertEqual(self.cap.messages[0]["data"], msg)
 
+    def test_long_lines_are_broken(self):
+        long_line = "x" * 2500
+        msg = message_bytes("long", [long_line, "." + "y" * 1200, "short"])
+        res, log = self.agent.deliver(self.nexthop, ["l@x.test"], message=msg)
+        self.assertEqual(res["l@x.test"]["dsn_action"], "d", log)
+        got = self.cap.messages[0]["data"]
+        lines = got.split(b"\r\n")
+        self.assertTrue(all(len(line) <= 998 for line in lines), [len(x) for x in lines])
+        # The pieces, without the inserted CRLF SPACE, are the original line.
+        self.assertIn(long_line.encode(), got.replace(b"\r\n ", b""))
+        self.assertIn(b"\r\n." + b"y" * 996 + b"\r\n " + b"y" * 204 + b"\r\nshort\r\n", got)
+
     def test_verify_probe_sends_no_data(self):
         res, log = self.agent.deliver(self.nexthop, ["good@x.test", "bad@x.test"], flags=1)
         self.assertEqual(res["good@x.test"]["dsn_action"], "d", log)
