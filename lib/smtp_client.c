@@ -404,7 +404,7 @@ static void cache_timer(int on)
 }
 
 /* session_done - keep a healthy session for the next request, or close */
-static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const char *key)
+static void session_done(SMTP_SESSION *sess, int healthy, const char *key)
 {
     if (healthy && smtp_conf.cache_on_demand
 	&& time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
@@ -417,7 +417,6 @@ static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const 
 	cache_timer(1);
 	return;
     }
-    (void) st;
     if (healthy)
 	smtp_session_quit(sess);
     smtp_session_free(sess);
@@ -496,7 +495,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
 	    healthy = (smtp_session_xfer(sess, &st) == 0);
-	    session_done(&st, sess, healthy, vstring_str(key));
+	    session_done(sess, healthy, vstring_str(key));
 	} else {
 	    smtp_session_quit(sess);
 	    smtp_session_free(sess);
@@ -551,7 +550,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	st.xfer_start = smtp_now();
 	st.conn_setup = st.xfer_start - st.start;
 	healthy = (smtp_session_xfer(sess, &st) == 0);
-	session_done(&st, sess, healthy, vstring_str(key));
+	session_done(sess, healthy, vstring_str(key));
 	if (st.final)
 	    break;
     }

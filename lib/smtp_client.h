@@ -75,7 +75,7 @@ typedef struct SMTP_WHY {
 typedef struct SMTP_DEST {
     char   *nexthop;			/* as written */
     char   *host;			/* domain or host, without [] */
-    int     port;			/* network byte order is not used */
+    int     port;			/* TCP port, host byte order */
     int     use_mx;			/* 0 for [host] and LMTP */
     char   *unix_path;			/* LMTP unix:/path, else NULL */
 } SMTP_DEST;
