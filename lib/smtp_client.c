@@ -163,6 +163,7 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.sasl_mechanism_filter = smtp_param_str("sasl_mechanism_filter");
     smtp_conf.tls_level = smtp_param_str("tls_security_level");
     smtp_conf.tls_policy_maps = smtp_param_str("tls_policy_maps");
+    smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
 
     protos = mail_conf_str("inet_protocols");
     if (strcasecmp(protos, "all") == 0 || *protos == 0)

@@ -44,6 +44,7 @@
 #include <time.h>
 #include "vstream.h"
 #include "vstring.h"
+#include "srs.h"
 #include "deliver_request.h"
 #include "dns.h"
 #include "argv.h"
@@ -138,6 +139,7 @@ typedef struct SMTP_CLIENT_CONF {
     const char *sasl_mechanism_filter;
     const char *tls_level;
     const char *tls_policy_maps;
+    SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
 } SMTP_CLIENT_CONF;
 
 extern SMTP_CLIENT_CONF smtp_conf;
