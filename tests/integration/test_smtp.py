@@ -227,6 +227,7 @@ class CaptureHandler:
                 "data": envelope.original_content or envelope.content,
                 "tls": session.ssl is not None,
                 "auth": getattr(session, "test_login", None),
+                "peer": session.peer[0] if session.peer else None,
             })
         return "250 2.0.0 Ok: captured by %s" % self.name
 
@@ -731,6 +732,14 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["a1@x.test"]["dsn_action"], "d", log)
         self.assertEqual(res["a2@x.test"]["dsn_action"], "d", log)
         self.assertIn("RCPT TO:<a2@x.test>", out)
+
+    def test_bind_address(self):
+        source = loopback_addr()
+        self.agent.params["smtp_bind_address"] = source
+        self.agent.write_main()
+        res, log = self.agent.deliver(self.nexthop, ["b@x.test"])
+        self.assertEqual(res["b@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(self.cap.messages[0]["peer"], source)
 
     def test_missing_queue_file_defers_without_connecting(self):
         res, log = self.agent.deliver(self.nexthop, ["m@x.test"], remove_queue_file=True)
