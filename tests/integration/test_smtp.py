@@ -569,6 +569,26 @@ self IN MX 10 mx3
         self.assertEqual(busy.connections, 1)
         self.assertEqual(len(c2.messages), 1)
 
+    def test_fallback_relay_when_mx_hosts_are_down(self):
+        self.agent.params["smtp_fallback_relay"] = "[mx3.example.test]"
+        self.agent.write_main()
+        c3 = self.capture(self.mx3, "fallback")
+        res, log = self.agent.deliver("example.test", ["f@example.test"])
+        self.assertEqual(res["f@example.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["f@example.test"]["relay"],
+                         "mx3.example.test[%s]:%d" % (self.mx3, self.port))
+        self.assertEqual(len(c3.messages), 1)
+
+    def test_no_fallback_relay_for_a_backup_mx(self):
+        self.agent.params.update({"smtp_fallback_relay": "[mx3.example.test]",
+                                  "inet_interfaces": self.mx2})
+        self.agent.write_main()
+        c3 = self.capture(self.mx3, "fallback")
+        res, log = self.agent.deliver("example.test", ["f@example.test"])
+        self.assertEqual(res["f@example.test"]["dsn_action"], "x", log)
+        self.assertIn("connect to mx1.example.test", res["f@example.test"]["reason"])
+        self.assertEqual(c3.messages, [])
+
     def test_backup_mx_by_hostname(self):
         self.agent.params["myhostname"] = "mx2.example.test"
         self.agent.write_main()
