@@ -436,6 +436,24 @@ void    smtp_client_cache_close(void)
 }
 
 /*
+ * xfer_all - transactions on one session until a server's recipient limit
+ * (452 4.5.3) no longer holds recipients back; 1 if the session is healthy.
+ */
+static int xfer_all(SMTP_SESSION *sess, SMTP_STATE *st)
+{
+    size_t  before;
+    int     healthy;
+
+    do {
+	before = st->npending;
+	st->more_rcpts = 0;
+	healthy = (smtp_session_xfer(sess, st) == 0);
+    } while (healthy && st->more_rcpts && st->npending > 0 && st->npending < before);
+    st->more_rcpts = 0;
+    return (healthy);
+}
+
+/*
  * try_servers - the addresses of one destination in order (NULL: the LMTP
  * UNIX socket) while recipients are left. last_chance: no fallback relay
  * follows, so the last server's temporary errors are final.
@@ -482,7 +500,7 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 	st->conn_use = sess->use_count = 1;
 	st->xfer_start = smtp_now();
 	st->conn_setup = st->xfer_start - st->start;
-	healthy = (smtp_session_xfer(sess, st) == 0);
+	healthy = xfer_all(sess, st);
 	session_done(sess, healthy, key);
 	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
 	    break;
@@ -553,7 +571,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    st.conn_use = ++sess->use_count;
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
-	    healthy = (smtp_session_xfer(sess, &st) == 0);
+	    healthy = xfer_all(sess, &st);
 	    session_done(sess, healthy, vstring_str(key));
 	} else {
 	    smtp_session_quit(sess);

@@ -164,6 +164,7 @@ typedef struct SMTP_STATE {
     int     conn_use;			/* transactions on this session */
     const char *remote_mta;		/* for the next result: server name */
     const char *diag;			/* for the next result: server reply */
+    int     more_rcpts;			/* 452 too many recipients: go again */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);

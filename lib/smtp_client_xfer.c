@@ -25,6 +25,10 @@
  *	recipient's result goes to smtp_rcpt_status(): "host X said: 550
  *	5.1.1 ... (in reply to RCPT TO command)" and so on.
  *
+ *	A "452 4.5.3" reply (too many recipients) after an accepted one
+ *	leaves that recipient for the next transaction on the same session
+ *	(st->more_rcpts), as Postfix does.
+ *
  *	When the transaction did not reach the end of DATA, RSET brings a
  *	healthy session back to its initial state so it can be reused.
  * DIAGNOSTICS
@@ -309,6 +313,13 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 		naccepted++;
 		if (verify)
 		    accepted_by(st, idx[k], sess, reply);
+	    } else if (reply->code == 452 && strcmp(reply->dsn, "4.5.3") == 0
+		       && naccepted > 0) {
+		/* Too many recipients: the rest go in the next transaction. */
+		st->more_rcpts = 1;
+		smtp_why_set(&st->why, sess->relay, reply->dsn,
+			     "host %s said: %s (in reply to RCPT TO command)",
+			     sess->namaddr, vstring_str(reply->text));
 	    } else {
 		said(st, idx[k], sess, reply, "RCPT TO");
 	    }

@@ -204,9 +204,10 @@ class CaptureHandler:
     """Records each message with the session's TLS and AUTH state; refuses
     recipients whose local part starts with "bad" (550) or "later" (450)."""
 
-    def __init__(self, name, tempfail=False):
+    def __init__(self, name, tempfail=False, rcpt_limit=0):
         self.name = name
         self.tempfail = tempfail
+        self.rcpt_limit = rcpt_limit
         self.messages = []
         self.lock = threading.Lock()
 
@@ -217,6 +218,8 @@ class CaptureHandler:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if address.startswith("later"):
             return "450 4.2.0 <%s>: try again later" % address
+        if self.rcpt_limit and len(envelope.rcpt_tos) >= self.rcpt_limit:
+            return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
@@ -242,8 +245,8 @@ class Capture:
     users={login: password} requires AUTH."""
 
     def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None,
-                 implicit_tls=False, max_tls=None, tempfail=False):
-        self.handler = CaptureHandler(name, tempfail)
+                 implicit_tls=False, max_tls=None, tempfail=False, rcpt_limit=0):
+        self.handler = CaptureHandler(name, tempfail, rcpt_limit)
         kw = {}
         if tls or implicit_tls:
             cert, key = make_cert(certdir)
@@ -752,6 +755,18 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["a1@x.test"]["dsn_action"], "d", log)
         self.assertEqual(res["a2@x.test"]["dsn_action"], "d", log)
         self.assertIn("RCPT TO:<a2@x.test>", out)
+
+    def test_server_recipient_limit(self):
+        port = free_port(self.addr)
+        small = Capture(self.addr, port, name="small", rcpt_limit=2)
+        try:
+            rcpts = ["r%d@x.test" % i for i in range(5)]
+            res, log = self.agent.deliver("[%s]:%d" % (self.addr, port), rcpts)
+        finally:
+            small.stop()
+        self.assertEqual([res[r]["dsn_action"] for r in rcpts], ["d"] * 5, log)
+        self.assertEqual([m["to"] for m in small.messages],
+                         [rcpts[0:2], rcpts[2:4], rcpts[4:5]])
 
     def test_bind_address(self):
         source = loopback_addr()
