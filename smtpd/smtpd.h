@@ -100,6 +100,7 @@ extern char *var_tls_level;
 extern char *var_discard_ehlo;
 extern long var_conn_count_limit;
 extern int var_peername_lookup;
+extern long var_min_data_rate;
 extern char *var_mail_name;
 
 /* smtpd_proto.c */
