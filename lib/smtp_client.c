@@ -23,7 +23,12 @@
  *	address; a temporary error of a recipient leaves it for the next
  *	server, unless this server is the last one (the last address, or
  *	smtp_mx_session_limit sessions were made), where it is deferred.
- *	Permanent errors are final at once.
+ *	Permanent errors are final at once. When servers are left over
+ *	(or the destination was not found), the smtp_fallback_relay hosts
+ *	are tried, except for a destination we are an MX host for.
+ *
+ *	A cached idle session is shut down by SIGALRM after
+ *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
  *
  *	SASL credentials (smtp_sasl_auth_enable) come from
  *	smtp_sasl_password_maps as "username:password", looked up by the
