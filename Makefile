@@ -50,8 +50,13 @@ PROG_BINS := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%)
 
 .PHONY: all deps test asan fuzz fuzz-build bench run install clean
 .DEFAULT_GOAL := all
+.SECONDARY:
 
-all: $(PROG_BINS) $(UNIT_BINS)
+# Helper daemons that only tests use (tests/daemon/NAME.c).
+TEST_DAEMON_SRCS := $(wildcard tests/daemon/*.c)
+TEST_DAEMONS := $(TEST_DAEMON_SRCS:tests/daemon/%.c=$(BUILD)/tests/daemon/%)
+
+all: $(PROG_BINS) $(UNIT_BINS) $(TEST_DAEMONS)
 
 deps:
 	@sh mk/deps.sh
@@ -74,7 +79,16 @@ endef
 $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
 
+# mailq is postqueue under another name (it then behaves like postqueue -p).
+all: $(BUILD)/sbin/mailq
+$(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
+	ln -sf postqueue $@
+
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
@@ -93,8 +107,24 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
-	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+# Targets link lib/ as an archive, like the programs: a target pulls in
+# only the modules it uses, so one unfinished module cannot break them all.
+FUZZ_LIBA := $(FUZZ_BUILD)/lib/libmta.a
+
+$(FUZZ_LIBA): $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBA) $(LDLIBS)
+
+.PRECIOUS: $(FUZZ_BUILD)/obj/%.o
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
+# fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
+FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
+$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_SMTPD_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -131,6 +161,12 @@ install: all
 	for s in 1 5 8; do install -d $(DESTDIR)$(MAN_DIR)/man$$s; \
 	    for f in man/man$$s/*.$$s; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MAN_DIR)/man$$s/; done; true; done
 	@sh mk/install-post.sh "$(DESTDIR)" "$(COMMAND_DIR)"
+
+# man/man5/postconf.5 is generated from lib/mail_params.def (committed;
+# tests/integration/test_postconf.py fails when it is out of date).
+.PHONY: man
+man:
+	/usr/bin/python3 mk/gen-postconf-man.py
 
 clean:
 	rm -rf build build-asan

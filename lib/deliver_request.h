@@ -14,6 +14,8 @@
  *	qmgr side:
  *	int deliver_request_send(VSTREAM *agent_stream, const DELIVER_REQUEST *req);
  *	int deliver_reply_read(VSTREAM *agent_stream, DELIVER_REQUEST *req);
+ *
+ *	void deliver_format_delay(VSTRING *buf, double seconds);
  * DESCRIPTION
  *	qmgr connects to private/<transport> and sends one request (attr.h
  *	on the wire): the message (queue name, queue ID, offset and size of
@@ -34,7 +36,16 @@
  *
  *	DEL_REQ_FLAG_VERIFY asks for an address probe: the agent stops
  *	after the RCPT reply (never DATA) and reports what it would have
- *	done. DEL_REQ_FLAG_RECORD is for the verify service's learning.
+ *	done. DEL_REQ_FLAG_RECORD is for the verify service's learning:
+ *	qmgr sets it for relay_domains recipients when
+ *	address_verify_learn_deliveries is on. With either flag,
+ *	deliver_request_done() first sends the results to the verify
+ *	service (verify_clnt_record(): every result of a probe, the 2xx
+ *	ones of a learning delivery), and deliver_log() says
+ *	"status=deliverable" / "status=undeliverable" for probes, as
+ *	Postfix does. qmgr marks a probe's recipients done whatever the
+ *	result, writes no bounce or defer log for them, and removes the
+ *	probe (queue file attribute verify=1).
  */
 #ifndef DELIVER_REQUEST_H
 #define DELIVER_REQUEST_H
@@ -98,5 +109,8 @@ extern int deliver_request_done(VSTREAM *, DELIVER_REQUEST *);
 extern void deliver_log(const DELIVER_REQUEST *, const RECIPIENT *, const DSN_RESULT *);
 extern int deliver_request_send(VSTREAM *, const DELIVER_REQUEST *);
 extern int deliver_reply_read(VSTREAM *, DELIVER_REQUEST *);
+
+/* Postfix's delay notation ("0.08", "1.2", "12"), appended to buf. */
+extern void deliver_format_delay(VSTRING *, double);
 
 #endif

@@ -9,6 +9,7 @@
  *	const char *mail_server_name(void);	(the master.cf service name)
  *	void mail_server_busy(void);
  *	void mail_server_idle(void);
+ *	void mail_server_watch(int (*changed)(void *), void *ctx);
  * DESCRIPTION
  *	A daemon's main declares what it needs and calls one skeleton,
  *	which does the rest the same way for everyone:
@@ -27,7 +28,8 @@
  *	3. Run opts->pre_init as root (open private keys, tables).
  *	4. chdir(queue_directory); chroot(".") when -c; then, when root,
  *	   drop to mail_owner's uid and gid (setgroups, setgid, setuid),
- *	   unless -u. Started by another user, stay that user, and say so.
+ *	   unless -u. Started by another user, stay that user, and say so
+ *	   (master logs it once for all; a child says it with -v).
  *	5. Run opts->post_init.
  *	6. single: accept one client at a time on the listening socket,
  *	   tell master "busy" before serving and "idle" after, call
@@ -42,12 +44,23 @@
  *	   master goes away (the status pipe closes), or when a table that
  *	   the daemon opened changed on disk (after the current client).
  *
+ *	mail_server_watch() registers a check that step 7 runs between
+ *	clients, e.g. mail_server_watch((int (*)(void *)) dict_changed, d)
+ *	for each table the daemon opened; when one returns non-zero the
+ *	process logs "table has changed -- restarting" and exits.
+ *
  *	The master interface: the listening socket is descriptor
- *	MASTER_LISTEN_FD; MASTER_STATUS_FD is a pipe to master on which the
- *	child writes a MASTER_STATUS record {pid, status} with status
+ *	MASTER_LISTEN_FD; an inet service that listens on several
+ *	addresses has the others on MASTER_LISTEN_FD_EXTRA onward, and
+ *	$MASTER_LISTEN_COUNT says how many there are in all (the
+ *	skeleton accepts on every one); MASTER_STATUS_FD is a pipe to
+ *	master on which the child writes a MASTER_STATUS record {pid, status} with status
  *	MASTER_STAT_TAKEN when it starts serving a client and
  *	MASTER_STAT_AVAIL when it is free again; MASTER_LOG_FD, when
- *	open, is the maillog_file.
+ *	open, is the maillog_file. master puts its configuration
+ *	generation in $MASTER_GENERATION; after a reload it closes the
+ *	old generation's status pipe, and children finish their current
+ *	client and exit.
  */
 #ifndef MAIL_SERVER_H
 #define MAIL_SERVER_H
@@ -57,6 +70,7 @@
 #define MASTER_STATUS_FD	3
 #define MASTER_LISTEN_FD	4
 #define MASTER_LOG_FD		5
+#define MASTER_LISTEN_FD_EXTRA	6	/* more listeners: 6, 7, ... */
 
 #define MASTER_STAT_AVAIL	0
 #define MASTER_STAT_TAKEN	1
@@ -82,5 +96,6 @@ extern void trigger_server_main(int, char **, TRIGGER_SERVER_FN, const MAIL_SERV
 extern const char *mail_server_name(void);
 extern void mail_server_busy(void);
 extern void mail_server_idle(void);
+extern void mail_server_watch(int (*) (void *), void *);
 
 #endif

@@ -35,9 +35,9 @@ void    msg_init(const char *name, const char *prog)
     const char *slash;
     char   *dot;
 
-    if (name && *name)
+    if (name && *name && name != syslog_name)
 	snprintf(syslog_name, sizeof(syslog_name), "%s", name);
-    if (prog && *prog) {
+    if (prog && *prog && prog != prog_name) {
 	slash = strrchr(prog, '/');
 	snprintf(prog_name, sizeof(prog_name), "%s", slash ? slash + 1 : prog);
     }

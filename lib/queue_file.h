@@ -24,7 +24,10 @@
  *	A  "name=value"				attributes (zero or more):
  *	   client_name, client_address, client_port, helo_name,
  *	   protocol (SMTP/ESMTP), sasl_username, dsn_envid, dsn_ret
- *	   (FULL or HDRS), log_ident, rewrite_context
+ *	   (FULL or HDRS), log_ident, rewrite_context, verify ("1": an
+ *	   address probe of verify(8); qmgr sends it with
+ *	   DEL_REQ_FLAG_VERIFY, records no bounce or defer log for it,
+ *	   and removes it when the agent has answered)
  *	W  "%020ld"				delay-warning time, rewritten
  *						in place (0 = none / sent)
  *	then per recipient, optionally preceded by

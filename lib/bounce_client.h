@@ -1,0 +1,35 @@
+/*
+ * NAME
+ *	bounce_client - ask the bounce service for delivery status notices
+ * SYNOPSIS
+ *	int bounce_flush(const char *queue_name, const char *queue_id);
+ *	int bounce_warn(const char *queue_name, const char *queue_id);
+ *	int bounce_success(const char *queue_name, const char *queue_id);
+ * DESCRIPTION
+ *	Requests to private/bounce (attr.h): request=flush | warn | success,
+ *	queue_name=, queue_id=. The bounce service reads the message file
+ *	and its log (bounce/ID for flush: the failed recipients; defer/ID for
+ *	warn: the delayed ones; for success the entries with action=delivered
+ *	in bounce/ID), writes one DSN as a new queue file from MAILER-DAEMON
+ *	with the null sender (none when the original sender is null: that
+ *	is logged and dropped or sent to 2bounce_notice_recipient), logs
+ *	"QID: sender non-delivery notification: NEWQID", removes the log it
+ *	used, and replies status=0. status!=0 or no answer: the caller keeps
+ *	the message and tries again later.
+ *
+ *	qmgr calls bounce_flush() when a message is finished and its
+ *	bounce/ log exists (recipients failed, or the queue lifetime
+ *	expired), and removes the message only after status 0.
+ */
+#ifndef BOUNCE_CLIENT_H
+#define BOUNCE_CLIENT_H
+
+#define BOUNCE_REQ_FLUSH	"flush"
+#define BOUNCE_REQ_WARN		"warn"
+#define BOUNCE_REQ_SUCCESS	"success"
+
+extern int bounce_flush(const char *, const char *);
+extern int bounce_warn(const char *, const char *);
+extern int bounce_success(const char *, const char *);
+
+#endif

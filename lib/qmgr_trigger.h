@@ -1,0 +1,39 @@
+/*
+ * NAME
+ *	qmgr_trigger - the one-byte requests that wake the queue manager
+ * SYNOPSIS
+ *	#include "qmgr_trigger.h"
+ * DESCRIPTION
+ *	Written to public/qmgr with mail_trigger() (mail_trigger.h); several
+ *	bytes may come in one write.
+ *
+ *	QMGR_REQ_SCAN_INCOMING	new mail in incoming/ (smtpd, bounce)
+ *	QMGR_REQ_SCAN_DEFERRED	scan deferred/ now
+ *	QMGR_REQ_SCAN_ALL	scan incoming/ and deferred/
+ *	QMGR_REQ_FLUSH_DEAD	forget that destinations are dead and
+ *				retry them (postqueue -f, flush)
+ *	QMGR_REQ_WAKEUP		master's periodic wakeup
+ *
+ *	A flush (postqueue -f / -s, ETRN) makes deferred messages eligible
+ *	now: the flush service sets their file times to the past, then
+ *	sends QMGR_REQ_FLUSH_DEAD and QMGR_REQ_SCAN_ALL. Messages that the
+ *	flush service names explicitly are delivered even when their
+ *	transport is listed in defer_transports: the flush service sets the
+ *	group-execute bit of their deferred/ files (QMGR_FLUSH_MARK_MODE);
+ *	qmgr ignores defer_transports for such a message in this delivery
+ *	attempt and clears the bit when it defers the message again.
+ */
+#ifndef QMGR_TRIGGER_H
+#define QMGR_TRIGGER_H
+
+#define QMGR_REQ_SCAN_INCOMING	'I'
+#define QMGR_REQ_SCAN_DEFERRED	'D'
+#define QMGR_REQ_SCAN_ALL	'A'
+#define QMGR_REQ_FLUSH_DEAD	'F'
+#define QMGR_REQ_WAKEUP		'W'
+
+/* A deferred file whose mode has this bit is to be delivered now,
+ * even through a transport listed in defer_transports. */
+#define QMGR_FLUSH_MARK_MODE	S_IXGRP
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * NAME
+ *	queue_writer - write one complete message file into a queue
+ * SYNOPSIS
+ *	#include "queue_writer.h"
+ *
+ *	QUEUE_WRITER *queue_writer_open(const char *queue);
+ *	const char *queue_writer_id(QUEUE_WRITER *qw);
+ *	const struct timeval *queue_writer_time(QUEUE_WRITER *qw);
+ *
+ *	int queue_writer_sender(QUEUE_WRITER *qw, const char *sender);
+ *	int queue_writer_attr(QUEUE_WRITER *qw, const char *name, const char *value);
+ *	int queue_writer_rcpt(QUEUE_WRITER *qw, const char *addr,
+ *			      const char *orig_addr, int notify, const char *orcpt);
+ *	int queue_writer_msg_begin(QUEUE_WRITER *qw);
+ *	int queue_writer_msg_write(QUEUE_WRITER *qw, const void *buf, size_t len);
+ *	off_t queue_writer_msg_size(QUEUE_WRITER *qw);
+ *	int queue_writer_commit(QUEUE_WRITER *qw);
+ *	void queue_writer_abort(QUEUE_WRITER *qw);
+ *	int queue_writer_errno(QUEUE_WRITER *qw);
+ *	int queue_writer_status(int err);
+ * DESCRIPTION
+ *	The one way to put a new message into a queue (smtpd, bounce,
+ *	verify). The records are those of queue_file.h, in its order;
+ *	callers make the calls in that order:
+ *
+ *	queue_writer_open() creates the file with mail_queue_enter() (the
+ *	caller's cwd is queue_directory) and writes the V and T records
+ *	(arrival time = now, also used for the queue ID). NULL with errno
+ *	when the file cannot be created.
+ *
+ *	queue_writer_sender() writes S ("" for the null sender), then any
+ *	number of queue_writer_attr() A records. The first
+ *	queue_writer_rcpt() writes the W record, then for each recipient
+ *	O (when orig_addr is not NULL and differs from addr), N (when
+ *	notify is not 0), Q (when orcpt is not NULL) and R.
+ *
+ *	queue_writer_msg_begin() starts the M record; the message bytes
+ *	are streamed in with queue_writer_msg_write() (any number of
+ *	calls; they are written as given: headers and body, CRLF lines);
+ *	queue_writer_msg_size() is what was written so far.
+ *
+ *	queue_writer_commit() patches the M record's length, writes E,
+ *	sets the owner-execute bit (the "complete" mark of mail_queue.h),
+ *	fsyncs the file and then its queue folder, and closes the file.
+ *	Only when it returns 0 may the caller report success (DESIGN
+ *	section 4, the durability rule). It frees qw in all cases; on
+ *	failure the file is removed first.
+ *
+ *	queue_writer_abort() removes the file and frees qw; it is also
+ *	what a caller does after any failed call.
+ *
+ *	Every call after the first failure does nothing and returns -1;
+ *	queue_writer_errno() is the errno of that failure. With
+ *	queue_writer_status() a caller maps an errno to one of:
+ *
+ *	QUEUE_WRITER_STAT_NOSPACE	ENOSPC, EDQUOT, EFBIG: no room
+ *					(smtpd: 452 4.3.1)
+ *	QUEUE_WRITER_STAT_WRITE		any other I/O error (451 4.3.0)
+ * DIAGNOSTICS
+ *	Failures are reported to the caller, which logs them (with the
+ *	queue ID when there is one); nothing here is fatal.
+ * SEE ALSO
+ *	queue_file(3), mail_queue(3)
+ */
+#ifndef QUEUE_WRITER_H
+#define QUEUE_WRITER_H
+#include <sys/types.h>
+#include <sys/time.h>
+#include <stddef.h>
+
+typedef struct QUEUE_WRITER QUEUE_WRITER;
+
+#define QUEUE_WRITER_STAT_NOSPACE	1
+#define QUEUE_WRITER_STAT_WRITE		2
+
+extern QUEUE_WRITER *queue_writer_open(const char *);
+extern const char *queue_writer_id(QUEUE_WRITER *);
+extern const struct timeval *queue_writer_time(QUEUE_WRITER *);
+extern int queue_writer_sender(QUEUE_WRITER *, const char *);
+extern int queue_writer_attr(QUEUE_WRITER *, const char *, const char *);
+extern int queue_writer_rcpt(QUEUE_WRITER *, const char *, const char *, int, const char *);
+extern int queue_writer_msg_begin(QUEUE_WRITER *);
+extern int queue_writer_msg_write(QUEUE_WRITER *, const void *, size_t);
+extern off_t queue_writer_msg_size(QUEUE_WRITER *);
+extern int queue_writer_commit(QUEUE_WRITER *);
+extern void queue_writer_abort(QUEUE_WRITER *);
+extern int queue_writer_errno(QUEUE_WRITER *);
+extern int queue_writer_status(int);
+
+#endif

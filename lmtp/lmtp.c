@@ -1,0 +1,53 @@
+/*
+ * NAME
+ *	lmtp - the LMTP delivery agent
+ * SYNOPSIS
+ *	lmtp [generic daemon options]
+ * DESCRIPTION
+ *	Started by master for each service whose command is "lmtp" (lmtp and
+ *	any other transport of master.cf). Reads one delivery
+ *	request from qmgr, delivers it with the client engine of
+ *	lib/smtp_client.c, logs and returns each recipient's result, and
+ *	keeps an idle session open for the next request to the same
+ *	nexthop (lmtp_connection_cache_on_demand). See lmtp(8).
+ *
+ *	Runs as mail_owner, chrooted when master.cf says so; opens the
+ *	SASL password and TLS policy tables before dropping privileges.
+ * SEE ALSO
+ *	smtp_client(3), qmgr(8), smtp(8)
+ */
+#include <stdlib.h>
+
+#include "msg.h"
+#include "mail_server.h"
+#include "deliver_request.h"
+#include "smtp_client.h"
+
+static void lmtp_service(VSTREAM *client, const char *service, char **argv)
+{
+    DELIVER_REQUEST *req;
+
+    (void) service;
+    (void) argv;
+    if ((req = deliver_request_read(client)) == 0)
+	return;
+    smtp_client_deliver(req);
+    (void) deliver_request_done(client, req);
+    deliver_request_free(req);
+}
+
+static void lmtp_pre_init(const char *service, char **argv)
+{
+    (void) argv;
+    smtp_client_init(SMTP_PROTO_LMTP, service);
+    atexit(smtp_client_cache_close);
+}
+
+int     main(int argc, char **argv)
+{
+    MAIL_SERVER_OPTS opts = {0};
+
+    opts.pre_init = lmtp_pre_init;
+    single_server_main(argc, argv, lmtp_service, &opts);
+    return (0);
+}

@@ -1,0 +1,402 @@
+/*
+ * NAME
+ *	postconf - show main.cf parameters: defaults, settings, effective values
+ * SYNOPSIS
+ *	postconf [-c config_dir] [-d | -n] [-h | -H] [-x] [-v] [name ...]
+ *	postconf [-c config_dir] -m
+ * DESCRIPTION
+ *	Prints "name = value" lines, sorted by name, from the one
+ *	parameter table (lib/mail_params.def through mail_conf_params()),
+ *	the way Postfix's postconf(1) does:
+ *
+ *	(no option)	every parameter with its effective value as
+ *			written: the main.cf text, else the default.
+ *	-d		the defaults, as written in the table ($names and
+ *			${...} forms unexpanded); main.cf is not read.
+ *	-n		only parameters set in main.cf (and
+ *			config_directory when it is not the default one).
+ *	-x		expand $name, ${name?...} and the
+ *			compatibility_level forms first (with -d: in a
+ *			configuration that has only defaults).
+ *	-h		values only; -H names only.
+ *	-m		the lookup table types this system supports.
+ *	-c dir		read dir/main.cf instead of the default
+ *			($MAIL_CONFIG or the compiled-in directory).
+ *	name ...	only these parameters.
+ *
+ *	Besides the table, a name counts as a parameter when it is a
+ *	per-transport scheduler knob of a master.cf service that runs a
+ *	delivery agent (relay_destination_concurrency_limit, default
+ *	$default_destination_concurrency_limit), or when a main.cf value or
+ *	a master.cf "-o" option refers to it ($my_own).
+ * DIAGNOSTICS
+ *	"postconf: warning: NAME: unknown parameter" for a name that is
+ *	none of these; "postconf: warning: DIR/main.cf: unused parameter:
+ *	name=value" for such a main.cf line. Fatal (exit 1): bad usage, an
+ *	unreadable main.cf (except with -d or -m).
+ * SEE ALSO
+ *	postconf(5), postconf(1)
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "dict.h"
+#include "htable.h"
+#include "mail_conf.h"
+#include "master_conf.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "stringops.h"
+#include "vstream.h"
+#include "vstring.h"
+
+#define SHOW_DEFS	(1<<0)		/* -d */
+#define SHOW_NONDEF	(1<<1)		/* -n */
+#define SHOW_EVAL	(1<<2)		/* -x */
+#define HIDE_NAME	(1<<3)		/* -h */
+#define HIDE_VALUE	(1<<4)		/* -H */
+
+/*
+ * Per-transport parameters (<service>_<suffix>) exist for the services
+ * of master.cf that run a delivery agent, as qmgr reads them.
+ */
+static const char *transport_suffixes[] = {
+    "delivery_slot_cost", "delivery_slot_discount", "delivery_slot_loan",
+    "destination_concurrency_failed_cohort_limit",
+    "destination_concurrency_limit",
+    "destination_concurrency_negative_feedback",
+    "destination_concurrency_positive_feedback",
+    "destination_rate_delay", "destination_recipient_limit",
+    "extra_recipient_limit", "initial_destination_concurrency",
+    "minimum_delivery_slots", "recipient_limit", "recipient_refill_delay",
+    "recipient_refill_limit", 0,
+};
+static const char *delivery_agents[] = {
+    "smtp", "lmtp", "error", "virtual", "pipe", 0,	/* local: own defaults */
+};
+
+static VSTREAM *out;			/* standard output */
+static HTABLE *services;		/* master.cf service names */
+static HTABLE *referenced;		/* names used as $name in main.cf */
+
+static void add_references(const char *);
+
+static void usage(void)
+{
+    msg_fatal("usage: postconf [-c config_dir] [-d (parameter defaults)] "
+	      "[-h (no names)] [-H (no values)] [-m (map types)] "
+	      "[-n (non-default parameters)] [-v (verbose)] "
+	      "[-x (expand parameter values)] [name...]");
+}
+
+/* read_services - master.cf: service names, and $names used by -o */
+
+static void read_services(void)
+{
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    MASTER_CONF *conf;
+
+    services = htable_create(32);
+    vstring_sprintf(path, "%s/master.cf", mail_conf_dir());
+    if ((conf = master_conf_read(vstring_str(path), why)) != 0) {
+	for (size_t i = 0; i < conf->count; i++) {
+	    MASTER_ENT *ent = conf->ents[i];
+	    const char *name = strrchr(ent->service, ':');
+
+	    name = name ? name + 1 : ent->service;
+	    for (const char **ap = delivery_agents; *ap; ap++)
+		if (strcmp(*ap, ent->command) == 0 && *name
+		    && !htable_locate(services, name))
+		    htable_enter(services, name, 0);
+
+	    /*
+	     * "-o name=$my_own" makes my_own a parameter; like Postfix,
+	     * look at the options before the first other argument only.
+	     */
+	    for (size_t j = 0; referenced && j < ent->args->argc; j++) {
+		const char *arg = ent->args->argv[j];
+
+		if (arg[0] != '-')
+		    break;
+		if (strcmp(arg, "-o") == 0 && j + 1 < ent->args->argc)
+		    add_references(ent->args->argv[++j]);
+	    }
+	}
+	master_conf_free(conf);
+    } else if (msg_verbose) {
+	msg_info("%s", vstring_str(why));
+    }
+    vstring_free(path);
+    vstring_free(why);
+}
+
+/* add_references - remember the $names that text refers to */
+
+static void add_references(const char *text)
+{
+    for (const char *cp = text; *cp; cp++) {
+	size_t  n;
+	char   *name;
+
+	if (*cp != '$')
+	    continue;
+	if (cp[1] == '$') {
+	    cp++;
+	    continue;
+	}
+	if (cp[1] == '{' || cp[1] == '(')
+	    cp++;
+	n = strspn(cp + 1, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (n == 0)
+	    continue;
+	name = mystrndup(cp + 1, n);
+	if (!htable_locate(referenced, name))
+	    htable_enter(referenced, name, 0);
+	myfree(name);
+	cp += n;
+    }
+}
+
+/* scan_references - names that main.cf values refer to */
+
+static void scan_references(void)
+{
+    ARGV   *names = mail_conf_names();
+
+    referenced = htable_create(32);
+    for (size_t i = 0; i < names->argc; i++) {
+	const char *value = mail_conf_raw(names->argv[i]);
+
+	add_references(value ? value : "");
+    }
+    argv_free(names);
+}
+
+/* transport_default - "$default_X" for a per-transport name, or NULL */
+
+static const char *transport_default(const char *name, VSTRING *buf)
+{
+    const char *us;
+
+    if (services == 0)
+	return (0);
+    for (us = strchr(name, '_'); us; us = strchr(us + 1, '_')) {
+	char   *service = mystrndup(name, (size_t) (us - name));
+	int     known = htable_locate(services, service) != 0;
+	const char *suffix = us + 1;
+
+	myfree(service);
+	if (!known)
+	    continue;
+	for (const char **sp = transport_suffixes; *sp; sp++) {
+	    if (strcmp(*sp, suffix) != 0)
+		continue;
+	    /* The one per-transport knob whose fallback has no default_. */
+	    if (strcmp(suffix, "initial_destination_concurrency") == 0)
+		vstring_strcpy(buf, suffix);
+	    else
+		vstring_sprintf(buf, "default_%s", suffix);
+	    if (mail_conf_param(vstring_str(buf)) == 0)
+		return (0);
+	    vstring_sprintf(buf, "$%s", mail_conf_param(vstring_str(buf))->name);
+	    return (vstring_str(buf));
+	}
+    }
+    return (0);
+}
+
+/* is_parameter - known to this system */
+
+static int is_parameter(const char *name, VSTRING *buf)
+{
+    return (mail_conf_param(name) != 0
+	    || transport_default(name, buf) != 0
+	    || (referenced && htable_locate(referenced, name) != 0));
+}
+
+/* default_text - the default as written, or NULL */
+
+static const char *default_text(const char *name, VSTRING *buf)
+{
+    const char *value;
+
+    if (mail_conf_param(name) != 0)
+	return (mail_conf_default(name));
+    if ((value = transport_default(name, buf)) != 0)
+	return (value);
+    if (referenced && htable_locate(referenced, name) != 0)
+	return ("");
+    return (0);
+}
+
+/* show - one output line */
+
+static void show(const char *name, const char *value, int mode)
+{
+    if (mode & HIDE_NAME)
+	vstream_fprintf(out, "%s\n", value);
+    else if (mode & HIDE_VALUE)
+	vstream_fprintf(out, "%s\n", name);
+    else if (*value)
+	vstream_fprintf(out, "%s = %s\n", name, value);
+    else
+	vstream_fprintf(out, "%s =\n", name);
+}
+
+/* show_param - one parameter in the selected mode */
+
+static void show_param(const char *name, int mode)
+{
+    VSTRING *buf = vstring_alloc(64);
+    const char *value;
+    char   *expanded = 0;
+
+    if (!is_parameter(name, buf)) {
+	msg_warn("%s: unknown parameter", name);
+	vstring_free(buf);
+	return;
+    }
+    if (mode & SHOW_DEFS)
+	value = default_text(name, buf);
+    else if ((value = mail_conf_raw(name)) == 0)
+	value = default_text(name, buf);
+    if (value == 0)
+	value = "";
+    if (mode & SHOW_EVAL)
+	value = expanded = mail_conf_expand(value);
+    show(name, value, mode);
+    if (expanded)
+	myfree(expanded);
+    vstring_free(buf);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return (strcmp(*(char *const *) a, *(char *const *) b));
+}
+
+/* warn_unused - main.cf lines that set no parameter */
+
+static void warn_unused(void)
+{
+    ARGV   *names = mail_conf_names();
+    VSTRING *buf = vstring_alloc(64);
+
+    qsort(names->argv, names->argc, sizeof(char *), compare_names);
+    for (size_t i = 0; i < names->argc; i++)
+	if (!is_parameter(names->argv[i], buf))
+	    msg_warn("%s/main.cf: unused parameter: %s=%s", mail_conf_dir(),
+		     names->argv[i], mail_conf_raw(names->argv[i]));
+    argv_free(names);
+    vstring_free(buf);
+}
+
+int     main(int argc, char **argv)
+{
+    const char *config_dir = 0;
+    VSTRING *buf = vstring_alloc(64);
+    ARGV   *names;
+    int     mode = 0;
+    int     show_types = 0;
+    int     ch;
+
+    msg_init("postfix", "postconf");
+    msg_to_stderr(1);
+    msg_stderr_command_style(1);
+    out = vstream_fdopen(1);
+
+    while ((ch = getopt(argc, argv, "c:dhHmnvx")) > 0) {
+	switch (ch) {
+	case 'c':
+	    config_dir = optarg;
+	    break;
+	case 'd':
+	    mode |= SHOW_DEFS;
+	    break;
+	case 'h':
+	    mode |= HIDE_NAME;
+	    break;
+	case 'H':
+	    mode |= HIDE_VALUE;
+	    break;
+	case 'm':
+	    show_types = 1;
+	    break;
+	case 'n':
+	    mode |= SHOW_NONDEF;
+	    break;
+	case 'v':
+	    msg_verbose++;
+	    break;
+	case 'x':
+	    mode |= SHOW_EVAL;
+	    break;
+	default:
+	    usage();
+	}
+    }
+    if ((mode & SHOW_DEFS) && (mode & SHOW_NONDEF))
+	msg_fatal("specify one of -d -n");
+    if ((mode & HIDE_NAME) && (mode & HIDE_VALUE))
+	msg_fatal("specify one of -h -H");
+    if (show_types) {
+	if (mode & SHOW_DEFS)
+	    msg_fatal("with option -m, do not specify -d");
+	if (mode & SHOW_NONDEF)
+	    msg_fatal("with option -m, do not specify -n");
+	vstream_fputs(out, dict_type_list());
+	vstream_fflush(out);
+	return (0);
+    }
+
+    /*
+     * With -c, Postfix reads that directory and shows config_directory as
+     * a setting. The defaults (-d) never depend on main.cf.
+     */
+    if (config_dir)
+	setenv("MAIL_CONFIG", config_dir, 1);
+    if (!(mode & SHOW_DEFS)) {
+	mail_conf_read(config_dir);
+	if (strcmp(mail_conf_dir(), mail_conf_default("config_directory")) != 0)
+	    mail_conf_set("config_directory", mail_conf_dir());
+	scan_references();
+    }
+    read_services();
+    if (!(mode & SHOW_DEFS))
+	warn_unused();
+
+    /* Which names: those asked for, or all (sorted). */
+    if (optind < argc) {
+	names = argv_alloc(argc - optind);
+	for (int i = optind; i < argc; i++)
+	    argv_add(names, argv[i]);
+    } else {
+	size_t  count;
+	const MAIL_PARAM *params = mail_conf_params(&count);
+	ARGV   *set = mail_conf_names();
+
+	names = argv_alloc(count + set->argc);
+	for (size_t i = 0; i < count; i++)
+	    argv_add(names, params[i].name);
+	for (size_t i = 0; i < set->argc; i++)
+	    if (mail_conf_param(set->argv[i]) == 0 && is_parameter(set->argv[i], buf))
+		argv_add(names, set->argv[i]);
+	argv_free(set);
+	qsort(names->argv, names->argc, sizeof(char *), compare_names);
+    }
+    for (size_t i = 0; i < names->argc; i++) {
+	if ((mode & SHOW_NONDEF) && mail_conf_raw(names->argv[i]) == 0)
+	    continue;
+	show_param(names->argv[i], mode);
+    }
+    argv_free(names);
+    vstring_free(buf);
+    vstream_fflush(out);
+    return (0);
+}

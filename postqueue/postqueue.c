@@ -1,0 +1,257 @@
+/*
+ * NAME
+ *	postqueue - list, flush and release the mail queue
+ * SYNOPSIS
+ *	postqueue [-v] [-c config_dir] -p | -j | -f | -s site | -i queue_id
+ *	mailq [-v] [-c config_dir]
+ * DESCRIPTION
+ *	-p lists the queue in Postfix's mailq format, -j as one JSON object
+ *	per message; both ask the showq service (public/showq), so a user
+ *	who cannot read the queue can list it. -f asks the flush service to
+ *	deliver every deferred message now, -s site the deferred mail for
+ *	one fast_flush_domains destination (as ETRN does), -i one message.
+ *	Invoked as mailq, it does -p.
+ *
+ *	postqueue is meant to be installed setgid setgid_group (it then
+ *	reaches public/, mode 0710); it never needs root. Access is
+ *	limited by authorized_mailq_users (-p, -j) and
+ *	authorized_flush_users (-f, -s, -i); the superuser and mail_owner
+ *	are always allowed.
+ * DIAGNOSTICS
+ *	Exit 0 on success; 69 (EX_UNAVAILABLE) when the mail system is not
+ *	running ("Queue report unavailable - mail system is down",
+ *	"Cannot flush mail queue - mail system is down") or the site is
+ *	not eligible for a flush ("Flush service is not configured for
+ *	destination ..."); 64 for a usage error; 77 for a user who is not
+ *	authorized. As in Postfix, when the superuser lists the queue of a
+ *	mail system that is down, postqueue warns and runs showq itself.
+ * SEE ALSO
+ *	showq(8), flush(8), postsuper(1)
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "attr.h"
+#include "mail_conf.h"
+#include "match_list.h"
+#include "ipc_call.h"
+#include "flush_client.h"
+#include "postqueue.h"
+
+#define EX_USAGE	64
+#define EX_UNAVAILABLE	69
+#define EX_SOFTWARE	70
+#define EX_NOPERM	77
+
+#define USAGE "usage: postqueue -f | postqueue -i queueid | postqueue -j | postqueue -p | postqueue -s site"
+
+/* check_user - is the real user in the list named by param? */
+static void check_user(const char *param, const char *what)
+{
+    uid_t   uid = getuid();
+    struct passwd *pw;
+    MATCH_LIST *list;
+    const char *name;
+    char   *value;
+    int     ok;
+
+    if (uid == 0)
+	return;
+    if ((pw = getpwuid(uid)) == 0)
+	msg_fatal_status(EX_NOPERM, "unknown user ID %ld", (long) uid);
+    if (strcmp(pw->pw_name, mail_conf_str("mail_owner")) == 0)
+	return;
+    value = mystrdup(mail_conf_str(param));
+    list = match_list_create(param, value, 0);
+    name = pw->pw_name;
+    if ((ok = match_list_string(list, name)) < 0)
+	msg_fatal_status(EX_UNAVAILABLE, "%s: %s", param, match_list_error(list));
+    match_list_free(list);
+    myfree(value);
+    if (!ok)
+	msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to %s",
+			 name, (long) uid, what);
+}
+
+/* showq_direct - the superuser lists a queue whose mail system is down */
+static VSTREAM *showq_direct(pid_t *pid)
+{
+    int     pipefd[2];
+    VSTRING *path = vstring_alloc(100);
+
+    vstring_sprintf(path, "%s/%s", mail_conf_str("daemon_directory"), "showq");
+    if (pipe(pipefd) < 0)
+	msg_fatal("pipe: %s", strerror(errno));
+    if ((*pid = fork()) < 0)
+	msg_fatal("fork: %s", strerror(errno));
+    if (*pid == 0) {
+	close(pipefd[0]);
+	if (dup2(pipefd[1], 1) < 0)
+	    _exit(1);
+	close(pipefd[1]);
+	execl(vstring_str(path), "showq", "-S", (char *) 0);
+	msg_fatal_status(EX_UNAVAILABLE, "exec %s: %s", vstring_str(path), strerror(errno));
+    }
+    close(pipefd[1]);
+    vstring_free(path);
+    return (vstream_fdopen(pipefd[0]));
+}
+
+/* show_queue - list the queue through the showq service */
+static void show_queue(int json)
+{
+    VSTREAM *showq;
+    pid_t   pid = 0;
+    int     status;
+
+    check_user("authorized_mailq_users", "view the mail queue");
+    if ((showq = ipc_connect("public", "showq", (int) mail_conf_time("ipc_timeout"))) == 0) {
+	if (errno == EACCES || errno == EPERM)
+	    msg_fatal_status(EX_SOFTWARE, "Connect to the showq service: %s", strerror(errno));
+	if (geteuid() != 0)
+	    msg_fatal_status(EX_UNAVAILABLE, "Queue report unavailable - mail system is down");
+	msg_warn("Mail system is down -- accessing queue directly");
+	showq = showq_direct(&pid);
+	vstream_set_timeout(showq, (int) mail_conf_time("ipc_timeout"));
+    }
+    status = json ? showq_json(showq) : showq_compat(showq);
+    vstream_close(showq);
+    if (pid > 0)
+	(void) waitpid(pid, (int *) 0, 0);
+    if (status < 0)
+	msg_fatal_status(EX_SOFTWARE, "malformed showq server reply");
+}
+
+static void flush_queue(void)
+{
+    check_user("authorized_flush_users", "flush the mail queue");
+    switch (flush_purge()) {
+    case FLUSH_STAT_OK:
+	return;
+    case FLUSH_STAT_FAIL:
+	msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
+    default:
+	msg_fatal_status(EX_SOFTWARE, "unexpected flush service reply");
+    }
+}
+
+static void flush_site(const char *site)
+{
+    check_user("authorized_flush_users", "flush the mail queue");
+    switch (flush_send_site(site)) {
+    case FLUSH_STAT_OK:
+	return;
+    case FLUSH_STAT_FAIL:
+	msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
+    case FLUSH_STAT_BAD:
+	msg_fatal_status(EX_USAGE, "Invalid request: \"%s\"", site);
+    case FLUSH_STAT_DENY:
+	msg_fatal_status(EX_UNAVAILABLE, "Flush service is not configured for destination \"%s\"",
+			 site);
+    default:
+	msg_fatal_status(EX_SOFTWARE, "unexpected flush service reply");
+    }
+}
+
+static void flush_file(const char *queue_id)
+{
+    check_user("authorized_flush_users", "flush the mail queue");
+    switch (flush_send_file(queue_id)) {
+    case FLUSH_STAT_OK:
+	return;
+    case FLUSH_STAT_FAIL:
+	msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
+    case FLUSH_STAT_BAD:
+	msg_fatal_status(EX_USAGE, "Invalid request: \"%s\"", queue_id);
+    default:
+	msg_fatal_status(EX_SOFTWARE, "unexpected flush service reply");
+    }
+}
+
+int     main(int argc, char **argv)
+{
+    const char *config_dir = 0;
+    const char *arg = 0;
+    const char *prog;
+    int     mode = 0;
+    int     ch;
+
+    prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    msg_init("postfix", "postqueue");
+    msg_to_stderr(1);
+    msg_stderr_command_style(1);
+    if (strcmp(prog, "mailq") == 0)
+	mode = 'p';
+
+    while ((ch = getopt(argc, argv, "c:fi:jps:v")) != -1) {
+	switch (ch) {
+	case 'c':
+	    config_dir = optarg;
+	    break;
+	case 'f':
+	case 'j':
+	case 'p':
+	    if (mode && mode != ch && strcmp(prog, "mailq") != 0)
+		msg_fatal_status(EX_USAGE, "specify only one of -f, -i, -j, -p or -s");
+	    mode = ch;
+	    break;
+	case 'i':
+	case 's':
+	    if (mode && strcmp(prog, "mailq") != 0)
+		msg_fatal_status(EX_USAGE, "specify only one of -f, -i, -j, -p or -s");
+	    mode = ch;
+	    arg = optarg;
+	    break;
+	case 'v':
+	    msg_verbose++;
+	    break;
+	default:
+	    msg_fatal_status(EX_USAGE, USAGE);
+	}
+    }
+    if (argc > optind || mode == 0)
+	msg_fatal_status(EX_USAGE, USAGE);
+
+    /*
+     * A setgid postqueue must not be pointed at somebody else's sockets
+     * by an arbitrary -c: only the superuser may name another folder.
+     */
+    if (config_dir && getuid() != 0 && getegid() != getgid())
+	msg_fatal_status(EX_NOPERM, "-c option is allowed for the super-user only");
+    if (config_dir)
+	setenv("MAIL_CONFIG", config_dir, 1);
+    mail_conf_read(config_dir);
+    if (chdir(mail_conf_str("queue_directory")) < 0)
+	msg_fatal_status(EX_UNAVAILABLE, "chdir %s: %s",
+			 mail_conf_str("queue_directory"), strerror(errno));
+
+    switch (mode) {
+    case 'p':
+	show_queue(0);
+	break;
+    case 'j':
+	show_queue(1);
+	break;
+    case 'f':
+	flush_queue();
+	break;
+    case 's':
+	flush_site(arg);
+	break;
+    case 'i':
+	flush_file(arg);
+	break;
+    }
+    exit(0);
+}

@@ -1,0 +1,355 @@
+/*
+ * NAME
+ *	qmgr_active - messages entering and leaving the active queue
+ * SYNOPSIS
+ *	#include "qmgr.h"
+ *
+ *	int qmgr_active_room(void);
+ *	int qmgr_active_feed(QMGR_SCAN *scan, int max_files, time_t now,
+ *			     int from_deferred);
+ *	void qmgr_active_done(QMGR_MESSAGE *message);
+ * DESCRIPTION
+ *	qmgr_active_feed() takes up to max_files names from a folder scan
+ *	while there is room (qmgr_message_active_limit messages and
+ *	qmgr_message_recipient_limit recipients in memory). A name is
+ *	taken only when it is a regular file (never through a symlink),
+ *	complete (owner-execute bit) when it comes from incoming/, and due
+ *	(modification time not in the future) when it comes from
+ *	deferred/. The file is renamed into active/, its envelope read
+ *	(a file that does not parse goes to corrupt/ with a warning), the
+ *	old defer/ log removed (this attempt writes a new one), and
+ *	Postfix's "QID: from=<sender>, size=N, nrcpt=N (queue active)"
+ *	logged. Files in active/ itself (left by a crash or a restart)
+ *	are taken up in place. It returns the number of names looked at.
+ *
+ *	qmgr_active_done() ends a message whose recipients are all
+ *	settled:
+ *	- some deferred and the message older than maximal_queue_lifetime
+ *	  (bounce_queue_lifetime for the null sender): the deferred
+ *	  recipients fail with their last reason ("QID: from=<sender>,
+ *	  status=expired, returned to sender") and go to bounce/;
+ *	- some deferred: the message moves to deferred/ with its next
+ *	  attempt time as the file's modification time, after
+ *	  clamp(time in queue, minimal_backoff_time, maximal_backoff_time);
+ *	  each deferred recipient domain in fast_flush_domains is
+ *	  registered with the flush service (flush_add);
+ *	- otherwise, when bounce/QID exists the bounce service is asked for
+ *	  a notice (bounce_flush) and the message is removed after it says
+ *	  yes ("QID: removed"); if it cannot, the message waits in
+ *	  deferred/ and is tried again.
+ * DIAGNOSTICS
+ *	Warnings for files that cannot be moved or read.
+ */
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mymalloc.h"
+#include "msg.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "htable.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "queue_file.h"
+#include "dsn_log.h"
+#include "qmgr_trigger.h"
+#include "bounce_client.h"
+#include "flush_client.h"
+#include "resolve.h"
+#include "qmgr.h"
+
+int     qmgr_active_count;
+static HTABLE *active_ids;
+
+static double now_exact(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, 0);
+    return (tv.tv_sec + tv.tv_usec / 1e6);
+}
+
+int     qmgr_active_room(void)
+{
+    return (qmgr_active_count < var_qmgr_active_limit
+	    && qmgr_rcpt_in_memory < var_qmgr_rcpt_limit);
+}
+
+/* active_start - read a message that is in active/ and start on it */
+static void active_start(const char *queue_id, int flush_mark)
+{
+    QMGR_MESSAGE *m;
+    const char *why;
+
+    if ((m = qmgr_message_open(queue_id, flush_mark, &why)) == 0) {
+	if (strcmp(why, "cannot open") == 0) {
+	    msg_warn("%s: open active/%s: %m", queue_id, queue_id);
+	    return;
+	}
+	msg_warn("%s: corrupt queue file: %s; moved to %s/", queue_id, why,
+		 MAIL_QUEUE_CORRUPT);
+	if (mail_queue_rename(queue_id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_CORRUPT) < 0)
+	    msg_warn("%s: move to %s/: %m", queue_id, MAIL_QUEUE_CORRUPT);
+	return;
+    }
+    m->active_time = now_exact();
+    if (dsn_log_remove(MAIL_QUEUE_DEFER, queue_id) < 0 && errno != ENOENT)
+	msg_warn("%s: remove the defer log: %m", queue_id);
+    msg_info("%s: from=<%s>, size=%lld, nrcpt=%ld (queue active)",
+	     queue_id, m->sender, (long long) m->data_size, m->nrcpt);
+    if (active_ids == 0)
+	active_ids = htable_create(1024);
+    htable_enter(active_ids, queue_id, m);
+    qmgr_active_count++;
+
+    /* This may settle every recipient and finish the message at once. */
+    m->refcount++;
+    qmgr_message_read_rcpts(m);
+    qmgr_message_rcpt_done_hold(m);
+}
+
+int     qmgr_active_feed(QMGR_SCAN *scan, int max_files, time_t now, int from_deferred)
+{
+    VSTRING *path = vstring_alloc(64);
+    const char *queue_id;
+    struct stat st;
+    int     seen = 0;
+    int     in_active;
+
+    while (seen < max_files && qmgr_active_room()
+	   && (queue_id = qmgr_scan_next(scan, path)) != 0) {
+	char   *id = mystrdup(queue_id);
+
+	seen++;
+	in_active = strncmp(vstring_str(path), MAIL_QUEUE_ACTIVE "/",
+			    sizeof(MAIL_QUEUE_ACTIVE)) == 0;
+	if (active_ids && htable_find(active_ids, id) != 0) {
+	    myfree(id);
+	    continue;
+	}
+	if (lstat(vstring_str(path), &st) < 0) {
+	    if (errno != ENOENT)
+		msg_warn("lstat %s: %m", vstring_str(path));
+	    myfree(id);
+	    continue;
+	}
+	if (!S_ISREG(st.st_mode)) {
+	    msg_warn("%s: not a regular file; skipped", vstring_str(path));
+	    myfree(id);
+	    continue;
+	}
+	if (!MAIL_QUEUE_MSG_COMPLETE(&st)) {
+	    /* Being written, or left half-written by a crash. */
+	    myfree(id);
+	    continue;
+	}
+	if (from_deferred && st.st_mtime > now) {
+	    myfree(id);
+	    continue;
+	}
+	if (!in_active) {
+	    const char *from = from_deferred ? MAIL_QUEUE_DEFERRED : MAIL_QUEUE_INCOMING;
+
+	    if (mail_queue_rename(id, from, MAIL_QUEUE_ACTIVE) < 0) {
+		if (errno != ENOENT)
+		    msg_warn("%s: move %s to %s/: %m", id, vstring_str(path),
+			     MAIL_QUEUE_ACTIVE);
+		myfree(id);
+		continue;
+	    }
+	}
+	active_start(id, from_deferred && (st.st_mode & QMGR_FLUSH_MARK_MODE) != 0);
+	myfree(id);
+    }
+    vstring_free(path);
+    return (seen);
+}
+
+/* active_path - active/ID */
+static const char *active_path(VSTRING *buf, const char *queue_id)
+{
+    return (mail_queue_path(buf, MAIL_QUEUE_ACTIVE, queue_id));
+}
+
+/*
+ * active_expire - every recipient still to be delivered fails with the
+ * reason it was deferred for in this attempt.
+ */
+static void active_expire(QMGR_MESSAGE *m)
+{
+    VSTRING *path = vstring_alloc(64);
+    VSTRING *buf = vstring_alloc(100);
+    VSTREAM *fp;
+    DSN_LOG log;
+    int     have_log;
+    int     type;
+    off_t   rec_start;
+    RECIPIENT rcpt;
+
+    msg_info("%s: from=<%s>, status=expired, returned to sender", m->queue_id, m->sender);
+    have_log = (dsn_log_read(MAIL_QUEUE_DEFER, m->queue_id, &log) == 0);
+    if ((fp = vstream_open(active_path(path, m->queue_id), O_RDONLY, 0)) == 0) {
+	msg_warn("%s: open %s: %m", m->queue_id, vstring_str(path));
+	m->error = 1;
+    } else {
+	memset(&rcpt, 0, sizeof(rcpt));
+	for (;;) {
+	    rec_start = vstream_tell(fp);
+	    type = rec_get(fp, buf, REC_MAX_LEN_ENVELOPE);
+	    if (type < 0 || type == REC_TYPE_MESSAGE || type == REC_TYPE_END)
+		break;
+	    if (type == REC_TYPE_ORCP) {
+		myfree(rcpt.orig_addr);
+		rcpt.orig_addr = mystrdup(vstring_str(buf));
+	    } else if (type == REC_TYPE_NOTIFY) {
+		rcpt.dsn_notify = atoi(vstring_str(buf)) & 0xf;
+	    } else if (type == REC_TYPE_DSN_ORCPT) {
+		myfree(rcpt.dsn_orcpt);
+		rcpt.dsn_orcpt = mystrdup(vstring_str(buf));
+	    } else if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE) {
+		if (type == REC_TYPE_RCPT) {
+		    DSN_RESULT res;
+		    const DSN_LOG_ENTRY *last = 0;
+
+		    for (size_t i = 0; have_log && i < log.count; i++)
+			if (log.entries[i].offset == (long) rec_start)
+			    last = log.entries + i;
+		    memset(&res, 0, sizeof(res));
+		    snprintf(res.status, sizeof(res.status), "%s",
+			     last && last->status ? last->status : "4.4.7");
+		    res.action = 'f';
+		    res.reason = last && last->reason ? last->reason : "message expired";
+		    res.relay = "none";
+		    res.remote_mta = last ? last->remote_mta : 0;
+		    res.diag = last ? last->diag : 0;
+		    rcpt.offset = rec_start;
+		    rcpt.address = vstring_str(buf);
+		    if (rcpt.orig_addr == 0)
+			rcpt.orig_addr = mystrdup("");
+		    if (rcpt.dsn_orcpt == 0)
+			rcpt.dsn_orcpt = mystrdup("");
+		    if (dsn_log_append(MAIL_QUEUE_BOUNCE, m->queue_id, &rcpt, &res) < 0) {
+			msg_warn("%s: cannot append to the bounce log: %m", m->queue_id);
+			m->error = 1;
+		    } else {
+			qmgr_message_mark_done(m, rec_start);
+		    }
+		    rcpt.address = 0;
+		}
+		myfree(rcpt.orig_addr);
+		myfree(rcpt.dsn_orcpt);
+		rcpt.orig_addr = rcpt.dsn_orcpt = 0;
+		rcpt.dsn_notify = 0;
+	    }
+	}
+	myfree(rcpt.orig_addr);
+	myfree(rcpt.dsn_orcpt);
+	vstream_close(fp);
+    }
+    if (have_log)
+	dsn_log_free(&log);
+    vstring_free(path);
+    vstring_free(buf);
+}
+
+/* active_defer - to deferred/, next attempt after the back-off */
+static void active_defer(QMGR_MESSAGE *m, long delay)
+{
+    VSTRING *path = vstring_alloc(64);
+    struct timeval times[2];
+    time_t  now = time((time_t *) 0);
+
+    active_path(path, m->queue_id);
+    times[0].tv_sec = times[1].tv_sec = now + delay;
+    times[0].tv_usec = times[1].tv_usec = 0;
+    if (utimes(vstring_str(path), times) < 0)
+	msg_warn("%s: set the next attempt time: %m", m->queue_id);
+    if (m->flush_mark && chmod(vstring_str(path), 0700) < 0)
+	msg_warn("%s: clear the flush mark: %m", m->queue_id);
+    if (mail_queue_rename(m->queue_id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED) < 0)
+	msg_warn("%s: move to %s/: %m", m->queue_id, MAIL_QUEUE_DEFERRED);
+    vstring_free(path);
+}
+
+/* active_flush_register - tell the flush service about deferred sites */
+static void active_flush_register(QMGR_MESSAGE *m)
+{
+    if (*mail_conf_str("fast_flush_domains") == 0)
+	return;
+    for (size_t i = 0; i < m->defer_sites->argc; i++) {
+	const char *site = m->defer_sites->argv[i];
+
+	/* flush_add() logs its own warning when the service is down. */
+	if (resolve_domain_match("fast_flush_domains", site) > 0)
+	    (void) flush_add(site, m->queue_id);
+    }
+}
+
+static void active_forget(QMGR_MESSAGE *m)
+{
+    if (active_ids)
+	htable_delete(active_ids, m->queue_id, 0);
+    qmgr_active_count--;
+    qmgr_message_free(m);
+    qmgr_active_refill();
+}
+
+void    qmgr_active_done(QMGR_MESSAGE *m)
+{
+    time_t  now = time((time_t *) 0);
+    long    lifetime;
+    long    delay;
+    VSTRING *path;
+
+    /* Some recipients wait: expire, or back off and try again later. */
+    if (m->deferred && !m->error) {
+	lifetime = *m->sender ? var_max_queue_life : var_bounce_queue_life;
+	if ((long) m->arrival_time < now - lifetime) {
+	    active_expire(m);
+	    m->deferred = 0;
+	} else {
+	    delay = (long) (now - (long) m->arrival_time);
+	    if (delay > var_max_backoff)
+		delay = var_max_backoff;
+	    if (delay < var_min_backoff)
+		delay = var_min_backoff;
+	    active_flush_register(m);
+	    active_defer(m, delay);
+	    active_forget(m);
+	    return;
+	}
+    }
+    if (m->error) {
+	/* The file could not be updated: keep it and try again later. */
+	active_defer(m, var_min_backoff);
+	active_forget(m);
+	return;
+    }
+
+    /* Finished. Failed recipients first get their notice. */
+    path = vstring_alloc(64);
+    mail_queue_path(path, MAIL_QUEUE_BOUNCE, m->queue_id);
+    if (access(vstring_str(path), F_OK) == 0
+	&& bounce_flush(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
+	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
+	vstring_free(path);
+	active_defer(m, var_min_backoff);
+	active_forget(m);
+	return;
+    }
+    vstring_free(path);
+    if (dsn_log_remove(MAIL_QUEUE_DEFER, m->queue_id) < 0 && errno != ENOENT)
+	msg_warn("%s: remove the defer log: %m", m->queue_id);
+    if (mail_queue_remove(MAIL_QUEUE_ACTIVE, m->queue_id) < 0) {
+	msg_warn("%s: remove active/%s: %m", m->queue_id, m->queue_id);
+    } else {
+	msg_info("%s: removed", m->queue_id);
+    }
+    active_forget(m);
+}

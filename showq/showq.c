@@ -1,0 +1,154 @@
+/*
+ * NAME
+ *	showq - list the mail queue for postqueue -p and -j
+ * SYNOPSIS
+ *	showq [generic daemon options]	(master.cf: public/showq)
+ * DESCRIPTION
+ *	For each client that connects, showq walks the queues incoming
+ *	(complete files only: the owner-execute bit is set), active,
+ *	deferred and hold, and writes one attribute list (attr.h) per
+ *	message:
+ *
+ *	    queue_name=deferred queue_id=72C22A73A21
+ *	    arrival_time=1795423585 message_size=281 forced_expire=0
+ *	    sender=a@b.test ("" for the null sender)
+ *	    recipient=user@example.com reason=connect to ...	(repeated)
+ *
+ *	one recipient/reason pair per recipient still to be delivered,
+ *	in queue file order; reason is the newest entry for that
+ *	recipient in the message's defer/ log, or empty. The listing ends
+ *	with a list that holds only status=0. The client sends nothing.
+ *
+ *	showq runs as mail_owner, so users who cannot read the queue can
+ *	list it through public/showq (postqueue, which is setgid
+ *	setgid_group). With -S it serves one listing on stdout without
+ *	master, which is what postqueue runs when the superuser lists the
+ *	queue of a mail system that is down.
+ * DIAGNOSTICS
+ *	A message file that vanishes or changes during the walk is
+ *	skipped silently (it was delivered, or moved); one that cannot be
+ *	parsed is skipped with a warning.
+ * SEE ALSO
+ *	postqueue(1), showq(8)
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "htable.h"
+#include "vstream.h"
+#include "attr.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "mail_server.h"
+#include "queue_envelope.h"
+#include "queue_scan.h"
+#include "dsn_log.h"
+
+typedef struct SHOWQ_STATE {
+    VSTREAM *client;
+    ATTR   *attr;
+    int     error;
+} SHOWQ_STATE;
+
+/* showq_message - send one message's listing */
+static int showq_message(const char *queue, const char *id, const char *path, void *context)
+{
+    SHOWQ_STATE *state = context;
+    VSTREAM *fp;
+    struct stat st;
+    QUEUE_ENVELOPE *env;
+    HTABLE *reasons = 0;
+    DSN_LOG log;
+
+    if ((fp = vstream_open(path, O_RDONLY, 0)) == 0)
+	return (0);
+    if (fstat(vstream_fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)
+	|| (strcmp(queue, MAIL_QUEUE_INCOMING) == 0 && !MAIL_QUEUE_MSG_COMPLETE(&st))) {
+	vstream_close(fp);
+	return (0);
+    }
+    env = queue_envelope_read(fp, id);
+    vstream_close(fp);
+    if (env == 0) {
+	if (strcmp(queue, MAIL_QUEUE_INCOMING) != 0)
+	    msg_warn("%s: cannot parse message file %s", id, path);
+	return (0);
+    }
+
+    /* The newest defer/ entry of each recipient is its reason. */
+    if (dsn_log_read(MAIL_QUEUE_DEFER, id, &log) == 0) {
+	reasons = htable_create(log.count + 1);
+	for (size_t i = 0; i < log.count; i++) {
+	    DSN_LOG_ENTRY *e = log.entries + i;
+	    HTABLE_INFO *ht;
+
+	    if (e->recipient == 0 || e->reason == 0)
+		continue;
+	    if ((ht = htable_locate(reasons, e->recipient)) != 0)
+		ht->value = e->reason;
+	    else
+		htable_enter(reasons, e->recipient, e->reason);
+	}
+    }
+    attr_reset(state->attr);
+    attr_add(state->attr, ATTR_NAME_QUEUE_NAME, queue);
+    attr_add(state->attr, ATTR_NAME_QUEUE_ID, id);
+    attr_addf(state->attr, "arrival_time", "%ld", env->arrival_sec);
+    attr_addf(state->attr, "message_size", "%ld", (long) env->msg_size);
+    attr_add(state->attr, "forced_expire", "0");
+    attr_add(state->attr, ATTR_NAME_SENDER, env->sender);
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+	const char *reason;
+
+	if (env->rcpts[i].done)
+	    continue;
+	reason = reasons ? htable_find(reasons, env->rcpts[i].address) : 0;
+	attr_add(state->attr, ATTR_NAME_RECIPIENT, env->rcpts[i].address);
+	attr_add(state->attr, ATTR_NAME_REASON, reason ? reason : "");
+    }
+    if (reasons) {
+	htable_free(reasons, (void (*) (void *)) 0);
+	dsn_log_free(&log);
+    }
+    queue_envelope_free(env);
+    if (attr_send(state->client, state->attr) != 0) {
+	state->error = 1;
+	return (-1);
+    }
+    return (0);
+}
+
+static void showq_service(VSTREAM *client, const char *service, char **argv)
+{
+    static const char *queues[] = {
+	MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED, MAIL_QUEUE_HOLD,
+    };
+    SHOWQ_STATE state;
+
+    (void) service;
+    (void) argv;
+    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    state.client = client;
+    state.attr = attr_alloc();
+    state.error = 0;
+    for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]) && !state.error; i++)
+	queue_scan(queues[i], showq_message, &state);
+    if (!state.error) {
+	attr_reset(state.attr);
+	attr_add(state.attr, ATTR_NAME_STATUS, "0");
+	attr_send(client, state.attr);
+    }
+    attr_free(state.attr);
+}
+
+int     main(int argc, char **argv)
+{
+    static const MAIL_SERVER_OPTS opts = {0};
+
+    msg_init("postfix", "showq");
+    single_server_main(argc, argv, showq_service, &opts);
+}

@@ -1,0 +1,57 @@
+/*
+ * NAME
+ *	smtpd - the SMTP server
+ * SYNOPSIS
+ *	smtpd [generic daemon options]	(started by master)
+ *	smtpd -S [-c config_dir]	(one session on stdin/stdout)
+ * DESCRIPTION
+ *	Receives mail with ESMTP, applies the access policy and writes each
+ *	accepted message into incoming/ itself (there is no cleanup
+ *	process), durably, before it answers 250; then wakes qmgr. See
+ *	smtpd(8) for the protocol, the parameters and the replies.
+ *
+ *	Privileges: tables and the TLS private key are opened as root in
+ *	pre_init; the mail_server skeleton then chroots (master.cf chroot
+ *	column) to queue_directory and runs as mail_owner before the first
+ *	byte from a client is read.
+ * SEE ALSO
+ *	smtpd.h for the files of this program, mail_server(3)
+ */
+#include <string.h>
+
+#include "msg.h"
+#include "mail_conf.h"
+#include "mail_server.h"
+#include "smtpd.h"
+
+/* smtpd_service - one client */
+static void smtpd_service(VSTREAM *client, const char *service, char **argv)
+{
+    SMTPD_STATE *state = smtpd_state_alloc(client);
+
+    (void) service;
+    (void) argv;
+    smtpd_peer_init(state, vstream_fileno(client));
+    smtpd_session(client, state);
+    smtpd_state_free(state);
+}
+
+/* pre_init - as root: parameters, tables, TLS keys */
+static void pre_init(const char *service, char **argv)
+{
+    (void) service;
+    (void) argv;
+    smtpd_params_init();
+    smtpd_check_init();
+    smtpd_tls_init();
+}
+
+int     main(int argc, char **argv)
+{
+    static const MAIL_SERVER_OPTS opts = {
+	.pre_init = pre_init,
+    };
+
+    single_server_main(argc, argv, smtpd_service, &opts);
+    return (0);
+}

@@ -1,0 +1,175 @@
+/*
+ * NAME
+ *	smtpd.h - the state of one SMTP session, shared by smtpd's files
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ * DESCRIPTION
+ *	SMTPD_STATE holds everything one session knows: the client, the
+ *	HELO name, the current transaction (sender, recipients, the open
+ *	queue file), counters for the disconnect log line, and the reply
+ *	that the restrictions engine produced.
+ *
+ *	The var_* globals are smtpd's parameters, read once per process
+ *	by smtpd_params_init() (smtpd_proto.c) from the one parameter
+ *	table.
+ *
+ *	Files: smtpd.c (main), smtpd_proto.c (command loop, replies,
+ *	HELO/EHLO/RSET/NOOP/QUIT/VRFY), smtpd_envelope.c (MAIL, RCPT),
+ *	smtpd_data.c (DATA and the queue file), smtpd_check.c (access
+ *	policy), smtpd_addr.c (address syntax), smtpd_peer.c (client
+ *	names), smtpd_tls.c (STARTTLS), smtpd_etrn.c (ETRN),
+ *	smtpd_connlimit.c (connections per client), smtpd_list.c (domain
+ *	and network lists), smtpd_forward.c (virtual aliases, SRS bounces,
+ *	reject_unverified_recipient/sender).
+ */
+#ifndef SMTPD_H
+#define SMTPD_H
+#include <sys/types.h>
+#include "vstring.h"
+#include "vstream.h"
+#include "queue_writer.h"
+
+/* Commands, in Postfix's order for the disconnect log line. */
+enum {
+    SMTPD_CMD_HELO, SMTPD_CMD_EHLO, SMTPD_CMD_STARTTLS, SMTPD_CMD_AUTH,
+    SMTPD_CMD_MAIL, SMTPD_CMD_RCPT, SMTPD_CMD_DATA, SMTPD_CMD_BDAT,
+    SMTPD_CMD_RSET, SMTPD_CMD_NOOP, SMTPD_CMD_VRFY, SMTPD_CMD_ETRN,
+    SMTPD_CMD_QUIT, SMTPD_CMD_UNKNOWN, SMTPD_CMD_COUNT
+};
+
+/* smtpd_forbid_bare_newline */
+#define SMTPD_BARE_LF_NORMALIZE	0	/* no, normalize, yes */
+#define SMTPD_BARE_LF_NOTE	1
+#define SMTPD_BARE_LF_REJECT	2
+
+typedef struct SMTPD_STATE {
+    VSTREAM *client;
+    /* Client identity. */
+    char   *name;			/* verified host name or "unknown" */
+    char   *addr;			/* printable address */
+    char   *port;
+    char   *namaddr;			/* name[addr] */
+    char   *rfc_addr;			/* addr or IPv6:addr */
+    int     bare_lf_mode;		/* SMTPD_BARE_LF_* for this client */
+    /* Session. */
+    char   *helo_name;
+    const char *protocol;		/* SMTP, ESMTP */
+    const char *where;			/* command being served, for logs */
+    int     tls;			/* TLS is active */
+    int     error_count;
+    int     cmd_total[SMTPD_CMD_COUNT];
+    int     cmd_ok[SMTPD_CMD_COUNT];
+    char   *access_denied;		/* smtpd_delay_reject=no client reject */
+    int     quit;			/* end the session */
+    int     last_code;			/* code of the last reply */
+    VSTRING *buffer;			/* the command line */
+    VSTRING *reply;			/* restriction reply text */
+    /* Transaction. */
+    char   *sender;			/* NULL: no MAIL yet */
+    long    msg_size;			/* SIZE= */
+    char   *dsn_envid;
+    const char *dsn_ret;		/* FULL, HDRS or NULL */
+    char   *recipient;			/* current RCPT, for logs and checks */
+    char   *first_rcpt;
+    int     rcpt_count;			/* accepted */
+    int     rcpt_tried;			/* RCPT commands in this transaction */
+    QUEUE_WRITER *qw;			/* open queue file */
+    char   *queue_id;
+    long    data_bytes;			/* for "after DATA (N bytes)" */
+} SMTPD_STATE;
+
+/* Parameters. */
+extern char *var_myhostname;
+extern char *var_smtpd_banner;
+extern char *var_myorigin;
+extern long var_message_size_limit;
+extern long var_smtpd_rcpt_limit;
+extern long var_line_length_limit;
+extern long var_header_size_limit;
+extern long var_smtpd_timeout;
+extern long var_smtpd_hard_erlim;
+extern long var_smtpd_soft_erlim;
+extern long var_smtpd_err_sleep;
+extern int var_disable_vrfy;
+extern int var_smtpd_delay_reject;
+extern int var_smtpd_helo_required;
+extern char *var_bare_lf;
+extern long var_bare_lf_code;
+extern long var_queue_minfree;
+extern char *var_tls_level;
+extern char *var_discard_ehlo;
+extern long var_conn_count_limit;
+extern int var_peername_lookup;
+extern char *var_mail_name;
+
+/* smtpd_proto.c */
+extern void smtpd_params_init(void);
+extern void smtpd_session(VSTREAM *, SMTPD_STATE *);
+extern SMTPD_STATE *smtpd_state_alloc(VSTREAM *);
+extern void smtpd_state_free(SMTPD_STATE *);
+extern void smtpd_reply(SMTPD_STATE *, const char *, ...) __attribute__((format(printf, 2, 3)));
+extern void smtpd_reply_multi(SMTPD_STATE *, const char *);
+extern void smtpd_transaction_reset(SMTPD_STATE *);
+extern int smtpd_read_line(SMTPD_STATE *, VSTRING *, int *);
+extern void smtpd_log_reject(SMTPD_STATE *, const char *, const char *);
+
+/* smtpd_envelope.c */
+extern void smtpd_mail_cmd(SMTPD_STATE *, char *);
+extern void smtpd_rcpt_cmd(SMTPD_STATE *, char *);
+
+/* smtpd_data.c */
+extern void smtpd_data_cmd(SMTPD_STATE *, char *);
+
+/* smtpd_addr.c */
+extern int smtpd_addr_extract(const char *, VSTRING *, char **);
+extern const char *smtpd_addr_domain(const char *);
+extern int smtpd_addr_routed(const char *);
+extern int smtpd_addr_fqdn(const char *);
+extern int smtpd_valid_hostname(const char *);
+extern int smtpd_xtext_decode(const char *, VSTRING *);
+
+/* smtpd_peer.c */
+extern void smtpd_peer_init(SMTPD_STATE *, int);
+
+/* smtpd_check.c */
+#define SMTPD_CHECK_OK		0
+#define SMTPD_CHECK_REJECT	1
+extern void smtpd_check_init(void);
+extern int smtpd_check_client(SMTPD_STATE *);
+extern int smtpd_check_helo(SMTPD_STATE *);
+extern int smtpd_check_mail(SMTPD_STATE *);
+extern int smtpd_check_rcpt(SMTPD_STATE *);
+extern int smtpd_check_etrn(SMTPD_STATE *, const char *);
+extern int smtpd_check_queue_space(SMTPD_STATE *, long);
+extern int smtpd_check_mynetworks(SMTPD_STATE *);
+extern int smtpd_check_bare_lf_exempt(SMTPD_STATE *);
+extern int smtpd_check_event_exempt(SMTPD_STATE *);
+extern int smtpd_check_fast_flush(const char *);
+
+/* smtpd_tls.c */
+extern void smtpd_tls_init(void);
+extern int smtpd_tls_offered(SMTPD_STATE *);
+extern int smtpd_tls_required(SMTPD_STATE *);
+extern int smtpd_tls_wrapper(SMTPD_STATE *);
+extern void smtpd_starttls_cmd(SMTPD_STATE *, char *);
+
+/* smtpd_etrn.c */
+extern void smtpd_etrn_cmd(SMTPD_STATE *, char *);
+
+/* smtpd_connlimit.c */
+extern int smtpd_connlimit_enter(SMTPD_STATE *);
+extern void smtpd_connlimit_leave(void);
+
+/* smtpd_forward.c */
+#define SMTPD_FWD_DUNNO		0
+#define SMTPD_FWD_OK		1
+#define SMTPD_FWD_REJECT	2
+extern void smtpd_forward_init(void);
+extern int smtpd_forward_destination(SMTPD_STATE *);
+extern int smtpd_forward_rcpt_check(SMTPD_STATE *);
+extern int smtpd_forward_unlisted(SMTPD_STATE *);
+extern int smtpd_forward_unverified(SMTPD_STATE *, const char *, int);
+extern int smtpd_forward_expand(SMTPD_STATE *);
+extern int smtpd_forward_write_rcpt(SMTPD_STATE *, int, const char *);
+
+#endif

@@ -1,0 +1,719 @@
+/*
+ * NAME
+ *	smtpd_check - the access policy: Postfix's restriction lists
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *
+ *	void smtpd_check_init(void);
+ *	int smtpd_check_client(SMTPD_STATE *state);
+ *	int smtpd_check_helo(SMTPD_STATE *state);
+ *	int smtpd_check_mail(SMTPD_STATE *state);
+ *	int smtpd_check_rcpt(SMTPD_STATE *state);
+ *	int smtpd_check_etrn(SMTPD_STATE *state, const char *domain);
+ *	int smtpd_check_queue_space(SMTPD_STATE *state, long size);
+ *	int smtpd_check_mynetworks(SMTPD_STATE *state);
+ *	int smtpd_check_bare_lf_exempt(SMTPD_STATE *state);
+ *	int smtpd_check_event_exempt(SMTPD_STATE *state);
+ *	int smtpd_check_fast_flush(const char *domain);
+ * DESCRIPTION
+ *	smtpd_check_init() parses smtpd_{client,helo,sender,relay,
+ *	recipient,etrn}_restrictions and opens every table they name, plus
+ *	the lists (mynetworks, relay_domains, mydestination,
+ *	virtual_alias_domains, fast_flush_domains) and relay_recipient_maps,
+ *	once per process and before privileges are dropped.
+ *
+ *	Each check returns SMTPD_CHECK_OK or SMTPD_CHECK_REJECT with the
+ *	reply in state->reply. A list is evaluated left to right: permit
+ *	(and OK results) ends the list, DUNNO goes on, a reject ends the
+ *	check. With smtpd_delay_reject (the default) the client, helo and
+ *	sender lists are evaluated at RCPT time, before the relay and
+ *	recipient lists; then, with smtpd_reject_unlisted_recipient, an
+ *	address of a relay domain must be in relay_recipient_maps when
+ *	that is set (550 5.1.1 ... User unknown in relay recipient table).
+ *
+ *	Restrictions: permit, reject, defer, permit_mynetworks,
+ *	reject_unauth_destination, defer_unauth_destination,
+ *	permit_auth_destination, reject_unlisted_recipient,
+ *	reject_unverified_recipient, reject_unverified_sender
+ *	(smtpd_forward.c),
+ *	reject_non_fqdn_recipient, reject_non_fqdn_sender,
+ *	reject_non_fqdn_helo_hostname, check_client_access,
+ *	check_helo_access, check_sender_access, check_recipient_access
+ *	(results OK, REJECT [text], DEFER [text], DUNNO, 4xx/5xx text, a
+ *	number (OK), or restriction names), permit_sasl_authenticated and
+ *	reject_unauth_pipelining (no effect here).
+ *
+ *	The relay check: a recipient domain in relay_domains is ours to
+ *	relay for; one in mydestination or virtual_alias_domains is ours
+ *	unless its local part still routes elsewhere (user%other@,
+ *	"user@other"@, other!user@), which Postfix's resolver would
+ *	follow; anything else is relaying.
+ *
+ *	A table or list that cannot answer (unreadable file, bad regular
+ *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
+ *	never "not found" (stricter than Postfix 3.7, DESIGN section 8).
+ * DIAGNOSTICS
+ *	Fatal: no relay protection in either relay list. Warning and
+ *	451 4.3.5 for an unknown restriction name.
+ */
+#include <sys/statvfs.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mymalloc.h"
+#include "msg.h"
+#include "argv.h"
+#include "stringops.h"
+#include "mail_conf.h"
+#include "maps.h"
+#include "match_list.h"
+#include "mail_queue.h"
+#include "smtpd.h"
+
+#define CHK_DUNNO	0
+#define CHK_OK		1
+#define CHK_REJECT	2
+
+#define MAX_DEPTH	10
+
+static ARGV *client_list, *helo_list, *sender_list, *relay_list, *rcpt_list, *etrn_list;
+static MATCH_LIST *mynetworks, *relay_domains, *mydestination, *virt_domains;
+static MATCH_LIST *fast_flush, *bare_lf_excl, *event_excl;
+static MAPS *rcpt_maps;
+static ARGV *table_names;			/* opened access tables */
+static MAPS **tables;
+
+static long reject_code, defer_code, relay_code, unknown_relay_code;
+static long access_reject_code, access_defer_code, non_fqdn_code;
+static int reject_unlisted;
+
+/* table_find - the MAPS of an access table named in a restriction */
+static MAPS *table_find(const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i < table_names->argc; i++)
+	if (strcmp(table_names->argv[i], name) == 0)
+	    return (tables[i]);
+    return (0);
+}
+
+/* table_open - open a table once */
+static void table_open(const char *name)
+{
+    if (table_find(name))
+	return;
+    argv_add(table_names, name);
+    tables = myrealloc(tables, table_names->argc * sizeof(*tables));
+    tables[table_names->argc - 1] = maps_create(name, name, DICT_FLAG_DEFAULT);
+}
+
+/* split_list - list items, "{ ... }" kept whole */
+static ARGV *split_list(const char *text)
+{
+    ARGV   *list = argv_alloc(5);
+    const char *cp = text;
+    const char *start;
+    int     level;
+
+    for (;;) {
+	cp += strspn(cp, LIST_DELIMS);
+	if (*cp == 0)
+	    break;
+	/* "inline:{ a=b, c=d }" and "{ a, b }" are one item. */
+	for (start = cp, level = 0; *cp; cp++) {
+	    if (*cp == '{')
+		level++;
+	    else if (*cp == '}' && level > 0)
+		level--;
+	    else if (level == 0 && strchr(LIST_DELIMS, *cp))
+		break;
+	}
+	if (*start == '{' && cp > start + 1 && cp[-1] == '}') {
+	    char   *inner = mystrndup(start + 1, cp - start - 2);
+
+	    argv_add(list, trimblanks(inner));
+	    myfree(inner);
+	} else {
+	    argv_addn(list, start, cp - start);
+	}
+    }
+    return (list);
+}
+
+/* restriction_list - parse a restrictions parameter, open its tables */
+static ARGV *restriction_list(const char *param)
+{
+    ARGV   *list = split_list(mail_conf_str(param));
+    size_t  i;
+
+    for (i = 0; i < list->argc; i++) {
+	if (strncmp(list->argv[i], "check_", 6) == 0
+	    && strcmp(list->argv[i] + strlen(list->argv[i]) - 7, "_access") == 0) {
+	    if (i + 1 >= list->argc)
+		msg_fatal("restriction %s in %s needs a table argument",
+			  list->argv[i], param);
+	    table_open(list->argv[++i]);
+	}
+    }
+    return (list);
+}
+
+/* has_relay_protection - is there a restriction that stops relaying */
+static int has_relay_protection(ARGV *list)
+{
+    size_t  i;
+
+    for (i = 0; i < list->argc; i++) {
+	const char *r = list->argv[i];
+
+	if (strcmp(r, "reject_unauth_destination") == 0
+	    || strcmp(r, "defer_unauth_destination") == 0
+	    || strcmp(r, "reject") == 0 || strcmp(r, "defer") == 0
+	    || strcmp(r, "defer_if_permit") == 0
+	    || strcmp(r, "check_relay_domains") == 0)
+	    return (1);
+    }
+    return (0);
+}
+
+void    smtpd_check_init(void)
+{
+    table_names = argv_alloc(5);
+    client_list = restriction_list("smtpd_client_restrictions");
+    helo_list = restriction_list("smtpd_helo_restrictions");
+    sender_list = restriction_list("smtpd_sender_restrictions");
+    relay_list = restriction_list("smtpd_relay_restrictions");
+    rcpt_list = restriction_list("smtpd_recipient_restrictions");
+    etrn_list = restriction_list("smtpd_etrn_restrictions");
+    if (!has_relay_protection(relay_list) && !has_relay_protection(rcpt_list))
+	msg_fatal("in parameter smtpd_relay_restrictions or "
+		  "smtpd_recipient_restrictions, specify at least one working "
+		  "instance of: reject_unauth_destination, "
+		  "defer_unauth_destination, reject, defer, defer_if_permit "
+		  "or check_relay_domains");
+    mynetworks = match_list_create("mynetworks", mail_conf_str("mynetworks"), 0);
+    relay_domains = match_list_create("relay_domains", mail_conf_str("relay_domains"), 0);
+    mydestination = match_list_create("mydestination", mail_conf_str("mydestination"), 0);
+    virt_domains = match_list_create("virtual_alias_domains",
+				     mail_conf_str("virtual_alias_domains"), 0);
+    fast_flush = match_list_create("fast_flush_domains",
+				   mail_conf_str("fast_flush_domains"), 0);
+    bare_lf_excl = match_list_create("smtpd_forbid_bare_newline_exclusions",
+			  mail_conf_str("smtpd_forbid_bare_newline_exclusions"), 0);
+    event_excl = match_list_create("smtpd_client_event_limit_exceptions",
+			   mail_conf_str("smtpd_client_event_limit_exceptions"), 0);
+    if (*mail_conf_str("relay_recipient_maps"))
+	rcpt_maps = maps_create("relay_recipient_maps",
+			      mail_conf_str("relay_recipient_maps"), DICT_FLAG_DEFAULT);
+    reject_code = mail_conf_int("reject_code");
+    defer_code = mail_conf_int("defer_code");
+    relay_code = mail_conf_int("relay_domains_reject_code");
+    unknown_relay_code = mail_conf_int("unknown_relay_recipient_reject_code");
+    access_reject_code = mail_conf_int("access_map_reject_code");
+    access_defer_code = mail_conf_int("access_map_defer_code");
+    non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
+    reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
+    smtpd_forward_init();
+}
+
+/* check_reject - format a reject reply */
+static int check_reject(SMTPD_STATE *state, long code, const char *dsn,
+			        const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+static int check_reject(SMTPD_STATE *state, long code, const char *dsn,
+			        const char *fmt,...)
+{
+    va_list ap;
+    char    fixed_dsn[16];
+
+    /* A 4xx reply carries a 4.x.x status, a 5xx one a 5.x.x status. */
+    snprintf(fixed_dsn, sizeof(fixed_dsn), "%s", dsn);
+    fixed_dsn[0] = code >= 500 ? '5' : '4';
+    vstring_sprintf(state->reply, "%ld %s ", code, fixed_dsn);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(state->reply, fmt, ap);
+    va_end(ap);
+    return (CHK_REJECT);
+}
+
+static int tempfail(SMTPD_STATE *state, const char *name)
+{
+    return (check_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", name));
+}
+
+/* lower_domain - a lower-case copy of an address's domain, or NULL */
+static char *lower_domain(const char *addr)
+{
+    const char *domain = smtpd_addr_domain(addr);
+    char   *copy;
+    size_t  len;
+
+    if (domain == 0)
+	return (0);
+    copy = lowercase(mystrdup(domain));
+    /* A trailing dot names the same domain. */
+    if ((len = strlen(copy)) > 1 && copy[len - 1] == '.')
+	copy[len - 1] = 0;
+    return (copy);
+}
+
+/* permit_auth_destination - CHK_OK when the recipient is ours, -1 error */
+static int permit_auth_destination(SMTPD_STATE *state)
+{
+    char   *domain;
+    int     m;
+
+    if (state->recipient == 0)
+	return (CHK_DUNNO);
+    if (smtpd_forward_destination(state) == SMTPD_FWD_OK)
+	return (CHK_OK);			/* SRS bounce address */
+    if ((domain = lower_domain(state->recipient)) == 0)
+	return (CHK_OK);			/* gets @$myorigin */
+    if ((m = match_list_domain(mydestination, domain)) == 0)
+	m = match_list_domain(virt_domains, domain);
+    if (m > 0) {
+	myfree(domain);
+	return (smtpd_addr_routed(state->recipient) ? CHK_DUNNO : CHK_OK);
+    }
+    if (m == 0)
+	m = match_list_domain(relay_domains, domain);
+    myfree(domain);
+    if (m < 0)
+	return (-1);
+    return (m > 0 ? CHK_OK : CHK_DUNNO);
+}
+
+/* unauth_destination - reject/defer_unauth_destination */
+static int unauth_destination(SMTPD_STATE *state, int defer)
+{
+    int     r = permit_auth_destination(state);
+
+    if (r < 0)
+	return (tempfail(state, state->recipient));
+    if (r == CHK_OK || state->recipient == 0)
+	return (CHK_DUNNO);
+    return (check_reject(state, defer ? relay_code - 100 : relay_code,
+			 defer ? "4.7.1" : "5.7.1",
+			 "<%s>: Relay access denied", state->recipient));
+}
+
+/* unlisted_recipient - a relay domain address not in relay_recipient_maps */
+static int unlisted_recipient(SMTPD_STATE *state)
+{
+    char   *domain;
+    int     m;
+    const char *value;
+
+    if (state->recipient == 0)
+	return (CHK_DUNNO);
+    /* Virtual aliases (and SRS addresses) first, as Postfix. */
+    switch (smtpd_forward_unlisted(state)) {
+    case SMTPD_FWD_OK:
+	return (CHK_DUNNO);
+    case SMTPD_FWD_REJECT:
+	return (CHK_REJECT);
+    }
+    if (rcpt_maps == 0)
+	return (CHK_DUNNO);
+    if ((domain = lower_domain(state->recipient)) == 0)
+	return (CHK_DUNNO);
+    if ((m = match_list_domain(mydestination, domain)) == 0
+	&& (m = match_list_domain(virt_domains, domain)) == 0)
+	m = match_list_domain(relay_domains, domain) > 0 ? 2 :
+	    match_list_domain(relay_domains, domain);
+    else if (m > 0)
+	m = 1;					/* local: not our table */
+    myfree(domain);
+    if (m < 0)
+	return (tempfail(state, state->recipient));
+    if (m != 2)
+	return (CHK_DUNNO);
+    if ((value = maps_find_addr(rcpt_maps, state->recipient, MAPS_ADDR_DEFAULT)) != 0)
+	return (CHK_DUNNO);
+    if (rcpt_maps->error) {
+	msg_warn("%s lookup error for \"%s\"", rcpt_maps->title, state->recipient);
+	return (tempfail(state, state->recipient));
+    }
+    return (check_reject(state, unknown_relay_code, "5.1.1",
+			 "<%s>: Recipient address rejected: "
+			 "User unknown in relay recipient table",
+			 state->recipient));
+}
+
+static int generic_checks(SMTPD_STATE *, ARGV *, const char *, const char *, int);
+
+/* access_result - act on the value found in an access table */
+static int access_result(SMTPD_STATE *state, const char *value,
+			         const char *name, const char *class,
+			         const char *table, int depth)
+{
+    char   *copy = mystrdup(value);
+    char   *cp = copy;
+    char   *word = mystrtok(&cp, " \t");
+    char   *text;
+    int     ret;
+    long    code;
+    char    dsn[16];
+
+    if (word == 0)
+	word = "";
+    text = cp ? cp : "";
+    while (*text == ' ' || *text == '\t')
+	text++;
+    if (strcasecmp(word, "OK") == 0 || (*word && *text == 0 && alldig(word))) {
+	ret = CHK_OK;
+    } else if (strcasecmp(word, "DUNNO") == 0) {
+	ret = CHK_DUNNO;
+    } else if (strcasecmp(word, "REJECT") == 0 || strcasecmp(word, "DEFER") == 0) {
+	int     defer = strcasecmp(word, "DEFER") == 0;
+
+	ret = check_reject(state, defer ? access_defer_code : access_reject_code,
+			   defer ? "4.7.1" : "5.7.1", "<%s>: %s rejected: %s",
+			   name, class, *text ? text : "Access denied");
+    } else if (strlen(word) == 3 && (word[0] == '4' || word[0] == '5')
+	       && isdigit((unsigned char) word[1]) && isdigit((unsigned char) word[2])) {
+	code = atol(word);
+	snprintf(dsn, sizeof(dsn), "%c.7.1", word[0]);
+	/* "5xx 5.1.1 text": the status code comes from the table. */
+	if (isdigit((unsigned char) text[0]) && text[1] == '.') {
+	    size_t  n = strcspn(text, " \t");
+
+	    if (n < sizeof(dsn) && text[0] == word[0]) {
+		memcpy(dsn, text, n);
+		dsn[n] = 0;
+		text += n;
+		while (*text == ' ' || *text == '\t')
+		    text++;
+	    }
+	}
+	ret = check_reject(state, code, dsn, "<%s>: %s rejected: %s",
+			   name, class, *text ? text : "Access denied");
+    } else {
+	ARGV   *list = split_list(value);
+
+	if (depth >= MAX_DEPTH) {
+	    msg_warn("%s: restriction nesting too deep", table);
+	    ret = check_reject(state, 451, "4.3.5", "Server configuration error");
+	} else {
+	    ret = generic_checks(state, list, name, class, depth + 1);
+	}
+	argv_free(list);
+    }
+    myfree(copy);
+    return (ret);
+}
+
+/* lookup - one key in a table; 1 found (*ret set), 0 not, -1 error */
+static int lookup(SMTPD_STATE *state, MAPS *maps, const char *key, int flags,
+		          const char *name, const char *class, int depth, int *ret)
+{
+    const char *value = maps_find(maps, key, flags);
+
+    if (value) {
+	*ret = access_result(state, value, name, class, maps->title, depth);
+	return (1);
+    }
+    if (maps->error) {
+	msg_warn("%s: table lookup problem for \"%s\"", maps->title, key);
+	*ret = tempfail(state, name);
+	return (-1);
+    }
+    return (0);
+}
+
+/* check_domain_access - a domain, then its parents; 1 when decided */
+static int check_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domain,
+			               const char *name, const char *class,
+			               int depth, int *ret)
+{
+    const char *cp;
+    VSTRING *key;
+    int     found;
+    int     parent_match = strstr(mail_conf_str("parent_domain_matches_subdomains"),
+				  "smtpd_access_maps") != 0;
+
+    if ((found = lookup(state, maps, domain, 0, name, class, depth, ret)) != 0)
+	return (1);
+    key = vstring_alloc(100);
+    for (cp = strchr(domain, '.'); cp && cp[1]; cp = strchr(cp + 1, '.')) {
+	vstring_strcpy(key, parent_match ? cp + 1 : cp);
+	if ((found = lookup(state, maps, vstring_str(key), MAPS_FIND_FIXED,
+			    name, class, depth, ret)) != 0)
+	    break;
+    }
+    vstring_free(key);
+    return (found != 0);
+}
+
+/* check_mail_access - check_sender_access, check_recipient_access */
+static int check_mail_access(SMTPD_STATE *state, MAPS *maps, const char *addr,
+			             const char *class, int depth)
+{
+    const char *key = *addr ? addr : mail_conf_str("smtpd_null_access_lookup_key");
+    char   *domain;
+    int     ret = CHK_DUNNO;
+    VSTRING *buf;
+
+    if (lookup(state, maps, key, 0, addr, class, depth, &ret))
+	return (ret);
+    if ((domain = lower_domain(addr)) != 0) {
+	if (check_domain_access(state, maps, domain, addr, class, depth, &ret)) {
+	    myfree(domain);
+	    return (ret);
+	}
+	myfree(domain);
+	buf = vstring_alloc(100);
+	vstring_strncpy(buf, addr, smtpd_addr_domain(addr) - addr);
+	lookup(state, maps, vstring_str(buf), MAPS_FIND_FIXED, addr, class, depth, &ret);
+	vstring_free(buf);
+    }
+    return (ret);
+}
+
+/* check_client_access - host name and parents, address and networks */
+static int check_client_access(SMTPD_STATE *state, MAPS *maps, int depth)
+{
+    int     ret = CHK_DUNNO;
+    char   *copy, *dot;
+
+    if (strcmp(state->name, "unknown") != 0
+	&& check_domain_access(state, maps, state->name, state->namaddr,
+			       "Client host", depth, &ret))
+	return (ret);
+    if (lookup(state, maps, state->addr, 0, state->namaddr, "Client host", depth, &ret))
+	return (ret);
+    if (strchr(state->addr, ':') == 0) {
+	copy = mystrdup(state->addr);
+	while ((dot = strrchr(copy, '.')) != 0) {
+	    *dot = 0;
+	    if (lookup(state, maps, copy, MAPS_FIND_FIXED, state->namaddr,
+		       "Client host", depth, &ret))
+		break;
+	}
+	myfree(copy);
+    }
+    return (ret);
+}
+
+/* generic_checks - evaluate one restriction list */
+static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
+			          const char *class, int depth)
+{
+    size_t  i;
+    int     r = CHK_DUNNO;
+    int     m;
+
+    for (i = 0; i < list->argc && r == CHK_DUNNO; i++) {
+	const char *n = list->argv[i];
+
+	if (strcasecmp(n, "permit") == 0) {
+	    r = CHK_OK;
+	} else if (strcasecmp(n, "reject") == 0) {
+	    r = check_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
+			     name, class);
+	} else if (strcasecmp(n, "defer") == 0) {
+	    r = check_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
+			     name, class);
+	} else if (strcasecmp(n, "permit_mynetworks") == 0) {
+	    if ((m = match_list_client(mynetworks, state->name, state->addr)) < 0)
+		r = tempfail(state, state->namaddr);
+	    else if (m > 0)
+		r = CHK_OK;
+	} else if (strcasecmp(n, "reject_unauth_destination") == 0) {
+	    r = unauth_destination(state, 0);
+	} else if (strcasecmp(n, "defer_unauth_destination") == 0) {
+	    r = unauth_destination(state, 1);
+	} else if (strcasecmp(n, "permit_auth_destination") == 0) {
+	    if ((m = permit_auth_destination(state)) < 0)
+		r = tempfail(state, state->recipient);
+	    else
+		r = m;
+	} else if (strcasecmp(n, "reject_unlisted_recipient") == 0
+		   || strcasecmp(n, "check_recipient_maps") == 0) {
+	    r = unlisted_recipient(state);
+	} else if (strcasecmp(n, "reject_unverified_recipient") == 0) {
+	    if (state->recipient)
+		r = smtpd_forward_unverified(state, state->recipient, 0)
+		    == SMTPD_FWD_REJECT ? CHK_REJECT : CHK_DUNNO;
+	} else if (strcasecmp(n, "reject_unverified_sender") == 0) {
+	    if (state->sender)
+		r = smtpd_forward_unverified(state, state->sender, 1)
+		    == SMTPD_FWD_REJECT ? CHK_REJECT : CHK_DUNNO;
+	} else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
+	    if (state->recipient && !smtpd_addr_fqdn(state->recipient))
+		r = check_reject(state, non_fqdn_code, "5.5.2",
+				 "<%s>: Recipient address rejected: "
+				 "need fully-qualified address", state->recipient);
+	} else if (strcasecmp(n, "reject_non_fqdn_sender") == 0) {
+	    if (state->sender && *state->sender && !smtpd_addr_fqdn(state->sender))
+		r = check_reject(state, non_fqdn_code, "5.5.2",
+				 "<%s>: Sender address rejected: "
+				 "need fully-qualified address", state->sender);
+	} else if (strcasecmp(n, "reject_non_fqdn_helo_hostname") == 0) {
+	    if (state->helo_name && (strchr(state->helo_name, '.') == 0
+				 || !smtpd_valid_hostname(state->helo_name)))
+		r = check_reject(state, non_fqdn_code, "5.5.2",
+				 "<%s>: Helo command rejected: "
+				 "need fully-qualified hostname", state->helo_name);
+	} else if (strncasecmp(n, "check_", 6) == 0
+		   && strcmp(n + strlen(n) - 7, "_access") == 0
+		   && i + 1 < list->argc) {
+	    MAPS   *maps;
+
+	    i++;
+	    if ((maps = table_find(list->argv[i])) == 0) {
+		/* A table named only in an access result: open it now. */
+		table_open(list->argv[i]);
+		maps = table_find(list->argv[i]);
+	    }
+	    if (strcasecmp(n, "check_client_access") == 0) {
+		r = check_client_access(state, maps, depth);
+	    } else if (strcasecmp(n, "check_helo_access") == 0) {
+		if (state->helo_name) {
+		    r = CHK_DUNNO;
+		    check_domain_access(state, maps, state->helo_name,
+					state->helo_name, "Helo command", depth, &r);
+		}
+	    } else if (strcasecmp(n, "check_sender_access") == 0) {
+		if (state->sender)
+		    r = check_mail_access(state, maps, state->sender,
+					  "Sender address", depth);
+	    } else if (strcasecmp(n, "check_recipient_access") == 0) {
+		if (state->recipient)
+		    r = check_mail_access(state, maps, state->recipient,
+					  "Recipient address", depth);
+	    } else {
+		msg_warn("unknown smtpd restriction: \"%s\"", n);
+		r = check_reject(state, 451, "4.3.5", "Server configuration error");
+	    }
+	} else if (strcasecmp(n, "permit_sasl_authenticated") == 0
+		   || strcasecmp(n, "reject_unauth_pipelining") == 0
+		   || strcasecmp(n, "permit_tls_clientcerts") == 0
+		   || strcasecmp(n, "dunno") == 0) {
+	     /* nothing */ ;
+	} else {
+	    msg_warn("unknown smtpd restriction: \"%s\"", n);
+	    r = check_reject(state, 451, "4.3.5", "Server configuration error");
+	}
+    }
+    return (r);
+}
+
+/* result - the outcome of a list for the caller */
+static int result(int r)
+{
+    return (r == CHK_REJECT ? SMTPD_CHECK_REJECT : SMTPD_CHECK_OK);
+}
+
+static int client_checks(SMTPD_STATE *state)
+{
+    return (generic_checks(state, client_list, state->namaddr, "Client host", 0));
+}
+
+static int helo_checks(SMTPD_STATE *state)
+{
+    if (state->helo_name == 0)
+	return (CHK_DUNNO);
+    return (generic_checks(state, helo_list, state->helo_name, "Helo command", 0));
+}
+
+static int sender_checks(SMTPD_STATE *state)
+{
+    if (state->sender == 0)
+	return (CHK_DUNNO);
+    return (generic_checks(state, sender_list, state->sender, "Sender address", 0));
+}
+
+int     smtpd_check_client(SMTPD_STATE *state)
+{
+    return (result(client_checks(state)));
+}
+
+int     smtpd_check_helo(SMTPD_STATE *state)
+{
+    return (result(helo_checks(state)));
+}
+
+int     smtpd_check_mail(SMTPD_STATE *state)
+{
+    return (result(sender_checks(state)));
+}
+
+int     smtpd_check_rcpt(SMTPD_STATE *state)
+{
+    int     r;
+
+    if (var_smtpd_delay_reject) {
+	if (client_checks(state) == CHK_REJECT
+	    || helo_checks(state) == CHK_REJECT
+	    || sender_checks(state) == CHK_REJECT)
+	    return (SMTPD_CHECK_REJECT);
+    }
+    if ((r = generic_checks(state, relay_list, state->recipient,
+			    "Recipient address", 0)) == CHK_REJECT)
+	return (SMTPD_CHECK_REJECT);
+    if ((r = generic_checks(state, rcpt_list, state->recipient,
+			    "Recipient address", 0)) == CHK_REJECT)
+	return (SMTPD_CHECK_REJECT);
+    if (smtpd_forward_rcpt_check(state) == SMTPD_FWD_REJECT)
+	return (SMTPD_CHECK_REJECT);
+    if (reject_unlisted && unlisted_recipient(state) == CHK_REJECT)
+	return (SMTPD_CHECK_REJECT);
+    return (SMTPD_CHECK_OK);
+}
+
+int     smtpd_check_etrn(SMTPD_STATE *state, const char *domain)
+{
+    if (var_smtpd_delay_reject
+	&& (client_checks(state) == CHK_REJECT || helo_checks(state) == CHK_REJECT))
+	return (SMTPD_CHECK_REJECT);
+    return (result(generic_checks(state, etrn_list, domain, "Etrn command", 0)));
+}
+
+int     smtpd_check_queue_space(SMTPD_STATE *state, long size)
+{
+    struct statvfs st;
+    double  avail;
+
+    if (size <= 0 && var_queue_minfree <= 0)
+	return (SMTPD_CHECK_OK);
+    if (statvfs(MAIL_QUEUE_INCOMING, &st) < 0)
+	return (SMTPD_CHECK_OK);
+    avail = (double) st.f_bavail * (double) st.f_frsize;
+    if (avail < var_queue_minfree + 1.5 * (double) size) {
+	vstring_strcpy(state->reply, "452 4.3.1 Insufficient system storage");
+	msg_warn("not enough free space in mail queue: %.0f bytes < 1.5*message size limit",
+		 avail);
+	return (SMTPD_CHECK_REJECT);
+    }
+    return (SMTPD_CHECK_OK);
+}
+
+int     smtpd_check_mynetworks(SMTPD_STATE *state)
+{
+    return (match_list_client(mynetworks, state->name, state->addr) > 0);
+}
+
+int     smtpd_check_bare_lf_exempt(SMTPD_STATE *state)
+{
+    return (match_list_client(bare_lf_excl, state->name, state->addr) > 0);
+}
+
+int     smtpd_check_event_exempt(SMTPD_STATE *state)
+{
+    return (match_list_client(event_excl, state->name, state->addr) > 0);
+}
+
+int     smtpd_check_fast_flush(const char *domain)
+{
+    char   *copy = lowercase(mystrdup(domain));
+    int     m = match_list_domain(fast_flush, copy);
+
+    myfree(copy);
+    return (m);
+}

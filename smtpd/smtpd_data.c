@@ -1,0 +1,353 @@
+/*
+ * NAME
+ *	smtpd_data - DATA: read the message and make it durable
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *
+ *	void smtpd_data_cmd(SMTPD_STATE *state, char *args);
+ * DESCRIPTION
+ *	After "354", the message is read line by line and streamed into
+ *	the queue file opened at the first RCPT (queue_writer.h): our
+ *	Received: header first, then the lines exactly as received after
+ *	dot-unstuffing, each ended by CRLF. A "Message-Id:" header is added
+ *	at the end of the headers when the message has none, as Postfix's
+ *	cleanup does.
+ *
+ *	End of data is only "." on a line of its own that follows a CRLF
+ *	and ends in CRLF. A line that ends in a bare LF is handled as
+ *	smtpd_forbid_bare_newline says: no, normalize and yes store it as
+ *	a CRLF line (it never ends the message: "\n.\n", "\r.\n",
+ *	"\n.\r\n" and "\r\n.\n" are content, so no input splits one
+ *	message into two); note does the same and logs it; reject answers
+ *	"550 5.5.2 Error: bare <LF> received" at the end and disconnects.
+ *	Clients in smtpd_forbid_bare_newline_exclusions are treated as no.
+ *
+ *	A message over message_size_limit is read to its end but not
+ *	kept: 552 5.3.4. A write error (full disk: 452 4.3.1, other:
+ *	451 4.3.0) removes the file. "250 2.0.0 Ok: queued as QID" is sent
+ *	only after queue_writer_commit() has made the file durable; then
+ *	qmgr is woken through public/qmgr.
+ *
+ *	Every line must arrive within smtpd_timeout.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mymalloc.h"
+#include "msg.h"
+#include "stringops.h"
+#include "mail_addr.h"
+#include "mail_conf.h"
+#include "mail_trigger.h"
+#include "qmgr_trigger.h"
+#include "queue_writer.h"
+#include "smtpd.h"
+
+typedef struct DATA_STATE {
+    SMTPD_STATE *state;
+    QUEUE_WRITER *qw;
+    int     in_header;			/* still in the message header */
+    int     seen_header;		/* a header line was seen */
+    int     have_msgid;
+    long    hdr_len;			/* length of the current header */
+    int     drop_header;		/* current header over the limit */
+    int     too_big;
+    int     bare_lf;			/* a line ended in a bare LF */
+    char   *msgid;			/* for the log */
+} DATA_STATE;
+
+/* data_write - message bytes, unless the message is too big */
+static void data_write(DATA_STATE *ds, const char *buf, size_t len)
+{
+    if (ds->too_big)
+	return;
+    if (var_message_size_limit > 0
+	&& queue_writer_msg_size(ds->qw) + (off_t) len > var_message_size_limit) {
+	ds->too_big = 1;
+	return;
+    }
+    (void) queue_writer_msg_write(ds->qw, buf, len);
+}
+
+/* received_header - our Received: line, in Postfix's form */
+static void received_header(DATA_STATE *ds)
+{
+    SMTPD_STATE *state = ds->state;
+    VSTRING *buf = vstring_alloc(300);
+    char    date[100];
+    time_t  now = queue_writer_time(ds->qw)->tv_sec;
+    struct tm tm;
+    const char *proto;
+
+    localtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
+    proto = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
+	: state->protocol;
+    vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
+		    state->helo_name ? state->helo_name : state->name,
+		    state->name, state->rfc_addr);
+    if (state->rcpt_count == 1 && state->first_rcpt) {
+	VSTRING *ext = vstring_alloc(100);
+
+	mail_addr_externalize(ext, state->first_rcpt);
+	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
+			       "\tfor <%s>; %s\r\n", var_myhostname,
+			       var_mail_name, proto, state->queue_id,
+			       vstring_str(ext), date);
+	vstring_free(ext);
+    } else
+	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
+			       "\t%s\r\n", var_myhostname, var_mail_name,
+			       proto, state->queue_id, date);
+    data_write(ds, vstring_str(buf), vstring_len(buf));
+    vstring_free(buf);
+}
+
+/* add_message_id - at the end of the headers, when there was none */
+static void add_message_id(DATA_STATE *ds)
+{
+    VSTRING *buf;
+    char    stamp[32];
+    time_t  now;
+    struct tm tm;
+
+    if (ds->have_msgid)
+	return;
+    ds->have_msgid = 1;
+    now = queue_writer_time(ds->qw)->tv_sec;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+    buf = vstring_alloc(100);
+    vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+    ds->msgid = mystrdup(vstring_str(buf));
+    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
+    data_write(ds, vstring_str(buf), vstring_len(buf));
+    vstring_free(buf);
+}
+
+/* header_name_len - length of "Name" in "Name: value", or 0 */
+static size_t header_name_len(const char *line, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+	unsigned char ch = line[i];
+
+	if (ch == ':')
+	    return (i);
+	if (ch <= ' ' || ch >= 127)
+	    break;
+    }
+    if (i < len && (line[i] == ' ' || line[i] == '\t')) {
+	size_t  name_len = i;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+	    i++;
+	if (i < len && line[i] == ':')
+	    return (name_len);
+    }
+    return (0);
+}
+
+/*
+ * data_line - one line (or the start of one) of the message. Returns 0
+ * to write it, 1 to drop it.
+ */
+static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_piece)
+{
+    size_t  name_len;
+
+    if (!ds->in_header)
+	return (0);
+    if (!first_piece) {
+	ds->hdr_len += len;
+	return (ds->drop_header);
+    }
+    if (len == 0) {
+	add_message_id(ds);
+	ds->in_header = 0;
+	return (0);
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && ds->seen_header) {
+	ds->hdr_len += len;
+	if (ds->hdr_len > var_header_size_limit)
+	    ds->drop_header = 1;
+	return (ds->drop_header);
+    }
+    if ((name_len = header_name_len(line, len)) > 0) {
+	ds->seen_header = 1;
+	ds->hdr_len = len;
+	ds->drop_header = 0;
+	if (name_len == 10 && strncasecmp(line, "Message-ID", 10) == 0
+	    && !ds->have_msgid) {
+	    const char *val = strchr(line, ':') + 1;
+	    char   *copy;
+
+	    while (*val == ' ' || *val == '\t')
+		val++;
+	    copy = mystrndup(val, len - (val - line));
+	    ds->msgid = mystrdup(trimblanks(copy));
+	    myfree(copy);
+	    ds->have_msgid = 1;
+	}
+	return (0);
+    }
+    /* Not a header: the body starts here, without an empty line. */
+    add_message_id(ds);
+    data_write(ds, "\r\n", 2);
+    ds->in_header = 0;
+    return (0);
+}
+
+/* data_fail_reply - the reply for a queue file that could not be made */
+static void data_fail_reply(SMTPD_STATE *state, int err)
+{
+    msg_warn("%s: queue file write error: %s", state->queue_id, strerror(err));
+    if (queue_writer_status(err) == QUEUE_WRITER_STAT_NOSPACE)
+	smtpd_reply(state, "452 4.3.1 Insufficient system storage");
+    else
+	smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+}
+
+void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
+{
+    DATA_STATE ds;
+    VSTRING *line;
+    int     ret, crlf;
+    int     prev_crlf = 1;		/* the DATA command ended in CRLF */
+    int     first_piece = 1;		/* at the start of a line */
+    int     pending_cr = 0;		/* a piece ended in CR */
+    int     bare_lf_mode = state->bare_lf_mode;
+    char   *cp;
+    size_t  len;
+
+    if (*args) {
+	smtpd_reply(state, "501 5.5.4 Syntax: DATA");
+	return;
+    }
+    if (state->sender == 0 || state->rcpt_count == 0) {
+	if (state->sender && state->rcpt_tried > 0) {
+	    smtpd_log_reject(state, "DATA", "554 5.5.1 Error: no valid recipients");
+	    smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
+	} else {
+	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+	}
+	/*
+	 * A client that sent message content without waiting for the
+	 * reply to DATA (RFC 2920 forbids it) would have its message
+	 * read as commands: end the session instead.
+	 */
+	if (vstream_peek(state->client) > 0) {
+	    int     code = state->last_code;
+
+	    msg_info("improper command pipelining after DATA from %s", state->namaddr);
+	    smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+	    state->last_code = code;		/* DATA still failed */
+	    state->quit = 1;
+	}
+	return;
+    }
+    memset(&ds, 0, sizeof(ds));
+    ds.state = state;
+    ds.qw = state->qw;
+    ds.in_header = 1;
+    queue_writer_msg_begin(ds.qw);
+    received_header(&ds);
+    smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
+    state->data_bytes = 0;
+    line = vstring_alloc(1024);
+
+    for (;;) {
+	vstream_set_deadline(state->client, (int) var_smtpd_timeout);
+	ret = smtpd_read_line(state, line, &crlf);
+	if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
+	    if (vstream_ftimeout(state->client)) {
+		msg_info("timeout after DATA (%ld bytes) from %s",
+			 state->data_bytes, state->namaddr);
+		vstream_clearerr(state->client);
+		vstream_clear_deadline(state->client);
+		vstream_set_timeout(state->client, 10);
+		smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
+	    } else {
+		msg_info("lost connection after DATA (%ld bytes) from %s",
+			 state->data_bytes, state->namaddr);
+	    }
+	    state->where = "DATA";
+	    state->quit = 1;
+	    vstring_free(line);
+	    myfree(ds.msgid);
+	    smtpd_transaction_reset(state);
+	    state->last_code = 0;
+	    return;
+	}
+	cp = vstring_str(line);
+	len = vstring_len(line);
+	state->data_bytes += len + (ret == VSTREAM_LINE ? 1 + crlf : 0);
+
+	/* A CR that ended the previous piece belongs to this line end. */
+	if (pending_cr) {
+	    pending_cr = 0;
+	    if (ret == VSTREAM_LINE && len == 0 && !crlf) {
+		crlf = 1;
+	    } else {
+		if (data_header(&ds, "\r", 1, 0) == 0)
+		    data_write(&ds, "\r", 1);
+	    }
+	}
+	if (ret == VSTREAM_LONG && len > 0 && cp[len - 1] == '\r') {
+	    pending_cr = 1;
+	    len--;
+	}
+	if (ret == VSTREAM_LINE) {
+	    if (first_piece && prev_crlf && crlf && len == 1 && cp[0] == '.')
+		break;				/* <CR><LF>.<CR><LF> */
+	    if (!crlf && !ds.bare_lf) {
+		ds.bare_lf = 1;
+		if (bare_lf_mode == SMTPD_BARE_LF_NOTE)
+		    msg_info("bare <LF> received after DATA from %s", state->namaddr);
+	    }
+	}
+	if (first_piece && len > 0 && cp[0] == '.') {
+	    cp++;
+	    len--;
+	}
+	if (data_header(&ds, cp, len, first_piece) == 0) {
+	    data_write(&ds, cp, len);
+	    if (ret == VSTREAM_LINE)
+		data_write(&ds, "\r\n", 2);
+	}
+	first_piece = (ret == VSTREAM_LINE);
+	prev_crlf = (ret == VSTREAM_LINE && crlf);
+    }
+    vstring_free(line);
+    if (ds.in_header)
+	add_message_id(&ds);
+
+    if (bare_lf_mode == SMTPD_BARE_LF_REJECT && ds.bare_lf) {
+	msg_info("%s: reject: bare <LF> received from %s", state->queue_id, state->namaddr);
+	smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
+		    var_bare_lf_code, var_myhostname);
+	state->quit = 1;
+    } else if (ds.too_big) {
+	msg_warn("%s: queue file size limit exceeded", state->queue_id);
+	smtpd_reply(state, "552 5.3.4 Error: message file too big");
+    } else if (queue_writer_errno(ds.qw) != 0) {
+	data_fail_reply(state, queue_writer_errno(ds.qw));
+    } else {
+	state->qw = 0;				/* commit frees it */
+	if (queue_writer_commit(ds.qw) < 0) {
+	    data_fail_reply(state, errno);
+	} else {
+	    if (ds.msgid)
+		msg_info("%s: message-id=%s", state->queue_id, ds.msgid);
+	    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
+	    (void) mail_trigger("public", mail_conf_str("qmgr_service_name"),
+				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
+	}
+    }
+    myfree(ds.msgid);
+    smtpd_transaction_reset(state);
+}

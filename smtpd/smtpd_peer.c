@@ -1,0 +1,120 @@
+/*
+ * NAME
+ *	smtpd_peer - who the client is
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *
+ *	void smtpd_peer_init(SMTPD_STATE *state, int fd);
+ * DESCRIPTION
+ *	Fills in the client's address, port and name from the socket. An
+ *	IPv4-mapped IPv6 address is shown as IPv4. The name comes from a
+ *	reverse lookup that a forward lookup of that name confirms (one of
+ *	its addresses is the client's), as Postfix does; otherwise it is
+ *	"unknown". smtpd_peername_lookup = no skips the lookups. A
+ *	descriptor that is not a socket (smtpd -S on a pipe) is the local
+ *	host: localhost[127.0.0.1].
+ *
+ *	Also decides how bare newlines are handled for this client
+ *	(smtpd_forbid_bare_newline, minus its exclusions).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+
+#include "mymalloc.h"
+#include "msg.h"
+#include "vstring.h"
+#include "smtpd.h"
+
+/* forward_confirm - does name resolve to addr */
+static int forward_confirm(const char *name, const char *addr)
+{
+    struct addrinfo hints, *res, *ai;
+    char    buf[INET6_ADDRSTRLEN];
+    int     ok = 0;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    if (getaddrinfo(name, 0, &hints, &res) != 0)
+	return (0);
+    for (ai = res; ai && !ok; ai = ai->ai_next) {
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), 0, 0,
+			NI_NUMERICHOST) == 0 && strcasecmp(buf, addr) == 0)
+	    ok = 1;
+    }
+    freeaddrinfo(res);
+    return (ok);
+}
+
+void    smtpd_peer_init(SMTPD_STATE *state, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char    addr[INET6_ADDRSTRLEN];
+    char    port[16];
+    char    host[NI_MAXHOST];
+    VSTRING *buf = vstring_alloc(100);
+
+    memset(&ss, 0, sizeof(ss));
+    if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0
+	|| (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+	state->name = mystrdup("localhost");
+	state->addr = mystrdup("127.0.0.1");
+	state->port = mystrdup("0");
+	state->rfc_addr = mystrdup("127.0.0.1");
+    } else {
+	/* IPv4-mapped IPv6 addresses are IPv4 clients. */
+	if (ss.ss_family == AF_INET6) {
+	    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+	    if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		struct sockaddr_in sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = sin6->sin6_port;
+		memcpy(&sin.sin_addr, sin6->sin6_addr.s6_addr + 12, 4);
+		memcpy(&ss, &sin, sizeof(sin));
+		len = sizeof(sin);
+	    }
+	}
+	if (getnameinfo((struct sockaddr *) &ss, len, addr, sizeof(addr),
+			port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	    snprintf(addr, sizeof(addr), "unknown");
+	    snprintf(port, sizeof(port), "unknown");
+	}
+	state->addr = mystrdup(addr);
+	state->port = mystrdup(port);
+	if (ss.ss_family == AF_INET6) {
+	    vstring_sprintf(buf, "IPv6:%s", addr);
+	    state->rfc_addr = mystrdup(vstring_str(buf));
+	} else {
+	    state->rfc_addr = mystrdup(addr);
+	}
+	if (var_peername_lookup
+	    && getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host),
+			   0, 0, NI_NAMEREQD) == 0
+	    && smtpd_valid_hostname(host) && forward_confirm(host, addr))
+	    state->name = mystrdup(host);
+	else
+	    state->name = mystrdup("unknown");
+    }
+    vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
+    state->namaddr = mystrdup(vstring_str(buf));
+    vstring_free(buf);
+
+    if (strcasecmp(var_bare_lf, "reject") == 0)
+	state->bare_lf_mode = SMTPD_BARE_LF_REJECT;
+    else if (strcasecmp(var_bare_lf, "note") == 0)
+	state->bare_lf_mode = SMTPD_BARE_LF_NOTE;
+    else
+	state->bare_lf_mode = SMTPD_BARE_LF_NORMALIZE;
+    if (state->bare_lf_mode != SMTPD_BARE_LF_NORMALIZE
+	&& smtpd_check_bare_lf_exempt(state))
+	state->bare_lf_mode = SMTPD_BARE_LF_NORMALIZE;
+}

@@ -1,0 +1,559 @@
+/*
+ * NAME
+ *	smtpd_proto - the SMTP command loop and the simple commands
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *
+ *	void smtpd_params_init(void);
+ *	SMTPD_STATE *smtpd_state_alloc(VSTREAM *client);
+ *	void smtpd_session(VSTREAM *client, SMTPD_STATE *state);
+ *	void smtpd_state_free(SMTPD_STATE *state);
+ *	void smtpd_reply(SMTPD_STATE *state, const char *fmt, ...);
+ *	int smtpd_read_line(SMTPD_STATE *state, VSTRING *buf, int *crlf);
+ *	void smtpd_transaction_reset(SMTPD_STATE *state);
+ *	void smtpd_log_reject(SMTPD_STATE *state, const char *stage,
+ *			      const char *reply);
+ * DESCRIPTION
+ *	smtpd_session() serves one client whose identity is already in
+ *	state (smtpd_peer.c): connection limit, banner, then one command
+ *	at a time until QUIT, end of file, a timeout or too many errors,
+ *	then the "disconnect from" log line with Postfix's counters.
+ *
+ *	Every command must arrive within smtpd_timeout (a deadline on the
+ *	stream, not only a per-read timeout), so a client that trickles
+ *	one byte at a time is cut off. Replies are buffered and go out
+ *	when smtpd needs more input (PIPELINING): the stream flushes its
+ *	output before it waits.
+ *
+ *	smtpd_reply() counts 4xx/5xx replies; past smtpd_soft_error_limit
+ *	each error reply is delayed by smtpd_error_sleep_time, and at
+ *	smtpd_hard_error_limit the session ends with 421.
+ * DIAGNOSTICS
+ *	Log lines as Postfix's smtpd: connect from, lost connection after
+ *	CMD from, timeout after CMD from, too many errors after CMD from,
+ *	disconnect from ... commands=N/M.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mymalloc.h"
+#include "msg.h"
+#include "stringops.h"
+#include "mail_conf.h"
+#include "smtpd.h"
+
+char   *var_myhostname;
+char   *var_smtpd_banner;
+char   *var_myorigin;
+char   *var_mail_name;
+long    var_message_size_limit;
+long    var_smtpd_rcpt_limit;
+long    var_line_length_limit;
+long    var_header_size_limit;
+long    var_smtpd_timeout;
+long    var_smtpd_hard_erlim;
+long    var_smtpd_soft_erlim;
+long    var_smtpd_err_sleep;
+int     var_disable_vrfy;
+int     var_smtpd_delay_reject;
+int     var_smtpd_helo_required;
+char   *var_bare_lf;
+long    var_bare_lf_code;
+long    var_queue_minfree;
+char   *var_tls_level;
+char   *var_discard_ehlo;
+long    var_conn_count_limit;
+int     var_peername_lookup;
+
+static const char *cmd_names[SMTPD_CMD_COUNT] = {
+    "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
+    "rset", "noop", "vrfy", "etrn", "quit", "unknown",
+};
+
+void    smtpd_params_init(void)
+{
+    var_myhostname = mystrdup(mail_conf_str("myhostname"));
+    var_smtpd_banner = mystrdup(mail_conf_str("smtpd_banner"));
+    var_myorigin = mystrdup(mail_conf_str("myorigin"));
+    var_mail_name = mystrdup(mail_conf_str("mail_name"));
+    var_message_size_limit = mail_conf_int("message_size_limit");
+    var_smtpd_rcpt_limit = mail_conf_int("smtpd_recipient_limit");
+    var_line_length_limit = mail_conf_int("line_length_limit");
+    if (var_line_length_limit < 512)
+	var_line_length_limit = 512;
+    var_header_size_limit = mail_conf_int("header_size_limit");
+    var_smtpd_timeout = mail_conf_time("smtpd_timeout");
+    var_smtpd_hard_erlim = mail_conf_int("smtpd_hard_error_limit");
+    var_smtpd_soft_erlim = mail_conf_int("smtpd_soft_error_limit");
+    var_smtpd_err_sleep = mail_conf_time("smtpd_error_sleep_time");
+    var_disable_vrfy = mail_conf_bool("disable_vrfy_command");
+    var_smtpd_delay_reject = mail_conf_bool("smtpd_delay_reject");
+    var_smtpd_helo_required = mail_conf_bool("smtpd_helo_required");
+    var_bare_lf = mystrdup(mail_conf_str("smtpd_forbid_bare_newline"));
+    var_bare_lf_code = mail_conf_int("smtpd_forbid_bare_newline_reject_code");
+    var_queue_minfree = mail_conf_int("queue_minfree");
+    var_tls_level = mystrdup(mail_conf_str("smtpd_tls_security_level"));
+    if (*var_tls_level == 0) {
+	myfree(var_tls_level);
+	var_tls_level = mystrdup(mail_conf_bool("smtpd_enforce_tls") ? "encrypt" :
+			  mail_conf_bool("smtpd_use_tls") ? "may" : "none");
+    }
+    var_discard_ehlo = mystrdup(mail_conf_str("smtpd_discard_ehlo_keywords"));
+    var_conn_count_limit = mail_conf_int("smtpd_client_connection_count_limit");
+    var_peername_lookup = mail_conf_bool("smtpd_peername_lookup");
+    if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
+	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
+	&& strcasecmp(var_bare_lf, "note"))
+	msg_fatal("invalid smtpd_forbid_bare_newline value: \"%s\"", var_bare_lf);
+}
+
+SMTPD_STATE *smtpd_state_alloc(VSTREAM *client)
+{
+    SMTPD_STATE *state = mycalloc(1, sizeof(*state));
+
+    state->client = client;
+    state->protocol = "SMTP";
+    state->where = "CONNECT";
+    state->buffer = vstring_alloc(100);
+    state->reply = vstring_alloc(100);
+    return (state);
+}
+
+void    smtpd_transaction_reset(SMTPD_STATE *state)
+{
+    if (state->qw) {
+	queue_writer_abort(state->qw);
+	state->qw = 0;
+    }
+    myfree(state->sender);
+    myfree(state->dsn_envid);
+    myfree(state->recipient);
+    myfree(state->first_rcpt);
+    myfree(state->queue_id);
+    state->sender = state->dsn_envid = state->recipient = 0;
+    state->first_rcpt = state->queue_id = 0;
+    state->dsn_ret = 0;
+    state->msg_size = 0;
+    state->rcpt_count = state->rcpt_tried = 0;
+}
+
+void    smtpd_state_free(SMTPD_STATE *state)
+{
+    smtpd_transaction_reset(state);
+    myfree(state->name);
+    myfree(state->addr);
+    myfree(state->port);
+    myfree(state->namaddr);
+    myfree(state->rfc_addr);
+    myfree(state->helo_name);
+    myfree(state->access_denied);
+    vstring_free(state->buffer);
+    vstring_free(state->reply);
+    myfree(state);
+}
+
+/* smtpd_reply - send (buffer) one reply line, count errors */
+void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
+{
+    VSTRING *buf = vstring_alloc(100);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstring_vsprintf_append(buf, fmt, ap);
+    va_end(ap);
+    state->last_code = atoi(vstring_str(buf));
+    if (state->last_code >= 400) {
+	state->error_count++;
+	if (state->error_count > var_smtpd_soft_erlim && var_smtpd_err_sleep > 0) {
+	    (void) vstream_fflush(state->client);
+	    sleep((unsigned) var_smtpd_err_sleep);
+	}
+    }
+    if (msg_verbose)
+	msg_info("> %s: %s", state->namaddr, vstring_str(buf));
+    vstring_strcat(buf, "\r\n");
+    (void) vstream_write(state->client, vstring_str(buf), vstring_len(buf));
+    vstring_free(buf);
+}
+
+/* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */
+void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
+{
+    VSTRING *buf = vstring_alloc(200);
+
+    vstring_sprintf(buf, "%s: reject: %s from %s: %s;",
+		    state->queue_id ? state->queue_id : "NOQUEUE",
+		    stage, state->namaddr, reply);
+    if (state->sender)
+	vstring_sprintf_append(buf, " from=<%s>", state->sender);
+    if (state->recipient)
+	vstring_sprintf_append(buf, " to=<%s>", state->recipient);
+    vstring_sprintf_append(buf, " proto=%s", state->protocol);
+    if (state->helo_name)
+	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
+    msg_info("%s", vstring_str(buf));
+    vstring_free(buf);
+}
+
+/*
+ * smtpd_read_line - one input line without its line end. *crlf says
+ * whether it ended in CRLF (0: a bare LF, or no LF at all for
+ * VSTREAM_LONG pieces). Returns vstream_get_line()'s result.
+ */
+int     smtpd_read_line(SMTPD_STATE *state, VSTRING *buf, int *crlf)
+{
+    int     ret = vstream_get_line(state->client, buf, var_line_length_limit);
+
+    *crlf = 0;
+    if (ret == VSTREAM_LINE && vstring_len(buf) > 0
+	&& vstring_str(buf)[vstring_len(buf) - 1] == '\r') {
+	vstring_truncate(buf, vstring_len(buf) - 1);
+	*crlf = 1;
+    }
+    return (ret);
+}
+
+/* smtpd_lost - log why input ended */
+static void smtpd_lost(SMTPD_STATE *state)
+{
+    if (vstream_ftimeout(state->client)) {
+	msg_info("timeout after %s from %s", state->where, state->namaddr);
+	vstream_clearerr(state->client);
+	vstream_clear_deadline(state->client);
+	vstream_set_timeout(state->client, 10);
+	smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
+    } else {
+	msg_info("lost connection after %s from %s", state->where, state->namaddr);
+    }
+    state->quit = 1;
+}
+
+/* smtpd_bare_lf - what to do with a line that ended in a bare LF */
+static int smtpd_bare_lf(SMTPD_STATE *state)
+{
+    switch (state->bare_lf_mode) {
+    case SMTPD_BARE_LF_NOTE:
+	msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
+	return (0);
+    case SMTPD_BARE_LF_REJECT:
+	msg_info("disconnect: bare <LF> received after %s from %s",
+		 state->where, state->namaddr);
+	smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
+		    var_bare_lf_code, var_myhostname);
+	state->quit = 1;
+	return (-1);
+    default:
+	return (0);
+    }
+}
+
+/* offer - is an EHLO keyword not in smtpd_discard_ehlo_keywords */
+static int offer(ARGV *discard, const char *kw)
+{
+    size_t  i;
+
+    for (i = 0; i < discard->argc; i++)
+	if (strcasecmp(discard->argv[i], kw) == 0)
+	    return (0);
+    return (1);
+}
+
+/* helo_cmd - HELO and EHLO */
+static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
+{
+    const char *verb = esmtp ? "EHLO" : "HELO";
+    char   *name;
+    ARGV   *discard;
+
+    name = mystrtok(&args, " \t");
+    if (name == 0 || mystrtok(&args, " \t") != 0) {
+	smtpd_reply(state, "501 Syntax: %s hostname", verb);
+	return;
+    }
+    if (state->access_denied) {
+	smtpd_reply(state, "%s", state->access_denied);
+	return;
+    }
+    smtpd_transaction_reset(state);
+    myfree(state->helo_name);
+    state->helo_name = mystrdup(name);
+    state->protocol = esmtp ? "ESMTP" : "SMTP";
+    if (!var_smtpd_delay_reject && smtpd_check_helo(state) != SMTPD_CHECK_OK) {
+	myfree(state->helo_name);
+	state->helo_name = 0;
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	return;
+    }
+    if (!esmtp) {
+	smtpd_reply(state, "250 %s", var_myhostname);
+	return;
+    }
+    discard = argv_split(var_discard_ehlo, ", \t\r\n");
+#define OFFER(kw) offer(discard, (kw))
+    vstring_sprintf(state->reply, "250-%s\r\n", var_myhostname);
+    if (OFFER("PIPELINING"))
+	vstring_strcat(state->reply, "250-PIPELINING\r\n");
+    if (OFFER("SIZE")) {
+	if (var_message_size_limit > 0)
+	    vstring_sprintf_append(state->reply, "250-SIZE %ld\r\n", var_message_size_limit);
+	else
+	    vstring_strcat(state->reply, "250-SIZE\r\n");
+    }
+    if (!var_disable_vrfy && OFFER("VRFY"))
+	vstring_strcat(state->reply, "250-VRFY\r\n");
+    if (OFFER("ETRN"))
+	vstring_strcat(state->reply, "250-ETRN\r\n");
+    if (!state->tls && smtpd_tls_offered(state) && OFFER("STARTTLS"))
+	vstring_strcat(state->reply, "250-STARTTLS\r\n");
+    if (OFFER("ENHANCEDSTATUSCODES"))
+	vstring_strcat(state->reply, "250-ENHANCEDSTATUSCODES\r\n");
+    if (OFFER("8BITMIME"))
+	vstring_strcat(state->reply, "250-8BITMIME\r\n");
+    if (OFFER("DSN"))
+	vstring_strcat(state->reply, "250-DSN\r\n");
+    argv_free(discard);
+    /* The last line has a space after the code. */
+    vstring_truncate(state->reply, vstring_len(state->reply) - 2);
+    {
+	char   *last = strrchr(vstring_str(state->reply), '\n');
+
+	last = last ? last + 1 : vstring_str(state->reply);
+	last[3] = ' ';
+    }
+    state->last_code = 250;
+    (void) vstream_fprintf(state->client, "%s\r\n", vstring_str(state->reply));
+}
+
+static void helo_cmd(SMTPD_STATE *state, char *args)
+{
+    helo_cmd_common(state, args, 0);
+}
+
+static void ehlo_cmd(SMTPD_STATE *state, char *args)
+{
+    helo_cmd_common(state, args, 1);
+}
+
+static void rset_cmd(SMTPD_STATE *state, char *args)
+{
+    if (*args) {
+	smtpd_reply(state, "501 5.5.4 Syntax: RSET");
+	return;
+    }
+    smtpd_transaction_reset(state);
+    smtpd_reply(state, "250 2.0.0 Ok");
+}
+
+static void noop_cmd(SMTPD_STATE *state, char *args)
+{
+    (void) args;
+    smtpd_reply(state, "250 2.0.0 Ok");
+}
+
+static void quit_cmd(SMTPD_STATE *state, char *args)
+{
+    (void) args;
+    smtpd_reply(state, "221 2.0.0 Bye");
+    state->quit = 1;
+}
+
+static void vrfy_cmd(SMTPD_STATE *state, char *args)
+{
+    VSTRING *addr;
+    char   *rest;
+
+    if (var_disable_vrfy) {
+	smtpd_reply(state, "502 5.5.1 VRFY command is disabled");
+	return;
+    }
+    if (*args == 0) {
+	smtpd_reply(state, "501 5.5.4 Syntax: VRFY address");
+	return;
+    }
+    if (smtpd_tls_required(state)) {
+	smtpd_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
+	return;
+    }
+    if (state->access_denied) {
+	smtpd_reply(state, "%s", state->access_denied);
+	return;
+    }
+    addr = vstring_alloc(100);
+    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0) {
+	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+	vstring_free(addr);
+	return;
+    }
+    myfree(state->recipient);
+    state->recipient = mystrdup(vstring_str(addr));
+    if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK) {
+	smtpd_log_reject(state, "VRFY", vstring_str(state->reply));
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+    } else {
+	smtpd_reply(state, "252 2.0.0 %s", vstring_str(addr));
+    }
+    myfree(state->recipient);
+    state->recipient = 0;
+    vstring_free(addr);
+}
+
+typedef struct SMTPD_CMD {
+    const char *name;
+    int     index;
+    void    (*action) (SMTPD_STATE *, char *);
+} SMTPD_CMD;
+
+static const SMTPD_CMD smtpd_cmds[] = {
+    {"HELO", SMTPD_CMD_HELO, helo_cmd},
+    {"EHLO", SMTPD_CMD_EHLO, ehlo_cmd},
+    {"STARTTLS", SMTPD_CMD_STARTTLS, smtpd_starttls_cmd},
+    {"MAIL", SMTPD_CMD_MAIL, smtpd_mail_cmd},
+    {"RCPT", SMTPD_CMD_RCPT, smtpd_rcpt_cmd},
+    {"DATA", SMTPD_CMD_DATA, smtpd_data_cmd},
+    {"RSET", SMTPD_CMD_RSET, rset_cmd},
+    {"NOOP", SMTPD_CMD_NOOP, noop_cmd},
+    {"VRFY", SMTPD_CMD_VRFY, vrfy_cmd},
+    {"ETRN", SMTPD_CMD_ETRN, smtpd_etrn_cmd},
+    {"QUIT", SMTPD_CMD_QUIT, quit_cmd},
+    {0, 0, 0},
+};
+
+/* smtpd_disconnect_log - "disconnect from host[addr] ehlo=1 ... commands=5" */
+static void smtpd_disconnect_log(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(200);
+    int     i, ok = 0, total = 0;
+
+    vstring_sprintf(buf, "disconnect from %s", state->namaddr);
+    for (i = 0; i < SMTPD_CMD_COUNT; i++) {
+	if (state->cmd_total[i] == 0)
+	    continue;
+	ok += state->cmd_ok[i];
+	total += state->cmd_total[i];
+	if (state->cmd_ok[i] == state->cmd_total[i])
+	    vstring_sprintf_append(buf, " %s=%d", cmd_names[i], state->cmd_total[i]);
+	else
+	    vstring_sprintf_append(buf, " %s=%d/%d", cmd_names[i],
+				   state->cmd_ok[i], state->cmd_total[i]);
+    }
+    if (ok == total)
+	vstring_sprintf_append(buf, " commands=%d", total);
+    else
+	vstring_sprintf_append(buf, " commands=%d/%d", ok, total);
+    msg_info("%s", vstring_str(buf));
+    vstring_free(buf);
+}
+
+/* smtpd_command - read and run one command */
+static void smtpd_command(SMTPD_STATE *state)
+{
+    const SMTPD_CMD *cmd;
+    char   *line, *verb, *args;
+    int     crlf, ret;
+    int     index;
+
+    vstream_set_deadline(state->client, (int) var_smtpd_timeout);
+    ret = smtpd_read_line(state, state->buffer, &crlf);
+    if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
+	smtpd_lost(state);
+	return;
+    }
+    if (ret == VSTREAM_LONG) {
+	/* Too long for a command: drop the rest of the line. */
+	VSTRING *junk = vstring_alloc(100);
+
+	do {
+	    ret = smtpd_read_line(state, junk, &crlf);
+	} while (ret == VSTREAM_LONG);
+	vstring_free(junk);
+	if (ret != VSTREAM_LINE) {
+	    smtpd_lost(state);
+	    return;
+	}
+    }
+    if (!crlf && smtpd_bare_lf(state) < 0)
+	return;
+    line = vstring_str(state->buffer);
+    if (msg_verbose)
+	msg_info("< %s: %s", state->namaddr, line);
+    while (*line == ' ' || *line == '\t')
+	line++;
+    args = line;
+    verb = mystrtok(&args, " \t");
+    if (args == 0)
+	args = "";
+    while (*args == ' ' || *args == '\t')
+	args++;
+    trimblanks(args);
+    if (verb == 0) {
+	state->where = "UNKNOWN";
+	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
+	smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+	return;
+    }
+    for (cmd = smtpd_cmds; cmd->name; cmd++)
+	if (strcasecmp(cmd->name, verb) == 0)
+	    break;
+    if (cmd->name == 0) {
+	state->where = "UNKNOWN";
+	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
+	smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+	return;
+    }
+    index = cmd->index;
+    state->where = cmd->name;
+    state->cmd_total[index]++;
+    state->last_code = 0;
+    cmd->action(state, args);
+    if (state->last_code >= 200 && state->last_code < 400)
+	state->cmd_ok[index]++;
+}
+
+void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
+{
+    state->client = client;
+    vstream_set_timeout(client, (int) var_smtpd_timeout);
+    vstream_set_deadline(client, (int) var_smtpd_timeout);
+    msg_info("connect from %s", state->namaddr);
+
+    if (smtpd_connlimit_enter(state) < 0) {
+	smtpd_reply(state, "421 4.7.0 %s Error: too many connections from %s",
+		    var_myhostname, state->addr);
+	(void) vstream_fflush(client);
+	msg_info("disconnect from %s commands=0/0", state->namaddr);
+	smtpd_connlimit_leave();
+	return;
+    }
+    if (smtpd_tls_wrapper(state) < 0) {
+	smtpd_disconnect_log(state);
+	smtpd_connlimit_leave();
+	return;
+    }
+    if (!var_smtpd_delay_reject && smtpd_check_client(state) != SMTPD_CHECK_OK) {
+	state->access_denied = mystrdup(vstring_str(state->reply));
+	smtpd_log_reject(state, "CONNECT", state->access_denied);
+    }
+    smtpd_reply(state, "220 %s", var_smtpd_banner);
+    state->error_count = 0;
+
+    while (!state->quit) {
+	if (state->error_count >= var_smtpd_hard_erlim) {
+	    msg_info("too many errors after %s from %s", state->where, state->namaddr);
+	    smtpd_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
+	    break;
+	}
+	smtpd_command(state);
+	if (vstream_ferror(client) && !state->quit) {
+	    smtpd_lost(state);
+	    break;
+	}
+    }
+    (void) vstream_fflush(client);
+    smtpd_transaction_reset(state);
+    smtpd_disconnect_log(state);
+    smtpd_connlimit_leave();
+}

@@ -1,0 +1,311 @@
+"""smtpd: delivery into the queue, access policy, limits, replies, logs."""
+import os
+import re
+import smtplib
+import stat
+import subprocess
+import unittest
+
+from smtpd_util import Client, read_queue_file, record, smtpd_mta, incoming, wait_incoming
+
+OUTSIDE = "127.0.0.2"           # a client address outside mynetworks
+
+
+class SmtpdDefault(unittest.TestCase):
+    """One instance: mynetworks = 127.0.0.1/32, relay for example.com."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.m = smtpd_mta(
+            mynetworks="127.0.0.1/32",
+            relay_domains="example.com",
+            relay_recipient_maps="inline:{known@example.com=ok, @example.org=ok}",
+            smtpd_relay_restrictions="permit_mynetworks, reject_unauth_destination",
+            smtpd_recipient_limit="3",
+            message_size_limit="20000",
+            fast_flush_domains="example.com",
+            smtpd_hard_error_limit="100",
+            smtpd_error_sleep_time="0")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.m.cleanup()
+
+    def setUp(self):
+        for name, _ in incoming(self.m):
+            os.unlink(os.path.join(self.m.queue_dir, "incoming", name))
+
+    def qfile(self, qid):
+        return read_queue_file(os.path.join(self.m.queue_dir, "incoming", qid))
+
+    def test_smtplib_message_is_bytes_sent_plus_received(self):
+        body = ("From: a@b.test\r\nTo: known@example.com\r\nSubject: t\r\n"
+                "Message-ID: <p1@b.test>\r\n\r\nline one\r\n.leading dot\r\n\r\nend\r\n")
+        s = smtplib.SMTP("127.0.0.1", self.m.smtp_port)
+        s.ehlo("client.test")
+        s.sendmail("a@b.test", ["known@example.com"], body)
+        s.quit()
+        (qid, mode), = wait_incoming(self.m)
+        self.assertTrue(mode & stat.S_IXUSR, "complete mark")
+        recs = self.qfile(qid)
+        self.assertEqual(record(recs, "S"), [b"a@b.test"])
+        self.assertEqual(record(recs, "R"), [b"known@example.com"])
+        self.assertEqual(recs[-1], ("E", b""))
+        msg = record(recs, "M")[0]
+        hdr, rest = msg.split(b"\r\n", 3)[:3], msg.split(b"\r\n", 3)[3]
+        self.assertEqual(hdr[0], b"Received: from client.test (localhost [127.0.0.1])")
+        self.assertEqual(hdr[1], b"\tby mx.test.invalid (Postfix) with ESMTP id " + qid.encode())
+        self.assertTrue(hdr[2].startswith(b"\tfor <known@example.com>; "), hdr[2])
+        self.assertEqual(rest, body.encode())
+        self.m.wait_log(r"postfix/smtpd\[\d+\]: connect from localhost\[127\.0\.0\.1\]")
+        self.m.wait_log(r"smtpd\[\d+\]: %s: client=localhost\[127\.0\.0\.1\]" % qid)
+        self.m.wait_log(r"smtpd\[\d+\]: %s: message-id=<p1@b\.test>" % qid)
+        self.m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1 "
+                        r"data=1 quit=1 commands=5")
+
+    def test_swaks_delivers_and_message_id_is_added(self):
+        p = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.m.smtp_port),
+                            "--from", "s@b.test", "--to", "known@example.com",
+                            "--helo", "swaks.test",
+                            "--data", "Subject: swaks\\n\\nno message-id here\\n"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("250 2.0.0 Ok: queued as", p.stdout, p.stdout + p.stderr)
+        qid = re.search(r"queued as ([0-9A-F]+)", p.stdout).group(1)
+        msg = record(self.qfile(qid), "M")[0].decode()
+        self.assertRegex(msg, r"\r\nMessage-Id: <\d{14}\.%s@mx\.test\.invalid>\r\n" % qid)
+        self.m.wait_log(r"%s: message-id=<\d{14}\.%s@mx\.test\.invalid>" % (qid, qid))
+
+    def test_relay_denied_outside_mynetworks(self):
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"),
+                         "554 5.7.1 <x@elsewhere.test>: Relay access denied")
+        self.assertEqual(c.cmd("RCPT TO:<nobody@example.com>"),
+                         "550 5.1.1 <nobody@example.com>: Recipient address rejected: "
+                         "User unknown in relay recipient table")
+        self.assertEqual(c.cmd("RCPT TO:<known@example.com>"), "250 2.1.5 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<anyone@example.org>"),
+                         "554 5.7.1 <anyone@example.org>: Relay access denied")
+        c.cmd("QUIT")
+        self.m.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: 554 5\.7\.1 "
+                        r"<x@elsewhere\.test>: Relay access denied; from=<a@b\.test> "
+                        r"to=<x@elsewhere\.test> proto=ESMTP helo=<client\.test>")
+
+    def test_inside_mynetworks_may_relay(self):
+        c = Client(self.m.smtp_port)
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@b.test>")
+        self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"), "250 2.1.5 Ok")
+        c.cmd("QUIT")
+
+    def test_routing_tricks_do_not_relay(self):
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@b.test>")
+        for rcpt in ("user%elsewhere.test@mx.test.invalid",
+                     '"user@elsewhere.test"@mx.test.invalid',
+                     "@mx.test.invalid:user@elsewhere.test",
+                     "@example.com,@mx.test.invalid:user@elsewhere.test",
+                     "elsewhere.test!user@mx.test.invalid",
+                     "user@elsewhere.test@mx.test.invalid"):
+            r = c.cmd("RCPT TO:<%s>" % rcpt)
+            self.assertTrue(r.startswith("554 5.7.1 ") or r.startswith("501 "), (rcpt, r))
+        # A relay domain's recipient goes to that domain, whatever its local part.
+        self.assertEqual(c.cmd("RCPT TO:<@elsewhere.test:known@example.com>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send("Subject: x\r\n\r\nx\r\n.\r\n")
+        r = c.reply()
+        self.assertTrue(r.startswith("250 2.0.0 Ok: queued as "), r)
+        qid = r.split()[-1]
+        self.assertEqual(record(self.qfile(qid), "R"), [b"known@example.com"])
+        c.cmd("QUIT")
+
+    def test_oversize(self):
+        c = Client(self.m.smtp_port)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=30000"),
+                         "552 5.3.4 Message size exceeds fixed limit")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=1000"), "250 2.1.0 Ok")
+        c.cmd("RCPT TO:<known@example.com>")
+        self.assertTrue(c.cmd("DATA").startswith("354 "))
+        c.send("Subject: big\r\n\r\n" + ("x" * 78 + "\r\n") * 400 + ".\r\n")
+        self.assertEqual(c.reply(), "552 5.3.4 Error: message file too big")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        self.assertEqual(incoming(self.m), [])
+        self.m.wait_log(r"warning: [0-9A-F]+: queue file size limit exceeded")
+
+    def test_too_many_recipients(self):
+        c = Client(self.m.smtp_port)
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@b.test>")
+        for i in range(3):
+            self.assertEqual(c.cmd("RCPT TO:<r%d@example.org>" % i), "250 2.1.5 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<r9@example.org>"), "452 4.5.3 Error: too many recipients")
+        c.cmd("QUIT")
+
+    def test_whole_transaction_in_one_write(self):
+        c = Client(self.m.smtp_port)
+        c.send("EHLO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<known@example.com>\r\n"
+               "RCPT TO:<x@example.org>\r\nDATA\r\nSubject: p\r\n\r\npipelined\r\n.\r\n"
+               "MAIL FROM:<b@b.test>\r\nRCPT TO:<known@example.com>\r\nDATA\r\n"
+               "Subject: q\r\n\r\nsecond\r\n.\r\nQUIT\r\n")
+        replies = [c.reply() for _ in range(11)]
+        codes = [r[:3] for r in replies]
+        self.assertEqual(codes, ["250", "250", "250", "250", "354", "250",
+                                 "250", "250", "354", "250", "221"], replies)
+        self.assertEqual(len(incoming(self.m)), 2)
+
+    def test_content_pipelined_after_rejected_data_is_not_run(self):
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.send("EHLO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@elsewhere.test>\r\n"
+               "DATA\r\nRCPT TO:<y@elsewhere.test>\r\n.\r\n")
+        replies = [c.reply() for _ in range(5)]
+        self.assertEqual(replies[2], "554 5.7.1 <x@elsewhere.test>: Relay access denied")
+        self.assertEqual(replies[3], "554 5.5.1 Error: no valid recipients")
+        self.assertEqual(replies[4], "221 2.7.0 Error: I can break rules, too. Goodbye.")
+        self.assertTrue(c.closed())
+        self.m.wait_log(r"NOQUEUE: reject: DATA from unknown\[127\.0\.0\.2\]: 554 5\.5\.1 "
+                        r"Error: no valid recipients; from=<a@b\.test> to=<x@elsewhere\.test> "
+                        r"proto=ESMTP helo=<client\.test>")
+        self.m.wait_log(r"disconnect from unknown\[127\.0\.0\.2\] ehlo=1 mail=1 rcpt=0/1 "
+                        r"data=0/1 commands=2/4")
+        self.assertNotIn("y@elsewhere.test", self.m.log())
+
+    def test_dsn_parameters_are_stored(self):
+        c = Client(self.m.smtp_port)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> RET=HDRS ENVID=env+2Bid BODY=8BITMIME"),
+                         "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<known@example.com> NOTIFY=SUCCESS,FAILURE "
+                               "ORCPT=rfc822;Known+40example.com"), "250 2.1.5 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@example.org> NOTIFY=NEVER"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send("Subject: d\r\n\r\nd\r\n.\r\n")
+        qid = c.reply().split()[-1]
+        c.cmd("QUIT")
+        recs = self.qfile(qid)
+        attrs = record(recs, "A")
+        self.assertIn(b"dsn_ret=HDRS", attrs)
+        self.assertIn(b"dsn_envid=env+id", attrs)
+        self.assertEqual(record(recs, "N"), [b"6", b"1"])
+        self.assertEqual(record(recs, "Q"), [b"rfc822;Known@example.com"])
+        self.assertEqual(record(recs, "R"), [b"known@example.com", b"x@example.org"])
+
+    def test_replies(self):
+        c = Client(self.m.smtp_port)
+        self.assertEqual(c.banner, "220 mx.test.invalid ESMTP Postfix")
+        self.assertEqual(c.cmd("HELO"), "501 Syntax: HELO hostname")
+        self.assertEqual(c.cmd("RCPT TO:<a@example.org>"), "503 5.5.1 Error: need MAIL command")
+        self.assertEqual(c.cmd("FOO"), "500 5.5.2 Error: command not recognized")
+        self.assertEqual(c.cmd("EHLO client.test").split("\n"),
+                         ["250-mx.test.invalid", "250-PIPELINING", "250-SIZE 20000", "250-VRFY",
+                          "250-ETRN", "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250 DSN"])
+        self.assertEqual(c.cmd("DATA"), "503 5.5.1 Error: need RCPT command")
+        self.assertEqual(c.cmd("MAIL FROM:a@b.test"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "503 5.5.1 Error: nested MAIL command")
+        self.assertEqual(c.cmd("RCPT TO:<>"), "501 5.1.3 Bad recipient address syntax")
+        self.assertEqual(c.cmd("RCPT TO:<a@example.org> FOO=1"), "555 5.5.4 Unsupported option: FOO=1")
+        self.assertEqual(c.cmd("RCPT TO:<a@example.org> NOTIFY=NEVER,DELAY"),
+                         "501 5.5.4 Error: Bad NOTIFY parameter syntax")
+        self.assertEqual(c.cmd("ETRN example.com"), "503 Error: MAIL transaction in progress")
+        self.assertEqual(c.cmd("RSET"), "250 2.0.0 Ok")
+        self.assertEqual(c.cmd("MAIL FROM:<a b@c>"), "501 5.1.7 Bad sender address syntax")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=x"), "501 5.5.4 Bad message size syntax")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> XYZ"), "555 5.5.4 Unsupported option: XYZ")
+        self.assertEqual(c.cmd("MAIL TO:<a@b.test>"), "501 5.5.4 Syntax: MAIL FROM:<address>")
+        self.assertEqual(c.cmd("VRFY known@example.com"), "252 2.0.0 known@example.com")
+        self.assertEqual(c.cmd("ETRN"), "500 Syntax: ETRN domain")
+        self.assertEqual(c.cmd("ETRN a b"), "500 Syntax: ETRN domain")
+        self.assertEqual(c.cmd("ETRN bad_$domain"), "501 Error: invalid parameter syntax")
+        self.assertEqual(c.cmd("ETRN nosuch.test"), "459 <nosuch.test>: service unavailable")
+        self.assertEqual(c.cmd("ETRN [127.0.0.1]"), "459 <[127.0.0.1]>: service unavailable")
+        # No flush service in this instance: the request fails.
+        self.assertEqual(c.cmd("ETRN @example.com"), "458 Unable to queue messages")
+        self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
+        self.assertEqual(c.cmd("STARTTLS"), "502 5.5.1 Error: command not implemented")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        self.m.wait_log(r"warning: reject: ETRN nosuch\.test\.\.\. from localhost\[127\.0\.0\.1\]")
+        self.m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] helo=0/1 ehlo=1 "
+                        r"starttls=0/1 mail=1/6 rcpt=0/4 data=0/1 rset=1 noop=1 vrfy=1 "
+                        r"etrn=0/7 quit=1 unknown=0/1 commands=6/26")
+
+
+class SmtpdEndToEnd(unittest.TestCase):
+    """The whole system: smtpd -> queue -> qmgr -> smtp -> a capture server."""
+
+    def test_delivered_bytes_are_sent_bytes_below_received(self):
+        from aiosmtpd.controller import Controller
+        from mta import MTA, free_port
+
+        got = []
+
+        class Capture:
+            async def handle_DATA(self, server, session, envelope):
+                got.append(envelope)
+                return "250 2.0.0 Ok: captured"
+
+        sink_port = free_port()
+        ctl = Controller(Capture(), hostname="127.0.0.1", port=sink_port)
+        ctl.start()
+        self.addCleanup(ctl.stop)
+        body = "Subject: e2e\r\nMessage-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n"
+        with MTA(main_cf={"relay_domains": "example.com",
+                          "transport_maps": "inline:{example.com=smtp:[127.0.0.1]:%d}"
+                          % sink_port}) as m:
+            s = smtplib.SMTP("127.0.0.1", m.smtp_port)
+            s.ehlo("client.test")
+            s.sendmail("a@b.test", ['"john doe"@example.com'], body)
+            s.quit()
+            m.wait_log(r"smtp\[\d+\]: [0-9A-F]+: to=<john doe@example\.com>, .*status=sent")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].mail_from, "a@b.test")
+        self.assertEqual(got[0].rcpt_tos, ['"john doe"@example.com'])
+        received, rest = got[0].content.split(b"\r\n\tfor <", 1)
+        self.assertTrue(received.startswith(b"Received: from client.test (localhost [127.0.0.1])"))
+        self.assertEqual(rest.split(b"\r\n", 1)[1], body.encode())
+
+
+class SmtpdDefer(unittest.TestCase):
+    """Postfix's defaults at compatibility_level 3.7: defer_unauth_destination."""
+
+    def test_defer_unauth_destination_and_access_tables(self):
+        with smtpd_mta(mynetworks="127.0.0.1/32", relay_domains="example.com",
+                       smtpd_recipient_restrictions="check_recipient_access texthash:@CONFIG@/access",
+                       smtpd_sender_restrictions="reject_non_fqdn_sender, "
+                       "check_sender_access inline:{spam.test=REJECT}",
+                       smtpd_helo_restrictions="check_helo_access inline:{evil.test=REJECT}",
+                       smtpd_error_sleep_time="0",
+                       files={"access": "bad@example.com REJECT\ntmp@example.com 450 try later\n"
+                              "ok@elsewhere.test OK\ndunno@example.com DUNNO\n"
+                              "x5@example.com 550 5.1.2 gone\n"}) as m:
+            c = Client(m.smtp_port, source=OUTSIDE)
+            c.cmd("EHLO client.test")
+            c.cmd("MAIL FROM:<a@b.test>")
+            self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"),
+                             "454 4.7.1 <x@elsewhere.test>: Relay access denied")
+            self.assertEqual(c.cmd("RCPT TO:<bad@example.com>"),
+                             "554 5.7.1 <bad@example.com>: Recipient address rejected: Access denied")
+            self.assertEqual(c.cmd("RCPT TO:<tmp@example.com>"),
+                             "450 4.7.1 <tmp@example.com>: Recipient address rejected: try later")
+            self.assertEqual(c.cmd("RCPT TO:<x5@example.com>"),
+                             "550 5.1.2 <x5@example.com>: Recipient address rejected: gone")
+            self.assertEqual(c.cmd("RCPT TO:<dunno@example.com>"), "250 2.1.5 Ok")
+            c.cmd("RSET")
+            c.cmd("MAIL FROM:<u@spam.test>")
+            self.assertEqual(c.cmd("RCPT TO:<a@example.com>"),
+                             "554 5.7.1 <u@spam.test>: Sender address rejected: Access denied")
+            c.cmd("RSET")
+            c.cmd("MAIL FROM:<unqualified>")
+            # "unqualified" becomes unqualified@$myorigin, which is fully qualified.
+            self.assertEqual(c.cmd("RCPT TO:<a@example.com>"), "250 2.1.5 Ok")
+            c.cmd("RSET")
+            c.cmd("EHLO evil.test")
+            c.cmd("MAIL FROM:<a@b.test>")
+            self.assertEqual(c.cmd("RCPT TO:<a@example.com>"),
+                             "554 5.7.1 <evil.test>: Helo command rejected: Access denied")
+            c.cmd("QUIT")
+
+
+if __name__ == "__main__":
+    unittest.main()

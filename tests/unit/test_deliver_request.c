@@ -1,0 +1,274 @@
+/*
+ * NAME
+ *	test_deliver_request - delivery requests and replies on the wire
+ * DESCRIPTION
+ *	qmgr's side sends a request over a socketpair, the agent's side
+ *	reads it, records results and answers; qmgr reads the answers.
+ *	Also: refused requests and replies, and Postfix's delay notation.
+ */
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "attr.h"
+#include "deliver_request.h"
+
+static DELIVER_REQUEST *sample_request(void)
+{
+    DELIVER_REQUEST *req = mycalloc(1, sizeof(*req));
+
+    req->queue_name = mystrdup("active");
+    req->queue_id = mystrdup("72C22A73A21");
+    req->data_offset = 345;
+    req->data_size = 2810;
+    req->sender = mystrdup("a@b.test");
+    req->nexthop = mystrdup("[127.0.0.1]:2525");
+    req->transport = mystrdup("relay");
+    req->dsn_envid = mystrdup("env\001id");
+    req->dsn_ret = DSN_RET_HDRS;
+    req->client_name = mystrdup("localhost");
+    req->client_addr = mystrdup("127.0.0.1");
+    req->helo_name = mystrdup("client.test");
+    req->sasl_username = mystrdup("");
+    req->arrival_time = 1795423585.25;
+    req->active_time = 1795423585.5;
+    req->flags = DEL_REQ_FLAG_RECORD;
+    req->rcpt_count = 2;
+    req->rcpt = mycalloc(2, sizeof(RECIPIENT));
+    req->rcpt[0].address = mystrdup("u1@example.com");
+    req->rcpt[0].orig_addr = mystrdup("alias@example.com");
+    req->rcpt[0].dsn_orcpt = mystrdup("rfc822;alias@example.com");
+    req->rcpt[0].dsn_notify = 6;
+    req->rcpt[0].offset = 120;
+    req->rcpt[1].address = mystrdup("u2@example.com");
+    req->rcpt[1].orig_addr = mystrdup("");
+    req->rcpt[1].dsn_orcpt = mystrdup("");
+    req->rcpt[1].offset = 160;
+    return (req);
+}
+
+static void pair(VSTREAM **a, VSTREAM **b)
+{
+    int     sv[2];
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	abort();
+    *a = vstream_fdopen(sv[0]);
+    *b = vstream_fdopen(sv[1]);
+    vstream_set_timeout(*a, 5);
+    vstream_set_timeout(*b, 5);
+}
+
+UNIT_TEST(request_round_trip)
+{
+    VSTREAM *qmgr, *agent;
+    DELIVER_REQUEST *sent = sample_request();
+    DELIVER_REQUEST *got;
+
+    pair(&qmgr, &agent);
+    EXPECT_INT(deliver_request_send(qmgr, sent), 0);
+    got = deliver_request_read(agent);
+    EXPECT(got != 0);
+    if (got == 0)
+	return;
+    EXPECT_STR(got->queue_name, "active");
+    EXPECT_STR(got->queue_id, "72C22A73A21");
+    EXPECT_INT(got->data_offset, 345);
+    EXPECT_INT(got->data_size, 2810);
+    EXPECT_STR(got->sender, "a@b.test");
+    EXPECT_STR(got->nexthop, "[127.0.0.1]:2525");
+    EXPECT_STR(got->transport, "relay");
+    EXPECT_STR(got->dsn_envid, "env\001id");
+    EXPECT_INT(got->dsn_ret, DSN_RET_HDRS);
+    EXPECT_STR(got->client_addr, "127.0.0.1");
+    EXPECT_STR(got->helo_name, "client.test");
+    EXPECT_INT(got->flags, DEL_REQ_FLAG_RECORD);
+    EXPECT(got->arrival_time > 1795423585.24 && got->arrival_time < 1795423585.26);
+    EXPECT(got->active_time > 1795423585.49 && got->active_time < 1795423585.51);
+    EXPECT_INT(got->rcpt_count, 2);
+    EXPECT_STR(got->rcpt[0].address, "u1@example.com");
+    EXPECT_STR(got->rcpt[0].orig_addr, "alias@example.com");
+    EXPECT_STR(got->rcpt[0].dsn_orcpt, "rfc822;alias@example.com");
+    EXPECT_INT(got->rcpt[0].dsn_notify, 6);
+    EXPECT_INT(got->rcpt[0].offset, 120);
+    EXPECT_STR(got->rcpt[1].address, "u2@example.com");
+    EXPECT_STR(got->rcpt[1].orig_addr, "");
+    EXPECT_INT(got->rcpt[1].offset, 160);
+
+    /* Agent: one delivered, one failed; answer. */
+    DSN_RESULT ok = {.status = "2.0.0", .action = 'd',
+	.reason = "250 2.0.0 Ok: queued as X", .relay = "mx[127.0.0.1]:2525",
+    .conn_setup = 0.25, .xmit = 0.5, .conn_reuse = 2};
+    DSN_RESULT bad = {.status = "5.1.1", .action = 'f',
+	.reason = "host mx[127.0.0.1] said: 550 5.1.1 no", .relay = "mx[127.0.0.1]:2525",
+    .remote_mta = "mx", .diag = "550 5.1.1 no"};
+
+    deliver_result(got, 0, &ok);
+    deliver_result(got, 1, &bad);
+    EXPECT_INT(deliver_request_done(agent, got), 0);
+
+    EXPECT_INT(deliver_reply_read(qmgr, sent), 0);
+    EXPECT(sent->rcpt[0].have_result);
+    EXPECT(sent->rcpt[1].have_result);
+    EXPECT_STR(sent->rcpt[0].result.status, "2.0.0");
+    EXPECT_INT(sent->rcpt[0].result.action, 'd');
+    EXPECT_STR(sent->rcpt[0].result.reason, "250 2.0.0 Ok: queued as X");
+    EXPECT_STR(sent->rcpt[0].result.relay, "mx[127.0.0.1]:2525");
+    EXPECT(sent->rcpt[0].result.remote_mta == 0);
+    EXPECT_INT(sent->rcpt[0].result.conn_reuse, 2);
+    EXPECT(sent->rcpt[0].result.xmit > 0.49 && sent->rcpt[0].result.xmit < 0.51);
+    EXPECT_STR(sent->rcpt[1].result.status, "5.1.1");
+    EXPECT_INT(sent->rcpt[1].result.action, 'f');
+    EXPECT_STR(sent->rcpt[1].result.remote_mta, "mx");
+    EXPECT_STR(sent->rcpt[1].result.diag, "550 5.1.1 no");
+
+    deliver_request_free(got);
+    deliver_request_free(sent);
+    vstream_close(qmgr);
+    vstream_close(agent);
+}
+
+UNIT_TEST(partial_results)
+{
+    VSTREAM *qmgr, *agent;
+    DELIVER_REQUEST *sent = sample_request();
+    DELIVER_REQUEST *got;
+
+    pair(&qmgr, &agent);
+    EXPECT_INT(deliver_request_send(qmgr, sent), 0);
+    got = deliver_request_read(agent);
+    EXPECT(got != 0);
+    if (got == 0)
+	return;
+    DSN_RESULT later = {.status = "4.4.1", .action = 'x', .reason = "connect refused"};
+
+    deliver_result(got, 1, &later);
+    EXPECT_INT(deliver_request_done(agent, got), 0);
+    EXPECT_INT(deliver_reply_read(qmgr, sent), 0);
+    EXPECT(!sent->rcpt[0].have_result);
+    EXPECT(sent->rcpt[1].have_result);
+    EXPECT_STR(sent->rcpt[1].result.relay, "none");
+    EXPECT_INT(sent->rcpt[1].result.action, 'x');
+    deliver_request_free(got);
+    deliver_request_free(sent);
+    vstream_close(qmgr);
+    vstream_close(agent);
+}
+
+/* send_raw - write an attribute list as given */
+static void send_raw(VSTREAM *s, const char **pairs)
+{
+    ATTR   *a = attr_alloc();
+
+    for (; pairs[0]; pairs += 2)
+	attr_add(a, pairs[0], pairs[1]);
+    attr_send(s, a);
+    attr_free(a);
+}
+
+UNIT_TEST(bad_requests_refused)
+{
+    VSTREAM *qmgr, *agent;
+    const char *traversal[] = {"queue_name", "active", "queue_id", "../../etc/passwd",
+    "recipient", "a@b", 0};
+    const char *no_rcpt[] = {"queue_name", "active", "queue_id", "ABC", 0};
+    const char *bad_num[] = {"queue_name", "active", "queue_id", "ABC",
+    "data_offset", "-5", "recipient", "a@b", 0};
+    const char *orphan[] = {"queue_name", "active", "queue_id", "ABC",
+    "offset", "5", "recipient", "a@b", 0};
+    const char *unknown[] = {"queue_name", "active", "queue_id", "ABC",
+    "future_thing", "x", "recipient", "a@b", 0};
+
+    pair(&qmgr, &agent);
+    send_raw(qmgr, traversal);
+    EXPECT(deliver_request_read(agent) == 0);
+    send_raw(qmgr, no_rcpt);
+    EXPECT(deliver_request_read(agent) == 0);
+    send_raw(qmgr, bad_num);
+    EXPECT(deliver_request_read(agent) == 0);
+    send_raw(qmgr, orphan);
+    EXPECT(deliver_request_read(agent) == 0);
+    send_raw(qmgr, unknown);
+    DELIVER_REQUEST *ok = deliver_request_read(agent);
+
+    EXPECT(ok != 0);
+    if (ok)
+	EXPECT_INT(ok->rcpt_count, 1);
+    deliver_request_free(ok);
+
+    /* A clean end of file is not a request either. */
+    vstream_close(qmgr);
+    EXPECT(deliver_request_read(agent) == 0);
+    vstream_close(agent);
+}
+
+UNIT_TEST(bad_replies_refused)
+{
+    VSTREAM *qmgr, *agent;
+    DELIVER_REQUEST *req = sample_request();
+    const char *bad_index[] = {"rcpt_index", "2", "dsn_status", "2.0.0",
+    "dsn_action", "d", "status", "0", 0};
+    const char *bad_status[] = {"rcpt_index", "0", "dsn_status", "2.0",
+    "dsn_action", "d", "status", "0", 0};
+    const char *bad_action[] = {"rcpt_index", "0", "dsn_status", "2.0.0",
+    "dsn_action", "q", "status", "0", 0};
+    const char *no_status[] = {"rcpt_index", "0", "dsn_status", "2.0.0",
+    "dsn_action", "d", 0};
+    const char *half_good[] = {"rcpt_index", "0", "dsn_status", "2.0.0",
+	"dsn_action", "d", "rcpt_index", "1", "dsn_status", "9.9.9",
+    "dsn_action", "d", "status", "0", 0};
+
+    pair(&qmgr, &agent);
+    send_raw(agent, bad_index);
+    EXPECT_INT(deliver_reply_read(qmgr, req), -1);
+    send_raw(agent, bad_status);
+    EXPECT_INT(deliver_reply_read(qmgr, req), -1);
+    send_raw(agent, bad_action);
+    EXPECT_INT(deliver_reply_read(qmgr, req), -1);
+    send_raw(agent, no_status);
+    EXPECT_INT(deliver_reply_read(qmgr, req), -1);
+    send_raw(agent, half_good);
+    EXPECT_INT(deliver_reply_read(qmgr, req), -1);
+    EXPECT(!req->rcpt[0].have_result);
+    vstream_close(agent);
+    EXPECT_INT(deliver_reply_read(qmgr, req), -1);
+    vstream_close(qmgr);
+    deliver_request_free(req);
+}
+
+static const char *fmt(double secs)
+{
+    static VSTRING *buf;
+
+    if (buf == 0)
+	buf = vstring_alloc(16);
+    vstring_reset(buf);
+    deliver_format_delay(buf, secs);
+    return (vstring_str(buf));
+}
+
+UNIT_TEST(delay_notation)
+{
+    EXPECT_STR(fmt(0), "0");
+    EXPECT_STR(fmt(-1), "0");
+    EXPECT_STR(fmt(0.004), "0");
+    EXPECT_STR(fmt(0.005), "0.01");
+    EXPECT_STR(fmt(0.03), "0.03");
+    EXPECT_STR(fmt(0.083), "0.08");
+    EXPECT_STR(fmt(0.1), "0.1");
+    EXPECT_STR(fmt(0.156), "0.16");
+    EXPECT_STR(fmt(1), "1");
+    EXPECT_STR(fmt(1.04), "1");
+    EXPECT_STR(fmt(1.25), "1.2");
+    EXPECT_STR(fmt(3.5), "3.5");
+    EXPECT_STR(fmt(12.7), "12");
+    EXPECT_STR(fmt(4000.2), "4000");
+}
+
+int     main(void)
+{
+    return (unit_run());
+}
