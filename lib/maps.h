@@ -28,7 +28,8 @@
  *	the smtpd recipient checks (relay_recipient_maps, virtual_alias_maps:
  *	user+ext@domain, user@domain, [user if local], @domain),
  *	sender_dependent_relayhost_maps (sender, @domain), and
- *	smtp_sasl_password_maps (sender, @domain when sender-dependent; then
+ *	smtp_sasl_password_maps (sender, @domain when sender-dependent, that
+ *	is, when the caller passes a sender (NULL or "" otherwise); then
  *	host / [host]:port as written in the nexthop, then the domain).
  */
 #ifndef MAPS_H
