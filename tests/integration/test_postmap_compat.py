@@ -76,8 +76,8 @@ class PostmapCase(unittest.TestCase):
         if user:
             argv = ["setpriv", "--reuid=" + user, "--regid=nogroup",
                     "--clear-groups"] + argv
-        p = subprocess.run(argv, input=stdin, capture_output=True, timeout=120,
-                           cwd=self.dir)
+        p = subprocess.run(argv, input=stdin if stdin is not None else b"",
+                           capture_output=True, timeout=120, cwd=self.dir)
         self.assertGreaterEqual(p.returncode, 0, "%s crashed: %s" % (argv, p.stderr))
         return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("latin-1")
 
@@ -371,6 +371,23 @@ class BadInput(PostmapCase):
                 user="nobody"):
             self.assertEqual(ours[0], 1)
             self.assertIn("%s: Permission denied" % src, ours[2])
+
+    def test_unwritable_table(self):
+        src = self.write("t", "a 1\n")
+        os.chown(src, 65534, 65534)
+        # Built as the owner of the source, who cannot create the table.
+        (rc, out, err), = self.assertSameMany([["hash:" + src]])
+        self.assertEqual(rc, 1)
+        self.assertIn("open database %s.db: Permission denied" % src, err)
+        # ... nor write a table that exists.
+        self.assertEqual(self.run_pm(POSTFIX, "-o", "hash:" + src)[0], 0)
+        os.chmod(self.dir, 0o777)
+        results = self.assertSameMany([["hash:" + src]])
+        results += self.assertSameMany([["-d", "a", "hash:" + src],
+                                        ["-i", "hash:" + src]], user="nobody")
+        for rc, out, err in results:
+            self.assertEqual(rc, 1)
+            self.assertIn("%s.db: Permission denied" % src, err)
 
     def test_bad_regex(self):
         src = self.write("badre", "/ok/ fine\n/bad(regex/ x\n/z/ zz\n")
