@@ -276,10 +276,12 @@ static void dict_db_finish(DICT_DB *dd)
     if (rename(dd->tmp_path, dd->path) < 0)
 	msg_fatal("rename %s to %s: %m", dd->tmp_path, dd->path);
     dir = mystrdup(dd->path);
-    if ((slash = strrchr(dir, '/')) != 0)
+    if ((slash = strrchr(dir, '/')) != 0) {
 	slash[slash == dir ? 1 : 0] = 0;
-    else
-	strcpy(dir, ".");
+    } else {
+	myfree(dir);
+	dir = mystrdup(".");
+    }
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
 	(void) fsync(fd);
 	(void) close(fd);
