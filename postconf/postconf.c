@@ -53,6 +53,7 @@
 #include "stringops.h"
 #include "vstream.h"
 #include "vstring.h"
+#include "postconf_edit.h"
 
 #define SHOW_DEFS	(1<<0)		/* -d */
 #define SHOW_NONDEF	(1<<1)		/* -n */
@@ -88,9 +89,10 @@ static void add_references(const char *);
 static void usage(void)
 {
     msg_fatal("usage: postconf [-c config_dir] [-d (parameter defaults)] "
-	      "[-h (no names)] [-H (no values)] [-m (map types)] "
-	      "[-n (non-default parameters)] [-v (verbose)] "
-	      "[-x (expand parameter values)] [name...]");
+	      "[-e (edit configuration)] [-h (no names)] [-H (no values)] "
+	      "[-m (map types)] [-n (non-default parameters)] [-v (verbose)] "
+	      "[-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] "
+	      "[name...]");
 }
 
 /* read_services - master.cf: service names, and $names used by -o */
@@ -304,6 +306,7 @@ int     main(int argc, char **argv)
     ARGV   *names;
     int     mode = 0;
     int     show_types = 0;
+    int     edit = 0;
     int     ch;
 
     msg_init("postfix", "postconf");
@@ -311,8 +314,17 @@ int     main(int argc, char **argv)
     msg_stderr_command_style(1);
     out = vstream_fdopen(1);
 
-    while ((ch = getopt(argc, argv, "c:dhHmnvx")) > 0) {
+    while ((ch = getopt(argc, argv, "c:dehHmnvxX#")) > 0) {
 	switch (ch) {
+	case 'e':
+	    edit = POSTCONF_EDIT_SET;
+	    break;
+	case 'X':
+	    edit = POSTCONF_EDIT_REMOVE;
+	    break;
+	case '#':
+	    edit = POSTCONF_EDIT_COMMENT;
+	    break;
 	case 'c':
 	    config_dir = optarg;
 	    break;
@@ -343,6 +355,28 @@ int     main(int argc, char **argv)
     }
     if ((mode & SHOW_DEFS) && (mode & SHOW_NONDEF))
 	msg_fatal("specify one of -d -n");
+
+    /* -e, -X, -#: edit main.cf and print nothing. */
+    if (edit) {
+	VSTRING *path = vstring_alloc(100);
+
+	if (mode & SHOW_DEFS)
+	    msg_fatal("specify one of -d and -e, -X or -#");
+	if (mode & SHOW_NONDEF)
+	    msg_fatal("specify one of -n and -e, -X or -#");
+	if (show_types)
+	    msg_fatal("specify one of -m and -e, -X or -#");
+	if (optind >= argc)
+	    msg_fatal(edit == POSTCONF_EDIT_SET ? "-e requires name=value argument"
+		      : "%s requires parameter name argument",
+		      edit == POSTCONF_EDIT_REMOVE ? "-X" : "-#");
+	if (config_dir)
+	    setenv("MAIL_CONFIG", config_dir, 1);
+	vstring_sprintf(path, "%s/main.cf", config_dir ? config_dir : mail_conf_dir());
+	postconf_edit(vstring_str(path), edit, argv + optind, argc - optind);
+	vstring_free(path);
+	return (0);
+    }
     if ((mode & HIDE_NAME) && (mode & HIDE_VALUE))
 	msg_fatal("specify one of -h -H");
     if (show_types) {
