@@ -375,6 +375,8 @@ int     main(int argc, char **argv)
 	vstring_sprintf(path, "%s/main.cf", config_dir ? config_dir : mail_conf_dir());
 	postconf_edit(vstring_str(path), edit, argv + optind, argc - optind);
 	vstring_free(path);
+	vstring_free(buf);
+	vstream_release(out);
 	return (0);
     }
     if ((mode & HIDE_NAME) && (mode & HIDE_VALUE))
@@ -386,6 +388,8 @@ int     main(int argc, char **argv)
 	    msg_fatal("with option -m, do not specify -n");
 	vstream_fputs(out, dict_type_list());
 	vstream_fflush(out);
+	vstring_free(buf);
+	vstream_release(out);
 	return (0);
     }
 
@@ -432,5 +436,6 @@ int     main(int argc, char **argv)
     argv_free(names);
     vstring_free(buf);
     vstream_fflush(out);
+    vstream_release(out);
     return (0);
 }
