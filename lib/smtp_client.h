@@ -44,6 +44,7 @@
 #include <time.h>
 #include "vstream.h"
 #include "vstring.h"
+#include "srs.h"
 #include "deliver_request.h"
 #include "dns.h"
 #include "argv.h"
@@ -137,6 +138,7 @@ typedef struct SMTP_CLIENT_CONF {
     const char *sasl_mechanism_filter;
     const char *tls_level;
     const char *tls_policy_maps;
+    SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
 } SMTP_CLIENT_CONF;
 
 extern SMTP_CLIENT_CONF smtp_conf;
@@ -185,6 +187,7 @@ extern int smtp_session_handshake(SMTP_SESSION *, SMTP_STATE *, SMTP_WHY *);
 extern void smtp_session_quit(SMTP_SESSION *);
 extern void smtp_session_free(SMTP_SESSION *);
 extern int smtp_session_alive(SMTP_SESSION *);
+extern void smtp_tls_policy_init(void);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
 extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *);

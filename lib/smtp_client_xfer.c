@@ -12,6 +12,9 @@
  *	reads the replies in order. MAIL gets SIZE= when the server offers
  *	SIZE, and RET=/ENVID= and per recipient NOTIFY=/ORCPT= when it
  *	offers DSN (RFC 3461), xtext-encoded.
+ *	With srs_domain set (ours), a request that carries a recipient
+ *	aliased to another domain goes out with the SRS form of its
+ *	sender (srs_request_sender()); other mail keeps its sender.
  *
  *	The message is read from the queue file (the M record's data at
  *	req->data_offset, req->data_size bytes, lines already ending in
@@ -33,6 +36,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mymalloc.h"
 #include "msg.h"
@@ -70,8 +74,12 @@ static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st)
 {
     DELIVER_REQUEST *req = st->req;
     VSTRING *cmd = vstring_alloc(100);
+    VSTRING *sender = vstring_alloc(100);
 
-    vstring_sprintf(cmd, "MAIL FROM:<%s>", req->sender);
+    /* Forwarded mail leaves with an SRS sender when SRS is on (srs(3)). */
+    (void) srs_request_sender(smtp_conf.srs, req, sender, time((time_t *) 0));
+    vstring_sprintf(cmd, "MAIL FROM:<%s>", vstring_str(sender));
+    vstring_free(sender);
     if (sess->features & SMTP_FEATURE_SIZE)
 	vstring_sprintf_append(cmd, " SIZE=%ld", (long) req->data_size);
     if (sess->features & SMTP_FEATURE_DSN) {

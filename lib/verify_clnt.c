@@ -11,11 +11,15 @@
  * SEE ALSO
  *	verify(8), ipc_call(3)
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <string.h>
 
+#include "mymalloc.h"
 #include "mail_conf.h"
 #include "msg.h"
+#include "stringops.h"
+#include "match_list.h"
 #include "attr.h"
 #include "ipc_call.h"
 #include "deliver_request.h"
@@ -88,14 +92,47 @@ int     verify_clnt_update(const char *addr, int addr_status, const char *why)
     return (ret);
 }
 
+/* verify_clnt_learnable - a relay_domains recipient, for learning */
+
+static int verify_clnt_learnable(const char *addr)
+{
+    static MATCH_LIST *relay_domains;
+    const char *at = strrchr(addr, '@');
+    char   *domain;
+    int     m;
+
+    if (at == 0 || at[1] == 0)
+	return (0);
+    if (relay_domains == 0)
+	relay_domains = match_list_create("relay_domains",
+					  mail_conf_str("relay_domains"), 0);
+    domain = lowercase(mystrdup(at + 1));
+    m = match_list_domain(relay_domains, domain);
+    myfree(domain);
+    return (m > 0);
+}
+
 /* verify_clnt_record - the results of a probe or a learned delivery */
 
 int     verify_clnt_record(const DELIVER_REQUEST *req)
 {
     int     failed = 0;
+    struct stat st;
+    VSTRING *path;
 
     if ((req->flags & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_RECORD)) == 0)
 	return (0);
+
+    /* Learning is quiet where no verify service is configured. */
+    if ((req->flags & DEL_REQ_FLAG_VERIFY) == 0) {
+	path = vstring_alloc(100);
+	vstring_sprintf(path, "private/%s", mail_conf_str("address_verify_service_name"));
+	if (stat(vstring_str(path), &st) < 0) {
+	    vstring_free(path);
+	    return (0);
+	}
+	vstring_free(path);
+    }
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	const RECIPIENT *rcpt = req->rcpt + i;
 	int     st;
@@ -113,8 +150,9 @@ int     verify_clnt_record(const DELIVER_REQUEST *req)
 	    st = VERIFY_ADDR_DEFER;
 	    break;
 	}
-	/* Learning records successes only; probes record everything. */
-	if ((req->flags & DEL_REQ_FLAG_VERIFY) == 0 && st != VERIFY_ADDR_OK)
+	/* Learning records successes to relay_domains only; probes all. */
+	if ((req->flags & DEL_REQ_FLAG_VERIFY) == 0
+	    && (st != VERIFY_ADDR_OK || !verify_clnt_learnable(rcpt->address)))
 	    continue;
 	if (verify_clnt_update(rcpt->address, st, rcpt->result.reason) != VERIFY_STAT_OK)
 	    failed++;

@@ -30,8 +30,11 @@
  *	verify_clnt_record() does that for a whole delivery request after
  *	the results are in: with DEL_REQ_FLAG_VERIFY every result ('d' ->
  *	OK, 'f' -> BOUNCE, 'x' -> DEFER, with the result's reason), with
- *	DEL_REQ_FLAG_RECORD the delivered ones only; without either flag it
- *	does nothing. It returns how many updates failed.
+ *	DEL_REQ_FLAG_RECORD the delivered ones whose domain is in
+ *	relay_domains (learned recipients), and only when the verify
+ *	service socket exists (no warnings where verify is not in
+ *	master.cf); without either flag it does nothing. It returns how
+ *	many updates failed.
  *
  *	Both return VERIFY_STAT_OK, or VERIFY_STAT_FAIL when the service
  *	cannot be reached or answers nonsense (smtpd then answers 450

@@ -60,6 +60,7 @@ struct QMGR_MESSAGE {
     int     in_memory;			/* recipients read this batch */
     int     deferred;			/* some recipient deferred */
     int     flush_mark;			/* flush asked for it: ignore defer_transports */
+    int     verify;			/* address probe of verify(8): A verify=1 */
     int     error;			/* could not update the file */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */
     QMGR_MESSAGE *prev;
@@ -169,9 +170,11 @@ extern void qmgr_defer_rcpt(QMGR_MESSAGE *, RECIPIENT *, const char *prog,
 			            const char *status, const char *reason);
 extern void qmgr_bounce_rcpt(QMGR_MESSAGE *, RECIPIENT *, const char *prog,
 			             const char *status, const char *reason);
-extern void qmgr_defer_entry(QMGR_ENTRY *, const char *status, const char *reason);
+extern void qmgr_defer_entry(QMGR_ENTRY *, const char *prog, const char *status,
+			             const char *reason);
 extern void qmgr_error_transport(QMGR_MESSAGE *, RECIPIENT *, const char *transport,
 				         const char *text);
+extern void qmgr_probe_done(QMGR_MESSAGE *, RECIPIENT *, int, const char *);
 extern DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *, const char *transport,
 					           const char *nexthop);
 

@@ -8,8 +8,8 @@
  *			     const char *status, const char *reason);
  *	void qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
  *			      const char *status, const char *reason);
- *	void qmgr_defer_entry(QMGR_ENTRY *entry, const char *status,
- *			      const char *reason);
+ *	void qmgr_defer_entry(QMGR_ENTRY *entry, const char *prog,
+ *			      const char *status, const char *reason);
  *	void qmgr_error_transport(QMGR_MESSAGE *m, RECIPIENT *rcpt,
  *				  const char *transport, const char *text);
  *	DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m,
@@ -27,11 +27,21 @@
  *	("error:5.1.2 text", "retry:4.3.5 text"): the text after an
  *	optional leading status code is the reason; error: fails the
  *	recipient (default 5.0.0), retry: defers it (default 4.0.0). The
- *	lines are logged as postfix/error and postfix/retry, as Postfix's
- *	error(8) agent does.
+ *	lines are logged as postfix/error: in Postfix both are the error(8)
+ *	program (master.cf "retry ... error"), and the program name is what
+ *	the log shows. Postfix also hands "deferred transport", "mail
+ *	transport unavailable" and "delivery temporarily suspended" to that
+ *	agent, so those lines say postfix/error too (checked against
+ *	Debian's Postfix 3.7.11).
  *
  *	qmgr_request_shell() makes a delivery request without recipients
  *	for a message: what delivery requests and log lines are built on.
+ *	A probe (A verify=1) gets DEL_REQ_FLAG_VERIFY, other mail
+ *	DEL_REQ_FLAG_RECORD with address_verify_learn_deliveries.
+ *
+ *	qmgr_probe_done() finishes one recipient of a probe: its result
+ *	goes to verify(8) and the recipient is marked done; probes get
+ *	no defer or bounce log entries and never a DSN.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -42,7 +52,32 @@
 #include "vstring.h"
 #include "mail_queue.h"
 #include "dsn_log.h"
+#include "mail_conf.h"
+#include "verify_clnt.h"
 #include "qmgr.h"
+
+/* qmgr_learn_deliveries - address_verify_learn_deliveries, read once */
+static int qmgr_learn_deliveries(void)
+{
+    static int learn = -1;
+
+    if (learn < 0)
+	learn = mail_conf_bool("address_verify_learn_deliveries");
+    return (learn);
+}
+
+/*
+ * qmgr_probe_done - a probe that qmgr settles itself (dead site, error
+ * transport): its result goes to verify(8), as Postfix's qmgr does, and
+ * the probe is finished: no defer or bounce log, never a DSN.
+ */
+void    qmgr_probe_done(QMGR_MESSAGE *m, RECIPIENT *rcpt, int addr_status,
+			        const char *reason)
+{
+    (void) verify_clnt_update(rcpt->address, addr_status, reason);
+    qmgr_message_mark_done(m, rcpt->offset);
+    qmgr_message_rcpt_done(m);
+}
 
 DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
 				            const char *nexthop)
@@ -64,6 +99,11 @@ DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
     req->sasl_username = mystrdup(m->sasl_username);
     req->arrival_time = m->arrival_time;
     req->active_time = m->active_time;
+    /* Probes stop after RCPT; other deliveries may teach verify(8). */
+    if (m->verify)
+	req->flags |= DEL_REQ_FLAG_VERIFY;
+    else if (qmgr_learn_deliveries())
+	req->flags |= DEL_REQ_FLAG_RECORD;
     return (req);
 }
 
@@ -102,6 +142,10 @@ void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 
     fill(&res, 'x', status, reason);
     log_result(m, rcpt, prog, &res);
+    if (m->verify) {
+	qmgr_probe_done(m, rcpt, VERIFY_ADDR_DEFER, reason);
+	return;
+    }
     if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
 	msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
     m->deferred = 1;
@@ -116,6 +160,10 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 
     fill(&res, 'f', status, reason);
     log_result(m, rcpt, prog, &res);
+    if (m->verify) {
+	qmgr_probe_done(m, rcpt, VERIFY_ADDR_BOUNCE, reason);
+	return;
+    }
 
     /*
      * The bounce log entry comes first: a crash in between sends the
@@ -131,7 +179,8 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     qmgr_message_rcpt_done(m);
 }
 
-void    qmgr_defer_entry(QMGR_ENTRY *entry, const char *status, const char *reason)
+void    qmgr_defer_entry(QMGR_ENTRY *entry, const char *prog, const char *status,
+			         const char *reason)
 {
     QMGR_MESSAGE *m = entry->message;
     size_t  count = entry->count;
@@ -142,7 +191,7 @@ void    qmgr_defer_entry(QMGR_ENTRY *entry, const char *status, const char *reas
     entry->count = 0;
     qmgr_entry_free(entry);
     for (size_t i = 0; i < count; i++)
-	qmgr_defer_rcpt(m, rcpt + i, 0, status, reason);
+	qmgr_defer_rcpt(m, rcpt + i, prog, status, reason);
     for (size_t i = 0; i < count; i++) {
 	myfree(rcpt[i].address);
 	myfree(rcpt[i].orig_addr);
@@ -188,7 +237,7 @@ void    qmgr_error_transport(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *trans
     if (*reason == 0)
 	reason = retry ? "delivery temporarily suspended" : "mail delivery failed";
     if (retry)
-	qmgr_defer_rcpt(m, rcpt, "retry", status, reason);
+	qmgr_defer_rcpt(m, rcpt, "error", status, reason);
     else
 	qmgr_bounce_rcpt(m, rcpt, "error", status, reason);
     vstring_free(code);

@@ -76,6 +76,12 @@ static ssize_t memory_read(void *ctx, int fd, void *buf, size_t len, int timeout
 
 void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *res)
 {
+    /* A probe is finished whatever the answer; the agent told verify(8). */
+    if (m->verify) {
+	qmgr_message_mark_done(m, rcpt->offset);
+	qmgr_message_rcpt_done(m);
+	return;
+    }
     switch (res->action) {
     case 'd':
 	qmgr_message_mark_done(m, rcpt->offset);
@@ -237,7 +243,7 @@ int     qmgr_deliver(QMGR_ENTRY *e)
 	>= sizeof(sun.sun_path)) {
 	msg_warn("transport name too long: %s", t->name);
 	qmgr_transport_throttle(t, "mail transport unavailable");
-	qmgr_defer_entry(e, "4.3.0", "mail transport unavailable");
+	qmgr_defer_entry(e, "error", "4.3.0", "mail transport unavailable");
 	return (-1);
     }
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
@@ -252,7 +258,7 @@ int     qmgr_deliver(QMGR_ENTRY *e)
 	    return (1);
 	errno = err;
 	msg_warn("connect to transport private/%s: %m", t->name);
-	qmgr_defer_entry(e, "4.3.0", "mail transport unavailable");
+	qmgr_defer_entry(e, "error", "4.3.0", "mail transport unavailable");
 	qmgr_transport_throttle(t, "mail transport unavailable");
 	return (-1);
     }

@@ -98,6 +98,8 @@ static void message_attr(QMGR_MESSAGE *m, char *text)
 	SET(sasl_username);
     else if (strcmp(text, "dsn_envid") == 0)
 	SET(dsn_envid);
+    else if (strcmp(text, "verify") == 0)
+	m->verify = (strcmp(value, "1") == 0);
     else if (strcmp(text, "dsn_ret") == 0)
 	m->dsn_ret = strcasecmp(value, "FULL") == 0 ? DSN_RET_FULL :
 	    strcasecmp(value, "HDRS") == 0 ? DSN_RET_HDRS : 0;
@@ -294,7 +296,7 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
 	return;
     }
     if (!m->flush_mark && in_list("defer_transports", transport)) {
-	qmgr_defer_rcpt(m, rcpt, 0, "4.3.2", "deferred transport");
+	qmgr_defer_rcpt(m, rcpt, "error", "4.3.2", "deferred transport");
 	return;
     }
     qmgr_queue_add(qmgr_queue_find(qmgr_transport_find(transport), nexthop), m, rcpt);

@@ -19,7 +19,8 @@
  *	policy), smtpd_addr.c (address syntax), smtpd_peer.c (client
  *	names), smtpd_tls.c (STARTTLS), smtpd_etrn.c (ETRN),
  *	smtpd_connlimit.c (connections per client), smtpd_list.c (domain
- *	and network lists).
+ *	and network lists), smtpd_forward.c (virtual aliases, SRS bounces,
+ *	reject_unverified_recipient/sender).
  */
 #ifndef SMTPD_H
 #define SMTPD_H
@@ -99,6 +100,7 @@ extern char *var_tls_level;
 extern char *var_discard_ehlo;
 extern long var_conn_count_limit;
 extern int var_peername_lookup;
+extern long var_min_data_rate;
 extern char *var_mail_name;
 
 /* smtpd_proto.c */
@@ -158,5 +160,17 @@ extern void smtpd_etrn_cmd(SMTPD_STATE *, char *);
 /* smtpd_connlimit.c */
 extern int smtpd_connlimit_enter(SMTPD_STATE *);
 extern void smtpd_connlimit_leave(void);
+
+/* smtpd_forward.c */
+#define SMTPD_FWD_DUNNO		0
+#define SMTPD_FWD_OK		1
+#define SMTPD_FWD_REJECT	2
+extern void smtpd_forward_init(void);
+extern int smtpd_forward_destination(SMTPD_STATE *);
+extern int smtpd_forward_rcpt_check(SMTPD_STATE *);
+extern int smtpd_forward_unlisted(SMTPD_STATE *);
+extern int smtpd_forward_unverified(SMTPD_STATE *, const char *, int);
+extern int smtpd_forward_expand(SMTPD_STATE *);
+extern int smtpd_forward_write_rcpt(SMTPD_STATE *, int, const char *);
 
 #endif

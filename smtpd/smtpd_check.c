@@ -34,6 +34,8 @@
  *	Restrictions: permit, reject, defer, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
+ *	reject_unverified_recipient, reject_unverified_sender
+ *	(smtpd_forward.c),
  *	reject_non_fqdn_recipient, reject_non_fqdn_sender,
  *	reject_non_fqdn_helo_hostname, check_client_access,
  *	check_helo_access, check_sender_access, check_recipient_access
@@ -216,6 +218,7 @@ void    smtpd_check_init(void)
     access_defer_code = mail_conf_int("access_map_defer_code");
     non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
     reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
+    smtpd_forward_init();
 }
 
 /* check_reject - format a reject reply */
@@ -267,6 +270,8 @@ static int permit_auth_destination(SMTPD_STATE *state)
 
     if (state->recipient == 0)
 	return (CHK_DUNNO);
+    if (smtpd_forward_destination(state) == SMTPD_FWD_OK)
+	return (CHK_OK);			/* SRS bounce address */
     if ((domain = lower_domain(state->recipient)) == 0)
 	return (CHK_OK);			/* gets @$myorigin */
     if ((m = match_list_domain(mydestination, domain)) == 0)
@@ -304,7 +309,16 @@ static int unlisted_recipient(SMTPD_STATE *state)
     int     m;
     const char *value;
 
-    if (state->recipient == 0 || rcpt_maps == 0)
+    if (state->recipient == 0)
+	return (CHK_DUNNO);
+    /* Virtual aliases (and SRS addresses) first, as Postfix. */
+    switch (smtpd_forward_unlisted(state)) {
+    case SMTPD_FWD_OK:
+	return (CHK_DUNNO);
+    case SMTPD_FWD_REJECT:
+	return (CHK_REJECT);
+    }
+    if (rcpt_maps == 0)
 	return (CHK_DUNNO);
     if ((domain = lower_domain(state->recipient)) == 0)
 	return (CHK_DUNNO);
@@ -522,6 +536,14 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	} else if (strcasecmp(n, "reject_unlisted_recipient") == 0
 		   || strcasecmp(n, "check_recipient_maps") == 0) {
 	    r = unlisted_recipient(state);
+	} else if (strcasecmp(n, "reject_unverified_recipient") == 0) {
+	    if (state->recipient)
+		r = smtpd_forward_unverified(state, state->recipient, 0)
+		    == SMTPD_FWD_REJECT ? CHK_REJECT : CHK_DUNNO;
+	} else if (strcasecmp(n, "reject_unverified_sender") == 0) {
+	    if (state->sender)
+		r = smtpd_forward_unverified(state, state->sender, 1)
+		    == SMTPD_FWD_REJECT ? CHK_REJECT : CHK_DUNNO;
 	} else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
 	    if (state->recipient && !smtpd_addr_fqdn(state->recipient))
 		r = check_reject(state, non_fqdn_code, "5.5.2",
@@ -637,6 +659,8 @@ int     smtpd_check_rcpt(SMTPD_STATE *state)
 	return (SMTPD_CHECK_REJECT);
     if ((r = generic_checks(state, rcpt_list, state->recipient,
 			    "Recipient address", 0)) == CHK_REJECT)
+	return (SMTPD_CHECK_REJECT);
+    if (smtpd_forward_rcpt_check(state) == SMTPD_FWD_REJECT)
 	return (SMTPD_CHECK_REJECT);
     if (reject_unlisted && unlisted_recipient(state) == CHK_REJECT)
 	return (SMTPD_CHECK_REJECT);

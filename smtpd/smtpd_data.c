@@ -28,7 +28,10 @@
  *	only after queue_writer_commit() has made the file durable; then
  *	qmgr is woken through public/qmgr.
  *
- *	Every line must arrive within smtpd_timeout.
+ *	The whole message must arrive within smtpd_timeout plus one second
+ *	for every smtpd_min_data_rate bytes received (Postfix's
+ *	smtpd_min_data_rate, always on here), and each read within
+ *	smtpd_timeout: a client that trickles its message is cut off.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,6 +42,7 @@
 #include "mymalloc.h"
 #include "msg.h"
 #include "stringops.h"
+#include "mail_addr.h"
 #include "mail_conf.h"
 #include "mail_trigger.h"
 #include "qmgr_trigger.h"
@@ -88,12 +92,16 @@ static void received_header(DATA_STATE *ds)
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
-    if (state->rcpt_count == 1 && state->first_rcpt)
+    if (state->rcpt_count == 1 && state->first_rcpt) {
+	VSTRING *ext = vstring_alloc(100);
+
+	mail_addr_externalize(ext, state->first_rcpt);
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
 			       "\tfor <%s>; %s\r\n", var_myhostname,
 			       var_mail_name, proto, state->queue_id,
-			       state->first_rcpt, date);
-    else
+			       vstring_str(ext), date);
+	vstring_free(ext);
+    } else
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
 			       "\t%s\r\n", var_myhostname, var_mail_name,
 			       proto, state->queue_id, date);
@@ -197,6 +205,23 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
     return (0);
 }
 
+/*
+ * data_deadline - the message must arrive within smtpd_timeout plus one
+ * second per smtpd_min_data_rate bytes received so far, so a client that
+ * trickles its message cannot hold the session much longer than an
+ * honest client with a slow link would.
+ */
+static void data_deadline(SMTPD_STATE *state, long long start)
+{
+    long long allowed = var_smtpd_timeout * 1000LL
+	+ state->data_bytes * 1000LL / var_min_data_rate;
+    long long left = start + allowed - vstream_now_ms();
+
+    vstream_set_deadline(state->client, left > 0 ? (int) ((left + 999) / 1000) : 0);
+    if (left <= 0)
+	state->client->deadline_ms = vstream_now_ms();	/* already expired */
+}
+
 /* data_fail_reply - the reply for a queue file that could not be made */
 static void data_fail_reply(SMTPD_STATE *state, int err)
 {
@@ -216,6 +241,7 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     int     first_piece = 1;		/* at the start of a line */
     int     pending_cr = 0;		/* a piece ended in CR */
     int     bare_lf_mode = state->bare_lf_mode;
+    long long data_start;
     char   *cp;
     size_t  len;
 
@@ -224,10 +250,25 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     if (state->sender == 0 || state->rcpt_count == 0) {
-	if (state->sender && state->rcpt_tried > 0)
+	if (state->sender && state->rcpt_tried > 0) {
+	    smtpd_log_reject(state, "DATA", "554 5.5.1 Error: no valid recipients");
 	    smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
-	else
+	} else {
 	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+	}
+	/*
+	 * A client that sent message content without waiting for the
+	 * reply to DATA (RFC 2920 forbids it) would have its message
+	 * read as commands: end the session instead.
+	 */
+	if (vstream_peek(state->client) > 0) {
+	    int     code = state->last_code;
+
+	    msg_info("improper command pipelining after DATA from %s", state->namaddr);
+	    smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+	    state->last_code = code;		/* DATA still failed */
+	    state->quit = 1;
+	}
 	return;
     }
     memset(&ds, 0, sizeof(ds));
@@ -240,8 +281,9 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     state->data_bytes = 0;
     line = vstring_alloc(1024);
 
+    data_start = vstream_now_ms();
     for (;;) {
-	vstream_set_deadline(state->client, (int) var_smtpd_timeout);
+	data_deadline(state, data_start);
 	ret = smtpd_read_line(state, line, &crlf);
 	if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
 	    if (vstream_ftimeout(state->client)) {

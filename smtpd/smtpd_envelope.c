@@ -123,10 +123,12 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	}
     }
     if (var_message_size_limit > 0 && size > var_message_size_limit) {
+	smtpd_log_reject(state, "MAIL", "552 5.3.4 Message size exceeds fixed limit");
 	smtpd_reply(state, "552 5.3.4 Message size exceeds fixed limit");
 	goto done;
     }
     if (smtpd_check_queue_space(state, size) != SMTPD_CHECK_OK) {
+	smtpd_log_reject(state, "MAIL", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
@@ -271,15 +273,15 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     }
     myfree(state->recipient);
     state->recipient = canonical(vstring_str(addr));
-    if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK) {
+    if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK
+	|| smtpd_forward_expand(state) != SMTPD_FWD_OK) {
 	smtpd_log_reject(state, "RCPT", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
     if (state->qw == 0 && open_queue_file(state) < 0)
 	goto done;
-    if (queue_writer_rcpt(state->qw, state->recipient, (char *) 0,
-			  notify, orcpt) < 0) {
+    if (smtpd_forward_write_rcpt(state, notify, orcpt) < 0) {
 	int     err = queue_writer_errno(state->qw);
 
 	msg_warn("%s: write queue file: %s", state->queue_id, strerror(err));

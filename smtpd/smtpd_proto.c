@@ -44,6 +44,7 @@
 #include "msg.h"
 #include "stringops.h"
 #include "mail_conf.h"
+#include "tls_server.h"
 #include "smtpd.h"
 
 char   *var_myhostname;
@@ -68,6 +69,7 @@ char   *var_tls_level;
 char   *var_discard_ehlo;
 long    var_conn_count_limit;
 int     var_peername_lookup;
+long    var_min_data_rate;
 
 static const char *cmd_names[SMTPD_CMD_COUNT] = {
     "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
@@ -105,6 +107,7 @@ void    smtpd_params_init(void)
     var_discard_ehlo = mystrdup(mail_conf_str("smtpd_discard_ehlo_keywords"));
     var_conn_count_limit = mail_conf_int("smtpd_client_connection_count_limit");
     var_peername_lookup = mail_conf_bool("smtpd_peername_lookup");
+    var_min_data_rate = mail_conf_int("smtpd_min_data_rate");
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
@@ -553,6 +556,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	}
     }
     (void) vstream_fflush(client);
+    if (state->tls)
+	tls_server_stop(client);		/* the process serves more clients */
     smtpd_transaction_reset(state);
     smtpd_disconnect_log(state);
     smtpd_connlimit_leave();

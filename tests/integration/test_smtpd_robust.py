@@ -149,6 +149,33 @@ class SmtpdTimeouts(unittest.TestCase):
             m.wait_log(r"timeout after CONNECT from localhost\[127\.0\.0\.1\]")
 
 
+    def test_trickled_message_is_cut_off(self):
+        with smtpd_mta(smtpd_timeout="2s", smtpd_min_data_rate="1000",
+                       relay_domains="example.com") as m:
+            c = Client(m.smtp_port)
+            c.cmd("EHLO client.test")
+            c.cmd("MAIL FROM:<a@b.test>")
+            c.cmd("RCPT TO:<u@example.com>")
+            self.assertTrue(c.cmd("DATA").startswith("354"))
+            start = time.time()
+            got = b""
+            while time.time() - start < 10:
+                try:
+                    c.sock.send(b"slow line\r\n")
+                except OSError:
+                    break
+                r, _, _ = select.select([c.sock], [], [], 0.5)
+                if r:
+                    data = c.sock.recv(4096)
+                    got += data
+                    if not data or b"\n" in got:
+                        break
+            self.assertIn(b"421 4.4.2 mx.test.invalid Error: timeout exceeded", got)
+            self.assertLess(time.time() - start, 6)
+            m.wait_log(r"timeout after DATA \(\d+ bytes\) from localhost\[127\.0\.0\.1\]")
+            self.assertEqual(incoming(m), [])
+
+
 class SmtpdFailures(unittest.TestCase):
 
     def test_bad_pcre_table_answers_451(self):
@@ -187,26 +214,32 @@ class SmtpdFailures(unittest.TestCase):
             subprocess.run(["mount", "-t", "tmpfs", "-o",
                             "size=64k,mode=0700,uid=%d,gid=%d" % (st.st_uid, st.st_gid),
                             "tmpfs", inc], check=True)
-            self.addCleanup(subprocess.run, ["umount", "-l", inc])
-            c = Client(m.smtp_port)
-            c.cmd("EHLO client.test")
-            self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=500000"),
-                             "452 4.3.1 Insufficient system storage")
-            self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
-            self.assertEqual(c.cmd("RCPT TO:<u@example.com>"), "250 2.1.5 Ok")
-            c.cmd("DATA")
-            c.send(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 300 + b".\r\n")
-            r = c.reply()
-            self.assertIn(r, ("452 4.3.1 Insufficient system storage",
-                              "451 4.3.0 Error: queue file write error"))
-            self.assertEqual(os.listdir(inc), [])
-            # Once there is room again, mail flows.
-            self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
-            c.cmd("RCPT TO:<u@example.com>")
-            c.cmd("DATA")
-            c.send(b"Subject: small\r\n\r\nsmall\r\n.\r\n")
-            self.assertTrue(c.reply().startswith("250 2.0.0 Ok: queued as"))
-            c.cmd("QUIT")
+            try:
+                self.fill_small_queue(m, inc)
+            finally:
+                # Unmount before the instance's folder is removed.
+                subprocess.run(["umount", "-l", inc])
+
+    def fill_small_queue(self, m, inc):
+        c = Client(m.smtp_port)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=500000"),
+                         "452 4.3.1 Insufficient system storage")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<u@example.com>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 300 + b".\r\n")
+        r = c.reply()
+        self.assertIn(r, ("452 4.3.1 Insufficient system storage",
+                          "451 4.3.0 Error: queue file write error"))
+        self.assertEqual(os.listdir(inc), [])
+        # Once there is room again, mail flows.
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
+        c.cmd("RCPT TO:<u@example.com>")
+        c.cmd("DATA")
+        c.send(b"Subject: small\r\n\r\nsmall\r\n.\r\n")
+        self.assertTrue(c.reply().startswith("250 2.0.0 Ok: queued as"))
+        c.cmd("QUIT")
 
 
 class SmtpdLimits(unittest.TestCase):

@@ -1,0 +1,309 @@
+/*
+ * NAME
+ *	smtpd_forward - virtual aliases, SRS bounces and address verification
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *
+ *	void smtpd_forward_init(void);
+ *	int smtpd_forward_destination(SMTPD_STATE *state);
+ *	int smtpd_forward_rcpt_check(SMTPD_STATE *state);
+ *	int smtpd_forward_unlisted(SMTPD_STATE *state);
+ *	int smtpd_forward_unverified(SMTPD_STATE *state, const char *addr,
+ *				     int is_sender);
+ *	int smtpd_forward_expand(SMTPD_STATE *state);
+ *	int smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify,
+ *				     const char *orcpt);
+ * DESCRIPTION
+ *	The RCPT-time side of forwarding (lib/virtual_alias.c, lib/srs.c,
+ *	lib/verify_clnt.c), kept apart from the rest of the access policy.
+ *	Each check returns SMTPD_FWD_DUNNO (no opinion), SMTPD_FWD_OK or
+ *	SMTPD_FWD_REJECT with the reply in state->reply.
+ *
+ *	smtpd_forward_init() reads virtual_alias_maps/_domains and the
+ *	SRS parameters, once per process, before privileges are dropped.
+ *
+ *	smtpd_forward_destination() is part of the relay check: with SRS
+ *	on, an SRS address of srs_domain is a destination of ours (the
+ *	bounce of forwarded mail goes back to its sender through us).
+ *
+ *	smtpd_forward_rcpt_check() runs after the restriction lists
+ *	accepted a recipient: a forged or expired SRS address of
+ *	srs_domain gets "550 5.1.1 <addr>: Recipient address rejected:
+ *	...", whatever the lists said.
+ *
+ *	smtpd_forward_unlisted() is the virtual alias part of
+ *	reject_unlisted_recipient (smtpd_reject_unlisted_recipient): an
+ *	address with an alias, or a valid SRS address, is a known
+ *	recipient (no relay_recipient_maps lookup); an address of a
+ *	virtual_alias_domains domain without one gets
+ *	"550 5.1.1 <addr>: Recipient address rejected: User unknown in
+ *	virtual alias table" (unknown_virtual_alias_reject_code). Aliases
+ *	open relaying for themselves only: their targets get no favour.
+ *
+ *	smtpd_forward_unverified() implements reject_unverified_recipient
+ *	and reject_unverified_sender with Postfix's replies: it asks the
+ *	verify service, waiting address_verify_poll_delay between at most
+ *	address_verify_poll_count questions while a probe is under way;
+ *	deliverable addresses pass; unknown or deferred ones get
+ *	unverified_*_defer_code (450) "unverified address: reason";
+ *	undeliverable ones unverified_*_reject_code (450 by default)
+ *	"undeliverable address: reason" when 5xx, "unverified address"
+ *	when 4xx; unverified_*_reject_reason replaces the reason. A verify
+ *	service failure answers per unverified_*_tempfail_action with
+ *	"address verification problem". The null sender is not verified.
+ *
+ *	smtpd_forward_expand() computes the queue file recipients of the
+ *	accepted RCPT: a valid SRS address becomes the sender it stands
+ *	for, then virtual aliasing expands it (1:N, recursive). A table
+ *	error or a limit gets 451 (SMTPD_FWD_REJECT). smtpd_forward_write_rcpt()
+ *	writes them, each with the RCPT address as its original recipient,
+ *	skipping pairs the message already holds; it returns what
+ *	queue_writer_rcpt() returns.
+ * DIAGNOSTICS
+ *	"warning: verify service failure".
+ * SEE ALSO
+ *	virtual_alias(3), srs(3), verify_clnt(3), verify(8)
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mymalloc.h"
+#include "msg.h"
+#include "vstring.h"
+#include "mail_conf.h"
+#include "queue_writer.h"
+#include "virtual_alias.h"
+#include "srs.h"
+#include "verify_clnt.h"
+#include "smtpd.h"
+
+static VIRTUAL_ALIAS *fwd_alias;	/* virtual_alias_maps/_domains */
+static SRS *fwd_srs;			/* NULL: SRS off */
+
+/*
+ * The recipients of the current RCPT (smtpd_forward_expand) and the
+ * pairs the current message already holds (for duplicate removal),
+ * tied to the queue ID they belong to.
+ */
+static VIRTUAL_ALIAS_RESULT *fwd_rcpt;
+static VIRTUAL_ALIAS_RESULT *fwd_msg;
+static char *fwd_msg_id;
+
+void    smtpd_forward_init(void)
+{
+    fwd_alias = virtual_alias_create();
+    fwd_srs = srs_from_conf();
+}
+
+/* fwd_reject - format a reply; 4xx codes get a 4.x.x status, 5xx 5.x.x */
+
+static int fwd_reject(SMTPD_STATE *state, long code, const char *dsn,
+		              const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+static int fwd_reject(SMTPD_STATE *state, long code, const char *dsn,
+		              const char *fmt,...)
+{
+    va_list ap;
+
+    vstring_sprintf(state->reply, "%ld %c%s ", code, code >= 500 ? '5' : '4', dsn + 1);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(state->reply, fmt, ap);
+    va_end(ap);
+    return (SMTPD_FWD_REJECT);
+}
+
+/* fwd_srs_status - srs_reverse() of the recipient, reversed into buf */
+
+static int fwd_srs_status(SMTPD_STATE *state, VSTRING *buf)
+{
+    if (fwd_srs == 0 || state->recipient == 0)
+	return (SRS_NOT_SRS);
+    return (srs_reverse(fwd_srs, state->recipient, buf, time((time_t *) 0)));
+}
+
+int     smtpd_forward_destination(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(100);
+    int     rc = fwd_srs_status(state, buf);
+
+    vstring_free(buf);
+    return (rc == SRS_NOT_SRS ? SMTPD_FWD_DUNNO : SMTPD_FWD_OK);
+}
+
+int     smtpd_forward_rcpt_check(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(100);
+    int     rc = fwd_srs_status(state, buf);
+    int     ret = SMTPD_FWD_DUNNO;
+
+    vstring_free(buf);
+    switch (rc) {
+    case SRS_OK:
+    case SRS_NOT_SRS:
+	break;
+    case SRS_ERR_TEMP:
+	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
+			 state->recipient);
+	break;
+    default:
+	ret = fwd_reject(state, 550, "5.1.1", "<%s>: Recipient address rejected: %s",
+			 state->recipient, srs_strerror(rc));
+	break;
+    }
+    return (ret);
+}
+
+int     smtpd_forward_unlisted(SMTPD_STATE *state)
+{
+    VSTRING *buf;
+    int     rc;
+
+    if (state->recipient == 0)
+	return (SMTPD_FWD_DUNNO);
+    buf = vstring_alloc(100);
+    rc = fwd_srs_status(state, buf);
+    vstring_free(buf);
+    if (rc == SRS_OK)
+	return (SMTPD_FWD_OK);
+    switch (virtual_alias_rcpt_check(fwd_alias, state->recipient)) {
+    case VIRTUAL_ALIAS_FOUND:
+	return (SMTPD_FWD_OK);
+    case VIRTUAL_ALIAS_UNKNOWN:
+	return (fwd_reject(state, mail_conf_int("unknown_virtual_alias_reject_code"),
+			   "5.1.1", "<%s>: Recipient address rejected: "
+			   "User unknown in virtual alias table", state->recipient));
+    case VIRTUAL_ALIAS_RETRY:
+	return (fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
+			   state->recipient));
+    default:
+	return (SMTPD_FWD_DUNNO);
+    }
+}
+
+/* fwd_tempfail_action - unverified_*_tempfail_action as a reply code */
+
+static long fwd_tempfail_code(const char *action)
+{
+    if (strcasecmp(action, "reject") == 0)
+	return (550);
+    if (strcasecmp(action, "defer") == 0 || strcasecmp(action, "defer_if_permit") == 0)
+	return (450);
+    return (0);				/* permit, dunno */
+}
+
+int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_sender)
+{
+    const char *who = is_sender ? "sender" : "recipient";
+    const char *class = is_sender ? "Sender address" : "Recipient address";
+    const char *dsn = is_sender ? "4.1.7" : "4.1.1";
+    VSTRING *why;
+    VSTRING *param = vstring_alloc(50);
+    long    poll_count = mail_conf_int("address_verify_poll_count");
+    long    poll_delay = mail_conf_time("address_verify_poll_delay");
+    long    code = 0;
+    int     status = VERIFY_ADDR_TODO;
+    int     rc;
+    int     ret = SMTPD_FWD_DUNNO;
+
+    if (addr == 0 || *addr == 0) {
+	vstring_free(param);
+	return (SMTPD_FWD_DUNNO);
+    }
+    why = vstring_alloc(100);
+    for (long count = 0;;) {
+	rc = verify_clnt_query(addr, &status, why);
+	if (rc != VERIFY_STAT_OK || status != VERIFY_ADDR_TODO)
+	    break;
+	if (++count >= poll_count)
+	    break;
+	sleep((unsigned) poll_delay);
+    }
+    if (rc != VERIFY_STAT_OK) {
+	msg_warn("%s service failure", mail_conf_str("address_verify_service_name"));
+	vstring_sprintf(param, "unverified_%s_tempfail_action", who);
+	if ((code = fwd_tempfail_code(mail_conf_str(vstring_str(param)))) != 0)
+	    ret = fwd_reject(state, code, dsn, "<%s>: %s rejected: address verification problem",
+			     addr, class);
+    } else {
+	const char *alt;
+
+	switch (status) {
+	case VERIFY_ADDR_TODO:
+	case VERIFY_ADDR_DEFER:
+	    vstring_sprintf(param, "unverified_%s_defer_code", who);
+	    code = mail_conf_int(vstring_str(param));
+	    break;
+	case VERIFY_ADDR_BOUNCE:
+	    vstring_sprintf(param, "unverified_%s_reject_code", who);
+	    code = mail_conf_int(vstring_str(param));
+	    break;
+	default:
+	    code = 0;
+	    break;
+	}
+	vstring_sprintf(param, "unverified_%s_reject_reason", who);
+	if (code >= 400 && *(alt = mail_conf_str(vstring_str(param))) != 0)
+	    vstring_strcpy(why, alt);
+	if (code >= 400 && code < 500)
+	    ret = fwd_reject(state, code, dsn, "<%s>: %s rejected: unverified address: %.250s",
+			     addr, class, vstring_str(why));
+	else if (code >= 500)
+	    ret = fwd_reject(state, code, dsn, "<%s>: %s rejected: undeliverable address: %s",
+			     addr, class, vstring_str(why));
+    }
+    vstring_free(why);
+    vstring_free(param);
+    return (ret);
+}
+
+int     smtpd_forward_expand(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    const char *start = state->recipient;
+    int     ret = SMTPD_FWD_OK;
+
+    if (fwd_rcpt)
+	virtual_alias_result_free(fwd_rcpt);
+    fwd_rcpt = virtual_alias_result_alloc();
+    if (fwd_srs_status(state, buf) == SRS_OK)
+	start = vstring_str(buf);
+    if (virtual_alias_expand(fwd_alias, start, fwd_rcpt, why) != VIRTUAL_ALIAS_OK) {
+	if (strncmp(vstring_str(why), "4.3.0", 5) == 0)
+	    ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
+			     state->recipient);
+	else
+	    ret = fwd_reject(state, 451, "4.6.0", "<%s>: Alias expansion error",
+			     state->recipient);
+    }
+    vstring_free(buf);
+    vstring_free(why);
+    return (ret);
+}
+
+int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orcpt)
+{
+    if (fwd_msg_id == 0 || state->queue_id == 0 || strcmp(fwd_msg_id, state->queue_id) != 0) {
+	if (fwd_msg)
+	    virtual_alias_result_free(fwd_msg);
+	fwd_msg = virtual_alias_result_alloc();
+	myfree(fwd_msg_id);
+	fwd_msg_id = mystrdup(state->queue_id ? state->queue_id : "");
+    }
+    if (fwd_rcpt == 0 || fwd_rcpt->count == 0)
+	return (queue_writer_rcpt(state->qw, state->recipient, (char *) 0, notify, orcpt));
+    for (size_t i = 0; i < fwd_rcpt->count; i++) {
+	const char *target = fwd_rcpt->targets[i].address;
+
+	if (!virtual_alias_result_add(fwd_msg, target, state->recipient))
+	    continue;
+	if (queue_writer_rcpt(state->qw, target, state->recipient, notify, orcpt) < 0)
+	    return (-1);
+    }
+    return (0);
+}

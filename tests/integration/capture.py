@@ -1,0 +1,76 @@
+"""capture.py - an SMTP server that records what it gets (aiosmtpd).
+
+    from capture import Capture
+    with Capture(reject={"bad@example.com"}) as cap:
+        cap.port                 # listening on 127.0.0.1
+        cap.wait(1)              # until one message arrived
+        cap.messages             # [Envelope(mail_from, rcpt_tos, data)]
+        cap.data_commands        # DATA commands seen (probes never send one)
+        cap.rcpt_commands        # every RCPT TO address, accepted or not
+
+RCPT TO for an address in reject gets "550 5.1.1 <addr>: no such user";
+every other recipient is accepted. stop()/start() take the server down
+and up again on the same port (a primary MX that goes away).
+"""
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+from mta import free_port, wait_for
+
+
+class _Handler:
+    def __init__(self, cap):
+        self.cap = cap
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.cap.lock:
+            self.cap.rcpt_commands.append(address)
+        if address.lower() in self.cap.reject:
+            return "550 5.1.1 <%s>: no such user" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.cap.lock:
+            self.cap.data_commands += 1
+            self.cap.messages.append(envelope)
+        return "250 2.0.0 Ok: captured"
+
+
+class Capture:
+    def __init__(self, reject=(), port=None):
+        self.reject = {a.lower() for a in reject}
+        self.port = port or free_port()
+        self.lock = threading.Lock()
+        self.messages = []
+        self.rcpt_commands = []
+        self.data_commands = 0
+        self.controller = None
+        self.start()
+
+    def start(self):
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                     decode_data=False, ready_timeout=10)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def wait(self, count, timeout=30):
+        wait_for(lambda: len(self.messages) >= count, timeout,
+                 what="%d message(s) at port %d" % (count, self.port))
+        return self.messages
+
+    def settle(self, seconds=1.0):
+        """Give late deliveries a chance to show up (for 'exactly once')."""
+        time.sleep(seconds)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
