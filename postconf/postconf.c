@@ -2,7 +2,8 @@
  * NAME
  *	postconf - show main.cf parameters: defaults, settings, effective values
  * SYNOPSIS
- *	postconf [-c config_dir] [-d | -n] [-h | -H] [-x] [-v] [name ...]
+ *	postconf [-c config_dir] [-d | -n] [-h | -H] [-x] [-o name=value]
+ *		[-v] [name ...]
  *	postconf [-c config_dir] -m
  * DESCRIPTION
  *	Prints "name = value" lines, sorted by name, from the one
@@ -20,6 +21,8 @@
  *			configuration that has only defaults).
  *	-h		values only; -H names only.
  *	-m		the lookup table types this system supports.
+ *	-o name=value	override a main.cf setting for this command.
+ *	-e, -X, -#	edit main.cf (see postconf_edit.c).
  *	-c dir		read dir/main.cf instead of the default
  *			($MAIL_CONFIG or the compiled-in directory).
  *	name ...	only these parameters.
@@ -90,7 +93,8 @@ static void usage(void)
 {
     msg_fatal("usage: postconf [-c config_dir] [-d (parameter defaults)] "
 	      "[-e (edit configuration)] [-h (no names)] [-H (no values)] "
-	      "[-m (map types)] [-n (non-default parameters)] [-v (verbose)] "
+	      "[-m (map types)] [-n (non-default parameters)] "
+	      "[-o name=value (override parameter value)] [-v (verbose)] "
 	      "[-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] "
 	      "[name...]");
 }
@@ -307,6 +311,7 @@ int     main(int argc, char **argv)
     int     mode = 0;
     int     show_types = 0;
     int     edit = 0;
+    ARGV   *overrides = argv_alloc(2);
     int     ch;
 
     msg_init("postfix", "postconf");
@@ -314,8 +319,11 @@ int     main(int argc, char **argv)
     msg_stderr_command_style(1);
     out = vstream_fdopen(1);
 
-    while ((ch = getopt(argc, argv, "c:dehHmnvxX#")) > 0) {
+    while ((ch = getopt(argc, argv, "c:dehHmno:vxX#")) > 0) {
 	switch (ch) {
+	case 'o':
+	    argv_add(overrides, optarg);
+	    break;
 	case 'e':
 	    edit = POSTCONF_EDIT_SET;
 	    break;
@@ -355,6 +363,8 @@ int     main(int argc, char **argv)
     }
     if ((mode & SHOW_DEFS) && (mode & SHOW_NONDEF))
 	msg_fatal("specify one of -d -n");
+    if ((mode & SHOW_DEFS) && overrides->argc > 0)
+	msg_fatal("specify one of -d -o");
 
     /* -e, -X, -#: edit main.cf and print nothing. */
     if (edit) {
@@ -403,6 +413,17 @@ int     main(int argc, char **argv)
 	mail_conf_read(config_dir);
 	if (strcmp(mail_conf_dir(), mail_conf_default("config_directory")) != 0)
 	    mail_conf_set("config_directory", mail_conf_dir());
+	/* -o name=value: as if main.cf said so (and shown by -n). */
+	for (size_t i = 0; i < overrides->argc; i++) {
+	    char   *name = mystrdup(overrides->argv[i]);
+	    char   *value = split_at(name, '=');
+
+	    if (value == 0)
+		msg_fatal("invalid parameter override: %s: "
+			  "missing '=' after attribute name", name);
+	    mail_conf_set(trimblanks(name), trimblanks(value));
+	    myfree(name);
+	}
 	scan_references();
     }
     read_services();
@@ -434,6 +455,7 @@ int     main(int argc, char **argv)
 	show_param(names->argv[i], mode);
     }
     argv_free(names);
+    argv_free(overrides);
     vstring_free(buf);
     vstream_fflush(out);
     vstream_release(out);

@@ -234,6 +234,22 @@ class PostconfTest(unittest.TestCase):
                 with open(os.path.join(self.dir, "main.cf")) as f:
                     self.assertEqual(f.read(), self.EDIT_INPUT)
 
+    def test_override_option(self):
+        self.write_main_cf("myhostname = mx.test.invalid\nrelayhost = [old.test]\n")
+        for args in (["-o", "relayhost=[x.test]", "-o", "myhostname = y.test",
+                      "relayhost", "myhostname", "smtpd_banner"],
+                     ["-o", "relayhost=[x.test]", "-n"],
+                     ["-o", "relayhost=[x.test]", "-x", "smtp_fallback_relay",
+                      "smtpd_banner"]):
+            with self.subTest(args=args):
+                ours, theirs = self.both(*args)
+                self.assertEqual(ours.stdout, theirs.stdout)
+                self.assertEqual(ours.returncode, 0)
+        for args in (["-o", "relayhost", "-n"], ["-d", "-o", "relayhost=z", "relayhost"]):
+            ours, theirs = self.both(*args)
+            self.assertEqual((ours.returncode, theirs.returncode), (1, 1))
+            self.assertIn("postconf: fatal: ", ours.stderr)
+
     def test_plain_shows_all_parameters(self):
         self.write_main_cf("myhostname = mx.test.invalid\n")
         ours = run([POSTCONF, "-c", self.dir])
