@@ -101,6 +101,30 @@ class MasterBasics(unittest.TestCase):
                 wait_for(lambda: not alive(pid), 10, what="child %d to exit" % pid)
             self.assertIn("terminating on signal 15", m.log())
 
+    def test_children_log_to_maillog_file(self):
+        port2 = free_port()
+        mcf = ("127.0.0.1:%d inet n - n - - testd -o {{ syslog_name = postfix/$service_name }}\n"
+               % port2 + BASIC)
+        with testd_mta(mcf) as m:
+            s = Session(m.smtp_port)
+            s.cmd("LOG hello from a child")
+            s.close()
+            m.wait_log(r"postfix/testd\[%d\]: hello from a child" % s.pid)
+            s = Session(port2)
+            s.cmd("LOG renamed")
+            s.close()
+            m.wait_log(r"postfix/127\.0\.0\.1:%d/testd\[%d\]: renamed" % (port2, s.pid))
+
+    def test_exit_time(self):
+        m = testd_mta(BASIC, start=False)
+        try:
+            p = subprocess.run([MASTER, "-c", m.config_dir, "-d", "-e", "1"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("exit time has arrived", m.log())
+        finally:
+            m.cleanup()
+
     def test_queue_folders(self):
         with testd_mta(BASIC) as m:
             for d in ("incoming", "active", "deferred", "hold", "corrupt", "bounce",
