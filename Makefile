@@ -79,6 +79,11 @@ endef
 $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
 
+# mailq is postqueue under another name (it then behaves like postqueue -p).
+all: $(BUILD)/sbin/mailq
+$(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
+	ln -sf postqueue $@
+
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
@@ -116,6 +121,10 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
 
 .PRECIOUS: $(FUZZ_BUILD)/obj/%.o
 -include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
+# fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
+FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
+$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_SMTPD_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -111,7 +111,21 @@ static int cidr_pattern(CIDR_PARSE *cp, const char *text, CIDR_RULE *rule)
 	text++;
     }
     /* "[addr]/len" is "addr/len"; messages show it without brackets. */
-    if (*text == '[' && (close = strchr(text, ']')) != 0) {
+    if (*text == '[') {
+	if ((close = strchr(text, ']')) == 0) {
+	    msg_warn("cidr map %s, line %d: missing ']' character after \"%s\": "
+		     "skipping this rule", cp->map, cp->lineno, dict_printable(text));
+	    vstring_free(pat);
+	    return (0);
+	}
+	if (close[1] != 0 && close[1] != '/') {
+	    vstring_strncpy(pat, text, close - text + 1);
+	    msg_warn("cidr map %s, line %d: garbage after \"%s\": "
+		     "skipping this rule", cp->map, cp->lineno,
+		     dict_printable(vstring_str(pat)));
+	    vstring_free(pat);
+	    return (0);
+	}
 	vstring_strncpy(pat, text + 1, close - text - 1);
 	vstring_strcat(pat, close + 1);
     } else {

@@ -359,8 +359,14 @@ DICT   *dict_db_open(const char *type, const char *name, int open_flags,
     } else {
 	(void) dd->db->set_cachesize(dd->db, 0, DICT_DB_READ_CACHE, 1);
     }
-    if ((ret = dd->db->open(dd->db, 0, open_path, 0, db_type, db_flags,
-			    mode)) != 0) {
+    /* Berkeley DB names a bare file "./FILE" in its messages, as for Postfix. */
+    if (strchr(open_path, '/') == 0) {
+	vstring_sprintf(dd->val_buf, "./%s", open_path);
+	open_path = vstring_str(dd->val_buf);
+    }
+    ret = dd->db->open(dd->db, 0, open_path, 0, db_type, db_flags, mode);
+    vstring_reset(dd->val_buf);
+    if (ret != 0) {
 	/* Postfix's words: "open FILE.db: reason". */
 	vstring_sprintf(dd->key_buf, "open %s%s: %s",
 			dd->writable ? "" : "database ", dd->path,

@@ -146,10 +146,10 @@ static int pcre_pattern(PCRE_PARSE *pp, char **bufp, pcre2_code **re,
 	return (0);
     }
     pattern = ++cp;
-    for (; *cp && *cp != delim; cp++)
+    for (; *cp && (unsigned char) *cp != delim; cp++)
 	if (*cp == '\\' && cp[1])
 	    cp++;
-    if (*cp != delim) {
+    if ((unsigned char) *cp != delim) {
 	msg_warn("pcre map %s, line %d: no closing regexp delimiter \"%c\": "
 		 "ignoring this rule", pp->map, pp->lineno, PCRE_PRINTABLE(delim));
 	return (0);

@@ -120,17 +120,27 @@ int     dict_source_next(DICT_SOURCE *src, VSTRING *line)
 
 int     dict_source_split(DICT_SOURCE *src, char *line, char **key, char **value)
 {
-    char   *cp = line;
+    char   *cp;
+    int     quoted = 0;
 
-    if (*cp == '"') {
-	/* A quoted key keeps its quotes and may hold white space. */
-	for (cp++; *cp && *cp != '"'; cp++)
-	    if (*cp == '\\' && cp[1])
-		cp++;
-	if (*cp == '"')
+    /*
+     * The key ends at white space outside double quotes; a backslash
+     * escapes the next character inside quotes. The quotes stay part of
+     * the key, as Postfix stores it.
+     */
+    for (cp = line; *cp; cp++) {
+	if (quoted && *cp == '\\' && cp[1])
 	    cp++;
+	else if (*cp == '"')
+	    quoted = !quoted;
+	else if (!quoted && isspace((unsigned char) *cp))
+	    break;
     }
-    cp += strcspn(cp, " \t\r\n\v\f");
+    if (quoted) {
+	msg_warn("%s, line %d: unbalanced '\"' in '%s' -- ignoring this line",
+		 src->name, src->first_line, dict_printable(line));
+	return (0);
+    }
     *key = line;
     if (*cp)
 	*cp++ = 0;

@@ -40,6 +40,7 @@ typedef struct EVENT_TIMER {
     EVENT_FN fn;
     void   *ctx;
     long long when;			/* ms, monotonic */
+    unsigned long serial;		/* order of requests */
     struct EVENT_TIMER *next;
 } EVENT_TIMER;
 
@@ -48,6 +49,7 @@ static EVENT_FD *fd_table;
 static int fd_table_size;
 static EVENT_TIMER *timers;
 static long long now_ms;
+static unsigned long timer_serial;
 
 static long long clock_ms(void)
 {
@@ -180,6 +182,7 @@ void    event_request_timer(EVENT_FN fn, void *context, long delay_ms)
     tp->fn = fn;
     tp->ctx = context;
     tp->when = clock_ms() + (delay_ms > 0 ? delay_ms : 0);
+    tp->serial = timer_serial++;
     for (tpp = &timers; *tpp && (*tpp)->when <= tp->when; tpp = &(*tpp)->next)
 	 /* void */ ;
     tp->next = *tpp;
@@ -219,13 +222,21 @@ void    event_loop(long max_wait_ms)
      */
     {
 	long long due = now_ms;
-	EVENT_TIMER *tp;
+	unsigned long limit = timer_serial;
 
-	while ((tp = timers) != 0 && tp->when <= due) {
-	    EVENT_FN fn = tp->fn;
-	    void   *ctx = tp->ctx;
+	for (;;) {
+	    EVENT_TIMER **tpp, *tp;
+	    EVENT_FN fn;
+	    void   *ctx;
 
-	    timers = tp->next;
+	    for (tpp = &timers; (tp = *tpp) != 0 && tp->when <= due; tpp = &tp->next)
+		if (tp->serial < limit)
+		    break;
+	    if (tp == 0 || tp->when > due)
+		break;
+	    fn = tp->fn;
+	    ctx = tp->ctx;
+	    *tpp = tp->next;
 	    myfree(tp);
 	    fn(EVENT_TIME, ctx);
 	}

@@ -19,13 +19,18 @@
 
 /* Token types of the small RFC 822 tokenizer. */
 #define TOK_END		0
-#define TOK_TEXT	1		/* atom, special, literal: verbatim */
+#define TOK_TEXT	1		/* special character: verbatim */
 #define TOK_QSTRING	2		/* quoted string, value unquoted */
 #define TOK_COMMENT	3
+#define TOK_ATOM	4
+#define TOK_LITERAL	5		/* [domain literal], verbatim */
 #define TOK_LT		'<'
 #define TOK_GT		'>'
 #define TOK_COMMA	','
-#define TOK_ERROR	(-1)		/* unterminated quote/comment/literal */
+#define TOK_SEMI	';'
+#define TOK_ERROR	(-1)		/* unterminated quoted string */
+
+#define IS_WORD(t)	((t) == TOK_ATOM || (t) == TOK_QSTRING || (t) == TOK_LITERAL)
 
 #define IS_SPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
 
@@ -47,6 +52,7 @@ static int next_token(const char **cpp, VSTRING *val)
     case '<':
     case '>':
     case ',':
+    case ';':
 	*cpp = cp + 1;
 	return (*cp);
     case '"':
@@ -76,11 +82,8 @@ static int next_token(const char **cpp, VSTRING *val)
 		break;
 	    }
 	}
-	if (*cp != ')') {
-	    *cpp = cp;
-	    return (TOK_ERROR);
-	}
-	*cpp = cp + 1;
+	/* Like Postfix, an unterminated comment runs to the end. */
+	*cpp = (*cp == ')' ? cp + 1 : cp);
 	return (TOK_COMMENT);
     case '[':
 	/* A domain literal is kept as written, brackets included. */
@@ -89,16 +92,12 @@ static int next_token(const char **cpp, VSTRING *val)
 		vstring_addch(val, *cp++);
 	    vstring_addch(val, *cp);
 	}
-	if (*cp != ']') {
-	    *cpp = cp;
-	    return (TOK_ERROR);
-	}
+	/* Like Postfix, an unterminated literal is closed at the end. */
 	vstring_addch(val, ']');
-	*cpp = cp + 1;
-	return (TOK_TEXT);
+	*cpp = (*cp == ']' ? cp + 1 : cp);
+	return (TOK_LITERAL);
     case '@':
     case ':':
-    case ';':
     case '.':
     case ')':
     case ']':
@@ -113,7 +112,7 @@ static int next_token(const char **cpp, VSTRING *val)
 	    vstring_addch(val, *cp++);
 	}
 	*cpp = cp;
-	return (TOK_TEXT);
+	return (TOK_ATOM);
     }
 }
 
@@ -265,25 +264,32 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
     int     naddr = 0;
     int     non_addr = 0;
     int     in_angle = 0;
+    int     open_angles = 0;
     int     seen_angle = 0;
     int     outside_tokens = 0;
+    int     prev_word_in = 0;		/* last token inside <> was a word */
+    int     prev_word_out = 0;
+    int     adjacent_out = 0;		/* two words in a row outside <> */
     int     err = MAIL_ADDR_OK;
     int     type;
 
     vstring_reset(addr);
 
-    /* Outer brackets first, then the deprecated source route. */
+    /* Outer brackets first, then the deprecated source route(s). */
     if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
 	text = mystrndup(arg + 1, len - 2);
     else
 	text = mystrdup(arg);
     cp = text;
-    if (*cp == '@' && (colon = strchr(cp, ':')) != 0)
+    while (*cp == '@' && (colon = strchr(cp, ':')) != 0)
 	cp = colon + 1;
 
     /*
-     * Comma-separated segments; in each, the text inside "<...>" is the
-     * address when there is such a pair, else the whole segment is.
+     * Segments separated by "," or ";"; in each, the text inside "<...>"
+     * is the address when there is such a pair, else the whole segment
+     * is. As in Postfix, two words in a row ("us er", "a"b, a(c)b) do not
+     * make an address, an unclosed "<" is an error and a stray ">" is
+     * ignored.
      */
     for (;;) {
 	type = next_token(&cp, tok);
@@ -291,7 +297,7 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 	    err = MAIL_ADDR_ERR_SYNTAX;
 	    break;
 	}
-	if (type == TOK_END || type == TOK_COMMA) {
+	if (type == TOK_END || type == TOK_COMMA || type == TOK_SEMI) {
 	    if (seen_angle) {
 		naddr++;
 		if (outside_tokens)
@@ -300,25 +306,35 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 		    vstring_memcpy(addr, vstring_str(inside), vstring_len(inside));
 	    } else if (outside_tokens) {
 		naddr++;
+		if (adjacent_out) {
+		    err = MAIL_ADDR_ERR_SYNTAX;
+		    break;
+		}
 		if (naddr == 1)
 		    vstring_memcpy(addr, vstring_str(outside), vstring_len(outside));
 	    }
 	    if (type == TOK_END)
 		break;
-	    non_addr++;				/* the comma itself */
+	    non_addr++;				/* the separator itself */
 	    vstring_reset(inside);
 	    vstring_reset(outside);
 	    seen_angle = in_angle = outside_tokens = 0;
+	    prev_word_in = prev_word_out = adjacent_out = 0;
 	    continue;
 	}
 	if (type == TOK_LT) {
 	    if (!seen_angle)
 		vstring_reset(inside);
 	    seen_angle = in_angle = 1;
+	    open_angles++;
+	    prev_word_in = 0;
 	    continue;
 	}
 	if (type == TOK_GT) {
+	    if (open_angles > 0)
+		open_angles--;
 	    in_angle = 0;
+	    prev_word_out = 0;
 	    continue;
 	}
 	if (type == TOK_COMMENT) {
@@ -326,12 +342,22 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 	    continue;
 	}
 	if (in_angle) {
+	    if (IS_WORD(type) && prev_word_in) {
+		err = MAIL_ADDR_ERR_SYNTAX;
+		break;
+	    }
+	    prev_word_in = IS_WORD(type);
 	    vstring_memcat(inside, vstring_str(tok), vstring_len(tok));
 	} else {
+	    if (IS_WORD(type) && prev_word_out)
+		adjacent_out = 1;
+	    prev_word_out = IS_WORD(type);
 	    vstring_memcat(outside, vstring_str(tok), vstring_len(tok));
 	    outside_tokens++;
 	}
     }
+    if (err == MAIL_ADDR_OK && open_angles > 0)
+	err = MAIL_ADDR_ERR_SYNTAX;
 
     if (err == MAIL_ADDR_OK && naddr > 1)
 	err = MAIL_ADDR_ERR_MULTIPLE;
@@ -367,9 +393,7 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 		a = vstring_str(addr);
 		at = strrchr(a, '@');
 		dlen = alen - (size_t) (at + 1 - a);
-		if (at == a)
-		    err = MAIL_ADDR_ERR_SYNTAX;
-		else if (dlen == 0)
+		if (dlen == 0)
 		    err = MAIL_ADDR_ERR_DOMAIN;
 		else if (at[1] == '[' ? !valid_ip_literal(at + 1)
 			 : !hostname_check(at + 1, (flags & MAIL_ADDR_FLAG_UTF8) != 0))
@@ -441,7 +465,7 @@ void    mail_addr_internalize(VSTRING *out, const char *external)
 	}
 	if (type == TOK_COMMENT)
 	    continue;
-	if (type == TOK_LT || type == TOK_GT || type == TOK_COMMA)
+	if (type == TOK_LT || type == TOK_GT || type == TOK_COMMA || type == TOK_SEMI)
 	    vstring_addch(out, type);
 	else
 	    vstring_memcat(out, vstring_str(tok), vstring_len(tok));

@@ -55,7 +55,16 @@
  *	Besides the syntax, like Postfix's resolver the domain (text after
  *	the last "@") must be a valid host name or an address literal
  *	("[1.2.3.4]", "[IPv6:::1]"); an address without "@" ("postmaster")
- *	is fine. Control characters are refused.
+ *	is fine, and so is an empty local part ("<@x>", "<\"\"@x>"), as
+ *	in Postfix. Control characters are refused.
+ *
+ *	Quirks kept for compatibility (checked against Postfix 3.7 smtpd):
+ *	white space next to "@" and "." is dropped ("<user @x>"), but two
+ *	words in a row are an error ("<us er@x>", "<a(c)b@x>"); an unclosed
+ *	"<" is an error, a stray ">" is not; an unterminated comment runs to
+ *	the end and an unterminated "[literal" is closed at the end; ";"
+ *	separates addresses like ","; a trailing dot of the domain is
+ *	removed ("user@example.com." is "user@example.com").
  *
  *	mail_addr_internalize() removes RFC 822 quoting from an address
  *	("\"a b\"@x" -> "a b@x"). mail_addr_externalize() quotes the local

@@ -53,6 +53,8 @@ static char *service_type;
 static int stand_alone;
 static int have_master;
 static unsigned generation;
+static int *listen_fds;			/* MASTER_LISTEN_FD, then extras */
+static int listen_count;
 static int watch_count;
 static struct {
     int     (*changed) (void *);
@@ -271,7 +273,17 @@ static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
 		      MASTER_LISTEN_FD);
 	}
 	have_master = fd_is_open(MASTER_STATUS_FD);
-	(void) fcntl(MASTER_LISTEN_FD, F_SETFD, FD_CLOEXEC);
+	listen_count = (env = getenv("MASTER_LISTEN_COUNT")) != 0 ? atoi(env) : 1;
+	if (listen_count < 1 || listen_count > 1000)
+	    listen_count = 1;
+	listen_fds = mymalloc(listen_count * sizeof(int));
+	for (int i = 0; i < listen_count; i++) {
+	    listen_fds[i] = i == 0 ? MASTER_LISTEN_FD : MASTER_LISTEN_FD_EXTRA + i - 1;
+	    if (!fd_is_open(listen_fds[i]))
+		msg_fatal("no listening socket on descriptor %d", listen_fds[i]);
+	    (void) fcntl(listen_fds[i], F_SETFD, FD_CLOEXEC);
+	    (void) fcntl(listen_fds[i], F_SETFL, fcntl(listen_fds[i], F_GETFL) | O_NONBLOCK);
+	}
 	if (have_master)
 	    (void) fcntl(MASTER_STATUS_FD, F_SETFD, FD_CLOEXEC);
     }
@@ -319,6 +331,7 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
     long    max_use = mail_conf_int("max_use");
     long    max_idle = mail_conf_time("max_idle");
     long    use_count = 0;
+    struct pollfd *pfd;
 
     if (stand_alone) {
 	VSTREAM *client = vstream_fdopen(0);
@@ -330,24 +343,25 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	vstream_release(client);
 	exit(0);
     }
-    (void) fcntl(MASTER_LISTEN_FD, F_SETFL,
-		 fcntl(MASTER_LISTEN_FD, F_GETFL) | O_NONBLOCK);
+    pfd = mymalloc((listen_count + 1) * sizeof(*pfd));
     for (;;) {
-	struct pollfd pfd[2];
 	int     n;
-	int     fd;
+	int     fd = -1;
+	int     status_slot = listen_count;
 
 	if (!unlimited && use_count >= max_use)
 	    break;
 	if (tables_changed())
 	    break;
-	pfd[0].fd = MASTER_LISTEN_FD;
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
-	pfd[1].fd = have_master ? MASTER_STATUS_FD : -1;
-	pfd[1].events = 0;
-	pfd[1].revents = 0;
-	n = poll(pfd, 2, unlimited ? -1 : (int) (max_idle * 1000));
+	for (int i = 0; i < listen_count; i++) {
+	    pfd[i].fd = listen_fds[i];
+	    pfd[i].events = POLLIN;
+	    pfd[i].revents = 0;
+	}
+	pfd[status_slot].fd = have_master ? MASTER_STATUS_FD : -1;
+	pfd[status_slot].events = 0;
+	pfd[status_slot].revents = 0;
+	n = poll(pfd, listen_count + 1, unlimited ? -1 : (int) (max_idle * 1000));
 	if (n < 0) {
 	    if (errno == EINTR)
 		continue;
@@ -358,19 +372,23 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 		msg_info("idle timeout -- exiting");
 	    break;
 	}
-	if (pfd[1].revents) {
+	if (pfd[status_slot].revents) {
 	    if (msg_verbose)
 		msg_info("master disconnect -- exiting");
 	    break;
 	}
-	if ((pfd[0].revents & POLLIN) == 0)
-	    continue;
-	if ((fd = accept4(MASTER_LISTEN_FD, 0, 0, SOCK_CLOEXEC)) < 0) {
-	    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-		|| errno == ECONNABORTED || errno == EPROTO)
+	for (int i = 0; i < listen_count && fd < 0; i++) {
+	    if ((pfd[i].revents & POLLIN) == 0)
 		continue;
-	    msg_fatal("accept connection: %s", strerror(errno));
+	    if ((fd = accept4(listen_fds[i], 0, 0, SOCK_CLOEXEC)) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+		    || errno == ECONNABORTED || errno == EPROTO)
+		    continue;
+		msg_fatal("accept connection: %s", strerror(errno));
+	    }
 	}
+	if (fd < 0)
+	    continue;
 	mail_server_busy();
 	{
 	    VSTREAM *client = vstream_fdopen(fd);
@@ -415,10 +433,10 @@ static void trigger_read(int fd, VSTRING *buf)
 static void trigger_accept(int event, void *context)
 {
     int     fd;
+    int     listen_fd = (int) (long) context;
 
     (void) event;
-    (void) context;
-    if ((fd = accept4(MASTER_LISTEN_FD, 0, 0, SOCK_CLOEXEC)) < 0) {
+    if ((fd = accept4(listen_fd, 0, 0, SOCK_CLOEXEC)) < 0) {
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
 	    || errno == ECONNABORTED || errno == EPROTO)
 	    return;
@@ -458,9 +476,8 @@ void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN service,
 		service_name, trigger_argv);
 	exit(0);
     }
-    (void) fcntl(MASTER_LISTEN_FD, F_SETFL,
-		 fcntl(MASTER_LISTEN_FD, F_GETFL) | O_NONBLOCK);
-    event_enable_read(MASTER_LISTEN_FD, trigger_accept, 0);
+    for (int i = 0; i < listen_count; i++)
+	event_enable_read(listen_fds[i], trigger_accept, (void *) (long) listen_fds[i]);
     if (have_master)
 	event_enable_read(MASTER_STATUS_FD, trigger_master_gone, 0);
     for (;;) {

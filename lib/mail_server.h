@@ -28,7 +28,8 @@
  *	3. Run opts->pre_init as root (open private keys, tables).
  *	4. chdir(queue_directory); chroot(".") when -c; then, when root,
  *	   drop to mail_owner's uid and gid (setgroups, setgid, setuid),
- *	   unless -u. Started by another user, stay that user, and say so.
+ *	   unless -u. Started by another user, stay that user, and say so
+ *	   (master logs it once for all; a child says it with -v).
  *	5. Run opts->post_init.
  *	6. single: accept one client at a time on the listening socket,
  *	   tell master "busy" before serving and "idle" after, call
@@ -49,8 +50,11 @@
  *	process logs "table has changed -- restarting" and exits.
  *
  *	The master interface: the listening socket is descriptor
- *	MASTER_LISTEN_FD; MASTER_STATUS_FD is a pipe to master on which the
- *	child writes a MASTER_STATUS record {pid, status} with status
+ *	MASTER_LISTEN_FD; an inet service that listens on several
+ *	addresses has the others on MASTER_LISTEN_FD_EXTRA onward, and
+ *	$MASTER_LISTEN_COUNT says how many there are in all (the
+ *	skeleton accepts on every one); MASTER_STATUS_FD is a pipe to
+ *	master on which the child writes a MASTER_STATUS record {pid, status} with status
  *	MASTER_STAT_TAKEN when it starts serving a client and
  *	MASTER_STAT_AVAIL when it is free again; MASTER_LOG_FD, when
  *	open, is the maillog_file. master puts its configuration
@@ -66,6 +70,7 @@
 #define MASTER_STATUS_FD	3
 #define MASTER_LISTEN_FD	4
 #define MASTER_LOG_FD		5
+#define MASTER_LISTEN_FD_EXTRA	6	/* more listeners: 6, 7, ... */
 
 #define MASTER_STAT_AVAIL	0
 #define MASTER_STAT_TAKEN	1

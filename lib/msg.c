@@ -35,7 +35,7 @@ void    msg_init(const char *name, const char *prog)
     const char *slash;
     char   *dot;
 
-    if (name && *name)
+    if (name && *name && name != syslog_name)
 	snprintf(syslog_name, sizeof(syslog_name), "%s", name);
     if (prog && *prog && prog != prog_name) {
 	slash = strrchr(prog, '/');

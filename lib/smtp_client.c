@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <signal.h>
 #include <netdb.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -185,6 +186,7 @@ void    smtp_client_init(int proto, const char *service)
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name("sasl_password_maps"),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
+    smtp_tls_policy_init();
     srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
 }
 
@@ -462,6 +464,23 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name("sasl_password_maps"));
 	finish_all(&st, &why);
 	goto done;
+    }
+    /* A message that cannot be read is not worth a connection. */
+    if (!(req->flags & DEL_REQ_FLAG_VERIFY)) {
+	VSTRING *path = vstring_alloc(100);
+	int     fd;
+
+	vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
+	if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+	    msg_warn("%s: cannot open queue file %s: %m", req->queue_id, vstring_str(path));
+	    smtp_why_set(&why, 0, "4.3.0", "error reading message file %s: %m",
+			 vstring_str(path));
+	    vstring_free(path);
+	    finish_all(&st, &why);
+	    goto done;
+	}
+	close(fd);
+	vstring_free(path);
     }
     vstring_sprintf(key, "%s\t%s\t%s", smtp_conf.service ? smtp_conf.service : "",
 		    req->nexthop, st.sasl_user ? st.sasl_user : "");

@@ -187,6 +187,7 @@ extern int smtp_session_handshake(SMTP_SESSION *, SMTP_STATE *, SMTP_WHY *);
 extern void smtp_session_quit(SMTP_SESSION *);
 extern void smtp_session_free(SMTP_SESSION *);
 extern int smtp_session_alive(SMTP_SESSION *);
+extern void smtp_tls_policy_init(void);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
 extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *);

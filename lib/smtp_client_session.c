@@ -275,40 +275,60 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
 }
 
 /* tls_policy - the security level and its match names for this request */
+static MAPS *tls_policy_maps;
+
+/* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
+void    smtp_tls_policy_init(void)
+{
+    if (*smtp_conf.tls_policy_maps)
+	tls_policy_maps = maps_create(smtp_param_name("tls_policy_maps"),
+				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
+}
+
+/* tls_level_name - a level word of a policy, or NULL when unknown */
+static const char *tls_level_name(const char *word)
+{
+    static const char *levels[] = {
+	"none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure",
+    };
+
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+	if (strcasecmp(word, levels[i]) == 0)
+	    return (levels[i]);
+    return (0);
+}
+
 static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
 {
-    static MAPS *policy_maps;
-    static int policy_maps_done;
     const char *value = 0;
     const char *level = smtp_conf.tls_level;
     char   *copy, *cp, *word;
 
     vstring_reset(match);
-    if (!policy_maps_done) {
-	policy_maps_done = 1;
-	if (*smtp_conf.tls_policy_maps)
-	    policy_maps = maps_create(smtp_param_name("tls_policy_maps"),
-				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
-    }
-    if (policy_maps) {
-	if ((value = maps_find(policy_maps, st->dest.nexthop, 0)) == 0
-	    && policy_maps->error == 0)
-	    value = maps_find(policy_maps, st->dest.host, 0);
-	if (value == 0 && policy_maps->error != 0)
+    if (tls_policy_maps) {
+	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
+	    && tls_policy_maps->error == 0)
+	    value = maps_find(tls_policy_maps, st->dest.host, 0);
+	if (value == 0 && tls_policy_maps->error != 0)
 	    return ("error");
     }
-    if (value == 0)
-	return (*level ? level : (smtp_param_bool_soft("use_tls") ? "may" : "none"));
+    if (value == 0) {
+	if (*level == 0)
+	    return (smtp_param_bool_soft("use_tls") ? "may" : "none");
+	if ((level = tls_level_name(level)) == 0) {
+	    msg_warn("invalid %s value: \"%s\"", smtp_param_name("tls_security_level"),
+		     smtp_conf.tls_level);
+	    return ("error");
+	}
+	return (level);
+    }
     copy = mystrdup(value);
     cp = copy;
-    level = "none";
-    if ((word = mystrtok(&cp, " \t,")) != 0) {
-	static char level_buf[16];
-
-	snprintf(level_buf, sizeof(level_buf), "%s", word);
-	level = level_buf;
-    }
-    while ((word = mystrtok(&cp, " \t,")) != 0) {
+    level = 0;
+    if ((word = mystrtok(&cp, " \t,")) != 0 && (level = tls_level_name(word)) == 0)
+	msg_warn("%s: invalid TLS security level \"%s\" for %s",
+		 smtp_param_name("tls_policy_maps"), word, st->dest.nexthop);
+    while (level && (word = mystrtok(&cp, " \t,")) != 0) {
 	if (strncasecmp(word, "match=", 6) == 0) {
 	    for (char *p = word + 6; *p; p++)
 		if (*p == ':')
@@ -317,7 +337,7 @@ static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
 	}
     }
     myfree(copy);
-    return (level);
+    return (level ? level : "error");
 }
 
 static int tls_level_rank(const char *level)
@@ -332,49 +352,13 @@ static int tls_level_rank(const char *level)
     return (0);
 }
 
-/* session_starttls - STARTTLS as the policy says; 0 = go on */
-static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
-			            SMTP_WHY *why)
+/* session_tls_start - the TLS handshake at a level; -1 with why */
+static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *level,
+			             int rank, VSTRING *match, SMTP_WHY *why)
 {
-    VSTRING *match = vstring_alloc(50);
     VSTRING *tls_why;
-    const char *level = tls_policy(st, match);
-    int     rank = tls_level_rank(level);
     TLS_CLIENT_PARAMS tp;
 
-    if (strcmp(level, "error") == 0) {
-	smtp_why_set(why, 0, "4.3.0", "TLS policy lookup for %s: table lookup error",
-		     st->dest.nexthop);
-	vstring_free(match);
-	return (-1);
-    }
-    if (rank == 0 || (rank == 1 && st->tls_off)) {
-	vstring_free(match);
-	return (0);
-    }
-    if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
-	vstring_free(match);
-	if (rank == 1)
-	    return (0);
-	smtp_why_set(why, sess->relay, "4.7.4",
-		     "TLS is required, but was not offered by host %s", sess->namaddr);
-	return (-1);
-    }
-    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
-    vstream_fputs(sess->stream, "STARTTLS\r\n");
-    if (smtp_reply_read(sess->stream, reply) < 0) {
-	vstring_free(match);
-	return (session_lost(sess, why, "sending STARTTLS"));
-    }
-    if (reply->code != 220) {
-	vstring_free(match);
-	if (rank == 1)
-	    return (0);
-	smtp_why_set(why, sess->relay, "4.7.5",
-		     "TLS is required, but host %s refused to start TLS: %s",
-		     sess->namaddr, vstring_str(reply->text));
-	return (-1);
-    }
     /* Match names: the policy's, else Postfix's defaults for the level. */
     if (vstring_len(match) == 0) {
 	if (strcasecmp(level, "secure") == 0) {
@@ -416,7 +400,6 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     tp.loglevel = smtp_param_int("tls_loglevel");
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
-    vstring_free(match);
     if (sess->tls == 0) {
 	if (rank == 1)
 	    st->tls_failed = 1;
@@ -426,6 +409,55 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
 	return (-1);
     }
     vstring_free(tls_why);
+    return (0);
+}
+
+/* session_starttls - STARTTLS as the policy says; 0 = go on */
+static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
+			            SMTP_WHY *why)
+{
+    VSTRING *match = vstring_alloc(50);
+    const char *level = tls_policy(st, match);
+    int     rank = tls_level_rank(level);
+
+    if (strcmp(level, "error") == 0) {
+	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s",
+		     st->dest.nexthop);
+	vstring_free(match);
+	return (-1);
+    }
+    if (sess->tls || rank == 0 || (rank == 1 && st->tls_off)) {
+	vstring_free(match);
+	return (0);
+    }
+    if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
+	vstring_free(match);
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.4",
+		     "TLS is required, but was not offered by host %s", sess->namaddr);
+	return (-1);
+    }
+    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
+    vstream_fputs(sess->stream, "STARTTLS\r\n");
+    if (smtp_reply_read(sess->stream, reply) < 0) {
+	vstring_free(match);
+	return (session_lost(sess, why, "sending STARTTLS"));
+    }
+    if (reply->code != 220) {
+	vstring_free(match);
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.5",
+		     "TLS is required, but host %s refused to start TLS: %s",
+		     sess->namaddr, vstring_str(reply->text));
+	return (-1);
+    }
+    if (session_tls_start(sess, st, level, rank, match, why) < 0) {
+	vstring_free(match);
+	return (-1);
+    }
+    vstring_free(match);
     return (session_helo(sess, reply, why));
 }
 
@@ -434,6 +466,28 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
     SMTP_REPLY *reply = smtp_reply_alloc();
     int     ret = -1;
 
+    /* SMTPS (smtp_tls_wrappermode): TLS before the greeting, at least encrypt. */
+    if (smtp_param_bool_soft("tls_wrappermode")) {
+	VSTRING *match = vstring_alloc(50);
+	const char *level = tls_policy(st, match);
+	int     rank = tls_level_rank(level);
+
+	if (strcmp(level, "error") == 0) {
+	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+	    vstring_free(match);
+	    goto done;
+	}
+	if (rank < 2) {
+	    level = "encrypt";
+	    rank = 2;
+	}
+	if (session_tls_start(sess, st, level, rank, match, why) < 0) {
+	    vstring_free(match);
+	    st->tls_failed = 0;
+	    goto done;
+	}
+	vstring_free(match);
+    }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
     if (smtp_reply_read(sess->stream, reply) < 0) {
 	session_lost(sess, why, "receiving the initial server greeting");

@@ -17,7 +17,8 @@
  *	locked), -v (verbose, passed on), -e SECONDS (exit after that
  *	time), -s, -i, -w, -D accepted for compatibility.
  *
- *	Signals: SIGHUP re-reads both files; SIGTERM (and SIGINT) stop
+ *	Signals: SIGHUP re-reads both files (when either cannot be read,
+ *	master warns and keeps what it has); SIGTERM (and SIGINT) stop
  *	every child and exit.
  *
  *	pid/master.pid under queue_directory holds master's process ID and
@@ -230,11 +231,44 @@ static void setup_logging(void)
 	msg_to_stderr(1);
 }
 
+/*
+ * main_cf_ok - can main.cf be read? Checked in a child so that a broken
+ * file leaves master running with the configuration it has.
+ */
+static int main_cf_ok(void)
+{
+    pid_t   pid;
+    int     status;
+
+    if ((pid = fork()) < 0)
+	return (1);
+    if (pid == 0) {
+	VSTRING *path = vstring_alloc(100);
+	VSTRING *why = vstring_alloc(100);
+
+	mail_conf_reset();
+	vstring_sprintf(path, "%s/main.cf", mail_conf_dir());
+	if (mail_conf_read_file(vstring_str(path), why) < 0) {
+	    msg_warn("%s; keeping the old configuration", vstring_str(why));
+	    _exit(1);
+	}
+	_exit(0);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+	if (errno != EINTR)
+	    return (1);
+    return (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void reload(void)
 {
     VSTRING *why = vstring_alloc(100);
     MASTER_CONF *conf;
 
+    if (!main_cf_ok()) {
+	vstring_free(why);
+	return;
+    }
     mail_conf_reset();
     mail_conf_read((char *) 0);
     setup_logging();
@@ -253,8 +287,11 @@ static void reload(void)
 
 static void stop(int sig)
 {
+    static int stopping;
     long long deadline;
 
+    if (stopping++)				/* a second signal while we wait */
+	return;
     msg_info("terminating on signal %d", sig);
     master_services_stop();
 

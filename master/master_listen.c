@@ -15,9 +15,8 @@
  *	inet_interfaces: "all" (one dual-stack socket when IPv6 is
  *	there), "loopback-only" (127.0.0.1 and ::1), or a list of
  *	addresses and host names; inet_protocols (all, ipv4, ipv6)
- *	filters them. One socket per address: master runs one group of
- *	children per socket (XXX Postfix passes all of a service's
- *	sockets to each child; our skeleton takes one).
+ *	filters them. One socket per address; every child of the service
+ *	gets all of them (mail_server.h).
  *
  *	master_listen_unix() creates a stream socket at path (relative
  *	to queue_directory), mode 0666 (the folder controls access),

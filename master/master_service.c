@@ -11,10 +11,11 @@
  *	int master_child_count(void);
  *	void master_kill_children(int sig);
  * DESCRIPTION
- *	Each master.cf entry that we can run becomes one service (one per
- *	listening address for inet entries). A service has a listening
- *	socket, a status pipe shared by its children, and counts of its
- *	children and of those that are free.
+ *	Each master.cf entry that we can run becomes one service. A service
+ *	has its listening sockets (an inet service may listen on several
+ *	addresses; every child gets all of them), a status pipe shared by
+ *	its children, and counts of its children and of those that are
+ *	free.
  *
  *	On demand: while no child of a service is free and the service is
  *	below its process limit, master watches the listening socket;
@@ -68,7 +69,8 @@ typedef struct MASTER_SERV {
     char   *key;			/* service/type[@address] */
     char   *path;			/* UNIX socket, relative; NULL for inet */
     char   *exec_path;			/* daemon_directory/command */
-    int     listen_fd;
+    int    *listen_fd;			/* listening sockets */
+    int     listen_count;		/* 0 after a take-over */
     int     status_rd;			/* master's end of the status pipe */
     int     status_wr;			/* children's end */
     int     max_proc;			/* 0 = no limit */
@@ -182,14 +184,54 @@ static void unthrottle_event(int, void *);
 /* update_listen - watch the socket exactly when a new child may be needed */
 static void update_listen(MASTER_SERV *serv)
 {
-    int     want = serv->listen_fd >= 0 && !serv->throttled && serv->avail_proc <= 0
+    int     want = serv->listen_count > 0 && !serv->throttled && serv->avail_proc <= 0
     && (serv->max_proc == 0 || serv->total_proc < serv->max_proc);
 
-    if (want && !serv->listening)
-	event_enable_read(serv->listen_fd, listen_event, serv);
-    else if (!want && serv->listening)
-	event_disable_readwrite(serv->listen_fd);
+    for (int i = 0; i < serv->listen_count; i++) {
+	if (want && !serv->listening)
+	    event_enable_read(serv->listen_fd[i], listen_event, serv);
+	else if (!want && serv->listening)
+	    event_disable_readwrite(serv->listen_fd[i]);
+    }
     serv->listening = want;
+}
+
+/*
+ * child_descriptors - in the child: status pipe on 3, listeners on 4
+ * and 6..., maillog_file on 5. Everything is first moved above the
+ * target slots so that no dup2() overwrites a source.
+ */
+static void child_descriptors(MASTER_SERV *serv)
+{
+    int     high = MASTER_LISTEN_FD_EXTRA + serv->listen_count;
+    int    *moved = mymalloc((serv->listen_count + 2) * sizeof(int));
+    int     n = 0;
+
+    for (int i = 0; i < serv->listen_count; i++)
+	if (serv->listen_fd[i] >= high)
+	    high = serv->listen_fd[i] + 1;
+    if (serv->status_wr >= high)
+	high = serv->status_wr + 1;
+    if (master_env.log_fd >= high)
+	high = master_env.log_fd + 1;
+    moved[n++] = fcntl(serv->status_wr, F_DUPFD, high);
+    moved[n++] = master_env.log_fd >= 0 ? fcntl(master_env.log_fd, F_DUPFD, high) : -1;
+    for (int i = 0; i < serv->listen_count; i++)
+	moved[n++] = fcntl(serv->listen_fd[i], F_DUPFD, high);
+    for (int i = 0; i < n; i++)
+	if (moved[i] < 0 && !(i == 1 && master_env.log_fd < 0))
+	    msg_fatal("%s: F_DUPFD: %s", serv->exec_path, strerror(errno));
+    if (dup2(moved[0], MASTER_STATUS_FD) < 0)
+	msg_fatal("%s: dup2: %s", serv->exec_path, strerror(errno));
+    if (moved[1] >= 0 ? dup2(moved[1], MASTER_LOG_FD) < 0 : close(MASTER_LOG_FD) < 0 && errno != EBADF)
+	msg_fatal("%s: dup2: %s", serv->exec_path, strerror(errno));
+    for (int i = 0; i < serv->listen_count; i++)
+	if (dup2(moved[2 + i], i == 0 ? MASTER_LISTEN_FD : MASTER_LISTEN_FD_EXTRA + i - 1) < 0)
+	    msg_fatal("%s: dup2: %s", serv->exec_path, strerror(errno));
+    for (int i = 0; i < n; i++)
+	if (moved[i] >= 0)
+	    close(moved[i]);
+    myfree(moved);
 }
 
 static void spawn(MASTER_SERV *serv)
@@ -231,14 +273,11 @@ static void spawn(MASTER_SERV *serv)
 	signal(SIGINT, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, 0);
-	if (dup2(serv->status_wr, MASTER_STATUS_FD) < 0
-	    || dup2(serv->listen_fd, MASTER_LISTEN_FD) < 0
-	    || (master_env.log_fd >= 0 ? dup2(master_env.log_fd, MASTER_LOG_FD) < 0
-		: close(MASTER_LOG_FD) < 0 && errno != EBADF))
-	    msg_fatal("%s: dup2: %s", serv->exec_path, strerror(errno));
-	/* The listener is shared: children must see it blocking-agnostic. */
+	child_descriptors(serv);
 	setenv("MAIL_CONFIG", mail_conf_dir(), 1);
 	setenv("MASTER_GENERATION", vstring_str(gen), 1);
+	vstring_sprintf(gen, "%d", serv->listen_count);
+	setenv("MASTER_LISTEN_COUNT", vstring_str(gen), 1);
 	execv(serv->exec_path, argv->argv);
 	msg_fatal("exec %s: %s", serv->exec_path, strerror(errno));
     }
@@ -355,7 +394,7 @@ static void wakeup_event(int event, void *context)
 
 /* serv_create - one service; listener already bound (or -1: bind here) */
 static MASTER_SERV *serv_create(MASTER_ENT *ent, const char *key, const char *exec_path,
-				        int listen_fd, const char *path)
+				        int *listen_fd, int listen_count, const char *path)
 {
     MASTER_SERV *serv = mycalloc(1, sizeof(*serv));
     int     pipefd[2];
@@ -365,6 +404,7 @@ static MASTER_SERV *serv_create(MASTER_ENT *ent, const char *key, const char *ex
     serv->exec_path = mystrdup(exec_path);
     serv->path = path ? mystrdup(path) : 0;
     serv->listen_fd = listen_fd;
+    serv->listen_count = listen_count;
     serv->max_proc = ent->maxproc == MASTER_MAXPROC_DEFAULT ?
 	(int) mail_conf_int("default_process_limit") : ent->maxproc;
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -384,14 +424,15 @@ static void serv_retire(MASTER_SERV *serv, int keep_listener, int kill_children)
     event_disable_readwrite(serv->status_rd);
     close(serv->status_rd);
     close(serv->status_wr);
-    if (serv->listen_fd >= 0) {
-	event_disable_readwrite(serv->listen_fd);
-	if (!keep_listener) {
-	    close(serv->listen_fd);
-	    if (serv->path)
-		(void) unlink(serv->path);
-	}
+    for (int i = 0; i < serv->listen_count; i++) {
+	event_disable_readwrite(serv->listen_fd[i]);
+	if (!keep_listener)
+	    close(serv->listen_fd[i]);
     }
+    if (serv->listen_count > 0 && !keep_listener && serv->path)
+	(void) unlink(serv->path);
+    if (serv->listen_fd)
+	myfree(serv->listen_fd);
     event_cancel_timer(wakeup_event, serv);
     event_cancel_timer(unthrottle_event, serv);
     for (MASTER_PROC *p = children; p; p = p->next) {
@@ -419,8 +460,8 @@ static MASTER_SERV *find_old(MASTER_SERV *old, const char *key)
 
 /*
  * build - services for a configuration. Listeners of services in "old"
- * with the same key are taken over (the old entry's listen_fd becomes
- * -1). Bind errors are fatal at start, warnings at reload.
+ * with the same key are taken over (the old entry's listen_count
+ * becomes 0). Bind errors are fatal at start, warnings at reload.
  */
 static void build(MASTER_CONF *conf, MASTER_SERV *old, int fatal_errors)
 {
@@ -437,52 +478,57 @@ static void build(MASTER_CONF *conf, MASTER_SERV *old, int fatal_errors)
 	    continue;
 	if (strcmp(ent->type, "inet") == 0) {
 	    MASTER_LISTENER *list = 0;
+	    int    *fds;
 	    int     count = 0;
-	    int     taken = 0;
 
 	    if (ent->wakeup > 0 && log_once(ent->service))
 		msg_warn("master.cf service %s/inet: wakeup is not supported for inet services",
 			 ent->service);
-	    /* Take over all old listeners of this entry, if any. */
-	    for (MASTER_SERV *o = old; o; o = o->next) {
-		vstring_sprintf(key, "%s/inet@", ent->service);
-		if (o->listen_fd >= 0 && strncmp(o->key, vstring_str(key), vstring_len(key)) == 0) {
-		    serv_create(ent, o->key, vstring_str(exec_path), o->listen_fd, 0);
-		    o->listen_fd = -1;
-		    taken++;
-		}
-	    }
-	    if (taken)
+	    vstring_sprintf(key, "%s/inet", ent->service);
+	    if ((prev = find_old(old, vstring_str(key))) != 0 && prev->listen_count > 0) {
+		serv_create(ent, vstring_str(key), vstring_str(exec_path),
+			    prev->listen_fd, prev->listen_count, 0);
+		prev->listen_fd = 0;
+		prev->listen_count = 0;
 		continue;
+	    }
 	    if (master_listen_inet(ent->service, &list, &count, why) < 0) {
 		if (fatal_errors)
 		    msg_fatal("%s", vstring_str(why));
 		msg_warn("%s; service %s/inet not started", vstring_str(why), ent->service);
 		continue;
 	    }
-	    for (int j = 0; j < count; j++) {
-		vstring_sprintf(key, "%s/inet@%s", ent->service, list[j].addr);
-		serv_create(ent, vstring_str(key), vstring_str(exec_path), list[j].fd, 0);
-	    }
+	    fds = mymalloc(count * sizeof(int));
+	    for (int j = 0; j < count; j++)
+		fds[j] = list[j].fd;
+	    serv_create(ent, vstring_str(key), vstring_str(exec_path), fds, count, 0);
 	    master_listeners_free(list, count);
 	} else {
 	    MASTER_SERV *serv;
-	    int     fd;
+	    int    *fds;
 
 	    vstring_sprintf(path, "%s/%s", ent->private_ ? "private" : "public", ent->service);
 	    vstring_sprintf(key, "%s/unix@%s", ent->service, vstring_str(path));
-	    if ((prev = find_old(old, vstring_str(key))) != 0 && prev->listen_fd >= 0) {
-		fd = prev->listen_fd;
-		prev->listen_fd = -1;
-	    } else if ((fd = master_listen_unix(vstring_str(path), master_env.owner_uid,
-					     ent->private_ ? master_env.owner_gid :
-						master_env.setgid_gid, why)) < 0) {
-		if (fatal_errors)
-		    msg_fatal("%s", vstring_str(why));
-		msg_warn("%s; service %s/%s not started", vstring_str(why), ent->service, ent->type);
-		continue;
+	    if ((prev = find_old(old, vstring_str(key))) != 0 && prev->listen_count > 0) {
+		fds = prev->listen_fd;
+		prev->listen_fd = 0;
+		prev->listen_count = 0;
+	    } else {
+		int     fd = master_listen_unix(vstring_str(path), master_env.owner_uid,
+					      ent->private_ ? master_env.owner_gid :
+						master_env.setgid_gid, why);
+
+		if (fd < 0) {
+		    if (fatal_errors)
+			msg_fatal("%s", vstring_str(why));
+		    msg_warn("%s; service %s/%s not started", vstring_str(why),
+			     ent->service, ent->type);
+		    continue;
+		}
+		fds = mymalloc(sizeof(int));
+		fds[0] = fd;
 	    }
-	    serv = serv_create(ent, vstring_str(key), vstring_str(exec_path), fd,
+	    serv = serv_create(ent, vstring_str(key), vstring_str(exec_path), fds, 1,
 			       vstring_str(path));
 	    if (ent->wakeup > 0 && !ent->wakeup_on_use)
 		event_request_timer(wakeup_event, serv, 0);
@@ -514,7 +560,7 @@ void    master_services_reload(MASTER_CONF *conf)
     /* Old services: close their pipes (children finish and exit). */
     while (old) {
 	MASTER_SERV *next = old->next;
-	int     kept = old->listen_fd < 0;
+	int     kept = old->listen_count == 0;
 	int     gone = 1;
 
 	/* A service that is still configured keeps its children running. */

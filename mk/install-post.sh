@@ -8,6 +8,17 @@
 # setgid_group "postdrop", when they are missing. The user gets no login
 # shell and no home of its own. Other users: print what is missing.
 DESTDIR=$1
+COMMAND_DIR=$2
+
+# mailq is postqueue under another name; postqueue reaches public/ (mode
+# 0710, group setgid_group) by being setgid postdrop, never setuid.
+if [ -n "$COMMAND_DIR" ] && [ -e "$DESTDIR$COMMAND_DIR/postqueue" ]; then
+    ln -sf postqueue "$DESTDIR$COMMAND_DIR/mailq"
+    if [ "$(id -u)" = 0 ] && getent group postdrop >/dev/null 2>&1; then
+        chgrp postdrop "$DESTDIR$COMMAND_DIR/postqueue" && \
+            chmod 2755 "$DESTDIR$COMMAND_DIR/postqueue"
+    fi
+fi
 
 missing=""
 getent group postfix >/dev/null 2>&1 || missing="$missing group:postfix"

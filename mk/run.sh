@@ -53,7 +53,7 @@ myhostname = mx.example.test
 inet_interfaces = loopback-only
 mynetworks = 127.0.0.0/8 [::1]/128
 relay_domains = example.com
-transport_maps = inline:{ example.com = relay:[127.0.0.1]:$SINK_PORT }
+transport_maps = inline:{ example.com=relay:[127.0.0.1]:$SINK_PORT }
 EOT
 sed -e "s/^smtp      inet /127.0.0.1:$SMTP_PORT inet /" \
     "$TOP/conf/master.cf" > "$CONF/master.cf"

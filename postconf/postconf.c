@@ -25,9 +25,10 @@
  *	name ...	only these parameters.
  *
  *	Besides the table, a name counts as a parameter when it is a
- *	per-transport form of a default_ parameter for a service of
- *	master.cf (relay_destination_concurrency_limit), or when another
- *	main.cf value refers to it ($my_own).
+ *	per-transport scheduler knob of a master.cf service that runs a
+ *	delivery agent (relay_destination_concurrency_limit, default
+ *	$default_destination_concurrency_limit), or when a main.cf value or
+ *	a master.cf "-o" option refers to it ($my_own).
  * DIAGNOSTICS
  *	"postconf: warning: NAME: unknown parameter" for a name that is
  *	none of these; "postconf: warning: DIR/main.cf: unused parameter:
@@ -46,6 +47,7 @@
 #include "dict.h"
 #include "htable.h"
 #include "mail_conf.h"
+#include "master_conf.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "stringops.h"
@@ -58,9 +60,30 @@
 #define HIDE_NAME	(1<<3)		/* -h */
 #define HIDE_VALUE	(1<<4)		/* -H */
 
+/*
+ * Per-transport parameters (<service>_<suffix>) exist for the services
+ * of master.cf that run a delivery agent, as qmgr reads them.
+ */
+static const char *transport_suffixes[] = {
+    "delivery_slot_cost", "delivery_slot_discount", "delivery_slot_loan",
+    "destination_concurrency_failed_cohort_limit",
+    "destination_concurrency_limit",
+    "destination_concurrency_negative_feedback",
+    "destination_concurrency_positive_feedback",
+    "destination_rate_delay", "destination_recipient_limit",
+    "extra_recipient_limit", "initial_destination_concurrency",
+    "minimum_delivery_slots", "recipient_limit", "recipient_refill_delay",
+    "recipient_refill_limit", 0,
+};
+static const char *delivery_agents[] = {
+    "smtp", "lmtp", "error", "virtual", "pipe", 0,	/* local: own defaults */
+};
+
 static VSTREAM *out;			/* standard output */
 static HTABLE *services;		/* master.cf service names */
 static HTABLE *referenced;		/* names used as $name in main.cf */
+
+static void add_references(const char *);
 
 static void usage(void)
 {
@@ -70,38 +93,74 @@ static void usage(void)
 	      "[-x (expand parameter values)] [name...]");
 }
 
-/* read_services - service names of master.cf, for per-transport names */
+/* read_services - master.cf: service names, and $names used by -o */
 
 static void read_services(void)
 {
     VSTRING *path = vstring_alloc(100);
-    VSTRING *line = vstring_alloc(100);
-    VSTREAM *fp;
-    int     status;
+    VSTRING *why = vstring_alloc(100);
+    MASTER_CONF *conf;
 
     services = htable_create(32);
     vstring_sprintf(path, "%s/master.cf", mail_conf_dir());
-    if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) != 0) {
-	while ((status = vstream_get_line(fp, line, 1 << 20)) != VSTREAM_EOF) {
-	    char   *bp = vstring_str(line);
-	    char   *name;
-	    char   *colon;
+    if ((conf = master_conf_read(vstring_str(path), why)) != 0) {
+	for (size_t i = 0; i < conf->count; i++) {
+	    MASTER_ENT *ent = conf->ents[i];
+	    const char *name = strrchr(ent->service, ':');
 
-	    if (status == VSTREAM_LONG)
-		continue;
-	    if (*bp == ' ' || *bp == '\t' || *bp == '#')
-		continue;
-	    if ((name = mystrtok(&bp, " \t\r")) == 0)
-		continue;
-	    if ((colon = strrchr(name, ':')) != 0)
-		name = colon + 1;
-	    if (*name && !htable_locate(services, name))
-		htable_enter(services, name, 0);
+	    name = name ? name + 1 : ent->service;
+	    for (const char **ap = delivery_agents; *ap; ap++)
+		if (strcmp(*ap, ent->command) == 0 && *name
+		    && !htable_locate(services, name))
+		    htable_enter(services, name, 0);
+
+	    /*
+	     * "-o name=$my_own" makes my_own a parameter; like Postfix,
+	     * look at the options before the first other argument only.
+	     */
+	    for (size_t j = 0; referenced && j < ent->args->argc; j++) {
+		const char *arg = ent->args->argv[j];
+
+		if (arg[0] != '-')
+		    break;
+		if (strcmp(arg, "-o") == 0 && j + 1 < ent->args->argc)
+		    add_references(ent->args->argv[++j]);
+	    }
 	}
-	vstream_close(fp);
+	master_conf_free(conf);
+    } else if (msg_verbose) {
+	msg_info("%s", vstring_str(why));
     }
     vstring_free(path);
-    vstring_free(line);
+    vstring_free(why);
+}
+
+/* add_references - remember the $names that text refers to */
+
+static void add_references(const char *text)
+{
+    for (const char *cp = text; *cp; cp++) {
+	size_t  n;
+	char   *name;
+
+	if (*cp != '$')
+	    continue;
+	if (cp[1] == '$') {
+	    cp++;
+	    continue;
+	}
+	if (cp[1] == '{' || cp[1] == '(')
+	    cp++;
+	n = strspn(cp + 1, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (n == 0)
+	    continue;
+	name = mystrndup(cp + 1, n);
+	if (!htable_locate(referenced, name))
+	    htable_enter(referenced, name, 0);
+	myfree(name);
+	cp += n;
+    }
 }
 
 /* scan_references - names that main.cf values refer to */
@@ -114,28 +173,7 @@ static void scan_references(void)
     for (size_t i = 0; i < names->argc; i++) {
 	const char *value = mail_conf_raw(names->argv[i]);
 
-	for (const char *cp = value ? value : ""; *cp; cp++) {
-	    size_t  n;
-	    char   *name;
-
-	    if (*cp != '$')
-		continue;
-	    if (cp[1] == '$') {
-		cp++;
-		continue;
-	    }
-	    if (cp[1] == '{' || cp[1] == '(')
-		cp++;
-	    n = strspn(cp + 1, "abcdefghijklmnopqrstuvwxyz"
-		       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-	    if (n == 0)
-		continue;
-	    name = mystrndup(cp + 1, n);
-	    if (!htable_locate(referenced, name))
-		htable_enter(referenced, name, 0);
-	    myfree(name);
-	    cp += n;
-	}
+	add_references(value ? value : "");
     }
     argv_free(names);
 }
@@ -151,13 +189,22 @@ static const char *transport_default(const char *name, VSTRING *buf)
     for (us = strchr(name, '_'); us; us = strchr(us + 1, '_')) {
 	char   *service = mystrndup(name, (size_t) (us - name));
 	int     known = htable_locate(services, service) != 0;
+	const char *suffix = us + 1;
 
 	myfree(service);
 	if (!known)
 	    continue;
-	vstring_sprintf(buf, "default_%s", us + 1);
-	if (mail_conf_param(vstring_str(buf)) != 0) {
-	    vstring_sprintf(buf, "$default_%s", us + 1);
+	for (const char **sp = transport_suffixes; *sp; sp++) {
+	    if (strcmp(*sp, suffix) != 0)
+		continue;
+	    /* The one per-transport knob whose fallback has no default_. */
+	    if (strcmp(suffix, "initial_destination_concurrency") == 0)
+		vstring_strcpy(buf, suffix);
+	    else
+		vstring_sprintf(buf, "default_%s", suffix);
+	    if (mail_conf_param(vstring_str(buf)) == 0)
+		return (0);
+	    vstring_sprintf(buf, "$%s", mail_conf_param(vstring_str(buf))->name);
 	    return (vstring_str(buf));
 	}
     }

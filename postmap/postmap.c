@@ -89,6 +89,8 @@ int     main(int argc, char **argv)
     signal(SIGTERM, postmap_signal);
     signal(SIGHUP, postmap_signal);
 
+    /* getopt's own messages say "postmap: ...", as Postfix's do. */
+    argv[0] = "postmap";
     while ((ch = getopt(argc, argv, "bc:d:fFhimnNopq:rsuUvw")) > 0) {
 	switch (ch) {
 	case 'c':
@@ -96,7 +98,7 @@ int     main(int argc, char **argv)
 	    break;
 	case 'd':
 	    if (query || dump || delete)
-		msg_fatal("specify only one of -s or -q or -d");
+		msg_fatal("specify only one of -s -q or -d");
 	    delete = optarg;
 	    break;
 	case 'f':
@@ -119,7 +121,7 @@ int     main(int argc, char **argv)
 	    break;
 	case 'q':
 	    if (query || dump || delete)
-		msg_fatal("specify only one of -s or -q or -d");
+		msg_fatal("specify only one of -s -q or -d");
 	    query = optarg;
 	    break;
 	case 'r':
@@ -127,7 +129,8 @@ int     main(int argc, char **argv)
 	    dict_flags |= DICT_FLAG_DUP_REPLACE;
 	    break;
 	case 's':
-	    if (query || dump || delete)
+	    /* Postfix words this one differently. */
+	    if (query || delete)
 		msg_fatal("specify only one of -s or -q or -d");
 	    dump = 1;
 	    break;

@@ -72,7 +72,7 @@ static void check_user(const char *param, const char *what)
 	msg_fatal_status(EX_NOPERM, "unknown user ID %ld", (long) uid);
     if (strcmp(pw->pw_name, mail_conf_str("mail_owner")) == 0)
 	return;
-    value = mail_conf_expand(mail_conf_str(param));
+    value = mystrdup(mail_conf_str(param));
     list = match_list_create(param, value, 0);
     name = pw->pw_name;
     if ((ok = match_list_string(list, name)) < 0)

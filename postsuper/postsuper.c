@@ -193,8 +193,10 @@ static void operate_id(int op, const char *id)
 {
     ARGV   *queues;
 
+    /* As Postfix: a name that is no queue ID just matches nothing. */
     if (!mail_queue_id_ok(id)) {
-	msg_warn("invalid mail queue id: %s", id);
+	if (msg_verbose)
+	    msg_info("not a queue ID: %s", id);
 	return;
     }
     queues = op_queues(op);

@@ -170,7 +170,8 @@ extern void qmgr_defer_rcpt(QMGR_MESSAGE *, RECIPIENT *, const char *prog,
 			            const char *status, const char *reason);
 extern void qmgr_bounce_rcpt(QMGR_MESSAGE *, RECIPIENT *, const char *prog,
 			             const char *status, const char *reason);
-extern void qmgr_defer_entry(QMGR_ENTRY *, const char *status, const char *reason);
+extern void qmgr_defer_entry(QMGR_ENTRY *, const char *prog, const char *status,
+			             const char *reason);
 extern void qmgr_error_transport(QMGR_MESSAGE *, RECIPIENT *, const char *transport,
 				         const char *text);
 extern void qmgr_probe_done(QMGR_MESSAGE *, RECIPIENT *, int, const char *);

@@ -285,10 +285,9 @@ static void active_flush_register(QMGR_MESSAGE *m)
     for (size_t i = 0; i < m->defer_sites->argc; i++) {
 	const char *site = m->defer_sites->argv[i];
 
-	if (resolve_domain_match("fast_flush_domains", site) > 0
-	    && flush_add(site, m->queue_id) != FLUSH_STAT_OK)
-	    msg_warn("%s: cannot register with the flush service for %s",
-		     m->queue_id, site);
+	/* flush_add() logs its own warning when the service is down. */
+	if (resolve_domain_match("fast_flush_domains", site) > 0)
+	    (void) flush_add(site, m->queue_id);
     }
 }
 

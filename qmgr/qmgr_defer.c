@@ -8,8 +8,8 @@
  *			     const char *status, const char *reason);
  *	void qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
  *			      const char *status, const char *reason);
- *	void qmgr_defer_entry(QMGR_ENTRY *entry, const char *status,
- *			      const char *reason);
+ *	void qmgr_defer_entry(QMGR_ENTRY *entry, const char *prog,
+ *			      const char *status, const char *reason);
  *	void qmgr_error_transport(QMGR_MESSAGE *m, RECIPIENT *rcpt,
  *				  const char *transport, const char *text);
  *	DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m,
@@ -27,8 +27,12 @@
  *	("error:5.1.2 text", "retry:4.3.5 text"): the text after an
  *	optional leading status code is the reason; error: fails the
  *	recipient (default 5.0.0), retry: defers it (default 4.0.0). The
- *	lines are logged as postfix/error and postfix/retry, as Postfix's
- *	error(8) agent does.
+ *	lines are logged as postfix/error: in Postfix both are the error(8)
+ *	program (master.cf "retry ... error"), and the program name is what
+ *	the log shows. Postfix also hands "deferred transport", "mail
+ *	transport unavailable" and "delivery temporarily suspended" to that
+ *	agent, so those lines say postfix/error too (checked against
+ *	Debian's Postfix 3.7.11).
  *
  *	qmgr_request_shell() makes a delivery request without recipients
  *	for a message: what delivery requests and log lines are built on.
@@ -175,7 +179,8 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     qmgr_message_rcpt_done(m);
 }
 
-void    qmgr_defer_entry(QMGR_ENTRY *entry, const char *status, const char *reason)
+void    qmgr_defer_entry(QMGR_ENTRY *entry, const char *prog, const char *status,
+			         const char *reason)
 {
     QMGR_MESSAGE *m = entry->message;
     size_t  count = entry->count;
@@ -186,7 +191,7 @@ void    qmgr_defer_entry(QMGR_ENTRY *entry, const char *status, const char *reas
     entry->count = 0;
     qmgr_entry_free(entry);
     for (size_t i = 0; i < count; i++)
-	qmgr_defer_rcpt(m, rcpt + i, 0, status, reason);
+	qmgr_defer_rcpt(m, rcpt + i, prog, status, reason);
     for (size_t i = 0; i < count; i++) {
 	myfree(rcpt[i].address);
 	myfree(rcpt[i].orig_addr);
@@ -232,7 +237,7 @@ void    qmgr_error_transport(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *trans
     if (*reason == 0)
 	reason = retry ? "delivery temporarily suspended" : "mail delivery failed";
     if (retry)
-	qmgr_defer_rcpt(m, rcpt, "retry", status, reason);
+	qmgr_defer_rcpt(m, rcpt, "error", status, reason);
     else
 	qmgr_bounce_rcpt(m, rcpt, "error", status, reason);
     vstring_free(code);

@@ -243,7 +243,7 @@ int     qmgr_deliver(QMGR_ENTRY *e)
 	>= sizeof(sun.sun_path)) {
 	msg_warn("transport name too long: %s", t->name);
 	qmgr_transport_throttle(t, "mail transport unavailable");
-	qmgr_defer_entry(e, "4.3.0", "mail transport unavailable");
+	qmgr_defer_entry(e, "error", "4.3.0", "mail transport unavailable");
 	return (-1);
     }
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
@@ -258,7 +258,7 @@ int     qmgr_deliver(QMGR_ENTRY *e)
 	    return (1);
 	errno = err;
 	msg_warn("connect to transport private/%s: %m", t->name);
-	qmgr_defer_entry(e, "4.3.0", "mail transport unavailable");
+	qmgr_defer_entry(e, "error", "4.3.0", "mail transport unavailable");
 	qmgr_transport_throttle(t, "mail transport unavailable");
 	return (-1);
     }

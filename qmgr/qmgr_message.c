@@ -296,7 +296,7 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
 	return;
     }
     if (!m->flush_mark && in_list("defer_transports", transport)) {
-	qmgr_defer_rcpt(m, rcpt, 0, "4.3.2", "deferred transport");
+	qmgr_defer_rcpt(m, rcpt, "error", "4.3.2", "deferred transport");
 	return;
     }
     qmgr_queue_add(qmgr_queue_find(qmgr_transport_find(transport), nexthop), m, rcpt);

@@ -210,7 +210,7 @@ void    qmgr_queue_add(QMGR_QUEUE *q, QMGR_MESSAGE *m, const RECIPIENT *r)
     if ((why = queue_blocked(q, &status)) != 0) {
 	RECIPIENT copy = *r;
 
-	qmgr_defer_rcpt(m, &copy, 0, status, why);
+	qmgr_defer_rcpt(m, &copy, "error", status, why);
 	return;
     }
     if (e == 0 || e->message != m
@@ -247,7 +247,7 @@ static void queue_defer_all(QMGR_QUEUE *q, const char *status, const char *reaso
     char   *why = mystrdup(reason);
 
     while ((e = qmgr_entry_take(q)) != 0)
-	qmgr_defer_entry(e, st, why);
+	qmgr_defer_entry(e, "error", st, why);
     myfree(st);
     myfree(why);
 }
@@ -315,8 +315,6 @@ void    qmgr_transport_throttle(QMGR_TRANSPORT *t, const char *reason)
     HTABLE_INFO **list;
 
     if (!t->dead) {
-	msg_warn("transport %s failure -- see a previous warning/fatal/panic "
-		 "logfile record for the problem description", t->name);
 	t->dead = 1;
 	event_request_timer(transport_unthrottle, t, var_transport_retry * 1000L);
     }

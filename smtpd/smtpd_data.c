@@ -39,6 +39,7 @@
 #include "mymalloc.h"
 #include "msg.h"
 #include "stringops.h"
+#include "mail_addr.h"
 #include "mail_conf.h"
 #include "mail_trigger.h"
 #include "qmgr_trigger.h"
@@ -88,12 +89,16 @@ static void received_header(DATA_STATE *ds)
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
-    if (state->rcpt_count == 1 && state->first_rcpt)
+    if (state->rcpt_count == 1 && state->first_rcpt) {
+	VSTRING *ext = vstring_alloc(100);
+
+	mail_addr_externalize(ext, state->first_rcpt);
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
 			       "\tfor <%s>; %s\r\n", var_myhostname,
 			       var_mail_name, proto, state->queue_id,
-			       state->first_rcpt, date);
-    else
+			       vstring_str(ext), date);
+	vstring_free(ext);
+    } else
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
 			       "\t%s\r\n", var_myhostname, var_mail_name,
 			       proto, state->queue_id, date);
@@ -224,10 +229,25 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     if (state->sender == 0 || state->rcpt_count == 0) {
-	if (state->sender && state->rcpt_tried > 0)
+	if (state->sender && state->rcpt_tried > 0) {
+	    smtpd_log_reject(state, "DATA", "554 5.5.1 Error: no valid recipients");
 	    smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
-	else
+	} else {
 	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+	}
+	/*
+	 * A client that sent message content without waiting for the
+	 * reply to DATA (RFC 2920 forbids it) would have its message
+	 * read as commands: end the session instead.
+	 */
+	if (vstream_peek(state->client) > 0) {
+	    int     code = state->last_code;
+
+	    msg_info("improper command pipelining after DATA from %s", state->namaddr);
+	    smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+	    state->last_code = code;		/* DATA still failed */
+	    state->quit = 1;
+	}
 	return;
     }
     memset(&ds, 0, sizeof(ds));

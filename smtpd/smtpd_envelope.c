@@ -123,10 +123,12 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	}
     }
     if (var_message_size_limit > 0 && size > var_message_size_limit) {
+	smtpd_log_reject(state, "MAIL", "552 5.3.4 Message size exceeds fixed limit");
 	smtpd_reply(state, "552 5.3.4 Message size exceeds fixed limit");
 	goto done;
     }
     if (smtpd_check_queue_space(state, size) != SMTPD_CHECK_OK) {
+	smtpd_log_reject(state, "MAIL", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }

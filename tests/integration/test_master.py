@@ -67,12 +67,14 @@ def testd_mta(master_cf, main_cf=None, links=("testd",), start=True):
     return m
 
 
+# Put BASIC last: the MTA harness waits for its port, and master binds the
+# listeners in file order.
 BASIC = "127.0.0.1:{port} inet n - n - 3 testd\n"
 
 
 class MasterBasics(unittest.TestCase):
     def test_start_serve_stop(self):
-        with testd_mta(BASIC + "bogus unix - - n - - testd\n",
+        with testd_mta("bogus unix - - n - - testd\n" + BASIC,
                        main_cf={"unknown_thing": "1", "uses_it": "$used_name",
                                 "used_name": "x", "bogus_destination_concurrency_limit": "2",
                                 "bogus_initial_destination_concurrency": "2"}) as m:
@@ -125,7 +127,7 @@ class MasterBasics(unittest.TestCase):
 
     def test_idle_child_is_reused(self):
         port2 = free_port()
-        with testd_mta(BASIC + "127.0.0.1:%d inet n - n - 0 testd\n" % port2) as m:
+        with testd_mta("127.0.0.1:%d inet n - n - 0 testd\n" % port2 + BASIC) as m:
             pids = set()
             for _ in range(6):
                 s = Session(port2)
@@ -165,7 +167,7 @@ class MasterBasics(unittest.TestCase):
 
     def test_throttle_failing_service(self):
         crash_port = free_port()
-        mcf = BASIC + "127.0.0.1:%d inet n - n - - testd crash\n" % crash_port
+        mcf = "127.0.0.1:%d inet n - n - - testd crash\n" % crash_port + BASIC
         with testd_mta(mcf, main_cf={"service_throttle_time": "3s"}) as m:
             c = socket.create_connection(("127.0.0.1", crash_port), timeout=15)
             m.wait_log(r"warning: process \S+/testd pid \d+ exit status 1")
@@ -214,10 +216,29 @@ class MasterBasics(unittest.TestCase):
             s2.close()
             self.assertTrue(port_open("127.0.0.1", m.smtp_port))
 
+    def test_reload_with_broken_files_keeps_running(self):
+        with testd_mta(BASIC, main_cf={"test_value": "one"}) as m:
+            # A child that read main.cf before it breaks (a new one would
+            # fail on it, and throttle the service, as in Postfix).
+            Session(m.smtp_port).close()
+            with open(m.path("main.cf"), "a") as f:
+                f.write("this line has no equals sign\n")
+            m.reload()
+            m.wait_log(r"main.cf, line \d+: missing '=' after attribute name: "
+                       r"\"this line has no equals sign\"; keeping the old configuration")
+            m.set_main(test_value="two")
+            m.write("master.cf", BASIC.format(port=m.smtp_port) + "x unix - - n - - \n")
+            m.reload()
+            m.wait_log(r"master.cf, line 2: bad field count .*; keeping the old configuration")
+            self.assertIsNone(m.proc.poll())
+            s = Session(m.smtp_port)
+            self.assertEqual(s.cmd("NOOP"), "250 ok")
+            s.close()
+
     def test_wakeup(self):
         trig = "{dir}/triggers"
-        mcf = (BASIC + "tick unix n - n 1 1 testd -u trigger " + trig + "\n"
-               + "lazy unix n - n 1? 1 testd -u trigger " + trig + "\n")
+        mcf = ("tick unix n - n 1 1 testd -u trigger " + trig + "\n"
+               + "lazy unix n - n 1? 1 testd -u trigger " + trig + "\n" + BASIC)
         with testd_mta(mcf) as m:
             path = os.path.join(m.dir, "triggers")
 
@@ -259,9 +280,23 @@ class MasterBasics(unittest.TestCase):
             # An explicit address binds only that address.
             self.assertFalse(port_open("::1", m.smtp_port))
 
+    def test_process_limit_counts_every_address(self):
+        bare = free_port()
+        mcf = "%d inet n - n - 1 testd\n" % bare + BASIC
+        with testd_mta(mcf, main_cf={"inet_interfaces": "loopback-only"}) as m:
+            s = Session(bare, addr="127.0.0.1")
+            c = socket.create_connection(("::1", bare), timeout=15)
+            c.settimeout(1.0)
+            with self.assertRaises(socket.timeout):
+                c.recv(100)
+            s.close()
+            c.settimeout(15)
+            self.assertIn(b"220 testd", c.recv(200))
+            c.close()
+
     def test_trigger_server_leaves_after_reload(self):
         trig = "{dir}/triggers"
-        mcf = BASIC + "tick unix n - n 1 1 testd -u trigger " + trig + "\n"
+        mcf = "tick unix n - n 1 1 testd -u trigger " + trig + "\n" + BASIC
         with testd_mta(mcf) as m:
             path = os.path.join(m.dir, "triggers")
             wait_for(lambda: os.path.exists(path), 15, what="first wakeup")
@@ -300,7 +335,7 @@ class MasterPrivileges(unittest.TestCase):
         import pwd
         pw = pwd.getpwnam("postfix")
         port2 = free_port()
-        mcf = BASIC + "127.0.0.1:%d inet n - y - - testd\n" % port2
+        mcf = "127.0.0.1:%d inet n - y - - testd\n" % port2 + BASIC
         with testd_mta(mcf, main_cf={"mail_owner": "postfix"}) as m:
             s = Session(m.smtp_port)
             self.assertEqual(self.proc_ids(s.pid), (pw.pw_uid, pw.pw_gid))

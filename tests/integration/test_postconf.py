@@ -136,6 +136,35 @@ class PostconfTest(unittest.TestCase):
         self.assertEqual(ours.stdout, theirs.stdout)
         self.assertEqual(ours.stdout, "$mydomain, other.test\n3d\n")
 
+    def test_master_cf_references(self):
+        self.write_main_cf("mua_client_restrictions = permit_sasl_authenticated, reject\n"
+                           "unused_own = x\n")
+        with open(os.path.join(self.dir, "master.cf"), "a") as f:
+            f.write("submission inet n - y - - smtpd\n"
+                    "  -o syslog_name=postfix/submission\n"
+                    "  -o smtpd_client_restrictions=$mua_client_restrictions\n")
+        ours, theirs = self.both("-n")
+        self.assertEqual(ours.stdout, theirs.stdout)
+        self.assertIn("mua_client_restrictions = permit_sasl_authenticated, reject\n",
+                      ours.stdout)
+        self.assertIn("unused parameter: unused_own=x", ours.stderr)
+        self.assertNotIn("mua_client_restrictions", ours.stderr)
+        # Per-transport knobs exist for delivery services (smtp, pipe,
+        # error ...), not for smtpd services or names master.cf lacks.
+        suffixes = ["destination_concurrency_limit", "destination_recipient_limit",
+                    "initial_destination_concurrency", "destination_rate_delay",
+                    "recipient_refill_limit", "delivery_slot_cost", "process_limit",
+                    "database_type"]
+        names = ["%s_%s" % (service, suffix) for suffix in suffixes
+                 for service in ("relay", "mailman", "retry", "submission", "discard",
+                                 "nosuchservice")]
+        ours, theirs = self.both("-d", *names)
+        self.assertEqual(ours.stdout, theirs.stdout)
+        self.assertIn("relay_initial_destination_concurrency = "
+                      "$initial_destination_concurrency\n", ours.stdout)
+        self.assertIn("submission_destination_concurrency_limit: unknown parameter",
+                      ours.stderr)
+
     def test_plain_shows_all_parameters(self):
         self.write_main_cf("myhostname = mx.test.invalid\n")
         ours = run([POSTCONF, "-c", self.dir])

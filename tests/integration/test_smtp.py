@@ -146,7 +146,7 @@ class Agent:
         return p
 
     def deliver(self, nexthop, rcpts, sender="a@sender.test", prog="smtp",
-                message=None, flags=0, timeout=60, notify=None):
+                message=None, flags=0, timeout=60, notify=None, remove_queue_file=False):
         """Run one delivery; returns (results, log) where results maps each
         recipient to a dict of its attributes (dsn_status, dsn_action,
         reason, relay, ...)."""
@@ -154,6 +154,8 @@ class Agent:
         qid = "%X%05X" % (self.seq, random.randint(0, 0xFFFFF))
         qpath = os.path.join(self.queue, "active", qid)
         offset, size = write_queue_file(qpath, sender, rcpts, message or message_bytes())
+        if remove_queue_file:
+            os.unlink(qpath)
         pairs = [("flags", flags), ("queue_name", "active"), ("queue_id", qid),
                  ("data_offset", offset), ("data_size", size), ("nexthop", nexthop),
                  ("transport", prog), ("sender", sender), ("dsn_envid", ""),
@@ -202,12 +204,15 @@ class CaptureHandler:
     """Records each message with the session's TLS and AUTH state; refuses
     recipients whose local part starts with "bad" (550) or "later" (450)."""
 
-    def __init__(self, name):
+    def __init__(self, name, tempfail=False):
         self.name = name
+        self.tempfail = tempfail
         self.messages = []
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.tempfail:
+            return "451 4.3.0 <%s>: temporarily unavailable at %s" % (address, self.name)
         if address.startswith("bad"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if address.startswith("later"):
@@ -235,14 +240,17 @@ class Capture:
     """An aiosmtpd server on (addr, port); tls=True offers STARTTLS,
     users={login: password} requires AUTH."""
 
-    def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None):
-        self.handler = CaptureHandler(name)
+    def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None,
+                 implicit_tls=False, max_tls=None, tempfail=False):
+        self.handler = CaptureHandler(name, tempfail)
         kw = {}
-        if tls:
+        if tls or implicit_tls:
             cert, key = make_cert(certdir)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)
-            kw["tls_context"] = ctx
+            if max_tls:
+                ctx.maximum_version = max_tls
+            kw["ssl_context" if implicit_tls else "tls_context"] = ctx
         if users is not None:
             def authenticator(server, session, envelope, mechanism, auth_data):
                 ok = users.get(auth_data.login.decode()) == auth_data.password.decode()
@@ -452,6 +460,7 @@ second IN MX 20 mx3
 backup IN MX 10 nosuchhost
 backup IN MX 20 mx2
 plain IN A {mx3}
+v6only IN AAAA ::1
 self IN MX 10 mx3
 """.format(mx1=cls.mx1, mx2=cls.mx2, mx3=cls.mx3))
         cls.tmp = tempfile.mkdtemp(prefix="smtp-mx-test-")
@@ -471,8 +480,8 @@ self IN MX 10 mx3
             s.stop()
         self.agent.cleanup()
 
-    def capture(self, addr, name):
-        c = Capture(addr, self.port, name=name)
+    def capture(self, addr, name, **kw):
+        c = Capture(addr, self.port, name=name, **kw)
         self.servers.append(c)
         return c
 
@@ -504,6 +513,16 @@ self IN MX 10 mx3
         self.assertEqual(res["z@plain.example.test"]["relay"],
                          "plain.example.test[%s]:%d" % (self.mx3, self.port))
         self.assertEqual(len(c3.messages), 1)
+
+    def test_aaaa_record_without_mx(self):
+        port = free_port("::1")
+        c6 = Capture("::1", port, name="v6")
+        self.servers.append(c6)
+        res, log = self.agent.deliver("v6only.example.test:%d" % port, ["v@v6only.example.test"])
+        self.assertEqual(res["v@v6only.example.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["v@v6only.example.test"]["relay"],
+                         "v6only.example.test[::1]:%d" % port)
+        self.assertEqual(len(c6.messages), 1)
 
     def test_bracketed_host_skips_mx(self):
         c3 = self.capture(self.mx3, "mx3")
@@ -565,6 +584,46 @@ self IN MX 10 mx3
         r = res["s@example.test"]
         self.assertEqual(r["dsn_status"], "5.4.6", log)
         self.assertEqual(r["reason"], "mail for self.example.test loops back to myself")
+
+    def test_dns_server_failure_defers(self):
+        # nsd refuses names outside its zone: a temporary error for us.
+        res, log = self.agent.deliver("elsewhere.invalid", ["e@elsewhere.invalid"])
+        r = res["e@elsewhere.invalid"]
+        self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.4.3", "x"), log)
+        self.assertEqual(r["reason"], "Host or domain name not found. Name service error "
+                         "for name=elsewhere.invalid type=MX: Host not found, try again")
+
+    def test_soft_recipient_error_tries_next_mx(self):
+        c1 = self.capture(self.mx1, "mx1", tempfail=True)
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["s1@example.test", "s2@example.test"])
+        self.assertEqual(res["s1@example.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["s2@example.test"]["relay"],
+                         "mx2.example.test[%s]:%d" % (self.mx2, self.port))
+        self.assertEqual(c1.messages, [])
+        self.assertEqual(len(c2.messages), 1)
+
+    def test_mx_session_limit(self):
+        self.agent.params["smtp_mx_session_limit"] = "1"
+        self.agent.write_main()
+        self.capture(self.mx1, "mx1", tempfail=True)
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["s1@example.test"])
+        r = res["s1@example.test"]
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.3.0"), log)
+        self.assertEqual(r["reason"], "host mx1.example.test[%s] said: 451 4.3.0 "
+                         "<s1@example.test>: temporarily unavailable at mx1 "
+                         "(in reply to RCPT TO command)" % self.mx1)
+        self.assertEqual(c2.messages, [])
+
+    def test_mx_address_limit(self):
+        self.agent.params["smtp_mx_address_limit"] = "1"
+        self.agent.write_main()
+        c2 = self.capture(self.mx2, "mx2")
+        res, log = self.agent.deliver("example.test", ["l@example.test"])
+        self.assertEqual(res["l@example.test"]["dsn_action"], "x", log)
+        self.assertIn("connect to mx1.example.test", res["l@example.test"]["reason"])
+        self.assertEqual(c2.messages, [])
 
     def test_unknown_domain_bounces(self):
         res, log = self.agent.deliver("nosuch.example.test", ["n@nosuch.example.test"])
@@ -660,6 +719,13 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["a1@x.test"]["dsn_action"], "d", log)
         self.assertEqual(res["a2@x.test"]["dsn_action"], "d", log)
         self.assertIn("RCPT TO:<a2@x.test>", out)
+
+    def test_missing_queue_file_defers_without_connecting(self):
+        res, log = self.agent.deliver(self.nexthop, ["m@x.test"], remove_queue_file=True)
+        r = res["m@x.test"]
+        self.assertEqual((r["dsn_status"], r["dsn_action"]), ("4.3.0", "x"), log)
+        self.assertIn("No such file or directory", r["reason"])
+        self.assertEqual(self.cap.messages, [])
 
     def test_connection_refused(self):
         port = closed_port(self.addr)

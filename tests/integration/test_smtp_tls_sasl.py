@@ -68,6 +68,75 @@ class StartTls(unittest.TestCase):
         res, log = a.deliver("[%s]:%d" % (self.addr, self.plain_port), ["p@x.test"])
         self.assertEqual(res["p@x.test"]["dsn_status"], "4.7.4", log)
 
+    def test_may_falls_back_to_plain_after_failed_handshake(self):
+        import ssl
+        port = free_port(self.addr)
+        old = peers.Capture(self.addr, port, name="tls12", tls=True, certdir=self.tmp,
+                            max_tls=ssl.TLSVersion.TLSv1_2)
+        try:
+            a = self.agent("may")
+            a.params["smtp_tls_protocols"] = ">=TLSv1.3"
+            a.write_main()
+            res, log = a.deliver("[%s]:%d" % (self.addr, port), ["f@x.test"])
+        finally:
+            old.stop()
+        self.assertEqual(res["f@x.test"]["dsn_action"], "d", log)
+        self.assertFalse(old.messages[0]["tls"])
+        self.assertIn("TLS library problem", log)
+
+    def test_wrappermode_smtps(self):
+        port = free_port(self.addr)
+        smtps = peers.Capture(self.addr, port, name="smtps", implicit_tls=True, certdir=self.tmp,
+                              users={"u": "p"})
+        try:
+            a = self.agent("none")
+            a.params.update({"smtp_tls_wrappermode": "yes", "smtp_sasl_auth_enable": "yes",
+                             "smtp_sasl_security_options": "noplaintext",
+                             "smtp_sasl_tls_security_options": "noanonymous",
+                             "smtp_sasl_password_maps": "texthash:" + a.write(
+                                 "pw", "[%s]:%d u:p\n" % (self.addr, port))})
+            a.write_main()
+            res, log = a.deliver("[%s]:%d" % (self.addr, port), ["w@x.test"])
+        finally:
+            smtps.stop()
+        self.assertEqual(res["w@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(smtps.messages[0]["auth"], "u")
+        self.assertIn("TLS connection established", log)
+
+    def test_invalid_policy_defers(self):
+        a = self.agent("may")
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write(
+            "tls_policy", "[%s]:%d bogus\n" % (self.addr, self.tls_port))
+        a.write_main()
+        res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["i@x.test"])
+        self.assertEqual((res["i@x.test"]["dsn_action"], res["i@x.test"]["dsn_status"]),
+                         ("x", "4.7.5"), log)
+        self.assertIn('invalid TLS security level "bogus"', log)
+        self.assertEqual(self.tls.messages, [])
+
+    def test_verify_with_trusted_certificate(self):
+        a = self.agent("none")
+        a.params["smtp_tls_CAfile"] = os.path.join(self.tmp, "cert.pem")
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write(
+            "tls_policy", "[%s]:%d verify match=relay.test\n" % (self.addr, self.tls_port))
+        a.write_main()
+        res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
+        self.assertEqual(res["v@x.test"]["dsn_action"], "d", log)
+        self.assertIn("Verified TLS connection established", log)
+        self.assertTrue(self.tls.messages[0]["tls"])
+
+    def test_verify_name_mismatch_defers(self):
+        a = self.agent("none")
+        a.params["smtp_tls_CAfile"] = os.path.join(self.tmp, "cert.pem")
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write(
+            "tls_policy", "[%s]:%d verify match=other.test\n" % (self.addr, self.tls_port))
+        a.write_main()
+        res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
+        self.assertEqual((res["v@x.test"]["dsn_action"], res["v@x.test"]["dsn_status"]),
+                         ("x", "4.7.5"), log)
+        self.assertIn("Server certificate not verified", res["v@x.test"]["reason"])
+        self.assertEqual(self.tls.messages, [])
+
     def test_verify_with_untrusted_certificate_defers(self):
         res, log = self.agent("verify").deliver("[%s]:%d" % (self.addr, self.tls_port), ["v@x.test"])
         self.assertEqual(res["v@x.test"]["dsn_action"], "x", log)

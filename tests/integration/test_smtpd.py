@@ -156,6 +156,22 @@ class SmtpdDefault(unittest.TestCase):
                                  "250", "250", "354", "250", "221"], replies)
         self.assertEqual(len(incoming(self.m)), 2)
 
+    def test_content_pipelined_after_rejected_data_is_not_run(self):
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.send("EHLO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@elsewhere.test>\r\n"
+               "DATA\r\nRCPT TO:<y@elsewhere.test>\r\n.\r\n")
+        replies = [c.reply() for _ in range(5)]
+        self.assertEqual(replies[2], "554 5.7.1 <x@elsewhere.test>: Relay access denied")
+        self.assertEqual(replies[3], "554 5.5.1 Error: no valid recipients")
+        self.assertEqual(replies[4], "221 2.7.0 Error: I can break rules, too. Goodbye.")
+        self.assertTrue(c.closed())
+        self.m.wait_log(r"NOQUEUE: reject: DATA from unknown\[127\.0\.0\.2\]: 554 5\.5\.1 "
+                        r"Error: no valid recipients; from=<a@b\.test> to=<x@elsewhere\.test> "
+                        r"proto=ESMTP helo=<client\.test>")
+        self.m.wait_log(r"disconnect from unknown\[127\.0\.0\.2\] ehlo=1 mail=1 rcpt=0/1 "
+                        r"data=0/1 commands=2/4")
+        self.assertNotIn("y@elsewhere.test", self.m.log())
+
     def test_dsn_parameters_are_stored(self):
         c = Client(self.m.smtp_port)
         c.cmd("EHLO client.test")
@@ -213,6 +229,41 @@ class SmtpdDefault(unittest.TestCase):
         self.m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] helo=0/1 ehlo=1 "
                         r"starttls=0/1 mail=1/6 rcpt=0/4 data=0/1 rset=1 noop=1 vrfy=1 "
                         r"etrn=0/7 quit=1 unknown=0/1 commands=6/26")
+
+
+class SmtpdEndToEnd(unittest.TestCase):
+    """The whole system: smtpd -> queue -> qmgr -> smtp -> a capture server."""
+
+    def test_delivered_bytes_are_sent_bytes_below_received(self):
+        from aiosmtpd.controller import Controller
+        from mta import MTA, free_port
+
+        got = []
+
+        class Capture:
+            async def handle_DATA(self, server, session, envelope):
+                got.append(envelope)
+                return "250 2.0.0 Ok: captured"
+
+        sink_port = free_port()
+        ctl = Controller(Capture(), hostname="127.0.0.1", port=sink_port)
+        ctl.start()
+        self.addCleanup(ctl.stop)
+        body = "Subject: e2e\r\nMessage-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n"
+        with MTA(main_cf={"relay_domains": "example.com",
+                          "transport_maps": "inline:{example.com=smtp:[127.0.0.1]:%d}"
+                          % sink_port}) as m:
+            s = smtplib.SMTP("127.0.0.1", m.smtp_port)
+            s.ehlo("client.test")
+            s.sendmail("a@b.test", ['"john doe"@example.com'], body)
+            s.quit()
+            m.wait_log(r"smtp\[\d+\]: [0-9A-F]+: to=<john doe@example\.com>, .*status=sent")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].mail_from, "a@b.test")
+        self.assertEqual(got[0].rcpt_tos, ['"john doe"@example.com'])
+        received, rest = got[0].content.split(b"\r\n\tfor <", 1)
+        self.assertTrue(received.startswith(b"Received: from client.test (localhost [127.0.0.1])"))
+        self.assertEqual(rest.split(b"\r\n", 1)[1], body.encode())
 
 
 class SmtpdDefer(unittest.TestCase):

@@ -187,26 +187,32 @@ class SmtpdFailures(unittest.TestCase):
             subprocess.run(["mount", "-t", "tmpfs", "-o",
                             "size=64k,mode=0700,uid=%d,gid=%d" % (st.st_uid, st.st_gid),
                             "tmpfs", inc], check=True)
-            self.addCleanup(subprocess.run, ["umount", "-l", inc])
-            c = Client(m.smtp_port)
-            c.cmd("EHLO client.test")
-            self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=500000"),
-                             "452 4.3.1 Insufficient system storage")
-            self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
-            self.assertEqual(c.cmd("RCPT TO:<u@example.com>"), "250 2.1.5 Ok")
-            c.cmd("DATA")
-            c.send(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 300 + b".\r\n")
-            r = c.reply()
-            self.assertIn(r, ("452 4.3.1 Insufficient system storage",
-                              "451 4.3.0 Error: queue file write error"))
-            self.assertEqual(os.listdir(inc), [])
-            # Once there is room again, mail flows.
-            self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
-            c.cmd("RCPT TO:<u@example.com>")
-            c.cmd("DATA")
-            c.send(b"Subject: small\r\n\r\nsmall\r\n.\r\n")
-            self.assertTrue(c.reply().startswith("250 2.0.0 Ok: queued as"))
-            c.cmd("QUIT")
+            try:
+                self.fill_small_queue(m, inc)
+            finally:
+                # Unmount before the instance's folder is removed.
+                subprocess.run(["umount", "-l", inc])
+
+    def fill_small_queue(self, m, inc):
+        c = Client(m.smtp_port)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test> SIZE=500000"),
+                         "452 4.3.1 Insufficient system storage")
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<u@example.com>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 300 + b".\r\n")
+        r = c.reply()
+        self.assertIn(r, ("452 4.3.1 Insufficient system storage",
+                          "451 4.3.0 Error: queue file write error"))
+        self.assertEqual(os.listdir(inc), [])
+        # Once there is room again, mail flows.
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
+        c.cmd("RCPT TO:<u@example.com>")
+        c.cmd("DATA")
+        c.send(b"Subject: small\r\n\r\nsmall\r\n.\r\n")
+        self.assertTrue(c.reply().startswith("250 2.0.0 Ok: queued as"))
+        c.cmd("QUIT")
 
 
 class SmtpdLimits(unittest.TestCase):

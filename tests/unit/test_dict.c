@@ -148,10 +148,20 @@ static void db_roundtrip(const char *type)
     dict_close(d);
 
     /* No trailing NUL (postmap -n) is still found by default readers. */
-    d = dict_open(vstring_str(name), O_RDWR | O_CREAT | O_TRUNC,
-		  DICT_FLAG_FOLD_FIX | DICT_FLAG_TRY0NULL | DICT_FLAG_BULK_CREATE);
-    EXPECT_INT(dict_put(d, "nonul", "x"), 0);
-    dict_close(d);
+    {
+	DICT   *reader = dict_open(vstring_str(name), O_RDONLY, DICT_FLAG_DEFAULT);
+
+	EXPECT(dict_changed(reader) == 0);
+	d = dict_open(vstring_str(name), O_RDWR | O_CREAT | O_TRUNC,
+		   DICT_FLAG_FOLD_FIX | DICT_FLAG_TRY0NULL | DICT_FLAG_BULK_CREATE);
+	EXPECT_INT(dict_put(d, "nonul", "x"), 0);
+	/* Until the new table is complete, readers see the old one. */
+	EXPECT(dict_changed(reader) == 0);
+	dict_close(d);
+	/* A long-running reader notices the rebuilt table. */
+	EXPECT(dict_changed(reader) == 1);
+	dict_close(reader);
+    }
     d = dict_open(vstring_str(name), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT_STR(dict_get(d, "NONUL"), "x");
     dict_close(d);

@@ -87,6 +87,26 @@ UNIT_TEST(descriptors)
     close(fds[1]);
 }
 
+static int rearm_count;
+
+static void rearm(int event, void *ctx)
+{
+    (void) event;
+    rearm_count++;
+    event_request_timer(rearm, ctx, 0);
+}
+
+UNIT_TEST(timer_requested_by_timer_waits_for_next_loop)
+{
+    rearm_count = 0;
+    event_request_timer(rearm, 0, 0);
+    event_loop(100);
+    EXPECT_INT(rearm_count, 1);
+    event_loop(100);
+    EXPECT_INT(rearm_count, 2);
+    EXPECT_INT(event_cancel_timer(rearm, 0), 1);
+}
+
 int     main(void)
 {
     return (unit_run());

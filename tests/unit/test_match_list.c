@@ -283,6 +283,70 @@ UNIT_TEST(table_errors_are_temporary)
 
     /* An unknown table type, and a bad regular expression. */
     EXPECT_INT(domain("x", "nosuchtype:/etc/x", NOPARENT, "a.test"), -1);
+    snprintf(text, sizeof(text), "pcre:%s", write_file("bad.pcre", "/(unclosed/ OK\n"));
+    EXPECT_INT(domain("x", text, NOPARENT, "a.test"), -1);
+}
+
+/*
+ * relay_domains = .dot.test, parent.test, !no.list.test, list.test as
+ * Debian's Postfix 3.7.11 answered RCPT TO from outside mynetworks
+ * (reject_unauth_destination): in a parent-matching list a leading-dot
+ * item matches nothing, not even subdomains.
+ */
+UNIT_TEST(relay_domains_as_postfix)
+{
+    MATCH_LIST *list;
+
+    mail_conf_reset();
+    list = match_list_create("relay_domains",
+			     ".dot.test, parent.test, !no.list.test, list.test", 0);
+    EXPECT_INT(match_list_domain(list, "dot.test"), 0);
+    EXPECT_INT(match_list_domain(list, "sub.dot.test"), 0);
+    EXPECT_INT(match_list_domain(list, "a.sub.dot.test"), 0);
+    EXPECT_INT(match_list_domain(list, "parent.test"), 1);
+    EXPECT_INT(match_list_domain(list, "sub.parent.test"), 1);
+    EXPECT_INT(match_list_domain(list, "no.list.test"), 0);
+    EXPECT_INT(match_list_domain(list, "x.no.list.test"), 0);
+    EXPECT_INT(match_list_domain(list, "list.test"), 1);
+    EXPECT_INT(match_list_domain(list, "other.test"), 0);
+    match_list_free(list);
+
+    /* mynetworks forms: 451 for a bad net/mask, a missing file or table. */
+    EXPECT_INT(client("mynetworks", "127.0.0.1/8", "unknown", "127.0.0.1"), -1);
+    EXPECT_INT(client("mynetworks", "!127.0.0.1 127.0.0.0/8", "unknown", "127.0.0.1"), 0);
+    EXPECT_INT(client("mynetworks", "127.0.0.0/8", "unknown", "127.0.0.1"), 1);
+    EXPECT_INT(client("mynetworks", "[127.0.0.1]", "unknown", "127.0.0.1"), 1);
+    EXPECT_INT(client("mynetworks", "static:x", "unknown", "127.0.0.1"), 1);
+    EXPECT_INT(client("mynetworks", "/nonexistent/file", "unknown", "127.0.0.1"), -1);
+    EXPECT_INT(client("mynetworks", "hash:/nonexistent/table", "unknown", "127.0.0.1"), -1);
+}
+
+UNIT_TEST(pattern_tables_get_whole_name)
+{
+    char    list[600];
+    const char *p;
+
+    p = write_file("domains.pcre", "/^example\\.com$/ OK\n/\\.sub\\.test$/ OK\n");
+    snprintf(list, sizeof(list), "pcre:%s", p);
+    EXPECT_INT(domain("x", list, NOPARENT, "example.com"), 1);
+    /* No parent-domain keys for a pattern table. */
+    EXPECT_INT(domain("x", list, PARENT, "a.example.com"), 0);
+    EXPECT_INT(domain("x", list, PARENT, "a.sub.test"), 1);
+}
+
+UNIT_TEST(network_tables)
+{
+    char    list[600];
+    const char *p;
+
+    p = write_file("nets.cidr", "10.0.0.0/8 OK\n2001:db8::/32 OK\n");
+    snprintf(list, sizeof(list), "cidr:%s", p);
+    EXPECT_INT(client("mynetworks", list, "unknown", "10.1.2.3"), 1);
+    EXPECT_INT(client("mynetworks", list, "unknown", "2001:db8::5"), 1);
+    EXPECT_INT(client("mynetworks", list, "unknown", "192.0.2.1"), 0);
+    snprintf(list, sizeof(list), "!cidr:%s, 0.0.0.0/0", p);
+    EXPECT_INT(client("mynetworks", list, "unknown", "10.1.2.3"), 0);
+    EXPECT_INT(client("mynetworks", list, "unknown", "192.0.2.1"), 1);
 }
 
 UNIT_TEST(string_lists)

@@ -1,0 +1,291 @@
+/*
+ * NAME
+ *	bounce - delivery status notifications
+ * SYNOPSIS
+ *	bounce [generic daemon options]	(master.cf: private/bounce, and the
+ *					 defer and trace services)
+ * DESCRIPTION
+ *	Serves the requests of bounce_client.h (request=flush | warn |
+ *	success, queue_name=, queue_id=). It reads the message file
+ *	(queue_envelope) and the status log the request is about, picks
+ *	the recipients to report (newest entry per recipient; flush: those
+ *	with action=failed in bounce/ID, unless their DSN NOTIFY excludes
+ *	FAILURE; warn: the delayed ones in defer/ID whose NOTIFY is
+ *	unspecified or asks for DELAY; success: the delivered or relayed
+ *	ones in bounce/ID that asked NOTIFY=SUCCESS), and writes one
+ *	notification (bounce_notice) as a new queue file in incoming/ from
+ *	the null sender to the message's sender, then wakes qmgr. It logs
+ *	"QID: sender non-delivery notification: NEWQID" (delay:
+ *	"sender delay notification", success: "sender delivery status
+ *	notification") and replies status=0; after a flush the bounce/
+ *	log is removed.
+ *
+ *	A message from the null sender (or from double_bounce_sender)
+ *	never causes a notification to its sender. Its failure is a
+ *	double bounce: when notify_classes contains "2bounce" it goes to
+ *	2bounce_notice_recipient ("QID: postmaster non-delivery
+ *	notification: NEWQID"), else it is dropped and logged. With
+ *	"bounce" in notify_classes the postmaster (bounce_notice_recipient)
+ *	gets a copy of every non-delivery notice with the headers only;
+ *	with "delay", delay_notice_recipient gets a copy of delay notices.
+ *	Postmaster copies are sent from double_bounce_sender, so they never
+ *	bounce back.
+ *
+ *	The original message is returned in full unless the client asked
+ *	RET=HDRS or it is larger than bounce_size_limit; delay and success
+ *	notices return only the headers.
+ * DIAGNOSTICS
+ *	status=1 when the message or its log cannot be read, or the
+ *	notification cannot be written: qmgr keeps the message and asks
+ *	again later.
+ * SEE ALSO
+ *	bounce_client(3), dsn_log(3), qmgr(8), RFC 3464
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "htable.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "attr.h"
+#include "argv.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "mail_server.h"
+#include "mail_trigger.h"
+#include "qmgr_trigger.h"
+#include "queue_file.h"
+#include "queue_envelope.h"
+#include "dsn_log.h"
+#include "bounce_client.h"
+#include "bounce.h"
+
+#define BOUNCE_STAT_OK		0
+#define BOUNCE_STAT_FAIL	1
+
+/* notify_class - is name in notify_classes? */
+static int notify_class(const char *name)
+{
+    ARGV   *classes = argv_split(mail_conf_str("notify_classes"), ", \t\r\n");
+    int     found = 0;
+
+    for (size_t i = 0; i < classes->argc && !found; i++)
+	found = strcasecmp(classes->argv[i], name) == 0;
+    argv_free(classes);
+    return (found);
+}
+
+/* full_address - "name" qualified with @myhostname when it has no domain */
+static const char *full_address(VSTRING *buf, const char *name)
+{
+    if (strchr(name, '@'))
+	return (vstring_str(vstring_strcpy(buf, name)));
+    vstring_sprintf(buf, "%s@%s", name, mail_conf_str("myhostname"));
+    return (vstring_str(buf));
+}
+
+/* wanted - does this log entry belong in a notice of this kind? */
+static int wanted(int kind, DSN_LOG_ENTRY *e)
+{
+    const char *action = e->action ? e->action : "";
+
+    switch (kind) {
+    case BOUNCE_KIND_FAILED:
+	return (strcmp(action, "failed") == 0
+		&& (e->notify == 0 || (e->notify & DSN_NOTIFY_FAILURE)));
+    case BOUNCE_KIND_DELAYED:
+	return (strcmp(action, "delayed") == 0
+		&& (e->notify == 0 || (e->notify & DSN_NOTIFY_DELAY)));
+    default:
+	return ((strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0
+		 || strcmp(action, "expanded") == 0)
+		&& (e->notify & DSN_NOTIFY_SUCCESS));
+    }
+}
+
+/* select_rcpts - the newest entry per recipient that is wanted */
+static DSN_LOG_ENTRY **select_rcpts(int kind, DSN_LOG *log, size_t *count)
+{
+    DSN_LOG_ENTRY **list = mymalloc((log->count + 1) * sizeof(*list));
+    HTABLE *newest = htable_create(log->count + 1);
+
+    /* Later entries replace earlier ones for the same recipient. */
+    for (size_t i = 0; i < log->count; i++) {
+	DSN_LOG_ENTRY *e = log->entries + i;
+	HTABLE_INFO *ht;
+
+	if (e->recipient == 0)
+	    continue;
+	if ((ht = htable_locate(newest, e->recipient)) != 0)
+	    ht->value = e;
+	else
+	    htable_enter(newest, e->recipient, e);
+    }
+    *count = 0;
+    for (size_t i = 0; i < log->count; i++) {
+	DSN_LOG_ENTRY *e = log->entries + i;
+
+	if (e->recipient && htable_find(newest, e->recipient) == e && wanted(kind, e))
+	    list[(*count)++] = e;
+    }
+    htable_free(newest, (void (*) (void *)) 0);
+    return (list);
+}
+
+static void wake_qmgr(void)
+{
+    char    req[1] = {QMGR_REQ_SCAN_INCOMING};
+
+    if (mail_trigger("public", "qmgr", req, 1) < 0 && msg_verbose)
+	msg_info("cannot wake qmgr: %s", strerror(errno));
+}
+
+/* bounce_one - the notices for one request; BOUNCE_STAT_OK or _FAIL */
+static int bounce_one(int kind, const char *queue, const char *id)
+{
+    VSTRING *path = vstring_alloc(64);
+    VSTRING *new_id = vstring_alloc(32);
+    VSTRING *addr = vstring_alloc(64);
+    VSTRING *dbl = vstring_alloc(64);
+    VSTREAM *msg;
+    QUEUE_ENVELOPE *env;
+    DSN_LOG log;
+    DSN_LOG_ENTRY **rcpts = 0;
+    size_t  count = 0;
+    int     status = BOUNCE_STAT_OK;
+    const char *log_queue = kind == BOUNCE_KIND_DELAYED ? MAIL_QUEUE_DEFER : MAIL_QUEUE_BOUNCE;
+    const char *what = kind == BOUNCE_KIND_FAILED ? "non-delivery notification" :
+	kind == BOUNCE_KIND_DELAYED ? "delay notification" : "delivery status notification";
+    int     null_sender;
+    int     hdrs_only;
+    const char *ret;
+
+    mail_queue_path(path, queue, id);
+    if ((msg = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
+	msg_warn("%s: open %s: %s", id, vstring_str(path), strerror(errno));
+	status = BOUNCE_STAT_FAIL;
+	goto out;
+    }
+    if ((env = queue_envelope_read(msg, id)) == 0) {
+	msg_warn("%s: cannot read message file %s", id, vstring_str(path));
+	vstream_close(msg);
+	status = BOUNCE_STAT_FAIL;
+	goto out;
+    }
+    if (dsn_log_read(log_queue, id, &log) < 0) {
+	if (errno != ENOENT) {
+	    msg_warn("%s: read %s log: %s", id, log_queue, strerror(errno));
+	    status = BOUNCE_STAT_FAIL;
+	}
+	log.count = 0;
+	log.entries = 0;
+    }
+    rcpts = select_rcpts(kind, &log, &count);
+    full_address(dbl, mail_conf_str("double_bounce_sender"));
+    null_sender = *env->sender == 0 || strcasecmp(env->sender, vstring_str(dbl)) == 0
+	|| strcasecmp(env->sender, mail_conf_str("double_bounce_sender")) == 0;
+    ret = queue_envelope_attr(env, "dsn_ret");
+    hdrs_only = kind != BOUNCE_KIND_FAILED || (ret && strcasecmp(ret, "HDRS") == 0)
+	|| env->msg_size > mail_conf_int("bounce_size_limit");
+
+    if (status == BOUNCE_STAT_OK && count > 0) {
+	if (!null_sender) {
+	    if (bounce_notice(kind, env, msg, rcpts, count, env->sender, "",
+			      hdrs_only, new_id) < 0)
+		status = BOUNCE_STAT_FAIL;
+	    else
+		msg_info("%s: sender %s: %s", id, what, vstring_str(new_id));
+	} else if (kind == BOUNCE_KIND_FAILED) {
+	    /* A bounce that bounces: only the postmaster may hear of it. */
+	    if (notify_class("2bounce")) {
+		full_address(addr, mail_conf_str("2bounce_notice_recipient"));
+		if (bounce_notice(kind, env, msg, rcpts, count, vstring_str(addr),
+				  vstring_str(dbl), 1, new_id) < 0)
+		    status = BOUNCE_STAT_FAIL;
+		else
+		    msg_info("%s: postmaster %s: %s", id, what, vstring_str(new_id));
+	    } else {
+		msg_info("%s: sender is null: %s discarded (double bounce)", id, what);
+	    }
+	}
+
+	/* Copies for the postmaster, when notify_classes asks for them. */
+	if (status == BOUNCE_STAT_OK && !null_sender
+	    && ((kind == BOUNCE_KIND_FAILED && notify_class("bounce"))
+		|| (kind == BOUNCE_KIND_DELAYED && notify_class("delay")))) {
+	    full_address(addr, mail_conf_str(kind == BOUNCE_KIND_FAILED ?
+			 "bounce_notice_recipient" : "delay_notice_recipient"));
+	    if (bounce_notice(kind, env, msg, rcpts, count, vstring_str(addr),
+			      vstring_str(dbl), 1, new_id) == 0)
+		msg_info("%s: postmaster %s: %s", id, what, vstring_str(new_id));
+	}
+	if (status == BOUNCE_STAT_OK)
+	    wake_qmgr();
+    }
+    if (status == BOUNCE_STAT_OK && kind == BOUNCE_KIND_FAILED
+	&& dsn_log_remove(MAIL_QUEUE_BOUNCE, id) < 0 && errno != ENOENT)
+	msg_warn("%s: remove bounce log: %s", id, strerror(errno));
+    myfree(rcpts);
+    dsn_log_free(&log);
+    queue_envelope_free(env);
+    vstream_close(msg);
+out:
+    vstring_free(path);
+    vstring_free(new_id);
+    vstring_free(addr);
+    vstring_free(dbl);
+    return (status);
+}
+
+static void bounce_service(VSTREAM *client, const char *service, char **argv)
+{
+    ATTR   *attr = attr_alloc();
+    const char *request;
+    const char *queue;
+    const char *id;
+    int     kind = 0;
+    int     status;
+
+    (void) service;
+    (void) argv;
+    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    if (attr_recv(client, attr, 1024, 10) != 1) {
+	if (attr_count(attr) > 0)
+	    msg_warn("malformed bounce service request");
+	attr_free(attr);
+	return;
+    }
+    request = attr_get(attr, ATTR_NAME_REQUEST);
+    queue = attr_get(attr, ATTR_NAME_QUEUE_NAME);
+    id = attr_get(attr, ATTR_NAME_QUEUE_ID);
+    if (request && strcmp(request, BOUNCE_REQ_FLUSH) == 0)
+	kind = BOUNCE_KIND_FAILED;
+    else if (request && strcmp(request, BOUNCE_REQ_WARN) == 0)
+	kind = BOUNCE_KIND_DELAYED;
+    else if (request && strcmp(request, BOUNCE_REQ_SUCCESS) == 0)
+	kind = BOUNCE_KIND_SUCCESS;
+    if (kind == 0 || queue == 0 || id == 0 || !mail_queue_id_ok(id)
+	|| (strcmp(queue, MAIL_QUEUE_INCOMING) != 0 && strcmp(queue, MAIL_QUEUE_ACTIVE) != 0
+	    && strcmp(queue, MAIL_QUEUE_DEFERRED) != 0 && strcmp(queue, MAIL_QUEUE_HOLD) != 0)) {
+	msg_warn("bad bounce service request: request=%s queue_name=%s queue_id=%s",
+		 request ? request : "", queue ? queue : "", id ? id : "");
+	status = BOUNCE_STAT_FAIL;
+    } else {
+	status = bounce_one(kind, queue, id);
+    }
+    attr_reset(attr);
+    attr_addf(attr, ATTR_NAME_STATUS, "%d", status);
+    (void) attr_send(client, attr);
+    attr_free(attr);
+}
+
+int     main(int argc, char **argv)
+{
+    static const MAIL_SERVER_OPTS opts = {0};
+
+    msg_init("postfix", "bounce");
+    single_server_main(argc, argv, bounce_service, &opts);
+}

@@ -1,0 +1,375 @@
+/*
+ * NAME
+ *	flush - fast flush: per-destination lists of deferred mail
+ * SYNOPSIS
+ *	flush [generic daemon options]	(master.cf: public/flush, wakeup 1000?)
+ * DESCRIPTION
+ *	Keeps, for each destination in fast_flush_domains (default
+ *	$relay_domains; parent domains match subdomains as in Postfix), a
+ *	list of the queue IDs of its deferred mail in flush/<site>, the
+ *	site lower-cased with dots written as underscores. It serves the
+ *	requests of flush_client.h on public/flush:
+ *
+ *	add site= queue_id=	qmgr deferred mail for site: append the ID.
+ *	send_site site=		ETRN, postqueue -s: make every listed message
+ *				that is still in deferred/ eligible now (its
+ *				file times set to the past and the
+ *				QMGR_FLUSH_MARK_MODE bit set, so qmgr delivers
+ *				it even through a transport in
+ *				defer_transports), keep only those IDs in the
+ *				list, and wake qmgr (QMGR_REQ_FLUSH_DEAD,
+ *				QMGR_REQ_SCAN_DEFERRED).
+ *	send_file queue_id=	postqueue -i: the same for one message.
+ *	purge			postqueue -f: the same for every message in
+ *				deferred/, then a refresh.
+ *	refresh			also done on master's wakeup: lists not
+ *				changed for fast_flush_refresh_time lose the
+ *				IDs that are no longer deferred; empty lists
+ *				not used for fast_flush_purge_time are removed.
+ *
+ *	The reply is status= one of FLUSH_STAT_OK, FLUSH_STAT_DENY (site
+ *	not in fast_flush_domains), FLUSH_STAT_BAD (malformed request or
+ *	site name), FLUSH_STAT_FAIL (the list could not be used, or the
+ *	domain list lookup failed). A list is locked (flock) while it is
+ *	appended to or rewritten, so concurrent flush processes agree.
+ * DIAGNOSTICS
+ *	Problems with files are logged as warnings and answered with
+ *	FLUSH_STAT_FAIL; a malformed request is logged and answered with
+ *	FLUSH_STAT_BAD.
+ * SEE ALSO
+ *	flush_client(3), postqueue(1), smtpd(8) (ETRN)
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "htable.h"
+#include "argv.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "attr.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "mail_server.h"
+#include "mail_trigger.h"
+#include "match_list.h"
+#include "qmgr_trigger.h"
+#include "queue_scan.h"
+#include "flush_client.h"
+
+#define FLUSH_MAX_ID_LINE	100
+
+static MATCH_LIST *flush_domains;
+
+/* site_path - flush/<site>, or NULL when the site name is not usable */
+static const char *site_path(VSTRING *buf, const char *site)
+{
+    const char *cp;
+
+    if (*site == 0 || strlen(site) > 255 || *site == '.')
+	return (0);
+    vstring_strcpy(buf, MAIL_QUEUE_FLUSH "/");
+    for (cp = site; *cp; cp++) {
+	int     ch = (unsigned char) *cp;
+
+	if (ch >= 'A' && ch <= 'Z')
+	    ch += 'a' - 'A';
+	if (ch == '.')
+	    ch = '_';
+	else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')
+		   || ch == '-' || ch == '_' || ch == '[' || ch == ']' || ch == ':'))
+	    return (0);
+	vstring_addch(buf, ch);
+    }
+    return (vstring_str(buf));
+}
+
+/* site_status - is the site eligible? FLUSH_STAT_OK, _DENY or _FAIL */
+static int site_status(const char *site)
+{
+    switch (match_list_domain(flush_domains, site)) {
+    case 1:
+	return (FLUSH_STAT_OK);
+    case 0:
+	return (FLUSH_STAT_DENY);
+    default:
+	msg_warn("fast_flush_domains lookup for %s failed: %s", site,
+		 match_list_error(flush_domains));
+	return (FLUSH_STAT_FAIL);
+    }
+}
+
+/* mark_deferred - make one deferred message eligible now; 1 if it is there */
+static int mark_deferred(const char *id, int mark)
+{
+    VSTRING *path = vstring_alloc(64);
+    struct stat st;
+    struct timeval tv[2];
+    int     found = 0;
+
+    mail_queue_path(path, MAIL_QUEUE_DEFERRED, id);
+    if (lstat(vstring_str(path), &st) == 0 && S_ISREG(st.st_mode)) {
+	found = 1;
+	if (mark) {
+	    gettimeofday(tv, (struct timezone *) 0);
+	    tv[0].tv_sec -= 60;
+	    tv[1] = tv[0];
+	    if ((st.st_mode & QMGR_FLUSH_MARK_MODE) == 0
+		&& chmod(vstring_str(path), (st.st_mode & 07777) | QMGR_FLUSH_MARK_MODE) < 0
+		&& errno != ENOENT)
+		msg_warn("%s: chmod %s: %s", id, vstring_str(path), strerror(errno));
+	    if (utimes(vstring_str(path), tv) < 0 && errno != ENOENT)
+		msg_warn("%s: utimes %s: %s", id, vstring_str(path), strerror(errno));
+	}
+    }
+    vstring_free(path);
+    return (found);
+}
+
+static void wake_qmgr(void)
+{
+    static const char req[] = {QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_DEFERRED};
+
+    if (mail_trigger("public", "qmgr", req, sizeof(req)) < 0)
+	msg_warn("cannot wake qmgr (public/qmgr): %s", strerror(errno));
+}
+
+/*
+ * list_rewrite - keep in the list only the IDs still in deferred/,
+ * each once; with mark, make them eligible now. Returns the number
+ * marked, or -1 when the list cannot be used.
+ */
+static int list_rewrite(const char *path, int mark)
+{
+    int     fd;
+    VSTREAM *fp;
+    VSTRING *line = vstring_alloc(FLUSH_MAX_ID_LINE);
+    VSTRING *keep = vstring_alloc(1024);
+    HTABLE *seen = htable_create(100);
+    int     count = 0;
+
+    if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+	vstring_free(line);
+	vstring_free(keep);
+	htable_free(seen, (void (*) (void *)) 0);
+	return (errno == ENOENT ? 0 : -1);
+    }
+    if (flock(fd, LOCK_EX) < 0)
+	msg_warn("lock %s: %s", path, strerror(errno));
+    fp = vstream_fdopen(fd);
+    while (vstream_get_line(fp, line, FLUSH_MAX_ID_LINE) != VSTREAM_EOF) {
+	const char *id = vstring_str(line);
+
+	if (!mail_queue_id_ok(id) || htable_find(seen, id))
+	    continue;
+	htable_enter(seen, id, (void *) 1);
+	if (mark_deferred(id, mark)) {
+	    vstring_sprintf_append(keep, "%s\n", id);
+	    count++;
+	}
+    }
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, vstring_str(keep), vstring_len(keep), 0)
+	!= (ssize_t) vstring_len(keep)) {
+	msg_warn("rewrite %s: %s", path, strerror(errno));
+	count = -1;
+    }
+    vstream_close(fp);				/* also releases the lock */
+    vstring_free(line);
+    vstring_free(keep);
+    htable_free(seen, (void (*) (void *)) 0);
+    return (count);
+}
+
+static int flush_add_service(const char *site, const char *id)
+{
+    VSTRING *path = vstring_alloc(64);
+    VSTRING *line = vstring_alloc(32);
+    int     status;
+    int     fd;
+
+    if (site_path(path, site) == 0 || !mail_queue_id_ok(id)) {
+	status = FLUSH_STAT_BAD;
+    } else if ((status = site_status(site)) == FLUSH_STAT_OK) {
+	vstring_sprintf(line, "%s\n", id);
+	if ((fd = open(vstring_str(path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+	    msg_warn("open %s: %s", vstring_str(path), strerror(errno));
+	    status = FLUSH_STAT_FAIL;
+	} else {
+	    (void) flock(fd, LOCK_EX);
+	    if (write(fd, vstring_str(line), vstring_len(line)) != (ssize_t) vstring_len(line)) {
+		msg_warn("append %s: %s", vstring_str(path), strerror(errno));
+		status = FLUSH_STAT_FAIL;
+	    }
+	    close(fd);
+	}
+    }
+    vstring_free(path);
+    vstring_free(line);
+    return (status);
+}
+
+static int flush_send_site_service(const char *site)
+{
+    VSTRING *path = vstring_alloc(64);
+    int     status;
+    int     count;
+
+    if (site_path(path, site) == 0) {
+	status = FLUSH_STAT_DENY;		/* "[1.2.3.4]", "#queue": not eligible */
+    } else if ((status = site_status(site)) == FLUSH_STAT_OK) {
+	if ((count = list_rewrite(vstring_str(path), 1)) < 0) {
+	    msg_warn("cannot flush %s: %s", site, strerror(errno));
+	    status = FLUSH_STAT_FAIL;
+	} else {
+	    if (msg_verbose)
+		msg_info("flush site %s: %d messages", site, count);
+	    if (count > 0)
+		wake_qmgr();
+	}
+    }
+    vstring_free(path);
+    return (status);
+}
+
+static int flush_send_file_service(const char *id)
+{
+    if (!mail_queue_id_ok(id))
+	return (FLUSH_STAT_BAD);
+    if (mark_deferred(id, 1))
+	wake_qmgr();
+    return (FLUSH_STAT_OK);
+}
+
+/* flush_refresh_service - prune stale lists, remove long-unused empty ones */
+static int flush_refresh_service(void)
+{
+    DIR    *dp;
+    struct dirent *de;
+    VSTRING *path = vstring_alloc(64);
+    time_t  now = time((time_t *) 0);
+    long    refresh = mail_conf_time("fast_flush_refresh_time");
+    long    purge = mail_conf_time("fast_flush_purge_time");
+
+    if ((dp = opendir(MAIL_QUEUE_FLUSH)) == 0) {
+	vstring_free(path);
+	return (FLUSH_STAT_OK);
+    }
+    while ((de = readdir(dp)) != 0) {
+	struct stat st;
+
+	if (de->d_name[0] == '.')
+	    continue;
+	vstring_sprintf(path, "%s/%s", MAIL_QUEUE_FLUSH, de->d_name);
+	if (lstat(vstring_str(path), &st) < 0 || !S_ISREG(st.st_mode))
+	    continue;
+	if (st.st_size == 0 && st.st_mtime < now - purge) {
+	    if (unlink(vstring_str(path)) == 0 && msg_verbose)
+		msg_info("remove unused %s", vstring_str(path));
+	} else if (st.st_size > 0 && st.st_mtime < now - refresh) {
+	    (void) list_rewrite(vstring_str(path), 0);
+	}
+    }
+    closedir(dp);
+    vstring_free(path);
+    return (FLUSH_STAT_OK);
+}
+
+static int mark_scanned(const char *queue, const char *id, const char *path, void *ctx)
+{
+    (void) queue;
+    (void) path;
+    *(long *) ctx += mark_deferred(id, 1);
+    return (0);
+}
+
+static int flush_purge_service(void)
+{
+    long    count = 0;
+
+    queue_scan(MAIL_QUEUE_DEFERRED, mark_scanned, &count);
+    if (msg_verbose)
+	msg_info("flush all deferred mail: %ld messages", count);
+    wake_qmgr();
+    (void) flush_refresh_service();
+    return (FLUSH_STAT_OK);
+}
+
+static void flush_service(VSTREAM *client, const char *service, char **argv)
+{
+    ATTR   *attr = attr_alloc();
+    const char *request;
+    const char *site;
+    const char *id;
+    int     status;
+
+    (void) service;
+    (void) argv;
+    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    switch (attr_recv(client, attr, 1024, 10)) {
+    case 0:
+	/* A connection without a request: master's wakeup. */
+	(void) flush_refresh_service();
+	attr_free(attr);
+	return;
+    case 1:
+	break;
+    default:
+	/* master's wakeup is a trigger byte, not a request. */
+	if (attr_count(attr) == 0)
+	    (void) flush_refresh_service();
+	else
+	    msg_warn("malformed flush service request");
+	attr_free(attr);
+	return;
+    }
+    request = attr_get(attr, ATTR_NAME_REQUEST);
+    site = attr_get(attr, ATTR_NAME_SITE);
+    id = attr_get(attr, ATTR_NAME_QUEUE_ID);
+    if (request == 0)
+	status = FLUSH_STAT_BAD;
+    else if (strcmp(request, FLUSH_REQ_ADD) == 0 && site && id)
+	status = flush_add_service(site, id);
+    else if (strcmp(request, FLUSH_REQ_SEND_SITE) == 0 && site)
+	status = flush_send_site_service(site);
+    else if (strcmp(request, FLUSH_REQ_SEND_FILE) == 0 && id)
+	status = flush_send_file_service(id);
+    else if (strcmp(request, FLUSH_REQ_REFRESH) == 0)
+	status = flush_refresh_service();
+    else if (strcmp(request, FLUSH_REQ_PURGE) == 0)
+	status = flush_purge_service();
+    else
+	status = FLUSH_STAT_BAD;
+    if (status == FLUSH_STAT_BAD)
+	msg_warn("bad flush service request: %s", request ? request : "(none)");
+    attr_reset(attr);
+    attr_addf(attr, ATTR_NAME_STATUS, "%d", status);
+    (void) attr_send(client, attr);
+    attr_free(attr);
+}
+
+static void flush_post_init(const char *service, char **argv)
+{
+    (void) service;
+    (void) argv;
+    flush_domains = match_list_create("fast_flush_domains",
+				      mail_conf_str("fast_flush_domains"), 0);
+    (void) mkdir(MAIL_QUEUE_FLUSH, 0700);
+}
+
+int     main(int argc, char **argv)
+{
+    static const MAIL_SERVER_OPTS opts = {
+	.post_init = flush_post_init,
+    };
+
+    msg_init("postfix", "flush");
+    single_server_main(argc, argv, flush_service, &opts);
+}
