@@ -28,9 +28,6 @@ NOT_COMPARED = {
     "myhostname", "mydomain", "mynetworks", "process_id", "process_name",
     # Postfix 3.9's default, see smtpd(8).
     "smtpd_forbid_bare_newline",
-    # Not a Postfix parameter (Postfix has queue_service_name); it should
-    # carry PARAM_OURS in mail_params.def.
-    "qmgr_service_name",
 }
 
 # Parameters whose defaults depend on compatibility_level.
