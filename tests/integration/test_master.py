@@ -422,6 +422,43 @@ class MasterPrivileges(unittest.TestCase):
             m.cleanup()
 
 
+class MasterEnvironment(unittest.TestCase):
+    """Children get export_environment, MAIL_CONFIG, MASTER_* and sanitizer
+    settings, nothing else."""
+
+    def child_env(self, main_cf):
+        m = testd_mta(BASIC, main_cf=main_cf, start=False)
+        base = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "LANG": "C.UTF-8",
+                "SECRET_TOKEN": "hunter2", "KEEPME": "kept", "MASTER_EXTRA": "x",
+                "ASAN_OPTIONS": "detect_leaks=0", "UBSAN_OPTIONS": "print_stacktrace=1",
+                "MAIL_CONFIG": m.config_dir}
+        m.env = lambda: dict(base)
+        with m:
+            m.start()
+            s = Session(m.smtp_port)
+            with open("/proc/%d/environ" % s.pid, "rb") as f:
+                env = dict(e.split("=", 1) for e in f.read().decode().split("\0") if e)
+            s.close()
+        return env, m.config_dir
+
+    def test_default_export_environment(self):
+        env, config_dir = self.child_env(None)
+        self.assertEqual(env.pop("MAIL_CONFIG"), config_dir)
+        self.assertEqual(env.pop("MASTER_GENERATION"), "0")
+        self.assertEqual(env.pop("MASTER_LISTEN_COUNT"), "1")
+        self.assertEqual(env, {"TZ": "UTC", "LANG": "C.UTF-8",
+                               "ASAN_OPTIONS": "detect_leaks=0",
+                               "UBSAN_OPTIONS": "print_stacktrace=1"})
+
+    def test_configured_export_environment(self):
+        env, config_dir = self.child_env({"export_environment": "KEEPME, SET=value NOT_SET"})
+        self.assertEqual(env["KEEPME"], "kept")
+        self.assertEqual(env["SET"], "value")
+        self.assertEqual(env["MAIL_CONFIG"], config_dir)
+        for gone in ("TZ", "LANG", "SECRET_TOKEN", "PATH", "NOT_SET", "MASTER_EXTRA"):
+            self.assertNotIn(gone, env)
+
+
 CHROOT_MASTER_CF = """\
 {smtp_listen} inet n  -       y       -       -       smtpd
 qmgr      unix  n       -       n       300     1       qmgr
