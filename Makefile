@@ -7,6 +7,7 @@
 #   make bench      benchmarks against Debian's Postfix, as ratios
 #   make run        start the mail system in the foreground (conf/)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, conf/, man/)
+#   make man        regenerate man/man5/postconf.5 from lib/mail_params.def
 #   make clean
 #
 # Programs are found by their folders: a folder named after a program
@@ -48,6 +49,11 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROG_BINS := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%)
 
+# In a sanitizer build every binary links the compiled-in sanitizer
+# options (lib/sanitizer_options.c) explicitly: the runtime only refers to
+# them weakly, which would not pull them out of the archive.
+SAN_OBJ   := $(if $(SAN),$(BUILD)/obj/lib/sanitizer_options.o)
+
 .PHONY: all deps test asan fuzz fuzz-build bench run install clean
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -74,7 +80,7 @@ define program_rule
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)/*.c))
 $(1): $$($(1)_OBJS) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(SAN_OBJ) $(LIBA) $(LDLIBS)
 endef
 $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
@@ -86,11 +92,11 @@ $(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS)
 
 $(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -124,7 +130,8 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
 
 # fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
 FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
-$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_SMTPD_OBJS)
+$(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_smtpd.o $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -142,7 +149,7 @@ test: deps
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
-	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all fuzz-build
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -DMTA_SANITIZE" all fuzz-build
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    /usr/bin/python3 tests/run.py --build build-asan
 

@@ -12,8 +12,9 @@
  *	IDs (enable_long_queue_ids) are the seconds in base 52 (at least
  *	six digits), the microseconds in four base-52 digits, the letter
  *	"z", then the inode number in base 51; the alphabet is 0-9 and the
- *	consonants, upper case first, so an ID holds no vowel and no "z"
- *	except the separator.
+ *	consonants, upper case first, so an ID holds no vowel. The base-52
+ *	digits may include "z" (the last digit); the inode part never
+ *	does, so the separator is the last "z".
  *
  *	Hashed queues (hash_queue_names) have hash_queue_depth levels of
  *	one-character folders. The characters are the hex digits of the
@@ -110,7 +111,7 @@ int     mail_queue_id_ok(const char *id)
 	return (len > SH_USEC_PAD && len <= SH_MAX_LEN);
 
     /* Long: seconds, microseconds, "z", inode number. */
-    if (len > LG_MAX_LEN || (sep = strchr(id, LG_SEPARATOR)) == 0
+    if (len > LG_MAX_LEN || (sep = strrchr(id, LG_SEPARATOR)) == 0
 	|| sep - id < LG_SEC_PAD + LG_USEC_PAD || sep[1] == 0)
 	return (0);
     for (const char *cp = id; cp < sep; cp++)
@@ -127,7 +128,7 @@ static void hash_digits(char *out, const char *id)
 {
     const char *sep;
 
-    if ((sep = strchr(id, LG_SEPARATOR)) != 0 && sep - id >= LG_USEC_PAD) {
+    if ((sep = strrchr(id, LG_SEPARATOR)) != 0 && sep - id >= LG_USEC_PAD) {
 	unsigned long usec = 0;
 	int     d;
 

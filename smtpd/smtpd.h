@@ -59,7 +59,7 @@ typedef struct SMTPD_STATE {
     int     error_count;
     int     cmd_total[SMTPD_CMD_COUNT];
     int     cmd_ok[SMTPD_CMD_COUNT];
-    char   *access_denied;		/* smtpd_delay_reject=no client reject */
+    char   *access_denied;		/* refused at connect (delay_reject=no) */
     int     quit;			/* end the session */
     int     last_code;			/* code of the last reply */
     VSTRING *buffer;			/* the command line */
@@ -100,6 +100,7 @@ extern char *var_tls_level;
 extern char *var_discard_ehlo;
 extern long var_conn_count_limit;
 extern int var_peername_lookup;
+extern long var_min_data_rate;
 extern char *var_mail_name;
 
 /* smtpd_proto.c */
@@ -145,6 +146,7 @@ extern int smtpd_check_mynetworks(SMTPD_STATE *);
 extern int smtpd_check_bare_lf_exempt(SMTPD_STATE *);
 extern int smtpd_check_event_exempt(SMTPD_STATE *);
 extern int smtpd_check_fast_flush(const char *);
+extern int smtpd_check_rewrite_client(SMTPD_STATE *);
 
 /* smtpd_tls.c */
 extern void smtpd_tls_init(void);

@@ -44,6 +44,7 @@
 #include "msg.h"
 #include "stringops.h"
 #include "mail_conf.h"
+#include "tls_server.h"
 #include "smtpd.h"
 
 char   *var_myhostname;
@@ -68,6 +69,7 @@ char   *var_tls_level;
 char   *var_discard_ehlo;
 long    var_conn_count_limit;
 int     var_peername_lookup;
+long    var_min_data_rate;
 
 static const char *cmd_names[SMTPD_CMD_COUNT] = {
     "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
@@ -105,6 +107,7 @@ void    smtpd_params_init(void)
     var_discard_ehlo = mystrdup(mail_conf_str("smtpd_discard_ehlo_keywords"));
     var_conn_count_limit = mail_conf_int("smtpd_client_connection_count_limit");
     var_peername_lookup = mail_conf_bool("smtpd_peername_lookup");
+    var_min_data_rate = mail_conf_int("smtpd_min_data_rate");
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
@@ -269,13 +272,10 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
     char   *name;
     ARGV   *discard;
 
-    name = mystrtok(&args, " \t");
-    if (name == 0 || mystrtok(&args, " \t") != 0) {
+    /* As Postfix, "HELO a b" names "a b". */
+    name = args;
+    if (*name == 0) {
 	smtpd_reply(state, "501 Syntax: %s hostname", verb);
-	return;
-    }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
 	return;
     }
     smtpd_transaction_reset(state);
@@ -378,12 +378,8 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
 	return;
     }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
-	return;
-    }
     addr = vstring_alloc(100);
-    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0) {
+    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0 || *rest) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
 	vstring_free(addr);
 	return;
@@ -394,7 +390,7 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_log_reject(state, "VRFY", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
-	smtpd_reply(state, "252 2.0.0 %s", vstring_str(addr));
+	smtpd_reply(state, "252 2.0.0 %s", args);
     }
     myfree(state->recipient);
     state->recipient = 0;
@@ -508,7 +504,11 @@ static void smtpd_command(SMTPD_STATE *state)
     state->where = cmd->name;
     state->cmd_total[index]++;
     state->last_code = 0;
-    cmd->action(state, args);
+    /* smtpd_delay_reject = no and the client was refused at connect. */
+    if (state->access_denied && index != SMTPD_CMD_QUIT)
+	smtpd_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+    else
+	cmd->action(state, args);
     if (state->last_code >= 200 && state->last_code < 400)
 	state->cmd_ok[index]++;
 }
@@ -533,11 +533,14 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	smtpd_connlimit_leave();
 	return;
     }
+    /* Refused at connect: the refusal replaces the greeting. */
     if (!var_smtpd_delay_reject && smtpd_check_client(state) != SMTPD_CHECK_OK) {
 	state->access_denied = mystrdup(vstring_str(state->reply));
 	smtpd_log_reject(state, "CONNECT", state->access_denied);
+	smtpd_reply(state, "%s", state->access_denied);
+    } else {
+	smtpd_reply(state, "220 %s", var_smtpd_banner);
     }
-    smtpd_reply(state, "220 %s", var_smtpd_banner);
     state->error_count = 0;
 
     while (!state->quit) {
@@ -553,6 +556,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	}
     }
     (void) vstream_fflush(client);
+    if (state->tls)
+	tls_server_stop(client);		/* the process serves more clients */
     smtpd_transaction_reset(state);
     smtpd_disconnect_log(state);
     smtpd_connlimit_leave();

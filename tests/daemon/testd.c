@@ -10,7 +10,8 @@
  *	Single server (default): greets each client with
  *	"220 testd service=NAME pid=PID uid=UID gid=GID" and answers
  *	one line per command: "PARAM name" -> "250 value" (the expanded
- *	parameter), "QUIT" -> "221 bye" and close, anything else -> "250 ok".
+ *	parameter), "LOG text" -> logs text at info level and "250 ok",
+ *	"QUIT" -> "221 bye" and close, anything else -> "250 ok".
  *
  *	With "trigger FILE": a trigger server that appends every trigger
  *	it receives to FILE, one line "service bytes" per trigger.
@@ -50,6 +51,9 @@ static void serve(VSTREAM *client, const char *service, char **argv)
 	if (strcasecmp(cmd, "QUIT") == 0) {
 	    vstream_fputs(client, "221 bye\r\n");
 	    break;
+	} else if (strncasecmp(cmd, "LOG ", 4) == 0) {
+	    msg_info("%s", cmd + 4);
+	    vstream_fputs(client, "250 ok\r\n");
 	} else if (strncasecmp(cmd, "PARAM ", 6) == 0) {
 	    const char *raw = mail_conf_raw(cmd + 6);
 	    char   *value = mail_conf_expand(raw ? raw : "");

@@ -149,6 +149,33 @@ class SmtpdTimeouts(unittest.TestCase):
             m.wait_log(r"timeout after CONNECT from localhost\[127\.0\.0\.1\]")
 
 
+    def test_trickled_message_is_cut_off(self):
+        with smtpd_mta(smtpd_timeout="2s", smtpd_min_data_rate="1000",
+                       relay_domains="example.com") as m:
+            c = Client(m.smtp_port)
+            c.cmd("EHLO client.test")
+            c.cmd("MAIL FROM:<a@b.test>")
+            c.cmd("RCPT TO:<u@example.com>")
+            self.assertTrue(c.cmd("DATA").startswith("354"))
+            start = time.time()
+            got = b""
+            while time.time() - start < 10:
+                try:
+                    c.sock.send(b"slow line\r\n")
+                except OSError:
+                    break
+                r, _, _ = select.select([c.sock], [], [], 0.5)
+                if r:
+                    data = c.sock.recv(4096)
+                    got += data
+                    if not data or b"\n" in got:
+                        break
+            self.assertIn(b"421 4.4.2 mx.test.invalid Error: timeout exceeded", got)
+            self.assertLess(time.time() - start, 6)
+            m.wait_log(r"timeout after DATA \(\d+ bytes\) from localhost\[127\.0\.0\.1\]")
+            self.assertEqual(incoming(m), [])
+
+
 class SmtpdFailures(unittest.TestCase):
 
     def test_bad_pcre_table_answers_451(self):

@@ -33,6 +33,7 @@ UNIT_TEST(id_shapes)
 {
     EXPECT(mail_queue_id_ok("72C22A73A21"));
     EXPECT(mail_queue_id_ok("4jY02T1xgWz1bXy0"));
+    EXPECT(mail_queue_id_ok("4jYz2T1xzWz1bXy0"));	/* "z" is a base-52 digit */
     EXPECT(!mail_queue_id_ok("72c22a73a21"));
     EXPECT(!mail_queue_id_ok("72C22"));
     EXPECT(!mail_queue_id_ok(""));
@@ -57,7 +58,13 @@ UNIT_TEST(paths)
 	const char *p = mail_queue_path(buf, "deferred", "4jY02T0001z1bXy0");
 
 	EXPECT_STR(p, "deferred/0/4jY02T0001z1bXy0");
+	/* usec "000z" = 51 = 0x33: hex digits 00033 */
+	p = mail_queue_path(buf, "deferred", "4jYz2T000zz1bXy0");
+	EXPECT_STR(p, "deferred/0/4jYz2T000zz1bXy0");
     }
+    setup("hash_queue_depth = 5\n");
+    EXPECT_STR(mail_queue_path(buf, "deferred", "4jYz2T000zz1bXy0"),
+	       "deferred/0/0/0/3/3/4jYz2T000zz1bXy0");
     vstring_free(buf);
 }
 
