@@ -14,6 +14,10 @@
  *	was closed. The single-server loop polls the pipe with no events
  *	requested, which reports exactly that condition.
  *
+ *	Before chroot (as root) one host and one service lookup load the
+ *	C library's NSS modules and configuration, which cannot be loaded
+ *	from inside the queue directory.
+ *
  *	Privileges: mail_owner is looked up before chroot (the chroot
  *	holds no passwd file). Started by a non-root user the process
  *	keeps its identity and does not chroot; with -v it says so (master
@@ -29,6 +33,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -139,6 +147,33 @@ static void set_override(char *arg)
     mail_conf_set(name, trimblanks(eq + 1));
 }
 
+/*
+ * warm_up_resolver - before chroot: let the C library read nsswitch.conf
+ * and load whatever NSS modules host and service lookups need (they are
+ * loaded on first use, and the chroot has no /lib); read the time zone.
+ * Inside the chroot the lookups then read the copies master keeps under
+ * the queue directory (etc/hosts, etc/resolv.conf, ...).
+ */
+static void warm_up_resolver(void)
+{
+    struct addrinfo hints;
+    struct addrinfo *res = 0;
+    struct sockaddr_in sin;
+    char    host[NI_MAXHOST];
+
+    tzset();
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo("localhost", "smtp", &hints, &res) == 0)
+	freeaddrinfo(res);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void) getnameinfo((struct sockaddr *) &sin, sizeof(sin), host, sizeof(host),
+		       0, 0, NI_NAMEREQD);
+    (void) getservbyname("smtp", "tcp");
+}
+
 /* drop_privileges - chdir, chroot, setgid/setuid as the contract says */
 static void drop_privileges(int do_chroot, int stay_root)
 {
@@ -162,6 +197,7 @@ static void drop_privileges(int do_chroot, int stay_root)
 	msg_fatal("chdir(\"%s\"): %s", queue_dir, strerror(errno));
     if (do_chroot) {
 	if (is_root) {
+	    warm_up_resolver();
 	    if (chroot(".") < 0)
 		msg_fatal("chroot(\"%s\"): %s", queue_dir, strerror(errno));
 	    if (chdir("/") < 0)

@@ -281,6 +281,7 @@ static void reload(void)
     msg_info("reload -- version %s, configuration %s", mail_conf_str("mail_version"),
 	     mail_conf_dir());
     master_check_params(conf);
+    master_chroot_files(conf);
     master_services_reload(conf);
     vstring_free(why);
 }
@@ -456,6 +457,7 @@ int     main(int argc, char **argv)
 		 pw ? pw->pw_name : "?", (long) geteuid());
     }
     master_check_params(conf);
+    master_chroot_files(conf);
     master_services_start(conf);
     if (exit_time > 0)
 	event_request_timer(exit_event, 0, exit_time * 1000L);

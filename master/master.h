@@ -7,6 +7,7 @@
  *	wakeups, reload.
  *	master_listen.c: inet and UNIX listeners.
  *	master_params.c: warnings about unused main.cf parameters.
+ *	master_chroot.c: name resolution files inside the queue for chroot.
  */
 #ifndef MASTER_H
 #define MASTER_H
@@ -43,6 +44,9 @@ typedef struct MASTER_LISTENER {
 extern int master_listen_inet(const char *, MASTER_LISTENER **, int *, VSTRING *);
 extern int master_listen_unix(const char *, uid_t, gid_t, VSTRING *);
 extern void master_listeners_free(MASTER_LISTENER *, int);
+
+/* master_chroot.c */
+extern void master_chroot_files(MASTER_CONF *);
 
 /* master_params.c */
 extern void master_check_params(MASTER_CONF *);

@@ -16,7 +16,9 @@
  *	complete (owner-execute bit) when it comes from incoming/, and due
  *	(modification time not in the future) when it comes from
  *	deferred/. The file is renamed into active/, its envelope read
- *	(a file that does not parse goes to corrupt/ with a warning), the
+ *	(a file that does not parse goes to corrupt/ with Postfix's warning
+ *	'saving corrupt file "QID" from queue "active" to queue "corrupt"'
+ *	after one that says what is wrong), the
  *	old defer/ log removed (this attempt writes a new one), and
  *	Postfix's "QID: from=<sender>, size=N, nrcpt=N (queue active)"
  *	logged. Files in active/ itself (left by a crash or a restart)
@@ -92,8 +94,9 @@ static void active_start(const char *queue_id, int flush_mark)
 	    msg_warn("%s: open active/%s: %m", queue_id, queue_id);
 	    return;
 	}
-	msg_warn("%s: corrupt queue file: %s; moved to %s/", queue_id, why,
-		 MAIL_QUEUE_CORRUPT);
+	msg_warn("%s: corrupt queue file: %s", queue_id, why);
+	msg_warn("saving corrupt file \"%s\" from queue \"%s\" to queue \"%s\"",
+		 queue_id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_CORRUPT);
 	if (mail_queue_rename(queue_id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_CORRUPT) < 0)
 	    msg_warn("%s: move to %s/: %m", queue_id, MAIL_QUEUE_CORRUPT);
 	return;

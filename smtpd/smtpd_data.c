@@ -381,7 +381,7 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    if (ds.msgid)
 		msg_info("%s: message-id=%s", state->queue_id, ds.msgid);
 	    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
-	    (void) mail_trigger("public", mail_conf_str("qmgr_service_name"),
+	    (void) mail_trigger("public", mail_conf_str("queue_service_name"),
 				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }

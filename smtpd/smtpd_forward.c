@@ -56,9 +56,10 @@
  *	accepted RCPT: a valid SRS address becomes the sender it stands
  *	for, then virtual aliasing expands it (1:N, recursive). A table
  *	error or a limit gets 451 (SMTPD_FWD_REJECT). smtpd_forward_write_rcpt()
- *	writes them, each with the RCPT address as its original recipient,
- *	skipping pairs the message already holds; it returns what
- *	queue_writer_rcpt() returns.
+ *	writes them, each with the RCPT address as its original recipient
+ *	(and, when the client sent no ORCPT, "rfc822;" and that address
+ *	as ORCPT, as Postfix records it), skipping pairs the message
+ *	already holds; it returns what queue_writer_rcpt() returns.
  * DIAGNOSTICS
  *	"warning: verify service failure".
  * SEE ALSO
@@ -288,6 +289,9 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
 
 int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orcpt)
 {
+    VSTRING *orcpt_buf = 0;
+    int     ret = 0;
+
     if (fwd_msg_id == 0 || state->queue_id == 0 || strcmp(fwd_msg_id, state->queue_id) != 0) {
 	if (fwd_msg)
 	    virtual_alias_result_free(fwd_msg);
@@ -297,13 +301,27 @@ int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orc
     }
     if (fwd_rcpt == 0 || fwd_rcpt->count == 0)
 	return (queue_writer_rcpt(state->qw, state->recipient, (char *) 0, notify, orcpt));
+
+    /*
+     * A rewritten recipient keeps the address it was received as in an
+     * ORCPT of its own when the client gave none, as Postfix records it:
+     * the DSN then says "Original-Recipient: rfc822;alias".
+     */
+    if (orcpt == 0 && (fwd_rcpt->count > 1
+		       || strcasecmp(fwd_rcpt->targets[0].address, state->recipient) != 0)) {
+	orcpt_buf = vstring_alloc(100);
+	vstring_sprintf(orcpt_buf, "rfc822;%s", state->recipient);
+	orcpt = vstring_str(orcpt_buf);
+    }
     for (size_t i = 0; i < fwd_rcpt->count; i++) {
 	const char *target = fwd_rcpt->targets[i].address;
 
 	if (!virtual_alias_result_add(fwd_msg, target, state->recipient))
 	    continue;
-	if (queue_writer_rcpt(state->qw, target, state->recipient, notify, orcpt) < 0)
-	    return (-1);
+	if ((ret = queue_writer_rcpt(state->qw, target, state->recipient, notify, orcpt)) < 0)
+	    break;
     }
-    return (0);
+    if (orcpt_buf)
+	vstring_free(orcpt_buf);
+    return (ret < 0 ? -1 : 0);
 }

@@ -133,6 +133,17 @@ class BounceTest(unittest.TestCase):
         self.assertEqual(per_msg["Original-Envelope-Id"], "env42")
         self.assertEqual(r["Original-Recipient"], "rfc822;orig-bad2@example.com")
 
+    def test_bounce_size_limit(self):
+        m = self.start(bounce_size_limit="1000")
+        self.send(m, "hal@sender.test", ["bad7@example.com"], subject="too big",
+                  body="y" * 70 + "\r\n" + ("z" * 70 + "\r\n") * 60)
+        got = wait_for(lambda: self.dsns_for("hal@sender.test"), 30, what="the DSN")
+        msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        part = msg.get_payload()[2]
+        self.assertEqual(part.get_content_type(), "text/rfc822-headers")
+        self.assertIn("Subject: too big", part.get_payload())
+        self.assertNotIn("zzz", part.get_payload())
+
     def test_null_sender_never_bounces(self):
         m = self.start()
         self.send(m, "", ["bad3@example.com"], subject="null sender")
@@ -154,11 +165,32 @@ class BounceTest(unittest.TestCase):
         m = self.start(maximal_queue_lifetime="3s", bounce_queue_lifetime="3s")
         self.send(m, "dave@sender.test", ["someone@dead.test"], subject="expire me")
         got = wait_for(lambda: self.dsns_for("dave@sender.test"), 60, what="the DSN")
+        m.wait_log(r"sender non-delivery notification: [0-9A-F]+")
+        wait_for(lambda: not m.queue_files("deferred") and not m.queue_files("active")
+                 and not m.queue_files("incoming"), 30, what="an empty queue")
+        self.assertEqual(len(self.dsns_for("dave@sender.test")), 1)
         msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
         r = msg.get_payload()[1].get_payload()[1]
         self.assertEqual(r["Final-Recipient"], "rfc822; someone@dead.test")
         self.assertEqual(r["Action"], "failed")
         self.assertTrue(r["Status"].startswith("4.") or r["Status"].startswith("5."))
+
+    def test_notify_classes_copies(self):
+        m = self.start(notify_classes="bounce, 2bounce, resource, software",
+                       bounce_notice_recipient="pm@sender.test",
+                       **{"2bounce_notice_recipient": "pm2@sender.test"})
+        self.send(m, "gina@sender.test", ["bad5@example.com"], subject="copy me")
+        self.send(m, "", ["bad6@example.com"], subject="double")
+        got = wait_for(lambda: self.dsns_for("pm@sender.test"), 30, what="the postmaster copy")
+        m.wait_log(r"postmaster non-delivery notification: [0-9A-F]+", count=2)
+        self.assertTrue(self.dsns_for("gina@sender.test"))
+        copy = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        self.assertEqual(copy.get_payload()[2].get_content_type(), "text/rfc822-headers")
+        self.assertNotEqual(got[0]["from"], "<>")
+        dbl = wait_for(lambda: self.dsns_for("pm2@sender.test"), 30, what="the double bounce")
+        msg = email.message_from_bytes(dbl[0]["data"], policy=email.policy.compat32)
+        r = msg.get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Final-Recipient"], "rfc822; bad6@example.com")
 
     def test_delay_warning_service(self):
         """bounce_warn: what qmgr asks for after delay_warning_time."""

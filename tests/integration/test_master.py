@@ -27,6 +27,11 @@ def alive(pid):
         return False
 
 
+def argv0(pid):
+    with open("/proc/%d/cmdline" % pid) as f:
+        return f.read().split("\0")[0]
+
+
 class Session:
     """A line-based client of testd."""
 
@@ -415,6 +420,95 @@ class MasterPrivileges(unittest.TestCase):
             m.wait_log(r"not running as root: master and all services run as user nobody")
         finally:
             m.cleanup()
+
+
+CHROOT_MASTER_CF = """\
+{smtp_listen} inet n  -       y       -       -       smtpd
+qmgr      unix  n       -       n       300     1       qmgr
+bounce    unix  -       -       y       -       0       bounce
+defer     unix  -       -       y       -       0       bounce
+trace     unix  -       -       y       -       0       bounce
+smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
+"""
+
+
+class MasterChroot(unittest.TestCase):
+    """chroot = y: name resolution works inside the queue directory."""
+
+    def setUp(self):
+        if os.getuid() != 0:
+            self.skipTest("needs root")
+
+    def chroot_mta(self, main_cf=None):
+        m = MTA(main_cf=main_cf, master_cf="", start=False)
+        m.write("master.cf", CHROOT_MASTER_CF.format(smtp_listen="127.0.0.1:%d" % m.smtp_port))
+        m.start()
+        return m
+
+    def test_smtpd_resolves_client_name_in_chroot(self):
+        import smtplib
+        with self.chroot_mta() as m:
+            with smtplib.SMTP("127.0.0.1", m.smtp_port, timeout=30) as s:
+                s.ehlo("client.test")
+            m.wait_log(r"smtpd\[\d+\]: connect from localhost\[127\.0\.0\.1\]")
+            self.assertNotIn("connect from unknown", m.log())
+            for name in ("etc/hosts", "etc/resolv.conf", "etc/nsswitch.conf", "etc/services"):
+                with open(os.path.join("/", name), "rb") as a, \
+                        open(os.path.join(m.queue_dir, name), "rb") as b:
+                    self.assertEqual(a.read(), b.read(), name)
+            # Unchanged files are not rewritten at reload; changed ones are.
+            hosts = os.path.join(m.queue_dir, "etc", "hosts")
+            before = os.stat(hosts).st_ino
+            with open(hosts, "a") as f:
+                f.write("# stale\n")
+            services = os.path.join(m.queue_dir, "etc", "services")
+            services_ino = os.stat(services).st_ino
+            m.reload()
+            m.wait_log(r"reload -- version")
+            wait_for(lambda: os.stat(hosts).st_ino != before, 10, what="etc/hosts refreshed")
+            with open(hosts, "rb") as a, open("/etc/hosts", "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            self.assertEqual(os.stat(services).st_ino, services_ino)
+
+    def test_chrooted_smtp_delivers_to_literal_and_dns_name(self):
+        import smtplib
+        import test_smtp as peers
+        relay_addr = peers.loopback_addr()
+        port = peers.common_port("127.0.0.1", relay_addr)
+        nsd = peers.Nsd("example.test", "relay IN A %s\n" % relay_addr)
+        cap1 = peers.Capture("127.0.0.1", port, name="literal")
+        cap2 = peers.Capture(relay_addr, port, name="byname")
+        try:
+            m = MTA(main_cf={"resolv_conf": nsd.resolv_conf}, master_cf="", start=False)
+            m.set_main(transport_maps="texthash:" + m.path("transport"))
+            m.write("transport", "lit.test smtp:[127.0.0.1]:%d\n"
+                                 "name.test smtp:[relay.example.test]:%d\n" % (port, port))
+            m.write("master.cf", CHROOT_MASTER_CF.format(smtp_listen="127.0.0.1:%d" % m.smtp_port))
+            m.start()
+            with m:
+                # resolv_conf outside /etc is copied to the same path in the queue.
+                with open(os.path.join(m.queue_dir, nsd.resolv_conf.lstrip("/"))) as f:
+                    self.assertIn(nsd.addr, f.read())
+                msg = "From: a@sender.test\r\nSubject: chroot\r\n\r\nbody\r\n"
+                with smtplib.SMTP("127.0.0.1", m.smtp_port, timeout=30) as s:
+                    s.sendmail("a@sender.test", ["u@lit.test"], msg)
+                    s.sendmail("a@sender.test", ["u@name.test"], msg)
+                m.wait_log(r"to=<u@lit\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*status=sent"
+                           % port, timeout=60)
+                m.wait_log(r"to=<u@name\.test>, relay=relay\.example\.test\[%s\]:%d, .*status=sent"
+                           % (re.escape(relay_addr), port), timeout=60)
+                self.assertEqual(len(cap1.messages), 1)
+                self.assertEqual(len(cap2.messages), 1)
+                smtp_pids = [p for p in m.children() if argv0(p).endswith("/smtp")]
+                self.assertTrue(smtp_pids)
+                for pid in smtp_pids:
+                    self.assertEqual(os.readlink("/proc/%d/root" % pid),
+                                     os.path.realpath(m.queue_dir))
+        finally:
+            cap1.stop()
+            cap2.stop()
+            nsd.stop()
 
 
 class StockMasterCf(unittest.TestCase):
