@@ -280,6 +280,29 @@ static void active_defer(QMGR_MESSAGE *m, long delay)
     vstring_free(path);
 }
 
+/*
+ * active_warn - a deferred message whose delay-warning time has passed
+ * gets one warning (bounce_client.h); the null sender never gets one.
+ */
+static void active_warn(QMGR_MESSAGE *m, time_t now)
+{
+    VSTRING *path;
+
+    if (m->warn_time <= 0 || m->warn_time > (long) now || *m->sender == 0
+	|| m->verify)
+	return;
+    path = vstring_alloc(64);
+    mail_queue_path(path, MAIL_QUEUE_DEFER, m->queue_id);
+    if (access(vstring_str(path), F_OK) == 0) {
+	if (bounce_warn(MAIL_QUEUE_ACTIVE, m->queue_id) != 0)
+	    msg_warn("%s: bounce service failure; the delay warning is sent later",
+		     m->queue_id);
+	else
+	    (void) qmgr_message_warn_sent(m);
+    }
+    vstring_free(path);
+}
+
 /* active_flush_register - tell the flush service about deferred sites */
 static void active_flush_register(QMGR_MESSAGE *m)
 {
@@ -322,6 +345,7 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 		delay = var_max_backoff;
 	    if (delay < var_min_backoff)
 		delay = var_min_backoff;
+	    active_warn(m, now);
 	    active_flush_register(m);
 	    active_defer(m, delay);
 	    active_forget(m);
