@@ -303,6 +303,22 @@ static void active_warn(QMGR_MESSAGE *m, time_t now)
     vstring_free(path);
 }
 
+/* active_has_success - does the bounce/ log hold a success entry? */
+static int active_has_success(QMGR_MESSAGE *m)
+{
+    DSN_LOG log;
+    int     found = 0;
+
+    if (dsn_log_read(MAIL_QUEUE_BOUNCE, m->queue_id, &log) < 0)
+	return (0);
+    for (size_t i = 0; i < log.count && !found; i++)
+	found = (log.entries[i].action
+		 && (strcmp(log.entries[i].action, "relayed") == 0
+		     || strcmp(log.entries[i].action, "delivered") == 0));
+    dsn_log_free(&log);
+    return (found);
+}
+
 /* active_flush_register - tell the flush service about deferred sites */
 static void active_flush_register(QMGR_MESSAGE *m)
 {
@@ -359,9 +375,17 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 	return;
     }
 
-    /* Finished. Failed recipients first get their notice. */
+    /* Finished. Success notices, then failed recipients get theirs. */
     path = vstring_alloc(64);
     mail_queue_path(path, MAIL_QUEUE_BOUNCE, m->queue_id);
+    if (access(vstring_str(path), F_OK) == 0 && active_has_success(m)
+	&& bounce_success(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
+	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
+	vstring_free(path);
+	active_defer(m, var_min_backoff);
+	active_forget(m);
+	return;
+    }
     if (access(vstring_str(path), F_OK) == 0
 	&& bounce_flush(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
 	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
