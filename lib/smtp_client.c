@@ -251,6 +251,9 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
     res.conn_setup = st->conn_setup;
     res.xmit = st->xfer_start > 0 ? smtp_now() - st->xfer_start : 0;
     res.conn_reuse = st->conn_use;
+    res.flags = st->result_flags;
+    if (smtp_conf.proto == SMTP_PROTO_LMTP)
+	res.flags |= DSN_RESULT_FLAG_FINAL;
     deliver_result(req, i, &res);
     deliver_log(req, req->rcpt + i, &res);
     if (diag)
