@@ -357,8 +357,12 @@ static int sasl_lookup(SMTP_STATE *st)
 
     if (!smtp_conf.sasl_enable || sasl_maps == 0)
 	return (0);
+    /* Postfix's order: sender, then the server's host name, then the
+     * destination as written in the nexthop ("[relay.example]:587").
+     * XXX Postfix uses the name of the MX host it connected to; this
+     * looks up the nexthop's host part before any MX lookup. */
     value = maps_find_sasl(sasl_maps, smtp_conf.sender_dependent_auth ?
-			   st->req->sender : 0, st->dest.nexthop, st->dest.host);
+			   st->req->sender : 0, st->dest.host, st->dest.nexthop);
     if (value == 0)
 	return (sasl_maps->error ? -1 : 0);
     copy = mystrdup(value);
