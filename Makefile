@@ -7,6 +7,7 @@
 #   make bench      benchmarks against Debian's Postfix, as ratios
 #   make run        start the mail system in the foreground (conf/)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, conf/, man/)
+#   make man        regenerate man/man5/postconf.5 from lib/mail_params.def
 #   make clean
 #
 # Programs are found by their folders: a folder named after a program

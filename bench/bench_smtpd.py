@@ -118,7 +118,7 @@ def count_incoming(queue_dir):
 class Postfix:
     """A throw-away Debian Postfix: smtpd, cleanup, trivial-rewrite."""
 
-    def __init__(self):
+    def __init__(self, extra_main_cf=""):
         self.dir = tempfile.mkdtemp(prefix="bench-postfix-")
         os.chmod(self.dir, 0o755)
         self.etc = os.path.join(self.dir, "etc")
@@ -148,7 +148,7 @@ inet_protocols = ipv4
 alias_maps =
 alias_database =
 in_flow_delay = 0
-""".format(q=self.queue_dir, d=data, daemons=POSTFIX_DAEMONS))
+""".format(q=self.queue_dir, d=data, daemons=POSTFIX_DAEMONS) + extra_main_cf)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write("127.0.0.1:%d inet n - n - - smtpd\n"
                     "cleanup unix n - n - 0 cleanup\n"

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,7 +100,12 @@ static void text_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
     for (size_t i = 0; i < count; i++) {
 	const char *why = rcpts[i]->reason ? rcpts[i]->reason : rcpts[i]->status;
 
-	LINE(out, "<%s>: %s", rcpts[i]->recipient, why ? why : "");
+	if (rcpts[i]->orig_recipient && *rcpts[i]->orig_recipient
+	    && strcasecmp(rcpts[i]->orig_recipient, rcpts[i]->recipient) != 0)
+	    LINE(out, "<%s> (expanded from <%s>): %s", rcpts[i]->recipient,
+		 rcpts[i]->orig_recipient, why ? why : "");
+	else
+	    LINE(out, "<%s>: %s", rcpts[i]->recipient, why ? why : "");
     }
 }
 

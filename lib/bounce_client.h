@@ -20,6 +20,21 @@
  *	qmgr calls bounce_flush() when a message is finished and its
  *	bounce/ log exists (recipients failed, or the queue lifetime
  *	expired), and removes the message only after status 0.
+ *
+ *	Delay warnings (delay_warning_time > 0): the W record of the
+ *	message file holds the time after which a warning is due
+ *	(arrival + delay_warning_time, written with the file; 0 = none or
+ *	already sent). When qmgr defers a message whose W time is not 0
+ *	and has passed, it calls bounce_warn() with the message's defer/
+ *	log in place, and after status 0 rewrites W to 0 in place, so a
+ *	message causes one warning. The defer/ log is left as it is.
+ *
+ *	Success notices: for a recipient that asked NOTIFY=SUCCESS and was
+ *	delivered to a next hop that does not announce DSN, qmgr appends a
+ *	bounce/ entry with action=relayed (action=delivered for a final
+ *	delivery, e.g. LMTP); when the message is finished it calls
+ *	bounce_success() before bounce_flush() (which removes the log).
+ *	bounce_success() leaves the log in place.
  */
 #ifndef BOUNCE_CLIENT_H
 #define BOUNCE_CLIENT_H

@@ -139,15 +139,16 @@ static int cidr_pattern(CIDR_PARSE *cp, const char *text, CIDR_RULE *rule)
 		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
 	    goto done;
 	}
-	if (!cidr_addr(addr, rule->net, &rule->family)) {
-	    msg_warn("cidr map %s, line %d: bad network value in \"%s\": "
-		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
-	    goto done;
-	}
-	bits = rule->family == AF_INET ? 32 : 128;
+	/* As Postfix: the mask length is checked before the address. */
+	bits = strchr(addr, ':') ? 128 : 32;
 	rule->prefix = atoi(mask);
 	if (rule->prefix > bits) {
 	    msg_warn("cidr map %s, line %d: bad mask length in \"%s\": "
+		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
+	    goto done;
+	}
+	if (!cidr_addr(addr, rule->net, &rule->family)) {
+	    msg_warn("cidr map %s, line %d: bad network value in \"%s\": "
 		     "skipping this rule", cp->map, cp->lineno, dict_printable(vstring_str(pat)));
 	    goto done;
 	}

@@ -28,7 +28,7 @@
  *	"FILE.db: duplicate entry: \"key\"" with DICT_FLAG_DUP_WARN.
  *	An open failure makes a table whose lookups fail with
  *	DICT_ERR_RETRY; dict_error_text() is "open database FILE.db:
- *	reason" (read) or "open FILE.db: reason" (write), as Postfix says.
+ *	reason", as Postfix says.
  *	Failure to finish a new table at dict_close() is fatal.
  */
 #include <errno.h>
@@ -276,10 +276,12 @@ static void dict_db_finish(DICT_DB *dd)
     if (rename(dd->tmp_path, dd->path) < 0)
 	msg_fatal("rename %s to %s: %m", dd->tmp_path, dd->path);
     dir = mystrdup(dd->path);
-    if ((slash = strrchr(dir, '/')) != 0)
+    if ((slash = strrchr(dir, '/')) != 0) {
 	slash[slash == dir ? 1 : 0] = 0;
-    else
-	strcpy(dir, ".");
+    } else {
+	myfree(dir);
+	dir = mystrdup(".");
+    }
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
 	(void) fsync(fd);
 	(void) close(fd);
@@ -368,8 +370,7 @@ DICT   *dict_db_open(const char *type, const char *name, int open_flags,
     vstring_reset(dd->val_buf);
     if (ret != 0) {
 	/* Postfix's words: "open FILE.db: reason". */
-	vstring_sprintf(dd->key_buf, "open %s%s: %s",
-			dd->writable ? "" : "database ", dd->path,
+	vstring_sprintf(dd->key_buf, "open database %s: %s", dd->path,
 			ret > 0 ? strerror(ret) : db_strerror(ret));
 	(void) dd->db->close(dd->db, 0);
 	dd->db = 0;

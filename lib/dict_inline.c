@@ -53,8 +53,9 @@ DICT   *dict_inline_open(const char *name, int open_flags, int dict_flags)
 	    dict_close(d);
 	    myfree(saved);
 	    return (dict_surrogate("inline", name, dict_flags,
-				   "missing attribute name: \"inline:%s\"; "
-				   "need \"inline:{name=value...}\"", name));
+				   "missing '=' after attribute name: "
+				   "\"inline:%s\"; need \"inline:{name=value...}\"",
+				   name));
 	}
 	if (dict_flags & DICT_FLAG_FOLD_FIX)
 	    lowercase(item);

@@ -238,14 +238,23 @@ static int pcre_check_result(PCRE_PARSE *pp, const char *result,
 	    name = cp + 1;
 	    for (len = 0; isalnum((unsigned char) name[len]) || name[len] == '_'; len++)
 		 /* void */ ;
-	    if (len == 0)
-		continue;
-	    cp = name + len - 1;
+	    if (len > 0)
+		cp = name + len - 1;
+	}
+	if (len == 0) {
+	    msg_warn("empty macro name: \"%s\"", dict_printable(result));
+	    bad = 1;
+	    continue;
 	}
 	index = mystrndup(name, len);
 	if (!alldig(index)) {
 	    msg_warn("pcre map %s, line %d: non-numeric replacement index \"%s\"",
 		     pp->map, pp->lineno, dict_printable(index));
+	    bad = 1;
+	} else if (atol(index) == 0) {
+	    /* Postfix counts $0 as a syntax error. */
+	    msg_warn("pcre map %s, line %d: out of range replacement index \"%s\"",
+		     pp->map, pp->lineno, index);
 	    bad = 1;
 	} else {
 	    numbers = 1;

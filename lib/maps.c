@@ -28,9 +28,10 @@
  *	null sender as $empty_address_relayhost_maps_lookup_key); a DUNNO
  *	result means "no override" and is returned as NULL with error 0.
  *
- *	maps_find_sasl(): the sender (as maps_find_addr(), only with
- *	smtp_sender_dependent_authentication = yes and a non-null sender),
- *	then host, then nexthop, each as written.
+ *	maps_find_sasl(): the sender (as maps_find_addr(); the caller
+ *	passes NULL or "" unless sender-dependent authentication is on:
+ *	smtp_ or lmtp_sender_dependent_authentication), then host, then
+ *	nexthop, each as written.
  *
  *	"Local" (for the bare user step) means the domain equals a literal
  *	item of mydestination, $myhostname or $myorigin.
@@ -310,7 +311,7 @@ const char *maps_find_sasl(MAPS *maps, const char *sender, const char *host,
     const char *result = 0;
 
     maps->error = DICT_ERR_NONE;
-    if (sender && *sender && mail_conf_bool("smtp_sender_dependent_authentication")) {
+    if (sender && *sender) {
 	result = maps_addr_order(maps, sender, MAPS_ADDR_DEFAULT, 0);
 	if (result || maps->error)
 	    return (result);

@@ -28,8 +28,15 @@
  *	the smtpd recipient checks (relay_recipient_maps, virtual_alias_maps:
  *	user+ext@domain, user@domain, [user if local], @domain),
  *	sender_dependent_relayhost_maps (sender, @domain), and
- *	smtp_sasl_password_maps (sender, @domain when sender-dependent; then
+ *	smtp_sasl_password_maps (sender, @domain when sender-dependent, that
+ *	is, when the caller passes a sender (NULL or "" otherwise); then
  *	host / [host]:port as written in the nexthop, then the domain).
+ *	maps_find_transport() stores a copy of the key that matched in
+ *	*ext_key when ext_key is not NULL (myfree it; NULL when nothing
+ *	matched), so callers can tell a "*" or ".parent" match apart.
+ *	maps_find_sender() returns NULL (error 0) for a DUNNO result.
+ *	maps_changed() is true when a table file changed since it was
+ *	opened (see dict_changed()).
  */
 #ifndef MAPS_H
 #define MAPS_H

@@ -305,6 +305,14 @@ void    match_list_free(MATCH_LIST *list)
     myfree(list);
 }
 
+int     match_list_changed(MATCH_LIST *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+	if (list->items[i].dict && dict_changed(list->items[i].dict))
+	    return (1);
+    return (0);
+}
+
 const char *match_list_error(MATCH_LIST *list)
 {
     return (vstring_str(list->why));

@@ -11,6 +11,7 @@
  *			      const char *addr);
  *	int match_list_string(MATCH_LIST *list, const char *string);
  *	const char *match_list_error(MATCH_LIST *list);
+ *	int match_list_changed(MATCH_LIST *list);
  *	void match_list_free(MATCH_LIST *list);
  * DESCRIPTION
  *	A list is the value of a main.cf parameter such as relay_domains,
@@ -50,6 +51,11 @@
  *	address (exact, "[addr]", or net/mask; an IPv4-mapped IPv6 address
  *	is compared as IPv4). match_list_string() compares whole strings
  *	(case-insensitive) and asks tables for the string as is.
+ *
+ *	match_list_changed() says whether a table of the list changed
+ *	since it was opened (dict_changed()), so that a long-running
+ *	process can exit after its current request and let the next
+ *	process read the new table, as Postfix daemons do.
  * DIAGNOSTICS
  *	The match functions return 1 (match), 0 (no match, or matched a
  *	"!" item) or -1: the answer could not be found (a table lookup
@@ -76,6 +82,7 @@ extern int match_list_domain(MATCH_LIST *, const char *);
 extern int match_list_client(MATCH_LIST *, const char *, const char *);
 extern int match_list_string(MATCH_LIST *, const char *);
 extern const char *match_list_error(MATCH_LIST *);
+extern int match_list_changed(MATCH_LIST *);
 extern void match_list_free(MATCH_LIST *);
 
 #endif

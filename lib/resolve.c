@@ -33,6 +33,7 @@
 static int resolve_ready;
 static HTABLE *other_lists;		/* resolve_domain_match(), by name */
 static MATCH_LIST *relay_domains;
+static MATCH_LIST *virt_alias_domains;
 static MAPS *transport_maps;
 static MAPS *snd_relay_maps;
 static MAPS *snd_transport_maps;
@@ -55,6 +56,7 @@ void    resolve_init(void)
     if (resolve_ready)
 	return;
     relay_domains = domain_list_create("relay_domains");
+    virt_alias_domains = domain_list_create("virtual_alias_domains");
     transport_maps = maps_or_null("transport_maps");
     snd_relay_maps = maps_or_null("sender_dependent_relayhost_maps");
     snd_transport_maps = maps_or_null("sender_dependent_default_transport_maps");
@@ -66,6 +68,8 @@ void    resolve_reset(void)
     if (!resolve_ready)
 	return;
     match_list_free(relay_domains);
+    match_list_free(virt_alias_domains);
+    virt_alias_domains = 0;
     if (transport_maps)
 	maps_free(transport_maps);
     if (snd_relay_maps)
@@ -155,6 +159,22 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     lowercase(vstring_str(domain));
     while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
 	vstring_truncate(domain, vstring_len(domain) - 1);
+
+    /*
+     * 0. An address of a virtual alias domain that is still here had no
+     * alias (smtpd expands the others before queueing): it bounces.
+     */
+    if ((m = match_list_domain(virt_alias_domains, vstring_str(domain))) < 0) {
+	msg_warn("virtual_alias_domains lookup error for %s", vstring_str(domain));
+	ret = RESOLVE_RETRY;
+	goto done;
+    }
+    if (m > 0) {
+	reply->flags |= RESOLVE_CLASS_ALIAS;
+	vstring_strcpy(reply->transport, "error");
+	vstring_strcpy(reply->nexthop, "5.1.1 User unknown in virtual alias table");
+	goto done;
+    }
 
     /* 1. The address class and its transport. */
     if ((m = match_list_domain(relay_domains, vstring_str(domain))) < 0) {

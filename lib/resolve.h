@@ -35,6 +35,11 @@
  *	   "smtp:[10.0.0.1]:2525" and "error:5.1.2 text" work as in
  *	   Postfix.
  *
+ *	0. An address of a virtual_alias_domains domain (one that
+ *	   smtpd's virtual aliasing left alone: it has no alias) is the
+ *	   alias class: transport "error", nexthop "5.1.1 User unknown in
+ *	   virtual alias table", as Postfix's resolver answers; it is not
+ *	   subject to transport_maps.
  *	The reply holds the transport name ("smtp", "relay", "error",
  *	"retry", "lmtp"...), the nexthop as written ("example.com",
  *	"[host]:port", "inet:host:port", "unix:/path", or the text of an
@@ -76,6 +81,7 @@ typedef struct RESOLVE_REPLY {
 #define RESOLVE_CLASS_DEFAULT	(1<<0)
 #define RESOLVE_CLASS_RELAY	(1<<1)
 #define RESOLVE_FLAG_TABLE	(1<<2)	/* transport_maps decided */
+#define RESOLVE_CLASS_ALIAS	(1<<3)	/* virtual_alias_domains */
 
 #define RESOLVE_OK	0
 #define RESOLVE_RETRY	(-1)

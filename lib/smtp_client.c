@@ -23,7 +23,12 @@
  *	address; a temporary error of a recipient leaves it for the next
  *	server, unless this server is the last one (the last address, or
  *	smtp_mx_session_limit sessions were made), where it is deferred.
- *	Permanent errors are final at once.
+ *	Permanent errors are final at once. When servers are left over
+ *	(or the destination was not found), the smtp_fallback_relay hosts
+ *	are tried, except for a destination we are an MX host for.
+ *
+ *	A cached idle session is shut down by SIGALRM after
+ *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
  *
  *	SASL credentials (smtp_sasl_auth_enable) come from
  *	smtp_sasl_password_maps as "username:password", looked up by the
@@ -151,6 +156,7 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.cache_on_demand = smtp_param_bool("connection_cache_on_demand");
     smtp_conf.reuse_time_limit = smtp_param_time("connection_reuse_time_limit");
     smtp_conf.cache_time_limit = smtp_param_time("connection_cache_time_limit");
+    smtp_conf.line_length_limit = smtp_param_int("line_length_limit");
     smtp_conf.address_preference = smtp_param_str("address_preference");
     smtp_conf.helo_name = smtp_param_str("helo_name");
     smtp_conf.tcp_port = smtp_param_str("tcp_port");
@@ -162,6 +168,8 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.sasl_mechanism_filter = smtp_param_str("sasl_mechanism_filter");
     smtp_conf.tls_level = smtp_param_str("tls_security_level");
     smtp_conf.tls_policy_maps = smtp_param_str("tls_policy_maps");
+    smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
+	mail_conf_str("smtp_fallback_relay") : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
 
     protos = mail_conf_str("inet_protocols");
@@ -243,6 +251,9 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
     res.conn_setup = st->conn_setup;
     res.xmit = st->xfer_start > 0 ? smtp_now() - st->xfer_start : 0;
     res.conn_reuse = st->conn_use;
+    res.flags = st->result_flags;
+    if (smtp_conf.proto == SMTP_PROTO_LMTP)
+	res.flags |= DSN_RESULT_FLAG_FINAL;
     deliver_result(req, i, &res);
     deliver_log(req, req->rcpt + i, &res);
     if (diag)
@@ -346,8 +357,12 @@ static int sasl_lookup(SMTP_STATE *st)
 
     if (!smtp_conf.sasl_enable || sasl_maps == 0)
 	return (0);
+    /* Postfix's order: sender, then the server's host name, then the
+     * destination as written in the nexthop ("[relay.example]:587").
+     * XXX Postfix uses the name of the MX host it connected to; this
+     * looks up the nexthop's host part before any MX lookup. */
     value = maps_find_sasl(sasl_maps, smtp_conf.sender_dependent_auth ?
-			   st->req->sender : 0, st->dest.nexthop, st->dest.host);
+			   st->req->sender : 0, st->dest.host, st->dest.nexthop);
     if (value == 0)
 	return (sasl_maps->error ? -1 : 0);
     copy = mystrdup(value);
@@ -404,7 +419,7 @@ static void cache_timer(int on)
 }
 
 /* session_done - keep a healthy session for the next request, or close */
-static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const char *key)
+static void session_done(SMTP_SESSION *sess, int healthy, const char *key)
 {
     if (healthy && smtp_conf.cache_on_demand
 	&& time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
@@ -417,7 +432,6 @@ static void session_done(SMTP_STATE *st, SMTP_SESSION *sess, int healthy, const 
 	cache_timer(1);
 	return;
     }
-    (void) st;
     if (healthy)
 	smtp_session_quit(sess);
     smtp_session_free(sess);
@@ -433,6 +447,79 @@ void    smtp_client_cache_close(void)
     }
 }
 
+/*
+ * xfer_all - transactions on one session until a server's recipient limit
+ * (452 4.5.3) no longer holds recipients back; 1 if the session is healthy.
+ */
+static int xfer_all(SMTP_SESSION *sess, SMTP_STATE *st)
+{
+    size_t  before;
+    int     healthy;
+
+    do {
+	before = st->npending;
+	st->more_rcpts = 0;
+	healthy = (smtp_session_xfer(sess, st) == 0);
+    } while (healthy && st->more_rcpts && st->npending > 0 && st->npending < before);
+    st->more_rcpts = 0;
+    return (healthy);
+}
+
+/*
+ * try_servers - the addresses of one destination in order (NULL: the LMTP
+ * UNIX socket) while recipients are left. last_chance: no fallback relay
+ * follows, so the last server's temporary errors are final.
+ */
+static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
+			        const char *key)
+{
+    size_t  naddr = addrs ? addrs->count : 1;
+    SMTP_SESSION *sess;
+    SMTP_WHY why;
+    int     sessions = 0;
+    int     healthy;
+
+    smtp_why_init(&why);
+    for (size_t i = 0; i < naddr && st->npending > 0; i++) {
+	const DNS_ADDR *addr = addrs ? addrs->addr + i : 0;
+
+	st->final = last_chance && (i + 1 == naddr);
+	st->tls_failed = 0;
+	if ((sess = smtp_session_connect(st, addr, &why)) == 0) {
+	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
+	    continue;
+	}
+	if (smtp_session_handshake(sess, st, &why) < 0) {
+	    smtp_session_free(sess);
+	    if (st->tls_failed && !st->tls_off) {
+		/* Level may: the same server once more, in plain text. */
+		st->tls_off = 1;
+		i--;
+		continue;
+	    }
+	    st->tls_off = 0;
+	    if (why.dsn[0] == '5') {
+		finish_all(st, &why);
+		break;
+	    }
+	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
+	    continue;
+	}
+	st->tls_off = 0;
+	sessions++;
+	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
+	    st->final = last_chance;
+	st->conn_use = sess->use_count = 1;
+	st->xfer_start = smtp_now();
+	st->conn_setup = st->xfer_start - st->start;
+	healthy = xfer_all(sess, st);
+	session_done(sess, healthy, key);
+	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
+	    break;
+    }
+    smtp_why_free(&why);
+}
+
 void    smtp_client_deliver(DELIVER_REQUEST *req)
 {
     SMTP_STATE st;
@@ -440,8 +527,9 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     SMTP_WHY why;
     VSTRING *key = vstring_alloc(100);
     SMTP_SESSION *sess;
-    size_t  i, naddr;
-    int     sessions = 0;
+    ARGV   *fallback = 0;
+    int     mx_self = 0;
+    size_t  i;
     int     healthy;
 
     memset(&st, 0, sizeof(st));
@@ -495,8 +583,8 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    st.conn_use = ++sess->use_count;
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
-	    healthy = (smtp_session_xfer(sess, &st) == 0);
-	    session_done(&st, sess, healthy, vstring_str(key));
+	    healthy = xfer_all(sess, &st);
+	    session_done(sess, healthy, vstring_str(key));
 	} else {
 	    smtp_session_quit(sess);
 	    smtp_session_free(sess);
@@ -505,55 +593,42 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     if (st.npending == 0)
 	goto done;
 
-    /* The servers, in order. */
+    /* The servers, in order; then smtp_fallback_relay, if any. */
     st.conn_use = 0;
     st.xfer_start = 0;
     st.conn_setup = 0;
+    fallback = (smtp_conf.proto == SMTP_PROTO_SMTP && *smtp_conf.fallback_relay) ?
+	argv_split(smtp_conf.fallback_relay, LIST_DELIMS) : 0;
     if (st.dest.unix_path) {
-	naddr = 1;
-    } else if (smtp_addr_find(&st.dest, &addrs, &why) < 0) {
-	finish_all(&st, &why);
-	goto done;
-    } else
-	naddr = addrs.count;
-
-    for (i = 0; i < naddr && st.npending > 0; i++) {
-	const DNS_ADDR *addr = st.dest.unix_path ? 0 : addrs.addr + i;
-
-	st.final = (i + 1 == naddr);
-	st.tls_failed = 0;
-	if ((sess = smtp_session_connect(&st, addr, &why)) == 0) {
-	    smtp_why_set(&st.why, why.relay, why.dsn, "%s", vstring_str(why.text));
-	    continue;
+	try_servers(&st, 0, 1, vstring_str(key));
+    } else if (smtp_addr_find(&st.dest, &addrs, &why, &mx_self) < 0) {
+	/* An MX host of the destination never uses a fallback relay. */
+	if (fallback == 0 || mx_self) {
+	    finish_all(&st, &why);
+	    goto done;
 	}
-	if (smtp_session_handshake(sess, &st, &why) < 0) {
-	    smtp_session_free(sess);
-	    if (st.tls_failed && !st.tls_off) {
-		/* Level may: the same server once more, in plain text. */
-		st.tls_off = 1;
-		i--;
-		continue;
-	    }
-	    st.tls_off = 0;
-	    if (why.dsn[0] == '5') {
-		st.final = 1;
-		finish_all(&st, &why);
-		break;
-	    }
-	    smtp_why_set(&st.why, why.relay, why.dsn, "%s", vstring_str(why.text));
-	    continue;
+	smtp_why_set(&st.why, why.relay, why.dsn, "%s", vstring_str(why.text));
+    } else {
+	if (mx_self && fallback) {
+	    argv_free(fallback);
+	    fallback = 0;
 	}
-	st.tls_off = 0;
-	sessions++;
-	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
-	    st.final = 1;
-	st.conn_use = sess->use_count = 1;
-	st.xfer_start = smtp_now();
-	st.conn_setup = st.xfer_start - st.start;
-	healthy = (smtp_session_xfer(sess, &st) == 0);
-	session_done(&st, sess, healthy, vstring_str(key));
-	if (st.final)
-	    break;
+	try_servers(&st, &addrs, fallback == 0, vstring_str(key));
+    }
+    for (i = 0; fallback && i < fallback->argc && st.npending > 0; i++) {
+	SMTP_DEST saved = st.dest;
+	DNS_ADDR_LIST fb_addrs;
+
+	dns_addr_list_init(&fb_addrs);
+	if (dest_parse(&st.dest, fallback->argv[i]) < 0) {
+	    msg_warn("bad %s entry: \"%s\"", smtp_param_name("fallback_relay"),
+		     fallback->argv[i]);
+	} else if (smtp_addr_find(&st.dest, &fb_addrs, &why, 0) == 0) {
+	    try_servers(&st, &fb_addrs, i + 1 == fallback->argc, vstring_str(key));
+	}
+	dns_addr_list_free(&fb_addrs);
+	dest_free(&st.dest);
+	st.dest = saved;
     }
     if (st.npending > 0) {
 	st.conn_use = 0;
@@ -563,6 +638,8 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     }
 
 done:
+    if (fallback)
+	argv_free(fallback);
     dns_addr_list_free(&addrs);
     smtp_why_free(&st.why);
     smtp_why_free(&why);

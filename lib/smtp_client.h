@@ -14,7 +14,8 @@
  *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
  *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
  *
- *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why);
+ *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *			   int *mx_self);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
  *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
@@ -76,7 +77,7 @@ typedef struct SMTP_WHY {
 typedef struct SMTP_DEST {
     char   *nexthop;			/* as written */
     char   *host;			/* domain or host, without [] */
-    int     port;			/* network byte order is not used */
+    int     port;			/* TCP port, host byte order */
     int     use_mx;			/* 0 for [host] and LMTP */
     char   *unix_path;			/* LMTP unix:/path, else NULL */
 } SMTP_DEST;
@@ -126,6 +127,7 @@ typedef struct SMTP_CLIENT_CONF {
     int     cache_on_demand;
     int     reuse_time_limit;
     int     cache_time_limit;
+    int     line_length_limit;		/* 0: none */
     int     families;			/* DNS_FAMILY_* */
     const char *address_preference;	/* any, ipv4, ipv6 */
     const char *helo_name;
@@ -138,6 +140,7 @@ typedef struct SMTP_CLIENT_CONF {
     const char *sasl_mechanism_filter;
     const char *tls_level;
     const char *tls_policy_maps;
+    const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
 } SMTP_CLIENT_CONF;
 
@@ -161,6 +164,8 @@ typedef struct SMTP_STATE {
     int     conn_use;			/* transactions on this session */
     const char *remote_mta;		/* for the next result: server name */
     const char *diag;			/* for the next result: server reply */
+    int     more_rcpts;			/* 452 too many recipients: go again */
+    int     result_flags;		/* for the next result: DSN_RESULT_FLAG_* */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
@@ -190,7 +195,7 @@ extern int smtp_session_alive(SMTP_SESSION *);
 extern void smtp_tls_policy_init(void);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
-extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *);
+extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
 extern const char *smtp_sasl_choose(SMTP_SESSION *);
 extern const char *smtp_param_str(const char *suffix);

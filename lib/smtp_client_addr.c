@@ -4,7 +4,8 @@
  * SYNOPSIS
  *	#include "smtp_client.h"
  *
- *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why);
+ *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *			   int *mx_self);
  * DESCRIPTION
  *	For a destination with MX lookup (a domain nexthop) the MX hosts
  *	in preference order (random among equal preferences), each with
@@ -19,7 +20,8 @@
  *	of ours are kept. None left: "4.4.4 unable to find primary relay
  *	for X" when we are a backup, "5.4.6 mail for X loops back to
  *	myself" when we are the best MX. So a backup MX never delivers to
- *	itself or to another backup.
+ *	itself or to another backup. *mx_self (when not NULL) tells the
+ *	caller that we are one of the MX hosts (no fallback relay then).
  *
  *	Then smtp_address_preference (ipv4, ipv6: that family first within
  *	each preference; any: as found) and inet_protocols choose the
@@ -173,7 +175,8 @@ static void addr_order(DNS_ADDR_LIST *list)
     myfree(tmp);
 }
 
-int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why)
+int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+		               int *mx_self)
 {
     DNS_MX_LIST mx = {0, 0, 0};
     VSTRING *text = vstring_alloc(100);
@@ -182,6 +185,8 @@ int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why)
     int     self_pref = -1;
     size_t  i, keep;
 
+    if (mx_self)
+	*mx_self = 0;
     /* Without MX lookup: the host's own addresses. */
     if (!dest->use_mx || dns_addr_literal(dest->host, 0, out)) {
 	if (out->count == 0
@@ -225,6 +230,8 @@ int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why)
     }
 
     /* The backup MX rule: only hosts more preferred than ourselves. */
+    if (mx_self)
+	*mx_self = (self_pref >= 0);
     if (self_pref >= 0) {
 	for (keep = 0; keep < out->count && out->addr[keep].pref < self_pref; keep++)
 	     /* void */ ;

@@ -124,6 +124,38 @@ static int connect_wait(int fd, const struct sockaddr *sa, socklen_t len, int ti
     return (0);
 }
 
+/* bind_local - smtp_bind_address(6), when set, as the source address */
+static int bind_local(int fd, int family)
+{
+    const char *text = smtp_param_str(family == AF_INET6 ? "bind_address6" : "bind_address");
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    if (*text == 0)
+	return (0);
+    memset(&ss, 0, sizeof(ss));
+    if (family == AF_INET6) {
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+	sin6->sin6_family = AF_INET6;
+	len = sizeof(*sin6);
+	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) != 1) {
+	    msg_warn("bad %s value: %s", smtp_param_name("bind_address6"), text);
+	    return (0);
+	}
+    } else {
+	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+	sin->sin_family = AF_INET;
+	len = sizeof(*sin);
+	if (inet_pton(AF_INET, text, &sin->sin_addr) != 1) {
+	    msg_warn("bad %s value: %s", smtp_param_name("bind_address"), text);
+	    return (0);
+	}
+    }
+    return (bind(fd, (struct sockaddr *) &ss, len));
+}
+
 SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr, SMTP_WHY *why)
 {
     int     fd;
@@ -172,6 +204,12 @@ SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr, SMTP_WH
 	}
 	if ((fd = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 	    smtp_why_set(why, 0, "4.3.0", "socket: %m");
+	    return (0);
+	}
+	if (bind_local(fd, addr->family) < 0) {
+	    smtp_why_set(why, 0, "4.3.0", "bind %s: %m", smtp_param_name(
+		      addr->family == AF_INET6 ? "bind_address6" : "bind_address"));
+	    close(fd);
 	    return (0);
 	}
 	if (connect_wait(fd, (struct sockaddr *) &ss, len, smtp_conf.connect_timeout) < 0) {

@@ -25,6 +25,10 @@
  *	recipient's result goes to smtp_rcpt_status(): "host X said: 550
  *	5.1.1 ... (in reply to RCPT TO command)" and so on.
  *
+ *	A "452 4.5.3" reply (too many recipients) after an accepted one
+ *	leaves that recipient for the next transaction on the same session
+ *	(st->more_rcpts), as Postfix does.
+ *
  *	When the transaction did not reach the end of DATA, RSET brings a
  *	healthy session back to its initial state so it can be reused.
  * DIAGNOSTICS
@@ -134,6 +138,9 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     VSTREAM *fp;
     off_t   left = req->data_size;
     int     bol = 1;
+    size_t  col = 0;
+    size_t  limit = smtp_conf.line_length_limit > 0 && smtp_conf.line_length_limit < 2 ?
+    2 : (size_t) smtp_conf.line_length_limit;
     ssize_t n;
 
     vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
@@ -165,17 +172,34 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	    return (-1);
 	}
 	left -= n;
-	for (cp = vstring_str(buf), end = cp + n; cp < end; cp = nl) {
-	    if (bol && *cp == '.')
+	for (cp = vstring_str(buf), end = cp + n; cp < end; /* void */ ) {
+	    const char *run_end, *content_end;
+
+	    if (bol && *cp == '.') {
 		vstream_write(sess->stream, ".", 1);
-	    if ((nl = memchr(cp, '\n', end - cp)) != 0) {
-		nl++;
-		bol = 1;
-	    } else {
-		nl = end;
-		bol = 0;
+		col = 1;			/* the limit is on the wire */
 	    }
-	    vstream_write(sess->stream, cp, nl - cp);
+	    bol = 0;
+	    nl = memchr(cp, '\n', end - cp);
+	    run_end = nl ? nl + 1 : end;
+	    content_end = nl ? (nl > cp && nl[-1] == '\r' ? nl - 1 : nl) : end;
+	    /* Lines over the limit are broken with CRLF SPACE, as Postfix does. */
+	    if (limit > 0 && col + (size_t) (content_end - cp) > limit) {
+		size_t  take = limit - col;
+
+		vstream_write(sess->stream, cp, take);
+		vstream_write(sess->stream, "\r\n ", 3);
+		cp += take;
+		col = 1;
+		continue;
+	    }
+	    vstream_write(sess->stream, cp, run_end - cp);
+	    if (nl) {
+		bol = 1;
+		col = 0;
+	    } else
+		col += run_end - cp;
+	    cp = run_end;
 	}
 	if (vstream_ferror(sess->stream))
 	    break;
@@ -221,8 +245,11 @@ static void accepted_by(SMTP_STATE *st, size_t i, SMTP_SESSION *sess, SMTP_REPLY
 {
     st->remote_mta = sess->host;
     st->diag = vstring_str(r->text);
+    if (sess->features & SMTP_FEATURE_DSN)
+	st->result_flags = DSN_RESULT_FLAG_NEXT_HOP_DSN;
     smtp_rcpt_status(st, i, sess->relay, r->dsn, "%s", vstring_str(r->text));
     st->remote_mta = st->diag = 0;
+    st->result_flags = 0;
 }
 
 int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
@@ -289,6 +316,13 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 		naccepted++;
 		if (verify)
 		    accepted_by(st, idx[k], sess, reply);
+	    } else if (reply->code == 452 && strcmp(reply->dsn, "4.5.3") == 0
+		       && naccepted > 0) {
+		/* Too many recipients: the rest go in the next transaction. */
+		st->more_rcpts = 1;
+		smtp_why_set(&st->why, sess->relay, reply->dsn,
+			     "host %s said: %s (in reply to RCPT TO command)",
+			     sess->namaddr, vstring_str(reply->text));
 	    } else {
 		said(st, idx[k], sess, reply, "RCPT TO");
 	    }

@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """gen-postconf-man.py - write man/man5/postconf.5 from lib/mail_params.def.
 
+Names, types, defaults, units and bounds come from the table; short
+descriptions (our own words) from mk/postconf-descriptions.txt, whose
+names must all be in the table.
+
 The parameter table is the one list of main.cf parameters; this page is
 generated from it so that it can never disagree with postconf -d.
 
@@ -105,6 +109,27 @@ def read_params(path):
     return params
 
 
+def read_descriptions(path, params):
+    """name -> text from mk/postconf-descriptions.txt."""
+    known = {p["name"] for p in params}
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, _, text = line.partition("\t") if "\t" in line else line.partition(" ")
+            name, text = name.strip(), text.strip()
+            if name not in known:
+                sys.exit("%s, line %d: %s is not in the parameter table" % (path, lineno, name))
+            if not text:
+                sys.exit("%s, line %d: no text for %s" % (path, lineno, name))
+            out[name] = text
+    return out
+
+
 def roff(text):
     """Escape text for a roff line."""
     text = text.replace("\\", "\\e")
@@ -192,7 +217,7 @@ postconf(1), master(8), smtpd(8), qmgr(8), smtp(8), postmap(1)
 """
 
 
-def render(params):
+def render(params, descriptions):
     out = [HEADER]
     for p in sorted(params, key=lambda p: p["name"]):
         what = [TYPE_TEXT.get(p["type"], p["type"].lower())]
@@ -206,6 +231,8 @@ def render(params):
         if p["ours"]:
             title += " \\fB(ours)\\fR"
         out.append(".TP\n%s\n" % title)
+        if p["name"] in descriptions:
+            out.append("%s\n.br\n" % roff(descriptions[p["name"]]))
         special = default_text(p)
         if special is not None:
             out.append("Default: %s.\n" % roff(special))
@@ -225,8 +252,11 @@ def main():
     ap.add_argument("--def", dest="deffile",
                     default=os.path.join(TOP, "lib", "mail_params.def"))
     ap.add_argument("--out", default=os.path.join(TOP, "man", "man5", "postconf.5"))
+    ap.add_argument("--descriptions",
+                    default=os.path.join(TOP, "mk", "postconf-descriptions.txt"))
     args = ap.parse_args()
-    text = render(read_params(args.deffile))
+    params = read_params(args.deffile)
+    text = render(params, read_descriptions(args.descriptions, params))
     if args.check:
         try:
             with open(args.out) as f:

@@ -2,7 +2,8 @@
  * NAME
  *	postconf - show main.cf parameters: defaults, settings, effective values
  * SYNOPSIS
- *	postconf [-c config_dir] [-d | -n] [-h | -H] [-x] [-v] [name ...]
+ *	postconf [-c config_dir] [-d | -n] [-h | -H] [-x] [-o name=value]
+ *		[-v] [name ...]
  *	postconf [-c config_dir] -m
  * DESCRIPTION
  *	Prints "name = value" lines, sorted by name, from the one
@@ -20,6 +21,8 @@
  *			configuration that has only defaults).
  *	-h		values only; -H names only.
  *	-m		the lookup table types this system supports.
+ *	-o name=value	override a main.cf setting for this command.
+ *	-e, -X, -#	edit main.cf (see postconf_edit.c).
  *	-c dir		read dir/main.cf instead of the default
  *			($MAIL_CONFIG or the compiled-in directory).
  *	name ...	only these parameters.
@@ -53,6 +56,7 @@
 #include "stringops.h"
 #include "vstream.h"
 #include "vstring.h"
+#include "postconf_edit.h"
 
 #define SHOW_DEFS	(1<<0)		/* -d */
 #define SHOW_NONDEF	(1<<1)		/* -n */
@@ -88,9 +92,11 @@ static void add_references(const char *);
 static void usage(void)
 {
     msg_fatal("usage: postconf [-c config_dir] [-d (parameter defaults)] "
-	      "[-h (no names)] [-H (no values)] [-m (map types)] "
-	      "[-n (non-default parameters)] [-v (verbose)] "
-	      "[-x (expand parameter values)] [name...]");
+	      "[-e (edit configuration)] [-h (no names)] [-H (no values)] "
+	      "[-m (map types)] [-n (non-default parameters)] "
+	      "[-o name=value (override parameter value)] [-v (verbose)] "
+	      "[-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] "
+	      "[name...]");
 }
 
 /* read_services - master.cf: service names, and $names used by -o */
@@ -304,6 +310,8 @@ int     main(int argc, char **argv)
     ARGV   *names;
     int     mode = 0;
     int     show_types = 0;
+    int     edit = 0;
+    ARGV   *overrides = argv_alloc(2);
     int     ch;
 
     msg_init("postfix", "postconf");
@@ -311,8 +319,20 @@ int     main(int argc, char **argv)
     msg_stderr_command_style(1);
     out = vstream_fdopen(1);
 
-    while ((ch = getopt(argc, argv, "c:dhHmnvx")) > 0) {
+    while ((ch = getopt(argc, argv, "c:dehHmno:vxX#")) > 0) {
 	switch (ch) {
+	case 'o':
+	    argv_add(overrides, optarg);
+	    break;
+	case 'e':
+	    edit = POSTCONF_EDIT_SET;
+	    break;
+	case 'X':
+	    edit = POSTCONF_EDIT_REMOVE;
+	    break;
+	case '#':
+	    edit = POSTCONF_EDIT_COMMENT;
+	    break;
 	case 'c':
 	    config_dir = optarg;
 	    break;
@@ -343,6 +363,32 @@ int     main(int argc, char **argv)
     }
     if ((mode & SHOW_DEFS) && (mode & SHOW_NONDEF))
 	msg_fatal("specify one of -d -n");
+    if ((mode & SHOW_DEFS) && overrides->argc > 0)
+	msg_fatal("specify one of -d -o");
+
+    /* -e, -X, -#: edit main.cf and print nothing. */
+    if (edit) {
+	VSTRING *path = vstring_alloc(100);
+
+	if (mode & SHOW_DEFS)
+	    msg_fatal("specify one of -d and -e, -X or -#");
+	if (mode & SHOW_NONDEF)
+	    msg_fatal("specify one of -n and -e, -X or -#");
+	if (show_types)
+	    msg_fatal("specify one of -m and -e, -X or -#");
+	if (optind >= argc)
+	    msg_fatal(edit == POSTCONF_EDIT_SET ? "-e requires name=value argument"
+		      : "%s requires parameter name argument",
+		      edit == POSTCONF_EDIT_REMOVE ? "-X" : "-#");
+	if (config_dir)
+	    setenv("MAIL_CONFIG", config_dir, 1);
+	vstring_sprintf(path, "%s/main.cf", config_dir ? config_dir : mail_conf_dir());
+	postconf_edit(vstring_str(path), edit, argv + optind, argc - optind);
+	vstring_free(path);
+	vstring_free(buf);
+	vstream_release(out);
+	return (0);
+    }
     if ((mode & HIDE_NAME) && (mode & HIDE_VALUE))
 	msg_fatal("specify one of -h -H");
     if (show_types) {
@@ -352,6 +398,8 @@ int     main(int argc, char **argv)
 	    msg_fatal("with option -m, do not specify -n");
 	vstream_fputs(out, dict_type_list());
 	vstream_fflush(out);
+	vstring_free(buf);
+	vstream_release(out);
 	return (0);
     }
 
@@ -365,6 +413,17 @@ int     main(int argc, char **argv)
 	mail_conf_read(config_dir);
 	if (strcmp(mail_conf_dir(), mail_conf_default("config_directory")) != 0)
 	    mail_conf_set("config_directory", mail_conf_dir());
+	/* -o name=value: as if main.cf said so (and shown by -n). */
+	for (size_t i = 0; i < overrides->argc; i++) {
+	    char   *name = mystrdup(overrides->argv[i]);
+	    char   *value = split_at(name, '=');
+
+	    if (value == 0)
+		msg_fatal("invalid parameter override: %s: "
+			  "missing '=' after attribute name", name);
+	    mail_conf_set(trimblanks(name), trimblanks(value));
+	    myfree(name);
+	}
 	scan_references();
     }
     read_services();
@@ -396,7 +455,9 @@ int     main(int argc, char **argv)
 	show_param(names->argv[i], mode);
     }
     argv_free(names);
+    argv_free(overrides);
     vstring_free(buf);
     vstream_fflush(out);
+    vstream_release(out);
     return (0);
 }

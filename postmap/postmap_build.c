@@ -91,8 +91,7 @@ void    postmap_build(const char *type_name, int dict_flags, int flags)
     if (stat(vstring_str(db_path), &db_st) == 0) {
 	/* An existing table keeps its mode; we must be allowed to write it. */
 	mode = db_st.st_mode & 07777;
-	if (!(flags & POSTMAP_FLAG_INCR)
-	    && faccessat(AT_FDCWD, vstring_str(db_path), W_OK, AT_EACCESS) < 0)
+	if (faccessat(AT_FDCWD, vstring_str(db_path), W_OK, AT_EACCESS) < 0)
 	    msg_fatal("open %s: %m", vstring_str(db_path));
     } else if (flags & POSTMAP_FLAG_NO_INHERIT) {
 	mode = 0644;

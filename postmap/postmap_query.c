@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "postmap.h"
+#include "dict_type.h"
 #include "mymalloc.h"
 #include "msg.h"
 #include "vstream.h"
@@ -94,7 +95,7 @@ static const char *postmap_lookup(DICT **dicts, int count, const char *key)
 	    if (*value == 0) {
 		/* Postfix's postmap says this, and prints the empty value. */
 		msg_warn("table %s:%s: key %s: empty string result is not allowed",
-			 dicts[i]->type, dicts[i]->name, key);
+			 dicts[i]->type, dicts[i]->name, dict_printable(key));
 		msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
 			 dicts[i]->type, dicts[i]->name);
 	    }

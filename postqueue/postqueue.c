@@ -133,10 +133,30 @@ static void show_queue(int json)
 	msg_fatal_status(EX_SOFTWARE, "malformed showq server reply");
 }
 
+/*
+ * quiet_flush - the client's own warning about an unreachable service
+ * is for daemon logs; postqueue says it in its fatal message instead.
+ */
+static int quiet_flush(int (*fn) (const char *), const char *arg)
+{
+    int     status;
+
+    msg_to_stderr(0);
+    status = fn(arg);
+    msg_to_stderr(1);
+    return (status);
+}
+
+static int purge_all(const char *unused)
+{
+    (void) unused;
+    return (flush_purge());
+}
+
 static void flush_queue(void)
 {
     check_user("authorized_flush_users", "flush the mail queue");
-    switch (flush_purge()) {
+    switch (quiet_flush(purge_all, (const char *) 0)) {
     case FLUSH_STAT_OK:
 	return;
     case FLUSH_STAT_FAIL:
@@ -149,7 +169,7 @@ static void flush_queue(void)
 static void flush_site(const char *site)
 {
     check_user("authorized_flush_users", "flush the mail queue");
-    switch (flush_send_site(site)) {
+    switch (quiet_flush(flush_send_site, site)) {
     case FLUSH_STAT_OK:
 	return;
     case FLUSH_STAT_FAIL:
@@ -167,7 +187,7 @@ static void flush_site(const char *site)
 static void flush_file(const char *queue_id)
 {
     check_user("authorized_flush_users", "flush the mail queue");
-    switch (flush_send_file(queue_id)) {
+    switch (quiet_flush(flush_send_file, queue_id)) {
     case FLUSH_STAT_OK:
 	return;
     case FLUSH_STAT_FAIL:

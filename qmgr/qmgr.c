@@ -20,6 +20,7 @@
  *	network, nor on a whole directory: each turn of the event loop
  *	looks at a bounded number of names.
  */
+#include <stdio.h>
 #include <time.h>
 
 #include "mymalloc.h"
@@ -153,6 +154,16 @@ static void qmgr_post_init(const char *service, char **argv)
     var_transport_retry = mail_conf_time("transport_retry_time");
     var_process_limit = mail_conf_int("default_process_limit");
     var_ipc_timeout = mail_conf_time("qmgr_ipc_timeout");
+    /*
+     * The bounce, flush and verify clients (ipc_call) wait ipc_timeout
+     * for an answer; for qmgr that is qmgr_ipc_timeout, as in Postfix.
+     */
+    {
+	char    text[32];
+
+	snprintf(text, sizeof(text), "%lds", var_ipc_timeout);
+	mail_conf_set("ipc_timeout", text);
+    }
     if (var_max_backoff < var_min_backoff)
 	var_max_backoff = var_min_backoff;
     if (var_bounce_queue_life > var_max_queue_life) {

@@ -18,9 +18,10 @@
  *	smtpd_data.c (DATA and the queue file), smtpd_check.c (access
  *	policy), smtpd_addr.c (address syntax), smtpd_peer.c (client
  *	names), smtpd_tls.c (STARTTLS), smtpd_etrn.c (ETRN),
- *	smtpd_connlimit.c (connections per client), smtpd_list.c (domain
- *	and network lists), smtpd_forward.c (virtual aliases, SRS bounces,
- *	reject_unverified_recipient/sender).
+ *	smtpd_connlimit.c (connections per client), smtpd_forward.c
+ *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender).
+ *	Domain and network lists come from lib/match_list.c, tables from
+ *	lib/maps.c.
  */
 #ifndef SMTPD_H
 #define SMTPD_H
@@ -59,7 +60,7 @@ typedef struct SMTPD_STATE {
     int     error_count;
     int     cmd_total[SMTPD_CMD_COUNT];
     int     cmd_ok[SMTPD_CMD_COUNT];
-    char   *access_denied;		/* smtpd_delay_reject=no client reject */
+    char   *access_denied;		/* refused at connect (delay_reject=no) */
     int     quit;			/* end the session */
     int     last_code;			/* code of the last reply */
     VSTRING *buffer;			/* the command line */
@@ -146,6 +147,7 @@ extern int smtpd_check_mynetworks(SMTPD_STATE *);
 extern int smtpd_check_bare_lf_exempt(SMTPD_STATE *);
 extern int smtpd_check_event_exempt(SMTPD_STATE *);
 extern int smtpd_check_fast_flush(const char *);
+extern int smtpd_check_rewrite_client(SMTPD_STATE *);
 
 /* smtpd_tls.c */
 extern void smtpd_tls_init(void);

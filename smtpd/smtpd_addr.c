@@ -141,7 +141,7 @@ int     smtpd_xtext_decode(const char *text, VSTRING *out)
 
     vstring_reset(out);
     for (cp = text; *cp; cp++) {
-	if (*cp < 33 || *cp > 126 || *cp == '=')
+	if (*cp < 33 || *cp > 126)
 	    return (-1);
 	if (*cp == '+') {
 	    if (!isxdigit((unsigned char) cp[1]) || !isxdigit((unsigned char) cp[2]))

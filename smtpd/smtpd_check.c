@@ -44,10 +44,12 @@
  *	reject_unauth_pipelining (no effect here).
  *
  *	The relay check: a recipient domain in relay_domains is ours to
- *	relay for; one in mydestination or virtual_alias_domains is ours
- *	unless its local part still routes elsewhere (user%other@,
- *	"user@other"@, other!user@), which Postfix's resolver would
- *	follow; anything else is relaying.
+ *	relay for, unless its local part asks for more routing
+ *	(user%other@, "user@other"@, other!user@) and
+ *	allow_untrusted_routing is off (the default); one in mydestination
+ *	or virtual_alias_domains is ours unless its local part routes
+ *	elsewhere, which Postfix's resolver would follow; anything else is
+ *	relaying.
  *
  *	A table or list that cannot answer (unreadable file, bad regular
  *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
@@ -57,6 +59,11 @@
  *	451 4.3.5 for an unknown restriction name.
  */
 #include <sys/statvfs.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +97,7 @@ static MAPS **tables;
 static long reject_code, defer_code, relay_code, unknown_relay_code;
 static long access_reject_code, access_defer_code, non_fqdn_code;
 static int reject_unlisted;
+static int allow_untrusted_routing;
 
 /* table_find - the MAPS of an access table named in a restriction */
 static MAPS *table_find(const char *name)
@@ -218,6 +226,7 @@ void    smtpd_check_init(void)
     access_defer_code = mail_conf_int("access_map_defer_code");
     non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
     reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
+    allow_untrusted_routing = mail_conf_bool("allow_untrusted_routing");
     smtpd_forward_init();
 }
 
@@ -285,6 +294,9 @@ static int permit_auth_destination(SMTPD_STATE *state)
     myfree(domain);
     if (m < 0)
 	return (-1);
+    /* Sender-specified routing to a relay domain (allow_untrusted_routing). */
+    if (m > 0 && smtpd_addr_routed(state->recipient) && !allow_untrusted_routing)
+	return (CHK_DUNNO);
     return (m > 0 ? CHK_OK : CHK_DUNNO);
 }
 
@@ -707,6 +719,70 @@ int     smtpd_check_bare_lf_exempt(SMTPD_STATE *state)
 int     smtpd_check_event_exempt(SMTPD_STATE *state)
 {
     return (match_list_client(event_excl, state->name, state->addr) > 0);
+}
+
+/* inet_interface_addr - is addr one of the addresses we receive mail on */
+static int inet_interface_addr(const char *addr)
+{
+    ARGV   *list;
+    size_t  i;
+    int     found = 0;
+    char    buf[INET6_ADDRSTRLEN];
+
+    list = split_list(mail_conf_str("inet_interfaces"));
+    for (i = 0; i < list->argc && !found; i++) {
+	const char *item = list->argv[i];
+	size_t  len = strlen(item);
+
+	if (strcasecmp(item, "loopback-only") == 0) {
+	    found = strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0;
+	} else if (strcasecmp(item, "all") == 0) {
+	    struct ifaddrs *ifa, *ip;
+
+	    if (getifaddrs(&ifa) < 0)
+		continue;
+	    for (ip = ifa; ip && !found; ip = ip->ifa_next) {
+		if (ip->ifa_addr == 0 || (ip->ifa_addr->sa_family != AF_INET
+					  && ip->ifa_addr->sa_family != AF_INET6))
+		    continue;
+		if (getnameinfo(ip->ifa_addr, ip->ifa_addr->sa_family == AF_INET ?
+				sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+				buf, sizeof(buf), 0, 0, NI_NUMERICHOST) == 0)
+		    found = strcasecmp(buf, addr) == 0;
+	    }
+	    freeifaddrs(ifa);
+	} else if (len > 2 && item[0] == '[' && item[len - 1] == ']') {
+	    found = strncasecmp(item + 1, addr, len - 2) == 0 && addr[len - 2] == 0;
+	} else {
+	    found = strcasecmp(item, addr) == 0;
+	}
+    }
+    argv_free(list);
+    return (found);
+}
+
+/*
+ * smtpd_check_rewrite_client - local_header_rewrite_clients: may missing
+ * Message-Id: and Date: headers be added to this client's mail
+ */
+int     smtpd_check_rewrite_client(SMTPD_STATE *state)
+{
+    ARGV   *list = split_list(mail_conf_str("local_header_rewrite_clients"));
+    size_t  i;
+    int     found = 0;
+
+    for (i = 0; i < list->argc && !found; i++) {
+	const char *item = list->argv[i];
+
+	if (strcasecmp(item, "permit_inet_interfaces") == 0)
+	    found = inet_interface_addr(state->addr);
+	else if (strcasecmp(item, "permit_mynetworks") == 0)
+	    found = smtpd_check_mynetworks(state);
+	else if (strcasecmp(item, "static:all") == 0)
+	    found = 1;
+    }
+    argv_free(list);
+    return (found);
 }
 
 int     smtpd_check_fast_flush(const char *domain)

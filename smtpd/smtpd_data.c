@@ -9,9 +9,14 @@
  *	After "354", the message is read line by line and streamed into
  *	the queue file opened at the first RCPT (queue_writer.h): our
  *	Received: header first, then the lines exactly as received after
- *	dot-unstuffing, each ended by CRLF. A "Message-Id:" header is added
- *	at the end of the headers when the message has none, as Postfix's
- *	cleanup does.
+ *	dot-unstuffing, each ended by CRLF. For clients that match
+ *	local_header_rewrite_clients (default: permit_inet_interfaces, the
+ *	host's own addresses) or with always_add_missing_headers, a
+ *	missing "Message-Id:" header is added at the end of the headers,
+ *	as Postfix's cleanup does (Postfix also adds a missing Date:; we
+ *	do not); mail from other clients is kept as it is (their DKIM
+ *	signatures stay valid) and is logged with "message-id=<>" when it
+ *	has none.
  *
  *	End of data is only "." on a line of its own that follows a CRLF
  *	and ends in CRLF. A line that ends in a bare LF is handled as
@@ -55,6 +60,7 @@ typedef struct DATA_STATE {
     int     in_header;			/* still in the message header */
     int     seen_header;		/* a header line was seen */
     int     have_msgid;
+    int     add_headers;		/* local_header_rewrite_clients */
     long    hdr_len;			/* length of the current header */
     int     drop_header;		/* current header over the limit */
     int     too_big;
@@ -119,15 +125,22 @@ static void add_message_id(DATA_STATE *ds)
 
     if (ds->have_msgid)
 	return;
-    ds->have_msgid = 1;
     now = queue_writer_time(ds->qw)->tv_sec;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
     buf = vstring_alloc(100);
-    vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
-    ds->msgid = mystrdup(vstring_str(buf));
-    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
-    data_write(ds, vstring_str(buf), vstring_len(buf));
+    if (!ds->have_msgid) {
+	ds->have_msgid = 1;
+	if (!ds->add_headers) {
+	    /* As Postfix: nothing added to a remote client's mail. */
+	    ds->msgid = mystrdup("<>");
+	} else {
+	    gmtime_r(&now, &tm);
+	    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	    vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+	    ds->msgid = mystrdup(vstring_str(buf));
+	    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
+	    data_write(ds, vstring_str(buf), vstring_len(buf));
+	}
+    }
     vstring_free(buf);
 }
 
@@ -275,6 +288,8 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     ds.state = state;
     ds.qw = state->qw;
     ds.in_header = 1;
+    ds.add_headers = mail_conf_bool("always_add_missing_headers")
+	|| smtpd_check_rewrite_client(state);
     queue_writer_msg_begin(ds.qw);
     received_header(&ds);
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
@@ -366,7 +381,7 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    if (ds.msgid)
 		msg_info("%s: message-id=%s", state->queue_id, ds.msgid);
 	    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
-	    (void) mail_trigger("public", mail_conf_str("qmgr_service_name"),
+	    (void) mail_trigger("public", mail_conf_str("queue_service_name"),
 				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }

@@ -74,10 +74,6 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
 	return;
     }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
-	return;
-    }
     addr = vstring_alloc(100);
     if (smtpd_addr_extract(args + 5, addr, &rest) < 0) {
 	smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
@@ -99,9 +95,11 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	} else if (strncasecmp(param, "BODY=", 5) == 0) {
 	    if (strcasecmp(param + 5, "7BIT") != 0
 		&& strcasecmp(param + 5, "8BITMIME") != 0) {
-		smtpd_reply(state, "501 5.5.4 Unsupported BODY parameter");
+		smtpd_reply(state, "555 5.5.4 Unsupported option: %s", param);
 		goto done;
 	    }
+	} else if (strncasecmp(param, "AUTH=", 5) == 0) {
+	    /* Without SASL, Postfix accepts and ignores AUTH=. */ ;
 	} else if (strncasecmp(param, "RET=", 4) == 0) {
 	    if (ret != 0 || (strcasecmp(param + 4, "FULL") != 0
 			     && strcasecmp(param + 4, "HDRS") != 0)) {

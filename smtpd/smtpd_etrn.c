@@ -62,10 +62,6 @@ void    smtpd_etrn_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "503 Error: MAIL transaction in progress");
 	goto done;
     }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
-	goto done;
-    }
     site = (*arg == '@' || *arg == '#') ? arg + 1 : arg;
     if (!valid_site(site)) {
 	smtpd_reply(state, "501 Error: invalid parameter syntax");

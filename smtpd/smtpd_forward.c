@@ -50,15 +50,19 @@
  *	"undeliverable address: reason" when 5xx, "unverified address"
  *	when 4xx; unverified_*_reject_reason replaces the reason. A verify
  *	service failure answers per unverified_*_tempfail_action with
- *	"address verification problem". The null sender is not verified.
+ *	"address verification problem". The null sender is not verified,
+ *	nor are our own forwarding addresses (aliases, addresses of
+ *	virtual alias domains, SRS addresses of srs_domain): other checks
+ *	answer for those. XXX defer_if_permit is taken as defer.
  *
  *	smtpd_forward_expand() computes the queue file recipients of the
  *	accepted RCPT: a valid SRS address becomes the sender it stands
  *	for, then virtual aliasing expands it (1:N, recursive). A table
  *	error or a limit gets 451 (SMTPD_FWD_REJECT). smtpd_forward_write_rcpt()
- *	writes them, each with the RCPT address as its original recipient,
- *	skipping pairs the message already holds; it returns what
- *	queue_writer_rcpt() returns.
+ *	writes them, each with the RCPT address as its original recipient
+ *	(and, when the client sent no ORCPT, "rfc822;" and that address
+ *	as ORCPT, as Postfix records it), skipping pairs the message
+ *	already holds; it returns what queue_writer_rcpt() returns.
  * DIAGNOSTICS
  *	"warning: verify service failure".
  * SEE ALSO
@@ -214,7 +218,20 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
 	vstring_free(param);
 	return (SMTPD_FWD_DUNNO);
     }
+
+    /*
+     * Our own forwarding addresses are known here: an alias exists or
+     * it does not (reject_unlisted_recipient answers that), and an SRS
+     * address is checked by its hash. Probing them would only send
+     * the probe to ourselves.
+     */
     why = vstring_alloc(100);
+    if ((fwd_srs && srs_reverse(fwd_srs, addr, why, time((time_t *) 0)) != SRS_NOT_SRS)
+	|| virtual_alias_rcpt_check(fwd_alias, addr) != VIRTUAL_ALIAS_NONE) {
+	vstring_free(why);
+	vstring_free(param);
+	return (SMTPD_FWD_DUNNO);
+    }
     for (long count = 0;;) {
 	rc = verify_clnt_query(addr, &status, why);
 	if (rc != VERIFY_STAT_OK || status != VERIFY_ADDR_TODO)
@@ -288,6 +305,9 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
 
 int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orcpt)
 {
+    VSTRING *orcpt_buf = 0;
+    int     ret = 0;
+
     if (fwd_msg_id == 0 || state->queue_id == 0 || strcmp(fwd_msg_id, state->queue_id) != 0) {
 	if (fwd_msg)
 	    virtual_alias_result_free(fwd_msg);
@@ -297,13 +317,27 @@ int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orc
     }
     if (fwd_rcpt == 0 || fwd_rcpt->count == 0)
 	return (queue_writer_rcpt(state->qw, state->recipient, (char *) 0, notify, orcpt));
+
+    /*
+     * A rewritten recipient keeps the address it was received as in an
+     * ORCPT of its own when the client gave none, as Postfix records it:
+     * the DSN then says "Original-Recipient: rfc822;alias".
+     */
+    if (orcpt == 0 && (fwd_rcpt->count > 1
+		       || strcasecmp(fwd_rcpt->targets[0].address, state->recipient) != 0)) {
+	orcpt_buf = vstring_alloc(100);
+	vstring_sprintf(orcpt_buf, "rfc822;%s", state->recipient);
+	orcpt = vstring_str(orcpt_buf);
+    }
     for (size_t i = 0; i < fwd_rcpt->count; i++) {
 	const char *target = fwd_rcpt->targets[i].address;
 
 	if (!virtual_alias_result_add(fwd_msg, target, state->recipient))
 	    continue;
-	if (queue_writer_rcpt(state->qw, target, state->recipient, notify, orcpt) < 0)
-	    return (-1);
+	if ((ret = queue_writer_rcpt(state->qw, target, state->recipient, notify, orcpt)) < 0)
+	    break;
     }
-    return (0);
+    if (orcpt_buf)
+	vstring_free(orcpt_buf);
+    return (ret < 0 ? -1 : 0);
 }

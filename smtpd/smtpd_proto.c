@@ -272,13 +272,10 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
     char   *name;
     ARGV   *discard;
 
-    name = mystrtok(&args, " \t");
-    if (name == 0 || mystrtok(&args, " \t") != 0) {
+    /* As Postfix, "HELO a b" names "a b". */
+    name = args;
+    if (*name == 0) {
 	smtpd_reply(state, "501 Syntax: %s hostname", verb);
-	return;
-    }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
 	return;
     }
     smtpd_transaction_reset(state);
@@ -381,12 +378,8 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
 	return;
     }
-    if (state->access_denied) {
-	smtpd_reply(state, "%s", state->access_denied);
-	return;
-    }
     addr = vstring_alloc(100);
-    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0) {
+    if (smtpd_addr_extract(args, addr, &rest) < 0 || vstring_len(addr) == 0 || *rest) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
 	vstring_free(addr);
 	return;
@@ -397,7 +390,7 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_log_reject(state, "VRFY", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
-	smtpd_reply(state, "252 2.0.0 %s", vstring_str(addr));
+	smtpd_reply(state, "252 2.0.0 %s", args);
     }
     myfree(state->recipient);
     state->recipient = 0;
@@ -511,7 +504,11 @@ static void smtpd_command(SMTPD_STATE *state)
     state->where = cmd->name;
     state->cmd_total[index]++;
     state->last_code = 0;
-    cmd->action(state, args);
+    /* smtpd_delay_reject = no and the client was refused at connect. */
+    if (state->access_denied && index != SMTPD_CMD_QUIT)
+	smtpd_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+    else
+	cmd->action(state, args);
     if (state->last_code >= 200 && state->last_code < 400)
 	state->cmd_ok[index]++;
 }
@@ -536,11 +533,14 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	smtpd_connlimit_leave();
 	return;
     }
+    /* Refused at connect: the refusal replaces the greeting. */
     if (!var_smtpd_delay_reject && smtpd_check_client(state) != SMTPD_CHECK_OK) {
 	state->access_denied = mystrdup(vstring_str(state->reply));
 	smtpd_log_reject(state, "CONNECT", state->access_denied);
+	smtpd_reply(state, "%s", state->access_denied);
+    } else {
+	smtpd_reply(state, "220 %s", var_smtpd_banner);
     }
-    smtpd_reply(state, "220 %s", var_smtpd_banner);
     state->error_count = 0;
 
     while (!state->quit) {

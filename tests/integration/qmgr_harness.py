@@ -210,6 +210,12 @@ class Qmgr:
         self.agents.append(a)
         return a
 
+    def flush(self):
+        """public/flush that answers status=0 and records each request."""
+        a = FakeBounce(os.path.join(self.queue_dir, "public", "flush"), self.queue_dir)
+        self.agents.append(a)
+        return a
+
     def bounce(self):
         a = FakeBounce(os.path.join(self.queue_dir, "private", "bounce"), self.queue_dir)
         self.agents.append(a)

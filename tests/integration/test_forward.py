@@ -50,20 +50,23 @@ def rcpt_reply(port, rcpt, sender=SENDER):
 class Forward(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cap1 = Capture()
+        cls.cap1 = Capture(reject={"bad@one.example"})
         cls.cap2 = Capture()
+        cls.cap3 = Capture()        # sender.example: where DSNs go
         m = cls.mta = MTA(start=False)
         m.write("virtual",
                 "alias.example		anything\n"
                 "catchall.example	anything\n"
                 "info@alias.example	owner@provider.example\n"
                 "team@alias.example	a@one.example, b@two.example\n"
-                "@catchall.example	boss@provider.example\n")
+                "@catchall.example	boss@provider.example\n"
+                "reject@alias.example	bad@one.example\n")
         m.write("transport",
                 "provider.example	smtp:[127.0.0.1]:%d\n"
                 "one.example		smtp:[127.0.0.1]:%d\n"
                 "two.example		smtp:[127.0.0.1]:%d\n"
-                % (cls.cap1.port, cls.cap1.port, cls.cap2.port))
+                "sender.example		smtp:[127.0.0.1]:%d\n"
+                % (cls.cap1.port, cls.cap1.port, cls.cap2.port, cls.cap3.port))
         m.postmap("hash:" + m.path("virtual"))
         m.postmap("hash:" + m.path("transport"))
         m.set_main(mynetworks="192.0.2.0/24",
@@ -78,12 +81,13 @@ class Forward(unittest.TestCase):
         cls.mta.cleanup()
         cls.cap1.stop()
         cls.cap2.stop()
+        cls.cap3.stop()
 
-    def send(self, rcpts, n):
+    def send(self, rcpts, n, sender=SENDER):
         body = BODY.replace(b"%d", str(n).encode())
         with smtplib.SMTP("127.0.0.1", self.mta.smtp_port, timeout=30) as s:
             s.ehlo("client.example")
-            refused = s.sendmail(SENDER, rcpts, body)
+            refused = s.sendmail(sender, rcpts, body)
             self.assertEqual(refused, {})
         return body
 
@@ -123,6 +127,25 @@ class Forward(unittest.TestCase):
                               r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent")
         self.assertRegex(log, r"to=<b@two\.example>, orig_to=<team@alias\.example>")
         self.assertRegex(log, r"to=<boss@provider\.example>, orig_to=<anyone@catchall\.example>")
+
+    def test_dsn_for_forwarded_mail(self):
+        self.send(["reject@alias.example"], 4)
+        wait_for(lambda: self.received(self.cap3, "fwd-4@"), 30, what="DSN to the sender")
+        self.send(["reject@alias.example"], 5, sender="")
+        self.mta.wait_log(r"to=<bad@one\.example>, orig_to=<reject@alias\.example>, "
+                          r".*status=bounced", count=2)
+        self.cap3.settle(3)
+        (dsn,) = self.received(self.cap3, "fwd-4@")
+        self.assertEqual(dsn.rcpt_tos, [SENDER])
+        self.assertIn(dsn.mail_from, ("", "<>"))
+        text = dsn.content.decode(errors="replace")
+        self.assertIn("Final-Recipient: rfc822; bad@one.example", text)
+        self.assertIn("Original-Recipient: rfc822;reject@alias.example", text)
+        self.assertRegex(text, r"<bad@one\.example> \(expanded from <reject@alias\.example>\): "
+                               r"host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.1\.1 ")
+        # The null sender's failure produces no DSN at all.
+        self.assertEqual(self.received(self.cap3, "fwd-5@"), [])
+        self.assertEqual(len([e for e in self.cap3.messages if b"fwd-" in e.content]), 1)
 
     def test_unknown_alias_and_no_relay(self):
         code, text = rcpt_reply(self.mta.smtp_port, "nobody@alias.example")

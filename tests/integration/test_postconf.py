@@ -28,9 +28,6 @@ NOT_COMPARED = {
     "myhostname", "mydomain", "mynetworks", "process_id", "process_name",
     # Postfix 3.9's default, see smtpd(8).
     "smtpd_forbid_bare_newline",
-    # Not a Postfix parameter (Postfix has queue_service_name); it should
-    # carry PARAM_OURS in mail_params.def.
-    "qmgr_service_name",
 }
 
 # Parameters whose defaults depend on compatibility_level.
@@ -39,7 +36,7 @@ COMPAT_PARAMS = [
     "smtp_tls_fingerprint_digest", "smtpd_relay_restrictions",
     "smtpd_tls_fingerprint_digest", "smtputf8_enable",
 ]
-COMPAT_LEVELS = ["0", "1", "2", "3.6", "3.7", "3.10"]
+COMPAT_LEVELS = ["0", "1", "2", "3.6", "3.10"]
 
 
 def table_params():
@@ -164,6 +161,91 @@ class PostconfTest(unittest.TestCase):
                       "$initial_destination_concurrency\n", ours.stdout)
         self.assertIn("submission_destination_concurrency_limit: unknown parameter",
                       ours.stderr)
+
+    EDIT_INPUT = ("# head comment\n"
+                  "myhostname = a.test\n"
+                  "relay_domains = x.test,\n"
+                  "    y.test\n"
+                  "# mid\n"
+                  "\n"
+                  "relay_domains = z.test\n"
+                  "mynetworks = 127.0.0.0/8\n"
+                  "  # indented comment\n"
+                  "last = 1\n")
+
+    def edit_both(self, *args):
+        """Run an edit with ours and with Debian's postconf on the same file."""
+        results = []
+        for prog in (POSTCONF, DEBIAN_POSTCONF):
+            self.write_main_cf(self.EDIT_INPUT)
+            p = run([prog, "-c", self.dir] + list(args))
+            with open(os.path.join(self.dir, "main.cf")) as f:
+                results.append((p, f.read()))
+        return results
+
+    def test_edit_like_postfix(self):
+        for args in (["-e", "relay_domains = new.test", "myhostname=b.test"],
+                     ["-e", "mynetworks =", "last=  2  3  "],
+                     ["-X", "relay_domains", "nosuch_parameter"],
+                     ["-#", "relay_domains", "mynetworks", "last"]):
+            with self.subTest(args=args):
+                (ours, ours_text), (theirs, theirs_text) = self.edit_both(*args)
+                self.assertEqual(ours.returncode, 0, ours.stderr)
+                self.assertEqual(theirs.returncode, 0, theirs.stderr)
+                self.assertEqual(ours_text, theirs_text)
+                self.assertEqual(ours.stdout, "")
+        (ours, text), _ = self.edit_both("-e", "relay_domains=r.test")
+        self.assertIn('main.cf: multiple entries for "relay_domains"', ours.stderr)
+        self.assertEqual(text.count("relay_domains = r.test\n"), 2)
+        self.assertNotIn("y.test", text)
+        # New names are appended (Postfix's order among them is not fixed).
+        (ours, ours_text), (theirs, theirs_text) = self.edit_both(
+            "-e", "new_one = 1", "soft_bounce = yes")
+        self.assertEqual(sorted(ours_text.splitlines()), sorted(theirs_text.splitlines()))
+        self.assertTrue(ours_text.startswith(self.EDIT_INPUT))
+
+    def test_edit_keeps_mode_and_is_atomic(self):
+        path = os.path.join(self.dir, "main.cf")
+        self.write_main_cf("relayhost = [old.test]\n")
+        os.chmod(path, 0o640)
+        inode = os.stat(path).st_ino
+        p = run([POSTCONF, "-c", self.dir, "-e", "relayhost = [new.test]:587"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        st = os.stat(path)
+        self.assertEqual(st.st_mode & 0o777, 0o640)
+        self.assertNotEqual(st.st_ino, inode)          # a new file, renamed over
+        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual(run([POSTCONF, "-c", self.dir, "-h", "relayhost"]).stdout,
+                         "[new.test]:587\n")
+
+    def test_edit_errors(self):
+        for args in (["-e", "novalue"], ["-e"], ["-X"], ["-e", "-n", "a=1"],
+                     ["-e", "-d", "a=1"]):
+            with self.subTest(args=args):
+                self.write_main_cf(self.EDIT_INPUT)
+                ours = run([POSTCONF, "-c", self.dir] + args)
+                theirs = run([DEBIAN_POSTCONF, "-c", self.dir] + args)
+                self.assertEqual(ours.returncode, 1)
+                self.assertEqual(theirs.returncode, 1)
+                self.assertIn("postconf: fatal: ", ours.stderr)
+                with open(os.path.join(self.dir, "main.cf")) as f:
+                    self.assertEqual(f.read(), self.EDIT_INPUT)
+
+    def test_override_option(self):
+        self.write_main_cf("myhostname = mx.test.invalid\nrelayhost = [old.test]\n")
+        for args in (["-o", "relayhost=[x.test]", "-o", "myhostname = y.test",
+                      "relayhost", "myhostname", "smtpd_banner"],
+                     ["-o", "relayhost=[x.test]", "-n"],
+                     ["-o", "relayhost=[x.test]", "-x", "smtp_fallback_relay",
+                      "smtpd_banner"]):
+            with self.subTest(args=args):
+                ours, theirs = self.both(*args)
+                self.assertEqual(ours.stdout, theirs.stdout)
+                self.assertEqual(ours.returncode, 0)
+        for args in (["-o", "relayhost", "-n"], ["-d", "-o", "relayhost=z", "relayhost"]):
+            ours, theirs = self.both(*args)
+            self.assertEqual((ours.returncode, theirs.returncode), (1, 1))
+            self.assertIn("postconf: fatal: ", ours.stderr)
 
     def test_plain_shows_all_parameters(self):
         self.write_main_cf("myhostname = mx.test.invalid\n")

@@ -11,6 +11,7 @@ Every test runs in its own temporary folder with an empty main.cf (Debian's
 postmap needs one); both programs get `-c DIR`.
 """
 import os
+import random
 import shutil
 import signal
 import stat
@@ -76,8 +77,8 @@ class PostmapCase(unittest.TestCase):
         if user:
             argv = ["setpriv", "--reuid=" + user, "--regid=nogroup",
                     "--clear-groups"] + argv
-        p = subprocess.run(argv, input=stdin, capture_output=True, timeout=120,
-                           cwd=self.dir)
+        p = subprocess.run(argv, input=stdin if stdin is not None else b"",
+                           capture_output=True, timeout=120, cwd=self.dir)
         self.assertGreaterEqual(p.returncode, 0, "%s crashed: %s" % (argv, p.stderr))
         return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("latin-1")
 
@@ -311,6 +312,71 @@ class PatternTables(PostmapCase):
     def test_cidr(self):
         self.compare("cidr", CIDR_SOURCE, CIDR_KEYS)
 
+    def test_generated_pcre(self):
+        """Random rules (flags, groups, $n forms, if/endif) and keys."""
+        for seed in range(4):
+            r = random.Random(seed)
+            atoms = ["a", "b", ".", "(a+)", "(b)?", "[a-c]", "\\d", "^", "$", "(x|y)",
+                     "\\.", "@", "(.*)", "A", "\u00e9", "\\s", "(?i)", "(?-i)", "\\/", "#"]
+            flags = ["", "i", "m", "s", "x", "A", "E", "U", "X", "is", "q", "mx"]
+            lines, depth = [], 0
+            for i in range(60):
+                pat = "".join(r.choice(atoms) for _ in range(r.randint(1, 5)))
+                res = r.choice(["r%d" % i, "r%d $1" % i, "r%d ${2}" % i, "$$r%d" % i,
+                                "r%d $(1)x" % i, "r%d $0" % i, "r%d $" % i, "",
+                                "r%d ${12}" % i, "r%d ${}" % i, "r%d $1$2" % i, "r%d ${1" % i])
+                if r.random() < 0.1:
+                    lines.append("!/%s/%s n%d" % (pat, r.choice(flags), i))
+                else:
+                    lines.append("/%s/%s %s" % (pat, r.choice(flags), res))
+                if r.random() < 0.1:
+                    lines.append("%s %s/%s/" % (r.choice(["if", "IF"]), r.choice(["", "!"]),
+                                                r.choice(atoms)))
+                    depth += 1
+                if r.random() < 0.1 and depth:
+                    lines.append("endif")
+                    depth -= 1
+            lines += ["endif"] * depth
+            keys = ["".join(r.choice("abxy1@.AB /") for _ in range(r.randint(0, 8)))
+                    for _ in range(200)]
+            src = self.write("gen.pcre", ("\n".join(lines) + "\n").encode())
+            self.assertSame("-q", "-", "pcre:" + src,
+                            stdin="\n".join(keys).encode() + b"\n", msg="seed %d" % seed)
+
+    def test_generated_cidr(self):
+        """Random networks (both families, bad masks, brackets, !, if)."""
+        for seed in range(4):
+            r = random.Random(seed)
+
+            def v4():
+                return ".".join(str(r.choice([0, 1, 10, 127, 172, 192, 255, 256,
+                                              r.randint(0, 255)])) for _ in range(4))
+
+            def v6():
+                return r.choice(["::", "::1", "2001:db8::", "2001:db8::1", "fe80::",
+                                 "::ffff:0:0", "2001:DB8:0:0:0:0:0:1", "ff::"])
+            lines, depth = [], 0
+            for i in range(60):
+                a = v4() if r.random() < 0.6 else v6()
+                if r.random() < 0.7:
+                    a += "/" + str(r.choice([0, 8, 16, 24, 32, 33, 64, 128, 129,
+                                             r.randint(0, 40)]))
+                if r.random() < 0.1:
+                    a = "[" + a.replace("/", "]/", 1) if "/" in a else "[" + a + "]"
+                neg = "!" if r.random() < 0.1 else ""
+                lines.append("%s%s %s" % (neg, a, r.choice(["r%d" % i, "", "r%d x  y" % i])))
+                if r.random() < 0.1:
+                    lines.append("if %s%s/%d" % (r.choice(["", "!"]), v4(), r.choice([8, 16])))
+                    depth += 1
+                if r.random() < 0.1 and depth:
+                    lines.append("endif")
+                    depth -= 1
+            lines += ["endif"] * depth
+            keys = [v4() if r.random() < 0.6 else v6() for _ in range(200)] + ["x", "1.2.3"]
+            src = self.write("gen.cidr", "\n".join(lines) + "\n")
+            self.assertSame("-q", "-", "cidr:" + src,
+                            stdin="\n".join(keys).encode() + b"\n", msg="seed %d" % seed)
+
     def test_inline_forms(self):
         self.assertSameMany(
             [["-q", "abc", "pcre:{ {/^a(b)/ x$1}, {/c/ y} }"],
@@ -371,6 +437,23 @@ class BadInput(PostmapCase):
                 user="nobody"):
             self.assertEqual(ours[0], 1)
             self.assertIn("%s: Permission denied" % src, ours[2])
+
+    def test_unwritable_table(self):
+        src = self.write("t", "a 1\n")
+        os.chown(src, 65534, 65534)
+        # Built as the owner of the source, who cannot create the table.
+        (rc, out, err), = self.assertSameMany([["hash:" + src]])
+        self.assertEqual(rc, 1)
+        self.assertIn("open database %s.db: Permission denied" % src, err)
+        # ... nor write a table that exists.
+        self.assertEqual(self.run_pm(POSTFIX, "-o", "hash:" + src)[0], 0)
+        os.chmod(self.dir, 0o777)
+        results = self.assertSameMany([["hash:" + src]])
+        results += self.assertSameMany([["-d", "a", "hash:" + src],
+                                        ["-i", "hash:" + src]], user="nobody")
+        for rc, out, err in results:
+            self.assertEqual(rc, 1)
+            self.assertIn("%s.db: Permission denied" % src, err)
 
     def test_bad_regex(self):
         src = self.write("badre", "/ok/ fine\n/bad(regex/ x\n/z/ zz\n")

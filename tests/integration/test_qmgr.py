@@ -73,7 +73,7 @@ class Delivery(unittest.TestCase):
             self.assertEqual(seen["data"], body)
 
     def test_soft_failure_deferred_then_retried(self):
-        with Qmgr() as q:
+        with Qmgr(main_cf={"minimal_backoff_time": "3s", "maximal_backoff_time": "4s"}) as q:
             answers = []
 
             def flaky(rcpt, req):
@@ -97,6 +97,19 @@ class Delivery(unittest.TestCase):
             self.assertEqual(len(answers), 2)
             self.assertEqual(len(re.findall(r"%s: from=<a@b.test>" % qid, q.log())), 2)
             self.assertEqual(q.ids("defer"), [])
+
+    def test_fast_flush_registration(self):
+        with Qmgr(main_cf={"relay_domains": "example.com"}) as q:
+            q.agent("smtp", by_domain)
+            q.agent("relay", by_domain)
+            flush = q.flush()
+            qid = q.queue_message("a@b.test", ["u@soft.example.com", "v@soft.other.test"])
+            q.start()
+            wait_for(lambda: q.ids("deferred") == [qid], 15, what="message in deferred/")
+            wait_for(lambda: flush.requests, 10, what="flush request")
+            # Only the site in fast_flush_domains (= $relay_domains) is registered.
+            self.assertEqual(flush.requests, [{"request": "add", "site": "soft.example.com",
+                                               "queue_id": qid}])
 
     def test_hard_failure_bounced_at_once(self):
         with Qmgr() as q:
@@ -173,10 +186,11 @@ class Routing(unittest.TestCase):
             q.trigger(b"D")
             q.wait_log(r"%s: to=<u@example.com>, relay=none, .*deferred transport" % qid, count=2)
             self.assertEqual(smtp.requests, [])
+            # Mark first, then make it due: a scan may take it right away.
             path = q.files("deferred")[0]
+            os.chmod(path, 0o710)
             past = time.time() - 10
             os.utime(path, (past, past))
-            os.chmod(path, 0o710)
             q.trigger(b"FA")
             q.wait_log(r"%s: removed" % qid)
             self.assertEqual(smtp.recipients(), ["u@example.com"])
@@ -204,7 +218,9 @@ class Queue(unittest.TestCase):
             os.chmod(os.path.join(q.queue_dir, "incoming", "not-a-qid"), 0o700)
             q.start()
             q.wait_log(r"%s: removed" % good)
-            q.wait_log(r"warning: %s: corrupt queue file" % bad)
+            q.wait_log(r"warning: %s: corrupt queue file: " % bad)
+            q.wait_log(r'warning: saving corrupt file "%s" from queue "active" to queue "corrupt"'
+                       % bad)
             self.assertEqual(q.ids("corrupt"), [bad])
             self.assertEqual(smtp.recipients(), ["g@example.com"])
             self.assertIn(partial, q.ids("incoming"))
@@ -218,6 +234,21 @@ class Queue(unittest.TestCase):
             q.start()
             q.wait_log(r"%s: removed" % qid)
             self.assertEqual(smtp.recipients(), ["u@example.com"])
+
+    def test_address_probe(self):
+        """A probe (A verify=1) goes out with the verify flag, never bounces or stays."""
+        with Qmgr(main_cf={"transport_maps": "inline:{ {bad.test = error:5.1.2 no} }"}) as q:
+            smtp = q.agent("smtp", by_domain)
+            attrs = ["verify=1"]
+            soft = q.queue_message("double-bounce@mx.test.invalid", ["u@soft.test"], attrs=attrs)
+            bad = q.queue_message("double-bounce@mx.test.invalid", ["u@bad.test"], attrs=attrs)
+            q.start()
+            q.wait_log(r"%s: removed" % soft)
+            q.wait_log(r"%s: removed" % bad)
+            self.assertEqual([r["flags"] for r in smtp.requests], ["1"])
+            self.assertRegex(q.log(), r"postfix/error\[\d+\]: %s: to=<u@bad.test>, relay=none, "
+                                      r".*dsn=5.1.2, status=undeliverable \(no\)" % bad)
+            self.assertEqual(q.ids("deferred") + q.ids("defer") + q.ids("bounce"), [])
 
     def test_expired_message_returned(self):
         with Qmgr(main_cf={"maximal_queue_lifetime": "1d", "bounce_queue_lifetime": "1d"}) as q:

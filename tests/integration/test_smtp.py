@@ -204,9 +204,10 @@ class CaptureHandler:
     """Records each message with the session's TLS and AUTH state; refuses
     recipients whose local part starts with "bad" (550) or "later" (450)."""
 
-    def __init__(self, name, tempfail=False):
+    def __init__(self, name, tempfail=False, rcpt_limit=0):
         self.name = name
         self.tempfail = tempfail
+        self.rcpt_limit = rcpt_limit
         self.messages = []
         self.lock = threading.Lock()
 
@@ -217,6 +218,8 @@ class CaptureHandler:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if address.startswith("later"):
             return "450 4.2.0 <%s>: try again later" % address
+        if self.rcpt_limit and len(envelope.rcpt_tos) >= self.rcpt_limit:
+            return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
@@ -227,6 +230,7 @@ class CaptureHandler:
                 "data": envelope.original_content or envelope.content,
                 "tls": session.ssl is not None,
                 "auth": getattr(session, "test_login", None),
+                "peer": session.peer[0] if session.peer else None,
             })
         return "250 2.0.0 Ok: captured by %s" % self.name
 
@@ -241,8 +245,8 @@ class Capture:
     users={login: password} requires AUTH."""
 
     def __init__(self, addr, port, name="capture", tls=False, users=None, certdir=None,
-                 implicit_tls=False, max_tls=None, tempfail=False):
-        self.handler = CaptureHandler(name, tempfail)
+                 implicit_tls=False, max_tls=None, tempfail=False, rcpt_limit=0):
+        self.handler = CaptureHandler(name, tempfail, rcpt_limit)
         kw = {}
         if tls or implicit_tls:
             cert, key = make_cert(certdir)
@@ -568,6 +572,26 @@ self IN MX 10 mx3
         self.assertEqual(busy.connections, 1)
         self.assertEqual(len(c2.messages), 1)
 
+    def test_fallback_relay_when_mx_hosts_are_down(self):
+        self.agent.params["smtp_fallback_relay"] = "[mx3.example.test]"
+        self.agent.write_main()
+        c3 = self.capture(self.mx3, "fallback")
+        res, log = self.agent.deliver("example.test", ["f@example.test"])
+        self.assertEqual(res["f@example.test"]["dsn_action"], "d", log)
+        self.assertEqual(res["f@example.test"]["relay"],
+                         "mx3.example.test[%s]:%d" % (self.mx3, self.port))
+        self.assertEqual(len(c3.messages), 1)
+
+    def test_no_fallback_relay_for_a_backup_mx(self):
+        self.agent.params.update({"smtp_fallback_relay": "[mx3.example.test]",
+                                  "inet_interfaces": self.mx2})
+        self.agent.write_main()
+        c3 = self.capture(self.mx3, "fallback")
+        res, log = self.agent.deliver("example.test", ["f@example.test"])
+        self.assertEqual(res["f@example.test"]["dsn_action"], "x", log)
+        self.assertIn("connect to mx1.example.test", res["f@example.test"]["reason"])
+        self.assertEqual(c3.messages, [])
+
     def test_backup_mx_by_hostname(self):
         self.agent.params["myhostname"] = "mx2.example.test"
         self.agent.write_main()
@@ -668,6 +692,18 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["d@x.test"]["dsn_action"], "d", log)
         self.assertEqual(self.cap.messages[0]["data"], msg)
 
+    def test_long_lines_are_broken(self):
+        long_line = "x" * 2500
+        msg = message_bytes("long", [long_line, "." + "y" * 1200, "short"])
+        res, log = self.agent.deliver(self.nexthop, ["l@x.test"], message=msg)
+        self.assertEqual(res["l@x.test"]["dsn_action"], "d", log)
+        got = self.cap.messages[0]["data"]
+        lines = got.split(b"\r\n")
+        self.assertTrue(all(len(line) <= 998 for line in lines), [len(x) for x in lines])
+        # The pieces, without the inserted CRLF SPACE, are the original line.
+        self.assertIn(long_line.encode(), got.replace(b"\r\n ", b""))
+        self.assertIn(b"\r\n." + b"y" * 996 + b"\r\n " + b"y" * 204 + b"\r\nshort\r\n", got)
+
     def test_verify_probe_sends_no_data(self):
         res, log = self.agent.deliver(self.nexthop, ["good@x.test", "bad@x.test"], flags=1)
         self.assertEqual(res["good@x.test"]["dsn_action"], "d", log)
@@ -719,6 +755,26 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["a1@x.test"]["dsn_action"], "d", log)
         self.assertEqual(res["a2@x.test"]["dsn_action"], "d", log)
         self.assertIn("RCPT TO:<a2@x.test>", out)
+
+    def test_server_recipient_limit(self):
+        port = free_port(self.addr)
+        small = Capture(self.addr, port, name="small", rcpt_limit=2)
+        try:
+            rcpts = ["r%d@x.test" % i for i in range(5)]
+            res, log = self.agent.deliver("[%s]:%d" % (self.addr, port), rcpts)
+        finally:
+            small.stop()
+        self.assertEqual([res[r]["dsn_action"] for r in rcpts], ["d"] * 5, log)
+        self.assertEqual([m["to"] for m in small.messages],
+                         [rcpts[0:2], rcpts[2:4], rcpts[4:5]])
+
+    def test_bind_address(self):
+        source = loopback_addr()
+        self.agent.params["smtp_bind_address"] = source
+        self.agent.write_main()
+        res, log = self.agent.deliver(self.nexthop, ["b@x.test"])
+        self.assertEqual(res["b@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(self.cap.messages[0]["peer"], source)
 
     def test_missing_queue_file_defers_without_connecting(self):
         res, log = self.agent.deliver(self.nexthop, ["m@x.test"], remove_queue_file=True)

@@ -40,6 +40,7 @@ class SmtpdDefault(unittest.TestCase):
 
     def test_smtplib_message_is_bytes_sent_plus_received(self):
         body = ("From: a@b.test\r\nTo: known@example.com\r\nSubject: t\r\n"
+                "Date: Mon, 23 Nov 2026 08:46:25 +0000\r\n"
                 "Message-ID: <p1@b.test>\r\n\r\nline one\r\n.leading dot\r\n\r\nend\r\n")
         s = smtplib.SMTP("127.0.0.1", self.m.smtp_port)
         s.ehlo("client.test")
@@ -72,8 +73,24 @@ class SmtpdDefault(unittest.TestCase):
         self.assertIn("250 2.0.0 Ok: queued as", p.stdout, p.stdout + p.stderr)
         qid = re.search(r"queued as ([0-9A-F]+)", p.stdout).group(1)
         msg = record(self.qfile(qid), "M")[0].decode()
-        self.assertRegex(msg, r"\r\nMessage-Id: <\d{14}\.%s@mx\.test\.invalid>\r\n" % qid)
+        self.assertRegex(msg, r"\r\nMessage-Id: <\d{14}\.%s@mx\.test\.invalid>\r\n"
+                         r"\r\nno message-id here\r\n" % qid)
         self.m.wait_log(r"%s: message-id=<\d{14}\.%s@mx\.test\.invalid>" % (qid, qid))
+
+    def test_remote_client_mail_gets_no_headers_but_received(self):
+        body = "Subject: remote\r\n\r\nno message-id, no date\r\n"
+        c = Client(self.m.smtp_port, source=OUTSIDE)
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@b.test>")
+        self.assertEqual(c.cmd("RCPT TO:<known@example.com>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(body + ".\r\n")
+        qid = c.reply().split()[-1]
+        c.cmd("QUIT")
+        msg = record(self.qfile(qid), "M")[0]
+        self.assertTrue(msg.startswith(b"Received: from client.test (unknown [127.0.0.2])"))
+        self.assertTrue(msg.endswith(b"\r\n" + body.encode()), msg)
+        self.m.wait_log(r"%s: message-id=<>" % qid)
 
     def test_relay_denied_outside_mynetworks(self):
         c = Client(self.m.smtp_port, source=OUTSIDE)
@@ -108,7 +125,11 @@ class SmtpdDefault(unittest.TestCase):
                      "@mx.test.invalid:user@elsewhere.test",
                      "@example.com,@mx.test.invalid:user@elsewhere.test",
                      "elsewhere.test!user@mx.test.invalid",
-                     "user@elsewhere.test@mx.test.invalid"):
+                     "user@elsewhere.test@mx.test.invalid",
+                     # allow_untrusted_routing = no: not even via a relay domain
+                     "known%elsewhere.test@example.com",
+                     '"known@elsewhere.test"@example.com',
+                     "elsewhere.test!known@example.com"):
             r = c.cmd("RCPT TO:<%s>" % rcpt)
             self.assertTrue(r.startswith("554 5.7.1 ") or r.startswith("501 "), (rcpt, r))
         # A relay domain's recipient goes to that domain, whatever its local part.
@@ -249,7 +270,8 @@ class SmtpdEndToEnd(unittest.TestCase):
         ctl = Controller(Capture(), hostname="127.0.0.1", port=sink_port)
         ctl.start()
         self.addCleanup(ctl.stop)
-        body = "Subject: e2e\r\nMessage-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n"
+        body = ("Subject: e2e\r\nDate: Mon, 23 Nov 2026 08:46:25 +0000\r\n"
+                "Message-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n")
         with MTA(main_cf={"relay_domains": "example.com",
                           "transport_maps": "inline:{example.com=smtp:[127.0.0.1]:%d}"
                           % sink_port}) as m:
@@ -264,6 +286,22 @@ class SmtpdEndToEnd(unittest.TestCase):
         received, rest = got[0].content.split(b"\r\n\tfor <", 1)
         self.assertTrue(received.startswith(b"Received: from client.test (localhost [127.0.0.1])"))
         self.assertEqual(rest.split(b"\r\n", 1)[1], body.encode())
+
+
+class SmtpdEtrn(unittest.TestCase):
+    """ETRN through the flush service of the full system."""
+
+    def test_etrn_with_flush_service(self):
+        from mta import MTA
+        with MTA(main_cf={"relay_domains": "example.com"}) as m:
+            c = Client(m.smtp_port)
+            c.cmd("EHLO client.test")
+            self.assertEqual(c.cmd("ETRN example.com"), "250 Queuing started")
+            self.assertEqual(c.cmd("ETRN @example.com"), "250 Queuing started")
+            self.assertEqual(c.cmd("ETRN nosuch.test"), "459 <nosuch.test>: service unavailable")
+            self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+            m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 etrn=2/3 quit=1 "
+                       r"commands=4/5")
 
 
 class SmtpdDefer(unittest.TestCase):
@@ -306,6 +344,20 @@ class SmtpdDefer(unittest.TestCase):
                              "554 5.7.1 <evil.test>: Helo command rejected: Access denied")
             c.cmd("QUIT")
 
+
+    def test_client_refused_at_connect_without_delay_reject(self):
+        with smtpd_mta(smtpd_delay_reject="no", smtpd_error_sleep_time="0",
+                       smtpd_client_restrictions="check_client_access inline:{127.0.0.2=REJECT}") as m:
+            c = Client(m.smtp_port, source=OUTSIDE)
+            self.assertEqual(c.banner, "554 5.7.1 <unknown[127.0.0.2]>: Client host rejected: "
+                                       "Access denied")
+            self.assertEqual(c.cmd("EHLO client.test"),
+                             "503 5.7.0 Error: access denied for unknown[127.0.0.2]")
+            self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+            self.assertEqual(Client(m.smtp_port).banner, "220 mx.test.invalid ESMTP Postfix")
+            m.wait_log(r"NOQUEUE: reject: CONNECT from unknown\[127\.0\.0\.2\]: 554 5\.7\.1 "
+                       r"<unknown\[127\.0\.0\.2\]>: Client host rejected: Access denied; "
+                       r"proto=SMTP")
 
 if __name__ == "__main__":
     unittest.main()

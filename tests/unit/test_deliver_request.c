@@ -7,6 +7,9 @@
  *	Also: refused requests and replies, and Postfix's delay notation.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <fcntl.h>
+#include <regex.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -14,6 +17,7 @@
 #include "vstring.h"
 #include "vstream.h"
 #include "attr.h"
+#include "msg.h"
 #include "deliver_request.h"
 
 static DELIVER_REQUEST *sample_request(void)
@@ -266,6 +270,71 @@ UNIT_TEST(delay_notation)
     EXPECT_STR(fmt(3.5), "3.5");
     EXPECT_STR(fmt(12.7), "12");
     EXPECT_STR(fmt(4000.2), "4000");
+}
+
+/* logged - what deliver_log() writes, as one line */
+static const char *logged(DELIVER_REQUEST *req, RECIPIENT *rcpt, DSN_RESULT *res)
+{
+    static char buf[2048];
+    char    path[] = "/tmp/test_deliver_log.XXXXXX";
+    int     fd = mkstemp(path);
+    ssize_t n;
+
+    msg_init("postfix", "smtp");
+    msg_to_fd(fd);
+    deliver_log(req, rcpt, res);
+    msg_to_fd(-1);
+    fd = open(path, O_RDONLY);
+    n = read(fd, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    close(fd);
+    unlink(path);
+    return (buf);
+}
+
+static int matches(const char *text, const char *pattern)
+{
+    regex_t re;
+    int     ok;
+
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+	return (0);
+    ok = regexec(&re, text, 0, 0, 0) == 0;
+    regfree(&re);
+    return (ok);
+}
+
+UNIT_TEST(log_line)
+{
+    DELIVER_REQUEST *req = sample_request();
+    struct timeval tv;
+    const char *line;
+
+    gettimeofday(&tv, 0);
+    req->arrival_time = tv.tv_sec + tv.tv_usec / 1e6 - 1.25;
+    req->active_time = req->arrival_time + 0.5;
+    DSN_RESULT ok = {.status = "2.0.0", .action = 'd', .reason = "250 2.0.0 Ok: queued as X",
+    .relay = "mx.example.com[192.0.2.1]:25", .conn_setup = 0.25, .xmit = 0.125, .conn_reuse = 3};
+
+    line = logged(req, req->rcpt + 0, &ok);
+    EXPECT(matches(line, "^[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]{8} [^ ]+ postfix/smtp\\[[0-9]+\\]: "
+		   "72C22A73A21: to=<u1@example.com>, orig_to=<alias@example.com>, "
+		   "relay=mx.example.com\\[192.0.2.1\\]:25, conn_use=3, delay=1\\.[2-4], "
+		   "delays=0.5/0.[3-5][0-9]?/0.25/0.13, dsn=2.0.0, status=sent "
+		   "\\(250 2.0.0 Ok: queued as X\\)\n$"));
+    if (!matches(line, "delays=0.5/0.[3-5][0-9]?/0.25/0.13, dsn"))
+	printf("      got: %s", line);
+
+    DSN_RESULT later = {.status = "4.4.1", .action = 'x',
+    .reason = "connect to mx[192.0.2.1]:25: Connection refused"};
+
+    line = logged(req, req->rcpt + 1, &later);
+    EXPECT(matches(line, ": 72C22A73A21: to=<u2@example.com>, relay=none, delay=1\\.[2-4], "
+		   "delays=0.5/0.[7-9][0-9]?/0/0, dsn=4.4.1, status=deferred "
+		   "\\(connect to mx\\[192.0.2.1\\]:25: Connection refused\\)\n$"));
+    if (!matches(line, "relay=none, delay=1\\.[2-4], "))
+	printf("      got: %s", line);
+    deliver_request_free(req);
 }
 
 int     main(void)

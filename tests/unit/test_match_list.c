@@ -264,6 +264,18 @@ UNIT_TEST(hash_tables)
     EXPECT_INT(client("mynetworks", list, "unknown", "192.0.2.9"), 1);
     EXPECT_INT(client("mynetworks", list, "host.example.net", "198.51.100.1"), 1);
     EXPECT_INT(client("mynetworks", list, "unknown", "198.51.100.1"), 0);
+
+    /* A rebuilt table is noticed. */
+    {
+	MATCH_LIST *ml = match_list_create("relay_domains", list, 0);
+
+	EXPECT_INT(match_list_changed(ml), 0);
+	p = write_file("relay", "example.org OK\n");
+	snprintf(cmd, sizeof(cmd), "/usr/sbin/postmap -c %s hash:%s", dir, p);
+	EXPECT_INT(system(cmd), 0);
+	EXPECT_INT(match_list_changed(ml), 1);
+	match_list_free(ml);
+    }
 }
 
 UNIT_TEST(table_errors_are_temporary)

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""bench_relay.py - end-to-end relay rate against Debian's Postfix.
+
+smtp-source -> MTA (smtpd, queue, qmgr, smtp) -> smtp-sink, all on
+loopback, for ours and for a throw-away Debian Postfix 3.7 instance in a
+temporary folder, in the same run. For 10 and 50 sessions and 5 KB and
+100 KB messages it prints the delivery rate (messages per second from
+the first connection to the last "status=sent" line), the peak memory
+of all the instance's processes together (sum of RSS, sampled), the
+ratios ours/Postfix (targets: rate >= 1.5, memory <= 1.0), and how many
+messages were lost (target 0).
+
+Usage: bench_relay.py --build DIR [--count N] [--big-count N]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    raise SystemExit("timed out waiting for %s" % what)
+
+
+def tree_rss_kb(root_pid):
+    """Sum of VmRSS of a process and all its descendants."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    total = 0
+    todo = [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Sampler:
+    def __init__(self, pid_fn):
+        self.pid_fn = pid_fn
+        self.peak = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            pid = self.pid_fn()
+            if pid:
+                self.peak = max(self.peak, tree_rss_kb(pid))
+            time.sleep(0.1)
+
+    def done(self):
+        self.stop = True
+        self.thread.join()
+        return self.peak
+
+
+class Postfix:
+    name = "postfix"
+
+    def __init__(self, sink_port):
+        self.dir = tempfile.mkdtemp(prefix="bench_relay_pf.")
+        os.chmod(self.dir, 0o755)
+        self.etc = os.path.join(self.dir, "etc")
+        self.spool = os.path.join(self.dir, "spool")
+        self.data = os.path.join(self.dir, "data")
+        for d in (self.etc, self.spool, self.data):
+            os.makedirs(d)
+        shutil.chown(self.data, "postfix")
+        self.port = free_port()
+        self.logfile = os.path.join(self.dir, "maillog")
+        with open(os.path.join(self.etc, "transport"), "w") as f:
+            f.write("example.com relay:[127.0.0.1]:%d\n" % sink_port)
+        params = {
+            "compatibility_level": "3.7", "queue_directory": self.spool,
+            "data_directory": self.data, "daemon_directory": "/usr/lib/postfix/sbin",
+            "command_directory": "/usr/sbin", "meta_directory": "/etc/postfix",
+            "shlib_directory": "/usr/lib/postfix", "mail_owner": "postfix",
+            "setgid_group": "postdrop", "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4", "myhostname": "bench.test", "mydestination": "",
+            "mynetworks": "127.0.0.0/8", "relay_domains": "example.com",
+            "alias_maps": "", "alias_database": "", "maillog_file": self.logfile,
+            "maillog_file_prefixes": "/tmp", "smtpd_relay_restrictions":
+            "permit_mynetworks, reject", "transport_maps":
+            "hash:" + os.path.join(self.etc, "transport"),
+            "smtp_tls_security_level": "none", "smtpd_tls_security_level": "none",
+        }
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            f.write("".join("%s = %s\n" % kv for kv in params.items()))
+        out = []
+        with open("/etc/postfix/master.cf") as f:
+            for line in f:
+                fields = line.split()
+                if line.startswith("#") or line[:1].isspace() or len(fields) < 8:
+                    out.append(line)
+                    continue
+                fields[4] = "n"		# no chroot: nothing to copy into it
+                if fields[0] == "smtp" and fields[1] == "inet":
+                    fields[0] = "127.0.0.1:%d" % self.port
+                out.append(" ".join(fields) + "\n")
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.writelines(out)
+        subprocess.run(["postmap", "-c", self.etc, os.path.join(self.etc, "transport")],
+                       check=True)
+        subprocess.run(["postfix", "-c", self.etc, "start"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait(lambda: port_open(self.port), 30, "Postfix's smtpd")
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.spool, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self):
+        subprocess.run(["postfix", "-c", self.etc, "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        pid = self.master_pid()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Ours:
+    name = "ours"
+
+    def __init__(self, sink_port, build):
+        os.environ["MTA_BUILD"] = build
+        from mta import MTA
+        self.mta = MTA(main_cf={"relay_domains": "example.com"}, start=False)
+        self.mta.write("transport", "example.com relay:[127.0.0.1]:%d\n" % sink_port)
+        self.mta.set_main(transport_maps="texthash:" + self.mta.path("transport"))
+        self.mta.start()
+        self.port = self.mta.smtp_port
+        self.logfile = self.mta.logfile
+
+    def master_pid(self):
+        return self.mta.proc.pid if self.mta.proc else None
+
+    def stop(self):
+        self.mta.cleanup()
+
+
+def sent_count(logfile):
+    try:
+        with open(logfile, errors="replace") as f:
+            return len(re.findall(r"status=sent", f.read()))
+    except OSError:
+        return 0
+
+
+def run_one(inst, sessions, size, count):
+    before = sent_count(inst.logfile)
+    sampler = Sampler(inst.master_pid)
+    start = time.time()
+    src = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(count), "-l", str(size),
+                          "-f", "sender@bench.test", "-t", "user@example.com",
+                          "127.0.0.1:%d" % inst.port],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    end = time.time() + 120
+    done = 0
+    while time.time() < end:
+        done = sent_count(inst.logfile) - before
+        if done >= count:
+            break
+        time.sleep(0.05)
+    elapsed = time.time() - start
+    peak = sampler.done()
+    if src.returncode != 0:
+        print("  %s: smtp-source: %s" % (inst.name, src.stderr.decode().strip()[:200]))
+    return count / elapsed if done >= count else done / elapsed, peak, count - done
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--big-count", type=int, default=300)
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    for prog in ("smtp-source", "smtp-sink", "postfix"):
+        if shutil.which(prog) is None:
+            raise SystemExit("no %s: install the postfix package" % prog)
+    if not os.access(os.path.join(build, "libexec", "master"), os.X_OK):
+        raise SystemExit("no %s/libexec/master: run make first" % build)
+
+    sink_port = free_port()
+    sink = subprocess.Popen(["smtp-sink", "-u", "postfix", "127.0.0.1:%d" % sink_port, "256"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    instances = []
+    lost_total = 0
+    try:
+        wait(lambda: port_open(sink_port), 10, "smtp-sink")
+        instances = [Postfix(sink_port), Ours(sink_port, build)]
+        for inst in instances:
+            # Warm up: processes started, tables opened, caches filled.
+            run_one(inst, 5, 1024, 50)
+        for sessions in (10, 50):
+            for size, count in ((5 * 1024, args.count), (100 * 1024, args.big_count)):
+                res = {}
+                for inst in instances:
+                    res[inst.name] = run_one(inst, sessions, size, count)
+                    time.sleep(1)
+                (r_pf, m_pf, l_pf), (r_us, m_us, l_us) = res["postfix"], res["ours"]
+                lost_total += l_us
+                print("relay %2d sessions %3d KB x%d: rate ours %.0f/s postfix %.0f/s "
+                      "ratio %.2f (target >= 1.5); peak memory ours %.1f MB postfix %.1f MB "
+                      "ratio %.2f (target <= 1.0); lost ours %d postfix %d"
+                      % (sessions, size // 1024, count, r_us, r_pf, r_us / r_pf if r_pf else 0,
+                         m_us / 1024.0, m_pf / 1024.0, m_us / m_pf if m_pf else 0, l_us, l_pf),
+                      flush=True)
+    finally:
+        for inst in instances:
+            inst.stop()
+        sink.terminate()
+        sink.wait(5)
+    return 1 if lost_total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

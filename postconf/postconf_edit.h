@@ -1,0 +1,18 @@
+/*
+ * NAME
+ *	postconf_edit - change main.cf in place (postconf -e, -X, -#)
+ * SYNOPSIS
+ *	void postconf_edit(const char *path, int how, char **args, int count);
+ * DESCRIPTION
+ *	See postconf_edit.c.
+ */
+#ifndef POSTCONF_EDIT_H
+#define POSTCONF_EDIT_H
+
+#define POSTCONF_EDIT_SET	1	/* -e name=value */
+#define POSTCONF_EDIT_REMOVE	2	/* -X name */
+#define POSTCONF_EDIT_COMMENT	3	/* -# name */
+
+extern void postconf_edit(const char *, int, char **, int);
+
+#endif

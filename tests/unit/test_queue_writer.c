@@ -1,0 +1,180 @@
+/*
+ * NAME
+ *	test_queue_writer - complete message files, abort, errno mapping;
+ *	the TLS protocol parser of tls_server
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "queue_file.h"
+#include "queue_writer.h"
+#include "tls_server.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/test_queue_writer.XXXXXX";
+static int setup_done;
+
+static void setup(void)
+{
+    char    path[256];
+    FILE   *fp;
+
+    if (setup_done++)
+	return;
+    if (mkdtemp(dir) == 0)
+	abort();
+    snprintf(path, sizeof(path), "%s/main.cf", dir);
+    fp = fopen(path, "w");
+    fputs("queue_directory = /nonexistent\n", fp);
+    fclose(fp);
+    mail_conf_reset();
+    mail_conf_read(dir);
+    if (chdir(dir) < 0 || mkdir("incoming", 0700) < 0)
+	abort();
+}
+
+UNIT_TEST(complete_file)
+{
+    QUEUE_WRITER *qw;
+    VSTRING *path = vstring_alloc(50);
+    VSTRING *buf = vstring_alloc(50);
+    VSTREAM *fp;
+    struct stat st;
+    char   *id;
+    static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+    static const int want[] = {
+	REC_TYPE_VERSION, REC_TYPE_TIME, REC_TYPE_SENDER, REC_TYPE_ATTR,
+	REC_TYPE_WARN, REC_TYPE_ORCP, REC_TYPE_NOTIFY, REC_TYPE_DSN_ORCPT,
+	REC_TYPE_RCPT, REC_TYPE_RCPT, REC_TYPE_MESSAGE, REC_TYPE_END,
+    };
+    size_t  i;
+    int     type;
+
+    setup();
+    qw = queue_writer_open(MAIL_QUEUE_INCOMING);
+    EXPECT(qw != 0);
+    if (qw == 0)
+	return;
+    id = strdup(queue_writer_id(qw));
+    EXPECT(mail_queue_id_ok(id));
+    mail_queue_path(path, MAIL_QUEUE_INCOMING, id);
+    EXPECT(stat(vstring_str(path), &st) == 0 && !MAIL_QUEUE_MSG_COMPLETE(&st));
+    EXPECT_INT(queue_writer_sender(qw, "a@b.test"), 0);
+    EXPECT_INT(queue_writer_attr(qw, "client_name", "localhost"), 0);
+    EXPECT_INT(queue_writer_rcpt(qw, "t@example.com", "alias@example.org",
+				 DSN_NOTIFY_SUCCESS, "rfc822;alias@example.org"), 0);
+    EXPECT_INT(queue_writer_rcpt(qw, "u@example.com", "u@example.com", 0, 0), 0);
+    EXPECT_INT(queue_writer_msg_begin(qw), 0);
+    EXPECT_INT(queue_writer_msg_write(qw, msg, 10), 0);
+    EXPECT_INT(queue_writer_msg_write(qw, msg + 10, sizeof(msg) - 11), 0);
+    EXPECT_INT(queue_writer_msg_size(qw), sizeof(msg) - 1);
+    EXPECT_INT(queue_writer_commit(qw), 0);
+    EXPECT(stat(vstring_str(path), &st) == 0 && MAIL_QUEUE_MSG_COMPLETE(&st));
+
+    fp = vstream_open(vstring_str(path), O_RDONLY, 0);
+    EXPECT(fp != 0);
+    for (i = 0; fp && i < sizeof(want) / sizeof(want[0]); i++) {
+	type = rec_get(fp, buf, 1 << 20);
+	EXPECT_INT(type, want[i]);
+	if (type == REC_TYPE_SENDER)
+	    EXPECT_STR(vstring_str(buf), "a@b.test");
+	if (type == REC_TYPE_ORCP)
+	    EXPECT_STR(vstring_str(buf), "alias@example.org");
+	if (type == REC_TYPE_NOTIFY)
+	    EXPECT_STR(vstring_str(buf), "2");
+	if (type == REC_TYPE_MESSAGE)
+	    EXPECT_STR(vstring_str(buf), msg);
+    }
+    if (fp) {
+	EXPECT_INT(rec_get(fp, buf, 1 << 20), REC_TYPE_EOF);
+	vstream_close(fp);
+    }
+    unlink(vstring_str(path));
+    free(id);
+    vstring_free(path);
+    vstring_free(buf);
+}
+
+UNIT_TEST(abort_removes_file)
+{
+    QUEUE_WRITER *qw;
+    VSTRING *path = vstring_alloc(50);
+    struct stat st;
+
+    setup();
+    qw = queue_writer_open(MAIL_QUEUE_INCOMING);
+    EXPECT(qw != 0);
+    if (qw == 0)
+	return;
+    mail_queue_path(path, MAIL_QUEUE_INCOMING, queue_writer_id(qw));
+    queue_writer_sender(qw, "");
+    queue_writer_msg_begin(qw);
+    queue_writer_msg_write(qw, "x", 1);
+    queue_writer_abort(qw);
+    EXPECT(stat(vstring_str(path), &st) < 0 && errno == ENOENT);
+    vstring_free(path);
+}
+
+UNIT_TEST(unwritable_queue)
+{
+    setup();
+    errno = 0;
+    EXPECT(queue_writer_open("nosuchqueue") == 0);
+    EXPECT(errno != 0);
+}
+
+UNIT_TEST(errno_classes)
+{
+    EXPECT_INT(queue_writer_status(ENOSPC), QUEUE_WRITER_STAT_NOSPACE);
+    EXPECT_INT(queue_writer_status(EDQUOT), QUEUE_WRITER_STAT_NOSPACE);
+    EXPECT_INT(queue_writer_status(EIO), QUEUE_WRITER_STAT_WRITE);
+    EXPECT_INT(queue_writer_status(EACCES), QUEUE_WRITER_STAT_WRITE);
+}
+
+UNIT_TEST(tls_protocols)
+{
+    VSTRING *why = vstring_alloc(50);
+    int     min, max;
+    long    no_ops;
+
+    EXPECT_INT(tls_protocol_mask(">=TLSv1.2", &min, &max, &no_ops, why), 0);
+    EXPECT_INT(min, TLS1_2_VERSION);
+    EXPECT_INT(max, TLS1_3_VERSION);
+    EXPECT_INT(tls_protocol_mask("!SSLv2, !SSLv3", &min, &max, &no_ops, why), 0);
+    EXPECT_INT(min, TLS1_VERSION);
+    EXPECT_INT(tls_protocol_mask("!SSLv2:!SSLv3:!TLSv1:!TLSv1.1", &min, &max, &no_ops, why), 0);
+    EXPECT_INT(min, TLS1_2_VERSION);
+    EXPECT_INT(tls_protocol_mask("TLSv1.2 TLSv1.3", &min, &max, &no_ops, why), 0);
+    EXPECT_INT(min, TLS1_2_VERSION);
+    EXPECT_INT(tls_protocol_mask("<=TLSv1.2", &min, &max, &no_ops, why), 0);
+    EXPECT_INT(max, TLS1_2_VERSION);
+    EXPECT_INT(tls_protocol_mask("TLSv9", &min, &max, &no_ops, why), -1);
+    EXPECT(strstr(vstring_str(why), "TLSv9") != 0);
+    EXPECT_INT(tls_protocol_mask("!TLSv1 !TLSv1.1 !TLSv1.2 !TLSv1.3 !SSLv3", &min, &max,
+				 &no_ops, why), -1);
+    vstring_free(why);
+}
+
+int     main(void)
+{
+    int     ret = unit_run();
+    char    path[300];
+
+    snprintf(path, sizeof(path), "%s/main.cf", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/incoming", dir);
+    rmdir(path);
+    rmdir(dir);
+    return (ret);
+}

@@ -1,0 +1,59 @@
+/*
+ * NAME
+ *	test_resolve_alias - routing of virtual alias domain addresses
+ * DESCRIPTION
+ *	An address of a virtual alias domain that reaches the router had no
+ *	alias: it goes to the error transport with Postfix's text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mail_conf.h"
+#include "msg.h"
+#include "resolve.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/test_resolve_alias.XXXXXX";
+
+UNIT_TEST(alias_class)
+{
+    char    path[300];
+    FILE   *fp;
+    RESOLVE_REPLY *r = resolve_reply_alloc();
+
+    snprintf(path, sizeof(path), "%s/main.cf", dir);
+    fp = fopen(path, "w");
+    fprintf(fp, "virtual_alias_domains = alias.example\n"
+	    "relay_domains = relay.example\n"
+	    "transport_maps = inline:{ alias.example=smtp:[192.0.2.1] }\n");
+    fclose(fp);
+    mail_conf_reset();
+    mail_conf_read(dir);
+    resolve_reset();
+
+    EXPECT_INT(resolve_addr("a@b.example", "nobody@Alias.Example", r), RESOLVE_OK);
+    EXPECT_STR(vstring_str(r->transport), "error");
+    EXPECT_STR(vstring_str(r->nexthop), "5.1.1 User unknown in virtual alias table");
+    EXPECT(r->flags & RESOLVE_CLASS_ALIAS);
+
+    EXPECT_INT(resolve_addr("a@b.example", "user@relay.example", r), RESOLVE_OK);
+    EXPECT_STR(vstring_str(r->transport), "relay");
+    EXPECT(r->flags & RESOLVE_CLASS_RELAY);
+    resolve_reply_free(r);
+}
+
+int     main(void)
+{
+    char    cmd[300];
+    int     rc;
+
+    msg_init("postfix", "test_resolve_alias");
+    if (mkdtemp(dir) == 0)
+	return (1);
+    rc = unit_run();
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+	rc = 1;
+    return (rc);
+}
