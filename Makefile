@@ -100,6 +100,13 @@ $(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
+# The built-in paths (PREFIX & co) are compiled in: when they differ from
+# the last build's (make install PREFIX=/opt/x after make), rebuild.
+PATHS_TEXT := $(VERSION) $(CONFIG_DIR) $(DAEMON_DIR) $(COMMAND_DIR) $(QUEUE_DIR) $(DATA_DIR)
+PATHS_STAMP := $(BUILD)/paths.stamp
+$(shell mkdir -p $(BUILD) && (echo '$(PATHS_TEXT)' | cmp -s - $(PATHS_STAMP) || echo '$(PATHS_TEXT)' > $(PATHS_STAMP)))
+$(LIB_OBJS) $(foreach p,$(DAEMONS) $(COMMANDS),$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(p)/*.c))): $(PATHS_STAMP)
+
 # Fuzz targets: clang with libFuzzer, lib/ compiled again with coverage.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BUILD = $(BUILD)/fuzz

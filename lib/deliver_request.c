@@ -16,7 +16,7 @@
  *	Reply, agent to qmgr, one list:
  *	    per recipient with a result, "rcpt_index" opening it:
  *	    rcpt_index dsn_status dsn_action (d, x or f) reason relay
- *	    remote_mta diag conn_setup xmit conn_reuse
+ *	    remote_mta diag conn_setup xmit conn_reuse [dsn_flags]
  *	    then status=0.
  *
  *	Names that a reader does not know are skipped. Every number and
@@ -67,6 +67,7 @@
 #define DA_CONN_SETUP	"conn_setup"
 #define DA_XMIT		"xmit"
 #define DA_CONN_REUSE	"conn_reuse"
+#define DA_DSN_FLAGS	"dsn_flags"
 
 /* word_ok - a queue name or queue ID: letters and digits only */
 static int word_ok(const char *s)
@@ -133,6 +134,7 @@ static void result_copy(DSN_RESULT *to, const DSN_RESULT *from)
     to->conn_setup = from->conn_setup;
     to->xmit = from->xmit;
     to->conn_reuse = from->conn_reuse;
+    to->flags = from->flags;
 }
 
 /* status_ok - an enhanced status code X.Y.Z with X in 2, 4, 5 */
@@ -404,6 +406,8 @@ int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
 	attr_addf(a, DA_CONN_SETUP, "%.6f", res->conn_setup);
 	attr_addf(a, DA_XMIT, "%.6f", res->xmit);
 	attr_addf(a, DA_CONN_REUSE, "%d", res->conn_reuse);
+	if (res->flags)
+	    attr_addf(a, DA_DSN_FLAGS, "%d", res->flags);
     }
     attr_add(a, ATTR_NAME_STATUS, "0");
     ret = attr_send(stream, a);
@@ -491,6 +495,10 @@ int     deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
 	    if (parse_long(value, 0, INT_MAX, &num) < 0)
 		why = "bad conn_reuse";
 	    cur.conn_reuse = (int) num;
+	} else if (strcmp(name, DA_DSN_FLAGS) == 0) {
+	    if (parse_long(value, 0, INT_MAX, &num) < 0)
+		why = "bad dsn_flags";
+	    cur.flags = (int) num;
 	}
     }
     if (why == 0)

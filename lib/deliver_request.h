@@ -63,7 +63,17 @@ typedef struct DSN_RESULT {
     double  conn_setup;			/* seconds: delays=.../c/... */
     double  xmit;			/* seconds: delays=.../.../d */
     int     conn_reuse;			/* conn_use=N when > 1 */
+    int     flags;			/* DSN_RESULT_FLAG_* (wire: dsn_flags) */
 } DSN_RESULT;
+
+/*
+ * NEXT_HOP_DSN: the server that took a 'd' recipient announced DSN (the
+ * NOTIFY parameters went on; it reports success itself). FINAL: a final
+ * delivery (LMTP) rather than a relay. qmgr uses them for success
+ * notices (bounce_client.h).
+ */
+#define DSN_RESULT_FLAG_NEXT_HOP_DSN	(1<<0)
+#define DSN_RESULT_FLAG_FINAL		(1<<1)
 
 typedef struct RECIPIENT {
     off_t   offset;			/* of the R record, for marking done */

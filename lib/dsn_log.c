@@ -66,6 +66,9 @@ int     dsn_log_append(const char *queue, const char *queue_id,
     case 'd':
 	action = "delivered";
 	break;
+    case 'r':
+	action = "relayed";
+	break;
     case 'f':
 	action = "failed";
 	break;

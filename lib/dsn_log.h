@@ -31,6 +31,9 @@
  *	    time=1795423585
  *	    (empty line)
  *
+ *	dsn_log_append() writes the action from the result's action code:
+ *	'd' delivered, 'f' failed, 'r' relayed, anything else delayed.
+ *
  *	Values never contain a newline (the writer replaces CR and LF by
  *	spaces). dsn_log_read() returns all entries in order; a recipient
  *	may appear more than once (the last entry is the newest). It

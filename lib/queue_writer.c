@@ -17,6 +17,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "vstream.h"
+#include "mail_conf.h"
 #include "mail_queue.h"
 #include "queue_file.h"
 #include "queue_writer.h"
@@ -28,6 +29,7 @@ struct QUEUE_WRITER {
     struct timeval arrival;
     int     err;			/* errno of the first failure */
     int     warn_done;			/* W record written */
+    int     null_sender;		/* sender is "" */
     off_t   msg_head;			/* offset of the M record, or -1 */
     off_t   msg_size;			/* message bytes so far */
 };
@@ -107,6 +109,7 @@ int     queue_writer_status(int err)
 
 int     queue_writer_sender(QUEUE_WRITER *qw, const char *sender)
 {
+    qw->null_sender = (*sender == 0);
     return (qw_put(qw, REC_TYPE_SENDER, sender, strlen(sender)));
 }
 
@@ -125,11 +128,16 @@ int     queue_writer_attr(QUEUE_WRITER *qw, const char *name, const char *value)
 static int qw_warn(QUEUE_WRITER *qw)
 {
     char    buf[32];
+    long    delay;
+    long    when = 0;
 
     if (qw->warn_done)
 	return (qw->err ? -1 : 0);
     qw->warn_done = 1;
-    snprintf(buf, sizeof(buf), "%020ld", 0L);
+    /* arrival + delay_warning_time; 0 = none (also for the null sender) */
+    if (!qw->null_sender && (delay = mail_conf_time("delay_warning_time")) > 0)
+	when = (long) qw->arrival.tv_sec + delay;
+    snprintf(buf, sizeof(buf), "%020ld", when);
     return (qw_put(qw, REC_TYPE_WARN, buf, strlen(buf)));
 }
 

@@ -251,6 +251,9 @@ static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
     res.conn_setup = st->conn_setup;
     res.xmit = st->xfer_start > 0 ? smtp_now() - st->xfer_start : 0;
     res.conn_reuse = st->conn_use;
+    res.flags = st->result_flags;
+    if (smtp_conf.proto == SMTP_PROTO_LMTP)
+	res.flags |= DSN_RESULT_FLAG_FINAL;
     deliver_result(req, i, &res);
     deliver_log(req, req->rcpt + i, &res);
     if (diag)
@@ -354,8 +357,12 @@ static int sasl_lookup(SMTP_STATE *st)
 
     if (!smtp_conf.sasl_enable || sasl_maps == 0)
 	return (0);
+    /* Postfix's order: sender, then the server's host name, then the
+     * destination as written in the nexthop ("[relay.example]:587").
+     * XXX Postfix uses the name of the MX host it connected to; this
+     * looks up the nexthop's host part before any MX lookup. */
     value = maps_find_sasl(sasl_maps, smtp_conf.sender_dependent_auth ?
-			   st->req->sender : 0, st->dest.nexthop, st->dest.host);
+			   st->req->sender : 0, st->dest.host, st->dest.nexthop);
     if (value == 0)
 	return (sasl_maps->error ? -1 : 0);
     copy = mystrdup(value);

@@ -165,6 +165,7 @@ typedef struct SMTP_STATE {
     const char *remote_mta;		/* for the next result: server name */
     const char *diag;			/* for the next result: server reply */
     int     more_rcpts;			/* 452 too many recipients: go again */
+    int     result_flags;		/* for the next result: DSN_RESULT_FLAG_* */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);

@@ -245,8 +245,11 @@ static void accepted_by(SMTP_STATE *st, size_t i, SMTP_SESSION *sess, SMTP_REPLY
 {
     st->remote_mta = sess->host;
     st->diag = vstring_str(r->text);
+    if (sess->features & SMTP_FEATURE_DSN)
+	st->result_flags = DSN_RESULT_FLAG_NEXT_HOP_DSN;
     smtp_rcpt_status(st, i, sess->relay, r->dsn, "%s", vstring_str(r->text));
     st->remote_mta = st->diag = 0;
+    st->result_flags = 0;
 }
 
 int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)

@@ -36,6 +36,11 @@
  *	exit. Listening sockets of services that stay are kept. Children
  *	of services that disappeared are terminated.
  *
+ *	Environment: a child gets only the variables named in
+ *	export_environment (a "name=value" entry sets that value),
+ *	MAIL_CONFIG, MASTER_GENERATION and MASTER_LISTEN_COUNT, and any
+ *	ASAN_*, UBSAN_* or LSAN_* setting (sanitizer builds).
+ *
  *	Commands of Postfix programs we do without (pickup, cleanup,
  *	trivial-rewrite, ...) and commands missing from daemon_directory
  *	are logged once and never started.
@@ -234,6 +239,49 @@ static void child_descriptors(MASTER_SERV *serv)
     myfree(moved);
 }
 
+/*
+ * child_env - the environment of a child: the names (or name=value
+ * settings) of export_environment, what master itself passes
+ * (MAIL_CONFIG, MASTER_*), and sanitizer settings (ASAN_*, UBSAN_*,
+ * LSAN_*) so that a sanitizer build keeps its options.
+ */
+static ARGV *child_env(const char *generation, int listen_count)
+{
+    extern char **environ;
+    ARGV   *env = argv_alloc(16);
+    ARGV   *names = argv_split(mail_conf_str("export_environment"), " \t\r\n,");
+    VSTRING *buf = vstring_alloc(100);
+    static const char *keep_prefix[] = {"ASAN_", "UBSAN_", "LSAN_", 0};
+
+    for (size_t i = 0; i < names->argc; i++) {
+	const char *name = names->argv[i];
+	const char *value;
+
+	if (strncmp(name, "MASTER_", 7) == 0
+	    || (strncmp(name, "MAIL_CONFIG", 11) == 0 && (name[11] == 0 || name[11] == '=')))
+	    continue;				/* master sets these below */
+	if (strchr(name, '=') != 0)
+	    argv_add(env, name);
+	else if ((value = getenv(name)) != 0) {
+	    vstring_sprintf(buf, "%s=%s", name, value);
+	    argv_add(env, vstring_str(buf));
+	}
+    }
+    for (char **cpp = environ; *cpp; cpp++)
+	for (int i = 0; keep_prefix[i]; i++)
+	    if (strncmp(*cpp, keep_prefix[i], strlen(keep_prefix[i])) == 0)
+		argv_add(env, *cpp);
+    vstring_sprintf(buf, "MAIL_CONFIG=%s", mail_conf_dir());
+    argv_add(env, vstring_str(buf));
+    vstring_sprintf(buf, "MASTER_GENERATION=%s", generation);
+    argv_add(env, vstring_str(buf));
+    vstring_sprintf(buf, "MASTER_LISTEN_COUNT=%d", listen_count);
+    argv_add(env, vstring_str(buf));
+    argv_free(names);
+    vstring_free(buf);
+    return (env);
+}
+
 static void spawn(MASTER_SERV *serv)
 {
     MASTER_ENT *ent = serv->ent;
@@ -274,11 +322,8 @@ static void spawn(MASTER_SERV *serv)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, 0);
 	child_descriptors(serv);
-	setenv("MAIL_CONFIG", mail_conf_dir(), 1);
-	setenv("MASTER_GENERATION", vstring_str(gen), 1);
-	vstring_sprintf(gen, "%d", serv->listen_count);
-	setenv("MASTER_LISTEN_COUNT", vstring_str(gen), 1);
-	execv(serv->exec_path, argv->argv);
+	execve(serv->exec_path, argv->argv,
+	       child_env(vstring_str(gen), serv->listen_count)->argv);
 	msg_fatal("exec %s: %s", serv->exec_path, strerror(errno));
     }
     argv_free(argv);

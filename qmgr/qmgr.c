@@ -131,6 +131,14 @@ static int qmgr_loop(const char *service, char **argv)
     return (more ? 0 : -1);
 }
 
+/* qmgr_pre_init - as root, before chroot: open the routing tables */
+static void qmgr_pre_init(const char *service, char **argv)
+{
+    (void) service;
+    (void) argv;
+    resolve_init();
+}
+
 static void qmgr_post_init(const char *service, char **argv)
 {
     (void) service;
@@ -178,6 +186,7 @@ static void qmgr_post_init(const char *service, char **argv)
 int     main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {
+	.pre_init = qmgr_pre_init,
 	.post_init = qmgr_post_init,
 	.loop = qmgr_loop,
 	.unlimited = 1,

@@ -36,6 +36,8 @@
 #include "htable.h"
 #include "deliver_request.h"
 
+#define QMGR_WARN_WIDTH	20		/* W record: "%020ld" */
+
 typedef struct QMGR_MESSAGE QMGR_MESSAGE;
 typedef struct QMGR_ENTRY QMGR_ENTRY;
 typedef struct QMGR_QUEUE QMGR_QUEUE;
@@ -62,6 +64,8 @@ struct QMGR_MESSAGE {
     int     flush_mark;			/* flush asked for it: ignore defer_transports */
     int     verify;			/* address probe of verify(8): A verify=1 */
     int     error;			/* could not update the file */
+    long    warn_time;			/* W record: delay warning due, 0 = none */
+    off_t   warn_offset;		/* W record data, 0 = no W record */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */
     QMGR_MESSAGE *prev;
     QMGR_MESSAGE *next;
@@ -146,6 +150,7 @@ extern int qmgr_message_mark_done(QMGR_MESSAGE *, off_t rcpt_offset);
 extern void qmgr_message_rcpt_done(QMGR_MESSAGE *);
 extern void qmgr_message_rcpt_done_hold(QMGR_MESSAGE *);
 extern void qmgr_message_defer_site(QMGR_MESSAGE *, const char *address);
+extern int qmgr_message_warn_sent(QMGR_MESSAGE *);
 
 /* qmgr_queue.c */
 extern QMGR_TRANSPORT *qmgr_transport_find(const char *name);

@@ -280,6 +280,45 @@ static void active_defer(QMGR_MESSAGE *m, long delay)
     vstring_free(path);
 }
 
+/*
+ * active_warn - a deferred message whose delay-warning time has passed
+ * gets one warning (bounce_client.h); the null sender never gets one.
+ */
+static void active_warn(QMGR_MESSAGE *m, time_t now)
+{
+    VSTRING *path;
+
+    if (m->warn_time <= 0 || m->warn_time > (long) now || *m->sender == 0
+	|| m->verify)
+	return;
+    path = vstring_alloc(64);
+    mail_queue_path(path, MAIL_QUEUE_DEFER, m->queue_id);
+    if (access(vstring_str(path), F_OK) == 0) {
+	if (bounce_warn(MAIL_QUEUE_ACTIVE, m->queue_id) != 0)
+	    msg_warn("%s: bounce service failure; the delay warning is sent later",
+		     m->queue_id);
+	else
+	    (void) qmgr_message_warn_sent(m);
+    }
+    vstring_free(path);
+}
+
+/* active_has_success - does the bounce/ log hold a success entry? */
+static int active_has_success(QMGR_MESSAGE *m)
+{
+    DSN_LOG log;
+    int     found = 0;
+
+    if (dsn_log_read(MAIL_QUEUE_BOUNCE, m->queue_id, &log) < 0)
+	return (0);
+    for (size_t i = 0; i < log.count && !found; i++)
+	found = (log.entries[i].action
+		 && (strcmp(log.entries[i].action, "relayed") == 0
+		     || strcmp(log.entries[i].action, "delivered") == 0));
+    dsn_log_free(&log);
+    return (found);
+}
+
 /* active_flush_register - tell the flush service about deferred sites */
 static void active_flush_register(QMGR_MESSAGE *m)
 {
@@ -322,6 +361,7 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 		delay = var_max_backoff;
 	    if (delay < var_min_backoff)
 		delay = var_min_backoff;
+	    active_warn(m, now);
 	    active_flush_register(m);
 	    active_defer(m, delay);
 	    active_forget(m);
@@ -335,9 +375,17 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 	return;
     }
 
-    /* Finished. Failed recipients first get their notice. */
+    /* Finished. Success notices, then failed recipients get theirs. */
     path = vstring_alloc(64);
     mail_queue_path(path, MAIL_QUEUE_BOUNCE, m->queue_id);
+    if (access(vstring_str(path), F_OK) == 0 && active_has_success(m)
+	&& bounce_success(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
+	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
+	vstring_free(path);
+	active_defer(m, var_min_backoff);
+	active_forget(m);
+	return;
+    }
     if (access(vstring_str(path), F_OK) == 0
 	&& bounce_flush(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
 	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);

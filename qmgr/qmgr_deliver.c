@@ -18,7 +18,10 @@
  *	transport is throttled and the entry deferred).
  *
  *	When the reply is in, each recipient's result is recorded:
- *	delivered ('d') recipients are marked done in the queue file,
+ *	delivered ('d') recipients are marked done in the queue file
+ *	(after a bounce/ entry with action=relayed, or delivered for a
+ *	final delivery, when the recipient asked NOTIFY=SUCCESS and the
+ *	next hop did not announce DSN: the success notice),
  *	failed ('f') ones are appended to bounce/ and then marked done,
  *	deferred ('x') ones are appended to defer/. A recipient without a
  *	result, or an agent that dies, means "deferred". The agent has
@@ -45,6 +48,7 @@
 #include "events.h"
 #include "mail_queue.h"
 #include "dsn_log.h"
+#include "queue_file.h"
 #include "qmgr.h"
 
 #define REPLY_MAX	(64 << 20)	/* a reply this long is an error */
@@ -84,6 +88,16 @@ void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *
     }
     switch (res->action) {
     case 'd':
+	/* NOTIFY=SUCCESS and the next hop does not do DSN: we tell. */
+	if ((rcpt->dsn_notify & DSN_NOTIFY_SUCCESS)
+	    && !(res->flags & DSN_RESULT_FLAG_NEXT_HOP_DSN)) {
+	    DSN_RESULT ok = *res;
+
+	    ok.action = (res->flags & DSN_RESULT_FLAG_FINAL) ? 'd' : 'r';
+	    if (dsn_log_append(MAIL_QUEUE_BOUNCE, m->queue_id, rcpt, &ok) < 0)
+		msg_warn("%s: cannot append to the bounce log: %m; no success notice for %s",
+			 m->queue_id, rcpt->address);
+	}
 	qmgr_message_mark_done(m, rcpt->offset);
 	break;
     case 'f':

@@ -201,6 +201,13 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	case REC_TYPE_ATTR:
 	    message_attr(m, vstring_str(buf));
 	    break;
+	case REC_TYPE_WARN:
+	    /* Fixed width, so it can be rewritten in place. */
+	    if (vstring_len(buf) == QMGR_WARN_WIDTH) {
+		m->warn_time = atol(vstring_str(buf));
+		m->warn_offset = rec_start + REC_HEADER_LEN;
+	    }
+	    break;
 	case REC_TYPE_ORCP:
 	case REC_TYPE_NOTIFY:
 	case REC_TYPE_DSN_ORCPT:
@@ -229,7 +236,7 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	    have_end = 1;
 	    break;
 	default:
-	    /* V, W, and types we do not know. */
+	    /* V, and types we do not know. */
 	    break;
 	}
 	if (*why)
@@ -440,4 +447,31 @@ void    qmgr_message_defer_site(QMGR_MESSAGE *m, const char *address)
     if (m->defer_sites->argc < 100)
 	argv_add(m->defer_sites, site);
     myfree(site);
+}
+
+/*
+ * qmgr_message_warn_sent - the delay warning went out: rewrite the W
+ * record to 0 in place, so the message causes no second one.
+ */
+int     qmgr_message_warn_sent(QMGR_MESSAGE *m)
+{
+    char    buf[QMGR_WARN_WIDTH + 1];
+    int     fd;
+    int     ret = 0;
+
+    m->warn_time = 0;
+    if (m->warn_offset == 0)
+	return (0);
+    snprintf(buf, sizeof(buf), "%020ld", 0L);
+    if ((fd = open(active_path(m->queue_id), O_WRONLY | O_CLOEXEC)) < 0) {
+	msg_warn("%s: open %s: %m", m->queue_id, active_path(m->queue_id));
+	return (-1);
+    }
+    if (pwrite(fd, buf, QMGR_WARN_WIDTH, m->warn_offset) != QMGR_WARN_WIDTH
+	|| fsync(fd) < 0) {
+	msg_warn("%s: rewrite the delay warning time: %m", m->queue_id);
+	ret = -1;
+    }
+    (void) close(fd);
+    return (ret);
 }

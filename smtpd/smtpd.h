@@ -18,9 +18,10 @@
  *	smtpd_data.c (DATA and the queue file), smtpd_check.c (access
  *	policy), smtpd_addr.c (address syntax), smtpd_peer.c (client
  *	names), smtpd_tls.c (STARTTLS), smtpd_etrn.c (ETRN),
- *	smtpd_connlimit.c (connections per client), smtpd_list.c (domain
- *	and network lists), smtpd_forward.c (virtual aliases, SRS bounces,
- *	reject_unverified_recipient/sender).
+ *	smtpd_connlimit.c (connections per client), smtpd_forward.c
+ *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender).
+ *	Domain and network lists come from lib/match_list.c, tables from
+ *	lib/maps.c.
  */
 #ifndef SMTPD_H
 #define SMTPD_H

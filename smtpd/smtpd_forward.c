@@ -50,7 +50,10 @@
  *	"undeliverable address: reason" when 5xx, "unverified address"
  *	when 4xx; unverified_*_reject_reason replaces the reason. A verify
  *	service failure answers per unverified_*_tempfail_action with
- *	"address verification problem". The null sender is not verified.
+ *	"address verification problem". The null sender is not verified,
+ *	nor are our own forwarding addresses (aliases, addresses of
+ *	virtual alias domains, SRS addresses of srs_domain): other checks
+ *	answer for those. XXX defer_if_permit is taken as defer.
  *
  *	smtpd_forward_expand() computes the queue file recipients of the
  *	accepted RCPT: a valid SRS address becomes the sender it stands
@@ -215,7 +218,20 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
 	vstring_free(param);
 	return (SMTPD_FWD_DUNNO);
     }
+
+    /*
+     * Our own forwarding addresses are known here: an alias exists or
+     * it does not (reject_unlisted_recipient answers that), and an SRS
+     * address is checked by its hash. Probing them would only send
+     * the probe to ourselves.
+     */
     why = vstring_alloc(100);
+    if ((fwd_srs && srs_reverse(fwd_srs, addr, why, time((time_t *) 0)) != SRS_NOT_SRS)
+	|| virtual_alias_rcpt_check(fwd_alias, addr) != VIRTUAL_ALIAS_NONE) {
+	vstring_free(why);
+	vstring_free(param);
+	return (SMTPD_FWD_DUNNO);
+    }
     for (long count = 0;;) {
 	rc = verify_clnt_query(addr, &status, why);
 	if (rc != VERIFY_STAT_OK || status != VERIFY_ADDR_TODO)

@@ -8,6 +8,7 @@ notification arrives; Python's email package parses it.
 import email
 import email.policy
 import os
+import re
 import smtplib
 import sys
 import time
@@ -216,6 +217,52 @@ class BounceTest(unittest.TestCase):
         self.assertTrue(rcpts[0]["Will-Retry-Until"])
         # the defer log stays: postqueue -p still shows the reason
         self.assertTrue(os.path.exists(queue_path(m.queue_dir, "defer", qid)))
+
+    def test_delay_warning_end_to_end(self):
+        """delay_warning_time = 1s, primary down: one delayed DSN, never a second."""
+        m = self.start(delay_warning_time="1s")
+        self.send(m, "ivy@sender.test", ["waits@dead.test"], subject="delay me")
+        self.send(m, "", ["nullwaits@dead.test"], subject="null delay")
+        got = wait_for(lambda: self.dsns_for("ivy@sender.test"), 60, what="the delay warning")
+        msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        self.assertEqual(msg.get_content_type(), "multipart/report")
+        parts = msg.get_payload()
+        rcpts = parts[1].get_payload()[1:]
+        self.assertEqual([r["Final-Recipient"] for r in rcpts], ["rfc822; waits@dead.test"])
+        self.assertEqual(rcpts[0]["Action"], "delayed")
+        self.assertTrue(rcpts[0]["Status"].startswith("4."))
+        # later retries (back-off 2s..4s) send no second warning
+        m.wait_log(r"to=<waits@dead.test>.*status=deferred", count=4, timeout=60)
+        self.assertEqual(len(self.dsns_for("ivy@sender.test")), 1)
+        self.assertEqual(len(re.findall(r"sender delay notification", m.log())), 1)
+        # the message stays queued; the null sender got no warning
+        self.assertEqual(len(m.queue_files("deferred")) + len(m.queue_files("active")), 2)
+
+    def test_success_notice_end_to_end(self):
+        """NOTIFY=SUCCESS relayed to a server without DSN: one success notice."""
+        m = self.start()
+        self.send(m, "jo@sender.test", ["fine@example.com", "quiet@example.com"],
+                  subject="tell me", rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
+        got = wait_for(lambda: self.dsns_for("jo@sender.test"), 30, what="the success notice")
+        m.wait_log(r"sender delivery status notification: [0-9A-F]+")
+        wait_for(lambda: not m.queue_files("active") and not m.queue_files("deferred")
+                 and not m.queue_files("incoming"), 20, what="an empty queue")
+        self.assertEqual(len(self.dsns_for("jo@sender.test")), 1)
+        self.assertTrue([d for d in self.downstream.messages if b"tell me" in d["data"]])
+        msg = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
+        self.assertEqual(msg.get_content_type(), "multipart/report")
+        rcpts = msg.get_payload()[1].get_payload()[1:]
+        self.assertEqual(sorted(r["Final-Recipient"] for r in rcpts),
+                         ["rfc822; fine@example.com", "rfc822; quiet@example.com"])
+        self.assertEqual({(r["Action"], r["Status"]) for r in rcpts}, {("relayed", "2.0.0")})
+
+    def test_no_success_notice_without_notify(self):
+        m = self.start()
+        self.send(m, "kim@sender.test", ["plain@example.com"], subject="no notice")
+        m.wait_log(r"removed", timeout=30)
+        time.sleep(1)
+        self.assertEqual(self.dsns_for("kim@sender.test"), [])
+        self.assertNotRegex(m.log(), r"delivery status notification")
 
     def test_success_notice_service(self):
         m = self.start()

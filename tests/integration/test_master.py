@@ -422,6 +422,163 @@ class MasterPrivileges(unittest.TestCase):
             m.cleanup()
 
 
+class MasterEnvironment(unittest.TestCase):
+    """Children get export_environment, MAIL_CONFIG, MASTER_* and sanitizer
+    settings, nothing else."""
+
+    def child_env(self, main_cf):
+        m = testd_mta(BASIC, main_cf=main_cf, start=False)
+        base = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "LANG": "C.UTF-8",
+                "SECRET_TOKEN": "hunter2", "KEEPME": "kept", "MASTER_EXTRA": "x",
+                "ASAN_OPTIONS": "detect_leaks=0", "UBSAN_OPTIONS": "print_stacktrace=1",
+                "MAIL_CONFIG": m.config_dir}
+        m.env = lambda: dict(base)
+        with m:
+            m.start()
+            s = Session(m.smtp_port)
+            with open("/proc/%d/environ" % s.pid, "rb") as f:
+                env = dict(e.split("=", 1) for e in f.read().decode().split("\0") if e)
+            s.close()
+        return env, m.config_dir
+
+    def test_default_export_environment(self):
+        env, config_dir = self.child_env(None)
+        self.assertEqual(env.pop("MAIL_CONFIG"), config_dir)
+        self.assertEqual(env.pop("MASTER_GENERATION"), "0")
+        self.assertEqual(env.pop("MASTER_LISTEN_COUNT"), "1")
+        self.assertEqual(env, {"TZ": "UTC", "LANG": "C.UTF-8",
+                               "ASAN_OPTIONS": "detect_leaks=0",
+                               "UBSAN_OPTIONS": "print_stacktrace=1"})
+
+    def test_configured_export_environment(self):
+        env, config_dir = self.child_env({"export_environment": "KEEPME, SET=value NOT_SET"})
+        self.assertEqual(env["KEEPME"], "kept")
+        self.assertEqual(env["SET"], "value")
+        self.assertEqual(env["MAIL_CONFIG"], config_dir)
+        for gone in ("TZ", "LANG", "SECRET_TOKEN", "PATH", "NOT_SET", "MASTER_EXTRA"):
+            self.assertNotIn(gone, env)
+
+
+ALL_CHROOT_MASTER_CF = """\
+{smtp_listen} inet n  -       y       -       -       smtpd
+qmgr      unix  n       -       y       300     1       qmgr
+bounce    unix  -       -       y       -       0       bounce
+defer     unix  -       -       y       -       0       bounce
+trace     unix  -       -       y       -       0       bounce
+verify    unix  -       -       y       -       1       verify
+flush     unix  n       -       y       1000?   0       flush
+showq     unix  n       -       y       -       -       showq
+smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
+"""
+
+
+class MasterRealDaemons(unittest.TestCase):
+    """Issue 3's master bullets with the real daemons."""
+
+    def setUp(self):
+        if os.getuid() != 0:
+            self.skipTest("needs root")
+
+    def test_every_child_is_mail_owner_in_the_chroot(self):
+        import pwd
+        import smtplib
+        import test_smtp as peers
+        pw = pwd.getpwnam("postfix")
+        port = free_port()
+        cap = peers.Capture("127.0.0.1", port, name="sink")
+        try:
+            m = MTA(main_cf={"mail_owner": "postfix"}, master_cf="", start=False)
+            m.set_main(transport_maps="texthash:" + m.path("transport"))
+            m.write("transport", "sink.test smtp:[127.0.0.1]:%d\n" % port)
+            m.write("master.cf", ALL_CHROOT_MASTER_CF.format(
+                smtp_listen="127.0.0.1:%d" % m.smtp_port))
+            m.start()
+            with m:
+                with smtplib.SMTP("127.0.0.1", m.smtp_port, timeout=30) as s:
+                    s.sendmail("a@sender.test", ["u@sink.test"],
+                               "Subject: owner\r\n\r\nbody\r\n")
+                m.wait_log(r"to=<u@sink\.test>, relay=127\.0\.0\.1.*status=sent", timeout=60)
+                p = m.command("postqueue", "-p")
+                self.assertIn("Mail queue is empty", p.stdout)
+                held = smtplib.SMTP("127.0.0.1", m.smtp_port, timeout=30)
+                held.ehlo("client.test")
+                names = set()
+                for pid in m.children():
+                    try:
+                        name = os.path.basename(argv0(pid))
+                        with open("/proc/%d/status" % pid) as f:
+                            text = f.read()
+                        root = os.readlink("/proc/%d/root" % pid)
+                    except OSError:
+                        continue                # exited meanwhile
+                    uids = re.search(r"^Uid:\s+(.*)$", text, re.M).group(1).split()
+                    gids = re.search(r"^Gid:\s+(.*)$", text, re.M).group(1).split()
+                    self.assertEqual(set(int(x) for x in uids), {pw.pw_uid}, name)
+                    self.assertEqual(set(int(x) for x in gids), {pw.pw_gid}, name)
+                    self.assertEqual(root, os.path.realpath(m.queue_dir), name)
+                    names.add(name)
+                held.quit()
+                self.assertTrue({"smtpd", "qmgr", "smtp", "showq"} <= names, names)
+        finally:
+            cap.stop()
+
+    def test_kill9_mid_data_nothing_reaches_qmgr(self):
+        import smtplib
+        import test_smtp as peers
+        from smtpd_util import Client, incoming
+        port = free_port()
+        cap = peers.Capture("127.0.0.1", port, name="sink")
+        try:
+            m = MTA(master_cf="", start=False)
+            m.set_main(transport_maps="texthash:" + m.path("transport"))
+            m.write("transport", "sink.test smtp:[127.0.0.1]:%d\n" % port)
+            m.write("master.cf", ALL_CHROOT_MASTER_CF.format(
+                smtp_listen="127.0.0.1:%d" % m.smtp_port))
+            m.start()
+            with m:
+                c = Client(m.smtp_port)
+                c.cmd("EHLO client.test")
+                c.cmd("MAIL FROM:<a@b.test>")
+                c.cmd("RCPT TO:<half@sink.test>")
+                c.cmd("DATA")
+                c.send(b"Subject: half\r\n\r\n" + b"x" * 20000 + b"\r\n")
+                files = wait_for(lambda: incoming(m), 10, what="a queue file being written")
+                qid = files[0][0]
+                inc = os.path.join(m.queue_dir, "incoming") + "/"
+
+                def writer():
+                    for pid in m.children():
+                        try:
+                            for fd in os.listdir("/proc/%d/fd" % pid):
+                                if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(inc):
+                                    return pid
+                        except OSError:
+                            pass
+                    return None
+                pid = wait_for(writer, 10, what="the smtpd writing it")
+                os.kill(pid, signal.SIGKILL)
+                self.assertTrue(c.closed())
+                m.wait_log(r"process \S+/smtpd pid %d killed by signal 9" % pid)
+                # A new smtpd takes the next message; qmgr delivers it, so it
+                # has scanned incoming/ since the kill.
+                wait_for(lambda: port_open("127.0.0.1", m.smtp_port), 10, what="listener")
+                with smtplib.SMTP("127.0.0.1", m.smtp_port, timeout=30) as s:
+                    s.sendmail("a@sender.test", ["whole@sink.test"],
+                               "Subject: whole\r\n\r\nbody\r\n")
+                m.wait_log(r"to=<whole@sink\.test>, .*status=sent", timeout=60)
+                # smtpd logged "QID: client=", nothing else ever saw the file.
+                self.assertIn("%s: client=" % qid, m.log())
+                self.assertFalse(re.search(r"postfix/(?!smtpd\[)\S+: %s:" % qid, m.log()))
+                self.assertEqual([e["to"] for e in cap.messages], [["whole@sink.test"]])
+                for sub in ("active", "deferred", "hold"):
+                    self.assertEqual(os.listdir(os.path.join(m.queue_dir, sub)), [], sub)
+                for name, mode in incoming(m):
+                    self.assertFalse(mode & 0o100, "%s is marked complete" % name)
+        finally:
+            cap.stop()
+
+
 CHROOT_MASTER_CF = """\
 {smtp_listen} inet n  -       y       -       -       smtpd
 qmgr      unix  n       -       n       300     1       qmgr

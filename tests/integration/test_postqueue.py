@@ -329,10 +329,13 @@ class PostqueueTest(unittest.TestCase):
             self.assertEqual(m.command("postqueue", "-j").stdout, "")
 
     def test_written_queue_state(self):
-        with MTA() as m:
-            # master made the queue folders; qmgr must not touch these files
-            m.stop()
+        # The system is never started, so no qmgr can take these files
+        # (stopping a running one left a window where it still could).
+        with MTA(start=False) as m:
             q = m.queue_dir
+            for d in ("incoming", "active", "deferred", "hold", "maildrop", "defer",
+                      "bounce", "public", "private", "pid"):
+                os.makedirs(os.path.join(q, d), exist_ok=True)
             write_msg(q, "deferred", "B0604A720BD", "a@b.test", ["user@example.com", ("done@x", True)],
                       arrival=1795423585)
             write_defer(q, "B0604A720BD", [("user@example.com", 'say "hi"\\')])

@@ -129,6 +129,18 @@ class BackupMX(unittest.TestCase):
         self.assertEqual(rcpt_reply(m.smtp_port, "good@example.com", sender=""),
                          (250, "2.1.5 Ok"))
 
+    def test_aliases_are_not_probed(self):
+        m = self.mta
+        m.write("virtual", "alias.example anything\ninfo@alias.example good@example.com\n")
+        m.postmap("hash:" + m.path("virtual"))
+        m.set_main(virtual_alias_maps="hash:" + m.path("virtual"))
+        m.start()
+        self.assertEqual(rcpt_reply(m.smtp_port, "info@alias.example"), (250, "2.1.5 Ok"))
+        code, text = rcpt_reply(m.smtp_port, "nobody@alias.example")
+        self.assertEqual(code, 550, text)
+        self.assertIn("User unknown in virtual alias table", text)
+        self.assertNotRegex(m.log(), r"from=<double-bounce@")
+
     def test_learned_recipient(self):
         m = self.mta
         # First without verification: a delivery teaches the cache.
