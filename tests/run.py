@@ -63,6 +63,22 @@ def kill_group(pgid, sig):
         return False
 
 
+def group_alive(pgid):
+    """True if a process of group pgid is still running (zombies waiting
+    for init to reap them do not count)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
 def run_module(path, build):
     """Run one module in its own session (process group), so that whatever
     it leaves behind - master -d and its children, peers such as nsd or
@@ -90,7 +106,7 @@ def run_module(path, build):
                 kill_group(p.pid, signal.SIGKILL)
                 p.wait()
             code, note = -1, "\ntimed out after %ds" % MODULE_TIMEOUT
-        if kill_group(p.pid, 0):
+        if group_alive(p.pid):
             # Processes of this module outlived it: end them so they cannot
             # disturb the modules that follow, and say so.
             kill_group(p.pid, signal.SIGKILL)
