@@ -12,10 +12,13 @@ Options: --build DIR (default build), --only PATTERN (substring of a name),
 import argparse
 import concurrent.futures
 import glob
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,20 +52,54 @@ def run_unit(build, only):
     return results
 
 
+MODULE_TIMEOUT = 900
+
+
+def kill_group(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
 def run_module(path, build):
+    """Run one module in its own session (process group), so that whatever
+    it leaves behind - master -d and its children, peers such as nsd or
+    aiosmtpd helpers - is found by that group and ended when it is done or
+    when it runs out of time."""
     env = dict(os.environ)
     env["MTA_BUILD"] = os.path.abspath(os.path.join(TOP, build))
     env["PYTHONPATH"] = os.path.join(TOP, "tests", "integration")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     start = time.time()
-    try:
-        p = subprocess.run([sys.executable, os.path.join(TOP, "tests/integration/runmod.py"), path],
-                           cwd=TOP, capture_output=True, text=True, env=env,
-                           timeout=900)
-        out, err, code = p.stdout, p.stderr, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        err, code = "timed out after 900s", -1
+    # Output goes to files, not pipes: a process left behind holding a pipe
+    # would keep the read waiting until it ends.
+    with tempfile.TemporaryFile("w+") as fout, tempfile.TemporaryFile("w+") as ferr:
+        p = subprocess.Popen([sys.executable, os.path.join(TOP, "tests/integration/runmod.py"),
+                              path], cwd=TOP, stdout=fout, stderr=ferr, text=True, env=env,
+                             start_new_session=True)
+        note = ""
+        try:
+            code = p.wait(timeout=MODULE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            kill_group(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                kill_group(p.pid, signal.SIGKILL)
+                p.wait()
+            code, note = -1, "\ntimed out after %ds" % MODULE_TIMEOUT
+        if kill_group(p.pid, 0):
+            # Processes of this module outlived it: end them so they cannot
+            # disturb the modules that follow, and say so.
+            kill_group(p.pid, signal.SIGKILL)
+            note += "\nrun.py: killed processes left behind by %s" % os.path.basename(path)
+            print("run.py: warning: %s left processes behind (killed)" % os.path.basename(path),
+                  flush=True)
+        fout.seek(0)
+        ferr.seek(0)
+        out, err = fout.read(), ferr.read() + note
     results = []
     for line in out.splitlines():
         m = re.match(r"^(PASS|FAIL): (.*)$", line)
@@ -73,14 +110,31 @@ def run_module(path, build):
     return path, results, out, err, time.time() - start
 
 
+def module_order(mods, times_file):
+    """Longest first (durations of the last run, else file size), so that a
+    slow module does not start last and make the whole run wait for it."""
+    try:
+        with open(times_file) as f:
+            times = json.load(f)
+    except (OSError, ValueError):
+        times = {}
+    return sorted(mods, key=lambda m: (-times.get(os.path.basename(m), -1),
+                                       -os.path.getsize(m), m))
+
+
 def run_integration(build, only, jobs):
     mods = sorted(glob.glob(os.path.join(TOP, "tests/integration/test_*.py")))
     if only:
         mods = [m for m in mods if only in m]
-    results = []
+    times_file = os.path.join(TOP, build, ".integration-times.json")
+    mods = module_order(mods, times_file)
+    results, times = [], {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
-        for path, res, out, err, secs in ex.map(lambda m: run_module(m, build), mods):
+        futures = [ex.submit(run_module, m, build) for m in mods]
+        for fut in concurrent.futures.as_completed(futures):
+            path, res, out, err, secs = fut.result()
             name = os.path.basename(path)
+            times[name] = round(secs, 1)
             failed = [r for r in res if not r[0]]
             print("%-40s %3d passed, %d failed  (%.1fs)" % (
                 name, len(res) - len(failed), len(failed), secs), flush=True)
@@ -88,6 +142,17 @@ def run_integration(build, only, jobs):
                 print(out[-6000:])
                 print(err[-6000:])
             results.extend(res)
+    try:
+        with open(times_file) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        old = {}
+    old.update(times)
+    try:
+        with open(times_file, "w") as f:
+            json.dump(old, f, indent=1, sort_keys=True)
+    except OSError:
+        pass
     return results
 
 

@@ -173,7 +173,7 @@ class MTA:
             env=self.env())
         if wait_smtp:
             wait_for(lambda: port_open(self.addr, self.smtp_port) or self.proc.poll() is not None,
-                     15, what="smtpd to listen on %s:%d" % (self.addr, self.smtp_port))
+                     60, what="smtpd to listen on %s:%d" % (self.addr, self.smtp_port))
             if self.proc.poll() is not None:
                 raise AssertionError("master exited %s:\n%s" % (self.proc.returncode, self.stderr()))
 
@@ -242,7 +242,7 @@ class MTA:
         except OSError:
             return ""
 
-    def wait_log(self, pattern, timeout=15, count=1):
+    def wait_log(self, pattern, timeout=60, count=1):
         rx = re.compile(pattern)
 
         def found():

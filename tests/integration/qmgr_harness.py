@@ -319,7 +319,7 @@ class Qmgr:
         except OSError:
             return ""
 
-    def wait_log(self, pattern, timeout=15, count=1):
+    def wait_log(self, pattern, timeout=60, count=1):
         rx = re.compile(pattern)
 
         def found():

@@ -85,7 +85,7 @@ class Delivery(unittest.TestCase):
             qid = q.queue_message("a@b.test", ["u@example.com"])
             q.start()
             # Deferred with the reason, into deferred/ with a future time.
-            wait_for(lambda: q.ids("deferred") == [qid], 15, what="message in deferred/")
+            wait_for(lambda: q.ids("deferred") == [qid], 60, what="message in deferred/")
             self.assertEqual(q.ids("defer"), [qid])
             with open(q.files("defer")[0]) as f:
                 self.assertIn("reason=host fake[127.0.0.1] said: 450 4.2.0 try later", f.read())
@@ -105,8 +105,8 @@ class Delivery(unittest.TestCase):
             flush = q.flush()
             qid = q.queue_message("a@b.test", ["u@soft.example.com", "v@soft.other.test"])
             q.start()
-            wait_for(lambda: q.ids("deferred") == [qid], 15, what="message in deferred/")
-            wait_for(lambda: flush.requests, 10, what="flush request")
+            wait_for(lambda: q.ids("deferred") == [qid], 60, what="message in deferred/")
+            wait_for(lambda: flush.requests, 60, what="flush request")
             # Only the site in fast_flush_domains (= $relay_domains) is registered.
             self.assertEqual(flush.requests, [{"request": "add", "site": "soft.example.com",
                                                "queue_id": qid}])
@@ -128,7 +128,7 @@ class Delivery(unittest.TestCase):
             qid = q.queue_message("a@b.test", ["u@hard.test"])
             q.start()
             q.wait_log(r"warning: %s: bounce service failure" % qid)
-            wait_for(lambda: q.ids("deferred") == [qid], 10, what="message kept in deferred/")
+            wait_for(lambda: q.ids("deferred") == [qid], 60, what="message kept in deferred/")
             with open(os.path.join(q.queue_dir, "bounce", qid)) as f:
                 text = f.read()
             self.assertIn("recipient=u@hard.test", text)
@@ -163,14 +163,14 @@ class Routing(unittest.TestCase):
                        r"\(mail for bad.test is not accepted\)" % qid)
             q.wait_log(r"postfix/error\[\d+\]: %s: to=<d@later.test>, relay=none, .*dsn=4.3.5, "
                        r"status=deferred \(try again later\)" % qid)
-            wait_for(lambda: len(relay.requests) >= 2 and len(smtp.requests) >= 2, 10,
+            wait_for(lambda: len(relay.requests) >= 2 and len(smtp.requests) >= 2, 60,
                      what="deliveries")
             got = {(r["nexthop"], x["recipient"]) for r in relay.requests for x in r["rcpt"]}
             self.assertEqual(got, {("[gw.example.com]:2525", "a@example.com"),
                                    ("[sub-gw.example.com]", "b@x.example.com")})
             got = {(r["nexthop"], x["recipient"]) for r in smtp.requests for x in r["rcpt"]}
             self.assertEqual(got, {("[192.0.2.7]", "vip@example.com"), ("other.test", "e@other.test")})
-            wait_for(lambda: q.ids("deferred") == [qid], 10, what="deferred for d@later.test")
+            wait_for(lambda: q.ids("deferred") == [qid], 60, what="deferred for d@later.test")
 
     def test_defer_transports_and_flush_mark(self):
         with Qmgr(main_cf={"defer_transports": "smtp"}) as q:
@@ -179,7 +179,7 @@ class Routing(unittest.TestCase):
             q.start()
             q.wait_log(r"postfix/error\[\d+\]: %s: to=<u@example.com>, relay=none, .*"
                        r"dsn=4.3.2, status=deferred \(deferred transport\)" % qid)
-            wait_for(lambda: q.ids("deferred") == [qid], 10, what="deferred/")
+            wait_for(lambda: q.ids("deferred") == [qid], 60, what="deferred/")
             self.assertEqual(smtp.requests, [])
             # A periodic scan does not deliver it; a flush mark does.
             q.make_due()
@@ -285,7 +285,7 @@ class Concurrency(unittest.TestCase):
             down = q.agent("smtp", by_domain, delay=0.3)
             ids = [q.queue_message("a@b.test", ["u%d@down.test" % i]) for i in range(8)]
             q.start()
-            wait_for(lambda: len(q.ids("deferred")) == 8, 20, what="all 8 deferred")
+            wait_for(lambda: len(q.ids("deferred")) == 8, 60, what="all 8 deferred")
             log = q.log()
             # Slow start: never more than the initial window at once, and
             # the destination is suspended after a failed cohort.
@@ -321,7 +321,7 @@ class Concurrency(unittest.TestCase):
             q.wait_log(r"warning: connect to transport private/smtp: No such file or directory")
             q.wait_log(r"postfix/error\[\d+\]: %s: to=<u@example.com>, relay=none, .*dsn=4.3.0, "
                        r"status=deferred \(mail transport unavailable\)" % qid)
-            wait_for(lambda: q.ids("deferred") == [qid], 10, what="deferred/")
+            wait_for(lambda: q.ids("deferred") == [qid], 60, what="deferred/")
 
 
 if __name__ == "__main__":

@@ -194,10 +194,10 @@ class EndToEnd(unittest.TestCase):
             send(m, "a@sender.test", ["user@relay.test"], "B1")
             m.wait_log(r"\w+: to=<user@relay.test>, relay=none, .*status=deferred "
                        r"\(connect to 127.0.0.1\[127.0.0.1\]:%d: Connection refused\)" % port)
-            wait_for(lambda: m.queue_files("deferred"), 10, what="message in deferred/")
+            wait_for(lambda: m.queue_files("deferred"), 60, what="message in deferred/")
             cap = self.capture(port)
             m.wait_log(r"\w+: to=<user@relay.test>, .*status=sent", timeout=40)
-            wait_for(lambda: not m.queue_files("deferred"), 10, what="deferred/ empty")
+            wait_for(lambda: not m.queue_files("deferred"), 60, what="deferred/ empty")
             time.sleep(3)
             self.assertEqual(cap.handler.tokens(), ["B1"])
 
@@ -215,7 +215,7 @@ class EndToEnd(unittest.TestCase):
             m.start()
             cap = self.capture(port)
             make_due(m)
-            wait_for(lambda: trigger_qmgr(m, b"FA"), 20, what="qmgr trigger socket")
+            wait_for(lambda: trigger_qmgr(m, b"FA"), 60, what="qmgr trigger socket")
             wait_for(lambda: len(set(cap.handler.tokens())) == 200, 90,
                      what="all 200 delivered")
             wait_for(lambda: not m.queue_files("deferred") and not m.queue_files("active"), 30,
