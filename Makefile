@@ -151,11 +151,11 @@ fuzz: deps fuzz-build
 	done
 
 test: deps
-	@$(MAKE) --no-print-directory all fuzz-build
+	@$(MAKE) --no-print-directory -j2 all fuzz-build
 	@/usr/bin/python3 tests/run.py --build $(BUILD)
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	@$(MAKE) --no-print-directory -j2 BUILD=build-asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -DMTA_SANITIZE" all fuzz-build
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    /usr/bin/python3 tests/run.py --build build-asan

@@ -184,7 +184,9 @@ class BounceTest(unittest.TestCase):
         self.send(m, "", ["bad6@example.com"], subject="double")
         got = wait_for(lambda: self.dsns_for("pm@sender.test"), 30, what="the postmaster copy")
         m.wait_log(r"postmaster non-delivery notification: [0-9A-F]+", count=2)
-        self.assertTrue(self.dsns_for("gina@sender.test"))
+        # The sender's own DSN is a separate message, delivered on its own.
+        self.assertTrue(wait_for(lambda: self.dsns_for("gina@sender.test"), 60,
+                                 what="the sender DSN"))
         copy = email.message_from_bytes(got[0]["data"], policy=email.policy.compat32)
         self.assertEqual(copy.get_payload()[2].get_content_type(), "text/rfc822-headers")
         self.assertNotEqual(got[0]["from"], "<>")
