@@ -293,54 +293,32 @@ DICT   *dict_cidr_open(const char *name, int open_flags, int dict_flags)
 {
     CIDR_PARSE parse;
     DICT_CIDR *dc;
-    DICT_SOURCE *src;
-    VSTRING *line;
+    DICT_RULES *rules;
+    VSTRING *line = vstring_alloc(100);
     DICT   *d;
 
     (void) open_flags;
     memset(&parse, 0, sizeof(parse));
     parse.map = name;
-    if (name[0] == '{') {
-	size_t  len = strlen(name);
-	char   *saved;
-	char   *bp;
-	char   *item;
-
-	if (len < 2 || name[len - 1] != '}')
-	    return (dict_surrogate("cidr", name, dict_flags,
-				   "bad syntax: \"cidr:%s\"; need \"cidr:{rules...}\"",
-				   name));
-	dc = (DICT_CIDR *) dict_alloc("cidr", name, sizeof(DICT_CIDR));
-	parse.dc = dc;
-	saved = bp = mystrndup(name + 1, len - 2);
-	while ((item = mystrtok_list(&bp)) != 0) {
-	    parse.lineno++;
-	    if (*item && *item != '#')
-		cidr_parse_line(&parse, item);
-	}
-	myfree(saved);
-    } else {
-	if ((src = dict_source_open(name)) == 0) {
-	    d = dict_surrogate("cidr", name, dict_flags, "open %s: %s", name,
-			       strerror(errno));
+    if ((rules = dict_rules_open("cidr", name, line)) == 0) {
+	d = dict_surrogate("cidr", name, dict_flags, "%s", vstring_str(line));
+	if (name[0] != '{')
 	    dict_watch_file(d, name);
-	    return (d);
-	}
-	dc = (DICT_CIDR *) dict_alloc("cidr", name, sizeof(DICT_CIDR));
-	dict_watch_file(&dc->dict, name);
-	parse.dc = dc;
-	line = vstring_alloc(100);
-	while (dict_source_next(src, line)) {
-	    parse.lineno = src->first_line;
-	    cidr_parse_line(&parse, vstring_str(line));
-	}
-	if (dict_source_error(src) && parse.error == 0) {
-	    vstring_sprintf(line, "read %s: %s", name, strerror(errno));
-	    parse.error = mystrdup(vstring_str(line));
-	}
 	vstring_free(line);
-	dict_source_close(src);
+	return (d);
     }
+    dc = (DICT_CIDR *) dict_alloc("cidr", name, sizeof(DICT_CIDR));
+    if (name[0] != '{')
+	dict_watch_file(&dc->dict, name);
+    parse.dc = dc;
+    while (dict_rules_next(rules, line, &parse.lineno))
+	cidr_parse_line(&parse, vstring_str(line));
+    if (dict_rules_error(rules) && parse.error == 0) {
+	vstring_sprintf(line, "read %s: %s", name, strerror(errno));
+	parse.error = mystrdup(vstring_str(line));
+    }
+    vstring_free(line);
+    dict_rules_close(rules);
     dc->dict.flags = dict_flags | DICT_FLAG_PATTERN;
     dc->dict.get = dict_cidr_get;
     dc->dict.close = dict_cidr_close;

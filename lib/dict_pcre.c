@@ -505,56 +505,36 @@ DICT   *dict_pcre_open(const char *name, int open_flags, int dict_flags)
 {
     DICT_PCRE *dp;
     PCRE_PARSE parse;
-    DICT_SOURCE *src;
-    VSTRING *line;
+    DICT_RULES *rules;
+    VSTRING *line = vstring_alloc(200);
     DICT   *d;
+    int     lineno;
 
     (void) open_flags;
     memset(&parse, 0, sizeof(parse));
     parse.map = name;
 
-    /* pcre:{ {rule1}, {rule2} }: one rule per item. */
-    if (name[0] == '{') {
-	size_t  len = strlen(name);
-	char   *saved;
-	char   *bp;
-	char   *item;
-
-	if (len < 2 || name[len - 1] != '}')
-	    return (dict_surrogate("pcre", name, dict_flags,
-				   "bad syntax: \"pcre:%s\"; need \"pcre:{rules...}\"",
-				   name));
-	dp = (DICT_PCRE *) dict_alloc("pcre", name, sizeof(DICT_PCRE));
-	dp->result = vstring_alloc(100);
-	parse.dp = dp;
-	saved = bp = mystrndup(name + 1, len - 2);
-	while ((item = mystrtok_list(&bp)) != 0) {
-	    parse.lineno++;
-	    if (*item && *item != '#')
-		pcre_parse_line(&parse, item);
-	}
-	myfree(saved);
-    } else {
-	if ((src = dict_source_open(name)) == 0) {
-	    d = dict_surrogate("pcre", name, dict_flags, "open %s: %s", name,
-			       strerror(errno));
+    /* pcre:{ {rule1}, {rule2} } has one rule per item; a file, one per line. */
+    if ((rules = dict_rules_open("pcre", name, line)) == 0) {
+	d = dict_surrogate("pcre", name, dict_flags, "%s", vstring_str(line));
+	if (name[0] != '{')
 	    dict_watch_file(d, name);
-	    return (d);
-	}
-	dp = (DICT_PCRE *) dict_alloc("pcre", name, sizeof(DICT_PCRE));
-	dp->result = vstring_alloc(100);
-	dict_watch_file(&dp->dict, name);
-	parse.dp = dp;
-	line = vstring_alloc(200);
-	while (dict_source_next(src, line)) {
-	    parse.lineno = src->first_line;
-	    pcre_parse_line(&parse, vstring_str(line));
-	}
-	if (dict_source_error(src))
-	    pcre_fail(&parse, "read %s: %s", name, strerror(errno));
 	vstring_free(line);
-	dict_source_close(src);
+	return (d);
     }
+    dp = (DICT_PCRE *) dict_alloc("pcre", name, sizeof(DICT_PCRE));
+    dp->result = vstring_alloc(100);
+    if (name[0] != '{')
+	dict_watch_file(&dp->dict, name);
+    parse.dp = dp;
+    while (dict_rules_next(rules, line, &lineno)) {
+	parse.lineno = lineno;
+	pcre_parse_line(&parse, vstring_str(line));
+    }
+    if (dict_rules_error(rules))
+	pcre_fail(&parse, "read %s: %s", name, strerror(errno));
+    vstring_free(line);
+    dict_rules_close(rules);
     dp->dict.flags = dict_flags | DICT_FLAG_PATTERN;
     dp->dict.get = dict_pcre_get;
     dp->dict.close = dict_pcre_close;

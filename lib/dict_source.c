@@ -22,6 +22,7 @@
 #include "dict_type.h"
 #include "mymalloc.h"
 #include "msg.h"
+#include "stringops.h"
 
 
 DICT_SOURCE *dict_source_stream(VSTREAM *fp, const char *name)
@@ -168,4 +169,61 @@ void    dict_source_close(DICT_SOURCE *src)
     vstring_free(src->phys);
     myfree(src->name);
     myfree(src);
+}
+
+/* dict_rules_open - the rules of "type:{ {r1}, ... }" or of a source file */
+DICT_RULES *dict_rules_open(const char *type, const char *name, VSTRING *why)
+{
+    DICT_RULES *rules;
+    size_t  len = strlen(name);
+
+    if (name[0] == '{' && (len < 2 || name[len - 1] != '}')) {
+	vstring_sprintf(why, "bad syntax: \"%s:%s\"; need \"%s:{rules...}\"",
+			type, name, type);
+	return (0);
+    }
+    rules = mycalloc(1, sizeof(*rules));
+    if (name[0] == '{') {
+	rules->saved = rules->cursor = mystrndup(name + 1, len - 2);
+    } else if ((rules->src = dict_source_open(name)) == 0) {
+	vstring_sprintf(why, "open %s: %s", name, strerror(errno));
+	myfree(rules);
+	return (0);
+    }
+    return (rules);
+}
+
+/* dict_rules_next - the next rule and its line (or item) number */
+int     dict_rules_next(DICT_RULES *rules, VSTRING *rule, int *lineno)
+{
+    char   *item;
+
+    if (rules->src) {
+	if (!dict_source_next(rules->src, rule))
+	    return (0);
+	*lineno = rules->src->first_line;
+	return (1);
+    }
+    while ((item = mystrtok_list(&rules->cursor)) != 0) {
+	rules->item++;
+	if (*item && *item != '#') {
+	    vstring_strcpy(rule, item);
+	    *lineno = rules->item;
+	    return (1);
+	}
+    }
+    return (0);
+}
+
+int     dict_rules_error(DICT_RULES *rules)
+{
+    return (rules->src ? dict_source_error(rules->src) : 0);
+}
+
+void    dict_rules_close(DICT_RULES *rules)
+{
+    if (rules->src)
+	dict_source_close(rules->src);
+    myfree(rules->saved);
+    myfree(rules);
 }
