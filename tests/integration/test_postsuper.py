@@ -51,6 +51,9 @@ class PostsuperTest(unittest.TestCase):
         r = self.ps("-H", ids[0])
         self.assertEqual(r.stderr, "postsuper: %s: released from hold\npostsuper: Released from hold: 1 message\n" % ids[0])
         self.assertIn(ids[0], self.m.queue_files("deferred") + self.m.queue_files("active"))
+        # A released message may be in active/ for a moment (a deferred-queue
+        # scan picked it up); let it go back to deferred/ before counting.
+        self.settle(4)
 
         r = self.ps("-h", "ALL", "deferred")
         self.assertEqual(r.stderr, "postsuper: Placed on hold: 4 messages\n")
