@@ -107,38 +107,46 @@ static int site_status(const char *site)
     }
 }
 
-/* mark_deferred - make one deferred message eligible now; 1 if it is there */
+/*
+ * mark_deferred - is the message in deferred/? With mark, make it
+ * eligible now: set the flush mark (deliver even through a transport
+ * in defer_transports) and move it to incoming/, which qmgr scans at
+ * once, so a flush of one site never makes qmgr read all of deferred/.
+ * Returns 1 if the message was there.
+ */
 static int mark_deferred(const char *id, int mark)
 {
     VSTRING *path = vstring_alloc(64);
     struct stat st;
-    struct timeval tv[2];
     int     found = 0;
 
     mail_queue_path(path, MAIL_QUEUE_DEFERRED, id);
     if (lstat(vstring_str(path), &st) == 0 && S_ISREG(st.st_mode)) {
 	found = 1;
 	if (mark) {
-	    gettimeofday(tv, (struct timezone *) 0);
-	    tv[0].tv_sec -= 60;
-	    tv[1] = tv[0];
 	    if ((st.st_mode & QMGR_FLUSH_MARK_MODE) == 0
 		&& chmod(vstring_str(path), (st.st_mode & 07777) | QMGR_FLUSH_MARK_MODE) < 0
 		&& errno != ENOENT)
 		msg_warn("%s: chmod %s: %s", id, vstring_str(path), strerror(errno));
-	    if (utimes(vstring_str(path), tv) < 0 && errno != ENOENT)
-		msg_warn("%s: utimes %s: %s", id, vstring_str(path), strerror(errno));
+	    if (mail_queue_rename(id, MAIL_QUEUE_DEFERRED, MAIL_QUEUE_INCOMING) < 0
+		&& errno != ENOENT)
+		msg_warn("%s: move %s to %s/: %s", id, vstring_str(path),
+			 MAIL_QUEUE_INCOMING, strerror(errno));
 	}
     }
     vstring_free(path);
     return (found);
 }
 
-static void wake_qmgr(void)
+/*
+ * wake_qmgr - retry dead destinations and take in what was moved to
+ * incoming/; with deferred, also scan deferred/ (postqueue -f).
+ */
+static void wake_qmgr(int deferred)
 {
-    static const char req[] = {QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_DEFERRED};
+    char    req[] = {QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_INCOMING, QMGR_REQ_SCAN_DEFERRED};
 
-    if (mail_trigger("public", "qmgr", req, sizeof(req)) < 0)
+    if (mail_trigger("public", "qmgr", req, deferred ? 3 : 2) < 0)
 	msg_warn("cannot wake qmgr (public/qmgr): %s", strerror(errno));
 }
 
@@ -232,7 +240,7 @@ static int flush_send_site_service(const char *site)
 	    if (msg_verbose)
 		msg_info("flush site %s: %d messages", site, count);
 	    if (count > 0)
-		wake_qmgr();
+		wake_qmgr(0);
 	}
     }
     vstring_free(path);
@@ -244,7 +252,7 @@ static int flush_send_file_service(const char *id)
     if (!mail_queue_id_ok(id))
 	return (FLUSH_STAT_BAD);
     if (mark_deferred(id, 1))
-	wake_qmgr();
+	wake_qmgr(0);
     return (FLUSH_STAT_OK);
 }
 
@@ -297,7 +305,7 @@ static int flush_purge_service(void)
     queue_scan(MAIL_QUEUE_DEFERRED, mark_scanned, &count);
     if (msg_verbose)
 	msg_info("flush all deferred mail: %ld messages", count);
-    wake_qmgr();
+    wake_qmgr(1);
     (void) flush_refresh_service();
     return (FLUSH_STAT_OK);
 }

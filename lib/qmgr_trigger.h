@@ -15,13 +15,12 @@
  *	QMGR_REQ_WAKEUP		master's periodic wakeup
  *
  *	A flush (postqueue -f / -s, ETRN) makes deferred messages eligible
- *	now: the flush service sets their file times to the past, then
- *	sends QMGR_REQ_FLUSH_DEAD and QMGR_REQ_SCAN_ALL. Messages that the
- *	flush service names explicitly are delivered even when their
- *	transport is listed in defer_transports: the flush service sets the
- *	group-execute bit of their deferred/ files (QMGR_FLUSH_MARK_MODE);
- *	qmgr ignores defer_transports for such a message in this delivery
- *	attempt and clears the bit when it defers the message again.
+ *	now: the flush service sets the group-execute bit of each one's
+ *	deferred/ file (QMGR_FLUSH_MARK_MODE), moves the file to incoming/,
+ *	then sends QMGR_REQ_FLUSH_DEAD and QMGR_REQ_SCAN_INCOMING (and
+ *	QMGR_REQ_SCAN_DEFERRED for postqueue -f). qmgr ignores
+ *	defer_transports for a marked message in this delivery attempt and
+ *	clears the bit when it defers the message again.
  */
 #ifndef QMGR_TRIGGER_H
 #define QMGR_TRIGGER_H

@@ -167,7 +167,8 @@ int     qmgr_active_feed(QMGR_SCAN *scan, int max_files, time_t now, int from_de
 		continue;
 	    }
 	}
-	active_start(id, from_deferred && (st.st_mode & QMGR_FLUSH_MARK_MODE) != 0);
+	/* The flush service marks what it moves to incoming/ (qmgr_trigger.h). */
+	active_start(id, (st.st_mode & QMGR_FLUSH_MARK_MODE) != 0);
 	myfree(id);
     }
     vstring_free(path);
