@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mymalloc.h"
 #include "mail_conf.h"
@@ -155,6 +156,11 @@ int     verify_clnt_record(const DELIVER_REQUEST *req)
 	    && (st != VERIFY_ADDR_OK || !verify_clnt_learnable(rcpt->address)))
 	    continue;
 	if (verify_clnt_update(rcpt->address, st, rcpt->result.reason) != VERIFY_STAT_OK)
+	    failed++;
+	/* A probe of an alias went to its targets: it answers for the alias. */
+	if ((req->flags & DEL_REQ_FLAG_VERIFY) != 0 && rcpt->orig_addr && *rcpt->orig_addr
+	    && strcasecmp(rcpt->orig_addr, rcpt->address) != 0
+	    && verify_clnt_update(rcpt->orig_addr, st, rcpt->result.reason) != VERIFY_STAT_OK)
 	    failed++;
     }
     return (failed);

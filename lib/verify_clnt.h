@@ -31,7 +31,9 @@
  *	the results are in: with DEL_REQ_FLAG_VERIFY every result ('d' ->
  *	OK, 'f' -> BOUNCE, 'x' -> DEFER, with the result's reason), with
  *	DEL_REQ_FLAG_RECORD the delivered ones whose domain is in
- *	relay_domains (learned recipients), and only when the verify
+ *	relay_domains (learned recipients); a probe's result is also
+ *	stored for the recipient's original address when that differs (a
+ *	probe of a virtual alias goes to its targets), and only when the verify
  *	service socket exists (no warnings where verify is not in
  *	master.cf); without either flag it does nothing. It returns how
  *	many updates failed.

@@ -46,6 +46,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mymalloc.h"
 #include "msg.h"
@@ -75,6 +76,8 @@ void    qmgr_probe_done(QMGR_MESSAGE *m, RECIPIENT *rcpt, int addr_status,
 			        const char *reason)
 {
     (void) verify_clnt_update(rcpt->address, addr_status, reason);
+    if (rcpt->orig_addr && *rcpt->orig_addr && strcasecmp(rcpt->orig_addr, rcpt->address) != 0)
+	(void) verify_clnt_update(rcpt->orig_addr, addr_status, reason);
     qmgr_message_mark_done(m, rcpt->offset);
     qmgr_message_rcpt_done(m);
 }

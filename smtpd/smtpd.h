@@ -65,6 +65,12 @@ typedef struct SMTPD_STATE {
     int     last_code;			/* code of the last reply */
     VSTRING *buffer;			/* the command line */
     VSTRING *reply;			/* restriction reply text */
+    /* defer_if_permit and defer_if_reject (smtpd_check.c). */
+    VSTRING *defer_if_permit;		/* this stage's, "" when none */
+    VSTRING *defer_if_reject;		/* this stage's, "" when none */
+    VSTRING *dip_client;		/* left by the client stage for RCPT */
+    VSTRING *dip_helo;			/* left by the helo stage */
+    VSTRING *dip_sender;		/* left by the sender stage */
     /* Transaction. */
     char   *sender;			/* NULL: no MAIL yet */
     long    msg_size;			/* SIZE= */
@@ -167,6 +173,7 @@ extern void smtpd_connlimit_leave(void);
 #define SMTPD_FWD_DUNNO		0
 #define SMTPD_FWD_OK		1
 #define SMTPD_FWD_REJECT	2
+#define SMTPD_FWD_DEFER_IF_PERMIT 3	/* reply held until the lists permit */
 extern void smtpd_forward_init(void);
 extern int smtpd_forward_destination(SMTPD_STATE *);
 extern int smtpd_forward_rcpt_check(SMTPD_STATE *);

@@ -31,7 +31,8 @@
  *	address of a relay domain must be in relay_recipient_maps when
  *	that is set (550 5.1.1 ... User unknown in relay recipient table).
  *
- *	Restrictions: permit, reject, defer, permit_mynetworks,
+ *	Restrictions: permit, reject, defer, defer_if_permit,
+ *	defer_if_reject, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
  *	reject_unverified_recipient, reject_unverified_sender
@@ -39,9 +40,18 @@
  *	reject_non_fqdn_recipient, reject_non_fqdn_sender,
  *	reject_non_fqdn_helo_hostname, check_client_access,
  *	check_helo_access, check_sender_access, check_recipient_access
- *	(results OK, REJECT [text], DEFER [text], DUNNO, 4xx/5xx text, a
- *	number (OK), or restriction names), permit_sasl_authenticated and
+ *	(results OK, REJECT [text], DEFER [text], DEFER_IF_PERMIT [text],
+ *	DEFER_IF_REJECT [text], DUNNO, 4xx/5xx text, a number (OK), or
+ *	restriction names), permit_sasl_authenticated and
  *	reject_unauth_pipelining (no effect here).
+ *
+ *	defer_if_reject holds a 450 reply that replaces a 5xx reject later
+ *	in the same stage (client, helo, sender, RCPT with the relay and
+ *	recipient lists, ETRN). defer_if_permit holds a 450 reply given at
+ *	RCPT (or ETRN) time when the request would otherwise be accepted;
+ *	one held by the client, helo or sender stage carries over to each
+ *	RCPT. The first one held wins. A verify service failure with
+ *	unverified_*_tempfail_action = defer_if_permit holds its reply so.
  *
  *	The relay check: a recipient domain in relay_domains is ours to
  *	relay for, unless its local part asks for more routing
@@ -250,6 +260,60 @@ static int check_reject(SMTPD_STATE *state, long code, const char *dsn,
     return (CHK_REJECT);
 }
 
+/*
+ * defer_if - hold a reply for defer_if_permit or defer_if_reject; the
+ * first one of a stage is the one given.
+ */
+static void defer_if(VSTRING *held, long code, const char *dsn,
+		             const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+static void defer_if(VSTRING *held, long code, const char *dsn,
+		             const char *fmt,...)
+{
+    va_list ap;
+
+    if (vstring_len(held) > 0)
+	return;
+    vstring_sprintf(held, "%ld %s ", code, dsn);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(held, fmt, ap);
+    va_end(ap);
+}
+
+/* stage_begin - a new stage (client, helo, sender, RCPT, ETRN) */
+static void stage_begin(SMTPD_STATE *state)
+{
+    vstring_truncate(state->defer_if_permit, 0);
+    vstring_truncate(state->defer_if_reject, 0);
+}
+
+/*
+ * stage_end - the stage's outcome: a 5xx reject becomes the held
+ * defer_if_reject reply, when there is one.
+ */
+static int stage_end(SMTPD_STATE *state, int r)
+{
+    if (r == CHK_REJECT && vstring_str(state->reply)[0] == '5'
+	&& vstring_len(state->defer_if_reject) > 0)
+	vstring_strcpy(state->reply, vstring_str(state->defer_if_reject));
+    return (r);
+}
+
+/*
+ * stage_permit - what an accepted request gets: the first
+ * defer_if_permit reply held (earlier stages first), else CHK_OK.
+ */
+static int stage_permit(SMTPD_STATE *state, VSTRING **held, int count)
+{
+    for (int i = 0; i < count; i++) {
+	if (vstring_len(held[i]) > 0) {
+	    vstring_strcpy(state->reply, vstring_str(held[i]));
+	    return (CHK_REJECT);
+	}
+    }
+    return (CHK_OK);
+}
+
 static int tempfail(SMTPD_STATE *state, const char *name)
 {
     return (check_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", name));
@@ -380,6 +444,13 @@ static int access_result(SMTPD_STATE *state, const char *value,
     if (strcasecmp(word, "OK") == 0 || (*word && *text == 0 && alldig(word))) {
 	ret = CHK_OK;
     } else if (strcasecmp(word, "DUNNO") == 0) {
+	ret = CHK_DUNNO;
+    } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
+	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {
+	defer_if(toupper((unsigned char) word[9]) == 'P' ?
+		 state->defer_if_permit : state->defer_if_reject,
+		 access_defer_code, "4.7.1", "<%s>: %s rejected: %s",
+		 name, class, *text ? text : "Service unavailable");
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "REJECT") == 0 || strcasecmp(word, "DEFER") == 0) {
 	int     defer = strcasecmp(word, "DEFER") == 0;
@@ -512,6 +583,21 @@ static int check_client_access(SMTPD_STATE *state, MAPS *maps, int depth)
     return (ret);
 }
 
+/* unverified - reject_unverified_{recipient,sender} as a list result */
+static int unverified(SMTPD_STATE *state, const char *addr, int is_sender)
+{
+    switch (smtpd_forward_unverified(state, addr, is_sender)) {
+    case SMTPD_FWD_REJECT:
+	return (CHK_REJECT);
+    case SMTPD_FWD_DEFER_IF_PERMIT:
+	if (vstring_len(state->defer_if_permit) == 0)
+	    vstring_strcpy(state->defer_if_permit, vstring_str(state->reply));
+	return (CHK_DUNNO);
+    default:
+	return (CHK_DUNNO);
+    }
+}
+
 /* generic_checks - evaluate one restriction list */
 static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 			          const char *class, int depth)
@@ -531,6 +617,12 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	} else if (strcasecmp(n, "defer") == 0) {
 	    r = check_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
 			     name, class);
+	} else if (strcasecmp(n, "defer_if_permit") == 0) {
+	    defer_if(state->defer_if_permit, 450, "4.7.0",
+		     "<%s>: %s rejected: defer_if_permit requested", name, class);
+	} else if (strcasecmp(n, "defer_if_reject") == 0) {
+	    defer_if(state->defer_if_reject, 450, "4.7.0",
+		     "<%s>: %s rejected: defer_if_reject requested", name, class);
 	} else if (strcasecmp(n, "permit_mynetworks") == 0) {
 	    if ((m = match_list_client(mynetworks, state->name, state->addr)) < 0)
 		r = tempfail(state, state->namaddr);
@@ -550,12 +642,10 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    r = unlisted_recipient(state);
 	} else if (strcasecmp(n, "reject_unverified_recipient") == 0) {
 	    if (state->recipient)
-		r = smtpd_forward_unverified(state, state->recipient, 0)
-		    == SMTPD_FWD_REJECT ? CHK_REJECT : CHK_DUNNO;
+		r = unverified(state, state->recipient, 0);
 	} else if (strcasecmp(n, "reject_unverified_sender") == 0) {
 	    if (state->sender)
-		r = smtpd_forward_unverified(state, state->sender, 1)
-		    == SMTPD_FWD_REJECT ? CHK_REJECT : CHK_DUNNO;
+		r = unverified(state, state->sender, 1);
 	} else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
 	    if (state->recipient && !smtpd_addr_fqdn(state->recipient))
 		r = check_reject(state, non_fqdn_code, "5.5.2",
@@ -622,23 +712,43 @@ static int result(int r)
     return (r == CHK_REJECT ? SMTPD_CHECK_REJECT : SMTPD_CHECK_OK);
 }
 
+/*
+ * Each stage's checks: its list (or lists), then its defer_if_reject.
+ * A stage's defer_if_permit is kept for the RCPT (and ETRN) stage.
+ */
 static int client_checks(SMTPD_STATE *state)
 {
-    return (generic_checks(state, client_list, state->namaddr, "Client host", 0));
+    int     r;
+
+    stage_begin(state);
+    r = stage_end(state, generic_checks(state, client_list, state->namaddr,
+					"Client host", 0));
+    vstring_strcpy(state->dip_client, vstring_str(state->defer_if_permit));
+    return (r);
 }
 
 static int helo_checks(SMTPD_STATE *state)
 {
-    if (state->helo_name == 0)
-	return (CHK_DUNNO);
-    return (generic_checks(state, helo_list, state->helo_name, "Helo command", 0));
+    int     r = CHK_DUNNO;
+
+    stage_begin(state);
+    if (state->helo_name)
+	r = stage_end(state, generic_checks(state, helo_list, state->helo_name,
+					    "Helo command", 0));
+    vstring_strcpy(state->dip_helo, vstring_str(state->defer_if_permit));
+    return (r);
 }
 
 static int sender_checks(SMTPD_STATE *state)
 {
-    if (state->sender == 0)
-	return (CHK_DUNNO);
-    return (generic_checks(state, sender_list, state->sender, "Sender address", 0));
+    int     r = CHK_DUNNO;
+
+    stage_begin(state);
+    if (state->sender)
+	r = stage_end(state, generic_checks(state, sender_list, state->sender,
+					    "Sender address", 0));
+    vstring_strcpy(state->dip_sender, vstring_str(state->defer_if_permit));
+    return (r);
 }
 
 int     smtpd_check_client(SMTPD_STATE *state)
@@ -658,6 +768,7 @@ int     smtpd_check_mail(SMTPD_STATE *state)
 
 int     smtpd_check_rcpt(SMTPD_STATE *state)
 {
+    VSTRING *held[4];
     int     r;
 
     if (var_smtpd_delay_reject) {
@@ -666,25 +777,41 @@ int     smtpd_check_rcpt(SMTPD_STATE *state)
 	    || sender_checks(state) == CHK_REJECT)
 	    return (SMTPD_CHECK_REJECT);
     }
+    stage_begin(state);
     if ((r = generic_checks(state, relay_list, state->recipient,
-			    "Recipient address", 0)) == CHK_REJECT)
+			    "Recipient address", 0)) != CHK_REJECT)
+	r = generic_checks(state, rcpt_list, state->recipient, "Recipient address", 0);
+    if (r != CHK_REJECT && smtpd_forward_rcpt_check(state) == SMTPD_FWD_REJECT)
+	r = CHK_REJECT;
+    if (r != CHK_REJECT && reject_unlisted && unlisted_recipient(state) == CHK_REJECT)
+	r = CHK_REJECT;
+    if (stage_end(state, r) == CHK_REJECT)
 	return (SMTPD_CHECK_REJECT);
-    if ((r = generic_checks(state, rcpt_list, state->recipient,
-			    "Recipient address", 0)) == CHK_REJECT)
-	return (SMTPD_CHECK_REJECT);
-    if (smtpd_forward_rcpt_check(state) == SMTPD_FWD_REJECT)
-	return (SMTPD_CHECK_REJECT);
-    if (reject_unlisted && unlisted_recipient(state) == CHK_REJECT)
-	return (SMTPD_CHECK_REJECT);
-    return (SMTPD_CHECK_OK);
+
+    /* Accepted: unless some stage said defer_if_permit. */
+    held[0] = state->dip_client;
+    held[1] = state->dip_helo;
+    held[2] = state->dip_sender;
+    held[3] = state->defer_if_permit;
+    return (result(stage_permit(state, held, 4)));
 }
 
 int     smtpd_check_etrn(SMTPD_STATE *state, const char *domain)
 {
+    VSTRING *held[3];
+    int     r;
+
     if (var_smtpd_delay_reject
 	&& (client_checks(state) == CHK_REJECT || helo_checks(state) == CHK_REJECT))
 	return (SMTPD_CHECK_REJECT);
-    return (result(generic_checks(state, etrn_list, domain, "Etrn command", 0)));
+    stage_begin(state);
+    if ((r = stage_end(state, generic_checks(state, etrn_list, domain,
+					     "Etrn command", 0))) == CHK_REJECT)
+	return (SMTPD_CHECK_REJECT);
+    held[0] = state->dip_client;
+    held[1] = state->dip_helo;
+    held[2] = state->defer_if_permit;
+    return (result(stage_permit(state, held, 3)));
 }
 
 int     smtpd_check_queue_space(SMTPD_STATE *state, long size)

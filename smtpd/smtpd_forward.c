@@ -50,10 +50,14 @@
  *	"undeliverable address: reason" when 5xx, "unverified address"
  *	when 4xx; unverified_*_reject_reason replaces the reason. A verify
  *	service failure answers per unverified_*_tempfail_action with
- *	"address verification problem". The null sender is not verified,
- *	nor are our own forwarding addresses (aliases, addresses of
- *	virtual alias domains, SRS addresses of srs_domain): other checks
- *	answer for those. XXX defer_if_permit is taken as defer.
+ *	"address verification problem": at once for defer and reject;
+ *	for defer_if_permit the reply is set and SMTPD_FWD_DEFER_IF_PERMIT
+ *	returned, for the caller to give it only if the request would
+ *	otherwise be accepted. The null sender is not verified,
+ *	nor are SRS addresses of srs_domain or addresses of virtual alias
+ *	domains without an alias: other checks answer for those. An alias
+ *	is verified through its targets (the verify service probes them,
+ *	as Postfix's cleanup would expand the probe).
  *
  *	smtpd_forward_expand() computes the queue file recipients of the
  *	accepted RCPT: a valid SRS address becomes the sender it stands
@@ -189,7 +193,7 @@ int     smtpd_forward_unlisted(SMTPD_STATE *state)
     }
 }
 
-/* fwd_tempfail_action - unverified_*_tempfail_action as a reply code */
+/* fwd_tempfail_code - unverified_*_tempfail_action as a reply code */
 
 static long fwd_tempfail_code(const char *action)
 {
@@ -213,6 +217,7 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
     int     status = VERIFY_ADDR_TODO;
     int     rc;
     int     ret = SMTPD_FWD_DUNNO;
+    const char *action;
 
     if (addr == 0 || *addr == 0) {
 	vstring_free(param);
@@ -220,14 +225,15 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
     }
 
     /*
-     * Our own forwarding addresses are known here: an alias exists or
-     * it does not (reject_unlisted_recipient answers that), and an SRS
-     * address is checked by its hash. Probing them would only send
-     * the probe to ourselves.
+     * An SRS address of ours is checked by its hash, and an address of
+     * a virtual alias domain without an alias (or whose lookup failed)
+     * is answered by reject_unlisted_recipient. An alias is probed:
+     * the verify service sends the probe to its targets.
      */
     why = vstring_alloc(100);
     if ((fwd_srs && srs_reverse(fwd_srs, addr, why, time((time_t *) 0)) != SRS_NOT_SRS)
-	|| virtual_alias_rcpt_check(fwd_alias, addr) != VIRTUAL_ALIAS_NONE) {
+	|| ((rc = virtual_alias_rcpt_check(fwd_alias, addr)) == VIRTUAL_ALIAS_UNKNOWN
+	    || rc == VIRTUAL_ALIAS_RETRY)) {
 	vstring_free(why);
 	vstring_free(param);
 	return (SMTPD_FWD_DUNNO);
@@ -243,9 +249,13 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
     if (rc != VERIFY_STAT_OK) {
 	msg_warn("%s service failure", mail_conf_str("address_verify_service_name"));
 	vstring_sprintf(param, "unverified_%s_tempfail_action", who);
-	if ((code = fwd_tempfail_code(mail_conf_str(vstring_str(param)))) != 0)
+	action = mail_conf_str(vstring_str(param));
+	if ((code = fwd_tempfail_code(action)) != 0) {
 	    ret = fwd_reject(state, code, dsn, "<%s>: %s rejected: address verification problem",
 			     addr, class);
+	    if (strcasecmp(action, "defer_if_permit") == 0)
+		ret = SMTPD_FWD_DEFER_IF_PERMIT;
+	}
     } else {
 	const char *alt;
 

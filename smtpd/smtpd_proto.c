@@ -123,6 +123,11 @@ SMTPD_STATE *smtpd_state_alloc(VSTREAM *client)
     state->where = "CONNECT";
     state->buffer = vstring_alloc(100);
     state->reply = vstring_alloc(100);
+    state->defer_if_permit = vstring_alloc(100);
+    state->defer_if_reject = vstring_alloc(100);
+    state->dip_client = vstring_alloc(10);
+    state->dip_helo = vstring_alloc(10);
+    state->dip_sender = vstring_alloc(10);
     return (state);
 }
 
@@ -156,6 +161,11 @@ void    smtpd_state_free(SMTPD_STATE *state)
     myfree(state->access_denied);
     vstring_free(state->buffer);
     vstring_free(state->reply);
+    vstring_free(state->defer_if_permit);
+    vstring_free(state->defer_if_reject);
+    vstring_free(state->dip_client);
+    vstring_free(state->dip_helo);
+    vstring_free(state->dip_sender);
     myfree(state);
 }
 

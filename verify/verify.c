@@ -13,7 +13,12 @@
  *	A probe is an ordinary queue file in incoming/ from
  *	address_verify_sender (default $double_bounce_sender, made
  *	"double-bounce@$myorigin") with one recipient and the attribute
- *	record "A verify=1". qmgr hands it to the normal delivery agent
+ *	record "A verify=1". An address with a virtual alias is probed
+ *	through its targets, as Postfix's cleanup would expand it: the
+ *	probe holds each target with the alias as original recipient, and
+ *	the result of each is stored for the target and for the alias
+ *	(verify_clnt_record), so the last one in decides for the alias.
+ *	qmgr hands it to the normal delivery agent
  *	with DEL_REQ_FLAG_VERIFY: the agent stops after the RCPT reply,
  *	never sends DATA, and its result comes back here as an update;
  *	the probe never bounces and never stays in the queue.
@@ -39,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -56,6 +62,7 @@
 #include "mail_trigger.h"
 #include "qmgr_trigger.h"
 #include "queue_writer.h"
+#include "virtual_alias.h"
 #include "verify_clnt.h"
 #include "verify_entry.h"
 
@@ -66,28 +73,38 @@
 static DICT *verify_map;
 static VERIFY_TIMES verify_times;
 static char *verify_sender;
+static VIRTUAL_ALIAS *verify_alias;	/* virtual_alias_maps */
 
-/* verify_probe - queue one probe message; 0 or -1 */
-
+/*
+ * verify_probe - queue one probe message for addr, or for its alias
+ * targets; 0 or -1
+ */
 static int verify_probe(const char *addr)
 {
-    QUEUE_WRITER *qw;
+    VIRTUAL_ALIAS_RESULT *res = virtual_alias_result_alloc();
+    QUEUE_WRITER *qw = 0;
     VSTRING *msg = vstring_alloc(200);
-    char   *id;
-    int     rc;
+    char   *id = 0;
+    int     rc = -1;
+    int     aliased;
 
+    if (virtual_alias_expand(verify_alias, addr, res, msg) != VIRTUAL_ALIAS_OK) {
+	msg_warn("cannot probe <%s>: %s", addr, vstring_str(msg));
+	goto out;
+    }
+    aliased = res->count != 1 || strcasecmp(res->targets[0].address, addr) != 0;
     if ((qw = queue_writer_open(MAIL_QUEUE_INCOMING)) == 0) {
 	msg_warn("cannot queue address probe for <%s>: %s", addr, strerror(errno));
-	vstring_free(msg);
-	return (-1);
+	goto out;
     }
     id = mystrdup(queue_writer_id(qw));
     vstring_sprintf(msg, "From: <%s>\r\nTo: <%s>\r\nSubject: probe\r\n\r\n",
 		    verify_sender, addr);
-    if (queue_writer_sender(qw, verify_sender) < 0
-	|| queue_writer_attr(qw, "verify", "1") < 0
-	|| queue_writer_rcpt(qw, addr, 0, 0, 0) < 0
-	|| queue_writer_msg_begin(qw) < 0
+    rc = queue_writer_sender(qw, verify_sender) < 0
+	|| queue_writer_attr(qw, "verify", "1") < 0 ? -1 : 0;
+    for (size_t i = 0; rc == 0 && i < res->count; i++)
+	rc = queue_writer_rcpt(qw, res->targets[i].address, aliased ? addr : 0, 0, 0);
+    if (rc < 0 || queue_writer_msg_begin(qw) < 0
 	|| queue_writer_msg_write(qw, vstring_str(msg), vstring_len(msg)) < 0) {
 	msg_warn("%s: cannot write address probe for <%s>: %s", id, addr,
 		 strerror(queue_writer_errno(qw)));
@@ -106,6 +123,8 @@ static int verify_probe(const char *addr)
 	    msg_warn("%s: cannot wake up the queue manager: %s", id, strerror(errno));
 	rc = 0;
     }
+out:
+    virtual_alias_result_free(res);
     myfree(id);
     vstring_free(msg);
     return (rc);
@@ -280,6 +299,7 @@ static void verify_pre_init(const char *service, char **argv)
 	if (dict_error_text(verify_map) != 0)
 	    msg_fatal("open %s: %s", map, dict_error_text(verify_map));
     }
+    verify_alias = virtual_alias_create();
 }
 
 /* verify_post_init - parameters */

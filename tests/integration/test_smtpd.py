@@ -359,5 +359,91 @@ class SmtpdDefer(unittest.TestCase):
                        r"<unknown\[127\.0\.0\.2\]>: Client host rejected: Access denied; "
                        r"proto=SMTP")
 
+
+class SmtpdDeferIf(unittest.TestCase):
+    """defer_if_permit and defer_if_reject, with the replies Debian's Postfix
+    3.7 gives for the same restrictions (checked side by side)."""
+
+    def test_access_table_actions(self):
+        with smtpd_mta(mynetworks="127.0.0.1/32", relay_domains="example.com",
+                       smtpd_relay_restrictions="",
+                       smtpd_recipient_restrictions="check_recipient_access texthash:@CONFIG@/first, "
+                       "check_recipient_access texthash:@CONFIG@/second, reject_unauth_destination",
+                       smtpd_error_sleep_time="0",
+                       files={"first": "dip@example.com DEFER_IF_PERMIT\n"
+                                       "dit@example.com DEFER_IF_PERMIT not now\n"
+                                       "dir@example.com DEFER_IF_REJECT\n"
+                                       "dirt@example.com DEFER_IF_REJECT maybe later\n"
+                                       "dipx@example.com defer_if_permit\n",
+                              "second": "dir@example.com REJECT\ndirt@example.com REJECT\n"
+                                        "dipx@example.com REJECT\n"}) as m:
+            c = Client(m.smtp_port, source=OUTSIDE)
+            c.cmd("EHLO client.test")
+            c.cmd("MAIL FROM:<a@b.test>")
+            rr = "Recipient address rejected"
+            self.assertEqual(c.cmd("RCPT TO:<dip@example.com>"),
+                             "450 4.7.1 <dip@example.com>: %s: Service unavailable" % rr)
+            self.assertEqual(c.cmd("RCPT TO:<dit@example.com>"),
+                             "450 4.7.1 <dit@example.com>: %s: not now" % rr)
+            self.assertEqual(c.cmd("RCPT TO:<dir@example.com>"),
+                             "450 4.7.1 <dir@example.com>: %s: Service unavailable" % rr)
+            self.assertEqual(c.cmd("RCPT TO:<dirt@example.com>"),
+                             "450 4.7.1 <dirt@example.com>: %s: maybe later" % rr)
+            self.assertEqual(c.cmd("RCPT TO:<dipx@example.com>"),
+                             "554 5.7.1 <dipx@example.com>: %s: Access denied" % rr)
+            self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"),
+                             "554 5.7.1 <x@elsewhere.test>: Relay access denied")
+            self.assertEqual(c.cmd("RCPT TO:<ok@example.com>"), "250 2.1.5 Ok")
+            c.cmd("QUIT")
+            m.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: 450 4\.7\.1 "
+                       r"<dip@example\.com>: Recipient address rejected: Service unavailable; "
+                       r"from=<a@b\.test> to=<dip@example\.com> proto=ESMTP helo=<client\.test>")
+
+    def test_restrictions_and_stages(self):
+        for delay_reject in ("yes", "no"):
+            with smtpd_mta(mynetworks="127.0.0.1/32", relay_domains="example.com",
+                           smtpd_delay_reject=delay_reject,
+                           smtpd_sender_restrictions="check_sender_access inline:{late@b.test=defer_if_permit}",
+                           smtpd_relay_restrictions="",
+                           smtpd_recipient_restrictions="check_recipient_access "
+                           "inline:{bad@example.com=REJECT}, defer_if_reject, "
+                           "reject_unauth_destination",
+                           smtpd_error_sleep_time="0") as m:
+                c = Client(m.smtp_port, source=OUTSIDE)
+                c.cmd("EHLO client.test")
+                self.assertEqual(c.cmd("MAIL FROM:<late@b.test>"), "250 2.1.0 Ok")
+                # The sender stage's defer_if_permit is given at RCPT, for
+                # each recipient that would be accepted.
+                for _ in range(2):
+                    self.assertEqual(c.cmd("RCPT TO:<ok@example.com>"),
+                                     "450 4.7.1 <late@b.test>: Sender address rejected: "
+                                     "Service unavailable")
+                self.assertEqual(c.cmd("RCPT TO:<bad@example.com>"),
+                                 "554 5.7.1 <bad@example.com>: Recipient address rejected: "
+                                 "Access denied")
+                # defer_if_reject turns the later relay refusal into a 450.
+                self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"),
+                                 "450 4.7.0 <x@elsewhere.test>: Recipient address rejected: "
+                                 "defer_if_reject requested")
+                c.cmd("RSET")
+                c.cmd("MAIL FROM:<early@b.test>")
+                self.assertEqual(c.cmd("RCPT TO:<ok@example.com>"), "250 2.1.5 Ok", delay_reject)
+                c.cmd("QUIT")
+
+    def test_defer_if_permit_keyword(self):
+        with smtpd_mta(mynetworks="127.0.0.1/32",
+                       smtpd_relay_restrictions="",
+                       smtpd_recipient_restrictions="defer_if_permit, permit_mynetworks, "
+                       "reject_unauth_destination",
+                       smtpd_error_sleep_time="0") as m:
+            for source, reply in (("127.0.0.1", "450 4.7.0 <x@elsewhere.test>: Recipient address "
+                                                "rejected: defer_if_permit requested"),
+                                  (OUTSIDE, "554 5.7.1 <x@elsewhere.test>: Relay access denied")):
+                c = Client(m.smtp_port, source=source)
+                c.cmd("EHLO client.test")
+                c.cmd("MAIL FROM:<a@b.test>")
+                self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"), reply)
+                c.cmd("QUIT")
+
 if __name__ == "__main__":
     unittest.main()

@@ -129,17 +129,39 @@ class BackupMX(unittest.TestCase):
         self.assertEqual(rcpt_reply(m.smtp_port, "good@example.com", sender=""),
                          (250, "2.1.5 Ok"))
 
-    def test_aliases_are_not_probed(self):
+    def test_aliases_are_verified_through_their_targets(self):
         m = self.mta
-        m.write("virtual", "alias.example anything\ninfo@alias.example good@example.com\n")
+        m.write("virtual", "alias.example anything\ninfo@alias.example good@example.com\n"
+                           "old@alias.example bad@example.com\n")
         m.postmap("hash:" + m.path("virtual"))
         m.set_main(virtual_alias_maps="hash:" + m.path("virtual"))
         m.start()
         self.assertEqual(rcpt_reply(m.smtp_port, "info@alias.example"), (250, "2.1.5 Ok"))
+        code, text = rcpt_reply(m.smtp_port, "old@alias.example")
+        self.assertEqual(code, 550, text)
+        self.assertEqual(text, "5.1.1 <old@alias.example>: Recipient address rejected: "
+                               "undeliverable address: host 127.0.0.1[127.0.0.1] said: "
+                               "550 5.1.1 <bad@example.com>: no such user "
+                               "(in reply to RCPT TO command)")
+        # An address of the alias domain without an alias is not probed:
+        # the virtual alias table answers for it.
         code, text = rcpt_reply(m.smtp_port, "nobody@alias.example")
         self.assertEqual(code, 550, text)
         self.assertIn("User unknown in virtual alias table", text)
-        self.assertNotRegex(m.log(), r"from=<double-bounce@")
+        self.assertEqual(sorted(a.lower() for a in self.primary.rcpt_commands),
+                         ["bad@example.com", "good@example.com"])
+        self.assertEqual(self.primary.data_commands, 0)
+        log = m.log()
+        self.assertRegex(log, r"to=<good@example\.com>, orig_to=<info@alias\.example>, "
+                              r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=deliverable")
+        self.assertNotRegex(log, r"\]: [0-9A-F]+: to=<nobody@alias\.example>")
+        cache = m.command("postmap", "-s", "btree:" + os.path.join(m.data_dir, "verify_cache")).stdout
+        self.assertRegex(cache, r"(?m)^info@alias\.example\t0:")
+        self.assertRegex(cache, r"(?m)^old@alias\.example\t2:")
+
+        # The primary down: the alias stays accepted on its cached result.
+        self.primary.stop()
+        self.assertEqual(rcpt_reply(m.smtp_port, "info@alias.example"), (250, "2.1.5 Ok"))
 
     def test_learned_recipient(self):
         m = self.mta
@@ -161,6 +183,30 @@ class BackupMX(unittest.TestCase):
         time.sleep(1)
         self.assertNotRegex(m.log(), r"from=<double-bounce@")
         self.assertEqual(m.queue_files("incoming") + m.queue_files("active"), [])
+
+
+class VerifyServiceFailure(unittest.TestCase):
+    """The verify service cannot be reached: unverified_recipient_tempfail_action."""
+
+    def reply(self, **main_cf):
+        m = MTA(main_cf=dict(relay_domains="example.com", mynetworks="192.0.2.0/24",
+                             address_verify_service_name="nosuch",
+                             smtpd_relay_restrictions="reject_unauth_destination",
+                             smtpd_recipient_restrictions="reject_unverified_recipient, "
+                             "check_recipient_access inline:{bad@example.com=REJECT}",
+                             **main_cf))
+        try:
+            return [rcpt_reply(m.smtp_port, a) for a in ("ok@example.com", "bad@example.com")]
+        finally:
+            m.cleanup()
+
+    def test_defer_if_permit_is_the_default(self):
+        problem = "4.1.1 <ok@example.com>: Recipient address rejected: address verification problem"
+        self.assertEqual(self.reply(), [
+            (450, problem),
+            (554, "5.7.1 <bad@example.com>: Recipient address rejected: Access denied")])
+        self.assertEqual(self.reply(unverified_recipient_tempfail_action="defer"), [
+            (450, problem), (450, problem.replace("ok@", "bad@"))])
 
 
 if __name__ == "__main__":
