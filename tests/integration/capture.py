@@ -2,7 +2,7 @@
 
     from capture import Capture
     with Capture(reject={"bad@example.com"}) as cap:
-        cap.port                 # listening on 127.0.0.1
+        cap.port                 # listening on 127.0.0.1 (or host=)
         cap.wait(1)              # until one message arrived
         cap.messages             # [Envelope(mail_from, rcpt_tos, data)]
         cap.data_commands        # DATA commands seen (probes never send one)
@@ -40,9 +40,10 @@ class _Handler:
 
 
 class Capture:
-    def __init__(self, reject=(), port=None):
+    def __init__(self, reject=(), port=None, host="127.0.0.1"):
         self.reject = {a.lower() for a in reject}
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.lock = threading.Lock()
         self.messages = []
         self.rcpt_commands = []
@@ -51,7 +52,7 @@ class Capture:
         self.start()
 
     def start(self):
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+        self.controller = Controller(_Handler(self), hostname=self.host, port=self.port,
                                      decode_data=False, ready_timeout=10)
         self.controller.start()
 

@@ -5,18 +5,21 @@ alias domain; the targets live on capture servers reached through
 transport_maps. Each target gets the message once, with the rewritten
 envelope recipient, the original sender, and the data as sent below our
 Received header. Unknown aliases get Postfix's 550 at RCPT time, and the
-targets are not an open relay.
+targets are not an open relay. ForwardThroughMX routes the targets by MX
+records that nsd serves instead of transport_maps.
 """
 import base64
 import hashlib
 import hmac
 import os
+import re
 import smtplib
 import time
 import unittest
 
 from capture import Capture
 from mta import MTA, wait_for
+from test_smtp import Nsd, common_port, loopback_addr
 
 SENDER = "sender@sender.example"
 BODY = (b"From: Sender <sender@sender.example>\r\n"
@@ -172,6 +175,52 @@ def srs_hash(*fields):
 def srs_stamp(when):
     day = int(when) // 86400
     return B32[(day >> 5) & 31] + B32[day & 31]
+
+
+class ForwardThroughMX(unittest.TestCase):
+    """Alias targets routed by MX records from nsd: no transport_maps."""
+
+    def setUp(self):
+        a1, a2 = loopback_addr(), loopback_addr()
+        port = common_port(a1, a2)
+        self.nsd = Nsd("provider.test", "@ IN MX 10 mx1\neu IN MX 10 mx2\n"
+                                        "mx1 IN A %s\nmx2 IN A %s\n" % (a1, a2))
+        self.addCleanup(self.nsd.stop)
+        self.cap1 = Capture(host=a1, port=port)
+        self.addCleanup(self.cap1.stop)
+        self.cap2 = Capture(host=a2, port=port)
+        self.addCleanup(self.cap2.stop)
+        m = self.mta = MTA(start=False)
+        self.addCleanup(m.cleanup)
+        m.write("virtual", "alias.example anything\n"
+                           "info@alias.example owner@provider.test\n"
+                           "team@alias.example a@provider.test, b@eu.provider.test\n")
+        m.postmap("hash:" + m.path("virtual"))
+        m.set_main(mynetworks="192.0.2.0/24", relay_domains="",
+                   virtual_alias_maps="hash:" + m.path("virtual"),
+                   resolv_conf=self.nsd.resolv_conf, smtp_tcp_port=str(port))
+        m.start()
+        self.a1, self.a2 = a1, a2
+
+    def test_targets_reached_through_mx_records(self):
+        b1 = Forward.send(self, ["info@alias.example"], 11)
+        b2 = Forward.send(self, ["team@alias.example"], 12)
+        wait_for(lambda: len(self.cap1.messages) >= 2 and len(self.cap2.messages) >= 1, 30,
+                 what="forwarded messages at both MX hosts")
+        self.cap1.settle(1)
+        got1 = sorted((e.rcpt_tos, e.mail_from, below_received(e.content)) for e in self.cap1.messages)
+        self.assertEqual(got1, [(["a@provider.test"], SENDER, b2),
+                                (["owner@provider.test"], SENDER, b1)])
+        self.assertEqual([(e.rcpt_tos, e.mail_from, below_received(e.content))
+                          for e in self.cap2.messages],
+                         [(["b@eu.provider.test"], SENDER, b2)])
+        log = self.mta.log()
+        self.assertRegex(log, r"to=<owner@provider\.test>, orig_to=<info@alias\.example>, "
+                              r"relay=mx1\.provider\.test\[%s\]:\d+, .*status=sent"
+                              % re.escape(self.a1))
+        self.assertRegex(log, r"to=<b@eu\.provider\.test>, orig_to=<team@alias\.example>, "
+                              r"relay=mx2\.provider\.test\[%s\]:\d+, .*status=sent"
+                              % re.escape(self.a2))
 
 
 class ForwardSRS(unittest.TestCase):
