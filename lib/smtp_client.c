@@ -31,11 +31,13 @@
  *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
  *
  *	SASL credentials (smtp_sasl_auth_enable) come from
- *	smtp_sasl_password_maps as "username:password", looked up by the
- *	sender first when smtp_sender_dependent_authentication is set,
- *	then by the nexthop as written, then by its domain. A cached
- *	session is only reused for the same nexthop and the same SASL
- *	identity.
+ *	smtp_sasl_password_maps as "username:password", looked up as
+ *	Postfix does: by the sender first when
+ *	smtp_sender_dependent_authentication is set, then by the name of
+ *	the server (the host of "[host]:port", or the MX host connected
+ *	to: smtp_sasl_lookup() again once the session is up), then by the
+ *	nexthop as written. A cached session is only reused for the same
+ *	nexthop and the same SASL identity.
  * DIAGNOSTICS
  *	A nexthop that cannot be parsed or a table that cannot be read
  *	defers the recipients with a warning.
@@ -349,20 +351,24 @@ static int dest_parse(SMTP_DEST *dest, const char *nexthop)
     return (*dest->host && dest->port > 0 ? 0 : -1);
 }
 
-/* sasl_lookup - this request's credentials; -1 on a table error */
-static int sasl_lookup(SMTP_STATE *st)
+/*
+ * smtp_sasl_lookup - this request's credentials for server host (NULL:
+ * not known yet); -1 on a table error. Postfix's order: the sender,
+ * then the server's name, then the destination as written in the
+ * nexthop ("[relay.example]:587", "example.com").
+ */
+int     smtp_sasl_lookup(SMTP_STATE *st, const char *host)
 {
     const char *value;
     char   *copy, *pass;
 
     if (!smtp_conf.sasl_enable || sasl_maps == 0)
 	return (0);
-    /* Postfix's order: sender, then the server's host name, then the
-     * destination as written in the nexthop ("[relay.example]:587").
-     * XXX Postfix uses the name of the MX host it connected to; this
-     * looks up the nexthop's host part before any MX lookup. */
+    myfree(st->sasl_user);
+    myfree(st->sasl_pass);
+    st->sasl_user = st->sasl_pass = 0;
     value = maps_find_sasl(sasl_maps, smtp_conf.sender_dependent_auth ?
-			   st->req->sender : 0, st->dest.host, st->dest.nexthop);
+			   st->req->sender : 0, host, st->dest.nexthop);
     if (value == 0)
 	return (sasl_maps->error ? -1 : 0);
     copy = mystrdup(value);
@@ -548,7 +554,8 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	finish_all(&st, &why);
 	goto done;
     }
-    if (sasl_lookup(&st) < 0) {
+    /* For an MX destination the server's name is known once connected. */
+    if (smtp_sasl_lookup(&st, st.dest.use_mx ? 0 : st.dest.host) < 0) {
 	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name("sasl_password_maps"));
 	finish_all(&st, &why);
 	goto done;

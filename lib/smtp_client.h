@@ -16,6 +16,7 @@
  *
  *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
+ *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
  *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
@@ -196,6 +197,7 @@ extern void smtp_tls_policy_init(void);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
 extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
 extern const char *smtp_sasl_choose(SMTP_SESSION *);
 extern const char *smtp_param_str(const char *suffix);

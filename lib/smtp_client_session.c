@@ -545,6 +545,11 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 	goto done;
     if (session_starttls(sess, st, reply, why) < 0)
 	goto done;
+    if (st->dest.use_mx && smtp_sasl_lookup(st, sess->host) < 0) {
+	smtp_why_set(why, 0, "4.3.0", "%s lookup error",
+		     smtp_param_name("sasl_password_maps"));
+	goto done;
+    }
     if (st->sasl_user && (sess->features & SMTP_FEATURE_AUTH)
 	&& smtp_sasl_authenticate(sess, st->sasl_user, st->sasl_pass, why) < 0)
 	goto done;

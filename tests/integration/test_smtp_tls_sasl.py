@@ -186,6 +186,19 @@ class SaslAuth(unittest.TestCase):
         self.assertEqual(res["c@dest.test"]["dsn_action"], "d", log)
         self.assertEqual(self.relay2.messages[0]["auth"], "user2")
 
+    def test_mx_host_credentials(self):
+        # Postfix's order: sender, then the MX host connected to, then the
+        # nexthop as written.
+        nsd = peers.Nsd("dest.test", "@ IN MX 10 mx1\nmx1 IN A %s\n" % self.addr)
+        self.addCleanup(nsd.stop)
+        self.agent.params["resolv_conf"] = nsd.resolv_conf
+        self.agent.params["smtp_tcp_port"] = str(self.port1)
+        self.passwords("mx1.dest.test user1:pw1\ndest.test user2:pw2\n")
+        res, log = self.agent.deliver("dest.test", ["d@dest.test"], sender="x@other.test")
+        self.assertEqual(res["d@dest.test"]["dsn_action"], "d", log)
+        self.assertEqual([(m["to"], m["auth"]) for m in self.relay1.messages],
+                         [(["d@dest.test"], "user1")])
+
     def test_wrong_password_defers_with_server_text(self):
         self.passwords("one@one.test user1:wrong\n")
         res, log = self.agent.deliver(self.next1, ["a@dest.test"], sender="one@one.test")
