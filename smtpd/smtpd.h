@@ -19,7 +19,8 @@
  *	policy), smtpd_addr.c (address syntax), smtpd_peer.c (client
  *	names), smtpd_tls.c (STARTTLS), smtpd_etrn.c (ETRN),
  *	smtpd_connlimit.c (connections per client), smtpd_forward.c
- *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender).
+ *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
+ *	smtpd_policy.c (check_policy_service).
  *	Domain and network lists come from lib/match_list.c, tables from
  *	lib/maps.c.
  */
@@ -27,6 +28,7 @@
 #define SMTPD_H
 #include <sys/types.h>
 #include "vstring.h"
+#include "argv.h"
 #include "vstream.h"
 #include "queue_writer.h"
 
@@ -81,6 +83,8 @@ typedef struct SMTPD_STATE {
     int     rcpt_count;			/* accepted */
     int     rcpt_tried;			/* RCPT commands in this transaction */
     QUEUE_WRITER *qw;			/* open queue file */
+    char   *policy_instance;		/* check_policy_service "instance" */
+    ARGV   *prepend;			/* PREPEND headers, or NULL */
     char   *queue_id;
     long    data_bytes;			/* for "after DATA (N bytes)" */
 } SMTPD_STATE;
@@ -154,6 +158,9 @@ extern int smtpd_check_bare_lf_exempt(SMTPD_STATE *);
 extern int smtpd_check_event_exempt(SMTPD_STATE *);
 extern int smtpd_check_fast_flush(const char *);
 extern int smtpd_check_rewrite_client(SMTPD_STATE *);
+
+/* smtpd_policy.c */
+extern int smtpd_policy_query(SMTPD_STATE *, const char *, const char *, VSTRING *);
 
 /* smtpd_tls.c */
 extern void smtpd_tls_init(void);

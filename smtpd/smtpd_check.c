@@ -42,8 +42,10 @@
  *	check_helo_access, check_sender_access, check_recipient_access
  *	(results OK, REJECT [text], DEFER [text], DEFER_IF_PERMIT [text],
  *	DEFER_IF_REJECT [text], DUNNO, 4xx/5xx text, a number (OK), or
- *	restriction names), permit_sasl_authenticated and
- *	reject_unauth_pipelining (no effect here).
+ *	restriction names; PREPEND header), check_policy_service
+ *	(smtpd_policy.c; its action is taken as a table result),
+ *	permit_sasl_authenticated and reject_unauth_pipelining (no effect
+ *	here).
  *
  *	defer_if_reject holds a 450 reply that replaces a 5xx reject later
  *	in the same stage (client, helo, sender, RCPT with the relay and
@@ -176,6 +178,11 @@ static ARGV *restriction_list(const char *param)
 		msg_fatal("restriction %s in %s needs a table argument",
 			  list->argv[i], param);
 	    table_open(list->argv[++i]);
+	} else if (strcmp(list->argv[i], "check_policy_service") == 0) {
+	    if (i + 1 >= list->argc)
+		msg_fatal("restriction %s in %s needs a server argument",
+			  list->argv[i], param);
+	    i++;
 	}
     }
     return (list);
@@ -423,6 +430,29 @@ static int unlisted_recipient(SMTPD_STATE *state)
 
 static int generic_checks(SMTPD_STATE *, ARGV *, const char *, const char *, int);
 
+/*
+ * prepend_header - a PREPEND result: the header goes above our Received:
+ * header (smtpd_data.c), once per message.
+ */
+static void prepend_header(SMTPD_STATE *state, const char *text, const char *table)
+{
+    const char *cp;
+
+    for (cp = text; *cp > ' ' && *cp < 127 && *cp != ':'; cp++)
+	 /* void */ ;
+    if (cp == text || *cp != ':') {
+	msg_warn("%s: PREPEND action without valid \"name: value\" header: %.100s",
+		 table, text);
+	return;
+    }
+    if (state->prepend == 0)
+	state->prepend = argv_alloc(2);
+    for (size_t i = 0; i < state->prepend->argc; i++)
+	if (strcmp(state->prepend->argv[i], text) == 0)
+	    return;
+    argv_add(state->prepend, text);
+}
+
 /* access_result - act on the value found in an access table */
 static int access_result(SMTPD_STATE *state, const char *value,
 			         const char *name, const char *class,
@@ -444,6 +474,9 @@ static int access_result(SMTPD_STATE *state, const char *value,
     if (strcasecmp(word, "OK") == 0 || (*word && *text == 0 && alldig(word))) {
 	ret = CHK_OK;
     } else if (strcasecmp(word, "DUNNO") == 0) {
+	ret = CHK_DUNNO;
+    } else if (strcasecmp(word, "PREPEND") == 0) {
+	prepend_header(state, text, table);
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
 	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {
@@ -583,6 +616,21 @@ static int check_client_access(SMTPD_STATE *state, MAPS *maps, int depth)
     return (ret);
 }
 
+/* policy_check - check_policy_service server */
+static int policy_check(SMTPD_STATE *state, const char *server, const char *name,
+			        const char *class, int depth)
+{
+    VSTRING *action = vstring_alloc(100);
+    const char *etrn = strcmp(state->where, "ETRN") == 0 ? name : 0;
+    int     r;
+
+    if (smtpd_policy_query(state, server, etrn, action) < 0)
+	vstring_strcpy(action, mail_conf_str("smtpd_policy_service_default_action"));
+    r = access_result(state, vstring_str(action), name, class, "policy query", depth);
+    vstring_free(action);
+    return (r);
+}
+
 /* unverified - reject_unverified_{recipient,sender} as a list result */
 static int unverified(SMTPD_STATE *state, const char *addr, int is_sender)
 {
@@ -693,6 +741,9 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 		msg_warn("unknown smtpd restriction: \"%s\"", n);
 		r = check_reject(state, 451, "4.3.5", "Server configuration error");
 	    }
+	} else if (strcasecmp(n, "check_policy_service") == 0 && i + 1 < list->argc) {
+	    i++;
+	    r = policy_check(state, list->argv[i], name, class, depth);
 	} else if (strcasecmp(n, "permit_sasl_authenticated") == 0
 		   || strcasecmp(n, "reject_unauth_pipelining") == 0
 		   || strcasecmp(n, "permit_tls_clientcerts") == 0

@@ -291,6 +291,11 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     ds.add_headers = mail_conf_bool("always_add_missing_headers")
 	|| smtpd_check_rewrite_client(state);
     queue_writer_msg_begin(ds.qw);
+    /* PREPEND results of the access policy go above our Received:. */
+    for (size_t i = 0; state->prepend && i < state->prepend->argc; i++) {
+	data_write(&ds, state->prepend->argv[i], strlen(state->prepend->argv[i]));
+	data_write(&ds, "\r\n", 2);
+    }
     received_header(&ds);
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
     state->data_bytes = 0;

@@ -139,6 +139,12 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
     }
     myfree(state->sender);
     myfree(state->dsn_envid);
+    myfree(state->policy_instance);
+    state->policy_instance = 0;
+    if (state->prepend) {
+	argv_free(state->prepend);
+	state->prepend = 0;
+    }
     myfree(state->recipient);
     myfree(state->first_rcpt);
     myfree(state->queue_id);
