@@ -152,6 +152,8 @@ extern int smtpd_check_helo(SMTPD_STATE *);
 extern int smtpd_check_mail(SMTPD_STATE *);
 extern int smtpd_check_rcpt(SMTPD_STATE *);
 extern int smtpd_check_etrn(SMTPD_STATE *, const char *);
+extern int smtpd_check_data(SMTPD_STATE *);
+extern int smtpd_check_eod(SMTPD_STATE *);
 extern int smtpd_check_queue_space(SMTPD_STATE *, long);
 extern int smtpd_check_mynetworks(SMTPD_STATE *);
 extern int smtpd_check_bare_lf_exempt(SMTPD_STATE *);

@@ -10,6 +10,8 @@
  *	int smtpd_check_mail(SMTPD_STATE *state);
  *	int smtpd_check_rcpt(SMTPD_STATE *state);
  *	int smtpd_check_etrn(SMTPD_STATE *state, const char *domain);
+ *	int smtpd_check_data(SMTPD_STATE *state);
+ *	int smtpd_check_eod(SMTPD_STATE *state);
  *	int smtpd_check_queue_space(SMTPD_STATE *state, long size);
  *	int smtpd_check_mynetworks(SMTPD_STATE *state);
  *	int smtpd_check_bare_lf_exempt(SMTPD_STATE *state);
@@ -31,10 +33,17 @@
  *	address of a relay domain must be in relay_recipient_maps when
  *	that is set (550 5.1.1 ... User unknown in relay recipient table).
  *
+ *	smtpd_check_data() and smtpd_check_eod() evaluate
+ *	smtpd_data_restrictions at DATA and smtpd_end_of_data_restrictions
+ *	after the final dot ("<DATA>: Data command rejected: ...",
+ *	"<END-OF-MESSAGE>: End-of-data rejected: ..."); a recipient check
+ *	there sees the recipient only when the message has just one.
+ *
  *	Restrictions: permit, reject, defer, defer_if_permit,
  *	defer_if_reject, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
+ *	reject_multi_recipient_bounce (multi_recipient_bounce_reject_code),
  *	reject_unverified_recipient, reject_unverified_sender
  *	(smtpd_forward.c),
  *	reject_non_fqdn_recipient, reject_non_fqdn_sender,
@@ -100,6 +109,7 @@
 #define MAX_DEPTH	10
 
 static ARGV *client_list, *helo_list, *sender_list, *relay_list, *rcpt_list, *etrn_list;
+static ARGV *data_list, *eod_list;
 static MATCH_LIST *mynetworks, *relay_domains, *mydestination, *virt_domains;
 static MATCH_LIST *fast_flush, *bare_lf_excl, *event_excl;
 static MAPS *rcpt_maps;
@@ -107,7 +117,7 @@ static ARGV *table_names;			/* opened access tables */
 static MAPS **tables;
 
 static long reject_code, defer_code, relay_code, unknown_relay_code;
-static long access_reject_code, access_defer_code, non_fqdn_code;
+static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
 static int reject_unlisted;
 static int allow_untrusted_routing;
 
@@ -215,6 +225,8 @@ void    smtpd_check_init(void)
     relay_list = restriction_list("smtpd_relay_restrictions");
     rcpt_list = restriction_list("smtpd_recipient_restrictions");
     etrn_list = restriction_list("smtpd_etrn_restrictions");
+    data_list = restriction_list("smtpd_data_restrictions");
+    eod_list = restriction_list("smtpd_end_of_data_restrictions");
     if (!has_relay_protection(relay_list) && !has_relay_protection(rcpt_list))
 	msg_fatal("in parameter smtpd_relay_restrictions or "
 		  "smtpd_recipient_restrictions, specify at least one working "
@@ -242,6 +254,7 @@ void    smtpd_check_init(void)
     access_reject_code = mail_conf_int("access_map_reject_code");
     access_defer_code = mail_conf_int("access_map_defer_code");
     non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
+    multi_bounce_code = mail_conf_int("multi_recipient_bounce_reject_code");
     reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
     allow_untrusted_routing = mail_conf_bool("allow_untrusted_routing");
     smtpd_forward_init();
@@ -704,6 +717,12 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 		r = check_reject(state, non_fqdn_code, "5.5.2",
 				 "<%s>: Sender address rejected: "
 				 "need fully-qualified address", state->sender);
+	} else if (strcasecmp(n, "reject_multi_recipient_bounce") == 0) {
+	    /* At RCPT the current recipient is not counted yet. */
+	    if (state->sender && *state->sender == 0
+		&& state->rcpt_count + (strcmp(state->where, "RCPT") == 0) > 1)
+		r = check_reject(state, multi_bounce_code, "5.5.3",
+				 "<%s>: %s rejected: Multi-recipient bounce", name, class);
 	} else if (strcasecmp(n, "reject_non_fqdn_helo_hostname") == 0) {
 	    if (state->helo_name && (strchr(state->helo_name, '.') == 0
 				 || !smtpd_valid_hostname(state->helo_name)))
@@ -863,6 +882,37 @@ int     smtpd_check_etrn(SMTPD_STATE *state, const char *domain)
     held[1] = state->dip_helo;
     held[2] = state->defer_if_permit;
     return (result(stage_permit(state, held, 3)));
+}
+
+/*
+ * data_stage - smtpd_data_restrictions or smtpd_end_of_data_restrictions.
+ * A recipient-based check sees the recipient only when there is just
+ * one: a reply that names one recipient must hold for all of them.
+ */
+static int data_stage(SMTPD_STATE *state, ARGV *list, const char *name, const char *class)
+{
+    char   *saved = state->recipient;
+    int     r;
+
+    if (list->argc == 0)
+	return (SMTPD_CHECK_OK);
+    state->recipient = state->rcpt_count == 1 ? state->first_rcpt : 0;
+    stage_begin(state);
+    r = stage_end(state, generic_checks(state, list, name, class, 0));
+    if (r != CHK_REJECT)
+	r = stage_permit(state, &state->defer_if_permit, 1);
+    state->recipient = saved;
+    return (result(r));
+}
+
+int     smtpd_check_data(SMTPD_STATE *state)
+{
+    return (data_stage(state, data_list, "DATA", "Data command"));
+}
+
+int     smtpd_check_eod(SMTPD_STATE *state)
+{
+    return (data_stage(state, eod_list, "END-OF-MESSAGE", "End-of-data"));
 }
 
 int     smtpd_check_queue_space(SMTPD_STATE *state, long size)

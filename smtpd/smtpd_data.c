@@ -245,6 +245,18 @@ static void data_fail_reply(SMTPD_STATE *state, int err)
 	smtpd_reply(state, "451 4.3.0 Error: queue file write error");
 }
 
+/* eod_rejected - smtpd_end_of_data_restrictions, asked as END-OF-MESSAGE */
+static int eod_rejected(SMTPD_STATE *state)
+{
+    const char *saved = state->where;
+    int     rc;
+
+    state->where = "END-OF-MESSAGE";
+    rc = smtpd_check_eod(state) != SMTPD_CHECK_OK;
+    state->where = saved;
+    return (rc);
+}
+
 void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 {
     DATA_STATE ds;
@@ -282,6 +294,11 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    state->last_code = code;		/* DATA still failed */
 	    state->quit = 1;
 	}
+	return;
+    }
+    if (smtpd_check_data(state) != SMTPD_CHECK_OK) {
+	smtpd_log_reject(state, "DATA", vstring_str(state->reply));
+	smtpd_reply(state, "%s", vstring_str(state->reply));
 	return;
     }
     memset(&ds, 0, sizeof(ds));
@@ -378,6 +395,9 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "552 5.3.4 Error: message file too big");
     } else if (queue_writer_errno(ds.qw) != 0) {
 	data_fail_reply(state, queue_writer_errno(ds.qw));
+    } else if (eod_rejected(state)) {
+	smtpd_log_reject(state, "END-OF-MESSAGE", vstring_str(state->reply));
+	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
 	state->qw = 0;				/* commit frees it */
 	if (queue_writer_commit(ds.qw) < 0) {

@@ -445,5 +445,75 @@ class SmtpdDeferIf(unittest.TestCase):
                 self.assertEqual(c.cmd("RCPT TO:<x@elsewhere.test>"), reply)
                 c.cmd("QUIT")
 
+
+class SmtpdDataRestrictions(unittest.TestCase):
+    """smtpd_data_restrictions, smtpd_end_of_data_restrictions and
+    reject_multi_recipient_bounce, with Debian Postfix 3.7's replies."""
+
+    def session(self, sender, rcpts, **main_cf):
+        with smtpd_mta(relay_domains="remote.example", mynetworks="192.0.2.0/24",
+                       smtpd_error_sleep_time="0", **main_cf) as m:
+            c = Client(m.smtp_port)
+            c.cmd("EHLO client.example")
+            c.cmd("MAIL FROM:<%s>" % sender)
+            replies = [c.cmd("RCPT TO:<%s>" % r) for r in rcpts]
+            replies.append(c.cmd("DATA"))
+            if replies[-1].startswith("354"):
+                replies.append(c.cmd("Subject: x\r\n\r\nbody\r\n."))
+            c.cmd("QUIT")
+            # Complete queue files only: a refused transaction's file is
+            # removed when the session ends.
+            return replies, m.log(), [n for n, mode in incoming(m) if mode & stat.S_IXUSR]
+
+    def test_data_and_end_of_data(self):
+        one = ["a@remote.example"]
+        two = ["a@remote.example", "b@remote.example"]
+        ok = "250 2.1.5 Ok"
+        cases = [
+            (dict(smtpd_data_restrictions="reject"), "s@sender.example", one,
+             [ok, "554 5.7.1 <DATA>: Data command rejected: Access denied"]),
+            (dict(smtpd_data_restrictions="reject_multi_recipient_bounce"), "", two,
+             [ok, ok, "550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce"]),
+            (dict(smtpd_data_restrictions="reject_multi_recipient_bounce"), "", one,
+             [ok, "354 End data with <CR><LF>.<CR><LF>", None]),
+            (dict(smtpd_data_restrictions="check_recipient_access inline:{a@remote.example=REJECT}"),
+             "s@sender.example", one,
+             [ok, "554 5.7.1 <a@remote.example>: Recipient address rejected: Access denied"]),
+            (dict(smtpd_data_restrictions="check_recipient_access inline:{a@remote.example=REJECT}"),
+             "s@sender.example", two, [ok, ok, "354 End data with <CR><LF>.<CR><LF>", None]),
+            (dict(smtpd_data_restrictions="defer_if_permit"), "s@sender.example", one,
+             [ok, "450 4.7.0 <DATA>: Data command rejected: defer_if_permit requested"]),
+            (dict(smtpd_end_of_data_restrictions="reject"), "s@sender.example", one,
+             [ok, "354 End data with <CR><LF>.<CR><LF>",
+              "554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: Access denied"]),
+            (dict(smtpd_end_of_data_restrictions="check_sender_access "
+                  "inline:{s@sender.example=REJECT}"), "s@sender.example", one,
+             [ok, "354 End data with <CR><LF>.<CR><LF>",
+              "554 5.7.1 <s@sender.example>: Sender address rejected: Access denied"]),
+            (dict(smtpd_recipient_restrictions="reject_multi_recipient_bounce"), "", two,
+             [ok, "550 5.5.3 <b@remote.example>: Recipient address rejected: "
+                  "Multi-recipient bounce", "354 End data with <CR><LF>.<CR><LF>", None]),
+        ]
+        for main_cf, sender, rcpts, expect in cases:
+            replies, log, queued = self.session(sender, rcpts, **main_cf)
+            accepted = expect[-1] is None
+            if accepted:
+                self.assertRegex(replies[-1], r"^250 2\.0\.0 Ok: queued as ", main_cf)
+                replies[-1] = None
+            self.assertEqual(replies, expect, main_cf)
+            self.assertEqual(len(queued), 1 if accepted else 0, main_cf)
+        # The log line, as Postfix writes it.
+        replies, log, _ = self.session("s@sender.example", one, smtpd_data_restrictions="reject")
+        self.assertRegex(log, r"[0-9A-F]+: reject: DATA from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 "
+                              r"<DATA>: Data command rejected: Access denied; "
+                              r"from=<s@sender\.example> to=<a@remote\.example> proto=ESMTP "
+                              r"helo=<client\.example>")
+        replies, log, _ = self.session("s@sender.example", one,
+                                       smtpd_end_of_data_restrictions="reject")
+        self.assertRegex(log, r"[0-9A-F]+: reject: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
+                              r"554 5\.7\.1 <END-OF-MESSAGE>: End-of-data rejected: Access denied; "
+                              r"from=<s@sender\.example> to=<a@remote\.example> proto=ESMTP "
+                              r"helo=<client\.example>")
+
 if __name__ == "__main__":
     unittest.main()
