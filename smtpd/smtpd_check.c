@@ -45,6 +45,30 @@
  *	restriction names), permit_sasl_authenticated and
  *	reject_unauth_pipelining (no effect here).
  *
+ *	DNS lists: reject_rbl_client domain[=filter] (the client's reversed
+ *	IPv4 octets or IPv6 nibbles under domain), reject_rhsbl_client,
+ *	reject_rhsbl_helo, reject_rhsbl_sender, reject_rhsbl_recipient
+ *	(the client name, helo name or address domain under domain) and
+ *	permit_dnswl_client domain[=filter]. Listed means an A record, or
+ *	one the filter matches (d.d.d.d, each octet a number or "[a..b;c]").
+ *	The reply is the rbl_reply_maps template of the list's domain, else
+ *	default_rbl_reply, expanded with rbl_code (maps_rbl_reject_code),
+ *	rbl_class, rbl_what, rbl_domain, rbl_reason (the TXT records, joined
+ *	with " / ") and the client and envelope values; 5.7.1 unless the
+ *	template has a status. A lookup error is logged and counts as not
+ *	listed; for permit_dnswl_client it also holds a defer_if_reject
+ *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
+ *
+ *	reject_unknown_sender_domain, reject_unknown_recipient_domain: a
+ *	domain that is not in mydestination or virtual_alias_domains needs
+ *	an MX, A or AAAA record: else unknown_address_reject_code with
+ *	4.1.8 (sender) or 4.1.2 (recipient) "Domain not found"; a null MX
+ *	gets 550 5.7.27 (sender) or 556 5.1.10 (recipient) "Domain D does
+ *	not accept mail (nullMX)"; a lookup error gets 450 "Domain not
+ *	found", held per unknown_address_tempfail_action (defer_if_permit)
+ *	or given at once (defer). The null sender and address literals are
+ *	not checked.
+ *
  *	defer_if_reject holds a 450 reply that replaces a 5xx reject later
  *	in the same stage (client, helo, sender, RCPT with the relay and
  *	recipient lists, ETRN). defer_if_permit holds a 450 reply given at
