@@ -1,6 +1,6 @@
 /*
  * NAME
- *	dns - MX and address lookups with libldns
+ *	dns - MX, address and TXT lookups with libldns
  * DESCRIPTION
  *	See dns.h. One resolver per process, created from the configured
  *	resolv.conf at the first query and kept (delivery agents are short
@@ -72,6 +72,8 @@ static const char *dns_type_name(ldns_rr_type type)
 	return ("A");
     case LDNS_RR_TYPE_AAAA:
 	return ("AAAA");
+    case LDNS_RR_TYPE_TXT:
+	return ("TXT");
     default:
 	return ("other");
     }
@@ -332,4 +334,50 @@ int     dns_lookup_addr(const char *host, int pref, int families,
     if (st6 == DNS_NOTFOUND || st4 == DNS_NOTFOUND)
 	return (DNS_NOTFOUND);
     return (DNS_NODATA);
+}
+
+int     dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why)
+{
+    ldns_rr_list *rrs;
+    int     ret;
+
+    vstring_truncate(text, 0);
+    if ((ret = dns_query(name, LDNS_RR_TYPE_TXT, &rrs, why)) != DNS_OK)
+	return (ret);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+	ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+
+	if (i > 0)
+	    vstring_strcat(text, " / ");
+	/* Each string is a length byte and that many bytes. */
+	for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+	    ldns_rdf *rdf = ldns_rr_rdf(rr, j);
+	    const uint8_t *data = ldns_rdf_data(rdf);
+	    size_t  size = ldns_rdf_size(rdf);
+
+	    if (size > 0 && (size_t) data[0] + 1 <= size)
+		vstring_strncat(text, (const char *) data + 1, data[0]);
+	}
+    }
+    ldns_rr_list_deep_free(rrs);
+    return (DNS_OK);
+}
+
+int     dns_lookup_mailhost(const char *domain, VSTRING *why)
+{
+    DNS_MX_LIST mx = {0, 0, 0};
+    DNS_ADDR_LIST addr;
+    int     st_mx, st_addr;
+
+    st_mx = dns_lookup_mx(domain, &mx, why);
+    dns_mx_list_free(&mx);
+    if (st_mx == DNS_OK || st_mx == DNS_NULLMX || st_mx == DNS_NOTFOUND)
+	return (st_mx);
+    dns_addr_list_init(&addr);
+    st_addr = dns_lookup_addr(domain, 0, DNS_FAMILY_INET | DNS_FAMILY_INET6,
+			      &addr, st_mx == DNS_RETRY ? 0 : why);
+    dns_addr_list_free(&addr);
+    if (st_addr == DNS_OK)
+	return (DNS_OK);
+    return (st_mx == DNS_RETRY ? DNS_RETRY : st_addr);
 }

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	dns - MX and address lookups with libldns
+ *	dns - MX, address and TXT lookups with libldns
  * SYNOPSIS
  *	void dns_set_resolv_conf(const char *path);
  *
@@ -15,6 +15,9 @@
  *	void dns_addr_list_free(DNS_ADDR_LIST *list);
  *	void dns_addr_add(DNS_ADDR_LIST *list, const char *host, int pref,
  *			  int family, const void *addr);
+ *
+ *	int dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why);
+ *	int dns_lookup_mailhost(const char *domain, VSTRING *why);
  * DESCRIPTION
  *	The resolver reads the file named by dns_set_resolv_conf() (the
  *	resolv_conf parameter, ours; default /etc/resolv.conf) when the
@@ -30,6 +33,15 @@
  *	AAAA (DNS_FAMILY_INET6) addresses of host, labelled with host and
  *	pref. dns_addr_literal() does the same for an IPv4 or IPv6 address
  *	written as text (without brackets), without a query.
+ *
+ *	dns_lookup_txt() puts the text of the TXT records of name into
+ *	text: the strings of one record joined together, records
+ *	separated by " / " (as Postfix shows them in rbl_reason).
+ *
+ *	dns_lookup_mailhost() asks whether domain can receive mail: an MX
+ *	record, else an A or AAAA record. DNS_OK when one exists,
+ *	DNS_NULLMX for a null MX, DNS_RETRY when a temporary error left
+ *	the question open, else DNS_NOTFOUND or DNS_NODATA.
  * DIAGNOSTICS
  *	Results: DNS_OK; DNS_NOTFOUND (the name does not exist); DNS_NODATA
  *	(it exists, without records of that type); DNS_RETRY (a temporary
@@ -87,5 +99,7 @@ extern int dns_addr_literal(const char *, int, DNS_ADDR_LIST *);
 extern void dns_addr_list_init(DNS_ADDR_LIST *);
 extern void dns_addr_list_free(DNS_ADDR_LIST *);
 extern void dns_addr_add(DNS_ADDR_LIST *, const char *, int, int, const void *);
+extern int dns_lookup_txt(const char *, VSTRING *, VSTRING *);
+extern int dns_lookup_mailhost(const char *, VSTRING *);
 
 #endif

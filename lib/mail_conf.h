@@ -65,6 +65,7 @@ typedef enum {
 } MAIL_PARAM_TYPE;
 
 #define PARAM_OURS	(1<<0)		/* not a Postfix parameter */
+#define PARAM_RAW	(1<<1)		/* a template: $names are the program's */
 
 typedef struct MAIL_PARAM {
     MAIL_PARAM_TYPE type;

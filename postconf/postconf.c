@@ -18,7 +18,8 @@
  *			config_directory when it is not the default one).
  *	-x		expand $name, ${name?...} and the
  *			compatibility_level forms first (with -d: in a
- *			configuration that has only defaults).
+ *			configuration that has only defaults); not in a
+ *			PARAM_RAW template.
  *	-h		values only; -H names only.
  *	-m		the lookup table types this system supports.
  *	-o name=value	override a main.cf setting for this command.
@@ -274,7 +275,9 @@ static void show_param(const char *name, int mode)
 	value = default_text(name, buf);
     if (value == 0)
 	value = "";
-    if (mode & SHOW_EVAL)
+    /* A template is expanded by the program that uses it, not here. */
+    if ((mode & SHOW_EVAL) && !(mail_conf_param(name)
+				&& (mail_conf_param(name)->flags & PARAM_RAW)))
 	value = expanded = mail_conf_expand(value);
     show(name, value, mode);
     if (expanded)
