@@ -360,6 +360,12 @@ int     dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why)
 	}
     }
     ldns_rr_list_deep_free(rrs);
+    /* The text ends up in SMTP replies and logs: one printable line. */
+    for (char *cp = vstring_str(text); *cp; cp++)
+	if ((unsigned char) *cp < ' ' || (unsigned char) *cp >= 127)
+	    *cp = '?';
+    if (vstring_len(text) > DNS_TXT_MAX)
+	vstring_truncate(text, DNS_TXT_MAX);
     return (DNS_OK);
 }
 

@@ -36,7 +36,9 @@
  *
  *	dns_lookup_txt() puts the text of the TXT records of name into
  *	text: the strings of one record joined together, records
- *	separated by " / " (as Postfix shows them in rbl_reason).
+ *	separated by " / " (as Postfix shows them in rbl_reason), made
+ *	one printable line ('?' for control and 8-bit bytes) of at most
+ *	DNS_TXT_MAX bytes: it ends up in SMTP replies.
  *
  *	dns_lookup_mailhost() asks whether domain can receive mail: an MX
  *	record, else an A or AAAA record. DNS_OK when one exists,
@@ -61,6 +63,8 @@
 #define DNS_NODATA	2
 #define DNS_RETRY	3
 #define DNS_NULLMX	4
+
+#define DNS_TXT_MAX	500		/* bytes of TXT text kept */
 
 #define DNS_FAMILY_INET		(1<<0)
 #define DNS_FAMILY_INET6	(1<<1)

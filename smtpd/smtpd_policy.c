@@ -303,6 +303,10 @@ static int policy_exchange(VSTREAM *stream, const char *req, VSTRING *action, in
 	}
 	if (!have_action && strncmp(vstring_str(line), "action=", 7) == 0) {
 	    vstring_strcpy(action, vstring_str(line) + 7);
+	    /* The action may end up in a reply: one printable line. */
+	    for (char *cp = vstring_str(action); *cp; cp++)
+		if ((unsigned char) *cp < ' ' || (unsigned char) *cp == 127)
+		    *cp = '?';
 	    have_action = 1;
 	}
     }

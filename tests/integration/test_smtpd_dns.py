@@ -22,6 +22,8 @@ RECORDS = """\
 2.0.0.127.two IN TXT "first"
 2.0.0.127.two IN TXT "second"
 2.0.0.127.wl IN A 127.0.0.2
+2.0.0.127.evil IN A 127.0.0.2
+2.0.0.127.evil IN TXT "bad\013\010250 2.0.0 injected"
 bad.test.rhs IN A 127.0.0.2
 bad.test.rhs IN TXT "bad domain"
 good IN MX 10 mx.good
@@ -107,6 +109,15 @@ class SmtpdRbl(DnsTest):
         c = self.session(m, "127.0.0.3")
         self.assertEqual(c.cmd("RCPT TO:<x@example.com>"),
                          "550 5.7.9 No mail from 127.0.0.3 (none) to x@example.com")
+
+    def test_rbl_reason_cannot_inject_reply_lines(self):
+        m = self.mta(relay_domains="example.com",
+                     smtpd_client_restrictions="reject_rbl_client evil.test")
+        c = self.session(m, "127.0.0.2")
+        self.assertEqual(c.cmd("RCPT TO:<x@example.com>"),
+                         "554 5.7.1 Service unavailable; Client host [127.0.0.2] "
+                         "blocked using evil.test; bad??250 2.0.0 injected")
+        self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
 
     def test_rbl_tempfail_is_not_listed(self):
         m = self.mta(relay_domains="example.com",
