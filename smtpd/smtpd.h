@@ -49,6 +49,7 @@ typedef struct SMTPD_STATE {
     VSTREAM *client;
     /* Client identity. */
     char   *name;			/* verified host name or "unknown" */
+    char   *reverse_name;		/* PTR name, verified or not, or "unknown" */
     char   *addr;			/* printable address */
     char   *port;
     char   *namaddr;			/* name[addr] */

@@ -70,6 +70,13 @@
  *	listed; for permit_dnswl_client it also holds a defer_if_reject
  *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
  *
+ *	reject_invalid_helo_hostname (syntax of the name or address
+ *	literal), reject_unknown_helo_hostname (an MX, A or AAAA record;
+ *	DNS errors per unknown_helo_hostname_tempfail_action),
+ *	reject_unknown_reverse_client_hostname (no PTR name) and
+ *	reject_unknown_client_hostname (no confirmed name), with Postfix's
+ *	replies and reply code parameters.
+ *
  *	reject_unknown_sender_domain, reject_unknown_recipient_domain: a
  *	domain that is not in mydestination or virtual_alias_domains needs
  *	an MX, A or AAAA record: else unknown_address_reject_code with
@@ -145,6 +152,7 @@ static MAPS **tables;
 static long reject_code, defer_code, relay_code, unknown_relay_code;
 static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
 static long rbl_code, unknown_addr_code;
+static long unknown_client_code, invalid_hostname_code, unknown_hostname_code;
 static int reject_unlisted;
 static int allow_untrusted_routing;
 
@@ -283,6 +291,9 @@ void    smtpd_check_init(void)
     non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
     multi_bounce_code = mail_conf_int("multi_recipient_bounce_reject_code");
     rbl_code = mail_conf_int("maps_rbl_reject_code");
+    unknown_client_code = mail_conf_int("unknown_client_reject_code");
+    invalid_hostname_code = mail_conf_int("invalid_hostname_reject_code");
+    unknown_hostname_code = mail_conf_int("unknown_hostname_reject_code");
     unknown_addr_code = mail_conf_int("unknown_address_reject_code");
     if (*mail_conf_str("rbl_reply_maps"))
 	rbl_reply_maps = maps_create("rbl_reply_maps", mail_conf_str("rbl_reply_maps"),
@@ -897,6 +908,63 @@ static int unknown_domain(SMTPD_STATE *state, const char *addr, int is_sender)
     return (r);
 }
 
+/* invalid_helo - reject_invalid_helo_hostname: bad syntax of name or literal */
+static int invalid_helo(SMTPD_STATE *state)
+{
+    const char *helo = state->helo_name;
+    char    buf[16];
+    char   *lit;
+    size_t  len;
+    int     ok;
+
+    if (helo == 0)
+	return (CHK_DUNNO);
+    if (*helo != '[')
+	return (smtpd_valid_hostname(helo) ? CHK_DUNNO :
+		check_reject(state, invalid_hostname_code, "5.5.2",
+			     "<%s>: Helo command rejected: Invalid name", helo));
+    len = strlen(helo);
+    if (len < 3 || helo[len - 1] != ']')
+	return (check_reject(state, invalid_hostname_code, "5.5.2",
+			     "<%s>: Helo command rejected: invalid ip address", helo));
+    lit = mystrndup(helo + 1, len - 2);
+    ok = strncasecmp(lit, "IPv6:", 5) == 0 ? inet_pton(AF_INET6, lit + 5, buf) == 1
+	: inet_pton(AF_INET, lit, buf) == 1;
+    myfree(lit);
+    return (ok ? CHK_DUNNO :
+	    check_reject(state, invalid_hostname_code, "5.5.2",
+			 "<%s>: Helo command rejected: invalid ip address", helo));
+}
+
+/*
+ * unknown_helo - reject_unknown_helo_hostname: a HELO name (not an
+ * address literal) needs an MX, A or AAAA record.
+ */
+static int unknown_helo(SMTPD_STATE *state)
+{
+    const char *helo = state->helo_name;
+
+    if (helo == 0 || *helo == '[')
+	return (CHK_DUNNO);
+    switch (dns_lookup_mailhost(helo, 0)) {
+    case DNS_OK:
+    case DNS_NULLMX:
+	return (CHK_DUNNO);
+    case DNS_RETRY:
+	if (strcasecmp(mail_conf_str("unknown_helo_hostname_tempfail_action"),
+		       "defer_if_permit") == 0) {
+	    defer_if(state->defer_if_permit, 450, "4.7.1",
+		     "<%s>: Helo command rejected: Host not found", helo);
+	    return (CHK_DUNNO);
+	}
+	return (check_reject(state, 450, "4.7.1",
+			     "<%s>: Helo command rejected: Host not found", helo));
+    default:
+	return (check_reject(state, unknown_hostname_code, "4.7.1",
+			     "<%s>: Helo command rejected: Host not found", helo));
+    }
+}
+
 static int generic_checks(SMTPD_STATE *, ARGV *, const char *, const char *, int);
 
 /*
@@ -1185,6 +1253,18 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 		r = check_reject(state, non_fqdn_code, "5.5.2",
 				 "<%s>: Helo command rejected: "
 				 "need fully-qualified hostname", state->helo_name);
+	} else if (strcasecmp(n, "reject_invalid_helo_hostname") == 0) {
+	    r = invalid_helo(state);
+	} else if (strcasecmp(n, "reject_unknown_helo_hostname") == 0) {
+	    r = unknown_helo(state);
+	} else if (strcasecmp(n, "reject_unknown_reverse_client_hostname") == 0) {
+	    if (strcmp(state->reverse_name, "unknown") == 0)
+		r = check_reject(state, unknown_client_code, "4.7.1", "Client host rejected: "
+				 "cannot find your reverse hostname, [%s]", state->addr);
+	} else if (strcasecmp(n, "reject_unknown_client_hostname") == 0) {
+	    if (strcmp(state->name, "unknown") == 0)
+		r = check_reject(state, unknown_client_code, "4.7.25", "Client host rejected: "
+				 "cannot find your hostname, [%s]", state->addr);
 	} else if (strcasecmp(n, "reject_unknown_sender_domain") == 0) {
 	    if (state->sender)
 		r = unknown_domain(state, state->sender, 1);

@@ -10,7 +10,9 @@
  *	IPv4-mapped IPv6 address is shown as IPv4. The name comes from a
  *	reverse lookup that a forward lookup of that name confirms (one of
  *	its addresses is the client's), as Postfix does; otherwise it is
- *	"unknown". smtpd_peername_lookup = no skips the lookups. A
+ *	"unknown"; the reverse name alone (unconfirmed, for
+ *	reject_unknown_reverse_client_hostname) is kept as reverse_name.
+ *	smtpd_peername_lookup = no skips the lookups. A
  *	descriptor that is not a socket (smtpd -S on a pipe) is the local
  *	host: localhost[127.0.0.1].
  *
@@ -64,6 +66,7 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
     if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0
 	|| (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
 	state->name = mystrdup("localhost");
+	state->reverse_name = mystrdup("localhost");
 	state->addr = mystrdup("127.0.0.1");
 	state->port = mystrdup("0");
 	state->rfc_addr = mystrdup("127.0.0.1");
@@ -99,10 +102,13 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
 	if (var_peername_lookup
 	    && getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host),
 			   0, 0, NI_NAMEREQD) == 0
-	    && smtpd_valid_hostname(host) && forward_confirm(host, addr))
-	    state->name = mystrdup(host);
-	else
+	    && smtpd_valid_hostname(host)) {
+	    state->reverse_name = mystrdup(host);
+	    state->name = mystrdup(forward_confirm(host, addr) ? host : "unknown");
+	} else {
+	    state->reverse_name = mystrdup("unknown");
 	    state->name = mystrdup("unknown");
+	}
     }
     vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
     state->namaddr = mystrdup(vstring_str(buf));

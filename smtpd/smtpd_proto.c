@@ -159,6 +159,7 @@ void    smtpd_state_free(SMTPD_STATE *state)
 {
     smtpd_transaction_reset(state);
     myfree(state->name);
+    myfree(state->reverse_name);
     myfree(state->addr);
     myfree(state->port);
     myfree(state->namaddr);

@@ -446,6 +446,30 @@ class SmtpdDeferIf(unittest.TestCase):
                 c.cmd("QUIT")
 
 
+class SmtpdClientName(unittest.TestCase):
+    """reject_unknown_reverse_client_hostname and reject_unknown_client_hostname:
+    127.0.0.1 is localhost (/etc/hosts), 127.0.0.2 has no name."""
+
+    def test_unknown_client_names(self):
+        for restriction, reply in (
+                ("reject_unknown_reverse_client_hostname",
+                 "450 4.7.1 Client host rejected: cannot find your reverse hostname, [127.0.0.2]"),
+                ("reject_unknown_client_hostname",
+                 "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.2]")):
+            with smtpd_mta(relay_domains="remote.example", mynetworks="192.0.2.0/24",
+                           smtpd_client_restrictions=restriction,
+                           smtpd_error_sleep_time="0") as m:
+                for source, expect in (("127.0.0.1", "250 2.1.5 Ok"), (OUTSIDE, reply)):
+                    c = Client(m.smtp_port, source=source)
+                    c.cmd("EHLO client.example")
+                    c.cmd("MAIL FROM:<a@x.example>")
+                    self.assertEqual(c.cmd("RCPT TO:<r@remote.example>"), expect, restriction)
+                    c.close()
+                m.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: %s; "
+                           r"from=<a@x\.example> to=<r@remote\.example> proto=ESMTP "
+                           r"helo=<client\.example>" % re.escape(reply))
+
+
 class SmtpdDataRestrictions(unittest.TestCase):
     """smtpd_data_restrictions, smtpd_end_of_data_restrictions and
     reject_multi_recipient_bounce, with Debian Postfix 3.7's replies."""

@@ -172,6 +172,44 @@ class SmtpdRbl(DnsTest):
         self.assertEqual(c.cmd("RCPT TO:<x@good.test>"), "250 2.1.5 Ok")
 
 
+class SmtpdHeloName(DnsTest):
+    """reject_invalid_helo_hostname and reject_unknown_helo_hostname, with the
+    replies of Debian's Postfix 3.7 for the same names and zone."""
+
+    def test_helo_names(self):
+        m = self.mta(relay_domains="remote.example", mynetworks="192.0.2.0/24",
+                     smtpd_helo_restrictions="reject_invalid_helo_hostname, "
+                                             "reject_unknown_helo_hostname")
+        ok = "250 2.1.5 Ok"
+        for helo, reply in (
+                ("good.test", ok), ("aonly.test", ok), ("[127.0.0.1]", ok),
+                ("[IPv6:::1]", ok),
+                ("nosuch.test", "450 4.7.1 <nosuch.test>: Helo command rejected: Host not found"),
+                ("nodata.test", "450 4.7.1 <nodata.test>: Helo command rejected: Host not found"),
+                ("nodots", "450 4.7.1 <nodots>: Helo command rejected: Host not found"),
+                (TEMPFAIL, "450 4.7.1 <%s>: Helo command rejected: Host not found" % TEMPFAIL),
+                ("bad..name", "501 5.5.2 <bad..name>: Helo command rejected: Invalid name"),
+                ("-bad.test", "501 5.5.2 <-bad.test>: Helo command rejected: Invalid name"),
+                ("[1.2.3]", "501 5.5.2 <[1.2.3]>: Helo command rejected: invalid ip address")):
+            c = self.session(m, "127.0.0.1", helo=helo)
+            self.assertEqual(c.cmd("RCPT TO:<r@remote.example>"), reply, helo)
+
+    def test_helo_tempfail_is_held_until_permit(self):
+        # With the default defer_if_permit a later reject wins over the
+        # temporary failure; with defer the 450 comes at once.
+        for action, reply in (("defer_if_permit", "554 5.7.1 <r@remote.example>: Recipient "
+                                                  "address rejected: Access denied"),
+                              ("defer", "450 4.7.1 <%s>: Helo command rejected: Host not "
+                                        "found" % TEMPFAIL)):
+            m = self.mta(relay_domains="remote.example", mynetworks="192.0.2.0/24",
+                         unknown_helo_hostname_tempfail_action=action,
+                         smtpd_helo_restrictions="reject_unknown_helo_hostname",
+                         smtpd_recipient_restrictions="check_recipient_access "
+                                                      "inline:{r@remote.example=REJECT}")
+            c = self.session(m, "127.0.0.1", helo=TEMPFAIL)
+            self.assertEqual(c.cmd("RCPT TO:<r@remote.example>"), reply, action)
+
+
 class SmtpdUnknownDomain(DnsTest):
     def test_recipient_domain(self):
         m = self.mta(relay_domains="good.test aonly.test sixonly.test nullmx.test "
