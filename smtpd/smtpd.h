@@ -20,7 +20,8 @@
  *	names), smtpd_tls.c (STARTTLS), smtpd_etrn.c (ETRN),
  *	smtpd_connlimit.c (connections per client), smtpd_forward.c
  *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
- *	smtpd_policy.c (check_policy_service).
+ *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
+ *	and host name checks; smtpd_check.h is the access policy's inside).
  *	Domain and network lists come from lib/match_list.c, tables from
  *	lib/maps.c.
  */

@@ -56,7 +56,7 @@
  *	permit_sasl_authenticated and reject_unauth_pipelining (no effect
  *	here).
  *
- *	DNS lists: reject_rbl_client domain[=filter] (the client's reversed
+ *	DNS lists (smtpd_dnscheck.c): reject_rbl_client domain[=filter] (the client's reversed
  *	IPv4 octets or IPv6 nibbles under domain), reject_rhsbl_client,
  *	reject_rhsbl_helo, reject_rhsbl_sender, reject_rhsbl_recipient
  *	(the client name, helo name or address domain under domain) and
@@ -131,12 +131,9 @@
 #include "maps.h"
 #include "match_list.h"
 #include "mail_queue.h"
-#include "dns.h"
 #include "smtpd.h"
+#include "smtpd_check.h"
 
-#define CHK_DUNNO	0
-#define CHK_OK		1
-#define CHK_REJECT	2
 
 #define MAX_DEPTH	10
 
@@ -145,14 +142,12 @@ static ARGV *data_list, *eod_list;
 static MATCH_LIST *mynetworks, *relay_domains, *mydestination, *virt_domains;
 static MATCH_LIST *fast_flush, *bare_lf_excl, *event_excl;
 static MAPS *rcpt_maps;
-static MAPS *rbl_reply_maps;
 static ARGV *table_names;			/* opened access tables */
 static MAPS **tables;
 
 static long reject_code, defer_code, relay_code, unknown_relay_code;
 static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
-static long rbl_code, unknown_addr_code;
-static long unknown_client_code, invalid_hostname_code, unknown_hostname_code;
+static long unknown_client_code;
 static int reject_unlisted;
 static int allow_untrusted_routing;
 
@@ -290,26 +285,16 @@ void    smtpd_check_init(void)
     access_defer_code = mail_conf_int("access_map_defer_code");
     non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
     multi_bounce_code = mail_conf_int("multi_recipient_bounce_reject_code");
-    rbl_code = mail_conf_int("maps_rbl_reject_code");
     unknown_client_code = mail_conf_int("unknown_client_reject_code");
-    invalid_hostname_code = mail_conf_int("invalid_hostname_reject_code");
-    unknown_hostname_code = mail_conf_int("unknown_hostname_reject_code");
-    unknown_addr_code = mail_conf_int("unknown_address_reject_code");
-    if (*mail_conf_str("rbl_reply_maps"))
-	rbl_reply_maps = maps_create("rbl_reply_maps", mail_conf_str("rbl_reply_maps"),
-				     DICT_FLAG_DEFAULT);
-    dns_set_resolv_conf(mail_conf_str("resolv_conf"));
+    smtpd_dnscheck_init();
     reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
     allow_untrusted_routing = mail_conf_bool("allow_untrusted_routing");
     smtpd_forward_init();
 }
 
-/* check_reject - format a reject reply */
-static int check_reject(SMTPD_STATE *state, long code, const char *dsn,
-			        const char *fmt,...) __attribute__((format(printf, 4, 5)));
-
-static int check_reject(SMTPD_STATE *state, long code, const char *dsn,
-			        const char *fmt,...)
+/* smtpd_chk_reject - format a reject reply */
+int     smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
+			         const char *fmt,...)
 {
     va_list ap;
     char    fixed_dsn[16];
@@ -325,14 +310,11 @@ static int check_reject(SMTPD_STATE *state, long code, const char *dsn,
 }
 
 /*
- * defer_if - hold a reply for defer_if_permit or defer_if_reject; the
+ * smtpd_chk_defer_if - hold a reply for defer_if_permit or defer_if_reject; the
  * first one of a stage is the one given.
  */
-static void defer_if(VSTRING *held, long code, const char *dsn,
-		             const char *fmt,...) __attribute__((format(printf, 4, 5)));
-
-static void defer_if(VSTRING *held, long code, const char *dsn,
-		             const char *fmt,...)
+void    smtpd_chk_defer_if(VSTRING *held, long code, const char *dsn,
+			           const char *fmt,...)
 {
     va_list ap;
 
@@ -378,13 +360,13 @@ static int stage_permit(SMTPD_STATE *state, VSTRING **held, int count)
     return (CHK_OK);
 }
 
-static int tempfail(SMTPD_STATE *state, const char *name)
+int     smtpd_chk_tempfail(SMTPD_STATE *state, const char *name)
 {
-    return (check_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", name));
+    return (smtpd_chk_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", name));
 }
 
 /* lower_domain - a lower-case copy of an address's domain, or NULL */
-static char *lower_domain(const char *addr)
+char   *smtpd_chk_lower_domain(const char *addr)
 {
     const char *domain = smtpd_addr_domain(addr);
     char   *copy;
@@ -399,6 +381,16 @@ static char *lower_domain(const char *addr)
     return (copy);
 }
 
+/* smtpd_chk_final_domain - in mydestination or virtual_alias_domains? 1, 0, -1 */
+int     smtpd_chk_final_domain(const char *domain)
+{
+    int     m;
+
+    if ((m = match_list_domain(mydestination, domain)) == 0)
+	m = match_list_domain(virt_domains, domain);
+    return (m);
+}
+
 /* permit_auth_destination - CHK_OK when the recipient is ours, -1 error */
 static int permit_auth_destination(SMTPD_STATE *state)
 {
@@ -409,7 +401,7 @@ static int permit_auth_destination(SMTPD_STATE *state)
 	return (CHK_DUNNO);
     if (smtpd_forward_destination(state) == SMTPD_FWD_OK)
 	return (CHK_OK);			/* SRS bounce address */
-    if ((domain = lower_domain(state->recipient)) == 0)
+    if ((domain = smtpd_chk_lower_domain(state->recipient)) == 0)
 	return (CHK_OK);			/* gets @$myorigin */
     if ((m = match_list_domain(mydestination, domain)) == 0)
 	m = match_list_domain(virt_domains, domain);
@@ -434,10 +426,10 @@ static int unauth_destination(SMTPD_STATE *state, int defer)
     int     r = permit_auth_destination(state);
 
     if (r < 0)
-	return (tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, state->recipient));
     if (r == CHK_OK || state->recipient == 0)
 	return (CHK_DUNNO);
-    return (check_reject(state, defer ? relay_code - 100 : relay_code,
+    return (smtpd_chk_reject(state, defer ? relay_code - 100 : relay_code,
 			 defer ? "4.7.1" : "5.7.1",
 			 "<%s>: Relay access denied", state->recipient));
 }
@@ -460,7 +452,7 @@ static int unlisted_recipient(SMTPD_STATE *state)
     }
     if (rcpt_maps == 0)
 	return (CHK_DUNNO);
-    if ((domain = lower_domain(state->recipient)) == 0)
+    if ((domain = smtpd_chk_lower_domain(state->recipient)) == 0)
 	return (CHK_DUNNO);
     if ((m = match_list_domain(mydestination, domain)) == 0
 	&& (m = match_list_domain(virt_domains, domain)) == 0)
@@ -470,499 +462,19 @@ static int unlisted_recipient(SMTPD_STATE *state)
 	m = 1;					/* local: not our table */
     myfree(domain);
     if (m < 0)
-	return (tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, state->recipient));
     if (m != 2)
 	return (CHK_DUNNO);
     if ((value = maps_find_addr(rcpt_maps, state->recipient, MAPS_ADDR_DEFAULT)) != 0)
 	return (CHK_DUNNO);
     if (rcpt_maps->error) {
 	msg_warn("%s lookup error for \"%s\"", rcpt_maps->title, state->recipient);
-	return (tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, state->recipient));
     }
-    return (check_reject(state, unknown_relay_code, "5.1.1",
+    return (smtpd_chk_reject(state, unknown_relay_code, "5.1.1",
 			 "<%s>: Recipient address rejected: "
 			 "User unknown in relay recipient table",
 			 state->recipient));
-}
-
-/*
- * DNS lists. A client address is looked up as its reversed octets (IPv4)
- * or nibbles (IPv6) under the list's domain, a domain name as itself
- * under it. An A record answer means "listed", unless the list is given
- * as domain=filter: then only an answer that the filter matches counts.
- */
-
-/* rbl_filter_match - 1 when the filter matches addr, 0 not, -1 bad filter */
-static int rbl_filter_match(const char *filter, const unsigned char *addr)
-{
-    const char *cp = filter;
-    int     matched = 1;
-    char   *next;
-
-    for (int i = 0; i < 4; i++) {
-	if (i > 0 && *cp++ != '.')
-	    return (-1);
-	if (*cp == '[') {
-	    /* "[a..b]", "[a;b]", "[a..b;c]": any range or value. */
-	    int     hit = 0;
-
-	    for (cp++; *cp != ']'; ) {
-		unsigned long lo, hi;
-
-		if (!isdigit((unsigned char) *cp))
-		    return (-1);
-		lo = hi = strtoul(cp, &next, 10);
-		cp = next;
-		if (strncmp(cp, "..", 2) == 0) {
-		    if (!isdigit((unsigned char) cp[2]))
-			return (-1);
-		    hi = strtoul(cp + 2, &next, 10);
-		    cp = next;
-		}
-		if (lo > 255 || hi > 255 || lo > hi)
-		    return (-1);
-		hit |= (lo <= addr[i] && addr[i] <= hi);
-		if (*cp == ';')
-		    cp++;
-		else if (*cp != ']')
-		    return (-1);
-	    }
-	    cp++;
-	    matched &= hit;
-	} else {
-	    unsigned long val;
-
-	    if (!isdigit((unsigned char) *cp))
-		return (-1);
-	    if ((val = strtoul(cp, &next, 10)) > 255)
-		return (-1);
-	    cp = next;
-	    matched &= (val == addr[i]);
-	}
-    }
-    return (*cp ? -1 : matched);
-}
-
-/*
- * rbl_listed - look prefix up in the list spec ("domain[=filter]").
- * 1 listed (the TXT text in reason), 0 not listed, -1 lookup error
- * (logged), -2 bad filter (logged). domain gets the list's domain.
- */
-static int rbl_listed(const char *prefix, const char *spec, VSTRING *domain,
-		              VSTRING *reason)
-{
-    const char *eq = strchr(spec, '=');
-    VSTRING *query = vstring_alloc(100);
-    VSTRING *why = vstring_alloc(100);
-    DNS_ADDR_LIST list;
-    int     ret = 0;
-    int     st;
-
-    vstring_strncpy(domain, spec, eq ? (size_t) (eq - spec) : strlen(spec));
-    vstring_sprintf(query, "%s.%s", prefix, vstring_str(domain));
-    vstring_truncate(reason, 0);
-    dns_addr_list_init(&list);
-    st = dns_lookup_addr(vstring_str(query), 0, DNS_FAMILY_INET, &list, why);
-    if (st == DNS_RETRY) {
-	msg_warn("%s: RBL lookup error: Host or domain name not found. %s",
-		 vstring_str(query), vstring_str(why));
-	ret = -1;
-    } else if (st == DNS_OK) {
-	for (size_t i = 0; i < list.count && ret == 0; i++) {
-	    if (eq == 0)
-		ret = 1;
-	    else if ((ret = rbl_filter_match(eq + 1, list.addr[i].addr)) < 0) {
-		msg_warn("bad DNS list filter in \"%s\"", spec);
-		ret = -2;
-	    }
-	}
-	if (ret == 1)
-	    dns_lookup_txt(vstring_str(query), reason, 0);
-    }
-    dns_addr_list_free(&list);
-    vstring_free(query);
-    vstring_free(why);
-    return (ret);
-}
-
-/* rbl_client_prefix - the reversed client address; 0 when not an address */
-static int rbl_client_prefix(const char *addr, VSTRING *prefix)
-{
-    unsigned char buf[16];
-    static const char hex[] = "0123456789abcdef";
-
-    vstring_truncate(prefix, 0);
-    if (inet_pton(AF_INET, addr, buf) == 1) {
-	vstring_sprintf(prefix, "%u.%u.%u.%u", buf[3], buf[2], buf[1], buf[0]);
-	return (1);
-    }
-    if (inet_pton(AF_INET6, addr, buf) == 1) {
-	for (int i = 15; i >= 0; i--)
-	    vstring_sprintf_append(prefix, "%s%c.%c", i < 15 ? "." : "",
-				   hex[buf[i] & 0xf], hex[buf[i] >> 4]);
-	return (1);
-    }
-    return (0);
-}
-
-/* The values that a DNS list reply template may name. */
-typedef struct RBL_REPLY {
-    SMTPD_STATE *state;
-    const char *class;			/* rbl_class */
-    const char *what;			/* rbl_what */
-    const char *domain;			/* rbl_domain */
-    const char *reason;			/* rbl_reason, rbl_txt */
-    char    code[16];			/* rbl_code */
-} RBL_REPLY;
-
-/* rbl_attr_part - the local part or domain of an address, in buf */
-static const char *rbl_attr_part(const char *addr, int want_domain, VSTRING *buf)
-{
-    const char *at;
-
-    if (addr == 0)
-	return ("");
-    if ((at = strrchr(addr, '@')) == 0)
-	return (want_domain ? "" : addr);
-    if (want_domain)
-	return (at + 1);
-    vstring_strncpy(buf, addr, at - addr);
-    return (vstring_str(buf));
-}
-
-/* rbl_attr - one template value; unknown names are empty */
-static const char *rbl_attr(RBL_REPLY *r, const char *name, VSTRING *buf)
-{
-    SMTPD_STATE *state = r->state;
-
-    if (strcmp(name, "rbl_code") == 0)
-	return (r->code);
-    if (strcmp(name, "rbl_class") == 0)
-	return (r->class);
-    if (strcmp(name, "rbl_what") == 0)
-	return (r->what);
-    if (strcmp(name, "rbl_domain") == 0)
-	return (r->domain);
-    if (strcmp(name, "rbl_reason") == 0 || strcmp(name, "rbl_txt") == 0)
-	return (r->reason);
-    if (strcmp(name, "client") == 0)
-	return (state->namaddr);
-    if (strcmp(name, "client_address") == 0)
-	return (state->addr);
-    if (strcmp(name, "client_name") == 0 || strcmp(name, "reverse_client_name") == 0)
-	return (state->name);
-    if (strcmp(name, "helo_name") == 0)
-	return (state->helo_name ? state->helo_name : "");
-    if (strcmp(name, "sender") == 0)
-	return (state->sender ? state->sender : "");
-    if (strcmp(name, "sender_name") == 0)
-	return (rbl_attr_part(state->sender, 0, buf));
-    if (strcmp(name, "sender_domain") == 0)
-	return (rbl_attr_part(state->sender, 1, buf));
-    if (strcmp(name, "recipient") == 0)
-	return (state->recipient ? state->recipient : "");
-    if (strcmp(name, "recipient_name") == 0)
-	return (rbl_attr_part(state->recipient, 0, buf));
-    if (strcmp(name, "recipient_domain") == 0)
-	return (rbl_attr_part(state->recipient, 1, buf));
-    return ("");
-}
-
-/*
- * rbl_expand - a reply template: $name, ${name}, $(name),
- * ${name?text}, ${name:text} (text expanded in turn), $$.
- */
-static void rbl_expand(RBL_REPLY *r, const char *tmpl, VSTRING *out, int depth)
-{
-    const char *cp, *end;
-    VSTRING *buf = vstring_alloc(50);
-    VSTRING *name = vstring_alloc(50);
-
-    for (cp = tmpl; *cp; cp++) {
-	size_t  n;
-
-	if (*cp != '$' || depth > MAX_DEPTH) {
-	    vstring_addch(out, *cp);
-	    continue;
-	}
-	if (cp[1] == '$') {
-	    vstring_addch(out, *++cp);
-	} else if (cp[1] == '{' || cp[1] == '(') {
-	    int     open = cp[1], close = (open == '{' ? '}' : ')');
-	    int     level = 0;
-	    const char *inner = cp + 2;
-
-	    for (end = cp + 1; *end; end++) {
-		if (*end == open)
-		    level++;
-		else if (*end == close && --level == 0)
-		    break;
-	    }
-	    if (*end == 0) {
-		vstring_strcat(out, cp);
-		break;
-	    }
-	    n = strspn(inner, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	    vstring_strncpy(name, inner, n);
-	    const char *value = rbl_attr(r, vstring_str(name), buf);
-
-	    if (inner[n] == '?' || inner[n] == ':') {
-		int     want = (inner[n] == '?') == (*value != 0);
-		char   *text = mystrndup(inner + n + 1, end - inner - n - 1);
-
-		if (want)
-		    rbl_expand(r, text, out, depth + 1);
-		myfree(text);
-	    } else {
-		vstring_strcat(out, value);
-	    }
-	    cp = end;
-	} else if ((n = strspn(cp + 1, "abcdefghijklmnopqrstuvwxyz0123456789_")) > 0) {
-	    vstring_strncpy(name, cp + 1, n);
-	    vstring_strcat(out, rbl_attr(r, vstring_str(name), buf));
-	    cp += n;
-	} else {
-	    vstring_addch(out, *cp);
-	}
-    }
-    vstring_free(buf);
-    vstring_free(name);
-}
-
-/*
- * rbl_reject - the reply for a listed client or domain: the template of
- * rbl_reply_maps for the list's domain, else default_rbl_reply; 5.7.1
- * when the template gives no status code.
- */
-static int rbl_reject(SMTPD_STATE *state, const char *class, const char *what,
-		              const char *domain, const char *reason)
-{
-    RBL_REPLY r;
-    const char *tmpl = 0;
-    VSTRING *text = vstring_alloc(100);
-    const char *cp;
-    char    dsn[16] = "5.7.1";
-    long    code;
-    int     ret;
-
-    r.state = state;
-    r.class = class;
-    r.what = what;
-    r.domain = domain;
-    r.reason = reason;
-    snprintf(r.code, sizeof(r.code), "%ld", rbl_code);
-    if (rbl_reply_maps && (tmpl = maps_find(rbl_reply_maps, domain, 0)) == 0
-	&& rbl_reply_maps->error) {
-	msg_warn("%s: table lookup problem for \"%s\"", rbl_reply_maps->title, domain);
-	vstring_free(text);
-	return (tempfail(state, domain));
-    }
-    if (tmpl == 0 && (tmpl = mail_conf_raw("default_rbl_reply")) == 0)
-	tmpl = mail_conf_default("default_rbl_reply");
-    rbl_expand(&r, tmpl, text, 0);
-    cp = vstring_str(text);
-    if (!(strlen(cp) > 4 && (cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
-	  && isdigit((unsigned char) cp[2]) && cp[3] == ' ')) {
-	msg_warn("DNS list reply for %s: does not start with a 4xx or 5xx code: \"%s\"",
-		 domain, cp);
-	vstring_free(text);
-	return (check_reject(state, 451, "4.3.5", "Server configuration error"));
-    }
-    code = strtol(cp, 0, 10);
-    for (cp += 4; *cp == ' '; cp++)
-	 /* void */ ;
-    /* "554 5.7.0 text": the status code comes from the template. */
-    if (isdigit((unsigned char) cp[0]) && cp[1] == '.' && cp[0] == vstring_str(text)[0]) {
-	size_t  n = strcspn(cp, " ");
-
-	if (n < sizeof(dsn)) {
-	    memcpy(dsn, cp, n);
-	    dsn[n] = 0;
-	    for (cp += n; *cp == ' '; cp++)
-		 /* void */ ;
-	}
-    }
-    ret = check_reject(state, code, dsn, "%s", cp);
-    vstring_free(text);
-    return (ret);
-}
-
-/*
- * rbl_check - reject_rbl_client, reject_rhsbl_*: prefix is the reversed
- * address or the domain, what the text shown for it.
- */
-static int rbl_check(SMTPD_STATE *state, const char *prefix, const char *spec,
-		             const char *class, const char *what)
-{
-    VSTRING *domain = vstring_alloc(50);
-    VSTRING *reason = vstring_alloc(100);
-    int     r = CHK_DUNNO;
-
-    switch (rbl_listed(prefix, spec, domain, reason)) {
-    case 1:
-	r = rbl_reject(state, class, what, vstring_str(domain), vstring_str(reason));
-	break;
-    case -2:
-	r = check_reject(state, 451, "4.3.5", "Server configuration error");
-	break;
-    }
-    vstring_free(domain);
-    vstring_free(reason);
-    return (r);
-}
-
-/*
- * dnswl_check - permit_dnswl_client. A lookup error must not let the
- * client past a later reject: it holds a defer_if_reject reply.
- */
-static int dnswl_check(SMTPD_STATE *state, const char *spec)
-{
-    VSTRING *prefix = vstring_alloc(50);
-    VSTRING *domain = vstring_alloc(50);
-    VSTRING *reason = vstring_alloc(100);
-    int     r = CHK_DUNNO;
-
-    if (rbl_client_prefix(state->addr, prefix)) {
-	switch (rbl_listed(vstring_str(prefix), spec, domain, reason)) {
-	case 1:
-	    r = CHK_OK;
-	    break;
-	case -1:
-	    defer_if(state->defer_if_reject, 450, "4.7.1",
-		     "<%s>: Client host rejected: Service unavailable", state->addr);
-	    break;
-	case -2:
-	    r = check_reject(state, 451, "4.3.5", "Server configuration error");
-	    break;
-	}
-    }
-    vstring_free(prefix);
-    vstring_free(domain);
-    vstring_free(reason);
-    return (r);
-}
-
-/* rhsbl_domain - the domain of an address for a DNS list, or NULL */
-static char *rhsbl_domain(const char *addr)
-{
-    char   *domain;
-
-    if (addr == 0 || *addr == 0 || (domain = lower_domain(addr)) == 0)
-	return (0);
-    if (*domain == '[' || *domain == 0) {
-	myfree(domain);
-	return (0);
-    }
-    return (domain);
-}
-
-/*
- * unknown_domain - reject_unknown_sender_domain and
- * reject_unknown_recipient_domain: a domain that we are not the final
- * destination for must have an MX or an address record.
- */
-static int unknown_domain(SMTPD_STATE *state, const char *addr, int is_sender)
-{
-    const char *class = is_sender ? "Sender address" : "Recipient address";
-    const char *dsn = is_sender ? "4.1.8" : "4.1.2";
-    const char *action;
-    char   *domain;
-    int     m, st;
-    int     r = CHK_DUNNO;
-
-    if ((domain = rhsbl_domain(addr)) == 0)
-	return (CHK_DUNNO);
-    if ((m = match_list_domain(mydestination, domain)) == 0)
-	m = match_list_domain(virt_domains, domain);
-    if (m < 0) {
-	myfree(domain);
-	return (tempfail(state, addr));
-    }
-    if (m > 0) {
-	myfree(domain);
-	return (CHK_DUNNO);
-    }
-    switch (st = dns_lookup_mailhost(domain, 0)) {
-    case DNS_OK:
-	break;
-    case DNS_NULLMX:
-	r = check_reject(state, is_sender ? 550 : 556, is_sender ? "5.7.27" : "5.1.10",
-			 "<%s>: %s rejected: Domain %s does not accept mail (nullMX)",
-			 addr, class, domain);
-	break;
-    case DNS_RETRY:
-	action = mail_conf_str("unknown_address_tempfail_action");
-	if (strcasecmp(action, "defer_if_permit") == 0)
-	    defer_if(state->defer_if_permit, 450, dsn,
-		     "<%s>: %s rejected: Domain not found", addr, class);
-	else				/* "defer" */
-	    r = check_reject(state, 450, dsn, "<%s>: %s rejected: Domain not found",
-			     addr, class);
-	break;
-    default:
-	r = check_reject(state, unknown_addr_code, dsn,
-			 "<%s>: %s rejected: Domain not found", addr, class);
-	break;
-    }
-    myfree(domain);
-    return (r);
-}
-
-/* invalid_helo - reject_invalid_helo_hostname: bad syntax of name or literal */
-static int invalid_helo(SMTPD_STATE *state)
-{
-    const char *helo = state->helo_name;
-    char    buf[16];
-    char   *lit;
-    size_t  len;
-    int     ok;
-
-    if (helo == 0)
-	return (CHK_DUNNO);
-    if (*helo != '[')
-	return (smtpd_valid_hostname(helo) ? CHK_DUNNO :
-		check_reject(state, invalid_hostname_code, "5.5.2",
-			     "<%s>: Helo command rejected: Invalid name", helo));
-    len = strlen(helo);
-    if (len < 3 || helo[len - 1] != ']')
-	return (check_reject(state, invalid_hostname_code, "5.5.2",
-			     "<%s>: Helo command rejected: invalid ip address", helo));
-    lit = mystrndup(helo + 1, len - 2);
-    ok = strncasecmp(lit, "IPv6:", 5) == 0 ? inet_pton(AF_INET6, lit + 5, buf) == 1
-	: inet_pton(AF_INET, lit, buf) == 1;
-    myfree(lit);
-    return (ok ? CHK_DUNNO :
-	    check_reject(state, invalid_hostname_code, "5.5.2",
-			 "<%s>: Helo command rejected: invalid ip address", helo));
-}
-
-/*
- * unknown_helo - reject_unknown_helo_hostname: a HELO name (not an
- * address literal) needs an MX, A or AAAA record.
- */
-static int unknown_helo(SMTPD_STATE *state)
-{
-    const char *helo = state->helo_name;
-
-    if (helo == 0 || *helo == '[')
-	return (CHK_DUNNO);
-    switch (dns_lookup_mailhost(helo, 0)) {
-    case DNS_OK:
-    case DNS_NULLMX:
-	return (CHK_DUNNO);
-    case DNS_RETRY:
-	if (strcasecmp(mail_conf_str("unknown_helo_hostname_tempfail_action"),
-		       "defer_if_permit") == 0) {
-	    defer_if(state->defer_if_permit, 450, "4.7.1",
-		     "<%s>: Helo command rejected: Host not found", helo);
-	    return (CHK_DUNNO);
-	}
-	return (check_reject(state, 450, "4.7.1",
-			     "<%s>: Helo command rejected: Host not found", helo));
-    default:
-	return (check_reject(state, unknown_hostname_code, "4.7.1",
-			     "<%s>: Helo command rejected: Host not found", helo));
-    }
 }
 
 static int generic_checks(SMTPD_STATE *, ARGV *, const char *, const char *, int);
@@ -1017,7 +529,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
 	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {
-	defer_if(toupper((unsigned char) word[9]) == 'P' ?
+	smtpd_chk_defer_if(toupper((unsigned char) word[9]) == 'P' ?
 		 state->defer_if_permit : state->defer_if_reject,
 		 access_defer_code, "4.7.1", "<%s>: %s rejected: %s",
 		 name, class, *text ? text : "Service unavailable");
@@ -1025,7 +537,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
     } else if (strcasecmp(word, "REJECT") == 0 || strcasecmp(word, "DEFER") == 0) {
 	int     defer = strcasecmp(word, "DEFER") == 0;
 
-	ret = check_reject(state, defer ? access_defer_code : access_reject_code,
+	ret = smtpd_chk_reject(state, defer ? access_defer_code : access_reject_code,
 			   defer ? "4.7.1" : "5.7.1", "<%s>: %s rejected: %s",
 			   name, class, *text ? text : "Access denied");
     } else if (strlen(word) == 3 && (word[0] == '4' || word[0] == '5')
@@ -1044,14 +556,14 @@ static int access_result(SMTPD_STATE *state, const char *value,
 		    text++;
 	    }
 	}
-	ret = check_reject(state, code, dsn, "<%s>: %s rejected: %s",
+	ret = smtpd_chk_reject(state, code, dsn, "<%s>: %s rejected: %s",
 			   name, class, *text ? text : "Access denied");
     } else {
 	ARGV   *list = split_list(value);
 
 	if (depth >= MAX_DEPTH) {
 	    msg_warn("%s: restriction nesting too deep", table);
-	    ret = check_reject(state, 451, "4.3.5", "Server configuration error");
+	    ret = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	} else {
 	    ret = generic_checks(state, list, name, class, depth + 1);
 	}
@@ -1073,7 +585,7 @@ static int lookup(SMTPD_STATE *state, MAPS *maps, const char *key, int flags,
     }
     if (maps->error) {
 	msg_warn("%s: table lookup problem for \"%s\"", maps->title, key);
-	*ret = tempfail(state, name);
+	*ret = smtpd_chk_tempfail(state, name);
 	return (-1);
     }
     return (0);
@@ -1114,7 +626,7 @@ static int check_mail_access(SMTPD_STATE *state, MAPS *maps, const char *addr,
 
     if (lookup(state, maps, key, 0, addr, class, depth, &ret))
 	return (ret);
-    if ((domain = lower_domain(addr)) != 0) {
+    if ((domain = smtpd_chk_lower_domain(addr)) != 0) {
 	if (check_domain_access(state, maps, domain, addr, class, depth, &ret)) {
 	    myfree(domain);
 	    return (ret);
@@ -1197,20 +709,20 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	if (strcasecmp(n, "permit") == 0) {
 	    r = CHK_OK;
 	} else if (strcasecmp(n, "reject") == 0) {
-	    r = check_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
+	    r = smtpd_chk_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
 			     name, class);
 	} else if (strcasecmp(n, "defer") == 0) {
-	    r = check_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
+	    r = smtpd_chk_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
 			     name, class);
 	} else if (strcasecmp(n, "defer_if_permit") == 0) {
-	    defer_if(state->defer_if_permit, 450, "4.7.0",
+	    smtpd_chk_defer_if(state->defer_if_permit, 450, "4.7.0",
 		     "<%s>: %s rejected: defer_if_permit requested", name, class);
 	} else if (strcasecmp(n, "defer_if_reject") == 0) {
-	    defer_if(state->defer_if_reject, 450, "4.7.0",
+	    smtpd_chk_defer_if(state->defer_if_reject, 450, "4.7.0",
 		     "<%s>: %s rejected: defer_if_reject requested", name, class);
 	} else if (strcasecmp(n, "permit_mynetworks") == 0) {
 	    if ((m = match_list_client(mynetworks, state->name, state->addr)) < 0)
-		r = tempfail(state, state->namaddr);
+		r = smtpd_chk_tempfail(state, state->namaddr);
 	    else if (m > 0)
 		r = CHK_OK;
 	} else if (strcasecmp(n, "reject_unauth_destination") == 0) {
@@ -1219,7 +731,7 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    r = unauth_destination(state, 1);
 	} else if (strcasecmp(n, "permit_auth_destination") == 0) {
 	    if ((m = permit_auth_destination(state)) < 0)
-		r = tempfail(state, state->recipient);
+		r = smtpd_chk_tempfail(state, state->recipient);
 	    else
 		r = m;
 	} else if (strcasecmp(n, "reject_unlisted_recipient") == 0
@@ -1233,84 +745,53 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 		r = unverified(state, state->sender, 1);
 	} else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
 	    if (state->recipient && !smtpd_addr_fqdn(state->recipient))
-		r = check_reject(state, non_fqdn_code, "5.5.2",
+		r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				 "<%s>: Recipient address rejected: "
 				 "need fully-qualified address", state->recipient);
 	} else if (strcasecmp(n, "reject_non_fqdn_sender") == 0) {
 	    if (state->sender && *state->sender && !smtpd_addr_fqdn(state->sender))
-		r = check_reject(state, non_fqdn_code, "5.5.2",
+		r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				 "<%s>: Sender address rejected: "
 				 "need fully-qualified address", state->sender);
 	} else if (strcasecmp(n, "reject_multi_recipient_bounce") == 0) {
 	    /* At RCPT the current recipient is not counted yet. */
 	    if (state->sender && *state->sender == 0
 		&& state->rcpt_count + (strcmp(state->where, "RCPT") == 0) > 1)
-		r = check_reject(state, multi_bounce_code, "5.5.3",
+		r = smtpd_chk_reject(state, multi_bounce_code, "5.5.3",
 				 "<%s>: %s rejected: Multi-recipient bounce", name, class);
 	} else if (strcasecmp(n, "reject_non_fqdn_helo_hostname") == 0) {
 	    if (state->helo_name && (strchr(state->helo_name, '.') == 0
 				 || !smtpd_valid_hostname(state->helo_name)))
-		r = check_reject(state, non_fqdn_code, "5.5.2",
+		r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				 "<%s>: Helo command rejected: "
 				 "need fully-qualified hostname", state->helo_name);
 	} else if (strcasecmp(n, "reject_invalid_helo_hostname") == 0) {
-	    r = invalid_helo(state);
+	    r = smtpd_dnscheck_helo_syntax(state);
 	} else if (strcasecmp(n, "reject_unknown_helo_hostname") == 0) {
-	    r = unknown_helo(state);
+	    r = smtpd_dnscheck_helo(state);
 	} else if (strcasecmp(n, "reject_unknown_reverse_client_hostname") == 0) {
 	    if (strcmp(state->reverse_name, "unknown") == 0)
-		r = check_reject(state, unknown_client_code, "4.7.1", "Client host rejected: "
+		r = smtpd_chk_reject(state, unknown_client_code, "4.7.1", "Client host rejected: "
 				 "cannot find your reverse hostname, [%s]", state->addr);
 	} else if (strcasecmp(n, "reject_unknown_client_hostname") == 0) {
 	    if (strcmp(state->name, "unknown") == 0)
-		r = check_reject(state, unknown_client_code, "4.7.25", "Client host rejected: "
+		r = smtpd_chk_reject(state, unknown_client_code, "4.7.25", "Client host rejected: "
 				 "cannot find your hostname, [%s]", state->addr);
 	} else if (strcasecmp(n, "reject_unknown_sender_domain") == 0) {
 	    if (state->sender)
-		r = unknown_domain(state, state->sender, 1);
+		r = smtpd_dnscheck_domain(state, state->sender, 1);
 	} else if (strcasecmp(n, "reject_unknown_recipient_domain") == 0) {
 	    if (state->recipient)
-		r = unknown_domain(state, state->recipient, 0);
+		r = smtpd_dnscheck_domain(state, state->recipient, 0);
 	} else if (strcasecmp(n, "reject_rbl_client") == 0
 		   || strcasecmp(n, "permit_dnswl_client") == 0
 		   || strncasecmp(n, "reject_rhsbl_", 13) == 0) {
-	    const char *spec;
-	    char   *domain = 0;
-	    VSTRING *prefix;
-
 	    if (i + 1 >= list->argc) {
 		msg_warn("restriction %s needs a DNS list domain argument", n);
-		r = check_reject(state, 451, "4.3.5", "Server configuration error");
+		r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 		continue;
 	    }
-	    spec = list->argv[++i];
-	    if (strcasecmp(n, "permit_dnswl_client") == 0) {
-		r = dnswl_check(state, spec);
-	    } else if (strcasecmp(n, "reject_rbl_client") == 0) {
-		prefix = vstring_alloc(80);
-		if (rbl_client_prefix(state->addr, prefix))
-		    r = rbl_check(state, vstring_str(prefix), spec, "Client host", state->addr);
-		vstring_free(prefix);
-	    } else if (strcasecmp(n, "reject_rhsbl_client") == 0) {
-		if (strcmp(state->name, "unknown") != 0)
-		    r = rbl_check(state, state->name, spec, "Client host", state->name);
-	    } else if (strcasecmp(n, "reject_rhsbl_helo") == 0) {
-		if (state->helo_name && *state->helo_name && *state->helo_name != '[')
-		    r = rbl_check(state, state->helo_name, spec, "Helo command",
-				  state->helo_name);
-	    } else if (strcasecmp(n, "reject_rhsbl_sender") == 0) {
-		if ((domain = rhsbl_domain(state->sender)) != 0)
-		    r = rbl_check(state, domain, spec, "Sender address", state->sender);
-	    } else if (strcasecmp(n, "reject_rhsbl_recipient") == 0) {
-		if ((domain = rhsbl_domain(state->recipient)) != 0)
-		    r = rbl_check(state, domain, spec, "Recipient address",
-				  state->recipient);
-	    } else {
-		msg_warn("unknown smtpd restriction: \"%s\"", n);
-		r = check_reject(state, 451, "4.3.5", "Server configuration error");
-	    }
-	    if (domain)
-		myfree(domain);
+	    r = smtpd_dnscheck_list(state, n, list->argv[++i]);
 	} else if (strncasecmp(n, "check_", 6) == 0
 		   && strcmp(n + strlen(n) - 7, "_access") == 0
 		   && i + 1 < list->argc) {
@@ -1340,7 +821,7 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 					  "Recipient address", depth);
 	    } else {
 		msg_warn("unknown smtpd restriction: \"%s\"", n);
-		r = check_reject(state, 451, "4.3.5", "Server configuration error");
+		r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	    }
 	} else if (strcasecmp(n, "check_policy_service") == 0 && i + 1 < list->argc) {
 	    i++;
@@ -1352,7 +833,7 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	     /* nothing */ ;
 	} else {
 	    msg_warn("unknown smtpd restriction: \"%s\"", n);
-	    r = check_reject(state, 451, "4.3.5", "Server configuration error");
+	    r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	}
     }
     return (r);

@@ -1,0 +1,55 @@
+/*
+ * NAME
+ *	smtpd_check.h - inside the access policy: smtpd_check.c and its parts
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *	#include "smtpd_check.h"
+ *
+ *	int smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
+ *			     const char *fmt, ...);
+ *	void smtpd_chk_defer_if(VSTRING *held, long code, const char *dsn,
+ *				const char *fmt, ...);
+ *	int smtpd_chk_tempfail(SMTPD_STATE *state, const char *name);
+ *	char *smtpd_chk_lower_domain(const char *addr);
+ *	int smtpd_chk_final_domain(const char *domain);
+ * DESCRIPTION
+ *	A restriction answers CHK_DUNNO (go on), CHK_OK (permit: the list
+ *	ends) or CHK_REJECT (the reply is in state->reply).
+ *
+ *	smtpd_chk_reject() formats "code dsn text" into state->reply
+ *	(the first digit of dsn follows the code) and returns CHK_REJECT.
+ *	smtpd_chk_defer_if() holds such a reply in state->defer_if_permit
+ *	or state->defer_if_reject, unless one is held already.
+ *	smtpd_chk_tempfail() is "451 4.3.0 <name>: Temporary lookup
+ *	failure". smtpd_chk_lower_domain() is a lower-case copy of an
+ *	address's domain, or NULL (myfree it). smtpd_chk_final_domain()
+ *	says whether a domain is in mydestination or virtual_alias_domains
+ *	(1, 0, or -1 when a list could not be read).
+ *
+ *	The DNS lists and host name checks are in smtpd_dnscheck.c.
+ */
+#ifndef SMTPD_CHECK_H
+#define SMTPD_CHECK_H
+#include "vstring.h"
+#include "smtpd.h"
+
+#define CHK_DUNNO	0
+#define CHK_OK		1
+#define CHK_REJECT	2
+
+extern int smtpd_chk_reject(SMTPD_STATE *, long, const char *, const char *,...)
+	__attribute__((format(printf, 4, 5)));
+extern void smtpd_chk_defer_if(VSTRING *, long, const char *, const char *,...)
+	__attribute__((format(printf, 4, 5)));
+extern int smtpd_chk_tempfail(SMTPD_STATE *, const char *);
+extern char *smtpd_chk_lower_domain(const char *);
+extern int smtpd_chk_final_domain(const char *);
+
+/* smtpd_dnscheck.c */
+extern void smtpd_dnscheck_init(void);
+extern int smtpd_dnscheck_list(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_dnscheck_domain(SMTPD_STATE *, const char *, int);
+extern int smtpd_dnscheck_helo_syntax(SMTPD_STATE *);
+extern int smtpd_dnscheck_helo(SMTPD_STATE *);
+
+#endif
