@@ -42,6 +42,7 @@
  *	bounce_client(3), dsn_log(3), qmgr(8), RFC 3464
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 
@@ -143,6 +144,34 @@ static void wake_qmgr(void)
 	msg_info("cannot wake qmgr: %s", strerror(errno));
 }
 
+/*
+ * mark_notified - the success notice for these recipients went out: a
+ * "notified" entry, newer than theirs, keeps a retry of the message
+ * (the failure notice could not be sent, say) from sending it again.
+ */
+static void mark_notified(const char *id, DSN_LOG_ENTRY **rcpts, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+	RECIPIENT rcpt;
+	DSN_RESULT res;
+
+	memset(&rcpt, 0, sizeof(rcpt));
+	memset(&res, 0, sizeof(res));
+	rcpt.address = rcpts[i]->recipient;
+	rcpt.orig_addr = rcpts[i]->orig_recipient;
+	rcpt.offset = rcpts[i]->offset;
+	rcpt.dsn_notify = rcpts[i]->notify;
+	rcpt.dsn_orcpt = rcpts[i]->orcpt;
+	snprintf(res.status, sizeof(res.status), "%s",
+		 rcpts[i]->status ? rcpts[i]->status : "2.0.0");
+	res.action = 'n';
+	res.reason = rcpts[i]->reason;
+	if (dsn_log_append(MAIL_QUEUE_BOUNCE, id, &rcpt, &res) < 0)
+	    msg_warn("%s: cannot mark %s notified in the bounce log: %s",
+		     id, rcpts[i]->recipient, strerror(errno));
+    }
+}
+
 /* bounce_one - the notices for one request; BOUNCE_STAT_OK or _FAIL */
 static int bounce_one(int kind, const char *queue, const char *id)
 {
@@ -194,10 +223,13 @@ static int bounce_one(int kind, const char *queue, const char *id)
     if (status == BOUNCE_STAT_OK && count > 0) {
 	if (!null_sender) {
 	    if (bounce_notice(kind, env, msg, rcpts, count, env->sender, "",
-			      hdrs_only, new_id) < 0)
+			      hdrs_only, new_id) < 0) {
 		status = BOUNCE_STAT_FAIL;
-	    else
+	    } else {
 		msg_info("%s: sender %s: %s", id, what, vstring_str(new_id));
+		if (kind == BOUNCE_KIND_SUCCESS)
+		    mark_notified(id, rcpts, count);
+	    }
 	} else if (kind == BOUNCE_KIND_FAILED) {
 	    /* A bounce that bounces: only the postmaster may hear of it. */
 	    if (notify_class("2bounce")) {

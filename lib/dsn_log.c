@@ -72,6 +72,9 @@ int     dsn_log_append(const char *queue, const char *queue_id,
     case 'f':
 	action = "failed";
 	break;
+    case 'n':
+	action = "notified";
+	break;
     default:
 	action = "delayed";
 	break;

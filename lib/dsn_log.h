@@ -24,7 +24,7 @@
  *	    orcpt=rfc822;user@example.com	(when given)
  *	    status=4.4.1
  *	    action=delayed			(delayed, failed, delivered,
- *						 expanded, relayed)
+ *						 expanded, relayed, notified)
  *	    reason=connect to ...: Connection refused
  *	    remote_mta=mx.example.com		(when known)
  *	    diag=550 5.1.1 No such user		(when known)
@@ -32,7 +32,10 @@
  *	    (empty line)
  *
  *	dsn_log_append() writes the action from the result's action code:
- *	'd' delivered, 'f' failed, 'r' relayed, anything else delayed.
+ *	'd' delivered, 'f' failed, 'r' relayed, 'n' notified (the bounce
+ *	service sent the success notice for this recipient: it is not
+ *	sent again if the message has to be retried), anything else
+ *	delayed.
  *
  *	Values never contain a newline (the writer replaces CR and LF by
  *	spaces). dsn_log_read() returns all entries in order; a recipient

@@ -18,7 +18,7 @@ from mta import MTA, free_port, wait_for
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_smtp import Capture  # noqa: E402
-from test_postqueue import write_msg, queue_path  # noqa: E402
+from test_postqueue import write_msg, queue_path, _owner  # noqa: E402
 
 
 def bounce_request(m, request, queue, qid):
@@ -44,6 +44,11 @@ def write_log(m, log, qid, entries):
     with open(p, "a") as f:
         for e in entries:
             f.write("".join("%s=%s\n" % kv for kv in e.items()) + "\n")
+    # Owned by the mail system, as when qmgr writes it.
+    if os.getuid() == 0:
+        pw = _owner()
+        os.chown(os.path.dirname(p), pw.pw_uid, pw.pw_gid)
+        os.chown(p, pw.pw_uid, pw.pw_gid)
 
 
 class BounceTest(unittest.TestCase):
@@ -279,6 +284,11 @@ class BounceTest(unittest.TestCase):
         r = msg.get_payload()[1].get_payload()[1]
         self.assertEqual((r["Action"], r["Status"], r["Remote-MTA"]),
                          ("relayed", "2.0.0", "dns; mx.example.com"))
+        # Asked again (qmgr retries a message whose failure notice could
+        # not be sent): the recipient was notified once, and only once.
+        self.assertEqual(bounce_request(m, "success", "hold", qid), b"status\x000\x00\x00")
+        time.sleep(2)
+        self.assertEqual(len(self.dsns_for("fay@sender.test")), 1)
         self.assertEqual(bounce_request(m, "nonsense", "hold", qid), b"status\x001\x00\x00")
 
 
