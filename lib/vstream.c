@@ -254,6 +254,11 @@ size_t  vstream_peek(VSTREAM *s)
     return (s->rlen - s->rpos);
 }
 
+const char *vstream_peek_data(VSTREAM *s)
+{
+    return (s->rbuf + s->rpos);
+}
+
 void    vstream_purge_read(VSTREAM *s)
 {
     s->rpos = s->rlen = 0;

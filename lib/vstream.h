@@ -15,6 +15,7 @@
  *	ssize_t vstream_read(VSTREAM *s, void *buf, size_t len);
  *	int vstream_get_line(VSTREAM *s, VSTRING *line, size_t maxlen);
  *	size_t vstream_peek(VSTREAM *s);
+ *	const char *vstream_peek_data(VSTREAM *s);	(vstream_peek() bytes)
  *	void vstream_purge_read(VSTREAM *s);
  *
  *	int vstream_write(VSTREAM *s, const void *buf, size_t len);
@@ -98,6 +99,7 @@ typedef struct VSTREAM {
 } VSTREAM;
 
 extern VSTREAM *vstream_fdopen(int);
+extern const char *vstream_peek_data(VSTREAM *);
 extern VSTREAM *vstream_open(const char *, int, int);
 extern int vstream_close(VSTREAM *);
 extern void vstream_release(VSTREAM *);

@@ -65,6 +65,8 @@ typedef struct SMTPD_STATE {
     int     cmd_total[SMTPD_CMD_COUNT];
     int     cmd_ok[SMTPD_CMD_COUNT];
     char   *access_denied;		/* refused at connect (delay_reject=no) */
+    const char *ill_pipelining;		/* command after which the client
+					 * pipelined where it may not */
     int     quit;			/* end the session */
     int     last_code;			/* code of the last reply */
     VSTRING *buffer;			/* the command line */

@@ -53,8 +53,9 @@
  *	DEFER_IF_REJECT [text], DUNNO, 4xx/5xx text, a number (OK), or
  *	restriction names; PREPEND header), check_policy_service
  *	(smtpd_policy.c; its action is taken as a table result),
- *	permit_sasl_authenticated and reject_unauth_pipelining (no effect
- *	here).
+ *	reject_unauth_pipelining (state->ill_pipelining, set by the
+ *	command loop in smtpd_proto.c), permit_sasl_authenticated (no
+ *	effect here: no smtpd AUTH).
  *
  *	DNS lists (smtpd_dnscheck.c): reject_rbl_client domain[=filter] (the client's reversed
  *	IPv4 octets or IPv6 nibbles under domain), reject_rhsbl_client,
@@ -826,8 +827,11 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	} else if (strcasecmp(n, "check_policy_service") == 0 && i + 1 < list->argc) {
 	    i++;
 	    r = policy_check(state, list->argv[i], name, class, depth);
+	} else if (strcasecmp(n, "reject_unauth_pipelining") == 0) {
+	    if (state->ill_pipelining)
+		r = smtpd_chk_reject(state, 503, "5.5.0", "<%s>: %s rejected: "
+				     "Improper use of SMTP command pipelining", name, class);
 	} else if (strcasecmp(n, "permit_sasl_authenticated") == 0
-		   || strcasecmp(n, "reject_unauth_pipelining") == 0
 		   || strcasecmp(n, "permit_tls_clientcerts") == 0
 		   || strcasecmp(n, "dunno") == 0) {
 	     /* nothing */ ;

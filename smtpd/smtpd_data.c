@@ -245,6 +245,22 @@ static void data_fail_reply(SMTPD_STATE *state, int err)
 	smtpd_reply(state, "451 4.3.0 Error: queue file write error");
 }
 
+/*
+ * data_refused - after a refused DATA: a client that sent its message
+ * without waiting for the reply (RFC 2920 forbids it) would have the
+ * message read as commands, so the session ends instead.
+ */
+static void data_refused(SMTPD_STATE *state)
+{
+    int     code = state->last_code;
+
+    if (vstream_peek(state->client) == 0)
+	return;
+    smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+    state->last_code = code;			/* DATA still failed */
+    state->quit = 1;
+}
+
 /* eod_rejected - smtpd_end_of_data_restrictions, asked as END-OF-MESSAGE */
 static int eod_rejected(SMTPD_STATE *state)
 {
@@ -281,24 +297,13 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	} else {
 	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
 	}
-	/*
-	 * A client that sent message content without waiting for the
-	 * reply to DATA (RFC 2920 forbids it) would have its message
-	 * read as commands: end the session instead.
-	 */
-	if (vstream_peek(state->client) > 0) {
-	    int     code = state->last_code;
-
-	    msg_info("improper command pipelining after DATA from %s", state->namaddr);
-	    smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
-	    state->last_code = code;		/* DATA still failed */
-	    state->quit = 1;
-	}
+	data_refused(state);
 	return;
     }
     if (smtpd_check_data(state) != SMTPD_CHECK_OK) {
 	smtpd_log_reject(state, "DATA", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
+	data_refused(state);
 	return;
     }
     memset(&ds, 0, sizeof(ds));

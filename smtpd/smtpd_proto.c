@@ -461,6 +461,54 @@ static void smtpd_disconnect_log(SMTPD_STATE *state)
     vstring_free(buf);
 }
 
+/*
+ * ill_pipelining - input that is already waiting after a command that
+ * must end a group (RFC 2920, RFC 3207), or after any command of a
+ * client that did not say EHLO, is improper pipelining: logged once with
+ * what was sent, and remembered for reject_unauth_pipelining.
+ */
+static void ill_pipelining(SMTPD_STATE *state, int index)
+{
+    VSTRING *text;
+    const char *cp;
+    size_t  len;
+
+    if (state->ill_pipelining || (len = vstream_peek(state->client)) == 0)
+	return;
+    switch (index) {
+    case SMTPD_CMD_HELO:
+    case SMTPD_CMD_EHLO:
+    case SMTPD_CMD_STARTTLS:
+    case SMTPD_CMD_AUTH:
+    case SMTPD_CMD_DATA:
+    case SMTPD_CMD_VRFY:
+    case SMTPD_CMD_NOOP:
+	break;
+    default:
+	if (strcmp(state->protocol, "ESMTP") == 0)
+	    return;
+	break;
+    }
+    state->ill_pipelining = state->where;
+    text = vstring_alloc(100);
+    cp = vstream_peek_data(state->client);
+    for (size_t i = 0; i < len && i < 100; i++) {
+	unsigned char ch = cp[i];
+
+	if (ch == '\r')
+	    vstring_strcat(text, "\\r");
+	else if (ch == '\n')
+	    vstring_strcat(text, "\\n");
+	else if (ch < ' ' || ch >= 127)
+	    vstring_sprintf_append(text, "\\%03o", ch);
+	else
+	    vstring_addch(text, ch);
+    }
+    msg_info("improper command pipelining after %s from %s: %s",
+	     state->where, state->namaddr, vstring_str(text));
+    vstring_free(text);
+}
+
 /* smtpd_command - read and run one command */
 static void smtpd_command(SMTPD_STATE *state)
 {
@@ -520,6 +568,7 @@ static void smtpd_command(SMTPD_STATE *state)
     index = cmd->index;
     state->where = cmd->name;
     state->cmd_total[index]++;
+    ill_pipelining(state, index);
     state->last_code = 0;
     /* smtpd_delay_reject = no and the client was refused at connect. */
     if (state->access_denied && index != SMTPD_CMD_QUIT)

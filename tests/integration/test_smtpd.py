@@ -191,7 +191,11 @@ class SmtpdDefault(unittest.TestCase):
                         r"proto=ESMTP helo=<client\.test>")
         self.m.wait_log(r"disconnect from unknown\[127\.0\.0\.2\] ehlo=1 mail=1 rcpt=0/1 "
                         r"data=0/1 commands=2/4")
-        self.assertNotIn("y@elsewhere.test", self.m.log())
+        # The content was never read as a command (it shows only in the
+        # "improper command pipelining" line, as in Postfix's log).
+        self.assertNotRegex(self.m.log(), r"to=<y@elsewhere\.test>")
+        self.m.wait_log(r"improper command pipelining after EHLO from unknown\[127\.0\.0\.2\]: "
+                        r"MAIL FROM:<a@b\.test>\\r\\n")
 
     def test_dsn_parameters_are_stored(self):
         c = Client(self.m.smtp_port)
@@ -468,6 +472,74 @@ class SmtpdClientName(unittest.TestCase):
                 m.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: %s; "
                            r"from=<a@x\.example> to=<r@remote\.example> proto=ESMTP "
                            r"helo=<client\.example>" % re.escape(reply))
+
+
+class SmtpdPipelining(unittest.TestCase):
+    """reject_unauth_pipelining and the "improper command pipelining" log line,
+    as Debian's Postfix 3.7 answers and logs them."""
+
+    def run_session(self, helo, chunks, **main_cf):
+        m = smtpd_mta(relay_domains="remote.example", mynetworks="192.0.2.0/24",
+                      smtpd_error_sleep_time="0", **main_cf)
+        self.addCleanup(m.cleanup)
+        c = Client(m.smtp_port)
+        replies = []
+        for chunk, count in chunks:
+            c.send(chunk.replace("HELO", helo))
+            replies += [c.reply() for _ in range(count)]
+        c.close()
+        return [r.splitlines()[-1] for r in replies], m
+
+    def test_data_sent_before_354(self):
+        replies, m = self.run_session("EHLO", [
+            ("HELO client.example\r\n", 1),
+            ("MAIL FROM:<a@x.example>\r\nRCPT TO:<r@remote.example>\r\n", 2),
+            ("DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n", 2)],
+            smtpd_data_restrictions="reject_unauth_pipelining")
+        self.assertEqual(replies[-2:], [
+            "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining",
+            "221 2.7.0 Error: I can break rules, too. Goodbye."])
+        m.wait_log(r"improper command pipelining after DATA from localhost\[127\.0\.0\.1\]: "
+                   r"Subject: x\\r\\n\\r\\nbody\\r\\n\.\\r\\nQUIT\\r\\n\n")
+        m.wait_log(r"[0-9A-F]+: reject: DATA from localhost\[127\.0\.0\.1\]: 503 5\.5\.0 <DATA>: "
+                   r"Data command rejected: Improper use of SMTP command pipelining; "
+                   r"from=<a@x\.example> to=<r@remote\.example> proto=ESMTP "
+                   r"helo=<client\.example>")
+
+    def test_proper_pipelining_is_accepted(self):
+        replies, m = self.run_session("EHLO", [
+            ("HELO client.example\r\n", 1),
+            ("MAIL FROM:<a@x.example>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\n", 3),
+            ("Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n", 2)],
+            smtpd_data_restrictions="reject_unauth_pipelining",
+            smtpd_recipient_restrictions="reject_unauth_pipelining, permit")
+        self.assertRegex(replies[-2], r"^250 2\.0\.0 Ok: queued as ")
+        self.assertNotIn("improper command pipelining", m.log())
+
+    def test_helo_client_may_not_pipeline(self):
+        replies, m = self.run_session("HELO", [
+            ("HELO client.example\r\n", 1),
+            ("MAIL FROM:<a@x.example>\r\nRCPT TO:<r@remote.example>\r\n", 2)],
+            smtpd_recipient_restrictions="reject_unauth_pipelining, permit")
+        self.assertEqual(replies[-1], "503 5.5.0 <r@remote.example>: Recipient address "
+                                      "rejected: Improper use of SMTP command pipelining")
+        m.wait_log(r"improper command pipelining after MAIL from localhost\[127\.0\.0\.1\]: "
+                   r"RCPT TO:<r@remote\.example>\\r\\n\n")
+        replies, m = self.run_session("EHLO", [
+            ("HELO client.example\r\n", 1),
+            ("MAIL FROM:<a@x.example>\r\nRCPT TO:<r@remote.example>\r\n", 2)],
+            smtpd_recipient_restrictions="reject_unauth_pipelining, permit")
+        self.assertEqual(replies[-1], "250 2.1.5 Ok")
+
+    def test_commands_sent_with_ehlo(self):
+        replies, m = self.run_session("EHLO", [
+            ("HELO client.example\r\nMAIL FROM:<a@x.example>\r\n", 2),
+            ("RCPT TO:<r@remote.example>\r\n", 1)],
+            smtpd_client_restrictions="reject_unauth_pipelining")
+        self.assertEqual(replies[-1], "503 5.5.0 <localhost[127.0.0.1]>: Client host "
+                                      "rejected: Improper use of SMTP command pipelining")
+        m.wait_log(r"improper command pipelining after EHLO from localhost\[127\.0\.0\.1\]: "
+                   r"MAIL FROM:<a@x\.example>\\r\\n\n")
 
 
 class SmtpdDataRestrictions(unittest.TestCase):
