@@ -33,6 +33,15 @@
  *	only after queue_writer_commit() has made the file durable; then
  *	qmgr is woken through public/qmgr.
  *
+ *	With header_checks set, each header is held in memory (up to
+ *	header_size_limit) until it is complete and then goes through
+ *	smtpd_content_check() (smtpd_content.c) before it is written, our
+ *	Received: header included; with body_checks, each body line goes
+ *	through it as it is written. The body is never held. A REJECT or a
+ *	table error answers at the end of DATA and removes the file;
+ *	DISCARD answers "250 ... queued as" and removes it; HOLD commits it
+ *	into hold/ (queue_writer_hold()).
+ *
  *	The whole message must arrive within smtpd_timeout plus one second
  *	for every smtpd_min_data_rate bytes received (Postfix's
  *	smtpd_min_data_rate, always on here), and each read within
