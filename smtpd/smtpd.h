@@ -83,6 +83,7 @@ typedef struct SMTPD_STATE {
     const char *dsn_ret;		/* FULL, HDRS or NULL */
     char   *recipient;			/* current RCPT, for logs and checks */
     char   *first_rcpt;
+    char   *last_rcpt;			/* last accepted, for content logs */
     int     rcpt_count;			/* accepted */
     int     rcpt_tried;			/* RCPT commands in this transaction */
     QUEUE_WRITER *qw;			/* open queue file */

@@ -40,7 +40,8 @@
  *
  *	Every action except IGNORE, DUNNO and OK logs Postfix's line,
  *	"QID: reject: header Subject: x from name[addr]; from=<s> to=<r>
- *	proto=ESMTP helo=<h>: 5.7.1 text" (warning, info, hold, discard,
+ *	proto=ESMTP helo=<h>: 5.7.1 text" (r: the last accepted recipient,
+ *	as cleanup saw it; warning, info, hold, discard,
  *	prepend, replace likewise; ": text" only when there is text). The
  *	header or line is shown up to 200 bytes and every non-printable
  *	byte in the log line as "?", as Postfix's logger does.
@@ -61,8 +62,10 @@
  *	words); the client is told to try again.
  *
  *	REDIRECT, FILTER and BCC are not supported: a warning is logged
- *	and the action is treated as DUNNO. Other unknown actions, and
- *	PREPEND or REPLACE without text, are warned about and ignored.
+ *	and the action is treated as DUNNO. Other unknown actions ("unknown
+ *	command in header_checks map: FOOBAR x") and PREPEND or REPLACE
+ *	without text ("PREPEND action without text in header_checks map")
+ *	are warned about in Postfix's words and ignored.
  *	mime_header_checks and nested_header_checks are not applied (no
  *	MIME parsing here).
  * SEE ALSO
@@ -128,8 +131,8 @@ static void content_log(SMTPD_CONTENT *sc, const char *action, int what,
 		    what == SMTPD_CONTENT_HEADER ? "header" : "body",
 		    CONTENT_LOG_LEN, text, state->namaddr);
     vstring_sprintf_append(buf, " from=<%s>", state->sender);
-    if (state->recipient)
-	vstring_sprintf_append(buf, " to=<%s>", state->recipient);
+    if (state->last_rcpt)
+	vstring_sprintf_append(buf, " to=<%s>", state->last_rcpt);
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
@@ -227,8 +230,8 @@ int     smtpd_content_check(SMTPD_CONTENT *sc, int what, const char *text, VSTRI
 	int     prepend = IS_CMD("PREPEND");
 
 	if (*arg == 0) {
-	    msg_warn("%s: %s map: %.*s action without text; ignored",
-		     sc->state->queue_id, maps->title, (int) cmd_len, value);
+	    msg_warn("%.*s action without text in %s map",
+		     (int) cmd_len, value, maps->title);
 	    return (SMTPD_CONTENT_KEEP);
 	}
 	content_log(sc, prepend ? "prepend" : "replace", what, text, arg);
@@ -240,6 +243,6 @@ int     smtpd_content_check(SMTPD_CONTENT *sc, int what, const char *text, VSTRI
 		 sc->state->queue_id, maps->title, (int) cmd_len, value);
 	return (SMTPD_CONTENT_KEEP);
     }
-    msg_warn("%s: unknown command in %s map: %s", sc->state->queue_id, maps->title, value);
+    msg_warn("unknown command in %s map: %s", maps->title, value);
     return (SMTPD_CONTENT_KEEP);
 }

@@ -21,6 +21,8 @@ HEADER_CHECKS = r"""/^Subject:.*rejectme/ REJECT
 /^X-Rej2/ REJECT
 /^X-Dup/ WARN dup
 /^X-Long/ WARN long
+/^X-Bad/ FOOBAR x
+/^X-Pre/ PREPEND
 """
 
 BODY_CHECKS = r"""/bodyreject/ REJECT body bad
@@ -172,6 +174,28 @@ class SmtpdContentChecks(unittest.TestCase):
         self.assertIn(QUEUED.match(replies[1]).group(1) + ": warning: body bodywarn a", log)
         self.assertNotIn("bodywarn 2", log)
         self.assertNotIn("bodywarn b", log)
+
+    def test_log_names_last_recipient(self):
+        # Postfix's cleanup logs the last recipient it was given.
+        m = self.mta()
+        c = Client(m.smtp_port)
+        self.addCleanup(c.close)
+        c.cmd("EHLO client")
+        c.cmd("MAIL FROM:<a@b.example>")
+        self.assertEqual(c.cmd("RCPT TO:<c@d.example>"), "250 2.1.5 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<e@f.example>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        self.assertEqual(c.cmd("Subject: x\r\n\r\nbodyreject\r\n."), "550 5.7.1 body bad")
+        self.assertIn(": reject: body bodyreject from localhost[127.0.0.1]; from=<a@b.example> "
+                      "to=<e@f.example> proto=ESMTP helo=<client>: 5.7.1 body bad", m.log())
+
+    def test_bad_actions(self):
+        m = self.mta()
+        [reply] = self.send(m, "X-Bad: y\r\nX-Pre: 1\r\n\r\nb")
+        self.assertRegex(reply, QUEUED)
+        log = m.log()
+        self.assertIn("warning: unknown command in header_checks map: FOOBAR x\n", log)
+        self.assertIn("warning: PREPEND action without text in header_checks map\n", log)
 
     def test_no_checks_unchanged(self):
         with smtpd_mta() as m:
