@@ -32,6 +32,7 @@ struct QUEUE_WRITER {
     int     null_sender;		/* sender is "" */
     off_t   msg_head;			/* offset of the M record, or -1 */
     off_t   msg_size;			/* message bytes so far */
+    char   *commit_queue;		/* queue_writer_hold(): "hold" */
 };
 
 /* qw_fail - remember the first failure */
@@ -188,6 +189,7 @@ off_t   queue_writer_msg_size(QUEUE_WRITER *qw)
 static void qw_free(QUEUE_WRITER *qw)
 {
     myfree(qw->queue);
+    myfree(qw->commit_queue);
     vstring_free(qw->id);
     myfree(qw);
 }
@@ -221,6 +223,12 @@ static int qw_sync_dir(const char *queue)
     return (ret);
 }
 
+void    queue_writer_hold(QUEUE_WRITER *qw)
+{
+    if (qw->commit_queue == 0)
+	qw->commit_queue = mystrdup(MAIL_QUEUE_HOLD);
+}
+
 int     queue_writer_commit(QUEUE_WRITER *qw)
 {
     unsigned char len[4];
@@ -251,6 +259,23 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 	&& (fstat(fd, &st) < 0
 	    || fchmod(fd, (st.st_mode & 07777) | S_IXUSR) < 0))
 	qw_fail(qw);
+    /*
+     * A held message moves when it is complete and before anything is
+     * made durable: after a crash it is in one folder or the other, and
+     * the client has not yet been told it was accepted.
+     */
+    if (qw->err == 0 && qw->commit_queue) {
+	char   *from = qw->queue;
+
+	if (mail_queue_rename(vstring_str(qw->id), from, qw->commit_queue) < 0) {
+	    qw_fail(qw);
+	} else {
+	    qw->queue = qw->commit_queue;	/* where abort must remove it */
+	    qw->commit_queue = from;
+	    if (qw_sync_dir(from) < 0)
+		qw_fail(qw);
+	}
+    }
     if (qw->err == 0 && fsync(fd) < 0)
 	qw_fail(qw);
     if (qw->err == 0 && qw_sync_dir(qw->queue) < 0)

@@ -15,6 +15,7 @@
  *	int queue_writer_msg_begin(QUEUE_WRITER *qw);
  *	int queue_writer_msg_write(QUEUE_WRITER *qw, const void *buf, size_t len);
  *	off_t queue_writer_msg_size(QUEUE_WRITER *qw);
+ *	void queue_writer_hold(QUEUE_WRITER *qw);
  *	int queue_writer_commit(QUEUE_WRITER *qw);
  *	void queue_writer_abort(QUEUE_WRITER *qw);
  *	int queue_writer_errno(QUEUE_WRITER *qw);
@@ -46,6 +47,11 @@
  *	Only when it returns 0 may the caller report success (DESIGN
  *	section 4, the durability rule). It frees qw in all cases; on
  *	failure the file is removed first.
+ *
+ *	queue_writer_hold() makes queue_writer_commit() put the file in
+ *	the hold queue instead (header_checks HOLD): once the complete mark
+ *	is set, the file is renamed into hold/ and both folders are synced
+ *	before commit returns.
  *
  *	queue_writer_abort() removes the file and frees qw; it is also
  *	what a caller does after any failed call.
@@ -83,6 +89,7 @@ extern int queue_writer_rcpt(QUEUE_WRITER *, const char *, const char *, int, co
 extern int queue_writer_msg_begin(QUEUE_WRITER *);
 extern int queue_writer_msg_write(QUEUE_WRITER *, const void *, size_t);
 extern off_t queue_writer_msg_size(QUEUE_WRITER *);
+extern void queue_writer_hold(QUEUE_WRITER *);
 extern int queue_writer_commit(QUEUE_WRITER *);
 extern void queue_writer_abort(QUEUE_WRITER *);
 extern int queue_writer_errno(QUEUE_WRITER *);

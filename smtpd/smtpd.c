@@ -43,6 +43,7 @@ static void pre_init(const char *service, char **argv)
     (void) argv;
     smtpd_params_init();
     smtpd_check_init();
+    smtpd_content_init();
     smtpd_tls_init();
 }
 

@@ -21,7 +21,8 @@
  *	smtpd_connlimit.c (connections per client), smtpd_forward.c
  *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
- *	and host name checks; smtpd_check.h is the access policy's inside).
+ *	and host name checks; smtpd_check.h is the access policy's inside),
+ *	smtpd_content.c (header_checks, body_checks).
  *	Domain and network lists come from lib/match_list.c, tables from
  *	lib/maps.c.
  */
@@ -84,6 +85,7 @@ typedef struct SMTPD_STATE {
     const char *dsn_ret;		/* FULL, HDRS or NULL */
     char   *recipient;			/* current RCPT, for logs and checks */
     char   *first_rcpt;
+    char   *last_rcpt;			/* last accepted, for content logs */
     int     rcpt_count;			/* accepted */
     int     rcpt_tried;			/* RCPT commands in this transaction */
     QUEUE_WRITER *qw;			/* open queue file */
@@ -135,6 +137,30 @@ extern void smtpd_rcpt_cmd(SMTPD_STATE *, char *);
 
 /* smtpd_data.c */
 extern void smtpd_data_cmd(SMTPD_STATE *, char *);
+
+/* smtpd_content.c */
+typedef struct SMTPD_CONTENT {
+    SMTPD_STATE *state;
+    VSTRING *reply;			/* REJECT or lookup error, or "" */
+    int     discard;			/* DISCARD */
+    int     hold;			/* HOLD */
+    int     done;			/* no more checks */
+} SMTPD_CONTENT;
+
+#define SMTPD_CONTENT_HEADER	1
+#define SMTPD_CONTENT_BODY	2
+
+#define SMTPD_CONTENT_KEEP	0	/* write the original */
+#define SMTPD_CONTENT_DROP	1	/* write nothing */
+#define SMTPD_CONTENT_PREPEND	2	/* write out, then the original */
+#define SMTPD_CONTENT_REPLACE	3	/* write out instead */
+
+extern void smtpd_content_init(void);
+extern int smtpd_content_headers_active(void);
+extern int smtpd_content_body_active(void);
+extern void smtpd_content_begin(SMTPD_CONTENT *, SMTPD_STATE *);
+extern int smtpd_content_check(SMTPD_CONTENT *, int, const char *, VSTRING *);
+extern void smtpd_content_end(SMTPD_CONTENT *);
 
 /* smtpd_addr.c */
 extern int smtpd_addr_extract(const char *, VSTRING *, char **);

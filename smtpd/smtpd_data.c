@@ -33,6 +33,15 @@
  *	only after queue_writer_commit() has made the file durable; then
  *	qmgr is woken through public/qmgr.
  *
+ *	With header_checks set, each header is held in memory (up to
+ *	header_size_limit) until it is complete and then goes through
+ *	smtpd_content_check() (smtpd_content.c) before it is written, our
+ *	Received: header included; with body_checks, each body line goes
+ *	through it as it is written. The body is never held. A REJECT or a
+ *	table error answers at the end of DATA and removes the file;
+ *	DISCARD answers "250 ... queued as" and removes it; HOLD commits it
+ *	into hold/ (queue_writer_hold()).
+ *
  *	The whole message must arrive within smtpd_timeout plus one second
  *	for every smtpd_min_data_rate bytes received (Postfix's
  *	smtpd_min_data_rate, always on here), and each read within
@@ -66,6 +75,15 @@ typedef struct DATA_STATE {
     int     too_big;
     int     bare_lf;			/* a line ended in a bare LF */
     char   *msgid;			/* for the log */
+    /* header_checks, body_checks (smtpd_content.c) */
+    int     hdr_checks;			/* header_checks is set */
+    int     body_checks;		/* body_checks is set */
+    VSTRING *hdr;			/* the current header, held for the check */
+    VSTRING *key;			/* what the table sees */
+    VSTRING *out;			/* PREPEND or REPLACE text */
+    long    body_offset;		/* body bytes so far, LF line ends */
+    long    body_limit;			/* body_checks_size_limit */
+    SMTPD_CONTENT content;
 } DATA_STATE;
 
 /* data_write - message bytes, unless the message is too big */
@@ -79,6 +97,99 @@ static void data_write(DATA_STATE *ds, const char *buf, size_t len)
 	return;
     }
     (void) queue_writer_msg_write(ds->qw, buf, len);
+}
+
+/*
+ * header_emit - one whole header (CRLF lines) through header_checks. The
+ * table sees it as cleanup shows it: lines joined by "\n", no final line end.
+ */
+static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
+{
+    const char *end = raw + len;
+    const char *cp;
+
+    if (ds->hdr_checks) {
+	vstring_reset(ds->key);
+	for (cp = raw; cp < end; cp++) {
+	    if (*cp == '\r' && cp + 1 < end && cp[1] == '\n')
+		continue;
+	    vstring_memcat(ds->key, cp, 1);
+	}
+	if (vstring_len(ds->key) > 0 && vstring_str(ds->key)[vstring_len(ds->key) - 1] == '\n')
+	    vstring_truncate(ds->key, vstring_len(ds->key) - 1);
+	switch (smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
+				    vstring_str(ds->key), ds->out)) {
+	case SMTPD_CONTENT_DROP:
+	    return;
+	case SMTPD_CONTENT_REPLACE:
+	    data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	    data_write(ds, "\r\n", 2);
+	    return;
+	case SMTPD_CONTENT_PREPEND:
+	    data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	    data_write(ds, "\r\n", 2);
+	    break;
+	}
+    }
+    data_write(ds, raw, len);
+}
+
+/* header_flush - the header held for header_checks is complete */
+static void header_flush(DATA_STATE *ds)
+{
+    if (ds->hdr_checks && vstring_len(ds->hdr) > 0) {
+	header_emit(ds, vstring_str(ds->hdr), vstring_len(ds->hdr));
+	vstring_reset(ds->hdr);
+    }
+}
+
+/*
+ * content_write - message text: a header is held until it is complete
+ * when header_checks must see it whole; everything else is written.
+ */
+static void content_write(DATA_STATE *ds, const char *buf, size_t len)
+{
+    if (ds->hdr_checks && ds->in_header)
+	vstring_memcat(ds->hdr, buf, len);
+    else
+	data_write(ds, buf, len);
+}
+
+/*
+ * body_emit - one body line, or one piece of a long line (Postfix also
+ * checks long lines in pieces), through body_checks. Empty lines and text
+ * past body_checks_size_limit are not looked up, as in Postfix.
+ */
+static void body_emit(DATA_STATE *ds, const char *buf, size_t len,
+		              int first_piece, int line_end)
+{
+    int     action = SMTPD_CONTENT_KEEP;
+
+    if (len > 0 && (ds->body_limit == 0 || ds->body_offset < ds->body_limit)) {
+	vstring_reset(ds->key);
+	vstring_memcat(ds->key, buf, len);
+	action = smtpd_content_check(&ds->content, SMTPD_CONTENT_BODY,
+				     vstring_str(ds->key), ds->out);
+    }
+    ds->body_offset += len + (line_end ? 1 : 0);
+    switch (action) {
+    case SMTPD_CONTENT_DROP:
+	if (first_piece)
+	    return;
+	break;
+    case SMTPD_CONTENT_REPLACE:
+	data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	break;
+    case SMTPD_CONTENT_PREPEND:
+	data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	data_write(ds, "\r\n", 2);
+	/* FALLTHROUGH */
+    default:
+	data_write(ds, buf, len);
+	break;
+    }
+    if (line_end)
+	data_write(ds, "\r\n", 2);
 }
 
 /* received_header - our Received: line, in Postfix's form */
@@ -111,7 +222,7 @@ static void received_header(DATA_STATE *ds)
 	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
 			       "\t%s\r\n", var_myhostname, var_mail_name,
 			       proto, state->queue_id, date);
-    data_write(ds, vstring_str(buf), vstring_len(buf));
+    header_emit(ds, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
 }
 
@@ -183,6 +294,7 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	return (ds->drop_header);
     }
     if (len == 0) {
+	header_flush(ds);
 	add_message_id(ds);
 	ds->in_header = 0;
 	return (0);
@@ -194,6 +306,7 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	return (ds->drop_header);
     }
     if ((name_len = header_name_len(line, len)) > 0) {
+	header_flush(ds);
 	ds->seen_header = 1;
 	ds->hdr_len = len;
 	ds->drop_header = 0;
@@ -212,10 +325,24 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	return (0);
     }
     /* Not a header: the body starts here, without an empty line. */
+    header_flush(ds);
     add_message_id(ds);
     data_write(ds, "\r\n", 2);
     ds->in_header = 0;
     return (0);
+}
+
+/* data_state_free - what DATA allocated */
+static void data_state_free(DATA_STATE *ds)
+{
+    myfree(ds->msgid);
+    if (ds->hdr)
+	vstring_free(ds->hdr);
+    if (ds->key)
+	vstring_free(ds->key);
+    if (ds->out)
+	vstring_free(ds->out);
+    smtpd_content_end(&ds->content);
 }
 
 /*
@@ -312,11 +439,26 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     ds.in_header = 1;
     ds.add_headers = mail_conf_bool("always_add_missing_headers")
 	|| smtpd_check_rewrite_client(state);
+    if ((ds.hdr_checks = smtpd_content_headers_active()) != 0) {
+	ds.hdr = vstring_alloc(1024);
+	ds.out = vstring_alloc(100);
+    }
+    if ((ds.body_checks = smtpd_content_body_active()) != 0) {
+	ds.body_limit = mail_conf_int("body_checks_size_limit");
+	if (ds.out == 0)
+	    ds.out = vstring_alloc(100);
+    }
+    if (ds.hdr_checks || ds.body_checks)
+	ds.key = vstring_alloc(1024);
+    smtpd_content_begin(&ds.content, state);
     queue_writer_msg_begin(ds.qw);
     /* PREPEND results of the access policy go above our Received:. */
     for (size_t i = 0; state->prepend && i < state->prepend->argc; i++) {
-	data_write(&ds, state->prepend->argv[i], strlen(state->prepend->argv[i]));
-	data_write(&ds, "\r\n", 2);
+	VSTRING *hdr = vstring_alloc(100);
+
+	vstring_sprintf(hdr, "%s\r\n", state->prepend->argv[i]);
+	header_emit(&ds, vstring_str(hdr), vstring_len(hdr));
+	vstring_free(hdr);
     }
     received_header(&ds);
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
@@ -342,7 +484,7 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    state->where = "DATA";
 	    state->quit = 1;
 	    vstring_free(line);
-	    myfree(ds.msgid);
+	    data_state_free(&ds);
 	    smtpd_transaction_reset(state);
 	    state->last_code = 0;
 	    return;
@@ -358,7 +500,7 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 		crlf = 1;
 	    } else {
 		if (data_header(&ds, "\r", 1, 0) == 0)
-		    data_write(&ds, "\r", 1);
+		    content_write(&ds, "\r", 1);
 	    }
 	}
 	if (ret == VSTREAM_LONG && len > 0 && cp[len - 1] == '\r') {
@@ -379,16 +521,22 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    len--;
 	}
 	if (data_header(&ds, cp, len, first_piece) == 0) {
-	    data_write(&ds, cp, len);
-	    if (ret == VSTREAM_LINE)
-		data_write(&ds, "\r\n", 2);
+	    if (ds.body_checks && !ds.in_header) {
+		body_emit(&ds, cp, len, first_piece, ret == VSTREAM_LINE);
+	    } else {
+		content_write(&ds, cp, len);
+		if (ret == VSTREAM_LINE)
+		    content_write(&ds, "\r\n", 2);
+	    }
 	}
 	first_piece = (ret == VSTREAM_LINE);
 	prev_crlf = (ret == VSTREAM_LINE && crlf);
     }
     vstring_free(line);
-    if (ds.in_header)
+    if (ds.in_header) {
+	header_flush(&ds);
 	add_message_id(&ds);
+    }
 
     if (bare_lf_mode == SMTPD_BARE_LF_REJECT && ds.bare_lf) {
 	msg_info("%s: reject: bare <LF> received from %s", state->queue_id, state->namaddr);
@@ -403,7 +551,15 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     } else if (eod_rejected(state)) {
 	smtpd_log_reject(state, "END-OF-MESSAGE", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
+    } else if (vstring_len(ds.content.reply) > 0) {
+	/* header_checks or body_checks REJECT, or a table lookup error */
+	smtpd_reply(state, "%s", vstring_str(ds.content.reply));
+    } else if (ds.content.discard) {
+	/* DISCARD: the client is told it was queued; the file goes. */
+	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
     } else {
+	if (ds.content.hold)
+	    queue_writer_hold(ds.qw);
 	state->qw = 0;				/* commit frees it */
 	if (queue_writer_commit(ds.qw) < 0) {
 	    data_fail_reply(state, errno);
@@ -415,6 +571,6 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }
-    myfree(ds.msgid);
+    data_state_free(&ds);
     smtpd_transaction_reset(state);
 }

@@ -291,6 +291,8 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     }
     if (state->rcpt_count++ == 0)
 	state->first_rcpt = mystrdup(state->recipient);
+    myfree(state->last_rcpt);
+    state->last_rcpt = mystrdup(state->recipient);
     smtpd_reply(state, "250 2.1.5 Ok");
 
 done:

@@ -147,9 +147,10 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
     }
     myfree(state->recipient);
     myfree(state->first_rcpt);
+    myfree(state->last_rcpt);
     myfree(state->queue_id);
     state->sender = state->dsn_envid = state->recipient = 0;
-    state->first_rcpt = state->queue_id = 0;
+    state->first_rcpt = state->last_rcpt = state->queue_id = 0;
     state->dsn_ret = 0;
     state->msg_size = 0;
     state->rcpt_count = state->rcpt_tried = 0;
