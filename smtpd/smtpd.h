@@ -109,6 +109,7 @@ extern long var_smtpd_soft_erlim;
 extern long var_smtpd_err_sleep;
 extern int var_disable_vrfy;
 extern int var_smtpd_delay_reject;
+extern int var_strict_rfc821;
 extern int var_smtpd_helo_required;
 extern char *var_bare_lf;
 extern long var_bare_lf_code;
@@ -164,6 +165,7 @@ extern void smtpd_content_end(SMTPD_CONTENT *);
 
 /* smtpd_addr.c */
 extern int smtpd_addr_extract(const char *, VSTRING *, char **);
+extern int smtpd_addr_envelope(const char *, VSTRING *, char **);
 extern const char *smtpd_addr_domain(const char *);
 extern int smtpd_addr_routed(const char *);
 extern int smtpd_addr_fqdn(const char *);

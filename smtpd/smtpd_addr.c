@@ -5,6 +5,7 @@
  *	#include "smtpd.h"
  *
  *	int smtpd_addr_extract(const char *arg, VSTRING *addr, char **rest);
+ *	int smtpd_addr_envelope(const char *arg, VSTRING *addr, char **rest);
  *	const char *smtpd_addr_domain(const char *addr);
  *	int smtpd_addr_routed(const char *addr);
  *	int smtpd_addr_fqdn(const char *addr);
@@ -14,8 +15,8 @@
  *	smtpd_addr_extract() takes the text after "MAIL FROM:" or "RCPT
  *	TO:" (or a VRFY argument): "<address>" (quoted local parts may hold
  *	any printable character, including ">"), or, as Postfix allows
- *	unless strict_rfc821_envelopes, a bare address up to the first
- *	space. The address is stored in internal form (quotes removed, as
+ *	unless strict_rfc821_envelopes (smtpd_addr_envelope()), a bare
+ *	address up to the first space. The address is stored in internal form (quotes removed, as
  *	Postfix keeps addresses in queue files) by mail_addr_parse(); a
  *	source route ("@a,@b:user@c") is removed, so mail goes to the
  *	final address only and a route can never turn into relaying.
@@ -23,6 +24,8 @@
  *	-1 for bad syntax (control characters, unbalanced quotes or
  *	brackets, white space outside quotes, a bad domain, an address
  *	over 1000 bytes). "<>" gives the empty address.
+ *	smtpd_addr_envelope() is the same for MAIL FROM and RCPT TO: with
+ *	strict_rfc821_envelopes the address must be in "<>".
  *
  *	The other address functions take internal-form addresses.
  *	smtpd_addr_domain() is the text after the last "@", or NULL.
@@ -104,6 +107,19 @@ int     smtpd_addr_extract(const char *arg, VSTRING *addr, char **rest)
 	ret = 0;
     vstring_free(raw);
     return (ret);
+}
+
+int     smtpd_addr_envelope(const char *arg, VSTRING *addr, char **rest)
+{
+    const char *cp = arg;
+
+    while (*cp == ' ' || *cp == '\t')
+	cp++;
+    if (var_strict_rfc821 && *cp != '<') {
+	vstring_reset(addr);
+	return (-1);
+    }
+    return (smtpd_addr_extract(arg, addr, rest));
 }
 
 const char *smtpd_addr_domain(const char *addr)

@@ -75,7 +75,7 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     addr = vstring_alloc(100);
-    if (smtpd_addr_extract(args + 5, addr, &rest) < 0) {
+    if (smtpd_addr_envelope(args + 5, addr, &rest) < 0) {
 	smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
 	vstring_free(addr);
 	return;
@@ -229,7 +229,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     addr = vstring_alloc(100);
-    if (smtpd_addr_extract(args + 3, addr, &rest) < 0 || vstring_len(addr) == 0) {
+    if (smtpd_addr_envelope(args + 3, addr, &rest) < 0 || vstring_len(addr) == 0) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
 	vstring_free(addr);
 	return;

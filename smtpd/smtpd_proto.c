@@ -61,6 +61,7 @@ long    var_smtpd_soft_erlim;
 long    var_smtpd_err_sleep;
 int     var_disable_vrfy;
 int     var_smtpd_delay_reject;
+int     var_strict_rfc821;
 int     var_smtpd_helo_required;
 char   *var_bare_lf;
 long    var_bare_lf_code;
@@ -94,6 +95,7 @@ void    smtpd_params_init(void)
     var_smtpd_err_sleep = mail_conf_time("smtpd_error_sleep_time");
     var_disable_vrfy = mail_conf_bool("disable_vrfy_command");
     var_smtpd_delay_reject = mail_conf_bool("smtpd_delay_reject");
+    var_strict_rfc821 = mail_conf_bool("strict_rfc821_envelopes");
     var_smtpd_helo_required = mail_conf_bool("smtpd_helo_required");
     var_bare_lf = mystrdup(mail_conf_str("smtpd_forbid_bare_newline"));
     var_bare_lf_code = mail_conf_int("smtpd_forbid_bare_newline_reject_code");

@@ -474,6 +474,22 @@ class SmtpdClientName(unittest.TestCase):
                            r"helo=<client\.example>" % re.escape(reply))
 
 
+class SmtpdStrictEnvelopes(unittest.TestCase):
+    def test_strict_rfc821_envelopes(self):
+        # The replies of Debian's Postfix 3.7 with strict_rfc821_envelopes = yes.
+        with smtpd_mta(relay_domains="remote.example", strict_rfc821_envelopes="yes",
+                       smtpd_error_sleep_time="0") as m:
+            c = Client(m.smtp_port)
+            c.cmd("EHLO client.example")
+            self.assertEqual(c.cmd("MAIL FROM:a@x.example"), "501 5.1.7 Bad sender address syntax")
+            self.assertEqual(c.cmd("MAIL FROM:<a@x.example>"), "250 2.1.0 Ok")
+            self.assertEqual(c.cmd("RCPT TO:r@remote.example"),
+                             "501 5.1.3 Bad recipient address syntax")
+            self.assertEqual(c.cmd("RCPT TO:<r@remote.example> "), "250 2.1.5 Ok")
+            self.assertEqual(c.cmd("VRFY r@remote.example"), "252 2.0.0 r@remote.example")
+            c.close()
+
+
 class SmtpdPipelining(unittest.TestCase):
     """reject_unauth_pipelining and the "improper command pipelining" log line,
     as Debian's Postfix 3.7 answers and logs them."""
