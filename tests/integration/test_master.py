@@ -659,9 +659,18 @@ class MasterChroot(unittest.TestCase):
                 self.assertEqual(len(cap2.messages), 1)
                 smtp_pids = [p for p in m.children() if argv0(p).endswith("/smtp")]
                 self.assertTrue(smtp_pids)
+                # A child that master has only just started chroots itself
+                # after exec: wait for that (or for it to be gone).
+                queue = os.path.realpath(m.queue_dir)
+
+                def root(pid):
+                    try:
+                        return os.readlink("/proc/%d/root" % pid)
+                    except OSError:
+                        return queue
                 for pid in smtp_pids:
-                    self.assertEqual(os.readlink("/proc/%d/root" % pid),
-                                     os.path.realpath(m.queue_dir))
+                    wait_for(lambda: root(pid) == queue, 10,
+                             what="smtp process %d chrooted to %s" % (pid, queue))
         finally:
             cap1.stop()
             cap2.stop()
