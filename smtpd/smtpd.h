@@ -78,6 +78,7 @@ typedef struct SMTPD_STATE {
     VSTRING *dip_client;		/* left by the client stage for RCPT */
     VSTRING *dip_helo;			/* left by the helo stage */
     VSTRING *dip_sender;		/* left by the sender stage */
+    int     warn_if_reject;		/* log, do not reject (smtpd_check.c) */
     /* Transaction. */
     char   *sender;			/* NULL: no MAIL yet */
     long    msg_size;			/* SIZE= */
@@ -185,6 +186,7 @@ extern int smtpd_check_mail(SMTPD_STATE *);
 extern int smtpd_check_rcpt(SMTPD_STATE *);
 extern int smtpd_check_etrn(SMTPD_STATE *, const char *);
 extern int smtpd_check_data(SMTPD_STATE *);
+extern void smtpd_log_reject_warning(SMTPD_STATE *, const char *);
 extern int smtpd_check_eod(SMTPD_STATE *);
 extern int smtpd_check_queue_space(SMTPD_STATE *, long);
 extern int smtpd_check_mynetworks(SMTPD_STATE *);

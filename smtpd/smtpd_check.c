@@ -39,6 +39,11 @@
  *	"<END-OF-MESSAGE>: End-of-data rejected: ..."); a recipient check
  *	there sees the recipient only when the message has just one.
  *
+ *	warn_if_reject makes the next restriction log "reject_warning: ..."
+ *	with the reply it would give (or hold, for defer_if_*) and go on,
+ *	as in Postfix; such a restriction does not count as relay
+ *	protection.
+ *
  *	Restrictions: permit, reject, defer, defer_if_permit,
  *	defer_if_reject, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
@@ -237,6 +242,11 @@ static int has_relay_protection(ARGV *list)
     for (i = 0; i < list->argc; i++) {
 	const char *r = list->argv[i];
 
+	/* One that only warns (warn_if_reject) protects nothing. */
+	if (strcmp(r, "warn_if_reject") == 0) {
+	    i++;
+	    continue;
+	}
 	if (strcmp(r, "reject_unauth_destination") == 0
 	    || strcmp(r, "defer_unauth_destination") == 0
 	    || strcmp(r, "reject") == 0 || strcmp(r, "defer") == 0
@@ -314,17 +324,27 @@ int     smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
  * smtpd_chk_defer_if - hold a reply for defer_if_permit or defer_if_reject; the
  * first one of a stage is the one given.
  */
-void    smtpd_chk_defer_if(VSTRING *held, long code, const char *dsn,
-			           const char *fmt,...)
+void    smtpd_chk_defer_if(SMTPD_STATE *state, VSTRING *held, long code,
+			           const char *dsn, const char *fmt,...)
 {
+    VSTRING *text = vstring_alloc(100);
     va_list ap;
 
-    if (vstring_len(held) > 0)
-	return;
-    vstring_sprintf(held, "%ld %s ", code, dsn);
+    vstring_sprintf(text, "%ld %s ", code, dsn);
     va_start(ap, fmt);
-    vstring_vsprintf_append(held, fmt, ap);
+    vstring_vsprintf_append(text, fmt, ap);
     va_end(ap);
+    smtpd_chk_hold(state, held, vstring_str(text));
+    vstring_free(text);
+}
+
+void    smtpd_chk_hold(SMTPD_STATE *state, VSTRING *held, const char *reply)
+{
+    /* Under warn_if_reject it is logged, not held. */
+    if (state->warn_if_reject)
+	smtpd_log_reject_warning(state, reply);
+    else if (vstring_len(held) == 0)
+	vstring_strcpy(held, reply);
 }
 
 /* stage_begin - a new stage (client, helo, sender, RCPT, ETRN) */
@@ -530,7 +550,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
 	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {
-	smtpd_chk_defer_if(toupper((unsigned char) word[9]) == 'P' ?
+	smtpd_chk_defer_if(state, toupper((unsigned char) word[9]) == 'P' ?
 		 state->defer_if_permit : state->defer_if_reject,
 		 access_defer_code, "4.7.1", "<%s>: %s rejected: %s",
 		 name, class, *text ? text : "Service unavailable");
@@ -688,8 +708,7 @@ static int unverified(SMTPD_STATE *state, const char *addr, int is_sender)
     case SMTPD_FWD_REJECT:
 	return (CHK_REJECT);
     case SMTPD_FWD_DEFER_IF_PERMIT:
-	if (vstring_len(state->defer_if_permit) == 0)
-	    vstring_strcpy(state->defer_if_permit, vstring_str(state->reply));
+	smtpd_chk_hold(state, state->defer_if_permit, vstring_str(state->reply));
 	return (CHK_DUNNO);
     default:
 	return (CHK_DUNNO);
@@ -703,10 +722,18 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
     size_t  i;
     int     r = CHK_DUNNO;
     int     m;
+    int     outer_warn = state->warn_if_reject;
+    int     warn = 0;
 
     for (i = 0; i < list->argc && r == CHK_DUNNO; i++) {
 	const char *n = list->argv[i];
 
+	/* warn_if_reject: the next restriction logs instead of rejecting. */
+	if (strcasecmp(n, "warn_if_reject") == 0) {
+	    warn = 1;
+	    continue;
+	}
+	state->warn_if_reject = warn || outer_warn;
 	if (strcasecmp(n, "permit") == 0) {
 	    r = CHK_OK;
 	} else if (strcasecmp(n, "reject") == 0) {
@@ -716,10 +743,10 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    r = smtpd_chk_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
 			     name, class);
 	} else if (strcasecmp(n, "defer_if_permit") == 0) {
-	    smtpd_chk_defer_if(state->defer_if_permit, 450, "4.7.0",
+	    smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.0",
 		     "<%s>: %s rejected: defer_if_permit requested", name, class);
 	} else if (strcasecmp(n, "defer_if_reject") == 0) {
-	    smtpd_chk_defer_if(state->defer_if_reject, 450, "4.7.0",
+	    smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.0",
 		     "<%s>: %s rejected: defer_if_reject requested", name, class);
 	} else if (strcasecmp(n, "permit_mynetworks") == 0) {
 	    if ((m = match_list_client(mynetworks, state->name, state->addr)) < 0)
@@ -839,7 +866,13 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    msg_warn("unknown smtpd restriction: \"%s\"", n);
 	    r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	}
+	if (state->warn_if_reject && r == CHK_REJECT) {
+	    smtpd_log_reject_warning(state, vstring_str(state->reply));
+	    r = CHK_DUNNO;
+	}
+	warn = 0;
     }
+    state->warn_if_reject = outer_warn;
     return (r);
 }
 

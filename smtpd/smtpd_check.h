@@ -7,8 +7,10 @@
  *
  *	int smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
  *			     const char *fmt, ...);
- *	void smtpd_chk_defer_if(VSTRING *held, long code, const char *dsn,
- *				const char *fmt, ...);
+ *	void smtpd_chk_defer_if(SMTPD_STATE *state, VSTRING *held, long code,
+ *				const char *dsn, const char *fmt, ...);
+ *	void smtpd_chk_hold(SMTPD_STATE *state, VSTRING *held,
+ *			    const char *reply);
  *	int smtpd_chk_tempfail(SMTPD_STATE *state, const char *name);
  *	char *smtpd_chk_lower_domain(const char *addr);
  *	int smtpd_chk_final_domain(const char *domain);
@@ -19,7 +21,10 @@
  *	smtpd_chk_reject() formats "code dsn text" into state->reply
  *	(the first digit of dsn follows the code) and returns CHK_REJECT.
  *	smtpd_chk_defer_if() holds such a reply in state->defer_if_permit
- *	or state->defer_if_reject, unless one is held already.
+ *	or state->defer_if_reject (held), unless one is held already;
+ *	smtpd_chk_hold() does that for a reply already formatted. Under
+ *	warn_if_reject (state->warn_if_reject) the reply is logged as a
+ *	"reject_warning" instead, as Postfix does.
  *	smtpd_chk_tempfail() is "451 4.3.0 <name>: Temporary lookup
  *	failure". smtpd_chk_lower_domain() is a lower-case copy of an
  *	address's domain, or NULL (myfree it). smtpd_chk_final_domain()
@@ -39,8 +44,9 @@
 
 extern int smtpd_chk_reject(SMTPD_STATE *, long, const char *, const char *,...)
 	__attribute__((format(printf, 4, 5)));
-extern void smtpd_chk_defer_if(VSTRING *, long, const char *, const char *,...)
-	__attribute__((format(printf, 4, 5)));
+extern void smtpd_chk_defer_if(SMTPD_STATE *, VSTRING *, long, const char *,
+			               const char *,...) __attribute__((format(printf, 5, 6)));
+extern void smtpd_chk_hold(SMTPD_STATE *, VSTRING *, const char *);
 extern int smtpd_chk_tempfail(SMTPD_STATE *, const char *);
 extern char *smtpd_chk_lower_domain(const char *);
 extern int smtpd_chk_final_domain(const char *);

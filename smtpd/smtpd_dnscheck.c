@@ -408,7 +408,7 @@ static int dnswl_check(SMTPD_STATE *state, const char *spec)
 	    r = CHK_OK;
 	    break;
 	case -1:
-	    smtpd_chk_defer_if(state->defer_if_reject, 450, "4.7.1",
+	    smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.1",
 		     "<%s>: Client host rejected: Service unavailable", state->addr);
 	    break;
 	case -2:
@@ -472,7 +472,7 @@ int     smtpd_dnscheck_domain(SMTPD_STATE *state, const char *addr, int is_sende
     case DNS_RETRY:
 	action = mail_conf_str("unknown_address_tempfail_action");
 	if (strcasecmp(action, "defer_if_permit") == 0)
-	    smtpd_chk_defer_if(state->defer_if_permit, 450, dsn,
+	    smtpd_chk_defer_if(state, state->defer_if_permit, 450, dsn,
 		     "<%s>: %s rejected: Domain not found", addr, class);
 	else				/* "defer" */
 	    r = smtpd_chk_reject(state, 450, dsn, "<%s>: %s rejected: Domain not found",
@@ -532,7 +532,7 @@ int     smtpd_dnscheck_helo(SMTPD_STATE *state)
     case DNS_RETRY:
 	if (strcasecmp(mail_conf_str("unknown_helo_hostname_tempfail_action"),
 		       "defer_if_permit") == 0) {
-	    smtpd_chk_defer_if(state->defer_if_permit, 450, "4.7.1",
+	    smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.1",
 		     "<%s>: Helo command rejected: Host not found", helo);
 	    return (CHK_DUNNO);
 	}

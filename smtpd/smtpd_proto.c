@@ -13,6 +13,7 @@
  *	void smtpd_transaction_reset(SMTPD_STATE *state);
  *	void smtpd_log_reject(SMTPD_STATE *state, const char *stage,
  *			      const char *reply);
+ *	void smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply);
  * DESCRIPTION
  *	smtpd_session() serves one client whose identity is already in
  *	state (smtpd_peer.c): connection limit, banner, then one command
@@ -203,14 +204,15 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     vstring_free(buf);
 }
 
-/* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */
-void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
+/* log_reject - "QID: what: STAGE from client: reply; from=<> to=<> ..." */
+static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
+		               const char *reply)
 {
     VSTRING *buf = vstring_alloc(200);
 
-    vstring_sprintf(buf, "%s: reject: %s from %s: %s;",
+    vstring_sprintf(buf, "%s: %s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
-		    stage, state->namaddr, reply);
+		    what, stage, state->namaddr, reply);
     if (state->sender)
 	vstring_sprintf_append(buf, " from=<%s>", state->sender);
     if (state->recipient)
@@ -220,6 +222,18 @@ void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *repl
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+}
+
+/* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */
+void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
+{
+    log_reject(state, "reject", stage, reply);
+}
+
+/* smtpd_log_reject_warning - the same for warn_if_reject, at this command */
+void    smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply)
+{
+    log_reject(state, "reject_warning", state->where, reply);
 }
 
 /*

@@ -2,10 +2,12 @@
 import os
 import re
 import smtplib
+import socket
 import stat
 import subprocess
 import unittest
 
+from mta import MTA, free_port
 from smtpd_util import Client, read_queue_file, record, smtpd_mta, incoming, wait_incoming
 
 OUTSIDE = "127.0.0.2"           # a client address outside mynetworks
@@ -472,6 +474,50 @@ class SmtpdClientName(unittest.TestCase):
                 m.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: %s; "
                            r"from=<a@x\.example> to=<r@remote\.example> proto=ESMTP "
                            r"helo=<client\.example>" % re.escape(reply))
+
+
+class SmtpdWarnIfReject(unittest.TestCase):
+    def test_warn_if_reject(self):
+        # Replies and "reject_warning" lines as Debian's Postfix 3.7 gives them
+        # for the same restrictions.
+        with smtpd_mta(relay_domains="remote.example", mynetworks="192.0.2.0/24",
+                       smtpd_relay_restrictions="reject_unauth_destination",
+                       smtpd_recipient_restrictions="warn_if_reject check_recipient_access "
+                       "inline:{{a@remote.example=REJECT no a}}, warn_if_reject defer_if_permit, "
+                       "check_recipient_access inline:{{b@remote.example=550 gone}}, "
+                       "warn_if_reject reject, permit",
+                       smtpd_error_sleep_time="0") as m:
+            c = Client(m.smtp_port, source=OUTSIDE)
+            c.cmd("EHLO client.example")
+            c.cmd("MAIL FROM:<s@x.example>")
+            self.assertEqual(c.cmd("RCPT TO:<a@remote.example>"), "250 2.1.5 Ok")
+            self.assertEqual(c.cmd("RCPT TO:<b@remote.example>"),
+                             "550 5.7.1 <b@remote.example>: Recipient address rejected: gone")
+            self.assertEqual(c.cmd("RCPT TO:<c@elsewhere.example>"),
+                             "554 5.7.1 <c@elsewhere.example>: Relay access denied")
+            c.close()
+            tail = (r"; from=<s@x\.example> to=<a@remote\.example> proto=ESMTP "
+                    r"helo=<client\.example>")
+            for reply in (r"554 5\.7\.1 <a@remote\.example>: Recipient address rejected: no a",
+                          r"450 4\.7\.0 <a@remote\.example>: Recipient address rejected: "
+                          r"defer_if_permit requested",
+                          r"554 5\.7\.1 <a@remote\.example>: Recipient address rejected: "
+                          r"Access denied"):
+                m.wait_log(r"NOQUEUE: reject_warning: RCPT from unknown\[127\.0\.0\.2\]: "
+                           + reply + tail)
+            m.wait_log(r"[0-9A-F]+: reject: RCPT from unknown\[127\.0\.0\.2\]: 550 5\.7\.1 "
+                       r"<b@remote\.example>: Recipient address rejected: gone;")
+
+    def test_warned_relay_check_is_no_protection(self):
+        # smtpd refuses to run without a relay check that can refuse (as Postfix).
+        port = free_port()
+        m = MTA(main_cf={"smtpd_relay_restrictions": "",
+                         "smtpd_recipient_restrictions": "warn_if_reject reject_unauth_destination"},
+                master_cf="127.0.0.1:%d inet n - n - - smtpd\n" % port, port=port)
+        self.addCleanup(m.cleanup)
+        with socket.create_connection(("127.0.0.1", port), timeout=10):
+            m.wait_log(r"fatal: in parameter smtpd_relay_restrictions or "
+                       r"smtpd_recipient_restrictions, specify at least one working instance of")
 
 
 class SmtpdStrictEnvelopes(unittest.TestCase):
