@@ -81,7 +81,31 @@ lmtp      unix  -       -       n       -       -       lmtp
 """
 
 
-class MTA:
+class LogWatch:
+    """log() and wait_log() for a harness with a maillog_file (self.logfile)
+    and a stderr_text() method that shows what the processes printed."""
+
+    def log(self):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, timeout=60, count=1):
+        rx = re.compile(pattern)
+
+        def found():
+            hits = rx.findall(self.log())
+            return hits if len(hits) >= count else None
+        try:
+            return wait_for(found, timeout, what="log line /%s/" % pattern)
+        except AssertionError:
+            raise AssertionError("no log line /%s/ (x%d) within %ss; log:\n%s\nstderr:\n%s" % (
+                pattern, count, timeout, self.log()[-6000:], self.stderr_text()[-3000:]))
+
+
+class MTA(LogWatch):
     def __init__(self, main_cf=None, master_cf=None, extra_master_cf="",
                  addr="127.0.0.1", port=None, start=True, as_root_owner=None):
         self.addr = addr
@@ -235,24 +259,8 @@ class MTA:
         self.cleanup()
 
     # --- log and commands ----------------------------------------------------
-    def log(self):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def wait_log(self, pattern, timeout=60, count=1):
-        rx = re.compile(pattern)
-
-        def found():
-            hits = rx.findall(self.log())
-            return hits if len(hits) >= count else None
-        try:
-            return wait_for(found, timeout, what="log line /%s/" % pattern)
-        except AssertionError:
-            raise AssertionError("no log line /%s/ (x%d) within %ss; log:\n%s\nstderr:\n%s" % (
-                pattern, count, timeout, self.log()[-6000:], self.stderr()[-3000:]))
+    def stderr_text(self):
+        return self.stderr()
 
     def command(self, name, *args, input=None, check=False):
         """Run one of our commands (postmap, postqueue, ...) against this instance."""

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 
-from mta import LIBEXEC, wait_for
+from mta import LIBEXEC, LogWatch, wait_for
 
 
 def record(rtype, data):
@@ -177,7 +177,7 @@ class FakeBounce(FakeAgent):
             conn.close()
 
 
-class Qmgr:
+class Qmgr(LogWatch):
     def __init__(self, main_cf=None):
         self.dir = tempfile.mkdtemp(prefix="qmgr-test-")
         self.config_dir = os.path.join(self.dir, "etc")
@@ -312,30 +312,12 @@ class Qmgr:
         s.close()
 
     # --- looking -------------------------------------------------------------
-    def log(self):
+    def stderr_text(self):
         try:
-            with open(self.logfile, errors="replace") as f:
+            with open(os.path.join(self.dir, "qmgr.stderr"), errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
-
-    def wait_log(self, pattern, timeout=60, count=1):
-        rx = re.compile(pattern)
-
-        def found():
-            hits = rx.findall(self.log())
-            return hits if len(hits) >= count else None
-        try:
-            return wait_for(found, timeout, what="log line /%s/" % pattern)
-        except AssertionError:
-            err = ""
-            try:
-                with open(os.path.join(self.dir, "qmgr.stderr"), errors="replace") as f:
-                    err = f.read()[-3000:]
-            except OSError:
-                pass
-            raise AssertionError("no log line /%s/ (x%d) within %ss; log:\n%s\nstderr:\n%s" % (
-                pattern, count, timeout, self.log()[-6000:], err))
 
     def files(self, queue):
         top = os.path.join(self.queue_dir, queue)
