@@ -7,7 +7,7 @@
 #   make bench      benchmarks against Debian's Postfix, as ratios
 #   make run        start the mail system in the foreground (conf/)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, conf/, man/)
-#   make man        regenerate man/man5/postconf.5 from lib/mail_params.def
+#   make man        regenerate man/man5/postconf.5 from lib/global/mail_params.def
 #   make clean
 #
 # Programs are found by their folders: a folder named after a program
@@ -32,7 +32,7 @@ DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	    -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
 	    -DDEF_COMMAND_DIR='"$(COMMAND_DIR)"' -DDEF_QUEUE_DIR='"$(QUEUE_DIR)"' \
 	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
-CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -MMD -MP
+CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto
 
@@ -41,18 +41,22 @@ COMMAND_NAMES = postmap postconf postqueue postsuper
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 
-LIB_SRCS  := $(wildcard lib/*.c)
+# lib/ is built as one static library per layer, lowest last on the link
+# line (LIB_LAYERS is the order from the top down; a layer may use only
+# the layers after it: mk/check-layers.py enforces that on the includes).
+LIB_LAYERS := smtpc global tls dns dict util
+LIB_SRCS  := $(foreach l,$(LIB_LAYERS),$(wildcard lib/$(l)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIBA      := $(BUILD)/lib/libmta.a
+LIBA      := $(LIB_LAYERS:%=$(BUILD)/lib/lib%.a)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 PROG_BINS := $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/sbin/%)
 
 # In a sanitizer build every binary links the compiled-in sanitizer
-# options (lib/sanitizer_options.c) explicitly: the runtime only refers to
+# options (lib/util/sanitizer_options.c) explicitly: the runtime only refers to
 # them weakly, which would not pull them out of the archive.
-SAN_OBJ   := $(if $(SAN),$(BUILD)/obj/lib/sanitizer_options.o)
+SAN_OBJ   := $(if $(SAN),$(BUILD)/obj/lib/util/sanitizer_options.o)
 
 .PHONY: all deps test asan fuzz fuzz-build bench run install clean
 .DEFAULT_GOAL := all
@@ -67,14 +71,25 @@ all: $(PROG_BINS) $(UNIT_BINS) $(TEST_DAEMONS)
 deps:
 	@sh mk/deps.sh
 
-$(BUILD)/obj/%.o: %.c
+# Generated headers: global/mail_params.h (VAR_* names of the parameter
+# table). Every object waits for them; -MMD records who really uses them.
+GEN_H := $(BUILD)/gen/global/mail_params.h
+$(BUILD)/gen/global/mail_params.h: lib/global/mail_params.def mk/gen-params-h.sh
+	@mkdir -p $(dir $@)
+	sh mk/gen-params-h.sh $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
-$(LIBA): $(LIB_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+# layer_rule(archive, object dir, layer)
+define layer_rule
+$(1): $$(patsubst %.c,$(2)/%.o,$$(wildcard lib/$(3)/*.c))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LIB_LAYERS),$(eval $(call layer_rule,$(BUILD)/lib/lib$(l).a,$(BUILD)/obj,$(l))))
 
 define program_rule
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)/*.c))
@@ -111,23 +126,20 @@ $(LIB_OBJS) $(foreach p,$(DAEMONS) $(COMMANDS),$(patsubst %.c,$(BUILD)/obj/%.o,$
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BUILD = $(BUILD)/fuzz
 FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-	      $(WARN) $(DEFS) -Ilib -MMD -MP
+	      $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_SECONDS ?= 60
 
-$(FUZZ_BUILD)/obj/%.o: %.c
+$(FUZZ_BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 # Targets link lib/ as an archive, like the programs: a target pulls in
 # only the modules it uses, so one unfinished module cannot break them all.
-FUZZ_LIBA := $(FUZZ_BUILD)/lib/libmta.a
+FUZZ_LIBA := $(LIB_LAYERS:%=$(FUZZ_BUILD)/lib/lib%.a)
 
-$(FUZZ_LIBA): $(FUZZ_LIB_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+$(foreach l,$(LIB_LAYERS),$(eval $(call layer_rule,$(FUZZ_BUILD)/lib/lib$(l).a,$(FUZZ_BUILD)/obj,$(l))))
 
 $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBA) $(LDLIBS)
@@ -176,7 +188,7 @@ install: all
 	    for f in man/man$$s/*.$$s; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MAN_DIR)/man$$s/; done; true; done
 	@sh mk/install-post.sh "$(DESTDIR)" "$(COMMAND_DIR)"
 
-# man/man5/postconf.5 is generated from lib/mail_params.def (committed;
+# man/man5/postconf.5 is generated from lib/global/mail_params.def (committed;
 # tests/integration/test_postconf.py fails when it is out of date).
 .PHONY: man
 man:

@@ -13,7 +13,7 @@ Prints one line per measurement with the ratio ours/Postfix (target:
 <= 1.0). Postfix's queue is filled through its maildrop (copies of
 files its own sendmail/postdrop wrote), picked up, cleaned up and
 deferred by its own pickup, cleanup and qmgr; ours is written as queue files (the format
-of lib/queue_file.h) with the fast-flush list, because only the flush
+of lib/global/queue_file.h) with the fast-flush list, because only the flush
 and the listing are measured.
 
 Usage: bench_flush.py --build DIR [--messages N] [--site-messages N]

@@ -20,10 +20,10 @@
  */
 #ifndef BOUNCE_H
 #define BOUNCE_H
-#include "vstream.h"
-#include "vstring.h"
-#include "queue_envelope.h"
-#include "dsn_log.h"
+#include "util/vstream.h"
+#include "util/vstring.h"
+#include "global/queue_envelope.h"
+#include "global/dsn_log.h"
 
 #define BOUNCE_KIND_FAILED	1
 #define BOUNCE_KIND_DELAYED	2

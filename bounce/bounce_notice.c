@@ -32,16 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "mail_conf.h"
-#include "queue_file.h"
-#include "mail_queue.h"
-#include "queue_writer.h"
-#include "queue_envelope.h"
-#include "dsn_log.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "global/mail_conf.h"
+#include "global/queue_file.h"
+#include "global/mail_queue.h"
+#include "global/queue_writer.h"
+#include "global/queue_envelope.h"
+#include "global/dsn_log.h"
 #include "bounce.h"
 
 #define LINE(buf, ...) do { vstring_sprintf_append(buf, __VA_ARGS__); \

@@ -49,21 +49,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "htable.h"
-#include "argv.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "attr.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "mail_server.h"
-#include "mail_trigger.h"
-#include "match_list.h"
-#include "qmgr_trigger.h"
-#include "queue_scan.h"
-#include "flush_client.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/htable.h"
+#include "util/argv.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/attr.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/mail_server.h"
+#include "global/mail_trigger.h"
+#include "dict/match_list.h"
+#include "global/qmgr_trigger.h"
+#include "global/queue_scan.h"
+#include "global/flush_client.h"
 
 #define FLUSH_MAX_ID_LINE	100
 

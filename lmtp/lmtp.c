@@ -7,7 +7,7 @@
  *	Started by master for each service whose command is "lmtp" (lmtp and
  *	any other transport of master.cf). Reads one delivery
  *	request from qmgr, delivers it with the client engine of
- *	lib/smtp_client.c, logs and returns each recipient's result, and
+ *	lib/smtpc/smtp_client.c, logs and returns each recipient's result, and
  *	keeps an idle session open for the next request to the same
  *	nexthop (lmtp_connection_cache_on_demand). See lmtp(8).
  *
@@ -18,10 +18,10 @@
  */
 #include <stdlib.h>
 
-#include "msg.h"
-#include "mail_server.h"
-#include "deliver_request.h"
-#include "smtp_client.h"
+#include "util/msg.h"
+#include "global/mail_server.h"
+#include "global/deliver_request.h"
+#include "smtpc/smtp_client.h"
 
 static void lmtp_service(VSTREAM *client, const char *service, char **argv)
 {

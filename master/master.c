@@ -46,14 +46,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "events.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "master_conf.h"
-#include "mail_server.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/events.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/master_conf.h"
+#include "global/mail_server.h"
 #include "master.h"
 
 MASTER_ENV master_env;

@@ -12,8 +12,8 @@
 #ifndef MASTER_H
 #define MASTER_H
 #include <sys/types.h>
-#include "argv.h"
-#include "master_conf.h"
+#include "util/argv.h"
+#include "global/master_conf.h"
 
 /* Who children run as, what master hands them. */
 typedef struct MASTER_ENV {

@@ -28,9 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "vstring.h"
-#include "mail_conf.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/mail_conf.h"
 #include "master.h"
 
 static const char *chroot_files[] = {

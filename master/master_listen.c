@@ -37,12 +37,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "argv.h"
-#include "stringops.h"
-#include "mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/argv.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
 #include "master.h"
 
 #define INET_BACKLOG	100

@@ -20,12 +20,12 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "htable.h"
-#include "argv.h"
-#include "mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/htable.h"
+#include "util/argv.h"
+#include "global/mail_conf.h"
 #include "master.h"
 
 static HTABLE *warned;

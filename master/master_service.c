@@ -59,14 +59,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "argv.h"
-#include "htable.h"
-#include "events.h"
-#include "mail_conf.h"
-#include "mail_server.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/argv.h"
+#include "util/htable.h"
+#include "util/events.h"
+#include "global/mail_conf.h"
+#include "global/mail_server.h"
 #include "master.h"
 
 typedef struct MASTER_SERV {

@@ -7,7 +7,7 @@
  *	postconf [-c config_dir] -m
  * DESCRIPTION
  *	Prints "name = value" lines, sorted by name, from the one
- *	parameter table (lib/mail_params.def through mail_conf_params()),
+ *	parameter table (lib/global/mail_params.def through mail_conf_params()),
  *	the way Postfix's postconf(1) does:
  *
  *	(no option)	every parameter with its effective value as
@@ -47,16 +47,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "argv.h"
-#include "dict.h"
-#include "htable.h"
-#include "mail_conf.h"
-#include "master_conf.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "stringops.h"
-#include "vstream.h"
-#include "vstring.h"
+#include "util/argv.h"
+#include "dict/dict.h"
+#include "util/htable.h"
+#include "global/mail_conf.h"
+#include "global/master_conf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/stringops.h"
+#include "util/vstream.h"
+#include "util/vstring.h"
 #include "postconf_edit.h"
 
 #define SHOW_DEFS	(1<<0)		/* -d */

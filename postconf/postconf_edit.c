@@ -34,12 +34,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "argv.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "stringops.h"
-#include "vstream.h"
-#include "vstring.h"
+#include "util/argv.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/stringops.h"
+#include "util/vstream.h"
+#include "util/vstring.h"
 #include "postconf_edit.h"
 
 #define MAX_LINE	(1 << 20)

@@ -37,10 +37,10 @@
 #include <sys/stat.h>
 
 #include "postmap.h"
-#include "mail_conf.h"
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
+#include "global/mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
 
 #define POSTMAP_USAGE "usage: postmap [-bfFhimnNoprsuUvw] [-c config_dir] " \
 	"[-d key] [-q key] [map_type:]file..."

@@ -10,7 +10,7 @@
  */
 #ifndef POSTMAP_H
 #define POSTMAP_H
-#include "dict.h"
+#include "dict/dict.h"
 
 #define POSTMAP_FLAG_INCR	(1<<0)	/* -i */
 #define POSTMAP_FLAG_KEEP_ROOT	(1<<1)	/* -o */

@@ -27,11 +27,11 @@
 #include <sys/stat.h>
 
 #include "postmap.h"
-#include "dict_source.h"
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstream.h"
-#include "vstring.h"
+#include "dict/dict_source.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstream.h"
+#include "util/vstring.h"
 
 static int postmap_buildable(const char *type)
 {

@@ -24,11 +24,11 @@
 #include <string.h>
 
 #include "postmap.h"
-#include "dict_type.h"
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstream.h"
-#include "vstring.h"
+#include "dict/dict_type.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstream.h"
+#include "util/vstring.h"
 
 /*
  * postmap_lock - for a read-only session on hash: and btree: tables, one

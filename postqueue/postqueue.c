@@ -38,15 +38,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "attr.h"
-#include "mail_conf.h"
-#include "match_list.h"
-#include "ipc_call.h"
-#include "flush_client.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/attr.h"
+#include "global/mail_conf.h"
+#include "dict/match_list.h"
+#include "util/ipc_call.h"
+#include "global/flush_client.h"
 #include "postqueue.h"
 
 #define EX_USAGE	64

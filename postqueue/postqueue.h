@@ -11,7 +11,7 @@
  */
 #ifndef POSTQUEUE_H
 #define POSTQUEUE_H
-#include "vstream.h"
+#include "util/vstream.h"
 
 extern int showq_compat(VSTREAM *);
 extern int showq_json(VSTREAM *);

@@ -26,10 +26,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "vstring.h"
-#include "vstream.h"
-#include "attr.h"
-#include "mail_conf.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/attr.h"
+#include "global/mail_conf.h"
 #include "postqueue.h"
 
 #define SHORT_HEADER	"-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"

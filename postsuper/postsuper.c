@@ -42,16 +42,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "argv.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "mail_trigger.h"
-#include "qmgr_trigger.h"
-#include "queue_scan.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/argv.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/mail_trigger.h"
+#include "global/qmgr_trigger.h"
+#include "global/queue_scan.h"
 
 #define EX_USAGE	64
 

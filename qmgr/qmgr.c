@@ -23,14 +23,14 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "mail_server.h"
-#include "events.h"
-#include "qmgr_trigger.h"
-#include "resolve.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/mail_server.h"
+#include "util/events.h"
+#include "global/qmgr_trigger.h"
+#include "global/resolve.h"
 #include "qmgr.h"
 
 long    var_qmgr_active_limit;

@@ -31,10 +31,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "vstring.h"
-#include "argv.h"
-#include "htable.h"
-#include "deliver_request.h"
+#include "util/vstring.h"
+#include "util/argv.h"
+#include "util/htable.h"
+#include "global/deliver_request.h"
 
 #define QMGR_WARN_WIDTH	20		/* W record: "%020ld" */
 

@@ -51,19 +51,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "htable.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "queue_file.h"
-#include "dsn_log.h"
-#include "qmgr_trigger.h"
-#include "bounce_client.h"
-#include "flush_client.h"
-#include "resolve.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/htable.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/queue_file.h"
+#include "global/dsn_log.h"
+#include "global/qmgr_trigger.h"
+#include "global/bounce_client.h"
+#include "global/flush_client.h"
+#include "global/resolve.h"
 #include "qmgr.h"
 
 int     qmgr_active_count;

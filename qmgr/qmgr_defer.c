@@ -48,13 +48,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "mail_queue.h"
-#include "dsn_log.h"
-#include "mail_conf.h"
-#include "verify_clnt.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/mail_queue.h"
+#include "global/dsn_log.h"
+#include "global/mail_conf.h"
+#include "global/verify_clnt.h"
 #include "qmgr.h"
 
 /* qmgr_learn_deliveries - address_verify_learn_deliveries, read once */

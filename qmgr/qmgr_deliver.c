@@ -41,14 +41,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "events.h"
-#include "mail_queue.h"
-#include "dsn_log.h"
-#include "queue_file.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/events.h"
+#include "global/mail_queue.h"
+#include "global/dsn_log.h"
+#include "global/queue_file.h"
 #include "qmgr.h"
 
 #define REPLY_MAX	(64 << 20)	/* a reply this long is an error */

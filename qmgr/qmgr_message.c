@@ -45,15 +45,15 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "stringops.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "queue_file.h"
-#include "resolve.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/queue_file.h"
+#include "global/resolve.h"
 #include "qmgr.h"
 
 long    qmgr_rcpt_in_memory;

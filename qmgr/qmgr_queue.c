@@ -51,11 +51,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "mail_conf.h"
-#include "events.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/mail_conf.h"
+#include "util/events.h"
 #include "qmgr.h"
 
 static HTABLE *transport_table;

@@ -28,12 +28,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "stringops.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
 #include "qmgr.h"
 
 #define SCAN_MAX_DEPTH	16

@@ -36,17 +36,17 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "htable.h"
-#include "vstream.h"
-#include "attr.h"
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "mail_server.h"
-#include "queue_envelope.h"
-#include "queue_scan.h"
-#include "dsn_log.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/htable.h"
+#include "util/vstream.h"
+#include "util/attr.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/mail_server.h"
+#include "global/queue_envelope.h"
+#include "global/queue_scan.h"
+#include "global/dsn_log.h"
 
 typedef struct SHOWQ_STATE {
     VSTREAM *client;

@@ -7,7 +7,7 @@
  *	Started by master for each service whose command is "smtp" (smtp,
  *	relay, and any other transport of master.cf). Reads one delivery
  *	request from qmgr, delivers it with the client engine of
- *	lib/smtp_client.c, logs and returns each recipient's result, and
+ *	lib/smtpc/smtp_client.c, logs and returns each recipient's result, and
  *	keeps an idle session open for the next request to the same
  *	nexthop (smtp_connection_cache_on_demand). See smtp(8).
  *
@@ -18,10 +18,10 @@
  */
 #include <stdlib.h>
 
-#include "msg.h"
-#include "mail_server.h"
-#include "deliver_request.h"
-#include "smtp_client.h"
+#include "util/msg.h"
+#include "global/mail_server.h"
+#include "global/deliver_request.h"
+#include "smtpc/smtp_client.h"
 
 static void smtp_service(VSTREAM *client, const char *service, char **argv)
 {

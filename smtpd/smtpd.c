@@ -19,9 +19,9 @@
  */
 #include <string.h>
 
-#include "msg.h"
-#include "mail_conf.h"
-#include "mail_server.h"
+#include "util/msg.h"
+#include "global/mail_conf.h"
+#include "global/mail_server.h"
 #include "smtpd.h"
 
 /* smtpd_service - one client */

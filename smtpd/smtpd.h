@@ -23,16 +23,16 @@
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
  *	and host name checks; smtpd_check.h is the access policy's inside),
  *	smtpd_content.c (header_checks, body_checks).
- *	Domain and network lists come from lib/match_list.c, tables from
- *	lib/maps.c.
+ *	Domain and network lists come from lib/dict/match_list.c, tables from
+ *	lib/dict/maps.c.
  */
 #ifndef SMTPD_H
 #define SMTPD_H
 #include <sys/types.h>
-#include "vstring.h"
-#include "argv.h"
-#include "vstream.h"
-#include "queue_writer.h"
+#include "util/vstring.h"
+#include "util/argv.h"
+#include "util/vstream.h"
+#include "global/queue_writer.h"
 
 /* Commands, in Postfix's order for the disconnect log line. */
 enum {

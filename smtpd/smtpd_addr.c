@@ -42,9 +42,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "vstring.h"
-#include "mail_addr.h"
+#include "util/mymalloc.h"
+#include "util/vstring.h"
+#include "global/mail_addr.h"
 #include "smtpd.h"
 
 #define ADDR_MAX_LEN	1000

@@ -129,14 +129,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "argv.h"
-#include "stringops.h"
-#include "mail_conf.h"
-#include "maps.h"
-#include "match_list.h"
-#include "mail_queue.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/argv.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "dict/maps.h"
+#include "dict/match_list.h"
+#include "global/mail_queue.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 

@@ -35,7 +35,7 @@
  */
 #ifndef SMTPD_CHECK_H
 #define SMTPD_CHECK_H
-#include "vstring.h"
+#include "util/vstring.h"
 #include "smtpd.h"
 
 #define CHK_DUNNO	0

@@ -34,9 +34,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "mail_server.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "global/mail_server.h"
 #include "smtpd.h"
 
 #define SLOT_SIZE	64

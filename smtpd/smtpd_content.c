@@ -75,10 +75,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "maps.h"
-#include "mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "dict/maps.h"
+#include "global/mail_conf.h"
 #include "smtpd.h"
 
 #define CONTENT_LOG_LEN	200		/* bytes of the header or line logged */

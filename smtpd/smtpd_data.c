@@ -53,14 +53,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "stringops.h"
-#include "mail_addr.h"
-#include "mail_conf.h"
-#include "mail_trigger.h"
-#include "qmgr_trigger.h"
-#include "queue_writer.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/stringops.h"
+#include "global/mail_addr.h"
+#include "global/mail_conf.h"
+#include "global/mail_trigger.h"
+#include "global/qmgr_trigger.h"
+#include "global/queue_writer.h"
 #include "smtpd.h"
 
 typedef struct DATA_STATE {

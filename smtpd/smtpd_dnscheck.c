@@ -14,7 +14,7 @@
  *	int smtpd_dnscheck_helo(SMTPD_STATE *state);
  * DESCRIPTION
  *	The parts of the access policy (smtpd_check.c) that ask the DNS
- *	(lib/dns.c, through resolv_conf) or judge host names. Each returns
+ *	(lib/dns/dns.c, through resolv_conf) or judge host names. Each returns
  *	a CHK_* result of smtpd_check.h, with the reply in state->reply
  *	for CHK_REJECT.
  *
@@ -38,12 +38,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "mail_conf.h"
-#include "maps.h"
-#include "dns.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/mail_conf.h"
+#include "dict/maps.h"
+#include "dns/dns.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 

@@ -29,12 +29,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "stringops.h"
-#include "mail_queue.h"
-#include "queue_file.h"
-#include "queue_writer.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/stringops.h"
+#include "global/mail_queue.h"
+#include "global/queue_file.h"
+#include "global/queue_writer.h"
 #include "smtpd.h"
 
 /* canonical - append @$myorigin to an address without a domain */

@@ -22,10 +22,10 @@
  */
 #include <string.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "stringops.h"
-#include "flush_client.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/stringops.h"
+#include "global/flush_client.h"
 #include "smtpd.h"
 
 /* valid_site - host name or address literal */

@@ -14,8 +14,8 @@
  *	int smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify,
  *				     const char *orcpt);
  * DESCRIPTION
- *	The RCPT-time side of forwarding (lib/virtual_alias.c, lib/srs.c,
- *	lib/verify_clnt.c), kept apart from the rest of the access policy.
+ *	The RCPT-time side of forwarding (lib/global/virtual_alias.c, lib/global/srs.c,
+ *	lib/global/verify_clnt.c), kept apart from the rest of the access policy.
  *	Each check returns SMTPD_FWD_DUNNO (no opinion), SMTPD_FWD_OK or
  *	SMTPD_FWD_REJECT with the reply in state->reply.
  *
@@ -80,14 +80,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "mail_conf.h"
-#include "queue_writer.h"
-#include "virtual_alias.h"
-#include "srs.h"
-#include "verify_clnt.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/mail_conf.h"
+#include "global/queue_writer.h"
+#include "global/virtual_alias.h"
+#include "global/srs.h"
+#include "global/verify_clnt.h"
 #include "smtpd.h"
 
 static VIRTUAL_ALIAS *fwd_alias;	/* virtual_alias_maps/_domains */

@@ -27,9 +27,9 @@
 #include <strings.h>
 #include <stdio.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
 #include "smtpd.h"
 
 /* forward_confirm - does name resolve to addr */

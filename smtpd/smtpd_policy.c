@@ -49,12 +49,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "mail_conf.h"
-#include "tls_server.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "global/mail_conf.h"
+#include "tls/tls_server.h"
 #include "smtpd.h"
 
 #define POLICY_MAX_LINE		4096	/* bytes per answer line */

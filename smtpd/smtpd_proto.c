@@ -41,11 +41,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "stringops.h"
-#include "mail_conf.h"
-#include "tls_server.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "tls/tls_server.h"
 #include "smtpd.h"
 
 char   *var_myhostname;

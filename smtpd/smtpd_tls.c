@@ -16,7 +16,7 @@
  *	and smtpd_tls_key_file with smtpd_tls_protocols and
  *	smtpd_tls_ciphers (smtpd_tls_mandatory_protocols and
  *	smtpd_tls_mandatory_ciphers at level encrypt) and
- *	smtpd_tls_exclude_ciphers (lib/tls_server.c). A certificate that
+ *	smtpd_tls_exclude_ciphers (lib/tls/tls_server.c). A certificate that
  *	cannot be loaded is logged; STARTTLS then answers 454 4.7.0.
  *
  *	smtpd_tls_offered() says whether EHLO lists STARTTLS;
@@ -33,10 +33,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "mail_conf.h"
-#include "tls_server.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "global/mail_conf.h"
+#include "tls/tls_server.h"
 #include "smtpd.h"
 
 #define TLS_LEV_NONE	0

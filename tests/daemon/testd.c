@@ -27,11 +27,11 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include "msg.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "mail_conf.h"
-#include "mail_server.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "global/mail_conf.h"
+#include "global/mail_server.h"
 
 static const char *trigger_file;
 

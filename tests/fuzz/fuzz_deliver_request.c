@@ -14,10 +14,10 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstream.h"
-#include "deliver_request.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstream.h"
+#include "global/deliver_request.h"
 
 typedef struct {
     const uint8_t *data;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail_addr.h"
-#include "mymalloc.h"
-#include "vstring.h"
+#include "global/mail_addr.h"
+#include "util/mymalloc.h"
+#include "util/vstring.h"
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

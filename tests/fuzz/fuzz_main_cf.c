@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "argv.h"
-#include "mail_conf.h"
-#include "vstring.h"
+#include "util/argv.h"
+#include "global/mail_conf.h"
+#include "util/vstring.h"
 
 static char path[64];
 

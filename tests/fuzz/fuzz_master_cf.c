@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "master_conf.h"
-#include "vstring.h"
+#include "global/master_conf.h"
+#include "util/vstring.h"
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match_list.h"
-#include "mymalloc.h"
-#include "stringops.h"
+#include "dict/match_list.h"
+#include "util/mymalloc.h"
+#include "util/stringops.h"
 
 static int opens_files(const char *text)
 {

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "vstream.h"
-#include "queue_envelope.h"
+#include "util/vstream.h"
+#include "global/queue_envelope.h"
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

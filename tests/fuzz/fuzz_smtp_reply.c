@@ -12,8 +12,8 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "msg.h"
-#include "smtp_client.h"
+#include "util/msg.h"
+#include "smtpc/smtp_client.h"
 
 static void check(SMTP_REPLY *r)
 {

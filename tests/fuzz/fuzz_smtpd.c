@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "vstream.h"
-#include "vstring.h"
+#include "global/mail_conf.h"
+#include "util/vstream.h"
+#include "util/vstring.h"
 #include "../../smtpd/smtpd.h"
 
 static char top[] = "/tmp/fuzz-smtpd-XXXXXX";

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "argv.h"
-#include "mymalloc.h"
-#include "vstring.h"
-#include "srs.h"
+#include "util/argv.h"
+#include "util/mymalloc.h"
+#include "util/vstring.h"
+#include "global/srs.h"
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

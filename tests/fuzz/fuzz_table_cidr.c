@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dict.h"
-#include "vstring.h"
+#include "dict/dict.h"
+#include "util/vstring.h"
 
 static char path[] = "/tmp/fuzz_table_cidr.XXXXXX";
 static int fd = -1;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dict.h"
-#include "maps.h"
-#include "vstring.h"
+#include "dict/dict.h"
+#include "dict/maps.h"
+#include "util/vstring.h"
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dict.h"
-#include "vstring.h"
+#include "dict/dict.h"
+#include "util/vstring.h"
 
 static char path[] = "/tmp/fuzz_table_source.XXXXXX";
 static int fd = -1;

@@ -22,7 +22,7 @@ from test_postqueue import write_msg, queue_path, _owner  # noqa: E402
 
 
 def bounce_request(m, request, queue, qid):
-    """One request to private/bounce, as lib/bounce_client.c sends it."""
+    """One request to private/bounce, as lib/global/bounce_client.c sends it."""
     import socket
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(30)

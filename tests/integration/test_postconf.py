@@ -1,6 +1,6 @@
 """test_postconf.py - our postconf against Debian's Postfix 3.7 postconf.
 
-The parameter list comes from lib/mail_params.def (the one table), so a
+The parameter list comes from lib/global/mail_params.def (the one table), so a
 parameter added there with a default that differs from Postfix's fails
 here unless it is marked PARAM_OURS or listed below with the reason.
 """
@@ -40,9 +40,9 @@ COMPAT_LEVELS = ["0", "1", "2", "3.6", "3.10"]
 
 
 def table_params():
-    """(name, ours) for each PARAM line of lib/mail_params.def."""
+    """(name, ours) for each PARAM line of lib/global/mail_params.def."""
     out = []
-    with open(os.path.join(TOP, "lib", "mail_params.def")) as f:
+    with open(os.path.join(TOP, "lib", "global", "mail_params.def")) as f:
         for line in f:
             m = re.match(r'^PARAM\(\s*\w+\s*,\s*"([^"]+)"', line)
             if m:

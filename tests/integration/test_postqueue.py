@@ -7,7 +7,7 @@ programs' -p and -j output with the same parser (header, per-message
 line by Postfix's printf format, right-aligned reason lines, recipient
 indent, trailer; JSON keys and their order).
 
-write_msg()/write_defer() write queue files directly (lib/queue_file.h),
+write_msg()/write_defer() write queue files directly (lib/global/queue_file.h),
 for tests that need a queue state without the pipeline; test_postsuper
 uses them too.
 """
@@ -39,7 +39,7 @@ LG_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz"
 
 
 def hash_digit(qid):
-    """The first hash folder of a queue ID (lib/mail_queue.c): a short ID's
+    """The first hash folder of a queue ID (lib/global/mail_queue.c): a short ID's
     first hex digit; for a long ID, that of its microseconds in hex."""
     sep = qid.find("z")
     if sep >= 10 and not all(c in "0123456789ABCDEF" for c in qid):

@@ -1,7 +1,7 @@
 """test_smtp - the smtp delivery agent against real peers on loopback.
 
 The agent runs stand-alone (smtp -S): the test writes a queue file and a
-delivery request (lib/deliver_request.c's wire form) on its stdin, and
+delivery request (lib/global/deliver_request.c's wire form) on its stdin, and
 reads the per-recipient results from its stdout and the log lines from
 its stderr. Peers: aiosmtpd capture servers (with STARTTLS and AUTH where
 a test needs them) and nsd serving a test zone for MX lookups, pointed at
@@ -68,7 +68,7 @@ def record(rtype, data):
 
 
 def write_queue_file(path, sender, rcpts, message):
-    """A message file as lib/queue_file.h describes; returns (offset, size)
+    """A message file as lib/global/queue_file.h describes; returns (offset, size)
     of the M record's data."""
     data = record("V", b"1") + record("T", b"%d 0" % int(time.time()))
     data += record("S", sender.encode())

@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "mymalloc.h"
-#include "vstring.h"
-#include "vstream.h"
-#include "attr.h"
-#include "msg.h"
-#include "deliver_request.h"
+#include "util/mymalloc.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/attr.h"
+#include "util/msg.h"
+#include "global/deliver_request.h"
 
 static DELIVER_REQUEST *sample_request(void)
 {

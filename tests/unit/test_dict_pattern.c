@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 
 #include "unit.h"
-#include "dict.h"
-#include "msg.h"
-#include "vstring.h"
+#include "dict/dict.h"
+#include "util/msg.h"
+#include "util/vstring.h"
 
 static char tmpdir[] = "/tmp/test_dict_pattern.XXXXXX";
 

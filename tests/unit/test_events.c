@@ -4,7 +4,7 @@
  */
 #include <unistd.h>
 
-#include "events.h"
+#include "util/events.h"
 #include "unit.h"
 
 static int fired[8];

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "mail_addr.h"
-#include "vstring.h"
+#include "global/mail_addr.h"
+#include "util/vstring.h"
 #include "unit.h"
 
 static VSTRING *buf;

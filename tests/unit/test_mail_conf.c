@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "mymalloc.h"
-#include "msg.h"
+#include "global/mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_mail_conf.XXXXXX";

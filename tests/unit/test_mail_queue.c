@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "vstring.h"
-#include "vstream.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_mail_queue.XXXXXX";

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "unit.h"
-#include "maps.h"
-#include "mail_conf.h"
-#include "mymalloc.h"
-#include "msg.h"
+#include "dict/maps.h"
+#include "global/mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
 
 UNIT_TEST(list_first_match_wins)
 {

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "master_conf.h"
-#include "vstring.h"
+#include "global/master_conf.h"
+#include "util/vstring.h"
 #include "unit.h"
 
 static MASTER_CONF *parse(const char *text, VSTRING *why)

@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "mail_conf.h"
-#include "match_list.h"
-#include "mymalloc.h"
-#include "msg.h"
+#include "global/mail_conf.h"
+#include "dict/match_list.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_match_list.XXXXXX";

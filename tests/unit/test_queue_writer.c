@@ -13,13 +13,13 @@
 
 #include <openssl/ssl.h>
 
-#include "mail_conf.h"
-#include "mail_queue.h"
-#include "queue_file.h"
-#include "queue_writer.h"
-#include "tls_server.h"
-#include "vstring.h"
-#include "vstream.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/queue_file.h"
+#include "global/queue_writer.h"
+#include "tls/tls_server.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_queue_writer.XXXXXX";

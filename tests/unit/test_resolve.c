@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "mymalloc.h"
-#include "msg.h"
-#include "vstring.h"
-#include "resolve.h"
+#include "global/mail_conf.h"
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/resolve.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_resolve.XXXXXX";

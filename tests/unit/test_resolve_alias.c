@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "msg.h"
-#include "resolve.h"
+#include "global/mail_conf.h"
+#include "util/msg.h"
+#include "global/resolve.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_resolve_alias.XXXXXX";

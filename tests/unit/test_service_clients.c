@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "attr.h"
-#include "vstream.h"
-#include "flush_client.h"
-#include "bounce_client.h"
+#include "global/mail_conf.h"
+#include "util/attr.h"
+#include "util/vstream.h"
+#include "global/flush_client.h"
+#include "global/bounce_client.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_service_clients.XXXXXX";

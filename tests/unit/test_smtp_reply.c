@@ -4,9 +4,9 @@
  */
 #include <string.h>
 
-#include "mymalloc.h"
-#include "smtp_client.h"
-#include "dns.h"
+#include "util/mymalloc.h"
+#include "smtpc/smtp_client.h"
+#include "dns/dns.h"
 #include "unit.h"
 
 static SMTP_REPLY *feed_all(const char *text, int *complete)

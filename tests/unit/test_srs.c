@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "argv.h"
-#include "vstring.h"
-#include "mail_conf.h"
-#include "msg.h"
-#include "srs.h"
+#include "util/argv.h"
+#include "util/vstring.h"
+#include "global/mail_conf.h"
+#include "util/msg.h"
+#include "global/srs.h"
 #include "unit.h"
 
 #define T_2020	1577836860L		/* 2020-01-01 00:01:00 UTC, day 2W */

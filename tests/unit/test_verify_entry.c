@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vstring.h"
-#include "msg.h"
-#include "verify_clnt.h"
-#include "verify_entry.h"
+#include "util/vstring.h"
+#include "util/msg.h"
+#include "global/verify_clnt.h"
+#include "global/verify_entry.h"
 #include "unit.h"
 
 #define T0	1795423585L

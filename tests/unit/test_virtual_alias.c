@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mail_conf.h"
-#include "msg.h"
-#include "vstring.h"
-#include "virtual_alias.h"
+#include "global/mail_conf.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "global/virtual_alias.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_virtual_alias.XXXXXX";

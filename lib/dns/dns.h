@@ -1,0 +1,109 @@
+/*
+ * NAME
+ *	dns - MX, address and TXT lookups with libldns
+ * SYNOPSIS
+ *	void dns_set_resolv_conf(const char *path);
+ *
+ *	int dns_lookup_mx(const char *name, DNS_MX_LIST *list, VSTRING *why);
+ *	void dns_mx_sort(DNS_MX_LIST *list);
+ *	void dns_mx_list_free(DNS_MX_LIST *list);
+ *
+ *	int dns_lookup_addr(const char *host, int pref, int families,
+ *			    DNS_ADDR_LIST *out, VSTRING *why);
+ *	int dns_addr_literal(const char *text, int pref, DNS_ADDR_LIST *out);
+ *	void dns_addr_list_init(DNS_ADDR_LIST *list);
+ *	void dns_addr_list_free(DNS_ADDR_LIST *list);
+ *	void dns_addr_add(DNS_ADDR_LIST *list, const char *host, int pref,
+ *			  int family, const void *addr);
+ *
+ *	int dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why);
+ *	int dns_lookup_mailhost(const char *domain, VSTRING *why);
+ * DESCRIPTION
+ *	The resolver reads the file named by dns_set_resolv_conf() (the
+ *	resolv_conf parameter, ours; default /etc/resolv.conf) when the
+ *	first query is made. Names are queried as absolute names: no
+ *	search list, no default domain, as Postfix's SMTP client does.
+ *
+ *	dns_lookup_mx() appends the MX records of name to list, in the
+ *	order of dns_mx_sort(): ascending preference, random order among
+ *	equal preferences. A null MX (RFC 7505, "0 .") is reported as
+ *	DNS_NULLMX.
+ *
+ *	dns_lookup_addr() appends the A (families & DNS_FAMILY_INET) and
+ *	AAAA (DNS_FAMILY_INET6) addresses of host, labelled with host and
+ *	pref. dns_addr_literal() does the same for an IPv4 or IPv6 address
+ *	written as text (without brackets), without a query.
+ *
+ *	dns_lookup_txt() puts the text of the TXT records of name into
+ *	text: the strings of one record joined together, records
+ *	separated by " / " (as Postfix shows them in rbl_reason), made
+ *	one printable line ('?' for control and 8-bit bytes) of at most
+ *	DNS_TXT_MAX bytes: it ends up in SMTP replies.
+ *
+ *	dns_lookup_mailhost() asks whether domain can receive mail: an MX
+ *	record, else an A or AAAA record. DNS_OK when one exists,
+ *	DNS_NULLMX for a null MX, DNS_RETRY when a temporary error left
+ *	the question open, else DNS_NOTFOUND or DNS_NODATA.
+ * DIAGNOSTICS
+ *	Results: DNS_OK; DNS_NOTFOUND (the name does not exist); DNS_NODATA
+ *	(it exists, without records of that type); DNS_RETRY (a temporary
+ *	error: timeout, SERVFAIL, no server); DNS_NULLMX. why gets
+ *	Postfix's text, "Name service error for name=X type=MX: Host not
+ *	found" or "...: Host not found, try again" or "...: Host found but
+ *	no data record of requested type".
+ */
+#ifndef DNS_H
+#define DNS_H
+#include <sys/types.h>
+#include <stddef.h>
+#include "util/vstring.h"
+
+#define DNS_OK		0
+#define DNS_NOTFOUND	1
+#define DNS_NODATA	2
+#define DNS_RETRY	3
+#define DNS_NULLMX	4
+
+#define DNS_TXT_MAX	500		/* bytes of TXT text kept */
+
+#define DNS_FAMILY_INET		(1<<0)
+#define DNS_FAMILY_INET6	(1<<1)
+
+typedef struct DNS_MX {
+    char   *host;			/* no trailing dot */
+    int     pref;
+} DNS_MX;
+
+typedef struct DNS_MX_LIST {
+    DNS_MX *mx;
+    size_t  count;
+    size_t  cap;
+} DNS_MX_LIST;
+
+typedef struct DNS_ADDR {
+    char   *host;			/* the name the address belongs to */
+    int     pref;			/* MX preference, 0 without MX */
+    int     family;			/* AF_INET or AF_INET6 */
+    unsigned char addr[16];		/* network byte order */
+    char    ip[46];			/* printable address */
+} DNS_ADDR;
+
+typedef struct DNS_ADDR_LIST {
+    DNS_ADDR *addr;
+    size_t  count;
+    size_t  cap;
+} DNS_ADDR_LIST;
+
+extern void dns_set_resolv_conf(const char *);
+extern int dns_lookup_mx(const char *, DNS_MX_LIST *, VSTRING *);
+extern void dns_mx_sort(DNS_MX_LIST *);
+extern void dns_mx_list_free(DNS_MX_LIST *);
+extern int dns_lookup_addr(const char *, int, int, DNS_ADDR_LIST *, VSTRING *);
+extern int dns_addr_literal(const char *, int, DNS_ADDR_LIST *);
+extern void dns_addr_list_init(DNS_ADDR_LIST *);
+extern void dns_addr_list_free(DNS_ADDR_LIST *);
+extern void dns_addr_add(DNS_ADDR_LIST *, const char *, int, int, const void *);
+extern int dns_lookup_txt(const char *, VSTRING *, VSTRING *);
+extern int dns_lookup_mailhost(const char *, VSTRING *);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * NAME
+ *	deliver_request - what qmgr asks a delivery agent, and the answers
+ * SYNOPSIS
+ *	Agent side:
+ *	DELIVER_REQUEST *deliver_request_read(VSTREAM *qmgr_stream);
+ *	void deliver_request_free(DELIVER_REQUEST *req);
+ *	void deliver_result(DELIVER_REQUEST *req, size_t rcpt_index,
+ *			    const DSN_RESULT *result);
+ *	int deliver_request_done(VSTREAM *qmgr_stream, DELIVER_REQUEST *req);
+ *	void deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
+ *			 const DSN_RESULT *result);
+ *
+ *	qmgr side:
+ *	int deliver_request_send(VSTREAM *agent_stream, const DELIVER_REQUEST *req);
+ *	int deliver_reply_read(VSTREAM *agent_stream, DELIVER_REQUEST *req);
+ *
+ *	void deliver_format_delay(VSTRING *buf, double seconds);
+ * DESCRIPTION
+ *	qmgr connects to private/<transport> and sends one request (attr.h
+ *	on the wire): the message (queue name, queue ID, offset and size of
+ *	the M record data), the envelope (sender, DSN ENVID/RET, arrival
+ *	time, client attributes), the nexthop and the recipients of one
+ *	destination, each with its R record offset, address, original
+ *	address, DSN NOTIFY and ORCPT.
+ *
+ *	The agent opens the queue file read-only itself (its cwd is the
+ *	queue directory), delivers, fills in each recipient's DSN_RESULT
+ *	with deliver_result(), logs each with deliver_log() (Postfix's
+ *	"QID: to=<...>, orig_to=<...>, relay=host[ip]:port, delay=0.1,
+ *	delays=a/b/c/d, dsn=2.0.0, status=sent (250 ...)" line), and sends
+ *	all results back with deliver_request_done(). qmgr records them:
+ *	'd' delivered and 'f' failed recipients are marked done in the
+ *	queue file (failed ones are first logged in bounce/ for the bounce
+ *	service), 'x' deferred ones stay and the message goes to deferred/.
+ *
+ *	DEL_REQ_FLAG_VERIFY asks for an address probe: the agent stops
+ *	after the RCPT reply (never DATA) and reports what it would have
+ *	done. DEL_REQ_FLAG_RECORD is for the verify service's learning:
+ *	qmgr sets it for relay_domains recipients when
+ *	address_verify_learn_deliveries is on. With either flag,
+ *	deliver_request_done() first sends the results to the verify
+ *	service (verify_clnt_record(): every result of a probe, the 2xx
+ *	ones of a learning delivery), and deliver_log() says
+ *	"status=deliverable" / "status=undeliverable" for probes, as
+ *	Postfix does. qmgr marks a probe's recipients done whatever the
+ *	result, writes no bounce or defer log for them, and removes the
+ *	probe (queue file attribute verify=1).
+ */
+#ifndef DELIVER_REQUEST_H
+#define DELIVER_REQUEST_H
+#include <sys/types.h>
+#include <stddef.h>
+#include "util/vstream.h"
+
+typedef struct DSN_RESULT {
+    char    status[16];			/* "2.0.0", "4.4.1", "5.1.1" */
+    int     action;			/* 'd' delivered, 'x' deferred, 'f' failed */
+    char   *reason;			/* "250 2.0.0 Ok: queued as X", or why */
+    char   *relay;			/* "host[addr]:port", or "none" */
+    char   *remote_mta;			/* for Remote-MTA: host name, or NULL */
+    char   *diag;			/* for Diagnostic-Code: the server reply */
+    double  conn_setup;			/* seconds: delays=.../c/... */
+    double  xmit;			/* seconds: delays=.../.../d */
+    int     conn_reuse;			/* conn_use=N when > 1 */
+    int     flags;			/* DSN_RESULT_FLAG_* (wire: dsn_flags) */
+} DSN_RESULT;
+
+/*
+ * NEXT_HOP_DSN: the server that took a 'd' recipient announced DSN (the
+ * NOTIFY parameters went on; it reports success itself). FINAL: a final
+ * delivery (LMTP) rather than a relay. qmgr uses them for success
+ * notices (bounce_client.h).
+ */
+#define DSN_RESULT_FLAG_NEXT_HOP_DSN	(1<<0)
+#define DSN_RESULT_FLAG_FINAL		(1<<1)
+
+typedef struct RECIPIENT {
+    off_t   offset;			/* of the R record, for marking done */
+    char   *address;
+    char   *orig_addr;			/* before aliasing, or "" */
+    int     dsn_notify;			/* DSN_NOTIFY_* of queue_file.h */
+    char   *dsn_orcpt;			/* "rfc822;..." or "" */
+    DSN_RESULT result;			/* filled in by the agent */
+    int     have_result;
+} RECIPIENT;
+
+#define DEL_REQ_FLAG_VERIFY	(1<<0)	/* probe: stop after RCPT */
+#define DEL_REQ_FLAG_RECORD	(1<<1)	/* learn deliveries (verify cache) */
+
+typedef struct DELIVER_REQUEST {
+    char   *queue_name;
+    char   *queue_id;
+    off_t   data_offset;		/* start of the M record data */
+    off_t   data_size;			/* message size */
+    char   *sender;
+    char   *nexthop;			/* "example.com", "[host]:port", "unix:/path" */
+    char   *transport;			/* master.cf service name, for logs */
+    char   *dsn_envid;
+    int     dsn_ret;			/* 0, DSN_RET_FULL, DSN_RET_HDRS */
+    char   *client_name;
+    char   *client_addr;
+    char   *helo_name;
+    char   *sasl_username;
+    double  arrival_time;		/* epoch seconds, for delay= */
+    double  active_time;		/* when qmgr took it: delays=a/b */
+    int     flags;			/* DEL_REQ_FLAG_* */
+    RECIPIENT *rcpt;
+    size_t  rcpt_count;
+} DELIVER_REQUEST;
+
+#define DSN_RET_FULL	1
+#define DSN_RET_HDRS	2
+
+extern DELIVER_REQUEST *deliver_request_read(VSTREAM *);
+extern void deliver_request_free(DELIVER_REQUEST *);
+extern void deliver_result(DELIVER_REQUEST *, size_t, const DSN_RESULT *);
+extern int deliver_request_done(VSTREAM *, DELIVER_REQUEST *);
+extern void deliver_log(const DELIVER_REQUEST *, const RECIPIENT *, const DSN_RESULT *);
+extern int deliver_request_send(VSTREAM *, const DELIVER_REQUEST *);
+extern int deliver_reply_read(VSTREAM *, DELIVER_REQUEST *);
+
+/* Postfix's delay notation ("0.08", "1.2", "12"), appended to buf. */
+extern void deliver_format_delay(VSTRING *, double);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * NAME
+ *	mail_queue - queue folders, queue IDs and message file paths
+ * SYNOPSIS
+ *	#include "mail_queue.h"
+ * DESCRIPTION
+ *	See mail_queue.h. All paths are relative to queue_directory (the
+ *	caller's working directory).
+ *
+ *	Short queue IDs are "%05X%lX": the microseconds of the creation
+ *	time in five hex digits, then the inode number in hex. Long queue
+ *	IDs (enable_long_queue_ids) are the seconds in base 52 (at least
+ *	six digits), the microseconds in four base-52 digits, the letter
+ *	"z", then the inode number in base 51; the alphabet is 0-9 and the
+ *	consonants, upper case first, so an ID holds no vowel. The base-52
+ *	digits may include "z" (the last digit); the inode part never
+ *	does, so the separator is the last "z".
+ *
+ *	Hashed queues (hash_queue_names) have hash_queue_depth levels of
+ *	one-character folders. The characters are the hex digits of the
+ *	microseconds, which for short IDs are simply the first characters
+ *	of the ID; long IDs are converted first, so both shapes land in the
+ *	same folders.
+ *
+ *	mail_queue_enter() writes "queue/T<pid>.<counter>" first, then
+ *	links it under its queue ID (link fails instead of replacing an
+ *	existing name) and removes the temporary name.
+ * DIAGNOSTICS
+ *	Functions that touch the file system return -1 (or a null
+ *	stream) with errno set; mail_queue_mkdirs() logs what failed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/argv.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+
+static const char lg_alphabet[] = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
+
+#define LG_SEC_BASE	52
+#define LG_INUM_BASE	51
+#define LG_SEC_PAD	6
+#define LG_USEC_PAD	4
+#define LG_SEPARATOR	'z'
+#define SH_USEC_PAD	5
+#define SH_MAX_LEN	(SH_USEC_PAD + 16)
+#define LG_MAX_LEN	40
+
+/* lg_digit - value of one long-ID digit, -1 if not one */
+static int lg_digit(int ch, int base)
+{
+    const char *cp;
+
+    if (ch == 0 || (cp = strchr(lg_alphabet, ch)) == 0 || cp - lg_alphabet >= base)
+	return (-1);
+    return ((int) (cp - lg_alphabet));
+}
+
+/* lg_encode - append a number in base 52 or 51, padded with "0" */
+static void lg_encode(VSTRING *buf, unsigned long long value, int base, int pad)
+{
+    char    tmp[64];
+    int     n = 0;
+
+    do {
+	tmp[n++] = lg_alphabet[value % base];
+	value /= base;
+    } while (value > 0);
+    while (n < pad)
+	tmp[n++] = '0';
+    while (n > 0)
+	vstring_addch(buf, tmp[--n]);
+}
+
+/* make_id - the queue ID for a file of this inode created now */
+static void make_id(VSTRING *id, const struct timeval *tv, ino_t ino)
+{
+    vstring_reset(id);
+    if (mail_conf_bool("enable_long_queue_ids")) {
+	lg_encode(id, (unsigned long long) tv->tv_sec, LG_SEC_BASE, LG_SEC_PAD);
+	lg_encode(id, (unsigned long long) tv->tv_usec, LG_SEC_BASE, LG_USEC_PAD);
+	vstring_addch(id, LG_SEPARATOR);
+	lg_encode(id, (unsigned long long) ino, LG_INUM_BASE, 1);
+    } else {
+	vstring_sprintf(id, "%05X%llX", (unsigned) tv->tv_usec,
+			(unsigned long long) ino);
+    }
+}
+
+int     mail_queue_id_ok(const char *id)
+{
+    size_t  len;
+    const char *sep;
+
+    if (id == 0 || (len = strlen(id)) == 0)
+	return (0);
+
+    /* Short: upper-case hex only. */
+    if (strspn(id, "0123456789ABCDEF") == len)
+	return (len > SH_USEC_PAD && len <= SH_MAX_LEN);
+
+    /* Long: seconds, microseconds, "z", inode number. */
+    if (len > LG_MAX_LEN || (sep = strrchr(id, LG_SEPARATOR)) == 0
+	|| sep - id < LG_SEC_PAD + LG_USEC_PAD || sep[1] == 0)
+	return (0);
+    for (const char *cp = id; cp < sep; cp++)
+	if (lg_digit(*cp, LG_SEC_BASE) < 0)
+	    return (0);
+    for (const char *cp = sep + 1; *cp; cp++)
+	if (lg_digit(*cp, LG_INUM_BASE) < 0)
+	    return (0);
+    return (1);
+}
+
+/* hash_digits - the hex digits of the microseconds of an ID */
+static void hash_digits(char *out, const char *id)
+{
+    const char *sep;
+
+    if ((sep = strrchr(id, LG_SEPARATOR)) != 0 && sep - id >= LG_USEC_PAD) {
+	unsigned long usec = 0;
+	int     d;
+
+	for (const char *cp = sep - LG_USEC_PAD; cp < sep; cp++) {
+	    if ((d = lg_digit(*cp, LG_SEC_BASE)) < 0)
+		d = 0;
+	    usec = usec * LG_SEC_BASE + d;
+	}
+	for (int i = SH_USEC_PAD - 1; i >= 0; i--) {
+	    out[i] = "0123456789ABCDEF"[usec & 0xf];
+	    usec >>= 4;
+	}
+    } else {
+	int     i;
+
+	for (i = 0; i < SH_USEC_PAD && id[i]; i++)
+	    out[i] = id[i];
+	for (; i < SH_USEC_PAD; i++)
+	    out[i] = '0';
+    }
+    out[SH_USEC_PAD] = 0;
+}
+
+/* queue_is_hashed - is the queue listed in hash_queue_names? */
+static int queue_is_hashed(const char *queue)
+{
+    ARGV   *names = argv_split(mail_conf_str("hash_queue_names"), ", \t\r\n");
+    int     found = 0;
+
+    for (size_t i = 0; i < names->argc && !found; i++)
+	found = strcmp(names->argv[i], queue) == 0;
+    argv_free(names);
+    return (found);
+}
+
+/* mail_queue_dir - the folder of one message: "deferred/7" or "incoming" */
+static const char *mail_queue_dir(VSTRING *buf, const char *queue, const char *id)
+{
+    vstring_strcpy(buf, queue);
+    if (queue_is_hashed(queue)) {
+	char    digits[SH_USEC_PAD + 1];
+	long    depth = mail_conf_int("hash_queue_depth");
+
+	hash_digits(digits, id);
+	for (long i = 0; i < depth && i < SH_USEC_PAD; i++) {
+	    vstring_addch(buf, '/');
+	    vstring_addch(buf, digits[i]);
+	}
+    }
+    return (vstring_str(buf));
+}
+
+const char *mail_queue_path(VSTRING *buf, const char *queue, const char *id)
+{
+    mail_queue_dir(buf, queue, id);
+    vstring_addch(buf, '/');
+    vstring_strcat(buf, id);
+    return (vstring_str(buf));
+}
+
+/* make_parents - create the hash folders of a message's path */
+static int make_parents(const char *queue, const char *id)
+{
+    VSTRING *dir = vstring_alloc(64);
+    char   *cp;
+    int     ret = 0;
+
+    mail_queue_dir(dir, queue, id);
+    for (cp = vstring_str(dir) + strlen(queue); ret == 0 && cp; cp = strchr(cp + 1, '/')) {
+	char    saved = *cp;
+
+	if (saved == 0)
+	    break;
+	*cp = 0;
+	if (mkdir(vstring_str(dir), 0700) < 0 && errno != EEXIST)
+	    ret = -1;
+	*cp = saved;
+    }
+    if (ret == 0 && mkdir(vstring_str(dir), 0700) < 0 && errno != EEXIST)
+	ret = -1;
+    vstring_free(dir);
+    return (ret);
+}
+
+VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
+{
+    static unsigned counter;
+    VSTRING *temp = vstring_alloc(64);
+    VSTRING *path = vstring_alloc(64);
+    struct timeval tv;
+    struct stat st;
+    int     fd;
+    int     saved_errno;
+
+    /*
+     * A temporary name that no other process uses: our pid and a counter.
+     * A leftover from a crashed process with our pid is replaced.
+     */
+    for (;;) {
+	vstring_sprintf(temp, "%s/T%ld.%u", queue, (long) getpid(), counter++);
+	if ((fd = open(vstring_str(temp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		       mode & ~S_IXUSR)) >= 0)
+	    break;
+	if (errno != EEXIST)
+	    goto fail;
+	(void) unlink(vstring_str(temp));
+    }
+    if (fstat(fd, &st) < 0)
+	goto fail_unlink;
+
+    /* Link under the queue ID; retry with a new time if the name exists. */
+    for (;;) {
+	gettimeofday(&tv, (struct timezone *) 0);
+	make_id(id, &tv, st.st_ino);
+	mail_queue_path(path, queue, vstring_str(id));
+	if (link(vstring_str(temp), vstring_str(path)) == 0)
+	    break;
+	if (errno == ENOENT && make_parents(queue, vstring_str(id)) == 0)
+	    continue;
+	if (errno != EEXIST)
+	    goto fail_unlink;
+	usleep(1);
+    }
+    (void) unlink(vstring_str(temp));
+    vstring_free(temp);
+    vstring_free(path);
+    return (vstream_fdopen(fd));
+
+fail_unlink:
+    saved_errno = errno;
+    (void) unlink(vstring_str(temp));
+    close(fd);
+    errno = saved_errno;
+fail:
+    saved_errno = errno;
+    vstring_free(temp);
+    vstring_free(path);
+    errno = saved_errno;
+    return (0);
+}
+
+int     mail_queue_rename(const char *id, const char *from, const char *to)
+{
+    VSTRING *old_path = vstring_alloc(64);
+    VSTRING *new_path = vstring_alloc(64);
+    int     ret;
+
+    mail_queue_path(old_path, from, id);
+    mail_queue_path(new_path, to, id);
+    ret = rename(vstring_str(old_path), vstring_str(new_path));
+    if (ret < 0 && errno == ENOENT && access(vstring_str(old_path), F_OK) == 0
+	&& make_parents(to, id) == 0)
+	ret = rename(vstring_str(old_path), vstring_str(new_path));
+    {
+	int     saved_errno = errno;
+
+	vstring_free(old_path);
+	vstring_free(new_path);
+	errno = saved_errno;
+    }
+    return (ret);
+}
+
+int     mail_queue_remove(const char *queue, const char *id)
+{
+    VSTRING *path = vstring_alloc(64);
+    int     ret;
+    int     saved_errno;
+
+    ret = unlink(mail_queue_path(path, queue, id));
+    saved_errno = errno;
+    vstring_free(path);
+    errno = saved_errno;
+    return (ret);
+}
+
+/* make_dir - one folder with its owner, group and mode, fixing old ones */
+static int make_dir(const char *name, uid_t owner, gid_t group, mode_t mode)
+{
+    struct stat st;
+
+    if (mkdir(name, mode) < 0 && errno != EEXIST) {
+	msg_warn("mkdir %s: %s", name, strerror(errno));
+	return (-1);
+    }
+    if (lstat(name, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	msg_warn("%s: not a directory", name);
+	return (-1);
+    }
+    if ((st.st_uid != owner || st.st_gid != group)
+	&& geteuid() == 0 && lchown(name, owner, group) < 0) {
+	msg_warn("chown %s: %s", name, strerror(errno));
+	return (-1);
+    }
+    if ((st.st_mode & 07777) != mode && chmod(name, mode) < 0) {
+	msg_warn("chmod %s: %s", name, strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+int     mail_queue_mkdirs(uid_t owner, gid_t group)
+{
+    static const char *private_dirs[] = {
+	MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED,
+	MAIL_QUEUE_HOLD, MAIL_QUEUE_CORRUPT, MAIL_QUEUE_BOUNCE,
+	MAIL_QUEUE_DEFER, MAIL_QUEUE_TRACE, MAIL_QUEUE_FLUSH,
+	MAIL_QUEUE_SAVED, "private",
+    };
+    gid_t   owner_gid = getegid();	/* Postfix: mail_owner, group root */
+    int     ret = 0;
+
+    /*
+     * Message folders and private/: mail_owner only. public/: mail_owner
+     * and setgid_group (postqueue), mode 0710. pid/: whoever runs master.
+     */
+    for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++)
+	if (make_dir(private_dirs[i], owner, owner_gid, 0700) < 0)
+	    ret = -1;
+    if (make_dir("public", owner, group, 02710) < 0)
+	ret = -1;
+    if (make_dir("pid", geteuid(), getegid(), 0755) < 0)
+	ret = -1;
+    return (ret);
+}

@@ -1,0 +1,63 @@
+/*
+ * NAME
+ *	mail_queue - queue folders, queue IDs and message file paths
+ * SYNOPSIS
+ *	#define MAIL_QUEUE_INCOMING "incoming"	(also ACTIVE DEFERRED HOLD
+ *						 CORRUPT BOUNCE DEFER FLUSH)
+ *	const char *mail_queue_path(VSTRING *buf, const char *queue, const char *id);
+ *	int mail_queue_id_ok(const char *id);
+ *	VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id);
+ *	int mail_queue_rename(const char *id, const char *from, const char *to);
+ *	int mail_queue_remove(const char *queue, const char *id);
+ *	int mail_queue_mkdirs(uid_t owner, gid_t group);
+ * DESCRIPTION
+ *	Daemons chdir(2) to queue_directory at start (the mail_server
+ *	skeleton does it), so every path here is relative: "incoming/ID",
+ *	"deferred/7/72C22A73A21" for queues named in hash_queue_names
+ *	(hash_queue_depth levels of one hex digit each, the first digits
+ *	of the ID), flat for the others.
+ *
+ *	Queue IDs have Postfix's shapes: short (default) is upper-case hex,
+ *	5 digits of the microseconds of the arrival time followed by the
+ *	file's inode number; long (enable_long_queue_ids) is as Postfix's.
+ *	mail_queue_id_ok() accepts only those shapes (qmgr and postsuper
+ *	skip every other name).
+ *
+ *	mail_queue_enter() creates a new file in the named queue with a
+ *	temporary name, computes its queue ID from the inode and renames it
+ *	(the name is unique because the inode is). The file is open for
+ *	read and write, mode 0600 without the owner-execute bit, which is
+ *	set only when the file is complete (see queue_file.h).
+ *
+ *	mail_queue_rename() moves a message file between queues (creating
+ *	a missing hash subfolder), mail_queue_remove() deletes it; both
+ *	return 0 or -1 with errno. mail_queue_mkdirs() creates every queue
+ *	folder with Postfix's modes (master calls it).
+ */
+#ifndef MAIL_QUEUE_H
+#define MAIL_QUEUE_H
+#include <sys/types.h>
+#include "util/vstring.h"
+#include "util/vstream.h"
+
+#define MAIL_QUEUE_INCOMING	"incoming"
+#define MAIL_QUEUE_ACTIVE	"active"
+#define MAIL_QUEUE_DEFERRED	"deferred"
+#define MAIL_QUEUE_HOLD		"hold"
+#define MAIL_QUEUE_CORRUPT	"corrupt"
+#define MAIL_QUEUE_BOUNCE	"bounce"
+#define MAIL_QUEUE_DEFER	"defer"
+#define MAIL_QUEUE_TRACE	"trace"
+#define MAIL_QUEUE_FLUSH	"flush"
+#define MAIL_QUEUE_SAVED	"saved"
+
+#define MAIL_QUEUE_MSG_COMPLETE(st)	(((st)->st_mode & S_IXUSR) != 0)
+
+extern const char *mail_queue_path(VSTRING *, const char *, const char *);
+extern int mail_queue_id_ok(const char *);
+extern VSTREAM *mail_queue_enter(const char *, int, VSTRING *);
+extern int mail_queue_rename(const char *, const char *, const char *);
+extern int mail_queue_remove(const char *, const char *);
+extern int mail_queue_mkdirs(uid_t, gid_t);
+
+#endif

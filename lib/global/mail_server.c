@@ -1,0 +1,529 @@
+/*
+ * NAME
+ *	mail_server - the skeletons every daemon is built on
+ * SYNOPSIS
+ *	#include "mail_server.h"
+ * DESCRIPTION
+ *	See mail_server.h for the contract. This file holds the parts
+ *	both skeletons share (command line, configuration, logging,
+ *	chroot and privilege drop, the status pipe to master) and the two
+ *	loops.
+ *
+ *	A child knows that master went away (or told it to finish, after
+ *	a reload) when its status pipe reports an error: the reading end
+ *	was closed. The single-server loop polls the pipe with no events
+ *	requested, which reports exactly that condition.
+ *
+ *	Before chroot (as root) one host and one service lookup load the
+ *	C library's NSS modules and configuration, which cannot be loaded
+ *	from inside the queue directory.
+ *
+ *	Privileges: mail_owner is looked up before chroot (the chroot
+ *	holds no passwd file). Started by a non-root user the process
+ *	keeps its identity and does not chroot; with -v it says so (master
+ *	logs it once for everybody).
+ *
+ *	Stand-alone mode (-S) serves one client on stdin/stdout: replies
+ *	go to stdin when it is a socket, else to stdout. Logging goes to
+ *	stderr in that mode unless maillog_file is set.
+ * DIAGNOSTICS
+ *	Fatal: bad command line, unknown mail_owner (as root), chdir or
+ *	chroot failure, no listening socket outside -S mode.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/argv.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "util/events.h"
+#include "global/mail_server.h"
+
+static char *service_name;
+static char *service_type;
+static int stand_alone;
+static int have_master;
+static unsigned generation;
+static int *listen_fds;			/* MASTER_LISTEN_FD, then extras */
+static int listen_count;
+static int watch_count;
+static struct {
+    int     (*changed) (void *);
+    void   *ctx;
+}       watch_list[64];
+
+const char *mail_server_name(void)
+{
+    return (service_name ? service_name : msg_prog());
+}
+
+/* status_send - one record to master; a closed pipe means master is gone */
+static void status_send(int status)
+{
+    MASTER_STATUS stat;
+    ssize_t n;
+
+    if (!have_master)
+	return;
+    memset(&stat, 0, sizeof(stat));
+    stat.pid = getpid();
+    stat.status = status;
+    stat.generation = generation;
+    do {
+	n = write(MASTER_STATUS_FD, &stat, sizeof(stat));
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t) sizeof(stat)) {
+	if (msg_verbose)
+	    msg_info("master status pipe closed: exiting");
+	exit(0);
+    }
+}
+
+void    mail_server_busy(void)
+{
+    status_send(MASTER_STAT_TAKEN);
+}
+
+void    mail_server_idle(void)
+{
+    status_send(MASTER_STAT_AVAIL);
+}
+
+void    mail_server_watch(int (*changed) (void *), void *ctx)
+{
+    if (watch_count < (int) (sizeof(watch_list) / sizeof(watch_list[0]))) {
+	watch_list[watch_count].changed = changed;
+	watch_list[watch_count].ctx = ctx;
+	watch_count++;
+    }
+}
+
+/* tables_changed - did a table that we opened change on disk? */
+static int tables_changed(void)
+{
+    for (int i = 0; i < watch_count; i++) {
+	if (watch_list[i].changed(watch_list[i].ctx)) {
+	    msg_info("table has changed -- restarting");
+	    return (1);
+	}
+    }
+    return (0);
+}
+
+static int fd_is_open(int fd)
+{
+    return (fcntl(fd, F_GETFD) >= 0);
+}
+
+/* set_override - apply one -o name=value (spaces around "=" allowed) */
+static void set_override(char *arg)
+{
+    char   *eq = strchr(arg, '=');
+    char   *name;
+
+    if (eq == 0)
+	msg_fatal("-o %s: expected name=value", arg);
+    *eq = 0;
+    name = trimblanks(arg);
+    if (*name == 0)
+	msg_fatal("-o =%s: missing parameter name", eq + 1);
+    mail_conf_set(name, trimblanks(eq + 1));
+}
+
+/*
+ * warm_up_resolver - before chroot: let the C library read nsswitch.conf
+ * and load whatever NSS modules host and service lookups need (they are
+ * loaded on first use, and the chroot has no /lib); read the time zone.
+ * Inside the chroot the lookups then read the copies master keeps under
+ * the queue directory (etc/hosts, etc/resolv.conf, ...).
+ */
+static void warm_up_resolver(void)
+{
+    struct addrinfo hints;
+    struct addrinfo *res = 0;
+    struct sockaddr_in sin;
+    char    host[NI_MAXHOST];
+
+    tzset();
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo("localhost", "smtp", &hints, &res) == 0)
+	freeaddrinfo(res);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void) getnameinfo((struct sockaddr *) &sin, sizeof(sin), host, sizeof(host),
+		       0, 0, NI_NAMEREQD);
+    (void) getservbyname("smtp", "tcp");
+}
+
+/* drop_privileges - chdir, chroot, setgid/setuid as the contract says */
+static void drop_privileges(int do_chroot, int stay_root)
+{
+    const char *queue_dir = mail_conf_str("queue_directory");
+    const char *owner = mail_conf_str("mail_owner");
+    struct passwd *pw = 0;
+    uid_t   uid = 0;
+    gid_t   gid = 0;
+    int     is_root = geteuid() == 0;
+
+    if (is_root && !stay_root) {
+	if ((pw = getpwnam(owner)) == 0)
+	    msg_fatal("file %s/main.cf: parameter mail_owner: unknown user name value: %s",
+		      mail_conf_dir(), owner);
+	if (pw->pw_uid == 0)
+	    msg_fatal("mail_owner %s has root privileges", owner);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+    }
+    if (chdir(queue_dir) < 0)
+	msg_fatal("chdir(\"%s\"): %s", queue_dir, strerror(errno));
+    if (do_chroot) {
+	if (is_root) {
+	    warm_up_resolver();
+	    if (chroot(".") < 0)
+		msg_fatal("chroot(\"%s\"): %s", queue_dir, strerror(errno));
+	    if (chdir("/") < 0)
+		msg_fatal("chdir(\"/\") in chroot: %s", strerror(errno));
+	} else if (msg_verbose) {
+	    msg_info("not running as root: no chroot to %s", queue_dir);
+	}
+    }
+    if (is_root && !stay_root) {
+	if (setgroups(1, &gid) < 0)
+	    msg_fatal("setgroups(%ld): %s", (long) gid, strerror(errno));
+	if (setgid(gid) < 0)
+	    msg_fatal("setgid(%ld): %s", (long) gid, strerror(errno));
+	if (setuid(uid) < 0)
+	    msg_fatal("setuid(%ld): %s", (long) uid, strerror(errno));
+	if (msg_verbose)
+	    msg_info("running as %s (uid %ld gid %ld)", owner, (long) uid, (long) gid);
+    } else if (!is_root && msg_verbose) {
+	msg_info("not running as root: staying uid %ld", (long) getuid());
+    }
+}
+
+/* server_init - everything both skeletons do before serving */
+static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
+{
+    ARGV   *overrides = argv_alloc(4);
+    ARGV   *service_argv = argv_alloc(4);
+    const char *slash;
+    const char *env;
+    int     do_chroot = 0;
+    int     stay_root = 0;
+    int     debug = 0;
+    int     ch;
+
+    signal(SIGPIPE, SIG_IGN);
+    slash = strrchr(argv[0], '/');
+    msg_init("postfix", slash ? slash + 1 : argv[0]);
+    opterr = 0;
+    while ((ch = getopt(argc, argv, "+cdDn:o:St:uvz")) != -1) {
+	switch (ch) {
+	case 'c':
+	    do_chroot = 1;
+	    break;
+	case 'd':
+	    debug = 1;
+	    break;
+	case 'D':
+	case 'z':
+	    break;
+	case 'n':
+	    service_name = mystrdup(optarg);
+	    break;
+	case 'o':
+	    argv_add(overrides, optarg);
+	    break;
+	case 'S':
+	    stand_alone = 1;
+	    break;
+	case 't':
+	    service_type = mystrdup(optarg);
+	    break;
+	case 'u':
+	    stay_root = 1;
+	    break;
+	case 'v':
+	    msg_verbose++;
+	    break;
+	default:
+	    msg_to_stderr(1);
+	    msg_fatal("invalid option: -%c", optopt);
+	}
+    }
+    for (int i = optind; i < argc; i++)
+	argv_add(service_argv, argv[i]);
+    if (service_name == 0)
+	service_name = mystrdup(msg_prog());
+    if (service_type == 0)
+	service_type = mystrdup("unix");
+    if ((env = getenv("MASTER_GENERATION")) != 0)
+	generation = (unsigned) strtoul(env, 0, 10);
+
+    /* Configuration: main.cf, then -o, then what master.cf implies. */
+    mail_conf_read((char *) 0);
+    for (size_t i = 0; i < overrides->argc; i++)
+	set_override(overrides->argv[i]);
+    argv_free(overrides);
+    mail_conf_set("service_name", service_name);
+
+    /* Logging. */
+    msg_init(mail_conf_str("syslog_name"), msg_prog());
+    if (!stand_alone && fd_is_open(MASTER_LOG_FD)) {
+	msg_to_fd(MASTER_LOG_FD);
+	(void) fcntl(MASTER_LOG_FD, F_SETFD, FD_CLOEXEC);
+    } else if (*mail_conf_str("maillog_file")) {
+	msg_to_file(mail_conf_str("maillog_file"));
+    } else if (stand_alone) {
+	debug = 1;
+    } else {
+	msg_to_syslog(mail_conf_str("syslog_facility"));
+    }
+    if (debug)
+	msg_to_stderr(1);
+
+    /* The master interface. */
+    if (!stand_alone) {
+	if (!fd_is_open(MASTER_LISTEN_FD)) {
+	    msg_to_stderr(1);
+	    msg_fatal("no listening socket on descriptor %d: run me from master, or use -S",
+		      MASTER_LISTEN_FD);
+	}
+	have_master = fd_is_open(MASTER_STATUS_FD);
+	listen_count = (env = getenv("MASTER_LISTEN_COUNT")) != 0 ? atoi(env) : 1;
+	if (listen_count < 1 || listen_count > 1000)
+	    listen_count = 1;
+	listen_fds = mymalloc(listen_count * sizeof(int));
+	for (int i = 0; i < listen_count; i++) {
+	    listen_fds[i] = i == 0 ? MASTER_LISTEN_FD : MASTER_LISTEN_FD_EXTRA + i - 1;
+	    if (!fd_is_open(listen_fds[i]))
+		msg_fatal("no listening socket on descriptor %d", listen_fds[i]);
+	    (void) fcntl(listen_fds[i], F_SETFD, FD_CLOEXEC);
+	    (void) fcntl(listen_fds[i], F_SETFL, fcntl(listen_fds[i], F_GETFL) | O_NONBLOCK);
+	}
+	if (have_master)
+	    (void) fcntl(MASTER_STATUS_FD, F_SETFD, FD_CLOEXEC);
+    }
+    if (msg_verbose)
+	msg_info("service %s type %s%s", service_name, service_type,
+		 stand_alone ? " (stand-alone)" : "");
+
+    if (opts && opts->pre_init)
+	opts->pre_init(service_name, service_argv->argv);
+    drop_privileges(do_chroot, stay_root);
+    if (opts && opts->post_init)
+	opts->post_init(service_name, service_argv->argv);
+    return (service_argv);
+}
+
+/* stdout_write - stand-alone replies go to stdout when stdin is no socket */
+static ssize_t stdout_write(void *ctx, int fd, const void *buf, size_t len, int timeout_ms)
+{
+    ssize_t n;
+
+    (void) ctx;
+    (void) fd;
+    if (timeout_ms >= 0 && vstream_wait_fd(1, 1, timeout_ms) == 0) {
+	errno = ETIMEDOUT;
+	return (-1);
+    }
+    do {
+	n = write(1, buf, len);
+    } while (n < 0 && errno == EINTR);
+    return (n);
+}
+
+static int fd_is_socket(int fd)
+{
+    struct stat st;
+
+    return (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
+			           const MAIL_SERVER_OPTS *opts)
+{
+    ARGV   *service_argv = server_init(argc, argv, opts);
+    int     unlimited = opts && opts->unlimited;
+    long    max_use = mail_conf_int("max_use");
+    long    max_idle = mail_conf_time("max_idle");
+    long    use_count = 0;
+    struct pollfd *pfd;
+
+    if (stand_alone) {
+	VSTREAM *client = vstream_fdopen(0);
+
+	if (!fd_is_socket(0))
+	    vstream_set_io(client, 0, stdout_write, 0);
+	service(client, service_name, service_argv->argv);
+	vstream_fflush(client);
+	vstream_release(client);
+	exit(0);
+    }
+    pfd = mymalloc((listen_count + 1) * sizeof(*pfd));
+    for (;;) {
+	int     n;
+	int     fd = -1;
+	int     status_slot = listen_count;
+
+	if (!unlimited && use_count >= max_use)
+	    break;
+	if (tables_changed())
+	    break;
+	for (int i = 0; i < listen_count; i++) {
+	    pfd[i].fd = listen_fds[i];
+	    pfd[i].events = POLLIN;
+	    pfd[i].revents = 0;
+	}
+	pfd[status_slot].fd = have_master ? MASTER_STATUS_FD : -1;
+	pfd[status_slot].events = 0;
+	pfd[status_slot].revents = 0;
+	n = poll(pfd, listen_count + 1, unlimited ? -1 : (int) (max_idle * 1000));
+	if (n < 0) {
+	    if (errno == EINTR)
+		continue;
+	    msg_fatal("poll: %s", strerror(errno));
+	}
+	if (n == 0) {
+	    if (msg_verbose)
+		msg_info("idle timeout -- exiting");
+	    break;
+	}
+	if (pfd[status_slot].revents) {
+	    if (msg_verbose)
+		msg_info("master disconnect -- exiting");
+	    break;
+	}
+	for (int i = 0; i < listen_count && fd < 0; i++) {
+	    if ((pfd[i].revents & POLLIN) == 0)
+		continue;
+	    if ((fd = accept4(listen_fds[i], 0, 0, SOCK_CLOEXEC)) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+		    || errno == ECONNABORTED || errno == EPROTO)
+		    continue;
+		msg_fatal("accept connection: %s", strerror(errno));
+	    }
+	}
+	if (fd < 0)
+	    continue;
+	mail_server_busy();
+	{
+	    VSTREAM *client = vstream_fdopen(fd);
+
+	    service(client, service_name, service_argv->argv);
+	    vstream_close(client);
+	}
+	use_count++;
+	mail_server_idle();
+    }
+    exit(0);
+}
+
+/*
+ * Trigger server: the listener, the status pipe and whatever the daemon
+ * registers live in one event loop.
+ */
+static TRIGGER_SERVER_FN trigger_service;
+static char **trigger_argv;
+static VSTRING *trigger_buf;
+
+static void trigger_read(int fd, VSTRING *buf)
+{
+    char    chunk[256];
+    ssize_t n;
+    long long deadline = vstream_now_ms() + 1000 * mail_conf_time("trigger_timeout");
+
+    vstring_reset(buf);
+    while (vstring_len(buf) < 4096) {
+	long long left = deadline - vstream_now_ms();
+
+	if (left <= 0 || vstream_wait_fd(fd, 0, (int) left) <= 0)
+	    break;
+	if ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0)
+	    break;
+	vstring_memcat(buf, chunk, n);
+    }
+}
+
+static void trigger_accept(int event, void *context)
+{
+    int     fd;
+    int     listen_fd = (int) (long) context;
+
+    (void) event;
+    if ((fd = accept4(listen_fd, 0, 0, SOCK_CLOEXEC)) < 0) {
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+	    || errno == ECONNABORTED || errno == EPROTO)
+	    return;
+	msg_fatal("accept connection: %s", strerror(errno));
+    }
+    trigger_read(fd, trigger_buf);
+    close(fd);
+    if (vstring_len(trigger_buf) > 0) {
+	mail_server_busy();
+	trigger_service(vstring_str(trigger_buf), (ssize_t) vstring_len(trigger_buf),
+			service_name, trigger_argv);
+	mail_server_idle();
+    }
+}
+
+static void trigger_master_gone(int event, void *context)
+{
+    (void) event;
+    (void) context;
+    if (msg_verbose)
+	msg_info("master disconnect -- exiting");
+    exit(0);
+}
+
+void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN service,
+			            const MAIL_SERVER_OPTS *opts)
+{
+    ARGV   *service_argv = server_init(argc, argv, opts);
+
+    trigger_service = service;
+    trigger_argv = service_argv->argv;
+    trigger_buf = vstring_alloc(64);
+
+    if (stand_alone) {
+	trigger_read(0, trigger_buf);
+	service(vstring_str(trigger_buf), (ssize_t) vstring_len(trigger_buf),
+		service_name, trigger_argv);
+	exit(0);
+    }
+    for (int i = 0; i < listen_count; i++)
+	event_enable_read(listen_fds[i], trigger_accept, (void *) (long) listen_fds[i]);
+    if (have_master)
+	event_enable_read(MASTER_STATUS_FD, trigger_master_gone, 0);
+    for (;;) {
+	int     wait_sec = -1;
+
+	if (tables_changed())
+	    break;
+	if (opts && opts->loop)
+	    wait_sec = opts->loop(service_name, trigger_argv);
+	event_loop(wait_sec < 0 ? -1 : wait_sec * 1000L);
+    }
+    exit(0);
+}

@@ -1,0 +1,302 @@
+/*
+ * NAME
+ *	queue_writer - write one complete message file into a queue
+ * DESCRIPTION
+ *	See queue_writer.h. The M record's length is not known until the
+ *	message has been streamed in, so its header is written with a
+ *	zero length and patched with pwrite(2) at commit time, after the
+ *	stream buffer has been flushed.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/mymalloc.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "global/mail_conf.h"
+#include "global/mail_queue.h"
+#include "global/queue_file.h"
+#include "global/queue_writer.h"
+
+struct QUEUE_WRITER {
+    char   *queue;			/* "incoming" */
+    VSTRING *id;			/* queue ID */
+    VSTREAM *fp;			/* the file */
+    struct timeval arrival;
+    int     err;			/* errno of the first failure */
+    int     warn_done;			/* W record written */
+    int     null_sender;		/* sender is "" */
+    off_t   msg_head;			/* offset of the M record, or -1 */
+    off_t   msg_size;			/* message bytes so far */
+    char   *commit_queue;		/* queue_writer_hold(): "hold" */
+};
+
+/* qw_fail - remember the first failure */
+static int qw_fail(QUEUE_WRITER *qw)
+{
+    if (qw->err == 0)
+	qw->err = errno ? errno : EIO;
+    return (-1);
+}
+
+/* qw_put - write one record, or note why not */
+static int qw_put(QUEUE_WRITER *qw, int type, const char *data, size_t len)
+{
+    if (qw->err)
+	return (-1);
+    errno = 0;
+    if (rec_put(qw->fp, type, data, len) != 0)
+	return (qw_fail(qw));
+    return (0);
+}
+
+QUEUE_WRITER *queue_writer_open(const char *queue)
+{
+    QUEUE_WRITER *qw;
+    VSTRING *id = vstring_alloc(20);
+    VSTREAM *fp;
+    char    buf[64];
+
+    if ((fp = mail_queue_enter(queue, 0600, id)) == 0) {
+	int     saved = errno;
+
+	vstring_free(id);
+	errno = saved;
+	return (0);
+    }
+    qw = mycalloc(1, sizeof(*qw));
+    qw->queue = mystrdup(queue);
+    qw->id = id;
+    qw->fp = fp;
+    qw->msg_head = -1;
+    gettimeofday(&qw->arrival, (struct timezone *) 0);
+    qw_put(qw, REC_TYPE_VERSION, QUEUE_FILE_VERSION, strlen(QUEUE_FILE_VERSION));
+    snprintf(buf, sizeof(buf), "%ld %ld", (long) qw->arrival.tv_sec,
+	     (long) qw->arrival.tv_usec);
+    qw_put(qw, REC_TYPE_TIME, buf, strlen(buf));
+    return (qw);
+}
+
+const char *queue_writer_id(QUEUE_WRITER *qw)
+{
+    return (vstring_str(qw->id));
+}
+
+const struct timeval *queue_writer_time(QUEUE_WRITER *qw)
+{
+    return (&qw->arrival);
+}
+
+int     queue_writer_errno(QUEUE_WRITER *qw)
+{
+    return (qw->err);
+}
+
+int     queue_writer_status(int err)
+{
+    switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+	return (QUEUE_WRITER_STAT_NOSPACE);
+    default:
+	return (QUEUE_WRITER_STAT_WRITE);
+    }
+}
+
+int     queue_writer_sender(QUEUE_WRITER *qw, const char *sender)
+{
+    qw->null_sender = (*sender == 0);
+    return (qw_put(qw, REC_TYPE_SENDER, sender, strlen(sender)));
+}
+
+int     queue_writer_attr(QUEUE_WRITER *qw, const char *name, const char *value)
+{
+    VSTRING *buf = vstring_alloc(100);
+    int     ret;
+
+    vstring_sprintf(buf, "%s=%s", name, value);
+    ret = qw_put(qw, REC_TYPE_ATTR, vstring_str(buf), vstring_len(buf));
+    vstring_free(buf);
+    return (ret);
+}
+
+/* qw_warn - the delay-warning time record, once, before recipients */
+static int qw_warn(QUEUE_WRITER *qw)
+{
+    char    buf[32];
+    long    delay;
+    long    when = 0;
+
+    if (qw->warn_done)
+	return (qw->err ? -1 : 0);
+    qw->warn_done = 1;
+    /* arrival + delay_warning_time; 0 = none (also for the null sender) */
+    if (!qw->null_sender && (delay = mail_conf_time("delay_warning_time")) > 0)
+	when = (long) qw->arrival.tv_sec + delay;
+    snprintf(buf, sizeof(buf), "%020ld", when);
+    return (qw_put(qw, REC_TYPE_WARN, buf, strlen(buf)));
+}
+
+int     queue_writer_rcpt(QUEUE_WRITER *qw, const char *addr,
+			          const char *orig_addr, int notify,
+			          const char *orcpt)
+{
+    char    buf[32];
+
+    qw_warn(qw);
+    if (orig_addr && strcmp(orig_addr, addr) != 0)
+	qw_put(qw, REC_TYPE_ORCP, orig_addr, strlen(orig_addr));
+    if (notify) {
+	snprintf(buf, sizeof(buf), "%d", notify);
+	qw_put(qw, REC_TYPE_NOTIFY, buf, strlen(buf));
+    }
+    if (orcpt)
+	qw_put(qw, REC_TYPE_DSN_ORCPT, orcpt, strlen(orcpt));
+    return (qw_put(qw, REC_TYPE_RCPT, addr, strlen(addr)));
+}
+
+int     queue_writer_msg_begin(QUEUE_WRITER *qw)
+{
+    qw_warn(qw);
+    if (qw->err)
+	return (-1);
+    qw->msg_head = vstream_tell(qw->fp);
+    return (qw_put(qw, REC_TYPE_MESSAGE, "", 0));
+}
+
+int     queue_writer_msg_write(QUEUE_WRITER *qw, const void *buf, size_t len)
+{
+    if (qw->err)
+	return (-1);
+    errno = 0;
+    if (vstream_write(qw->fp, buf, len) != 0)
+	return (qw_fail(qw));
+    qw->msg_size += len;
+    return (0);
+}
+
+off_t   queue_writer_msg_size(QUEUE_WRITER *qw)
+{
+    return (qw->msg_size);
+}
+
+/* qw_free - release memory, the file is closed or removed already */
+static void qw_free(QUEUE_WRITER *qw)
+{
+    myfree(qw->queue);
+    myfree(qw->commit_queue);
+    vstring_free(qw->id);
+    myfree(qw);
+}
+
+void    queue_writer_abort(QUEUE_WRITER *qw)
+{
+    int     saved = errno;
+
+    if (qw->fp) {
+	(void) close(vstream_fileno(qw->fp));
+	qw->fp->wlen = 0;			/* drop unwritten output */
+	vstream_release(qw->fp);
+	qw->fp = 0;
+    }
+    (void) mail_queue_remove(qw->queue, vstring_str(qw->id));
+    qw_free(qw);
+    errno = saved;
+}
+
+/* qw_sync_dir - make the file's directory entry durable */
+static int qw_sync_dir(const char *queue)
+{
+    int     fd;
+    int     ret;
+
+    if ((fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	return (-1);
+    ret = fsync(fd);
+    if (close(fd) < 0)
+	ret = -1;
+    return (ret);
+}
+
+void    queue_writer_hold(QUEUE_WRITER *qw)
+{
+    if (qw->commit_queue == 0)
+	qw->commit_queue = mystrdup(MAIL_QUEUE_HOLD);
+}
+
+int     queue_writer_commit(QUEUE_WRITER *qw)
+{
+    unsigned char len[4];
+    off_t   size = qw->msg_size;
+    int     fd = vstream_fileno(qw->fp);
+    struct stat st;
+
+    if (qw->msg_head < 0 && qw->err == 0)
+	queue_writer_msg_begin(qw);
+    qw_put(qw, REC_TYPE_END, "", 0);
+    errno = 0;
+    if (qw->err == 0 && vstream_fflush(qw->fp) != 0)
+	qw_fail(qw);
+    if (qw->err == 0 && size > 0xffffffffL) {
+	errno = EFBIG;
+	qw_fail(qw);
+    }
+    if (qw->err == 0) {
+	len[0] = (size >> 24) & 0xff;
+	len[1] = (size >> 16) & 0xff;
+	len[2] = (size >> 8) & 0xff;
+	len[3] = size & 0xff;
+	if (pwrite(fd, len, 4, qw->msg_head + 1) != 4)
+	    qw_fail(qw);
+    }
+    /* The complete mark comes after the last write, before the fsync. */
+    if (qw->err == 0
+	&& (fstat(fd, &st) < 0
+	    || fchmod(fd, (st.st_mode & 07777) | S_IXUSR) < 0))
+	qw_fail(qw);
+    /*
+     * A held message moves when it is complete and before anything is
+     * made durable: after a crash it is in one folder or the other, and
+     * the client has not yet been told it was accepted.
+     */
+    if (qw->err == 0 && qw->commit_queue) {
+	char   *from = qw->queue;
+
+	if (mail_queue_rename(vstring_str(qw->id), from, qw->commit_queue) < 0) {
+	    qw_fail(qw);
+	} else {
+	    qw->queue = qw->commit_queue;	/* where abort must remove it */
+	    qw->commit_queue = from;
+	    if (qw_sync_dir(from) < 0)
+		qw_fail(qw);
+	}
+    }
+    if (qw->err == 0 && fsync(fd) < 0)
+	qw_fail(qw);
+    if (qw->err == 0 && qw_sync_dir(qw->queue) < 0)
+	qw_fail(qw);
+    if (qw->err) {
+	errno = qw->err;
+	queue_writer_abort(qw);
+	return (-1);
+    }
+    if (close(fd) < 0) {
+	int     saved = errno;
+
+	qw->fp->wlen = 0;
+	vstream_release(qw->fp);
+	qw->fp = 0;
+	(void) mail_queue_remove(qw->queue, vstring_str(qw->id));
+	qw_free(qw);
+	errno = saved;
+	return (-1);
+    }
+    vstream_release(qw->fp);
+    qw_free(qw);
+    return (0);
+}

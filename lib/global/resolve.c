@@ -1,0 +1,321 @@
+/*
+ * NAME
+ *	resolve - route a recipient to (transport, nexthop, recipient)
+ * SYNOPSIS
+ *	See resolve.h.
+ * DESCRIPTION
+ *	The parameters are read once by resolve_init() (qmgr calls it
+ *	after the skeleton read main.cf); tables are opened then too.
+ *
+ *	relay_domains is a Postfix domain list (match_list.h).
+ * BUGS
+ *	Domains of mydestination (local delivery) are routed like any
+ *	other domain: this system has no local delivery agent.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/vstring.h"
+#include "util/vstream.h"
+#include "util/argv.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "dict/dict.h"
+#include "dict/maps.h"
+#include "util/htable.h"
+#include "dict/match_list.h"
+#include "global/resolve.h"
+
+static int resolve_ready;
+static HTABLE *other_lists;		/* resolve_domain_match(), by name */
+static MATCH_LIST *relay_domains;
+static MATCH_LIST *virt_alias_domains;
+static MAPS *transport_maps;
+static MAPS *snd_relay_maps;
+static MAPS *snd_transport_maps;
+
+/* domain_list_create - a domain-list parameter, as match_list(3) reads it */
+static MATCH_LIST *domain_list_create(const char *param)
+{
+    return (match_list_create(param, mail_conf_str(param), 0));
+}
+
+static MAPS *maps_or_null(const char *param)
+{
+    const char *value = mail_conf_str(param);
+
+    return (*value ? maps_create(param, value, DICT_FLAG_DEFAULT) : 0);
+}
+
+void    resolve_init(void)
+{
+    if (resolve_ready)
+	return;
+    relay_domains = domain_list_create("relay_domains");
+    virt_alias_domains = domain_list_create("virtual_alias_domains");
+    transport_maps = maps_or_null("transport_maps");
+    snd_relay_maps = maps_or_null("sender_dependent_relayhost_maps");
+    snd_transport_maps = maps_or_null("sender_dependent_default_transport_maps");
+    resolve_ready = 1;
+}
+
+void    resolve_reset(void)
+{
+    if (!resolve_ready)
+	return;
+    match_list_free(relay_domains);
+    match_list_free(virt_alias_domains);
+    virt_alias_domains = 0;
+    if (transport_maps)
+	maps_free(transport_maps);
+    if (snd_relay_maps)
+	maps_free(snd_relay_maps);
+    if (snd_transport_maps)
+	maps_free(snd_transport_maps);
+    relay_domains = 0;
+    if (other_lists) {
+	htable_free(other_lists, (void (*) (void *)) match_list_free);
+	other_lists = 0;
+    }
+    transport_maps = snd_relay_maps = snd_transport_maps = 0;
+    resolve_ready = 0;
+}
+
+RESOLVE_REPLY *resolve_reply_alloc(void)
+{
+    RESOLVE_REPLY *r = mymalloc(sizeof(*r));
+
+    r->transport = vstring_alloc(16);
+    r->nexthop = vstring_alloc(64);
+    r->recipient = vstring_alloc(64);
+    r->flags = 0;
+    return (r);
+}
+
+void    resolve_reply_free(RESOLVE_REPLY *r)
+{
+    vstring_free(r->transport);
+    vstring_free(r->nexthop);
+    vstring_free(r->recipient);
+    myfree(r);
+}
+
+/*
+ * split_channel - "transport:nexthop" at the first colon. Returns 1 when
+ * there was a colon (nexthop set, maybe empty), 0 when the whole value
+ * is a transport name.
+ */
+static int split_channel(const char *value, VSTRING *transport, VSTRING *nexthop)
+{
+    const char *colon = strchr(value, ':');
+
+    if (colon == 0) {
+	vstring_strcpy(transport, value);
+	vstring_reset(nexthop);
+	return (0);
+    }
+    vstring_strncpy(transport, value, colon - value);
+    vstring_strcpy(nexthop, colon + 1);
+    return (1);
+}
+
+/* trim - remove surrounding white space from a VSTRING */
+static void trim(VSTRING *s)
+{
+    char   *copy = mystrdup(vstring_str(s));
+
+    vstring_strcpy(s, trimblanks(copy + strspn(copy, " \t")));
+    myfree(copy);
+}
+
+int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
+{
+    VSTRING *domain = vstring_alloc(64);
+    VSTRING *chan_tr = vstring_alloc(16);
+    VSTRING *chan_nh = vstring_alloc(64);
+    const char *at;
+    const char *value;
+    int     has_nexthop;
+    int     ret = RESOLVE_OK;
+    int     m;
+
+    resolve_init();
+    vstring_strcpy(reply->recipient, rcpt);
+    vstring_reset(reply->transport);
+    vstring_reset(reply->nexthop);
+    reply->flags = 0;
+    if (sender == 0)
+	sender = "";
+
+    /* The recipient domain, lower case, without a trailing dot. */
+    if ((at = strrchr(rcpt, '@')) != 0 && at[1] != 0)
+	vstring_strcpy(domain, at + 1);
+    else
+	vstring_strcpy(domain, mail_conf_str("myorigin"));
+    lowercase(vstring_str(domain));
+    while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
+	vstring_truncate(domain, vstring_len(domain) - 1);
+
+    /*
+     * 0. An address of a virtual alias domain that is still here had no
+     * alias (smtpd expands the others before queueing): it bounces.
+     */
+    if ((m = match_list_domain(virt_alias_domains, vstring_str(domain))) < 0) {
+	msg_warn("virtual_alias_domains lookup error for %s", vstring_str(domain));
+	ret = RESOLVE_RETRY;
+	goto done;
+    }
+    if (m > 0) {
+	reply->flags |= RESOLVE_CLASS_ALIAS;
+	vstring_strcpy(reply->transport, "error");
+	vstring_strcpy(reply->nexthop, "5.1.1 User unknown in virtual alias table");
+	goto done;
+    }
+
+    /* 1. The address class and its transport. */
+    if ((m = match_list_domain(relay_domains, vstring_str(domain))) < 0) {
+	msg_warn("relay_domains lookup error for %s", vstring_str(domain));
+	ret = RESOLVE_RETRY;
+	goto done;
+    }
+    if (m > 0) {
+	reply->flags |= RESOLVE_CLASS_RELAY;
+	value = mail_conf_str("relay_transport");
+    } else {
+	reply->flags |= RESOLVE_CLASS_DEFAULT;
+	value = 0;
+	if (snd_transport_maps) {
+	    value = maps_find_sender(snd_transport_maps, sender);
+	    if (value == 0 && snd_transport_maps->error) {
+		msg_warn("sender_dependent_default_transport_maps lookup error for <%s>",
+			 sender);
+		ret = RESOLVE_RETRY;
+		goto done;
+	    }
+	}
+	if (value == 0)
+	    value = mail_conf_str("default_transport");
+    }
+    has_nexthop = split_channel(value, chan_tr, chan_nh);
+    vstring_strcpy(reply->transport, vstring_str(chan_tr));
+    trim(reply->transport);
+
+    /* 2. The nexthop. */
+    if (has_nexthop && vstring_len(chan_nh) > 0) {
+	vstring_strcpy(reply->nexthop, vstring_str(chan_nh));
+    } else {
+	value = 0;
+	if (snd_relay_maps) {
+	    value = maps_find_sender(snd_relay_maps, sender);
+	    if (value == 0 && snd_relay_maps->error) {
+		msg_warn("sender_dependent_relayhost_maps lookup error for <%s>", sender);
+		ret = RESOLVE_RETRY;
+		goto done;
+	    }
+	}
+	if (value == 0 || *value == 0)
+	    value = mail_conf_str("relayhost");
+	vstring_strcpy(reply->nexthop, *value ? value : vstring_str(domain));
+    }
+
+    /* 3. transport_maps overrides what it names. */
+    if (transport_maps) {
+	value = maps_find_transport(transport_maps, rcpt, 0);
+	if (value == 0 && transport_maps->error) {
+	    msg_warn("transport_maps lookup error for <%s>", rcpt);
+	    ret = RESOLVE_RETRY;
+	    goto done;
+	}
+	if (value) {
+	    char   *copy = trimblanks(mystrdup(value + strspn(value, " \t")));
+
+	    has_nexthop = split_channel(copy, chan_tr, chan_nh);
+	    myfree(copy);
+	    reply->flags |= RESOLVE_FLAG_TABLE;
+	    if (vstring_len(chan_tr) > 0) {
+		vstring_strcpy(reply->transport, vstring_str(chan_tr));
+		/* "transport:" resets the nexthop to the recipient domain. */
+		vstring_strcpy(reply->nexthop, vstring_len(chan_nh) > 0 ?
+			       vstring_str(chan_nh) : vstring_str(domain));
+	    } else if (vstring_len(chan_nh) > 0) {
+		vstring_strcpy(reply->nexthop, vstring_str(chan_nh));
+	    }
+	    /* ":" and "" change nothing. */
+	}
+    }
+    if (vstring_len(reply->transport) == 0) {
+	msg_warn("empty transport for <%s>; using default_transport", rcpt);
+	split_channel(mail_conf_str("default_transport"), reply->transport, chan_nh);
+    }
+
+done:
+    if (ret != RESOLVE_OK) {
+	vstring_reset(reply->transport);
+	vstring_reset(reply->nexthop);
+    }
+    vstring_free(domain);
+    vstring_free(chan_tr);
+    vstring_free(chan_nh);
+    return (ret);
+}
+
+int     resolve_split_nexthop(const char *nexthop, VSTRING *host, VSTRING *port,
+			              int *no_mx)
+{
+    const char *cp = nexthop;
+    const char *end;
+
+    vstring_reset(host);
+    vstring_reset(port);
+    *no_mx = 0;
+    if (strncasecmp(cp, "inet:", 5) == 0)
+	cp += 5;
+    if (*cp == '[') {
+	if ((end = strchr(cp, ']')) == 0 || end == cp + 1)
+	    return (-1);
+	vstring_strncpy(host, cp + 1, end - cp - 1);
+	*no_mx = 1;
+	cp = end + 1;
+	if (*cp == ':')
+	    vstring_strcpy(port, cp + 1);
+	else if (*cp != 0)
+	    return (-1);
+    } else {
+	/* host:port; a bare IPv6 address without brackets is all host. */
+	end = strchr(cp, ':');
+	if (end && strchr(end + 1, ':') == 0) {
+	    vstring_strncpy(host, cp, end - cp);
+	    vstring_strcpy(port, end + 1);
+	} else {
+	    vstring_strcpy(host, cp);
+	}
+    }
+    if (vstring_len(host) == 0)
+	return (-1);
+    if (*cp && vstring_len(port) == 0 && strchr(cp, ':') && cp[strlen(cp) - 1] == ':')
+	return (-1);
+    return (0);
+}
+
+int     resolve_domain_match(const char *param, const char *domain)
+{
+    MATCH_LIST *list;
+    char   *key;
+    int     ret;
+
+    resolve_init();
+    if (other_lists == 0)
+	other_lists = htable_create(4);
+    if ((list = htable_find(other_lists, param)) == 0) {
+	list = domain_list_create(param);
+	htable_enter(other_lists, param, list);
+    }
+    key = lowercase(mystrdup(domain));
+    ret = match_list_domain(list, key);
+    myfree(key);
+    return (ret);
+}

@@ -1,0 +1,658 @@
+/*
+ * NAME
+ *	smtp_client - deliver one request over SMTP or LMTP
+ * SYNOPSIS
+ *	#include "smtp_client.h"
+ *
+ *	void smtp_client_init(int proto, const char *service);
+ *	void smtp_client_deliver(DELIVER_REQUEST *req);
+ *	void smtp_client_cache_close(void);
+ * DESCRIPTION
+ *	The driver of the engine (see smtp_client.h): parses the nexthop,
+ *	finds SASL credentials, reuses a cached session to the same
+ *	nexthop or looks up the servers and tries them in order, and
+ *	reports each recipient.
+ *
+ *	Nexthop forms: "domain" (MX lookup), "[host]" (no MX lookup),
+ *	either with ":port"; LMTP also "unix:/path" and "inet:host:port"
+ *	(LMTP never looks up MX records). The default port is
+ *	smtp_tcp_port or lmtp_tcp_port.
+ *
+ *	Servers are tried in order while recipients are left: a failed
+ *	connect, greeting, EHLO, STARTTLS or AUTH moves on to the next
+ *	address; a temporary error of a recipient leaves it for the next
+ *	server, unless this server is the last one (the last address, or
+ *	smtp_mx_session_limit sessions were made), where it is deferred.
+ *	Permanent errors are final at once. When servers are left over
+ *	(or the destination was not found), the smtp_fallback_relay hosts
+ *	are tried, except for a destination we are an MX host for.
+ *
+ *	A cached idle session is shut down by SIGALRM after
+ *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
+ *
+ *	SASL credentials (smtp_sasl_auth_enable) come from
+ *	smtp_sasl_password_maps as "username:password", looked up as
+ *	Postfix does: by the sender first when
+ *	smtp_sender_dependent_authentication is set, then by the name of
+ *	the server (the host of "[host]:port", or the MX host connected
+ *	to: smtp_sasl_lookup() again once the session is up), then by the
+ *	nexthop as written. A cached session is only reused for the same
+ *	nexthop and the same SASL identity.
+ * DIAGNOSTICS
+ *	A nexthop that cannot be parsed or a table that cannot be read
+ *	defers the recipients with a warning.
+ */
+#include <sys/time.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <netdb.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/argv.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "dict/maps.h"
+#include "smtpc/smtp_client.h"
+
+SMTP_CLIENT_CONF smtp_conf;
+
+static SMTP_SESSION *cached_session;	/* one idle session, see above */
+static volatile sig_atomic_t cached_fd = -1;	/* for cache_expire() */
+static MAPS *sasl_maps;
+
+/* Parameters, by protocol: smtp_X or lmtp_X. */
+
+const char *smtp_param_name(const char *suffix)
+{
+    static VSTRING *name;
+
+    if (name == 0)
+	name = vstring_alloc(64);
+    if (smtp_conf.proto == SMTP_PROTO_LMTP) {
+	if (strcmp(suffix, "helo_timeout") == 0)
+	    suffix = "lhlo_timeout";
+	else if (strcmp(suffix, "helo_name") == 0)
+	    suffix = "lhlo_name";
+    }
+    vstring_sprintf(name, "%s_%s", smtp_conf.proto == SMTP_PROTO_LMTP ? "lmtp" : "smtp",
+		    suffix);
+    return (vstring_str(name));
+}
+
+const char *smtp_param_str(const char *suffix)
+{
+    return (mail_conf_str(smtp_param_name(suffix)));
+}
+
+int     smtp_param_int(const char *suffix)
+{
+    return ((int) mail_conf_int(smtp_param_name(suffix)));
+}
+
+int     smtp_param_time(const char *suffix)
+{
+    long    t = mail_conf_time(smtp_param_name(suffix));
+
+    return (t > 0x7fffffff / 1000 ? 0x7fffffff / 1000 : (int) t);
+}
+
+int     smtp_param_bool(const char *suffix)
+{
+    return (mail_conf_bool(smtp_param_name(suffix)));
+}
+
+/* smtp_param_bool_soft - a boolean that only one protocol may have */
+int     smtp_param_bool_soft(const char *suffix)
+{
+    const char *name = smtp_param_name(suffix);
+    int     value = 0;
+
+    if (mail_conf_param(name))
+	return (mail_conf_bool(name));
+    (void) mail_conf_bool_value(mail_conf_str(name), &value);
+    return (value);
+}
+
+int     smtp_param_time_soft(const char *suffix, int dflt)
+{
+    const char *name = smtp_param_name(suffix);
+
+    return (mail_conf_param(name) ? (int) mail_conf_time(name) : dflt);
+}
+
+double  smtp_now(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, 0);
+    return (tv.tv_sec + tv.tv_usec / 1e6);
+}
+
+void    smtp_client_init(int proto, const char *service)
+{
+    const char *protos;
+
+    smtp_conf.proto = proto;
+    smtp_conf.name = proto == SMTP_PROTO_LMTP ? "lmtp" : "smtp";
+    smtp_conf.service = service;
+    smtp_conf.connect_timeout = smtp_param_time("connect_timeout");
+    smtp_conf.helo_timeout = smtp_param_time("helo_timeout");
+    smtp_conf.mail_timeout = smtp_param_time("mail_timeout");
+    smtp_conf.rcpt_timeout = smtp_param_time("rcpt_timeout");
+    smtp_conf.data_init_timeout = smtp_param_time("data_init_timeout");
+    smtp_conf.data_xfer_timeout = smtp_param_time("data_xfer_timeout");
+    smtp_conf.data_done_timeout = smtp_param_time("data_done_timeout");
+    smtp_conf.quit_timeout = smtp_param_time("quit_timeout");
+    smtp_conf.starttls_timeout = smtp_param_time("starttls_timeout");
+    smtp_conf.mx_address_limit = smtp_param_int("mx_address_limit");
+    smtp_conf.mx_session_limit = smtp_param_int("mx_session_limit");
+    smtp_conf.skip_5xx_greeting = smtp_param_bool("skip_5xx_greeting");
+    smtp_conf.cache_on_demand = smtp_param_bool("connection_cache_on_demand");
+    smtp_conf.reuse_time_limit = smtp_param_time("connection_reuse_time_limit");
+    smtp_conf.cache_time_limit = smtp_param_time("connection_cache_time_limit");
+    smtp_conf.line_length_limit = smtp_param_int("line_length_limit");
+    smtp_conf.address_preference = smtp_param_str("address_preference");
+    smtp_conf.helo_name = smtp_param_str("helo_name");
+    smtp_conf.tcp_port = smtp_param_str("tcp_port");
+    smtp_conf.sasl_enable = smtp_param_bool("sasl_auth_enable");
+    smtp_conf.sender_dependent_auth = smtp_param_bool("sender_dependent_authentication");
+    smtp_conf.sasl_password_maps = smtp_param_str("sasl_password_maps");
+    smtp_conf.sasl_security_options = smtp_param_str("sasl_security_options");
+    smtp_conf.sasl_tls_security_options = smtp_param_str("sasl_tls_security_options");
+    smtp_conf.sasl_mechanism_filter = smtp_param_str("sasl_mechanism_filter");
+    smtp_conf.tls_level = smtp_param_str("tls_security_level");
+    smtp_conf.tls_policy_maps = smtp_param_str("tls_policy_maps");
+    smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
+	mail_conf_str("smtp_fallback_relay") : "";
+    smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
+
+    protos = mail_conf_str("inet_protocols");
+    if (strcasecmp(protos, "all") == 0 || *protos == 0)
+	smtp_conf.families = DNS_FAMILY_INET | DNS_FAMILY_INET6;
+    else {
+	ARGV   *av = argv_split(protos, LIST_DELIMS);
+
+	for (size_t i = 0; i < av->argc; i++) {
+	    if (strcasecmp(av->argv[i], "ipv4") == 0)
+		smtp_conf.families |= DNS_FAMILY_INET;
+	    else if (strcasecmp(av->argv[i], "ipv6") == 0)
+		smtp_conf.families |= DNS_FAMILY_INET6;
+	    else if (strcasecmp(av->argv[i], "all") == 0)
+		smtp_conf.families |= DNS_FAMILY_INET | DNS_FAMILY_INET6;
+	}
+	argv_free(av);
+	if (smtp_conf.families == 0)
+	    msg_fatal("bad inet_protocols value: %s", protos);
+    }
+    dns_set_resolv_conf(mail_conf_str("resolv_conf"));
+    if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
+	sasl_maps = maps_create(smtp_param_name("sasl_password_maps"),
+				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
+    smtp_tls_policy_init();
+    srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
+}
+
+/* SMTP_WHY */
+
+void    smtp_why_init(SMTP_WHY *why)
+{
+    memset(why, 0, sizeof(*why));
+    why->text = vstring_alloc(100);
+}
+
+void    smtp_why_free(SMTP_WHY *why)
+{
+    vstring_free(why->text);
+    myfree(why->relay);
+}
+
+void    smtp_why_set(SMTP_WHY *why, const char *relay, const char *dsn,
+		             const char *fmt,...)
+{
+    va_list ap;
+
+    vstring_reset(why->text);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(why->text, fmt, ap);
+    va_end(ap);
+    snprintf(why->dsn, sizeof(why->dsn), "%s", dsn && *dsn ? dsn : "4.0.0");
+    myfree(why->relay);
+    why->relay = relay ? mystrdup(relay) : 0;
+    why->set = 1;
+}
+
+/* rcpt_final - report one recipient's result and take it off the list */
+static void rcpt_final(SMTP_STATE *st, size_t i, const char *relay,
+		               const char *dsn, const char *text)
+{
+    DELIVER_REQUEST *req = st->req;
+    DSN_RESULT res;
+    VSTRING *diag = 0;
+
+    memset(&res, 0, sizeof(res));
+    snprintf(res.status, sizeof(res.status), "%s", dsn);
+    res.action = dsn[0] == '2' ? 'd' : dsn[0] == '5' ? 'f' : 'x';
+    if (res.status[0] != '2' && res.status[0] != '5')
+	res.status[0] = '4';
+    res.reason = (char *) text;
+    res.relay = (char *) (relay ? relay : "none");
+    res.remote_mta = (char *) st->remote_mta;
+    if (st->diag) {
+	diag = vstring_alloc(100);
+	vstring_sprintf(diag, "smtp; %s", st->diag);
+	res.diag = vstring_str(diag);
+    }
+    res.conn_setup = st->conn_setup;
+    res.xmit = st->xfer_start > 0 ? smtp_now() - st->xfer_start : 0;
+    res.conn_reuse = st->conn_use;
+    res.flags = st->result_flags;
+    if (smtp_conf.proto == SMTP_PROTO_LMTP)
+	res.flags |= DSN_RESULT_FLAG_FINAL;
+    deliver_result(req, i, &res);
+    deliver_log(req, req->rcpt + i, &res);
+    if (diag)
+	vstring_free(diag);
+    st->pending[i] = 0;
+    st->npending--;
+}
+
+void    smtp_rcpt_status(SMTP_STATE *st, size_t i, const char *relay,
+			         const char *dsn, const char *fmt,...)
+{
+    VSTRING *text = vstring_alloc(100);
+    va_list ap;
+
+    if (!st->pending[i])
+	msg_panic("smtp_rcpt_status: recipient %zu is already done", i);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(text, fmt, ap);
+    va_end(ap);
+    if (dsn[0] == '4' && !st->final)
+	/* Leave it for the next server. */
+	smtp_why_set(&st->why, relay, dsn, "%s", vstring_str(text));
+    else
+	rcpt_final(st, i, relay, dsn, vstring_str(text));
+    vstring_free(text);
+}
+
+/* Nexthop. */
+
+static int dest_port(const char *text)
+{
+    struct servent *sp;
+
+    if (alldig(text) && *text && strlen(text) < 6 && atoi(text) > 0 && atoi(text) < 65536)
+	return (atoi(text));
+    if ((sp = getservbyname(text, "tcp")) != 0)
+	return (ntohs(sp->s_port));
+    return (-1);
+}
+
+static void dest_free(SMTP_DEST *dest)
+{
+    myfree(dest->nexthop);
+    myfree(dest->host);
+    myfree(dest->unix_path);
+    memset(dest, 0, sizeof(*dest));
+}
+
+/* dest_parse - the nexthop's parts; -1 when it makes no sense */
+static int dest_parse(SMTP_DEST *dest, const char *nexthop)
+{
+    char   *copy, *host, *port = 0;
+    int     lmtp = smtp_conf.proto == SMTP_PROTO_LMTP;
+
+    memset(dest, 0, sizeof(*dest));
+    dest->nexthop = mystrdup(nexthop);
+    if (lmtp && strncasecmp(nexthop, "unix:", 5) == 0) {
+	dest->unix_path = mystrdup(nexthop + 5);
+	dest->host = mystrdup(nexthop + 5);
+	return (*dest->unix_path ? 0 : -1);
+    }
+    if (strncasecmp(nexthop, "inet:", 5) == 0)
+	nexthop += 5;
+    copy = mystrdup(nexthop);
+    dest->use_mx = !lmtp;
+    if (*copy == '[') {
+	char   *end = strchr(copy, ']');
+
+	if (end == 0) {
+	    myfree(copy);
+	    return (-1);
+	}
+	*end = 0;
+	host = copy + 1;
+	if (end[1] == ':')
+	    port = end + 2;
+	else if (end[1] != 0) {
+	    myfree(copy);
+	    return (-1);
+	}
+	dest->use_mx = 0;
+    } else {
+	host = copy;
+	/* host:port, but a bare IPv6 address keeps its colons. */
+	if (strchr(host, ':') == strrchr(host, ':') && (port = strrchr(host, ':')) != 0)
+	    *port++ = 0;
+    }
+    if (strncasecmp(host, "ipv6:", 5) == 0)
+	host += 5;
+    dest->host = mystrdup(host);
+    dest->port = dest_port(port && *port ? port : smtp_conf.tcp_port);
+    myfree(copy);
+    return (*dest->host && dest->port > 0 ? 0 : -1);
+}
+
+/*
+ * smtp_sasl_lookup - this request's credentials for server host (NULL:
+ * not known yet); -1 on a table error. Postfix's order: the sender,
+ * then the server's name, then the destination as written in the
+ * nexthop ("[relay.example]:587", "example.com").
+ */
+int     smtp_sasl_lookup(SMTP_STATE *st, const char *host)
+{
+    const char *value;
+    char   *copy, *pass;
+
+    if (!smtp_conf.sasl_enable || sasl_maps == 0)
+	return (0);
+    myfree(st->sasl_user);
+    myfree(st->sasl_pass);
+    st->sasl_user = st->sasl_pass = 0;
+    value = maps_find_sasl(sasl_maps, smtp_conf.sender_dependent_auth ?
+			   st->req->sender : 0, host, st->dest.nexthop);
+    if (value == 0)
+	return (sasl_maps->error ? -1 : 0);
+    copy = mystrdup(value);
+    if ((pass = strchr(copy, ':')) != 0)
+	*pass++ = 0;
+    st->sasl_user = mystrdup(copy);
+    st->sasl_pass = mystrdup(pass ? pass : "");
+    myfree(copy);
+    return (0);
+}
+
+/* finish_all - every recipient left gets the last failure */
+static void finish_all(SMTP_STATE *st, SMTP_WHY *why)
+{
+    st->final = 1;
+    for (size_t i = 0; i < st->req->rcpt_count; i++)
+	if (st->pending[i])
+	    rcpt_final(st, i, why->relay, why->dsn, vstring_str(why->text));
+}
+
+/*
+ * cache_expire - SIGALRM: an idle cached session has waited long enough.
+ * Only shutdown(2) here (async-signal-safe); the next request then sees
+ * the session dead and frees it.
+ */
+static void cache_expire(int sig)
+{
+    (void) sig;
+    if (cached_fd >= 0)
+	(void) shutdown(cached_fd, SHUT_RDWR);
+}
+
+static void cache_timer(int on)
+{
+    static int installed;
+
+    if (!installed) {
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cache_expire;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, 0);
+	installed = 1;
+    }
+    if (on && cached_session && smtp_conf.cache_time_limit > 0) {
+	cached_fd = vstream_fileno(cached_session->stream);
+	alarm((unsigned) smtp_conf.cache_time_limit);
+    } else {
+	alarm(0);
+	cached_fd = -1;
+    }
+}
+
+/* session_done - keep a healthy session for the next request, or close */
+static void session_done(SMTP_SESSION *sess, int healthy, const char *key)
+{
+    if (healthy && smtp_conf.cache_on_demand
+	&& time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
+	if (cached_session)
+	    smtp_client_cache_close();
+	myfree(sess->key);
+	sess->key = mystrdup(key);
+	vstream_clear_deadline(sess->stream);
+	cached_session = sess;
+	cache_timer(1);
+	return;
+    }
+    if (healthy)
+	smtp_session_quit(sess);
+    smtp_session_free(sess);
+}
+
+void    smtp_client_cache_close(void)
+{
+    cache_timer(0);
+    if (cached_session) {
+	smtp_session_quit(cached_session);
+	smtp_session_free(cached_session);
+	cached_session = 0;
+    }
+}
+
+/*
+ * xfer_all - transactions on one session until a server's recipient limit
+ * (452 4.5.3) no longer holds recipients back; 1 if the session is healthy.
+ */
+static int xfer_all(SMTP_SESSION *sess, SMTP_STATE *st)
+{
+    size_t  before;
+    int     healthy;
+
+    do {
+	before = st->npending;
+	st->more_rcpts = 0;
+	healthy = (smtp_session_xfer(sess, st) == 0);
+    } while (healthy && st->more_rcpts && st->npending > 0 && st->npending < before);
+    st->more_rcpts = 0;
+    return (healthy);
+}
+
+/*
+ * try_servers - the addresses of one destination in order (NULL: the LMTP
+ * UNIX socket) while recipients are left. last_chance: no fallback relay
+ * follows, so the last server's temporary errors are final.
+ */
+static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
+			        const char *key)
+{
+    size_t  naddr = addrs ? addrs->count : 1;
+    SMTP_SESSION *sess;
+    SMTP_WHY why;
+    int     sessions = 0;
+    int     healthy;
+
+    smtp_why_init(&why);
+    for (size_t i = 0; i < naddr && st->npending > 0; i++) {
+	const DNS_ADDR *addr = addrs ? addrs->addr + i : 0;
+
+	st->final = last_chance && (i + 1 == naddr);
+	st->tls_failed = 0;
+	if ((sess = smtp_session_connect(st, addr, &why)) == 0) {
+	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
+	    continue;
+	}
+	if (smtp_session_handshake(sess, st, &why) < 0) {
+	    smtp_session_free(sess);
+	    if (st->tls_failed && !st->tls_off) {
+		/* Level may: the same server once more, in plain text. */
+		st->tls_off = 1;
+		i--;
+		continue;
+	    }
+	    st->tls_off = 0;
+	    if (why.dsn[0] == '5') {
+		finish_all(st, &why);
+		break;
+	    }
+	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
+	    continue;
+	}
+	st->tls_off = 0;
+	sessions++;
+	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
+	    st->final = last_chance;
+	st->conn_use = sess->use_count = 1;
+	st->xfer_start = smtp_now();
+	st->conn_setup = st->xfer_start - st->start;
+	healthy = xfer_all(sess, st);
+	session_done(sess, healthy, key);
+	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
+	    break;
+    }
+    smtp_why_free(&why);
+}
+
+void    smtp_client_deliver(DELIVER_REQUEST *req)
+{
+    SMTP_STATE st;
+    DNS_ADDR_LIST addrs;
+    SMTP_WHY why;
+    VSTRING *key = vstring_alloc(100);
+    SMTP_SESSION *sess;
+    ARGV   *fallback = 0;
+    int     mx_self = 0;
+    size_t  i;
+    int     healthy;
+
+    memset(&st, 0, sizeof(st));
+    st.req = req;
+    st.start = smtp_now();
+    st.pending = mymalloc(req->rcpt_count + 1);
+    memset(st.pending, 1, req->rcpt_count + 1);
+    st.npending = req->rcpt_count;
+    smtp_why_init(&st.why);
+    smtp_why_init(&why);
+    dns_addr_list_init(&addrs);
+
+    if (dest_parse(&st.dest, req->nexthop) < 0) {
+	msg_warn("%s: bad %s nexthop: \"%s\"", req->queue_id, smtp_conf.name, req->nexthop);
+	smtp_why_set(&why, 0, "4.3.5", "bad nexthop syntax: %s", req->nexthop);
+	finish_all(&st, &why);
+	goto done;
+    }
+    /* For an MX destination the server's name is known once connected. */
+    if (smtp_sasl_lookup(&st, st.dest.use_mx ? 0 : st.dest.host) < 0) {
+	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name("sasl_password_maps"));
+	finish_all(&st, &why);
+	goto done;
+    }
+    /* A message that cannot be read is not worth a connection. */
+    if (!(req->flags & DEL_REQ_FLAG_VERIFY)) {
+	VSTRING *path = vstring_alloc(100);
+	int     fd;
+
+	vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
+	if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+	    msg_warn("%s: cannot open queue file %s: %m", req->queue_id, vstring_str(path));
+	    smtp_why_set(&why, 0, "4.3.0", "error reading message file %s: %m",
+			 vstring_str(path));
+	    vstring_free(path);
+	    finish_all(&st, &why);
+	    goto done;
+	}
+	close(fd);
+	vstring_free(path);
+    }
+    vstring_sprintf(key, "%s\t%s\t%s", smtp_conf.service ? smtp_conf.service : "",
+		    req->nexthop, st.sasl_user ? st.sasl_user : "");
+
+    /* A session left open by the previous request to this nexthop. */
+    cache_timer(0);
+    if (cached_session) {
+	sess = cached_session;
+	cached_session = 0;
+	if (strcmp(sess->key, vstring_str(key)) == 0 && smtp_session_alive(sess)
+	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
+	    st.conn_use = ++sess->use_count;
+	    st.xfer_start = smtp_now();
+	    st.conn_setup = st.xfer_start - st.start;
+	    healthy = xfer_all(sess, &st);
+	    session_done(sess, healthy, vstring_str(key));
+	} else {
+	    smtp_session_quit(sess);
+	    smtp_session_free(sess);
+	}
+    }
+    if (st.npending == 0)
+	goto done;
+
+    /* The servers, in order; then smtp_fallback_relay, if any. */
+    st.conn_use = 0;
+    st.xfer_start = 0;
+    st.conn_setup = 0;
+    fallback = (smtp_conf.proto == SMTP_PROTO_SMTP && *smtp_conf.fallback_relay) ?
+	argv_split(smtp_conf.fallback_relay, LIST_DELIMS) : 0;
+    if (st.dest.unix_path) {
+	try_servers(&st, 0, 1, vstring_str(key));
+    } else if (smtp_addr_find(&st.dest, &addrs, &why, &mx_self) < 0) {
+	/* An MX host of the destination never uses a fallback relay. */
+	if (fallback == 0 || mx_self) {
+	    finish_all(&st, &why);
+	    goto done;
+	}
+	smtp_why_set(&st.why, why.relay, why.dsn, "%s", vstring_str(why.text));
+    } else {
+	if (mx_self && fallback) {
+	    argv_free(fallback);
+	    fallback = 0;
+	}
+	try_servers(&st, &addrs, fallback == 0, vstring_str(key));
+    }
+    for (i = 0; fallback && i < fallback->argc && st.npending > 0; i++) {
+	SMTP_DEST saved = st.dest;
+	DNS_ADDR_LIST fb_addrs;
+
+	dns_addr_list_init(&fb_addrs);
+	if (dest_parse(&st.dest, fallback->argv[i]) < 0) {
+	    msg_warn("bad %s entry: \"%s\"", smtp_param_name("fallback_relay"),
+		     fallback->argv[i]);
+	} else if (smtp_addr_find(&st.dest, &fb_addrs, &why, 0) == 0) {
+	    try_servers(&st, &fb_addrs, i + 1 == fallback->argc, vstring_str(key));
+	}
+	dns_addr_list_free(&fb_addrs);
+	dest_free(&st.dest);
+	st.dest = saved;
+    }
+    if (st.npending > 0) {
+	st.conn_use = 0;
+	if (!st.why.set)
+	    smtp_why_set(&st.why, 0, "4.4.1", "no server available for %s", req->nexthop);
+	finish_all(&st, &st.why);
+    }
+
+done:
+    if (fallback)
+	argv_free(fallback);
+    dns_addr_list_free(&addrs);
+    smtp_why_free(&st.why);
+    smtp_why_free(&why);
+    dest_free(&st.dest);
+    myfree(st.pending);
+    myfree(st.sasl_user);
+    myfree(st.sasl_pass);
+    vstring_free(key);
+}

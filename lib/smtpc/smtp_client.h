@@ -1,0 +1,213 @@
+/*
+ * NAME
+ *	smtp_client - the SMTP/LMTP client engine of the smtp and lmtp agents
+ * SYNOPSIS
+ *	Agent interface:
+ *	void smtp_client_init(int proto, const char *service);
+ *	void smtp_client_deliver(DELIVER_REQUEST *req);
+ *	void smtp_client_cache_close(void);
+ *
+ *	Inside the engine (smtp_client_*.c):
+ *	SMTP_REPLY *smtp_reply_alloc(void);
+ *	void smtp_reply_free(SMTP_REPLY *r);
+ *	void smtp_reply_reset(SMTP_REPLY *r);
+ *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
+ *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
+ *
+ *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *			   int *mx_self);
+ *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
+ *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
+ *				   const char *pass, SMTP_WHY *why);
+ *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
+ * DESCRIPTION
+ *	smtp_client_init() reads the parameters of the protocol
+ *	(SMTP_PROTO_SMTP reads smtp_*, SMTP_PROTO_LMTP lmtp_*) once per
+ *	process. smtp_client_deliver() delivers one request of qmgr:
+ *	looks up the destination (MX hosts, addresses, or a UNIX socket
+ *	for LMTP), connects, greets, uses STARTTLS and AUTH as
+ *	configured, sends MAIL/RCPT/DATA (pipelined when the server offers
+ *	PIPELINING), and reports every recipient with deliver_result() and
+ *	deliver_log(). Recipients with a temporary error are tried with
+ *	the next server, when there is one, before they are deferred.
+ *
+ *	After a successful transaction the session may stay open
+ *	(smtp_connection_cache_on_demand) for the next request to the
+ *	same nexthop, up to smtp_connection_reuse_time_limit; the log
+ *	line then has conn_use=N. smtp_client_cache_close() ends it.
+ *
+ *	smtp_reply_feed() takes one reply line (without CRLF) and returns
+ *	1 when the reply is complete, 0 when more lines follow. A line
+ *	that does not start with three digits ends the reply with code 0
+ *	(a protocol error). The text is kept bounded (SMTP_REPLY_MAXTEXT).
+ */
+#ifndef SMTP_CLIENT_H
+#define SMTP_CLIENT_H
+#include <time.h>
+#include "util/vstream.h"
+#include "util/vstring.h"
+#include "global/srs.h"
+#include "global/deliver_request.h"
+#include "dns/dns.h"
+#include "util/argv.h"
+
+#define SMTP_PROTO_SMTP	0
+#define SMTP_PROTO_LMTP	1
+
+#define SMTP_REPLY_MAXLINE	4096	/* bytes per reply line kept */
+#define SMTP_REPLY_MAXTEXT	8192	/* bytes of reply text kept */
+#define SMTP_REPLY_MAXLINES	1000	/* lines per reply before we give up */
+
+typedef struct SMTP_REPLY {
+    int     code;			/* 250, or 0 for garbage */
+    char    dsn[16];			/* enhanced status, or derived */
+    VSTRING *text;			/* lines joined by one space */
+    ARGV   *lines;			/* each line's text after "ddd-" */
+    int     nlines;
+} SMTP_REPLY;
+
+/* Why a delivery attempt failed: enough for a DSN_RESULT. */
+typedef struct SMTP_WHY {
+    char    dsn[16];
+    VSTRING *text;
+    char   *relay;			/* "host[addr]:port", or NULL (none) */
+    int     set;
+} SMTP_WHY;
+
+/* Where to deliver, parsed from the nexthop. */
+typedef struct SMTP_DEST {
+    char   *nexthop;			/* as written */
+    char   *host;			/* domain or host, without [] */
+    int     port;			/* TCP port, host byte order */
+    int     use_mx;			/* 0 for [host] and LMTP */
+    char   *unix_path;			/* LMTP unix:/path, else NULL */
+} SMTP_DEST;
+
+#define SMTP_FEATURE_ESMTP	(1<<0)
+#define SMTP_FEATURE_PIPELINING	(1<<1)
+#define SMTP_FEATURE_SIZE	(1<<2)
+#define SMTP_FEATURE_STARTTLS	(1<<3)
+#define SMTP_FEATURE_AUTH	(1<<4)
+#define SMTP_FEATURE_DSN	(1<<5)
+#define SMTP_FEATURE_8BITMIME	(1<<6)
+#define SMTP_FEATURE_SMTPUTF8	(1<<7)
+
+typedef struct SMTP_SESSION {
+    VSTREAM *stream;
+    char   *key;			/* cache key */
+    char   *host;			/* server name */
+    char   *addr;			/* printable address, or "private/x" */
+    int     port;
+    char   *namaddr;			/* "host[addr]" */
+    char   *relay;			/* "host[addr]:port" */
+    int     features;
+    long    size_limit;
+    char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
+    void   *tls;			/* TLS_SESS, or NULL */
+    int     use_count;			/* transactions so far */
+    time_t  start;
+} SMTP_SESSION;
+
+/* The engine's configuration, per protocol. */
+typedef struct SMTP_CLIENT_CONF {
+    int     proto;
+    const char *name;			/* "smtp", "lmtp" */
+    const char *service;
+    int     connect_timeout;
+    int     helo_timeout;
+    int     mail_timeout;
+    int     rcpt_timeout;
+    int     data_init_timeout;
+    int     data_xfer_timeout;
+    int     data_done_timeout;
+    int     quit_timeout;
+    int     starttls_timeout;
+    int     mx_address_limit;
+    int     mx_session_limit;
+    int     skip_5xx_greeting;
+    int     cache_on_demand;
+    int     reuse_time_limit;
+    int     cache_time_limit;
+    int     line_length_limit;		/* 0: none */
+    int     families;			/* DNS_FAMILY_* */
+    const char *address_preference;	/* any, ipv4, ipv6 */
+    const char *helo_name;
+    const char *tcp_port;
+    int     sasl_enable;
+    int     sender_dependent_auth;
+    const char *sasl_password_maps;
+    const char *sasl_security_options;
+    const char *sasl_tls_security_options;
+    const char *sasl_mechanism_filter;
+    const char *tls_level;
+    const char *tls_policy_maps;
+    const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
+    SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
+} SMTP_CLIENT_CONF;
+
+extern SMTP_CLIENT_CONF smtp_conf;
+
+/* One delivery request in progress. */
+typedef struct SMTP_STATE {
+    DELIVER_REQUEST *req;
+    SMTP_DEST dest;
+    char   *pending;			/* per recipient: still to deliver */
+    size_t  npending;
+    SMTP_WHY why;			/* the last failure, for what is left */
+    double  start;			/* when the agent took the request */
+    double  conn_setup;			/* seconds until the session was ready */
+    double  xfer_start;
+    char   *sasl_user;			/* credentials for this request, or NULL */
+    char   *sasl_pass;
+    int     final;			/* this server is the last chance */
+    int     tls_off;			/* retry without TLS (level may) */
+    int     tls_failed;			/* the handshake failed (level may) */
+    int     conn_use;			/* transactions on this session */
+    const char *remote_mta;		/* for the next result: server name */
+    const char *diag;			/* for the next result: server reply */
+    int     more_rcpts;			/* 452 too many recipients: go again */
+    int     result_flags;		/* for the next result: DSN_RESULT_FLAG_* */
+} SMTP_STATE;
+
+extern void smtp_client_init(int, const char *);
+extern void smtp_client_deliver(DELIVER_REQUEST *);
+extern void smtp_client_cache_close(void);
+
+extern SMTP_REPLY *smtp_reply_alloc(void);
+extern void smtp_reply_free(SMTP_REPLY *);
+extern void smtp_reply_reset(SMTP_REPLY *);
+extern int smtp_reply_feed(SMTP_REPLY *, const char *, size_t);
+extern int smtp_reply_read(VSTREAM *, SMTP_REPLY *);
+
+extern void smtp_why_init(SMTP_WHY *);
+extern void smtp_why_free(SMTP_WHY *);
+extern void smtp_why_set(SMTP_WHY *, const char *relay, const char *dsn,
+			 const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+extern double smtp_now(void);
+extern void smtp_rcpt_status(SMTP_STATE *, size_t, const char *relay,
+			     const char *dsn, const char *fmt,...)
+	__attribute__((format(printf, 5, 6)));
+extern SMTP_SESSION *smtp_session_connect(SMTP_STATE *, const DNS_ADDR *, SMTP_WHY *);
+extern int smtp_session_handshake(SMTP_SESSION *, SMTP_STATE *, SMTP_WHY *);
+extern void smtp_session_quit(SMTP_SESSION *);
+extern void smtp_session_free(SMTP_SESSION *);
+extern int smtp_session_alive(SMTP_SESSION *);
+extern void smtp_tls_policy_init(void);
+extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
+
+extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
+extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
+extern const char *smtp_sasl_choose(SMTP_SESSION *);
+extern const char *smtp_param_str(const char *suffix);
+extern int smtp_param_time(const char *suffix);
+extern int smtp_param_int(const char *suffix);
+extern int smtp_param_bool(const char *suffix);
+extern int smtp_param_bool_soft(const char *suffix);
+extern const char *smtp_param_name(const char *suffix);
+extern int smtp_param_time_soft(const char *suffix, int dflt);
+
+#define VSTREAM_BUFSIZE_HINT	8192
+
+#endif

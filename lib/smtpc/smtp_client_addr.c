@@ -1,0 +1,271 @@
+/*
+ * NAME
+ *	smtp_client_addr - the server addresses for a destination
+ * SYNOPSIS
+ *	#include "smtp_client.h"
+ *
+ *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *			   int *mx_self);
+ * DESCRIPTION
+ *	For a destination with MX lookup (a domain nexthop) the MX hosts
+ *	in preference order (random among equal preferences), each with
+ *	its addresses; without MX records the domain's own addresses. For
+ *	"[host]" (and LMTP inet: destinations) only the host's addresses.
+ *	An IP address literal needs no lookup.
+ *
+ *	The backup MX rule: when one of the MX hosts is this host (its
+ *	name is myhostname, or one of its addresses is an address we
+ *	listen on: inet_interfaces, proxy_interfaces, or an address of a
+ *	local interface), only hosts strictly more preferred than the best
+ *	of ours are kept. None left: "4.4.4 unable to find primary relay
+ *	for X" when we are a backup, "5.4.6 mail for X loops back to
+ *	myself" when we are the best MX. So a backup MX never delivers to
+ *	itself or to another backup. *mx_self (when not NULL) tells the
+ *	caller that we are one of the MX hosts (no fallback relay then).
+ *
+ *	Then smtp_address_preference (ipv4, ipv6: that family first within
+ *	each preference; any: as found) and inet_protocols choose the
+ *	order and families, and smtp_mx_address_limit cuts the list.
+ * DIAGNOSTICS
+ *	Returns 0 with at least one address, else -1 with why set: 5.4.4
+ *	"Host or domain name not found. Name service error for ..." when
+ *	the name does not exist, 4.4.3 for a temporary DNS failure.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/argv.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "smtpc/smtp_client.h"
+
+static DNS_ADDR_LIST own_addrs;
+static int own_addrs_done;
+
+/* own_add_interfaces - addresses of every local interface */
+static void own_add_interfaces(void)
+{
+    struct ifaddrs *ifa, *ifp;
+
+    if (getifaddrs(&ifa) < 0) {
+	msg_warn("getifaddrs: %m");
+	return;
+    }
+    for (ifp = ifa; ifp; ifp = ifp->ifa_next) {
+	if (ifp->ifa_addr == 0)
+	    continue;
+	if (ifp->ifa_addr->sa_family == AF_INET)
+	    dns_addr_add(&own_addrs, "", 0, AF_INET,
+		     &((struct sockaddr_in *) ifp->ifa_addr)->sin_addr);
+	else if (ifp->ifa_addr->sa_family == AF_INET6)
+	    dns_addr_add(&own_addrs, "", 0, AF_INET6,
+		   &((struct sockaddr_in6 *) ifp->ifa_addr)->sin6_addr);
+    }
+    freeifaddrs(ifa);
+}
+
+/* own_add_list - the addresses of an inet_interfaces-style list */
+static void own_add_list(const char *list)
+{
+    ARGV   *av = argv_split(list, LIST_DELIMS);
+
+    for (size_t i = 0; i < av->argc; i++) {
+	char   *item = av->argv[i];
+	size_t  len = strlen(item);
+	struct addrinfo hints, *res, *rp;
+
+	if (strcasecmp(item, "all") == 0)
+	    continue;				/* the interfaces are added anyway */
+	if (strcasecmp(item, "loopback-only") == 0) {
+	    (void) dns_addr_literal("127.0.0.1", 0, &own_addrs);
+	    (void) dns_addr_literal("::1", 0, &own_addrs);
+	    continue;
+	}
+	if (item[0] == '[' && len > 2 && item[len - 1] == ']') {
+	    item[len - 1] = 0;
+	    item++;
+	}
+	if (dns_addr_literal(item, 0, &own_addrs))
+	    continue;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(item, 0, &hints, &res) != 0)
+	    continue;
+	for (rp = res; rp; rp = rp->ai_next) {
+	    if (rp->ai_family == AF_INET)
+		dns_addr_add(&own_addrs, "", 0, AF_INET,
+			     &((struct sockaddr_in *) rp->ai_addr)->sin_addr);
+	    else if (rp->ai_family == AF_INET6)
+		dns_addr_add(&own_addrs, "", 0, AF_INET6,
+			     &((struct sockaddr_in6 *) rp->ai_addr)->sin6_addr);
+	}
+	freeaddrinfo(res);
+    }
+    argv_free(av);
+}
+
+static int own_addr(const DNS_ADDR *a)
+{
+    if (!own_addrs_done) {
+	own_addrs_done = 1;
+	own_add_list(mail_conf_str("inet_interfaces"));
+	own_add_list(mail_conf_str("proxy_interfaces"));
+	own_add_interfaces();
+    }
+    for (size_t i = 0; i < own_addrs.count; i++)
+	if (own_addrs.addr[i].family == a->family
+	    && memcmp(own_addrs.addr[i].addr, a->addr,
+		      a->family == AF_INET6 ? 16 : 4) == 0)
+	    return (1);
+    return (0);
+}
+
+static int own_name(const char *host)
+{
+    return (strcasecmp(host, mail_conf_str("myhostname")) == 0);
+}
+
+/* addr_dns_why - Postfix's wording and status for a failed lookup */
+static void addr_dns_why(SMTP_WHY *why, int status, const char *text)
+{
+    if (status == DNS_RETRY)
+	smtp_why_set(why, 0, "4.4.3", "Host or domain name not found. %s", text);
+    else if (status == DNS_NULLMX)
+	smtp_why_set(why, 0, "5.1.10", "%s", text);
+    else
+	smtp_why_set(why, 0, "5.4.4", "Host or domain name not found. %s", text);
+}
+
+/* addr_order - smtp_address_preference within each MX preference */
+static void addr_order(DNS_ADDR_LIST *list)
+{
+    const char *pref = smtp_conf.address_preference;
+    int     first;
+    size_t  start, end, i, k;
+    DNS_ADDR *tmp;
+
+    if (strcasecmp(pref, "ipv4") == 0)
+	first = AF_INET;
+    else if (strcasecmp(pref, "ipv6") == 0)
+	first = AF_INET6;
+    else
+	return;
+    tmp = mymalloc(sizeof(DNS_ADDR) * (list->count ? list->count : 1));
+    for (start = 0; start < list->count; start = end) {
+	for (end = start; end < list->count
+	     && list->addr[end].pref == list->addr[start].pref; end++)
+	     /* void */ ;
+	k = 0;
+	for (i = start; i < end; i++)
+	    if (list->addr[i].family == first)
+		tmp[k++] = list->addr[i];
+	for (i = start; i < end; i++)
+	    if (list->addr[i].family != first)
+		tmp[k++] = list->addr[i];
+	memcpy(list->addr + start, tmp, k * sizeof(DNS_ADDR));
+    }
+    myfree(tmp);
+}
+
+int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+		               int *mx_self)
+{
+    DNS_MX_LIST mx = {0, 0, 0};
+    VSTRING *text = vstring_alloc(100);
+    int     st;
+    int     soft = 0;
+    int     self_pref = -1;
+    size_t  i, keep;
+
+    if (mx_self)
+	*mx_self = 0;
+    /* Without MX lookup: the host's own addresses. */
+    if (!dest->use_mx || dns_addr_literal(dest->host, 0, out)) {
+	if (out->count == 0
+	    && (st = dns_lookup_addr(dest->host, 0, smtp_conf.families, out, text)) != DNS_OK) {
+	    addr_dns_why(why, st, vstring_str(text));
+	    vstring_free(text);
+	    return (-1);
+	}
+	vstring_free(text);
+	addr_order(out);
+	goto limit;
+    }
+    st = dns_lookup_mx(dest->host, &mx, text);
+    if (st == DNS_NODATA) {
+	/* No MX: the domain's own addresses (RFC 5321 implicit MX). */
+	if ((st = dns_lookup_addr(dest->host, 0, smtp_conf.families, out, text)) != DNS_OK) {
+	    addr_dns_why(why, st, vstring_str(text));
+	    vstring_free(text);
+	    return (-1);
+	}
+	vstring_free(text);
+	addr_order(out);
+	goto limit;
+    }
+    if (st != DNS_OK) {
+	addr_dns_why(why, st, vstring_str(text));
+	vstring_free(text);
+	return (-1);
+    }
+    for (i = 0; i < mx.count; i++) {
+	size_t  before = out->count;
+
+	st = dns_lookup_addr(mx.mx[i].host, mx.mx[i].pref, smtp_conf.families, out, text);
+	if (st == DNS_RETRY)
+	    soft = 1;
+	if (own_name(mx.mx[i].host) && (self_pref < 0 || mx.mx[i].pref < self_pref))
+	    self_pref = mx.mx[i].pref;
+	for (size_t j = before; j < out->count; j++)
+	    if (own_addr(out->addr + j) && (self_pref < 0 || out->addr[j].pref < self_pref))
+		self_pref = out->addr[j].pref;
+    }
+
+    /* The backup MX rule: only hosts more preferred than ourselves. */
+    if (mx_self)
+	*mx_self = (self_pref >= 0);
+    if (self_pref >= 0) {
+	for (keep = 0; keep < out->count && out->addr[keep].pref < self_pref; keep++)
+	     /* void */ ;
+	for (i = keep; i < out->count; i++)
+	    myfree(out->addr[i].host);
+	out->count = keep;
+	if (keep == 0) {
+	    if (mx.count > 0 && self_pref <= mx.mx[0].pref)
+		smtp_why_set(why, 0, "5.4.6", "mail for %s loops back to myself",
+			     dest->host);
+	    else
+		smtp_why_set(why, 0, "4.4.4", "unable to find primary relay for %s",
+			     dest->host);
+	    dns_mx_list_free(&mx);
+	    vstring_free(text);
+	    return (-1);
+	}
+    }
+    if (out->count == 0) {
+	smtp_why_set(why, 0, soft ? "4.4.3" : "5.4.4",
+		     "Host or domain name not found. %s", vstring_str(text));
+	dns_mx_list_free(&mx);
+	vstring_free(text);
+	return (-1);
+    }
+    dns_mx_list_free(&mx);
+    vstring_free(text);
+    addr_order(out);
+
+limit:
+    if (smtp_conf.mx_address_limit > 0 && out->count > (size_t) smtp_conf.mx_address_limit) {
+	for (i = smtp_conf.mx_address_limit; i < out->count; i++)
+	    myfree(out->addr[i].host);
+	out->count = smtp_conf.mx_address_limit;
+    }
+    return (0);
+}

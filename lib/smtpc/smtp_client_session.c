@@ -1,0 +1,594 @@
+/*
+ * NAME
+ *	smtp_client_session - connect, greet, STARTTLS, AUTH, QUIT
+ * SYNOPSIS
+ *	#include "smtp_client.h"
+ *
+ *	SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr,
+ *					   SMTP_WHY *why);
+ *	int smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why);
+ *	int smtp_session_alive(SMTP_SESSION *sess);
+ *	void smtp_session_quit(SMTP_SESSION *sess);
+ *	void smtp_session_free(SMTP_SESSION *sess);
+ * DESCRIPTION
+ *	smtp_session_connect() opens a TCP connection to addr (port from
+ *	the destination) within smtp_connect_timeout, or to the LMTP
+ *	destination's UNIX socket (addr NULL).
+ *
+ *	smtp_session_handshake() reads the greeting (smtp_helo_timeout),
+ *	sends EHLO (HELO when EHLO is refused) or LHLO, reads the
+ *	extensions, starts TLS as the security level asks (then EHLO
+ *	again), and authenticates when the request has SASL credentials
+ *	and the server offers AUTH.
+ *
+ *	TLS levels: none (never), may (when offered; a failed handshake
+ *	is retried once without TLS by the caller), encrypt (required, no
+ *	certificate check), verify and secure (required and verified).
+ *	The level comes from smtp_tls_policy_maps (the nexthop as
+ *	written, then the bare destination) or smtp_tls_security_level.
+ *
+ *	smtp_session_alive() tells whether a cached session can still be
+ *	used (the server has not closed it nor sent anything unasked).
+ * DIAGNOSTICS
+ *	Failures return NULL or -1 with why set in Postfix's words:
+ *	"connect to host[addr]:port: Connection refused" (4.4.1), "host
+ *	X refused to talk to me: 554 ..." (greeting), "lost connection
+ *	with X while receiving the initial server greeting" (4.4.2), "TLS
+ *	is required, but was not offered by host X" (4.7.4).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/argv.h"
+#include "util/stringops.h"
+#include "global/mail_conf.h"
+#include "dict/maps.h"
+#include "tls/tls_client.h"
+#include "smtpc/smtp_client.h"
+
+static SMTP_SESSION *session_alloc(int fd, const char *host, const char *addr, int port)
+{
+    SMTP_SESSION *sess = mycalloc(1, sizeof(*sess));
+    VSTRING *buf = vstring_alloc(100);
+
+    sess->stream = vstream_fdopen(fd);
+    sess->host = mystrdup(host);
+    sess->addr = mystrdup(addr);
+    sess->port = port;
+    vstring_sprintf(buf, "%s[%s]", host, addr);
+    sess->namaddr = mystrdup(vstring_str(buf));
+    if (port > 0)
+	vstring_sprintf_append(buf, ":%d", port);
+    sess->relay = vstring_export(buf);
+    sess->start = time((time_t *) 0);
+    return (sess);
+}
+
+void    smtp_session_free(SMTP_SESSION *sess)
+{
+    if (sess->tls)
+	tls_client_stop(sess->tls, 0);
+    if (sess->stream)
+	(void) vstream_close(sess->stream);
+    myfree(sess->key);
+    myfree(sess->host);
+    myfree(sess->addr);
+    myfree(sess->namaddr);
+    myfree(sess->relay);
+    myfree(sess->auth_mechs);
+    myfree(sess);
+}
+
+/* connect_wait - finish a non-blocking connect within the timeout */
+static int connect_wait(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
+{
+    int     flags = fcntl(fd, F_GETFL);
+    int     err = 0;
+    socklen_t elen = sizeof(err);
+
+    if (timeout > 0)
+	(void) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (connect(fd, sa, len) < 0) {
+	if (errno != EINPROGRESS)
+	    return (-1);
+	switch (vstream_wait_fd(fd, 1, timeout * 1000)) {
+	case 0:
+	    errno = ETIMEDOUT;
+	    return (-1);
+	case 1:
+	    break;
+	default:
+	    return (-1);
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+	    return (-1);
+	if (err) {
+	    errno = err;
+	    return (-1);
+	}
+    }
+    (void) fcntl(fd, F_SETFL, flags);
+    return (0);
+}
+
+/* bind_local - smtp_bind_address(6), when set, as the source address */
+static int bind_local(int fd, int family)
+{
+    const char *text = smtp_param_str(family == AF_INET6 ? "bind_address6" : "bind_address");
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    if (*text == 0)
+	return (0);
+    memset(&ss, 0, sizeof(ss));
+    if (family == AF_INET6) {
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+	sin6->sin6_family = AF_INET6;
+	len = sizeof(*sin6);
+	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) != 1) {
+	    msg_warn("bad %s value: %s", smtp_param_name("bind_address6"), text);
+	    return (0);
+	}
+    } else {
+	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+	sin->sin_family = AF_INET;
+	len = sizeof(*sin);
+	if (inet_pton(AF_INET, text, &sin->sin_addr) != 1) {
+	    msg_warn("bad %s value: %s", smtp_param_name("bind_address"), text);
+	    return (0);
+	}
+    }
+    return (bind(fd, (struct sockaddr *) &ss, len));
+}
+
+SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr, SMTP_WHY *why)
+{
+    int     fd;
+
+    if (addr == 0) {
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(st->dest.unix_path) >= sizeof(sun.sun_path)) {
+	    smtp_why_set(why, 0, "4.3.5", "connect to %s: File name too long",
+			 st->dest.unix_path);
+	    return (0);
+	}
+	strcpy(sun.sun_path, st->dest.unix_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	    smtp_why_set(why, 0, "4.3.0", "socket: %m");
+	    return (0);
+	}
+	if (connect_wait(fd, (struct sockaddr *) &sun, sizeof(sun),
+			 smtp_conf.connect_timeout) < 0) {
+	    smtp_why_set(why, 0, "4.4.1", "connect to %s: %m", st->dest.unix_path);
+	    close(fd);
+	    return (0);
+	}
+	return (session_alloc(fd, mail_conf_str("myhostname"), st->dest.unix_path, 0));
+    } else {
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof(ss));
+	if (addr->family == AF_INET6) {
+	    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+	    sin6->sin6_family = AF_INET6;
+	    sin6->sin6_port = htons(st->dest.port);
+	    memcpy(&sin6->sin6_addr, addr->addr, 16);
+	    len = sizeof(*sin6);
+	} else {
+	    struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+	    sin->sin_family = AF_INET;
+	    sin->sin_port = htons(st->dest.port);
+	    memcpy(&sin->sin_addr, addr->addr, 4);
+	    len = sizeof(*sin);
+	}
+	if ((fd = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	    smtp_why_set(why, 0, "4.3.0", "socket: %m");
+	    return (0);
+	}
+	if (bind_local(fd, addr->family) < 0) {
+	    smtp_why_set(why, 0, "4.3.0", "bind %s: %m", smtp_param_name(
+		      addr->family == AF_INET6 ? "bind_address6" : "bind_address"));
+	    close(fd);
+	    return (0);
+	}
+	if (connect_wait(fd, (struct sockaddr *) &ss, len, smtp_conf.connect_timeout) < 0) {
+	    smtp_why_set(why, 0, "4.4.1", "connect to %s[%s]:%d: %m",
+			 addr->host, addr->ip, st->dest.port);
+	    close(fd);
+	    return (0);
+	}
+	return (session_alloc(fd, addr->host, addr->ip, st->dest.port));
+    }
+}
+
+/* session_lost - why for a lost or timed-out conversation */
+static int session_lost(SMTP_SESSION *sess, SMTP_WHY *why, const char *what)
+{
+    if (vstream_ftimeout(sess->stream))
+	smtp_why_set(why, sess->relay, "4.4.2", "conversation with %s timed out while %s",
+		     sess->namaddr, what);
+    else
+	smtp_why_set(why, sess->relay, "4.4.2", "lost connection with %s while %s",
+		     sess->namaddr, what);
+    return (-1);
+}
+
+/* parse_ehlo - the extensions of an EHLO/LHLO reply */
+static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
+{
+    sess->features = SMTP_FEATURE_ESMTP;
+    sess->size_limit = 0;
+    myfree(sess->auth_mechs);
+    sess->auth_mechs = 0;
+    for (size_t i = 1; i < reply->lines->argc; i++) {
+	ARGV   *words = argv_split(reply->lines->argv[i], " \t=");
+	const char *kw;
+
+	if (words->argc == 0) {
+	    argv_free(words);
+	    continue;
+	}
+	kw = words->argv[0];
+	if (strcasecmp(kw, "PIPELINING") == 0)
+	    sess->features |= SMTP_FEATURE_PIPELINING;
+	else if (strcasecmp(kw, "STARTTLS") == 0)
+	    sess->features |= SMTP_FEATURE_STARTTLS;
+	else if (strcasecmp(kw, "DSN") == 0)
+	    sess->features |= SMTP_FEATURE_DSN;
+	else if (strcasecmp(kw, "8BITMIME") == 0)
+	    sess->features |= SMTP_FEATURE_8BITMIME;
+	else if (strcasecmp(kw, "SMTPUTF8") == 0)
+	    sess->features |= SMTP_FEATURE_SMTPUTF8;
+	else if (strcasecmp(kw, "SIZE") == 0) {
+	    sess->features |= SMTP_FEATURE_SIZE;
+	    if (words->argc > 1 && alldig(words->argv[1]) && strlen(words->argv[1]) < 18)
+		sess->size_limit = atol(words->argv[1]);
+	} else if (strcasecmp(kw, "AUTH") == 0) {
+	    VSTRING *mechs = vstring_alloc(50);
+
+	    sess->features |= SMTP_FEATURE_AUTH;
+	    if (sess->auth_mechs)
+		vstring_strcpy(mechs, sess->auth_mechs);
+	    for (size_t j = 1; j < words->argc; j++) {
+		if (vstring_len(mechs))
+		    vstring_addch(mechs, ' ');
+		vstring_strcat(mechs, words->argv[j]);
+	    }
+	    myfree(sess->auth_mechs);
+	    sess->auth_mechs = vstring_export(mechs);
+	}
+	argv_free(words);
+    }
+}
+
+/* session_helo - EHLO (HELO as fallback) or LHLO; -1 with why */
+static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
+{
+    const char *cmd = smtp_conf.proto == SMTP_PROTO_LMTP ? "LHLO" : "EHLO";
+
+    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
+    vstream_fprintf(sess->stream, "%s %s\r\n", cmd, smtp_conf.helo_name);
+    if (smtp_reply_read(sess->stream, reply) < 0)
+	return (session_lost(sess, why, smtp_conf.proto == SMTP_PROTO_LMTP ?
+			     "performing the LHLO handshake" :
+			     "performing the EHLO handshake"));
+    if (reply->code / 100 == 2) {
+	parse_ehlo(sess, reply);
+	return (0);
+    }
+    if (smtp_conf.proto == SMTP_PROTO_SMTP && reply->code / 100 == 5) {
+	vstream_fprintf(sess->stream, "HELO %s\r\n", smtp_conf.helo_name);
+	if (smtp_reply_read(sess->stream, reply) < 0)
+	    return (session_lost(sess, why, "performing the HELO handshake"));
+	if (reply->code / 100 == 2) {
+	    sess->features = 0;
+	    return (0);
+	}
+	cmd = "HELO";
+    }
+    smtp_why_set(why, sess->relay, reply->dsn, "host %s refused to talk to me: %s",
+		 sess->namaddr, vstring_str(reply->text));
+    return (-1);
+}
+
+/* tls_policy - the security level and its match names for this request */
+static MAPS *tls_policy_maps;
+
+/* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
+void    smtp_tls_policy_init(void)
+{
+    if (*smtp_conf.tls_policy_maps)
+	tls_policy_maps = maps_create(smtp_param_name("tls_policy_maps"),
+				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
+}
+
+/* tls_level_name - a level word of a policy, or NULL when unknown */
+static const char *tls_level_name(const char *word)
+{
+    static const char *levels[] = {
+	"none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure",
+    };
+
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+	if (strcasecmp(word, levels[i]) == 0)
+	    return (levels[i]);
+    return (0);
+}
+
+static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
+{
+    const char *value = 0;
+    const char *level = smtp_conf.tls_level;
+    char   *copy, *cp, *word;
+
+    vstring_reset(match);
+    if (tls_policy_maps) {
+	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
+	    && tls_policy_maps->error == 0)
+	    value = maps_find(tls_policy_maps, st->dest.host, 0);
+	if (value == 0 && tls_policy_maps->error != 0)
+	    return ("error");
+    }
+    if (value == 0) {
+	if (*level == 0)
+	    return (smtp_param_bool_soft("use_tls") ? "may" : "none");
+	if ((level = tls_level_name(level)) == 0) {
+	    msg_warn("invalid %s value: \"%s\"", smtp_param_name("tls_security_level"),
+		     smtp_conf.tls_level);
+	    return ("error");
+	}
+	return (level);
+    }
+    copy = mystrdup(value);
+    cp = copy;
+    level = 0;
+    if ((word = mystrtok(&cp, " \t,")) != 0 && (level = tls_level_name(word)) == 0)
+	msg_warn("%s: invalid TLS security level \"%s\" for %s",
+		 smtp_param_name("tls_policy_maps"), word, st->dest.nexthop);
+    while (level && (word = mystrtok(&cp, " \t,")) != 0) {
+	if (strncasecmp(word, "match=", 6) == 0) {
+	    for (char *p = word + 6; *p; p++)
+		if (*p == ':')
+		    *p = ' ';
+	    vstring_sprintf_append(match, "%s%s", vstring_len(match) ? " " : "", word + 6);
+	}
+    }
+    myfree(copy);
+    return (level ? level : "error");
+}
+
+static int tls_level_rank(const char *level)
+{
+    if (strcasecmp(level, "may") == 0 || strcasecmp(level, "dane") == 0)
+	return (1);
+    if (strcasecmp(level, "encrypt") == 0)
+	return (2);
+    if (strcasecmp(level, "verify") == 0 || strcasecmp(level, "secure") == 0
+	|| strcasecmp(level, "fingerprint") == 0 || strcasecmp(level, "dane-only") == 0)
+	return (3);
+    return (0);
+}
+
+/* session_tls_start - the TLS handshake at a level; -1 with why */
+static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *level,
+			             int rank, VSTRING *match, SMTP_WHY *why)
+{
+    VSTRING *tls_why;
+    TLS_CLIENT_PARAMS tp;
+
+    /* Match names: the policy's, else Postfix's defaults for the level. */
+    if (vstring_len(match) == 0) {
+	if (strcasecmp(level, "secure") == 0) {
+	    ARGV   *av = argv_split(smtp_param_str("tls_secure_cert_match"), LIST_DELIMS);
+
+	    for (size_t i = 0; i < av->argc; i++) {
+		const char *m = av->argv[i];
+
+		if (strcasecmp(m, "nexthop") == 0)
+		    m = st->dest.host;
+		else if (strcasecmp(m, "dot-nexthop") == 0) {
+		    vstring_sprintf_append(match, " .%s", st->dest.host);
+		    continue;
+		}
+		vstring_sprintf_append(match, " %s", m);
+	    }
+	    argv_free(av);
+	} else {
+	    vstring_sprintf(match, "%s", sess->host);
+	}
+    }
+    memset(&tp, 0, sizeof(tp));
+    tp.level = level;
+    tp.servername = smtp_param_str("tls_servername");
+    if (strcasecmp(tp.servername, "hostname") == 0)
+	tp.servername = sess->host;
+    else if (strcasecmp(tp.servername, "nexthop") == 0)
+	tp.servername = st->dest.host;
+    tp.match_names = vstring_str(match);
+    tp.protocols = smtp_param_str(rank >= 2 ? "tls_mandatory_protocols" : "tls_protocols");
+    tp.ciphers = smtp_param_str(rank >= 2 ? "tls_mandatory_ciphers" : "tls_ciphers");
+    tp.exclude_ciphers = smtp_param_str("tls_exclude_ciphers");
+    tp.CAfile = smtp_param_str("tls_CAfile");
+    tp.CApath = smtp_param_str("tls_CApath");
+    tp.cert_file = smtp_param_str("tls_cert_file");
+    tp.key_file = smtp_param_str("tls_key_file");
+    tp.peer = sess->relay;
+    tp.timeout = smtp_conf.starttls_timeout;
+    tp.loglevel = smtp_param_int("tls_loglevel");
+    tls_why = vstring_alloc(100);
+    sess->tls = tls_client_start(sess->stream, &tp, tls_why);
+    if (sess->tls == 0) {
+	if (rank == 1)
+	    st->tls_failed = 1;
+	smtp_why_set(why, sess->relay, rank >= 3 ? "4.7.5" : "4.7.0", "%s: %s",
+		     vstring_str(tls_why), sess->namaddr);
+	vstring_free(tls_why);
+	return (-1);
+    }
+    vstring_free(tls_why);
+    return (0);
+}
+
+/* session_starttls - STARTTLS as the policy says; 0 = go on */
+static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
+			            SMTP_WHY *why)
+{
+    VSTRING *match = vstring_alloc(50);
+    const char *level = tls_policy(st, match);
+    int     rank = tls_level_rank(level);
+
+    if (strcmp(level, "error") == 0) {
+	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s",
+		     st->dest.nexthop);
+	vstring_free(match);
+	return (-1);
+    }
+    if (sess->tls || rank == 0 || (rank == 1 && st->tls_off)) {
+	vstring_free(match);
+	return (0);
+    }
+    if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
+	vstring_free(match);
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.4",
+		     "TLS is required, but was not offered by host %s", sess->namaddr);
+	return (-1);
+    }
+    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
+    vstream_fputs(sess->stream, "STARTTLS\r\n");
+    if (smtp_reply_read(sess->stream, reply) < 0) {
+	vstring_free(match);
+	return (session_lost(sess, why, "sending STARTTLS"));
+    }
+    if (reply->code != 220) {
+	vstring_free(match);
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.5",
+		     "TLS is required, but host %s refused to start TLS: %s",
+		     sess->namaddr, vstring_str(reply->text));
+	return (-1);
+    }
+    if (session_tls_start(sess, st, level, rank, match, why) < 0) {
+	vstring_free(match);
+	return (-1);
+    }
+    vstring_free(match);
+    return (session_helo(sess, reply, why));
+}
+
+int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why)
+{
+    SMTP_REPLY *reply = smtp_reply_alloc();
+    int     ret = -1;
+
+    /* SMTPS (smtp_tls_wrappermode): TLS before the greeting, at least encrypt. */
+    if (smtp_param_bool_soft("tls_wrappermode")) {
+	VSTRING *match = vstring_alloc(50);
+	const char *level = tls_policy(st, match);
+	int     rank = tls_level_rank(level);
+
+	if (strcmp(level, "error") == 0) {
+	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+	    vstring_free(match);
+	    goto done;
+	}
+	if (rank < 2) {
+	    level = "encrypt";
+	    rank = 2;
+	}
+	if (session_tls_start(sess, st, level, rank, match, why) < 0) {
+	    vstring_free(match);
+	    st->tls_failed = 0;
+	    goto done;
+	}
+	vstring_free(match);
+    }
+    vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
+    if (smtp_reply_read(sess->stream, reply) < 0) {
+	session_lost(sess, why, "receiving the initial server greeting");
+	goto done;
+    }
+    if (reply->code / 100 != 2) {
+	char    dsn[16];
+
+	snprintf(dsn, sizeof(dsn), "%s", reply->dsn);
+	if (reply->code / 100 != 5 || smtp_conf.skip_5xx_greeting)
+	    dsn[0] = '4';
+	smtp_why_set(why, sess->relay, dsn, "host %s refused to talk to me: %s",
+		     sess->namaddr, vstring_str(reply->text));
+	goto done;
+    }
+    if (session_helo(sess, reply, why) < 0)
+	goto done;
+    if (session_starttls(sess, st, reply, why) < 0)
+	goto done;
+    if (st->dest.use_mx && smtp_sasl_lookup(st, sess->host) < 0) {
+	smtp_why_set(why, 0, "4.3.0", "%s lookup error",
+		     smtp_param_name("sasl_password_maps"));
+	goto done;
+    }
+    if (st->sasl_user && (sess->features & SMTP_FEATURE_AUTH)
+	&& smtp_sasl_authenticate(sess, st->sasl_user, st->sasl_pass, why) < 0)
+	goto done;
+    ret = 0;
+done:
+    smtp_reply_free(reply);
+    return (ret);
+}
+
+int     smtp_session_alive(SMTP_SESSION *sess)
+{
+    struct pollfd pfd;
+
+    if (vstream_ferror(sess->stream) || vstream_feof(sess->stream)
+	|| vstream_peek(sess->stream) > 0)
+	return (0);
+    pfd.fd = vstream_fileno(sess->stream);
+    pfd.events = POLLIN;
+    /* Readable means EOF or an unasked reply (421): not reusable. */
+    return (poll(&pfd, 1, 0) == 0);
+}
+
+void    smtp_session_quit(SMTP_SESSION *sess)
+{
+    SMTP_REPLY *reply;
+
+    if (vstream_ferror(sess->stream) || vstream_feof(sess->stream))
+	return;
+    vstream_set_timeout(sess->stream, smtp_conf.quit_timeout);
+    vstream_fputs(sess->stream, "QUIT\r\n");
+    if (vstream_fflush(sess->stream) != 0)
+	return;
+    if (!smtp_param_bool_soft("skip_quit_response")) {
+	reply = smtp_reply_alloc();
+	(void) smtp_reply_read(sess->stream, reply);
+	smtp_reply_free(reply);
+    }
+    if (sess->tls) {
+	tls_client_stop(sess->tls, sess->stream);
+	sess->tls = 0;
+    }
+}

@@ -1,0 +1,359 @@
+/*
+ * NAME
+ *	vstream - buffered I/O on descriptors, with timeouts and deadlines
+ * DESCRIPTION
+ *	See vstream.h. Waits are done with poll(2) before each read(2) or
+ *	write(2), so descriptors may be blocking or not.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/mymalloc.h"
+#include "util/vstream.h"
+
+#define VSTREAM_BUFSIZE	8192
+
+long long vstream_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* vstream_wait_fd - wait until readable/writable; 1 ready, 0 timeout, -1 error */
+int     vstream_wait_fd(int fd, int for_write, int timeout_ms)
+{
+    struct pollfd pfd;
+    int     n;
+
+    if (timeout_ms < 0)
+	return (1);
+    pfd.fd = fd;
+    pfd.events = for_write ? POLLOUT : POLLIN;
+    for (;;) {
+	long long start = vstream_now_ms();
+
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0 && errno == EINTR) {
+	    timeout_ms -= (int) (vstream_now_ms() - start);
+	    if (timeout_ms < 0)
+		timeout_ms = 0;
+	    continue;
+	}
+	return (n > 0 ? 1 : n);
+    }
+}
+
+static ssize_t fd_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
+{
+    ssize_t n;
+    int     ready;
+
+    (void) ctx;
+    for (;;) {
+	if ((ready = vstream_wait_fd(fd, 0, timeout_ms)) == 0) {
+	    errno = ETIMEDOUT;
+	    return (-1);
+	}
+	if (ready < 0)
+	    return (-1);
+	n = read(fd, buf, len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	    continue;
+	return (n);
+    }
+}
+
+static ssize_t fd_write(void *ctx, int fd, const void *buf, size_t len, int timeout_ms)
+{
+    ssize_t n;
+    int     ready;
+
+    (void) ctx;
+    for (;;) {
+	if ((ready = vstream_wait_fd(fd, 1, timeout_ms)) == 0) {
+	    errno = ETIMEDOUT;
+	    return (-1);
+	}
+	if (ready < 0)
+	    return (-1);
+	n = write(fd, buf, len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	    continue;
+	return (n);
+    }
+}
+
+VSTREAM *vstream_fdopen(int fd)
+{
+    VSTREAM *s = mycalloc(1, sizeof(*s));
+
+    s->fd = fd;
+    s->read_fn = fd_read;
+    s->write_fn = fd_write;
+    return (s);
+}
+
+VSTREAM *vstream_open(const char *path, int flags, int mode)
+{
+    int     fd = open(path, flags | O_CLOEXEC, mode);
+
+    return (fd < 0 ? 0 : vstream_fdopen(fd));
+}
+
+void    vstream_release(VSTREAM *s)
+{
+    myfree(s->rbuf);
+    myfree(s->wbuf);
+    myfree(s);
+}
+
+int     vstream_close(VSTREAM *s)
+{
+    int     err = vstream_fflush(s);
+
+    if (close(s->fd) < 0)
+	err = VSTREAM_EOF;
+    vstream_release(s);
+    return (err);
+}
+
+void    vstream_set_timeout(VSTREAM *s, int seconds)
+{
+    s->timeout = seconds;
+}
+
+void    vstream_set_deadline(VSTREAM *s, int seconds)
+{
+    s->deadline_ms = seconds > 0 ? vstream_now_ms() + (long long) seconds * 1000 : 0;
+}
+
+void    vstream_clear_deadline(VSTREAM *s)
+{
+    s->deadline_ms = 0;
+}
+
+void    vstream_set_io(VSTREAM *s, VSTREAM_READ_FN r, VSTREAM_WRITE_FN w, void *ctx)
+{
+    s->read_fn = r ? r : fd_read;
+    s->write_fn = w ? w : fd_write;
+    s->io_ctx = ctx;
+}
+
+/* time_left - milliseconds this wait may take, -1 = unbounded, 0 = expired */
+static int time_left(VSTREAM *s)
+{
+    long long left = -1;
+
+    if (s->timeout > 0)
+	left = (long long) s->timeout * 1000;
+    if (s->deadline_ms > 0) {
+	long long until = s->deadline_ms - vstream_now_ms();
+
+	if (until < 0)
+	    until = 0;
+	if (left < 0 || until < left)
+	    left = until;
+    }
+    return (left > 0x7fffffff ? 0x7fffffff : (int) left);
+}
+
+static int fill(VSTREAM *s)
+{
+    ssize_t n;
+    int     left;
+
+    if (s->flags & (VSTREAM_FLAG_ERR | VSTREAM_FLAG_TIMEOUT | VSTREAM_FLAG_EOF))
+	return (VSTREAM_EOF);
+    if (s->wlen > 0 && vstream_fflush(s) != 0)
+	return (VSTREAM_EOF);
+    if (s->rbuf == 0) {
+	s->rcap = VSTREAM_BUFSIZE;
+	s->rbuf = mymalloc(s->rcap);
+    }
+    if (s->rpos >= s->rlen)
+	s->rpos = s->rlen = 0;
+    if ((left = time_left(s)) == 0) {
+	s->flags |= VSTREAM_FLAG_TIMEOUT;
+	return (VSTREAM_EOF);
+    }
+    n = s->read_fn(s->io_ctx, s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, left);
+    if (n < 0) {
+	s->flags |= (errno == ETIMEDOUT ? VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
+	return (VSTREAM_EOF);
+    }
+    if (n == 0) {
+	s->flags |= VSTREAM_FLAG_EOF;
+	return (VSTREAM_EOF);
+    }
+    s->rlen += n;
+    s->offset += n;
+    s->pos += n;
+    return (0);
+}
+
+int     vstream_getc(VSTREAM *s)
+{
+    if (s->rpos >= s->rlen && fill(s) != 0)
+	return (VSTREAM_EOF);
+    return ((unsigned char) s->rbuf[s->rpos++]);
+}
+
+ssize_t vstream_read(VSTREAM *s, void *buf, size_t len)
+{
+    size_t  done = 0;
+    size_t  n;
+
+    while (done < len) {
+	if (s->rpos >= s->rlen && fill(s) != 0)
+	    break;
+	n = s->rlen - s->rpos;
+	if (n > len - done)
+	    n = len - done;
+	memcpy((char *) buf + done, s->rbuf + s->rpos, n);
+	s->rpos += n;
+	done += n;
+    }
+    return (done > 0 || len == 0 ? (ssize_t) done : VSTREAM_EOF);
+}
+
+int     vstream_get_line(VSTREAM *s, VSTRING *line, size_t maxlen)
+{
+    char   *nl;
+    size_t  n;
+
+    vstring_reset(line);
+    for (;;) {
+	if (s->rpos >= s->rlen && fill(s) != 0)
+	    return (vstring_len(line) > 0 && vstream_feof(s) ?
+		    VSTREAM_PARTIAL : VSTREAM_EOF);
+	n = s->rlen - s->rpos;
+	if (n > maxlen - vstring_len(line))
+	    n = maxlen - vstring_len(line);
+	if ((nl = memchr(s->rbuf + s->rpos, '\n', n)) != 0) {
+	    vstring_memcat(line, s->rbuf + s->rpos, nl - (s->rbuf + s->rpos));
+	    s->rpos = nl - s->rbuf + 1;
+	    return (VSTREAM_LINE);
+	}
+	vstring_memcat(line, s->rbuf + s->rpos, n);
+	s->rpos += n;
+	if (vstring_len(line) >= maxlen)
+	    return (VSTREAM_LONG);
+    }
+}
+
+size_t  vstream_peek(VSTREAM *s)
+{
+    return (s->rlen - s->rpos);
+}
+
+const char *vstream_peek_data(VSTREAM *s)
+{
+    return (s->rbuf + s->rpos);
+}
+
+void    vstream_purge_read(VSTREAM *s)
+{
+    s->rpos = s->rlen = 0;
+}
+
+int     vstream_fflush(VSTREAM *s)
+{
+    size_t  done = 0;
+    ssize_t n;
+    int     left;
+
+    if (s->flags & (VSTREAM_FLAG_ERR | VSTREAM_FLAG_TIMEOUT)) {
+	s->wlen = 0;
+	return (VSTREAM_EOF);
+    }
+    while (done < s->wlen) {
+	if ((left = time_left(s)) == 0) {
+	    s->flags |= VSTREAM_FLAG_TIMEOUT;
+	    break;
+	}
+	n = s->write_fn(s->io_ctx, s->fd, s->wbuf + done, s->wlen - done, left);
+	if (n <= 0) {
+	    s->flags |= (n < 0 && errno == ETIMEDOUT ?
+			 VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
+	    break;
+	}
+	done += n;
+    }
+    s->wlen = 0;
+    return (vstream_ferror(s) ? VSTREAM_EOF : 0);
+}
+
+int     vstream_write(VSTREAM *s, const void *buf, size_t len)
+{
+    if (s->wbuf == 0) {
+	s->wcap = VSTREAM_BUFSIZE;
+	s->wbuf = mymalloc(s->wcap);
+    }
+    while (len > 0) {
+	size_t  n = s->wcap - s->wlen;
+
+	if (n == 0) {
+	    if (vstream_fflush(s) != 0)
+		return (VSTREAM_EOF);
+	    continue;
+	}
+	if (n > len)
+	    n = len;
+	memcpy(s->wbuf + s->wlen, buf, n);
+	s->wlen += n;
+	s->offset += n;
+	s->pos += n;
+	buf = (const char *) buf + n;
+	len -= n;
+    }
+    return (vstream_ferror(s) ? VSTREAM_EOF : 0);
+}
+
+int     vstream_fputs(VSTREAM *s, const char *str)
+{
+    return (vstream_write(s, str, strlen(str)));
+}
+
+int     vstream_fprintf(VSTREAM *s, const char *fmt, ...)
+{
+    VSTRING *buf = vstring_alloc(256);
+    va_list ap;
+    int     ret;
+
+    va_start(ap, fmt);
+    vstring_vsprintf_append(buf, fmt, ap);
+    va_end(ap);
+    ret = vstream_write(s, vstring_str(buf), vstring_len(buf));
+    vstring_free(buf);
+    return (ret);
+}
+
+/* vstream_seek - for files: drop buffered input, flush output, lseek */
+off_t   vstream_seek(VSTREAM *s, off_t offset, int whence)
+{
+    off_t   pos;
+
+    if (s->wlen > 0 && vstream_fflush(s) != 0)
+	return (-1);
+    if (whence == SEEK_CUR)
+	offset -= (off_t) (s->rlen - s->rpos);
+    s->rpos = s->rlen = 0;
+    s->flags &= ~VSTREAM_FLAG_EOF;
+    if ((pos = lseek(s->fd, offset, whence)) >= 0)
+	s->pos = pos;
+    return (pos);
+}
+
+/* vstream_tell - the logical position: what was read or written so far */
+off_t   vstream_tell(VSTREAM *s)
+{
+    return (s->pos - (off_t) (s->rlen - s->rpos));
+}
