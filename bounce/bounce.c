@@ -70,7 +70,7 @@
 /* notify_class - is name in notify_classes? */
 static int notify_class(const char *name)
 {
-    ARGV   *classes = argv_split(mail_conf_str("notify_classes"), ", \t\r\n");
+    ARGV   *classes = argv_split(mail_conf_str(VAR_NOTIFY_CLASSES), ", \t\r\n");
     int     found = 0;
 
     for (size_t i = 0; i < classes->argc && !found; i++)
@@ -84,7 +84,7 @@ static const char *full_address(VSTRING *buf, const char *name)
 {
     if (strchr(name, '@'))
 	return (vstring_str(vstring_strcpy(buf, name)));
-    vstring_sprintf(buf, "%s@%s", name, mail_conf_str("myhostname"));
+    vstring_sprintf(buf, "%s@%s", name, mail_conf_str(VAR_MYHOSTNAME));
     return (vstring_str(buf));
 }
 
@@ -213,12 +213,12 @@ static int bounce_one(int kind, const char *queue, const char *id)
 	log.entries = 0;
     }
     rcpts = select_rcpts(kind, &log, &count);
-    full_address(dbl, mail_conf_str("double_bounce_sender"));
+    full_address(dbl, mail_conf_str(VAR_DOUBLE_BOUNCE_SENDER));
     null_sender = *env->sender == 0 || strcasecmp(env->sender, vstring_str(dbl)) == 0
-	|| strcasecmp(env->sender, mail_conf_str("double_bounce_sender")) == 0;
+	|| strcasecmp(env->sender, mail_conf_str(VAR_DOUBLE_BOUNCE_SENDER)) == 0;
     ret = queue_envelope_attr(env, "dsn_ret");
     hdrs_only = kind != BOUNCE_KIND_FAILED || (ret && strcasecmp(ret, "HDRS") == 0)
-	|| env->msg_size > mail_conf_int("bounce_size_limit");
+	|| env->msg_size > mail_conf_int(VAR_BOUNCE_SIZE_LIMIT);
 
     if (status == BOUNCE_STAT_OK && count > 0) {
 	if (!null_sender) {
@@ -233,7 +233,7 @@ static int bounce_one(int kind, const char *queue, const char *id)
 	} else if (kind == BOUNCE_KIND_FAILED) {
 	    /* A bounce that bounces: only the postmaster may hear of it. */
 	    if (notify_class("2bounce")) {
-		full_address(addr, mail_conf_str("2bounce_notice_recipient"));
+		full_address(addr, mail_conf_str(VAR_2BOUNCE_NOTICE_RECIPIENT));
 		if (bounce_notice(kind, env, msg, rcpts, count, vstring_str(addr),
 				  vstring_str(dbl), 1, new_id) < 0)
 		    status = BOUNCE_STAT_FAIL;
@@ -283,7 +283,7 @@ static void bounce_service(VSTREAM *client, const char *service, char **argv)
 
     (void) service;
     (void) argv;
-    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     if (attr_recv(client, attr, 1024, 10) != 1) {
 	if (attr_count(attr) > 0)
 	    msg_warn("malformed bounce service request");

@@ -62,7 +62,7 @@ static const char *rfc822_date(VSTRING *buf, time_t when)
 static void text_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 		              DSN_LOG_ENTRY **rcpts, size_t count)
 {
-    const char *host = mail_conf_str("myhostname");
+    const char *host = mail_conf_str(VAR_MYHOSTNAME);
 
     LINE(out, "This is the mail system at host %s.", host);
     LINE(out, "%s", "");
@@ -84,7 +84,7 @@ static void text_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 	LINE(out, "Your message has not reached the recipients listed below yet.");
 	LINE(out, "The mail system keeps trying. If it still cannot deliver the");
 	LINE(out, "message %ld days after it arrived, it will return it to you.",
-	     mail_conf_time("maximal_queue_lifetime") / 86400);
+	     mail_conf_time(VAR_MAXIMAL_QUEUE_LIFETIME) / 86400);
 	break;
     case BOUNCE_KIND_SUCCESS:
 	LINE(out, "Your message was delivered to the recipients listed below,");
@@ -124,7 +124,7 @@ static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
     VSTRING *date = vstring_alloc(64);
     const char *envid = queue_envelope_attr(env, "dsn_envid");
 
-    LINE(out, "Reporting-MTA: dns; %s", mail_conf_str("myhostname"));
+    LINE(out, "Reporting-MTA: dns; %s", mail_conf_str(VAR_MYHOSTNAME));
     LINE(out, "X-Postfix-Queue-ID: %s", env->queue_id);
     LINE(out, "X-Postfix-Sender: rfc822; %s", env->sender);
     if (envid && *envid)
@@ -167,7 +167,7 @@ static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 	    LINE(out, "Last-Attempt-Date: %s", rfc822_date(date, (time_t) e->time));
 	if (kind == BOUNCE_KIND_DELAYED)
 	    LINE(out, "Will-Retry-Until: %s", rfc822_date(date,
-		(time_t) (env->arrival_sec + mail_conf_time("maximal_queue_lifetime"))));
+		(time_t) (env->arrival_sec + mail_conf_time(VAR_MAXIMAL_QUEUE_LIFETIME))));
     }
     vstring_free(date);
 }
@@ -210,7 +210,7 @@ int     bounce_notice(int kind, QUEUE_ENVELOPE *env, VSTREAM *msg,
     VSTRING *out = vstring_alloc(4096);
     VSTRING *date = vstring_alloc(64);
     VSTRING *boundary = vstring_alloc(64);
-    const char *host = mail_conf_str("myhostname");
+    const char *host = mail_conf_str(VAR_MYHOSTNAME);
     const char *subject;
     time_t  now = time((time_t *) 0);
     int     err;

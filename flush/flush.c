@@ -61,6 +61,7 @@
 #include "global/mail_server.h"
 #include "global/mail_trigger.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_scan.h"
 #include "global/flush_client.h"
@@ -263,8 +264,8 @@ static int flush_refresh_service(void)
     struct dirent *de;
     VSTRING *path = vstring_alloc(64);
     time_t  now = time((time_t *) 0);
-    long    refresh = mail_conf_time("fast_flush_refresh_time");
-    long    purge = mail_conf_time("fast_flush_purge_time");
+    long    refresh = mail_conf_time(VAR_FAST_FLUSH_REFRESH_TIME);
+    long    purge = mail_conf_time(VAR_FAST_FLUSH_PURGE_TIME);
 
     if ((dp = opendir(MAIL_QUEUE_FLUSH)) == 0) {
 	vstring_free(path);
@@ -320,7 +321,7 @@ static void flush_service(VSTREAM *client, const char *service, char **argv)
 
     (void) service;
     (void) argv;
-    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     switch (attr_recv(client, attr, 1024, 10)) {
     case 0:
 	/* A connection without a request: master's wakeup. */
@@ -367,8 +368,7 @@ static void flush_post_init(const char *service, char **argv)
 {
     (void) service;
     (void) argv;
-    flush_domains = match_list_create("fast_flush_domains",
-				      mail_conf_str("fast_flush_domains"), 0);
+    flush_domains = mail_list_create(VAR_FAST_FLUSH_DOMAINS);
     (void) mkdir(MAIL_QUEUE_FLUSH, 0700);
 }
 

@@ -86,7 +86,7 @@ static MASTER_CONF *read_master_cf(VSTRING *why)
 /* open_log - maillog_file for master and (on fd 5) for every child */
 static void open_log(void)
 {
-    const char *file = mail_conf_str("maillog_file");
+    const char *file = mail_conf_str(VAR_MAILLOG_FILE);
     int     fd;
 
     if (master_env.log_fd >= 0) {
@@ -101,15 +101,15 @@ static void open_log(void)
 	master_env.log_fd = fd;
 	msg_to_fd(fd);
     } else {
-	msg_to_syslog(mail_conf_str("syslog_facility"));
+	msg_to_syslog(mail_conf_str(VAR_SYSLOG_FACILITY));
     }
 }
 
 /* find_identity - who children run as; fatal when mail_owner is unknown */
 static void find_identity(void)
 {
-    const char *owner = mail_conf_str("mail_owner");
-    const char *group = mail_conf_str("setgid_group");
+    const char *owner = mail_conf_str(VAR_MAIL_OWNER);
+    const char *group = mail_conf_str(VAR_SETGID_GROUP);
     struct passwd *pw;
     struct group *gr;
 
@@ -141,11 +141,11 @@ static int pid_lock(void)
 
     if ((fd = open("pid/master.pid", O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 	msg_fatal("open lock file %s/pid/master.pid: %s",
-		  mail_conf_str("queue_directory"), strerror(errno));
+		  mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 	if (errno == EWOULDBLOCK)
 	    msg_fatal("the Postfix mail system is already running");
-	msg_fatal("lock %s/pid/master.pid: %s", mail_conf_str("queue_directory"),
+	msg_fatal("lock %s/pid/master.pid: %s", mail_conf_str(VAR_QUEUE_DIRECTORY),
 		  strerror(errno));
     }
     return (fd);
@@ -166,7 +166,7 @@ static void test_running(void)
     VSTRING *path = vstring_alloc(100);
     int     fd;
 
-    vstring_sprintf(path, "%s/pid/master.pid", mail_conf_str("queue_directory"));
+    vstring_sprintf(path, "%s/pid/master.pid", mail_conf_str(VAR_QUEUE_DIRECTORY));
     if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) < 0)
 	exit(0);
     if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
@@ -200,7 +200,7 @@ static void reserve_fds(void)
 
 static void make_queue_dir(void)
 {
-    const char *queue_dir = mail_conf_str("queue_directory");
+    const char *queue_dir = mail_conf_str(VAR_QUEUE_DIRECTORY);
     VSTRING *part = vstring_alloc(100);
     const char *cp;
 
@@ -225,7 +225,7 @@ static void make_queue_dir(void)
 
 static void setup_logging(void)
 {
-    msg_init(mail_conf_str("syslog_name"), "master");
+    msg_init(mail_conf_str(VAR_SYSLOG_NAME), "master");
     open_log();
     if (debug_mode)
 	msg_to_stderr(1);
@@ -278,7 +278,7 @@ static void reload(void)
 	return;
     }
     master_env.generation++;
-    msg_info("reload -- version %s, configuration %s", mail_conf_str("mail_version"),
+    msg_info("reload -- version %s, configuration %s", mail_conf_str(VAR_MAIL_VERSION),
 	     mail_conf_dir());
     master_check_params(conf);
     master_chroot_files(conf);
@@ -449,7 +449,7 @@ int     main(int argc, char **argv)
     event_enable_read(signal_pipe[0], signal_event, 0);
 
     msg_info("daemon started -- version %s, configuration %s",
-	     mail_conf_str("mail_version"), mail_conf_dir());
+	     mail_conf_str(VAR_MAIL_VERSION), mail_conf_dir());
     if (geteuid() != 0) {
 	struct passwd *pw = getpwuid(geteuid());
 

@@ -132,8 +132,8 @@ done:
 
 void    master_chroot_files(MASTER_CONF *conf)
 {
-    const char *queue_dir = mail_conf_str("queue_directory");
-    const char *resolv = mail_conf_str("resolv_conf");
+    const char *queue_dir = mail_conf_str(VAR_QUEUE_DIRECTORY);
+    const char *resolv = mail_conf_str(VAR_RESOLV_CONF);
     int     any = 0;
 
     if (geteuid() != 0 || conf == 0)

@@ -88,7 +88,7 @@ static int bind_one(struct sockaddr *sa, socklen_t len, int dual_stack, VSTRING 
 
 static int family_enabled(int family)
 {
-    const char *protocols = mail_conf_str("inet_protocols");
+    const char *protocols = mail_conf_str(VAR_INET_PROTOCOLS);
     int     v4 = 0, v6 = 0;
     ARGV   *list = argv_split(protocols, LIST_DELIMS);
 
@@ -145,7 +145,7 @@ static int listen_host(const char *host, const char *port, MASTER_LISTENER **lis
     freeaddrinfo(res);
     if (found == 0 && !optional) {
 	vstring_sprintf(why, "%s:%s: no usable address (inet_protocols = %s)",
-			host, port, mail_conf_str("inet_protocols"));
+			host, port, mail_conf_str(VAR_INET_PROTOCOLS));
 	return (-1);
     }
     return (0);
@@ -229,7 +229,7 @@ int     master_listen_inet(const char *service, MASTER_LISTENER **list, int *cou
     if (host && strcmp(host, "*") != 0) {
 	ret = listen_host(host, port, list, count, why, 0);
     } else {
-	const char *ifaces = mail_conf_str("inet_interfaces");
+	const char *ifaces = mail_conf_str(VAR_INET_INTERFACES);
 	ARGV   *names = argv_split(ifaces, LIST_DELIMS);
 
 	if (names->argc == 0 || strcasecmp(names->argv[0], "all") == 0 || host) {

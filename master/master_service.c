@@ -168,7 +168,7 @@ static int runnable(MASTER_ENT *ent, VSTRING *exec_path)
 	ok = 0;
     }
     if (ok) {
-	vstring_sprintf(exec_path, "%s/%s", mail_conf_str("daemon_directory"), ent->command);
+	vstring_sprintf(exec_path, "%s/%s", mail_conf_str(VAR_DAEMON_DIRECTORY), ent->command);
 	if (strchr(ent->command, '/') || access(vstring_str(exec_path), X_OK) < 0) {
 	    vstring_sprintf_append(key, " %s", vstring_str(exec_path));
 	    if (log_once(vstring_str(key)))
@@ -249,7 +249,7 @@ static ARGV *child_env(const char *generation, int listen_count)
 {
     extern char **environ;
     ARGV   *env = argv_alloc(16);
-    ARGV   *names = argv_split(mail_conf_str("export_environment"), " \t\r\n,");
+    ARGV   *names = argv_split(mail_conf_str(VAR_EXPORT_ENVIRONMENT), " \t\r\n,");
     VSTRING *buf = vstring_alloc(100);
     static const char *keep_prefix[] = {"ASAN_", "UBSAN_", "LSAN_", 0};
 
@@ -396,7 +396,7 @@ static void status_event(int event, void *context)
 
 static void throttle(MASTER_SERV *serv)
 {
-    long    delay = mail_conf_time("service_throttle_time");
+    long    delay = mail_conf_time(VAR_SERVICE_THROTTLE_TIME);
 
     msg_warn("%s: bad command startup -- throttling", serv->exec_path);
     serv->throttled = 1;
@@ -451,7 +451,7 @@ static MASTER_SERV *serv_create(MASTER_ENT *ent, const char *key, const char *ex
     serv->listen_fd = listen_fd;
     serv->listen_count = listen_count;
     serv->max_proc = ent->maxproc == MASTER_MAXPROC_DEFAULT ?
-	(int) mail_conf_int("default_process_limit") : ent->maxproc;
+	(int) mail_conf_int(VAR_DEFAULT_PROCESS_LIMIT) : ent->maxproc;
     if (pipe2(pipefd, O_CLOEXEC) < 0)
 	msg_fatal("pipe: %s", strerror(errno));
     serv->status_rd = pipefd[0];

@@ -414,8 +414,8 @@ int     main(int argc, char **argv)
 	setenv("MAIL_CONFIG", config_dir, 1);
     if (!(mode & SHOW_DEFS)) {
 	mail_conf_read(config_dir);
-	if (strcmp(mail_conf_dir(), mail_conf_default("config_directory")) != 0)
-	    mail_conf_set("config_directory", mail_conf_dir());
+	if (strcmp(mail_conf_dir(), mail_conf_default(VAR_CONFIG_DIRECTORY)) != 0)
+	    mail_conf_set(VAR_CONFIG_DIRECTORY, mail_conf_dir());
 	/* -o name=value: as if main.cf said so (and shown by -n). */
 	for (size_t i = 0; i < overrides->argc; i++) {
 	    char   *name = mystrdup(overrides->argv[i]);

@@ -164,7 +164,7 @@ int     main(int argc, char **argv)
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
     mail_conf_read(config_dir);
-    def_type = mail_conf_str("default_database_type");
+    def_type = mail_conf_str(VAR_DEFAULT_DATABASE_TYPE);
 
     count = argc - optind;
     maps = mymalloc((count + 1) * sizeof(char *));

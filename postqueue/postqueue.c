@@ -45,6 +45,7 @@
 #include "util/attr.h"
 #include "global/mail_conf.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "util/ipc_call.h"
 #include "global/flush_client.h"
 #include "postqueue.h"
@@ -63,22 +64,19 @@ static void check_user(const char *param, const char *what)
     struct passwd *pw;
     MATCH_LIST *list;
     const char *name;
-    char   *value;
     int     ok;
 
     if (uid == 0)
 	return;
     if ((pw = getpwuid(uid)) == 0)
 	msg_fatal_status(EX_NOPERM, "unknown user ID %ld", (long) uid);
-    if (strcmp(pw->pw_name, mail_conf_str("mail_owner")) == 0)
+    if (strcmp(pw->pw_name, mail_conf_str(VAR_MAIL_OWNER)) == 0)
 	return;
-    value = mystrdup(mail_conf_str(param));
-    list = match_list_create(param, value, 0);
+    list = mail_list_create(param);
     name = pw->pw_name;
     if ((ok = match_list_string(list, name)) < 0)
 	msg_fatal_status(EX_UNAVAILABLE, "%s: %s", param, match_list_error(list));
     match_list_free(list);
-    myfree(value);
     if (!ok)
 	msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to %s",
 			 name, (long) uid, what);
@@ -90,7 +88,7 @@ static VSTREAM *showq_direct(pid_t *pid)
     int     pipefd[2];
     VSTRING *path = vstring_alloc(100);
 
-    vstring_sprintf(path, "%s/%s", mail_conf_str("daemon_directory"), "showq");
+    vstring_sprintf(path, "%s/%s", mail_conf_str(VAR_DAEMON_DIRECTORY), "showq");
     if (pipe(pipefd) < 0)
 	msg_fatal("pipe: %s", strerror(errno));
     if ((*pid = fork()) < 0)
@@ -116,14 +114,14 @@ static void show_queue(int json)
     int     status;
 
     check_user("authorized_mailq_users", "view the mail queue");
-    if ((showq = ipc_connect("public", "showq", (int) mail_conf_time("ipc_timeout"))) == 0) {
+    if ((showq = ipc_connect("public", "showq", (int) mail_conf_time(VAR_IPC_TIMEOUT))) == 0) {
 	if (errno == EACCES || errno == EPERM)
 	    msg_fatal_status(EX_SOFTWARE, "Connect to the showq service: %s", strerror(errno));
 	if (geteuid() != 0)
 	    msg_fatal_status(EX_UNAVAILABLE, "Queue report unavailable - mail system is down");
 	msg_warn("Mail system is down -- accessing queue directly");
 	showq = showq_direct(&pid);
-	vstream_set_timeout(showq, (int) mail_conf_time("ipc_timeout"));
+	vstream_set_timeout(showq, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     }
     status = json ? showq_json(showq) : showq_compat(showq);
     vstream_close(showq);
@@ -252,9 +250,9 @@ int     main(int argc, char **argv)
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
     mail_conf_read(config_dir);
-    if (chdir(mail_conf_str("queue_directory")) < 0)
+    if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
 	msg_fatal_status(EX_UNAVAILABLE, "chdir %s: %s",
-			 mail_conf_str("queue_directory"), strerror(errno));
+			 mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));
 
     switch (mode) {
     case 'p':

@@ -58,7 +58,7 @@ static const char *attr_str(ATTR *attr, const char *name)
 int     showq_compat(VSTREAM *showq)
 {
     ATTR   *attr = attr_alloc();
-    int     long_ids = mail_conf_bool("enable_long_queue_ids");
+    int     long_ids = mail_conf_bool(VAR_ENABLE_LONG_QUEUE_IDS);
     long    total_size = 0;
     long    count = 0;
     int     status;

@@ -411,10 +411,10 @@ int     main(int argc, char **argv)
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
     mail_conf_read(config_dir);
-    if (*mail_conf_str("maillog_file"))
-	msg_to_file(mail_conf_str("maillog_file"));
-    if (chdir(mail_conf_str("queue_directory")) < 0)
-	msg_fatal("chdir %s: %s", mail_conf_str("queue_directory"), strerror(errno));
+    if (*mail_conf_str(VAR_MAILLOG_FILE))
+	msg_to_file(mail_conf_str(VAR_MAILLOG_FILE));
+    if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
+	msg_fatal("chdir %s: %s", mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));
     if (!any)
 	repair = 1;			/* as Postfix: no option means -s */
 

@@ -143,17 +143,17 @@ static void qmgr_post_init(const char *service, char **argv)
 {
     (void) service;
     (void) argv;
-    var_qmgr_active_limit = mail_conf_int("qmgr_message_active_limit");
-    var_qmgr_rcpt_limit = mail_conf_int("qmgr_message_recipient_limit");
-    var_qmgr_rcpt_minimum = mail_conf_int("qmgr_message_recipient_minimum");
-    var_min_backoff = mail_conf_time("minimal_backoff_time");
-    var_max_backoff = mail_conf_time("maximal_backoff_time");
-    var_queue_run_delay = mail_conf_time("queue_run_delay");
-    var_max_queue_life = mail_conf_time("maximal_queue_lifetime");
-    var_bounce_queue_life = mail_conf_time("bounce_queue_lifetime");
-    var_transport_retry = mail_conf_time("transport_retry_time");
-    var_process_limit = mail_conf_int("default_process_limit");
-    var_ipc_timeout = mail_conf_time("qmgr_ipc_timeout");
+    var_qmgr_active_limit = mail_conf_int(VAR_QMGR_MESSAGE_ACTIVE_LIMIT);
+    var_qmgr_rcpt_limit = mail_conf_int(VAR_QMGR_MESSAGE_RECIPIENT_LIMIT);
+    var_qmgr_rcpt_minimum = mail_conf_int(VAR_QMGR_MESSAGE_RECIPIENT_MINIMUM);
+    var_min_backoff = mail_conf_time(VAR_MINIMAL_BACKOFF_TIME);
+    var_max_backoff = mail_conf_time(VAR_MAXIMAL_BACKOFF_TIME);
+    var_queue_run_delay = mail_conf_time(VAR_QUEUE_RUN_DELAY);
+    var_max_queue_life = mail_conf_time(VAR_MAXIMAL_QUEUE_LIFETIME);
+    var_bounce_queue_life = mail_conf_time(VAR_BOUNCE_QUEUE_LIFETIME);
+    var_transport_retry = mail_conf_time(VAR_TRANSPORT_RETRY_TIME);
+    var_process_limit = mail_conf_int(VAR_DEFAULT_PROCESS_LIMIT);
+    var_ipc_timeout = mail_conf_time(VAR_QMGR_IPC_TIMEOUT);
     /*
      * The bounce, flush and verify clients (ipc_call) wait ipc_timeout
      * for an answer; for qmgr that is qmgr_ipc_timeout, as in Postfix.
@@ -162,7 +162,7 @@ static void qmgr_post_init(const char *service, char **argv)
 	char    text[32];
 
 	snprintf(text, sizeof(text), "%lds", var_ipc_timeout);
-	mail_conf_set("ipc_timeout", text);
+	mail_conf_set(VAR_IPC_TIMEOUT, text);
     }
     if (var_max_backoff < var_min_backoff)
 	var_max_backoff = var_min_backoff;

@@ -323,7 +323,7 @@ static int active_has_success(QMGR_MESSAGE *m)
 /* active_flush_register - tell the flush service about deferred sites */
 static void active_flush_register(QMGR_MESSAGE *m)
 {
-    if (*mail_conf_str("fast_flush_domains") == 0)
+    if (*mail_conf_str(VAR_FAST_FLUSH_DOMAINS) == 0)
 	return;
     for (size_t i = 0; i < m->defer_sites->argc; i++) {
 	const char *site = m->defer_sites->argv[i];

@@ -63,7 +63,7 @@ static int qmgr_learn_deliveries(void)
     static int learn = -1;
 
     if (learn < 0)
-	learn = mail_conf_bool("address_verify_learn_deliveries");
+	learn = mail_conf_bool(VAR_ADDRESS_VERIFY_LEARN_DELIVERIES);
     return (learn);
 }
 

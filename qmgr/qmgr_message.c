@@ -270,20 +270,6 @@ static void rcpt_clear(RECIPIENT *r)
     r->dsn_notify = 0;
 }
 
-/* in_list - is word an item of the list parameter? */
-static int in_list(const char *param, const char *word)
-{
-    char   *copy = mystrdup(mail_conf_str(param));
-    char   *cp = copy;
-    char   *item;
-    int     found = 0;
-
-    while ((item = mystrtok(&cp, LIST_DELIMS)) != 0 && !found)
-	found = (strcasecmp(item, word) == 0);
-    myfree(copy);
-    return (found);
-}
-
 /* message_assign - route one recipient and queue or settle it */
 static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *reply)
 {
@@ -302,7 +288,7 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
 	qmgr_error_transport(m, rcpt, transport, nexthop);
 	return;
     }
-    if (!m->flush_mark && in_list("defer_transports", transport)) {
+    if (!m->flush_mark && string_list_has(mail_conf_str(VAR_DEFER_TRANSPORTS), transport)) {
 	qmgr_defer_rcpt(m, rcpt, "error", "4.3.2", "deferred transport");
 	return;
     }

@@ -75,7 +75,7 @@ static long transport_initial(const char *name)
 	value = atol(text);
 	myfree(text);
     } else {
-	value = mail_conf_int("initial_destination_concurrency");
+	value = mail_conf_int(VAR_INITIAL_DESTINATION_CONCURRENCY);
     }
     vstring_free(pname);
     return (value > 0 ? value : 1);

@@ -51,18 +51,11 @@ struct QMGR_SCAN {
 /* hashed_depth - hash_queue_depth when queue is in hash_queue_names */
 static int hashed_depth(const char *queue)
 {
-    char   *copy = mystrdup(mail_conf_str("hash_queue_names"));
-    char   *cp = copy;
-    char   *item;
-    int     hashed = 0;
+    long    depth;
 
-    while ((item = mystrtok(&cp, LIST_DELIMS)) != 0)
-	if (strcasecmp(item, queue) == 0)
-	    hashed = 1;
-    myfree(copy);
-    if (!hashed)
+    if (!string_list_has(mail_conf_str(VAR_HASH_QUEUE_NAMES), queue))
 	return (0);
-    long    depth = mail_conf_int("hash_queue_depth");
+    depth = mail_conf_int(VAR_HASH_QUEUE_DEPTH);
 
     return (depth < 0 ? 0 : depth > SCAN_MAX_DEPTH ? SCAN_MAX_DEPTH : (int) depth);
 }

@@ -131,7 +131,7 @@ static void showq_service(VSTREAM *client, const char *service, char **argv)
 
     (void) service;
     (void) argv;
-    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     state.client = client;
     state.attr = attr_alloc();
     state.error = 0;

@@ -135,7 +135,9 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "dict/maps.h"
+#include "global/mail_addr_find.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "global/mail_queue.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
@@ -178,43 +180,10 @@ static void table_open(const char *name)
     tables[table_names->argc - 1] = maps_create(name, name, DICT_FLAG_DEFAULT);
 }
 
-/* split_list - list items, "{ ... }" kept whole */
-static ARGV *split_list(const char *text)
-{
-    ARGV   *list = argv_alloc(5);
-    const char *cp = text;
-    const char *start;
-    int     level;
-
-    for (;;) {
-	cp += strspn(cp, LIST_DELIMS);
-	if (*cp == 0)
-	    break;
-	/* "inline:{ a=b, c=d }" and "{ a, b }" are one item. */
-	for (start = cp, level = 0; *cp; cp++) {
-	    if (*cp == '{')
-		level++;
-	    else if (*cp == '}' && level > 0)
-		level--;
-	    else if (level == 0 && strchr(LIST_DELIMS, *cp))
-		break;
-	}
-	if (*start == '{' && cp > start + 1 && cp[-1] == '}') {
-	    char   *inner = mystrndup(start + 1, cp - start - 2);
-
-	    argv_add(list, trimblanks(inner));
-	    myfree(inner);
-	} else {
-	    argv_addn(list, start, cp - start);
-	}
-    }
-    return (list);
-}
-
 /* restriction_list - parse a restrictions parameter, open its tables */
 static ARGV *restriction_list(const char *param)
 {
-    ARGV   *list = split_list(mail_conf_str(param));
+    ARGV   *list = argv_split_list(mail_conf_str(param));
     size_t  i;
 
     for (i = 0; i < list->argc; i++) {
@@ -274,32 +243,28 @@ void    smtpd_check_init(void)
 		  "instance of: reject_unauth_destination, "
 		  "defer_unauth_destination, reject, defer, defer_if_permit "
 		  "or check_relay_domains");
-    mynetworks = match_list_create("mynetworks", mail_conf_str("mynetworks"), 0);
-    relay_domains = match_list_create("relay_domains", mail_conf_str("relay_domains"), 0);
-    mydestination = match_list_create("mydestination", mail_conf_str("mydestination"), 0);
-    virt_domains = match_list_create("virtual_alias_domains",
-				     mail_conf_str("virtual_alias_domains"), 0);
-    fast_flush = match_list_create("fast_flush_domains",
-				   mail_conf_str("fast_flush_domains"), 0);
-    bare_lf_excl = match_list_create("smtpd_forbid_bare_newline_exclusions",
-			  mail_conf_str("smtpd_forbid_bare_newline_exclusions"), 0);
-    event_excl = match_list_create("smtpd_client_event_limit_exceptions",
-			   mail_conf_str("smtpd_client_event_limit_exceptions"), 0);
-    if (*mail_conf_str("relay_recipient_maps"))
-	rcpt_maps = maps_create("relay_recipient_maps",
-			      mail_conf_str("relay_recipient_maps"), DICT_FLAG_DEFAULT);
-    reject_code = mail_conf_int("reject_code");
-    defer_code = mail_conf_int("defer_code");
-    relay_code = mail_conf_int("relay_domains_reject_code");
-    unknown_relay_code = mail_conf_int("unknown_relay_recipient_reject_code");
-    access_reject_code = mail_conf_int("access_map_reject_code");
-    access_defer_code = mail_conf_int("access_map_defer_code");
-    non_fqdn_code = mail_conf_int("non_fqdn_reject_code");
-    multi_bounce_code = mail_conf_int("multi_recipient_bounce_reject_code");
-    unknown_client_code = mail_conf_int("unknown_client_reject_code");
+    mynetworks = mail_list_create(VAR_MYNETWORKS);
+    relay_domains = mail_list_create(VAR_RELAY_DOMAINS);
+    mydestination = mail_list_create(VAR_MYDESTINATION);
+    virt_domains = mail_list_create(VAR_VIRTUAL_ALIAS_DOMAINS);
+    fast_flush = mail_list_create(VAR_FAST_FLUSH_DOMAINS);
+    bare_lf_excl = mail_list_create(VAR_SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS);
+    event_excl = mail_list_create(VAR_SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS);
+    if (*mail_conf_str(VAR_RELAY_RECIPIENT_MAPS))
+	rcpt_maps = maps_create(VAR_RELAY_RECIPIENT_MAPS,
+			      mail_conf_str(VAR_RELAY_RECIPIENT_MAPS), DICT_FLAG_DEFAULT);
+    reject_code = mail_conf_int(VAR_REJECT_CODE);
+    defer_code = mail_conf_int(VAR_DEFER_CODE);
+    relay_code = mail_conf_int(VAR_RELAY_DOMAINS_REJECT_CODE);
+    unknown_relay_code = mail_conf_int(VAR_UNKNOWN_RELAY_RECIPIENT_REJECT_CODE);
+    access_reject_code = mail_conf_int(VAR_ACCESS_MAP_REJECT_CODE);
+    access_defer_code = mail_conf_int(VAR_ACCESS_MAP_DEFER_CODE);
+    non_fqdn_code = mail_conf_int(VAR_NON_FQDN_REJECT_CODE);
+    multi_bounce_code = mail_conf_int(VAR_MULTI_RECIPIENT_BOUNCE_REJECT_CODE);
+    unknown_client_code = mail_conf_int(VAR_UNKNOWN_CLIENT_REJECT_CODE);
     smtpd_dnscheck_init();
-    reject_unlisted = mail_conf_bool("smtpd_reject_unlisted_recipient");
-    allow_untrusted_routing = mail_conf_bool("allow_untrusted_routing");
+    reject_unlisted = mail_conf_bool(VAR_SMTPD_REJECT_UNLISTED_RECIPIENT);
+    allow_untrusted_routing = mail_conf_bool(VAR_ALLOW_UNTRUSTED_ROUTING);
     smtpd_forward_init();
 }
 
@@ -580,7 +545,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ret = smtpd_chk_reject(state, code, dsn, "<%s>: %s rejected: %s",
 			   name, class, *text ? text : "Access denied");
     } else {
-	ARGV   *list = split_list(value);
+	ARGV   *list = argv_split_list(value);
 
 	if (depth >= MAX_DEPTH) {
 	    msg_warn("%s: restriction nesting too deep", table);
@@ -620,7 +585,7 @@ static int check_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domai
     const char *cp;
     VSTRING *key;
     int     found;
-    int     parent_match = strstr(mail_conf_str("parent_domain_matches_subdomains"),
+    int     parent_match = strstr(mail_conf_str(VAR_PARENT_DOMAIN_MATCHES_SUBDOMAINS),
 				  "smtpd_access_maps") != 0;
 
     if ((found = lookup(state, maps, domain, 0, name, class, depth, ret)) != 0)
@@ -640,7 +605,7 @@ static int check_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domai
 static int check_mail_access(SMTPD_STATE *state, MAPS *maps, const char *addr,
 			             const char *class, int depth)
 {
-    const char *key = *addr ? addr : mail_conf_str("smtpd_null_access_lookup_key");
+    const char *key = *addr ? addr : mail_conf_str(VAR_SMTPD_NULL_ACCESS_LOOKUP_KEY);
     char   *domain;
     int     ret = CHK_DUNNO;
     VSTRING *buf;
@@ -695,7 +660,7 @@ static int policy_check(SMTPD_STATE *state, const char *server, const char *name
     int     r;
 
     if (smtpd_policy_query(state, server, etrn, action) < 0)
-	vstring_strcpy(action, mail_conf_str("smtpd_policy_service_default_action"));
+	vstring_strcpy(action, mail_conf_str(VAR_SMTPD_POLICY_SERVICE_DEFAULT_ACTION));
     r = access_result(state, vstring_str(action), name, class, "policy query", depth);
     vstring_free(action);
     return (r);
@@ -1057,7 +1022,7 @@ static int inet_interface_addr(const char *addr)
     int     found = 0;
     char    buf[INET6_ADDRSTRLEN];
 
-    list = split_list(mail_conf_str("inet_interfaces"));
+    list = argv_split_list(mail_conf_str(VAR_INET_INTERFACES));
     for (i = 0; i < list->argc && !found; i++) {
 	const char *item = list->argv[i];
 	size_t  len = strlen(item);
@@ -1095,7 +1060,7 @@ static int inet_interface_addr(const char *addr)
  */
 int     smtpd_check_rewrite_client(SMTPD_STATE *state)
 {
-    ARGV   *list = split_list(mail_conf_str("local_header_rewrite_clients"));
+    ARGV   *list = argv_split_list(mail_conf_str(VAR_LOCAL_HEADER_REWRITE_CLIENTS));
     size_t  i;
     int     found = 0;
 

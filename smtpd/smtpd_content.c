@@ -90,10 +90,10 @@ void    smtpd_content_init(void)
 {
     const char *names;
 
-    if (*(names = mail_conf_str("header_checks")) != 0)
-	header_maps = maps_create("header_checks", names, DICT_FLAG_DEFAULT);
-    if (*(names = mail_conf_str("body_checks")) != 0)
-	body_maps = maps_create("body_checks", names, DICT_FLAG_DEFAULT);
+    if (*(names = mail_conf_str(VAR_HEADER_CHECKS)) != 0)
+	header_maps = maps_create(VAR_HEADER_CHECKS, names, DICT_FLAG_DEFAULT);
+    if (*(names = mail_conf_str(VAR_BODY_CHECKS)) != 0)
+	body_maps = maps_create(VAR_BODY_CHECKS, names, DICT_FLAG_DEFAULT);
 }
 
 int     smtpd_content_headers_active(void)

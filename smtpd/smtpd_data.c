@@ -437,14 +437,14 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
     ds.state = state;
     ds.qw = state->qw;
     ds.in_header = 1;
-    ds.add_headers = mail_conf_bool("always_add_missing_headers")
+    ds.add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
 	|| smtpd_check_rewrite_client(state);
     if ((ds.hdr_checks = smtpd_content_headers_active()) != 0) {
 	ds.hdr = vstring_alloc(1024);
 	ds.out = vstring_alloc(100);
     }
     if ((ds.body_checks = smtpd_content_body_active()) != 0) {
-	ds.body_limit = mail_conf_int("body_checks_size_limit");
+	ds.body_limit = mail_conf_int(VAR_BODY_CHECKS_SIZE_LIMIT);
 	if (ds.out == 0)
 	    ds.out = vstring_alloc(100);
     }
@@ -567,7 +567,7 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    if (ds.msgid)
 		msg_info("%s: message-id=%s", state->queue_id, ds.msgid);
 	    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
-	    (void) mail_trigger("public", mail_conf_str("queue_service_name"),
+	    (void) mail_trigger("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME),
 				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }

@@ -55,14 +55,14 @@ static long invalid_hostname_code, unknown_hostname_code;
 
 void    smtpd_dnscheck_init(void)
 {
-    rbl_code = mail_conf_int("maps_rbl_reject_code");
-    invalid_hostname_code = mail_conf_int("invalid_hostname_reject_code");
-    unknown_hostname_code = mail_conf_int("unknown_hostname_reject_code");
-    unknown_addr_code = mail_conf_int("unknown_address_reject_code");
-    if (*mail_conf_str("rbl_reply_maps"))
-	rbl_reply_maps = maps_create("rbl_reply_maps", mail_conf_str("rbl_reply_maps"),
+    rbl_code = mail_conf_int(VAR_MAPS_RBL_REJECT_CODE);
+    invalid_hostname_code = mail_conf_int(VAR_INVALID_HOSTNAME_REJECT_CODE);
+    unknown_hostname_code = mail_conf_int(VAR_UNKNOWN_HOSTNAME_REJECT_CODE);
+    unknown_addr_code = mail_conf_int(VAR_UNKNOWN_ADDRESS_REJECT_CODE);
+    if (*mail_conf_str(VAR_RBL_REPLY_MAPS))
+	rbl_reply_maps = maps_create(VAR_RBL_REPLY_MAPS, mail_conf_str(VAR_RBL_REPLY_MAPS),
 				     DICT_FLAG_DEFAULT);
-    dns_set_resolv_conf(mail_conf_str("resolv_conf"));
+    dns_set_resolv_conf(mail_conf_str(VAR_RESOLV_CONF));
 }
 
 /*
@@ -337,8 +337,8 @@ static int rbl_reject(SMTPD_STATE *state, const char *class, const char *what,
 	vstring_free(text);
 	return (smtpd_chk_tempfail(state, domain));
     }
-    if (tmpl == 0 && (tmpl = mail_conf_raw("default_rbl_reply")) == 0)
-	tmpl = mail_conf_default("default_rbl_reply");
+    if (tmpl == 0 && (tmpl = mail_conf_raw(VAR_DEFAULT_RBL_REPLY)) == 0)
+	tmpl = mail_conf_default(VAR_DEFAULT_RBL_REPLY);
     rbl_expand(&r, tmpl, text, 0);
     cp = vstring_str(text);
     if (!(strlen(cp) > 4 && (cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
@@ -470,7 +470,7 @@ int     smtpd_dnscheck_domain(SMTPD_STATE *state, const char *addr, int is_sende
 			 addr, class, domain);
 	break;
     case DNS_RETRY:
-	action = mail_conf_str("unknown_address_tempfail_action");
+	action = mail_conf_str(VAR_UNKNOWN_ADDRESS_TEMPFAIL_ACTION);
 	if (strcasecmp(action, "defer_if_permit") == 0)
 	    smtpd_chk_defer_if(state, state->defer_if_permit, 450, dsn,
 		     "<%s>: %s rejected: Domain not found", addr, class);
@@ -530,7 +530,7 @@ int     smtpd_dnscheck_helo(SMTPD_STATE *state)
     case DNS_NULLMX:
 	return (CHK_DUNNO);
     case DNS_RETRY:
-	if (strcasecmp(mail_conf_str("unknown_helo_hostname_tempfail_action"),
+	if (strcasecmp(mail_conf_str(VAR_UNKNOWN_HELO_HOSTNAME_TEMPFAIL_ACTION),
 		       "defer_if_permit") == 0) {
 	    smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.1",
 		     "<%s>: Helo command rejected: Host not found", helo);

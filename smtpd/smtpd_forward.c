@@ -182,7 +182,7 @@ int     smtpd_forward_unlisted(SMTPD_STATE *state)
     case VIRTUAL_ALIAS_FOUND:
 	return (SMTPD_FWD_OK);
     case VIRTUAL_ALIAS_UNKNOWN:
-	return (fwd_reject(state, mail_conf_int("unknown_virtual_alias_reject_code"),
+	return (fwd_reject(state, mail_conf_int(VAR_UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE),
 			   "5.1.1", "<%s>: Recipient address rejected: "
 			   "User unknown in virtual alias table", state->recipient));
     case VIRTUAL_ALIAS_RETRY:
@@ -211,8 +211,8 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
     const char *dsn = is_sender ? "4.1.7" : "4.1.1";
     VSTRING *why;
     VSTRING *param = vstring_alloc(50);
-    long    poll_count = mail_conf_int("address_verify_poll_count");
-    long    poll_delay = mail_conf_time("address_verify_poll_delay");
+    long    poll_count = mail_conf_int(VAR_ADDRESS_VERIFY_POLL_COUNT);
+    long    poll_delay = mail_conf_time(VAR_ADDRESS_VERIFY_POLL_DELAY);
     long    code = 0;
     int     status = VERIFY_ADDR_TODO;
     int     rc;
@@ -247,7 +247,7 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
 	sleep((unsigned) poll_delay);
     }
     if (rc != VERIFY_STAT_OK) {
-	msg_warn("%s service failure", mail_conf_str("address_verify_service_name"));
+	msg_warn("%s service failure", mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME));
 	vstring_sprintf(param, "unverified_%s_tempfail_action", who);
 	action = mail_conf_str(vstring_str(param));
 	if ((code = fwd_tempfail_code(action)) != 0) {

@@ -269,7 +269,7 @@ static void policy_request(SMTPD_STATE *state, const char *etrn_domain, VSTRING 
 	vstring_sprintf_append(req, "encryption_protocol=\nencryption_cipher=\n"
 			       "encryption_keysize=0\n");
     vstring_sprintf_append(req, "policy_context=%s\n\n",
-			   mail_conf_str("smtpd_policy_service_policy_context"));
+			   mail_conf_str(VAR_SMTPD_POLICY_SERVICE_POLICY_CONTEXT));
 }
 
 /* policy_exchange - one request and its answer; 0, or -1 with errno */
@@ -324,12 +324,12 @@ out:
 int     smtpd_policy_query(SMTPD_STATE *state, const char *server,
 			           const char *etrn_domain, VSTRING *action)
 {
-    int     timeout = (int) mail_conf_time("smtpd_policy_service_timeout");
-    long    tries = mail_conf_int("smtpd_policy_service_try_limit");
-    long    delay = mail_conf_time("smtpd_policy_service_retry_delay");
-    long    max_idle = mail_conf_time("smtpd_policy_service_max_idle");
-    long    max_ttl = mail_conf_time("smtpd_policy_service_max_ttl");
-    long    limit = mail_conf_int("smtpd_policy_service_request_limit");
+    int     timeout = (int) mail_conf_time(VAR_SMTPD_POLICY_SERVICE_TIMEOUT);
+    long    tries = mail_conf_int(VAR_SMTPD_POLICY_SERVICE_TRY_LIMIT);
+    long    delay = mail_conf_time(VAR_SMTPD_POLICY_SERVICE_RETRY_DELAY);
+    long    max_idle = mail_conf_time(VAR_SMTPD_POLICY_SERVICE_MAX_IDLE);
+    long    max_ttl = mail_conf_time(VAR_SMTPD_POLICY_SERVICE_MAX_TTL);
+    long    limit = mail_conf_int(VAR_SMTPD_POLICY_SERVICE_REQUEST_LIMIT);
     POLICY_CONN *pc = policy_conn_find(server);
     VSTRING *req = vstring_alloc(1024);
     time_t  now;

@@ -80,37 +80,37 @@ static const char *cmd_names[SMTPD_CMD_COUNT] = {
 
 void    smtpd_params_init(void)
 {
-    var_myhostname = mystrdup(mail_conf_str("myhostname"));
-    var_smtpd_banner = mystrdup(mail_conf_str("smtpd_banner"));
-    var_myorigin = mystrdup(mail_conf_str("myorigin"));
-    var_mail_name = mystrdup(mail_conf_str("mail_name"));
-    var_message_size_limit = mail_conf_int("message_size_limit");
-    var_smtpd_rcpt_limit = mail_conf_int("smtpd_recipient_limit");
-    var_line_length_limit = mail_conf_int("line_length_limit");
+    var_myhostname = mystrdup(mail_conf_str(VAR_MYHOSTNAME));
+    var_smtpd_banner = mystrdup(mail_conf_str(VAR_SMTPD_BANNER));
+    var_myorigin = mystrdup(mail_conf_str(VAR_MYORIGIN));
+    var_mail_name = mystrdup(mail_conf_str(VAR_MAIL_NAME));
+    var_message_size_limit = mail_conf_int(VAR_MESSAGE_SIZE_LIMIT);
+    var_smtpd_rcpt_limit = mail_conf_int(VAR_SMTPD_RECIPIENT_LIMIT);
+    var_line_length_limit = mail_conf_int(VAR_LINE_LENGTH_LIMIT);
     if (var_line_length_limit < 512)
 	var_line_length_limit = 512;
-    var_header_size_limit = mail_conf_int("header_size_limit");
-    var_smtpd_timeout = mail_conf_time("smtpd_timeout");
-    var_smtpd_hard_erlim = mail_conf_int("smtpd_hard_error_limit");
-    var_smtpd_soft_erlim = mail_conf_int("smtpd_soft_error_limit");
-    var_smtpd_err_sleep = mail_conf_time("smtpd_error_sleep_time");
-    var_disable_vrfy = mail_conf_bool("disable_vrfy_command");
-    var_smtpd_delay_reject = mail_conf_bool("smtpd_delay_reject");
-    var_strict_rfc821 = mail_conf_bool("strict_rfc821_envelopes");
-    var_smtpd_helo_required = mail_conf_bool("smtpd_helo_required");
-    var_bare_lf = mystrdup(mail_conf_str("smtpd_forbid_bare_newline"));
-    var_bare_lf_code = mail_conf_int("smtpd_forbid_bare_newline_reject_code");
-    var_queue_minfree = mail_conf_int("queue_minfree");
-    var_tls_level = mystrdup(mail_conf_str("smtpd_tls_security_level"));
+    var_header_size_limit = mail_conf_int(VAR_HEADER_SIZE_LIMIT);
+    var_smtpd_timeout = mail_conf_time(VAR_SMTPD_TIMEOUT);
+    var_smtpd_hard_erlim = mail_conf_int(VAR_SMTPD_HARD_ERROR_LIMIT);
+    var_smtpd_soft_erlim = mail_conf_int(VAR_SMTPD_SOFT_ERROR_LIMIT);
+    var_smtpd_err_sleep = mail_conf_time(VAR_SMTPD_ERROR_SLEEP_TIME);
+    var_disable_vrfy = mail_conf_bool(VAR_DISABLE_VRFY_COMMAND);
+    var_smtpd_delay_reject = mail_conf_bool(VAR_SMTPD_DELAY_REJECT);
+    var_strict_rfc821 = mail_conf_bool(VAR_STRICT_RFC821_ENVELOPES);
+    var_smtpd_helo_required = mail_conf_bool(VAR_SMTPD_HELO_REQUIRED);
+    var_bare_lf = mystrdup(mail_conf_str(VAR_SMTPD_FORBID_BARE_NEWLINE));
+    var_bare_lf_code = mail_conf_int(VAR_SMTPD_FORBID_BARE_NEWLINE_REJECT_CODE);
+    var_queue_minfree = mail_conf_int(VAR_QUEUE_MINFREE);
+    var_tls_level = mystrdup(mail_conf_str(VAR_SMTPD_TLS_SECURITY_LEVEL));
     if (*var_tls_level == 0) {
 	myfree(var_tls_level);
-	var_tls_level = mystrdup(mail_conf_bool("smtpd_enforce_tls") ? "encrypt" :
-			  mail_conf_bool("smtpd_use_tls") ? "may" : "none");
+	var_tls_level = mystrdup(mail_conf_bool(VAR_SMTPD_ENFORCE_TLS) ? "encrypt" :
+			  mail_conf_bool(VAR_SMTPD_USE_TLS) ? "may" : "none");
     }
-    var_discard_ehlo = mystrdup(mail_conf_str("smtpd_discard_ehlo_keywords"));
-    var_conn_count_limit = mail_conf_int("smtpd_client_connection_count_limit");
-    var_peername_lookup = mail_conf_bool("smtpd_peername_lookup");
-    var_min_data_rate = mail_conf_int("smtpd_min_data_rate");
+    var_discard_ehlo = mystrdup(mail_conf_str(VAR_SMTPD_DISCARD_EHLO_KEYWORDS));
+    var_conn_count_limit = mail_conf_int(VAR_SMTPD_CLIENT_CONNECTION_COUNT_LIMIT);
+    var_peername_lookup = mail_conf_bool(VAR_SMTPD_PEERNAME_LOOKUP);
+    var_min_data_rate = mail_conf_int(VAR_SMTPD_MIN_DATA_RATE);
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))

@@ -37,6 +37,7 @@
 #include "util/msg.h"
 #include "global/mail_conf.h"
 #include "tls/tls_server.h"
+#include "global/mail_tls.h"
 #include "smtpd.h"
 
 #define TLS_LEV_NONE	0
@@ -49,6 +50,7 @@ static TLS_SERVER_CTX *tls_ctx;
 void    smtpd_tls_init(void)
 {
     VSTRING *why;
+    const char *grade;
 
     if (strcasecmp(var_tls_level, "none") == 0)
 	tls_level = TLS_LEV_NONE;
@@ -58,18 +60,18 @@ void    smtpd_tls_init(void)
 	tls_level = TLS_LEV_ENCRYPT;
     else
 	msg_fatal("invalid smtpd_tls_security_level value: \"%s\"", var_tls_level);
-    if (tls_level == TLS_LEV_NONE && !mail_conf_bool("smtpd_tls_wrappermode"))
+    if (tls_level == TLS_LEV_NONE && !mail_conf_bool(VAR_SMTPD_TLS_WRAPPERMODE))
 	return;
     why = vstring_alloc(100);
-    tls_ctx = tls_server_init(mail_conf_str("smtpd_tls_cert_file"),
-			      mail_conf_str("smtpd_tls_key_file"),
+    grade = mail_conf_str(tls_level == TLS_LEV_ENCRYPT ?
+			  VAR_SMTPD_TLS_MANDATORY_CIPHERS : VAR_SMTPD_TLS_CIPHERS);
+    tls_ctx = tls_server_init(mail_conf_str(VAR_SMTPD_TLS_CERT_FILE),
+			      mail_conf_str(VAR_SMTPD_TLS_KEY_FILE),
 			      mail_conf_str(tls_level == TLS_LEV_ENCRYPT ?
-					    "smtpd_tls_mandatory_protocols" :
-					    "smtpd_tls_protocols"),
-			      mail_conf_str(tls_level == TLS_LEV_ENCRYPT ?
-					    "smtpd_tls_mandatory_ciphers" :
-					    "smtpd_tls_ciphers"),
-			      mail_conf_str("smtpd_tls_exclude_ciphers"), why);
+					    VAR_SMTPD_TLS_MANDATORY_PROTOCOLS :
+					    VAR_SMTPD_TLS_PROTOCOLS),
+			      grade, mail_tls_cipherlist(grade),
+			      mail_conf_str(VAR_SMTPD_TLS_EXCLUDE_CIPHERS), why);
     if (tls_ctx == 0)
 	msg_warn("TLS is not available: %s", vstring_str(why));
     vstring_free(why);
@@ -93,14 +95,14 @@ static int tls_start(SMTPD_STATE *state)
     int     ret;
 
     ret = tls_server_start(tls_ctx, state->client,
-			   (int) mail_conf_time("smtpd_starttls_timeout"), why);
+			   (int) mail_conf_time(VAR_SMTPD_STARTTLS_TIMEOUT), why);
     if (ret < 0) {
 	msg_info("SSL_accept error from %s: %s", state->namaddr, vstring_str(why));
 	msg_info("lost connection after %s from %s", state->where, state->namaddr);
 	state->quit = 1;
     } else {
 	state->tls = 1;
-	if (mail_conf_int("smtpd_tls_loglevel") > 0)
+	if (mail_conf_int(VAR_SMTPD_TLS_LOGLEVEL) > 0)
 	    msg_info("Anonymous TLS connection established from %s: %s with cipher %s (%d/%d bits)",
 		     state->namaddr, tls_server_protocol(state->client),
 		     tls_server_cipher(state->client),
@@ -112,7 +114,7 @@ static int tls_start(SMTPD_STATE *state)
 
 int     smtpd_tls_wrapper(SMTPD_STATE *state)
 {
-    if (!mail_conf_bool("smtpd_tls_wrappermode"))
+    if (!mail_conf_bool(VAR_SMTPD_TLS_WRAPPERMODE))
 	return (0);
     if (tls_ctx == 0) {
 	msg_warn("smtpd_tls_wrappermode requires a usable certificate");

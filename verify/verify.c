@@ -119,7 +119,7 @@ static int verify_probe(const char *addr)
 
 	if (msg_verbose)
 	    msg_info("%s: address probe for <%s>", id, addr);
-	if (mail_trigger("public", mail_conf_str("queue_service_name"), &trigger, 1) < 0)
+	if (mail_trigger("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME), &trigger, 1) < 0)
 	    msg_warn("%s: cannot wake up the queue manager: %s", id, strerror(errno));
 	rc = 0;
     }
@@ -134,7 +134,7 @@ out:
 
 static void verify_cleanup(void)
 {
-    long    interval = mail_conf_time("address_verify_cache_cleanup_interval");
+    long    interval = mail_conf_time(VAR_ADDRESS_VERIFY_CACHE_CLEANUP_INTERVAL);
     time_t  now = time((time_t *) 0);
     const char *last;
     const char *key;
@@ -248,7 +248,7 @@ static void verify_service(VSTREAM *client, const char *service, char **argv)
 
     (void) service;
     (void) argv;
-    vstream_set_timeout(client, (int) mail_conf_time("ipc_timeout"));
+    vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     while ((rc = attr_recv(client, req, VERIFY_MAX_ATTR_LEN, VERIFY_MAX_ATTR_COUNT)) > 0) {
 	const char *request = attr_get(req, ATTR_NAME_REQUEST);
 	const char *addr = attr_get(req, ATTR_NAME_ADDRESS);
@@ -283,7 +283,7 @@ static void verify_service(VSTREAM *client, const char *service, char **argv)
 
 static void verify_pre_init(const char *service, char **argv)
 {
-    const char *map = mail_conf_str("address_verify_map");
+    const char *map = mail_conf_str(VAR_ADDRESS_VERIFY_MAP);
     int     flags = DICT_FLAG_DEFAULT | DICT_FLAG_DUP_REPLACE;
     mode_t  saved_mask;
 
@@ -306,7 +306,7 @@ static void verify_pre_init(const char *service, char **argv)
 
 static void verify_post_init(const char *service, char **argv)
 {
-    const char *sender = mail_conf_str("address_verify_sender");
+    const char *sender = mail_conf_str(VAR_ADDRESS_VERIFY_SENDER);
 
     (void) service;
     (void) argv;
@@ -316,7 +316,7 @@ static void verify_post_init(const char *service, char **argv)
     else if (strchr(sender, '@') == 0) {
 	VSTRING *buf = vstring_alloc(100);
 
-	vstring_sprintf(buf, "%s@%s", sender, mail_conf_str("myorigin"));
+	vstring_sprintf(buf, "%s@%s", sender, mail_conf_str(VAR_MYORIGIN));
 	verify_sender = vstring_export(buf);
     } else
 	verify_sender = mystrdup(sender);

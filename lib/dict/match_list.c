@@ -23,7 +23,6 @@
 #include "util/vstream.h"
 #include "util/stringops.h"
 #include "dict/dict.h"
-#include "global/mail_conf.h"
 #include "dict/match_list.h"
 
 #define ITEM_LITERAL	1
@@ -200,32 +199,6 @@ static void parse_file(MATCH_LIST *list, const char *path, int negate, int depth
     vstring_free(logical);
 }
 
-/* next_item - one list item; "{...}" groups keep separators inside */
-
-static char *next_item(char **bufp)
-{
-    char   *start = *bufp + strspn(*bufp, LIST_DELIMS);
-    char   *cp;
-    int     level = 0;
-
-    if (*start == 0) {
-	*bufp = start;
-	return (0);
-    }
-    for (cp = start; *cp; cp++) {
-	if (*cp == '{')
-	    level++;
-	else if (*cp == '}' && level > 0)
-	    level--;
-	else if (level == 0 && strchr(LIST_DELIMS, *cp))
-	    break;
-    }
-    if (*cp)
-	*cp++ = 0;
-    *bufp = cp;
-    return (start);
-}
-
 /* parse_text - the items of one list text; buf is modified */
 
 static void parse_text(MATCH_LIST *list, char *buf, int negate, int depth)
@@ -235,7 +208,7 @@ static void parse_text(MATCH_LIST *list, char *buf, int negate, int depth)
     int     neg;
     MATCH_ITEM *it;
 
-    while ((item = next_item(&bp)) != 0) {
+    while ((item = mystrtokq(&bp, LIST_DELIMS)) != 0) {
 	for (neg = negate; *item == '!'; item++)
 	    neg = !neg;
 	if (*item == 0) {
@@ -270,21 +243,7 @@ MATCH_LIST *match_list_create(const char *param_name, const char *text, int flag
     list->items = 0;
     list->count = list->cap = 0;
     list->why = vstring_alloc(64);
-    if (flags & MATCH_LIST_PARENT) {
-	list->parent = 1;
-    } else if (flags & MATCH_LIST_NOPARENT || param_name == 0) {
-	list->parent = 0;
-    } else {
-	char   *names = mystrdup(mail_conf_str("parent_domain_matches_subdomains"));
-	char   *bp = names;
-	char   *name;
-
-	list->parent = 0;
-	while ((name = mystrtok(&bp, LIST_DELIMS)) != 0)
-	    if (strcmp(name, param_name) == 0)
-		list->parent = 1;
-	myfree(names);
-    }
+    list->parent = (flags & MATCH_LIST_PARENT) != 0;
     copy = mystrdup(text ? text : "");
     parse_text(list, copy, 0, 0);
     myfree(copy);

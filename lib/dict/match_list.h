@@ -2,7 +2,7 @@
  * NAME
  *	match_list - main.cf lists of domains and of client networks
  * SYNOPSIS
- *	#include "match_list.h"
+ *	#include "dict/match_list.h"
  *
  *	MATCH_LIST *match_list_create(const char *param_name,
  *				      const char *text, int flags);
@@ -34,16 +34,15 @@
  *
  *	match_list_create() parses text (the parameter's value, already
  *	expanded; NULL means empty) once. param_name names the list in
- *	messages and decides parent-domain matching: when it is one of
- *	the names in parent_domain_matches_subdomains (read with
- *	mail_conf_str()), "example.com" matches "example.com" and every
- *	subdomain, and a table is also asked for each parent domain
- *	("sub.example.com", then "example.com", then "com"). Otherwise
- *	only an item with a leading dot matches subdomains
- *	(".example.com") and tables are asked for ".example.com", ".com".
- *	Parent keys are asked of fixed-key tables only (a pattern table
- *	such as pcre: gets the whole name once). MATCH_LIST_PARENT and
- *	MATCH_LIST_NOPARENT in flags override parent_domain_matches_subdomains.
+ *	messages. With MATCH_LIST_PARENT in flags, "example.com" matches
+ *	"example.com" and every subdomain, and a table is also asked for
+ *	each parent domain ("sub.example.com", then "example.com", then
+ *	"com"). Otherwise only an item with a leading dot matches
+ *	subdomains (".example.com") and tables are asked for
+ *	".example.com", ".com". Parent keys are asked of fixed-key tables
+ *	only (a pattern table such as pcre: gets the whole name once).
+ *	Lists named by a main.cf parameter are made with mail_list(3),
+ *	which decides the flag from parent_domain_matches_subdomains.
  *
  *	match_list_domain() matches a domain (host name) case-insensitively.
  *	match_list_client() is Postfix's "namadr" list: each item is tried
@@ -73,7 +72,6 @@
 #define MATCH_LIST_H
 
 #define MATCH_LIST_PARENT	(1<<0)	/* bare domains match subdomains */
-#define MATCH_LIST_NOPARENT	(1<<1)	/* only ".domain" matches subdomains */
 
 typedef struct MATCH_LIST MATCH_LIST;
 

@@ -28,14 +28,14 @@ static int bounce_request(const char *request, const char *queue_name,
 {
     ATTR   *req = attr_alloc();
     ATTR   *reply = attr_alloc();
-    const char *service = mail_conf_str("bounce_service_name");
+    const char *service = mail_conf_str(VAR_BOUNCE_SERVICE_NAME);
     long    status;
     int     ret;
 
     attr_add(req, ATTR_NAME_REQUEST, request);
     attr_add(req, ATTR_NAME_QUEUE_NAME, queue_name);
     attr_add(req, ATTR_NAME_QUEUE_ID, queue_id);
-    if (ipc_call("private", service, (int) mail_conf_time("ipc_timeout"), req, reply) < 0) {
+    if (ipc_call("private", service, (int) mail_conf_time(VAR_IPC_TIMEOUT), req, reply) < 0) {
 	msg_warn("%s: %s service request %s: private/%s: %s",
 		 queue_id, service, request, service, strerror(errno));
 	ret = -1;

@@ -244,7 +244,7 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
     int     got;
 
     if (stream->timeout == 0)
-	vstream_set_timeout(stream, (int) mail_conf_time("ipc_timeout"));
+	vstream_set_timeout(stream, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     if ((got = attr_recv(stream, a, ATTR_MAX_LEN, ATTR_MAX_COUNT)) <= 0) {
 	if (got < 0)
 	    msg_warn("malformed or truncated delivery request");
@@ -532,7 +532,7 @@ int     deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
  */
 static void format_delay(VSTRING *buf, double secs)
 {
-    long    max_dig = mail_conf_int("delay_logging_resolution_limit");
+    long    max_dig = mail_conf_int(VAR_DELAY_LOGGING_RESOLUTION_LIMIT);
     const int sig_dig = 2;
     long    scale = 1;
     long long units;

@@ -27,7 +27,7 @@ static int flush_request(const char *request, const char *name1, const char *val
 {
     ATTR   *req = attr_alloc();
     ATTR   *reply = attr_alloc();
-    const char *service = mail_conf_str("flush_service_name");
+    const char *service = mail_conf_str(VAR_FLUSH_SERVICE_NAME);
     long    status;
     int     ret;
 
@@ -36,7 +36,7 @@ static int flush_request(const char *request, const char *name1, const char *val
 	attr_add(req, name1, value1);
     if (name2)
 	attr_add(req, name2, value2);
-    if (ipc_call("public", service, (int) mail_conf_time("ipc_timeout"), req, reply) < 0) {
+    if (ipc_call("public", service, (int) mail_conf_time(VAR_IPC_TIMEOUT), req, reply) < 0) {
 	msg_warn("%s service request %s: public/%s: %s",
 		 service, request, service, strerror(errno));
 	ret = FLUSH_STAT_FAIL;

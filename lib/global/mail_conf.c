@@ -306,7 +306,7 @@ static char *default_myhostname(void)
 
 static char *default_mydomain(void)
 {
-    const char *host = mail_conf_str("myhostname");
+    const char *host = mail_conf_str(VAR_MYHOSTNAME);
     const char *dot = strchr(host, '.');
 
     return (mystrdup(dot && dot[1] && strchr(dot + 1, '.') ? dot + 1 :
@@ -316,7 +316,7 @@ static char *default_mydomain(void)
 /* default_mynetworks - "host", "subnet" or "class" networks of this host */
 static char *default_mynetworks(void)
 {
-    const char *style = mail_conf_str("mynetworks_style");
+    const char *style = mail_conf_str(VAR_MYNETWORKS_STYLE);
     VSTRING *nets = vstring_alloc(100);
     struct ifaddrs *ifa_list = 0, *ifa;
     char    addr[INET6_ADDRSTRLEN];

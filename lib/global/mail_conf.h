@@ -59,6 +59,7 @@
 #define MAIL_CONF_H
 #include "util/vstring.h"
 #include "util/argv.h"
+#include "global/mail_params.h"
 
 typedef enum {
     PARAM_STR, PARAM_INT, PARAM_BOOL, PARAM_TIME,

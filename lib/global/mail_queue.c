@@ -87,7 +87,7 @@ static void lg_encode(VSTRING *buf, unsigned long long value, int base, int pad)
 static void make_id(VSTRING *id, const struct timeval *tv, ino_t ino)
 {
     vstring_reset(id);
-    if (mail_conf_bool("enable_long_queue_ids")) {
+    if (mail_conf_bool(VAR_ENABLE_LONG_QUEUE_IDS)) {
 	lg_encode(id, (unsigned long long) tv->tv_sec, LG_SEC_BASE, LG_SEC_PAD);
 	lg_encode(id, (unsigned long long) tv->tv_usec, LG_SEC_BASE, LG_USEC_PAD);
 	vstring_addch(id, LG_SEPARATOR);
@@ -155,7 +155,7 @@ static void hash_digits(char *out, const char *id)
 /* queue_is_hashed - is the queue listed in hash_queue_names? */
 static int queue_is_hashed(const char *queue)
 {
-    ARGV   *names = argv_split(mail_conf_str("hash_queue_names"), ", \t\r\n");
+    ARGV   *names = argv_split(mail_conf_str(VAR_HASH_QUEUE_NAMES), ", \t\r\n");
     int     found = 0;
 
     for (size_t i = 0; i < names->argc && !found; i++)
@@ -170,7 +170,7 @@ static const char *mail_queue_dir(VSTRING *buf, const char *queue, const char *i
     vstring_strcpy(buf, queue);
     if (queue_is_hashed(queue)) {
 	char    digits[SH_USEC_PAD + 1];
-	long    depth = mail_conf_int("hash_queue_depth");
+	long    depth = mail_conf_int(VAR_HASH_QUEUE_DEPTH);
 
 	hash_digits(digits, id);
 	for (long i = 0; i < depth && i < SH_USEC_PAD; i++) {

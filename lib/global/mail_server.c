@@ -177,8 +177,8 @@ static void warm_up_resolver(void)
 /* drop_privileges - chdir, chroot, setgid/setuid as the contract says */
 static void drop_privileges(int do_chroot, int stay_root)
 {
-    const char *queue_dir = mail_conf_str("queue_directory");
-    const char *owner = mail_conf_str("mail_owner");
+    const char *queue_dir = mail_conf_str(VAR_QUEUE_DIRECTORY);
+    const char *owner = mail_conf_str(VAR_MAIL_OWNER);
     struct passwd *pw = 0;
     uid_t   uid = 0;
     gid_t   gid = 0;
@@ -287,16 +287,16 @@ static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
     mail_conf_set("service_name", service_name);
 
     /* Logging. */
-    msg_init(mail_conf_str("syslog_name"), msg_prog());
+    msg_init(mail_conf_str(VAR_SYSLOG_NAME), msg_prog());
     if (!stand_alone && fd_is_open(MASTER_LOG_FD)) {
 	msg_to_fd(MASTER_LOG_FD);
 	(void) fcntl(MASTER_LOG_FD, F_SETFD, FD_CLOEXEC);
-    } else if (*mail_conf_str("maillog_file")) {
-	msg_to_file(mail_conf_str("maillog_file"));
+    } else if (*mail_conf_str(VAR_MAILLOG_FILE)) {
+	msg_to_file(mail_conf_str(VAR_MAILLOG_FILE));
     } else if (stand_alone) {
 	debug = 1;
     } else {
-	msg_to_syslog(mail_conf_str("syslog_facility"));
+	msg_to_syslog(mail_conf_str(VAR_SYSLOG_FACILITY));
     }
     if (debug)
 	msg_to_stderr(1);
@@ -364,8 +364,8 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 {
     ARGV   *service_argv = server_init(argc, argv, opts);
     int     unlimited = opts && opts->unlimited;
-    long    max_use = mail_conf_int("max_use");
-    long    max_idle = mail_conf_time("max_idle");
+    long    max_use = mail_conf_int(VAR_MAX_USE);
+    long    max_idle = mail_conf_time(VAR_MAX_IDLE);
     long    use_count = 0;
     struct pollfd *pfd;
 
@@ -450,7 +450,7 @@ static void trigger_read(int fd, VSTRING *buf)
 {
     char    chunk[256];
     ssize_t n;
-    long long deadline = vstream_now_ms() + 1000 * mail_conf_time("trigger_timeout");
+    long long deadline = vstream_now_ms() + 1000 * mail_conf_time(VAR_TRIGGER_TIMEOUT);
 
     vstring_reset(buf);
     while (vstring_len(buf) < 4096) {

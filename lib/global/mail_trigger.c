@@ -20,7 +20,7 @@ int     mail_trigger(const char *class, const char *service, const char *buf, si
     struct sockaddr_un sun;
     int     fd;
     int     ret = -1;
-    int     timeout_ms = (int) mail_conf_time("trigger_timeout") * 1000;
+    int     timeout_ms = (int) mail_conf_time(VAR_TRIGGER_TIMEOUT) * 1000;
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;

@@ -136,7 +136,7 @@ static int qw_warn(QUEUE_WRITER *qw)
 	return (qw->err ? -1 : 0);
     qw->warn_done = 1;
     /* arrival + delay_warning_time; 0 = none (also for the null sender) */
-    if (!qw->null_sender && (delay = mail_conf_time("delay_warning_time")) > 0)
+    if (!qw->null_sender && (delay = mail_conf_time(VAR_DELAY_WARNING_TIME)) > 0)
 	when = (long) qw->arrival.tv_sec + delay;
     snprintf(buf, sizeof(buf), "%020ld", when);
     return (qw_put(qw, REC_TYPE_WARN, buf, strlen(buf)));

@@ -26,8 +26,10 @@
 #include "global/mail_conf.h"
 #include "dict/dict.h"
 #include "dict/maps.h"
+#include "global/mail_addr_find.h"
 #include "util/htable.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "global/resolve.h"
 
 static int resolve_ready;
@@ -41,7 +43,7 @@ static MAPS *snd_transport_maps;
 /* domain_list_create - a domain-list parameter, as match_list(3) reads it */
 static MATCH_LIST *domain_list_create(const char *param)
 {
-    return (match_list_create(param, mail_conf_str(param), 0));
+    return (mail_list_create(param));
 }
 
 static MAPS *maps_or_null(const char *param)
@@ -155,7 +157,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     if ((at = strrchr(rcpt, '@')) != 0 && at[1] != 0)
 	vstring_strcpy(domain, at + 1);
     else
-	vstring_strcpy(domain, mail_conf_str("myorigin"));
+	vstring_strcpy(domain, mail_conf_str(VAR_MYORIGIN));
     lowercase(vstring_str(domain));
     while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
 	vstring_truncate(domain, vstring_len(domain) - 1);
@@ -184,7 +186,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
     if (m > 0) {
 	reply->flags |= RESOLVE_CLASS_RELAY;
-	value = mail_conf_str("relay_transport");
+	value = mail_conf_str(VAR_RELAY_TRANSPORT);
     } else {
 	reply->flags |= RESOLVE_CLASS_DEFAULT;
 	value = 0;
@@ -198,7 +200,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 	    }
 	}
 	if (value == 0)
-	    value = mail_conf_str("default_transport");
+	    value = mail_conf_str(VAR_DEFAULT_TRANSPORT);
     }
     has_nexthop = split_channel(value, chan_tr, chan_nh);
     vstring_strcpy(reply->transport, vstring_str(chan_tr));
@@ -218,7 +220,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 	    }
 	}
 	if (value == 0 || *value == 0)
-	    value = mail_conf_str("relayhost");
+	    value = mail_conf_str(VAR_RELAYHOST);
 	vstring_strcpy(reply->nexthop, *value ? value : vstring_str(domain));
     }
 
@@ -249,7 +251,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
     if (vstring_len(reply->transport) == 0) {
 	msg_warn("empty transport for <%s>; using default_transport", rcpt);
-	split_channel(mail_conf_str("default_transport"), reply->transport, chan_nh);
+	split_channel(mail_conf_str(VAR_DEFAULT_TRANSPORT), reply->transport, chan_nh);
     }
 
 done:

@@ -119,8 +119,8 @@ static int srs_read_secrets(const char *path, ARGV *secrets)
 
 SRS    *srs_from_conf(void)
 {
-    const char *domain = mail_conf_str("srs_domain");
-    const char *path = mail_conf_str("srs_secret_file");
+    const char *domain = mail_conf_str(VAR_SRS_DOMAIN);
+    const char *path = mail_conf_str(VAR_SRS_SECRET_FILE);
     ARGV   *secrets;
     SRS    *srs;
 
@@ -131,9 +131,9 @@ SRS    *srs_from_conf(void)
 	msg_warn("srs_domain is set but srs_secret_file is empty: SRS disabled");
     else
 	(void) srs_read_secrets(path, secrets);
-    srs = srs_create(domain, secrets, mail_conf_time("srs_max_age"));
+    srs = srs_create(domain, secrets, mail_conf_time(VAR_SRS_MAX_AGE));
     argv_free(secrets);
-    srs_set_exclude(srs, mail_conf_str("srs_exclude_domains"));
+    srs_set_exclude(srs, mail_conf_str(VAR_SRS_EXCLUDE_DOMAINS));
     return (srs);
 }
 

@@ -21,6 +21,7 @@
 #include "util/msg.h"
 #include "util/stringops.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "util/attr.h"
 #include "util/ipc_call.h"
 #include "global/deliver_request.h"
@@ -30,10 +31,10 @@
 
 static int verify_clnt_call(ATTR *req, ATTR *reply)
 {
-    const char *service = mail_conf_str("address_verify_service_name");
+    const char *service = mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME);
     long    status;
 
-    if (ipc_call("private", service, (int) mail_conf_time("ipc_timeout"), req, reply) < 0) {
+    if (ipc_call("private", service, (int) mail_conf_time(VAR_IPC_TIMEOUT), req, reply) < 0) {
 	msg_warn("%s service request %s: private/%s: %s", service,
 		 attr_get(req, ATTR_NAME_REQUEST), service, strerror(errno));
 	return (VERIFY_STAT_FAIL);
@@ -62,7 +63,7 @@ int     verify_clnt_query(const char *addr, int *addr_status, VSTRING *why)
 	if (attr_get_long(reply, VERIFY_ATTR_ADDR_STATUS, &st) < 0
 	    || st < VERIFY_ADDR_OK || st > VERIFY_ADDR_TODO) {
 	    msg_warn("%s service: bad address status in reply",
-		     mail_conf_str("address_verify_service_name"));
+		     mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME));
 	    ret = VERIFY_STAT_FAIL;
 	} else {
 	    *addr_status = (int) st;
@@ -105,8 +106,7 @@ static int verify_clnt_learnable(const char *addr)
     if (at == 0 || at[1] == 0)
 	return (0);
     if (relay_domains == 0)
-	relay_domains = match_list_create("relay_domains",
-					  mail_conf_str("relay_domains"), 0);
+	relay_domains = mail_list_create(VAR_RELAY_DOMAINS);
     domain = lowercase(mystrdup(at + 1));
     m = match_list_domain(relay_domains, domain);
     myfree(domain);
@@ -127,7 +127,7 @@ int     verify_clnt_record(const DELIVER_REQUEST *req)
     /* Learning is quiet where no verify service is configured. */
     if ((req->flags & DEL_REQ_FLAG_VERIFY) == 0) {
 	path = vstring_alloc(100);
-	vstring_sprintf(path, "private/%s", mail_conf_str("address_verify_service_name"));
+	vstring_sprintf(path, "private/%s", mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME));
 	if (stat(vstring_str(path), &st) < 0) {
 	    vstring_free(path);
 	    return (0);

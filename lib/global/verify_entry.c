@@ -16,11 +16,11 @@
 
 void    verify_entry_times(VERIFY_TIMES *t)
 {
-    t->pos_expire = mail_conf_time("address_verify_positive_expire_time");
-    t->pos_refresh = mail_conf_time("address_verify_positive_refresh_time");
-    t->neg_expire = mail_conf_time("address_verify_negative_expire_time");
-    t->neg_refresh = mail_conf_time("address_verify_negative_refresh_time");
-    t->neg_cache = mail_conf_bool("address_verify_negative_cache");
+    t->pos_expire = mail_conf_time(VAR_ADDRESS_VERIFY_POSITIVE_EXPIRE_TIME);
+    t->pos_refresh = mail_conf_time(VAR_ADDRESS_VERIFY_POSITIVE_REFRESH_TIME);
+    t->neg_expire = mail_conf_time(VAR_ADDRESS_VERIFY_NEGATIVE_EXPIRE_TIME);
+    t->neg_refresh = mail_conf_time(VAR_ADDRESS_VERIFY_NEGATIVE_REFRESH_TIME);
+    t->neg_cache = mail_conf_bool(VAR_ADDRESS_VERIFY_NEGATIVE_CACHE);
 }
 
 /* verify_entry_number - one decimal field ended by ':' */

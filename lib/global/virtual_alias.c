@@ -33,11 +33,12 @@
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "global/mail_addr.h"
 #include "global/virtual_alias.h"
 
-#define VA_MAPS_NAME	"virtual_alias_maps"
-#define VA_DOMS_NAME	"virtual_alias_domains"
+#define VA_MAPS_NAME	VAR_VIRTUAL_ALIAS_MAPS
+#define VA_DOMS_NAME	VAR_VIRTUAL_ALIAS_DOMAINS
 
 struct VIRTUAL_ALIAS {
     MAPS   *maps;			/* virtual_alias_maps, or NULL */
@@ -51,21 +52,6 @@ struct VIRTUAL_ALIAS {
     ARGV   *local_domains;		/* myhostname, literal mydestination */
 };
 
-/* va_list_has - is name an item of a main.cf list? */
-
-static int va_list_has(const char *list, const char *name)
-{
-    char   *saved = mystrdup(list);
-    char   *bp = saved;
-    char   *item;
-    int     found = 0;
-
-    while (!found && (item = mystrtok_list(&bp)) != 0)
-	found = (strcasecmp(item, name) == 0);
-    myfree(saved);
-    return (found);
-}
-
 /* virtual_alias_create - read the configuration */
 
 VIRTUAL_ALIAS *virtual_alias_create(void)
@@ -77,17 +63,17 @@ VIRTUAL_ALIAS *virtual_alias_create(void)
     char   *item;
 
     va->maps = (*maps ? maps_create(VA_MAPS_NAME, maps, DICT_FLAG_DEFAULT) : 0);
-    va->doms = match_list_create(VA_DOMS_NAME, mail_conf_str(VA_DOMS_NAME), 0);
-    va->delim = mystrdup(mail_conf_str("recipient_delimiter"));
-    va->propagate = va_list_has(mail_conf_str("propagate_unmatched_extensions"),
+    va->doms = mail_list_create(VA_DOMS_NAME);
+    va->delim = mystrdup(mail_conf_str(VAR_RECIPIENT_DELIMITER));
+    va->propagate = string_list_has(mail_conf_str(VAR_PROPAGATE_UNMATCHED_EXTENSIONS),
 				"virtual");
-    va->recursion_limit = mail_conf_int("virtual_alias_recursion_limit");
-    va->expansion_limit = mail_conf_int("virtual_alias_expansion_limit");
-    va->addr_len_limit = mail_conf_int("virtual_alias_address_length_limit");
-    va->myorigin = mystrdup(mail_conf_str("myorigin"));
+    va->recursion_limit = mail_conf_int(VAR_VIRTUAL_ALIAS_RECURSION_LIMIT);
+    va->expansion_limit = mail_conf_int(VAR_VIRTUAL_ALIAS_EXPANSION_LIMIT);
+    va->addr_len_limit = mail_conf_int(VAR_VIRTUAL_ALIAS_ADDRESS_LENGTH_LIMIT);
+    va->myorigin = mystrdup(mail_conf_str(VAR_MYORIGIN));
     va->local_domains = argv_alloc(4);
-    argv_add(va->local_domains, mail_conf_str("myhostname"));
-    saved = mystrdup(mail_conf_str("mydestination"));
+    argv_add(va->local_domains, mail_conf_str(VAR_MYHOSTNAME));
+    saved = mystrdup(mail_conf_str(VAR_MYDESTINATION));
     bp = saved;
     while ((item = mystrtok_list(&bp)) != 0)
 	if (strchr(item, ':') == 0 && *item != '/')
@@ -150,7 +136,7 @@ static char *va_split_ext(VIRTUAL_ALIAS *va, char *local)
     /* Never split these, as Postfix. */
     if (strcasecmp(local, "postmaster") == 0
 	|| strcasecmp(local, "MAILER-DAEMON") == 0
-	|| strcasecmp(local, mail_conf_str("double_bounce_sender")) == 0)
+	|| strcasecmp(local, mail_conf_str(VAR_DOUBLE_BOUNCE_SENDER)) == 0)
 	return (0);
     if (strchr(va->delim, '-') != 0
 	&& (strncasecmp(local, "owner-", 6) == 0

@@ -60,6 +60,7 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "dict/maps.h"
+#include "global/mail_addr_find.h"
 #include "smtpc/smtp_client.h"
 
 SMTP_CLIENT_CONF smtp_conf;
@@ -171,10 +172,10 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.tls_level = smtp_param_str("tls_security_level");
     smtp_conf.tls_policy_maps = smtp_param_str("tls_policy_maps");
     smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
-	mail_conf_str("smtp_fallback_relay") : "";
+	mail_conf_str(VAR_SMTP_FALLBACK_RELAY) : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
 
-    protos = mail_conf_str("inet_protocols");
+    protos = mail_conf_str(VAR_INET_PROTOCOLS);
     if (strcasecmp(protos, "all") == 0 || *protos == 0)
 	smtp_conf.families = DNS_FAMILY_INET | DNS_FAMILY_INET6;
     else {
@@ -192,7 +193,7 @@ void    smtp_client_init(int proto, const char *service)
 	if (smtp_conf.families == 0)
 	    msg_fatal("bad inet_protocols value: %s", protos);
     }
-    dns_set_resolv_conf(mail_conf_str("resolv_conf"));
+    dns_set_resolv_conf(mail_conf_str(VAR_RESOLV_CONF));
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name("sasl_password_maps"),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);

@@ -116,8 +116,8 @@ static int own_addr(const DNS_ADDR *a)
 {
     if (!own_addrs_done) {
 	own_addrs_done = 1;
-	own_add_list(mail_conf_str("inet_interfaces"));
-	own_add_list(mail_conf_str("proxy_interfaces"));
+	own_add_list(mail_conf_str(VAR_INET_INTERFACES));
+	own_add_list(mail_conf_str(VAR_PROXY_INTERFACES));
 	own_add_interfaces();
     }
     for (size_t i = 0; i < own_addrs.count; i++)
@@ -130,7 +130,7 @@ static int own_addr(const DNS_ADDR *a)
 
 static int own_name(const char *host)
 {
-    return (strcasecmp(host, mail_conf_str("myhostname")) == 0);
+    return (strcasecmp(host, mail_conf_str(VAR_MYHOSTNAME)) == 0);
 }
 
 /* addr_dns_why - Postfix's wording and status for a failed lookup */

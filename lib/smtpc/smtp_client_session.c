@@ -57,6 +57,7 @@
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "tls/tls_client.h"
+#include "global/mail_tls.h"
 #include "smtpc/smtp_client.h"
 
 static SMTP_SESSION *session_alloc(int fd, const char *host, const char *addr, int port)
@@ -181,7 +182,7 @@ SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr, SMTP_WH
 	    close(fd);
 	    return (0);
 	}
-	return (session_alloc(fd, mail_conf_str("myhostname"), st->dest.unix_path, 0));
+	return (session_alloc(fd, mail_conf_str(VAR_MYHOSTNAME), st->dest.unix_path, 0));
     } else {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -428,6 +429,7 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     tp.match_names = vstring_str(match);
     tp.protocols = smtp_param_str(rank >= 2 ? "tls_mandatory_protocols" : "tls_protocols");
     tp.ciphers = smtp_param_str(rank >= 2 ? "tls_mandatory_ciphers" : "tls_ciphers");
+    tp.cipherlist = mail_tls_cipherlist(tp.ciphers);
     tp.exclude_ciphers = smtp_param_str("tls_exclude_ciphers");
     tp.CAfile = smtp_param_str("tls_CAfile");
     tp.CApath = smtp_param_str("tls_CApath");

@@ -2,10 +2,9 @@
  * NAME
  *	tls_client - STARTTLS for the SMTP/LMTP client, with OpenSSL
  * DESCRIPTION
- *	See tls_client.h. The descriptor is switched to non-blocking mode
- *	for the TLS session, and every SSL_read/SSL_write/SSL_connect that
- *	wants more I/O waits with vstream_wait_fd() for the time the
- *	stream allows, so TLS keeps the same timeouts as plain text.
+ *	See tls_client.h. The handshake and the session's I/O are
+ *	tls_io(3)'s, shared with the server, so TLS keeps the same
+ *	timeouts as plain text.
  *
  *	Certificates are checked after the handshake, not by OpenSSL's
  *	verify callback, so that one SSL_CTX serves every security level:
@@ -29,83 +28,23 @@
 #include "util/argv.h"
 #include "util/vstring.h"
 #include "util/vstream.h"
+#include "tls/tls_io.h"
+#include "tls/tls_proto.h"
 #include "tls/tls_client.h"
 
 struct TLS_SESS {
     SSL    *ssl;
-    int     fd;
     char   *summary;
 };
 
 static SSL_CTX *client_ctx;
 
-/* tls_protocol_min - lowest version allowed by Postfix's syntax */
-int     tls_protocol_min(const char *protocols)
-{
-    static const struct {
-	const char *name;
-	int     version;
-    }       names[] = {
-	{"SSLv3", SSL3_VERSION},
-	{"TLSv1", TLS1_VERSION},
-	{"TLSv1.1", TLS1_1_VERSION},
-	{"TLSv1.2", TLS1_2_VERSION},
-	{"TLSv1.3", TLS1_3_VERSION},
-    };
-    const size_t count = sizeof(names) / sizeof(names[0]);
-    int     min = 0;
-    int     excluded[8] = {0};
-    ARGV   *av = argv_split(protocols ? protocols : "", ", \t:");
-
-    for (size_t i = 0; i < av->argc; i++) {
-	const char *p = av->argv[i];
-
-	if (strncmp(p, ">=", 2) == 0) {
-	    for (size_t j = 0; j < count; j++)
-		if (strcasecmp(p + 2, names[j].name) == 0)
-		    min = names[j].version;
-	} else if (*p == '!') {
-	    for (size_t j = 0; j < count; j++)
-		if (strcasecmp(p + 1, names[j].name) == 0)
-		    excluded[j] = 1;
-	}
-    }
-    argv_free(av);
-    if (min == 0) {
-	for (size_t j = 0; j < count; j++)
-	    if (!excluded[j]) {
-		min = names[j].version;
-		break;
-	    }
-    }
-    return (min ? min : TLS1_VERSION);
-}
-
-/* tls_cipher_list - an OpenSSL cipher list for a Postfix grade */
-static void tls_cipher_list(VSTRING *out, const char *grade, const char *exclude)
-{
-    if (grade == 0 || strcasecmp(grade, "medium") == 0)
-	vstring_strcpy(out, "HIGH:MEDIUM:!aNULL:!eNULL");
-    else if (strcasecmp(grade, "high") == 0)
-	vstring_strcpy(out, "HIGH:!aNULL:!eNULL");
-    else if (strcasecmp(grade, "low") == 0 || strcasecmp(grade, "export") == 0)
-	vstring_strcpy(out, "ALL:!aNULL:!eNULL");
-    else if (strcasecmp(grade, "null") == 0)
-	vstring_strcpy(out, "eNULL:!aNULL");
-    else
-	vstring_strcpy(out, "HIGH:MEDIUM:!aNULL:!eNULL");
-    if (exclude && *exclude) {
-	ARGV   *av = argv_split(exclude, ", \t:");
-
-	for (size_t i = 0; i < av->argc; i++)
-	    vstring_sprintf_append(out, ":!%s", av->argv[i]);
-	argv_free(av);
-    }
-}
-
 static SSL_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *p)
 {
-    VSTRING *ciphers;
+    VSTRING *why;
+    char   *ciphers;
+    int     min, max;
+    long    no_ops;
 
     if (client_ctx)
 	return (client_ctx);
@@ -114,14 +53,26 @@ static SSL_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *p)
 	msg_warn("cannot create TLS client context");
 	return (0);
     }
-    SSL_CTX_set_min_proto_version(client_ctx, tls_protocol_min(p->protocols));
+    why = vstring_alloc(100);
+    if (tls_protocol_mask(p->protocols ? p->protocols : "", &min, &max,
+			  &no_ops, why) < 0) {
+	msg_warn("%s; using OpenSSL's default protocols", vstring_str(why));
+    } else {
+	SSL_CTX_set_min_proto_version(client_ctx, min);
+	SSL_CTX_set_max_proto_version(client_ctx, max);
+	SSL_CTX_set_options(client_ctx, no_ops);
+    }
     SSL_CTX_set_options(client_ctx, SSL_OP_NO_COMPRESSION);
-    ciphers = vstring_alloc(100);
-    tls_cipher_list(ciphers, p->ciphers, p->exclude_ciphers);
-    if (SSL_CTX_set_cipher_list(client_ctx, vstring_str(ciphers)) != 1)
-	msg_warn("invalid cipher list \"%s\"; using OpenSSL's default",
-		 vstring_str(ciphers));
-    vstring_free(ciphers);
+    if ((ciphers = tls_cipher_list(p->ciphers, p->cipherlist,
+				   p->exclude_ciphers, why)) == 0) {
+	msg_warn("%s; using OpenSSL's default ciphers", vstring_str(why));
+    } else {
+	if (SSL_CTX_set_cipher_list(client_ctx, ciphers) != 1)
+	    msg_warn("invalid cipher list \"%s\"; using OpenSSL's default",
+		     ciphers);
+	myfree(ciphers);
+    }
+    vstring_free(why);
     if ((p->CAfile && *p->CAfile) || (p->CApath && *p->CApath)) {
 	if (SSL_CTX_load_verify_locations(client_ctx,
 					  p->CAfile && *p->CAfile ? p->CAfile : 0,
@@ -138,84 +89,6 @@ static SSL_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *p)
     }
     SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, 0);
     return (client_ctx);
-}
-
-/* tls_wait - wait as SSL asks, within the remaining time */
-static int tls_wait(TLS_SESS *sess, int err, long long deadline)
-{
-    int     left = -1;
-
-    if (deadline > 0) {
-	long long ms = deadline - vstream_now_ms();
-
-	if (ms <= 0) {
-	    errno = ETIMEDOUT;
-	    return (-1);
-	}
-	left = ms > 0x7fffffff ? 0x7fffffff : (int) ms;
-    }
-    switch (vstream_wait_fd(sess->fd, err == SSL_ERROR_WANT_WRITE, left)) {
-    case 0:
-	errno = ETIMEDOUT;
-	return (-1);
-    case 1:
-	return (0);
-    default:
-	return (-1);
-    }
-}
-
-static long long tls_deadline(int timeout_ms)
-{
-    return (timeout_ms < 0 ? 0 : vstream_now_ms() + (timeout_ms ? timeout_ms : 1));
-}
-
-static ssize_t tls_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
-{
-    TLS_SESS *sess = ctx;
-    long long deadline = tls_deadline(timeout_ms);
-    int     n, err;
-
-    (void) fd;
-    for (;;) {
-	ERR_clear_error();
-	if ((n = SSL_read(sess->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int) len)) > 0)
-	    return (n);
-	err = SSL_get_error(sess->ssl, n);
-	if (err == SSL_ERROR_ZERO_RETURN)
-	    return (0);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-	    if (tls_wait(sess, err, deadline) < 0)
-		return (-1);
-	    continue;
-	}
-	if (err == SSL_ERROR_SYSCALL && n == 0 && ERR_peek_error() == 0)
-	    return (0);			/* EOF without close_notify */
-	errno = EIO;
-	return (-1);
-    }
-}
-
-static ssize_t tls_write(void *ctx, int fd, const void *buf, size_t len, int timeout_ms)
-{
-    TLS_SESS *sess = ctx;
-    long long deadline = tls_deadline(timeout_ms);
-    int     n, err;
-
-    (void) fd;
-    for (;;) {
-	ERR_clear_error();
-	if ((n = SSL_write(sess->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int) len)) > 0)
-	    return (n);
-	err = SSL_get_error(sess->ssl, n);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-	    if (tls_wait(sess, err, deadline) < 0)
-		return (-1);
-	    continue;
-	}
-	errno = EPIPE;
-	return (-1);
-    }
 }
 
 /* tls_name_match - does the certificate match one of the names? */
@@ -242,8 +115,6 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 {
     SSL_CTX *ctx = tls_client_ctx(p);
     TLS_SESS *sess;
-    long long deadline;
-    int     n, err, flags;
     int     want_verify = (strcmp(p->level, "verify") == 0 || strcmp(p->level, "secure") == 0);
     X509   *cert;
     long    vres;
@@ -256,37 +127,24 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	return (0);
     }
     sess = mycalloc(1, sizeof(*sess));
-    sess->fd = vstream_fileno(stream);
     sess->summary = mystrdup("");
-    if ((sess->ssl = SSL_new(ctx)) == 0 || SSL_set_fd(sess->ssl, sess->fd) != 1) {
+    if ((sess->ssl = SSL_new(ctx)) == 0) {
 	vstring_strcpy(why, "TLS session initialization failed");
 	tls_sess_free(sess);
 	return (0);
     }
     if (p->servername && *p->servername)
 	SSL_set_tlsext_host_name(sess->ssl, p->servername);
-    if ((flags = fcntl(sess->fd, F_GETFL)) >= 0)
-	(void) fcntl(sess->fd, F_SETFL, flags | O_NONBLOCK);
+    if (tls_io_handshake(sess->ssl, vstream_fileno(stream), 0,
+			 p->timeout > 0 ? p->timeout * 1000 : -1) < 0) {
+	unsigned long e = ERR_peek_error();
+	char    ebuf[256];
 
-    deadline = p->timeout > 0 ? vstream_now_ms() + (long long) p->timeout * 1000 : 0;
-    for (;;) {
-	ERR_clear_error();
-	if ((n = SSL_connect(sess->ssl)) == 1)
-	    break;
-	err = SSL_get_error(sess->ssl, n);
-	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-	    && tls_wait(sess, err, deadline) == 0)
-	    continue;
-	{
-	    unsigned long e = ERR_peek_error();
-	    char    ebuf[256];
-
-	    if (e)
-		ERR_error_string_n(e, ebuf, sizeof(ebuf));
-	    else
-		strcpy(ebuf, errno == ETIMEDOUT ? "timeout" : "lost connection");
-	    msg_warn("TLS library problem: %s: %s", p->peer, ebuf);
-	}
+	if (e)
+	    ERR_error_string_n(e, ebuf, sizeof(ebuf));
+	else
+	    strcpy(ebuf, errno == ETIMEDOUT ? "timeout" : "lost connection");
+	msg_warn("TLS library problem: %s: %s", p->peer, ebuf);
 	vstring_strcpy(why, "Cannot start TLS: handshake failure");
 	tls_sess_free(sess);
 	return (0);
@@ -330,7 +188,7 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
     if (p->loglevel >= 1)
 	msg_info("%s TLS connection established to %s: %s",
 		 trust, p->peer, sess->summary);
-    vstream_set_io(stream, tls_read, tls_write, sess);
+    tls_io_attach(stream, sess->ssl);
     return (sess);
 }
 
@@ -338,10 +196,8 @@ void    tls_client_stop(TLS_SESS *sess, VSTREAM *stream)
 {
     if (sess == 0)
 	return;
-    if (stream) {
-	(void) SSL_shutdown(sess->ssl);
-	vstream_set_io(stream, 0, 0, 0);
-    }
+    if (stream)
+	tls_io_detach(stream);
     tls_sess_free(sess);
 }
 

@@ -6,7 +6,6 @@
  *				   VSTRING *why);
  *	void tls_client_stop(TLS_SESS *sess, VSTREAM *stream);
  *	const char *tls_client_summary(TLS_SESS *sess);
- *	int tls_protocol_min(const char *protocols);
  * DESCRIPTION
  *	tls_client_start() runs the TLS handshake on stream's descriptor
  *	(after the server's 220 reply to STARTTLS) and plugs the session
@@ -18,9 +17,10 @@
  *	(CAfile, CApath) and a certificate name that matches one of
  *	p->match_names (DNS names; for secure the nexthop, for verify the
  *	server's host name). p->servername, when set, is sent as SNI.
- *	Protocols use Postfix's syntax: ">=TLSv1.2", or exclusions
- *	"!SSLv2, !SSLv3, !TLSv1"; ciphers are the grade names (export,
- *	low, medium, high) mapped to OpenSSL cipher lists.
+ *	Protocols use Postfix's syntax (">=TLSv1.2", or exclusions
+ *	"!SSLv2, !SSLv3, !TLSv1"); ciphers is a grade name (export, low,
+ *	medium, high, null) and cipherlist its OpenSSL list (the caller's
+ *	tls_<grade>_cipherlist), see tls_proto(3).
  *
  *	The SSL_CTX is made once per process from the first parameters.
  * DIAGNOSTICS
@@ -41,6 +41,7 @@ typedef struct TLS_CLIENT_PARAMS {
     const char *match_names;		/* names for verify/secure, space separated */
     const char *protocols;
     const char *ciphers;		/* grade */
+    const char *cipherlist;		/* the grade's OpenSSL list */
     const char *exclude_ciphers;
     const char *CAfile;
     const char *CApath;
@@ -54,6 +55,5 @@ typedef struct TLS_CLIENT_PARAMS {
 extern TLS_SESS *tls_client_start(VSTREAM *, const TLS_CLIENT_PARAMS *, VSTRING *);
 extern void tls_client_stop(TLS_SESS *, VSTREAM *);
 extern const char *tls_client_summary(TLS_SESS *);
-extern int tls_protocol_min(const char *);
 
 #endif

@@ -2,28 +2,25 @@
  * NAME
  *	tls_server - the server side of TLS on a VSTREAM (OpenSSL)
  * SYNOPSIS
- *	#include "tls_server.h"
+ *	#include "tls/tls_server.h"
  *
  *	TLS_SERVER_CTX *tls_server_init(const char *cert_file,
  *			const char *key_file, const char *protocols,
- *			const char *cipher_grade, const char *exclude_ciphers,
- *			VSTRING *why);
+ *			const char *cipher_grade, const char *grade_list,
+ *			const char *exclude_ciphers, VSTRING *why);
  *	int tls_server_start(TLS_SERVER_CTX *ctx, VSTREAM *stream,
  *			     int timeout, VSTRING *why);
  *	const char *tls_server_protocol(VSTREAM *stream);
  *	const char *tls_server_cipher(VSTREAM *stream);
  *	int tls_server_bits(VSTREAM *stream);
  *	void tls_server_stop(VSTREAM *stream);
- *	int tls_protocol_mask(const char *protocols, int *min, int *max,
- *			      long *no_ops, VSTRING *why);
  * DESCRIPTION
  *	tls_server_init() builds the server context once per process,
  *	before privileges are dropped: the certificate chain and private
  *	key (PEM files; key_file may be the cert_file), the protocols in
- *	Postfix's syntax (">=TLSv1.2", "<=TLSv1.2", "!SSLv2, !SSLv3",
- *	"TLSv1.2 TLSv1.3"; separators are commas, colons and white
- *	space), and a cipher grade (high, medium, low, export, null, read
- *	as the tls_<grade>_cipherlist parameter) minus the exclusions.
+ *	Postfix's syntax, and a cipher grade (high, medium, low, export,
+ *	null) whose OpenSSL list grade_list is (the caller's value of
+ *	tls_<grade>_cipherlist), minus the exclusions (see tls_proto(3)).
  *	NULL with a reason in why when something is wrong.
  *
  *	tls_server_start() does the handshake on the stream's descriptor
@@ -38,10 +35,7 @@
  *	describe an active session (NULL / 0 without one).
  *	tls_server_stop() sends close_notify (best effort) and frees the
  *	session; the stream goes back to plain descriptor I/O.
- *
- *	tls_protocol_mask() is the protocol parser on its own (for the
- *	smtp client and tests): the lowest and highest protocol version
- *	to allow and SSL_OP_NO_* bits for holes in between.
+
  * DIAGNOSTICS
  *	Errors are returned with a reason; nothing here is fatal.
  */
@@ -53,12 +47,11 @@
 typedef struct TLS_SERVER_CTX TLS_SERVER_CTX;
 
 extern TLS_SERVER_CTX *tls_server_init(const char *, const char *, const char *,
-				const char *, const char *, VSTRING *);
+			    const char *, const char *, const char *, VSTRING *);
 extern int tls_server_start(TLS_SERVER_CTX *, VSTREAM *, int, VSTRING *);
 extern const char *tls_server_protocol(VSTREAM *);
 extern const char *tls_server_cipher(VSTREAM *);
 extern int tls_server_bits(VSTREAM *);
 extern void tls_server_stop(VSTREAM *);
-extern int tls_protocol_mask(const char *, int *, int *, long *, VSTRING *);
 
 #endif

@@ -6,7 +6,9 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
+#include "util/mymalloc.h"
 #include "util/stringops.h"
 
 char   *lowercase(char *str)
@@ -49,28 +51,69 @@ char   *mystrtok(char **bufp, const char *delim)
     return (start);
 }
 
-char   *mystrtok_list(char **bufp)
+char   *mystrtokq(char **bufp, const char *delim)
 {
-    char   *start = *bufp + strspn(*bufp, LIST_DELIMS);
+    char   *start = *bufp + strspn(*bufp, delim);
     char   *cp;
-    int     level;
+    int     level = 0;
 
-    if (*start != '{')
-	return (mystrtok(bufp, LIST_DELIMS));
-    /* "{ text with, separators }" is one item; nested braces balance. */
-    for (level = 0, cp = start; *cp; cp++) {
+    if (*start == 0) {
+	*bufp = start;
+	return (0);
+    }
+    /* A delimiter inside "{ ... }" (nested groups balance) is data. */
+    for (cp = start; *cp; cp++) {
 	if (*cp == '{')
 	    level++;
-	else if (*cp == '}' && --level == 0)
+	else if (*cp == '}' && level > 0)
+	    level--;
+	else if (level == 0 && strchr(delim, *cp))
 	    break;
     }
-    if (*cp == '}')
-	*cp++ = 0;
     if (*cp)
 	*cp++ = 0;
     *bufp = cp;
-    start++;
-    return (trimblanks(start));
+    return (start);
+}
+
+char   *mystrtok_list(char **bufp)
+{
+    char   *item = mystrtokq(bufp, LIST_DELIMS);
+    size_t  len;
+
+    if (item == 0 || *item != '{')
+	return (item);
+    /* "{ text with, separators }" is one item, without its braces. */
+    len = strlen(item);
+    if (len > 1 && item[len - 1] == '}')
+	item[len - 1] = 0;
+    return (trimblanks(item + 1));
+}
+
+ARGV   *argv_split_list(const char *text)
+{
+    ARGV   *list = argv_alloc(4);
+    char   *saved = mystrdup(text ? text : "");
+    char   *bp = saved;
+    char   *item;
+
+    while ((item = mystrtok_list(&bp)) != 0)
+	argv_add(list, item);
+    myfree(saved);
+    return (list);
+}
+
+int     string_list_has(const char *text, const char *word)
+{
+    char   *saved = mystrdup(text ? text : "");
+    char   *bp = saved;
+    char   *item;
+    int     found = 0;
+
+    while (!found && (item = mystrtok_list(&bp)) != 0)
+	found = (strcasecmp(item, word) == 0);
+    myfree(saved);
+    return (found);
 }
 
 int     alldig(const char *str)

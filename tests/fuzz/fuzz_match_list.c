@@ -55,7 +55,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return (0);
     }
     lists[0] = match_list_create("fuzz", text, MATCH_LIST_PARENT);
-    lists[1] = match_list_create("fuzz", text, MATCH_LIST_NOPARENT);
+    lists[1] = match_list_create("fuzz", text, 0);
     while ((line = mystrtok(&queries, "\n")) != 0) {
 	char   *addr = strchr(line, ' ');
 

@@ -14,6 +14,7 @@
 
 #include "dict/dict.h"
 #include "dict/maps.h"
+#include "global/mail_addr_find.h"
 #include "util/vstring.h"
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

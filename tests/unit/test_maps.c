@@ -12,6 +12,7 @@
 
 #include "unit.h"
 #include "dict/maps.h"
+#include "global/mail_addr_find.h"
 #include "global/mail_conf.h"
 #include "util/mymalloc.h"
 #include "util/msg.h"

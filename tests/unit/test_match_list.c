@@ -10,6 +10,7 @@
 
 #include "global/mail_conf.h"
 #include "dict/match_list.h"
+#include "global/mail_list.h"
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "unit.h"
@@ -28,9 +29,13 @@ static const char *write_file(const char *name, const char *text)
     return (path_buf);
 }
 
+/* domain() flags: BYNAME decides parent matching as mail_list(3) does */
+#define BYNAME (-1)
+
 static int domain(const char *param, const char *text, int flags, const char *name)
 {
-    MATCH_LIST *list = match_list_create(param, text, flags);
+    MATCH_LIST *list = match_list_create(param, text, flags == BYNAME ?
+					 mail_list_parent_flag(param) : flags);
     int     rc = match_list_domain(list, name);
 
     match_list_free(list);
@@ -39,14 +44,14 @@ static int domain(const char *param, const char *text, int flags, const char *na
 
 static int client(const char *param, const char *text, const char *name, const char *addr)
 {
-    MATCH_LIST *list = match_list_create(param, text, 0);
+    MATCH_LIST *list = match_list_create(param, text, mail_list_parent_flag(param));
     int     rc = match_list_client(list, name, addr);
 
     match_list_free(list);
     return (rc);
 }
 
-#define NOPARENT MATCH_LIST_NOPARENT
+#define NOPARENT 0
 #define PARENT MATCH_LIST_PARENT
 
 UNIT_TEST(domain_literals)
@@ -72,14 +77,14 @@ UNIT_TEST(parent_domain_matches_subdomains)
 {
     mail_conf_reset();
     /* Default list: relay_domains is in it, transport_maps is not. */
-    EXPECT_INT(domain("relay_domains", "example.com", 0, "sub.example.com"), 1);
-    EXPECT_INT(domain("fast_flush_domains", "example.com", 0, "sub.example.com"), 1);
-    EXPECT_INT(domain("transport_maps", "example.com", 0, "sub.example.com"), 0);
-    EXPECT_INT(domain("mydestination", "example.com", 0, "sub.example.com"), 0);
-    EXPECT_INT(domain("mydestination", ".example.com", 0, "sub.example.com"), 1);
+    EXPECT_INT(domain("relay_domains", "example.com", BYNAME, "sub.example.com"), 1);
+    EXPECT_INT(domain("fast_flush_domains", "example.com", BYNAME, "sub.example.com"), 1);
+    EXPECT_INT(domain("transport_maps", "example.com", BYNAME, "sub.example.com"), 0);
+    EXPECT_INT(domain("mydestination", "example.com", BYNAME, "sub.example.com"), 0);
+    EXPECT_INT(domain("mydestination", ".example.com", BYNAME, "sub.example.com"), 1);
     mail_conf_set("parent_domain_matches_subdomains", "debug_peer_list mydestination");
-    EXPECT_INT(domain("relay_domains", "example.com", 0, "sub.example.com"), 0);
-    EXPECT_INT(domain("mydestination", "example.com", 0, "sub.example.com"), 1);
+    EXPECT_INT(domain("relay_domains", "example.com", BYNAME, "sub.example.com"), 0);
+    EXPECT_INT(domain("mydestination", "example.com", BYNAME, "sub.example.com"), 1);
     mail_conf_reset();
 }
 
@@ -134,7 +139,7 @@ UNIT_TEST(missing_file_is_temporary_error)
 {
     MATCH_LIST *list;
 
-    list = match_list_create("relay_domains", "a.test, /nonexistent/file, b.test", 0);
+    list = match_list_create("relay_domains", "a.test, /nonexistent/file, b.test", mail_list_parent_flag("relay_domains"));
     EXPECT_INT(match_list_domain(list, "a.test"), 1);
     EXPECT_INT(match_list_domain(list, "b.test"), -1);
     EXPECT(strstr(match_list_error(list), "relay_domains") != 0);
@@ -258,16 +263,16 @@ UNIT_TEST(hash_tables)
 	return;
     }
     snprintf(list, sizeof(list), "hash:%s", p);
-    EXPECT_INT(domain("relay_domains", list, 0, "example.net"), 1);
-    EXPECT_INT(domain("relay_domains", list, 0, "mx.example.net"), 1);
-    EXPECT_INT(domain("transport_maps", list, 0, "mx.example.net"), 0);
+    EXPECT_INT(domain("relay_domains", list, BYNAME, "example.net"), 1);
+    EXPECT_INT(domain("relay_domains", list, BYNAME, "mx.example.net"), 1);
+    EXPECT_INT(domain("transport_maps", list, BYNAME, "mx.example.net"), 0);
     EXPECT_INT(client("mynetworks", list, "unknown", "192.0.2.9"), 1);
     EXPECT_INT(client("mynetworks", list, "host.example.net", "198.51.100.1"), 1);
     EXPECT_INT(client("mynetworks", list, "unknown", "198.51.100.1"), 0);
 
     /* A rebuilt table is noticed. */
     {
-	MATCH_LIST *ml = match_list_create("relay_domains", list, 0);
+	MATCH_LIST *ml = match_list_create("relay_domains", list, mail_list_parent_flag("relay_domains"));
 
 	EXPECT_INT(match_list_changed(ml), 0);
 	p = write_file("relay", "example.org OK\n");
@@ -285,7 +290,7 @@ UNIT_TEST(table_errors_are_temporary)
 
     /* A missing .db file: every lookup fails, never "no match". */
     snprintf(text, sizeof(text), "a.test, hash:%s/nosuch, b.test", dir);
-    list = match_list_create("relay_domains", text, 0);
+    list = match_list_create("relay_domains", text, mail_list_parent_flag("relay_domains"));
     EXPECT_INT(match_list_domain(list, "a.test"), 1);
     EXPECT_INT(match_list_domain(list, "b.test"), -1);
     EXPECT(strstr(match_list_error(list), "nosuch") != 0);
@@ -311,7 +316,7 @@ UNIT_TEST(relay_domains_as_postfix)
 
     mail_conf_reset();
     list = match_list_create("relay_domains",
-			     ".dot.test, parent.test, !no.list.test, list.test", 0);
+			     ".dot.test, parent.test, !no.list.test, list.test", mail_list_parent_flag("relay_domains"));
     EXPECT_INT(match_list_domain(list, "dot.test"), 0);
     EXPECT_INT(match_list_domain(list, "sub.dot.test"), 0);
     EXPECT_INT(match_list_domain(list, "a.sub.dot.test"), 0);
@@ -363,7 +368,7 @@ UNIT_TEST(network_tables)
 
 UNIT_TEST(string_lists)
 {
-    MATCH_LIST *list = match_list_create("authorized_flush_users", "root, !bob, Alice", 0);
+    MATCH_LIST *list = match_list_create("authorized_flush_users", "root, !bob, Alice", mail_list_parent_flag("authorized_flush_users"));
 
     EXPECT_INT(match_list_string(list, "root"), 1);
     EXPECT_INT(match_list_string(list, "alice"), 1);

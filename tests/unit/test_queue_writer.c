@@ -18,6 +18,7 @@
 #include "global/queue_file.h"
 #include "global/queue_writer.h"
 #include "tls/tls_server.h"
+#include "tls/tls_proto.h"
 #include "util/vstring.h"
 #include "util/vstream.h"
 #include "unit.h"
