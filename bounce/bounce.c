@@ -249,7 +249,7 @@ static int bounce_one(int kind, const char *queue, const char *id)
 	    && ((kind == BOUNCE_KIND_FAILED && notify_class("bounce"))
 		|| (kind == BOUNCE_KIND_DELAYED && notify_class("delay")))) {
 	    full_address(addr, mail_conf_str(kind == BOUNCE_KIND_FAILED ?
-			 "bounce_notice_recipient" : "delay_notice_recipient"));
+			 VAR_BOUNCE_NOTICE_RECIPIENT : VAR_DELAY_NOTICE_RECIPIENT));
 	    if (bounce_notice(kind, env, msg, rcpts, count, vstring_str(addr),
 			      vstring_str(dbl), 1, new_id) == 0)
 		msg_info("%s: postmaster %s: %s", id, what, vstring_str(new_id));

@@ -113,7 +113,7 @@ static void show_queue(int json)
     pid_t   pid = 0;
     int     status;
 
-    check_user("authorized_mailq_users", "view the mail queue");
+    check_user(VAR_AUTHORIZED_MAILQ_USERS, "view the mail queue");
     if ((showq = ipc_connect("public", "showq", (int) mail_conf_time(VAR_IPC_TIMEOUT))) == 0) {
 	if (errno == EACCES || errno == EPERM)
 	    msg_fatal_status(EX_SOFTWARE, "Connect to the showq service: %s", strerror(errno));
@@ -153,7 +153,7 @@ static int purge_all(const char *unused)
 
 static void flush_queue(void)
 {
-    check_user("authorized_flush_users", "flush the mail queue");
+    check_user(VAR_AUTHORIZED_FLUSH_USERS, "flush the mail queue");
     switch (quiet_flush(purge_all, (const char *) 0)) {
     case FLUSH_STAT_OK:
 	return;
@@ -166,7 +166,7 @@ static void flush_queue(void)
 
 static void flush_site(const char *site)
 {
-    check_user("authorized_flush_users", "flush the mail queue");
+    check_user(VAR_AUTHORIZED_FLUSH_USERS, "flush the mail queue");
     switch (quiet_flush(flush_send_site, site)) {
     case FLUSH_STAT_OK:
 	return;
@@ -184,7 +184,7 @@ static void flush_site(const char *site)
 
 static void flush_file(const char *queue_id)
 {
-    check_user("authorized_flush_users", "flush the mail queue");
+    check_user(VAR_AUTHORIZED_FLUSH_USERS, "flush the mail queue");
     switch (quiet_flush(flush_send_file, queue_id)) {
     case FLUSH_STAT_OK:
 	return;

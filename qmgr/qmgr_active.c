@@ -329,7 +329,7 @@ static void active_flush_register(QMGR_MESSAGE *m)
 	const char *site = m->defer_sites->argv[i];
 
 	/* flush_add() logs its own warning when the service is down. */
-	if (resolve_domain_match("fast_flush_domains", site) > 0)
+	if (resolve_domain_match(VAR_FAST_FLUSH_DOMAINS, site) > 0)
 	    (void) flush_add(site, m->queue_id);
     }
 }

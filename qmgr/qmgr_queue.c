@@ -95,15 +95,15 @@ QMGR_TRANSPORT *qmgr_transport_find(const char *name)
     t->process_limit = (int) var_process_limit;
     if (t->process_limit <= 0)
 	t->process_limit = 100;
-    t->dest_limit = (int) mail_conf_transport_int(name, "destination_concurrency_limit");
+    t->dest_limit = (int) mail_conf_transport_int(name, VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT);
     t->initial = (int) transport_initial(name);
-    t->rcpt_limit = (int) mail_conf_transport_int(name, "destination_recipient_limit");
+    t->rcpt_limit = (int) mail_conf_transport_int(name, VAR_DEFAULT_DESTINATION_RECIPIENT_LIMIT);
     t->pos_feedback = (double) mail_conf_transport_int(name,
-				   "destination_concurrency_positive_feedback");
+				   VAR_DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK);
     t->neg_feedback = (double) mail_conf_transport_int(name,
-				   "destination_concurrency_negative_feedback");
+				   VAR_DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK);
     t->cohort_limit = (double) mail_conf_transport_int(name,
-				"destination_concurrency_failed_cohort_limit");
+				VAR_DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT);
     if (t->dest_limit > 0 && t->initial > t->dest_limit)
 	t->initial = t->dest_limit;
     htable_enter(transport_table, name, t);

@@ -229,14 +229,14 @@ static int has_relay_protection(ARGV *list)
 void    smtpd_check_init(void)
 {
     table_names = argv_alloc(5);
-    client_list = restriction_list("smtpd_client_restrictions");
-    helo_list = restriction_list("smtpd_helo_restrictions");
-    sender_list = restriction_list("smtpd_sender_restrictions");
-    relay_list = restriction_list("smtpd_relay_restrictions");
-    rcpt_list = restriction_list("smtpd_recipient_restrictions");
-    etrn_list = restriction_list("smtpd_etrn_restrictions");
-    data_list = restriction_list("smtpd_data_restrictions");
-    eod_list = restriction_list("smtpd_end_of_data_restrictions");
+    client_list = restriction_list(VAR_SMTPD_CLIENT_RESTRICTIONS);
+    helo_list = restriction_list(VAR_SMTPD_HELO_RESTRICTIONS);
+    sender_list = restriction_list(VAR_SMTPD_SENDER_RESTRICTIONS);
+    relay_list = restriction_list(VAR_SMTPD_RELAY_RESTRICTIONS);
+    rcpt_list = restriction_list(VAR_SMTPD_RECIPIENT_RESTRICTIONS);
+    etrn_list = restriction_list(VAR_SMTPD_ETRN_RESTRICTIONS);
+    data_list = restriction_list(VAR_SMTPD_DATA_RESTRICTIONS);
+    eod_list = restriction_list(VAR_SMTPD_END_OF_DATA_RESTRICTIONS);
     if (!has_relay_protection(relay_list) && !has_relay_protection(rcpt_list))
 	msg_fatal("in parameter smtpd_relay_restrictions or "
 		  "smtpd_recipient_restrictions, specify at least one working "
@@ -585,8 +585,8 @@ static int check_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domai
     const char *cp;
     VSTRING *key;
     int     found;
-    int     parent_match = strstr(mail_conf_str(VAR_PARENT_DOMAIN_MATCHES_SUBDOMAINS),
-				  "smtpd_access_maps") != 0;
+    /* Not a parameter: the name access tables go by in that list. */
+    int     parent_match = mail_list_parent_flag("smtpd_access_maps") != 0;
 
     if ((found = lookup(state, maps, domain, 0, name, class, depth, ret)) != 0)
 	return (1);

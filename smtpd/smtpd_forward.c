@@ -204,13 +204,25 @@ static long fwd_tempfail_code(const char *action)
     return (0);				/* permit, dunno */
 }
 
+/* The unverified_sender_* and unverified_recipient_* parameters. */
+static const struct unverified_params {
+    const char *tempfail_action;
+    const char *defer_code;
+    const char *reject_code;
+    const char *reject_reason;
+}       unverified_params[2] = {
+    {VAR_UNVERIFIED_RECIPIENT_TEMPFAIL_ACTION, VAR_UNVERIFIED_RECIPIENT_DEFER_CODE,
+    VAR_UNVERIFIED_RECIPIENT_REJECT_CODE, VAR_UNVERIFIED_RECIPIENT_REJECT_REASON},
+    {VAR_UNVERIFIED_SENDER_TEMPFAIL_ACTION, VAR_UNVERIFIED_SENDER_DEFER_CODE,
+    VAR_UNVERIFIED_SENDER_REJECT_CODE, VAR_UNVERIFIED_SENDER_REJECT_REASON},
+};
+
 int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_sender)
 {
-    const char *who = is_sender ? "sender" : "recipient";
+    const struct unverified_params *params = &unverified_params[is_sender ? 1 : 0];
     const char *class = is_sender ? "Sender address" : "Recipient address";
     const char *dsn = is_sender ? "4.1.7" : "4.1.1";
     VSTRING *why;
-    VSTRING *param = vstring_alloc(50);
     long    poll_count = mail_conf_int(VAR_ADDRESS_VERIFY_POLL_COUNT);
     long    poll_delay = mail_conf_time(VAR_ADDRESS_VERIFY_POLL_DELAY);
     long    code = 0;
@@ -219,10 +231,8 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
     int     ret = SMTPD_FWD_DUNNO;
     const char *action;
 
-    if (addr == 0 || *addr == 0) {
-	vstring_free(param);
+    if (addr == 0 || *addr == 0)
 	return (SMTPD_FWD_DUNNO);
-    }
 
     /*
      * An SRS address of ours is checked by its hash, and an address of
@@ -235,7 +245,6 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
 	|| ((rc = virtual_alias_rcpt_check(fwd_alias, addr)) == VIRTUAL_ALIAS_UNKNOWN
 	    || rc == VIRTUAL_ALIAS_RETRY)) {
 	vstring_free(why);
-	vstring_free(param);
 	return (SMTPD_FWD_DUNNO);
     }
     for (long count = 0;;) {
@@ -248,8 +257,7 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
     }
     if (rc != VERIFY_STAT_OK) {
 	msg_warn("%s service failure", mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME));
-	vstring_sprintf(param, "unverified_%s_tempfail_action", who);
-	action = mail_conf_str(vstring_str(param));
+	action = mail_conf_str(params->tempfail_action);
 	if ((code = fwd_tempfail_code(action)) != 0) {
 	    ret = fwd_reject(state, code, dsn, "<%s>: %s rejected: address verification problem",
 			     addr, class);
@@ -262,19 +270,16 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
 	switch (status) {
 	case VERIFY_ADDR_TODO:
 	case VERIFY_ADDR_DEFER:
-	    vstring_sprintf(param, "unverified_%s_defer_code", who);
-	    code = mail_conf_int(vstring_str(param));
+	    code = mail_conf_int(params->defer_code);
 	    break;
 	case VERIFY_ADDR_BOUNCE:
-	    vstring_sprintf(param, "unverified_%s_reject_code", who);
-	    code = mail_conf_int(vstring_str(param));
+	    code = mail_conf_int(params->reject_code);
 	    break;
 	default:
 	    code = 0;
 	    break;
 	}
-	vstring_sprintf(param, "unverified_%s_reject_reason", who);
-	if (code >= 400 && *(alt = mail_conf_str(vstring_str(param))) != 0)
+	if (code >= 400 && *(alt = mail_conf_str(params->reject_reason)) != 0)
 	    vstring_strcpy(why, alt);
 	if (code >= 400 && code < 500)
 	    ret = fwd_reject(state, code, dsn, "<%s>: %s rejected: unverified address: %.250s",
@@ -284,7 +289,6 @@ int     smtpd_forward_unverified(SMTPD_STATE *state, const char *addr, int is_se
 			     addr, class, vstring_str(why));
     }
     vstring_free(why);
-    vstring_free(param);
     return (ret);
 }
 

@@ -47,7 +47,7 @@
 
 static char *maps_strip_ext(const char *local, size_t len)
 {
-    const char *delims = mail_conf_str("recipient_delimiter");
+    const char *delims = mail_conf_str(VAR_RECIPIENT_DELIMITER);
     size_t  i;
 
     if (*delims == 0)
@@ -61,7 +61,7 @@ static char *maps_strip_ext(const char *local, size_t len)
 
 static int maps_domain_is_local(const char *domain)
 {
-    const char *names[] = {"mydestination", "myhostname", "myorigin", 0};
+    const char *names[] = {VAR_MYDESTINATION, VAR_MYHOSTNAME, VAR_MYORIGIN, 0};
     int     found = 0;
 
     for (const char **np = names; *np && !found; np++) {
@@ -147,8 +147,8 @@ const char *maps_find_transport(MAPS *maps, const char *addr, char **ext_key)
 	*ext_key = 0;
     if (*addr == 0) {
 	null_addr = vstring_alloc(100);
-	vstring_sprintf(null_addr, "%s@%s", mail_conf_str("empty_address_recipient"),
-			mail_conf_str("myhostname"));
+	vstring_sprintf(null_addr, "%s@%s", mail_conf_str(VAR_EMPTY_ADDRESS_RECIPIENT),
+			mail_conf_str(VAR_MYHOSTNAME));
 	addr = vstring_str(null_addr);
     }
     maps->error = DICT_ERR_NONE;
@@ -183,7 +183,7 @@ const char *maps_find_sender(MAPS *maps, const char *sender)
 
     maps->error = DICT_ERR_NONE;
     if (*sender == 0)
-	result = maps_find(maps, mail_conf_str("empty_address_relayhost_maps_lookup_key"), 0);
+	result = maps_find(maps, mail_conf_str(VAR_EMPTY_ADDRESS_RELAYHOST_MAPS_LOOKUP_KEY), 0);
     else
 	result = maps_addr_order(maps, sender, MAPS_ADDR_DEFAULT, 0);
     if (result && strcasecmp(result, "DUNNO") == 0)

@@ -391,18 +391,18 @@ const char *mail_conf_default(const char *name)
 	return (param->defval);
     if ((value = htable_find(runtime_defaults, name)) != 0)
 	return (value);
-    if (strcmp(name, "myhostname") == 0)
+    if (strcmp(name, VAR_MYHOSTNAME) == 0)
 	value = default_myhostname();
-    else if (strcmp(name, "mydomain") == 0)
+    else if (strcmp(name, VAR_MYDOMAIN) == 0)
 	value = default_mydomain();
-    else if (strcmp(name, "mynetworks") == 0)
+    else if (strcmp(name, VAR_MYNETWORKS) == 0)
 	value = default_mynetworks();
-    else if (strcmp(name, "process_id") == 0) {
+    else if (strcmp(name, VAR_PROCESS_ID) == 0) {
 	VSTRING *pid = vstring_alloc(16);
 
 	vstring_sprintf(pid, "%ld", (long) getpid());
 	value = vstring_export(pid);
-    } else if (strcmp(name, "process_name") == 0)
+    } else if (strcmp(name, VAR_PROCESS_NAME) == 0)
 	value = mystrdup(msg_prog());
     else
 	msg_panic("no run-time default for %s", name);
@@ -780,14 +780,16 @@ long    mail_conf_time(const char *name)
 }
 
 /* transport_name - "<transport>_<suffix>" if set, else "default_<suffix>" */
-static const char *transport_name(const char *transport, const char *suffix,
+static const char *transport_name(const char *transport, const char *default_name,
 				          VSTRING *buf)
 {
-    vstring_sprintf(buf, "%s_%s", transport, suffix);
+    if (strncmp(default_name, "default_", 8) != 0)
+	msg_panic("mail_conf_transport: \"%s\" is not a default_ parameter",
+		  default_name);
+    vstring_sprintf(buf, "%s_%s", transport, default_name + 8);
     if (mail_conf_raw(vstring_str(buf)) != 0)
 	return (vstring_str(buf));
-    vstring_sprintf(buf, "default_%s", suffix);
-    return (vstring_str(buf));
+    return (default_name);
 }
 
 long    mail_conf_transport_int(const char *transport, const char *suffix)

@@ -11,9 +11,9 @@
  *	long mail_conf_int(const char *name);
  *	int mail_conf_bool(const char *name);
  *	long mail_conf_time(const char *name);		(seconds)
- *	long mail_conf_transport_int(const char *transport, const char *suffix);
- *	long mail_conf_transport_time(const char *transport, const char *suffix);
- *	const char *mail_conf_transport_str(const char *transport, const char *suffix);
+ *	long mail_conf_transport_int(const char *transport, const char *default_name);
+ *	long mail_conf_transport_time(const char *transport, const char *default_name);
+ *	const char *mail_conf_transport_str(const char *transport, const char *default_name);
  *
  *	char *mail_conf_expand(const char *text);	(myfree the result)
  *	const char *mail_conf_raw(const char *name);	(main.cf or -o text)
@@ -48,9 +48,10 @@
  *	of the table's bounds, or not of the type, are fatal configuration
  *	errors, as in Postfix.
  *
- *	mail_conf_transport_*(transport, suffix) read
- *	"<transport>_<suffix>" when it is set, else "default_<suffix>"
- *	(e.g. relay + destination_concurrency_limit).
+ *	mail_conf_transport_*(transport, VAR_DEFAULT_X) read
+ *	"<transport>_x" when it is set, else "default_x" (e.g. relay and
+ *	VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT read
+ *	relay_destination_concurrency_limit when it is set).
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
  *	wrong type or out of bounds, expansion nested too deep.

@@ -57,11 +57,11 @@ void    resolve_init(void)
 {
     if (resolve_ready)
 	return;
-    relay_domains = domain_list_create("relay_domains");
-    virt_alias_domains = domain_list_create("virtual_alias_domains");
-    transport_maps = maps_or_null("transport_maps");
-    snd_relay_maps = maps_or_null("sender_dependent_relayhost_maps");
-    snd_transport_maps = maps_or_null("sender_dependent_default_transport_maps");
+    relay_domains = domain_list_create(VAR_RELAY_DOMAINS);
+    virt_alias_domains = domain_list_create(VAR_VIRTUAL_ALIAS_DOMAINS);
+    transport_maps = maps_or_null(VAR_TRANSPORT_MAPS);
+    snd_relay_maps = maps_or_null(VAR_SENDER_DEPENDENT_RELAYHOST_MAPS);
+    snd_transport_maps = maps_or_null(VAR_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS);
     resolve_ready = 1;
 }
 

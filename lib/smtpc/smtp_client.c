@@ -69,22 +69,28 @@ static SMTP_SESSION *cached_session;	/* one idle session, see above */
 static volatile sig_atomic_t cached_fd = -1;	/* for cache_expire() */
 static MAPS *sasl_maps;
 
-/* Parameters, by protocol: smtp_X or lmtp_X. */
-
-const char *smtp_param_name(const char *suffix)
+/*
+ * Parameters, by protocol: callers name the smtp_X parameter (VAR_SMTP_X,
+ * checked by the compiler); the LMTP client reads lmtp_X instead, and
+ * lhlo_ for helo_.
+ */
+const char *smtp_param_name(const char *smtp_name)
 {
     static VSTRING *name;
+    const char *suffix;
 
+    if (strncmp(smtp_name, "smtp_", 5) != 0)
+	msg_panic("smtp_param_name: \"%s\" is not an smtp_ parameter", smtp_name);
+    if (smtp_conf.proto != SMTP_PROTO_LMTP)
+	return (smtp_name);
     if (name == 0)
 	name = vstring_alloc(64);
-    if (smtp_conf.proto == SMTP_PROTO_LMTP) {
-	if (strcmp(suffix, "helo_timeout") == 0)
-	    suffix = "lhlo_timeout";
-	else if (strcmp(suffix, "helo_name") == 0)
-	    suffix = "lhlo_name";
-    }
-    vstring_sprintf(name, "%s_%s", smtp_conf.proto == SMTP_PROTO_LMTP ? "lmtp" : "smtp",
-		    suffix);
+    suffix = smtp_name + 5;
+    if (strcmp(suffix, "helo_timeout") == 0)
+	suffix = "lhlo_timeout";
+    else if (strcmp(suffix, "helo_name") == 0)
+	suffix = "lhlo_name";
+    vstring_sprintf(name, "lmtp_%s", suffix);
     return (vstring_str(name));
 }
 
@@ -144,33 +150,33 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.proto = proto;
     smtp_conf.name = proto == SMTP_PROTO_LMTP ? "lmtp" : "smtp";
     smtp_conf.service = service;
-    smtp_conf.connect_timeout = smtp_param_time("connect_timeout");
-    smtp_conf.helo_timeout = smtp_param_time("helo_timeout");
-    smtp_conf.mail_timeout = smtp_param_time("mail_timeout");
-    smtp_conf.rcpt_timeout = smtp_param_time("rcpt_timeout");
-    smtp_conf.data_init_timeout = smtp_param_time("data_init_timeout");
-    smtp_conf.data_xfer_timeout = smtp_param_time("data_xfer_timeout");
-    smtp_conf.data_done_timeout = smtp_param_time("data_done_timeout");
-    smtp_conf.quit_timeout = smtp_param_time("quit_timeout");
-    smtp_conf.starttls_timeout = smtp_param_time("starttls_timeout");
-    smtp_conf.mx_address_limit = smtp_param_int("mx_address_limit");
-    smtp_conf.mx_session_limit = smtp_param_int("mx_session_limit");
-    smtp_conf.skip_5xx_greeting = smtp_param_bool("skip_5xx_greeting");
-    smtp_conf.cache_on_demand = smtp_param_bool("connection_cache_on_demand");
-    smtp_conf.reuse_time_limit = smtp_param_time("connection_reuse_time_limit");
-    smtp_conf.cache_time_limit = smtp_param_time("connection_cache_time_limit");
-    smtp_conf.line_length_limit = smtp_param_int("line_length_limit");
-    smtp_conf.address_preference = smtp_param_str("address_preference");
-    smtp_conf.helo_name = smtp_param_str("helo_name");
-    smtp_conf.tcp_port = smtp_param_str("tcp_port");
-    smtp_conf.sasl_enable = smtp_param_bool("sasl_auth_enable");
-    smtp_conf.sender_dependent_auth = smtp_param_bool("sender_dependent_authentication");
-    smtp_conf.sasl_password_maps = smtp_param_str("sasl_password_maps");
-    smtp_conf.sasl_security_options = smtp_param_str("sasl_security_options");
-    smtp_conf.sasl_tls_security_options = smtp_param_str("sasl_tls_security_options");
-    smtp_conf.sasl_mechanism_filter = smtp_param_str("sasl_mechanism_filter");
-    smtp_conf.tls_level = smtp_param_str("tls_security_level");
-    smtp_conf.tls_policy_maps = smtp_param_str("tls_policy_maps");
+    smtp_conf.connect_timeout = smtp_param_time(VAR_SMTP_CONNECT_TIMEOUT);
+    smtp_conf.helo_timeout = smtp_param_time(VAR_SMTP_HELO_TIMEOUT);
+    smtp_conf.mail_timeout = smtp_param_time(VAR_SMTP_MAIL_TIMEOUT);
+    smtp_conf.rcpt_timeout = smtp_param_time(VAR_SMTP_RCPT_TIMEOUT);
+    smtp_conf.data_init_timeout = smtp_param_time(VAR_SMTP_DATA_INIT_TIMEOUT);
+    smtp_conf.data_xfer_timeout = smtp_param_time(VAR_SMTP_DATA_XFER_TIMEOUT);
+    smtp_conf.data_done_timeout = smtp_param_time(VAR_SMTP_DATA_DONE_TIMEOUT);
+    smtp_conf.quit_timeout = smtp_param_time(VAR_SMTP_QUIT_TIMEOUT);
+    smtp_conf.starttls_timeout = smtp_param_time(VAR_SMTP_STARTTLS_TIMEOUT);
+    smtp_conf.mx_address_limit = smtp_param_int(VAR_SMTP_MX_ADDRESS_LIMIT);
+    smtp_conf.mx_session_limit = smtp_param_int(VAR_SMTP_MX_SESSION_LIMIT);
+    smtp_conf.skip_5xx_greeting = smtp_param_bool(VAR_SMTP_SKIP_5XX_GREETING);
+    smtp_conf.cache_on_demand = smtp_param_bool(VAR_SMTP_CONNECTION_CACHE_ON_DEMAND);
+    smtp_conf.reuse_time_limit = smtp_param_time(VAR_SMTP_CONNECTION_REUSE_TIME_LIMIT);
+    smtp_conf.cache_time_limit = smtp_param_time(VAR_SMTP_CONNECTION_CACHE_TIME_LIMIT);
+    smtp_conf.line_length_limit = smtp_param_int(VAR_SMTP_LINE_LENGTH_LIMIT);
+    smtp_conf.address_preference = smtp_param_str(VAR_SMTP_ADDRESS_PREFERENCE);
+    smtp_conf.helo_name = smtp_param_str(VAR_SMTP_HELO_NAME);
+    smtp_conf.tcp_port = smtp_param_str(VAR_SMTP_TCP_PORT);
+    smtp_conf.sasl_enable = smtp_param_bool(VAR_SMTP_SASL_AUTH_ENABLE);
+    smtp_conf.sender_dependent_auth = smtp_param_bool(VAR_SMTP_SENDER_DEPENDENT_AUTHENTICATION);
+    smtp_conf.sasl_password_maps = smtp_param_str(VAR_SMTP_SASL_PASSWORD_MAPS);
+    smtp_conf.sasl_security_options = smtp_param_str(VAR_SMTP_SASL_SECURITY_OPTIONS);
+    smtp_conf.sasl_tls_security_options = smtp_param_str(VAR_SMTP_SASL_TLS_SECURITY_OPTIONS);
+    smtp_conf.sasl_mechanism_filter = smtp_param_str(VAR_SMTP_SASL_MECHANISM_FILTER);
+    smtp_conf.tls_level = smtp_param_str(VAR_SMTP_TLS_SECURITY_LEVEL);
+    smtp_conf.tls_policy_maps = smtp_param_str(VAR_SMTP_TLS_POLICY_MAPS);
     smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
 	mail_conf_str(VAR_SMTP_FALLBACK_RELAY) : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
@@ -195,7 +201,7 @@ void    smtp_client_init(int proto, const char *service)
     }
     dns_set_resolv_conf(mail_conf_str(VAR_RESOLV_CONF));
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
-	sasl_maps = maps_create(smtp_param_name("sasl_password_maps"),
+	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
     smtp_tls_policy_init();
     srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
@@ -557,7 +563,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     }
     /* For an MX destination the server's name is known once connected. */
     if (smtp_sasl_lookup(&st, st.dest.use_mx ? 0 : st.dest.host) < 0) {
-	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name("sasl_password_maps"));
+	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS));
 	finish_all(&st, &why);
 	goto done;
     }
@@ -629,7 +635,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 
 	dns_addr_list_init(&fb_addrs);
 	if (dest_parse(&st.dest, fallback->argv[i]) < 0) {
-	    msg_warn("bad %s entry: \"%s\"", smtp_param_name("fallback_relay"),
+	    msg_warn("bad %s entry: \"%s\"", smtp_param_name(VAR_SMTP_FALLBACK_RELAY),
 		     fallback->argv[i]);
 	} else if (smtp_addr_find(&st.dest, &fb_addrs, &why, 0) == 0) {
 	    try_servers(&st, &fb_addrs, i + 1 == fallback->argc, vstring_str(key));

@@ -20,6 +20,9 @@
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
  *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
+ *
+ *	const char *smtp_param_str(const char *smtp_name);	(and _int,
+ *				_time, _bool, _bool_soft, _time_soft, _name)
  * DESCRIPTION
  *	smtp_client_init() reads the parameters of the protocol
  *	(SMTP_PROTO_SMTP reads smtp_*, SMTP_PROTO_LMTP lmtp_*) once per
@@ -40,6 +43,12 @@
  *	1 when the reply is complete, 0 when more lines follow. A line
  *	that does not start with three digits ends the reply with code 0
  *	(a protocol error). The text is kept bounded (SMTP_REPLY_MAXTEXT).
+ *
+ *	smtp_param_*() read a parameter of the protocol: the caller names
+ *	the smtp_ parameter (VAR_SMTP_TLS_CIPHERS), the LMTP client reads
+ *	the lmtp_ one (lhlo_ for helo_). The _soft forms are for a
+ *	parameter that only one protocol has: the other reads its text, or
+ *	the default given.
  */
 #ifndef SMTP_CLIENT_H
 #define SMTP_CLIENT_H
@@ -50,6 +59,7 @@
 #include "global/deliver_request.h"
 #include "dns/dns.h"
 #include "util/argv.h"
+#include "global/mail_params.h"
 
 #define SMTP_PROTO_SMTP	0
 #define SMTP_PROTO_LMTP	1
@@ -200,13 +210,13 @@ extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *)
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
 extern const char *smtp_sasl_choose(SMTP_SESSION *);
-extern const char *smtp_param_str(const char *suffix);
-extern int smtp_param_time(const char *suffix);
-extern int smtp_param_int(const char *suffix);
-extern int smtp_param_bool(const char *suffix);
-extern int smtp_param_bool_soft(const char *suffix);
-extern const char *smtp_param_name(const char *suffix);
-extern int smtp_param_time_soft(const char *suffix, int dflt);
+extern const char *smtp_param_str(const char *smtp_name);
+extern int smtp_param_time(const char *smtp_name);
+extern int smtp_param_int(const char *smtp_name);
+extern int smtp_param_bool(const char *smtp_name);
+extern int smtp_param_bool_soft(const char *smtp_name);
+extern const char *smtp_param_name(const char *smtp_name);
+extern int smtp_param_time_soft(const char *smtp_name, int dflt);
 
 #define VSTREAM_BUFSIZE_HINT	8192
 

@@ -128,7 +128,7 @@ static int connect_wait(int fd, const struct sockaddr *sa, socklen_t len, int ti
 /* bind_local - smtp_bind_address(6), when set, as the source address */
 static int bind_local(int fd, int family)
 {
-    const char *text = smtp_param_str(family == AF_INET6 ? "bind_address6" : "bind_address");
+    const char *text = smtp_param_str(family == AF_INET6 ? VAR_SMTP_BIND_ADDRESS6 : VAR_SMTP_BIND_ADDRESS);
     struct sockaddr_storage ss;
     socklen_t len;
 
@@ -141,7 +141,7 @@ static int bind_local(int fd, int family)
 	sin6->sin6_family = AF_INET6;
 	len = sizeof(*sin6);
 	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) != 1) {
-	    msg_warn("bad %s value: %s", smtp_param_name("bind_address6"), text);
+	    msg_warn("bad %s value: %s", smtp_param_name(VAR_SMTP_BIND_ADDRESS6), text);
 	    return (0);
 	}
     } else {
@@ -150,7 +150,7 @@ static int bind_local(int fd, int family)
 	sin->sin_family = AF_INET;
 	len = sizeof(*sin);
 	if (inet_pton(AF_INET, text, &sin->sin_addr) != 1) {
-	    msg_warn("bad %s value: %s", smtp_param_name("bind_address"), text);
+	    msg_warn("bad %s value: %s", smtp_param_name(VAR_SMTP_BIND_ADDRESS), text);
 	    return (0);
 	}
     }
@@ -209,7 +209,7 @@ SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr, SMTP_WH
 	}
 	if (bind_local(fd, addr->family) < 0) {
 	    smtp_why_set(why, 0, "4.3.0", "bind %s: %m", smtp_param_name(
-		      addr->family == AF_INET6 ? "bind_address6" : "bind_address"));
+		      addr->family == AF_INET6 ? VAR_SMTP_BIND_ADDRESS6 : VAR_SMTP_BIND_ADDRESS));
 	    close(fd);
 	    return (0);
 	}
@@ -320,7 +320,7 @@ static MAPS *tls_policy_maps;
 void    smtp_tls_policy_init(void)
 {
     if (*smtp_conf.tls_policy_maps)
-	tls_policy_maps = maps_create(smtp_param_name("tls_policy_maps"),
+	tls_policy_maps = maps_create(smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS),
 				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
 }
 
@@ -353,9 +353,9 @@ static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
     }
     if (value == 0) {
 	if (*level == 0)
-	    return (smtp_param_bool_soft("use_tls") ? "may" : "none");
+	    return (smtp_param_bool_soft(VAR_SMTP_USE_TLS) ? "may" : "none");
 	if ((level = tls_level_name(level)) == 0) {
-	    msg_warn("invalid %s value: \"%s\"", smtp_param_name("tls_security_level"),
+	    msg_warn("invalid %s value: \"%s\"", smtp_param_name(VAR_SMTP_TLS_SECURITY_LEVEL),
 		     smtp_conf.tls_level);
 	    return ("error");
 	}
@@ -366,7 +366,7 @@ static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
     level = 0;
     if ((word = mystrtok(&cp, " \t,")) != 0 && (level = tls_level_name(word)) == 0)
 	msg_warn("%s: invalid TLS security level \"%s\" for %s",
-		 smtp_param_name("tls_policy_maps"), word, st->dest.nexthop);
+		 smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), word, st->dest.nexthop);
     while (level && (word = mystrtok(&cp, " \t,")) != 0) {
 	if (strncasecmp(word, "match=", 6) == 0) {
 	    for (char *p = word + 6; *p; p++)
@@ -401,7 +401,7 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     /* Match names: the policy's, else Postfix's defaults for the level. */
     if (vstring_len(match) == 0) {
 	if (strcasecmp(level, "secure") == 0) {
-	    ARGV   *av = argv_split(smtp_param_str("tls_secure_cert_match"), LIST_DELIMS);
+	    ARGV   *av = argv_split(smtp_param_str(VAR_SMTP_TLS_SECURE_CERT_MATCH), LIST_DELIMS);
 
 	    for (size_t i = 0; i < av->argc; i++) {
 		const char *m = av->argv[i];
@@ -421,23 +421,23 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     }
     memset(&tp, 0, sizeof(tp));
     tp.level = level;
-    tp.servername = smtp_param_str("tls_servername");
+    tp.servername = smtp_param_str(VAR_SMTP_TLS_SERVERNAME);
     if (strcasecmp(tp.servername, "hostname") == 0)
 	tp.servername = sess->host;
     else if (strcasecmp(tp.servername, "nexthop") == 0)
 	tp.servername = st->dest.host;
     tp.match_names = vstring_str(match);
-    tp.protocols = smtp_param_str(rank >= 2 ? "tls_mandatory_protocols" : "tls_protocols");
-    tp.ciphers = smtp_param_str(rank >= 2 ? "tls_mandatory_ciphers" : "tls_ciphers");
+    tp.protocols = smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_PROTOCOLS : VAR_SMTP_TLS_PROTOCOLS);
+    tp.ciphers = smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_CIPHERS : VAR_SMTP_TLS_CIPHERS);
     tp.cipherlist = mail_tls_cipherlist(tp.ciphers);
-    tp.exclude_ciphers = smtp_param_str("tls_exclude_ciphers");
-    tp.CAfile = smtp_param_str("tls_CAfile");
-    tp.CApath = smtp_param_str("tls_CApath");
-    tp.cert_file = smtp_param_str("tls_cert_file");
-    tp.key_file = smtp_param_str("tls_key_file");
+    tp.exclude_ciphers = smtp_param_str(VAR_SMTP_TLS_EXCLUDE_CIPHERS);
+    tp.CAfile = smtp_param_str(VAR_SMTP_TLS_CAFILE);
+    tp.CApath = smtp_param_str(VAR_SMTP_TLS_CAPATH);
+    tp.cert_file = smtp_param_str(VAR_SMTP_TLS_CERT_FILE);
+    tp.key_file = smtp_param_str(VAR_SMTP_TLS_KEY_FILE);
     tp.peer = sess->relay;
     tp.timeout = smtp_conf.starttls_timeout;
-    tp.loglevel = smtp_param_int("tls_loglevel");
+    tp.loglevel = smtp_param_int(VAR_SMTP_TLS_LOGLEVEL);
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
     if (sess->tls == 0) {
@@ -507,7 +507,7 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
     int     ret = -1;
 
     /* SMTPS (smtp_tls_wrappermode): TLS before the greeting, at least encrypt. */
-    if (smtp_param_bool_soft("tls_wrappermode")) {
+    if (smtp_param_bool_soft(VAR_SMTP_TLS_WRAPPERMODE)) {
 	VSTRING *match = vstring_alloc(50);
 	const char *level = tls_policy(st, match);
 	int     rank = tls_level_rank(level);
@@ -549,7 +549,7 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 	goto done;
     if (st->dest.use_mx && smtp_sasl_lookup(st, sess->host) < 0) {
 	smtp_why_set(why, 0, "4.3.0", "%s lookup error",
-		     smtp_param_name("sasl_password_maps"));
+		     smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS));
 	goto done;
     }
     if (st->sasl_user && (sess->features & SMTP_FEATURE_AUTH)
@@ -584,7 +584,7 @@ void    smtp_session_quit(SMTP_SESSION *sess)
     vstream_fputs(sess->stream, "QUIT\r\n");
     if (vstream_fflush(sess->stream) != 0)
 	return;
-    if (!smtp_param_bool_soft("skip_quit_response")) {
+    if (!smtp_param_bool_soft(VAR_SMTP_SKIP_QUIT_RESPONSE)) {
 	reply = smtp_reply_alloc();
 	(void) smtp_reply_read(sess->stream, reply);
 	smtp_reply_free(reply);

@@ -394,7 +394,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     }
 
     /* No message went out: RSET, so the session can serve the next one. */
-    vstream_set_timeout(sess->stream, smtp_param_time_soft("rset_timeout", 20));
+    vstream_set_timeout(sess->stream, smtp_param_time_soft(VAR_SMTP_RSET_TIMEOUT, 20));
     vstream_fputs(sess->stream, "RSET\r\n");
     if (smtp_reply_read(sess->stream, reply) == 0 && reply->code / 100 == 2)
 	ret = 0;

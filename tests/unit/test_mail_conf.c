@@ -109,11 +109,11 @@ UNIT_TEST(overrides_and_transports)
 {
     write_main_cf("relay_destination_concurrency_limit = 3\n"
 		  "default_destination_recipient_limit = 7\n");
-    EXPECT_INT(mail_conf_transport_int("relay", "destination_concurrency_limit"), 3);
-    EXPECT_INT(mail_conf_transport_int("smtp", "destination_concurrency_limit"), 20);
-    EXPECT_INT(mail_conf_transport_int("ondemand", "destination_recipient_limit"), 7);
+    EXPECT_INT(mail_conf_transport_int("relay", VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT), 3);
+    EXPECT_INT(mail_conf_transport_int("smtp", VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT), 20);
+    EXPECT_INT(mail_conf_transport_int("ondemand", VAR_DEFAULT_DESTINATION_RECIPIENT_LIMIT), 7);
     mail_conf_set("ondemand_destination_recipient_limit", "2");
-    EXPECT_INT(mail_conf_transport_int("ondemand", "destination_recipient_limit"), 2);
+    EXPECT_INT(mail_conf_transport_int("ondemand", VAR_DEFAULT_DESTINATION_RECIPIENT_LIMIT), 2);
     mail_conf_set("service_name", "relay");
     mail_conf_set("syslog_name", "postfix/$service_name");
     EXPECT_STR(mail_conf_str("syslog_name"), "postfix/relay");
