@@ -27,7 +27,8 @@
  *	which is not read here) and doubles whenever the table needs more;
  *	a reader follows a table that another process made bigger.
  * DIAGNOSTICS
- *	"FILE.lmdb: duplicate entry: \"key\"" with DICT_FLAG_DUP_WARN.
+ *	"lmdb:FILE: duplicate entry: \"key\"" with DICT_FLAG_DUP_WARN (the
+ *	table's name, where hash: says "FILE.db", as in Postfix).
  *	An open failure makes a table whose lookups fail with
  *	DICT_ERR_RETRY; dict_error_text() is "open database FILE.lmdb:
  *	reason", as Postfix says it. Failure to finish a new table at
@@ -357,7 +358,8 @@ static int dict_lmdb_put(DICT *d, const char *key, const char *value)
     dict_lmdb_lock(dl, LOCK_UN);
     if (ret == MDB_KEYEXIST) {
 	if (d->flags & DICT_FLAG_DUP_WARN)
-	    msg_warn("%s: duplicate entry: \"%s\"", dl->path, dict_printable(key));
+	    msg_warn("%s:%s: duplicate entry: \"%s\"", d->type, d->name,
+		     dict_printable(key));
 	return (1);
     }
     if (ret != 0) {

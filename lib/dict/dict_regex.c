@@ -207,9 +207,10 @@ static int regex_check_result(REGEX_PARSE *pp, const char *result,
 		cp = name + len - 1;
 	}
 	if (len == 0) {
+	    /* A syntax error ends the scan, as "truncated" does. */
 	    msg_warn("empty macro name: \"%s\"", dict_printable(result));
 	    bad = 1;
-	    continue;
+	    break;
 	}
 	index = mystrndup(name, len);
 	if (!alldig(index)) {
