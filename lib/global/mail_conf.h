@@ -54,7 +54,9 @@
  *	relay_destination_concurrency_limit when it is set).
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
- *	wrong type or out of bounds, expansion nested too deep.
+ *	wrong type or out of bounds, a macro loop ("a = $b", "b = $a": Postfix's
+ *	"unreasonable macro call nesting" warning and "macro processing
+ *	error").
  */
 #ifndef MAIL_CONF_H
 #define MAIL_CONF_H
