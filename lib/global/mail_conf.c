@@ -732,6 +732,26 @@ char   *mail_conf_expand(const char *text)
 }
 
 /*
+ * mail_conf_check_macros - expand every parameter that main.cf or -o
+ * sets, so that a macro loop stops a program when it starts, as the
+ * parameters that Postfix evaluates at start do, not in the middle of
+ * its work. Postfix evaluates myhostname first; then table order.
+ */
+void    mail_conf_check_macros(void)
+{
+    const MAIL_PARAM *p;
+
+    init_tables();
+    if (mail_conf_raw(VAR_MYHOSTNAME))
+	(void) mail_conf_str(VAR_MYHOSTNAME);
+    for (size_t i = 0; i < PARAM_COUNT; i++) {
+	p = param_table + i;
+	if ((p->flags & PARAM_RAW) == 0 && mail_conf_raw(p->name) != 0)
+	    (void) mail_conf_str(p->name);
+    }
+}
+
+/*
  * Typed access.
  */
 const char *mail_conf_str(const char *name)

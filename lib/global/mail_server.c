@@ -285,6 +285,7 @@ static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
 	set_override(overrides->argv[i]);
     argv_free(overrides);
     mail_conf_set("service_name", service_name);
+    mail_conf_check_macros();
 
     /* Logging. */
     msg_init(mail_conf_str(VAR_SYSLOG_NAME), msg_prog());
