@@ -23,6 +23,10 @@
  *	in Postfix, opening a table for updates creates an empty one when
  *	there is none.
  *
+ *	An empty key, or one longer than LMDB's key size limit, is not found
+ *	(Postfix's lookup stops with a fatal MDB_BAD_VALSIZE error instead);
+ *	storing one is an error.
+ *
  *	The memory map starts at 16 MiB (Postfix's lmdb_map_size default,
  *	which is not read here) and doubles whenever the table needs more;
  *	a reader follows a table that another process made bigger.
@@ -147,6 +151,13 @@ static int dict_lmdb_fetch(DICT_LMDB *dl, MDB_txn *txn, const char *key,
 {
     MDB_val k;
 
+    /*
+     * LMDB cannot hold an empty key or one longer than its key size limit:
+     * such a key is not in the table. (Postfix's lookup stops with a fatal
+     * "MDB_BAD_VALSIZE" error.)
+     */
+    if (len == 0 || len > (size_t) mdb_env_get_maxkeysize(dl->env))
+	return (MDB_NOTFOUND);
     k.mv_data = (void *) key;
     k.mv_size = len;
     return (mdb_get(txn, dl->dbi, &k, val));
