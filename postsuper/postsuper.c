@@ -48,6 +48,7 @@
 #include "util/vstring.h"
 #include "util/vstream.h"
 #include "global/mail_conf.h"
+#include "global/maillog.h"
 #include "global/mail_queue.h"
 #include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
@@ -411,8 +412,8 @@ int     main(int argc, char **argv)
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
     mail_conf_read(config_dir);
-    if (*mail_conf_str(VAR_MAILLOG_FILE))
-	msg_to_file(mail_conf_str(VAR_MAILLOG_FILE));
+    if (*maillog_file())
+	msg_to_file(maillog_file());
     if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
 	msg_fatal("chdir %s: %s", mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));
     if (!any)

@@ -352,8 +352,12 @@ static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
 	    return ("error");
     }
     if (value == 0) {
-	if (*level == 0)
+	/* Empty level: the legacy smtp_enforce_tls / smtp_use_tls, as Postfix. */
+	if (*level == 0) {
+	    if (smtp_param_bool(VAR_SMTP_ENFORCE_TLS))
+		return (smtp_param_bool(VAR_SMTP_TLS_ENFORCE_PEERNAME) ? "verify" : "encrypt");
 	    return (smtp_param_bool_soft(VAR_SMTP_USE_TLS) ? "may" : "none");
+	}
 	if ((level = tls_level_name(level)) == 0) {
 	    msg_warn("invalid %s value: \"%s\"", smtp_param_name(VAR_SMTP_TLS_SECURITY_LEVEL),
 		     smtp_conf.tls_level);
