@@ -14,9 +14,10 @@
  *	An IP address literal needs no lookup.
  *
  *	The backup MX rule: when one of the MX hosts is this host (its
- *	name is myhostname, or one of its addresses is an address we
- *	listen on: inet_interfaces, proxy_interfaces, or an address of a
- *	local interface), only hosts strictly more preferred than the best
+ *	name is myhostname, or one of its addresses is one of ours:
+ *	inet_interfaces, where "all" means every local interface address,
+ *	or proxy_interfaces; see own_inet_addr(3)), only hosts strictly
+ *	more preferred than the best
  *	of ours are kept. None left: "4.4.4 unable to find primary relay
  *	for X" when we are a backup, "5.4.6 mail for X loops back to
  *	myself" when we are the best MX. So a backup MX never delivers to
@@ -35,8 +36,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netdb.h>
 #include <string.h>
 #include <strings.h>
 
@@ -45,87 +44,12 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/own_inet_addr.h"
 #include "smtpc/smtp_client.h"
-
-static DNS_ADDR_LIST own_addrs;
-static int own_addrs_done;
-
-/* own_add_interfaces - addresses of every local interface */
-static void own_add_interfaces(void)
-{
-    struct ifaddrs *ifa, *ifp;
-
-    if (getifaddrs(&ifa) < 0) {
-	msg_warn("getifaddrs: %m");
-	return;
-    }
-    for (ifp = ifa; ifp; ifp = ifp->ifa_next) {
-	if (ifp->ifa_addr == 0)
-	    continue;
-	if (ifp->ifa_addr->sa_family == AF_INET)
-	    dns_addr_add(&own_addrs, "", 0, AF_INET,
-		     &((struct sockaddr_in *) ifp->ifa_addr)->sin_addr);
-	else if (ifp->ifa_addr->sa_family == AF_INET6)
-	    dns_addr_add(&own_addrs, "", 0, AF_INET6,
-		   &((struct sockaddr_in6 *) ifp->ifa_addr)->sin6_addr);
-    }
-    freeifaddrs(ifa);
-}
-
-/* own_add_list - the addresses of an inet_interfaces-style list */
-static void own_add_list(const char *list)
-{
-    ARGV   *av = argv_split(list, LIST_DELIMS);
-
-    for (size_t i = 0; i < av->argc; i++) {
-	char   *item = av->argv[i];
-	size_t  len = strlen(item);
-	struct addrinfo hints, *res, *rp;
-
-	if (strcasecmp(item, "all") == 0)
-	    continue;				/* the interfaces are added anyway */
-	if (strcasecmp(item, "loopback-only") == 0) {
-	    (void) dns_addr_literal("127.0.0.1", 0, &own_addrs);
-	    (void) dns_addr_literal("::1", 0, &own_addrs);
-	    continue;
-	}
-	if (item[0] == '[' && len > 2 && item[len - 1] == ']') {
-	    item[len - 1] = 0;
-	    item++;
-	}
-	if (dns_addr_literal(item, 0, &own_addrs))
-	    continue;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(item, 0, &hints, &res) != 0)
-	    continue;
-	for (rp = res; rp; rp = rp->ai_next) {
-	    if (rp->ai_family == AF_INET)
-		dns_addr_add(&own_addrs, "", 0, AF_INET,
-			     &((struct sockaddr_in *) rp->ai_addr)->sin_addr);
-	    else if (rp->ai_family == AF_INET6)
-		dns_addr_add(&own_addrs, "", 0, AF_INET6,
-			     &((struct sockaddr_in6 *) rp->ai_addr)->sin6_addr);
-	}
-	freeaddrinfo(res);
-    }
-    argv_free(av);
-}
 
 static int own_addr(const DNS_ADDR *a)
 {
-    if (!own_addrs_done) {
-	own_addrs_done = 1;
-	own_add_list(mail_conf_str(VAR_INET_INTERFACES));
-	own_add_list(mail_conf_str(VAR_PROXY_INTERFACES));
-	own_add_interfaces();
-    }
-    for (size_t i = 0; i < own_addrs.count; i++)
-	if (own_addrs.addr[i].family == a->family
-	    && memcmp(own_addrs.addr[i].addr, a->addr,
-		      a->family == AF_INET6 ? 16 : 4) == 0)
-	    return (1);
-    return (0);
+    return (own_inet_addr(a->family, a->addr));
 }
 
 static int own_name(const char *host)
