@@ -12,16 +12,21 @@
  *
  *	add site= queue_id=	qmgr deferred mail for site: append the ID.
  *	send_site site=		ETRN, postqueue -s: make every listed message
- *				that is still in deferred/ eligible now (its
- *				file times set to the past and the
- *				QMGR_FLUSH_MARK_MODE bit set, so qmgr delivers
- *				it even through a transport in
- *				defer_transports), keep only those IDs in the
- *				list, and wake qmgr (QMGR_REQ_FLUSH_DEAD,
- *				QMGR_REQ_SCAN_DEFERRED).
- *	send_file queue_id=	postqueue -i: the same for one message.
+ *				that is still in deferred/ eligible now: set
+ *				the flush mark (QMGR_FLUSH_MARK_MODE, the
+ *				group-execute bit, so qmgr delivers it even
+ *				through a transport in defer_transports, this
+ *				attempt only) and move the file from deferred/
+ *				to incoming/, where qmgr takes it regardless
+ *				of its next-attempt time; keep only those IDs
+ *				in the list; when any was moved, wake qmgr
+ *				(QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_INCOMING).
+ *	send_file queue_id=	postqueue -i: the same for one message
+ *				(an ID not in deferred/ is not an error).
  *	purge			postqueue -f: the same for every message in
- *				deferred/, then a refresh.
+ *				deferred/; qmgr is always woken, and also
+ *				asked to scan deferred/
+ *				(QMGR_REQ_SCAN_DEFERRED); then a refresh.
  *	refresh			also done on master's wakeup: lists not
  *				changed for fast_flush_refresh_time lose the
  *				IDs that are no longer deferred; empty lists
@@ -37,7 +42,8 @@
  *	FLUSH_STAT_FAIL; a malformed request is logged and answered with
  *	FLUSH_STAT_BAD.
  * SEE ALSO
- *	flush_client(3), postqueue(1), smtpd(8) (ETRN)
+ *	flush_client(3), postqueue(1), smtpd(8) (ETRN), qmgr(8),
+ *	qmgr_trigger.h (the flush mark and the wakeup requests)
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -111,9 +117,12 @@ static int site_status(const char *site)
 /*
  * mark_deferred - is the message in deferred/? With mark, make it
  * eligible now: set the flush mark (deliver even through a transport
- * in defer_transports) and move it to incoming/, which qmgr scans at
- * once, so a flush of one site never makes qmgr read all of deferred/.
- * Returns 1 if the message was there.
+ * in defer_transports) and move it to incoming/. qmgr takes a file
+ * from incoming/ whatever its modification time (in deferred/ that is
+ * the next-attempt time), and scans incoming/ at once when woken, so a
+ * flush of one site never makes qmgr read all of deferred/. A file
+ * that left deferred/ meanwhile (ENOENT) is not an error. Returns 1 if
+ * the message was there.
  */
 static int mark_deferred(const char *id, int mark)
 {
