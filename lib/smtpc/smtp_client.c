@@ -323,7 +323,7 @@ static int dest_port(const char *text)
     return (-1);
 }
 
-static void dest_free(SMTP_DEST *dest)
+void    smtp_dest_free(SMTP_DEST *dest)
 {
     myfree(dest->nexthop);
     myfree(dest->host);
@@ -331,8 +331,8 @@ static void dest_free(SMTP_DEST *dest)
     memset(dest, 0, sizeof(*dest));
 }
 
-/* dest_parse - the nexthop's parts; -1 when it makes no sense */
-static int dest_parse(SMTP_DEST *dest, const char *nexthop)
+/* smtp_dest_parse - the nexthop's parts; -1 when it makes no sense */
+int     smtp_dest_parse(SMTP_DEST *dest, const char *nexthop)
 {
     char   *copy, *host, *port = 0;
     int     lmtp = smtp_conf.proto == SMTP_PROTO_LMTP;
@@ -580,7 +580,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     smtp_why_init(&why);
     dns_addr_list_init(&addrs);
 
-    if (dest_parse(&st.dest, req->nexthop) < 0) {
+    if (smtp_dest_parse(&st.dest, req->nexthop) < 0) {
 	msg_warn("%s: bad %s nexthop: \"%s\"", req->queue_id, smtp_conf.name, req->nexthop);
 	smtp_why_set(&why, 0, "4.3.5", "bad nexthop syntax: %s", req->nexthop);
 	finish_all(&st, &why);
@@ -663,7 +663,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	DNS_ADDR_LIST fb_addrs;
 
 	dns_addr_list_init(&fb_addrs);
-	if (dest_parse(&st.dest, fallback->argv[i]) < 0) {
+	if (smtp_dest_parse(&st.dest, fallback->argv[i]) < 0) {
 	    msg_warn("bad %s entry: \"%s\"", smtp_param_name(VAR_SMTP_FALLBACK_RELAY),
 		     fallback->argv[i]);
 	} else if (smtp_tls_policy_dest(&st, &why) < 0) {
@@ -672,7 +672,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    try_servers(&st, &fb_addrs, i + 1 == fallback->argc, vstring_str(key));
 	}
 	dns_addr_list_free(&fb_addrs);
-	dest_free(&st.dest);
+	smtp_dest_free(&st.dest);
 	st.dest = saved;
     }
     if (st.npending > 0) {
@@ -688,7 +688,7 @@ done:
     dns_addr_list_free(&addrs);
     smtp_why_free(&st.why);
     smtp_why_free(&why);
-    dest_free(&st.dest);
+    smtp_dest_free(&st.dest);
     myfree(st.pending);
     myfree(st.sasl_user);
     myfree(st.sasl_pass);

@@ -6,6 +6,8 @@
  *	void smtp_client_init(int proto, const char *service);
  *	void smtp_client_deliver(DELIVER_REQUEST *req);
  *	void smtp_client_cache_close(void);
+ *	int smtp_client_probe(const char *nexthop, const char *match,
+ *				int flags, VSTREAM *out);
  *
  *	Inside the engine (smtp_client_*.c):
  *	SMTP_REPLY *smtp_reply_alloc(void);
@@ -100,6 +102,8 @@ typedef struct SMTP_TLS_POLICY {
     int     rank;			/* smtp_tls_level_rank() */
     void   *dane;			/* TLS_DANE: usable TLSA records, or NULL */
     int     dane_trusted_only;		/* TLSA via an insecure MX lookup */
+    char    sts_mode[12];		/* MTA-STS: enforce, testing, or "" */
+    char    sts_mx[256];		/* its mx patterns, for reports */
 } SMTP_TLS_POLICY;
 
 #define SMTP_FEATURE_ESMTP	(1<<0)
@@ -190,6 +194,7 @@ typedef struct SMTP_STATE {
     const char *tls_level;		/* configured level of the destination */
     VSTRING *tls_match;			/* its match= names */
     SMTP_TLS_POLICY tls;		/* effective policy of the current server */
+    VSTRING *tls_chain;			/* posttls-finger: the server's chain */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
@@ -224,6 +229,13 @@ extern int smtp_tls_level_rank(const char *);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
 extern int smtp_addr_find(SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+extern int smtp_dest_parse(SMTP_DEST *, const char *);
+extern void smtp_dest_free(SMTP_DEST *);
+
+/* posttls-finger: what the client would do for a destination. */
+#define SMTP_PROBE_FLAG_CHAIN	(1<<0)	/* print the certificate chain */
+#define SMTP_PROBE_FLAG_ALL	(1<<1)	/* every server, not only the first good one */
+extern int smtp_client_probe(const char *, const char *, int, VSTREAM *);
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
 extern const char *smtp_sasl_choose(SMTP_SESSION *);

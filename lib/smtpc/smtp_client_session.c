@@ -366,6 +366,7 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     tp.dane = st->tls.dane;
     tp.dane_digests = mail_conf_str(VAR_TLS_DANE_DIGESTS);
     tp.dane_trusted_only = st->tls.dane_trusted_only;
+    tp.chain_out = st->tls_chain;
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
     vstring_free(match);

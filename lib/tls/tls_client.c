@@ -303,6 +303,9 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
     myfree(sess->summary);
     sess->summary = vstring_export(summary);
 
+    if (p->chain_out)
+	tls_client_peer_chain(sess, p->chain_out);
+
     /* Check the certificate only when the level asks for it. */
     cert = SSL_get1_peer_certificate(sess->ssl);
     vres = SSL_get_verify_result(sess->ssl);

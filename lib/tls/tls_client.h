@@ -39,6 +39,9 @@
  *
  *	The SSL_CTX is made once per process from the first parameters.
  *
+ *	With p->chain_out set, the server's chain is appended to it after
+ *	the handshake, also when verification then fails.
+ *
  *	tls_client_peer_chain() appends the server's certificate chain as
  *	text (subject, issuer, and the SHA-256 digests of certificate and
  *	public key, as "3 0 1"/"3 1 1" TLSA data) for posttls-finger.
@@ -74,6 +77,7 @@ typedef struct TLS_CLIENT_PARAMS {
     const TLS_DANE *dane;		/* usable TLSA records, or NULL */
     const char *dane_digests;		/* tls_dane_digests */
     int     dane_trusted_only;		/* log Trusted, not Verified */
+    VSTRING *chain_out;			/* when not NULL: the peer chain, as text */
 } TLS_CLIENT_PARAMS;
 
 extern TLS_SESS *tls_client_start(VSTREAM *, const TLS_CLIENT_PARAMS *, VSTRING *);

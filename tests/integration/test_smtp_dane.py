@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import ssl
+import subprocess
 import tempfile
 import unittest
 
@@ -35,6 +36,7 @@ from aiosmtpd.lmtp import LMTP
 
 import test_smtp as peers
 from dnssec_util import DnssecWorld, TestCA, TlsCapture, self_signed, tlsa_digest
+from mta import SBIN
 
 
 class _TlsLmtp(Controller):
@@ -46,7 +48,8 @@ class _TlsLmtp(Controller):
         return LMTP(self.handler, tls_context=self.ctx)
 
 
-class Dane(unittest.TestCase):
+class DaneWorld(unittest.TestCase):
+    """The zones, servers and helpers shared by the test classes."""
     NAMES = ["ee-ok", "ee-bad", "plain", "bogus", "notlsa", "ta", "ta-other", "unusable",
              "lmtp"]
 
@@ -135,6 +138,10 @@ class Dane(unittest.TestCase):
         rcpt = "u@%s.test" % domain
         res, log = a.deliver("%s.test" % domain, [rcpt])
         return res[rcpt], log
+
+
+class Dane(DaneWorld):
+    """Deliveries with dane and dane-only."""
 
     def test_dane_ee_verified(self):
         r, log = self.deliver("ee-ok")
@@ -264,6 +271,67 @@ class Dane(unittest.TestCase):
         self.assertEqual(res["l@lmtp.test"]["dsn_action"], "d", log)
         self.assertIn("Verified TLS connection established to mx.lmtp.test[%s]:%d"
                       % (self.addr["lmtp"], self.lmtp_port), log)
+
+
+class PosttlsFinger(DaneWorld):
+    """posttls-finger: what the smtp client would do, for each domain above."""
+
+    def test_dane_ee_verified(self):
+        p = self.finger("ee-ok.test")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        relay = self.relay("ee-ok")
+        self.assertIn("ee-ok.test: configured TLS level dane\n", p.stdout)
+        self.assertIn("ee-ok.test: MX lookup DNSSEC-validated\n", p.stdout)
+        self.assertIn("ee-ok.test: server 10 %s\n" % relay, p.stdout)
+        self.assertIn("%s: address DNSSEC-validated; effective TLS level dane\n" % relay, p.stdout)
+        self.assertRegex(p.stdout, r"mx\.ee-ok\.test: usable TLSA _%d\._tcp\.mx\.ee-ok\.test "
+                         r"DANE-EE\(3\) 1 1 [0-9A-F]{64}\n" % self.port)
+        self.assertIn("%s: Verified TLS: TLSv1.3 with cipher" % relay, p.stdout)
+        self.assertIn("%s: would deliver\n" % relay, p.stdout)
+        self.assertIn("posttls-finger: Verified TLS connection established to %s" % relay, p.stderr)
+        self.assertEqual(self.caps["ee-ok"].messages, [])
+
+    def test_wrong_digest_shows_chain_and_defer(self):
+        p = self.finger("-C", "ee-bad.test")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        relay = self.relay("ee-bad")
+        self.assertIn("%s: certificate chain:\n  depth=0 subject=/CN=mx.ee-bad.test\n" % relay,
+                      p.stdout)
+        self.assertRegex(p.stdout, r"pkey sha256 \[1\]: ([0-9A-F]{2}:){31}[0-9A-F]{2}\n")
+        self.assertIn("%s: would defer: 4.7.5 Server certificate not verified\n" % relay, p.stdout)
+
+    def test_unsigned_zone(self):
+        p = self.finger("plain.test")
+        relay = self.relay("plain")
+        self.assertIn("plain.test: MX lookup not validated\n", p.stdout)
+        self.assertIn("%s: address not validated; effective TLS level may\n" % relay, p.stdout)
+        self.assertIn("%s: Untrusted TLS:" % relay, p.stdout)
+        self.assertIn("%s: would deliver\n" % relay, p.stdout)
+
+    def test_bogus_zone(self):
+        p = self.finger("bogus.test")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("bogus.test: would defer: 4.4.3 Host or domain name not found. Name service "
+                      "error for name=bogus.test type=MX: Host not found, try again\n", p.stdout)
+
+    def test_dane_only_without_tlsa(self):
+        p = self.finger("-l", "dane-only", "notlsa.test")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("%s: would defer: 4.7.5 no TLSA records found\n" % self.relay("notlsa"),
+                      p.stdout)
+
+    def test_dane_ta(self):
+        p = self.finger("ta.test")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"usable TLSA _%d\._tcp\.mx\.ta\.test DANE-TA\(2\) 0 1 "
+                         % self.port)
+        self.assertIn("%s: Verified TLS:" % self.relay("ta"), p.stdout)
+
+    def finger(self, *args):
+        a = self.agent()
+        env = dict(os.environ, MAIL_CONFIG=a.etc)
+        return subprocess.run([os.path.join(SBIN, "posttls-finger")] + list(args), env=env,
+                              capture_output=True, text=True, timeout=60)
 
 
 if __name__ == "__main__":
