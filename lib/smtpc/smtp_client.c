@@ -695,5 +695,6 @@ done:
     if (st.tls_match)
 	vstring_free(st.tls_match);
     smtp_tls_policy_free(&st.tls);
+    mta_sts_policy_free(&st.sts);
     vstring_free(key);
 }

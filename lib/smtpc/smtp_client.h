@@ -59,6 +59,7 @@
 #include "util/vstring.h"
 #include "global/srs.h"
 #include "global/deliver_request.h"
+#include "global/mta_sts.h"
 #include "dns/dns.h"
 #include "util/argv.h"
 #include "global/mail_params.h"
@@ -195,6 +196,9 @@ typedef struct SMTP_STATE {
     VSTRING *tls_match;			/* its match= names */
     SMTP_TLS_POLICY tls;		/* effective policy of the current server */
     VSTRING *tls_chain;			/* posttls-finger: the server's chain */
+    int     tls_from_map;		/* the level came from smtp_tls_policy_maps */
+    int     sts_status;			/* MTA_STS_NONE, _FOUND, _FAIL */
+    MTA_STS_POLICY sts;			/* the destination's MTA-STS policy */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);

@@ -159,5 +159,6 @@ done:
     if (st.tls_match)
 	vstring_free(st.tls_match);
     smtp_tls_policy_free(&st.tls);
+    mta_sts_policy_free(&st.sts);
     return (ok ? 0 : 1);
 }

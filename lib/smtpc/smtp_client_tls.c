@@ -65,6 +65,9 @@
 
 static MAPS *tls_policy_maps;
 
+static void sts_dest(SMTP_STATE *);
+static void policy_set(SMTP_TLS_POLICY *, const char *);
+
 /* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
 void    smtp_tls_policy_init(void)
 {
@@ -109,6 +112,9 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
 	st->tls_match = vstring_alloc(50);
     vstring_reset(st->tls_match);
     st->tls_level = 0;
+    st->tls_from_map = 0;
+    mta_sts_policy_free(&st->sts);
+    st->sts_status = MTA_STS_NONE;
     if (tls_policy_maps) {
 	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
 	    && tls_policy_maps->error == 0)
@@ -129,8 +135,10 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
 	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
 	    return (-1);
 	}
+	sts_dest(st);
 	return (0);
     }
+    st->tls_from_map = 1;
     copy = mystrdup(value);
     cp = copy;
     if ((word = mystrtok(&cp, " \t,")) != 0 && (st->tls_level = tls_level_name(word)) == 0)
@@ -150,6 +158,51 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
 	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
 	return (-1);
     }
+    return (0);
+}
+
+/*
+ * sts_dest - the MTA-STS policy of an MX destination, when enabled and the
+ * level is main.cf's may, encrypt or dane (a policy-map entry wins).
+ */
+static void sts_dest(SMTP_STATE *st)
+{
+    VSTRING *why;
+
+    if (smtp_conf.proto != SMTP_PROTO_SMTP || !st->dest.use_mx || smtp_conf.dns_disabled
+	|| !mail_conf_bool(VAR_SMTP_MTA_STS_ENABLE)
+	|| (strcmp(st->tls_level, "may") != 0 && strcmp(st->tls_level, "encrypt") != 0
+	    && strcmp(st->tls_level, "dane") != 0))
+	return;
+    why = vstring_alloc(100);
+    st->sts_status = mta_sts_lookup(st->dest.host, &st->sts, why);
+    vstring_free(why);
+}
+
+/* sts_server - MTA-STS for a server without DANE; 0, or -1 with why */
+static int sts_server(SMTP_STATE *st, const char *host, SMTP_TLS_POLICY *pol, SMTP_WHY *why)
+{
+    if (st->sts_status != MTA_STS_FOUND || st->sts.mode == MTA_STS_MODE_NONE)
+	return (0);
+    snprintf(pol->sts_mode, sizeof(pol->sts_mode), "%s", mta_sts_mode_name(st->sts.mode));
+    vstring_sprintf(st->tls_match, "%s", host);
+    {
+	VSTRING *mx = vstring_alloc(100);
+
+	for (size_t i = 0; i < st->sts.mx->argc; i++)
+	    vstring_sprintf_append(mx, "%s%s", i ? " " : "", st->sts.mx->argv[i]);
+	snprintf(pol->sts_mx, sizeof(pol->sts_mx), "%s", vstring_str(mx));
+	vstring_free(mx);
+    }
+    if (st->sts.mode != MTA_STS_MODE_ENFORCE)
+	return (0);
+    if (!mta_sts_mx_match(&st->sts, host)) {
+	smtp_why_set(why, 0, "4.7.5", "MX host %s does not match the MTA-STS policy of %s",
+		     host, st->dest.host);
+	return (-1);
+    }
+    /* enforce: TLS with a certificate valid for the MX host name. */
+    policy_set(pol, "verify");
     return (0);
 }
 
@@ -230,22 +283,42 @@ static int dane_records(SMTP_STATE *st, const char *host, TLS_DANE **dane,
     return (DNS_OK);
 }
 
+static int smtp_tls_policy_dane(SMTP_STATE *, const DNS_ADDR *, const char *,
+				        SMTP_TLS_POLICY *, SMTP_WHY *);
+
 int     smtp_tls_policy_server(SMTP_STATE *st, const DNS_ADDR *addr,
 			               SMTP_TLS_POLICY *pol, SMTP_WHY *why)
 {
     const char *level = st->tls_level ? st->tls_level : "none";
     int     dane_only = (strcmp(level, "dane-only") == 0);
     const char *host = addr ? addr->host : st->dest.host;
+
+    smtp_tls_policy_free(pol);
+    pol->dane_trusted_only = 0;
+    pol->sts_mode[0] = pol->sts_mx[0] = 0;
+    policy_set(pol, level);
+    if (st->sts_status == MTA_STS_FOUND && st->tls_match)
+	vstring_reset(st->tls_match);
+    if (strcmp(level, "dane") != 0 && !dane_only)
+	return (sts_server(st, host, pol, why));
+    if (smtp_tls_policy_dane(st, addr, host, pol, why) < 0)
+	return (-1);
+    /* DANE takes precedence over MTA-STS (RFC 8461 section 2). */
+    if (pol->dane == 0 && !dane_only)
+	return (sts_server(st, host, pol, why));
+    return (0);
+}
+
+/* smtp_tls_policy_dane - dane and dane-only for one server */
+static int smtp_tls_policy_dane(SMTP_STATE *st, const DNS_ADDR *addr, const char *host,
+				        SMTP_TLS_POLICY *pol, SMTP_WHY *why)
+{
+    const char *level = st->tls_level;
+    int     dane_only = (strcmp(level, "dane-only") == 0);
     const char *mx_policy = "dane";
     TLS_DANE *dane = 0;
     VSTRING *tlsa_why;
     int     found, status;
-
-    smtp_tls_policy_free(pol);
-    pol->dane_trusted_only = 0;
-    policy_set(pol, level);
-    if (strcmp(level, "dane") != 0 && !dane_only)
-	return (0);
 
     /* DANE needs validated DNS answers. */
     if (!dns_dnssec_enabled()) {

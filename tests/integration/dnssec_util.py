@@ -255,3 +255,45 @@ def wait_port(addr, port, timeout=10):
             return
         time.sleep(0.05)
     raise AssertionError("nothing listens on %s:%d" % (addr, port))
+
+
+class PolicyServer:
+    """An HTTPS server on addr:443 serving /.well-known/mta-sts.txt (text/plain)
+    with the given certificate chain; counts the requests it answered."""
+
+    def __init__(self, addr, chain, key, policy):
+        import http.server
+        import threading
+        outer = self
+        self.policy = policy
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path != "/.well-known/mta-sts.txt":
+                    self.send_error(404)
+                    return
+                outer.requests += 1
+                body = outer.policy.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((addr, 443), Handler)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(chain, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.thread.join(5)
+            self.httpd = None
