@@ -24,6 +24,8 @@
  *	-T timeout, -v, -A (ours: probe every server, not only up to the
  *	first that would take the mail).
  *	Extra arguments are match names (as "match=" of a policy).
+ *	Started by root, it runs as mail_owner once main.cf and the
+ *	tables are open, as the smtp client does.
  * DIAGNOSTICS
  *	Exit 0 when a server would take the mail, 1 when none would, 64
  *	for a usage error.
@@ -35,6 +37,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <grp.h>
+#include <pwd.h>
 
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -48,6 +52,23 @@
 #define USAGE "usage: posttls-finger [-ACSv] [-a family] [-c] [-F CAfile] [-P CApath] " \
 	"[-l level] [-L logopts] [-o name=value] [-t conn_tmout] [-T timeout] " \
 	"[inet:]domain[:port] [match ...]"
+
+/*
+ * drop_root - run as mail_owner, as the smtp client does, so that what we
+ * write (the MTA-STS cache) stays writable for it.
+ */
+static void drop_root(void)
+{
+    const char *owner = mail_conf_str(VAR_MAIL_OWNER);
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+	return;
+    if ((pw = getpwnam(owner)) == 0 || pw->pw_uid == 0)
+	msg_fatal("bad %s: %s", VAR_MAIL_OWNER, owner);
+    if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+	msg_fatal("cannot drop privileges to %s: %m", owner);
+}
 
 /* loglevel - -L logopts as a tls loglevel */
 static const char *loglevel(const char *opts)
@@ -159,6 +180,7 @@ int     main(int argc, char **argv)
     if (family)
 	SET(VAR_SMTP_ADDRESS_PREFERENCE, VAR_LMTP_ADDRESS_PREFERENCE, family);
     smtp_client_init(lmtp ? SMTP_PROTO_LMTP : SMTP_PROTO_SMTP, "posttls-finger");
+    drop_root();
 
     /* Extra arguments: match names, as a policy's match= attribute. */
     for (int i = optind + 1; i < argc; i++)
