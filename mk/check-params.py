@@ -89,8 +89,12 @@ def readers(top):
     code = "\n".join(code)
     symbols = set(re.findall(r"VAR_([A-Z0-9_]+)", code))
     via_smtp = set()
-    for args in re.findall(r"smtp_param_\w+\(([^;{]*?)\)\s*[;,)]", code):
-        via_smtp.update(re.findall(r"VAR_SMTP_([A-Z0-9_]+)", args))
+    for m in re.finditer(r"smtp_param_\w+\(", code):
+        depth, i = 1, m.end()
+        while depth and i < len(code):
+            depth += {"(": 1, ")": -1}.get(code[i], 0)
+            i += 1
+        via_smtp.update(re.findall(r"VAR_SMTP_([A-Z0-9_]+)", code[m.end():i]))
     via_transport = set(re.findall(r"mail_conf_transport_\w+\([^;]*?VAR_DEFAULT_([A-Z0-9_]+)",
                                    code, re.S))
     read = set()
