@@ -405,7 +405,7 @@ int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *w
 	    if (scan_store(e, target, value, reason) < 0)
 		goto out;
 	} else if ((e = scan_in_group(table, name)) != 0) {
-	    vstring_sprintf(reason, "attribute %s outside a %s group", name, e->name);
+	    vstring_sprintf(reason, "attribute %s outside its %s group", name, e->name);
 	    goto out;
 	}
 	/* else: a newer process's attribute; skip it. */
