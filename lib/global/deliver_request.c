@@ -249,11 +249,34 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
     return (req);
 }
 
+/*
+ * soft_bounce - with soft_bounce = yes a failure stays queued: the
+ * recipient is deferred with the reason kept and a 4.X.Y status, and the
+ * log says status=SOFTBOUNCE (Postfix 3.7's line). Probes are left alone.
+ */
+static int soft_bounce(const DELIVER_REQUEST *req, const DSN_RESULT *result)
+{
+    static int soft = -1;
+
+    if (result->action != 'f' || (req->flags & DEL_REQ_FLAG_VERIFY))
+	return (0);
+    if (soft < 0)
+	soft = mail_conf_bool(VAR_SOFT_BOUNCE);
+    return (soft);
+}
+
 void    deliver_result(DELIVER_REQUEST *req, size_t idx, const DSN_RESULT *result)
 {
+    DSN_RESULT *to;
+
     if (idx >= req->rcpt_count)
 	msg_panic("deliver_result: recipient index %zu out of range", idx);
-    result_copy(&req->rcpt[idx].result, result);
+    to = &req->rcpt[idx].result;
+    result_copy(to, result);
+    if (soft_bounce(req, result)) {
+	to->action = 'x';
+	to->status[0] = '4';
+    }
     req->rcpt[idx].have_result = 1;
 }
 
@@ -478,6 +501,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     double  c;
     double  d;
     const char *status;
+    char    dsn[sizeof(result->status)];
 
     gettimeofday(&tv, 0);
     now = tv.tv_sec + tv.tv_usec / 1e6;
@@ -499,7 +523,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
 	status = (req->flags & DEL_REQ_FLAG_VERIFY) ? "deliverable" : "sent";
 	break;
     case 'f':
-	status = "bounced";
+	status = soft_bounce(req, result) ? "SOFTBOUNCE" : "bounced";
 	break;
     default:
 	status = "deferred";
@@ -527,8 +551,10 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     format_delay(buf, c);
     vstring_strcat(buf, "/");
     format_delay(buf, d);
-    vstring_sprintf_append(buf, ", dsn=%s, status=%s (%s)",
-			   result->status[0] ? result->status : "4.0.0", status,
+    snprintf(dsn, sizeof(dsn), "%s", result->status[0] ? result->status : "4.0.0");
+    if (soft_bounce(req, result))
+	dsn[0] = '4';
+    vstring_sprintf_append(buf, ", dsn=%s, status=%s (%s)", dsn, status,
 			   result->reason ? result->reason : "");
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
