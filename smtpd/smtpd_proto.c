@@ -64,6 +64,7 @@ int     var_disable_vrfy;
 int     var_smtpd_delay_reject;
 int     var_strict_rfc821;
 int     var_soft_bounce;
+long    var_hopcount_limit;
 int     var_smtpd_helo_required;
 char   *var_bare_lf;
 long    var_bare_lf_code;
@@ -97,6 +98,7 @@ void    smtpd_params_init(void)
     var_smtpd_err_sleep = mail_conf_time(VAR_SMTPD_ERROR_SLEEP_TIME);
     var_disable_vrfy = mail_conf_bool(VAR_DISABLE_VRFY_COMMAND);
     var_soft_bounce = mail_conf_bool(VAR_SOFT_BOUNCE);
+    var_hopcount_limit = mail_conf_int(VAR_HOPCOUNT_LIMIT);
     var_smtpd_delay_reject = mail_conf_bool(VAR_SMTPD_DELAY_REJECT);
     var_strict_rfc821 = mail_conf_bool(VAR_STRICT_RFC821_ENVELOPES);
     var_smtpd_helo_required = mail_conf_bool(VAR_SMTPD_HELO_REQUIRED);
