@@ -45,6 +45,7 @@
 #include "util/msg.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/info_log_addr.h"
 #include "tls/tls_server.h"
 #include "smtpd.h"
 
@@ -213,19 +214,21 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
 		               const char *reply)
 {
     VSTRING *buf = vstring_alloc(200);
+    VSTRING *addr = vstring_alloc(100);
 
     vstring_sprintf(buf, "%s: %s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
 		    what, stage, state->namaddr, reply);
     if (state->sender)
-	vstring_sprintf_append(buf, " from=<%s>", state->sender);
+	vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, state->sender));
     if (state->recipient)
-	vstring_sprintf_append(buf, " to=<%s>", state->recipient);
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, state->recipient));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    vstring_free(addr);
 }
 
 /* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */

@@ -28,6 +28,7 @@
 #include "util/vstring.h"
 #include "util/attr.h"
 #include "global/mail_conf.h"
+#include "global/info_log_addr.h"
 #include "global/deliver_request.h"
 #include "global/verify_clnt.h"
 
@@ -502,6 +503,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     double  d;
     const char *status;
     char    dsn[sizeof(result->status)];
+    VSTRING *addr;
 
     gettimeofday(&tv, 0);
     now = tv.tv_sec + tv.tv_usec / 1e6;
@@ -533,10 +535,12 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     if ((req->flags & DEL_REQ_FLAG_VERIFY) && result->action != 'd')
 	status = "undeliverable";
 
-    vstring_sprintf(buf, "%s: to=<%s>", req->queue_id, rcpt->address);
+    addr = vstring_alloc(100);
+    vstring_sprintf(buf, "%s: to=<%s>", req->queue_id, info_log_addr(addr, rcpt->address));
     if (rcpt->orig_addr && *rcpt->orig_addr
 	&& strcasecmp(rcpt->orig_addr, rcpt->address) != 0)
-	vstring_sprintf_append(buf, ", orig_to=<%s>", rcpt->orig_addr);
+	vstring_sprintf_append(buf, ", orig_to=<%s>", info_log_addr(addr, rcpt->orig_addr));
+    vstring_free(addr);
     vstring_sprintf_append(buf, ", relay=%s",
 			   result->relay && *result->relay ? result->relay : "none");
     if (result->conn_reuse > 1)
