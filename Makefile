@@ -37,7 +37,7 @@ LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto
 
 DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq
-COMMAND_NAMES = postmap postconf postqueue postsuper
+COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 
