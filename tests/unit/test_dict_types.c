@@ -136,6 +136,13 @@ UNIT_TEST(regexp_failures_are_errors)
     d = dict_open(table("regexp", "bad", "/(/ x\n"), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT(strstr(dict_error_text(d), "line 1: Unmatched ( or \\(") != 0);
     dict_close(d);
+    /* Stacked repetitions would cost regcomp() gigabytes: refused. */
+    d = dict_open(table("regexp", "bad", "/[+++++++++++]x+++/ ok\n"
+			"/x+++++++++++++++++++++++++++++/ x\n"), O_RDONLY,
+		  DICT_FLAG_DEFAULT);
+    EXPECT(strstr(dict_error_text(d), "line 2: more than 8 repetition "
+		  "operators in a row") != 0);
+    dict_close(d);
     d = dict_open(table("regexp", "nosuch", 0), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT(dict_get(d, "a") == 0);
     EXPECT_INT(d->error, DICT_ERR_RETRY);
