@@ -151,8 +151,10 @@ static int store_open(long today)
 {
     static char *dir;
     VSTRING *path;
+    struct stat st;
 
-    if (store_fd >= 0 && store_day == today)
+    /* The same day, and nobody removed the file meanwhile. */
+    if (store_fd >= 0 && store_day == today && fstat(store_fd, &st) == 0 && st.st_nlink > 0)
 	return (0);
     if (store_fd >= 0)
 	(void) close(store_fd);

@@ -15,7 +15,7 @@
  *	the tlsrpt(8) service reads. Each UTC day has one file in
  *	tlsrpt_directory, named YYYY-MM-DD; a writer opens the file of the
  *	current day (creating the folder and the file, mode 0600) and keeps
- *	it open until the day changes.
+ *	it open until the day changes or the file is removed.
  *
  *	tlsrpt_store_add() appends one TLS session (or one attempt that a
  *	policy failed before any session) of a policy domain: pol says
