@@ -11,10 +11,13 @@ smtp_tlsrpt_enable = yes. The test mails one message to each domain:
   sts-ok.test       MTA-STS enforce, CA certificate     -> sts, 1 success
   sts-testing.test  MTA-STS testing, self-signed        -> sts, 1 failure
                     (certificate-not-trusted), the mail is delivered
+  opportunistic.test  no policy, STARTTLS               -> no-policy-found, 1 success
+  notls.test        no policy, no STARTTLS (delivered)  -> no-policy-found, 1 failure
+                    (starttls-not-supported)
   norpt.test        DANE, no _smtp._tls TXT record      -> no report
   tworec.test       two TLSRPTv1 records                -> no report
 
-Each of the first four publishes "_smtp._tls.<domain> TXT v=TLSRPTv1;
+Each of the first six publishes "_smtp._tls.<domain> TXT v=TLSRPTv1;
 rua=mailto:...@reports.test"; reports.test's MX is a plain capture
 server. The report for "today" is forced with the service request
 "send date=today" on private/tlsrpt; the daily path is tested by renaming
@@ -93,8 +96,17 @@ def check_schema(test, r):
 
 
 class TlsRpt(unittest.TestCase):
-    MAIL = ["dane-ok", "dane-bad", "sts-ok", "sts-testing", "norpt", "tworec"]
-    REPORTED = ["dane-ok", "dane-bad", "sts-ok", "sts-testing"]
+    # domain: (policy type, successful sessions, (result-type, failure-reason-code))
+    EXPECT = {
+        "dane-ok": ("tlsa", 1, None),
+        "dane-bad": ("tlsa", 0, ("validation-failure", "X509_V_ERR_DANE_NO_MATCH")),
+        "sts-ok": ("sts", 1, None),
+        "sts-testing": ("sts", 0, ("certificate-not-trusted", None)),
+        "opportunistic": ("no-policy-found", 1, None),
+        "notls": ("no-policy-found", 0, ("starttls-not-supported", None)),
+    }
+    REPORTED = sorted(EXPECT)
+    MAIL = REPORTED + ["norpt", "tworec"]
 
     @classmethod
     def setUpClass(cls):
@@ -114,7 +126,8 @@ class TlsRpt(unittest.TestCase):
     def _build(cls):
         ca = TestCA(cls.tmp)
         cls.ca = ca
-        names = ["dane-ok", "dane-bad", "sts-ok", "sts-testing", "reports"]
+        names = ["dane-ok", "dane-bad", "sts-ok", "sts-testing", "opportunistic", "notls",
+                 "reports"]
         cls.addr = {n: peers.loopback_addr() for n in names}
         cls.port = peers.common_port(*cls.addr.values())
         rua = "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:%s@reports.test\"\n"
@@ -143,6 +156,13 @@ class TlsRpt(unittest.TestCase):
             cls.world.zone(n + ".test", "@ IN MX 10 mx\nmx IN A %s\nmta-sts IN A %s\n"
                            "_mta-sts IN TXT \"v=STSv1; id=20240101\"\n%s"
                            % (cls.addr[n], web, rua % "tls-reports"), signed=False)
+        chain, key = self_signed(cls.tmp, "mx.opportunistic.test")
+        cls.caps["opportunistic"] = TlsCapture(cls.addr["opportunistic"], cls.port, chain, key,
+                                               name="opportunistic")
+        cls.caps["notls"] = peers.Capture(cls.addr["notls"], cls.port, name="notls")
+        for n in ("opportunistic", "notls"):
+            cls.world.zone(n + ".test", "@ IN MX 10 mx\nmx IN A %s\n%s"
+                           % (cls.addr[n], rua % "tls-reports"), signed=False)
         # Domains served by dane-ok's MX host: no record, two records.
         cls.world.zone("norpt.test", "@ IN MX 10 mx.dane-ok.test.\n")
         cls.world.zone("tworec.test", "@ IN MX 10 mx.dane-ok.test.\n"
@@ -237,7 +257,6 @@ class TlsRpt(unittest.TestCase):
 
     def check_reports(self, got, day_start, day_end=None):
         self.assertEqual(sorted(got), sorted(n + ".test" for n in self.REPORTED))
-        peer = self.caps["sts-testing"].messages[0]["peer"]
         for domain, (env, m, part, r) in got.items():
             # RFC 8460 section 5.3: the mail.
             self.assertEqual(env["from"], SENDER)
@@ -268,40 +287,43 @@ class TlsRpt(unittest.TestCase):
             p = r["policies"][0]
             name = domain[:-5]
             mx = "mx.%s" % domain
+            ptype, ok, failure = self.EXPECT[name]
+            self.assertEqual(p["policy"]["policy-type"], ptype)
             self.assertEqual(p["policy"]["policy-domain"], domain)
-            self.assertEqual(p["policy"]["mx-host"], [mx])
-            if name.startswith("dane"):
-                self.assertEqual(p["policy"]["policy-type"], "tlsa")
+            if ptype == "tlsa":
                 self.assertEqual(p["policy"]["policy-string"], [self.tlsa[name]])
-            else:
+                self.assertEqual(p["policy"]["mx-host"], [mx])
+            elif ptype == "sts":
                 mode = "enforce" if name == "sts-ok" else "testing"
-                self.assertEqual(p["policy"]["policy-type"], "sts")
                 self.assertEqual(p["policy"]["policy-string"],
                                  (POLICY % (mode, mx)).strip().split("\n"))
-            ok = name in ("dane-ok", "sts-ok")
-            self.assertEqual(p["summary"], {"total-successful-session-count": int(ok),
-                                            "total-failure-session-count": int(not ok)})
+                self.assertEqual(p["policy"]["mx-host"], [mx])
+            else:
+                self.assertNotIn("policy-string", p["policy"])
+                self.assertNotIn("mx-host", p["policy"])
+            self.assertEqual(p["summary"], {"total-successful-session-count": ok,
+                                            "total-failure-session-count": 1 - ok})
             if ok:
                 self.assertNotIn("failure-details", p)
                 continue
             (f,) = p["failure-details"]
+            self.assertEqual(f["result-type"], failure[0])
+            self.assertEqual(f.get("failure-reason-code"), failure[1])
             self.assertEqual(f["receiving-mx-hostname"], mx)
             self.assertEqual(f["receiving-ip"], self.addr[name])
             self.assertEqual(f["failed-session-count"], 1)
             self.assertIn(ipaddress.ip_address(f["sending-mta-ip"]),
                           ipaddress.ip_network("127.0.0.0/8"))
-            if name == "dane-bad":
-                self.assertEqual(f["result-type"], "validation-failure")
-                self.assertEqual(f["failure-reason-code"], "X509_V_ERR_DANE_NO_MATCH")
-            else:
-                self.assertEqual(f["result-type"], "certificate-not-trusted")
-                self.assertEqual(f["sending-mta-ip"], peer)
+            if name != "dane-bad":
+                # Delivered anyway: the capture server saw the same client address.
+                self.assertEqual(f["sending-mta-ip"], self.caps[name].messages[0]["peer"])
 
     # --- tests -----------------------------------------------------------------
     def test_deliveries_as_configured(self):
         # MTA-STS testing: delivered although the certificate does not verify.
         self.assertEqual(len(self.caps["sts-testing"].messages), 1)
         self.assertTrue(self.caps["sts-testing"].messages[0]["tls"])
+        self.assertEqual([m["tls"] for m in self.caps["notls"].messages], [False])
         self.assertEqual(self.caps["dane-bad"].messages, [])
         self.assertIn("to=<u@dane-bad.test>", self.m.log())
         self.assertRegex(self.m.log(), r"to=<u@dane-bad\.test>, .*status=deferred "
@@ -315,13 +337,14 @@ class TlsRpt(unittest.TestCase):
             self.assertIn("%s.test" % n, text)
         reply = self.service(peers.attrs([("request", "send"), ("date", "today")]))
         self.assertEqual(reply.get("status"), "0", reply)
-        self.assertEqual(reply.get("count"), "4", reply)
+        self.assertEqual(reply.get("count"), str(len(self.REPORTED)), reply)
         start = self.day + "T00:00:00Z"
-        got = self.wait_reports(start, 4)
+        got = self.wait_reports(start, len(self.REPORTED))
         self.check_reports(got, start)
         self.m.wait_log(r"TLS report for dane-ok\.test, %s: 1 successful, 0 failed sessions, "
                         r"to=<tls-reports@reports\.test>,<second@reports\.test>" % self.day)
-        self.m.wait_log(r"to=<tls-reports@reports\.test>, relay=.*status=sent", count=4)
+        self.m.wait_log(r"to=<tls-reports@reports\.test>, relay=.*status=sent",
+                        count=len(self.REPORTED))
         # "today" leaves the day file for the daily report.
         self.assertTrue(os.path.exists(self.store()))
         # The sessions that delivered the reports are not counted (RFC 8460 5.3).
@@ -339,7 +362,7 @@ class TlsRpt(unittest.TestCase):
         shutil.chown(past, "postfix")
         self.wakeup()
         start, end = yesterday + "T00:00:00Z", yesterday + "T23:59:59Z"
-        got = self.wait_reports(start, 4)
+        got = self.wait_reports(start, len(self.REPORTED))
         self.check_reports(got, start, end)
         # Reported: the file and its list of domains done are gone.
         wait_for(lambda: not os.path.exists(past), 10, what="%s removed" % past)
