@@ -37,13 +37,14 @@ import re
 import shutil
 import smtplib
 import socket
+import subprocess
 import tempfile
 import time
 import unittest
 
 import test_smtp as peers
 from dnssec_util import DnssecWorld, PolicyServer, TestCA, TlsCapture, self_signed, tlsa_digest
-from mta import MTA, wait_for
+from mta import LIBEXEC, MTA, wait_for
 
 POLICY = "version: STSv1\nmode: %s\nmx: %s\nmax_age: 86400\n"
 SENDER = "tlsrpt@sender.test"
@@ -373,6 +374,14 @@ class TlsRpt(unittest.TestCase):
         reply = self.service(peers.attrs([("request", "send"), ("date", "yesterday")]))
         self.assertEqual(reply.get("status"), "3", reply)
         self.m.wait_log(r"warning: bad tlsrpt service request: bad date: yesterday")
+
+    def test_stand_alone_request(self):
+        # tlsrpt -S: one request on stdin, as the man page shows it.
+        p = subprocess.run([os.path.join(LIBEXEC, "tlsrpt"), "-S"], env=self.m.env(),
+                           input=peers.attrs([("request", "send"), ("date", "2000-01-01")]),
+                           capture_output=True, timeout=60)
+        self.assertEqual(dict(peers.parse_attrs(p.stdout)), {"status": "0", "count": "0"},
+                         p.stderr)
 
 
 if __name__ == "__main__":
