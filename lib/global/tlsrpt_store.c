@@ -12,6 +12,11 @@
  *		a session under policy id of the same file; result "-" is
  *		a success.
  *
+ *	A reader takes a line only when its domain and MX host are host
+ *	names, its IP addresses look like addresses, its type is one of
+ *	the three and its result a lower-case word: the domain goes into
+ *	DNS queries and mail headers.
+ *
  *	Every field is escaped: a control character, DEL and "\" are
  *	written as "\xHH"; the items of a list are joined by the raw
  *	character 0x1f, which an escaped item never contains. A writer
@@ -270,13 +275,33 @@ static void store_policy_free(void *ptr)
     myfree(p);
 }
 
-/* read_policy - a P line (fields after "P"); 0 or -1 */
+/* only - text is not empty and made of chars only (or empty when allowed) */
+static int only(const char *text, const char *chars, int empty_ok)
+{
+    return ((*text || empty_ok) && text[strspn(text, chars)] == 0);
+}
+
+#define HOST_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+#define ADDR_CHARS	"0123456789abcdefABCDEF.:"
+#define WORD_CHARS	"abcdefghijklmnopqrstuvwxyz0123456789-"
+
+/* known_type - one of RFC 8460's policy types */
+static int known_type(const char *type)
+{
+    return (strcmp(type, TLSRPT_TYPE_TLSA) == 0 || strcmp(type, TLSRPT_TYPE_STS) == 0
+	    || strcmp(type, TLSRPT_TYPE_NONE) == 0);
+}
+
+/*
+ * read_policy - a P line (fields after "P"); 0 or -1. What reaches mail
+ * headers and DNS queries (the domain) is a plain host name.
+ */
 static int read_policy(HTABLE *policies, char **f, int n)
 {
     STORE_POLICY *p;
 
     if (n != 6 || strlen(f[1]) != 16 || unescape(f[2]) < 0 || unescape(f[3]) < 0
-	|| *f[2] == 0 || *f[3] == 0)
+	|| !only(f[2], HOST_CHARS, 0) || !known_type(f[3]))
 	return (-1);
     if (htable_locate(policies, f[1]))
 	return (0);				/* every writer repeats it */
@@ -306,6 +331,12 @@ static int read_session(HTABLE *policies, char **f, int n, TLSRPT_STORE_FN fn, v
 	return (-1);
     for (int i = 2; i < 7; i++)
 	if (unescape(f[i]) < 0)
+	    return (-1);
+    if (!only(f[2], WORD_CHARS, 0) || !only(f[4], ADDR_CHARS, 1)
+	|| !only(f[5], HOST_CHARS, 1) || !only(f[6], ADDR_CHARS, 1))
+	return (-1);
+    for (const unsigned char *cp = (unsigned char *) f[3]; *cp; cp++)
+	if (*cp < 0x20 || *cp >= 0x7f)
 	    return (-1);
     pol.domain = p->domain;
     pol.type = p->type;

@@ -77,7 +77,7 @@ UNIT_TEST(records_read_back)
     ARGV   *strings = argv_alloc(4);
     TLSRPT_POLICY pol = {"example.net", TLSRPT_TYPE_STS, strings, mx};
     TLSRPT_RESULT ok = {0, 0, "192.0.2.1", "mx.example.net", "198.51.100.2"};
-    TLSRPT_RESULT bad = {"certificate-expired", "odd\\reason\twith\ntabs", "192.0.2.1",
+    TLSRPT_RESULT bad = {"certificate-expired", "odd\\reason; \"quoted\"", "192.0.2.1",
     "mx.example.net", 0};
     VSTRING *path = vstring_alloc(100);
     SEEN    seen = {0, 0, vstring_alloc(100)};
@@ -98,7 +98,7 @@ UNIT_TEST(records_read_back)
     EXPECT_INT(seen.ok, 2);
     EXPECT_STR(vstring_str(seen.last), "example.net|sts|mx=*.example.net,mx=mx.example.net,"
 	       "s=version: STSv1,s=mode: testing,s=mx:\t*.example.net\\,"
-	       "|certificate-expired|odd\\reason\twith\ntabs|192.0.2.1|mx.example.net|-");
+	       "|certificate-expired|odd\\reason; \"quoted\"|192.0.2.1|mx.example.net|-");
     /* The policy is written once: one P line, three S lines, no raw tab in a field. */
     fp = fopen(vstring_str(path), "r");
     while (fp && fgets(line, sizeof(line), fp))
@@ -127,6 +127,10 @@ UNIT_TEST(malformed_lines_skipped)
 	  "S\tffffffffffffffff\t-\t\t\t\t\n"	/* unknown policy */
 	  "S\t0123456789abcdef\t-\t\\xzz\t\t\t\n"	/* bad escape */
 	  "garbage\n"
+	  "P\t1111111111111111\tevil\\x0aBcc: x\tsts\t\t\n"	/* not a host name */
+	  "S\t1111111111111111\t-\t\t\t\t\n"
+	  "P\t2222222222222222\tb.example\tweird\t\t\n"	/* not a policy type */
+	  "S\t0123456789abcdef\tBad Result\t\t\t\t\n"
 	  "S\t0123456789abcdef\tvalidation-failure\t\t\t\t\n"
 	  "S\t0123456789abcdef\t-\t\t\t\t", fp);	/* no newline: being written */
     fclose(fp);
