@@ -400,14 +400,21 @@ int     addr_class_listed(int class, const char *domain)
 int     addr_class_bare_user(const char *domain)
 {
     char   *key;
+    const char *param;
     int     m;
 
+    /*
+     * Only the local question: a relay_domains that cannot be read does
+     * not stop a virtual alias lookup of a local address.
+     */
     addr_class_init();
     key = ac_lower_domain(domain);
     if (strcmp(key, ac_myorigin) == 0)
 	m = 1;
-    else if ((m = addr_class_domain(key, (ADDR_CLASS_INFO *) 0)) != ADDR_CLASS_RETRY)
-	m = (m == ADDR_CLASS_LOCAL);
+    else if (ac_last_domain && strcmp(ac_last_domain, key) == 0)
+	m = (ac_last_info.class == ADDR_CLASS_LOCAL);
+    else
+	m = (param = ac_local(key)) == 0 ? 0 : *param ? 1 : -1;
     myfree(key);
     return (m);
 }

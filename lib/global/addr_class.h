@@ -75,7 +75,8 @@
  *	stands for user@domain when the domain is $myorigin or in the local
  *	class. $myhostname alone does not count (Postfix: a virtual alias
  *	"bob" matches bob@$myorigin, not bob@$myhostname unless that is in
- *	mydestination).
+ *	mydestination). It asks only that question: a relay_domains that
+ *	cannot be read does not fail it.
  *
  *	addr_class_interface() says whether a numeric address (a client's)
  *	is one of the inet_interfaces addresses (permit_inet_interfaces);

@@ -66,9 +66,9 @@ void    resolve_init(void)
 
 void    resolve_reset(void)
 {
+    addr_class_reset();
     if (!resolve_ready)
 	return;
-    addr_class_reset();
     if (transport_maps)
 	maps_free(transport_maps);
     if (snd_relay_maps)

@@ -296,6 +296,9 @@ UNIT_TEST(table_errors_are_not_no)
     setup("relay_domains", value, (char *) 0);
     EXPECT_INT(class_of("other.example"), ADDR_CLASS_RETRY);
     EXPECT_INT(addr_class_listed(ADDR_CLASS_RELAY, "x.example"), -1);
+    /* The bare-user step asks only whether the domain is local. */
+    EXPECT_INT(addr_class_bare_user("other.example"), 0);
+    EXPECT_INT(addr_class_bare_user("localhost"), 1);
 
     /* An interface name that does not resolve: literals are unknown. */
     setup("proxy_interfaces", "no-such-host.invalid", (char *) 0);
