@@ -59,6 +59,7 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/addr_class.h"
 #include "dict/maps.h"
 #include "global/mail_addr_find.h"
 #include "smtpc/smtp_client.h"
@@ -226,6 +227,8 @@ void    smtp_client_init(int proto, const char *service)
 	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
     smtp_tls_policy_init();
+    /* Address classes (verify learning, our own addresses): before chroot. */
+    addr_class_init();
     srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
 }
 
