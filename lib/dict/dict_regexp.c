@@ -68,10 +68,28 @@ static void regexp_error(int err, regex_t *re, VSTRING *why)
  * take 700 MB, 25 take 2 GB (Postfix, with the same library, has the
  * same problem). A run means no more than its first operator.
  */
+static size_t regexp_interval(const char *cp)
+{
+    const char *start = cp;
+
+    /* "{m,n}" (extended) or "\{m,n\}" (basic); the length, or 0. */
+    if (*cp == '\\')
+	cp++;
+    if (*cp++ != '{')
+	return (0);
+    cp += strspn(cp, "0123456789,");
+    if (*cp == '\\')
+	cp++;
+    if (*cp != '}')
+	return (0);
+    return (cp + 1 - start);
+}
+
 static int regexp_stacked(const char *cp)
 {
     int     run = 0;
     int     longest = 0;
+    size_t  len;
 
     while (*cp) {
 	if (*cp == '[') {
@@ -98,10 +116,8 @@ static int regexp_stacked(const char *cp)
 	if (*cp == '*' || *cp == '+' || *cp == '?') {
 	    cp++;
 	    run++;
-	} else if (*cp == '{' || (cp[0] == '\\' && cp[1] == '{')) {
-	    const char *end = strchr(cp, '}');
-
-	    cp = end ? end + 1 : cp + strlen(cp);
+	} else if ((len = regexp_interval(cp)) > 0) {
+	    cp += len;
 	    run++;
 	} else {
 	    cp += (cp[0] == '\\' && cp[1]) ? 2 : 1;
