@@ -457,7 +457,7 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	if (ret == 0 && (filter.error || filter.hbc.error)) {
 	    /* A table failed: drop the connection, the message is deferred. */
 	    vstring_sprintf(why_text, "%s map lookup problem", filter.error ?
-			    smtp_conf.generic_maps->title : "smtp_header_checks");
+			    smtp_conf.generic_maps->title : "header or body checks");
 	    ret = -1;
 	}
 	hbc_end(&filter.hbc);
