@@ -200,6 +200,17 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
 	mail_conf_str(VAR_SMTP_FALLBACK_RELAY) : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
+    if (*smtp_param_str(VAR_SMTP_GENERIC_MAPS))
+	smtp_conf.generic_maps = maps_create(smtp_param_name(VAR_SMTP_GENERIC_MAPS),
+			      smtp_param_str(VAR_SMTP_GENERIC_MAPS), DICT_FLAG_DEFAULT);
+    {
+	/* smtp_param_name() has one buffer: copy the first name. */
+	char   *header_param = mystrdup(smtp_param_name(VAR_SMTP_HEADER_CHECKS));
+
+	smtp_conf.hbc_maps = hbc_maps_create(header_param,
+				 smtp_param_name(VAR_SMTP_BODY_CHECKS), HBC_FLAG_SMTP);
+	myfree(header_param);
+    }
     smtp_conf.tlsrpt = proto == SMTP_PROTO_SMTP && mail_conf_bool(VAR_SMTP_TLSRPT_ENABLE);
     smtp_conf.tlsrpt_sender = mail_conf_str(VAR_TLSRPT_SENDER);
 

@@ -66,6 +66,8 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "global/srs.h"
+#include "global/hbc.h"
+#include "dict/maps.h"
 #include "global/deliver_request.h"
 #include "global/mta_sts.h"
 #include "dns/dns.h"
@@ -180,6 +182,8 @@ typedef struct SMTP_CLIENT_CONF {
     const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
     int     dns_disabled;		/* smtp_dns_support_level = disabled */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
+    MAPS   *generic_maps;		/* smtp_generic_maps, or NULL */
+    HBC_MAPS *hbc_maps;			/* smtp_header_checks, smtp_body_checks */
     int     tlsrpt;			/* smtp_tlsrpt_enable (SMTP only) */
     const char *tlsrpt_sender;		/* its reports are not counted */
 } SMTP_CLIENT_CONF;
