@@ -5,6 +5,7 @@
  *	#include "smtpd.h"
  *
  *	void smtpd_peer_init(SMTPD_STATE *state, int fd);
+ *	void smtpd_peer_policy(SMTPD_STATE *state);
  * DESCRIPTION
  *	Fills in the client's address, port and name from the socket. An
  *	IPv4-mapped IPv6 address is shown as IPv4. The name comes from a
@@ -16,8 +17,9 @@
  *	descriptor that is not a socket (smtpd -S on a pipe) is the local
  *	host: localhost[127.0.0.1].
  *
- *	Also decides how bare newlines are handled for this client
- *	(smtpd_forbid_bare_newline, minus its exclusions).
+ *	smtpd_peer_policy() (also after XCLIENT) decides how bare newlines
+ *	are handled for this client (smtpd_forbid_bare_newline, minus its
+ *	exclusions).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -113,7 +115,11 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
     vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
     state->namaddr = mystrdup(vstring_str(buf));
     vstring_free(buf);
+    smtpd_peer_policy(state);
+}
 
+void    smtpd_peer_policy(SMTPD_STATE *state)
+{
     if (strcasecmp(var_bare_lf, "reject") == 0)
 	state->bare_lf_mode = SMTPD_BARE_LF_REJECT;
     else if (strcasecmp(var_bare_lf, "note") == 0)
