@@ -162,6 +162,13 @@ static int chunk_read(SMTPD_STATE *state, long long count)
     return (0);
 }
 
+/* stored - the message's size so far, with a line that a chunk left open */
+static long stored(SMTPD_STATE *state)
+{
+    return (smtpd_msg_size(state->msg) + (long) vstring_len(state->bdat_line)
+	    + state->bdat_cr);
+}
+
 /* refuse - after a refusal: the transaction ends; discard until LAST */
 static void refuse(SMTPD_STATE *state, int last)
 {
@@ -216,7 +223,7 @@ void    smtpd_bdat_cmd(SMTPD_STATE *state, char *args)
 	vstring_reset(state->bdat_line);
     }
     if (var_message_size_limit > 0
-	&& count > var_message_size_limit - smtpd_msg_size(state->msg)) {
+	&& count > var_message_size_limit - stored(state)) {
 	msg_warn("%s: BDAT request from %s exceeds message size limit",
 		 state->queue_id, state->namaddr);
 	smtpd_msg_free(state->msg);
@@ -232,7 +239,7 @@ void    smtpd_bdat_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     if (!last) {
-	smtpd_reply(state, "250 2.0.0 Ok: %ld bytes", smtpd_msg_size(state->msg));
+	smtpd_reply(state, "250 2.0.0 Ok: %ld bytes", stored(state));
 	return;
     }
     /* The end: text after the last line end is a line; CR at the end is text. */
