@@ -521,7 +521,8 @@ static void smtpd_disconnect_log(SMTPD_STATE *state)
 	    vstring_sprintf_append(buf, " %s=%d/%d", cmd_names[i],
 				   state->cmd_ok[i], state->cmd_total[i]);
     }
-    if (ok == total)
+    /* Postfix: "commands=0/0" for a client that sent none. */
+    if (ok == total && total > 0)
 	vstring_sprintf_append(buf, " commands=%d", total);
     else
 	vstring_sprintf_append(buf, " commands=%d/%d", ok, total);
@@ -577,13 +578,16 @@ static void smtpd_command(SMTPD_STATE *state)
 	if (strcasecmp(cmd->name, verb) == 0)
 	    break;
     if (cmd->name == 0) {
+	char   *name = mystrdup(verb);
+
 	state->where = "UNKNOWN";
 	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
 	/* Restore the line for the log: mystrtok() cut it at the verb. */
 	if (*args)
-	    args[-1] = ' ';
-	if (smtpd_guard_unknown(state, verb, line) == SMTPD_GUARD_RUN)
+	    verb[strlen(verb)] = ' ';
+	if (smtpd_guard_unknown(state, name, line) == SMTPD_GUARD_RUN)
 	    smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+	myfree(name);
 	return;
     }
     index = cmd->index;
