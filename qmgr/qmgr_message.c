@@ -20,9 +20,10 @@
  *	parse (truncated record, no sender, no arrival time, no M or E
  *	record, or an absurd length) yields NULL with *why set; the
  *	caller moves it to corrupt/. So does an address (S, R, O, Q
- *	record) or DSN envelope ID with a CR, LF or NUL: such a file was
- *	damaged or forged (smtpd never writes one), and relaying it could
- *	inject commands into the next SMTP session.
+ *	record) or DSN envelope ID with a control character (CR, LF, NUL
+ *	...): such a file was damaged or forged (smtpd never writes one),
+ *	relaying it could inject commands into the next SMTP session, and
+ *	logging it would put raw control characters in the log.
  *
  *	qmgr_message_read_rcpts() reads the next batch of recipients
  *	that are still to be delivered (R records; D records are done),
@@ -83,11 +84,16 @@ void    qmgr_message_free(QMGR_MESSAGE *m)
     myfree(m);
 }
 
-/* line_safe - no CR, LF or NUL in a record's data */
+/* line_safe - no control character (CR, LF, NUL ...) in a record's data */
 static int line_safe(VSTRING *buf)
 {
-    return (memchr(vstring_str(buf), 0, vstring_len(buf)) == 0
-	    && strpbrk(vstring_str(buf), "\r\n") == 0);
+    for (size_t i = 0; i < vstring_len(buf); i++) {
+	unsigned char ch = vstring_str(buf)[i];
+
+	if (ch < 0x20 || ch == 0x7f)
+	    return (0);
+    }
+    return (1);
 }
 
 /* message_attr - one "name=value" A record */

@@ -24,6 +24,8 @@
  *	is read to its end and refused whole with "500 5.5.2 Error: line
  *	too long" (Postfix runs what fits in the limit: the rest of an
  *	over-long "RCPT TO:<...>" could change what the command means).
+ *	A line with a NUL byte is refused whole ("500 5.5.2 Error: bad
+ *	syntax"), as what follows the NUL would silently be dropped.
  *	Otherwise smtpd_command_filter may replace the line, as Postfix
  *	does and logs: 'host[addr]: replacing command "X" with "Y"'; a
  *	lookup error answers 451 4.3.0.
@@ -181,6 +183,13 @@ int     smtpd_guard_line(SMTPD_STATE *state, VSTRING *line, int ret)
 	state->where = "UNKNOWN";
 	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
 	smtpd_reply(state, "500 5.5.2 Error: line too long");
+	return (SMTPD_GUARD_DONE);
+    }
+    /* A NUL would make the command shorter than what the client sent. */
+    if (memchr(vstring_str(line), 0, vstring_len(line)) != 0) {
+	state->where = "UNKNOWN";
+	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
+	smtpd_reply(state, "500 5.5.2 Error: bad syntax");
 	return (SMTPD_GUARD_DONE);
     }
     if (cmd_filter == 0)

@@ -244,9 +244,14 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
     VSTRING *buf = vstring_alloc(200);
     VSTRING *text = vstring_alloc(100);
 
+    /* The reply as the client saw it (smtpd_reply()), the rest with "?". */
+    vstring_strcpy(text, reply);
+    for (unsigned char *cp = (unsigned char *) vstring_str(text); *cp; cp++)
+	if (*cp < 0x20 || *cp >= 0x7f)
+	    *cp = ' ';
     vstring_sprintf(buf, "%s: %s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
-		    what, stage, state->namaddr, smtpd_printable(text, reply));
+		    what, stage, state->namaddr, vstring_str(text));
     if (state->sender)
 	vstring_sprintf_append(buf, " from=<%s>", smtpd_printable(text, state->sender));
     if (state->recipient)
