@@ -16,7 +16,7 @@
  *	and a few hundred such clients hold every smtpd process: a good
  *	client then waits minutes for the greeting. Here a client that
  *	has not sent a complete command for smtpd_overload_idle_time
- *	(ours; default 2s, 0 turns it off) while other clients wait for
+ *	(ours; default 1s, 0 turns it off) while other clients wait for
  *	a process of this service (the service is at its process limit
  *	and its accept queue is not empty) gives up its process:
  *
@@ -28,7 +28,7 @@
  *	time is smtpd_overload_idle_time * P / (P + W) for P processes
  *	and W waiting clients, so a waiting client gets a process within
  *	about smtpd_overload_idle_time however large the crowd. The queue
- *	must be seen non-empty twice, 100ms apart, so a client that a
+ *	must be seen non-empty twice, 50ms apart, so a client that a
  *	free process is about to accept evicts nobody. A client in the
  *	middle of a message (DATA, BDAT) is never evicted; its time is
  *	bounded by smtpd_min_data_rate.
@@ -39,7 +39,7 @@
 #include "global/mail_server.h"
 #include "smtpd.h"
 
-#define SLICE_BUSY_MS	100		/* how often to look while clients wait */
+#define SLICE_BUSY_MS	50		/* how often to look while clients wait */
 #define SLICE_CALM_MS	250		/* and while none do */
 
 /* line_ready - a command line (or as much as we read of one) is buffered */

@@ -46,7 +46,8 @@
  *
  *	Nothing that could break a command line is sent: a sender or
  *	recipient address with a control character (CR, LF ...), or an
- *	ORCPT address type that is not an atom, is not sent; the
+ *	ORCPT address type that is not an atom (when ORCPT would be sent),
+ *	is not sent; the
  *	recipient (every recipient, for the sender) is deferred with
  *	"4.3.0 ... contains a control character" (qmgr already moves a
  *	queue file with CR, LF or NUL in an address to corrupt/; this
@@ -462,8 +463,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
 			     "recipient address contains a control character: <%s>",
 			     printable(text, req->rcpt[k].address));
-	} else if (req->rcpt[k].dsn_orcpt && *req->rcpt[k].dsn_orcpt
-		   && !orcpt_ok(req->rcpt[k].dsn_orcpt)) {
+	} else if ((sess->features & SMTP_FEATURE_DSN) && req->rcpt[k].dsn_orcpt
+		   && *req->rcpt[k].dsn_orcpt && !orcpt_ok(req->rcpt[k].dsn_orcpt)) {
 	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
 			     "original recipient (ORCPT) has a bad address type: %s",
 			     printable(text, req->rcpt[k].dsn_orcpt));
