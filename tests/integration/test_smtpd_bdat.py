@@ -218,6 +218,44 @@ class SmtpdBdat(unittest.TestCase):
         self.assertEqual(incoming(self.m), [])
 
 
+class SmtpdBdatRestrictions(unittest.TestCase):
+    """smtpd_data_restrictions (at the first chunk) and
+    smtpd_end_of_data_restrictions (at LAST) apply to BDAT too."""
+
+    def session(self, **main_cf):
+        m = smtpd_mta(relay_domains="example.com", smtpd_error_sleep_time="0", **main_cf)
+        self.addCleanup(m.cleanup)
+        c = Client(m.smtp_port)
+        self.addCleanup(c.close)
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@b.test>")
+        c.cmd("RCPT TO:<u@example.com>")
+        return m, c
+
+    def test_data_restrictions_at_the_first_chunk(self):
+        m, c = self.session(smtpd_data_restrictions="reject")
+        c.send(b"BDAT 5\r\nhello")
+        self.assertEqual(c.reply(), "554 5.7.1 <DATA>: Data command rejected: Access denied")
+        c.send(b"BDAT 6 LAST\r\nQUIT\r\n")
+        self.assertEqual(c.reply(), "551 5.0.0 Discarded 6 bytes after earlier error")
+        self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
+        self.assertEqual(incoming(m), [])
+
+    def test_end_of_data_restrictions_at_last(self):
+        m, c = self.session(smtpd_end_of_data_restrictions="reject")
+        c.send(b"BDAT 5\r\nhello")
+        self.assertEqual(c.reply(), "250 2.0.0 Ok: 5 bytes")
+        c.send(b"BDAT 3 LAST\r\nabc")
+        self.assertEqual(c.reply(), "554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: "
+                                    "Access denied")
+        m.wait_log(r"[0-9A-F]+: reject: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 "
+                   r"<END-OF-MESSAGE>: End-of-data rejected: Access denied; from=<a@b\.test> "
+                   r"to=<u@example\.com> proto=ESMTP helo=<client\.test>")
+        c.cmd("QUIT")
+        wait = [n for n, mode in incoming(m) if mode & stat.S_IXUSR]
+        self.assertEqual(wait, [])
+
+
 class SmtpdBdatEndToEnd(unittest.TestCase):
     """BDAT in, SMTP out: the next hop gets the very bytes the client sent."""
 
