@@ -256,6 +256,7 @@ extern int smtpd_xtext_decode(const char *, VSTRING *);
 /* smtpd_peer.c */
 extern void smtpd_peer_init(SMTPD_STATE *, int);
 extern void smtpd_peer_policy(SMTPD_STATE *);
+extern void smtpd_peer_stress(void);
 
 /* smtpd_check.c */
 #define SMTPD_CHECK_OK		0
