@@ -178,6 +178,8 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.data_xfer_timeout = smtp_param_time(VAR_SMTP_DATA_XFER_TIMEOUT);
     smtp_conf.data_done_timeout = smtp_param_time(VAR_SMTP_DATA_DONE_TIMEOUT);
     smtp_conf.quit_timeout = smtp_param_time(VAR_SMTP_QUIT_TIMEOUT);
+    smtp_conf.xforward_timeout = smtp_param_time(VAR_SMTP_XFORWARD_TIMEOUT);
+    smtp_conf.send_xforward = smtp_param_bool(VAR_SMTP_SEND_XFORWARD_COMMAND);
     smtp_conf.starttls_timeout = smtp_param_time(VAR_SMTP_STARTTLS_TIMEOUT);
     smtp_conf.mx_address_limit = smtp_param_int(VAR_SMTP_MX_ADDRESS_LIMIT);
     smtp_conf.mx_session_limit = smtp_param_int(VAR_SMTP_MX_SESSION_LIMIT);

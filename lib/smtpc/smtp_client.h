@@ -129,6 +129,16 @@ typedef struct SMTP_TLS_POLICY {
 #define SMTP_FEATURE_DSN	(1<<5)
 #define SMTP_FEATURE_8BITMIME	(1<<6)
 #define SMTP_FEATURE_SMTPUTF8	(1<<7)
+#define SMTP_FEATURE_XFORWARD	(1<<8)
+
+/* XFORWARD attributes that the server announced (sess->xforward_attrs). */
+#define SMTP_XFWD_NAME		(1<<0)
+#define SMTP_XFWD_ADDR		(1<<1)
+#define SMTP_XFWD_PORT		(1<<2)
+#define SMTP_XFWD_PROTO		(1<<3)
+#define SMTP_XFWD_HELO		(1<<4)
+#define SMTP_XFWD_IDENT		(1<<5)
+#define SMTP_XFWD_SOURCE	(1<<6)
 
 typedef struct SMTP_SESSION {
     VSTREAM *stream;
@@ -141,6 +151,7 @@ typedef struct SMTP_SESSION {
     int     features;
     long    size_limit;
     char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
+    int     xforward_attrs;		/* SMTP_XFWD_* of the XFORWARD keyword */
     void   *tls;			/* TLS_SESS, or NULL */
     int     use_count;			/* transactions so far */
     time_t  start;
@@ -160,6 +171,8 @@ typedef struct SMTP_CLIENT_CONF {
     int     data_done_timeout;
     int     quit_timeout;
     int     starttls_timeout;
+    int     xforward_timeout;
+    int     send_xforward;		/* smtp_send_xforward_command */
     int     mx_address_limit;
     int     mx_session_limit;
     int     skip_5xx_greeting;
