@@ -22,7 +22,8 @@
  *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
  *	and host name checks; smtpd_check.h is the access policy's inside),
- *	smtpd_content.c (header_checks, body_checks).
+ *	smtpd_content.c (header_checks, body_checks), smtpd_milter.c
+ *	(smtpd_milters), smtpd_proxy.c (smtpd_proxy_filter).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
  */
@@ -33,6 +34,8 @@
 #include "util/argv.h"
 #include "util/vstream.h"
 #include "global/queue_writer.h"
+#include "global/milter.h"
+#include "global/input_transp.h"
 
 /* Commands, in Postfix's order for the disconnect log line. */
 enum {
@@ -94,6 +97,14 @@ typedef struct SMTPD_STATE {
     ARGV   *prepend;			/* PREPEND headers, or NULL */
     char   *queue_id;
     long    data_bytes;			/* for "after DATA (N bytes)" */
+    /* Content inspection (smtpd_milter.c, smtpd_proxy.c). */
+    MILTERS *milters;			/* smtpd_milters, or NULL */
+    int     milter_banner;		/* CONNECT refused: reply is the banner */
+    int     milter_hold;		/* this message goes on hold */
+    int     milter_hold_session;	/* every message does (CONNECT, HELO) */
+    int     milter_discard;		/* this message is discarded */
+    char   *filter;			/* FILTER action: transport:nexthop */
+    struct SMTPD_PROXY *proxy;		/* smtpd_proxy_filter session */
 } SMTPD_STATE;
 
 /* Parameters. */
@@ -121,6 +132,8 @@ extern long var_conn_count_limit;
 extern int var_peername_lookup;
 extern long var_min_data_rate;
 extern char *var_mail_name;
+extern int var_input_transp;		/* receive_override_options */
+extern char *var_content_filter;
 
 /* smtpd_proto.c */
 extern void smtpd_params_init(void);
@@ -224,5 +237,17 @@ extern int smtpd_forward_unlisted(SMTPD_STATE *);
 extern int smtpd_forward_unverified(SMTPD_STATE *, const char *, int);
 extern int smtpd_forward_expand(SMTPD_STATE *);
 extern int smtpd_forward_write_rcpt(SMTPD_STATE *, int, const char *);
+
+/* smtpd_milter.c */
+extern void smtpd_milter_init(void);
+extern void smtpd_milter_connect(SMTPD_STATE *);
+extern int smtpd_milter_helo(SMTPD_STATE *);
+extern int smtpd_milter_mail(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_milter_rcpt(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_milter_data(SMTPD_STATE *);
+extern int smtpd_milter_unknown(SMTPD_STATE *, const char *);
+extern int smtpd_milter_message(SMTPD_STATE *, QUEUE_WRITER *, int);
+extern void smtpd_milter_abort(SMTPD_STATE *);
+extern void smtpd_milter_disconnect(SMTPD_STATE *);
 
 #endif

@@ -431,6 +431,11 @@ static int data_accept(SMTPD_STATE *state, char *args)
 	data_refused(state);
 	return (0);
     }
+    if (smtpd_milter_data(state) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	data_refused(state);
+	return (0);
+    }
     return (1);
 }
 
@@ -578,6 +583,26 @@ static int data_read(DATA_STATE *ds)
 }
 
 /*
+ * data_milters_refused - the milters see the message before it is
+ * committed (smtpd_milter.c); they may change it (the queue file is then
+ * rewritten), hold or discard it. 1 when they refused it (the reply is
+ * sent), 0 to go on. The headers above the client's (PREPEND results and
+ * our Received:) are not shown to them, as Postfix hides its own.
+ */
+static int data_milters_refused(DATA_STATE *ds)
+{
+    SMTPD_STATE *state = ds->state;
+    int     hidden = 1 + (state->prepend ? (int) state->prepend->argc : 0);
+
+    if (state->milters == 0 || state->milter_discard || ds->content.discard)
+	return (0);
+    if (smtpd_milter_message(state, ds->qw, hidden) == SMTPD_CHECK_OK)
+	return (0);
+    smtpd_reply(state, "%s", vstring_str(state->reply));
+    return (1);
+}
+
+/*
  * data_end - the reply to the end of data: a refusal (bare LF under
  * reject, size, write error, smtpd_end_of_data_restrictions, a content
  * check), or the message made durable first and then "250 ... queued
@@ -603,12 +628,16 @@ static void data_end(DATA_STATE *ds)
     } else if (vstring_len(ds->content.reply) > 0) {
 	/* header_checks or body_checks REJECT, or a table lookup error */
 	smtpd_reply(state, "%s", vstring_str(ds->content.reply));
-    } else if (ds->content.discard) {
+    } else if (data_milters_refused(ds)) {
+	/* A milter said no; its reply is sent, the file goes. */ ;
+    } else if (ds->content.discard || state->milter_discard) {
 	/* DISCARD: the client is told it was queued; the file goes. */
 	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
     } else {
-	if (ds->content.hold)
+	if (ds->content.hold || state->milter_hold)
 	    queue_writer_hold(ds->qw);
+	/* FILTER action, else content_filter: the queue file records it. */
+	queue_writer_filter(ds->qw, state->filter ? state->filter : var_content_filter);
 	state->qw = 0;				/* commit frees it */
 	if (queue_writer_commit(ds->qw) < 0) {
 	    data_fail_reply(state, errno);

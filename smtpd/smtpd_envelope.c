@@ -57,6 +57,7 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
     long    size = 0;
     const char *ret = 0;
     char   *envid = 0;
+    char   *params = 0;
 
     if (state->sender) {
 	smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
@@ -81,6 +82,7 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     decoded = vstring_alloc(100);
+    params = mystrdup(rest ? rest : "");
     while ((param = mystrtok(&rest, " \t")) != 0) {
 	if (strncasecmp(param, "SIZE=", 5) == 0) {
 	    char   *end;
@@ -138,6 +140,12 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	state->sender = 0;
 	goto done;
     }
+    if (smtpd_milter_mail(state, vstring_str(addr), params) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	myfree(state->sender);
+	state->sender = 0;
+	goto done;
+    }
     state->msg_size = size;
     state->dsn_ret = ret;
     state->dsn_envid = envid;
@@ -145,6 +153,7 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
     smtpd_reply(state, "250 2.1.0 Ok");
 
 done:
+    myfree(params);
     myfree(envid);
     vstring_free(decoded);
     vstring_free(addr);
@@ -219,6 +228,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     char   *rest, *param;
     int     notify = 0;
     char   *orcpt = 0;
+    char   *params = 0;
 
     if (state->sender == 0) {
 	smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
@@ -241,6 +251,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     decoded = vstring_alloc(100);
+    params = mystrdup(rest ? rest : "");
     while ((param = mystrtok(&rest, " \t")) != 0) {
 	if (strncasecmp(param, "NOTIFY=", 7) == 0) {
 	    if (notify != 0 || (notify = notify_mask(param + 7)) < 0) {
@@ -277,6 +288,10 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
+    if (smtpd_milter_rcpt(state, vstring_str(addr), params) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	goto done;
+    }
     if (state->qw == 0 && open_queue_file(state) < 0)
 	goto done;
     if (smtpd_forward_write_rcpt(state, notify, orcpt) < 0) {
@@ -296,6 +311,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     smtpd_reply(state, "250 2.1.5 Ok");
 
 done:
+    myfree(params);
     myfree(orcpt);
     vstring_free(decoded);
     vstring_free(addr);

@@ -136,6 +136,11 @@ SMTPD_STATE *smtpd_state_alloc(VSTREAM *client)
 
 void    smtpd_transaction_reset(SMTPD_STATE *state)
 {
+    smtpd_milter_abort(state);
+    state->milter_hold = state->milter_hold_session;
+    state->milter_discard = 0;
+    myfree(state->filter);
+    state->filter = 0;
     if (state->qw) {
 	queue_writer_abort(state->qw);
 	state->qw = 0;
@@ -315,6 +320,10 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
     smtpd_transaction_reset(state);
     myfree(state->helo_name);
     state->helo_name = mystrdup(name);
+    if (smtpd_milter_helo(state) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	return;
+    }
     state->protocol = esmtp ? "ESMTP" : "SMTP";
     if (!var_smtpd_delay_reject && smtpd_check_helo(state) != SMTPD_CHECK_OK) {
 	myfree(state->helo_name);
@@ -579,7 +588,10 @@ static void smtpd_command(SMTPD_STATE *state)
     if (cmd->name == 0) {
 	state->where = "UNKNOWN";
 	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
-	smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+	if (smtpd_milter_unknown(state, verb) != SMTPD_CHECK_OK)
+	    smtpd_reply(state, "%s", vstring_str(state->reply));
+	else
+	    smtpd_reply(state, "500 5.5.2 Error: command not recognized");
 	return;
     }
     index = cmd->index;
@@ -594,6 +606,16 @@ static void smtpd_command(SMTPD_STATE *state)
 	cmd->action(state, args);
     if (state->last_code >= 200 && state->last_code < 400)
 	state->cmd_ok[index]++;
+}
+
+/*
+ * smtpd_session_filters - the milters' CONNECT event; 1 when their reply
+ * (in state->reply) replaces the greeting.
+ */
+static int smtpd_session_filters(SMTPD_STATE *state)
+{
+    smtpd_milter_connect(state);
+    return (state->milter_banner);
 }
 
 void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
@@ -621,6 +643,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	state->access_denied = mystrdup(vstring_str(state->reply));
 	smtpd_log_reject(state, "CONNECT", state->access_denied);
 	smtpd_reply(state, "%s", state->access_denied);
+    } else if (smtpd_session_filters(state) != 0) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
 	smtpd_reply(state, "220 %s", var_smtpd_banner);
     }
@@ -642,6 +666,7 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     if (state->tls)
 	tls_server_stop(client);		/* the process serves more clients */
     smtpd_transaction_reset(state);
+    smtpd_milter_disconnect(state);
     smtpd_disconnect_log(state);
     smtpd_connlimit_leave();
 }
