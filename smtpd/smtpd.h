@@ -145,6 +145,7 @@ extern void smtpd_reply_multi(SMTPD_STATE *, const char *);
 extern void smtpd_transaction_reset(SMTPD_STATE *);
 extern int smtpd_read_line(SMTPD_STATE *, VSTRING *, int *);
 extern void smtpd_log_reject(SMTPD_STATE *, const char *, const char *);
+extern void smtpd_log_action(SMTPD_STATE *, const char *, const char *, const char *);
 
 /* smtpd_envelope.c */
 extern void smtpd_mail_cmd(SMTPD_STATE *, char *);
@@ -176,6 +177,7 @@ extern int smtpd_content_body_active(void);
 extern void smtpd_content_begin(SMTPD_CONTENT *, SMTPD_STATE *);
 extern int smtpd_content_check(SMTPD_CONTENT *, int, const char *, VSTRING *);
 extern void smtpd_content_end(SMTPD_CONTENT *);
+extern int smtpd_content_filter(SMTPD_STATE *, const char *);
 
 /* smtpd_addr.c */
 extern int smtpd_addr_extract(const char *, VSTRING *, char **);

@@ -12,12 +12,20 @@
  *	int smtpd_content_check(SMTPD_CONTENT *sc, int what, const char *text,
  *				VSTRING *out);
  *	void smtpd_content_end(SMTPD_CONTENT *sc);
+ *	int smtpd_content_filter(SMTPD_STATE *state, const char *value);
  * DESCRIPTION
  *	Postfix's cleanup applies header_checks and body_checks; here
  *	there is no cleanup, so smtpd applies them while it writes the
  *	queue file (smtpd_data.c). smtpd_content_init() opens the tables
- *	once per process (before the chroot); the _active() functions say
- *	whether a table list is set, so DATA pays nothing when none is.
+ *	once per process (before the chroot), unless receive_override_
+ *	options says no_header_body_checks; the _active() functions say
+ *	whether a table list is in use, so DATA pays nothing when none is.
+ *
+ *	smtpd_content_filter() records a FILTER action of header_checks,
+ *	body_checks or an access table ("transport:nexthop"; the transport
+ *	must not be empty): the queue file gets it instead of
+ *	content_filter (queue_writer_filter()). It returns -1, changing
+ *	nothing, for a value without a transport.
  *
  *	smtpd_content_check() looks up one primary header (what =
  *	SMTPD_CONTENT_HEADER: the header with its continuation lines, the
@@ -35,6 +43,9 @@
  *	WARN [text], INFO text	a log line only.
  *	IGNORE		the header or line is dropped.
  *	PREPEND text	text is written before the header or line.
+ *	FILTER transport:nexthop  the message goes to that content filter
+ *			after the queue (smtpd_content_filter(); the last
+ *			FILTER wins over content_filter and earlier ones).
  *	REPLACE text	text is written instead of the header or line.
  *	DUNNO, OK	nothing.
  *
@@ -61,7 +72,7 @@
  *	problem -- message not accepted, try again later" (Postfix's
  *	words); the client is told to try again.
  *
- *	REDIRECT, FILTER and BCC are not supported: a warning is logged
+ *	REDIRECT and BCC are not supported: a warning is logged
  *	and the action is treated as DUNNO. Other unknown actions ("unknown
  *	command in header_checks map: FOOBAR x") and PREPEND or REPLACE
  *	without text ("PREPEND action without text in header_checks map")
@@ -86,9 +97,23 @@
 static MAPS *header_maps;
 static MAPS *body_maps;
 
+int     smtpd_content_filter(SMTPD_STATE *state, const char *value)
+{
+    const char *colon = strchr(value, ':');
+
+    if (colon == 0 || colon == value || strpbrk(value, " \t") != 0)
+	return (-1);
+    myfree(state->filter);
+    state->filter = mystrdup(value);
+    return (0);
+}
+
 void    smtpd_content_init(void)
 {
     const char *names;
+
+    if (var_input_transp & INPUT_TRANSP_HEADER_BODY)
+	return;
 
     if (*(names = mail_conf_str(VAR_HEADER_CHECKS)) != 0)
 	header_maps = maps_create(VAR_HEADER_CHECKS, names, DICT_FLAG_DEFAULT);
@@ -238,7 +263,15 @@ int     smtpd_content_check(SMTPD_CONTENT *sc, int what, const char *text, VSTRI
 	vstring_strcpy(out, arg);
 	return (prepend ? SMTPD_CONTENT_PREPEND : SMTPD_CONTENT_REPLACE);
     }
-    if (IS_CMD("REDIRECT") || IS_CMD("FILTER") || IS_CMD("BCC")) {
+    if (IS_CMD("FILTER")) {
+	if (smtpd_content_filter(sc->state, arg) < 0) {
+	    msg_warn("bad FILTER action in %s map: %s", maps->title, value);
+	    return (SMTPD_CONTENT_KEEP);
+	}
+	content_log(sc, "filter", what, text, arg);
+	return (SMTPD_CONTENT_KEEP);
+    }
+    if (IS_CMD("REDIRECT") || IS_CMD("BCC")) {
 	msg_warn("%s: %s map: action %.*s is not supported; treated as DUNNO",
 		 sc->state->queue_id, maps->title, (int) cmd_len, value);
 	return (SMTPD_CONTENT_KEEP);

@@ -14,6 +14,8 @@
  *	void smtpd_log_reject(SMTPD_STATE *state, const char *stage,
  *			      const char *reply);
  *	void smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply);
+ *	void smtpd_log_action(SMTPD_STATE *state, const char *what,
+ *			      const char *stage, const char *text);
  * DESCRIPTION
  *	smtpd_session() serves one client whose identity is already in
  *	state (smtpd_peer.c): connection limit, banner, then one command
@@ -209,9 +211,9 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     vstring_free(buf);
 }
 
-/* log_reject - "QID: what: STAGE from client: reply; from=<> to=<> ..." */
-static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
-		               const char *reply)
+/* smtpd_log_action - "QID: what: STAGE from client: reply; from=<> to=<> ..." */
+void    smtpd_log_action(SMTPD_STATE *state, const char *what, const char *stage,
+			         const char *reply)
 {
     VSTRING *buf = vstring_alloc(200);
 
@@ -232,13 +234,13 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
 /* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */
 void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
 {
-    log_reject(state, "reject", stage, reply);
+    smtpd_log_action(state, "reject", stage, reply);
 }
 
 /* smtpd_log_reject_warning - the same for warn_if_reject, at this command */
 void    smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply)
 {
-    log_reject(state, "reject_warning", state->where, reply);
+    smtpd_log_action(state, "reject_warning", state->where, reply);
 }
 
 /*
