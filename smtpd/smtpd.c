@@ -53,6 +53,7 @@ static void pre_init(const char *service, char **argv)
     smtpd_content_init();
     smtpd_tls_init();
     smtpd_milter_init();
+    smtpd_proxy_init();
 }
 
 int     main(int argc, char **argv)

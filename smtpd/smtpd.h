@@ -252,4 +252,13 @@ extern int smtpd_milter_message(SMTPD_STATE *, QUEUE_WRITER *, int);
 extern void smtpd_milter_abort(SMTPD_STATE *);
 extern void smtpd_milter_disconnect(SMTPD_STATE *);
 
+/* smtpd_proxy.c */
+extern void smtpd_proxy_init(void);
+extern int smtpd_proxy_active(void);
+extern int smtpd_proxy_mail(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_proxy_rcpt(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_proxy_data(SMTPD_STATE *);
+extern int smtpd_proxy_message(SMTPD_STATE *, QUEUE_WRITER *);
+extern void smtpd_proxy_close(SMTPD_STATE *);
+
 #endif

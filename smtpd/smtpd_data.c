@@ -431,7 +431,8 @@ static int data_accept(SMTPD_STATE *state, char *args)
 	data_refused(state);
 	return (0);
     }
-    if (smtpd_milter_data(state) != SMTPD_CHECK_OK) {
+    if (smtpd_milter_data(state) != SMTPD_CHECK_OK
+	|| smtpd_proxy_data(state) != SMTPD_CHECK_OK) {
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	data_refused(state);
 	return (0);
@@ -633,6 +634,10 @@ static void data_end(DATA_STATE *ds)
     } else if (ds->content.discard || state->milter_discard) {
 	/* DISCARD: the client is told it was queued; the file goes. */
 	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
+    } else if (state->proxy) {
+	/* smtpd_proxy_filter: the filter queues it, its reply is ours. */
+	(void) smtpd_proxy_message(state, ds->qw);
+	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
 	if (ds->content.hold || state->milter_hold)
 	    queue_writer_hold(ds->qw);

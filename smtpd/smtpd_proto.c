@@ -139,6 +139,7 @@ SMTPD_STATE *smtpd_state_alloc(VSTREAM *client)
 void    smtpd_transaction_reset(SMTPD_STATE *state)
 {
     smtpd_milter_abort(state);
+    smtpd_proxy_close(state);
     state->milter_hold = state->milter_hold_session;
     state->milter_discard = 0;
     myfree(state->filter);
