@@ -252,11 +252,19 @@ void    smtpd_milter_connect(SMTPD_STATE *state)
     state->milters = milter_create(VAR_SMTPD_MILTERS);
     milter_macro_callback(state->milters, smtpd_milter_macro, state);
     st = milter_conn_event(state->milters, state->name, state->addr, state->port, family);
+    /*
+     * As Postfix: after a 4xx the greeting is sent as usual and the
+     * filter refuses the commands; a 5xx replaces the greeting; 421 ends
+     * the session.
+     */
     if (milter_result(state, st, "CONNECT") == SMTPD_CHECK_REJECT) {
-	if (*vstring_str(state->reply) == '5')
+	if (strncmp(vstring_str(state->reply), "421", 3) == 0) {
+	    state->milter_banner = 1;
+	} else if (*vstring_str(state->reply) == '5') {
 	    vstring_sprintf(state->reply, "554 %s ESMTP not accepting connections",
 			    var_myhostname);
-	state->milter_banner = 1;
+	    state->milter_banner = 1;
+	}
     }
 }
 

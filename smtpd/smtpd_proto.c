@@ -324,6 +324,8 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
     myfree(state->helo_name);
     state->helo_name = mystrdup(name);
     if (smtpd_milter_helo(state) != SMTPD_CHECK_OK) {
+	/* Logged with the old protocol name; later lines say ESMTP (Postfix). */
+	state->protocol = esmtp ? "ESMTP" : "SMTP";
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	return;
     }

@@ -473,7 +473,8 @@ static int send_macros(MILTERS *ms, MILTER *m, int stage, int cmd)
 
     if (*list == 0)
 	return (0);
-    names = argv_split_list(list);
+    /* Not argv_split_list(): "{name}" keeps its braces here. */
+    names = argv_split(list, LIST_DELIMS);
     pkt_begin(ms, SMFIC_MACRO);
     pkt_mem(ms, (char[]) {(char) cmd}, 1);
     for (size_t i = 0; i < names->argc; i++) {
