@@ -42,6 +42,14 @@
  *	DISCARD answers "250 ... queued as" and removes it; HOLD commits it
  *	into hold/ (queue_writer_hold()).
  *
+ *	With smtpd_milters, the milters see the complete file before it is
+ *	committed (data_milters_refused(), smtpd_milter.c); their changes
+ *	rewrite it, their refusal removes it, a quarantine commits it into
+ *	hold/. With smtpd_proxy_filter the file is only a spool: the
+ *	message goes to the filter and the filter's reply is sent
+ *	(smtpd_proxy.c). The content filter (content_filter or a FILTER
+ *	action) is recorded at commit (queue_writer_filter()).
+ *
  *	The whole message must arrive within smtpd_timeout plus one second
  *	for every smtpd_min_data_rate bytes received (Postfix's
  *	smtpd_min_data_rate, always on here), and each read within
