@@ -7,6 +7,8 @@
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -80,8 +82,13 @@ static int connect_inet(const char *name, int timeout, VSTRING *why)
     for (ai = res; ai; ai = ai->ai_next) {
 	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 	    continue;
-	if (connect_fd(fd, ai->ai_addr, ai->ai_addrlen, timeout) == 0)
+	if (connect_fd(fd, ai->ai_addr, ai->ai_addrlen, timeout) == 0) {
+	    int     on = 1;
+
+	    /* Small request/reply packets: no Nagle delay. */
+	    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	    break;
+	}
 	{
 	    int     saved = errno;
 

@@ -373,7 +373,12 @@ static void pkt_str(MILTERS *ms, const char *s)
     vstring_memcat(ms->pkt, s, strlen(s) + 1);
 }
 
-/* pkt_send - the packet built in ms->pkt; -1 when the filter failed */
+/*
+ * pkt_send - the packet built in ms->pkt, into the stream's buffer; it
+ * goes out with the next pkt_flush() (pkt_recv() flushes first), so a
+ * macro packet and its command leave in one segment. -1 when the filter
+ * failed.
+ */
 static int pkt_send(MILTERS *ms, MILTER *m, int timeout)
 {
     size_t  len = vstring_len(ms->pkt) - 4;
@@ -384,8 +389,21 @@ static int pkt_send(MILTERS *ms, MILTER *m, int timeout)
     p[2] = (unsigned char) (len >> 8);
     p[3] = (unsigned char) len;
     vstream_set_timeout(m->fp, timeout);
-    if (vstream_write(m->fp, vstring_str(ms->pkt), vstring_len(ms->pkt)) != 0
-	|| vstream_fflush(m->fp) != 0) {
+    errno = 0;
+    if (vstream_write(m->fp, vstring_str(ms->pkt), vstring_len(ms->pkt)) != 0) {
+	milter_fail(m, "error sending command: %s",
+		    vstream_ftimeout(m->fp) ? "timeout" : strerror(errno ? errno : EPIPE));
+	return (-1);
+    }
+    return (0);
+}
+
+/* pkt_flush - send what pkt_send() buffered; -1 when the filter failed */
+static int pkt_flush(MILTER *m, int timeout)
+{
+    vstream_set_timeout(m->fp, timeout);
+    errno = 0;
+    if (vstream_fflush(m->fp) != 0) {
 	milter_fail(m, "error sending command: %s",
 		    vstream_ftimeout(m->fp) ? "timeout" : strerror(errno ? errno : EPIPE));
 	return (-1);
@@ -399,7 +417,8 @@ static int pkt_recv(MILTERS *ms, MILTER *m, int timeout)
     unsigned char head[5];
     size_t  len;
 
-    vstream_set_timeout(m->fp, timeout);
+    if (pkt_flush(m, timeout) < 0)
+	return (-1);
     if (vstream_read(m->fp, head, 4) != 4) {
 	milter_fail(m, "error reading reply: %s", vstream_ftimeout(m->fp) ? "timeout" :
 		    vstream_feof(m->fp) ? "connection closed" : strerror(errno));
@@ -691,8 +710,11 @@ static int milter_event(MILTERS *ms, int cmd, int mac_stage, int skip_flag,
 	}
 	if (cmd == SMFIC_MAIL)
 	    m->in_msg = 1;
-	if (m->proto & noreply_flag)
+	if (m->proto & noreply_flag) {
+	    if (pkt_flush(m, m->cmd_timeout) < 0 && (st = def_reply(ms, m)) != MILTER_CONTINUE)
+		return (st);
 	    continue;
+	}
 	if ((reply = pkt_recv(ms, m, m->cmd_timeout)) < 0) {
 	    if ((st = def_reply(ms, m)) != MILTER_CONTINUE)
 		return (st);
@@ -814,7 +836,8 @@ void    milter_abort(MILTERS *ms)
     for (MILTER *m = ms->list; m; m = m->next) {
 	if (m->fp && m->in_msg && m->state != ST_ERROR) {
 	    pkt_begin(ms, SMFIC_ABORT);
-	    (void) pkt_send(ms, m, m->cmd_timeout);
+	    if (pkt_send(ms, m, m->cmd_timeout) == 0)
+		(void) pkt_flush(m, m->cmd_timeout);
 	}
 	m->in_msg = 0;
 	if (m->state == ST_ACCEPT_MSG)
@@ -827,7 +850,8 @@ void    milter_disc_event(MILTERS *ms)
     for (MILTER *m = ms->list; m; m = m->next) {
 	if (m->fp && m->state != ST_ERROR) {
 	    pkt_begin(ms, SMFIC_QUIT);
-	    (void) pkt_send(ms, m, m->cmd_timeout);
+	    if (pkt_send(ms, m, m->cmd_timeout) == 0)
+		(void) pkt_flush(m, m->cmd_timeout);
 	}
 	milter_close(m);
 	if (m->state != ST_ERROR)

@@ -129,9 +129,13 @@ class MilterActions(MilterBase):
         qid = QUEUED.match(final).group(1)
         m.wait_log(qid + r": milter-hold: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
                    r"milter triggers HOLD action; " + re.escape(TAIL))
-        # Held as postsuper -h holds: in hold/, complete, not delivered.
+        # Held as postsuper -h holds: in hold/, complete, not delivered;
+        # the milter's change (the file was rewritten) is in it.
         self.assertEqual(m.queue_files("hold"), [qid])
-        self.assertTrue(os.stat(os.path.join(m.queue_dir, "hold", qid)).st_mode & 0o100)
+        self.assertEqual(os.listdir(os.path.join(m.queue_dir, "incoming")), [])
+        held = os.path.join(m.queue_dir, "hold", qid)
+        self.assertTrue(os.stat(held).st_mode & 0o100)
+        self.assertIn(b"\r\nX-Quarantined: yes\r\n", open(held, "rb").read())
         self.cap.settle(2)
         self.assertEqual(self.cap.messages, [])
         # It is an ordinary held message: postsuper releases it.
