@@ -217,19 +217,19 @@ static void received_header(DATA_STATE *ds)
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
+    /* Before-queue filter: the filter queues, there is no ID here. */
+    vstring_sprintf_append(buf, "\tby %s (%s) with %s", var_myhostname,
+			   var_mail_name, proto);
+    if (state->proxy == 0)
+	vstring_sprintf_append(buf, " id %s", state->queue_id);
     if (state->rcpt_count == 1 && state->first_rcpt) {
 	VSTRING *ext = vstring_alloc(100);
 
 	mail_addr_externalize(ext, state->first_rcpt);
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
-			       "\tfor <%s>; %s\r\n", var_myhostname,
-			       var_mail_name, proto, state->queue_id,
-			       vstring_str(ext), date);
+	vstring_sprintf_append(buf, "\r\n\tfor <%s>; %s\r\n", vstring_str(ext), date);
 	vstring_free(ext);
     } else
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
-			       "\t%s\r\n", var_myhostname, var_mail_name,
-			       proto, state->queue_id, date);
+	vstring_sprintf_append(buf, ";\r\n\t%s\r\n", date);
     header_emit(ds, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
 }

@@ -157,11 +157,8 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
     state->dsn_ret = ret;
     state->dsn_envid = envid;
     envid = 0;
-    /* A before-queue filter's reply is the client's reply. */
-    if (state->proxy && vstring_len(state->reply) > 0)
-	smtpd_reply(state, "%s", vstring_str(state->reply));
-    else
-	smtpd_reply(state, "250 2.1.0 Ok");
+    /* A before-queue filter's refusal was the client's; its OK is ours. */
+    smtpd_reply(state, "250 2.1.0 Ok");
 
 done:
     myfree(params);
@@ -229,8 +226,7 @@ static int open_queue_file(SMTPD_STATE *state)
     queue_writer_attr(qw, "log_ident", state->queue_id);
     queue_writer_attr(qw, "rewrite_context", "remote");
     /* With a before-queue filter the file is only a spool: the filter queues. */
-    if (state->proxy == 0)
-	msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    msg_info("%s: client=%s", state->proxy ? "NOQUEUE" : state->queue_id, state->namaddr);
     return (0);
 }
 
@@ -242,7 +238,6 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     int     notify = 0;
     char   *orcpt = 0;
     char   *params = 0;
-    char   *proxy_reply = 0;
 
     if (state->sender == 0) {
 	smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
@@ -307,8 +302,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
-    if (state->proxy && vstring_len(state->reply) > 0)
-	proxy_reply = mystrdup(vstring_str(state->reply));
+
     if (state->qw == 0 && open_queue_file(state) < 0)
 	goto done;
     if (smtpd_forward_write_rcpt(state, notify, orcpt) < 0) {
@@ -325,13 +319,9 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	state->first_rcpt = mystrdup(state->recipient);
     myfree(state->last_rcpt);
     state->last_rcpt = mystrdup(state->recipient);
-    if (proxy_reply)
-	smtpd_reply(state, "%s", proxy_reply);
-    else
-	smtpd_reply(state, "250 2.1.5 Ok");
+    smtpd_reply(state, "250 2.1.5 Ok");
 
 done:
-    myfree(proxy_reply);
     myfree(params);
     myfree(orcpt);
     vstring_free(decoded);

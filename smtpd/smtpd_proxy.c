@@ -24,8 +24,8 @@
  *	$smtpd_proxy_ehlo" and the client's MAIL FROM. smtpd_proxy_rcpt()
  *	and smtpd_proxy_data() pass RCPT TO and DATA on. Each returns
  *	SMTPD_CHECK_OK with the filter's 2xx/3xx reply in state->reply (the
- *	caller sends it), or SMTPD_CHECK_REJECT with the filter's refusal
- *	there. With smtpd_proxy_options = speed_adjust, nothing is sent
+ *	caller sends its own 2xx/3xx reply, as Postfix does), or
+ *	SMTPD_CHECK_REJECT with the filter's refusal there. With smtpd_proxy_options = speed_adjust, nothing is sent
  *	until the whole message has arrived: MAIL, RCPT and DATA are then
  *	replayed and only the end-of-data reply is the filter's.
  *
@@ -33,8 +33,9 @@
  *	queue file as usual, our Received: header first);
  *	smtpd_proxy_message() then sends it, dot-stuffed, and returns the
  *	filter's reply to the final dot in state->reply (OK for 2xx). The
- *	spool file is never committed: the caller removes it. Logged as
- *	Postfix does: "proxy-accept: END-OF-MESSAGE: 250 ...; from=<s>
+ *	spool file is never committed: the caller removes it; it is logged
+ *	"NOQUEUE: client=..." and our Received: header has no queue ID, as
+ *	Postfix's in this mode. Logged as Postfix 3.7 does: "proxy-accept: END-OF-MESSAGE: 250 ...; from=<s>
  *	to=<r> proto=ESMTP helo=<h>" or "proxy-reject: END-OF-MESSAGE:
  *	550 ...; ...".
  *
@@ -297,8 +298,7 @@ static void proxy_log(SMTPD_STATE *state, const char *what)
 
     if ((nl = strpbrk(reply, "\r\n")) != 0)
 	*nl = 0;
-    vstring_sprintf(buf, "%s: %s: END-OF-MESSAGE: %s; from=<%s>",
-		    state->queue_id ? state->queue_id : "NOQUEUE", what, reply,
+    vstring_sprintf(buf, "%s: END-OF-MESSAGE: %s; from=<%s>", what, reply,
 		    state->sender ? state->sender : "");
     if (state->last_rcpt)
 	vstring_sprintf_append(buf, " to=<%s>", state->last_rcpt);
