@@ -142,7 +142,7 @@ class MasterWarnings(unittest.TestCase):
         "hopcount_limit": "20",
         "postscreen_dnsbl_sites": "zen.example",
         "virtual_mailbox_limit": "1000000",
-        "milter_command_timeout": "20s",
+        "milter_header_checks": "pcre:/dev/null",
     }
 
     def noimpl_lines(self, m):
