@@ -20,13 +20,9 @@
 #include <string.h>
 
 #include "util/msg.h"
-#include "util/mymalloc.h"
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "smtpd.h"
-
-int     var_input_transp;		/* receive_override_options */
-char   *var_content_filter;		/* content_filter */
 
 /* smtpd_service - one client */
 static void smtpd_service(VSTREAM *client, const char *service, char **argv)
@@ -46,9 +42,6 @@ static void pre_init(const char *service, char **argv)
     (void) service;
     (void) argv;
     smtpd_params_init();
-    var_input_transp = input_transp_mask(VAR_RECEIVE_OVERRIDE_OPTIONS,
-					 mail_conf_str(VAR_RECEIVE_OVERRIDE_OPTIONS));
-    var_content_filter = mystrdup(mail_conf_str(VAR_CONTENT_FILTER));
     smtpd_check_init();
     smtpd_content_init();
     smtpd_tls_init();

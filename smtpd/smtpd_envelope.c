@@ -20,6 +20,10 @@
  *	Each accepted recipient is written to the queue file right away
  *	with its DSN NOTIFY and ORCPT.
  *
+ *	When smtpd's own checks pass, MAIL and RCPT go to the milters
+ *	(smtpd_milter.c) and to a before-queue proxy filter
+ *	(smtpd_proxy.c); a refusal of either is the client's reply.
+ *
  *	An address without a domain gets "@$myorigin", as Postfix's
  *	trivial-rewrite does for envelope addresses.
  */

@@ -74,6 +74,8 @@ char   *var_discard_ehlo;
 long    var_conn_count_limit;
 int     var_peername_lookup;
 long    var_min_data_rate;
+int     var_input_transp;		/* receive_override_options */
+char   *var_content_filter;
 
 static const char *cmd_names[SMTPD_CMD_COUNT] = {
     "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
@@ -113,6 +115,9 @@ void    smtpd_params_init(void)
     var_conn_count_limit = mail_conf_int(VAR_SMTPD_CLIENT_CONNECTION_COUNT_LIMIT);
     var_peername_lookup = mail_conf_bool(VAR_SMTPD_PEERNAME_LOOKUP);
     var_min_data_rate = mail_conf_int(VAR_SMTPD_MIN_DATA_RATE);
+    var_input_transp = input_transp_mask(VAR_RECEIVE_OVERRIDE_OPTIONS,
+					 mail_conf_str(VAR_RECEIVE_OVERRIDE_OPTIONS));
+    var_content_filter = mystrdup(mail_conf_str(VAR_CONTENT_FILTER));
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
