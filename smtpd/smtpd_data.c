@@ -28,7 +28,10 @@
  *	Clients in smtpd_forbid_bare_newline_exclusions are treated as no.
  *
  *	A message over message_size_limit is read to its end but not
- *	kept: 552 5.3.4. A write error (full disk: 452 4.3.1, other:
+ *	kept: 552 5.3.4. A message with more Received: and Delivered-To:
+ *	headers than hopcount_limit is a mail loop: "554 5.4.0 Error: too
+ *	many hops" and "warning: QID: message rejected: hopcount exceeded",
+ *	as Postfix's cleanup says it, and nothing is queued. A write error (full disk: 452 4.3.1, other:
  *	451 4.3.0) removes the file. "250 2.0.0 Ok: queued as QID" is sent
  *	only after queue_writer_commit() has made the file durable; then
  *	qmgr is woken through public/qmgr.
@@ -77,6 +80,7 @@ typedef struct DATA_STATE {
     int     in_header;			/* still in the message header */
     int     seen_header;		/* a header line was seen */
     int     have_msgid;
+    int     hops;			/* Received: and Delivered-To: headers */
     int     add_headers;		/* local_header_rewrite_clients */
     long    hdr_len;			/* length of the current header */
     int     drop_header;		/* current header over the limit */
@@ -322,6 +326,9 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	ds->seen_header = 1;
 	ds->hdr_len = len;
 	ds->drop_header = 0;
+	if ((name_len == 8 && strncasecmp(line, "Received", 8) == 0)
+	    || (name_len == 12 && strncasecmp(line, "Delivered-To", 12) == 0))
+	    ds->hops++;
 	if (name_len == 10 && strncasecmp(line, "Message-ID", 10) == 0
 	    && !ds->have_msgid) {
 	    const char *val = strchr(line, ':') + 1;
@@ -637,6 +644,10 @@ static void data_end(DATA_STATE *ds)
     } else if (vstring_len(ds->content.reply) > 0) {
 	/* header_checks or body_checks REJECT, or a table lookup error */
 	smtpd_reply(state, "%s", vstring_str(ds->content.reply));
+    } else if (ds->hops > var_hopcount_limit) {
+	/* A mail loop, as Postfix's cleanup sees it; nothing is queued. */
+	msg_warn("%s: message rejected: hopcount exceeded", state->queue_id);
+	smtpd_reply(state, "554 5.4.0 Error: too many hops");
     } else if (data_milters_refused(ds)) {
 	/* A milter said no; its reply is sent, the file goes. */ ;
     } else if (ds->content.discard || state->milter_discard) {
@@ -650,6 +661,8 @@ static void data_end(DATA_STATE *ds)
 	if (ds->content.hold || state->milter_hold)
 	    queue_writer_hold(ds->qw);
 	/* FILTER action, else content_filter: the queue file records it. */
+	if (ds->content.filter)
+	    (void) smtpd_content_filter(state, vstring_str(ds->content.filter));
 	queue_writer_filter(ds->qw, state->filter ? state->filter : var_content_filter);
 	state->qw = 0;				/* commit frees it */
 	if (queue_writer_commit(ds->qw) < 0) {
