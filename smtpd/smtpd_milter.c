@@ -77,6 +77,7 @@
 #include "global/milter_edit.h"
 #include "global/input_transp.h"
 #include "global/resolve.h"
+#include "global/info_log_addr.h"
 #include "tls/tls_server.h"
 #include "smtpd.h"
 
@@ -193,19 +194,21 @@ static void milter_log(SMTPD_STATE *state, const char *action, const char *stage
 		               const char *text, const char *rcpt)
 {
     VSTRING *buf = vstring_alloc(200);
+    VSTRING *addr = vstring_alloc(100);
 
     vstring_sprintf(buf, "%s: milter-%s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
 		    action, stage, state->namaddr, text);
     if (state->sender)
-	vstring_sprintf_append(buf, " from=<%s>", state->sender);
+	vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, state->sender));
     if (rcpt)
-	vstring_sprintf_append(buf, " to=<%s>", rcpt);
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, rcpt));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    vstring_free(addr);
 }
 
 /*

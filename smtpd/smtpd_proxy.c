@@ -61,6 +61,7 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "global/endpoint.h"
+#include "global/info_log_addr.h"
 #include "smtpd.h"
 
 struct SMTPD_PROXY {
@@ -293,20 +294,22 @@ static int proxy_replay(SMTPD_STATE *state)
 static void proxy_log(SMTPD_STATE *state, const char *what)
 {
     VSTRING *buf = vstring_alloc(200);
+    VSTRING *addr = vstring_alloc(100);
     char   *reply = mystrdup(vstring_str(state->reply));
     char   *nl;
 
     if ((nl = strpbrk(reply, "\r\n")) != 0)
 	*nl = 0;
     vstring_sprintf(buf, "%s: END-OF-MESSAGE: %s; from=<%s>", what, reply,
-		    state->sender ? state->sender : "");
+		    info_log_addr(addr, state->sender ? state->sender : ""));
     if (state->last_rcpt)
-	vstring_sprintf_append(buf, " to=<%s>", state->last_rcpt);
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, state->last_rcpt));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    vstring_free(addr);
     myfree(reply);
 }
 
