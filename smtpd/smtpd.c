@@ -48,6 +48,7 @@ static void pre_init(const char *service, char **argv)
     smtpd_limit_init();
     smtpd_check_init();
     smtpd_content_init();
+    smtpd_rewrite_init();
     smtpd_tls_init();
     smtpd_milter_init();
     smtpd_proxy_init();

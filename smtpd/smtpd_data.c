@@ -116,6 +116,7 @@ struct SMTPD_MSG {
     char   *msgid;			/* for the log */
     /* header_checks, body_checks (smtpd_content.c) */
     int     hdr_checks;			/* header_checks is set */
+    int     hold_headers;		/* checks, rewriting or dropping */
     int     body_checks;		/* body_checks is set */
     VSTRING *hdr;			/* the current header, held for the check */
     VSTRING *key;			/* what the table sees */
@@ -148,6 +149,7 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 {
     const char *end = raw + len;
     const char *cp;
+    int     action = SMTPD_CONTENT_KEEP;
 
     if (ds->hdr_checks) {
 	vstring_reset(ds->key);
@@ -158,8 +160,8 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 	}
 	if (vstring_len(ds->key) > 0 && vstring_str(ds->key)[vstring_len(ds->key) - 1] == '\n')
 	    vstring_truncate(ds->key, vstring_len(ds->key) - 1);
-	switch (smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
-				    vstring_str(ds->key), ds->out)) {
+	switch (action = smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
+					     vstring_str(ds->key), ds->out)) {
 	case SMTPD_CONTENT_DROP:
 	    return;
 	case SMTPD_CONTENT_REPLACE:
@@ -172,13 +174,25 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 	    break;
 	}
     }
+    /* message_drop_headers, then cleanup's address rewriting. */
+    if (smtpd_rewrite_drop_header(raw, len))
+	return;
+    switch (smtpd_rewrite_header(ds->state, raw, len, ds->out)) {
+    case 1:
+	data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	return;
+    case -1:
+	if (vstring_len(ds->content.reply) == 0)
+	    vstring_strcpy(ds->content.reply, "451 4.3.0 Error: queue file write error");
+	break;
+    }
     data_write(ds, raw, len);
 }
 
 /* header_flush - the header held for header_checks is complete */
 static void header_flush(DATA_STATE *ds)
 {
-    if (ds->hdr_checks && vstring_len(ds->hdr) > 0) {
+    if (ds->hold_headers && vstring_len(ds->hdr) > 0) {
 	header_emit(ds, vstring_str(ds->hdr), vstring_len(ds->hdr));
 	vstring_reset(ds->hdr);
     }
@@ -190,7 +204,7 @@ static void header_flush(DATA_STATE *ds)
  */
 static void content_write(DATA_STATE *ds, const char *buf, size_t len)
 {
-    if (ds->hdr_checks && ds->in_header)
+    if (ds->hold_headers && ds->in_header)
 	vstring_memcat(ds->hdr, buf, len);
     else
 	data_write(ds, buf, len);
@@ -496,7 +510,10 @@ SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state)
     ds->in_header = 1;
     ds->add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
 	|| smtpd_check_rewrite_client(state);
-    if ((ds->hdr_checks = smtpd_content_headers_active()) != 0) {
+    ds->hdr_checks = smtpd_content_headers_active();
+    /* Whole headers are needed for header_checks, rewriting and dropping. */
+    if ((ds->hold_headers = (ds->hdr_checks || smtpd_rewrite_active(state)
+			     || smtpd_rewrite_drop_active())) != 0) {
 	ds->hdr = vstring_alloc(1024);
 	ds->out = vstring_alloc(100);
     }
