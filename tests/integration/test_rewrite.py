@@ -84,5 +84,43 @@ class Rewrite(unittest.TestCase):
         self.assertNotIn("Bcc:", text)
 
 
+class MissingHeaders(unittest.TestCase):
+    """Debian's Postfix 3.7.11, for a client on 127.0.0.1: "Subject: bare"
+    gets "Message-Id: <...>", "Date: ..." and "From: a@b.test"; with a
+    "Resent-From:" header it gets "Resent-Message-Id: <...>" and
+    "Resent-Date: ..." instead (and no From:); a client on 127.0.0.2 gets
+    nothing added."""
+
+    def setUp(self):
+        self.cap = Capture()
+        self.addCleanup(self.cap.stop)
+        self.m = MTA(start=False, main_cf={"relay_domains": "dest.test"})
+        self.addCleanup(self.m.cleanup)
+        self.m.write("transport", "dest.test relay:[127.0.0.1]:%d\n" % self.cap.port)
+        self.m.set_main(transport_maps="texthash:" + self.m.path("transport"))
+        self.m.start()
+
+    def headers(self, text, source="127.0.0.1"):
+        with smtplib.SMTP(self.m.addr, self.m.smtp_port, source_address=(source, 0)) as s:
+            s.sendmail("a@b.test", ["u@dest.test"], text)
+        n = len(self.cap.messages) + 1
+        content = self.cap.wait(n)[n - 1].content.decode()
+        head = content.split("\r\n\r\n", 1)[0].split("\r\n")
+        return [h.split(":", 1)[0] for h in head if h and not h[0].isspace()]
+
+    def test_added_for_local_client(self):
+        self.assertEqual(self.headers("Subject: bare\r\n\r\nhi\r\n"),
+                         ["Received", "Subject", "Message-Id", "Date", "From"])
+
+    def test_resent_forms(self):
+        self.assertEqual(self.headers("Resent-From: x@y.test\r\nSubject: resent\r\n\r\nhi\r\n"),
+                         ["Received", "Resent-From", "Subject", "Resent-Message-Id",
+                          "Resent-Date"])
+
+    def test_nothing_for_remote_client(self):
+        self.assertEqual(self.headers("Subject: bare\r\n\r\nhi\r\n", source="127.0.0.2"),
+                         ["Received", "Subject"])
+
+
 if __name__ == "__main__":
     unittest.main()
