@@ -22,7 +22,8 @@
  *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
  *	and host name checks; smtpd_check.h is the access policy's inside),
- *	smtpd_content.c (header_checks, body_checks).
+ *	smtpd_content.c (header_checks, body_checks), smtpd_sasl.c (AUTH,
+ *	permit_sasl_authenticated, the sender login checks).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
  */
@@ -94,6 +95,11 @@ typedef struct SMTPD_STATE {
     ARGV   *prepend;			/* PREPEND headers, or NULL */
     char   *queue_id;
     long    data_bytes;			/* for "after DATA (N bytes)" */
+    /* SASL AUTH (smtpd_sasl.c). */
+    struct SMTPD_SASL *sasl;		/* this session's SASL server */
+    char   *sasl_method;		/* authenticated: the mechanism */
+    char   *sasl_username;		/* authenticated: the login name */
+    char   *sasl_sender;		/* MAIL FROM AUTH=, when authenticated */
 } SMTPD_STATE;
 
 /* Parameters. */
@@ -206,6 +212,17 @@ extern int smtpd_tls_offered(SMTPD_STATE *);
 extern int smtpd_tls_required(SMTPD_STATE *);
 extern int smtpd_tls_wrapper(SMTPD_STATE *);
 extern void smtpd_starttls_cmd(SMTPD_STATE *, char *);
+
+/* smtpd_sasl.c (and smtpd_check.h for the restrictions) */
+extern void smtpd_sasl_init(void);
+extern void smtpd_sasl_ehlo(SMTPD_STATE *, VSTRING *);
+extern void smtpd_sasl_auth_cmd(SMTPD_STATE *, char *);
+extern void smtpd_sasl_reset(SMTPD_STATE *);
+extern void smtpd_sasl_mail_auth(SMTPD_STATE *, const char *);
+extern const char *smtpd_sasl_log_info(SMTPD_STATE *);
+extern void smtpd_sasl_queue_attrs(SMTPD_STATE *, QUEUE_WRITER *);
+extern const char *smtpd_sasl_protocol(SMTPD_STATE *, const char *);
+extern void smtpd_sasl_received(SMTPD_STATE *, VSTRING *);
 
 /* smtpd_etrn.c */
 extern void smtpd_etrn_cmd(SMTPD_STATE *, char *);

@@ -210,9 +210,11 @@ static void received_header(DATA_STATE *ds)
     strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
     proto = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
 	: state->protocol;
+    proto = smtpd_sasl_protocol(state, proto);
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
+    smtpd_sasl_received(state, buf);
     if (state->rcpt_count == 1 && state->first_rcpt) {
 	VSTRING *ext = vstring_alloc(100);
 

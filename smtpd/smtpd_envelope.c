@@ -99,7 +99,8 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 		goto done;
 	    }
 	} else if (strncasecmp(param, "AUTH=", 5) == 0) {
-	    /* Without SASL, Postfix accepts and ignores AUTH=. */ ;
+	    /* Kept after a login, else accepted and ignored, as Postfix. */
+	    smtpd_sasl_mail_auth(state, param + 5);
 	} else if (strncasecmp(param, "RET=", 4) == 0) {
 	    if (ret != 0 || (strcasecmp(param + 4, "FULL") != 0
 			     && strcasecmp(param + 4, "HDRS") != 0)) {
@@ -208,7 +209,9 @@ static int open_queue_file(SMTPD_STATE *state)
 	queue_writer_attr(qw, "dsn_ret", state->dsn_ret);
     queue_writer_attr(qw, "log_ident", state->queue_id);
     queue_writer_attr(qw, "rewrite_context", "remote");
-    msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    smtpd_sasl_queue_attrs(state, qw);
+    msg_info("%s: client=%s%s", state->queue_id, state->namaddr,
+	     smtpd_sasl_log_info(state));
     return (0);
 }
 

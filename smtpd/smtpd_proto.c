@@ -156,6 +156,8 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
     myfree(state->first_rcpt);
     myfree(state->last_rcpt);
     myfree(state->queue_id);
+    myfree(state->sasl_sender);
+    state->sasl_sender = 0;
     state->sender = state->dsn_envid = state->recipient = 0;
     state->first_rcpt = state->last_rcpt = state->queue_id = 0;
     state->dsn_ret = 0;
@@ -166,6 +168,7 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
 void    smtpd_state_free(SMTPD_STATE *state)
 {
     smtpd_transaction_reset(state);
+    smtpd_sasl_reset(state);
     myfree(state->name);
     myfree(state->reverse_name);
     myfree(state->addr);
@@ -347,6 +350,8 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
 	vstring_strcat(state->reply, "250-ETRN\r\n");
     if (!state->tls && smtpd_tls_offered(state) && OFFER("STARTTLS"))
 	vstring_strcat(state->reply, "250-STARTTLS\r\n");
+    if (OFFER("AUTH"))
+	smtpd_sasl_ehlo(state, state->reply);
     if (OFFER("ENHANCEDSTATUSCODES"))
 	vstring_strcat(state->reply, "250-ENHANCEDSTATUSCODES\r\n");
     if (OFFER("8BITMIME"))
@@ -445,6 +450,7 @@ static const SMTPD_CMD smtpd_cmds[] = {
     {"HELO", SMTPD_CMD_HELO, helo_cmd},
     {"EHLO", SMTPD_CMD_EHLO, ehlo_cmd},
     {"STARTTLS", SMTPD_CMD_STARTTLS, smtpd_starttls_cmd},
+    {"AUTH", SMTPD_CMD_AUTH, smtpd_sasl_auth_cmd},
     {"MAIL", SMTPD_CMD_MAIL, smtpd_mail_cmd},
     {"RCPT", SMTPD_CMD_RCPT, smtpd_rcpt_cmd},
     {"DATA", SMTPD_CMD_DATA, smtpd_data_cmd},
