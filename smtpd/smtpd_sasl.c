@@ -130,6 +130,7 @@
 struct SMTPD_SASL {
     XSASL_SERVER *server;		/* NULL: could not be made */
     int     unavailable;		/* ... and it was said in the log */
+    int     used;			/* an exchange ran on it */
 };
 
 static int sasl_enable;
@@ -264,6 +265,17 @@ void    smtpd_sasl_reset(SMTPD_STATE *state)
     state->sasl_method = state->sasl_username = state->sasl_sender = 0;
 }
 
+/* printable - a copy of client text fit for the log and the queue file */
+static char *printable(const char *text)
+{
+    char   *copy = mystrdup(text);
+
+    for (char *cp = copy; *cp; cp++)
+	if ((unsigned char) *cp < ' ' || (unsigned char) *cp >= 127)
+	    *cp = '?';
+    return (copy);
+}
+
 /* The exchange talks through smtpd's reply and input functions. */
 
 static void auth_reply(void *ctx, const char *text)
@@ -330,18 +342,25 @@ void    smtpd_sasl_auth_cmd(SMTPD_STATE *state, char *args)
 	argv_free(av);
 	return;
     }
+    /* As Postfix: a fresh server for each exchange (libsasl2 wants it). */
+    if (state->sasl && state->sasl->used && state->sasl->server) {
+	xsasl_server_free(state->sasl->server);
+	state->sasl->server = 0;
+    }
     if ((server = sasl_server(state)) == 0 || *xsasl_server_mechs(server) == 0) {
 	smtpd_reply(state, "454 4.7.0 Temporary authentication failure: "
 		    "authentication server unavailable");
 	argv_free(av);
 	return;
     }
+    state->sasl->used = 1;
     switch (xsasl_smtp_auth(server, &io, state->namaddr, av->argv[0],
 			    av->argc > 1 ? av->argv[1] : 0, sasl_resp_limit)) {
     case XSASL_AUTH_DONE:
+	/* Kept printable: they go to the log, the queue file, policy servers. */
 	name = xsasl_server_username(server);
-	state->sasl_username = mystrdup(name ? name : "");
-	state->sasl_method = mystrdup(av->argv[0]);
+	state->sasl_username = printable(name ? name : "");
+	state->sasl_method = printable(av->argv[0]);
 	break;
     case XSASL_SMTP_LOST:
 	/* The command loop sees the stream's error or end of file. */
@@ -351,17 +370,6 @@ void    smtpd_sasl_auth_cmd(SMTPD_STATE *state, char *args)
 	break;
     }
     argv_free(av);
-}
-
-/* printable - a copy of client text fit for the log and the queue file */
-static char *printable(const char *text)
-{
-    char   *copy = mystrdup(text);
-
-    for (char *cp = copy; *cp; cp++)
-	if ((unsigned char) *cp < ' ' || (unsigned char) *cp >= 127)
-	    *cp = '?';
-    return (copy);
 }
 
 void    smtpd_sasl_mail_auth(SMTPD_STATE *state, const char *value)
@@ -375,16 +383,13 @@ void    smtpd_sasl_mail_auth(SMTPD_STATE *state, const char *value)
 const char *smtpd_sasl_log_info(SMTPD_STATE *state)
 {
     static VSTRING *buf;
-    char   *user;
 
     if (state->sasl_username == 0)
 	return ("");
     if (buf == 0)
 	buf = vstring_alloc(100);
-    user = printable(state->sasl_username);
     vstring_sprintf(buf, ", sasl_method=%s, sasl_username=%s",
-		    state->sasl_method, user);
-    myfree(user);
+		    state->sasl_method, state->sasl_username);
     if (state->sasl_sender)
 	vstring_sprintf_append(buf, ", sasl_sender=%s", state->sasl_sender);
     return (vstring_str(buf));
@@ -392,16 +397,12 @@ const char *smtpd_sasl_log_info(SMTPD_STATE *state)
 
 void    smtpd_sasl_queue_attrs(SMTPD_STATE *state, QUEUE_WRITER *qw)
 {
-    char   *user;
-
     if (state->sasl_username == 0)
 	return;
-    user = printable(state->sasl_username);
     queue_writer_attr(qw, "sasl_method", state->sasl_method);
-    queue_writer_attr(qw, "sasl_username", user);
+    queue_writer_attr(qw, "sasl_username", state->sasl_username);
     if (state->sasl_sender)
 	queue_writer_attr(qw, "sasl_sender", state->sasl_sender);
-    myfree(user);
 }
 
 const char *smtpd_sasl_protocol(SMTPD_STATE *state, const char *proto)
@@ -413,13 +414,9 @@ const char *smtpd_sasl_protocol(SMTPD_STATE *state, const char *proto)
 
 void    smtpd_sasl_received(SMTPD_STATE *state, VSTRING *buf)
 {
-    char   *user;
-
     if (state->sasl_username == 0 || !auth_header)
 	return;
-    user = printable(state->sasl_username);
-    vstring_sprintf_append(buf, "\t(Authenticated sender: %s)\r\n", user);
-    myfree(user);
+    vstring_sprintf_append(buf, "\t(Authenticated sender: %s)\r\n", state->sasl_username);
 }
 
 int     smtpd_sasl_permit(SMTPD_STATE *state)
@@ -468,14 +465,10 @@ int     smtpd_sasl_login_mismatch(SMTPD_STATE *state, const char *name)
     if (owners == 0 && known_only)
 	return (CHK_DUNNO);
     if (state->sasl_username) {
-	if (owners == 0 || !owned_by(owners, state->sasl_username)) {
-	    char   *user = printable(state->sasl_username);
-	    int     r = smtpd_chk_reject(state, 553, "5.7.1", "<%s>: Sender address "
-				    "rejected: not owned by user %s", state->sender, user);
-
-	    myfree(user);
-	    return (r);
-	}
+	if (owners == 0 || !owned_by(owners, state->sasl_username))
+	    return (smtpd_chk_reject(state, 553, "5.7.1", "<%s>: Sender address "
+				     "rejected: not owned by user %s", state->sender,
+				     state->sasl_username));
     } else if (owners != 0) {
 	return (smtpd_chk_reject(state, 553, "5.7.1", "<%s>: Sender address "
 				 "rejected: not logged in", state->sender));

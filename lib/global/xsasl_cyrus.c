@@ -18,7 +18,7 @@
  *	time, as mail_owner and inside the chroot when there is one.
  *
  *	Each session gets a connection context with the service
- *	(smtpd_sasl_service), myhostname, the realm
+ *	(smtpd_sasl_service), the realm
  *	(smtpd_sasl_local_domain: Cyrus appends it to a login name
  *	without one), the endpoints, and the security options as Cyrus
  *	security flags, with no security layer (max_ssf 0).
@@ -170,8 +170,9 @@ static int cy_server_first(XSASL_SERVER *xp, const char *mech, const char *init,
 	    inlen = (unsigned) vstring_len(server->decoded);
 	}
     }
-    return (cy_result(sasl_server_start(server->conn, mech, in, inlen, &out, &outlen),
-		      out, outlen, reply));
+    /* The call first: out and outlen are its results. */
+    status = sasl_server_start(server->conn, mech, in, inlen, &out, &outlen);
+    return (cy_result(status, out, outlen, reply));
 }
 
 static int cy_server_next(XSASL_SERVER *xp, const char *response, VSTRING *reply)
@@ -183,9 +184,9 @@ static int cy_server_next(XSASL_SERVER *xp, const char *response, VSTRING *reply
 
     if ((status = cy_decode(server, response, reply)) != 0)
 	return (status);
-    return (cy_result(sasl_server_step(server->conn, vstring_str(server->decoded),
-				       (unsigned) vstring_len(server->decoded),
-				       &out, &outlen), out, outlen, reply));
+    status = sasl_server_step(server->conn, vstring_str(server->decoded),
+			      (unsigned) vstring_len(server->decoded), &out, &outlen);
+    return (cy_result(status, out, outlen, reply));
 }
 
 static const char *cy_server_username(XSASL_SERVER *xp)
@@ -239,13 +240,17 @@ static XSASL_SERVER *cy_create(XSASL_SERVER_IMPL *xi, const XSASL_SERVER_PARAMS 
     int     result;
 
     (void) xi;
-    result = sasl_server_new(params->service, params->server_name,
+    /*
+     * No server name: libsasl2 then uses the host name, which is also
+     * the default realm of saslpasswd2, as Debian's Postfix does.
+     */
+    result = sasl_server_new(params->service, 0,
 			     params->user_realm && *params->user_realm ?
 			     params->user_realm : 0, local, remote,
 			     0, 0, &conn);
     if (result == SASL_BADPARAM && (local || remote))
 	/* An address form the library does not take: it is optional. */
-	result = sasl_server_new(params->service, params->server_name,
+	result = sasl_server_new(params->service, 0,
 				 params->user_realm && *params->user_realm ?
 				 params->user_realm : 0, 0, 0, 0, 0, &conn);
     myfree(local);
