@@ -26,9 +26,10 @@
  *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
  *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
+ *	void smtp_sasl_init(void);
+ *	const char *smtp_sasl_choose(SMTP_SESSION *sess, SMTP_WHY *why);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
- *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
  *
  *	const char *smtp_param_str(const char *smtp_name);	(and _int,
  *				_time, _bool, _bool_soft, _time_soft, _name)
@@ -253,7 +254,8 @@ extern int smtp_turn_deliver(SMTP_SESSION *, DELIVER_REQUEST *);
 extern void smtp_turn_end(SMTP_SESSION *, int);
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
-extern const char *smtp_sasl_choose(SMTP_SESSION *);
+extern void smtp_sasl_init(void);
+extern const char *smtp_sasl_choose(SMTP_SESSION *, SMTP_WHY *);
 extern const char *smtp_param_str(const char *smtp_name);
 extern int smtp_param_time(const char *smtp_name);
 extern int smtp_param_int(const char *smtp_name);
