@@ -91,9 +91,10 @@ $(1): $$(patsubst %.c,$(2)/%.o,$$(wildcard lib/$(3)/*.c))
 endef
 $(foreach l,$(LIB_LAYERS),$(eval $(call layer_rule,$(BUILD)/lib/lib$(l).a,$(BUILD)/obj,$(l))))
 
-# Libraries that only some programs need: <program>_LDLIBS.
+# Libraries that only some programs (and unit tests) need: <name>_LDLIBS.
 smtpd_LDLIBS = -lsasl2
 odmr_LDLIBS  = -lsasl2
+test_xsasl_LDLIBS = -lsasl2
 
 define program_rule
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)/*.c))
@@ -111,7 +112,7 @@ $(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS) $($*_LDLIBS)
 
 $(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 	@mkdir -p $(dir $@)
