@@ -404,7 +404,7 @@ static void auth_cmd(ODMR_STATE *state, char *args)
 	state->sasl_method = printable(av->argv[0]);
 	break;
     case XSASL_SMTP_LOST:
-	vstream_set_deadline(state->client, 0);
+	/* The command loop sees the stream's error or end of file. */
 	break;
     default:
 	break;
@@ -697,7 +697,8 @@ void    odmr_server_session(VSTREAM *client)
 	}
 	command(state, line);
 	if (vstream_ferror(client) && !state->quit) {
-	    msg_info("lost connection after %s from %s", state->where, state->namaddr);
+	    msg_info("%s after %s from %s", vstream_ftimeout(client) ?
+		     "timeout" : "lost connection", state->where, state->namaddr);
 	    break;
 	}
     }

@@ -364,7 +364,6 @@ void    smtpd_sasl_auth_cmd(SMTPD_STATE *state, char *args)
 	break;
     case XSASL_SMTP_LOST:
 	/* The command loop sees the stream's error or end of file. */
-	vstream_set_deadline(state->client, 0);
 	break;
     default:
 	break;
