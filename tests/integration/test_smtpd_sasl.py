@@ -2,12 +2,15 @@
 
 Dovecot's auth service (a passwd-file) for smtpd_sasl_type = dovecot;
 Cyrus SASL with a sasldb (auxprop) and with saslauthd for
-smtpd_sasl_type = cyrus. The replies and log lines were checked against
+smtpd_sasl_type = cyrus. CoreScenarios run against each of the three:
+PLAIN and LOGIN over STARTTLS relaying to an outside domain, a wrong
+password, smtpd_tls_auth_only, reject_sender_login_mismatch. The replies and log lines were checked against
 Debian's Postfix 3.7.11 with the same Dovecot 2.3.19 and the same
 Cyrus SASL 2.1.28 configurations (smtpd_sasl_path pointing at the same
 socket, the same smtpd.conf); each test cites Postfix's text.
 """
 import os
+import re
 import shutil
 import smtplib
 import socket
@@ -83,31 +86,34 @@ class SaslBase(unittest.TestCase):
                 if ("Subject: %s\r\n" % subject).encode() in x["data"]]
 
 
-class DovecotSasl(SaslBase):
+class CoreScenarios:
+    """The same scenarios against each authentication server. A subclass
+    sets: mta(**main_cf) for its server; user/password (who owns
+    alice@example.org in smtpd_sender_login_maps); fail_reason, the text
+    of its failures (Postfix 3.7: Dovecot "(reason unavailable)", Cyrus
+    "authentication failure"); fail_user, the sasl_username it reports
+    after a failure."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.dovecot = DovecotAuth(cls.tmp, USERS)
+    user = password = fail_reason = fail_user = None
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.dovecot.stop()
-        super().tearDownClass()
+    def core_mta(self, **main_cf):
+        logins = os.path.join(self.tmp, "core-logins-%s" % type(self).__name__)
+        with open(logins, "w") as f:
+            f.write("alice@example.org %s\nother@example.org somebody-else\n" % self.user)
+        main_cf.setdefault("smtpd_sender_login_maps", "texthash:" + logins)
+        return self.backend_mta(**main_cf)
 
-    def dovecot_mta(self, **main_cf):
-        return self.mta(smtpd_sasl_type="dovecot", smtpd_sasl_path=self.dovecot.socket,
-                        **main_cf)
-
-    def test_plain_and_login_over_starttls_relay_outside(self):
-        m = self.dovecot_mta(smtpd_tls_auth_only="yes", smtpd_sasl_authenticated_header="yes")
-        for mech, subject in (("PLAIN", "via plain"), ("LOGIN", "via login")):
+    def test_core_plain_and_login_over_starttls_relay_outside(self):
+        m = self.core_mta(smtpd_tls_auth_only="yes", smtpd_sasl_authenticated_header="yes")
+        for mech in ("PLAIN", "LOGIN"):
+            subject = "%s via %s" % (type(self).__name__, mech)
             with smtplib.SMTP("127.0.0.1", m.smtp_port, timeout=30) as s:
                 s.ehlo("client.test")
                 s.starttls(context=tls_context())
                 s.ehlo("client.test")
-                self.assertEqual(s.esmtp_features["auth"], " PLAIN LOGIN")
-                s.user, s.password = "alice@example.org", "secret"
+                self.assertIn("PLAIN", s.esmtp_features["auth"].split())
+                self.assertIn("LOGIN", s.esmtp_features["auth"].split())
+                s.user, s.password = self.user, self.password
                 code, text = s.auth(mech, getattr(s, "auth_" + mech.lower()))
                 # Postfix 3.7: "235 2.7.0 Authentication successful"
                 self.assertEqual((code, text), (235, b"2.7.0 Authentication successful"))
@@ -120,14 +126,100 @@ class DovecotSasl(SaslBase):
             #   \t(Authenticated sender: alice@example.org)
             #   \tby mx.test.invalid (Postfix) with ESMTPSA id QID
             self.assertRegex(data, r"Received: from client\.test \(localhost \[127\.0\.0\.1\]\)\r\n"
-                             r"\t\(Authenticated sender: alice@example\.org\)\r\n"
-                             r"\tby mx\.test\.invalid \(Postfix\) with ESMTPSA id [0-9A-F]+\r\n")
+                             r"\t\(Authenticated sender: %s\)\r\n"
+                             r"\tby mx\.test\.invalid \(Postfix\) with ESMTPSA id [0-9A-F]+\r\n"
+                             % re.escape(self.user))
             # Postfix 3.7: "QID: client=localhost[127.0.0.1], sasl_method=PLAIN,
             # sasl_username=alice@example.org"
             m.wait_log(r": client=localhost\[127\.0\.0\.1\], sasl_method=%s, "
-                       r"sasl_username=alice@example\.org\n" % mech)
+                       r"sasl_username=%s\n" % (mech, re.escape(self.user)))
         m.wait_log(r"to=<r@outside\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent",
                    count=2)
+
+    def test_core_wrong_password(self):
+        m = self.core_mta()
+        c = Client(m.smtp_port)
+        c.cmd("EHLO client.test")
+        # Postfix 3.7: "535 5.7.8 Error: authentication failed: REASON" and
+        # "warning: localhost[127.0.0.1]: SASL PLAIN authentication failed:
+        # REASON, sasl_username=NAME"
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0%s\0wrong" % self.user)),
+                         "535 5.7.8 Error: authentication failed: %s" % self.fail_reason)
+        self.assertEqual(c.cmd("AUTH LOGIN"), "334 " + b64("Username:"))
+        self.assertEqual(c.cmd(b64(self.user)), "334 " + b64("Password:"))
+        self.assertEqual(c.cmd(b64("wrong")),
+                         "535 5.7.8 Error: authentication failed: %s" % self.fail_reason)
+        c.cmd("MAIL FROM:<a@b.test>")
+        self.assertEqual(c.cmd("RCPT TO:<r@outside.test>"),
+                         "454 4.7.1 <r@outside.test>: Relay access denied")
+        c.cmd("QUIT")
+        c.close()
+        for mech in ("PLAIN", "LOGIN"):
+            m.wait_log(r"warning: localhost\[127\.0\.0\.1\]: SASL %s authentication failed: "
+                       r"%s, sasl_username=%s\n" % (mech, re.escape(self.fail_reason),
+                                                     re.escape(self.fail_user)))
+        # Postfix 3.7 counts AUTH commands as it does the others.
+        m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 auth=0/2 mail=1 rcpt=0/1 "
+                   r"quit=1 commands=3/6")
+
+    def test_core_tls_auth_only(self):
+        m = self.core_mta(smtpd_tls_auth_only="yes")
+        c = TlsClient(m.smtp_port)
+        ehlo = c.cmd("EHLO client.test")
+        self.assertNotIn("AUTH", ehlo)
+        self.assertIn("250-STARTTLS", ehlo)
+        # Postfix 3.7: "503 5.5.1 Error: authentication not enabled"
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (self.user, self.password))),
+                         "503 5.5.1 Error: authentication not enabled")
+        c.starttls()
+        ehlo = c.cmd("EHLO client.test")
+        self.assertRegex(ehlo, r"250-AUTH .*PLAIN")
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (self.user, self.password))),
+                         "235 2.7.0 Authentication successful")
+        c.close()
+
+    def test_core_sender_login_mismatch(self):
+        m = self.core_mta(smtpd_sender_restrictions="reject_sender_login_mismatch")
+        c = Client(m.smtp_port)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (self.user, self.password))),
+                         "235 2.7.0 Authentication successful")
+        c.cmd("MAIL FROM:<alice@example.org>")
+        self.assertEqual(c.cmd("RCPT TO:<r@outside.test>"), "250 2.1.5 Ok")
+        c.cmd("RSET")
+        c.cmd("MAIL FROM:<other@example.org>")
+        # Postfix 3.7: "553 5.7.1 <other@example.org>: Sender address rejected:
+        # not owned by user NAME"
+        self.assertEqual(c.cmd("RCPT TO:<r@outside.test>"),
+                         "553 5.7.1 <other@example.org>: Sender address rejected: "
+                         "not owned by user %s" % self.user)
+        c.close()
+        m.wait_log(r"NOQUEUE: reject: RCPT from localhost\[127\.0\.0\.1\]: 553 5\.7\.1 "
+                   r"<other@example\.org>: Sender address rejected: not owned by user %s; "
+                   r"from=<other@example\.org> to=<r@outside\.test> proto=ESMTP "
+                   r"helo=<client\.test>" % re.escape(self.user))
+
+
+class DovecotSasl(SaslBase, CoreScenarios):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = DovecotAuth(cls.tmp, USERS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dovecot.stop()
+        super().tearDownClass()
+
+    user, password = "alice@example.org", "secret"
+    fail_reason, fail_user = "(reason unavailable)", "alice@example.org"
+
+    def dovecot_mta(self, **main_cf):
+        return self.mta(smtpd_sasl_type="dovecot", smtpd_sasl_path=self.dovecot.socket,
+                        **main_cf)
+
+    backend_mta = dovecot_mta
 
     def test_unauthenticated_client_may_not_relay(self):
         m = self.dovecot_mta()
@@ -137,49 +229,6 @@ class DovecotSasl(SaslBase):
         # Postfix 3.7 (defer_unauth_destination): "454 4.7.1 <x>: Relay access denied"
         self.assertEqual(c.cmd("RCPT TO:<r@outside.test>"),
                          "454 4.7.1 <r@outside.test>: Relay access denied")
-        c.close()
-
-    def test_wrong_password(self):
-        m = self.dovecot_mta()
-        c = Client(m.smtp_port)
-        c.cmd("EHLO client.test")
-        # Postfix 3.7 with Dovecot: "535 5.7.8 Error: authentication failed:
-        # (reason unavailable)" and "warning: localhost[127.0.0.1]: SASL PLAIN
-        # authentication failed: (reason unavailable), sasl_username=alice@example.org"
-        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0alice@example.org\0wrong")),
-                         "535 5.7.8 Error: authentication failed: (reason unavailable)")
-        self.assertEqual(c.cmd("AUTH LOGIN"), "334 " + b64("Username:"))
-        self.assertEqual(c.cmd(b64("alice@example.org")), "334 " + b64("Password:"))
-        self.assertEqual(c.cmd(b64("wrong")),
-                         "535 5.7.8 Error: authentication failed: (reason unavailable)")
-        c.cmd("MAIL FROM:<a@b.test>")
-        self.assertEqual(c.cmd("RCPT TO:<r@outside.test>"),
-                         "454 4.7.1 <r@outside.test>: Relay access denied")
-        c.cmd("QUIT")
-        c.close()
-        m.wait_log(r"warning: localhost\[127\.0\.0\.1\]: SASL PLAIN authentication failed: "
-                   r"\(reason unavailable\), sasl_username=alice@example\.org\n")
-        m.wait_log(r"warning: localhost\[127\.0\.0\.1\]: SASL LOGIN authentication failed: "
-                   r"\(reason unavailable\), sasl_username=alice@example\.org\n")
-        # Postfix 3.7 counts AUTH commands as it does the others.
-        m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 auth=0/2 mail=1 rcpt=0/1 "
-                   r"quit=1 commands=3/6")
-        self.assertIn("Password mismatch", self.dovecot.log())
-
-    def test_tls_auth_only(self):
-        m = self.dovecot_mta(smtpd_tls_auth_only="yes")
-        c = TlsClient(m.smtp_port)
-        ehlo = c.cmd("EHLO client.test")
-        self.assertNotIn("AUTH", ehlo)
-        self.assertIn("250-STARTTLS", ehlo)
-        # Postfix 3.7: "503 5.5.1 Error: authentication not enabled"
-        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0bob\0pw2")),
-                         "503 5.5.1 Error: authentication not enabled")
-        c.starttls()
-        ehlo = c.cmd("EHLO client.test")
-        self.assertIn("250-AUTH PLAIN LOGIN", ehlo)
-        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0bob\0pw2")),
-                         "235 2.7.0 Authentication successful")
         c.close()
 
     def test_ehlo_order_and_broken_clients_and_exceptions(self):
@@ -497,6 +546,53 @@ class CyrusSasl(SaslBase):
         m.wait_log(r"sasl_method=PLAIN, sasl_username=erin\n")
         wait_for(lambda: "auth success: [user=erin] [service=smtp]" in sd.log(), 10,
                  what="saslauthd's log")
+
+
+class SasldbCore(SaslBase, CoreScenarios):
+    """Cyrus SASL with a sasldb (auxprop)."""
+
+    user, password = "carol", "secret"
+    fail_reason, fail_user = "authentication failure", "carol"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.conf_dir = os.path.join(cls.tmp, "cyrus")
+        os.makedirs(cls.conf_dir)
+        os.chmod(cls.conf_dir, 0o755)
+        make_sasldb(os.path.join(cls.conf_dir, "sasldb2"), {cls.user: cls.password})
+        cyrus_conf(cls.conf_dir, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                   "sasldb_path: %s/sasldb2\nmech_list: PLAIN LOGIN\n" % cls.conf_dir)
+
+    def backend_mta(self, **main_cf):
+        return self.mta(smtpd_sasl_type="cyrus", smtpd_sasl_path="smtpd",
+                        cyrus_sasl_config_path=self.conf_dir, **main_cf)
+
+
+class SaslauthdCore(SaslBase, CoreScenarios):
+    """Cyrus SASL with saslauthd (whose own mechanism is sasldb)."""
+
+    user, password = "erin", "pw3"
+    fail_reason, fail_user = "authentication failure", "erin"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.saslauthd = Saslauthd(cls.tmp, {cls.user: cls.password})
+        cls.conf_dir = os.path.join(cls.tmp, "cyrus")
+        os.makedirs(cls.conf_dir)
+        os.chmod(cls.conf_dir, 0o755)
+        cyrus_conf(cls.conf_dir, "pwcheck_method: saslauthd\nsaslauthd_path: %s\n"
+                   "mech_list: PLAIN LOGIN\n" % cls.saslauthd.mux)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.saslauthd.stop()
+        super().tearDownClass()
+
+    def backend_mta(self, **main_cf):
+        return self.mta(smtpd_sasl_type="cyrus", smtpd_sasl_path="smtpd",
+                        cyrus_sasl_config_path=self.conf_dir, **main_cf)
 
 
 if __name__ == "__main__":
