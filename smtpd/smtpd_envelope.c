@@ -150,7 +150,8 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 		goto done;
 	    }
 	} else if (strncasecmp(param, "AUTH=", 5) == 0) {
-	    /* Without SASL, Postfix accepts and ignores AUTH=. */ ;
+	    /* Kept after a login, else accepted and ignored, as Postfix. */
+	    smtpd_sasl_mail_auth(state, param + 5);
 	} else if (strncasecmp(param, "RET=", 4) == 0) {
 	    if (ret != 0 || (strcasecmp(param + 4, "FULL") != 0
 			     && strcasecmp(param + 4, "HDRS") != 0)) {
@@ -283,8 +284,6 @@ static int open_queue_file(SMTPD_STATE *state)
     if (state->helo_name)
 	queue_writer_attr(qw, "helo_name", state->helo_name);
     queue_writer_attr(qw, "protocol", state->protocol);
-    if (state->sasl_username)
-	queue_writer_attr(qw, "sasl_username", state->sasl_username);
     if (state->dsn_envid)
 	queue_writer_attr(qw, "dsn_envid", state->dsn_envid);
     if (state->dsn_ret)
@@ -302,10 +301,12 @@ static int open_queue_file(SMTPD_STATE *state)
 	queue_writer_attr(qw, "log_protocol", xf->proto);
     queue_writer_attr(qw, "log_ident", xf->ident ? xf->ident : state->queue_id);
     queue_writer_attr(qw, "rewrite_context", xf->source ? xf->source : "remote");
+    smtpd_sasl_queue_attrs(state, qw);
     buf = vstring_alloc(100);
     /* With a before-queue filter the file is only a spool: the filter queues. */
     vstring_sprintf(buf, "%s: client=%s", state->proxy ? "NOQUEUE" : state->queue_id,
 		    state->namaddr);
+    vstring_strcat(buf, smtpd_sasl_log_info(state));
     if (xf->ident)
 	vstring_sprintf_append(buf, ", orig_queue_id=%s", xf->ident);
     if (xf->name || xf->addr)
