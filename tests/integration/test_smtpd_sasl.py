@@ -22,6 +22,7 @@ import unittest
 
 from mta import MTA, free_port, wait_for
 from smtpd_util import Client
+from milter_server import Milter
 from sasl_util import (DovecotAuth, Saslauthd, b64, cyrus_conf, make_cert, make_sasldb)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -249,6 +250,23 @@ class DovecotSasl(SaslBase, CoreScenarios):
         self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0bob\0pw2")),
                          "235 2.7.0 Authentication successful")
         c.close()
+
+    def test_milter_sees_the_login(self):
+        ml = Milter()
+        self.addCleanup(ml.stop)
+        m = self.dovecot_mta(smtpd_milters=ml.spec)
+        c = Client(m.smtp_port)
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0bob\0pw2")),
+                         "235 2.7.0 Authentication successful")
+        self.assertTrue(c.cmd("MAIL FROM:<bob@example.org> AUTH=<bob@example.org>")
+                        .startswith("250"))
+        c.close()
+        # Postfix 3.7's milter_mail_macros: {auth_type} {auth_authen} {auth_author}
+        # (the AUTH= value as sent, as in the sasl_sender= log field).
+        mac = wait_for(lambda: ml.find("mail") and ml.find("mail")[-1]["macros"])
+        self.assertEqual((mac["{auth_type}"], mac["{auth_authen}"], mac["{auth_author}"]),
+                         ("PLAIN", "bob", "<bob@example.org>"))
 
     def test_command_errors(self):
         m = self.dovecot_mta(smtpd_sasl_response_limit="100", smtpd_helo_required="yes")
