@@ -348,6 +348,7 @@ extern int smtpd_forward_unlisted(SMTPD_STATE *);
 extern int smtpd_forward_unverified(SMTPD_STATE *, const char *, int);
 extern int smtpd_forward_expand(SMTPD_STATE *);
 extern int smtpd_forward_write_rcpt(SMTPD_STATE *, int, const char *);
+extern int smtpd_forward_open_bcc(SMTPD_STATE *, const char *);
 
 /* smtpd_milter.c */
 extern void smtpd_milter_init(void);

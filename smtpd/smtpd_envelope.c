@@ -255,6 +255,7 @@ static int open_queue_file(SMTPD_STATE *state)
     SMTPD_XFORWARD *xf = &state->xforward;
     VSTRING *buf;
     VSTRING *sender = vstring_alloc(100);
+    int     ret;
 
     /* canonical(5), masquerading: what the queue file records. */
     if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_SENDER, state->sender, sender) < 0) {
@@ -277,7 +278,6 @@ static int open_queue_file(SMTPD_STATE *state)
     state->qw = qw;
     state->queue_id = mystrdup(queue_writer_id(qw));
     queue_writer_sender(qw, vstring_str(sender));
-    vstring_free(sender);
     queue_writer_attr(qw, "client_name", state->name);
     queue_writer_attr(qw, "client_address", state->addr);
     queue_writer_attr(qw, "client_port", state->port);
@@ -314,6 +314,20 @@ static int open_queue_file(SMTPD_STATE *state)
 			       xf->addr ? xf->addr : "unknown");
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    /* sender_bcc_maps, always_bcc (a before-queue filter's smtpd adds them). */
+    ret = state->proxy ? SMTPD_FWD_OK : smtpd_forward_open_bcc(state, vstring_str(sender));
+    vstring_free(sender);
+    if (ret != SMTPD_FWD_OK) {
+	if (ret < 0)
+	    smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+	else
+	    smtpd_reply(state, "%s", vstring_str(state->reply));
+	queue_writer_abort(state->qw);
+	state->qw = 0;
+	myfree(state->queue_id);
+	state->queue_id = 0;
+	return (-1);
+    }
     return (0);
 }
 
