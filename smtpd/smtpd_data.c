@@ -58,6 +58,7 @@
 #include "util/stringops.h"
 #include "global/mail_addr.h"
 #include "global/mail_conf.h"
+#include "global/mail_header.h"
 #include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_writer.h"
@@ -197,31 +198,16 @@ static void received_header(DATA_STATE *ds)
 {
     SMTPD_STATE *state = ds->state;
     VSTRING *buf = vstring_alloc(300);
-    char    date[100];
-    time_t  now = queue_writer_time(ds->qw)->tv_sec;
-    struct tm tm;
-    const char *proto;
+    MAIL_HEADER_CLIENT client;
 
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-    proto = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
+    client.helo = state->helo_name;
+    client.name = state->name;
+    client.addr = state->rfc_addr;
+    client.protocol = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
 	: state->protocol;
-    vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
-		    state->helo_name ? state->helo_name : state->name,
-		    state->name, state->rfc_addr);
-    if (state->rcpt_count == 1 && state->first_rcpt) {
-	VSTRING *ext = vstring_alloc(100);
-
-	mail_addr_externalize(ext, state->first_rcpt);
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
-			       "\tfor <%s>; %s\r\n", var_myhostname,
-			       var_mail_name, proto, state->queue_id,
-			       vstring_str(ext), date);
-	vstring_free(ext);
-    } else
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
-			       "\t%s\r\n", var_myhostname, var_mail_name,
-			       proto, state->queue_id, date);
+    mail_header_received_smtp(buf, &client, state->queue_id,
+			      state->rcpt_count == 1 ? state->first_rcpt : 0,
+			      queue_writer_time(ds->qw)->tv_sec);
     header_emit(ds, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
 }
@@ -230,9 +216,7 @@ static void received_header(DATA_STATE *ds)
 static void add_message_id(DATA_STATE *ds)
 {
     VSTRING *buf;
-    char    stamp[32];
     time_t  now;
-    struct tm tm;
 
     if (ds->have_msgid)
 	return;
@@ -244,9 +228,7 @@ static void add_message_id(DATA_STATE *ds)
 	    /* As Postfix: nothing added to a remote client's mail. */
 	    ds->msgid = mystrdup("<>");
 	} else {
-	    gmtime_r(&now, &tm);
-	    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	    vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+	    mail_header_message_id(buf, now, ds->state->queue_id);
 	    ds->msgid = mystrdup(vstring_str(buf));
 	    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
 	    data_write(ds, vstring_str(buf), vstring_len(buf));
