@@ -104,7 +104,7 @@ static void copy_records(VSTREAM *in, VSTREAM *out, long uid)
 
     maildrop_order_init(&order, MAILDROP_ORDER_FROM_SENDER);
     for (;;) {
-	type = rec_get(in, buf, MAILDROP_REC_MAX);
+	type = maildrop_rec_read(in, buf);
 	if (type == REC_TYPE_EOF)
 	    msg_fatal("uid=%ld: premature end of input", uid);
 	if (type < 0)

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "global/queue_file.h"
 #include "global/maildrop_file.h"
 
 #define ST_TIME		0		/* want T */
@@ -90,4 +91,27 @@ int     maildrop_attr_ok(const char *name_value)
 	    && strncmp(names[i], name_value, eq - name_value) == 0)
 	    return (1);
     return (0);
+}
+
+int     maildrop_rec_read(VSTREAM *s, VSTRING *buf)
+{
+    unsigned char head[REC_HEADER_LEN];
+    ssize_t n;
+    size_t  len;
+
+    vstring_reset(buf);
+    if ((n = vstream_read(s, head, sizeof(head))) == VSTREAM_EOF)
+	return (vstream_ferror(s) ? REC_TYPE_ERROR : REC_TYPE_EOF);
+    if (n != sizeof(head))
+	return (REC_TYPE_ERROR);
+    len = ((size_t) head[1] << 24) | ((size_t) head[2] << 16)
+	| ((size_t) head[3] << 8) | head[4];
+    if (len > MAILDROP_REC_MAX)
+	return (REC_TYPE_ERROR);
+    vstring_space(buf, len);
+    if (len > 0 && vstream_read(s, vstring_str(buf), len) != (ssize_t) len)
+	return (REC_TYPE_ERROR);
+    buf->len = len;
+    buf->data[len] = 0;
+    return (head[0]);
 }

@@ -7,6 +7,7 @@
  *	void maildrop_order_init(MAILDROP_ORDER *order);
  *	int maildrop_order_next(MAILDROP_ORDER *order, int type);
  *	int maildrop_attr_ok(const char *name_value);
+ *	int maildrop_rec_read(VSTREAM *stream, VSTRING *buf);
  * DESCRIPTION
  *	sendmail writes a message as typed records (queue_file.h's
  *	rec_put()) to the standard input of postdrop, which copies them
@@ -43,11 +44,19 @@
  *	maildrop_order_init() with MAILDROP_ORDER_FROM_SENDER, at S
  *	(postdrop's input). maildrop_attr_ok() tells whether an A record
  *	names one of the attributes above.
+ *
+ *	maildrop_rec_read() reads one record from a pipe (postdrop's
+ *	standard input), where queue_file.h's rec_get() cannot compare
+ *	lengths with a file size: a record longer than MAILDROP_REC_MAX
+ *	is an error before anything is allocated. It returns the type,
+ *	REC_TYPE_EOF at a clean end, or REC_TYPE_ERROR.
  * SEE ALSO
  *	queue_file(3), sendmail(1), postdrop(1), pickup(8)
  */
 #ifndef MAILDROP_FILE_H
 #define MAILDROP_FILE_H
+#include "util/vstream.h"
+#include "util/vstring.h"
 
 #define MAILDROP_REC_TIME	'T'
 #define MAILDROP_REC_SENDER	'S'
@@ -75,5 +84,6 @@ typedef struct MAILDROP_ORDER {
 extern void maildrop_order_init(MAILDROP_ORDER *, int);
 extern int maildrop_order_next(MAILDROP_ORDER *, int);
 extern int maildrop_attr_ok(const char *);
+extern int maildrop_rec_read(VSTREAM *, VSTRING *);
 
 #endif
