@@ -15,7 +15,8 @@
  *
  *	The file is complete only after the end record: then its
  *	owner-execute bit is set (mode 0744), and the file and the folder
- *	are synced to disk before postdrop exits 0, so a sendmail that
+ *	are synced to disk (a user who may not read the folder syncs the
+ *	file system that holds it) before postdrop exits 0, so a sendmail that
  *	sees exit status 0 may tell its caller the message is safe. Then
  *	the pickup service (pickup_service_name) is woken through
  *	public/; when it does not answer, master's periodic wakeup finds
@@ -81,13 +82,23 @@ static void signal_remove(int sig)
     _exit(128 + sig);
 }
 
-/* sync_dir - make the new file's name durable */
-static void sync_dir(const char *dir)
+/*
+ * sync_dir - make the new file's name durable. The submitting user has
+ * no read permission on maildrop/ (mode 1730), so the folder cannot be
+ * opened to fsync it; then the whole file system that holds the file is
+ * synced instead (syncfs), which covers the directory entry too.
+ */
+static void sync_dir(const char *dir, int file_fd)
 {
     int     fd;
 
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-	msg_fatal("open %s: %s", dir, strerror(errno));
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if (errno != EACCES)
+	    msg_fatal("open %s: %s", dir, strerror(errno));
+	if (syncfs(file_fd) < 0)
+	    msg_fatal("syncfs %s: %s", dir, strerror(errno));
+	return;
+    }
     if (fsync(fd) < 0)
 	msg_fatal("fsync %s: %s", dir, strerror(errno));
     (void) close(fd);
@@ -229,7 +240,7 @@ int     main(int argc, char **argv)
 	msg_fatal("uid=%ld: chmod %s: %s", uid, drop_path, strerror(errno));
     if (fsync(fd) < 0)
 	msg_fatal("uid=%ld: fsync %s: %s", uid, drop_path, strerror(errno));
-    sync_dir(MAIL_QUEUE_MAILDROP);
+    sync_dir(MAIL_QUEUE_MAILDROP, fd);
     if (close(fd) < 0)
 	msg_fatal("uid=%ld: close %s: %s", uid, drop_path, strerror(errno));
     vstream_release(out);
