@@ -7,6 +7,7 @@
  *	void msg_to_syslog(const char *facility);
  *	void msg_to_file(const char *path);
  *	void msg_to_fd(int fd);
+ *	void msg_tag(const char *tag);
  *
  *	void msg_info(const char *fmt, ...);
  *	void msg_warn(const char *fmt, ...);
@@ -22,6 +23,10 @@
  *	"prog: text" as Postfix's commands print), syslog, a log file
  *	(maillog_file; opened in append mode, one write(2) per line so
  *	processes can share it), or an inherited descriptor.
+ *
+ *	msg_tag() replaces "syslog_name/prog" in the lines by a tag of the
+ *	caller's choice (postlog -t); an empty tag goes back to the
+ *	default. Call it after choosing the destinations.
  *
  *	msg_fatal_status() exits with a given status (postmap uses 1,
  *	postqueue 69 and 75 as Postfix does).
@@ -44,6 +49,7 @@ extern void msg_stderr_command_style(int);
 extern void msg_to_syslog(const char *);
 extern void msg_to_file(const char *);
 extern void msg_to_fd(int);
+extern void msg_tag(const char *);
 extern void msg_cleanup(void (*)(void));
 
 extern void msg_info(const char *, ...) __attribute__((format(printf, 1, 2)));
