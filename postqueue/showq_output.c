@@ -76,6 +76,7 @@ int     showq_compat(VSTREAM *showq)
 	    printf("%s\n", long_ids ? LONG_HEADER : SHORT_HEADER);
 	total_size += size;
 	snprintf(id, sizeof(id), "%s%s", attr_str(attr, ATTR_NAME_QUEUE_ID),
+		 strcmp(attr_str(attr, "forced_expire"), "1") == 0 ? "#" :
 		 strcmp(queue, "active") == 0 ? "*" :
 		 strcmp(queue, "hold") == 0 ? "!" : "");
 	if (ctime_r(&arrival, when) == 0)

@@ -15,7 +15,8 @@
  *	    recipient=user@example.com reason=connect to ...	(repeated)
  *
  *	one recipient/reason pair per recipient still to be delivered,
- *	in queue file order; reason is the newest entry for that
+ *	in queue file order; forced_expire is 1 for a message that
+ *	postsuper -e marked (QMGR_EXPIRE_MARK_MODE); reason is the newest entry for that
  *	recipient in the message's defer/ log, or empty. The listing ends
  *	with a list that holds only status=0. The client sends nothing.
  *
@@ -43,6 +44,7 @@
 #include "util/attr.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
+#include "global/qmgr_trigger.h"
 #include "global/mail_server.h"
 #include "global/queue_envelope.h"
 #include "global/queue_scan.h"
@@ -99,7 +101,7 @@ static int showq_message(const char *queue, const char *id, const char *path, vo
     attr_add(state->attr, ATTR_NAME_QUEUE_ID, id);
     attr_addf(state->attr, "arrival_time", "%ld", env->arrival_sec);
     attr_addf(state->attr, "message_size", "%ld", (long) env->msg_size);
-    attr_add(state->attr, "forced_expire", "0");
+    attr_add(state->attr, "forced_expire", (st.st_mode & QMGR_EXPIRE_MARK_MODE) ? "1" : "0");
     attr_add(state->attr, ATTR_NAME_SENDER, env->sender);
     for (size_t i = 0; i < env->rcpt_count; i++) {
 	const char *reason;

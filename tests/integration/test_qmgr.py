@@ -188,7 +188,7 @@ class Routing(unittest.TestCase):
             self.assertEqual(smtp.requests, [])
             # Mark first, then make it due: a scan may take it right away.
             path = q.files("deferred")[0]
-            os.chmod(path, 0o710)
+            os.chmod(path, 0o720)
             past = time.time() - 10
             os.utime(path, (past, past))
             q.trigger(b"FA")
