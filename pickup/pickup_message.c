@@ -285,12 +285,13 @@ static void headers_end(PICKUP_TEXT *t)
     VSTRING *buf = vstring_alloc(100);
     time_t  now = queue_writer_time(t->qw)->tv_sec;
     const char *id = queue_writer_id(t->qw);
-    int     need_msgid = t->resent ? !t->have_resent_msgid : !t->have_msgid;
-    int     need_date = t->resent ? !t->have_resent_date : !t->have_date;
-    int     need_from = t->resent ? !t->have_resent_from : !t->have_from;
+    int     need_msgid, need_date, need_from;
 
-    header_flush(t);
+    header_flush(t);				/* the last header counts too */
     t->in_header = 0;
+    need_msgid = t->resent ? !t->have_resent_msgid : !t->have_msgid;
+    need_date = t->resent ? !t->have_resent_date : !t->have_date;
+    need_from = t->resent ? !t->have_resent_from : !t->have_from;
     if (need_msgid) {
 	mail_header_message_id(buf, now, id);
 	add_header(t, t->resent ? "Resent-Message-Id" : "Message-Id", vstring_str(buf));
