@@ -36,7 +36,9 @@
  *	POSTCONF_EDIT_COMMENT	-M# "service/type" puts "#" before each line
  *				of the entries
  * DIAGNOSTICS
- *	Postfix's: 'invalid service attribute name: "NAME"',
+ *	Postfix's: 'invalid service attribute name: "NAME"', "-Me, -MX
+ *	or -M# requires service_name/type" (and the -F, -P forms) for an
+ *	edit argument without all its parts,
  *	'missing '=' after attribute name: "TEXT"', 'missing service
  *	argument', 'unmatched service_name/type: "TEXT"' (a warning).
  *	Fatal: a master.cf that cannot be read or written.
@@ -454,12 +456,12 @@ static void show(PCF_FILE *file, int what, int flags, char **args, int count)
     vstream_release(out);
 }
 
-/* find_exact - the entries of one service/type */
+/* find_exact - the next entry of service/type ("*" matches all) */
 static int find_exact(PCF_FILE *file, const char *service, const char *type, int start)
 {
     for (size_t e = (size_t) start; e < file->count; e++)
-	if (!file->ents[e]->removed && strcmp(file->ents[e]->field[0], service) == 0
-	    && strcmp(file->ents[e]->field[1], type) == 0)
+	if (!file->ents[e]->removed && part_match(service, file->ents[e]->field[0])
+	    && part_match(type, file->ents[e]->field[1]))
 	    return ((int) e);
     return (-1);
 }
@@ -578,9 +580,21 @@ static void edit(const char *path, PCF_FILE *file, int what, int how, char **arg
 	msg_fatal(how == POSTCONF_EDIT_SET ? "-e requires name=value argument"
 		  : "missing service argument");
     /* As Postfix: every argument is checked before anything changes. */
-    for (int a = 0; how == POSTCONF_EDIT_SET && a < count; a++)
-	if (strchr(args[a], '=') == 0)
+    for (int a = 0; a < count; a++) {
+	size_t  len = how == POSTCONF_EDIT_SET ? strcspn(args[a], "=") : strlen(args[a]);
+	int     slashes = 0;
+
+	if (how == POSTCONF_EDIT_SET && args[a][len] != '=')
 	    msg_fatal("missing '=' after attribute name: \"%s\"", args[a]);
+	for (size_t i = 0; i < len; i++)
+	    slashes += args[a][i] == '/';
+	if (what == 'M' && slashes != 1)
+	    msg_fatal("-Me, -MX or -M# requires service_name/type");
+	if (what == 'F' && slashes != 2)
+	    msg_fatal("-Fe or -FX requires service_name/type/field_name");
+	if (what == 'P' && slashes != 2)
+	    msg_fatal("-Pe or -PX requires service_name/type/parameter");
+    }
     for (int a = 0; a < count; a++) {
 	char   *key = mystrdup(args[a]);
 	char   *value = 0;
