@@ -198,5 +198,46 @@ class PostfixCommand(unittest.TestCase):
             self.assertIn("damaged message: corrupt/ABCDE99", after)
 
 
+class Postlog(unittest.TestCase):
+    """postlog: the same lines in the log as Debian's postlog writes."""
+
+    CASES = [(["-t", "mytag", "hello", "world"], None), (["-p", "warn", "-t", "x", "careful"], None),
+             (["-p", "fatal", "-t", "x", "dead"], None), (["-t", "x"], "l1\nl2\n"),
+             (["-i", "-t", "x", "withpid"], None), (["plain"], None)]
+
+    @staticmethod
+    def lines(log):
+        out = []
+        for line in log.splitlines():
+            m = re.match(r"^\w\w\w [ \d]\d \d\d:\d\d:\d\d \S+ (\S+?)\[\d+\]: (.*)$", line)
+            if m and not m.group(1).startswith(("postfix/master", "postfix/smtpd",
+                                                 "postfix/qmgr", "postfix/postfix-script")):
+                out.append("%s: %s" % m.groups())
+        return out
+
+    def test_lines_match_postfix(self):
+        ref = DebianPostfix(free_port())
+        try:
+            start = len(ref.log())
+            ref_status = [ref.run("postlog", *args, input=text).returncode
+                          for args, text in self.CASES]
+            wait_for(lambda: "withpid" in ref.log() and "plain" in ref.log(), 20)
+            ref_lines = self.lines(ref.log()[start:])
+        finally:
+            ref.stop()
+        with MTA(start=False) as m:
+            status = [m.command("postlog", *args, input=text).returncode
+                      for args, text in self.CASES]
+            bad = m.command("postlog", "-p", "bogus", "x")
+            lines = self.lines(m.log())
+        self.assertEqual(status, ref_status)
+        self.assertEqual(status, [0] * len(self.CASES))
+        self.assertEqual(lines, ref_lines)
+        self.assertIn("mytag: hello world", lines)
+        self.assertIn("postfix/postlog: plain", lines)
+        self.assertEqual(bad.returncode, 1)
+        self.assertEqual(bad.stderr, "postlog: fatal: unknown priority value: bogus\n")
+
+
 if __name__ == "__main__":
     unittest.main()
