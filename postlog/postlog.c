@@ -21,7 +21,7 @@
  *	reaches maillog_file through the postlog service. Here the
  *	file is written directly, or syslog is used by those who may not.
  * DIAGNOSTICS
- *	"postlog: fatal: unknown priority value: NAME", exit 1.
+ *	"postlog: fatal: bad severity: \"NAME\"", exit 1 (as Postfix).
  * SEE ALSO
  *	postfix(1), postconf(5) maillog_file, syslog_name
  */
@@ -97,7 +97,7 @@ int     main(int argc, char **argv)
 	}
     }
     if ((lvl = level(priority)) < 0)
-	msg_fatal("unknown priority value: %s", priority);
+	msg_fatal("bad severity: \"%s\"", priority);
     if (config_dir && setenv("MAIL_CONFIG", config_dir, 1) < 0)
 	msg_fatal("setenv: %s", strerror(errno));
     mail_conf_read(config_dir);

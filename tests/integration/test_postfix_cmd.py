@@ -236,7 +236,8 @@ class Postlog(unittest.TestCase):
         self.assertIn("mytag: hello world", lines)
         self.assertIn("postfix/postlog: plain", lines)
         self.assertEqual(bad.returncode, 1)
-        self.assertEqual(bad.stderr, "postlog: fatal: unknown priority value: bogus\n")
+        # Postfix 3.7: 'postfix/postlog: fatal: bad severity: "bogus"'
+        self.assertEqual(bad.stderr, 'postlog: fatal: bad severity: "bogus"\n')
 
 
 if __name__ == "__main__":
