@@ -418,9 +418,9 @@ int     main(int argc, char **argv)
 	    sm_fatal(USAGE, prog);
 	sm_smtp(&msg);
     } else {
+	/* Each argument is an address list ("a@x, Name <b@y>"), as Postfix's. */
 	for (int i = optind; i < argc; i++)
-	    if (mail_header_addrs(argv[i], msg.rcpts) == 0 && *argv[i])
-		argv_add(msg.rcpts, argv[i]);
+	    (void) mail_header_addrs(argv[i], msg.rcpts);
 	sm_enqueue(&msg);
     }
     myfree(msg.sender);
