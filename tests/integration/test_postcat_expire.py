@@ -59,7 +59,10 @@ class PostcatAndExpire(unittest.TestCase):
                 cls.ref.stop()
         try:
             # Deferred mail stays where it is until a test moves it.
+            # The sender's domain is reachable: the bounce arrives.
             cls.m = MTA(main_cf={"relayhost": "[127.0.0.1]:%d" % cls.dead,
+                                 "transport_maps": "inline:{host.test=smtp:[127.0.0.1]:%d}"
+                                 % cls.cap.port,
                                  "minimal_backoff_time": "300s",
                                  "maximal_backoff_time": "300s", "queue_run_delay": "300s"},
                         extra_master_cf=PICKUP)
@@ -161,6 +164,22 @@ class PostcatAndExpire(unittest.TestCase):
             self.assertRegex(log, r"postfix/bounce\[\d+\]: %s: sender non-delivery "
                              r"notification: \w+" % q)
             self.assertRegex(log, r"postfix/qmgr\[\d+\]: %s: removed" % q)
+        # The sender gets the message back, with each recipient's last
+        # delay reason (as Postfix's bounce for a forced expiry).
+        bounce = wait_for(lambda: [e for e in self.cap.messages
+                                   if e.rcpt_tos == ["sender@host.test"]], 30)[0]
+        text = bounce.content.decode().replace("\r\n", "\n")
+        self.assertEqual(bounce.mail_from, "<>")
+        self.assertIn("X-Postfix-Queue-ID: %s\n" % qid, text)
+        for rcpt in ("d@remote.test", "d2@remote.test"):
+            self.assertRegex(text, r"Final-Recipient: rfc822; %s\nOriginal-Recipient: rfc822;%s\n"
+                             r"Action: failed\nStatus: 4\.4\.1\n"
+                             r"Diagnostic-Code: X-Postfix; connect to 127\.0\.0\.1\[127\.0\.0\.1\]:%d: "
+                             r"Connection refused" % (re.escape(rcpt), re.escape(rcpt), self.dead))
+        # -R hdrs: the headers come back, not the body.
+        self.assertIn("Content-Description: Undelivered Message Headers\n", text)
+        self.assertIn("\nSubject: deferme\n", text)
+        self.assertNotIn("body line", text)
 
     def test_summary_order_matches_postfix(self):
         """Postfix 3.7 prints the summaries in this order (same command)."""
