@@ -40,8 +40,8 @@ LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto
 
 DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq pickup
-COMMAND_NAMES = postmap postconf postqueue postsuper sendmail postdrop postfix \
-		postcat postlog
+COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger sendmail postdrop \
+		postfix postcat postlog
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 

@@ -12,16 +12,21 @@
  *
  *	add site= queue_id=	qmgr deferred mail for site: append the ID.
  *	send_site site=		ETRN, postqueue -s: make every listed message
- *				that is still in deferred/ eligible now (its
- *				file times set to the past and the
- *				QMGR_FLUSH_MARK_MODE bit set, so qmgr delivers
- *				it even through a transport in
- *				defer_transports), keep only those IDs in the
- *				list, and wake qmgr (QMGR_REQ_FLUSH_DEAD,
- *				QMGR_REQ_SCAN_DEFERRED).
- *	send_file queue_id=	postqueue -i: the same for one message.
+ *				that is still in deferred/ eligible now: set
+ *				the flush mark (QMGR_FLUSH_MARK_MODE, the
+ *				group-write bit, so qmgr delivers it even
+ *				through a transport in defer_transports, this
+ *				attempt only) and move the file from deferred/
+ *				to incoming/, where qmgr takes it regardless
+ *				of its next-attempt time; keep only those IDs
+ *				in the list; when any was moved, wake qmgr
+ *				(QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_INCOMING).
+ *	send_file queue_id=	postqueue -i: the same for one message
+ *				(an ID not in deferred/ is not an error).
  *	purge			postqueue -f: the same for every message in
- *				deferred/, then a refresh.
+ *				deferred/; qmgr is always woken, and also
+ *				asked to scan deferred/
+ *				(QMGR_REQ_SCAN_DEFERRED); then a refresh.
  *	refresh			also done on master's wakeup: lists not
  *				changed for fast_flush_refresh_time lose the
  *				IDs that are no longer deferred; empty lists
@@ -37,7 +42,8 @@
  *	FLUSH_STAT_FAIL; a malformed request is logged and answered with
  *	FLUSH_STAT_BAD.
  * SEE ALSO
- *	flush_client(3), postqueue(1), smtpd(8) (ETRN)
+ *	flush_client(3), postqueue(1), smtpd(8) (ETRN), qmgr(8),
+ *	qmgr_trigger.h (the flush mark and the wakeup requests)
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -59,7 +65,6 @@
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
 #include "global/mail_server.h"
-#include "global/mail_trigger.h"
 #include "dict/match_list.h"
 #include "global/mail_list.h"
 #include "global/qmgr_trigger.h"
@@ -111,9 +116,12 @@ static int site_status(const char *site)
 /*
  * mark_deferred - is the message in deferred/? With mark, make it
  * eligible now: set the flush mark (deliver even through a transport
- * in defer_transports) and move it to incoming/, which qmgr scans at
- * once, so a flush of one site never makes qmgr read all of deferred/.
- * Returns 1 if the message was there.
+ * in defer_transports) and move it to incoming/. qmgr takes a file
+ * from incoming/ whatever its modification time (in deferred/ that is
+ * the next-attempt time), and scans incoming/ at once when woken, so a
+ * flush of one site never makes qmgr read all of deferred/. A file
+ * that left deferred/ meanwhile (ENOENT) is not an error. Returns 1 if
+ * the message was there.
  */
 static int mark_deferred(const char *id, int mark)
 {
@@ -147,8 +155,9 @@ static void wake_qmgr(int deferred)
 {
     char    req[] = {QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_INCOMING, QMGR_REQ_SCAN_DEFERRED};
 
-    if (mail_trigger("public", "qmgr", req, deferred ? 3 : 2) < 0)
-	msg_warn("cannot wake qmgr (public/qmgr): %s", strerror(errno));
+    if (qmgr_trigger(req, deferred ? 3 : 2) < 0)
+	msg_warn("cannot wake qmgr (public/%s): %s",
+		 mail_conf_str(VAR_QUEUE_SERVICE_NAME), strerror(errno));
 }
 
 /*
@@ -313,55 +322,43 @@ static int flush_purge_service(void)
 
 static void flush_service(VSTREAM *client, const char *service, char **argv)
 {
-    ATTR   *attr = attr_alloc();
-    const char *request;
-    const char *site;
-    const char *id;
+    FLUSH_REQUEST req;
+    VSTRING *why = vstring_alloc(100);
     int     status;
 
     (void) service;
     (void) argv;
     vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
-    switch (attr_recv(client, attr, 1024, 10)) {
+    switch (flush_request_read(client, &req, why)) {
     case 0:
 	/* A connection without a request: master's wakeup. */
 	(void) flush_refresh_service();
-	attr_free(attr);
-	return;
+	goto out;
     case 1:
 	break;
     default:
-	/* master's wakeup is a trigger byte, not a request. */
-	if (attr_count(attr) == 0)
-	    (void) flush_refresh_service();
-	else
-	    msg_warn("malformed flush service request");
-	attr_free(attr);
-	return;
+	msg_warn("malformed flush service request: %s", vstring_str(why));
+	(void) attr_send_status(client, FLUSH_STAT_BAD);
+	goto out;
     }
-    request = attr_get(attr, ATTR_NAME_REQUEST);
-    site = attr_get(attr, ATTR_NAME_SITE);
-    id = attr_get(attr, ATTR_NAME_QUEUE_ID);
-    if (request == 0)
-	status = FLUSH_STAT_BAD;
-    else if (strcmp(request, FLUSH_REQ_ADD) == 0 && site && id)
-	status = flush_add_service(site, id);
-    else if (strcmp(request, FLUSH_REQ_SEND_SITE) == 0 && site)
-	status = flush_send_site_service(site);
-    else if (strcmp(request, FLUSH_REQ_SEND_FILE) == 0 && id)
-	status = flush_send_file_service(id);
-    else if (strcmp(request, FLUSH_REQ_REFRESH) == 0)
+    if (strcmp(req.request, FLUSH_REQ_ADD) == 0 && req.site && req.queue_id)
+	status = flush_add_service(req.site, req.queue_id);
+    else if (strcmp(req.request, FLUSH_REQ_SEND_SITE) == 0 && req.site)
+	status = flush_send_site_service(req.site);
+    else if (strcmp(req.request, FLUSH_REQ_SEND_FILE) == 0 && req.queue_id)
+	status = flush_send_file_service(req.queue_id);
+    else if (strcmp(req.request, FLUSH_REQ_REFRESH) == 0)
 	status = flush_refresh_service();
-    else if (strcmp(request, FLUSH_REQ_PURGE) == 0)
+    else if (strcmp(req.request, FLUSH_REQ_PURGE) == 0)
 	status = flush_purge_service();
     else
 	status = FLUSH_STAT_BAD;
     if (status == FLUSH_STAT_BAD)
-	msg_warn("bad flush service request: %s", request ? request : "(none)");
-    attr_reset(attr);
-    attr_addf(attr, ATTR_NAME_STATUS, "%d", status);
-    (void) attr_send(client, attr);
-    attr_free(attr);
+	msg_warn("bad flush service request: %s", req.request);
+    (void) attr_send_status(client, status);
+out:
+    flush_request_free(&req);
+    vstring_free(why);
 }
 
 static void flush_post_init(const char *service, char **argv)

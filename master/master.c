@@ -51,6 +51,7 @@
 #include "util/vstring.h"
 #include "util/events.h"
 #include "global/mail_conf.h"
+#include "global/maillog.h"
 #include "global/mail_queue.h"
 #include "global/master_conf.h"
 #include "global/mail_server.h"
@@ -86,7 +87,7 @@ static MASTER_CONF *read_master_cf(VSTRING *why)
 /* open_log - maillog_file for master and (on fd 5) for every child */
 static void open_log(void)
 {
-    const char *file = mail_conf_str(VAR_MAILLOG_FILE);
+    const char *file = maillog_file();
     int     fd;
 
     if (master_env.log_fd >= 0) {
@@ -245,10 +246,16 @@ static int main_cf_ok(void)
     if (pid == 0) {
 	VSTRING *path = vstring_alloc(100);
 	VSTRING *why = vstring_alloc(100);
+	MASTER_CONF *conf;
 
 	mail_conf_reset();
 	vstring_sprintf(path, "%s/main.cf", mail_conf_dir());
 	if (mail_conf_read_file(vstring_str(path), why) < 0) {
+	    msg_warn("%s; keeping the old configuration", vstring_str(why));
+	    _exit(1);
+	}
+	/* A setting we would ignore to the detriment of security. */
+	if ((conf = read_master_cf(why)) != 0 && master_check_unsafe(conf, why) < 0) {
 	    msg_warn("%s; keeping the old configuration", vstring_str(why));
 	    _exit(1);
 	}
@@ -407,6 +414,8 @@ int     main(int argc, char **argv)
 	msg_to_stderr(1);			/* until we are in the background */
     find_identity();
     if ((conf = read_master_cf(why)) == 0)
+	msg_fatal("%s", vstring_str(why));
+    if (master_check_unsafe(conf, why) < 0)
 	msg_fatal("%s", vstring_str(why));
     make_queue_dir();
     lock_fd = pid_lock();

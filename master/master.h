@@ -50,5 +50,6 @@ extern void master_chroot_files(MASTER_CONF *);
 
 /* master_params.c */
 extern void master_check_params(MASTER_CONF *);
+extern int master_check_unsafe(MASTER_CONF *, VSTRING *);
 
 #endif

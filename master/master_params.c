@@ -1,11 +1,24 @@
 /*
  * NAME
- *	master_params - warn about main.cf names that nothing uses
+ *	master_params - warn about settings that do nothing
  * SYNOPSIS
  *	#include "master.h"
  *
  *	void master_check_params(MASTER_CONF *conf);
+ *	int master_check_unsafe(MASTER_CONF *conf, VSTRING *why);
  * DESCRIPTION
+ *	master_check_params() runs at start and at each reload. A name set
+ *	in main.cf, or with "-o name=value" in master.cf, that is a Postfix
+ *	parameter this mail system does not implement (mail_conf_noimpl())
+ *	is logged once per run, so that an administrator reading the log
+ *	sees exactly what is ignored.
+ *
+ *	master_check_unsafe() finds a setting that is not implemented and
+ *	would weaken security if it were ignored (mail_conf_unsafe(), such
+ *	as smtpd_tls_auth_only = yes): -1 with the reason. master refuses
+ *	to start with it, and a reload with it keeps the old configuration.
+ *
+ *	Other names:
  *	A main.cf name is known when it is in the parameter table, when
  *	it is "<service>_<suffix>" for a master.cf service and a
  *	"default_<suffix>" parameter exists (per-transport knobs such as
@@ -15,6 +28,10 @@
  *	value or a master.cf -o value refers to it as $name. Each unknown
  *	name is reported once per master process, in postconf's words.
  * DIAGNOSTICS
+ *	warning: main.cf: parameter NAME is not implemented by this mail
+ *	system; it has no effect
+ *	warning: master.cf: service S: parameter NAME is not implemented by
+ *	this mail system; it has no effect
  *	warning: DIR/main.cf: unused parameter: name=value
  */
 #include <ctype.h>
@@ -25,10 +42,9 @@
 #include "util/vstring.h"
 #include "util/htable.h"
 #include "util/argv.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "master.h"
-
-static HTABLE *warned;
 
 /* note_references - remember every $name, ${name...} and $(name...) */
 static void note_references(HTABLE *used, const char *text)
@@ -75,13 +91,98 @@ static int transport_knob(const char *name, MASTER_CONF *conf)
     return (ok);
 }
 
+/* override_name - the name of a "-o name=value" argument, or NULL */
+static char *override_name(ARGV *args, size_t *j, const char **value)
+{
+    const char *arg = args->argv[*j];
+    const char *eq;
+
+    if (strcmp(arg, "-o") == 0 && *j + 1 < args->argc)
+	arg = args->argv[++*j];
+    else if (strncmp(arg, "-o", 2) == 0 && arg[2])
+	arg += 2;
+    else
+	return (0);
+    if ((eq = strchr(arg, '=')) == 0)
+	return (0);
+    *value = eq + 1;
+    return (trimblanks(mystrndup(arg, eq - arg)));
+}
+
+/* unsafe - refuse one setting; 1 when refused */
+static int unsafe(const char *where, const char *name, const char *raw, VSTRING *why)
+{
+    char   *value = mail_conf_expand(raw);
+    int     refused = mail_conf_unsafe(name, trimblanks(value));
+
+    if (refused)
+	vstring_sprintf(why, "%s: parameter %s = %s is not implemented by this mail "
+			"system, and ignoring it would weaken security",
+			where, name, value);
+    myfree(value);
+    return (refused);
+}
+
+int     master_check_unsafe(MASTER_CONF *conf, VSTRING *why)
+{
+    ARGV   *names = mail_conf_names();
+    VSTRING *where = vstring_alloc(64);
+    int     refused = 0;
+
+    for (size_t i = 0; i < names->argc && !refused; i++)
+	refused = unsafe("main.cf", names->argv[i], mail_conf_raw(names->argv[i]), why);
+    for (size_t i = 0; conf && i < conf->count && !refused; i++) {
+	ARGV   *args = conf->ents[i]->args;
+
+	vstring_sprintf(where, "master.cf: service %s", conf->ents[i]->service);
+	for (size_t j = 0; j < args->argc && !refused; j++) {
+	    const char *value;
+	    char   *name = override_name(args, &j, &value);
+
+	    if (name) {
+		refused = unsafe(vstring_str(where), name, value, why);
+		myfree(name);
+	    }
+	}
+    }
+    vstring_free(where);
+    argv_free(names);
+    return (refused ? -1 : 0);
+}
+
+/* noimpl_overrides - "-o name=value" settings that do nothing */
+static void noimpl_overrides(MASTER_CONF *conf)
+{
+    HTABLE *warned = htable_create(16);
+    VSTRING *key = vstring_alloc(64);
+
+    for (size_t i = 0; conf && i < conf->count; i++) {
+	ARGV   *args = conf->ents[i]->args;
+
+	for (size_t j = 0; j < args->argc; j++) {
+	    const char *value;
+	    char   *name = override_name(args, &j, &value);
+
+	    if (name == 0)
+		continue;
+	    vstring_sprintf(key, "%s/%s", conf->ents[i]->service, name);
+	    if (mail_conf_noimpl(name) && !htable_locate(warned, vstring_str(key))) {
+		htable_enter(warned, vstring_str(key), 0);
+		msg_warn("master.cf: service %s: parameter %s is not implemented by "
+			 "this mail system; it has no effect", conf->ents[i]->service, name);
+	    }
+	    myfree(name);
+	}
+    }
+    vstring_free(key);
+    htable_free(warned, 0);
+}
+
 void    master_check_params(MASTER_CONF *conf)
 {
     ARGV   *names = mail_conf_names();
     HTABLE *used = htable_create(64);
 
-    if (warned == 0)
-	warned = htable_create(16);
     for (size_t i = 0; i < names->argc; i++)
 	note_references(used, mail_conf_raw(names->argv[i]));
     for (size_t i = 0; conf && i < conf->count; i++) {
@@ -93,13 +194,15 @@ void    master_check_params(MASTER_CONF *conf)
     for (size_t i = 0; i < names->argc; i++) {
 	const char *name = names->argv[i];
 
-	if (mail_conf_param(name) || htable_locate(used, name)
-	    || transport_knob(name, conf) || htable_locate(warned, name))
-	    continue;
-	htable_enter(warned, name, 0);
-	msg_warn("%s/main.cf: unused parameter: %s=%s",
-		 mail_conf_dir(), name, mail_conf_raw(name));
+	if (mail_conf_noimpl(name))
+	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
+		     "it has no effect", name);
+	else if (mail_conf_param(name) == 0 && !htable_locate(used, name)
+		 && !transport_knob(name, conf))
+	    msg_warn("%s/main.cf: unused parameter: %s=%s",
+		     mail_conf_dir(), name, mail_conf_raw(name));
     }
+    noimpl_overrides(conf);
     htable_free(used, 0);
     argv_free(names);
 }

@@ -1,18 +1,28 @@
 #!/usr/bin/python3
-"""check-params.py - programs name main.cf parameters by symbol.
+"""check-params.py - every parameter is read by symbol, or marked.
 
 Usage: check-params.py [TOP]
 
-Every parameter of lib/global/mail_params.def has a VAR_<NAME> symbol
-(mk/gen-params-h.sh). Code in lib/ and the programs names a parameter
-through that symbol, never as a string literal, so that a misspelt name
-fails the build instead of panicking at run time. This script reports each
-string literal (outside comments) that is the name of a parameter, as
-"file:line: what is wrong", and exits 1 when there is one.
+1. Parameters by symbol. Every parameter of lib/global/mail_params.def has
+   a VAR_<NAME> symbol (mk/gen-params-h.sh). Code in lib/ and the programs
+   names a parameter through that symbol, never as a string literal, so
+   that a misspelt name fails the build instead of panicking at run time.
+   Each string literal (outside comments) that is the name of a parameter
+   is reported. Exceptions are the places that deal in names as data,
+   listed below with the reason.
 
-Exceptions are the places that deal in names as data, listed below with
-the reason.
+2. No silent no-ops. A parameter without PARAM_NOIMPL must have a reader:
+   its VAR_ symbol is used by code in lib/ or a program; or it is an lmtp_
+   parameter whose smtp_ twin is read through smtp_param_*() (the LMTP
+   client reads lmtp_X there); or it is <transport>_X whose default_X is
+   read through mail_conf_transport_*(); or the default of a parameter
+   that has a reader refers to it as $name. A parameter marked
+   PARAM_NOIMPL must have no reader (unmark it when it is implemented).
+
+Reports are "file:line: what is wrong"; the exit status is 1 when there is
+one.
 """
+import importlib.util
 import os
 import re
 import sys
@@ -26,12 +36,87 @@ EXCEPTIONS = {
     ("postconf/postconf.c", "extra_recipient_limit"),
 }
 
+# Files that name parameters without reading them: not counted as readers.
+NOT_READERS = {
+    "lib/global/mail_conf_unsafe.c",	# the list of unsafe unimplemented settings
+}
+
 LITERAL = re.compile(r'"([a-z0-9_]+)"')
 
 
+def def_path(top):
+    return os.path.join(top, "lib", "global", "mail_params.def")
+
+
+def read_params(top):
+    """The table as mk/gen-postconf-man.py reads it (one parser)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "gen_postconf_man", os.path.join(here, "gen-postconf-man.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.read_params(def_path(top))
+
+
 def param_names(top):
-    with open(os.path.join(top, "lib", "global", "mail_params.def")) as f:
-        return set(re.findall(r'^PARAM\(\w+, "([^"]+)"', f.read(), re.M))
+    return {p["name"] for p in read_params(top)}
+
+
+def def_lines(top):
+    """name -> line number in mail_params.def."""
+    out = {}
+    with open(def_path(top)) as f:
+        for num, line in enumerate(f, 1):
+            m = re.match(r'PARAM\(\w+, "([^"]+)"', line)
+            if m:
+                out[m.group(1)] = num
+    return out
+
+
+REFERENCE = re.compile(r"\$[{(]?([A-Za-z0-9_]+)")
+
+
+def readers(top):
+    """Names of the parameters that code reads, by the rules above."""
+    params = read_params(top)
+    names = {p["name"] for p in params}
+    code = []
+    for path in sources(top):
+        if os.path.relpath(path, top) in NOT_READERS:
+            continue
+        for _, line in code_lines(path):
+            code.append(line)
+    code = "\n".join(code)
+    symbols = set(re.findall(r"VAR_([A-Z0-9_]+)", code))
+    via_smtp = set()
+    for m in re.finditer(r"smtp_param_\w+\(", code):
+        depth, i = 1, m.end()
+        while depth and i < len(code):
+            depth += {"(": 1, ")": -1}.get(code[i], 0)
+            i += 1
+        via_smtp.update(re.findall(r"VAR_SMTP_([A-Z0-9_]+)", code[m.end():i]))
+    via_transport = set(re.findall(r"mail_conf_transport_\w+\([^;]*?VAR_DEFAULT_([A-Z0-9_]+)",
+                                   code, re.S))
+    read = set()
+    for name in names:
+        upper = name.upper()
+        if upper in symbols:
+            read.add(name)
+        elif name.startswith("lmtp_") and (upper[5:] in via_smtp or
+                                          upper[5:].replace("LHLO", "HELO") in via_smtp):
+            read.add(name)
+        elif any(upper.endswith("_" + s) and not name.startswith("default_")
+                 for s in via_transport):
+            read.add(name)
+    # Names that the defaults of read parameters refer to, to a fixed point.
+    defaults = {p["name"]: p["default"] for p in params}
+    todo = list(read)
+    while todo:
+        for ref in REFERENCE.findall(defaults.get(todo.pop(), "")):
+            if ref in names and ref not in read:
+                read.add(ref)
+                todo.append(ref)
+    return read
 
 
 def code_lines(path):
@@ -58,7 +143,7 @@ def sources(top):
 
 def check(top):
     names = param_names(top)
-    errors = []
+    errors = check_readers(top)
     for path in sources(top):
         rel = os.path.relpath(path, top)
         for num, line in code_lines(path):
@@ -67,6 +152,22 @@ def check(top):
                 if name in names and (rel, name) not in EXCEPTIONS:
                     errors.append('%s:%d: parameter "%s" named by a string; use VAR_%s'
                                   % (rel, num, name, name.upper()))
+    return errors
+
+
+def check_readers(top):
+    errors = []
+    read = readers(top)
+    lines = def_lines(top)
+    rel = os.path.relpath(def_path(top), top)
+    for p in read_params(top):
+        name = p["name"]
+        if p["noimpl"] and name in read:
+            errors.append("%s:%d: %s is marked PARAM_NOIMPL but code reads it: "
+                          "remove the mark" % (rel, lines[name], name))
+        elif not p["noimpl"] and name not in read:
+            errors.append("%s:%d: %s has no reader: implement it or mark it PARAM_NOIMPL"
+                          % (rel, lines[name], name))
     return errors
 
 

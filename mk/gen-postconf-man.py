@@ -105,6 +105,7 @@ def read_params(path):
                 "default_is_literal": kinds[2],
                 "unit": "" if unit == "0" else unit,
                 "min": pmin, "max": pmax, "ours": "PARAM_OURS" in flags,
+                "noimpl": "PARAM_NOIMPL" in flags,
             })
     return params
 
@@ -212,14 +213,42 @@ ignores them with an "unused parameter" warning.
 .SH PARAMETERS
 """
 
+NOIMPL_HEAD = r""".SH NOT IMPLEMENTED
+These Postfix 3.7 parameters are not implemented by this mail system.
+They are not listed by \fBpostconf \-d\fR, and when \fBmain.cf\fR or a
+\fB\-o\fR override in \fBmaster.cf\fR sets one, \fBmaster\fR(8) logs, at
+start and at each reload,
+.PP
+.nf
+warning: main.cf: parameter \fIname\fR is not implemented by this mail system; it has no effect
+.fi
+.PP
+A setting that would weaken security if it were ignored
+(\fBsmtpd_tls_auth_only = yes\fR, \fBsmtpd_tls_req_ccert = yes\fR,
+\fBsmtpd_reject_unlisted_sender = yes\fR) is refused instead:
+\fBmaster\fR(8) does not start with it, and a reload with it keeps the
+old configuration.
+.PP
+"""
+
 FOOTER = r""".SH SEE ALSO
 postconf(1), master(8), smtpd(8), qmgr(8), smtp(8), postmap(1)
 """
 
 
-def render(params, descriptions):
+def read_postfix_names(path):
+    """Postfix's parameters that the table lacks (global/postfix_names.def)."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return re.findall(r'^POSTFIX_NAME\("([^"]+)"\)', f.read(), re.M)
+
+
+def render(params, descriptions, postfix_names=()):
     out = [HEADER]
     for p in sorted(params, key=lambda p: p["name"]):
+        if p["noimpl"]:
+            continue
         what = [TYPE_TEXT.get(p["type"], p["type"].lower())]
         if p["type"] == "TIME" and p["unit"]:
             what.append("default unit: " + UNIT_TEXT.get(p["unit"], p["unit"]))
@@ -242,6 +271,12 @@ def render(params, descriptions):
             out.append("Default:\n.nf\n\\&%s\n.fi\n" % roff(p["default"]))
         if p["ours"]:
             out.append(".br\nThis parameter is ours: Postfix does not have it.\n")
+    out.append(NOIMPL_HEAD)
+    names = sorted({p["name"] for p in params if p["noimpl"]} | set(postfix_names))
+    out.append(".nf\n")
+    for name in names:
+        out.append("\\&%s\n" % roff(name))
+    out.append(".fi\n")
     out.append(FOOTER)
     return "".join(out)
 
@@ -256,7 +291,8 @@ def main():
                     default=os.path.join(TOP, "mk", "postconf-descriptions.txt"))
     args = ap.parse_args()
     params = read_params(args.deffile)
-    text = render(params, read_descriptions(args.descriptions, params))
+    names = read_postfix_names(os.path.join(os.path.dirname(args.deffile), "postfix_names.def"))
+    text = render(params, read_descriptions(args.descriptions, params), names)
     if args.check:
         try:
             with open(args.out) as f:

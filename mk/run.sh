@@ -45,8 +45,8 @@ cat >> "$CONF/main.cf" <<EOT
 queue_directory = $VAR/spool
 data_directory = $VAR/lib
 daemon_directory = $BUILD_ABS/libexec
-command_directory = $BUILD_ABS/sbin
 maillog_file = $VAR/log/maillog
+maillog_file_prefixes = $VAR/log
 mail_owner = $OWNER
 setgid_group = $GROUP
 myhostname = mx.example.test

@@ -313,6 +313,11 @@ static void show_param(const char *name, int mode)
     const char *value;
     char   *expanded = 0;
 
+    if (mail_conf_noimpl(name)) {
+	msg_warn("%s: parameter is not implemented by this mail system", name);
+	vstring_free(buf);
+	return;
+    }
     if (!is_parameter(name, buf)) {
 	msg_warn("%s: unknown parameter", name);
 	vstring_free(buf);
@@ -348,7 +353,10 @@ static void warn_unused(void)
 
     qsort(names->argv, names->argc, sizeof(char *), compare_names);
     for (size_t i = 0; i < names->argc; i++)
-	if (!is_parameter(names->argv[i], buf))
+	if (mail_conf_noimpl(names->argv[i]))
+	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
+		     "it has no effect", names->argv[i]);
+	else if (!is_parameter(names->argv[i], buf))
 	    msg_warn("%s/main.cf: unused parameter: %s=%s", mail_conf_dir(),
 		     names->argv[i], mail_conf_raw(names->argv[i]));
     argv_free(names);
@@ -533,8 +541,10 @@ int     main(int argc, char **argv)
 	ARGV   *set = mail_conf_names();
 
 	names = argv_alloc(count + set->argc);
+	/* postconf -d is the list of what works: no PARAM_NOIMPL names. */
 	for (size_t i = 0; i < count; i++)
-	    argv_add(names, params[i].name);
+	    if (!(params[i].flags & PARAM_NOIMPL))
+		argv_add(names, params[i].name);
 	for (size_t i = 0; i < set->argc; i++)
 	    if (mail_conf_param(set->argv[i]) == 0 && is_parameter(set->argv[i], buf))
 		argv_add(names, set->argv[i]);

@@ -52,8 +52,8 @@
 #include "util/vstring.h"
 #include "util/vstream.h"
 #include "global/mail_conf.h"
+#include "global/maillog.h"
 #include "global/mail_queue.h"
-#include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_scan.h"
 
@@ -441,8 +441,8 @@ int     main(int argc, char **argv)
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
     mail_conf_read(config_dir);
-    if (*mail_conf_str(VAR_MAILLOG_FILE))
-	msg_to_file(mail_conf_str(VAR_MAILLOG_FILE));
+    if (*maillog_file())
+	msg_to_file(maillog_file());
     if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
 	msg_fatal("chdir %s: %s", mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));
     if (!any)
@@ -462,9 +462,9 @@ int     main(int argc, char **argv)
 	    msg_info("%s: %ld message%s", op_summary[op], op_count[op],
 		     op_count[op] == 1 ? "" : "s");
     if (need_trigger) {
-	char    req[2] = {QMGR_REQ_SCAN_ALL, 0};
+	char    req[1] = {QMGR_REQ_SCAN_ALL};
 
-	(void) mail_trigger("public", "qmgr", req, 1);
+	(void) qmgr_trigger(req, 1);
     }
     argv_free(ops);
     argv_free(user_queues);

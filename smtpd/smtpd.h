@@ -109,6 +109,8 @@ extern long var_smtpd_hard_erlim;
 extern long var_smtpd_soft_erlim;
 extern long var_smtpd_err_sleep;
 extern int var_disable_vrfy;
+extern int var_soft_bounce;
+extern long var_hopcount_limit;
 extern int var_smtpd_delay_reject;
 extern int var_strict_rfc821;
 extern int var_smtpd_helo_required;

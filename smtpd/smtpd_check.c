@@ -275,6 +275,9 @@ int     smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
     va_list ap;
     char    fixed_dsn[16];
 
+    /* soft_bounce: a 5xx reject becomes 4xx (554 -> 454), as in Postfix. */
+    if (code >= 500 && code < 600 && var_soft_bounce)
+	code -= 100;
     /* A 4xx reply carries a 4.x.x status, a 5xx one a 5.x.x status. */
     snprintf(fixed_dsn, sizeof(fixed_dsn), "%s", dsn);
     fixed_dsn[0] = code >= 500 ? '5' : '4';

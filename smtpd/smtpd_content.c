@@ -79,6 +79,7 @@
 #include "util/msg.h"
 #include "dict/maps.h"
 #include "global/mail_conf.h"
+#include "global/info_log_addr.h"
 #include "smtpd.h"
 
 #define CONTENT_LOG_LEN	200		/* bytes of the header or line logged */
@@ -125,14 +126,15 @@ static void content_log(SMTPD_CONTENT *sc, const char *action, int what,
 {
     SMTPD_STATE *state = sc->state;
     VSTRING *buf = vstring_alloc(300);
+    VSTRING *addr = vstring_alloc(100);
     char   *cp;
 
     vstring_sprintf(buf, "%s: %s: %s %.*s from %s;", state->queue_id, action,
 		    what == SMTPD_CONTENT_HEADER ? "header" : "body",
 		    CONTENT_LOG_LEN, text, state->namaddr);
-    vstring_sprintf_append(buf, " from=<%s>", state->sender);
+    vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, state->sender));
     if (state->last_rcpt)
-	vstring_sprintf_append(buf, " to=<%s>", state->last_rcpt);
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, state->last_rcpt));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
@@ -143,6 +145,7 @@ static void content_log(SMTPD_CONTENT *sc, const char *action, int what,
 	    *cp = '?';
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    vstring_free(addr);
 }
 
 /* content_reject - the REJECT reply: optional X.Y.Z status, then text */

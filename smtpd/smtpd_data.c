@@ -28,7 +28,10 @@
  *	Clients in smtpd_forbid_bare_newline_exclusions are treated as no.
  *
  *	A message over message_size_limit is read to its end but not
- *	kept: 552 5.3.4. A write error (full disk: 452 4.3.1, other:
+ *	kept: 552 5.3.4. A message with more Received: and Delivered-To:
+ *	headers than hopcount_limit is a mail loop: "554 5.4.0 Error: too
+ *	many hops" and "warning: QID: message rejected: hopcount exceeded",
+ *	as Postfix's cleanup says it, and nothing is queued. A write error (full disk: 452 4.3.1, other:
  *	451 4.3.0) removes the file. "250 2.0.0 Ok: queued as QID" is sent
  *	only after queue_writer_commit() has made the file durable; then
  *	qmgr is woken through public/qmgr.
@@ -70,6 +73,7 @@ typedef struct DATA_STATE {
     int     in_header;			/* still in the message header */
     int     seen_header;		/* a header line was seen */
     int     have_msgid;
+    int     hops;			/* Received: and Delivered-To: headers */
     int     add_headers;		/* local_header_rewrite_clients */
     long    hdr_len;			/* length of the current header */
     int     drop_header;		/* current header over the limit */
@@ -262,8 +266,12 @@ static size_t header_name_len(const char *line, size_t len)
 }
 
 /*
- * data_line - one line (or the start of one) of the message. Returns 0
- * to write it, 1 to drop it.
+ * data_header - one line (or a piece of one) of the message. While in
+ * the header it notes where each header starts, its size (the rest of a
+ * header over header_size_limit is dropped) and its Message-ID, and
+ * where the header ends: at an empty line, or at a line that is not a
+ * header (an empty line is then written before it). Returns 0 to write
+ * the text, 1 to drop it.
  */
 static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_piece)
 {
@@ -292,6 +300,9 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	ds->seen_header = 1;
 	ds->hdr_len = len;
 	ds->drop_header = 0;
+	if ((name_len == 8 && strncasecmp(line, "Received", 8) == 0)
+	    || (name_len == 12 && strncasecmp(line, "Delivered-To", 12) == 0))
+	    ds->hops++;
 	if (name_len == 10 && strncasecmp(line, "Message-ID", 10) == 0
 	    && !ds->have_msgid) {
 	    const char *val = strchr(line, ':') + 1;
@@ -382,22 +393,16 @@ static int eod_rejected(SMTPD_STATE *state)
     return (rc);
 }
 
-void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
+/*
+ * data_accept - may the message be sent? Without a sender and a valid
+ * recipient, or when smtpd_data_restrictions refuse, the reply is sent
+ * here and the result is 0.
+ */
+static int data_accept(SMTPD_STATE *state, char *args)
 {
-    DATA_STATE ds;
-    VSTRING *line;
-    int     ret, crlf;
-    int     prev_crlf = 1;		/* the DATA command ended in CRLF */
-    int     first_piece = 1;		/* at the start of a line */
-    int     pending_cr = 0;		/* a piece ended in CR */
-    int     bare_lf_mode = state->bare_lf_mode;
-    long long data_start;
-    char   *cp;
-    size_t  len;
-
     if (*args) {
 	smtpd_reply(state, "501 5.5.4 Syntax: DATA");
-	return;
+	return (0);
     }
     if (state->sender == 0 || state->rcpt_count == 0) {
 	if (state->sender && state->rcpt_tried > 0) {
@@ -407,69 +412,116 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
 	}
 	data_refused(state);
-	return;
+	return (0);
     }
     if (smtpd_check_data(state) != SMTPD_CHECK_OK) {
 	smtpd_log_reject(state, "DATA", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	data_refused(state);
-	return;
+	return (0);
     }
-    memset(&ds, 0, sizeof(ds));
-    ds.state = state;
-    ds.qw = state->qw;
-    ds.in_header = 1;
-    ds.add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
+    return (1);
+}
+
+/*
+ * data_begin - what header_checks and body_checks need, and the headers
+ * that go above the client's: the PREPEND results of the access policy,
+ * then our Received:.
+ */
+static void data_begin(DATA_STATE *ds, SMTPD_STATE *state)
+{
+    memset(ds, 0, sizeof(*ds));
+    ds->state = state;
+    ds->qw = state->qw;
+    ds->in_header = 1;
+    ds->add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
 	|| smtpd_check_rewrite_client(state);
-    if ((ds.hdr_checks = smtpd_content_headers_active()) != 0) {
-	ds.hdr = vstring_alloc(1024);
-	ds.out = vstring_alloc(100);
+    if ((ds->hdr_checks = smtpd_content_headers_active()) != 0) {
+	ds->hdr = vstring_alloc(1024);
+	ds->out = vstring_alloc(100);
     }
-    if ((ds.body_checks = smtpd_content_body_active()) != 0) {
-	ds.body_limit = mail_conf_int(VAR_BODY_CHECKS_SIZE_LIMIT);
-	if (ds.out == 0)
-	    ds.out = vstring_alloc(100);
+    if ((ds->body_checks = smtpd_content_body_active()) != 0) {
+	ds->body_limit = mail_conf_int(VAR_BODY_CHECKS_SIZE_LIMIT);
+	if (ds->out == 0)
+	    ds->out = vstring_alloc(100);
     }
-    if (ds.hdr_checks || ds.body_checks)
-	ds.key = vstring_alloc(1024);
-    smtpd_content_begin(&ds.content, state);
-    queue_writer_msg_begin(ds.qw);
-    /* PREPEND results of the access policy go above our Received:. */
+    if (ds->hdr_checks || ds->body_checks)
+	ds->key = vstring_alloc(1024);
+    smtpd_content_begin(&ds->content, state);
+    queue_writer_msg_begin(ds->qw);
     for (size_t i = 0; state->prepend && i < state->prepend->argc; i++) {
 	VSTRING *hdr = vstring_alloc(100);
 
 	vstring_sprintf(hdr, "%s\r\n", state->prepend->argv[i]);
-	header_emit(&ds, vstring_str(hdr), vstring_len(hdr));
+	header_emit(ds, vstring_str(hdr), vstring_len(hdr));
 	vstring_free(hdr);
     }
-    received_header(&ds);
-    smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
-    state->data_bytes = 0;
-    line = vstring_alloc(1024);
+    received_header(ds);
+}
 
-    data_start = vstream_now_ms();
+/* data_lost - the client timed out or went away before the end of data */
+static void data_lost(SMTPD_STATE *state)
+{
+    if (vstream_ftimeout(state->client)) {
+	msg_info("timeout after DATA (%ld bytes) from %s",
+		 state->data_bytes, state->namaddr);
+	vstream_clearerr(state->client);
+	vstream_clear_deadline(state->client);
+	vstream_set_timeout(state->client, 10);
+	smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
+    } else {
+	msg_info("lost connection after DATA (%ld bytes) from %s",
+		 state->data_bytes, state->namaddr);
+    }
+    state->where = "DATA";
+    state->quit = 1;
+}
+
+/*
+ * data_store - one piece of message text, dot-unstuffed, without its
+ * line end (line_end says whether one followed): through the header
+ * handling, then header_checks or body_checks, into the queue file.
+ */
+static void data_store(DATA_STATE *ds, const char *cp, size_t len,
+		               int first_piece, int line_end)
+{
+    if (data_header(ds, cp, len, first_piece) != 0)
+	return;
+    if (ds->body_checks && !ds->in_header) {
+	body_emit(ds, cp, len, first_piece, line_end);
+    } else {
+	content_write(ds, cp, len);
+	if (line_end)
+	    content_write(ds, "\r\n", 2);
+    }
+}
+
+/*
+ * data_read - the message text up to the end of data. A line longer
+ * than the read buffer comes in pieces; a CR that ends a piece is held
+ * back until the next piece says whether it starts the line end.
+ * Returns 0 at <CR><LF>.<CR><LF>, -1 when the client timed out or went
+ * away (data_lost() has logged it).
+ */
+static int data_read(DATA_STATE *ds)
+{
+    SMTPD_STATE *state = ds->state;
+    VSTRING *line = vstring_alloc(1024);
+    int     ret, crlf;
+    int     prev_crlf = 1;		/* the DATA command ended in CRLF */
+    int     first_piece = 1;		/* at the start of a line */
+    int     pending_cr = 0;		/* a piece ended in CR */
+    long long data_start = vstream_now_ms();
+    char   *cp;
+    size_t  len;
+
     for (;;) {
 	data_deadline(state, data_start);
 	ret = smtpd_read_line(state, line, &crlf);
 	if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
-	    if (vstream_ftimeout(state->client)) {
-		msg_info("timeout after DATA (%ld bytes) from %s",
-			 state->data_bytes, state->namaddr);
-		vstream_clearerr(state->client);
-		vstream_clear_deadline(state->client);
-		vstream_set_timeout(state->client, 10);
-		smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
-	    } else {
-		msg_info("lost connection after DATA (%ld bytes) from %s",
-			 state->data_bytes, state->namaddr);
-	    }
-	    state->where = "DATA";
-	    state->quit = 1;
+	    data_lost(state);
 	    vstring_free(line);
-	    data_state_free(&ds);
-	    smtpd_transaction_reset(state);
-	    state->last_code = 0;
-	    return;
+	    return (-1);
 	}
 	cp = vstring_str(line);
 	len = vstring_len(line);
@@ -481,8 +533,8 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    if (ret == VSTREAM_LINE && len == 0 && !crlf) {
 		crlf = 1;
 	    } else {
-		if (data_header(&ds, "\r", 1, 0) == 0)
-		    content_write(&ds, "\r", 1);
+		if (data_header(ds, "\r", 1, 0) == 0)
+		    content_write(ds, "\r", 1);
 	    }
 	}
 	if (ret == VSTREAM_LONG && len > 0 && cp[len - 1] == '\r') {
@@ -492,9 +544,9 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	if (ret == VSTREAM_LINE) {
 	    if (first_piece && prev_crlf && crlf && len == 1 && cp[0] == '.')
 		break;				/* <CR><LF>.<CR><LF> */
-	    if (!crlf && !ds.bare_lf) {
-		ds.bare_lf = 1;
-		if (bare_lf_mode == SMTPD_BARE_LF_NOTE)
+	    if (!crlf && !ds->bare_lf) {
+		ds->bare_lf = 1;
+		if (state->bare_lf_mode == SMTPD_BARE_LF_NOTE)
 		    msg_info("bare <LF> received after DATA from %s", state->namaddr);
 	    }
 	}
@@ -502,57 +554,83 @@ void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 	    cp++;
 	    len--;
 	}
-	if (data_header(&ds, cp, len, first_piece) == 0) {
-	    if (ds.body_checks && !ds.in_header) {
-		body_emit(&ds, cp, len, first_piece, ret == VSTREAM_LINE);
-	    } else {
-		content_write(&ds, cp, len);
-		if (ret == VSTREAM_LINE)
-		    content_write(&ds, "\r\n", 2);
-	    }
-	}
+	data_store(ds, cp, len, first_piece, ret == VSTREAM_LINE);
 	first_piece = (ret == VSTREAM_LINE);
 	prev_crlf = (ret == VSTREAM_LINE && crlf);
     }
     vstring_free(line);
-    if (ds.in_header) {
-	header_flush(&ds);
-	add_message_id(&ds);
+    if (ds->in_header) {
+	header_flush(ds);
+	add_message_id(ds);
     }
+    return (0);
+}
 
-    if (bare_lf_mode == SMTPD_BARE_LF_REJECT && ds.bare_lf) {
+/*
+ * data_end - the reply to the end of data: a refusal (bare LF under
+ * reject, size, write error, smtpd_end_of_data_restrictions, a content
+ * check), or the message made durable first and then "250 ... queued
+ * as" and qmgr woken.
+ */
+static void data_end(DATA_STATE *ds)
+{
+    SMTPD_STATE *state = ds->state;
+
+    if (state->bare_lf_mode == SMTPD_BARE_LF_REJECT && ds->bare_lf) {
 	msg_info("%s: reject: bare <LF> received from %s", state->queue_id, state->namaddr);
 	smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
 		    var_bare_lf_code, var_myhostname);
 	state->quit = 1;
-    } else if (ds.too_big) {
+    } else if (ds->too_big) {
 	msg_warn("%s: queue file size limit exceeded", state->queue_id);
 	smtpd_reply(state, "552 5.3.4 Error: message file too big");
-    } else if (queue_writer_errno(ds.qw) != 0) {
-	data_fail_reply(state, queue_writer_errno(ds.qw));
+    } else if (queue_writer_errno(ds->qw) != 0) {
+	data_fail_reply(state, queue_writer_errno(ds->qw));
     } else if (eod_rejected(state)) {
 	smtpd_log_reject(state, "END-OF-MESSAGE", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
-    } else if (vstring_len(ds.content.reply) > 0) {
+    } else if (vstring_len(ds->content.reply) > 0) {
 	/* header_checks or body_checks REJECT, or a table lookup error */
-	smtpd_reply(state, "%s", vstring_str(ds.content.reply));
-    } else if (ds.content.discard) {
+	smtpd_reply(state, "%s", vstring_str(ds->content.reply));
+    } else if (ds->hops > var_hopcount_limit) {
+	/* A mail loop, as Postfix's cleanup sees it; nothing is queued. */
+	msg_warn("%s: message rejected: hopcount exceeded", state->queue_id);
+	smtpd_reply(state, "554 5.4.0 Error: too many hops");
+    } else if (ds->content.discard) {
 	/* DISCARD: the client is told it was queued; the file goes. */
 	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
     } else {
-	if (ds.content.hold)
-	    queue_writer_hold(ds.qw);
+	if (ds->content.hold)
+	    queue_writer_hold(ds->qw);
 	state->qw = 0;				/* commit frees it */
-	if (queue_writer_commit(ds.qw) < 0) {
+	if (queue_writer_commit(ds->qw) < 0) {
 	    data_fail_reply(state, errno);
 	} else {
-	    if (ds.msgid)
-		msg_info("%s: message-id=%s", state->queue_id, ds.msgid);
+	    if (ds->msgid)
+		msg_info("%s: message-id=%s", state->queue_id, ds->msgid);
 	    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
 	    (void) mail_trigger("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME),
 				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }
+}
+
+void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
+{
+    DATA_STATE ds;
+
+    if (!data_accept(state, args))
+	return;
+    data_begin(&ds, state);
+    smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
+    state->data_bytes = 0;
+    if (data_read(&ds) < 0) {
+	data_state_free(&ds);
+	smtpd_transaction_reset(state);
+	state->last_code = 0;
+	return;
+    }
+    data_end(&ds);
     data_state_free(&ds);
     smtpd_transaction_reset(state);
 }

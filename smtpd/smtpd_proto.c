@@ -45,6 +45,7 @@
 #include "util/msg.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/info_log_addr.h"
 #include "tls/tls_server.h"
 #include "smtpd.h"
 
@@ -63,6 +64,8 @@ long    var_smtpd_err_sleep;
 int     var_disable_vrfy;
 int     var_smtpd_delay_reject;
 int     var_strict_rfc821;
+int     var_soft_bounce;
+long    var_hopcount_limit;
 int     var_smtpd_helo_required;
 char   *var_bare_lf;
 long    var_bare_lf_code;
@@ -95,6 +98,8 @@ void    smtpd_params_init(void)
     var_smtpd_soft_erlim = mail_conf_int(VAR_SMTPD_SOFT_ERROR_LIMIT);
     var_smtpd_err_sleep = mail_conf_time(VAR_SMTPD_ERROR_SLEEP_TIME);
     var_disable_vrfy = mail_conf_bool(VAR_DISABLE_VRFY_COMMAND);
+    var_soft_bounce = mail_conf_bool(VAR_SOFT_BOUNCE);
+    var_hopcount_limit = mail_conf_int(VAR_HOPCOUNT_LIMIT);
     var_smtpd_delay_reject = mail_conf_bool(VAR_SMTPD_DELAY_REJECT);
     var_strict_rfc821 = mail_conf_bool(VAR_STRICT_RFC821_ENVELOPES);
     var_smtpd_helo_required = mail_conf_bool(VAR_SMTPD_HELO_REQUIRED);
@@ -209,19 +214,21 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
 		               const char *reply)
 {
     VSTRING *buf = vstring_alloc(200);
+    VSTRING *addr = vstring_alloc(100);
 
     vstring_sprintf(buf, "%s: %s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
 		    what, stage, state->namaddr, reply);
     if (state->sender)
-	vstring_sprintf_append(buf, " from=<%s>", state->sender);
+	vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, state->sender));
     if (state->recipient)
-	vstring_sprintf_append(buf, " to=<%s>", state->recipient);
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, state->recipient));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    vstring_free(addr);
 }
 
 /* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */

@@ -2,7 +2,7 @@
  * NAME
  *	dict_source - read Postfix table source files (postmap, texthash)
  * SYNOPSIS
- *	#include "dict_source.h"
+ *	#include "dict/dict_source.h"
  *
  *	DICT_SOURCE *dict_source_open(const char *path);	(NULL + errno)
  *	DICT_SOURCE *dict_source_stream(VSTREAM *fp, const char *name);

@@ -2,7 +2,7 @@
  * NAME
  *	dict_type - what a table type provides to dict.c (internal)
  * SYNOPSIS
- *	#include "dict_type.h"
+ *	#include "dict/dict_type.h"
  *
  *	DICT *dict_alloc(const char *type, const char *name, size_t size);
  *	void dict_free(DICT *d);

@@ -250,19 +250,23 @@ int     valid_ip_literal(const char *text)
     return (ok);
 }
 
-/* mail_addr_parse - MAIL FROM / RCPT TO argument to internal form */
-
-int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
+/*
+ * addr_select - the address of an argument whose outer brackets and
+ * source route are gone. The argument is read as segments separated by
+ * "," or ";"; in each, the text inside "<...>" is the address when there
+ * is such a pair, else the whole segment is. As in Postfix, two words in
+ * a row ("us er", "a"b, a(c)b) do not make an address, an unclosed "<"
+ * is an error and a stray ">" is ignored. The first segment's address
+ * goes into addr; *non_addr counts what is not address text (comments,
+ * separators, phrases outside "<...>"). Returns MAIL_ADDR_OK,
+ * MAIL_ADDR_ERR_SYNTAX or MAIL_ADDR_ERR_MULTIPLE.
+ */
+static int addr_select(const char *cp, VSTRING *addr, int *non_addr)
 {
     VSTRING *tok = vstring_alloc(64);
     VSTRING *outside = vstring_alloc(64);	/* segment text outside <> */
     VSTRING *inside = vstring_alloc(64);	/* segment text inside <> */
-    char   *text;
-    const char *cp;
-    const char *colon;
-    size_t  len = strlen(arg);
     int     naddr = 0;
-    int     non_addr = 0;
     int     in_angle = 0;
     int     open_angles = 0;
     int     seen_angle = 0;
@@ -273,24 +277,6 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
     int     err = MAIL_ADDR_OK;
     int     type;
 
-    vstring_reset(addr);
-
-    /* Outer brackets first, then the deprecated source route(s). */
-    if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
-	text = mystrndup(arg + 1, len - 2);
-    else
-	text = mystrdup(arg);
-    cp = text;
-    while (*cp == '@' && (colon = strchr(cp, ':')) != 0)
-	cp = colon + 1;
-
-    /*
-     * Segments separated by "," or ";"; in each, the text inside "<...>"
-     * is the address when there is such a pair, else the whole segment
-     * is. As in Postfix, two words in a row ("us er", "a"b, a(c)b) do not
-     * make an address, an unclosed "<" is an error and a stray ">" is
-     * ignored.
-     */
     for (;;) {
 	type = next_token(&cp, tok);
 	if (type == TOK_ERROR) {
@@ -301,7 +287,7 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 	    if (seen_angle) {
 		naddr++;
 		if (outside_tokens)
-		    non_addr++;
+		    (*non_addr)++;
 		if (naddr == 1)
 		    vstring_memcpy(addr, vstring_str(inside), vstring_len(inside));
 	    } else if (outside_tokens) {
@@ -315,7 +301,7 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 	    }
 	    if (type == TOK_END)
 		break;
-	    non_addr++;				/* the separator itself */
+	    (*non_addr)++;			/* the separator itself */
 	    vstring_reset(inside);
 	    vstring_reset(outside);
 	    seen_angle = in_angle = outside_tokens = 0;
@@ -338,7 +324,7 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
 	    continue;
 	}
 	if (type == TOK_COMMENT) {
-	    non_addr++;
+	    (*non_addr)++;
 	    continue;
 	}
 	if (in_angle) {
@@ -358,69 +344,116 @@ int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
     }
     if (err == MAIL_ADDR_OK && open_angles > 0)
 	err = MAIL_ADDR_ERR_SYNTAX;
-
     if (err == MAIL_ADDR_OK && naddr > 1)
 	err = MAIL_ADDR_ERR_MULTIPLE;
-    if (err == MAIL_ADDR_OK && (flags & MAIL_ADDR_FLAG_STRICT)
-	&& (non_addr > 0 || arg[0] != '<' || vstring_str(addr)[0] == '@'))
-	err = MAIL_ADDR_ERR_STRICT;
-
-    if (err == MAIL_ADDR_OK) {
-	const char *a = vstring_str(addr);
-	size_t  alen = vstring_len(addr);
-	const char *at;
-
-	if (alen == 0) {
-	    if (!(flags & MAIL_ADDR_FLAG_EMPTY_OK))
-		err = MAIL_ADDR_ERR_EMPTY;
-	} else {
-	    for (size_t i = 0; i < alen; i++) {
-		unsigned char c = a[i];
-
-		if (c < 0x20 || c == 0x7f)
-		    err = MAIL_ADDR_ERR_CHARS;
-	    }
-	    if (err == MAIL_ADDR_OK && (flags & MAIL_ADDR_FLAG_UTF8)
-		&& !valid_utf8((const unsigned char *) a, alen))
-		err = MAIL_ADDR_ERR_CHARS;
-	    if (err == MAIL_ADDR_OK && (at = strrchr(a, '@')) != 0) {
-		size_t  dlen;
-
-		/* "user@example.com." is "user@example.com", as in Postfix. */
-		if (alen > 2 && a[alen - 1] == '.' && a[alen - 2] != '.'
-		    && a[alen - 2] != '@')
-		    vstring_truncate(addr, --alen);
-		a = vstring_str(addr);
-		at = strrchr(a, '@');
-		dlen = alen - (size_t) (at + 1 - a);
-		if (dlen == 0)
-		    err = MAIL_ADDR_ERR_DOMAIN;
-		else if (at[1] == '[' ? !valid_ip_literal(at + 1)
-			 : !hostname_check(at + 1, (flags & MAIL_ADDR_FLAG_UTF8) != 0))
-		    err = MAIL_ADDR_ERR_DOMAIN;
-		else if ((flags & MAIL_ADDR_FLAG_RFC_LENGTHS)
-			 && ((size_t) (at - a) > MAIL_ADDR_LOCAL_MAX
-			     || dlen > MAIL_ADDR_DOMAIN_MAX))
-		    err = MAIL_ADDR_ERR_LENGTH;
-	    }
-	    if (err == MAIL_ADDR_OK && (flags & MAIL_ADDR_FLAG_RFC_LENGTHS)) {
-		VSTRING *ext = vstring_alloc(alen + 2);
-
-		/* The path is the quoted form with its angle brackets. */
-		mail_addr_externalize(ext, a);
-		if (vstring_len(ext) + 2 > MAIL_ADDR_PATH_MAX
-		    || (strrchr(a, '@') == 0 && alen > MAIL_ADDR_LOCAL_MAX))
-		    err = MAIL_ADDR_ERR_LENGTH;
-		vstring_free(ext);
-	    }
-	}
-    }
-    if (err != MAIL_ADDR_OK)
-	vstring_reset(addr);
-    myfree(text);
     vstring_free(tok);
     vstring_free(outside);
     vstring_free(inside);
+    return (err);
+}
+
+/*
+ * addr_check_domain - the text after the last "@" of a non-empty address
+ * must be a host name or an address literal; a trailing dot of the
+ * domain is removed first ("user@example.com." is "user@example.com", as
+ * in Postfix). With MAIL_ADDR_FLAG_RFC_LENGTHS, local part and domain
+ * are held to RFC 5321's sizes. An address without "@" passes.
+ */
+static int addr_check_domain(VSTRING *addr, int flags)
+{
+    const char *a = vstring_str(addr);
+    size_t  alen = vstring_len(addr);
+    const char *at;
+    size_t  dlen;
+
+    if (strrchr(a, '@') == 0)
+	return (MAIL_ADDR_OK);
+    if (alen > 2 && a[alen - 1] == '.' && a[alen - 2] != '.' && a[alen - 2] != '@')
+	vstring_truncate(addr, --alen);
+    a = vstring_str(addr);
+    at = strrchr(a, '@');
+    dlen = alen - (size_t) (at + 1 - a);
+    if (dlen == 0)
+	return (MAIL_ADDR_ERR_DOMAIN);
+    if (at[1] == '[' ? !valid_ip_literal(at + 1)
+	: !hostname_check(at + 1, (flags & MAIL_ADDR_FLAG_UTF8) != 0))
+	return (MAIL_ADDR_ERR_DOMAIN);
+    if ((flags & MAIL_ADDR_FLAG_RFC_LENGTHS)
+	&& ((size_t) (at - a) > MAIL_ADDR_LOCAL_MAX || dlen > MAIL_ADDR_DOMAIN_MAX))
+	return (MAIL_ADDR_ERR_LENGTH);
+    return (MAIL_ADDR_OK);
+}
+
+/*
+ * addr_check - the checks on the selected address: empty only where
+ * allowed, no control characters, valid UTF-8 when asked, a usable
+ * domain, and with MAIL_ADDR_FLAG_RFC_LENGTHS RFC 5321's path size.
+ */
+static int addr_check(VSTRING *addr, int flags)
+{
+    const char *a = vstring_str(addr);
+    size_t  alen = vstring_len(addr);
+    int     err;
+
+    if (alen == 0)
+	return ((flags & MAIL_ADDR_FLAG_EMPTY_OK) ? MAIL_ADDR_OK : MAIL_ADDR_ERR_EMPTY);
+    for (size_t i = 0; i < alen; i++) {
+	unsigned char c = a[i];
+
+	if (c < 0x20 || c == 0x7f)
+	    return (MAIL_ADDR_ERR_CHARS);
+    }
+    if ((flags & MAIL_ADDR_FLAG_UTF8) && !valid_utf8((const unsigned char *) a, alen))
+	return (MAIL_ADDR_ERR_CHARS);
+    if ((err = addr_check_domain(addr, flags)) != MAIL_ADDR_OK)
+	return (err);
+    if (flags & MAIL_ADDR_FLAG_RFC_LENGTHS) {
+	VSTRING *ext;
+
+	a = vstring_str(addr);
+	alen = vstring_len(addr);
+	ext = vstring_alloc(alen + 2);
+	/* The path is the quoted form with its angle brackets. */
+	mail_addr_externalize(ext, a);
+	if (vstring_len(ext) + 2 > MAIL_ADDR_PATH_MAX
+	    || (strrchr(a, '@') == 0 && alen > MAIL_ADDR_LOCAL_MAX))
+	    err = MAIL_ADDR_ERR_LENGTH;
+	vstring_free(ext);
+    }
+    return (err);
+}
+
+/* mail_addr_parse - MAIL FROM / RCPT TO argument to internal form */
+
+int     mail_addr_parse(const char *arg, int flags, VSTRING *addr)
+{
+    char   *text;
+    const char *cp;
+    const char *colon;
+    size_t  len = strlen(arg);
+    int     non_addr = 0;
+    int     err;
+
+    vstring_reset(addr);
+
+    /* Outer brackets first, then the deprecated source route(s). */
+    if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
+	text = mystrndup(arg + 1, len - 2);
+    else
+	text = mystrdup(arg);
+    cp = text;
+    while (*cp == '@' && (colon = strchr(cp, ':')) != 0)
+	cp = colon + 1;
+
+    err = addr_select(cp, addr, &non_addr);
+    if (err == MAIL_ADDR_OK && (flags & MAIL_ADDR_FLAG_STRICT)
+	&& (non_addr > 0 || arg[0] != '<' || vstring_str(addr)[0] == '@'))
+	err = MAIL_ADDR_ERR_STRICT;
+    if (err == MAIL_ADDR_OK)
+	err = addr_check(addr, flags);
+    if (err != MAIL_ADDR_OK)
+	vstring_reset(addr);
+    myfree(text);
     return (err);
 }
 

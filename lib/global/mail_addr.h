@@ -2,9 +2,10 @@
  * NAME
  *	mail_addr - RFC 5321 envelope addresses: parse, quote, split, check
  * SYNOPSIS
- *	#include "mail_addr.h"
+ *	#include "global/mail_addr.h"
  *
  *	int mail_addr_parse(const char *arg, int flags, VSTRING *addr);
+ *	const char *mail_addr_strerror(int err);
  *
  *	void mail_addr_internalize(VSTRING *out, const char *external);
  *	void mail_addr_externalize(VSTRING *out, const char *internal);

@@ -133,6 +133,14 @@ const char *maps_find_addr(MAPS *maps, const char *addr, int strategy)
     return (maps_addr_order(maps, addr, strategy, 0));
 }
 
+const char *maps_find_addr_key(MAPS *maps, const char *addr, int strategy,
+			               VSTRING *matched)
+{
+    maps->error = DICT_ERR_NONE;
+    vstring_reset(matched);
+    return (maps_addr_order(maps, addr, strategy, matched));
+}
+
 const char *maps_find_transport(MAPS *maps, const char *addr, char **ext_key)
 {
     VSTRING *matched = vstring_alloc(100);

@@ -90,6 +90,28 @@ const MAIL_PARAM *mail_conf_param(const char *name)
     return (htable_find(param_index, name));
 }
 
+/* Postfix 3.7's parameters that the table lacks, sorted (strcmp order). */
+static const char *postfix_names[] = {
+#define POSTFIX_NAME(name) name,
+#include "global/postfix_names.def"
+#undef POSTFIX_NAME
+};
+
+static int compare_name(const void *key, const void *elem)
+{
+    return (strcmp((const char *) key, *(const char *const *) elem));
+}
+
+int     mail_conf_noimpl(const char *name)
+{
+    const MAIL_PARAM *p = mail_conf_param(name);
+
+    if (p)
+	return ((p->flags & PARAM_NOIMPL) != 0);
+    return (bsearch(name, postfix_names, sizeof(postfix_names) / sizeof(postfix_names[0]),
+		    sizeof(postfix_names[0]), compare_name) != 0);
+}
+
 const MAIL_PARAM *mail_conf_params(size_t *count)
 {
     *count = PARAM_COUNT;

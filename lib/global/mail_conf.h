@@ -22,6 +22,8 @@
  *	int mail_conf_bool_value(const char *text, int *result);
  *	const MAIL_PARAM *mail_conf_param(const char *name);
  *	const MAIL_PARAM *mail_conf_params(size_t *count);
+ *	int mail_conf_noimpl(const char *name);
+ *	int mail_conf_unsafe(const char *name, const char *value);
  *	ARGV *mail_conf_names(void);		(names set in main.cf / -o)
  *	const char *mail_conf_dir(void);
  * DESCRIPTION
@@ -52,6 +54,18 @@
  *	"<transport>_x" when it is set, else "default_x" (e.g. relay and
  *	VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT read
  *	relay_destination_concurrency_limit when it is set).
+ *
+ *	mail_conf_noimpl() tells whether name is a Postfix parameter that
+ *	this mail system does not implement: in the table with PARAM_NOIMPL
+ *	(kept so that $name in other values still expands to Postfix's
+ *	default), or one of Postfix 3.7's parameters that the table lacks
+ *	(global/postfix_names.def). Such a name is left out of postconf -d
+ *	and logged when set (master(8)).
+ *
+ *	mail_conf_unsafe() tells whether "name = value" (expanded) asks for
+ *	a protection that this mail system does not implement, so that
+ *	ignoring it would weaken security (smtpd_tls_auth_only = yes, ...):
+ *	master refuses to run with it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
  *	wrong type or out of bounds, expansion nested too deep.
@@ -68,6 +82,7 @@ typedef enum {
 
 #define PARAM_OURS	(1<<0)		/* not a Postfix parameter */
 #define PARAM_RAW	(1<<1)		/* a template: $names are the program's */
+#define PARAM_NOIMPL	(1<<2)		/* Postfix's, not implemented here */
 
 typedef struct MAIL_PARAM {
     MAIL_PARAM_TYPE type;
@@ -97,6 +112,8 @@ extern int mail_conf_time_value(const char *, int, long *);
 extern int mail_conf_bool_value(const char *, int *);
 extern const MAIL_PARAM *mail_conf_param(const char *);
 extern const MAIL_PARAM *mail_conf_params(size_t *);
+extern int mail_conf_noimpl(const char *);
+extern int mail_conf_unsafe(const char *, const char *);
 extern ARGV *mail_conf_names(void);
 extern const char *mail_conf_dir(void);
 

@@ -2,14 +2,8 @@
  * NAME
  *	mail_header - message headers that the mail system writes or reads
  * DESCRIPTION
- *	See mail_header.h. The address list reader makes one pass over
- *	the text: it keeps what is outside angle brackets and what is
- *	inside them for the current mailbox, and at a "," or ";" (or the
- *	end) the mailbox is the text inside the brackets when there were
- *	any, else the text outside; a ":" outside brackets and quotes
- *	starts a group, so what came before it was the group's name.
+ *	See mail_header.h. Address lists are read by header_addr(3).
  */
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -18,6 +12,7 @@
 #include "util/argv.h"
 #include "global/mail_conf.h"
 #include "global/mail_addr.h"
+#include "global/header_addr.h"
 #include "global/mail_header.h"
 
 void    mail_header_date(VSTRING *buf, time_t when)
@@ -149,92 +144,20 @@ int     mail_header_is(const char *line, size_t len, const char *name)
 	    && strncasecmp(line, name, name_len) == 0);
 }
 
-/* addr_done - one mailbox is complete: add it */
-static int addr_done(ARGV *addrs, VSTRING *outside, VSTRING *inside, int angle)
+/* collect - header_addr_rewrite() callback: keep each address */
+static int collect(const char *addr, VSTRING *result, void *context)
 {
-    VSTRING *src = angle ? inside : outside;
-    VSTRING *internal;
-    const char *text = vstring_str(src);
-    int     added = 0;
-
-    /* "<@a,@b:user@c>": the source route goes. */
-    if (angle && *text == '@' && strchr(text, ':'))
-	text = strchr(text, ':') + 1;
-    if (*text) {
-	internal = vstring_alloc(100);
-	mail_addr_internalize(internal, text);
-	if (vstring_len(internal) > 0) {
-	    argv_add(addrs, vstring_str(internal));
-	    added = 1;
-	}
-	vstring_free(internal);
-    }
-    vstring_reset(outside);
-    vstring_reset(inside);
-    return (added);
+    (void) result;
+    argv_add((ARGV *) context, addr);
+    return (0);
 }
 
 int     mail_header_addrs(const char *value, ARGV *addrs)
 {
-    VSTRING *outside = vstring_alloc(100);
-    VSTRING *inside = vstring_alloc(100);
-    const char *cp = value;
-    int     in_angle = 0;
-    int     angle = 0;			/* the mailbox has <...> */
-    int     count = 0;
-    int     depth;
+    VSTRING *unused = vstring_alloc(10);
+    size_t  before = addrs->argc;
 
-    while (*cp) {
-	VSTRING *dst = in_angle ? inside : outside;
-	unsigned char ch = *cp;
-
-	if (ch == '(') {			/* comment, may nest */
-	    for (depth = 0; *cp; cp++) {
-		if (*cp == '\\' && cp[1]) {
-		    cp++;
-		} else if (*cp == '(') {
-		    depth++;
-		} else if (*cp == ')' && --depth == 0) {
-		    cp++;
-		    break;
-		}
-	    }
-	} else if (ch == '"') {			/* quoted string, kept */
-	    vstring_addch(dst, *cp++);
-	    while (*cp && *cp != '"') {
-		if (*cp == '\\' && cp[1])
-		    vstring_addch(dst, *cp++);
-		vstring_addch(dst, *cp++);
-	    }
-	    if (*cp == '"')
-		vstring_addch(dst, *cp++);
-	} else if (ch == '[') {			/* domain literal, kept */
-	    while (*cp && *cp != ']')
-		vstring_addch(dst, *cp++);
-	    if (*cp == ']')
-		vstring_addch(dst, *cp++);
-	} else if (ch == '<' && !in_angle) {
-	    in_angle = angle = 1;
-	    vstring_reset(inside);
-	    cp++;
-	} else if (ch == '>' && in_angle) {
-	    in_angle = 0;
-	    cp++;
-	} else if (ch == ':' && !in_angle) {	/* group: drop its name */
-	    vstring_reset(outside);
-	    cp++;
-	} else if ((ch == ',' || ch == ';') && !in_angle) {
-	    count += addr_done(addrs, outside, inside, angle);
-	    angle = 0;
-	    cp++;
-	} else if (isspace(ch)) {
-	    cp++;
-	} else {
-	    vstring_addch(dst, *cp++);
-	}
-    }
-    count += addr_done(addrs, outside, inside, angle);
-    vstring_free(outside);
-    vstring_free(inside);
-    return (count);
+    (void) header_addr_rewrite(value, collect, addrs, unused);
+    vstring_free(unused);
+    return ((int) (addrs->argc - before));
 }

@@ -62,15 +62,16 @@
  *
  *	mail_header_addrs() reads an RFC 5322 address list (the value of
  *	To:, Cc:, Bcc: and their Resent- forms, or a sendmail command-line
- *	argument): mailboxes separated by commas, "Name <addr>", groups
- *	("list: a@x, b@y;"), comments and quoted strings. Each address is
- *	added to addrs in internal form (quotes removed). It returns the
- *	number of addresses added; an empty group adds none.
+ *	argument) with header_addr(3): mailboxes separated by commas,
+ *	"Name <addr>", groups ("list: a@x, b@y;"), comments and quoted
+ *	strings. Each address is added to addrs in internal form (quotes
+ *	removed). It returns the number of addresses added; "<>", a name
+ *	without an address and an empty group add none.
  * DIAGNOSTICS
  *	None; malformed text gives what can be made of it, as Postfix's
  *	address parser does, never a crash or a read past the input.
  * SEE ALSO
- *	RFC 5322 sections 3.3, 3.4 and 3.6
+ *	header_addr(3), RFC 5322 sections 3.3, 3.4 and 3.6
  */
 #ifndef MAIL_HEADER_H
 #define MAIL_HEADER_H

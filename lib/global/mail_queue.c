@@ -2,7 +2,7 @@
  * NAME
  *	mail_queue - queue folders, queue IDs and message file paths
  * SYNOPSIS
- *	#include "mail_queue.h"
+ *	#include "global/mail_queue.h"
  * DESCRIPTION
  *	See mail_queue.h. All paths are relative to queue_directory (the
  *	caller's working directory).

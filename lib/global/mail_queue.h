@@ -2,8 +2,11 @@
  * NAME
  *	mail_queue - queue folders, queue IDs and message file paths
  * SYNOPSIS
+ *	#include "global/mail_queue.h"
+ *
  *	#define MAIL_QUEUE_INCOMING "incoming"	(also ACTIVE DEFERRED HOLD
- *						 CORRUPT BOUNCE DEFER FLUSH)
+ *					 CORRUPT BOUNCE DEFER TRACE FLUSH SAVED)
+ *	int MAIL_QUEUE_MSG_COMPLETE(struct stat *st);
  *	const char *mail_queue_path(VSTRING *buf, const char *queue, const char *id);
  *	int mail_queue_id_ok(const char *id);
  *	VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id);
@@ -24,10 +27,12 @@
  *	skip every other name).
  *
  *	mail_queue_enter() creates a new file in the named queue with a
- *	temporary name, computes its queue ID from the inode and renames it
- *	(the name is unique because the inode is). The file is open for
- *	read and write, mode 0600 without the owner-execute bit, which is
- *	set only when the file is complete (see queue_file.h).
+ *	temporary name, computes its queue ID from the inode, links the file
+ *	under that ID (the name is unique because the inode is) and removes
+ *	the temporary name. The file is open for read and write, with the
+ *	caller's mode minus the owner-execute bit: that bit is set only when
+ *	the file is complete, and MAIL_QUEUE_MSG_COMPLETE() tests it (see
+ *	queue_file.h).
  *
  *	mail_queue_rename() moves a message file between queues (creating
  *	a missing hash subfolder), mail_queue_remove() deletes it; both

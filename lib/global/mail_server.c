@@ -53,6 +53,7 @@
 #include "util/vstream.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/maillog.h"
 #include "util/events.h"
 #include "global/mail_server.h"
 
@@ -291,8 +292,8 @@ static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
     if (!stand_alone && fd_is_open(MASTER_LOG_FD)) {
 	msg_to_fd(MASTER_LOG_FD);
 	(void) fcntl(MASTER_LOG_FD, F_SETFD, FD_CLOEXEC);
-    } else if (*mail_conf_str(VAR_MAILLOG_FILE)) {
-	msg_to_file(mail_conf_str(VAR_MAILLOG_FILE));
+    } else if (*maillog_file()) {
+	msg_to_file(maillog_file());
     } else if (stand_alone) {
 	debug = 1;
     } else {

@@ -2,7 +2,7 @@
  * NAME
  *	master_conf - read master.cf
  * SYNOPSIS
- *	#include "master_conf.h"
+ *	#include "global/master_conf.h"
  * DESCRIPTION
  *	See master_conf.h. The text is first cut into logical lines
  *	(continuations joined with one space, comments dropped), then

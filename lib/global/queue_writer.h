@@ -2,7 +2,7 @@
  * NAME
  *	queue_writer - write one complete message file into a queue
  * SYNOPSIS
- *	#include "queue_writer.h"
+ *	#include "global/queue_writer.h"
  *
  *	QUEUE_WRITER *queue_writer_open(const char *queue);
  *	const char *queue_writer_id(QUEUE_WRITER *qw);

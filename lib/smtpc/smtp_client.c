@@ -143,6 +143,25 @@ double  smtp_now(void)
     return (tv.tv_sec + tv.tv_usec / 1e6);
 }
 
+/*
+ * smtp_dns_level_init - smtp_dns_support_level: disabled, enabled or
+ * dnssec; empty means disable_dns_lookups decides (Postfix).
+ */
+static void smtp_dns_level_init(void)
+{
+    const char *level = smtp_param_str(VAR_SMTP_DNS_SUPPORT_LEVEL);
+
+    if (*level == 0)
+	level = mail_conf_bool(VAR_DISABLE_DNS_LOOKUPS) ? "disabled" : "enabled";
+    if (strcasecmp(level, "disabled") == 0)
+	smtp_conf.dns_disabled = 1;
+    else if (strcasecmp(level, "dnssec") == 0)
+	dns_set_dnssec(1);
+    else if (strcasecmp(level, "enabled") != 0)
+	msg_fatal("invalid %s parameter value: \"%s\"",
+		  smtp_param_name(VAR_SMTP_DNS_SUPPORT_LEVEL), level);
+}
+
 void    smtp_client_init(int proto, const char *service)
 {
     const char *protos;
@@ -200,6 +219,7 @@ void    smtp_client_init(int proto, const char *service)
 	    msg_fatal("bad inet_protocols value: %s", protos);
     }
     dns_set_resolv_conf(mail_conf_str(VAR_RESOLV_CONF));
+    smtp_dns_level_init();
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
@@ -303,7 +323,7 @@ static int dest_port(const char *text)
     return (-1);
 }
 
-static void dest_free(SMTP_DEST *dest)
+void    smtp_dest_free(SMTP_DEST *dest)
 {
     myfree(dest->nexthop);
     myfree(dest->host);
@@ -311,8 +331,8 @@ static void dest_free(SMTP_DEST *dest)
     memset(dest, 0, sizeof(*dest));
 }
 
-/* dest_parse - the nexthop's parts; -1 when it makes no sense */
-static int dest_parse(SMTP_DEST *dest, const char *nexthop)
+/* smtp_dest_parse - the nexthop's parts; -1 when it makes no sense */
+int     smtp_dest_parse(SMTP_DEST *dest, const char *nexthop)
 {
     char   *copy, *host, *port = 0;
     int     lmtp = smtp_conf.proto == SMTP_PROTO_LMTP;
@@ -498,6 +518,11 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 
 	st->final = last_chance && (i + 1 == naddr);
 	st->tls_failed = 0;
+	/* The TLS policy (DANE: TLSA records) is known before connecting. */
+	if (!st->tls_off && smtp_tls_policy_server(st, addr, &st->tls, &why) < 0) {
+	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
+	    continue;
+	}
 	if ((sess = smtp_session_connect(st, addr, &why)) == 0) {
 	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
 	    continue;
@@ -555,7 +580,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     smtp_why_init(&why);
     dns_addr_list_init(&addrs);
 
-    if (dest_parse(&st.dest, req->nexthop) < 0) {
+    if (smtp_dest_parse(&st.dest, req->nexthop) < 0) {
 	msg_warn("%s: bad %s nexthop: \"%s\"", req->queue_id, smtp_conf.name, req->nexthop);
 	smtp_why_set(&why, 0, "4.3.5", "bad nexthop syntax: %s", req->nexthop);
 	finish_all(&st, &why);
@@ -613,6 +638,10 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     st.conn_setup = 0;
     fallback = (smtp_conf.proto == SMTP_PROTO_SMTP && *smtp_conf.fallback_relay) ?
 	argv_split(smtp_conf.fallback_relay, LIST_DELIMS) : 0;
+    if (smtp_tls_policy_dest(&st, &why) < 0) {
+	finish_all(&st, &why);
+	goto done;
+    }
     if (st.dest.unix_path) {
 	try_servers(&st, 0, 1, vstring_str(key));
     } else if (smtp_addr_find(&st.dest, &addrs, &why, &mx_self) < 0) {
@@ -634,14 +663,16 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	DNS_ADDR_LIST fb_addrs;
 
 	dns_addr_list_init(&fb_addrs);
-	if (dest_parse(&st.dest, fallback->argv[i]) < 0) {
+	if (smtp_dest_parse(&st.dest, fallback->argv[i]) < 0) {
 	    msg_warn("bad %s entry: \"%s\"", smtp_param_name(VAR_SMTP_FALLBACK_RELAY),
 		     fallback->argv[i]);
+	} else if (smtp_tls_policy_dest(&st, &why) < 0) {
+	    smtp_why_set(&st.why, why.relay, why.dsn, "%s", vstring_str(why.text));
 	} else if (smtp_addr_find(&st.dest, &fb_addrs, &why, 0) == 0) {
 	    try_servers(&st, &fb_addrs, i + 1 == fallback->argc, vstring_str(key));
 	}
 	dns_addr_list_free(&fb_addrs);
-	dest_free(&st.dest);
+	smtp_dest_free(&st.dest);
 	st.dest = saved;
     }
     if (st.npending > 0) {
@@ -657,9 +688,13 @@ done:
     dns_addr_list_free(&addrs);
     smtp_why_free(&st.why);
     smtp_why_free(&why);
-    dest_free(&st.dest);
+    smtp_dest_free(&st.dest);
     myfree(st.pending);
     myfree(st.sasl_user);
     myfree(st.sasl_pass);
+    if (st.tls_match)
+	vstring_free(st.tls_match);
+    smtp_tls_policy_free(&st.tls);
+    mta_sts_policy_free(&st.sts);
     vstring_free(key);
 }

@@ -6,6 +6,8 @@
  *	void smtp_client_init(int proto, const char *service);
  *	void smtp_client_deliver(DELIVER_REQUEST *req);
  *	void smtp_client_cache_close(void);
+ *	int smtp_client_probe(const char *nexthop, const char *match,
+ *				int flags, VSTREAM *out);
  *
  *	Inside the engine (smtp_client_*.c):
  *	SMTP_REPLY *smtp_reply_alloc(void);
@@ -14,7 +16,7 @@
  *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
  *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
  *
- *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
  *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
@@ -57,6 +59,7 @@
 #include "util/vstring.h"
 #include "global/srs.h"
 #include "global/deliver_request.h"
+#include "global/mta_sts.h"
 #include "dns/dns.h"
 #include "util/argv.h"
 #include "global/mail_params.h"
@@ -91,7 +94,18 @@ typedef struct SMTP_DEST {
     int     port;			/* TCP port, host byte order */
     int     use_mx;			/* 0 for [host] and LMTP */
     char   *unix_path;			/* LMTP unix:/path, else NULL */
+    int     mx_secure;			/* MX RRset validated ([host]: always) */
 } SMTP_DEST;
+
+/* The effective TLS policy of one server (smtp_client_tls.c). */
+typedef struct SMTP_TLS_POLICY {
+    char    level[16];			/* none may encrypt dane dane-only ... */
+    int     rank;			/* smtp_tls_level_rank() */
+    void   *dane;			/* TLS_DANE: usable TLSA records, or NULL */
+    int     dane_trusted_only;		/* TLSA via an insecure MX lookup */
+    char    sts_mode[12];		/* MTA-STS: enforce, testing, or "" */
+    char    sts_mx[256];		/* its mx patterns, for reports */
+} SMTP_TLS_POLICY;
 
 #define SMTP_FEATURE_ESMTP	(1<<0)
 #define SMTP_FEATURE_PIPELINING	(1<<1)
@@ -152,6 +166,7 @@ typedef struct SMTP_CLIENT_CONF {
     const char *tls_level;
     const char *tls_policy_maps;
     const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
+    int     dns_disabled;		/* smtp_dns_support_level = disabled */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
 } SMTP_CLIENT_CONF;
 
@@ -177,6 +192,13 @@ typedef struct SMTP_STATE {
     const char *diag;			/* for the next result: server reply */
     int     more_rcpts;			/* 452 too many recipients: go again */
     int     result_flags;		/* for the next result: DSN_RESULT_FLAG_* */
+    const char *tls_level;		/* configured level of the destination */
+    VSTRING *tls_match;			/* its match= names */
+    SMTP_TLS_POLICY tls;		/* effective policy of the current server */
+    VSTRING *tls_chain;			/* posttls-finger: the server's chain */
+    int     tls_from_map;		/* the level came from smtp_tls_policy_maps */
+    int     sts_status;			/* MTA_STS_NONE, _FOUND, _FAIL */
+    MTA_STS_POLICY sts;			/* the destination's MTA-STS policy */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
@@ -204,9 +226,20 @@ extern void smtp_session_quit(SMTP_SESSION *);
 extern void smtp_session_free(SMTP_SESSION *);
 extern int smtp_session_alive(SMTP_SESSION *);
 extern void smtp_tls_policy_init(void);
+extern int smtp_tls_policy_dest(SMTP_STATE *, SMTP_WHY *);
+extern int smtp_tls_policy_server(SMTP_STATE *, const DNS_ADDR *, SMTP_TLS_POLICY *, SMTP_WHY *);
+extern void smtp_tls_policy_free(SMTP_TLS_POLICY *);
+extern int smtp_tls_level_rank(const char *);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
-extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+extern int smtp_addr_find(SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+extern int smtp_dest_parse(SMTP_DEST *, const char *);
+extern void smtp_dest_free(SMTP_DEST *);
+
+/* posttls-finger: what the client would do for a destination. */
+#define SMTP_PROBE_FLAG_CHAIN	(1<<0)	/* print the certificate chain */
+#define SMTP_PROBE_FLAG_ALL	(1<<1)	/* every server, not only the first good one */
+extern int smtp_client_probe(const char *, const char *, int, VSTREAM *);
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
 extern const char *smtp_sasl_choose(SMTP_SESSION *);

@@ -2,7 +2,7 @@
  * NAME
  *	events - one event loop: descriptors and timers (epoll)
  * SYNOPSIS
- *	#include "events.h"
+ *	#include "util/events.h"
  * DESCRIPTION
  *	See events.h. Descriptors are registered with epoll; per
  *	descriptor we keep one read and one write callback in a table

@@ -9,11 +9,15 @@
  *	void htable_delete(HTABLE *t, const char *key, void (*free_fn)(void *));
  *	void htable_free(HTABLE *t, void (*free_fn)(void *));
  *	HTABLE_INFO **htable_list(HTABLE *t);	(NULL-terminated, myfree it)
+ *	unsigned long htable_hash(const char *key, size_t size);
  * DESCRIPTION
  *	Chained hash table; keys are copied; values are the caller's.
  *	htable_enter() does not replace an existing key: it returns the
  *	existing entry unchanged (check with htable_locate first when that
  *	matters). The table grows when it gets full.
+ *
+ *	htable_hash() is the table's hash function: the bucket of key
+ *	among size buckets (size is a power of two, as the table keeps it).
  */
 #ifndef HTABLE_H
 #define HTABLE_H

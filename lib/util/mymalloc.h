@@ -3,6 +3,7 @@
  *	mymalloc - memory allocation that never returns NULL
  * SYNOPSIS
  *	void *mymalloc(size_t len);
+ *	void *mycalloc(size_t count, size_t size);	(zero-filled)
  *	void *myrealloc(void *ptr, size_t len);
  *	void myfree(void *ptr);
  *	char *mystrdup(const char *str);

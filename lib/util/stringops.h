@@ -11,8 +11,8 @@
  *	int string_list_has(const char *text, const char *word);
  *	int alldig(const char *str);
  *	int allprint(const char *str);
- *	const char *split_at(char *str, int ch);	(NUL at ch; returns rest)
- *	const char *split_at_right(char *str, int ch);
+ *	char *split_at(char *str, int ch);	(NUL at ch; returns rest)
+ *	char *split_at_right(char *str, int ch);
  * DESCRIPTION
  *	mystrtok() returns the next token from *bufp separated by any of
  *	delim, or NULL at the end, and advances *bufp.
@@ -27,7 +27,12 @@
  *	argv_free()). string_list_has() tells whether a list has word as
  *	an item (ASCII case-insensitive).
  *
- *	All of these modify only their own copies or *bufp's buffer.
+ *	split_at() ends str at the first ch and returns the text after
+ *	it; split_at_right() does the same at the last ch; both return
+ *	NULL, leaving str alone, when there is no ch.
+ *
+ *	All of these modify only the string they are given (or *bufp's
+ *	buffer); argv_split_list() works on its own copy.
  */
 #ifndef STRINGOPS_H
 #define STRINGOPS_H

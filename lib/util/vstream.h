@@ -33,6 +33,9 @@
  *	off_t vstream_tell(VSTREAM *s);
  *
  *	void vstream_set_io(VSTREAM *s, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *ctx);
+ *
+ *	long long vstream_now_ms(void);		(monotonic clock)
+ *	int vstream_wait_fd(int fd, int for_write, int timeout_ms);
  * DESCRIPTION
  *	A stream reads and writes through its own buffers. Every wait for
  *	the peer is bounded twice: by the per-operation timeout
@@ -53,6 +56,13 @@
  *	vstream_set_io() replaces the descriptor I/O (TLS plugs in here);
  *	the functions get the remaining time in milliseconds (-1 = none)
  *	and return -1 with errno ETIMEDOUT on a timeout.
+ *
+ *	vstream_now_ms() is the monotonic clock in milliseconds that
+ *	deadlines are measured on. vstream_wait_fd() waits until fd is
+ *	readable (or, with for_write, writable): 1 ready, 0 timeout, -1
+ *	error; with timeout_ms -1 it returns 1 at once (the I/O that
+ *	follows may block). Replacement I/O functions use it to wait the
+ *	way the descriptor I/O does.
  *
  *	Output is buffered until vstream_fflush() or until the buffer is
  *	full. A read flushes pending output first (as stdio does for

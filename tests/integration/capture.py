@@ -75,3 +75,36 @@ class Capture:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def serve_to_dir(host, port, out_dir):
+    """Run a Capture until killed, writing each message to out_dir as
+    N.json (envelope) and N.eml (data): for a server that runs in another
+    network namespace than the test (python3 capture.py HOST PORT DIR)."""
+    import json
+    import os
+    import signal
+
+    cap = Capture(host=host, port=port)
+    written = 0
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    with open(os.path.join(out_dir, "ready"), "w") as f:
+        f.write("%s:%d\n" % (host, port))
+    while not done.wait(0.05):
+        with cap.lock:
+            new = cap.messages[written:]
+        for env in new:
+            written += 1
+            with open(os.path.join(out_dir, "%d.eml" % written), "wb") as f:
+                f.write(env.content)
+            tmp = os.path.join(out_dir, ".%d.json" % written)
+            with open(tmp, "w") as f:
+                json.dump({"mail_from": env.mail_from, "rcpt_tos": env.rcpt_tos}, f)
+            os.rename(tmp, os.path.join(out_dir, "%d.json" % written))
+    cap.stop()
+
+
+if __name__ == "__main__":
+    import sys
+    serve_to_dir(sys.argv[1], int(sys.argv[2]), sys.argv[3])

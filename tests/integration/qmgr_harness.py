@@ -191,6 +191,7 @@ class Qmgr(LogWatch):
             "compatibility_level": "3.7",
             "queue_directory": self.queue_dir,
             "maillog_file": self.logfile,
+            "maillog_file_prefixes": self.dir,
             "myhostname": "mx.test.invalid",
             "minimal_backoff_time": "1s",
             "maximal_backoff_time": "2s",

@@ -24,9 +24,12 @@ from test_postqueue import write_msg, queue_path, _owner  # noqa: E402
 def bounce_request(m, request, queue, qid):
     """One request to private/bounce, as lib/global/bounce_client.c sends it."""
     import socket
+    path = os.path.join(m.queue_dir, "private", "bounce")
+    # master makes the service sockets one by one: smtpd may listen first.
+    wait_for(lambda: os.path.exists(path), 30, what="private/bounce")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(30)
-        s.connect(os.path.join(m.queue_dir, "private", "bounce"))
+        s.connect(path)
         s.sendall(b"request\0%s\0queue_name\0%s\0queue_id\0%s\0\0"
                   % (request.encode(), queue.encode(), qid.encode()))
         data = b""

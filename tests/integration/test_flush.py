@@ -18,25 +18,25 @@ from test_smtp import Capture  # noqa: E402
 
 
 class FlushTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.customer = Capture("127.0.0.1", free_port(), name="customer")
-        cls.m = MTA(main_cf={
+    """Each test starts its own customer server and MTA (fresh queue,
+    flush lists, qmgr state and log) and queues the mail it needs, so
+    the tests pass alone and in any order."""
+
+    def setUp(self):
+        self.customer = Capture("127.0.0.1", free_port(), name="customer")
+        self.addCleanup(self.customer.stop)
+        self.m = MTA(main_cf={
             "relay_domains": "customer.example, other.example",
             "transport_maps": "texthash:${config_directory}/transport",
             "defer_transports": "ondemand",
         }, extra_master_cf="ondemand  unix  -       -       n       -       -       smtp\n",
             start=False)
-        cls.m.write("transport",
-                    "customer.example ondemand:[127.0.0.1]:%d\n" % cls.customer.controller.port
-                    + "other.example ondemand:[127.0.0.1]:%d\n" % cls.customer.controller.port)
-        cls.m.set_main(config_directory=cls.m.config_dir)
-        cls.m.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.m.cleanup()
-        cls.customer.stop()
+        self.addCleanup(self.m.cleanup)
+        self.m.write("transport",
+                     "customer.example ondemand:[127.0.0.1]:%d\n" % self.customer.controller.port
+                     + "other.example ondemand:[127.0.0.1]:%d\n" % self.customer.controller.port)
+        self.m.set_main(config_directory=self.m.config_dir)
+        self.m.start()
 
     def send(self, rcpt, subject):
         with smtplib.SMTP(self.m.addr, self.m.smtp_port, timeout=30) as s:
@@ -46,20 +46,26 @@ class FlushTest(unittest.TestCase):
         return [x for x in self.customer.messages if ("Subject: %s\r\n" % subject).encode() in x["data"]]
 
     def queue_and_wait_deferred(self, rcpt, subject):
-        before = len(self.m.queue_files("deferred"))
+        """Send one message and wait until it waits in deferred/; its queue ID."""
+        before = set(self.m.queue_files("deferred"))
+        new = []
+
+        def deferred():
+            new[:] = set(self.m.queue_files("deferred")) - before
+            return (len(new) == 1 and not self.m.queue_files("active")
+                    and not self.m.queue_files("incoming"))
         self.send(rcpt, subject)
-        wait_for(lambda: len(self.m.queue_files("deferred")) > before
-                 and not self.m.queue_files("active") and not self.m.queue_files("incoming"),
-                 20, what="the message to be deferred")
+        wait_for(deferred, 20, what="the message to be deferred")
         time.sleep(0.5)
         self.assertEqual(self.arrived(subject), [], "defer_transports holds the mail")
+        return new[0]
 
     def etrn(self, arg):
         with smtplib.SMTP(self.m.addr, self.m.smtp_port, timeout=30) as s:
             s.ehlo("customer.example")
             return s.docmd("ETRN", arg)
 
-    def test_1_etrn_releases_the_site(self):
+    def test_etrn_releases_the_site(self):
         self.queue_and_wait_deferred("user@customer.example", "etrn one")
         self.queue_and_wait_deferred("user@other.example", "stays put")
         listing = open(os.path.join(self.m.queue_dir, "flush", "customer_example")).read()
@@ -74,14 +80,14 @@ class FlushTest(unittest.TestCase):
         self.assertEqual(self.etrn("@customer.example")[0], 250)
         wait_for(lambda: self.arrived("etrn two"), 20, what="the second message")
 
-    def test_2_etrn_refusals(self):
+    def test_etrn_refusals(self):
         self.assertEqual(self.etrn("nosuch.test"), (459, b"<nosuch.test>: service unavailable"))
         self.m.wait_log(r"warning: reject: ETRN nosuch\.test\.\.\. from")
         self.assertEqual(self.etrn("[127.0.0.1]")[0], 459)
         code, _ = self.etrn("empty.customer.example")      # subdomain: eligible, nothing queued
         self.assertEqual(code, 250)
 
-    def test_3_postqueue_s_and_i(self):
+    def test_postqueue_s_and_i(self):
         self.queue_and_wait_deferred("cmd@customer.example", "postqueue s")
         r = self.m.command("postqueue", "-s", "customer.example")
         self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", ""))
@@ -90,16 +96,14 @@ class FlushTest(unittest.TestCase):
         self.assertEqual(r.returncode, 69)
         self.assertIn('postqueue: fatal: Flush service is not configured for destination "nosuch.test"',
                       r.stderr)
-        self.queue_and_wait_deferred("one@customer.example", "postqueue i")
-        qid = [l.split()[0] for l in self.m.command("postqueue", "-p").stdout.splitlines()
-               if l.strip() and l[0] in "0123456789ABCDEF"]
-        for q in qid:
-            self.assertEqual(self.m.command("postqueue", "-i", q.rstrip("*!")).returncode, 0)
+        qid = self.queue_and_wait_deferred("one@customer.example", "postqueue i")
+        self.assertEqual(self.m.command("postqueue", "-i", qid).returncode, 0)
         wait_for(lambda: self.arrived("postqueue i"), 20, what="postqueue -i delivery")
         self.assertEqual(self.m.command("postqueue", "-i", "ABCDEF12345").returncode, 0)
 
-    def test_4_postqueue_f_releases_everything(self):
+    def test_postqueue_f_releases_everything(self):
         self.queue_and_wait_deferred("f@customer.example", "flush all")
+        self.queue_and_wait_deferred("user@other.example", "stays put")
         r = self.m.command("postqueue", "-f")
         self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", ""))
         wait_for(lambda: self.arrived("flush all") and self.arrived("stays put"), 20,

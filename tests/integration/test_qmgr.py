@@ -187,7 +187,9 @@ class Routing(unittest.TestCase):
             q.wait_log(r"%s: to=<u@example.com>, relay=none, .*deferred transport" % qid, count=2)
             self.assertEqual(smtp.requests, [])
             # Mark first, then make it due: a scan may take it right away.
-            path = q.files("deferred")[0]
+            # (The second deferral is logged before the file is back in
+            # deferred/: wait for it there.)
+            path = wait_for(lambda: q.files("deferred"), 30, what="back in deferred/")[0]
             os.chmod(path, 0o720)
             past = time.time() - 10
             os.utime(path, (past, past))

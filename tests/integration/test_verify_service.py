@@ -86,7 +86,8 @@ class VerifyService(unittest.TestCase):
             f.write("mail_owner = %s\n" % owner)
             f.write("myhostname = mx.test.invalid\n")
             f.write("myorigin = origin.test.invalid\n")
-            f.write("maillog_file = %s/maillog\n" % self.dir)
+            f.write("maillog_file = %s/maillog\nmaillog_file_prefixes = %s\n"
+                    % (self.dir, self.dir))
             f.write("address_verify_map = btree:%s\n" % self.cache)
         self.procs = []
 
