@@ -9,11 +9,12 @@
 
 #include "util/msg.h"
 #include "global/mail_conf.h"
+#include "global/maillog.h"
 #include "global/mail_cmd_log.h"
 
 void    mail_cmd_log_init(const char *prog)
 {
-    const char *file = mail_conf_str(VAR_MAILLOG_FILE);
+    const char *file = maillog_file();
     int     fd;
 
     msg_init(mail_conf_str(VAR_SYSLOG_NAME), prog);

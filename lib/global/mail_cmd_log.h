@@ -8,8 +8,9 @@
  * DESCRIPTION
  *	Commands (sendmail, postdrop, postfix, postlog, postsuper ...) log
  *	what they do where the daemons do: after main.cf was read, the
- *	lines go to maillog_file when it is set and this user may append
- *	to it, else to syslog (syslog_facility), tagged
+ *	lines go to maillog_file when it is set (and matches
+ *	maillog_file_prefixes, maillog(3)) and this user may append to it,
+ *	else to syslog (syslog_facility), tagged
  *	syslog_name/prog. Lines keep going to stderr when the caller
  *	asked for it (msg_to_stderr).
  *
