@@ -37,9 +37,9 @@ DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
 CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
-LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto
+LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto -lz
 
-DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq pickup
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt pickup
 COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger sendmail postdrop \
 		postfix postcat postlog
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))

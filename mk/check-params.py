@@ -41,6 +41,14 @@ NOT_READERS = {
     "lib/global/mail_conf_unsafe.c",	# the list of unsafe unimplemented settings
 }
 
+# (file, parameter): named there as data, not read (the other parameters
+# that file names are read).
+NAMED_NOT_READ = {
+    # addr_class_rcpt_param() names each class's recipient table; whether
+    # local_recipient_maps is checked is smtpd's business.
+    ("lib/global/addr_class.c", "LOCAL_RECIPIENT_MAPS"),
+}
+
 LITERAL = re.compile(r'"([a-z0-9_]+)"')
 
 
@@ -82,9 +90,13 @@ def readers(top):
     names = {p["name"] for p in params}
     code = []
     for path in sources(top):
-        if os.path.relpath(path, top) in NOT_READERS:
+        rel = os.path.relpath(path, top)
+        if rel in NOT_READERS:
             continue
+        hidden = [p for (f, p) in NAMED_NOT_READ if f == rel]
         for _, line in code_lines(path):
+            for p in hidden:
+                line = line.replace("VAR_" + p, "")
             code.append(line)
     code = "\n".join(code)
     symbols = set(re.findall(r"VAR_([A-Z0-9_]+)", code))

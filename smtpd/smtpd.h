@@ -33,6 +33,7 @@
 #include "util/argv.h"
 #include "util/vstream.h"
 #include "global/queue_writer.h"
+#include "global/hbc.h"
 
 /* Commands, in Postfix's order for the disconnect log line. */
 enum {
@@ -143,21 +144,16 @@ extern void smtpd_rcpt_cmd(SMTPD_STATE *, char *);
 extern void smtpd_data_cmd(SMTPD_STATE *, char *);
 
 /* smtpd_content.c */
-typedef struct SMTPD_CONTENT {
-    SMTPD_STATE *state;
-    VSTRING *reply;			/* REJECT or lookup error, or "" */
-    int     discard;			/* DISCARD */
-    int     hold;			/* HOLD */
-    int     done;			/* no more checks */
-} SMTPD_CONTENT;
+/* header_checks and body_checks: global/hbc.h, the state as its context */
+typedef HBC SMTPD_CONTENT;
 
-#define SMTPD_CONTENT_HEADER	1
-#define SMTPD_CONTENT_BODY	2
+#define SMTPD_CONTENT_HEADER	HBC_HEADER
+#define SMTPD_CONTENT_BODY	HBC_BODY
 
-#define SMTPD_CONTENT_KEEP	0	/* write the original */
-#define SMTPD_CONTENT_DROP	1	/* write nothing */
-#define SMTPD_CONTENT_PREPEND	2	/* write out, then the original */
-#define SMTPD_CONTENT_REPLACE	3	/* write out instead */
+#define SMTPD_CONTENT_KEEP	HBC_KEEP	/* write the original */
+#define SMTPD_CONTENT_DROP	HBC_DROP	/* write nothing */
+#define SMTPD_CONTENT_PREPEND	HBC_PREPEND	/* write out, then the original */
+#define SMTPD_CONTENT_REPLACE	HBC_REPLACE	/* write out instead */
 
 extern void smtpd_content_init(void);
 extern int smtpd_content_headers_active(void);

@@ -20,8 +20,7 @@
 #include "global/mail_conf.h"
 #include "util/msg.h"
 #include "util/stringops.h"
-#include "dict/match_list.h"
-#include "global/mail_list.h"
+#include "global/addr_class.h"
 #include "util/attr.h"
 #include "util/ipc_call.h"
 #include "global/deliver_request.h"
@@ -106,23 +105,18 @@ int     verify_clnt_update(const char *addr, int addr_status, const char *why)
     return (ret);
 }
 
-/* verify_clnt_learnable - a relay_domains recipient, for learning */
-
+/*
+ * verify_clnt_learnable - a recipient of the relay class, for learning.
+ * When the class cannot be told, nothing is learned (addr_class(3) logs
+ * why); the next delivery may teach it.
+ */
 static int verify_clnt_learnable(const char *addr)
 {
-    static MATCH_LIST *relay_domains;
     const char *at = strrchr(addr, '@');
-    char   *domain;
-    int     m;
 
     if (at == 0 || at[1] == 0)
 	return (0);
-    if (relay_domains == 0)
-	relay_domains = mail_list_create(VAR_RELAY_DOMAINS);
-    domain = lowercase(mystrdup(at + 1));
-    m = match_list_domain(relay_domains, domain);
-    myfree(domain);
-    return (m > 0);
+    return (addr_class_domain(at + 1, (ADDR_CLASS_INFO *) 0) == ADDR_CLASS_RELAY);
 }
 
 /* verify_clnt_record - the results of a probe or a learned delivery */

@@ -42,8 +42,10 @@
  *	verify_clnt_record() does that for a whole delivery request after
  *	the results are in: with DEL_REQ_FLAG_VERIFY every result ('d' ->
  *	OK, 'f' -> BOUNCE, 'x' -> DEFER, with the result's reason), with
- *	DEL_REQ_FLAG_RECORD the delivered ones whose domain is in
- *	relay_domains (learned recipients); a probe's result is also
+ *	DEL_REQ_FLAG_RECORD the delivered ones of the relay class
+ *	(addr_class(3): relay_domains lists the domain, and neither
+ *	mydestination nor virtual_alias_domains does; learned recipients);
+ *	a probe's result is also
  *	stored for the recipient's original address when that differs (a
  *	probe of a virtual alias goes to its targets), and only when the verify
  *	service socket exists (no warnings where verify is not in

@@ -59,6 +59,7 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/addr_class.h"
 #include "dict/maps.h"
 #include "global/mail_addr_find.h"
 #include "smtpc/smtp_client.h"
@@ -199,6 +200,19 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
 	mail_conf_str(VAR_SMTP_FALLBACK_RELAY) : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
+    if (*smtp_param_str(VAR_SMTP_GENERIC_MAPS))
+	smtp_conf.generic_maps = maps_create(smtp_param_name(VAR_SMTP_GENERIC_MAPS),
+			      smtp_param_str(VAR_SMTP_GENERIC_MAPS), DICT_FLAG_DEFAULT);
+    {
+	/* smtp_param_name() has one buffer: copy the first name. */
+	char   *header_param = mystrdup(smtp_param_name(VAR_SMTP_HEADER_CHECKS));
+
+	smtp_conf.hbc_maps = hbc_maps_create(header_param,
+				 smtp_param_name(VAR_SMTP_BODY_CHECKS), HBC_FLAG_SMTP);
+	myfree(header_param);
+    }
+    smtp_conf.tlsrpt = proto == SMTP_PROTO_SMTP && mail_conf_bool(VAR_SMTP_TLSRPT_ENABLE);
+    smtp_conf.tlsrpt_sender = mail_conf_str(VAR_TLSRPT_SENDER);
 
     protos = mail_conf_str(VAR_INET_PROTOCOLS);
     if (strcasecmp(protos, "all") == 0 || *protos == 0)
@@ -224,6 +238,8 @@ void    smtp_client_init(int proto, const char *service)
 	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
     smtp_tls_policy_init();
+    /* Address classes (verify learning, our own addresses): before chroot. */
+    addr_class_init();
     srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
 }
 
@@ -520,6 +536,7 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 	st->tls_failed = 0;
 	/* The TLS policy (DANE: TLSA records) is known before connecting. */
 	if (!st->tls_off && smtp_tls_policy_server(st, addr, &st->tls, &why) < 0) {
+	    smtp_tlsrpt_policy_failure(st, addr);
 	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
 	    continue;
 	}

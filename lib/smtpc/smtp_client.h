@@ -23,6 +23,11 @@
  *				   const char *pass, SMTP_WHY *why);
  *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
  *
+ *	int smtp_tlsrpt_wanted(SMTP_STATE *st);
+ *	void smtp_tlsrpt_policy_failure(SMTP_STATE *st, const DNS_ADDR *addr);
+ *	void smtp_tlsrpt_session(SMTP_STATE *st, SMTP_SESSION *sess,
+ *				 int outcome, int check);
+ *
  *	const char *smtp_param_str(const char *smtp_name);	(and _int,
  *				_time, _bool, _bool_soft, _time_soft, _name)
  * DESCRIPTION
@@ -46,6 +51,9 @@
  *	that does not start with three digits ends the reply with code 0
  *	(a protocol error). The text is kept bounded (SMTP_REPLY_MAXTEXT).
  *
+ *	smtp_tlsrpt_*() count TLS sessions for TLS-RPT (RFC 8460) when
+ *	smtp_tlsrpt_enable is on, see smtp_client_tlsrpt.c.
+ *
  *	smtp_param_*() read a parameter of the protocol: the caller names
  *	the smtp_ parameter (VAR_SMTP_TLS_CIPHERS), the LMTP client reads
  *	the lmtp_ one (lhlo_ for helo_). The _soft forms are for a
@@ -58,6 +66,8 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "global/srs.h"
+#include "global/hbc.h"
+#include "dict/maps.h"
 #include "global/deliver_request.h"
 #include "global/mta_sts.h"
 #include "dns/dns.h"
@@ -105,6 +115,10 @@ typedef struct SMTP_TLS_POLICY {
     int     dane_trusted_only;		/* TLSA via an insecure MX lookup */
     char    sts_mode[12];		/* MTA-STS: enforce, testing, or "" */
     char    sts_mx[256];		/* its mx patterns, for reports */
+    ARGV   *tlsa_text;			/* TLS-RPT: the TLSA RRset, "3 1 1 HEX" */
+    int     rpt_tlsa;			/* TLS-RPT: the policy is DANE's (tlsa) */
+    const char *rpt_failure;		/* TLS-RPT: a policy failure, or NULL */
+    const char *rpt_reason;		/* its failure-reason-code, or NULL */
 } SMTP_TLS_POLICY;
 
 #define SMTP_FEATURE_ESMTP	(1<<0)
@@ -168,6 +182,10 @@ typedef struct SMTP_CLIENT_CONF {
     const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
     int     dns_disabled;		/* smtp_dns_support_level = disabled */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
+    MAPS   *generic_maps;		/* smtp_generic_maps, or NULL */
+    HBC_MAPS *hbc_maps;			/* smtp_header_checks, smtp_body_checks */
+    int     tlsrpt;			/* smtp_tlsrpt_enable (SMTP only) */
+    const char *tlsrpt_sender;		/* its reports are not counted */
 } SMTP_CLIENT_CONF;
 
 extern SMTP_CLIENT_CONF smtp_conf;
@@ -231,6 +249,14 @@ extern int smtp_tls_policy_server(SMTP_STATE *, const DNS_ADDR *, SMTP_TLS_POLIC
 extern void smtp_tls_policy_free(SMTP_TLS_POLICY *);
 extern int smtp_tls_level_rank(const char *);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
+
+/* TLS-RPT counts (smtp_client_tlsrpt.c). */
+#define SMTP_TLSRPT_NO_STARTTLS	1	/* not offered, or refused */
+#define SMTP_TLSRPT_TLS_FAILED	2	/* no TLS session */
+#define SMTP_TLSRPT_TLS_OK	3	/* a TLS session */
+extern int smtp_tlsrpt_wanted(SMTP_STATE *);
+extern void smtp_tlsrpt_policy_failure(SMTP_STATE *, const DNS_ADDR *);
+extern void smtp_tlsrpt_session(SMTP_STATE *, SMTP_SESSION *, int, int);
 
 extern int smtp_addr_find(SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
 extern int smtp_dest_parse(SMTP_DEST *, const char *);

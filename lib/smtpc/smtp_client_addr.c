@@ -16,7 +16,7 @@
  *	The backup MX rule: when one of the MX hosts is this host (its
  *	name is myhostname, or one of its addresses is one of ours:
  *	inet_interfaces, where "all" means every local interface address,
- *	or proxy_interfaces; see own_inet_addr(3)), only hosts strictly
+ *	or proxy_interfaces; see addr_class(3)), only hosts strictly
  *	more preferred than the best
  *	of ours are kept. None left: "4.4.4 unable to find primary relay
  *	for X" when we are a backup, "5.4.6 mail for X loops back to
@@ -51,12 +51,13 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
-#include "global/own_inet_addr.h"
+#include "global/addr_class.h"
 #include "smtpc/smtp_client.h"
 
 static int own_addr(const DNS_ADDR *a)
 {
-    return (own_inet_addr(a->family, a->addr));
+    /* A list that cannot be read counts as ours: never deliver to ourself. */
+    return (addr_class_own_addr(a->ip) != 0);
 }
 
 static int own_name(const char *host)

@@ -26,7 +26,9 @@
  *	certificate check), verify and secure (required and verified),
  *	dane and dane-only (required and verified by TLSA records). The
  *	effective level of the server, st->tls, was decided before the
- *	connection by smtp_client_tls(3).
+ *	connection by smtp_client_tls(3). Each STARTTLS outcome (not
+ *	offered or refused, handshake failed, TLS established) is counted
+ *	for TLS-RPT by smtp_client_tlsrpt(3).
  *
  *	smtp_session_alive() tells whether a cached session can still be
  *	used (the server has not closed it nor sent anything unasked).
@@ -320,6 +322,7 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     VSTRING *tls_why;
     TLS_CLIENT_PARAMS tp;
     VSTRING *match = vstring_alloc(50);
+    int     check = TLS_CHECK_HANDSHAKE;
 
     /* Match names: the policy's, else Postfix's defaults for the level. */
     if (st->tls_match && vstring_len(st->tls_match))
@@ -367,9 +370,12 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     tp.dane_digests = mail_conf_str(VAR_TLS_DANE_DIGESTS);
     tp.dane_trusted_only = st->tls.dane_trusted_only;
     tp.chain_out = st->tls_chain;
+    tp.check = smtp_tlsrpt_wanted(st) ? &check : 0;
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
     vstring_free(match);
+    smtp_tlsrpt_session(st, sess, sess->tls ? SMTP_TLSRPT_TLS_OK : SMTP_TLSRPT_TLS_FAILED,
+			check);
     if (sess->tls == 0) {
 	if (rank == 1)
 	    st->tls_failed = 1;
@@ -396,6 +402,7 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     if (sess->tls || rank == 0 || (rank == 1 && st->tls_off))
 	return (0);
     if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
+	smtp_tlsrpt_session(st, sess, SMTP_TLSRPT_NO_STARTTLS, TLS_CHECK_HANDSHAKE);
 	if (rank == 1)
 	    return (0);
 	smtp_why_set(why, sess->relay, "4.7.4",
@@ -407,6 +414,7 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     if (smtp_reply_read(sess->stream, reply) < 0)
 	return (session_lost(sess, why, "sending STARTTLS"));
     if (reply->code != 220) {
+	smtp_tlsrpt_session(st, sess, SMTP_TLSRPT_NO_STARTTLS, TLS_CHECK_HANDSHAKE);
 	if (rank == 1)
 	    return (0);
 	smtp_why_set(why, sess->relay, "4.7.5",

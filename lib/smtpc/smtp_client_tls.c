@@ -205,6 +205,8 @@ static int sts_server(SMTP_STATE *st, const char *host, SMTP_TLS_POLICY *pol, SM
     if (!mta_sts_mx_match(&st->sts, host)) {
 	smtp_why_set(why, 0, "4.7.5", "MX host %s does not match the MTA-STS policy of %s",
 		     host, st->dest.host);
+	pol->rpt_failure = "validation-failure";
+	pol->rpt_reason = "mx-not-in-policy";
 	return (-1);
     }
     /* enforce: TLS with a certificate valid for the MX host name. */
@@ -216,6 +218,19 @@ void    smtp_tls_policy_free(SMTP_TLS_POLICY *pol)
 {
     tls_dane_free(pol->dane);
     pol->dane = 0;
+    if (pol->tlsa_text)
+	argv_free(pol->tlsa_text);
+    pol->tlsa_text = 0;
+    pol->rpt_tlsa = 0;
+    pol->rpt_failure = pol->rpt_reason = 0;
+}
+
+/* rpt_set - the TLS-RPT view of a DANE policy (smtp_client_tlsrpt.c) */
+static void rpt_set(SMTP_TLS_POLICY *pol, const char *failure, const char *reason)
+{
+    pol->rpt_tlsa = 1;
+    pol->rpt_failure = failure;
+    pol->rpt_reason = reason;
 }
 
 /* policy_set - the effective level */
@@ -241,9 +256,9 @@ static void tlsa_hex(VSTRING *out, const DNS_TLSA *t)
 	vstring_sprintf_append(out, "%02X", t->data[i]);
 }
 
-/* dane_records - the usable TLSA records of host; DNS_* status */
+/* dane_records - the usable TLSA records of host; DNS_* status; text: the RRset */
 static int dane_records(SMTP_STATE *st, const char *host, TLS_DANE **dane,
-			        int *found, VSTRING *tlsa_why)
+			        int *found, VSTRING *tlsa_why, ARGV **text)
 {
     DNS_TLSA_LIST list = {0};
     VSTRING *qname = vstring_alloc(100);
@@ -267,6 +282,16 @@ static int dane_records(SMTP_STATE *st, const char *host, TLS_DANE **dane,
 	const DNS_TLSA *t = list.tlsa + i;
 	const char *what = 0;
 
+	if (smtp_conf.tlsrpt) {
+	    VSTRING *rr = vstring_alloc(100);
+
+	    tlsa_hex(hex, t);
+	    vstring_sprintf(rr, "%u %u %u %s", t->usage, t->selector, t->mtype, vstring_str(hex));
+	    if (*text == 0)
+		*text = argv_alloc(list.count);
+	    argv_add(*text, vstring_str(rr));
+	    vstring_free(rr);
+	}
 	if (tls_dane_add(*dane, t->usage, t->selector, t->mtype, t->data, t->len, digests))
 	    continue;
 	if (t->usage != TLS_DANE_USAGE_DANE_TA && t->usage != TLS_DANE_USAGE_DANE_EE)
@@ -336,8 +361,10 @@ static int smtp_tls_policy_dane(SMTP_STATE *st, const DNS_ADDR *addr, const char
     }
     if (addr == 0 || !addr->secure) {
 	/* A host name or address that was not validated has no TLSA. */
-	if (dane_only)
+	if (dane_only) {
+	    rpt_set(pol, "dane-required", 0);
 	    return (policy_fail(st, host, why, "no TLSA records found"));
+	}
 	policy_set(pol, "may");
 	return (0);
     }
@@ -356,19 +383,23 @@ static int smtp_tls_policy_dane(SMTP_STATE *st, const DNS_ADDR *addr, const char
 	pol->dane_trusted_only = 1;
     }
     tlsa_why = vstring_alloc(100);
-    status = dane_records(st, host, &dane, &found, tlsa_why);
+    status = dane_records(st, host, &dane, &found, tlsa_why, &pol->tlsa_text);
     vstring_free(tlsa_why);
     if (status == DNS_RETRY) {
 	smtp_why_set(why, 0, "4.7.5", "TLSA lookup error for %s:%d", host, st->dest.port);
+	rpt_set(pol, "dnssec-invalid", 0);
 	return (-1);
     }
     if (!found) {
-	if (dane_only)
+	if (dane_only) {
+	    rpt_set(pol, "dane-required", 0);
 	    return (policy_fail(st, host, why, "no TLSA records found"));
+	}
 	policy_set(pol, "may");
 	return (0);
     }
     if (dane == 0) {
+	rpt_set(pol, "tlsa-invalid", "all-unusable-records");
 	if (dane_only)
 	    return (policy_fail(st, host, why, "TLSA records unusable"));
 	policy_set(pol, "encrypt");
@@ -379,6 +410,7 @@ static int smtp_tls_policy_dane(SMTP_STATE *st, const DNS_ADDR *addr, const char
 	policy_set(pol, "encrypt");
 	return (0);
     }
+    rpt_set(pol, 0, 0);
     pol->dane = dane;
     policy_set(pol, dane_only ? "dane-only" : "dane");
     return (0);

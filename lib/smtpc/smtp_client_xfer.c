@@ -16,9 +16,18 @@
  *	aliased to another domain goes out with the SRS form of its
  *	sender (srs_request_sender()); other mail keeps its sender.
  *
+ *	Addresses go out in external form (a local part that needs quotes
+ *	is quoted), after smtp_generic_maps (generic(5), applied once, to
+ *	the sender and each recipient; the log keeps the original).
+ *
  *	The message is read from the queue file (the M record's data at
  *	req->data_offset, req->data_size bytes, lines already ending in
- *	CRLF) and sent dot-stuffed, followed by "." (RFC 5321 4.5.2).
+ *	CRLF) and sent dot-stuffed, followed by "." (RFC 5321 4.5.2). With
+ *	smtp_header_checks, smtp_body_checks or smtp_generic_maps it goes
+ *	header by header (with continuation lines) and line by line through
+ *	the restricted header_checks(5) actions of hbc(3) and, for address
+ *	headers, the generic mapping; otherwise it is copied as it is. A
+ *	table that fails drops the connection (the message is deferred).
  *
  *	Results: SMTP has one reply to the end of data for all accepted
  *	recipients, LMTP one per accepted recipient (RFC 2033). Each
@@ -36,6 +45,7 @@
  *	closed (lost, timed out, or the queue file could not be read: the
  *	connection is then dropped so the server discards the message).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -45,6 +55,9 @@
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "global/queue_file.h"
+#include "global/mail_addr.h"
+#include "global/addr_map.h"
+#include "global/header_addr.h"
 #include "smtpc/smtp_client.h"
 
 /* xtext - RFC 3461 encoding of a DSN parameter value */
@@ -74,16 +87,12 @@ static void notify_text(VSTRING *out, int notify)
 }
 
 /* send_mail_from - the MAIL command with its parameters */
-static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st)
+static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st, const char *sender)
 {
     DELIVER_REQUEST *req = st->req;
     VSTRING *cmd = vstring_alloc(100);
-    VSTRING *sender = vstring_alloc(100);
 
-    /* Forwarded mail leaves with an SRS sender when SRS is on (srs(3)). */
-    (void) srs_request_sender(smtp_conf.srs, req, sender, time((time_t *) 0));
-    vstring_sprintf(cmd, "MAIL FROM:<%s>", vstring_str(sender));
-    vstring_free(sender);
+    vstring_sprintf(cmd, "MAIL FROM:<%s>", sender);
     if (sess->features & SMTP_FEATURE_SIZE)
 	vstring_sprintf_append(cmd, " SIZE=%ld", (long) req->data_size);
     if (sess->features & SMTP_FEATURE_DSN) {
@@ -102,11 +111,11 @@ static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st)
     vstring_free(cmd);
 }
 
-static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt)
+static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt, const char *addr)
 {
     VSTRING *cmd = vstring_alloc(100);
 
-    vstring_sprintf(cmd, "RCPT TO:<%s>", rcpt->address);
+    vstring_sprintf(cmd, "RCPT TO:<%s>", addr);
     if (sess->features & SMTP_FEATURE_DSN) {
 	if (rcpt->dsn_notify) {
 	    vstring_strcat(cmd, " NOTIFY=");
@@ -129,6 +138,254 @@ static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt)
     vstring_free(cmd);
 }
 
+/*
+ * envelope_out - the sender and the recipients as they go out: the SRS
+ * sender of forwarded mail (ours), smtp_generic_maps, then the external
+ * (quoted) form that SMTP needs. -1 when the table failed.
+ */
+static int envelope_out(SMTP_STATE *st, int *idx, size_t n, VSTRING *sender,
+			        ARGV *rcpts, VSTRING *why)
+{
+    DELIVER_REQUEST *req = st->req;
+    VSTRING *addr = vstring_alloc(100);
+    int     ret = 0;
+
+    (void) srs_request_sender(smtp_conf.srs, req, addr, time((time_t *) 0));
+    if (*vstring_str(addr) && smtp_conf.generic_maps
+	&& addr_map(smtp_conf.generic_maps, "generic", addr) < 0)
+	ret = -1;
+    mail_addr_externalize(sender, vstring_str(addr));
+    for (size_t k = 0; ret == 0 && k < n; k++) {
+	vstring_strcpy(addr, req->rcpt[idx[k]].address);
+	if (smtp_conf.generic_maps && addr_map(smtp_conf.generic_maps, "generic", addr) < 0)
+	    ret = -1;
+	mail_addr_externalize(why, vstring_str(addr));
+	argv_add(rcpts, vstring_str(why));
+    }
+    if (ret < 0)
+	vstring_sprintf(why, "%s map lookup problem", smtp_conf.generic_maps->title);
+    vstring_free(addr);
+    return (ret);
+}
+
+/*
+ * The wire: message text, dot-stuffed, lines over smtp_line_length_limit
+ * broken with CRLF SPACE as Postfix does.
+ */
+typedef struct WIRE {
+    VSTREAM *stream;
+    int     bol;			/* at the beginning of a line */
+    size_t  col;			/* bytes on this line so far */
+    size_t  limit;			/* 0: none */
+} WIRE;
+
+static void wire_put(WIRE *w, const char *cp, size_t len)
+{
+    const char *end = cp + len;
+    const char *nl;
+
+    while (cp < end) {
+	const char *run_end, *content_end;
+
+	if (w->bol && *cp == '.') {
+	    vstream_write(w->stream, ".", 1);
+	    w->col = 1;				/* the limit is on the wire */
+	}
+	w->bol = 0;
+	nl = memchr(cp, '\n', end - cp);
+	run_end = nl ? nl + 1 : end;
+	content_end = nl ? (nl > cp && nl[-1] == '\r' ? nl - 1 : nl) : end;
+	if (w->limit > 0 && w->col + (size_t) (content_end - cp) > w->limit) {
+	    size_t  take = w->limit - w->col;
+
+	    vstream_write(w->stream, cp, take);
+	    vstream_write(w->stream, "\r\n ", 3);
+	    cp += take;
+	    w->col = 1;
+	    continue;
+	}
+	vstream_write(w->stream, cp, run_end - cp);
+	if (nl) {
+	    w->bol = 1;
+	    w->col = 0;
+	} else
+	    w->col += run_end - cp;
+	cp = run_end;
+    }
+}
+
+static void wire_end(WIRE *w)
+{
+    if (!w->bol)
+	vstream_write(w->stream, "\r\n", 2);
+    vstream_write(w->stream, ".\r\n", 3);
+}
+
+/*
+ * The content filter, when smtp_header_checks, smtp_body_checks or
+ * smtp_generic_maps want the message line by line: each header whole
+ * (with its continuation lines), then each body line.
+ */
+#define FILTER_LINE_MAX	(64 * 1024)	/* longer: passed on in pieces */
+
+typedef struct FILTER {
+    WIRE   *wire;
+    HBC     hbc;
+    int     in_header;
+    VSTRING *line;			/* the line so far */
+    VSTRING *hdr;			/* the header so far, CRLF lines */
+    VSTRING *key;			/* what a table sees */
+    VSTRING *out;			/* PREPEND or REPLACE text */
+    VSTRING *value;			/* a rewritten header value */
+    int     error;			/* a smtp_generic_maps lookup failed */
+} FILTER;
+
+/* filter_log - Postfix's smtp line: "QID: replace: header TEXT: extra" */
+static void filter_log(void *context, const char *action, const char *where,
+		               const char *text, const char *extra)
+{
+    FILTER *f = context;
+    VSTRING *buf = vstring_alloc(300);
+
+    vstring_sprintf(buf, "%s: %s: %s %.200s", f->hbc.queue_id, action, where, text);
+    if (extra && *extra)
+	vstring_sprintf_append(buf, ": %s", extra);
+    for (char *cp = vstring_str(buf); *cp; cp++)
+	if (!isprint((unsigned char) *cp))
+	    *cp = '?';
+    msg_info("%s", vstring_str(buf));
+    vstring_free(buf);
+}
+
+/* generic_header_addr - smtp_generic_maps for one header address */
+static int generic_header_addr(const char *addr, VSTRING *result, void *context)
+{
+    FILTER *f = context;
+    int     rc;
+
+    vstring_strcpy(result, addr);
+    if ((rc = addr_map(smtp_conf.generic_maps, "generic", result)) < 0)
+	f->error = 1;
+    return (rc);
+}
+
+/* filter_text - what a table sees: CR removed, no final line end */
+static void filter_text(VSTRING *key, const char *text, size_t len)
+{
+    vstring_reset(key);
+    for (size_t i = 0; i < len; i++)
+	if (text[i] != '\r' || i + 1 >= len || text[i + 1] != '\n')
+	    vstring_addch(key, text[i]);
+    while (vstring_len(key) > 0 && vstring_str(key)[vstring_len(key) - 1] == '\n')
+	vstring_truncate(key, vstring_len(key) - 1);
+}
+
+/* filter_put - one header or body line through its checks to the wire */
+static void filter_put(FILTER *f, int what, const char *text, size_t len)
+{
+    int     action = HBC_KEEP;
+
+    if (hbc_maps_active(smtp_conf.hbc_maps, what)) {
+	filter_text(f->key, text, len);
+	action = hbc_check(&f->hbc, what, vstring_str(f->key), f->out);
+    }
+    switch (action) {
+    case HBC_DROP:
+	return;
+    case HBC_REPLACE:
+	wire_put(f->wire, vstring_str(f->out), vstring_len(f->out));
+	wire_put(f->wire, "\r\n", 2);
+	return;
+    case HBC_PREPEND:
+	wire_put(f->wire, vstring_str(f->out), vstring_len(f->out));
+	wire_put(f->wire, "\r\n", 2);
+	break;
+    }
+    /* smtp_generic_maps: the addresses of address headers. */
+    if (what == HBC_HEADER && smtp_conf.generic_maps) {
+	const char *colon = memchr(text, ':', len);
+	size_t  name_len = colon ? (size_t) (colon - text) : 0;
+
+	while (name_len > 0 && (text[name_len - 1] == ' ' || text[name_len - 1] == '\t'))
+	    name_len--;
+	if (colon && header_addr_class(text, name_len)) {
+	    char   *value = mystrndup(colon + 1, len - (colon + 1 - text));
+
+	    if (header_addr_rewrite(value, generic_header_addr, f, f->value) > 0) {
+		wire_put(f->wire, text, colon + 1 - text);
+		wire_put(f->wire, vstring_str(f->value), vstring_len(f->value));
+		myfree(value);
+		return;
+	    }
+	    myfree(value);
+	}
+    }
+    wire_put(f->wire, text, len);
+}
+
+static void filter_header_flush(FILTER *f)
+{
+    if (vstring_len(f->hdr) > 0)
+	filter_put(f, HBC_HEADER, vstring_str(f->hdr), vstring_len(f->hdr));
+    vstring_reset(f->hdr);
+}
+
+/* filter_line - one whole line (with its line end, if any) */
+static void filter_line(FILTER *f, const char *text, size_t len)
+{
+    size_t  i;
+
+    if (f->in_header) {
+	if (len == 0 || text[0] == '\n' || (text[0] == '\r' && len > 1 && text[1] == '\n')) {
+	    filter_header_flush(f);
+	    f->in_header = 0;
+	    wire_put(f->wire, text, len);
+	    return;
+	}
+	if ((text[0] == ' ' || text[0] == '\t') && vstring_len(f->hdr) > 0) {
+	    vstring_memcat(f->hdr, text, len);
+	    return;
+	}
+	for (i = 0; i < len && text[i] > ' ' && text[i] < 127 && text[i] != ':'; i++)
+	     /* void */ ;
+	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+	    i++;
+	if (i > 0 && i < len && text[i] == ':') {
+	    filter_header_flush(f);
+	    vstring_memcpy(f->hdr, text, len);
+	    return;
+	}
+	/* Not a header: the body starts here. */
+	filter_header_flush(f);
+	f->in_header = 0;
+    }
+    filter_put(f, HBC_BODY, text, len);
+}
+
+static void filter_feed(FILTER *f, const char *cp, size_t len)
+{
+    const char *end = cp + len;
+    const char *nl;
+
+    while (cp < end) {
+	nl = memchr(cp, '\n', end - cp);
+	vstring_memcat(f->line, cp, (nl ? nl + 1 : end) - cp);
+	cp = nl ? nl + 1 : end;
+	if (nl || vstring_len(f->line) >= FILTER_LINE_MAX) {
+	    filter_line(f, vstring_str(f->line), vstring_len(f->line));
+	    vstring_reset(f->line);
+	}
+    }
+}
+
+static void filter_end(FILTER *f)
+{
+    if (vstring_len(f->line) > 0)
+	filter_line(f, vstring_str(f->line), vstring_len(f->line));
+    if (f->in_header)
+	filter_header_flush(f);
+}
+
 /* send_message - the queue file's message, dot-stuffed, and "." */
 static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 {
@@ -137,11 +394,13 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     VSTRING *buf;
     VSTREAM *fp;
     off_t   left = req->data_size;
-    int     bol = 1;
-    size_t  col = 0;
-    size_t  limit = smtp_conf.line_length_limit > 0 && smtp_conf.line_length_limit < 2 ?
-    2 : (size_t) smtp_conf.line_length_limit;
+    WIRE    wire;
+    FILTER  filter;
+    int     filtering = (smtp_conf.generic_maps != 0
+			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_HEADER)
+			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_BODY));
     ssize_t n;
+    int     ret = 0;
 
     vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
     if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
@@ -155,62 +414,65 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	vstring_free(path);
 	return (-1);
     }
+    wire.stream = sess->stream;
+    wire.bol = 1;
+    wire.col = 0;
+    wire.limit = smtp_conf.line_length_limit > 0 && smtp_conf.line_length_limit < 2 ?
+	2 : (size_t) smtp_conf.line_length_limit;
+    if (filtering) {
+	memset(&filter, 0, sizeof(filter));
+	filter.wire = &wire;
+	filter.in_header = 1;
+	filter.line = vstring_alloc(200);
+	filter.hdr = vstring_alloc(200);
+	filter.key = vstring_alloc(200);
+	filter.out = vstring_alloc(100);
+	filter.value = vstring_alloc(200);
+	hbc_begin(&filter.hbc, smtp_conf.hbc_maps, req->queue_id, filter_log, &filter);
+    }
     buf = vstring_alloc(VSTREAM_BUFSIZE_HINT);
     vstring_space(buf, VSTREAM_BUFSIZE_HINT);
     vstream_set_timeout(sess->stream, smtp_conf.data_xfer_timeout);
     while (left > 0) {
 	size_t  want = left > VSTREAM_BUFSIZE_HINT ? VSTREAM_BUFSIZE_HINT : (size_t) left;
-	const char *cp, *end, *nl;
 
 	if ((n = vstream_read(fp, vstring_str(buf), want)) <= 0) {
 	    vstring_sprintf(why_text, "error reading queue file %s: %s",
 			    vstring_str(path), n == 0 || errno == 0 ?
 			    "unexpected end of file" : strerror(errno));
-	    vstream_close(fp);
-	    vstring_free(path);
-	    vstring_free(buf);
-	    return (-1);
+	    ret = -1;
+	    break;
 	}
 	left -= n;
-	for (cp = vstring_str(buf), end = cp + n; cp < end; /* void */ ) {
-	    const char *run_end, *content_end;
-
-	    if (bol && *cp == '.') {
-		vstream_write(sess->stream, ".", 1);
-		col = 1;			/* the limit is on the wire */
-	    }
-	    bol = 0;
-	    nl = memchr(cp, '\n', end - cp);
-	    run_end = nl ? nl + 1 : end;
-	    content_end = nl ? (nl > cp && nl[-1] == '\r' ? nl - 1 : nl) : end;
-	    /* Lines over the limit are broken with CRLF SPACE, as Postfix does. */
-	    if (limit > 0 && col + (size_t) (content_end - cp) > limit) {
-		size_t  take = limit - col;
-
-		vstream_write(sess->stream, cp, take);
-		vstream_write(sess->stream, "\r\n ", 3);
-		cp += take;
-		col = 1;
-		continue;
-	    }
-	    vstream_write(sess->stream, cp, run_end - cp);
-	    if (nl) {
-		bol = 1;
-		col = 0;
-	    } else
-		col += run_end - cp;
-	    cp = run_end;
-	}
+	if (filtering)
+	    filter_feed(&filter, vstring_str(buf), n);
+	else
+	    wire_put(&wire, vstring_str(buf), n);
 	if (vstream_ferror(sess->stream))
 	    break;
     }
-    if (!bol)
-	vstream_write(sess->stream, "\r\n", 2);
-    vstream_write(sess->stream, ".\r\n", 3);
+    if (filtering) {
+	if (ret == 0)
+	    filter_end(&filter);
+	if (ret == 0 && (filter.error || filter.hbc.error)) {
+	    /* A table failed: drop the connection, the message is deferred. */
+	    vstring_sprintf(why_text, "%s map lookup problem", filter.error ?
+			    smtp_conf.generic_maps->title : "header or body checks");
+	    ret = -1;
+	}
+	hbc_end(&filter.hbc);
+	vstring_free(filter.line);
+	vstring_free(filter.hdr);
+	vstring_free(filter.key);
+	vstring_free(filter.out);
+	vstring_free(filter.value);
+    }
+    if (ret == 0)
+	wire_end(&wire);
     vstream_close(fp);
     vstring_free(path);
     vstring_free(buf);
-    return (0);
+    return (ret);
 }
 
 /* lost - every pending recipient learns that the session was lost */
@@ -262,6 +524,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     size_t  n = 0, naccepted = 0, k;
     SMTP_REPLY *reply = smtp_reply_alloc();
     VSTRING *why_text = vstring_alloc(100);
+    VSTRING *sender = vstring_alloc(100);
+    ARGV   *rcpts = argv_alloc(8);
     int     mail_ok = 0;
     int     ret = -1;
     int     in_data = 0;
@@ -280,12 +544,20 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	goto done;
     }
 
+    /* The addresses as they go out (SRS, smtp_generic_maps, quoted). */
+    if (envelope_out(st, idx, n, sender, rcpts, why_text) < 0) {
+	for (k = 0; k < n; k++)
+	    smtp_rcpt_status(st, idx[k], sess->relay, "4.3.0", "%s", vstring_str(why_text));
+	ret = 0;
+	goto done;
+    }
+
     /* MAIL FROM (and with PIPELINING everything up to DATA at once). */
     vstream_set_timeout(sess->stream, smtp_conf.mail_timeout);
-    send_mail_from(sess, st);
+    send_mail_from(sess, st, vstring_str(sender));
     if (pipelining) {
 	for (k = 0; k < n; k++)
-	    send_rcpt_to(sess, req->rcpt + idx[k]);
+	    send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
 	if (!verify)
 	    vstream_fputs(sess->stream, "DATA\r\n");
     }
@@ -304,7 +576,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	vstream_set_timeout(sess->stream, smtp_conf.rcpt_timeout);
 	for (k = 0; k < n; k++) {
 	    if (!pipelining)
-		send_rcpt_to(sess, req->rcpt + idx[k]);
+		send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
 	    if (smtp_reply_read(sess->stream, reply) < 0) {
 		lost(sess, st, "sending RCPT TO", idx, n);
 		goto done;
@@ -404,5 +676,7 @@ done:
     myfree(accepted);
     smtp_reply_free(reply);
     vstring_free(why_text);
+    vstring_free(sender);
+    argv_free(rcpts);
     return (ret);
 }

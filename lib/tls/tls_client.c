@@ -241,6 +241,27 @@ static int tls_name_match(X509 *cert, const char *names)
     return (ok);
 }
 
+/* tls_check_code - TLS_CHECK_* of a verification result */
+static int tls_check_code(X509 *cert, long vres, const char *names, int dane)
+{
+    if (cert == 0)
+	return (TLS_CHECK_UNTRUSTED);
+    switch (vres) {
+    case X509_V_OK:
+	if (dane)
+	    return (TLS_CHECK_OK);
+	return (tls_name_match(cert, names) ? TLS_CHECK_OK : TLS_CHECK_NAME);
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+	return (TLS_CHECK_EXPIRED);
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+	return (TLS_CHECK_NAME);
+    case X509_V_ERR_DANE_NO_MATCH:
+	return (TLS_CHECK_DANE);
+    default:
+	return (TLS_CHECK_UNTRUSTED);
+    }
+}
+
 static void tls_sess_free(TLS_SESS *sess)
 {
     if (sess->ssl)
@@ -261,6 +282,8 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
     VSTRING *summary;
     int     bits, alg_bits;
 
+    if (p->check)
+	*p->check = TLS_CHECK_HANDSHAKE;
     if (ctx == 0) {
 	vstring_strcpy(why, "TLS client initialization failed");
 	return (0);
@@ -320,6 +343,8 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	    vstring_sprintf(why, "Server certificate not verified");
 	    if (vres == X509_V_OK)
 		vres = X509_V_ERR_DANE_NO_MATCH;
+	    if (p->check)
+		*p->check = tls_check_code(cert, vres, 0, 1);
 	    msg_info("server certificate verification failed for %s: num=%ld:%s",
 		     p->peer, vres, X509_verify_cert_error_string(vres));
 	    if (p->loglevel >= 1)
@@ -334,7 +359,11 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	    msg_info("%s: matched %s(%u) %u %u at depth %d", p->peer,
 		     tls_dane_usage_name(usage), usage, selector, mtype, depth);
 	trust = p->dane_trusted_only ? "Trusted" : "Verified";
+	if (p->check)
+	    *p->check = TLS_CHECK_OK;
     } else if (want_verify) {
+	if (p->check)
+	    *p->check = tls_check_code(cert, vres, p->match_names, 0);
 	if (cert == 0 || vres != X509_V_OK) {
 	    vstring_sprintf(why, "Server certificate not trusted");
 	    msg_warn("%s: certificate verification failed for %s: %s",
@@ -354,6 +383,9 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	    return (0);
 	}
 	trust = "Verified";
+    } else if (p->check) {
+	/* Levels may and encrypt: what a verification would have found. */
+	*p->check = tls_check_code(cert, vres, p->match_names, 0);
     }
     if (cert)
 	X509_free(cert);

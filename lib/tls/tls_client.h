@@ -42,6 +42,15 @@
  *	With p->chain_out set, the server's chain is appended to it after
  *	the handshake, also when verification then fails.
  *
+ *	With p->check set, *p->check says what verifying the server found,
+ *	also at levels that do not require it (MTA-STS testing mode and
+ *	TLS-RPT, RFC 8460, report what would have failed): TLS_CHECK_OK (a
+ *	trusted chain with a name of p->match_names, or a TLSA match),
+ *	TLS_CHECK_HANDSHAKE (no TLS session), TLS_CHECK_EXPIRED,
+ *	TLS_CHECK_UNTRUSTED (no chain to a trusted CA, or no certificate),
+ *	TLS_CHECK_NAME (no name matches), TLS_CHECK_DANE (no TLSA record
+ *	matches). It is set whether tls_client_start() succeeds or not.
+ *
  *	tls_client_peer_chain() appends the server's certificate chain as
  *	text (subject, issuer, and the SHA-256 digests of certificate and
  *	public key, as "3 0 1"/"3 1 1" TLSA data) for posttls-finger.
@@ -78,7 +87,15 @@ typedef struct TLS_CLIENT_PARAMS {
     const char *dane_digests;		/* tls_dane_digests */
     int     dane_trusted_only;		/* log Trusted, not Verified */
     VSTRING *chain_out;			/* when not NULL: the peer chain, as text */
+    int    *check;			/* when not NULL: TLS_CHECK_* of the peer */
 } TLS_CLIENT_PARAMS;
+
+#define TLS_CHECK_OK		0
+#define TLS_CHECK_HANDSHAKE	1
+#define TLS_CHECK_EXPIRED	2
+#define TLS_CHECK_UNTRUSTED	3
+#define TLS_CHECK_NAME		4
+#define TLS_CHECK_DANE		5
 
 extern TLS_SESS *tls_client_start(VSTREAM *, const TLS_CLIENT_PARAMS *, VSTRING *);
 extern void tls_client_stop(TLS_SESS *, VSTREAM *);

@@ -285,7 +285,7 @@ class SmtpdEndToEnd(unittest.TestCase):
             s.ehlo("client.test")
             s.sendmail("a@b.test", ['"john doe"@example.com'], body)
             s.quit()
-            m.wait_log(r"smtp\[\d+\]: [0-9A-F]+: to=<john doe@example\.com>, .*status=sent")
+            m.wait_log(r'smtp\[\d+\]: [0-9A-F]+: to=<"john doe"@example\.com>, .*status=sent')
         self.assertEqual(len(got), 1)
         self.assertEqual(got[0].mail_from, "a@b.test")
         self.assertEqual(got[0].rcpt_tos, ['"john doe"@example.com'])
