@@ -26,12 +26,16 @@ SEQUENCE = ["status", "start", "status", "reload", "flush", "check", "stop", "st
 
 
 def script_lines(text, terminal=False):
-    """postfix-script's lines, without time, host and PID; no warnings."""
+    """postfix-script's lines, without time, host and PID; no warnings,
+    and not "waiting for the Postfix mail system to terminate", which
+    stop says once a second while master has not ended yet (a question of
+    the machine's load, not of the program)."""
     out = []
     rx = r"^postfix/postfix-script: (.*)$" if terminal else r" postfix/postfix-script\[\d+\]: (.*)$"
     for line in text.replace("\r", "").splitlines():
         m = re.search(rx, line)
-        if m and not m.group(1).startswith("warning: "):
+        if m and not m.group(1).startswith("warning: ") \
+                and m.group(1) != "waiting for the Postfix mail system to terminate":
             out.append(re.sub(r"PID: \d+", "PID: N", m.group(1)))
     return out
 
