@@ -131,8 +131,14 @@ static long master_pid(void)
     return (pid);
 }
 
-/* run_wait - run a program and wait for it; its exit status */
-static int run_wait(const char *path, char *const *args)
+/*
+ * run_wait - run a program and wait for it; its exit status. With
+ * new_session the program starts in a session of its own, without a
+ * controlling terminal: master goes into the background by forking, and
+ * its child must not get the SIGHUP of a terminal that closes right after
+ * "postfix start" returns.
+ */
+static int run_wait(const char *path, char *const *args, int new_session)
 {
     pid_t   pid;
     int     status;
@@ -140,6 +146,8 @@ static int run_wait(const char *path, char *const *args)
     if ((pid = fork()) < 0)
 	postfix_fatal("fork: %s", strerror(errno));
     if (pid == 0) {
+	if (new_session)
+	    (void) setsid();
 	execv(path, args);
 	fprintf(stderr, "postfix: fatal: execv %s: %s\n", path, strerror(errno));
 	_exit(1);
@@ -198,7 +206,7 @@ static void cmd_start(int foreground)
 	execl(master, "master", "-d", (char *) 0);
 	postfix_fatal("cannot start-fg the master daemon: %s", strerror(errno));
     }
-    if (run_wait(master, (char *[]) {"master", 0}) != 0)
+    if (run_wait(master, (char *[]) {"master", 0}, 1) != 0)
 	postfix_fatal("mail system startup failed");
     myfree(master);
 }
@@ -312,7 +320,7 @@ int     main(int argc, char **argv)
 
 	if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
 	    postfix_fatal("no Postfix queue directory %s!", mail_conf_str(VAR_QUEUE_DIRECTORY));
-	status = run_wait(postqueue, (char *[]) {"postqueue", "-f", 0});
+	status = run_wait(postqueue, (char *[]) {"postqueue", "-f", 0}, 0);
 	myfree(postqueue);
     } else if (strcmp(cmd, "check") == 0) {
 	if (postfix_check_fatal() < 0)

@@ -102,7 +102,11 @@ class PostfixCommand(unittest.TestCase):
                 status.append(rc)
                 text += out
                 if cmd == "start":
-                    wait_for(lambda: port_open(m.addr, m.smtp_port), 30, what="smtpd")
+                    try:
+                        wait_for(lambda: port_open(m.addr, m.smtp_port), 60, what="smtpd")
+                    except AssertionError:
+                        raise AssertionError("smtpd does not listen after postfix start:\n%s\n%s"
+                                             % (out, m.log()))
                     pid = master_pid(m.queue_dir)
                     self.assertTrue(pid and alive(pid))
                     # A working system: mail is accepted.
