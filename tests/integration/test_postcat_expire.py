@@ -95,8 +95,9 @@ class PostcatAndExpire(unittest.TestCase):
         out["mailq"] = command("postqueue", "-p").stdout
         out["json"] = command("postqueue", "-j").stdout
         out["flush"] = command("postqueue", "-i", qid)
-        wait_for(lambda: re.search(r"%s: sender non-delivery notification" % qid, log()), 60,
-                 what="the forced expiry's bounce")
+        wait_for(lambda: re.search(r"%s: sender non-delivery notification" % qid, log())
+                 and re.search(r"qmgr\[\d+\]: %s: removed" % qid, log()), 60,
+                 what="the forced expiry's bounce and the removal")
         out["log"] = log()
         return out
 
