@@ -81,10 +81,12 @@ typedef struct SMTPD_STATE {
     int     warn_if_reject;		/* log, do not reject (smtpd_check.c) */
     /* Transaction. */
     char   *sender;			/* NULL: no MAIL yet */
+    char   *sender_given;		/* as the client gave it (no @$myorigin) */
     long    msg_size;			/* SIZE= */
     char   *dsn_envid;
     const char *dsn_ret;		/* FULL, HDRS or NULL */
     char   *recipient;			/* current RCPT, for logs and checks */
+    char   *rcpt_given;			/* as the client gave it: reply texts */
     char   *first_rcpt;
     char   *last_rcpt;			/* last accepted, for content logs */
     int     rcpt_count;			/* accepted */
@@ -138,6 +140,7 @@ extern void smtpd_log_reject(SMTPD_STATE *, const char *, const char *);
 /* smtpd_envelope.c */
 extern void smtpd_mail_cmd(SMTPD_STATE *, char *);
 extern void smtpd_rcpt_cmd(SMTPD_STATE *, char *);
+extern char *smtpd_canonical_addr(const char *);
 
 /* smtpd_data.c */
 extern void smtpd_data_cmd(SMTPD_STATE *, char *);
@@ -189,6 +192,7 @@ extern int smtpd_check_rcpt(SMTPD_STATE *);
 extern int smtpd_check_etrn(SMTPD_STATE *, const char *);
 extern int smtpd_check_data(SMTPD_STATE *);
 extern void smtpd_log_reject_warning(SMTPD_STATE *, const char *);
+extern void smtpd_log_permit(SMTPD_STATE *, const char *);
 extern int smtpd_check_eod(SMTPD_STATE *);
 extern int smtpd_check_queue_space(SMTPD_STATE *, long);
 extern int smtpd_check_mynetworks(SMTPD_STATE *);

@@ -14,6 +14,7 @@
  *	void smtpd_log_reject(SMTPD_STATE *state, const char *stage,
  *			      const char *reply);
  *	void smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply);
+ *	void smtpd_log_permit(SMTPD_STATE *state, const char *text);
  * DESCRIPTION
  *	smtpd_session() serves one client whose identity is already in
  *	state (smtpd_peer.c): connection limit, banner, then one command
@@ -154,10 +155,13 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
 	state->prepend = 0;
     }
     myfree(state->recipient);
+    myfree(state->sender_given);
+    myfree(state->rcpt_given);
     myfree(state->first_rcpt);
     myfree(state->last_rcpt);
     myfree(state->queue_id);
     state->sender = state->dsn_envid = state->recipient = 0;
+    state->sender_given = state->rcpt_given = 0;
     state->first_rcpt = state->last_rcpt = state->queue_id = 0;
     state->dsn_ret = 0;
     state->msg_size = 0;
@@ -219,10 +223,13 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
     vstring_sprintf(buf, "%s: %s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
 		    what, stage, state->namaddr, reply);
+    /* The addresses as the client gave them, as Postfix logs them. */
     if (state->sender)
-	vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, state->sender));
+	vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr,
+	       state->sender_given ? state->sender_given : state->sender));
     if (state->recipient)
-	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, state->recipient));
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr,
+	       state->rcpt_given ? state->rcpt_given : state->recipient));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
@@ -235,6 +242,12 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
 void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
 {
     log_reject(state, "reject", stage, reply);
+}
+
+/* smtpd_log_permit - smtpd_log_access_permit_actions, at this command */
+void    smtpd_log_permit(SMTPD_STATE *state, const char *text)
+{
+    log_reject(state, "permit", state->where, text);
 }
 
 /* smtpd_log_reject_warning - the same for warn_if_reject, at this command */
@@ -426,7 +439,9 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     myfree(state->recipient);
-    state->recipient = mystrdup(vstring_str(addr));
+    myfree(state->rcpt_given);
+    state->recipient = smtpd_canonical_addr(vstring_str(addr));
+    state->rcpt_given = mystrdup(vstring_str(addr));
     if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK) {
 	smtpd_log_reject(state, "VRFY", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
@@ -434,7 +449,8 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "252 2.0.0 %s", args);
     }
     myfree(state->recipient);
-    state->recipient = 0;
+    myfree(state->rcpt_given);
+    state->recipient = state->rcpt_given = 0;
     vstring_free(addr);
 }
 
