@@ -22,7 +22,8 @@
  *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
  *	and host name checks; smtpd_check.h is the access policy's inside),
- *	smtpd_content.c (header_checks, body_checks).
+ *	smtpd_content.c (header_checks, body_checks), smtpd_expand.c
+ *	($name attributes of reply templates, smtpd_reject_footer).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
  */
@@ -125,6 +126,7 @@ extern long var_conn_count_limit;
 extern int var_peername_lookup;
 extern long var_min_data_rate;
 extern char *var_mail_name;
+extern int var_smtpd_client_port_log;
 
 /* smtpd_proto.c */
 extern void smtpd_params_init(void);
@@ -177,6 +179,18 @@ extern int smtpd_addr_routed(const char *);
 extern int smtpd_addr_fqdn(const char *);
 extern int smtpd_valid_hostname(const char *);
 extern int smtpd_xtext_decode(const char *, VSTRING *);
+
+/* smtpd_expand.c */
+typedef struct SMTPD_EXPAND_ATTR {
+    const char *recipient;		/* $recipient, or NULL */
+    /* More names: their value, or NULL when not one of them. */
+    const char *(*lookup) (const char *name, void *context);
+    void   *context;
+} SMTPD_EXPAND_ATTR;
+
+extern void smtpd_expand_init(void);
+extern void smtpd_expand(SMTPD_STATE *, const char *, VSTRING *, const SMTPD_EXPAND_ATTR *);
+extern void smtpd_expand_footer(SMTPD_STATE *, VSTRING *);
 
 /* smtpd_peer.c */
 extern void smtpd_peer_init(SMTPD_STATE *, int);

@@ -76,6 +76,7 @@ char   *var_discard_ehlo;
 long    var_conn_count_limit;
 int     var_peername_lookup;
 long    var_min_data_rate;
+int     var_smtpd_client_port_log;
 
 static const char *cmd_names[SMTPD_CMD_COUNT] = {
     "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
@@ -117,6 +118,8 @@ void    smtpd_params_init(void)
     var_conn_count_limit = mail_conf_int(VAR_SMTPD_CLIENT_CONNECTION_COUNT_LIMIT);
     var_peername_lookup = mail_conf_bool(VAR_SMTPD_PEERNAME_LOOKUP);
     var_min_data_rate = mail_conf_int(VAR_SMTPD_MIN_DATA_RATE);
+    var_smtpd_client_port_log = mail_conf_bool(VAR_SMTPD_CLIENT_PORT_LOGGING);
+    smtpd_expand_init();
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
@@ -199,6 +202,8 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     vstring_vsprintf_append(buf, fmt, ap);
     va_end(ap);
     state->last_code = atoi(vstring_str(buf));
+    if (state->last_code >= 400)
+	smtpd_expand_footer(state, buf);
     if (state->last_code >= 400) {
 	state->error_count++;
 	if (state->error_count > var_smtpd_soft_erlim && var_smtpd_err_sleep > 0) {
