@@ -47,6 +47,7 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "global/info_log_addr.h"
+#include "global/debug_peer.h"
 #include "tls/tls_server.h"
 #include "smtpd.h"
 
@@ -120,6 +121,7 @@ void    smtpd_params_init(void)
     var_min_data_rate = mail_conf_int(VAR_SMTPD_MIN_DATA_RATE);
     var_smtpd_client_port_log = mail_conf_bool(VAR_SMTPD_CLIENT_PORT_LOGGING);
     smtpd_expand_init();
+    debug_peer_init();
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
@@ -192,6 +194,23 @@ void    smtpd_state_free(SMTPD_STATE *state)
     myfree(state);
 }
 
+/*
+ * log_reply_lines - with verbose logging (-v, debug_peer_list), each line
+ * of a reply as Postfix logs it: "> host[addr]: 250-PIPELINING"
+ */
+static void log_reply_lines(SMTPD_STATE *state, const char *text)
+{
+    const char *cp, *end;
+
+    if (msg_verbose == 0)
+	return;
+    for (cp = text; *cp; cp = *end ? end + 2 : end) {
+	if ((end = strstr(cp, "\r\n")) == 0)
+	    end = cp + strlen(cp);
+	msg_info("> %s: %.*s", state->namaddr, (int) (end - cp), cp);
+    }
+}
+
 /* smtpd_reply - send (buffer) one reply line, count errors */
 void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
 {
@@ -211,8 +230,7 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
 	    sleep((unsigned) var_smtpd_err_sleep);
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s: %s", state->namaddr, vstring_str(buf));
+    log_reply_lines(state, vstring_str(buf));
     vstring_strcat(buf, "\r\n");
     (void) vstream_write(state->client, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
@@ -384,6 +402,7 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
 	last[3] = ' ';
     }
     state->last_code = 250;
+    log_reply_lines(state, vstring_str(state->reply));
     (void) vstream_fprintf(state->client, "%s\r\n", vstring_str(state->reply));
 }
 
@@ -630,6 +649,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     vstream_set_timeout(client, (int) var_smtpd_timeout);
     vstream_set_deadline(client, (int) var_smtpd_timeout);
     msg_info("connect from %s", state->namaddr);
+    /* debug_peer_list: this client's session is logged verbosely. */
+    (void) debug_peer_check(state->name, state->addr);
 
     if (smtpd_connlimit_enter(state) < 0) {
 	smtpd_reply(state, "421 4.7.0 %s Error: too many connections from %s",
@@ -637,11 +658,13 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	(void) vstream_fflush(client);
 	msg_info("disconnect from %s commands=0/0", state->namaddr);
 	smtpd_connlimit_leave();
+	debug_peer_restore();
 	return;
     }
     if (smtpd_tls_wrapper(state) < 0) {
 	smtpd_disconnect_log(state);
 	smtpd_connlimit_leave();
+	debug_peer_restore();
 	return;
     }
     /* Refused at connect: the refusal replaces the greeting. */
@@ -672,4 +695,5 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     smtpd_transaction_reset(state);
     smtpd_disconnect_log(state);
     smtpd_connlimit_leave();
+    debug_peer_restore();
 }

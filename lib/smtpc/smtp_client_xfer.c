@@ -95,10 +95,7 @@ static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st)
 	    xtext(cmd, req->dsn_envid);
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s", vstring_str(cmd));
-    vstring_strcat(cmd, "\r\n");
-    vstream_fputs(sess->stream, vstring_str(cmd));
+    smtp_chat_cmd(sess, "%s", vstring_str(cmd));
     vstring_free(cmd);
 }
 
@@ -122,10 +119,7 @@ static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt)
 	    }
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s", vstring_str(cmd));
-    vstring_strcat(cmd, "\r\n");
-    vstream_fputs(sess->stream, vstring_str(cmd));
+    smtp_chat_cmd(sess, "%s", vstring_str(cmd));
     vstring_free(cmd);
 }
 
@@ -206,7 +200,7 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     }
     if (!bol)
 	vstream_write(sess->stream, "\r\n", 2);
-    vstream_write(sess->stream, ".\r\n", 3);
+    smtp_chat_cmd(sess, ".");
     vstream_close(fp);
     vstring_free(path);
     vstring_free(buf);
@@ -287,9 +281,9 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++)
 	    send_rcpt_to(sess, req->rcpt + idx[k]);
 	if (!verify)
-	    vstream_fputs(sess->stream, "DATA\r\n");
+	    smtp_chat_cmd(sess, "DATA");
     }
-    if (smtp_reply_read(sess->stream, reply) < 0) {
+    if (smtp_chat_reply(sess, reply) < 0) {
 	lost(sess, st, "sending MAIL FROM", idx, n);
 	goto done;
     }
@@ -305,7 +299,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++) {
 	    if (!pipelining)
 		send_rcpt_to(sess, req->rcpt + idx[k]);
-	    if (smtp_reply_read(sess->stream, reply) < 0) {
+	    if (smtp_chat_reply(sess, reply) < 0) {
 		lost(sess, st, "sending RCPT TO", idx, n);
 		goto done;
 	    }
@@ -333,8 +327,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     if (!verify && (pipelining || (mail_ok && naccepted > 0))) {
 	vstream_set_timeout(sess->stream, smtp_conf.data_init_timeout);
 	if (!pipelining)
-	    vstream_fputs(sess->stream, "DATA\r\n");
-	if (smtp_reply_read(sess->stream, reply) < 0) {
+	    smtp_chat_cmd(sess, "DATA");
+	if (smtp_chat_reply(sess, reply) < 0) {
 	    lost(sess, st, "sending DATA command", idx, n);
 	    goto done;
 	}
@@ -342,8 +336,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	    in_data = 1;
 	    if (naccepted == 0 || !mail_ok) {
 		/* A server that wants data after refusing everything. */
-		vstream_fputs(sess->stream, ".\r\n");
-		if (smtp_reply_read(sess->stream, reply) < 0)
+		smtp_chat_cmd(sess, ".");
+		if (smtp_chat_reply(sess, reply) < 0)
 		    goto done;
 		in_data = 0;
 	    } else if (send_message(sess, st, why_text) < 0) {
@@ -367,7 +361,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++) {
 	    if (!accepted[k])
 		continue;
-	    if (smtp_reply_read(sess->stream, reply) < 0) {
+	    if (smtp_chat_reply(sess, reply) < 0) {
 		lost(sess, st, "sending end of data -- message may be sent more than once",
 		     idx, n);
 		goto done;
@@ -395,8 +389,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 
     /* No message went out: RSET, so the session can serve the next one. */
     vstream_set_timeout(sess->stream, smtp_param_time_soft(VAR_SMTP_RSET_TIMEOUT, 20));
-    vstream_fputs(sess->stream, "RSET\r\n");
-    if (smtp_reply_read(sess->stream, reply) == 0 && reply->code / 100 == 2)
+    smtp_chat_cmd(sess, "RSET");
+    if (smtp_chat_reply(sess, reply) == 0 && reply->code / 100 == 2)
 	ret = 0;
 
 done:
