@@ -75,9 +75,10 @@
  *	permit_dnswl_client domain[=filter]. Listed means an A record, or
  *	one the filter matches (d.d.d.d, each octet a number or "[a..b;c]").
  *	The reply is the rbl_reply_maps template of the list's domain, else
- *	default_rbl_reply, expanded with rbl_code (maps_rbl_reject_code),
- *	rbl_class, rbl_what, rbl_domain, rbl_reason (the TXT records, joined
- *	with " / ") and the client and envelope values; 5.7.1 unless the
+ *	default_rbl_reply, expanded (smtpd_expand.c) with rbl_code
+ *	(maps_rbl_reject_code), rbl_class, rbl_what, rbl_domain, rbl_reason
+ *	(the TXT records, joined with " / ") and the client and envelope
+ *	values; 5.7.1 unless the
  *	template has a status. A lookup error is logged and counts as not
  *	listed; for permit_dnswl_client it also holds a defer_if_reject
  *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
@@ -116,9 +117,34 @@
  *	class is ours unless its local part routes elsewhere, which
  *	Postfix's resolver would follow; anything else is relaying.
  *
+ *	smtpd_restriction_classes: a name of that list is a parameter
+ *	whose value is a restriction list; the name runs that list where
+ *	it appears in a list or as a table or policy result (Postfix's own
+ *	names win). Tables and classes nest up to MAX_DEPTH levels, then
+ *	"warning: access table T entry V causes unreasonable recursion"
+ *	(or "restriction class C ...") and 451 4.3.5.
+ *
+ *	smtpd_log_access_permit_actions: a permit of a restriction or a
+ *	table (OK, a number) whose name the list matches is logged as
+ *	Postfix does ("permit: RCPT from ...: action=X for Class=name ;").
+ *
+ *	reject_unlisted_recipient routes the recipient (resolve(3)) and
+ *	refuses one that goes to error: (550, or unknown_virtual_alias_
+ *	reject_code for the virtual alias class) or retry: (450), with the
+ *	status and text of the entry ("Address is undeliverable" when it
+ *	has none), before the class's recipient table.
+ *
+ *	Lookups use an address with "@$myorigin" when it had none
+ *	(state->recipient, sender); replies, logs and the non-FQDN checks
+ *	use it as given (state->rcpt_given, sender_given). A bare
+ *	"postmaster" recipient is always accepted (RFC 5321 4.5.1).
+ *
  *	A table or list that cannot answer (unreadable file, bad regular
  *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
  *	never "not found" (stricter than Postfix 3.7, DESIGN section 8).
+ *	With verbose logging (debug_peer_list) each restriction is logged
+ *	before and after with its CHK_* status, as Postfix's
+ *	"generic_checks: name=X status=N".
  * DIAGNOSTICS
  *	Fatal: no relay protection in either relay list. Warning and
  *	451 4.3.5 for an unknown restriction name.
