@@ -866,7 +866,7 @@ static int policy_check(SMTPD_STATE *state, const char *server, const char *name
 
     if (smtpd_policy_query(state, server, etrn, action) < 0)
 	vstring_strcpy(action, mail_conf_str(VAR_SMTPD_POLICY_SERVICE_DEFAULT_ACTION));
-    r = access_result(state, vstring_str(action), name, class, "policy query", depth);
+    r = access_result(state, vstring_str(action), name, class, server, depth);
     vstring_free(action);
     return (r);
 }

@@ -338,6 +338,29 @@ class PermitLogging(unittest.TestCase):
             m.cleanup()
 
 
+    def test_policy_service_permit(self):
+        # Postfix names the policy server as the table: "NOQUEUE: permit:
+        # RCPT from localhost[127.0.0.1]: action=OK for Recipient
+        # address=u@x.test from inet:127.0.0.1:40029; from=<a@b.test> ..."
+        from test_smtpd_policy import PolicyServer
+        server = PolicyServer()
+        self.addCleanup(server.stop)
+        spec = "inet:127.0.0.1:%d" % server.port
+        m = smtpd_mta(smtpd_log_access_permit_actions="static:all",
+                      relay_domains="remote.example",
+                      smtpd_relay_restrictions="check_policy_service %s, reject" % spec,
+                      **NOT_US)
+        try:
+            self.assertEqual(dialogue(m, ["EHLO c.test", "MAIL FROM:<a@b.test>",
+                                          "RCPT TO:<ok@remote.example>"])[2], "250 2.1.5 Ok")
+            m.wait_log(re.escape("NOQUEUE: permit: RCPT from localhost[127.0.0.1]: action=OK "
+                                 "for Recipient address=ok@remote.example from %s; "
+                                 "from=<a@b.test> to=<ok@remote.example> proto=ESMTP "
+                                 "helo=<c.test>" % spec))
+        finally:
+            m.cleanup()
+
+
 class ErrorTransports(unittest.TestCase):
     """transport_maps, relay_transport: error: and retry: refused at RCPT."""
 
