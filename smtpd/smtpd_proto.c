@@ -221,9 +221,8 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     vstring_vsprintf_append(buf, fmt, ap);
     va_end(ap);
     state->last_code = atoi(vstring_str(buf));
-    if (state->last_code >= 400)
-	smtpd_expand_footer(state, buf);
     if (state->last_code >= 400) {
+	smtpd_expand_footer(state, buf);
 	state->error_count++;
 	if (state->error_count > var_smtpd_soft_erlim && var_smtpd_err_sleep > 0) {
 	    (void) vstream_fflush(state->client);
