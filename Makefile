@@ -34,7 +34,7 @@ DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
 CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
-LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto -lz
+LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto -lz
 
 DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt
 COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger

@@ -6,8 +6,9 @@
  * DESCRIPTION
  *	Reads "key whitespace value" lines from the source file (or, with
  *	POSTMAP_FLAG_INCR, from standard input) and stores them. Only
- *	hash: and btree: tables can be built. A new table is built aside
- *	and renamed into place when complete (see dict_db.c); -i updates
+ *	hash:, btree: and lmdb: tables can be built; proxy: only with -i
+ *	(the inner table is updated directly). A new table is built aside
+ *	and renamed into place when complete (dict_db.c, dict_lmdb.c); -i updates
  *	the existing table in place under a lock.
  *
  *	When root builds from a source file owned by another user, the
@@ -35,12 +36,14 @@
 
 static int postmap_buildable(const char *type)
 {
-    return (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0);
+    return (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0
+	    || strcmp(type, "lmdb") == 0);
 }
 
 void    postmap_build(const char *type_name, int dict_flags, int flags)
 {
     char   *type = mystrdup(type_name);
+    char   *inner = 0;
     char   *name = strchr(type, ':');
     DICT_SOURCE *src;
     VSTREAM *in = 0;
@@ -57,6 +60,22 @@ void    postmap_build(const char *type_name, int dict_flags, int flags)
     char   *value;
 
     *name++ = 0;
+
+    /*
+     * Postfix builds no table through its proxymap service; -i through
+     * proxy: updates the table itself here (there is no proxywrite).
+     */
+    if (strcmp(type, "proxy") == 0) {
+	if (!(flags & POSTMAP_FLAG_INCR))
+	    msg_fatal("can't create maps via the proxy service");
+	type_name = inner = mystrdup(name);
+	myfree(type);
+	type = mystrdup(inner);
+	if ((name = strchr(type, ':')) == 0)
+	    msg_fatal("open dictionary: expecting \"type:name\" form instead "
+		      "of \"%s\"", type);
+	*name++ = 0;
+    }
 
     /* The source comes first: Postfix complains about it first. */
     if (flags & POSTMAP_FLAG_INCR) {
@@ -87,7 +106,7 @@ void    postmap_build(const char *type_name, int dict_flags, int flags)
 		      (long) st.st_uid, (long) st.st_gid);
     }
 
-    vstring_sprintf(db_path, "%s.db", name);
+    vstring_sprintf(db_path, "%s.%s", name, strcmp(type, "lmdb") == 0 ? "lmdb" : "db");
     if (stat(vstring_str(db_path), &db_st) == 0) {
 	/* An existing table keeps its mode; we must be allowed to write it. */
 	mode = db_st.st_mode & 07777;
@@ -125,4 +144,6 @@ void    postmap_build(const char *type_name, int dict_flags, int flags)
     vstring_free(line);
     vstring_free(db_path);
     myfree(type);
+    if (inner)
+	myfree(inner);
 }

@@ -41,10 +41,14 @@ static void postmap_lock(const char *map)
     VSTRING *path;
     int     fd;
 
-    if (strncmp(map, "hash:", 5) != 0 && strncmp(map, "btree:", 6) != 0)
+    while (strncmp(map, "proxy:", 6) == 0)
+	map += 6;
+    if (strncmp(map, "hash:", 5) != 0 && strncmp(map, "btree:", 6) != 0
+	&& strncmp(map, "lmdb:", 5) != 0)
 	return;
     path = vstring_alloc(100);
-    vstring_sprintf(path, "%s.db", strchr(map, ':') + 1);
+    vstring_sprintf(path, "%s.%s", strchr(map, ':') + 1,
+		    strncmp(map, "lmdb:", 5) == 0 ? "lmdb" : "db");
     /* The descriptor stays open (and locked) until we exit. */
     if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) >= 0)
 	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
@@ -64,12 +68,16 @@ static DICT **postmap_open(char **maps, int count, int open_flags, int dict_flag
 
     for (int i = 0; i < count; i++) {
 	if (open_flags != O_RDONLY) {
-	    size_t  len = strcspn(maps[i], ":");
-	    char   *type = mystrndup(maps[i], len);
+	    const char *map = maps[i];
+	    char   *type;
 
+	    /* Updates through proxy: go to the table itself here. */
+	    while (strncmp(map, "proxy:", 6) == 0)
+		map += 6;
+	    type = mystrndup(map, strcspn(map, ":"));
 	    if (dict_type_known(type) && strcmp(type, "hash") != 0
-		&& strcmp(type, "btree") != 0)
-		msg_fatal("%s map requires O_RDONLY access mode", maps[i]);
+		&& strcmp(type, "btree") != 0 && strcmp(type, "lmdb") != 0)
+		msg_fatal("%s map requires O_RDONLY access mode", map);
 	    myfree(type);
 	}
 	dicts[i] = dict_open(maps[i], open_flags, dict_flags);
@@ -199,6 +207,10 @@ void    postmap_dump(char **maps, int count, int dict_flags)
     int     ret;
 
     for (int i = 0; i < count; i++) {
+	if (strcmp(dicts[i]->type, "proxy") == 0) {
+	    vstream_fflush(out);
+	    msg_fatal("can't sequence maps via the proxy service");
+	}
 	for (ret = dict_seq(dicts[i], DICT_SEQ_FIRST, &key, &value); ret == 0;
 	     ret = dict_seq(dicts[i], DICT_SEQ_NEXT, &key, &value))
 	    vstream_fprintf(out, "%s\t%s\n", key, value);

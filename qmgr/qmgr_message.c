@@ -19,7 +19,11 @@
  *	(queue_file.h), and recipients are counted. A file that does not
  *	parse (truncated record, no sender, no arrival time, no M or E
  *	record, or an absurd length) yields NULL with *why set; the
- *	caller moves it to corrupt/.
+ *	caller moves it to corrupt/. So does an address (S, R, O, Q
+ *	record) or DSN envelope ID with a control character (CR, LF, NUL
+ *	...): such a file was damaged or forged (smtpd never writes one),
+ *	relaying it could inject commands into the next SMTP session, and
+ *	logging it would put raw control characters in the log.
  *
  *	qmgr_message_read_rcpts() reads the next batch of recipients
  *	that are still to be delivered (R records; D records are done),
@@ -78,6 +82,18 @@ void    qmgr_message_free(QMGR_MESSAGE *m)
     myfree(m->sasl_username);
     argv_free(m->defer_sites);
     myfree(m);
+}
+
+/* line_safe - no control character (CR, LF, NUL ...) in a record's data */
+static int line_safe(VSTRING *buf)
+{
+    for (size_t i = 0; i < vstring_len(buf); i++) {
+	unsigned char ch = vstring_str(buf)[i];
+
+	if (ch < 0x20 || ch == 0x7f)
+	    return (0);
+    }
+    return (1);
 }
 
 /* message_attr - one "name=value" A record */
@@ -195,11 +211,16 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	    }
 	    break;
 	case REC_TYPE_SENDER:
-	    if (m->sender == 0)
+	    if (!line_safe(buf))
+		*why = "bad sender";
+	    else if (m->sender == 0)
 		m->sender = mystrdup(vstring_str(buf));
 	    break;
 	case REC_TYPE_ATTR:
-	    message_attr(m, vstring_str(buf));
+	    if (strncmp(vstring_str(buf), "dsn_envid=", 10) == 0 && !line_safe(buf))
+		*why = "bad envelope ID";
+	    else
+		message_attr(m, vstring_str(buf));
 	    break;
 	case REC_TYPE_WARN:
 	    /* Fixed width, so it can be rewritten in place. */
@@ -213,6 +234,8 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	case REC_TYPE_DSN_ORCPT:
 	    if (have_data)
 		*why = "recipient after the message data";
+	    else if (!line_safe(buf))
+		*why = type == REC_TYPE_ORCP ? "bad original recipient" : "bad recipient record";
 	    else if (m->rcpt_next == 0 && m->nrcpt == 0)
 		m->rcpt_next = rec_start;
 	    break;
@@ -222,7 +245,7 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 		*why = "recipient after the message data";
 		break;
 	    }
-	    if (vstring_len(buf) == 0 || memchr(vstring_str(buf), 0, vstring_len(buf))) {
+	    if (vstring_len(buf) == 0 || !line_safe(buf)) {
 		*why = "bad recipient";
 		break;
 	    }

@@ -42,6 +42,10 @@ static void pre_init(const char *service, char **argv)
     (void) service;
     (void) argv;
     smtpd_params_init();
+    smtpd_peer_stress();
+    smtpd_guard_init();
+    smtpd_xclient_init();
+    smtpd_limit_init();
     smtpd_check_init();
     smtpd_content_init();
     smtpd_tls_init();

@@ -360,7 +360,10 @@ void    smtpd_expand_footer(SMTPD_STATE *state, VSTRING *reply)
 	    vstring_sprintf_append(reply, "\r\n%s ", vstring_str(prefix));
 	    cp++;
 	} else {
-	    vstring_addch(reply, *cp);
+	    /* As smtpd_reply() does: no control characters, no 8-bit. */
+	    unsigned char ch = *cp;
+
+	    vstring_addch(reply, ch < 0x20 || ch >= 0x7f ? ' ' : ch);
 	}
     }
 

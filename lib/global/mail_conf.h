@@ -6,6 +6,7 @@
  *	int mail_conf_read_file(const char *path, VSTRING *why);
  *	void mail_conf_set(const char *name, const char *value);
  *	void mail_conf_reset(void);
+ *	void mail_conf_check_macros(void);
  *
  *	const char *mail_conf_str(const char *name);
  *	long mail_conf_int(const char *name);
@@ -41,6 +42,10 @@
  *	compatibility levels (3.6 < 3.10), and "$$" for a dollar. An
  *	unknown name expands to nothing.
  *
+ *	mail_conf_check_macros() expands every parameter of the table that
+ *	main.cf or -o sets (templates excepted), so that a macro loop is
+ *	fatal when a daemon or master starts rather than later.
+ *
  *	mail_conf_set() overrides a parameter (master.cf "-o name=value",
  *	command-line -o); it wins over main.cf. Names that are not in the
  *	table may be set and expanded (service_name, per-transport knobs).
@@ -74,7 +79,9 @@
  *	master refuses to run with it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
- *	wrong type or out of bounds, expansion nested too deep.
+ *	wrong type or out of bounds, a macro loop ("a = $b", "b = $a": Postfix's
+ *	"unreasonable macro call nesting" warning and "macro processing
+ *	error").
  */
 #ifndef MAIL_CONF_H
 #define MAIL_CONF_H
@@ -104,6 +111,7 @@ extern void mail_conf_read(const char *);
 extern int mail_conf_read_file(const char *, VSTRING *);
 extern void mail_conf_set(const char *, const char *);
 extern void mail_conf_reset(void);
+extern void mail_conf_check_macros(void);
 extern const char *mail_conf_str(const char *);
 extern long mail_conf_int(const char *);
 extern int mail_conf_bool(const char *);

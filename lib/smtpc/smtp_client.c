@@ -180,6 +180,8 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.data_xfer_timeout = smtp_param_time(VAR_SMTP_DATA_XFER_TIMEOUT);
     smtp_conf.data_done_timeout = smtp_param_time(VAR_SMTP_DATA_DONE_TIMEOUT);
     smtp_conf.quit_timeout = smtp_param_time(VAR_SMTP_QUIT_TIMEOUT);
+    smtp_conf.xforward_timeout = smtp_param_time(VAR_SMTP_XFORWARD_TIMEOUT);
+    smtp_conf.send_xforward = smtp_param_bool(VAR_SMTP_SEND_XFORWARD_COMMAND);
     smtp_conf.starttls_timeout = smtp_param_time(VAR_SMTP_STARTTLS_TIMEOUT);
     smtp_conf.mx_address_limit = smtp_param_int(VAR_SMTP_MX_ADDRESS_LIMIT);
     smtp_conf.mx_session_limit = smtp_param_int(VAR_SMTP_MX_SESSION_LIMIT);
@@ -202,6 +204,17 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
 	mail_conf_str(VAR_SMTP_FALLBACK_RELAY) : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
+    if (*smtp_param_str(VAR_SMTP_GENERIC_MAPS))
+	smtp_conf.generic_maps = maps_create(smtp_param_name(VAR_SMTP_GENERIC_MAPS),
+			      smtp_param_str(VAR_SMTP_GENERIC_MAPS), DICT_FLAG_DEFAULT);
+    {
+	/* smtp_param_name() has one buffer: copy the first name. */
+	char   *header_param = mystrdup(smtp_param_name(VAR_SMTP_HEADER_CHECKS));
+
+	smtp_conf.hbc_maps = hbc_maps_create(header_param,
+				 smtp_param_name(VAR_SMTP_BODY_CHECKS), HBC_FLAG_SMTP);
+	myfree(header_param);
+    }
     smtp_conf.tlsrpt = proto == SMTP_PROTO_SMTP && mail_conf_bool(VAR_SMTP_TLSRPT_ENABLE);
     smtp_conf.tlsrpt_sender = mail_conf_str(VAR_TLSRPT_SENDER);
 

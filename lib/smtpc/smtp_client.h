@@ -68,6 +68,8 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "global/srs.h"
+#include "global/hbc.h"
+#include "dict/maps.h"
 #include "global/deliver_request.h"
 #include "global/mta_sts.h"
 #include "dns/dns.h"
@@ -129,6 +131,16 @@ typedef struct SMTP_TLS_POLICY {
 #define SMTP_FEATURE_DSN	(1<<5)
 #define SMTP_FEATURE_8BITMIME	(1<<6)
 #define SMTP_FEATURE_SMTPUTF8	(1<<7)
+#define SMTP_FEATURE_XFORWARD	(1<<8)
+
+/* XFORWARD attributes that the server announced (sess->xforward_attrs). */
+#define SMTP_XFWD_NAME		(1<<0)
+#define SMTP_XFWD_ADDR		(1<<1)
+#define SMTP_XFWD_PORT		(1<<2)
+#define SMTP_XFWD_PROTO		(1<<3)
+#define SMTP_XFWD_HELO		(1<<4)
+#define SMTP_XFWD_IDENT		(1<<5)
+#define SMTP_XFWD_SOURCE	(1<<6)
 
 typedef struct SMTP_SESSION {
     VSTREAM *stream;
@@ -141,6 +153,7 @@ typedef struct SMTP_SESSION {
     int     features;
     long    size_limit;
     char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
+    int     xforward_attrs;		/* SMTP_XFWD_* of the XFORWARD keyword */
     void   *tls;			/* TLS_SESS, or NULL */
     int     use_count;			/* transactions so far */
     time_t  start;
@@ -160,6 +173,8 @@ typedef struct SMTP_CLIENT_CONF {
     int     data_done_timeout;
     int     quit_timeout;
     int     starttls_timeout;
+    int     xforward_timeout;
+    int     send_xforward;		/* smtp_send_xforward_command */
     int     mx_address_limit;
     int     mx_session_limit;
     int     skip_5xx_greeting;
@@ -182,6 +197,8 @@ typedef struct SMTP_CLIENT_CONF {
     const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
     int     dns_disabled;		/* smtp_dns_support_level = disabled */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
+    MAPS   *generic_maps;		/* smtp_generic_maps, or NULL */
+    HBC_MAPS *hbc_maps;			/* smtp_header_checks, smtp_body_checks */
     int     tlsrpt;			/* smtp_tlsrpt_enable (SMTP only) */
     const char *tlsrpt_sender;		/* its reports are not counted */
 } SMTP_CLIENT_CONF;

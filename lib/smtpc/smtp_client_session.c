@@ -245,6 +245,7 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
 {
     sess->features = SMTP_FEATURE_ESMTP;
     sess->size_limit = 0;
+    sess->xforward_attrs = 0;
     myfree(sess->auth_mechs);
     sess->auth_mechs = 0;
     for (size_t i = 1; i < reply->lines->argc; i++) {
@@ -266,6 +267,17 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
 	    sess->features |= SMTP_FEATURE_8BITMIME;
 	else if (strcasecmp(kw, "SMTPUTF8") == 0)
 	    sess->features |= SMTP_FEATURE_SMTPUTF8;
+	else if (strcasecmp(kw, "XFORWARD") == 0) {
+	    /* The attributes it takes (smtp_client_xfer.c sends those). */
+	    static const char *names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO",
+	    "IDENT", "SOURCE", 0};
+
+	    sess->features |= SMTP_FEATURE_XFORWARD;
+	    for (size_t j = 1; j < words->argc; j++)
+		for (int k = 0; names[k]; k++)
+		    if (strcasecmp(words->argv[j], names[k]) == 0)
+			sess->xforward_attrs |= 1 << k;
+	}
 	else if (strcasecmp(kw, "SIZE") == 0) {
 	    sess->features |= SMTP_FEATURE_SIZE;
 	    if (words->argc > 1 && alldig(words->argv[1]) && strlen(words->argv[1]) < 18)

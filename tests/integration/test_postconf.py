@@ -26,8 +26,9 @@ NOT_COMPARED = {
     "queue_directory", "data_directory", "mail_version",
     # Computed at run time.
     "myhostname", "mydomain", "mynetworks", "process_id", "process_name",
-    # Postfix 3.9's default, see smtpd(8).
+    # Postfix 3.9's defaults, see smtpd(8).
     "smtpd_forbid_bare_newline",
+    "smtpd_forbid_unauth_pipelining",
 }
 
 # Parameters whose defaults depend on compatibility_level.
