@@ -25,6 +25,11 @@
  *	relaying it could inject commands into the next SMTP session, and
  *	logging it would put raw control characters in the log.
  *
+ *	A content filter (the F record of content_filter or a FILTER
+ *	action) overrides routing: every recipient goes to its
+ *	transport:nexthop first (nexthop default: default_filter_nexthop,
+ *	else the recipient domain), except for address probes.
+ *
  *	qmgr_message_read_rcpts() reads the next batch of recipients
  *	that are still to be delivered (R records; D records are done),
  *	with their O, N and Q records, and hands each to the router
@@ -80,6 +85,7 @@ void    qmgr_message_free(QMGR_MESSAGE *m)
     myfree(m->client_addr);
     myfree(m->helo_name);
     myfree(m->sasl_username);
+    myfree(m->filter);
     argv_free(m->defer_sites);
     myfree(m);
 }
@@ -253,6 +259,10 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 		m->rcpt_next = rec_start;
 	    m->nrcpt++;
 	    break;
+	case REC_TYPE_FILTER:
+	    myfree(m->filter);
+	    m->filter = vstring_len(buf) > 0 ? mystrdup(vstring_str(buf)) : 0;
+	    break;
 	case REC_TYPE_END:
 	    if (!have_data)
 		*why = "end record before the message data";
@@ -294,12 +304,39 @@ static void rcpt_clear(RECIPIENT *r)
 }
 
 /* message_assign - route one recipient and queue or settle it */
+/*
+ * message_filter - a message with a content filter goes there first,
+ * whatever its recipients' routes: transport and nexthop of the F record;
+ * without a nexthop, default_filter_nexthop, else the recipient domain,
+ * else $myhostname (Postfix 2.7 and later).
+ */
+static void message_filter(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *reply)
+{
+    char   *transport = mystrdup(m->filter);
+    char   *nexthop = split_at(transport, ':');
+    const char *at;
+
+    if (nexthop == 0 || *nexthop == 0) {
+	if (*(nexthop = (char *) mail_conf_str(VAR_DEFAULT_FILTER_NEXTHOP)) == 0)
+	    nexthop = (char *) (((at = strrchr(rcpt->address, '@')) != 0 && at[1]) ?
+				at + 1 : mail_conf_str(VAR_MYHOSTNAME));
+    }
+    vstring_strcpy(reply->transport, transport);
+    vstring_strcpy(reply->nexthop, nexthop);
+    vstring_strcpy(reply->recipient, rcpt->address);
+    reply->flags = 0;
+    myfree(transport);
+}
+
 static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *reply)
 {
     const char *transport;
     const char *nexthop;
 
-    if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
+    /* Address probes (verify) are never filtered. */
+    if (m->filter && !m->verify) {
+	message_filter(m, rcpt, reply);
+    } else if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
 	qmgr_defer_rcpt(m, rcpt, 0, "4.3.0", "address resolver failure");
 	return;
     }

@@ -49,6 +49,8 @@ static void pre_init(const char *service, char **argv)
     smtpd_check_init();
     smtpd_content_init();
     smtpd_tls_init();
+    smtpd_milter_init();
+    smtpd_proxy_init();
 }
 
 int     main(int argc, char **argv)

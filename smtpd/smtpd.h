@@ -30,7 +30,8 @@
  *	(virtual aliases, SRS bounces, reject_unverified_recipient/sender),
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
  *	and host name checks; smtpd_check.h is the access policy's inside),
- *	smtpd_content.c (header_checks, body_checks), smtpd_expand.c
+ *	smtpd_content.c (header_checks, body_checks), smtpd_milter.c
+ *	(smtpd_milters), smtpd_proxy.c (smtpd_proxy_filter), smtpd_expand.c
  *	($name attributes of reply templates, smtpd_reject_footer).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
@@ -42,6 +43,8 @@
 #include "util/argv.h"
 #include "util/vstream.h"
 #include "global/queue_writer.h"
+#include "global/milter.h"
+#include "global/input_transp.h"
 #include "global/hbc.h"
 
 /* Commands, in Postfix's order for the disconnect log line. */
@@ -132,6 +135,14 @@ typedef struct SMTPD_STATE {
     VSTRING *bdat_line;			/* the line that a chunk left open */
     int     bdat_bol;			/* the next byte starts a line */
     int     bdat_cr;			/* the last chunk ended in CR */
+    /* Content inspection (smtpd_milter.c, smtpd_proxy.c). */
+    MILTERS *milters;			/* smtpd_milters, or NULL */
+    int     milter_banner;		/* CONNECT refused: reply is the banner */
+    int     milter_hold;		/* this message goes on hold */
+    int     milter_hold_session;	/* every message does (CONNECT, HELO) */
+    int     milter_discard;		/* this message is discarded */
+    char   *filter;			/* FILTER action: transport:nexthop */
+    struct SMTPD_PROXY *proxy;		/* smtpd_proxy_filter session */
 } SMTPD_STATE;
 
 #define SMTPD_BDAT_NONE		0	/* no BDAT in this transaction */
@@ -169,6 +180,8 @@ extern int var_smtpd_client_port_log;
 extern int var_forbid_unauth_pipe;
 extern long var_junk_cmd_limit;
 extern long var_overload_idle;
+extern int var_input_transp;		/* receive_override_options */
+extern char *var_content_filter;
 
 /* smtpd_proto.c */
 extern void smtpd_params_init(void);
@@ -197,6 +210,7 @@ extern const char *smtpd_escape(VSTRING *, const char *, size_t);
 
 /* smtpd_idle.c */
 extern int smtpd_idle_wait(SMTPD_STATE *);
+extern void smtpd_log_action(SMTPD_STATE *, const char *, const char *, const char *);
 
 /* smtpd_envelope.c */
 extern void smtpd_mail_cmd(SMTPD_STATE *, char *);
@@ -246,6 +260,7 @@ extern int smtpd_content_body_active(void);
 extern void smtpd_content_begin(SMTPD_CONTENT *, SMTPD_STATE *);
 extern int smtpd_content_check(SMTPD_CONTENT *, int, const char *, VSTRING *);
 extern void smtpd_content_end(SMTPD_CONTENT *);
+extern int smtpd_content_filter(SMTPD_STATE *, const char *);
 
 /* smtpd_addr.c */
 extern int smtpd_addr_extract(const char *, VSTRING *, char **);
@@ -326,5 +341,26 @@ extern int smtpd_forward_unlisted(SMTPD_STATE *);
 extern int smtpd_forward_unverified(SMTPD_STATE *, const char *, int);
 extern int smtpd_forward_expand(SMTPD_STATE *);
 extern int smtpd_forward_write_rcpt(SMTPD_STATE *, int, const char *);
+
+/* smtpd_milter.c */
+extern void smtpd_milter_init(void);
+extern void smtpd_milter_connect(SMTPD_STATE *);
+extern int smtpd_milter_helo(SMTPD_STATE *);
+extern int smtpd_milter_mail(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_milter_rcpt(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_milter_data(SMTPD_STATE *);
+extern int smtpd_milter_unknown(SMTPD_STATE *, const char *);
+extern int smtpd_milter_message(SMTPD_STATE *, QUEUE_WRITER *, int);
+extern void smtpd_milter_abort(SMTPD_STATE *);
+extern void smtpd_milter_disconnect(SMTPD_STATE *);
+
+/* smtpd_proxy.c */
+extern void smtpd_proxy_init(void);
+extern int smtpd_proxy_active(void);
+extern int smtpd_proxy_mail(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_proxy_rcpt(SMTPD_STATE *, const char *, const char *);
+extern int smtpd_proxy_data(SMTPD_STATE *);
+extern int smtpd_proxy_message(SMTPD_STATE *, QUEUE_WRITER *);
+extern void smtpd_proxy_close(SMTPD_STATE *);
 
 #endif

@@ -644,7 +644,8 @@ static int unlisted_recipient(SMTPD_STATE *state)
     ADDR_CLASS_INFO info;
     int     r;
 
-    if (state->recipient == 0)
+    /* receive_override_options = no_unknown_recipient_checks */
+    if (state->recipient == 0 || (var_input_transp & INPUT_TRANSP_UNKNOWN_RCPT))
 	return (CHK_DUNNO);
     /* An address with a virtual alias (or a valid SRS address) exists. */
     switch (smtpd_forward_unlisted(state)) {
@@ -713,6 +714,19 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "PREPEND") == 0) {
 	prepend_header(state, text, table);
+	ret = CHK_DUNNO;
+    } else if (strcasecmp(word, "FILTER") == 0) {
+	/* After the queue: the message goes to this transport:nexthop first. */
+	if (smtpd_content_filter(state, text) < 0) {
+	    msg_warn("access table %s entry \"%s\" requires transport:destination",
+		     table, name);
+	} else {
+	    VSTRING *why = vstring_alloc(100);
+
+	    vstring_sprintf(why, "<%s>: %s triggers FILTER %s", name, class, text);
+	    smtpd_log_action(state, "filter", state->where, vstring_str(why));
+	    vstring_free(why);
+	}
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
 	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {

@@ -70,6 +70,14 @@
  *	DISCARD answers "250 ... queued as" and removes it; HOLD commits it
  *	into hold/ (queue_writer_hold()).
  *
+ *	With smtpd_milters, the milters see the complete file before it is
+ *	committed (data_milters_refused(), smtpd_milter.c); their changes
+ *	rewrite it, their refusal removes it, a quarantine commits it into
+ *	hold/. With smtpd_proxy_filter the file is only a spool: the
+ *	message goes to the filter and the filter's reply is sent
+ *	(smtpd_proxy.c). The content filter (content_filter or a FILTER
+ *	action) is recorded at commit (queue_writer_filter()).
+ *
  *	The whole message must arrive within smtpd_timeout plus one second
  *	for every smtpd_min_data_rate bytes received (Postfix's
  *	smtpd_min_data_rate, always on here), and each read within
@@ -242,19 +250,19 @@ static void received_header(DATA_STATE *ds)
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
+    /* Before-queue filter: the filter queues, there is no ID here. */
+    vstring_sprintf_append(buf, "\tby %s (%s) with %s", var_myhostname,
+			   var_mail_name, proto);
+    if (state->proxy == 0)
+	vstring_sprintf_append(buf, " id %s", state->queue_id);
     if (state->rcpt_count == 1 && state->first_rcpt) {
 	VSTRING *ext = vstring_alloc(100);
 
 	mail_addr_externalize(ext, state->first_rcpt);
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
-			       "\tfor <%s>; %s\r\n", var_myhostname,
-			       var_mail_name, proto, state->queue_id,
-			       vstring_str(ext), date);
+	vstring_sprintf_append(buf, "\r\n\tfor <%s>; %s\r\n", vstring_str(ext), date);
 	vstring_free(ext);
     } else
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
-			       "\t%s\r\n", var_myhostname, var_mail_name,
-			       proto, state->queue_id, date);
+	vstring_sprintf_append(buf, ";\r\n\t%s\r\n", date);
     header_emit(ds, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
 }
@@ -464,6 +472,12 @@ int     smtpd_msg_accept(SMTPD_STATE *state)
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	return (0);
     }
+    if (smtpd_milter_data(state) != SMTPD_CHECK_OK
+	|| smtpd_proxy_data(state) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	data_refused(state);
+	return (0);
+    }
     return (1);
 }
 
@@ -632,8 +646,28 @@ long    smtpd_msg_size(DATA_STATE *ds)
 }
 
 /*
- * smtpd_msg_end - the reply to the end of data: a refusal (bare LF under
- * reject, size, write error, smtpd_end_of_data_restrictions, a content
+ * data_milters_refused - the milters see the message before it is
+ * committed (smtpd_milter.c); they may change it (the queue file is then
+ * rewritten), hold or discard it. 1 when they refused it (the reply is
+ * sent), 0 to go on. The headers above the client's (PREPEND results and
+ * our Received:) are not shown to them, as Postfix hides its own.
+ */
+static int data_milters_refused(DATA_STATE *ds)
+{
+    SMTPD_STATE *state = ds->state;
+    int     hidden = 1 + (state->prepend ? (int) state->prepend->argc : 0);
+
+    if (state->milters == 0 || state->milter_discard || ds->content.discard)
+	return (0);
+    if (smtpd_milter_message(state, ds->qw, hidden) == SMTPD_CHECK_OK)
+	return (0);
+    smtpd_reply(state, "%s", vstring_str(state->reply));
+    return (1);
+}
+
+/*
+ * smtpd_msg_end - the reply to the end of data (DATA or BDAT LAST): a
+ * refusal (bare LF under reject, size, write error, smtpd_end_of_data_restrictions, a content
  * check), or the message made durable first and then "250 ... queued
  * as" and qmgr woken.
  */
@@ -666,13 +700,23 @@ void    smtpd_msg_end(DATA_STATE *ds, int bdat)
 	/* A mail loop, as Postfix's cleanup sees it; nothing is queued. */
 	msg_warn("%s: message rejected: hopcount exceeded", state->queue_id);
 	smtpd_reply(state, "554 5.4.0 Error: too many hops");
-    } else if (ds->content.discard) {
+    } else if (data_milters_refused(ds)) {
+	/* A milter said no; its reply is sent, the file goes. */ ;
+    } else if (ds->content.discard || state->milter_discard) {
 	/* DISCARD: the client is told it was queued; the file goes. */
 	smtpd_reply(state, "%s", vstring_str(ok));
 	state->junk_cmds = 0;
+    } else if (state->proxy) {
+	/* smtpd_proxy_filter: the filter queues it, its reply is ours. */
+	(void) smtpd_proxy_message(state, ds->qw);
+	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
-	if (ds->content.hold)
+	if (ds->content.hold || state->milter_hold)
 	    queue_writer_hold(ds->qw);
+	/* FILTER action, else content_filter: the queue file records it. */
+	if (ds->content.filter)
+	    (void) smtpd_content_filter(state, vstring_str(ds->content.filter));
+	queue_writer_filter(ds->qw, state->filter ? state->filter : var_content_filter);
 	state->qw = 0;				/* commit frees it */
 	if (queue_writer_commit(ds->qw) < 0) {
 	    data_fail_reply(state, errno);

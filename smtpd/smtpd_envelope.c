@@ -31,6 +31,10 @@
  *	ORCPT must be an atom (RFC 3461), so that nothing we store can
  *	break a command line when the message is relayed.
  *
+ *	When smtpd's own checks pass, MAIL and RCPT go to the milters
+ *	(smtpd_milter.c) and to a before-queue proxy filter
+ *	(smtpd_proxy.c); a refusal of either is the client's reply.
+ *
  *	An address without a domain gets "@$myorigin", as Postfix's
  *	trivial-rewrite does for envelope addresses: the checks look up
  *	and the queue file holds that form (state->sender, recipient),
@@ -101,6 +105,7 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
     long    size = 0;
     const char *ret = 0;
     char   *envid = 0;
+    char   *params = 0;
 
     if (state->sender) {
 	smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
@@ -125,6 +130,7 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     decoded = vstring_alloc(100);
+    params = mystrdup(rest ? rest : "");
     while ((param = mystrtok(&rest, " \t")) != 0) {
 	if (param_bad(param)) {
 	    smtpd_reply(state, "501 5.5.4 %s",
@@ -196,13 +202,28 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	state->sender = state->sender_given = 0;
 	goto done;
     }
+    if (smtpd_milter_mail(state, vstring_str(addr), params) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	myfree(state->sender);
+	state->sender = 0;
+	goto done;
+    }
+    if (smtpd_proxy_mail(state, vstring_str(addr), params) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	smtpd_proxy_close(state);
+	myfree(state->sender);
+	state->sender = 0;
+	goto done;
+    }
     state->msg_size = size;
     state->dsn_ret = ret;
     state->dsn_envid = envid;
     envid = 0;
+    /* A before-queue filter's refusal was the client's; its OK is ours. */
     smtpd_reply(state, "250 2.1.0 Ok");
 
 done:
+    myfree(params);
     myfree(envid);
     vstring_free(decoded);
     vstring_free(addr);
@@ -282,7 +303,9 @@ static int open_queue_file(SMTPD_STATE *state)
     queue_writer_attr(qw, "log_ident", xf->ident ? xf->ident : state->queue_id);
     queue_writer_attr(qw, "rewrite_context", xf->source ? xf->source : "remote");
     buf = vstring_alloc(100);
-    vstring_sprintf(buf, "%s: client=%s", state->queue_id, state->namaddr);
+    /* With a before-queue filter the file is only a spool: the filter queues. */
+    vstring_sprintf(buf, "%s: client=%s", state->proxy ? "NOQUEUE" : state->queue_id,
+		    state->namaddr);
     if (xf->ident)
 	vstring_sprintf_append(buf, ", orig_queue_id=%s", xf->ident);
     if (xf->name || xf->addr)
@@ -300,6 +323,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     char   *rest, *param;
     int     notify = 0;
     char   *orcpt = 0;
+    char   *params = 0;
 
     if (state->sender == 0) {
 	smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
@@ -326,6 +350,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     decoded = vstring_alloc(100);
+    params = mystrdup(rest ? rest : "");
     while ((param = mystrtok(&rest, " \t")) != 0) {
 	if (param_bad(param)) {
 	    smtpd_reply(state, "501 5.5.4 %s",
@@ -376,6 +401,12 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
+    if (smtpd_milter_rcpt(state, vstring_str(addr), params) != SMTPD_CHECK_OK
+	|| smtpd_proxy_rcpt(state, vstring_str(addr), params) != SMTPD_CHECK_OK) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	goto done;
+    }
+
     if (state->qw == 0 && open_queue_file(state) < 0)
 	goto done;
     if (smtpd_forward_write_rcpt(state, notify, orcpt) < 0) {
@@ -395,6 +426,7 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     smtpd_reply(state, "250 2.1.5 Ok");
 
 done:
+    myfree(params);
     myfree(orcpt);
     vstring_free(decoded);
     vstring_free(addr);

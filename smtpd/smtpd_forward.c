@@ -299,6 +299,12 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
     if (fwd_rcpt)
 	virtual_alias_result_free(fwd_rcpt);
     fwd_rcpt = virtual_alias_result_alloc();
+    /* receive_override_options = no_address_mappings: as received. */
+    if (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING) {
+	vstring_free(buf);
+	vstring_free(why);
+	return (ret);
+    }
     if (fwd_srs_status(state, buf) == SRS_OK)
 	start = vstring_str(buf);
     if (virtual_alias_expand(fwd_alias, start, fwd_rcpt, why) != VIRTUAL_ALIAS_OK) {

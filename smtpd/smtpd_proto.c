@@ -17,6 +17,8 @@
  *	void smtpd_log_permit(SMTPD_STATE *state, const char *text);
  *	void smtpd_banner(SMTPD_STATE *state);
  *	void smtpd_lost(SMTPD_STATE *state);
+ *	void smtpd_log_action(SMTPD_STATE *state, const char *what,
+ *			      const char *stage, const char *text);
  * DESCRIPTION
  *	smtpd_session() serves one client whose identity is already in
  *	state (smtpd_peer.c): connection count and rate limits
@@ -95,6 +97,8 @@ int     var_smtpd_client_port_log;
 int     var_forbid_unauth_pipe;
 long    var_junk_cmd_limit;
 long    var_overload_idle;
+int     var_input_transp;		/* receive_override_options */
+char   *var_content_filter;
 
 static const char *cmd_names[SMTPD_CMD_COUNT] = {
     "helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt",
@@ -142,6 +146,9 @@ void    smtpd_params_init(void)
     var_forbid_unauth_pipe = mail_conf_bool(VAR_SMTPD_FORBID_UNAUTH_PIPELINING);
     var_junk_cmd_limit = mail_conf_int(VAR_SMTPD_JUNK_COMMAND_LIMIT);
     var_overload_idle = mail_conf_time(VAR_SMTPD_OVERLOAD_IDLE_TIME);
+    var_input_transp = input_transp_mask(VAR_RECEIVE_OVERRIDE_OPTIONS,
+					 mail_conf_str(VAR_RECEIVE_OVERRIDE_OPTIONS));
+    var_content_filter = mystrdup(mail_conf_str(VAR_CONTENT_FILTER));
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
@@ -173,6 +180,12 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
     }
     state->bdat_state = SMTPD_BDAT_NONE;
     smtpd_xforward_reset(state);
+    smtpd_milter_abort(state);
+    smtpd_proxy_close(state);
+    state->milter_hold = state->milter_hold_session;
+    state->milter_discard = 0;
+    myfree(state->filter);
+    state->filter = 0;
     if (state->qw) {
 	queue_writer_abort(state->qw);
 	state->qw = 0;
@@ -268,9 +281,9 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     vstring_free(buf);
 }
 
-/* log_reject - "QID: what: STAGE from client: reply; from=<> to=<> ..." */
-static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
-		               const char *reply)
+/* smtpd_log_action - "QID: what: STAGE from client: reply; from=<> to=<> ..." */
+void    smtpd_log_action(SMTPD_STATE *state, const char *what, const char *stage,
+			         const char *reply)
 {
     VSTRING *buf = vstring_alloc(200);
     VSTRING *addr = vstring_alloc(100);
@@ -303,19 +316,19 @@ static void log_reject(SMTPD_STATE *state, const char *what, const char *stage,
 /* smtpd_log_reject - "NOQUEUE: reject: RCPT from ..." */
 void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
 {
-    log_reject(state, "reject", stage, reply);
+    smtpd_log_action(state, "reject", stage, reply);
 }
 
 /* smtpd_log_permit - smtpd_log_access_permit_actions, at this command */
 void    smtpd_log_permit(SMTPD_STATE *state, const char *text)
 {
-    log_reject(state, "permit", state->where, text);
+    smtpd_log_action(state, "permit", state->where, text);
 }
 
 /* smtpd_log_reject_warning - the same for warn_if_reject, at this command */
 void    smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply)
 {
-    log_reject(state, "reject_warning", state->where, reply);
+    smtpd_log_action(state, "reject_warning", state->where, reply);
 }
 
 /*
@@ -397,6 +410,12 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
     smtpd_transaction_reset(state);
     myfree(state->helo_name);
     state->helo_name = mystrdup(name);
+    if (smtpd_milter_helo(state) != SMTPD_CHECK_OK) {
+	/* Logged with the old protocol name; later lines say ESMTP (Postfix). */
+	state->protocol = esmtp ? "ESMTP" : "SMTP";
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	return;
+    }
     state->protocol = esmtp ? "ESMTP" : "SMTP";
     state->pipelining = 0;
     if (!var_smtpd_delay_reject && smtpd_check_helo(state) != SMTPD_CHECK_OK) {
@@ -636,8 +655,12 @@ static void smtpd_command(SMTPD_STATE *state)
 	/* Restore the line for the log: mystrtok() cut it at the verb. */
 	if (*args)
 	    verb[strlen(verb)] = ' ';
-	if (smtpd_guard_unknown(state, name, line) == SMTPD_GUARD_RUN)
-	    smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+	if (smtpd_guard_unknown(state, name, line) == SMTPD_GUARD_RUN) {
+	    if (smtpd_milter_unknown(state, verb) != SMTPD_CHECK_OK)
+		smtpd_reply(state, "%s", vstring_str(state->reply));
+	    else
+		smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+	}
 	myfree(name);
 	return;
     }
@@ -661,18 +684,33 @@ static void smtpd_command(SMTPD_STATE *state)
 }
 
 /*
+ * smtpd_session_filters - the milters' CONNECT event; 1 when their reply
+ * (in state->reply) replaces the greeting. After XCLIENT the milters
+ * start again for the new client.
+ */
+static int smtpd_session_filters(SMTPD_STATE *state)
+{
+    smtpd_milter_disconnect(state);
+    smtpd_milter_connect(state);
+    return (state->milter_banner);
+}
+
+/*
  * smtpd_banner - the greeting, or the refusal that replaces it
- * (smtpd_delay_reject = no and smtpd_client_restrictions refuse). Also
- * after a successful XCLIENT, for the new client identity.
+ * (smtpd_delay_reject = no and smtpd_client_restrictions refuse, or a
+ * milter). Also after a successful XCLIENT, for the new client identity.
  */
 void    smtpd_banner(SMTPD_STATE *state)
 {
     myfree(state->access_denied);
     state->access_denied = 0;
+    state->milter_banner = 0;
     if (!var_smtpd_delay_reject && smtpd_check_client(state) != SMTPD_CHECK_OK) {
 	state->access_denied = mystrdup(vstring_str(state->reply));
 	smtpd_log_reject(state, "CONNECT", state->access_denied);
 	smtpd_reply(state, "%s", state->access_denied);
+    } else if (smtpd_session_filters(state) != 0) {
+	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
 	smtpd_reply(state, "220 %s", var_smtpd_banner);
     }
@@ -724,6 +762,7 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     if (state->tls)
 	tls_server_stop(client);		/* the process serves more clients */
     smtpd_transaction_reset(state);
+    smtpd_milter_disconnect(state);
     smtpd_disconnect_log(state);
     smtpd_limit_disconnect();
     debug_peer_restore();
