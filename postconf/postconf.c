@@ -273,6 +273,7 @@ static int is_parameter(const char *name, VSTRING *buf)
 {
     return (mail_conf_param(name) != 0
 	    || transport_default(name, buf) != 0
+	    || mail_conf_user_defined(name)
 	    || (referenced && htable_locate(referenced, name) != 0));
 }
 
