@@ -354,6 +354,7 @@ extern void smtpd_limit_disconnect(void);
 extern int smtpd_limit_message(SMTPD_STATE *);
 extern int smtpd_limit_rcpt(SMTPD_STATE *);
 extern int smtpd_limit_newtls(SMTPD_STATE *);
+extern int smtpd_limit_auth(SMTPD_STATE *);
 
 /* smtpd_forward.c */
 #define SMTPD_FWD_DUNNO		0

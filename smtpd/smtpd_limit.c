@@ -11,10 +11,11 @@
  *	int smtpd_limit_message(SMTPD_STATE *state);
  *	int smtpd_limit_rcpt(SMTPD_STATE *state);
  *	int smtpd_limit_newtls(SMTPD_STATE *state);
+ *	int smtpd_limit_auth(SMTPD_STATE *state);
  * DESCRIPTION
  *	Postfix counts, per service and client address, the simultaneous
- *	connections and the connections, MAIL commands, RCPT commands and
- *	new TLS sessions per anvil_rate_time_unit in its anvil(8) server.
+ *	connections and the connections, MAIL commands, RCPT commands,
+ *	new TLS sessions and AUTH commands per anvil_rate_time_unit in its anvil(8) server.
  *	Here every smtpd process shares one file instead,
  *	private/smtpd_limits under queue_directory, mapped into memory:
  *
@@ -34,8 +35,8 @@
  *	smtpd_limit_connect() counts a new session (-1: refused; the
  *	caller answers "421 4.7.0 host Error: too many connections from
  *	addr"); smtpd_limit_disconnect() ends it. smtpd_limit_message()
- *	(MAIL), smtpd_limit_rcpt() (RCPT) and smtpd_limit_newtls()
- *	(STARTTLS) count one event and return -1 when the client is over
+ *	(MAIL), smtpd_limit_rcpt() (RCPT), smtpd_limit_newtls()
+ *	(STARTTLS) and smtpd_limit_auth() (AUTH) count one event and return -1 when the client is over
  *	its smtpd_client_*_rate_limit; the caller gives Postfix's reply.
  *	A limit of 0 is no limit. Clients in
  *	smtpd_client_event_limit_exceptions (default $mynetworks), and
@@ -45,7 +46,7 @@
  *	host[addr] for service S", "Connection rate limit exceeded: ...",
  *	"Message delivery request rate limit exceeded: ...", "Recipient
  *	address rate limit exceeded: ...", "New TLS session rate limit
- *	exceeded: ...". A file that cannot be opened or mapped disables the
+ *	exceeded: ...", "AUTH command rate limit exceeded: ...". A file that cannot be opened or mapped disables the
  *	limits with a warning (the limits protect the server; losing them
  *	does not lose mail).
  * BUGS
@@ -79,13 +80,14 @@
 typedef struct RATE {
     char    key[KEY_SIZE];
     int64_t start_ms;			/* window start, CLOCK_MONOTONIC */
-    uint32_t count[4];			/* RATE_CONN .. RATE_TLS */
+    uint32_t count[5];			/* RATE_CONN .. RATE_AUTH */
 } RATE;
 
 #define RATE_CONN	0
 #define RATE_MSG	1
 #define RATE_RCPT	2
 #define RATE_TLS	3
+#define RATE_AUTH	4
 
 #define SLOT_OFF	((off_t) 0)
 #define RATE_OFF	(SLOT_OFF + (off_t) SLOT_COUNT * KEY_SIZE)
@@ -96,6 +98,7 @@ static long conn_rate_limit;
 static long msg_rate_limit;
 static long rcpt_rate_limit;
 static long tls_rate_limit;
+static long auth_rate_limit;
 static long long rate_unit_ms;
 
 static int limit_fd = -1;
@@ -110,6 +113,7 @@ void    smtpd_limit_init(void)
     msg_rate_limit = mail_conf_int(VAR_SMTPD_CLIENT_MESSAGE_RATE_LIMIT);
     rcpt_rate_limit = mail_conf_int(VAR_SMTPD_CLIENT_RECIPIENT_RATE_LIMIT);
     tls_rate_limit = mail_conf_int(VAR_SMTPD_CLIENT_NEW_TLS_SESSION_RATE_LIMIT);
+    auth_rate_limit = mail_conf_int(VAR_SMTPD_CLIENT_AUTH_RATE_LIMIT);
     rate_unit_ms = mail_conf_time(VAR_ANVIL_RATE_TIME_UNIT) * 1000LL;
 }
 
@@ -316,4 +320,9 @@ int     smtpd_limit_rcpt(SMTPD_STATE *state)
 int     smtpd_limit_newtls(SMTPD_STATE *state)
 {
     return (rate_check(state, tls_rate_limit, RATE_TLS, "New TLS session"));
+}
+
+int     smtpd_limit_auth(SMTPD_STATE *state)
+{
+    return (rate_check(state, auth_rate_limit, RATE_AUTH, "AUTH command"));
 }

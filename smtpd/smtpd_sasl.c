@@ -96,15 +96,12 @@
  *	else Postfix's reply for senders: "550 5.1.0 <sender>: Sender
  *	address rejected: User unknown in relay recipient table" (the
  *	table and code of the address's class). The null sender passes.
- * BUGS
- *	XXX smtpd_client_auth_rate_limit: the per-client rate service of
- *	smtpd (branch smtpd, smtpd_limit.c) is not here yet; the parameter
- *	stays marked as not implemented (master warns when it is set).
- *	The hook is marked XXX in smtpd_sasl_auth_cmd(): count the AUTH
- *	command there, before every other check, and over the limit log
- *	"warning: AUTH command rate limit exceeded: N from host[addr] for
- *	service S" and answer "450 4.7.1 Error: too many AUTH commands
- *	from addr", as Postfix does.
+ *
+ *	smtpd_client_auth_rate_limit: every AUTH command is counted first,
+ *	before any other check (smtpd_limit.c, shared by all smtpd
+ *	processes); over the limit it is answered "450 4.7.1 Error: too
+ *	many AUTH commands from addr" with "warning: AUTH command rate
+ *	limit exceeded: N from host[addr] for service S", as Postfix does.
  */
 #include <sys/socket.h>
 #include <netdb.h>
@@ -315,11 +312,11 @@ void    smtpd_sasl_auth_cmd(SMTPD_STATE *state, char *args)
     ARGV   *av;
     const char *name;
 
-    /*
-     * XXX smtpd_client_auth_rate_limit: count this AUTH command with the
-     * client rate service of branch smtpd (smtpd_limit.c) here, first,
-     * and refuse it over the limit (see BUGS above).
-     */
+    /* smtpd_client_auth_rate_limit, before anything else, as Postfix. */
+    if (smtpd_limit_auth(state) < 0) {
+	smtpd_reply(state, "450 4.7.1 Error: too many AUTH commands from %s", state->addr);
+	return;
+    }
     if (var_smtpd_helo_required && state->helo_name == 0) {
 	smtpd_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
 	return;

@@ -268,6 +268,24 @@ class DovecotSasl(SaslBase, CoreScenarios):
         self.assertEqual((mac["{auth_type}"], mac["{auth_authen}"], mac["{auth_author}"]),
                          ("PLAIN", "bob", "<bob@example.org>"))
 
+    def test_auth_rate_limit(self):
+        m = self.dovecot_mta(smtpd_client_auth_rate_limit="2",
+                             smtpd_client_event_limit_exceptions="")
+        c = Client(m.smtp_port)
+        c.cmd("EHLO client.test")
+        # Every AUTH command counts, a failed or malformed one too.
+        self.assertEqual(c.cmd("AUTH"), "501 5.5.4 Syntax: AUTH mechanism")
+        self.assertTrue(c.cmd("AUTH PLAIN " + b64("\0bob\0wrong")).startswith("535 "))
+        # Postfix 3.7: "450 4.7.1 Error: too many AUTH commands from 127.0.0.1"
+        # and "warning: AUTH command rate limit exceeded: 3 from
+        # localhost[127.0.0.1] for service smtp" (the master.cf service
+        # name, here 127.0.0.1:port).
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0bob\0pw2")),
+                         "450 4.7.1 Error: too many AUTH commands from 127.0.0.1")
+        c.close()
+        m.wait_log(r"warning: AUTH command rate limit exceeded: 3 from "
+                   r"localhost\[127\.0\.0\.1\] for service 127\.0\.0\.1:%d\b" % m.smtp_port)
+
     def test_command_errors(self):
         m = self.dovecot_mta(smtpd_sasl_response_limit="100", smtpd_helo_required="yes")
         c = Client(m.smtp_port)
