@@ -36,8 +36,8 @@ CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto
 
-DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq
-COMMAND_NAMES = postmap postconf postqueue postsuper
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq local pipe discard
+COMMAND_NAMES = postmap postconf postqueue postsuper postalias
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 

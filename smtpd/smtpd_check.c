@@ -31,7 +31,9 @@
  *	sender lists are evaluated at RCPT time, before the relay and
  *	recipient lists; then, with smtpd_reject_unlisted_recipient, an
  *	address of a relay domain must be in relay_recipient_maps when
- *	that is set (550 5.1.1 ... User unknown in relay recipient table).
+ *	that is set (550 5.1.1 ... User unknown in relay recipient table),
+ *	and one of a mydestination domain in local_recipient_maps
+ *	(smtpd_local.c: ... User unknown in local recipient table).
  *
  *	smtpd_check_data() and smtpd_check_eod() evaluate
  *	smtpd_data_restrictions at DATA and smtpd_end_of_data_restrictions
@@ -141,6 +143,7 @@
 #include "global/mail_queue.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
+#include "smtpd_local.h"
 
 
 #define MAX_DEPTH	10
@@ -436,10 +439,17 @@ static int unlisted_recipient(SMTPD_STATE *state)
     case SMTPD_FWD_REJECT:
 	return (CHK_REJECT);
     }
-    if (rcpt_maps == 0)
-	return (CHK_DUNNO);
     if ((domain = smtpd_chk_lower_domain(state->recipient)) == 0)
 	return (CHK_DUNNO);
+    /* A local recipient must be in local_recipient_maps (smtpd_local.c). */
+    if (match_list_domain(mydestination, domain) > 0) {
+	myfree(domain);
+	return (smtpd_local_unlisted(state));
+    }
+    if (rcpt_maps == 0) {
+	myfree(domain);
+	return (CHK_DUNNO);
+    }
     if ((m = match_list_domain(mydestination, domain)) == 0
 	&& (m = match_list_domain(virt_domains, domain)) == 0)
 	m = match_list_domain(relay_domains, domain) > 0 ? 2 :

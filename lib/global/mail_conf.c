@@ -801,7 +801,11 @@ long    mail_conf_time(const char *name)
     return (time_param(name, mail_conf_str(name), p->unit, p->min, p->max));
 }
 
-/* transport_name - "<transport>_<suffix>" if set, else "default_<suffix>" */
+/*
+ * transport_name - "<transport>_<suffix>" if set or in the table (Postfix
+ * gives local_destination_recipient_limit its own default), else
+ * "default_<suffix>"
+ */
 static const char *transport_name(const char *transport, const char *default_name,
 				          VSTRING *buf)
 {
@@ -809,7 +813,7 @@ static const char *transport_name(const char *transport, const char *default_nam
 	msg_panic("mail_conf_transport: \"%s\" is not a default_ parameter",
 		  default_name);
     vstring_sprintf(buf, "%s_%s", transport, default_name + 8);
-    if (mail_conf_raw(vstring_str(buf)) != 0)
+    if (mail_conf_raw(vstring_str(buf)) != 0 || mail_conf_param(vstring_str(buf)) != 0)
 	return (vstring_str(buf));
     return (default_name);
 }

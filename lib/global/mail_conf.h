@@ -51,9 +51,11 @@
  *	errors, as in Postfix.
  *
  *	mail_conf_transport_*(transport, VAR_DEFAULT_X) read
- *	"<transport>_x" when it is set, else "default_x" (e.g. relay and
+ *	"<transport>_x" when it is set or the table has it, else
+ *	"default_x" (e.g. relay and
  *	VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT read
- *	relay_destination_concurrency_limit when it is set).
+ *	relay_destination_concurrency_limit when it is set; local reads
+ *	local_destination_recipient_limit, whose default is 1).
  *
  *	mail_conf_noimpl() tells whether name is a Postfix parameter that
  *	this mail system does not implement: in the table with PARAM_NOIMPL

@@ -8,9 +8,11 @@
  *	after the skeleton read main.cf); tables are opened then too.
  *
  *	relay_domains is a Postfix domain list (match_list.h).
+ *	mydestination is a Postfix domain list too; its domains are
+ *	the local class.
  * BUGS
- *	Domains of mydestination (local delivery) are routed like any
- *	other domain: this system has no local delivery agent.
+ *	Address literals of this host ([192.0.2.1]) are not yet the local
+ *	class here: only mydestination is.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -36,6 +38,7 @@ static int resolve_ready;
 static HTABLE *other_lists;		/* resolve_domain_match(), by name */
 static MATCH_LIST *relay_domains;
 static MATCH_LIST *virt_alias_domains;
+static MATCH_LIST *local_domains;
 static MAPS *transport_maps;
 static MAPS *snd_relay_maps;
 static MAPS *snd_transport_maps;
@@ -59,6 +62,7 @@ void    resolve_init(void)
 	return;
     relay_domains = domain_list_create(VAR_RELAY_DOMAINS);
     virt_alias_domains = domain_list_create(VAR_VIRTUAL_ALIAS_DOMAINS);
+    local_domains = domain_list_create(VAR_MYDESTINATION);
     transport_maps = maps_or_null(VAR_TRANSPORT_MAPS);
     snd_relay_maps = maps_or_null(VAR_SENDER_DEPENDENT_RELAYHOST_MAPS);
     snd_transport_maps = maps_or_null(VAR_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS);
@@ -72,6 +76,8 @@ void    resolve_reset(void)
     match_list_free(relay_domains);
     match_list_free(virt_alias_domains);
     virt_alias_domains = 0;
+    match_list_free(local_domains);
+    local_domains = 0;
     if (transport_maps)
 	maps_free(transport_maps);
     if (snd_relay_maps)
@@ -163,6 +169,27 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 	vstring_truncate(domain, vstring_len(domain) - 1);
 
     /*
+     * The local class: a mydestination domain goes to local_transport
+     * (nexthop as written there, else the domain), and never to another
+     * host under that name; transport_maps may still say otherwise.
+     */
+    if ((m = match_list_domain(local_domains, vstring_str(domain))) < 0) {
+	msg_warn("mydestination lookup error for %s", vstring_str(domain));
+	ret = RESOLVE_RETRY;
+	goto done;
+    }
+    if (m > 0) {
+	reply->flags |= RESOLVE_CLASS_LOCAL;
+	has_nexthop = split_channel(mail_conf_str(VAR_LOCAL_TRANSPORT), chan_tr, chan_nh);
+	vstring_strcpy(reply->transport, vstring_str(chan_tr));
+	trim(reply->transport);
+	trim(chan_nh);
+	vstring_strcpy(reply->nexthop, has_nexthop && vstring_len(chan_nh) > 0 ?
+		       vstring_str(chan_nh) : vstring_str(domain));
+	goto table;
+    }
+
+    /*
      * 0. An address of a virtual alias domain that is still here had no
      * alias (smtpd expands the others before queueing): it bounces.
      */
@@ -225,6 +252,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
 
     /* 3. transport_maps overrides what it names. */
+table:
     if (transport_maps) {
 	value = maps_find_transport(transport_maps, rcpt, 0);
 	if (value == 0 && transport_maps->error) {

@@ -35,6 +35,12 @@
  *	   "smtp:[10.0.0.1]:2525" and "error:5.1.2 text" work as in
  *	   Postfix.
  *
+ *	L. The local class: a domain of mydestination (a domain list,
+ *	   as relay_domains) goes to local_transport ("local:$myhostname":
+ *	   transport local, nexthop $myhostname; without a nexthop, the
+ *	   recipient domain), flagged RESOLVE_CLASS_LOCAL; transport_maps
+ *	   (step 3) may still route it elsewhere. It comes before the
+ *	   other classes, as in Postfix.
  *	0. An address of a virtual_alias_domains domain (one that
  *	   smtpd's virtual aliasing left alone: it has no alias) is the
  *	   alias class: transport "error", nexthop "5.1.1 User unknown in
@@ -44,7 +50,7 @@
  *	"retry", "lmtp"...), the nexthop as written ("example.com",
  *	"[host]:port", "inet:host:port", "unix:/path", or the text of an
  *	error:/retry: entry), the recipient, and its class
- *	(RESOLVE_CLASS_RELAY or RESOLVE_CLASS_DEFAULT).
+ *	(RESOLVE_CLASS_LOCAL, RESOLVE_CLASS_RELAY or RESOLVE_CLASS_DEFAULT).
  *
  *	resolve_init() reads the parameters and opens the tables (again
  *	after resolve_reset(), for tests that change main.cf).
@@ -82,6 +88,7 @@ typedef struct RESOLVE_REPLY {
 #define RESOLVE_CLASS_RELAY	(1<<1)
 #define RESOLVE_FLAG_TABLE	(1<<2)	/* transport_maps decided */
 #define RESOLVE_CLASS_ALIAS	(1<<3)	/* virtual_alias_domains */
+#define RESOLVE_CLASS_LOCAL	(1<<4)	/* mydestination */
 
 #define RESOLVE_OK	0
 #define RESOLVE_RETRY	(-1)

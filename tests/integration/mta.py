@@ -78,6 +78,8 @@ smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
         -o syslog_name=postfix/$service_name
 lmtp      unix  -       -       n       -       -       lmtp
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
 """
 
 
