@@ -29,8 +29,10 @@
  *	its top, "Received: by $myhostname ($mail_name) id NEWID; date"
  *	and, when prepend_delivered_header has "forward", a
  *	"Delivered-To:" header with the request recipient (Postfix's
- *	forwarding loop detection). The Message-ID is logged for the new
- *	message as for the old one.
+ *	forwarding loop detection). The new message keeps the original's
+ *	client attributes (name, address, port, HELO, protocol, SASL
+ *	user) and DSN envelope ID and RET. The Message-ID is logged for
+ *	the new message as for the old one.
  * DIAGNOSTICS
  *	A message that cannot be written defers the request recipients
  *	that needed it (4.3.0 "queue file write error").
@@ -134,6 +136,19 @@ static int forward_write(LOCAL_MSG *msg, LOCAL_FWD *fwd, VSTRING *new_id)
     }
     vstring_strcpy(new_id, queue_writer_id(qw));
     queue_writer_sender(qw, fwd->sender);
+    /* Who sent the original: commands at the other end see it too. */
+    if (*req->client_name)
+	queue_writer_attr(qw, "client_name", req->client_name);
+    if (*req->client_addr)
+	queue_writer_attr(qw, "client_address", req->client_addr);
+    if (*msg->client_port)
+	queue_writer_attr(qw, "client_port", msg->client_port);
+    if (*req->helo_name)
+	queue_writer_attr(qw, "helo_name", req->helo_name);
+    if (*msg->protocol)
+	queue_writer_attr(qw, "protocol", msg->protocol);
+    if (*req->sasl_username)
+	queue_writer_attr(qw, "sasl_username", req->sasl_username);
     if (*req->dsn_envid)
 	queue_writer_attr(qw, "dsn_envid", req->dsn_envid);
     if (req->dsn_ret)

@@ -179,7 +179,7 @@ static void deliver_mbox(LOCAL_STATE *state, const struct passwd *pw,
     }
     local_privs_set(open_uid, open_gid);
     mbox = mbox_open(path, local_conf.lock_mask,
-		     MBOX_CREATE | (spool ? 0 : MBOX_DOT_LOCK_MAY_FAIL),
+		     MBOX_CREATE,
 		     chown_uid, chown_gid, &err);
     local_privs_restore();
     if (mbox == 0) {

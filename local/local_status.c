@@ -28,7 +28,8 @@
  *
  *	local_status_finish() then settles the request recipient for
  *	qmgr: deferred (it is tried again, all of it) when any part was
- *	deferred, else done: final when it reached a mailbox, file or
+ *	deferred (a reason of this recipient: qmgr does not take it for a
+ *	sign that local delivery as a whole is down), else done: final when it reached a mailbox, file or
  *	command, with the "next hop did DSN" flag when a part failed (its
  *	failure is already in the bounce log, so qmgr must not record a
  *	success over it).
@@ -166,6 +167,7 @@ void    local_status_finish(LOCAL_MSG *msg, size_t index)
 
     if (top->deferred) {
 	res = &top->defer;
+	res->flags |= DSN_RESULT_FLAG_RECIPIENT;
     } else if (top->sent) {
 	res = &top->ok;
 	if (top->final)

@@ -54,7 +54,6 @@
 #include "util/vstream.h"
 #include "util/argv.h"
 #include "util/stringops.h"
-#include "util/mac_expand.h"
 #include "global/mail_conf.h"
 #include "global/mail_addr.h"
 #include "global/mail_queue.h"
@@ -406,27 +405,80 @@ static const char *pipe_lookup(const char *name, void *context)
     return (0);
 }
 
+/*
+ * expand_arg - one command argument: $name, ${name}, $(name) and $$, as
+ * pipe(8) has them (no conditional forms); -1 with the bad name in *bad
+ */
+static int expand_arg(VSTRING *out, const char *arg, PIPE_VARS *v, VSTRING *bad)
+{
+    const char *cp = arg;
+
+    vstring_reset(out);
+    while (*cp) {
+	const char *name;
+	size_t  len;
+	const char *value;
+	int     close = 0;
+
+	if (*cp != '$') {
+	    vstring_addch(out, *cp++);
+	    continue;
+	}
+	if (cp[1] == '$') {
+	    vstring_addch(out, '$');
+	    cp += 2;
+	    continue;
+	}
+	if (cp[1] == '{' || cp[1] == '(') {
+	    close = cp[1] == '{' ? '}' : ')';
+	    name = cp + 2;
+	    len = strcspn(name, close == '}' ? "}" : ")");
+	    if (name[len] != close) {
+		vstring_strcpy(bad, name);
+		return (-1);
+	    }
+	} else {
+	    name = cp + 1;
+	    len = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	}
+	vstring_strncpy(bad, name, len);
+	if (len == 0 || (value = pipe_lookup(vstring_str(bad), v)) == 0)
+	    return (-1);
+	vstring_strcat(out, value);
+	cp = name + len + (close != 0);
+    }
+    return (0);
+}
+
 /* expand_argv - the command line, recipient macros repeated */
-static ARGV *expand_argv(PIPE_VARS *v)
+static ARGV *expand_argv(PIPE_VARS *v, const char *service)
 {
     ARGV   *out = argv_alloc(conf.argv->argc + v->req->rcpt_count);
     VSTRING *arg = vstring_alloc(100);
+    VSTRING *bad = vstring_alloc(32);
 
     for (size_t i = 0; i < conf.argv->argc; i++) {
 	v->rcpt = v->req->rcpt;
 	v->rcpt_used = 0;
-	if (mac_expand(arg, conf.argv->argv[i], (char *) 0, pipe_lookup, v) & MAC_EXPAND_ERROR)
-	    msg_warn("bad macro syntax in command argument: %s", conf.argv->argv[i]);
+	if (expand_arg(arg, conf.argv->argv[i], v, bad) < 0) {
+	    msg_warn("file %s/master.cf: service %s: unknown macro name: \"%s\"",
+		     mail_conf_dir(), service, vstring_str(bad));
+	    argv_free(out);
+	    out = 0;
+	    break;
+	}
 	argv_add(out, vstring_str(arg));
 	if (!v->rcpt_used)
 	    continue;
 	for (size_t r = 1; r < v->req->rcpt_count; r++) {
 	    v->rcpt = v->req->rcpt + r;
-	    (void) mac_expand(arg, conf.argv->argv[i], (char *) 0, pipe_lookup, v);
+	    (void) expand_arg(arg, conf.argv->argv[i], v, bad);
 	    argv_add(out, vstring_str(arg));
 	}
     }
     vstring_free(arg);
+    vstring_free(bad);
     return (out);
 }
 
@@ -452,9 +504,13 @@ static ARGV *pipe_env(void)
     return (env);
 }
 
-/* result_all - the same outcome for every recipient */
+/*
+ * result_all - the same outcome for every recipient; rcpt_only: a deferral
+ * that says nothing about the service as a whole (the command's own)
+ */
 static void result_all(DELIVER_REQUEST *req, const char *dsn, int action,
-		               const char *reason, const char *diag, const char *service)
+		               const char *reason, const char *diag, const char *service,
+		               int rcpt_only)
 {
     DSN_RESULT res;
 
@@ -466,6 +522,8 @@ static void result_all(DELIVER_REQUEST *req, const char *dsn, int action,
     res.diag = diag && *diag ? (char *) diag : 0;
     if (action == 'd' && (conf.flags & PIPE_FLAG_FINAL))
 	res.flags |= DSN_RESULT_FLAG_FINAL;
+    if (action == 'x' && rcpt_only)
+	res.flags |= DSN_RESULT_FLAG_RECIPIENT;
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	deliver_log(req, req->rcpt + i, &res);
 	deliver_result(req, i, &res);
@@ -486,14 +544,14 @@ static void pipe_deliver(DELIVER_REQUEST *req, const char *service)
     VSTREAM *fp;
 
     if (conf.size_limit > 0 && req->data_size > conf.size_limit) {
-	result_all(req, "5.2.3", 'f', "message too large", 0, service);
+	result_all(req, "5.2.3", 'f', "message too large", 0, service, 1);
 	goto out_nofile;
     }
     mail_queue_path(path, req->queue_name, req->queue_id);
     if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
 	msg_warn("%s: open %s: %m", req->queue_id, vstring_str(path));
 	vstring_sprintf(reason, "cannot open queue file: %s", strerror(errno));
-	result_all(req, "4.3.0", 'x', vstring_str(reason), 0, service);
+	result_all(req, "4.3.0", 'x', vstring_str(reason), 0, service, 0);
 	goto out_nofile;
     }
     /* Flag D: a recipient that the message was delivered to is a loop. */
@@ -502,7 +560,7 @@ static void pipe_deliver(DELIVER_REQUEST *req, const char *service)
 	for (size_t i = 0; i < req->rcpt_count; i++) {
 	    if (delivered_hdr_find(hdr, req->rcpt[i].address)) {
 		vstring_sprintf(reason, "mail forwarding loop for %s", req->rcpt[i].address);
-		result_all(req, "5.4.6", 'f', vstring_str(reason), 0, service);
+		result_all(req, "5.4.6", 'f', vstring_str(reason), 0, service, 1);
 		goto out;
 	    }
 	}
@@ -518,7 +576,12 @@ static void pipe_deliver(DELIVER_REQUEST *req, const char *service)
 	queue_envelope_attr(envl, "client_port") : "";
     vars.buf = vstring_alloc(100);
     vars.buf2 = vstring_alloc(100);
-    argv = expand_argv(&vars);
+    if ((argv = expand_argv(&vars, service)) == 0) {
+	result_all(req, "4.3.5", 'x', "mail system configuration error", 0, service, 0);
+	vstring_free(vars.buf);
+	vstring_free(vars.buf2);
+	goto out;
+    }
     env = pipe_env();
 
     memset(&cmd, 0, sizeof(cmd));
@@ -551,13 +614,13 @@ static void pipe_deliver(DELIVER_REQUEST *req, const char *service)
 	    if (*text)
 		vstring_sprintf_append(reason, " (%s)", text);
 	}
-	result_all(req, "2.0.0", 'd', vstring_str(reason), 0, service);
+	result_all(req, "2.0.0", 'd', vstring_str(reason), 0, service, 1);
 	break;
     case PIPE_STAT_DEFER:
-	result_all(req, res.dsn, 'x', vstring_str(res.text), 0, service);
+	result_all(req, res.dsn, 'x', vstring_str(res.text), 0, service, 1);
 	break;
     default:
-	result_all(req, res.dsn, 'f', vstring_str(res.text), vstring_str(res.diag), service);
+	result_all(req, res.dsn, 'f', vstring_str(res.text), vstring_str(res.diag), service, 1);
 	break;
     }
     pipe_result_free(&res);

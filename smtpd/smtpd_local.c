@@ -25,7 +25,7 @@
  *	smtpd_local_init() opens the tables; call it before the chroot.
  *
  *	unix:passwd.byname is answered here from the password database:
- *	by getpwnam(3) while the database can be read, and, in a chroot
+ *	by getpwnam(3) where /etc/passwd is there, and, in a chroot
  *	(Debian's master.cf runs smtpd chrooted, and Postfix reaches the
  *	database through proxymap, which this system does not have),
  *	from the list of user names read at start. When /etc/passwd is
@@ -108,13 +108,13 @@ static void passwd_snapshot(void)
 /* passwd_find - a user of the system? 1, 0 */
 static int passwd_find(const char *name)
 {
-    errno = 0;
-    if (getpwnam(name) != 0)
-	return (1);
-    /* Without a readable database (chroot), the list read at start. */
-    if (getpwuid(0) == 0)
+    /*
+     * In a chroot without /etc/passwd, the list read at start. (Asking
+     * for uid 0 does not tell: nss-systemd knows root anywhere.)
+     */
+    if (access(PASSWD_FILE, F_OK) < 0)
 	return (htable_find(passwd_names, name) != 0);
-    return (0);
+    return (getpwnam(name) != 0);
 }
 
 void    smtpd_local_init(void)

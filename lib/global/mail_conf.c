@@ -275,6 +275,8 @@ void    mail_conf_read(const char *dir)
     vstring_sprintf(path, "%s/main.cf", mail_conf_dir());
     if (mail_conf_read_file(vstring_str(path), why) < 0)
 	msg_fatal("%s", vstring_str(why));
+    /* Read a myorigin file now, before a daemon chroots. */
+    (void) mail_conf_str(VAR_MYORIGIN);
     vstring_free(path);
     vstring_free(why);
 }
@@ -437,6 +439,42 @@ const char *mail_conf_default(const char *name)
  */
 static void expand(const char *text, VSTRING *out, int depth);
 
+/*
+ * file_value - the first word of a file, for "myorigin = /etc/mailname"
+ * (Debian's main.cf: the domain is in the file). Each file is read once,
+ * so a process that chroots after reading main.cf still knows it; NULL
+ * when it cannot be read.
+ */
+static const char *file_value(const char *path)
+{
+    static HTABLE *files;
+    HTABLE_INFO *ht;
+    VSTREAM *fp;
+    VSTRING *line;
+    char   *word = 0;
+
+    if (files == 0)
+	files = htable_create(2);
+    if ((ht = htable_locate(files, path)) != 0)
+	return (ht->value);
+    if ((fp = vstream_open(path, O_RDONLY, 0)) == 0) {
+	msg_warn("cannot read %s: %s", path, strerror(errno));
+    } else {
+	line = vstring_alloc(100);
+	if (vstream_get_line(fp, line, 1024) != VSTREAM_EOF) {
+	    char   *cp = vstring_str(line) + strspn(vstring_str(line), " \t");
+
+	    cp[strcspn(cp, " \t\r\n")] = 0;
+	    if (*cp)
+		word = mystrdup(cp);
+	}
+	vstring_free(line);
+	vstream_close(fp);
+    }
+    htable_enter(files, path, word);
+    return (word);
+}
+
 static const char *lookup_expanded(const char *name, int depth)
 {
     const char *raw;
@@ -449,6 +487,12 @@ static const char *lookup_expanded(const char *name, int depth)
 	return ("");
     buf = vstring_alloc(strlen(raw) + 16);
     expand(raw, buf, depth + 1);
+    /* myorigin may name a file that holds the domain (/etc/mailname). */
+    if (strcmp(name, VAR_MYORIGIN) == 0 && *vstring_str(buf) == '/') {
+	const char *word = file_value(vstring_str(buf));
+
+	vstring_strcpy(buf, word ? word : lookup_expanded(VAR_MYHOSTNAME, depth + 1));
+    }
     value = vstring_export(buf);
     htable_enter(expanded, name, value);
     return (value);

@@ -40,6 +40,11 @@
  *	compatibility levels (3.6 < 3.10), and "$$" for a dollar. An
  *	unknown name expands to nothing.
  *
+ *	As in Debian's Postfix, a myorigin value that starts with "/"
+ *	names a file whose first word is the domain ("myorigin =
+ *	/etc/mailname"); the file is read once, when main.cf is, and
+ *	$myhostname stands in (with a warning) when it cannot be read.
+ *
  *	mail_conf_set() overrides a parameter (master.cf "-o name=value",
  *	command-line -o); it wins over main.cf. Names that are not in the
  *	table may be set and expanded (service_name, per-transport knobs).

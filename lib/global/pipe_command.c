@@ -210,8 +210,9 @@ static void child(const PIPE_COMMAND *cmd, int in_fd, int out_fd)
     signal(SIGCHLD, SIG_DFL);
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 	_exit(EX_OSERR);
+    /* Nothing else reaches the command; the log stays ours until exec. */
     for (int fd = 3; fd < 1024; fd++)
-	(void) close(fd);
+	(void) fcntl(fd, F_SETFD, FD_CLOEXEC);
 
     if (getuid() == 0 && geteuid() != 0 && seteuid(0) < 0) {
 	snprintf(text, sizeof(text), "seteuid(0): %s", strerror(errno));
@@ -265,6 +266,32 @@ static void child(const PIPE_COMMAND *cmd, int in_fd, int out_fd)
 	execvpe(argv[0], argv, cmd->env);
     snprintf(text, sizeof(text), "execvp %s: %s", argv[0], strerror(errno));
     child_fail(prefix, text);
+}
+
+/*
+ * kill_command - end the command and everything it started. The command
+ * runs as another user: killing it takes root (our saved id).
+ */
+static void kill_command(pid_t pid)
+{
+    uid_t   saved = geteuid();
+    int     status;
+
+    if (getuid() == 0 && saved != 0 && seteuid(0) < 0)
+	msg_warn("seteuid(0): %m");
+    (void) kill(-pid, SIGKILL);
+    (void) kill(pid, SIGKILL);
+    if (geteuid() != saved && seteuid(saved) < 0)
+	msg_fatal("seteuid(%ld): %m", (long) saved);
+    /* Reap it; do not wait forever for a process that would not die. */
+    for (int i = 0; i < 500; i++) {
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	if (waitpid(pid, &status, WNOHANG) != 0)
+	    return;
+	nanosleep(&ts, 0);
+    }
+    msg_warn("command pid %ld did not go away after SIGKILL", (long) pid);
 }
 
 /* status_from_output - "4.X.X text" or "5.X.X text": 1 and dsn set */
@@ -451,9 +478,7 @@ int     pipe_command(const PIPE_COMMAND *cmd, PIPE_RESULT *res)
 	if (run.timed_out || left_ms(&run) == 0) {
 	    run.timed_out = 1;
 	    msg_warn("pipe_command_read: read time limit exceeded");
-	    (void) kill(-pid, SIGKILL);
-	    (void) kill(pid, SIGKILL);
-	    (void) waitpid(pid, &wait_status, 0);
+	    kill_command(pid);
 	    break;
 	}
 	{
