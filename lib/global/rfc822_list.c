@@ -258,9 +258,16 @@ ARGV   *rfc822_list_split(const char *text)
     VSTRING *addr = vstring_alloc(64);
     size_t  start = 0;
 
+    int     angle = 0;
+
     scan(&t, text);
     for (size_t i = 0; i <= t.count; i++) {
-	if (i == t.count || t.tok[i].type == ',' || t.tok[i].type == ';') {
+	/* A "," inside <...> belongs to a source route, not to the list. */
+	if (i < t.count && t.tok[i].type == '<')
+	    angle = 1;
+	else if (i < t.count && t.tok[i].type == '>')
+	    angle = 0;
+	if (i == t.count || (!angle && (t.tok[i].type == ',' || t.tok[i].type == ';'))) {
 	    split_element(list, &t, start, i, addr);
 	    start = i + 1;
 	}
