@@ -93,9 +93,8 @@ typedef struct LOCAL_TOP {
     int     final;			/* one of them was final (not a forward) */
     int     bounced;			/* failures, logged and recorded */
     int     deferred;			/* temporary failures */
-    int     bounced_top;		/* the request address itself failed */
     DSN_RESULT defer;			/* the first temporary failure */
-    DSN_RESULT bounce;			/* the request address's failure */
+    DSN_RESULT bounce;			/* a probe's first failure */
     DSN_RESULT ok;			/* the first success */
 } LOCAL_TOP;
 

@@ -34,6 +34,10 @@
  *	failure is already in the bounce log, so qmgr must not record a
  *	success over it).
  *
+ *	For an address probe (verify(8)), nothing is recorded: the probe's
+ *	recipient is reported undeliverable with the first failure when
+ *	nothing would have worked.
+ *
  *	local_been_here() is the duplicate filter of one request
  *	(duplicate_filter_limit entries): it returns 1 when kind:what
  *	was seen before, else remembers it and returns 0.
@@ -145,6 +149,16 @@ void    local_status_bounce(LOCAL_STATE *state, const char *dsn, const char *dia
     result_set(&res, dsn, 'f', vstring_str(text), diag);
     log_one(state, &res);
 
+    /* An address probe only says what would happen: verify(8) learns it. */
+    if (state->msg->req->flags & DEL_REQ_FLAG_VERIFY) {
+	if (state->top->bounced++ == 0)
+	    state->top->bounce = res;
+	else
+	    result_clear(&res);
+	vstring_free(text);
+	return;
+    }
+
     /* The bounce log entry names the address that failed. */
     r.address = (char *) state->address;
     r.orig_addr = (char *) state->orig;
@@ -168,6 +182,8 @@ void    local_status_finish(LOCAL_MSG *msg, size_t index)
     if (top->deferred) {
 	res = &top->defer;
 	res->flags |= DSN_RESULT_FLAG_RECIPIENT;
+    } else if ((msg->req->flags & DEL_REQ_FLAG_VERIFY) && top->bounced && !top->sent) {
+	res = &top->bounce;
     } else if (top->sent) {
 	res = &top->ok;
 	if (top->final)
@@ -183,6 +199,7 @@ void    local_status_finish(LOCAL_MSG *msg, size_t index)
     deliver_result(msg->req, index, res);
     result_clear(&top->defer);
     result_clear(&top->ok);
+    result_clear(&top->bounce);
 }
 
 int     local_been_here(LOCAL_MSG *msg, const char *kind, const char *what)

@@ -81,8 +81,9 @@ static void scan(TOKENS *t, const char *text)
 	} else if (*cp == '"') {
 	    vstring_reset(buf);
 	    for (cp++; *cp && *cp != '"'; cp++) {
-		if (*cp == '\\' && cp[1])
-		    vstring_addch(buf, *cp++);
+		/* A backslash at the very end stands for itself: keep it paired. */
+		if (*cp == '\\')
+		    vstring_addch(buf, cp[1] ? *cp++ : '\\');
 		vstring_addch(buf, *cp);
 	    }
 	    if (*cp == '"')
@@ -91,8 +92,8 @@ static void scan(TOKENS *t, const char *text)
 	} else if (*cp == '[') {
 	    vstring_reset(buf);
 	    while (*cp && *cp != ']') {
-		if (*cp == '\\' && cp[1])
-		    vstring_addch(buf, *cp++);
+		if (*cp == '\\')
+		    vstring_addch(buf, cp[1] ? *cp++ : '\\');
 		vstring_addch(buf, *cp++);
 	    }
 	    vstring_addch(buf, ']');
