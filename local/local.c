@@ -224,12 +224,15 @@ static void local_deliver(DELIVER_REQUEST *req)
     }
     envelope_attrs(&msg);
     msg.hdr = delivered_hdr_read(msg.fp, req->data_offset, req->data_size);
-    msg.dup_filter = htable_create(32);
     msg.top = mycalloc(req->rcpt_count, sizeof(*msg.top));
 
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	LOCAL_STATE state;
 	RECIPIENT *rcpt = req->rcpt + i;
+
+	/* Duplicates are suppressed per recipient, as in Postfix. */
+	msg.dup_filter = htable_create(32);
+	msg.dup_count = 0;
 
 	msg.top[i].rcpt = rcpt;
 	msg.top[i].index = i;
@@ -242,6 +245,7 @@ static void local_deliver(DELIVER_REQUEST *req)
 	state.sender = req->sender;
 	local_deliver_recipient(&state);
 	local_state_free(&state);
+	htable_free(msg.dup_filter, (void (*) (void *)) 0);
     }
     local_forward_finish(&msg);
     for (size_t i = 0; i < req->rcpt_count; i++)
@@ -249,7 +253,6 @@ static void local_deliver(DELIVER_REQUEST *req)
 
     myfree(msg.top);
     delivered_hdr_free(msg.hdr);
-    htable_free(msg.dup_filter, (void (*) (void *)) 0);
     myfree(msg.protocol);
     myfree(msg.client_port);
     (void) vstream_close(msg.fp);

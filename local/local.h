@@ -105,7 +105,7 @@ typedef struct LOCAL_MSG {
     DELIVER_REQUEST *req;
     VSTREAM *fp;			/* the queue file, read only */
     DELIVERED_HDR *hdr;			/* Delivered-To: addresses, Message-ID */
-    HTABLE *dup_filter;			/* what was delivered already */
+    HTABLE *dup_filter;			/* delivered already, this recipient */
     size_t  dup_count;
     LOCAL_FWD *forward;			/* messages to forward */
     LOCAL_TOP *top;			/* per request recipient */

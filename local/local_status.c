@@ -39,7 +39,7 @@
  *	nothing would have worked.
  *
  *	local_been_here() is the duplicate filter of one request
- *	(duplicate_filter_limit entries): it returns 1 when kind:what
+ *	recipient (duplicate_filter_limit entries): it returns 1 when kind:what
  *	was seen before, else remembers it and returns 0.
  * DIAGNOSTICS
  *	A failure that cannot be written to the bounce log defers the
@@ -208,8 +208,9 @@ int     local_been_here(LOCAL_MSG *msg, const char *kind, const char *what)
     int     seen;
 
     vstring_sprintf(key, "%s:%s", kind, what);
-    if ((seen = htable_find(msg->dup_filter, vstring_str(key)) != 0) == 0
-	&& (local_conf.dup_limit <= 0 || (long) msg->dup_count < local_conf.dup_limit)) {
+    seen = htable_find(msg->dup_filter, vstring_str(key)) != 0;
+    /* Past the limit, more is delivered twice rather than remembered. */
+    if (!seen && (local_conf.dup_limit <= 0 || (long) msg->dup_count < local_conf.dup_limit)) {
 	htable_enter(msg->dup_filter, vstring_str(key), (void *) 1);
 	msg->dup_count++;
     }
