@@ -23,7 +23,7 @@
  *	Each request runs the command once, for all its recipients: an
  *	argument that names a recipient macro ($recipient,
  *	$original_recipient, $user, $extension, $mailbox) is repeated for
- *	each recipient. pipe pipe.c's macros and flags are listed in
+ *	each recipient. The macros and flags are listed in
  *	pipe(8). The command's exit status decides for all recipients:
  *	0 is "delivered via SERVICE service", with the command's output
  *	in parentheses when it said something; failures as
