@@ -34,10 +34,11 @@ DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
 CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
-LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto
+LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto -lz
 
-DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq local pipe discard
-COMMAND_NAMES = postmap postconf postqueue postsuper postalias
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt local pipe \
+		discard
+COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger postalias
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 

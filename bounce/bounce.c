@@ -56,7 +56,6 @@
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
 #include "global/mail_server.h"
-#include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_file.h"
 #include "global/queue_envelope.h"
@@ -140,7 +139,7 @@ static void wake_qmgr(void)
 {
     char    req[1] = {QMGR_REQ_SCAN_INCOMING};
 
-    if (mail_trigger("public", "qmgr", req, 1) < 0 && msg_verbose)
+    if (qmgr_trigger(req, 1) < 0 && msg_verbose)
 	msg_info("cannot wake qmgr: %s", strerror(errno));
 }
 
@@ -274,44 +273,43 @@ out:
 
 static void bounce_service(VSTREAM *client, const char *service, char **argv)
 {
-    ATTR   *attr = attr_alloc();
-    const char *request;
-    const char *queue;
-    const char *id;
+    BOUNCE_REQUEST req;
+    VSTRING *why = vstring_alloc(100);
     int     kind = 0;
     int     status;
+    int     got;
 
     (void) service;
     (void) argv;
     vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
-    if (attr_recv(client, attr, 1024, 10) != 1) {
-	if (attr_count(attr) > 0)
-	    msg_warn("malformed bounce service request");
-	attr_free(attr);
-	return;
-    }
-    request = attr_get(attr, ATTR_NAME_REQUEST);
-    queue = attr_get(attr, ATTR_NAME_QUEUE_NAME);
-    id = attr_get(attr, ATTR_NAME_QUEUE_ID);
-    if (request && strcmp(request, BOUNCE_REQ_FLUSH) == 0)
-	kind = BOUNCE_KIND_FAILED;
-    else if (request && strcmp(request, BOUNCE_REQ_WARN) == 0)
-	kind = BOUNCE_KIND_DELAYED;
-    else if (request && strcmp(request, BOUNCE_REQ_SUCCESS) == 0)
-	kind = BOUNCE_KIND_SUCCESS;
-    if (kind == 0 || queue == 0 || id == 0 || !mail_queue_id_ok(id)
-	|| (strcmp(queue, MAIL_QUEUE_INCOMING) != 0 && strcmp(queue, MAIL_QUEUE_ACTIVE) != 0
-	    && strcmp(queue, MAIL_QUEUE_DEFERRED) != 0 && strcmp(queue, MAIL_QUEUE_HOLD) != 0)) {
-	msg_warn("bad bounce service request: request=%s queue_name=%s queue_id=%s",
-		 request ? request : "", queue ? queue : "", id ? id : "");
+    if ((got = bounce_request_read(client, &req, why)) == 0)
+	goto out;
+    if (got < 0) {
+	msg_warn("malformed bounce service request: %s", vstring_str(why));
 	status = BOUNCE_STAT_FAIL;
     } else {
-	status = bounce_one(kind, queue, id);
+	if (strcmp(req.request, BOUNCE_REQ_FLUSH) == 0)
+	    kind = BOUNCE_KIND_FAILED;
+	else if (strcmp(req.request, BOUNCE_REQ_WARN) == 0)
+	    kind = BOUNCE_KIND_DELAYED;
+	else if (strcmp(req.request, BOUNCE_REQ_SUCCESS) == 0)
+	    kind = BOUNCE_KIND_SUCCESS;
+	if (kind == 0 || !mail_queue_id_ok(req.queue_id)
+	    || (strcmp(req.queue_name, MAIL_QUEUE_INCOMING) != 0
+		&& strcmp(req.queue_name, MAIL_QUEUE_ACTIVE) != 0
+		&& strcmp(req.queue_name, MAIL_QUEUE_DEFERRED) != 0
+		&& strcmp(req.queue_name, MAIL_QUEUE_HOLD) != 0)) {
+	    msg_warn("bad bounce service request: request=%s queue_name=%s queue_id=%s",
+		     req.request, req.queue_name, req.queue_id);
+	    status = BOUNCE_STAT_FAIL;
+	} else {
+	    status = bounce_one(kind, req.queue_name, req.queue_id);
+	}
     }
-    attr_reset(attr);
-    attr_addf(attr, ATTR_NAME_STATUS, "%d", status);
-    (void) attr_send(client, attr);
-    attr_free(attr);
+    (void) attr_send_status(client, status);
+out:
+    bounce_request_free(&req);
+    vstring_free(why);
 }
 
 int     main(int argc, char **argv)

@@ -65,7 +65,6 @@
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
 #include "global/mail_server.h"
-#include "global/mail_trigger.h"
 #include "dict/match_list.h"
 #include "global/mail_list.h"
 #include "global/qmgr_trigger.h"
@@ -156,8 +155,9 @@ static void wake_qmgr(int deferred)
 {
     char    req[] = {QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_INCOMING, QMGR_REQ_SCAN_DEFERRED};
 
-    if (mail_trigger("public", "qmgr", req, deferred ? 3 : 2) < 0)
-	msg_warn("cannot wake qmgr (public/qmgr): %s", strerror(errno));
+    if (qmgr_trigger(req, deferred ? 3 : 2) < 0)
+	msg_warn("cannot wake qmgr (public/%s): %s",
+		 mail_conf_str(VAR_QUEUE_SERVICE_NAME), strerror(errno));
 }
 
 /*
@@ -322,55 +322,43 @@ static int flush_purge_service(void)
 
 static void flush_service(VSTREAM *client, const char *service, char **argv)
 {
-    ATTR   *attr = attr_alloc();
-    const char *request;
-    const char *site;
-    const char *id;
+    FLUSH_REQUEST req;
+    VSTRING *why = vstring_alloc(100);
     int     status;
 
     (void) service;
     (void) argv;
     vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
-    switch (attr_recv(client, attr, 1024, 10)) {
+    switch (flush_request_read(client, &req, why)) {
     case 0:
 	/* A connection without a request: master's wakeup. */
 	(void) flush_refresh_service();
-	attr_free(attr);
-	return;
+	goto out;
     case 1:
 	break;
     default:
-	/* master's wakeup is a trigger byte, not a request. */
-	if (attr_count(attr) == 0)
-	    (void) flush_refresh_service();
-	else
-	    msg_warn("malformed flush service request");
-	attr_free(attr);
-	return;
+	msg_warn("malformed flush service request: %s", vstring_str(why));
+	(void) attr_send_status(client, FLUSH_STAT_BAD);
+	goto out;
     }
-    request = attr_get(attr, ATTR_NAME_REQUEST);
-    site = attr_get(attr, ATTR_NAME_SITE);
-    id = attr_get(attr, ATTR_NAME_QUEUE_ID);
-    if (request == 0)
-	status = FLUSH_STAT_BAD;
-    else if (strcmp(request, FLUSH_REQ_ADD) == 0 && site && id)
-	status = flush_add_service(site, id);
-    else if (strcmp(request, FLUSH_REQ_SEND_SITE) == 0 && site)
-	status = flush_send_site_service(site);
-    else if (strcmp(request, FLUSH_REQ_SEND_FILE) == 0 && id)
-	status = flush_send_file_service(id);
-    else if (strcmp(request, FLUSH_REQ_REFRESH) == 0)
+    if (strcmp(req.request, FLUSH_REQ_ADD) == 0 && req.site && req.queue_id)
+	status = flush_add_service(req.site, req.queue_id);
+    else if (strcmp(req.request, FLUSH_REQ_SEND_SITE) == 0 && req.site)
+	status = flush_send_site_service(req.site);
+    else if (strcmp(req.request, FLUSH_REQ_SEND_FILE) == 0 && req.queue_id)
+	status = flush_send_file_service(req.queue_id);
+    else if (strcmp(req.request, FLUSH_REQ_REFRESH) == 0)
 	status = flush_refresh_service();
-    else if (strcmp(request, FLUSH_REQ_PURGE) == 0)
+    else if (strcmp(req.request, FLUSH_REQ_PURGE) == 0)
 	status = flush_purge_service();
     else
 	status = FLUSH_STAT_BAD;
     if (status == FLUSH_STAT_BAD)
-	msg_warn("bad flush service request: %s", request ? request : "(none)");
-    attr_reset(attr);
-    attr_addf(attr, ATTR_NAME_STATUS, "%d", status);
-    (void) attr_send(client, attr);
-    attr_free(attr);
+	msg_warn("bad flush service request: %s", req.request);
+    (void) attr_send_status(client, status);
+out:
+    flush_request_free(&req);
+    vstring_free(why);
 }
 
 static void flush_post_init(const char *service, char **argv)

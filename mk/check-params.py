@@ -46,6 +46,14 @@ NOT_READERS = {
     "lib/global/mail_conf_unsafe.c",	# the list of unsafe unimplemented settings
 }
 
+# (file, parameter): named there as data, not read (the other parameters
+# that file names are read).
+NAMED_NOT_READ = {
+    # addr_class_rcpt_param() names each class's recipient table; whether
+    # local_recipient_maps is checked is smtpd's business.
+    ("lib/global/addr_class.c", "LOCAL_RECIPIENT_MAPS"),
+}
+
 LITERAL = re.compile(r'"([a-z0-9_]+)"')
 
 
@@ -87,15 +95,23 @@ def readers(top):
     names = {p["name"] for p in params}
     code = []
     for path in sources(top):
-        if os.path.relpath(path, top) in NOT_READERS:
+        rel = os.path.relpath(path, top)
+        if rel in NOT_READERS:
             continue
+        hidden = [p for (f, p) in NAMED_NOT_READ if f == rel]
         for _, line in code_lines(path):
+            for p in hidden:
+                line = line.replace("VAR_" + p, "")
             code.append(line)
     code = "\n".join(code)
     symbols = set(re.findall(r"VAR_([A-Z0-9_]+)", code))
     via_smtp = set()
-    for args in re.findall(r"smtp_param_\w+\(([^;{]*?)\)\s*[;,)]", code):
-        via_smtp.update(re.findall(r"VAR_SMTP_([A-Z0-9_]+)", args))
+    for m in re.finditer(r"smtp_param_\w+\(", code):
+        depth, i = 1, m.end()
+        while depth and i < len(code):
+            depth += {"(": 1, ")": -1}.get(code[i], 0)
+            i += 1
+        via_smtp.update(re.findall(r"VAR_SMTP_([A-Z0-9_]+)", code[m.end():i]))
     via_transport = set(re.findall(r"mail_conf_transport_\w+\([^;]*?VAR_DEFAULT_([A-Z0-9_]+)",
                                    code, re.S))
     read = set()

@@ -130,6 +130,17 @@ static void postalias_build(const char *map, int dict_flags, int flags)
     DICT   *d;
 
     name[-1] = 0;
+
+    /* No table is built through proxymap; -i updates the table itself. */
+    if (strcmp(type, "proxy") == 0) {
+	if (!(flags & DICT_BUILD_INCR))
+	    msg_fatal("can't create maps via the proxy service");
+	map = name;
+	if ((name = strchr(name, ':')) == 0)
+	    msg_fatal("open dictionary: expecting \"type:name\" form instead "
+		      "of \"%s\"", map);
+	name++;
+    }
     if (flags & DICT_BUILD_INCR) {
 	in = vstream_fdopen(0);
 	src = dict_source_stream(in, name);
@@ -234,6 +245,10 @@ static void postalias_dump(char **maps, int count, int dict_flags)
     int     ret;
 
     for (int i = 0; i < count; i++) {
+	if (strcmp(dicts[i]->type, "proxy") == 0) {
+	    vstream_fflush(out);
+	    msg_fatal("can't sequence maps via the proxy service");
+	}
 	for (ret = dict_seq(dicts[i], DICT_SEQ_FIRST, &key, &value); ret == 0;
 	     ret = dict_seq(dicts[i], DICT_SEQ_NEXT, &key, &value))
 	    vstream_fprintf(out, "%s:\t%s\n", key, value);

@@ -6,8 +6,10 @@
  * DESCRIPTION
  *	Reads "key whitespace value" lines from the source file (or, with
  *	POSTMAP_FLAG_INCR, from standard input) and stores them in the
- *	table that dict_build(3) opens (the rules of ownership, mode and
- *	atomic replacement are there; postalias shares them).
+ *	table that dict_build(3) opens: hash:, btree: and lmdb: (the rules
+ *	of ownership, mode and atomic replacement are there; postalias
+ *	shares them); proxy: only with -i (the inner table is updated
+ *	directly).
  * DIAGNOSTICS
  *	Fatal: an unreadable source file, a type that cannot be built, a
  *	table that cannot be written. Malformed lines are warnings, as
@@ -30,18 +32,35 @@
 void    postmap_build(const char *type_name, int dict_flags, int flags)
 {
     char   *type = mystrdup(type_name);
+    char   *inner = 0;
     char   *name = strchr(type, ':');
     DICT_SOURCE *src;
     VSTREAM *in = 0;
     VSTRING *line = vstring_alloc(200);
     struct stat st;
     DICT_BUILD_IDS ids;
+    int     build_flags = 0;
     DICT   *d;
     char   *key;
     char   *value;
-    int     build_flags = 0;
 
     *name++ = 0;
+
+    /*
+     * Postfix builds no table through its proxymap service; -i through
+     * proxy: updates the table itself here (there is no proxywrite).
+     */
+    if (strcmp(type, "proxy") == 0) {
+	if (!(flags & POSTMAP_FLAG_INCR))
+	    msg_fatal("can't create maps via the proxy service");
+	type_name = inner = mystrdup(name);
+	myfree(type);
+	type = mystrdup(inner);
+	if ((name = strchr(type, ':')) == 0)
+	    msg_fatal("open dictionary: expecting \"type:name\" form instead "
+		      "of \"%s\"", type);
+	*name++ = 0;
+    }
 
     /* The source comes first: Postfix complains about it first. */
     if (flags & POSTMAP_FLAG_INCR) {
@@ -77,4 +96,6 @@ void    postmap_build(const char *type_name, int dict_flags, int flags)
 	vstream_release(in);
     vstring_free(line);
     myfree(type);
+    if (inner)
+	myfree(inner);
 }

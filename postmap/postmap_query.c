@@ -106,6 +106,10 @@ void    postmap_dump(char **maps, int count, int dict_flags)
     int     ret;
 
     for (int i = 0; i < count; i++) {
+	if (strcmp(dicts[i]->type, "proxy") == 0) {
+	    vstream_fflush(out);
+	    msg_fatal("can't sequence maps via the proxy service");
+	}
 	for (ret = dict_seq(dicts[i], DICT_SEQ_FIRST, &key, &value); ret == 0;
 	     ret = dict_seq(dicts[i], DICT_SEQ_NEXT, &key, &value))
 	    vstream_fprintf(out, "%s\t%s\n", key, value);

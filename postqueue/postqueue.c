@@ -42,11 +42,10 @@
 #include "util/mymalloc.h"
 #include "util/vstring.h"
 #include "util/vstream.h"
-#include "util/attr.h"
 #include "global/mail_conf.h"
 #include "dict/match_list.h"
 #include "global/mail_list.h"
-#include "util/ipc_call.h"
+#include "global/showq_client.h"
 #include "global/flush_client.h"
 #include "postqueue.h"
 
@@ -114,7 +113,7 @@ static void show_queue(int json)
     int     status;
 
     check_user(VAR_AUTHORIZED_MAILQ_USERS, "view the mail queue");
-    if ((showq = ipc_connect("public", "showq", (int) mail_conf_time(VAR_IPC_TIMEOUT))) == 0) {
+    if ((showq = showq_connect()) == 0) {
 	if (errno == EACCES || errno == EPERM)
 	    msg_fatal_status(EX_SOFTWARE, "Connect to the showq service: %s", strerror(errno));
 	if (geteuid() != 0)

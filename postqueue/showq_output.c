@@ -22,14 +22,13 @@
  *	postqueue(1), showq(8)
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "util/vstring.h"
 #include "util/vstream.h"
-#include "util/attr.h"
 #include "global/mail_conf.h"
+#include "global/showq_client.h"
 #include "postqueue.h"
 
 #define SHORT_HEADER	"-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
@@ -38,73 +37,52 @@
 #define LONG_RCPT_INDENT 47
 #define REASON_COLUMN	76
 
-/* showq_next - one message's list; 1 message, 0 end of listing, -1 error */
-static int showq_next(VSTREAM *showq, ATTR *attr)
-{
-    if (attr_recv(showq, attr, ATTR_MAX_LEN, ATTR_MAX_COUNT) != 1)
-	return (-1);
-    if (attr_get(attr, ATTR_NAME_QUEUE_ID) == 0)
-	return (attr_get(attr, ATTR_NAME_STATUS) ? 0 : -1);
-    return (1);
-}
-
-static const char *attr_str(ATTR *attr, const char *name)
-{
-    const char *value = attr_get(attr, name);
-
-    return (value ? value : "");
-}
-
 int     showq_compat(VSTREAM *showq)
 {
-    ATTR   *attr = attr_alloc();
+    SHOWQ_MESSAGE msg;
+    VSTRING *why = vstring_alloc(100);
     int     long_ids = mail_conf_bool(VAR_ENABLE_LONG_QUEUE_IDS);
     long    total_size = 0;
     long    count = 0;
     int     status;
 
-    while ((status = showq_next(showq, attr)) == 1) {
-	const char *queue = attr_str(attr, ATTR_NAME_QUEUE_NAME);
-	const char *sender = attr_str(attr, ATTR_NAME_SENDER);
-	long    size = atol(attr_str(attr, "message_size"));
-	time_t  arrival = (time_t) atol(attr_str(attr, "arrival_time"));
+    while ((status = showq_message_read(showq, &msg, why)) == 1) {
+	const char *sender = msg.sender;
+	time_t  arrival = (time_t) msg.arrival_time;
 	const char *prev_reason = "";
-	char    id[64];
+	char    id[100];
 	char    when[32];
 
 	if (count++ == 0)
 	    printf("%s\n", long_ids ? LONG_HEADER : SHORT_HEADER);
-	total_size += size;
-	snprintf(id, sizeof(id), "%s%s", attr_str(attr, ATTR_NAME_QUEUE_ID),
-		 strcmp(queue, "active") == 0 ? "*" :
-		 strcmp(queue, "hold") == 0 ? "!" : "");
+	total_size += msg.message_size;
+	snprintf(id, sizeof(id), "%s%s", msg.queue_id,
+		 strcmp(msg.queue_name, "active") == 0 ? "*" :
+		 strcmp(msg.queue_name, "hold") == 0 ? "!" : "");
 	if (ctime_r(&arrival, when) == 0)
 	    strcpy(when, "?");
 	if (*sender == 0)
 	    sender = "MAILER-DAEMON";
 	if (long_ids)
-	    printf("%-17s %8ld %19.19s %s\n", id, size, when, sender);
+	    printf("%-17s %8ld %19.19s %s\n", id, msg.message_size, when, sender);
 	else
-	    printf("%-11s %7ld %20.20s %s\n", id, size, when, sender);
-	for (size_t i = 0; i + 1 < attr_count(attr); i++) {
-	    const char *rcpt;
-	    const char *reason;
+	    printf("%-11s %7ld %20.20s %s\n", id, msg.message_size, when, sender);
+	for (size_t i = 0; i < msg.rcpt_count; i++) {
+	    const char *reason = msg.rcpt[i].reason;
 
-	    if (strcmp(attr_name(attr, i), ATTR_NAME_RECIPIENT) != 0)
-		continue;
-	    rcpt = attr_value(attr, i);
-	    reason = strcmp(attr_name(attr, i + 1), ATTR_NAME_REASON) == 0 ?
-		attr_value(attr, i + 1) : "";
 	    if (*reason && strcmp(reason, prev_reason) != 0) {
 		int     pad = REASON_COLUMN - (int) strlen(reason);
 
 		printf("%*s(%s)\n", pad > 0 ? pad : 0, "", reason);
 	    }
 	    prev_reason = reason;
-	    printf("%*s%s\n", long_ids ? LONG_RCPT_INDENT : SHORT_RCPT_INDENT, "", rcpt);
+	    printf("%*s%s\n", long_ids ? LONG_RCPT_INDENT : SHORT_RCPT_INDENT, "",
+		   msg.rcpt[i].address);
 	}
 	printf("\n");
+	showq_message_free(&msg);
     }
+    showq_message_free(&msg);
     if (status == 0) {
 	if (count == 0)
 	    printf("Mail queue is empty\n");
@@ -113,7 +91,7 @@ int     showq_compat(VSTREAM *showq)
 		   count == 1 ? "" : "s");
     }
     fflush(stdout);
-    attr_free(attr);
+    vstring_free(why);
     return (status);
 }
 
@@ -157,40 +135,31 @@ static const char *json_quote(VSTRING *buf, const char *text)
 
 int     showq_json(VSTREAM *showq)
 {
-    ATTR   *attr = attr_alloc();
+    SHOWQ_MESSAGE msg;
+    VSTRING *why = vstring_alloc(100);
     VSTRING *q = vstring_alloc(100);
     int     status;
 
-    while ((status = showq_next(showq, attr)) == 1) {
-	const char *sender = attr_str(attr, ATTR_NAME_SENDER);
-	int     first = 1;
-
-	printf("{\"queue_name\": %s", json_quote(q, attr_str(attr, ATTR_NAME_QUEUE_NAME)));
-	printf(", \"queue_id\": %s", json_quote(q, attr_str(attr, ATTR_NAME_QUEUE_ID)));
-	printf(", \"arrival_time\": %ld", atol(attr_str(attr, "arrival_time")));
-	printf(", \"message_size\": %ld", atol(attr_str(attr, "message_size")));
-	printf(", \"forced_expire\": %s",
-	       strcmp(attr_str(attr, "forced_expire"), "1") == 0 ? "true" : "false");
-	printf(", \"sender\": %s", json_quote(q, *sender ? sender : "MAILER-DAEMON"));
+    while ((status = showq_message_read(showq, &msg, why)) == 1) {
+	printf("{\"queue_name\": %s", json_quote(q, msg.queue_name));
+	printf(", \"queue_id\": %s", json_quote(q, msg.queue_id));
+	printf(", \"arrival_time\": %ld", msg.arrival_time);
+	printf(", \"message_size\": %ld", msg.message_size);
+	printf(", \"forced_expire\": %s", msg.forced_expire ? "true" : "false");
+	printf(", \"sender\": %s", json_quote(q, *msg.sender ? msg.sender : "MAILER-DAEMON"));
 	printf(", \"recipients\": [");
-	for (size_t i = 0; i < attr_count(attr); i++) {
-	    const char *reason;
-
-	    if (strcmp(attr_name(attr, i), ATTR_NAME_RECIPIENT) != 0)
-		continue;
-	    printf("%s{\"address\": %s", first ? "" : ", ", json_quote(q, attr_value(attr, i)));
-	    first = 0;
-	    reason = i + 1 < attr_count(attr)
-		&& strcmp(attr_name(attr, i + 1), ATTR_NAME_REASON) == 0 ?
-		attr_value(attr, i + 1) : "";
-	    if (*reason)
-		printf(", \"delay_reason\": %s", json_quote(q, reason));
+	for (size_t i = 0; i < msg.rcpt_count; i++) {
+	    printf("%s{\"address\": %s", i ? ", " : "", json_quote(q, msg.rcpt[i].address));
+	    if (*msg.rcpt[i].reason)
+		printf(", \"delay_reason\": %s", json_quote(q, msg.rcpt[i].reason));
 	    printf("}");
 	}
 	printf("]}\n");
+	showq_message_free(&msg);
     }
+    showq_message_free(&msg);
     fflush(stdout);
     vstring_free(q);
-    attr_free(attr);
+    vstring_free(why);
     return (status);
 }

@@ -50,7 +50,6 @@
 #include "global/mail_conf.h"
 #include "global/maillog.h"
 #include "global/mail_queue.h"
-#include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_scan.h"
 
@@ -433,9 +432,9 @@ int     main(int argc, char **argv)
 	    msg_info("%s: %ld message%s", op_summary[op], op_count[op],
 		     op_count[op] == 1 ? "" : "s");
     if (need_trigger) {
-	char    req[2] = {QMGR_REQ_SCAN_ALL, 0};
+	char    req[1] = {QMGR_REQ_SCAN_ALL};
 
-	(void) mail_trigger("public", "qmgr", req, 1);
+	(void) qmgr_trigger(req, 1);
     }
     argv_free(ops);
     argv_free(user_queues);

@@ -58,6 +58,7 @@
 #include "util/htable.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
+#include "global/info_log_addr.h"
 #include "global/queue_file.h"
 #include "global/dsn_log.h"
 #include "global/qmgr_trigger.h"
@@ -104,8 +105,13 @@ static void active_start(const char *queue_id, int flush_mark)
     m->active_time = now_exact();
     if (dsn_log_remove(MAIL_QUEUE_DEFER, queue_id) < 0 && errno != ENOENT)
 	msg_warn("%s: remove the defer log: %m", queue_id);
-    msg_info("%s: from=<%s>, size=%lld, nrcpt=%ld (queue active)",
-	     queue_id, m->sender, (long long) m->data_size, m->nrcpt);
+    {
+	VSTRING *buf = vstring_alloc(100);
+
+	msg_info("%s: from=<%s>, size=%lld, nrcpt=%ld (queue active)", queue_id,
+		 info_log_addr(buf, m->sender), (long long) m->data_size, m->nrcpt);
+	vstring_free(buf);
+    }
     if (active_ids == 0)
 	active_ids = htable_create(1024);
     htable_enter(active_ids, queue_id, m);
@@ -196,7 +202,8 @@ static void active_expire(QMGR_MESSAGE *m)
     off_t   rec_start;
     RECIPIENT rcpt;
 
-    msg_info("%s: from=<%s>, status=expired, returned to sender", m->queue_id, m->sender);
+    msg_info("%s: from=<%s>, status=expired, returned to sender", m->queue_id,
+	     info_log_addr(buf, m->sender));
     have_log = (dsn_log_read(MAIL_QUEUE_DEFER, m->queue_id, &log) == 0);
     if ((fp = vstream_open(active_path(path, m->queue_id), O_RDONLY, 0)) == 0) {
 	msg_warn("%s: open %s: %m", m->queue_id, vstring_str(path));

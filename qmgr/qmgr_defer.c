@@ -19,7 +19,9 @@
  *	recipient (relay=none), appends it to the message's defer/ log and
  *	marks the message as deferred. qmgr_bounce_rcpt() logs
  *	"status=bounced", appends to bounce/ and marks the recipient done
- *	in the queue file. Both then release the recipient
+ *	in the queue file; with soft_bounce = yes it logs
+ *	"status=SOFTBOUNCE" with a 4.X.Y status and defers the recipient
+ *	instead, as Postfix does. Both then release the recipient
  *	(qmgr_message_rcpt_done), which may finish and free the message.
  *	prog names the program in the log line (NULL: qmgr itself).
  *
@@ -156,6 +158,16 @@ void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     qmgr_message_rcpt_done(m);
 }
 
+/* qmgr_soft_bounce - soft_bounce, read once */
+static int qmgr_soft_bounce(void)
+{
+    static int soft = -1;
+
+    if (soft < 0)
+	soft = mail_conf_bool(VAR_SOFT_BOUNCE);
+    return (soft);
+}
+
 void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 			         const char *status, const char *reason)
 {
@@ -165,6 +177,18 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     log_result(m, rcpt, prog, &res);
     if (m->verify) {
 	qmgr_probe_done(m, rcpt, VERIFY_ADDR_BOUNCE, reason);
+	return;
+    }
+
+    /* soft_bounce: logged as SOFTBOUNCE above; the recipient stays queued. */
+    if (qmgr_soft_bounce()) {
+	res.action = 'x';
+	res.status[0] = '4';
+	if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
+	    msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
+	m->deferred = 1;
+	qmgr_message_defer_site(m, rcpt->address);
+	qmgr_message_rcpt_done(m);
 	return;
     }
 

@@ -48,6 +48,7 @@
 #include "util/vstring.h"
 #include "util/vstream.h"
 #include "util/events.h"
+#include "util/attr.h"
 #include "global/mail_queue.h"
 #include "global/dsn_log.h"
 #include "global/queue_file.h"
@@ -60,8 +61,8 @@ typedef struct DELIVERY {
     DELIVER_REQUEST *req;
     int     fd;
     VSTRING *reply;
-    size_t  field_len;			/* bytes in the current name or value */
-    int     in_value;
+    ATTR_FRAME frame;			/* where the reply's list ends */
+    size_t  read_pos;			/* memory_read()'s place in reply */
     int     complete;
 } DELIVERY;
 
@@ -69,14 +70,14 @@ typedef struct DELIVERY {
 static ssize_t memory_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
 {
     DELIVERY *d = ctx;
-    size_t  left = vstring_len(d->reply) - d->field_len;
+    size_t  left = vstring_len(d->reply) - d->read_pos;
 
     (void) fd;
     (void) timeout_ms;
     if (len > left)
 	len = left;
-    memcpy(buf, vstring_str(d->reply) + d->field_len, len);
-    d->field_len += len;
+    memcpy(buf, vstring_str(d->reply) + d->read_pos, len);
+    d->read_pos += len;
     return ((ssize_t) len);
 }
 
@@ -189,21 +190,6 @@ static void delivery_done(DELIVERY *d, int reply_ok)
     qmgr_queue_ready(q);
 }
 
-/* reply_scan - note where the attribute list ends */
-static void reply_scan(DELIVERY *d, const char *data, size_t len)
-{
-    for (size_t i = 0; i < len && !d->complete; i++) {
-	if (data[i] != 0) {
-	    d->field_len++;
-	} else if (!d->in_value && d->field_len == 0) {
-	    d->complete = 1;
-	} else {
-	    d->in_value = !d->in_value;
-	    d->field_len = 0;
-	}
-    }
-}
-
 static void delivery_read(int event, void *context)
 {
     DELIVERY *d = context;
@@ -224,7 +210,7 @@ static void delivery_read(int event, void *context)
 	return;
     }
     vstring_memcat(d->reply, buf, (size_t) n);
-    reply_scan(d, buf, (size_t) n);
+    d->complete = attr_frame_scan(&d->frame, buf, (size_t) n);
     if (!d->complete && vstring_len(d->reply) < REPLY_MAX)
 	return;
     if (!d->complete) {
@@ -237,7 +223,7 @@ static void delivery_read(int event, void *context)
     VSTREAM *mem = vstream_fdopen(-1);
     int     ok;
 
-    d->field_len = 0;
+    d->read_pos = 0;
     vstream_set_io(mem, memory_read, 0, d);
     ok = (deliver_reply_read(mem, d->req) == 0);
     vstream_release(mem);

@@ -6,18 +6,12 @@
  * DESCRIPTION
  *	For each client that connects, showq walks the queues incoming
  *	(complete files only: the owner-execute bit is set), active,
- *	deferred and hold, and writes one attribute list (attr.h) per
- *	message:
- *
- *	    queue_name=deferred queue_id=72C22A73A21
- *	    arrival_time=1795423585 message_size=281 forced_expire=0
- *	    sender=a@b.test ("" for the null sender)
- *	    recipient=user@example.com reason=connect to ...	(repeated)
- *
- *	one recipient/reason pair per recipient still to be delivered,
- *	in queue file order; reason is the newest entry for that
- *	recipient in the message's defer/ log, or empty. The listing ends
- *	with a list that holds only status=0. The client sends nothing.
+ *	deferred and hold, and writes one list per message with
+ *	showq_message_send() (the listing of showq_client.h): queue name
+ *	and ID, arrival time, size, sender and the recipients still to be
+ *	delivered, in queue file order, each with the newest entry for it
+ *	in the message's defer/ log as its reason (or none). The listing
+ *	ends with showq_end_send(). The client sends nothing.
  *
  *	showq runs as mail_owner, so users who cannot read the queue can
  *	list it through public/showq (postqueue, which is setgid
@@ -40,17 +34,16 @@
 #include "util/mymalloc.h"
 #include "util/htable.h"
 #include "util/vstream.h"
-#include "util/attr.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
 #include "global/mail_server.h"
 #include "global/queue_envelope.h"
 #include "global/queue_scan.h"
 #include "global/dsn_log.h"
+#include "global/showq_client.h"
 
 typedef struct SHOWQ_STATE {
     VSTREAM *client;
-    ATTR   *attr;
     int     error;
 } SHOWQ_STATE;
 
@@ -63,6 +56,7 @@ static int showq_message(const char *queue, const char *id, const char *path, vo
     QUEUE_ENVELOPE *env;
     HTABLE *reasons = 0;
     DSN_LOG log;
+    SHOWQ_MESSAGE msg;
 
     if ((fp = vstream_open(path, O_RDONLY, 0)) == 0)
 	return (0);
@@ -94,32 +88,33 @@ static int showq_message(const char *queue, const char *id, const char *path, vo
 		htable_enter(reasons, e->recipient, e->reason);
 	}
     }
-    attr_reset(state->attr);
-    attr_add(state->attr, ATTR_NAME_QUEUE_NAME, queue);
-    attr_add(state->attr, ATTR_NAME_QUEUE_ID, id);
-    attr_addf(state->attr, "arrival_time", "%ld", env->arrival_sec);
-    attr_addf(state->attr, "message_size", "%ld", (long) env->msg_size);
-    attr_add(state->attr, "forced_expire", "0");
-    attr_add(state->attr, ATTR_NAME_SENDER, env->sender);
+    /* The listing borrows the envelope's strings. */
+    memset(&msg, 0, sizeof(msg));
+    msg.queue_name = (char *) queue;
+    msg.queue_id = (char *) id;
+    msg.arrival_time = (long) env->arrival_sec;
+    msg.message_size = (long) env->msg_size;
+    msg.forced_expire = 0;
+    msg.sender = env->sender;
+    msg.rcpt = mycalloc(env->rcpt_count + 1, sizeof(*msg.rcpt));
     for (size_t i = 0; i < env->rcpt_count; i++) {
 	const char *reason;
 
 	if (env->rcpts[i].done)
 	    continue;
 	reason = reasons ? htable_find(reasons, env->rcpts[i].address) : 0;
-	attr_add(state->attr, ATTR_NAME_RECIPIENT, env->rcpts[i].address);
-	attr_add(state->attr, ATTR_NAME_REASON, reason ? reason : "");
+	msg.rcpt[msg.rcpt_count].address = env->rcpts[i].address;
+	msg.rcpt[msg.rcpt_count++].reason = (char *) (reason ? reason : "");
     }
+    if (showq_message_send(state->client, &msg) != 0)
+	state->error = 1;
+    myfree(msg.rcpt);
     if (reasons) {
 	htable_free(reasons, (void (*) (void *)) 0);
 	dsn_log_free(&log);
     }
     queue_envelope_free(env);
-    if (attr_send(state->client, state->attr) != 0) {
-	state->error = 1;
-	return (-1);
-    }
-    return (0);
+    return (state->error ? -1 : 0);
 }
 
 static void showq_service(VSTREAM *client, const char *service, char **argv)
@@ -133,16 +128,11 @@ static void showq_service(VSTREAM *client, const char *service, char **argv)
     (void) argv;
     vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
     state.client = client;
-    state.attr = attr_alloc();
     state.error = 0;
     for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]) && !state.error; i++)
 	queue_scan(queues[i], showq_message, &state);
-    if (!state.error) {
-	attr_reset(state.attr);
-	attr_add(state.attr, ATTR_NAME_STATUS, "0");
-	attr_send(client, state.attr);
-    }
-    attr_free(state.attr);
+    if (!state.error)
+	(void) showq_end_send(client);
 }
 
 int     main(int argc, char **argv)

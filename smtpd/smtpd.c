@@ -43,10 +43,16 @@ static void pre_init(const char *service, char **argv)
     (void) service;
     (void) argv;
     smtpd_params_init();
+    smtpd_peer_stress();
+    smtpd_guard_init();
+    smtpd_xclient_init();
+    smtpd_limit_init();
     smtpd_check_init();
     smtpd_local_init();
     smtpd_content_init();
     smtpd_tls_init();
+    smtpd_milter_init();
+    smtpd_proxy_init();
 }
 
 int     main(int argc, char **argv)

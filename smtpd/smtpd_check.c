@@ -20,20 +20,24 @@
  * DESCRIPTION
  *	smtpd_check_init() parses smtpd_{client,helo,sender,relay,
  *	recipient,etrn}_restrictions and opens every table they name, plus
- *	the lists (mynetworks, relay_domains, mydestination,
- *	virtual_alias_domains, fast_flush_domains) and relay_recipient_maps,
- *	once per process and before privileges are dropped.
+ *	the lists (mynetworks, fast_flush_domains, and the address class
+ *	lists of addr_class(3): mydestination, inet_interfaces,
+ *	proxy_interfaces, virtual_alias_domains, relay_domains) and
+ *	relay_recipient_maps, once per process and before privileges are
+ *	dropped.
  *
  *	Each check returns SMTPD_CHECK_OK or SMTPD_CHECK_REJECT with the
  *	reply in state->reply. A list is evaluated left to right: permit
  *	(and OK results) ends the list, DUNNO goes on, a reject ends the
  *	check. With smtpd_delay_reject (the default) the client, helo and
  *	sender lists are evaluated at RCPT time, before the relay and
- *	recipient lists; then, with smtpd_reject_unlisted_recipient, an
- *	address of a relay domain must be in relay_recipient_maps when
- *	that is set (550 5.1.1 ... User unknown in relay recipient table),
- *	and one of a mydestination domain in local_recipient_maps
- *	(smtpd_local.c: ... User unknown in local recipient table).
+ *	recipient lists; then, with smtpd_reject_unlisted_recipient, the
+ *	recipient must be known: an address with a virtual alias is; one of
+ *	the virtual alias class without one is not (smtpd_forward.c); one
+ *	of the relay class must be in relay_recipient_maps when that is set
+ *	(550 5.1.1 ... User unknown in relay recipient table); one of the
+ *	local class must be in local_recipient_maps (smtpd_local.c: 550
+ *	5.1.1 ... User unknown in local recipient table).
  *
  *	smtpd_check_data() and smtpd_check_eod() evaluate
  *	smtpd_data_restrictions at DATA and smtpd_end_of_data_restrictions
@@ -86,7 +90,7 @@
  *	replies and reply code parameters.
  *
  *	reject_unknown_sender_domain, reject_unknown_recipient_domain: a
- *	domain that is not in mydestination or virtual_alias_domains needs
+ *	domain that is not of the local or virtual alias class needs
  *	an MX, A or AAAA record: else unknown_address_reject_code with
  *	4.1.8 (sender) or 4.1.2 (recipient) "Domain not found"; a null MX
  *	gets 550 5.7.27 (sender) or 556 5.1.10 (recipient) "Domain D does
@@ -103,13 +107,14 @@
  *	RCPT. The first one held wins. A verify service failure with
  *	unverified_*_tempfail_action = defer_if_permit holds its reply so.
  *
- *	The relay check: a recipient domain in relay_domains is ours to
- *	relay for, unless its local part asks for more routing
- *	(user%other@, "user@other"@, other!user@) and
- *	allow_untrusted_routing is off (the default); one in mydestination
- *	or virtual_alias_domains is ours unless its local part routes
- *	elsewhere, which Postfix's resolver would follow; anything else is
- *	relaying.
+ *	The relay check goes by the recipient's address class
+ *	(addr_class(3)): a domain of the relay class is ours to relay for,
+ *	unless its local part asks for more routing (user%other@,
+ *	"user@other"@, other!user@) and allow_untrusted_routing is off
+ *	(the default); one of the local class (mydestination, or an address
+ *	literal of this host such as [192.0.2.1]) or of the virtual alias
+ *	class is ours unless its local part routes elsewhere, which
+ *	Postfix's resolver would follow; anything else is relaying.
  *
  *	A table or list that cannot answer (unreadable file, bad regular
  *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
@@ -119,11 +124,6 @@
  *	451 4.3.5 for an unknown restriction name.
  */
 #include <sys/statvfs.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netdb.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,6 +141,7 @@
 #include "dict/match_list.h"
 #include "global/mail_list.h"
 #include "global/mail_queue.h"
+#include "global/addr_class.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 #include "smtpd_local.h"
@@ -150,13 +151,13 @@
 
 static ARGV *client_list, *helo_list, *sender_list, *relay_list, *rcpt_list, *etrn_list;
 static ARGV *data_list, *eod_list;
-static MATCH_LIST *mynetworks, *relay_domains, *mydestination, *virt_domains;
+static MATCH_LIST *mynetworks;
 static MATCH_LIST *fast_flush, *bare_lf_excl, *event_excl;
-static MAPS *rcpt_maps;
+static MAPS *relay_rcpt_maps;		/* relay_recipient_maps, or NULL */
 static ARGV *table_names;			/* opened access tables */
 static MAPS **tables;
 
-static long reject_code, defer_code, relay_code, unknown_relay_code;
+static long reject_code, defer_code, relay_code, unknown_relay_code, unknown_alias_code;
 static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
 static long unknown_client_code;
 static int reject_unlisted;
@@ -247,19 +248,18 @@ void    smtpd_check_init(void)
 		  "defer_unauth_destination, reject, defer, defer_if_permit "
 		  "or check_relay_domains");
     mynetworks = mail_list_create(VAR_MYNETWORKS);
-    relay_domains = mail_list_create(VAR_RELAY_DOMAINS);
-    mydestination = mail_list_create(VAR_MYDESTINATION);
-    virt_domains = mail_list_create(VAR_VIRTUAL_ALIAS_DOMAINS);
+    addr_class_init();
     fast_flush = mail_list_create(VAR_FAST_FLUSH_DOMAINS);
     bare_lf_excl = mail_list_create(VAR_SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS);
     event_excl = mail_list_create(VAR_SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS);
     if (*mail_conf_str(VAR_RELAY_RECIPIENT_MAPS))
-	rcpt_maps = maps_create(VAR_RELAY_RECIPIENT_MAPS,
-			      mail_conf_str(VAR_RELAY_RECIPIENT_MAPS), DICT_FLAG_DEFAULT);
+	relay_rcpt_maps = maps_create(VAR_RELAY_RECIPIENT_MAPS,
+			mail_conf_str(VAR_RELAY_RECIPIENT_MAPS), DICT_FLAG_DEFAULT);
     reject_code = mail_conf_int(VAR_REJECT_CODE);
     defer_code = mail_conf_int(VAR_DEFER_CODE);
     relay_code = mail_conf_int(VAR_RELAY_DOMAINS_REJECT_CODE);
     unknown_relay_code = mail_conf_int(VAR_UNKNOWN_RELAY_RECIPIENT_REJECT_CODE);
+    unknown_alias_code = mail_conf_int(VAR_UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE);
     access_reject_code = mail_conf_int(VAR_ACCESS_MAP_REJECT_CODE);
     access_defer_code = mail_conf_int(VAR_ACCESS_MAP_DEFER_CODE);
     non_fqdn_code = mail_conf_int(VAR_NON_FQDN_REJECT_CODE);
@@ -278,6 +278,9 @@ int     smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
     va_list ap;
     char    fixed_dsn[16];
 
+    /* soft_bounce: a 5xx reject becomes 4xx (554 -> 454), as in Postfix. */
+    if (code >= 500 && code < 600 && var_soft_bounce)
+	code -= 100;
     /* A 4xx reply carries a 4.x.x status, a 5xx one a 5.x.x status. */
     snprintf(fixed_dsn, sizeof(fixed_dsn), "%s", dsn);
     fixed_dsn[0] = code >= 500 ? '5' : '4';
@@ -370,21 +373,25 @@ char   *smtpd_chk_lower_domain(const char *addr)
     return (copy);
 }
 
-/* smtpd_chk_final_domain - in mydestination or virtual_alias_domains? 1, 0, -1 */
+/* smtpd_chk_final_domain - local or virtual alias class? 1, 0, -1 */
 int     smtpd_chk_final_domain(const char *domain)
 {
-    int     m;
-
-    if ((m = match_list_domain(mydestination, domain)) == 0)
-	m = match_list_domain(virt_domains, domain);
-    return (m);
+    switch (addr_class_domain(domain, (ADDR_CLASS_INFO *) 0)) {
+    case ADDR_CLASS_RETRY:
+	return (-1);
+    case ADDR_CLASS_LOCAL:
+    case ADDR_CLASS_ALIAS:
+	return (1);
+    default:
+	return (0);
+    }
 }
 
 /* permit_auth_destination - CHK_OK when the recipient is ours, -1 error */
 static int permit_auth_destination(SMTPD_STATE *state)
 {
     char   *domain;
-    int     m;
+    int     class;
 
     if (state->recipient == 0)
 	return (CHK_DUNNO);
@@ -392,21 +399,23 @@ static int permit_auth_destination(SMTPD_STATE *state)
 	return (CHK_OK);			/* SRS bounce address */
     if ((domain = smtpd_chk_lower_domain(state->recipient)) == 0)
 	return (CHK_OK);			/* gets @$myorigin */
-    if ((m = match_list_domain(mydestination, domain)) == 0)
-	m = match_list_domain(virt_domains, domain);
-    if (m > 0) {
-	myfree(domain);
-	return (smtpd_addr_routed(state->recipient) ? CHK_DUNNO : CHK_OK);
-    }
-    if (m == 0)
-	m = match_list_domain(relay_domains, domain);
+    class = addr_class_domain(domain, (ADDR_CLASS_INFO *) 0);
     myfree(domain);
-    if (m < 0)
+    switch (class) {
+    case ADDR_CLASS_RETRY:
 	return (-1);
-    /* Sender-specified routing to a relay domain (allow_untrusted_routing). */
-    if (m > 0 && smtpd_addr_routed(state->recipient) && !allow_untrusted_routing)
+    case ADDR_CLASS_LOCAL:
+    case ADDR_CLASS_ALIAS:
+	/* Routing in the local part goes elsewhere: Postfix follows it. */
+	return (smtpd_addr_routed(state->recipient) ? CHK_DUNNO : CHK_OK);
+    case ADDR_CLASS_RELAY:
+	/* Sender-specified routing to a relay domain (allow_untrusted_routing). */
+	if (smtpd_addr_routed(state->recipient) && !allow_untrusted_routing)
+	    return (CHK_DUNNO);
+	return (CHK_OK);
+    default:
 	return (CHK_DUNNO);
-    return (m > 0 ? CHK_OK : CHK_DUNNO);
+    }
 }
 
 /* unauth_destination - reject/defer_unauth_destination */
@@ -423,54 +432,66 @@ static int unauth_destination(SMTPD_STATE *state, int defer)
 			 "<%s>: Relay access denied", state->recipient));
 }
 
-/* unlisted_recipient - a relay domain address not in relay_recipient_maps */
+/* rcpt_table_check - the recipient must be a key of its class's table */
+static int rcpt_table_check(SMTPD_STATE *state, MAPS *maps, long code,
+			            const char *table_text)
+{
+    if (maps == 0)
+	return (CHK_DUNNO);
+    if (maps_find_addr(maps, state->recipient, MAPS_ADDR_DEFAULT) != 0)
+	return (CHK_DUNNO);
+    if (maps->error) {
+	msg_warn("%s lookup error for \"%s\"", maps->title, state->recipient);
+	return (smtpd_chk_tempfail(state, state->recipient));
+    }
+    return (smtpd_chk_reject(state, code, "5.1.1",
+			     "<%s>: Recipient address rejected: User unknown in %s",
+			     state->recipient, table_text));
+}
+
+/*
+ * class_rcpt_check - the recipient table of the recipient's address class
+ * (addr_class_rcpt_param()), after virtual aliases were asked.
+ */
+static int class_rcpt_check(SMTPD_STATE *state, const ADDR_CLASS_INFO *info)
+{
+    switch (info->class) {
+    case ADDR_CLASS_RELAY:
+	return (rcpt_table_check(state, relay_rcpt_maps, unknown_relay_code,
+				 "relay recipient table"));
+    case ADDR_CLASS_LOCAL:
+	/* local_recipient_maps, with the password database (smtpd_local.c). */
+	return (smtpd_local_unlisted(state));
+    case ADDR_CLASS_ALIAS:
+	/* It has no alias: smtpd_forward_unlisted() asked virtual_alias_maps. */
+	return (smtpd_chk_reject(state, unknown_alias_code, "5.1.1",
+				 "<%s>: Recipient address rejected: "
+				 "User unknown in virtual alias table", state->recipient));
+    default:
+	return (CHK_DUNNO);
+    }
+}
+
+/* unlisted_recipient - reject_unlisted_recipient */
 static int unlisted_recipient(SMTPD_STATE *state)
 {
-    char   *domain;
-    int     m;
-    const char *value;
+    ADDR_CLASS_INFO info;
 
-    if (state->recipient == 0)
+    /* receive_override_options = no_unknown_recipient_checks */
+    if (state->recipient == 0 || (var_input_transp & INPUT_TRANSP_UNKNOWN_RCPT))
 	return (CHK_DUNNO);
-    /* Virtual aliases (and SRS addresses) first, as Postfix. */
+    /* An address with a virtual alias (or a valid SRS address) exists. */
     switch (smtpd_forward_unlisted(state)) {
     case SMTPD_FWD_OK:
 	return (CHK_DUNNO);
     case SMTPD_FWD_REJECT:
 	return (CHK_REJECT);
     }
-    if ((domain = smtpd_chk_lower_domain(state->recipient)) == 0)
+    if (smtpd_addr_domain(state->recipient) == 0)
 	return (CHK_DUNNO);
-    /* A local recipient must be in local_recipient_maps (smtpd_local.c). */
-    if (match_list_domain(mydestination, domain) > 0) {
-	myfree(domain);
-	return (smtpd_local_unlisted(state));
-    }
-    if (rcpt_maps == 0) {
-	myfree(domain);
-	return (CHK_DUNNO);
-    }
-    if ((m = match_list_domain(mydestination, domain)) == 0
-	&& (m = match_list_domain(virt_domains, domain)) == 0)
-	m = match_list_domain(relay_domains, domain) > 0 ? 2 :
-	    match_list_domain(relay_domains, domain);
-    else if (m > 0)
-	m = 1;					/* local: not our table */
-    myfree(domain);
-    if (m < 0)
+    if (addr_class_addr(state->recipient, &info) == ADDR_CLASS_RETRY)
 	return (smtpd_chk_tempfail(state, state->recipient));
-    if (m != 2)
-	return (CHK_DUNNO);
-    if ((value = maps_find_addr(rcpt_maps, state->recipient, MAPS_ADDR_DEFAULT)) != 0)
-	return (CHK_DUNNO);
-    if (rcpt_maps->error) {
-	msg_warn("%s lookup error for \"%s\"", rcpt_maps->title, state->recipient);
-	return (smtpd_chk_tempfail(state, state->recipient));
-    }
-    return (smtpd_chk_reject(state, unknown_relay_code, "5.1.1",
-			 "<%s>: Recipient address rejected: "
-			 "User unknown in relay recipient table",
-			 state->recipient));
+    return (class_rcpt_check(state, &info));
 }
 
 static int generic_checks(SMTPD_STATE *, ARGV *, const char *, const char *, int);
@@ -522,6 +543,19 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "PREPEND") == 0) {
 	prepend_header(state, text, table);
+	ret = CHK_DUNNO;
+    } else if (strcasecmp(word, "FILTER") == 0) {
+	/* After the queue: the message goes to this transport:nexthop first. */
+	if (smtpd_content_filter(state, text) < 0) {
+	    msg_warn("access table %s entry \"%s\" requires transport:destination",
+		     table, name);
+	} else {
+	    VSTRING *why = vstring_alloc(100);
+
+	    vstring_sprintf(why, "<%s>: %s triggers FILTER %s", name, class, text);
+	    smtpd_log_action(state, "filter", state->where, vstring_str(why));
+	    vstring_free(why);
+	}
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
 	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {
@@ -690,13 +724,237 @@ static int unverified(SMTPD_STATE *state, const char *addr, int is_sender)
     }
 }
 
+/*
+ * The steps of generic_checks(). Each knows some restriction names: it
+ * returns STEP_DONE when it knows n (its result in *r, which is CHK_DUNNO
+ * on entry), STEP_UNKNOWN when not.
+ */
+#define STEP_UNKNOWN	0		/* not one of this step's names */
+#define STEP_DONE	1		/* *r is the restriction's result */
+#define STEP_FINAL	2		/* *r is an error warn_if_reject keeps */
+
+/* verdict_step - restrictions that decide by themselves */
+static int verdict_step(SMTPD_STATE *state, const char *n, const char *name,
+			        const char *class, int *r)
+{
+    if (strcasecmp(n, "permit") == 0) {
+	*r = CHK_OK;
+    } else if (strcasecmp(n, "reject") == 0) {
+	*r = smtpd_chk_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
+			      name, class);
+    } else if (strcasecmp(n, "defer") == 0) {
+	*r = smtpd_chk_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
+			      name, class);
+    } else if (strcasecmp(n, "defer_if_permit") == 0) {
+	smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.0",
+		     "<%s>: %s rejected: defer_if_permit requested", name, class);
+    } else if (strcasecmp(n, "defer_if_reject") == 0) {
+	smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.0",
+		     "<%s>: %s rejected: defer_if_reject requested", name, class);
+    } else if (strcasecmp(n, "permit_sasl_authenticated") == 0
+	       || strcasecmp(n, "permit_tls_clientcerts") == 0
+	       || strcasecmp(n, "dunno") == 0) {
+	 /* nothing */ ;
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/* client_step - the client, its HELO name and its pipelining */
+static int client_step(SMTPD_STATE *state, const char *n, const char *name,
+		               const char *class, int *r)
+{
+    int     m;
+
+    if (strcasecmp(n, "permit_mynetworks") == 0) {
+	if ((m = match_list_client(mynetworks, state->name, state->addr)) < 0)
+	    *r = smtpd_chk_tempfail(state, state->namaddr);
+	else if (m > 0)
+	    *r = CHK_OK;
+    } else if (strcasecmp(n, "reject_unknown_reverse_client_hostname") == 0) {
+	if (strcmp(state->reverse_name, "unknown") == 0)
+	    *r = smtpd_chk_reject(state, unknown_client_code, "4.7.1", "Client host rejected: "
+			  "cannot find your reverse hostname, [%s]", state->addr);
+    } else if (strcasecmp(n, "reject_unknown_client_hostname") == 0) {
+	if (strcmp(state->name, "unknown") == 0)
+	    *r = smtpd_chk_reject(state, unknown_client_code, "4.7.25", "Client host rejected: "
+				  "cannot find your hostname, [%s]", state->addr);
+    } else if (strcasecmp(n, "reject_non_fqdn_helo_hostname") == 0) {
+	if (state->helo_name && (strchr(state->helo_name, '.') == 0
+				 || !smtpd_valid_hostname(state->helo_name)))
+	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
+				  "<%s>: Helo command rejected: "
+				  "need fully-qualified hostname", state->helo_name);
+    } else if (strcasecmp(n, "reject_invalid_helo_hostname") == 0) {
+	*r = smtpd_dnscheck_helo_syntax(state);
+    } else if (strcasecmp(n, "reject_unknown_helo_hostname") == 0) {
+	*r = smtpd_dnscheck_helo(state);
+    } else if (strcasecmp(n, "reject_unauth_pipelining") == 0) {
+	if (state->ill_pipelining)
+	    *r = smtpd_chk_reject(state, 503, "5.5.0", "<%s>: %s rejected: "
+			     "Improper use of SMTP command pipelining", name, class);
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/* sender_step - the sender address */
+static int sender_step(SMTPD_STATE *state, const char *n, const char *name,
+		               const char *class, int *r)
+{
+    if (strcasecmp(n, "reject_non_fqdn_sender") == 0) {
+	if (state->sender && *state->sender && !smtpd_addr_fqdn(state->sender))
+	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
+				  "<%s>: Sender address rejected: "
+				  "need fully-qualified address", state->sender);
+    } else if (strcasecmp(n, "reject_unknown_sender_domain") == 0) {
+	if (state->sender)
+	    *r = smtpd_dnscheck_domain(state, state->sender, 1);
+    } else if (strcasecmp(n, "reject_unverified_sender") == 0) {
+	if (state->sender)
+	    *r = unverified(state, state->sender, 1);
+    } else if (strcasecmp(n, "reject_multi_recipient_bounce") == 0) {
+	/* At RCPT the current recipient is not counted yet. */
+	if (state->sender && *state->sender == 0
+	    && state->rcpt_count + (strcmp(state->where, "RCPT") == 0) > 1)
+	    *r = smtpd_chk_reject(state, multi_bounce_code, "5.5.3",
+			   "<%s>: %s rejected: Multi-recipient bounce", name, class);
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/* recipient_step - the recipient: relay control, whether it exists */
+static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
+{
+    int     m;
+
+    if (strcasecmp(n, "reject_unauth_destination") == 0) {
+	*r = unauth_destination(state, 0);
+    } else if (strcasecmp(n, "defer_unauth_destination") == 0) {
+	*r = unauth_destination(state, 1);
+    } else if (strcasecmp(n, "permit_auth_destination") == 0) {
+	if ((m = permit_auth_destination(state)) < 0)
+	    *r = smtpd_chk_tempfail(state, state->recipient);
+	else
+	    *r = m;
+    } else if (strcasecmp(n, "reject_unlisted_recipient") == 0
+	       || strcasecmp(n, "check_recipient_maps") == 0) {
+	*r = unlisted_recipient(state);
+    } else if (strcasecmp(n, "reject_unverified_recipient") == 0) {
+	if (state->recipient)
+	    *r = unverified(state, state->recipient, 0);
+    } else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
+	if (state->recipient && !smtpd_addr_fqdn(state->recipient))
+	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
+				  "<%s>: Recipient address rejected: "
+				  "need fully-qualified address", state->recipient);
+    } else if (strcasecmp(n, "reject_unknown_recipient_domain") == 0) {
+	if (state->recipient)
+	    *r = smtpd_dnscheck_domain(state, state->recipient, 0);
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/* is_access_restriction - check_<what>_access */
+static int is_access_restriction(const char *n)
+{
+    size_t  len = strlen(n);
+
+    return (len > 13 && strncasecmp(n, "check_", 6) == 0
+	    && strcmp(n + len - 7, "_access") == 0);
+}
+
+/* access_step - check_<what>_access table: one table of the list */
+static int access_step(SMTPD_STATE *state, const char *n, const char *table,
+		               int depth, int *r)
+{
+    MAPS   *maps;
+
+    if ((maps = table_find(table)) == 0) {
+	/* A table named only in an access result: open it now. */
+	table_open(table);
+	maps = table_find(table);
+    }
+    if (strcasecmp(n, "check_client_access") == 0) {
+	*r = check_client_access(state, maps, depth);
+    } else if (strcasecmp(n, "check_helo_access") == 0) {
+	if (state->helo_name)
+	    check_domain_access(state, maps, state->helo_name,
+				state->helo_name, "Helo command", depth, r);
+    } else if (strcasecmp(n, "check_sender_access") == 0) {
+	if (state->sender)
+	    *r = check_mail_access(state, maps, state->sender,
+				   "Sender address", depth);
+    } else if (strcasecmp(n, "check_recipient_access") == 0) {
+	if (state->recipient)
+	    *r = check_mail_access(state, maps, state->recipient,
+				   "Recipient address", depth);
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/*
+ * argument_step - restrictions followed by an argument in the list: DNS
+ * lists, access tables, the policy service. *ip is moved past the
+ * argument. A DNS list without its domain is a configuration error that
+ * warn_if_reject does not soften.
+ */
+static int argument_step(SMTPD_STATE *state, ARGV *list, size_t *ip,
+			         const char *name, const char *class, int depth,
+			         int *r)
+{
+    const char *n = list->argv[*ip];
+    int     has_arg = *ip + 1 < list->argc;
+
+    if (strcasecmp(n, "reject_rbl_client") == 0
+	|| strcasecmp(n, "permit_dnswl_client") == 0
+	|| strncasecmp(n, "reject_rhsbl_", 13) == 0) {
+	if (!has_arg) {
+	    msg_warn("restriction %s needs a DNS list domain argument", n);
+	    *r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
+	    return (STEP_FINAL);
+	}
+	*r = smtpd_dnscheck_list(state, n, list->argv[++*ip]);
+	return (STEP_DONE);
+    }
+    if (is_access_restriction(n) && has_arg) {
+	++*ip;
+	if (access_step(state, n, list->argv[*ip], depth, r) == STEP_UNKNOWN)
+	    return (STEP_UNKNOWN);
+	return (STEP_DONE);
+    }
+    if (strcasecmp(n, "check_policy_service") == 0 && has_arg) {
+	*r = policy_check(state, list->argv[++*ip], name, class, depth);
+	return (STEP_DONE);
+    }
+    return (STEP_UNKNOWN);
+}
+
+/* soften_reject - under warn_if_reject a reject is logged, not given */
+static int soften_reject(SMTPD_STATE *state, int r)
+{
+    if (state->warn_if_reject && r == CHK_REJECT) {
+	smtpd_log_reject_warning(state, vstring_str(state->reply));
+	return (CHK_DUNNO);
+    }
+    return (r);
+}
+
 /* generic_checks - evaluate one restriction list */
 static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 			          const char *class, int depth)
 {
     size_t  i;
     int     r = CHK_DUNNO;
-    int     m;
+    int     step;
     int     outer_warn = state->warn_if_reject;
     int     warn = 0;
 
@@ -709,142 +967,18 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    continue;
 	}
 	state->warn_if_reject = warn || outer_warn;
-	if (strcasecmp(n, "permit") == 0) {
-	    r = CHK_OK;
-	} else if (strcasecmp(n, "reject") == 0) {
-	    r = smtpd_chk_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
-			     name, class);
-	} else if (strcasecmp(n, "defer") == 0) {
-	    r = smtpd_chk_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
-			     name, class);
-	} else if (strcasecmp(n, "defer_if_permit") == 0) {
-	    smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.0",
-		     "<%s>: %s rejected: defer_if_permit requested", name, class);
-	} else if (strcasecmp(n, "defer_if_reject") == 0) {
-	    smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.0",
-		     "<%s>: %s rejected: defer_if_reject requested", name, class);
-	} else if (strcasecmp(n, "permit_mynetworks") == 0) {
-	    if ((m = match_list_client(mynetworks, state->name, state->addr)) < 0)
-		r = smtpd_chk_tempfail(state, state->namaddr);
-	    else if (m > 0)
-		r = CHK_OK;
-	} else if (strcasecmp(n, "reject_unauth_destination") == 0) {
-	    r = unauth_destination(state, 0);
-	} else if (strcasecmp(n, "defer_unauth_destination") == 0) {
-	    r = unauth_destination(state, 1);
-	} else if (strcasecmp(n, "permit_auth_destination") == 0) {
-	    if ((m = permit_auth_destination(state)) < 0)
-		r = smtpd_chk_tempfail(state, state->recipient);
-	    else
-		r = m;
-	} else if (strcasecmp(n, "reject_unlisted_recipient") == 0
-		   || strcasecmp(n, "check_recipient_maps") == 0) {
-	    r = unlisted_recipient(state);
-	} else if (strcasecmp(n, "reject_unverified_recipient") == 0) {
-	    if (state->recipient)
-		r = unverified(state, state->recipient, 0);
-	} else if (strcasecmp(n, "reject_unverified_sender") == 0) {
-	    if (state->sender)
-		r = unverified(state, state->sender, 1);
-	} else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
-	    if (state->recipient && !smtpd_addr_fqdn(state->recipient))
-		r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
-				 "<%s>: Recipient address rejected: "
-				 "need fully-qualified address", state->recipient);
-	} else if (strcasecmp(n, "reject_non_fqdn_sender") == 0) {
-	    if (state->sender && *state->sender && !smtpd_addr_fqdn(state->sender))
-		r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
-				 "<%s>: Sender address rejected: "
-				 "need fully-qualified address", state->sender);
-	} else if (strcasecmp(n, "reject_multi_recipient_bounce") == 0) {
-	    /* At RCPT the current recipient is not counted yet. */
-	    if (state->sender && *state->sender == 0
-		&& state->rcpt_count + (strcmp(state->where, "RCPT") == 0) > 1)
-		r = smtpd_chk_reject(state, multi_bounce_code, "5.5.3",
-				 "<%s>: %s rejected: Multi-recipient bounce", name, class);
-	} else if (strcasecmp(n, "reject_non_fqdn_helo_hostname") == 0) {
-	    if (state->helo_name && (strchr(state->helo_name, '.') == 0
-				 || !smtpd_valid_hostname(state->helo_name)))
-		r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
-				 "<%s>: Helo command rejected: "
-				 "need fully-qualified hostname", state->helo_name);
-	} else if (strcasecmp(n, "reject_invalid_helo_hostname") == 0) {
-	    r = smtpd_dnscheck_helo_syntax(state);
-	} else if (strcasecmp(n, "reject_unknown_helo_hostname") == 0) {
-	    r = smtpd_dnscheck_helo(state);
-	} else if (strcasecmp(n, "reject_unknown_reverse_client_hostname") == 0) {
-	    if (strcmp(state->reverse_name, "unknown") == 0)
-		r = smtpd_chk_reject(state, unknown_client_code, "4.7.1", "Client host rejected: "
-				 "cannot find your reverse hostname, [%s]", state->addr);
-	} else if (strcasecmp(n, "reject_unknown_client_hostname") == 0) {
-	    if (strcmp(state->name, "unknown") == 0)
-		r = smtpd_chk_reject(state, unknown_client_code, "4.7.25", "Client host rejected: "
-				 "cannot find your hostname, [%s]", state->addr);
-	} else if (strcasecmp(n, "reject_unknown_sender_domain") == 0) {
-	    if (state->sender)
-		r = smtpd_dnscheck_domain(state, state->sender, 1);
-	} else if (strcasecmp(n, "reject_unknown_recipient_domain") == 0) {
-	    if (state->recipient)
-		r = smtpd_dnscheck_domain(state, state->recipient, 0);
-	} else if (strcasecmp(n, "reject_rbl_client") == 0
-		   || strcasecmp(n, "permit_dnswl_client") == 0
-		   || strncasecmp(n, "reject_rhsbl_", 13) == 0) {
-	    if (i + 1 >= list->argc) {
-		msg_warn("restriction %s needs a DNS list domain argument", n);
-		r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
-		continue;
-	    }
-	    r = smtpd_dnscheck_list(state, n, list->argv[++i]);
-	} else if (strncasecmp(n, "check_", 6) == 0
-		   && strcmp(n + strlen(n) - 7, "_access") == 0
-		   && i + 1 < list->argc) {
-	    MAPS   *maps;
-
-	    i++;
-	    if ((maps = table_find(list->argv[i])) == 0) {
-		/* A table named only in an access result: open it now. */
-		table_open(list->argv[i]);
-		maps = table_find(list->argv[i]);
-	    }
-	    if (strcasecmp(n, "check_client_access") == 0) {
-		r = check_client_access(state, maps, depth);
-	    } else if (strcasecmp(n, "check_helo_access") == 0) {
-		if (state->helo_name) {
-		    r = CHK_DUNNO;
-		    check_domain_access(state, maps, state->helo_name,
-					state->helo_name, "Helo command", depth, &r);
-		}
-	    } else if (strcasecmp(n, "check_sender_access") == 0) {
-		if (state->sender)
-		    r = check_mail_access(state, maps, state->sender,
-					  "Sender address", depth);
-	    } else if (strcasecmp(n, "check_recipient_access") == 0) {
-		if (state->recipient)
-		    r = check_mail_access(state, maps, state->recipient,
-					  "Recipient address", depth);
-	    } else {
-		msg_warn("unknown smtpd restriction: \"%s\"", n);
-		r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
-	    }
-	} else if (strcasecmp(n, "check_policy_service") == 0 && i + 1 < list->argc) {
-	    i++;
-	    r = policy_check(state, list->argv[i], name, class, depth);
-	} else if (strcasecmp(n, "reject_unauth_pipelining") == 0) {
-	    if (state->ill_pipelining)
-		r = smtpd_chk_reject(state, 503, "5.5.0", "<%s>: %s rejected: "
-				     "Improper use of SMTP command pipelining", name, class);
-	} else if (strcasecmp(n, "permit_sasl_authenticated") == 0
-		   || strcasecmp(n, "permit_tls_clientcerts") == 0
-		   || strcasecmp(n, "dunno") == 0) {
-	     /* nothing */ ;
-	} else {
+	if (verdict_step(state, n, name, class, &r) || client_step(state, n, name, class, &r)
+	    || sender_step(state, n, name, class, &r) || recipient_step(state, n, &r))
+	    step = STEP_DONE;
+	else
+	    step = argument_step(state, list, &i, name, class, depth, &r);
+	if (step == STEP_FINAL)
+	    break;
+	if (step == STEP_UNKNOWN) {
 	    msg_warn("unknown smtpd restriction: \"%s\"", n);
 	    r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	}
-	if (state->warn_if_reject && r == CHK_REJECT) {
-	    smtpd_log_reject_warning(state, vstring_str(state->reply));
-	    r = CHK_DUNNO;
-	}
+	r = soften_reject(state, r);
 	warn = 0;
     }
     state->warn_if_reject = outer_warn;
@@ -1024,46 +1158,6 @@ int     smtpd_check_event_exempt(SMTPD_STATE *state)
     return (match_list_client(event_excl, state->name, state->addr) > 0);
 }
 
-/* inet_interface_addr - is addr one of the addresses we receive mail on */
-static int inet_interface_addr(const char *addr)
-{
-    ARGV   *list;
-    size_t  i;
-    int     found = 0;
-    char    buf[INET6_ADDRSTRLEN];
-
-    list = argv_split_list(mail_conf_str(VAR_INET_INTERFACES));
-    for (i = 0; i < list->argc && !found; i++) {
-	const char *item = list->argv[i];
-	size_t  len = strlen(item);
-
-	if (strcasecmp(item, "loopback-only") == 0) {
-	    found = strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0;
-	} else if (strcasecmp(item, "all") == 0) {
-	    struct ifaddrs *ifa, *ip;
-
-	    if (getifaddrs(&ifa) < 0)
-		continue;
-	    for (ip = ifa; ip && !found; ip = ip->ifa_next) {
-		if (ip->ifa_addr == 0 || (ip->ifa_addr->sa_family != AF_INET
-					  && ip->ifa_addr->sa_family != AF_INET6))
-		    continue;
-		if (getnameinfo(ip->ifa_addr, ip->ifa_addr->sa_family == AF_INET ?
-				sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
-				buf, sizeof(buf), 0, 0, NI_NUMERICHOST) == 0)
-		    found = strcasecmp(buf, addr) == 0;
-	    }
-	    freeifaddrs(ifa);
-	} else if (len > 2 && item[0] == '[' && item[len - 1] == ']') {
-	    found = strncasecmp(item + 1, addr, len - 2) == 0 && addr[len - 2] == 0;
-	} else {
-	    found = strcasecmp(item, addr) == 0;
-	}
-    }
-    argv_free(list);
-    return (found);
-}
-
 /*
  * smtpd_check_rewrite_client - local_header_rewrite_clients: may missing
  * Message-Id: and Date: headers be added to this client's mail
@@ -1078,7 +1172,7 @@ int     smtpd_check_rewrite_client(SMTPD_STATE *state)
 	const char *item = list->argv[i];
 
 	if (strcasecmp(item, "permit_inet_interfaces") == 0)
-	    found = inet_interface_addr(state->addr);
+	    found = addr_class_interface(state->addr) > 0;
 	else if (strcasecmp(item, "permit_mynetworks") == 0)
 	    found = smtpd_check_mynetworks(state);
 	else if (strcasecmp(item, "static:all") == 0)

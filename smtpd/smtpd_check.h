@@ -28,8 +28,8 @@
  *	smtpd_chk_tempfail() is "451 4.3.0 <name>: Temporary lookup
  *	failure". smtpd_chk_lower_domain() is a lower-case copy of an
  *	address's domain, or NULL (myfree it). smtpd_chk_final_domain()
- *	says whether a domain is in mydestination or virtual_alias_domains
- *	(1, 0, or -1 when a list could not be read).
+ *	says whether a domain is of the local or the virtual alias class
+ *	of addr_class(3) (1, 0, or -1 when a list could not be read).
  *
  *	The DNS lists and host name checks are in smtpd_dnscheck.c.
  */

@@ -34,11 +34,12 @@
  *	smtpd_forward_unlisted() is the virtual alias part of
  *	reject_unlisted_recipient (smtpd_reject_unlisted_recipient): an
  *	address with an alias, or a valid SRS address, is a known
- *	recipient (no relay_recipient_maps lookup); an address of a
- *	virtual_alias_domains domain without one gets
- *	"550 5.1.1 <addr>: Recipient address rejected: User unknown in
- *	virtual alias table" (unknown_virtual_alias_reject_code). Aliases
- *	open relaying for themselves only: their targets get no favour.
+ *	recipient (SMTPD_FWD_OK: no recipient table of its address class
+ *	is asked); a virtual_alias_maps error gets "451 4.3.0 <addr>:
+ *	Temporary lookup failure"; otherwise SMTPD_FWD_DUNNO, and the
+ *	caller asks the table of the address class (addr_class(3)): for
+ *	the virtual alias class, there is none left to ask. Aliases open
+ *	relaying for themselves only: their targets get no favour.
  *
  *	smtpd_forward_unverified() implements reject_unverified_recipient
  *	and reject_unverified_sender with Postfix's replies: it asks the
@@ -181,10 +182,6 @@ int     smtpd_forward_unlisted(SMTPD_STATE *state)
     switch (virtual_alias_rcpt_check(fwd_alias, state->recipient)) {
     case VIRTUAL_ALIAS_FOUND:
 	return (SMTPD_FWD_OK);
-    case VIRTUAL_ALIAS_UNKNOWN:
-	return (fwd_reject(state, mail_conf_int(VAR_UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE),
-			   "5.1.1", "<%s>: Recipient address rejected: "
-			   "User unknown in virtual alias table", state->recipient));
     case VIRTUAL_ALIAS_RETRY:
 	return (fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
 			   state->recipient));
@@ -302,6 +299,12 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
     if (fwd_rcpt)
 	virtual_alias_result_free(fwd_rcpt);
     fwd_rcpt = virtual_alias_result_alloc();
+    /* receive_override_options = no_address_mappings: as received. */
+    if (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING) {
+	vstring_free(buf);
+	vstring_free(why);
+	return (ret);
+    }
     if (fwd_srs_status(state, buf) == SRS_OK)
 	start = vstring_str(buf);
     if (virtual_alias_expand(fwd_alias, start, fwd_rcpt, why) != VIRTUAL_ALIAS_OK) {

@@ -31,9 +31,10 @@
  *	from the list of user names read at start. When /etc/passwd is
  *	replaced (useradd, userdel), the process exits after its current
  *	client, so the next one reads the new database.
- *	XXX unix:passwd.byname is not a lib/dict table type on this
- *	branch (branch "dict" adds one, which reads the database inside
- *	the chroot); when both meet, keep this answer for chrooted smtpd.
+ *	lib/dict's unix:passwd.byname reads the database where the
+ *	process is: in a chroot without /etc/passwd, nss-systemd still
+ *	knows root, so the table answers "not found" for every real user
+ *	instead of failing; smtpd therefore answers this table itself.
  * DIAGNOSTICS
  *	A table that cannot be read answers "451 4.3.0 <addr>: Temporary
  *	lookup failure".
@@ -127,6 +128,7 @@ void    smtpd_local_init(void)
     for (size_t i = 0; i < list->argc; i++) {
 	const char *name = list->argv[i];
 
+	/* No proxymap here: "proxy:" tables are read directly anyway. */
 	if (strncasecmp(name, "proxy:", 6) == 0)
 	    name += 6;
 	if (strcmp(name, PASSWD_TABLE) == 0)

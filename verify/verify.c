@@ -59,7 +59,6 @@
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "global/mail_queue.h"
-#include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_writer.h"
 #include "global/virtual_alias.h"
@@ -67,8 +66,6 @@
 #include "global/verify_entry.h"
 
 #define VERIFY_CLEANUP_KEY	"_LAST_CACHE_CLEANUP_COMPLETED_"
-#define VERIFY_MAX_ATTR_LEN	4096
-#define VERIFY_MAX_ATTR_COUNT	10
 
 static DICT *verify_map;
 static VERIFY_TIMES verify_times;
@@ -119,7 +116,7 @@ static int verify_probe(const char *addr)
 
 	if (msg_verbose)
 	    msg_info("%s: address probe for <%s>", id, addr);
-	if (mail_trigger("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME), &trigger, 1) < 0)
+	if (qmgr_trigger(&trigger, 1) < 0)
 	    msg_warn("%s: cannot wake up the queue manager: %s", id, strerror(errno));
 	rc = 0;
     }
@@ -180,7 +177,6 @@ static void verify_cleanup(void)
 
 static void verify_query(VSTREAM *client, const char *addr)
 {
-    ATTR   *reply = attr_alloc();
     VSTRING *text = vstring_alloc(100);
     VSTRING *store = vstring_alloc(100);
     const char *raw;
@@ -192,8 +188,7 @@ static void verify_query(VSTREAM *client, const char *addr)
     if (raw == 0 && verify_map->error != 0) {
 	msg_warn("%s: lookup of <%s> failed: %s", verify_map->name, addr,
 		 dict_error_text(verify_map) ? dict_error_text(verify_map) : "error");
-	attr_add(reply, ATTR_NAME_STATUS, "1");
-	(void) attr_send(client, reply);
+	(void) attr_send_status(client, VERIFY_REPLY_FAIL);
     } else {
 	probe = verify_entry_query(raw, &verify_times, now, &status, text, store);
 	if (msg_verbose)
@@ -202,80 +197,62 @@ static void verify_query(VSTREAM *client, const char *addr)
 	/* Probe first: the next query then finds the probe recorded. */
 	if (probe && verify_probe(addr) == 0 && vstring_len(store) > 0)
 	    (void) dict_put(verify_map, addr, vstring_str(store));
-	attr_add(reply, ATTR_NAME_STATUS, "0");
-	attr_addf(reply, VERIFY_ATTR_ADDR_STATUS, "%d", status);
-	attr_add(reply, ATTR_NAME_REASON, vstring_str(text));
-	(void) attr_send(client, reply);
+	(void) verify_query_reply(client, status, vstring_str(text));
     }
     vstring_free(text);
     vstring_free(store);
-    attr_free(reply);
 }
 
 /* verify_update - store a result */
 
-static void verify_update(VSTREAM *client, const char *addr, long status,
+static void verify_update(VSTREAM *client, const char *addr, int status,
 			          const char *text)
 {
-    ATTR   *reply = attr_alloc();
     VSTRING *store = vstring_alloc(100);
     const char *raw;
     int     ret = 0;
 
     raw = dict_get(verify_map, addr);
-    if (verify_entry_update(raw, (int) status, text, &verify_times,
+    if (verify_entry_update(raw, status, text, &verify_times,
 			    time((time_t *) 0), store)) {
 	if (msg_verbose)
 	    msg_info("update <%s>: %s", addr, vstring_str(store));
 	if (dict_put(verify_map, addr, vstring_str(store)) < 0) {
 	    msg_warn("%s: cannot update <%s>: %s", verify_map->name, addr,
 		     dict_error_text(verify_map) ? dict_error_text(verify_map) : "error");
-	    ret = 1;
+	    ret = VERIFY_REPLY_FAIL;
 	}
     }
-    attr_addf(reply, ATTR_NAME_STATUS, "%d", ret);
-    (void) attr_send(client, reply);
+    (void) attr_send_status(client, ret);
     vstring_free(store);
-    attr_free(reply);
 }
 
 /* verify_service - requests of one client until it hangs up */
 
 static void verify_service(VSTREAM *client, const char *service, char **argv)
 {
-    ATTR   *req = attr_alloc();
+    VERIFY_REQUEST req;
+    VSTRING *why = vstring_alloc(100);
     int     rc;
 
     (void) service;
     (void) argv;
     vstream_set_timeout(client, (int) mail_conf_time(VAR_IPC_TIMEOUT));
-    while ((rc = attr_recv(client, req, VERIFY_MAX_ATTR_LEN, VERIFY_MAX_ATTR_COUNT)) > 0) {
-	const char *request = attr_get(req, ATTR_NAME_REQUEST);
-	const char *addr = attr_get(req, ATTR_NAME_ADDRESS);
-	const char *reason = attr_get(req, ATTR_NAME_REASON);
-	long    status;
-
-	if (request && addr && strcmp(request, VERIFY_REQ_QUERY) == 0) {
-	    verify_query(client, addr);
-	} else if (request && addr && strcmp(request, VERIFY_REQ_UPDATE) == 0
-		   && attr_get_long(req, VERIFY_ATTR_ADDR_STATUS, &status) == 0
-		   && status >= VERIFY_ADDR_OK && status <= VERIFY_ADDR_BOUNCE) {
-	    verify_update(client, addr, status, reason ? reason : "");
-	} else {
-	    ATTR   *reply = attr_alloc();
-
-	    msg_warn("malformed request from client");
-	    attr_add(reply, ATTR_NAME_STATUS, "2");
-	    (void) attr_send(client, reply);
-	    attr_free(reply);
-	    break;
-	}
+    while ((rc = verify_request_read(client, &req, why)) > 0) {
+	if (strcmp(req.request, VERIFY_REQ_QUERY) == 0)
+	    verify_query(client, req.address);
+	else
+	    verify_update(client, req.address, req.addr_status, req.reason);
+	verify_request_free(&req);
 	if (vstream_ferror(client))
 	    break;
     }
-    if (rc < 0)
-	msg_warn("malformed or truncated request from client");
-    attr_free(req);
+    if (rc < 0) {
+	msg_warn("malformed request from client: %s", vstring_str(why));
+	(void) attr_send_status(client, VERIFY_REPLY_BAD);
+    }
+    verify_request_free(&req);
+    vstring_free(why);
     verify_cleanup();
 }
 

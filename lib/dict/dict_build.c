@@ -24,7 +24,8 @@
 
 static int buildable(const char *type)
 {
-    return (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0);
+    return (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0
+	    || strcmp(type, "lmdb") == 0);
 }
 
 DICT   *dict_build_open(const char *type_name, const struct stat *source,
@@ -60,7 +61,7 @@ DICT   *dict_build_open(const char *type_name, const struct stat *source,
 		      (long) source->st_uid, (long) source->st_gid);
     }
 
-    vstring_sprintf(db_path, "%s.db", name);
+    vstring_sprintf(db_path, "%s.%s", name, strcmp(type, "lmdb") == 0 ? "lmdb" : "db");
     if (stat(vstring_str(db_path), &db_st) == 0) {
 	/* An existing table keeps its mode; we must be allowed to write it. */
 	mode = db_st.st_mode & 07777;
@@ -101,10 +102,14 @@ static void query_lock(const char *map)
     VSTRING *path;
     int     fd;
 
-    if (strncmp(map, "hash:", 5) != 0 && strncmp(map, "btree:", 6) != 0)
+    while (strncmp(map, "proxy:", 6) == 0)
+	map += 6;
+    if (strncmp(map, "hash:", 5) != 0 && strncmp(map, "btree:", 6) != 0
+	&& strncmp(map, "lmdb:", 5) != 0)
 	return;
     path = vstring_alloc(100);
-    vstring_sprintf(path, "%s.db", strchr(map, ':') + 1);
+    vstring_sprintf(path, "%s.%s", strchr(map, ':') + 1,
+		    strncmp(map, "lmdb:", 5) == 0 ? "lmdb" : "db");
     /* The descriptor stays open (and locked) until we exit. */
     if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) >= 0)
 	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
@@ -123,11 +128,15 @@ DICT  **dict_query_open(char **maps, int count, int open_flags, int dict_flags)
     }
     for (int i = 0; i < count; i++) {
 	if (open_flags != O_RDONLY) {
-	    size_t  len = strcspn(maps[i], ":");
-	    char   *type = mystrndup(maps[i], len);
+	    const char *map = maps[i];
+	    char   *type;
 
+	    /* Updates through proxy: go to the table itself here. */
+	    while (strncmp(map, "proxy:", 6) == 0)
+		map += 6;
+	    type = mystrndup(map, strcspn(map, ":"));
 	    if (dict_type_known(type) && !buildable(type))
-		msg_fatal("%s map requires O_RDONLY access mode", maps[i]);
+		msg_fatal("%s map requires O_RDONLY access mode", map);
 	    myfree(type);
 	}
 	dicts[i] = dict_open(maps[i], open_flags, dict_flags);

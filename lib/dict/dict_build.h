@@ -17,8 +17,10 @@
  *	its own source format and prints its own output.
  *
  *	dict_build_open() opens "type:name" for (re)building from a
- *	source file whose status is source: only hash: and btree: tables
- *	can be built. When root builds from a file owned by another user,
+ *	source file whose status is source: only hash:, btree: and lmdb:
+ *	tables can be built (a "proxy:" prefix is the caller's to remove:
+ *	Postfix builds no table through proxymap, and -i updates the inner
+ *	table directly). When root builds from a file owned by another user,
  *	the work is done with that user's effective ids (unless
  *	DICT_BUILD_KEEP_ROOT, postmap -o), so the table belongs to the
  *	owner of its source; dict_build_close() closes the table (a new
@@ -30,8 +32,9 @@
  *	in place, under a lock, instead of being made anew.
  *
  *	dict_query_open() opens each table for -q, -s (O_RDONLY; with
- *	DICT_FLAG_LOCK, hash: and btree: files get one shared lock for the
- *	whole session) or -d (O_RDWR, hash: and btree: only).
+ *	DICT_FLAG_LOCK, hash:, btree: and lmdb: files get one shared lock
+ *	for the whole session) or -d (O_RDWR, those types only; through
+ *	proxy: the table itself).
  *	dict_query_lookup() asks the tables in order, once each (no
  *	address or domain iteration), and returns the first answer.
  *	dict_query_delete() removes key from each table and returns 1 when

@@ -22,11 +22,25 @@
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
+#include "util/argv.h"
 #include "dns/dns.h"
 
 static char *resolv_conf_path;
 static ldns_resolver *resolver;
 static int resolver_failed;
+static int dnssec_on;			/* DO bit, trust AD (dnssec level) */
+
+void    dns_set_dnssec(int on)
+{
+    dnssec_on = on;
+    if (resolver)
+	ldns_resolver_set_dnssec(resolver, on ? true : false);
+}
+
+int     dns_dnssec_enabled(void)
+{
+    return (dnssec_on);
+}
 
 void    dns_set_resolv_conf(const char *path)
 {
@@ -59,6 +73,9 @@ static ldns_resolver *dns_resolver(void)
     ldns_resolver_set_defnames(resolver, false);
     ldns_resolver_set_retry(resolver, 2);
     ldns_resolver_set_fallback(resolver, true);
+    /* DO bit (EDNS0): a validating resolver then sets AD on what it validated. */
+    ldns_resolver_set_dnssec(resolver, dnssec_on ? true : false);
+    ldns_resolver_set_dnssec_cd(resolver, false);
     return (resolver);
 }
 
@@ -74,14 +91,20 @@ static const char *dns_type_name(ldns_rr_type type)
 	return ("AAAA");
     case LDNS_RR_TYPE_TXT:
 	return ("TXT");
+    case LDNS_RR_TYPE_TLSA:
+	return ("TLSA");
     default:
 	return ("other");
     }
 }
 
-/* dns_query - one query; the answer's records of that type, or a status */
+/*
+ * dns_query - one query; the answer's records of that type, or a status.
+ * *secure (when not NULL): the resolver validated the answer (AD bit, only
+ * believed with dnssec lookups on).
+ */
 static int dns_query(const char *name, ldns_rr_type type,
-		             ldns_rr_list **answer, VSTRING *why)
+		             ldns_rr_list **answer, int *secure, VSTRING *why)
 {
     ldns_resolver *res = dns_resolver();
     ldns_rdf *dname;
@@ -93,6 +116,8 @@ static int dns_query(const char *name, ldns_rr_type type,
     int     ret;
 
     *answer = 0;
+    if (secure)
+	*secure = 0;
     vstring_strcpy(abs_name, name);
     if (vstring_len(abs_name) == 0 || vstring_end(abs_name)[-1] != '.')
 	vstring_addch(abs_name, '.');
@@ -121,6 +146,8 @@ static int dns_query(const char *name, ldns_rr_type type,
 	return (DNS_RETRY);
     }
     rcode = ldns_pkt_get_rcode(pkt);
+    if (secure)
+	*secure = dnssec_on && ldns_pkt_ad(pkt);
     if (rcode == LDNS_RCODE_NXDOMAIN) {
 	DNS_WHY("Host not found");
 	ret = DNS_NOTFOUND;
@@ -193,7 +220,7 @@ int     dns_lookup_mx(const char *name, DNS_MX_LIST *list, VSTRING *why)
     int     ret;
     size_t  i;
 
-    if ((ret = dns_query(name, LDNS_RR_TYPE_MX, &rrs, why)) != DNS_OK)
+    if ((ret = dns_query(name, LDNS_RR_TYPE_MX, &rrs, &list->secure, why)) != DNS_OK)
 	return (ret);
     for (i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
 	ldns_rr *rr = ldns_rr_list_rr(rrs, i);
@@ -231,6 +258,7 @@ void    dns_mx_list_free(DNS_MX_LIST *list)
     myfree(list->mx);
     list->mx = 0;
     list->count = list->cap = 0;
+    list->secure = 0;
 }
 
 void    dns_addr_list_init(DNS_ADDR_LIST *list)
@@ -284,15 +312,17 @@ int     dns_addr_literal(const char *text, int pref, DNS_ADDR_LIST *out)
 
 /* dns_add_rrs - append the A or AAAA records of an answer */
 static void dns_add_rrs(DNS_ADDR_LIST *out, const char *host, int pref,
-			        ldns_rr_list *rrs, int family)
+			        ldns_rr_list *rrs, int family, int secure)
 {
     size_t  want = (family == AF_INET6 ? 16 : 4);
 
     for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
 	ldns_rdf *rdf = ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0);
 
-	if (rdf && ldns_rdf_size(rdf) == want)
+	if (rdf && ldns_rdf_size(rdf) == want) {
 	    dns_addr_add(out, host, pref, family, ldns_rdf_data(rdf));
+	    out->addr[out->count - 1].secure = secure;
+	}
     }
 }
 
@@ -300,6 +330,7 @@ int     dns_lookup_addr(const char *host, int pref, int families,
 			        DNS_ADDR_LIST *out, VSTRING *why)
 {
     ldns_rr_list *rrs;
+    int     secure;
     int     st4 = DNS_NODATA, st6 = DNS_NODATA;
     size_t  before = out->count;
     VSTRING *why6 = vstring_alloc(100);
@@ -309,14 +340,14 @@ int     dns_lookup_addr(const char *host, int pref, int families,
 	return (DNS_OK);
     }
     if (families & DNS_FAMILY_INET6) {
-	if ((st6 = dns_query(host, LDNS_RR_TYPE_AAAA, &rrs, why6)) == DNS_OK) {
-	    dns_add_rrs(out, host, pref, rrs, AF_INET6);
+	if ((st6 = dns_query(host, LDNS_RR_TYPE_AAAA, &rrs, &secure, why6)) == DNS_OK) {
+	    dns_add_rrs(out, host, pref, rrs, AF_INET6, secure);
 	    ldns_rr_list_deep_free(rrs);
 	}
     }
     if ((families & DNS_FAMILY_INET) && st6 != DNS_NOTFOUND) {
-	if ((st4 = dns_query(host, LDNS_RR_TYPE_A, &rrs, why)) == DNS_OK) {
-	    dns_add_rrs(out, host, pref, rrs, AF_INET);
+	if ((st4 = dns_query(host, LDNS_RR_TYPE_A, &rrs, &secure, why)) == DNS_OK) {
+	    dns_add_rrs(out, host, pref, rrs, AF_INET, secure);
 	    ldns_rr_list_deep_free(rrs);
 	}
     }
@@ -342,7 +373,7 @@ int     dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why)
     int     ret;
 
     vstring_truncate(text, 0);
-    if ((ret = dns_query(name, LDNS_RR_TYPE_TXT, &rrs, why)) != DNS_OK)
+    if ((ret = dns_query(name, LDNS_RR_TYPE_TXT, &rrs, 0, why)) != DNS_OK)
 	return (ret);
     for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
 	ldns_rr *rr = ldns_rr_list_rr(rrs, i);
@@ -371,7 +402,7 @@ int     dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why)
 
 int     dns_lookup_mailhost(const char *domain, VSTRING *why)
 {
-    DNS_MX_LIST mx = {0, 0, 0};
+    DNS_MX_LIST mx = {0};
     DNS_ADDR_LIST addr;
     int     st_mx, st_addr;
 
@@ -386,4 +417,80 @@ int     dns_lookup_mailhost(const char *domain, VSTRING *why)
     if (st_addr == DNS_OK)
 	return (DNS_OK);
     return (st_mx == DNS_RETRY ? DNS_RETRY : st_addr);
+}
+
+/*
+ * dns_lookup_txt_list - each TXT record of name as its own string (the
+ * record's strings joined, RFC 7208 style), raw bytes kept except NUL.
+ */
+int     dns_lookup_txt_list(const char *name, ARGV *out, int *secure, VSTRING *why)
+{
+    ldns_rr_list *rrs;
+    int     ret;
+    VSTRING *one;
+
+    if ((ret = dns_query(name, LDNS_RR_TYPE_TXT, &rrs, secure, why)) != DNS_OK)
+	return (ret);
+    one = vstring_alloc(100);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+	ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+
+	vstring_reset(one);
+	for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+	    ldns_rdf *rdf = ldns_rr_rdf(rr, j);
+	    const uint8_t *data = ldns_rdf_data(rdf);
+	    size_t  size = ldns_rdf_size(rdf);
+
+	    if (size > 0 && (size_t) data[0] + 1 <= size)
+		for (size_t k = 1; k <= data[0]; k++)
+		    vstring_addch(one, data[k] ? (char) data[k] : '?');
+	}
+	argv_add(out, vstring_str(one));
+    }
+    vstring_free(one);
+    ldns_rr_list_deep_free(rrs);
+    return (DNS_OK);
+}
+
+void    dns_tlsa_list_free(DNS_TLSA_LIST *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+	myfree(list->tlsa[i].data);
+    myfree(list->tlsa);
+    memset(list, 0, sizeof(*list));
+}
+
+int     dns_lookup_tlsa(const char *name, DNS_TLSA_LIST *list, VSTRING *why)
+{
+    ldns_rr_list *rrs;
+    int     ret;
+
+    if ((ret = dns_query(name, LDNS_RR_TYPE_TLSA, &rrs, &list->secure, why)) != DNS_OK)
+	return (ret);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+	ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+	ldns_rdf *u, *s, *m, *d;
+	DNS_TLSA *t;
+
+	/* usage, selector, matching type (one byte each), data (hex) */
+	if (ldns_rr_rd_count(rr) != 4
+	    || (u = ldns_rr_rdf(rr, 0)) == 0 || ldns_rdf_size(u) != 1
+	    || (s = ldns_rr_rdf(rr, 1)) == 0 || ldns_rdf_size(s) != 1
+	    || (m = ldns_rr_rdf(rr, 2)) == 0 || ldns_rdf_size(m) != 1
+	    || (d = ldns_rr_rdf(rr, 3)) == 0)
+	    continue;
+	if (list->count >= list->cap) {
+	    list->cap = list->cap ? 2 * list->cap : 4;
+	    list->tlsa = myrealloc(list->tlsa, list->cap * sizeof(DNS_TLSA));
+	}
+	t = list->tlsa + list->count++;
+	t->usage = ldns_rdf_data(u)[0];
+	t->selector = ldns_rdf_data(s)[0];
+	t->mtype = ldns_rdf_data(m)[0];
+	t->len = ldns_rdf_size(d);
+	t->data = mymalloc(t->len ? t->len : 1);
+	memcpy(t->data, ldns_rdf_data(d), t->len);
+    }
+    ldns_rr_list_deep_free(rrs);
+    return (DNS_OK);
 }

@@ -18,6 +18,13 @@
  *
  *	int dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why);
  *	int dns_lookup_mailhost(const char *domain, VSTRING *why);
+ *
+ *	void dns_set_dnssec(int on);
+ *	int dns_dnssec_enabled(void);
+ *	int dns_lookup_tlsa(const char *name, DNS_TLSA_LIST *list, VSTRING *why);
+ *	void dns_tlsa_list_free(DNS_TLSA_LIST *list);
+ *	int dns_lookup_txt_list(const char *name, ARGV *out, int *secure,
+ *				VSTRING *why);
  * DESCRIPTION
  *	The resolver reads the file named by dns_set_resolv_conf() (the
  *	resolv_conf parameter, ours; default /etc/resolv.conf) when the
@@ -44,6 +51,25 @@
  *	record, else an A or AAAA record. DNS_OK when one exists,
  *	DNS_NULLMX for a null MX, DNS_RETRY when a temporary error left
  *	the question open, else DNS_NOTFOUND or DNS_NODATA.
+ *
+ *	DNSSEC: dns_set_dnssec(1) (smtp_dns_support_level = dnssec) makes
+ *	every query ask with the DO bit (EDNS0), and an answer counts as
+ *	validated when the resolver set the AD bit. We do not validate:
+ *	as Postfix documents, resolv.conf must name a validating resolver
+ *	that the host trusts (a local one on loopback). Validation is
+ *	recorded per answer: DNS_MX_LIST.secure (the MX RRset),
+ *	DNS_ADDR.secure (the A or AAAA RRset the address came from),
+ *	DNS_TLSA_LIST.secure. A bogus answer is the resolver's SERVFAIL,
+ *	so DNS_RETRY. With DNSSEC off every secure flag is 0.
+ *
+ *	dns_lookup_tlsa() appends the TLSA records of name
+ *	("_25._tcp.mx.example.com") to list: usage, selector, matching
+ *	type and the association data as bytes, whatever their values
+ *	(the caller decides which are usable).
+ *
+ *	dns_lookup_txt_list() appends each TXT record of name to out as
+ *	one string (its character-strings concatenated, NUL bytes as '?'),
+ *	for policy records (MTA-STS, TLS-RPT) that are parsed, not shown.
  * DIAGNOSTICS
  *	Results: DNS_OK; DNS_NOTFOUND (the name does not exist); DNS_NODATA
  *	(it exists, without records of that type); DNS_RETRY (a temporary
@@ -57,6 +83,7 @@
 #include <sys/types.h>
 #include <stddef.h>
 #include "util/vstring.h"
+#include "util/argv.h"
 
 #define DNS_OK		0
 #define DNS_NOTFOUND	1
@@ -78,6 +105,7 @@ typedef struct DNS_MX_LIST {
     DNS_MX *mx;
     size_t  count;
     size_t  cap;
+    int     secure;			/* the MX RRset was DNSSEC-validated */
 } DNS_MX_LIST;
 
 typedef struct DNS_ADDR {
@@ -86,6 +114,7 @@ typedef struct DNS_ADDR {
     int     family;			/* AF_INET or AF_INET6 */
     unsigned char addr[16];		/* network byte order */
     char    ip[46];			/* printable address */
+    int     secure;			/* its A/AAAA RRset was DNSSEC-validated */
 } DNS_ADDR;
 
 typedef struct DNS_ADDR_LIST {
@@ -94,7 +123,27 @@ typedef struct DNS_ADDR_LIST {
     size_t  cap;
 } DNS_ADDR_LIST;
 
+typedef struct DNS_TLSA {
+    unsigned char usage;		/* 0..3: PKIX-TA PKIX-EE DANE-TA DANE-EE */
+    unsigned char selector;		/* 0 certificate, 1 public key */
+    unsigned char mtype;		/* 0 full, 1 SHA2-256, 2 SHA2-512 */
+    unsigned char *data;
+    size_t  len;
+} DNS_TLSA;
+
+typedef struct DNS_TLSA_LIST {
+    DNS_TLSA *tlsa;
+    size_t  count;
+    size_t  cap;
+    int     secure;			/* the TLSA RRset was DNSSEC-validated */
+} DNS_TLSA_LIST;
+
 extern void dns_set_resolv_conf(const char *);
+extern void dns_set_dnssec(int);
+extern int dns_dnssec_enabled(void);
+extern int dns_lookup_tlsa(const char *, DNS_TLSA_LIST *, VSTRING *);
+extern void dns_tlsa_list_free(DNS_TLSA_LIST *);
+extern int dns_lookup_txt_list(const char *, ARGV *, int *, VSTRING *);
 extern int dns_lookup_mx(const char *, DNS_MX_LIST *, VSTRING *);
 extern void dns_mx_sort(DNS_MX_LIST *);
 extern void dns_mx_list_free(DNS_MX_LIST *);

@@ -13,13 +13,13 @@
  * SEE ALSO
  *	bounce(8), ipc_call(3)
  */
-#include <errno.h>
 #include <string.h>
 
-#include "global/mail_conf.h"
 #include "util/msg.h"
+#include "util/vstring.h"
 #include "util/attr.h"
 #include "util/ipc_call.h"
+#include "global/mail_conf.h"
 #include "global/bounce_client.h"
 
 /* bounce_request - send one request, return the service's status */
@@ -27,28 +27,22 @@ static int bounce_request(const char *request, const char *queue_name,
 			          const char *queue_id)
 {
     ATTR   *req = attr_alloc();
-    ATTR   *reply = attr_alloc();
+    VSTRING *why = vstring_alloc(100);
     const char *service = mail_conf_str(VAR_BOUNCE_SERVICE_NAME);
-    long    status;
-    int     ret;
+    int     status;
 
     attr_add(req, ATTR_NAME_REQUEST, request);
-    attr_add(req, ATTR_NAME_QUEUE_NAME, queue_name);
-    attr_add(req, ATTR_NAME_QUEUE_ID, queue_id);
-    if (ipc_call("private", service, (int) mail_conf_time(VAR_IPC_TIMEOUT), req, reply) < 0) {
-	msg_warn("%s: %s service request %s: private/%s: %s",
-		 queue_id, service, request, service, strerror(errno));
-	ret = -1;
-    } else if (attr_get_long(reply, ATTR_NAME_STATUS, &status) < 0) {
-	msg_warn("%s: %s service request %s: malformed reply",
-		 queue_id, service, request);
-	ret = -1;
-    } else {
-	ret = (int) status;
+    attr_add(req, BOUNCE_ATTR_QUEUE_NAME, queue_name);
+    attr_add(req, BOUNCE_ATTR_QUEUE_ID, queue_id);
+    if (ipc_call_status("private", service, (int) mail_conf_time(VAR_IPC_TIMEOUT),
+			req, &status, why) < 0) {
+	msg_warn("%s: %s service request %s: %s",
+		 queue_id, service, request, vstring_str(why));
+	status = -1;
     }
     attr_free(req);
-    attr_free(reply);
-    return (ret);
+    vstring_free(why);
+    return (status);
 }
 
 int     bounce_flush(const char *queue_name, const char *queue_id)
@@ -64,4 +58,22 @@ int     bounce_warn(const char *queue_name, const char *queue_id)
 int     bounce_success(const char *queue_name, const char *queue_id)
 {
     return (bounce_request(BOUNCE_REQ_SUCCESS, queue_name, queue_id));
+}
+
+static const ATTR_SCAN bounce_request_table[] = {
+    ATTR_STR(ATTR_NAME_REQUEST, BOUNCE_REQUEST, request, ATTR_FLAG_REQUIRED, 1, 32),
+    ATTR_STR(BOUNCE_ATTR_QUEUE_NAME, BOUNCE_REQUEST, queue_name, ATTR_FLAG_REQUIRED, 1, 32),
+    ATTR_STR(BOUNCE_ATTR_QUEUE_ID, BOUNCE_REQUEST, queue_id, ATTR_FLAG_REQUIRED, 1, 64),
+    ATTR_END,
+};
+
+int     bounce_request_read(VSTREAM *client, BOUNCE_REQUEST *req, VSTRING *why)
+{
+    memset(req, 0, sizeof(*req));
+    return (attr_scan(client, bounce_request_table, req, why));
+}
+
+void    bounce_request_free(BOUNCE_REQUEST *req)
+{
+    attr_scan_free(bounce_request_table, req);
 }

@@ -5,9 +5,20 @@
  *	int bounce_flush(const char *queue_name, const char *queue_id);
  *	int bounce_warn(const char *queue_name, const char *queue_id);
  *	int bounce_success(const char *queue_name, const char *queue_id);
+ *
+ *	Service side:
+ *	int bounce_request_read(VSTREAM *client, BOUNCE_REQUEST *req,
+ *				VSTRING *why);
+ *	void bounce_request_free(BOUNCE_REQUEST *req);
  * DESCRIPTION
- *	Requests to private/bounce (attr.h): request=flush | warn | success,
- *	queue_name=, queue_id=. The bounce service reads the message file
+ *	Requests to private/bounce (attr.h), all three attributes required:
+ *
+ *	    request=flush | warn | success	(ATTR_NAME_REQUEST)
+ *	    queue_name=active			(BOUNCE_ATTR_QUEUE_NAME)
+ *	    queue_id=72C22A73A21		(BOUNCE_ATTR_QUEUE_ID)
+ *
+ *	The reply is status=N (ATTR_NAME_STATUS; attr_send_status()).
+ *	The bounce service reads the message file
  *	and its log (bounce/ID for flush: the failed recipients; defer/ID for
  *	warn: the delayed ones; for success the entries with action=delivered
  *	in bounce/ID), writes one DSN as a new queue file from MAILER-DAEMON
@@ -35,16 +46,36 @@
  *	delivery, e.g. LMTP); when the message is finished it calls
  *	bounce_success() before bounce_flush() (which removes the log).
  *	bounce_success() leaves the log in place.
+ *
+ *	bounce_request_read() is the service's reader: 1 for a request in
+ *	req, 0 at end of file, -1 for a malformed request (why says how).
+ *	It checks the form only (present, of sane length); what the values
+ *	mean is the service's to check. bounce_request_free() releases
+ *	what a read stored, whatever it returned.
  */
 #ifndef BOUNCE_CLIENT_H
 #define BOUNCE_CLIENT_H
+#include "util/vstream.h"
+#include "util/vstring.h"
 
 #define BOUNCE_REQ_FLUSH	"flush"
 #define BOUNCE_REQ_WARN		"warn"
 #define BOUNCE_REQ_SUCCESS	"success"
 
+#define BOUNCE_ATTR_QUEUE_NAME	"queue_name"
+#define BOUNCE_ATTR_QUEUE_ID	"queue_id"
+
+typedef struct BOUNCE_REQUEST {
+    char   *request;			/* BOUNCE_REQ_* */
+    char   *queue_name;
+    char   *queue_id;
+} BOUNCE_REQUEST;
+
 extern int bounce_flush(const char *, const char *);
 extern int bounce_warn(const char *, const char *);
 extern int bounce_success(const char *, const char *);
+
+extern int bounce_request_read(VSTREAM *, BOUNCE_REQUEST *, VSTRING *);
+extern void bounce_request_free(BOUNCE_REQUEST *);
 
 #endif

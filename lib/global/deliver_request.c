@@ -4,24 +4,8 @@
  * SYNOPSIS
  *	See deliver_request.h.
  * DESCRIPTION
- *	The wire form (attr.h lists of name=value pairs):
- *
- *	Request, qmgr to agent, one list:
- *	    flags queue_name queue_id data_offset data_size nexthop
- *	    transport sender dsn_envid dsn_ret client_name client_address
- *	    helo_name sasl_username arrival_time active_time rcpt_count
- *	    then per recipient, in this order, "recipient" opening it:
- *	    recipient original_recipient offset dsn_notify dsn_orig_rcpt
- *
- *	Reply, agent to qmgr, one list:
- *	    per recipient with a result, "rcpt_index" opening it:
- *	    rcpt_index dsn_status dsn_action (d, x or f) reason relay
- *	    remote_mta diag conn_setup xmit conn_reuse [dsn_flags]
- *	    then status=0.
- *
- *	Names that a reader does not know are skipped. Every number and
- *	every index is checked; a request whose queue name or queue ID is
- *	not a plain word (the agent opens queue_name/queue_id) is refused.
+ *	The wire form is in deliver_request.h; the tables below are its
+ *	readers (attr_scan).
  *
  *	deliver_log() writes Postfix's delivery line. Delay values are
  *	written as Postfix does: rounded to delay_logging_resolution_limit
@@ -34,11 +18,8 @@
  */
 #include <sys/time.h>
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -47,27 +28,9 @@
 #include "util/vstring.h"
 #include "util/attr.h"
 #include "global/mail_conf.h"
+#include "global/info_log_addr.h"
 #include "global/deliver_request.h"
 #include "global/verify_clnt.h"
-
-/* Names used only by this protocol; the shared ones come from attr.h. */
-#define DA_DATA_OFFSET	"data_offset"
-#define DA_DATA_SIZE	"data_size"
-#define DA_CLIENT_NAME	"client_name"
-#define DA_CLIENT_ADDR	"client_address"
-#define DA_HELO_NAME	"helo_name"
-#define DA_SASL_USER	"sasl_username"
-#define DA_ARRIVAL	"arrival_time"
-#define DA_ACTIVE	"active_time"
-#define DA_RCPT_COUNT	"rcpt_count"
-#define DA_RCPT_INDEX	"rcpt_index"
-#define DA_RELAY	"relay"
-#define DA_REMOTE_MTA	"remote_mta"
-#define DA_DIAG		"diag"
-#define DA_CONN_SETUP	"conn_setup"
-#define DA_XMIT		"xmit"
-#define DA_CONN_REUSE	"conn_reuse"
-#define DA_DSN_FLAGS	"dsn_flags"
 
 /* word_ok - a queue name or queue ID: letters and digits only */
 static int word_ok(const char *s)
@@ -78,34 +41,6 @@ static int word_ok(const char *s)
 	if (!isalnum((unsigned char) *s))
 	    return (0);
     return (1);
-}
-
-/* parse_long - a decimal number within [min, max] */
-static int parse_long(const char *text, long min, long max, long *value)
-{
-    char   *end;
-
-    if (text == 0 || *text == 0)
-	return (-1);
-    errno = 0;
-    *value = strtol(text, &end, 10);
-    if (*end || errno == ERANGE || *value < min || *value > max)
-	return (-1);
-    return (0);
-}
-
-/* parse_double - a finite, non-negative number */
-static int parse_double(const char *text, double *value)
-{
-    char   *end;
-
-    if (text == 0 || *text == 0)
-	return (-1);
-    errno = 0;
-    *value = strtod(text, &end);
-    if (*end || errno == ERANGE || !isfinite(*value) || *value < 0)
-	return (-1);
-    return (0);
 }
 
 static char *dup_or_null(const char *s)
@@ -196,187 +131,153 @@ int     deliver_request_send(VSTREAM *stream, const DELIVER_REQUEST *req)
     ATTR   *a = attr_alloc();
     int     ret;
 
-    attr_addf(a, ATTR_NAME_FLAGS, "%d", req->flags);
-    attr_add(a, ATTR_NAME_QUEUE_NAME, req->queue_name);
-    attr_add(a, ATTR_NAME_QUEUE_ID, req->queue_id);
-    attr_addf(a, DA_DATA_OFFSET, "%lld", (long long) req->data_offset);
-    attr_addf(a, DA_DATA_SIZE, "%lld", (long long) req->data_size);
-    attr_add(a, ATTR_NAME_NEXTHOP, req->nexthop);
-    attr_add(a, ATTR_NAME_TRANSPORT, req->transport);
-    attr_add(a, ATTR_NAME_SENDER, req->sender);
-    attr_add(a, ATTR_NAME_DSN_ENVID, req->dsn_envid);
-    attr_addf(a, ATTR_NAME_DSN_RET, "%d", req->dsn_ret);
-    attr_add(a, DA_CLIENT_NAME, req->client_name);
-    attr_add(a, DA_CLIENT_ADDR, req->client_addr);
-    attr_add(a, DA_HELO_NAME, req->helo_name);
-    attr_add(a, DA_SASL_USER, req->sasl_username);
-    attr_addf(a, DA_ARRIVAL, "%.6f", req->arrival_time);
-    attr_addf(a, DA_ACTIVE, "%.6f", req->active_time);
-    attr_addf(a, DA_RCPT_COUNT, "%zu", req->rcpt_count);
+    attr_addf(a, DELIVER_ATTR_FLAGS, "%d", req->flags);
+    attr_add(a, DELIVER_ATTR_QUEUE_NAME, req->queue_name);
+    attr_add(a, DELIVER_ATTR_QUEUE_ID, req->queue_id);
+    attr_addf(a, DELIVER_ATTR_DATA_OFFSET, "%lld", (long long) req->data_offset);
+    attr_addf(a, DELIVER_ATTR_DATA_SIZE, "%lld", (long long) req->data_size);
+    attr_add(a, DELIVER_ATTR_NEXTHOP, req->nexthop);
+    attr_add(a, DELIVER_ATTR_TRANSPORT, req->transport);
+    attr_add(a, DELIVER_ATTR_SENDER, req->sender);
+    attr_add(a, DELIVER_ATTR_DSN_ENVID, req->dsn_envid);
+    attr_addf(a, DELIVER_ATTR_DSN_RET, "%d", req->dsn_ret);
+    attr_add(a, DELIVER_ATTR_CLIENT_NAME, req->client_name);
+    attr_add(a, DELIVER_ATTR_CLIENT_ADDR, req->client_addr);
+    attr_add(a, DELIVER_ATTR_HELO_NAME, req->helo_name);
+    attr_add(a, DELIVER_ATTR_SASL_USERNAME, req->sasl_username);
+    attr_addf(a, DELIVER_ATTR_ARRIVAL_TIME, "%.6f", req->arrival_time);
+    attr_addf(a, DELIVER_ATTR_ACTIVE_TIME, "%.6f", req->active_time);
+    attr_addf(a, DELIVER_ATTR_RCPT_COUNT, "%zu", req->rcpt_count);
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	const RECIPIENT *r = req->rcpt + i;
 
-	attr_add(a, ATTR_NAME_RECIPIENT, r->address);
-	attr_add(a, ATTR_NAME_ORIG_RCPT, r->orig_addr);
-	attr_addf(a, ATTR_NAME_OFFSET, "%lld", (long long) r->offset);
-	attr_addf(a, ATTR_NAME_DSN_NOTIFY, "%d", r->dsn_notify);
-	attr_add(a, ATTR_NAME_DSN_ORCPT, r->dsn_orcpt);
+	attr_add(a, DELIVER_ATTR_RECIPIENT, r->address);
+	attr_add(a, DELIVER_ATTR_ORIG_RCPT, r->orig_addr);
+	attr_addf(a, DELIVER_ATTR_OFFSET, "%lld", (long long) r->offset);
+	attr_addf(a, DELIVER_ATTR_DSN_NOTIFY, "%d", r->dsn_notify);
+	attr_add(a, DELIVER_ATTR_DSN_ORCPT, r->dsn_orcpt);
     }
     ret = attr_send(stream, a);
     attr_free(a);
     return (ret == 0 && !vstream_ferror(stream) ? 0 : -1);
 }
 
-/* set_str - replace a string field */
-static void set_str(char **field, const char *value)
+/*
+ * The request as read: the sender's recipient count is only checked
+ * (the recipient groups count themselves).
+ */
+typedef struct DELIVER_WIRE {
+    DELIVER_REQUEST req;
+    long    rcpt_count;
+} DELIVER_WIRE;
+
+static const ATTR_SCAN deliver_rcpt_table[] = {
+    ATTR_STR(DELIVER_ATTR_RECIPIENT, RECIPIENT, address, ATTR_FLAG_REQUIRED, 1, 0),
+    ATTR_STR(DELIVER_ATTR_ORIG_RCPT, RECIPIENT, orig_addr, 0, 0, 0),
+    ATTR_OFF(DELIVER_ATTR_OFFSET, RECIPIENT, offset, 0, 0, LONG_MAX),
+    ATTR_INT(DELIVER_ATTR_DSN_NOTIFY, RECIPIENT, dsn_notify, 0, 0, 15),
+    ATTR_STR(DELIVER_ATTR_DSN_ORCPT, RECIPIENT, dsn_orcpt, 0, 0, 0),
+    ATTR_END,
+};
+
+static const ATTR_SCAN deliver_request_table[] = {
+    ATTR_INT(DELIVER_ATTR_FLAGS, DELIVER_WIRE, req.flags, 0, 0, INT_MAX),
+    ATTR_STR(DELIVER_ATTR_QUEUE_NAME, DELIVER_WIRE, req.queue_name, ATTR_FLAG_REQUIRED, 1, 64),
+    ATTR_STR(DELIVER_ATTR_QUEUE_ID, DELIVER_WIRE, req.queue_id, ATTR_FLAG_REQUIRED, 1, 64),
+    ATTR_OFF(DELIVER_ATTR_DATA_OFFSET, DELIVER_WIRE, req.data_offset, 0, 0, LONG_MAX),
+    ATTR_OFF(DELIVER_ATTR_DATA_SIZE, DELIVER_WIRE, req.data_size, 0, 0, LONG_MAX),
+    ATTR_STR(DELIVER_ATTR_NEXTHOP, DELIVER_WIRE, req.nexthop, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_TRANSPORT, DELIVER_WIRE, req.transport, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_SENDER, DELIVER_WIRE, req.sender, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_DSN_ENVID, DELIVER_WIRE, req.dsn_envid, 0, 0, 0),
+    ATTR_INT(DELIVER_ATTR_DSN_RET, DELIVER_WIRE, req.dsn_ret, 0, 0, DSN_RET_HDRS),
+    ATTR_STR(DELIVER_ATTR_CLIENT_NAME, DELIVER_WIRE, req.client_name, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_CLIENT_ADDR, DELIVER_WIRE, req.client_addr, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_HELO_NAME, DELIVER_WIRE, req.helo_name, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_SASL_USERNAME, DELIVER_WIRE, req.sasl_username, 0, 0, 0),
+    ATTR_DOUBLE(DELIVER_ATTR_ARRIVAL_TIME, DELIVER_WIRE, req.arrival_time, 0, 0, LONG_MAX),
+    ATTR_DOUBLE(DELIVER_ATTR_ACTIVE_TIME, DELIVER_WIRE, req.active_time, 0, 0, LONG_MAX),
+    ATTR_LONG(DELIVER_ATTR_RCPT_COUNT, DELIVER_WIRE, rcpt_count, 0, 0, DELIVER_RCPT_MAX),
+    ATTR_GROUP(DELIVER_ATTR_RECIPIENT, DELIVER_WIRE, req.rcpt, req.rcpt_count, RECIPIENT,
+	       deliver_rcpt_table, ATTR_FLAG_REQUIRED, 1, DELIVER_RCPT_MAX),
+    ATTR_END,
+};
+
+/* empty_if_null - an absent string attribute reads as "" */
+static void empty_if_null(char **field)
 {
-    myfree(*field);
-    *field = mystrdup(value);
+    if (*field == 0)
+	*field = mystrdup("");
 }
 
 DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
 {
-    ATTR   *a = attr_alloc();
-    DELIVER_REQUEST *req = 0;
-    const char *why = 0;
-    size_t  rcpt_cap = 0;
-    long    num;
+    DELIVER_WIRE wire;
+    DELIVER_REQUEST *req;
+    VSTRING *why = vstring_alloc(100);
     int     got;
 
     if (stream->timeout == 0)
 	vstream_set_timeout(stream, (int) mail_conf_time(VAR_IPC_TIMEOUT));
-    if ((got = attr_recv(stream, a, ATTR_MAX_LEN, ATTR_MAX_COUNT)) <= 0) {
+    memset(&wire, 0, sizeof(wire));
+    got = attr_scan(stream, deliver_request_table, &wire, why);
+    req = mymalloc(sizeof(*req));
+    *req = wire.req;
+    if (got > 0 && (!word_ok(req->queue_name) || !word_ok(req->queue_id))) {
+	vstring_strcpy(why, "bad queue name or queue ID");
+	got = -1;
+    }
+    if (got <= 0) {
 	if (got < 0)
-	    msg_warn("malformed or truncated delivery request");
-	attr_free(a);
-	return (0);
-    }
-    req = mycalloc(1, sizeof(*req));
-#define EMPTY(f) (req->f = mystrdup(""))
-    EMPTY(queue_name);
-    EMPTY(queue_id);
-    EMPTY(sender);
-    EMPTY(nexthop);
-    EMPTY(transport);
-    EMPTY(dsn_envid);
-    EMPTY(client_name);
-    EMPTY(client_addr);
-    EMPTY(helo_name);
-    EMPTY(sasl_username);
-
-    for (size_t i = 0; i < attr_count(a) && why == 0; i++) {
-	const char *name = attr_name(a, i);
-	const char *value = attr_value(a, i);
-	RECIPIENT *r = req->rcpt_count ? req->rcpt + req->rcpt_count - 1 : 0;
-	double  d;
-
-	if (strcmp(name, ATTR_NAME_FLAGS) == 0) {
-	    if (parse_long(value, 0, INT_MAX, &num) < 0)
-		why = "bad flags";
-	    req->flags = (int) num;
-	} else if (strcmp(name, ATTR_NAME_QUEUE_NAME) == 0) {
-	    set_str(&req->queue_name, value);
-	} else if (strcmp(name, ATTR_NAME_QUEUE_ID) == 0) {
-	    set_str(&req->queue_id, value);
-	} else if (strcmp(name, DA_DATA_OFFSET) == 0) {
-	    if (parse_long(value, 0, LONG_MAX, &num) < 0)
-		why = "bad data offset";
-	    req->data_offset = num;
-	} else if (strcmp(name, DA_DATA_SIZE) == 0) {
-	    if (parse_long(value, 0, LONG_MAX, &num) < 0)
-		why = "bad data size";
-	    req->data_size = num;
-	} else if (strcmp(name, ATTR_NAME_NEXTHOP) == 0) {
-	    set_str(&req->nexthop, value);
-	} else if (strcmp(name, ATTR_NAME_TRANSPORT) == 0) {
-	    set_str(&req->transport, value);
-	} else if (strcmp(name, ATTR_NAME_SENDER) == 0) {
-	    set_str(&req->sender, value);
-	} else if (strcmp(name, ATTR_NAME_DSN_ENVID) == 0) {
-	    set_str(&req->dsn_envid, value);
-	} else if (strcmp(name, ATTR_NAME_DSN_RET) == 0) {
-	    if (parse_long(value, 0, DSN_RET_HDRS, &num) < 0)
-		why = "bad dsn_ret";
-	    req->dsn_ret = (int) num;
-	} else if (strcmp(name, DA_CLIENT_NAME) == 0) {
-	    set_str(&req->client_name, value);
-	} else if (strcmp(name, DA_CLIENT_ADDR) == 0) {
-	    set_str(&req->client_addr, value);
-	} else if (strcmp(name, DA_HELO_NAME) == 0) {
-	    set_str(&req->helo_name, value);
-	} else if (strcmp(name, DA_SASL_USER) == 0) {
-	    set_str(&req->sasl_username, value);
-	} else if (strcmp(name, DA_ARRIVAL) == 0) {
-	    if (parse_double(value, &d) < 0)
-		why = "bad arrival time";
-	    req->arrival_time = d;
-	} else if (strcmp(name, DA_ACTIVE) == 0) {
-	    if (parse_double(value, &d) < 0)
-		why = "bad active time";
-	    req->active_time = d;
-	} else if (strcmp(name, DA_RCPT_COUNT) == 0) {
-	    /* Only a hint for the allocation; the list itself counts. */
-	    if (parse_long(value, 0, ATTR_MAX_COUNT, &num) < 0)
-		why = "bad recipient count";
-	    else if (rcpt_cap == 0 && num > 0) {
-		rcpt_cap = (size_t) num;
-		req->rcpt = mycalloc(rcpt_cap, sizeof(*req->rcpt));
-	    }
-	} else if (strcmp(name, ATTR_NAME_RECIPIENT) == 0) {
-	    if (*value == 0) {
-		why = "empty recipient";
-		break;
-	    }
-	    if (req->rcpt_count >= rcpt_cap) {
-		rcpt_cap = rcpt_cap ? 2 * rcpt_cap : 8;
-		req->rcpt = myrealloc(req->rcpt, rcpt_cap * sizeof(*req->rcpt));
-	    }
-	    r = req->rcpt + req->rcpt_count++;
-	    memset(r, 0, sizeof(*r));
-	    r->address = mystrdup(value);
-	    r->orig_addr = mystrdup("");
-	    r->dsn_orcpt = mystrdup("");
-	} else if (strcmp(name, ATTR_NAME_ORIG_RCPT) == 0) {
-	    if (r == 0)
-		why = "original recipient before recipient";
-	    else
-		set_str(&r->orig_addr, value);
-	} else if (strcmp(name, ATTR_NAME_OFFSET) == 0) {
-	    if (r == 0 || parse_long(value, 0, LONG_MAX, &num) < 0)
-		why = "bad recipient offset";
-	    else
-		r->offset = num;
-	} else if (strcmp(name, ATTR_NAME_DSN_NOTIFY) == 0) {
-	    if (r == 0 || parse_long(value, 0, 15, &num) < 0)
-		why = "bad dsn_notify";
-	    else
-		r->dsn_notify = (int) num;
-	} else if (strcmp(name, ATTR_NAME_DSN_ORCPT) == 0) {
-	    if (r == 0)
-		why = "dsn_orig_rcpt before recipient";
-	    else
-		set_str(&r->dsn_orcpt, value);
-	}
-	/* else: a newer sender's attribute; skip it. */
-    }
-    if (why == 0 && (!word_ok(req->queue_name) || !word_ok(req->queue_id)))
-	why = "bad queue name or queue ID";
-    if (why == 0 && req->rcpt_count == 0)
-	why = "no recipients";
-    attr_free(a);
-    if (why) {
-	msg_warn("malformed delivery request: %s", why);
+	    msg_warn("malformed delivery request: %s", vstring_str(why));
 	deliver_request_free(req);
+	vstring_free(why);
 	return (0);
+    }
+    vstring_free(why);
+    empty_if_null(&req->sender);
+    empty_if_null(&req->nexthop);
+    empty_if_null(&req->transport);
+    empty_if_null(&req->dsn_envid);
+    empty_if_null(&req->client_name);
+    empty_if_null(&req->client_addr);
+    empty_if_null(&req->helo_name);
+    empty_if_null(&req->sasl_username);
+    for (size_t i = 0; i < req->rcpt_count; i++) {
+	empty_if_null(&req->rcpt[i].orig_addr);
+	empty_if_null(&req->rcpt[i].dsn_orcpt);
     }
     return (req);
 }
 
+/*
+ * soft_bounce - with soft_bounce = yes a failure stays queued: the
+ * recipient is deferred with the reason kept and a 4.X.Y status, and the
+ * log says status=SOFTBOUNCE (Postfix 3.7's line). Probes are left alone.
+ */
+static int soft_bounce(const DELIVER_REQUEST *req, const DSN_RESULT *result)
+{
+    static int soft = -1;
+
+    if (result->action != 'f' || (req->flags & DEL_REQ_FLAG_VERIFY))
+	return (0);
+    if (soft < 0)
+	soft = mail_conf_bool(VAR_SOFT_BOUNCE);
+    return (soft);
+}
+
 void    deliver_result(DELIVER_REQUEST *req, size_t idx, const DSN_RESULT *result)
 {
+    DSN_RESULT *to;
+
     if (idx >= req->rcpt_count)
 	msg_panic("deliver_result: recipient index %zu out of range", idx);
-    result_copy(&req->rcpt[idx].result, result);
+    to = &req->rcpt[idx].result;
+    result_copy(to, result);
+    if (soft_bounce(req, result)) {
+	to->action = 'x';
+	to->status[0] = '4';
+    }
     req->rcpt[idx].have_result = 1;
 }
 
@@ -394,20 +295,20 @@ int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
 
 	if (!r->have_result)
 	    continue;
-	attr_addf(a, DA_RCPT_INDEX, "%zu", i);
-	attr_add(a, ATTR_NAME_DSN_STATUS, res->status);
-	attr_addf(a, ATTR_NAME_DSN_ACTION, "%c", res->action);
-	attr_add(a, ATTR_NAME_REASON, res->reason);
-	attr_add(a, DA_RELAY, res->relay);
+	attr_addf(a, DELIVER_ATTR_RCPT_INDEX, "%zu", i);
+	attr_add(a, DELIVER_ATTR_DSN_STATUS, res->status);
+	attr_addf(a, DELIVER_ATTR_DSN_ACTION, "%c", res->action);
+	attr_add(a, DELIVER_ATTR_REASON, res->reason);
+	attr_add(a, DELIVER_ATTR_RELAY, res->relay);
 	if (res->remote_mta)
-	    attr_add(a, DA_REMOTE_MTA, res->remote_mta);
+	    attr_add(a, DELIVER_ATTR_REMOTE_MTA, res->remote_mta);
 	if (res->diag)
-	    attr_add(a, DA_DIAG, res->diag);
-	attr_addf(a, DA_CONN_SETUP, "%.6f", res->conn_setup);
-	attr_addf(a, DA_XMIT, "%.6f", res->xmit);
-	attr_addf(a, DA_CONN_REUSE, "%d", res->conn_reuse);
+	    attr_add(a, DELIVER_ATTR_DIAG, res->diag);
+	attr_addf(a, DELIVER_ATTR_CONN_SETUP, "%.6f", res->conn_setup);
+	attr_addf(a, DELIVER_ATTR_XMIT, "%.6f", res->xmit);
+	attr_addf(a, DELIVER_ATTR_CONN_REUSE, "%d", res->conn_reuse);
 	if (res->flags)
-	    attr_addf(a, DA_DSN_FLAGS, "%d", res->flags);
+	    attr_addf(a, DELIVER_ATTR_DSN_FLAGS, "%d", res->flags);
     }
     attr_add(a, ATTR_NAME_STATUS, "0");
     ret = attr_send(stream, a);
@@ -415,115 +316,106 @@ int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
     return (ret == 0 && !vstream_ferror(stream) ? 0 : -1);
 }
 
+/* One result as read, before it is checked against the request. */
+typedef struct DELIVER_REPLY_RCPT {
+    long    index;
+    char   *status;
+    char   *action;
+    char   *reason;
+    char   *relay;
+    char   *remote_mta;
+    char   *diag;
+    double  conn_setup;
+    double  xmit;
+    int     conn_reuse;
+    int     flags;
+} DELIVER_REPLY_RCPT;
+
+typedef struct DELIVER_REPLY {
+    DELIVER_REPLY_RCPT *rcpt;
+    size_t  count;
+    int     status;
+} DELIVER_REPLY;
+
+static const ATTR_SCAN deliver_result_table[] = {
+    ATTR_LONG(DELIVER_ATTR_RCPT_INDEX, DELIVER_REPLY_RCPT, index,
+	      ATTR_FLAG_REQUIRED, 0, DELIVER_RCPT_MAX - 1),
+    ATTR_STR(DELIVER_ATTR_DSN_STATUS, DELIVER_REPLY_RCPT, status, ATTR_FLAG_REQUIRED,
+	     5, sizeof(((DSN_RESULT *) 0)->status) - 1),
+    ATTR_STR(DELIVER_ATTR_DSN_ACTION, DELIVER_REPLY_RCPT, action, ATTR_FLAG_REQUIRED, 1, 1),
+    ATTR_STR(DELIVER_ATTR_REASON, DELIVER_REPLY_RCPT, reason, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_RELAY, DELIVER_REPLY_RCPT, relay, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_REMOTE_MTA, DELIVER_REPLY_RCPT, remote_mta, 0, 0, 0),
+    ATTR_STR(DELIVER_ATTR_DIAG, DELIVER_REPLY_RCPT, diag, 0, 0, 0),
+    ATTR_DOUBLE(DELIVER_ATTR_CONN_SETUP, DELIVER_REPLY_RCPT, conn_setup, 0, 0, LONG_MAX),
+    ATTR_DOUBLE(DELIVER_ATTR_XMIT, DELIVER_REPLY_RCPT, xmit, 0, 0, LONG_MAX),
+    ATTR_INT(DELIVER_ATTR_CONN_REUSE, DELIVER_REPLY_RCPT, conn_reuse, 0, 0, INT_MAX),
+    ATTR_INT(DELIVER_ATTR_DSN_FLAGS, DELIVER_REPLY_RCPT, flags, 0, 0, INT_MAX),
+    ATTR_END,
+};
+
+static const ATTR_SCAN deliver_reply_table[] = {
+    ATTR_GROUP(DELIVER_ATTR_RCPT_INDEX, DELIVER_REPLY, rcpt, count, DELIVER_REPLY_RCPT,
+	       deliver_result_table, 0, 0, DELIVER_RCPT_MAX),
+    ATTR_INT(ATTR_NAME_STATUS, DELIVER_REPLY, status, ATTR_FLAG_REQUIRED, 0, INT_MAX),
+    ATTR_END,
+};
+
 int     deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
 {
-    ATTR   *a = attr_alloc();
-    DSN_RESULT cur;
-    long    idx = -1;
-    long    num;
-    const char *why = 0;
+    DELIVER_REPLY reply;
+    VSTRING *why = vstring_alloc(100);
+    char   *seen = mycalloc(req->rcpt_count ? req->rcpt_count : 1, 1);
     int     got;
-    int     have_status = 0;
 
-    memset(&cur, 0, sizeof(cur));
-    if ((got = attr_recv(stream, a, ATTR_MAX_LEN, ATTR_MAX_COUNT)) <= 0) {
-	attr_free(a);
-	return (-1);
+    memset(&reply, 0, sizeof(reply));
+    got = attr_scan(stream, deliver_reply_table, &reply, why);
+    if (got > 0 && reply.status != 0) {
+	vstring_strcpy(why, "agent reported an error");
+	got = -1;
     }
 
     /*
      * Results are stored only when the whole reply is good: a reply that
      * goes wrong half way leaves every recipient without a result.
      */
-    DSN_RESULT *results = mycalloc(req->rcpt_count ? req->rcpt_count : 1, sizeof(*results));
-    char   *seen = mycalloc(req->rcpt_count ? req->rcpt_count : 1, 1);
+    for (size_t i = 0; got > 0 && i < reply.count; i++) {
+	const DELIVER_REPLY_RCPT *r = reply.rcpt + i;
 
-#define FLUSH_CUR() do { \
-	if (idx >= 0) { \
-	    if (!status_ok(cur.status) || (cur.action != 'd' && cur.action != 'x' \
-					   && cur.action != 'f')) \
-		why = "bad status or action"; \
-	    else { \
-		result_copy(&results[idx], &cur); \
-		seen[idx] = 1; \
-	    } \
-	    result_clear(&cur); \
-	} \
-    } while (0)
-
-    for (size_t i = 0; i < attr_count(a) && why == 0; i++) {
-	const char *name = attr_name(a, i);
-	const char *value = attr_value(a, i);
-	double  d;
-
-	if (strcmp(name, DA_RCPT_INDEX) == 0) {
-	    FLUSH_CUR();
-	    if (why)
-		break;
-	    if (parse_long(value, 0, (long) req->rcpt_count - 1, &idx) < 0)
-		why = "bad recipient index";
-	} else if (strcmp(name, ATTR_NAME_STATUS) == 0) {
-	    if (parse_long(value, 0, INT_MAX, &num) < 0 || num != 0)
-		why = "agent reported an error";
-	    have_status = 1;
-	} else if (idx < 0) {
-	    continue;
-	} else if (strcmp(name, ATTR_NAME_DSN_STATUS) == 0) {
-	    if (strlen(value) >= sizeof(cur.status))
-		why = "bad status";
-	    else
-		snprintf(cur.status, sizeof(cur.status), "%s", value);
-	} else if (strcmp(name, ATTR_NAME_DSN_ACTION) == 0) {
-	    cur.action = (value[0] && !value[1]) ? value[0] : 0;
-	} else if (strcmp(name, ATTR_NAME_REASON) == 0) {
-	    set_str(&cur.reason, value);
-	} else if (strcmp(name, DA_RELAY) == 0) {
-	    set_str(&cur.relay, value);
-	} else if (strcmp(name, DA_REMOTE_MTA) == 0) {
-	    set_str(&cur.remote_mta, value);
-	} else if (strcmp(name, DA_DIAG) == 0) {
-	    set_str(&cur.diag, value);
-	} else if (strcmp(name, DA_CONN_SETUP) == 0) {
-	    if (parse_double(value, &d) < 0)
-		why = "bad conn_setup";
-	    cur.conn_setup = d;
-	} else if (strcmp(name, DA_XMIT) == 0) {
-	    if (parse_double(value, &d) < 0)
-		why = "bad xmit";
-	    cur.xmit = d;
-	} else if (strcmp(name, DA_CONN_REUSE) == 0) {
-	    if (parse_long(value, 0, INT_MAX, &num) < 0)
-		why = "bad conn_reuse";
-	    cur.conn_reuse = (int) num;
-	} else if (strcmp(name, DA_DSN_FLAGS) == 0) {
-	    if (parse_long(value, 0, INT_MAX, &num) < 0)
-		why = "bad dsn_flags";
-	    cur.flags = (int) num;
+	if ((size_t) r->index >= req->rcpt_count || seen[r->index]) {
+	    vstring_strcpy(why, "bad recipient index");
+	    got = -1;
+	} else if (!status_ok(r->status) || strchr("dxf", r->action[0]) == 0) {
+	    vstring_strcpy(why, "bad status or action");
+	    got = -1;
+	} else {
+	    seen[r->index] = 1;
 	}
     }
-    if (why == 0)
-	FLUSH_CUR();
-    result_clear(&cur);
-    if (why == 0 && !have_status)
-	why = "no status";
-    if (why == 0) {
-	for (size_t i = 0; i < req->rcpt_count; i++) {
-	    if (!seen[i])
-		continue;
-	    result_clear(&req->rcpt[i].result);
-	    req->rcpt[i].result = results[i];
-	    req->rcpt[i].have_result = 1;
-	}
-    } else {
+    for (size_t i = 0; got > 0 && i < reply.count; i++) {
+	const DELIVER_REPLY_RCPT *r = reply.rcpt + i;
+	DSN_RESULT res;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(res.status, sizeof(res.status), "%s", r->status);
+	res.action = r->action[0];
+	res.reason = r->reason;
+	res.relay = r->relay;
+	res.remote_mta = r->remote_mta;
+	res.diag = r->diag;
+	res.conn_setup = r->conn_setup;
+	res.xmit = r->xmit;
+	res.conn_reuse = r->conn_reuse;
+	res.flags = r->flags;
+	deliver_result(req, (size_t) r->index, &res);
+    }
+    if (got < 0)
 	msg_warn("malformed reply from delivery agent %s: %s",
-		 req->transport ? req->transport : "", why);
-	for (size_t i = 0; i < req->rcpt_count; i++)
-	    result_clear(&results[i]);
-    }
-    myfree(results);
+		 req->transport ? req->transport : "", vstring_str(why));
+    attr_scan_free(deliver_reply_table, &reply);
     myfree(seen);
-    attr_free(a);
-    return (why ? -1 : 0);
+    vstring_free(why);
+    return (got > 0 ? 0 : -1);
 }
 
 /*
@@ -610,6 +502,8 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     double  c;
     double  d;
     const char *status;
+    char    dsn[sizeof(result->status)];
+    VSTRING *addr;
 
     gettimeofday(&tv, 0);
     now = tv.tv_sec + tv.tv_usec / 1e6;
@@ -631,7 +525,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
 	status = (req->flags & DEL_REQ_FLAG_VERIFY) ? "deliverable" : "sent";
 	break;
     case 'f':
-	status = "bounced";
+	status = soft_bounce(req, result) ? "SOFTBOUNCE" : "bounced";
 	break;
     default:
 	status = "deferred";
@@ -641,10 +535,12 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     if ((req->flags & DEL_REQ_FLAG_VERIFY) && result->action != 'd')
 	status = "undeliverable";
 
-    vstring_sprintf(buf, "%s: to=<%s>", req->queue_id, rcpt->address);
+    addr = vstring_alloc(100);
+    vstring_sprintf(buf, "%s: to=<%s>", req->queue_id, info_log_addr(addr, rcpt->address));
     if (rcpt->orig_addr && *rcpt->orig_addr
 	&& strcasecmp(rcpt->orig_addr, rcpt->address) != 0)
-	vstring_sprintf_append(buf, ", orig_to=<%s>", rcpt->orig_addr);
+	vstring_sprintf_append(buf, ", orig_to=<%s>", info_log_addr(addr, rcpt->orig_addr));
+    vstring_free(addr);
     vstring_sprintf_append(buf, ", relay=%s",
 			   result->relay && *result->relay ? result->relay : "none");
     if (result->conn_reuse > 1)
@@ -659,8 +555,10 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
     format_delay(buf, c);
     vstring_strcat(buf, "/");
     format_delay(buf, d);
-    vstring_sprintf_append(buf, ", dsn=%s, status=%s (%s)",
-			   result->status[0] ? result->status : "4.0.0", status,
+    snprintf(dsn, sizeof(dsn), "%s", result->status[0] ? result->status : "4.0.0");
+    if (soft_bounce(req, result))
+	dsn[0] = '4';
+    vstring_sprintf_append(buf, ", dsn=%s, status=%s (%s)", dsn, status,
 			   result->reason ? result->reason : "");
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);

@@ -46,12 +46,75 @@
  *	Postfix does. qmgr marks a probe's recipients done whatever the
  *	result, writes no bounce or defer log for them, and removes the
  *	probe (queue file attribute verify=1).
+ *
+ *	On the wire (attr.h lists), with the DELIVER_ATTR_* names below:
+ *
+ *	Request, qmgr to agent, one list: flags queue_name queue_id
+ *	data_offset data_size nexthop transport sender dsn_envid dsn_ret
+ *	client_name client_address helo_name sasl_username arrival_time
+ *	active_time rcpt_count, then one group per recipient, "recipient"
+ *	opening it: recipient original_recipient offset dsn_notify
+ *	dsn_orig_rcpt. queue_name, queue_id (letters and digits: the agent
+ *	opens queue_name/queue_id) and at least one recipient are
+ *	required; the others default to empty or 0.
+ *
+ *	Reply, agent to qmgr, one list: one group per recipient that has a
+ *	result, "rcpt_index" (its place in the request) opening it:
+ *	rcpt_index dsn_status dsn_action (d, x or f) reason relay
+ *	[remote_mta] [diag] conn_setup xmit conn_reuse [dsn_flags]; then
+ *	status=0 (ATTR_NAME_STATUS).
+ *
+ *	Both sides read with attr_scan() tables: names a reader does not
+ *	know are skipped; numbers, indexes, status codes and lengths are
+ *	checked, and a list that fails is refused whole.
  */
 #ifndef DELIVER_REQUEST_H
 #define DELIVER_REQUEST_H
 #include <sys/types.h>
 #include <stddef.h>
 #include "util/vstream.h"
+
+/* Request: the message and its envelope. */
+#define DELIVER_ATTR_FLAGS		"flags"
+#define DELIVER_ATTR_QUEUE_NAME		"queue_name"
+#define DELIVER_ATTR_QUEUE_ID		"queue_id"
+#define DELIVER_ATTR_DATA_OFFSET	"data_offset"
+#define DELIVER_ATTR_DATA_SIZE		"data_size"
+#define DELIVER_ATTR_NEXTHOP		"nexthop"
+#define DELIVER_ATTR_TRANSPORT		"transport"
+#define DELIVER_ATTR_SENDER		"sender"
+#define DELIVER_ATTR_DSN_ENVID		"dsn_envid"
+#define DELIVER_ATTR_DSN_RET		"dsn_ret"
+#define DELIVER_ATTR_CLIENT_NAME	"client_name"
+#define DELIVER_ATTR_CLIENT_ADDR	"client_address"
+#define DELIVER_ATTR_HELO_NAME		"helo_name"
+#define DELIVER_ATTR_SASL_USERNAME	"sasl_username"
+#define DELIVER_ATTR_ARRIVAL_TIME	"arrival_time"
+#define DELIVER_ATTR_ACTIVE_TIME	"active_time"
+#define DELIVER_ATTR_RCPT_COUNT		"rcpt_count"
+
+/* Request: one group per recipient, opened by DELIVER_ATTR_RECIPIENT. */
+#define DELIVER_ATTR_RECIPIENT		"recipient"
+#define DELIVER_ATTR_ORIG_RCPT		"original_recipient"
+#define DELIVER_ATTR_OFFSET		"offset"
+#define DELIVER_ATTR_DSN_NOTIFY		"dsn_notify"
+#define DELIVER_ATTR_DSN_ORCPT		"dsn_orig_rcpt"
+
+/* Reply: one group per result, opened by DELIVER_ATTR_RCPT_INDEX. */
+#define DELIVER_ATTR_RCPT_INDEX		"rcpt_index"
+#define DELIVER_ATTR_DSN_STATUS		"dsn_status"
+#define DELIVER_ATTR_DSN_ACTION		"dsn_action"
+#define DELIVER_ATTR_REASON		"reason"
+#define DELIVER_ATTR_RELAY		"relay"
+#define DELIVER_ATTR_REMOTE_MTA		"remote_mta"
+#define DELIVER_ATTR_DIAG		"diag"
+#define DELIVER_ATTR_CONN_SETUP		"conn_setup"
+#define DELIVER_ATTR_XMIT		"xmit"
+#define DELIVER_ATTR_CONN_REUSE		"conn_reuse"
+#define DELIVER_ATTR_DSN_FLAGS		"dsn_flags"
+
+/* At most this many recipients in one request. */
+#define DELIVER_RCPT_MAX	20000
 
 typedef struct DSN_RESULT {
     char    status[16];			/* "2.0.0", "4.4.1", "5.1.1" */

@@ -25,13 +25,13 @@
  *	smtp_ or lmtp_sender_dependent_authentication), then host, then
  *	nexthop, each as written.
  *
- *	"Local" (for the bare user step) means the domain equals a literal
- *	item of mydestination, $myhostname or $myorigin.
+ *	"Local" (for the bare user step) is addr_class_bare_user(): the
+ *	domain is $myorigin or in the local class (mydestination, an
+ *	address literal of inet_interfaces or proxy_interfaces).
  * DIAGNOSTICS
- *	A table error stops every search: NULL with maps->error set.
- * BUGS
- *	XXX: the local-domain test ignores table and file items in
- *	mydestination and does not consider inet_interfaces addresses.
+ *	A table error stops every search: NULL with maps->error set. So
+ *	does a list that cannot say whether the domain is local
+ *	(DICT_ERR_RETRY).
  */
 #include <string.h>
 #include <strings.h>
@@ -41,6 +41,7 @@
 #include "util/stringops.h"
 #include "util/vstring.h"
 #include "global/mail_conf.h"
+#include "global/addr_class.h"
 #include "global/mail_addr_find.h"
 
 /* maps_strip_ext - local part without its extension, or NULL */
@@ -57,26 +58,6 @@ static char *maps_strip_ext(const char *local, size_t len)
 	if (strchr(delims, local[i]))
 	    return (mystrndup(local, i));
     return (0);
-}
-
-static int maps_domain_is_local(const char *domain)
-{
-    const char *names[] = {VAR_MYDESTINATION, VAR_MYHOSTNAME, VAR_MYORIGIN, 0};
-    int     found = 0;
-
-    for (const char **np = names; *np && !found; np++) {
-	char   *saved = mystrdup(mail_conf_str(*np));
-	char   *bp = saved;
-	char   *item;
-
-	while ((item = mystrtok(&bp, LIST_DELIMS)) != 0)
-	    if (strcasecmp(item, domain) == 0) {
-		found = 1;
-		break;
-	    }
-	myfree(saved);
-    }
-    return (found);
 }
 
 /* maps_try - one lookup step; 1 when the search is over */
@@ -100,6 +81,7 @@ static const char *maps_addr_order(MAPS *maps, const char *addr,
     char   *bare = maps_strip_ext(addr, local_len);
     VSTRING *key = vstring_alloc(100);
     int     done = 0;
+    int     is_local;
 
     if (strategy & MAPS_ADDR_FULL)
 	done = maps_try(maps, addr, 0, &result, matched);
@@ -110,11 +92,16 @@ static const char *maps_addr_order(MAPS *maps, const char *addr,
 	done = maps_try(maps, vstring_str(key), MAPS_FIND_FIXED, &result, matched);
     }
     if (!done && domain && (strategy & MAPS_ADDR_LOCALPART)
-	&& maps_domain_is_local(domain)) {
-	vstring_strncpy(key, addr, local_len);
-	done = maps_try(maps, vstring_str(key), MAPS_FIND_FIXED, &result, matched);
-	if (!done && bare)
-	    done = maps_try(maps, bare, MAPS_FIND_FIXED, &result, matched);
+	&& (is_local = addr_class_bare_user(domain)) != 0) {
+	if (is_local < 0) {
+	    maps->error = DICT_ERR_RETRY;
+	    done = 1;
+	} else {
+	    vstring_strncpy(key, addr, local_len);
+	    done = maps_try(maps, vstring_str(key), MAPS_FIND_FIXED, &result, matched);
+	    if (!done && bare)
+		done = maps_try(maps, bare, MAPS_FIND_FIXED, &result, matched);
+	}
     }
     if (!done && domain && (strategy & MAPS_ADDR_AT_DOMAIN)) {
 	vstring_sprintf(key, "@%s", domain);
@@ -131,6 +118,14 @@ const char *maps_find_addr(MAPS *maps, const char *addr, int strategy)
 {
     maps->error = DICT_ERR_NONE;
     return (maps_addr_order(maps, addr, strategy, 0));
+}
+
+const char *maps_find_addr_key(MAPS *maps, const char *addr, int strategy,
+			               VSTRING *matched)
+{
+    maps->error = DICT_ERR_NONE;
+    vstring_reset(matched);
+    return (maps_addr_order(maps, addr, strategy, matched));
 }
 
 const char *maps_find_transport(MAPS *maps, const char *addr, char **ext_key)

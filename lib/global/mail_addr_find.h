@@ -6,6 +6,8 @@
  *
  *	const char *maps_find_transport(MAPS *maps, const char *addr, char **ext_key);
  *	const char *maps_find_addr(MAPS *maps, const char *addr, int strategy);
+ *	const char *maps_find_addr_key(MAPS *maps, const char *addr, int strategy,
+ *				       VSTRING *matched);
  *	const char *maps_find_sender(MAPS *maps, const char *sender);
  *	const char *maps_find_sasl(MAPS *maps, const char *sender, const char *host,
  *				   const char *nexthop);
@@ -24,6 +26,9 @@
  *	*ext_key when ext_key is not NULL (myfree it; NULL when nothing
  *	matched), so callers can tell a "*" or ".parent" match apart.
  *	maps_find_sender() returns NULL (error 0) for a DUNNO result.
+ *	maps_find_addr_key() is maps_find_addr() that also stores the key
+ *	that matched in matched (empty when nothing matched), so that a
+ *	caller can tell whether an address extension was part of it.
  * DIAGNOSTICS
  *	A table error stops the search: NULL with maps->error set.
  * SEE ALSO
@@ -32,6 +37,7 @@
 #ifndef MAIL_ADDR_FIND_H
 #define MAIL_ADDR_FIND_H
 #include "dict/maps.h"
+#include "util/vstring.h"
 
 #define MAPS_ADDR_FULL		(1<<0)	/* user+ext@domain */
 #define MAPS_ADDR_NOEXT		(1<<1)	/* user@domain */
@@ -42,6 +48,7 @@
 
 extern const char *maps_find_transport(MAPS *, const char *, char **);
 extern const char *maps_find_addr(MAPS *, const char *, int);
+extern const char *maps_find_addr_key(MAPS *, const char *, int, VSTRING *);
 extern const char *maps_find_sender(MAPS *, const char *);
 extern const char *maps_find_sasl(MAPS *, const char *, const char *, const char *);
 

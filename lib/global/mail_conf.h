@@ -6,6 +6,7 @@
  *	int mail_conf_read_file(const char *path, VSTRING *why);
  *	void mail_conf_set(const char *name, const char *value);
  *	void mail_conf_reset(void);
+ *	void mail_conf_check_macros(void);
  *
  *	const char *mail_conf_str(const char *name);
  *	long mail_conf_int(const char *name);
@@ -39,6 +40,10 @@
  *	== != < <= > >= and the "level" forms that compare
  *	compatibility levels (3.6 < 3.10), and "$$" for a dollar. An
  *	unknown name expands to nothing.
+ *
+ *	mail_conf_check_macros() expands every parameter of the table that
+ *	main.cf or -o sets (templates excepted), so that a macro loop is
+ *	fatal when a daemon or master starts rather than later.
  *
  *	As in Debian's Postfix, a myorigin value that starts with "/"
  *	names a file whose first word is the domain ("myorigin =
@@ -75,7 +80,9 @@
  *	master refuses to run with it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
- *	wrong type or out of bounds, expansion nested too deep.
+ *	wrong type or out of bounds, a macro loop ("a = $b", "b = $a": Postfix's
+ *	"unreasonable macro call nesting" warning and "macro processing
+ *	error").
  */
 #ifndef MAIL_CONF_H
 #define MAIL_CONF_H
@@ -105,6 +112,7 @@ extern void mail_conf_read(const char *);
 extern int mail_conf_read_file(const char *, VSTRING *);
 extern void mail_conf_set(const char *, const char *);
 extern void mail_conf_reset(void);
+extern void mail_conf_check_macros(void);
 extern const char *mail_conf_str(const char *);
 extern long mail_conf_int(const char *);
 extern int mail_conf_bool(const char *);

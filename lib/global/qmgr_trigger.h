@@ -2,10 +2,15 @@
  * NAME
  *	qmgr_trigger - the one-byte requests that wake the queue manager
  * SYNOPSIS
- *	#include "qmgr_trigger.h"
+ *	#include "global/qmgr_trigger.h"
+ *
+ *	int qmgr_trigger(const char *requests, size_t len);
  * DESCRIPTION
- *	Written to public/qmgr with mail_trigger() (mail_trigger.h); several
- *	bytes may come in one write.
+ *	qmgr_trigger() writes len request bytes to
+ *	public/$queue_service_name with mail_trigger() (mail_trigger.h):
+ *	0, or -1 with errno when qmgr is not there (the caller logs, or
+ *	not: qmgr's periodic scans pick the work up later). Several bytes
+ *	may come in one write. No reply.
  *
  *	QMGR_REQ_SCAN_INCOMING	new mail in incoming/ (smtpd, bounce)
  *	QMGR_REQ_SCAN_DEFERRED	scan deferred/ now
@@ -24,6 +29,8 @@
  */
 #ifndef QMGR_TRIGGER_H
 #define QMGR_TRIGGER_H
+#include <sys/stat.h>
+#include <stddef.h>
 
 #define QMGR_REQ_SCAN_INCOMING	'I'
 #define QMGR_REQ_SCAN_DEFERRED	'D'
@@ -34,5 +41,7 @@
 /* A deferred file whose mode has this bit is to be delivered now,
  * even through a transport listed in defer_transports. */
 #define QMGR_FLUSH_MARK_MODE	S_IXGRP
+
+extern int qmgr_trigger(const char *, size_t);
 
 #endif

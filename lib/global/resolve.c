@@ -5,14 +5,10 @@
  *	See resolve.h.
  * DESCRIPTION
  *	The parameters are read once by resolve_init() (qmgr calls it
- *	after the skeleton read main.cf); tables are opened then too.
- *
- *	relay_domains is a Postfix domain list (match_list.h).
- *	mydestination is a Postfix domain list too; its domains are
- *	the local class.
- * BUGS
- *	Address literals of this host ([192.0.2.1]) are not yet the local
- *	class here: only mydestination is.
+ *	after the skeleton read main.cf); tables are opened then too. The
+ *	address class is addr_class(3)'s answer.
+ *	Domains of the local class (mydestination, address literals of
+ *	this host) go to local_transport.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -32,13 +28,11 @@
 #include "util/htable.h"
 #include "dict/match_list.h"
 #include "global/mail_list.h"
+#include "global/addr_class.h"
 #include "global/resolve.h"
 
 static int resolve_ready;
 static HTABLE *other_lists;		/* resolve_domain_match(), by name */
-static MATCH_LIST *relay_domains;
-static MATCH_LIST *virt_alias_domains;
-static MATCH_LIST *local_domains;
 static MAPS *transport_maps;
 static MAPS *snd_relay_maps;
 static MAPS *snd_transport_maps;
@@ -60,9 +54,7 @@ void    resolve_init(void)
 {
     if (resolve_ready)
 	return;
-    relay_domains = domain_list_create(VAR_RELAY_DOMAINS);
-    virt_alias_domains = domain_list_create(VAR_VIRTUAL_ALIAS_DOMAINS);
-    local_domains = domain_list_create(VAR_MYDESTINATION);
+    addr_class_init();
     transport_maps = maps_or_null(VAR_TRANSPORT_MAPS);
     snd_relay_maps = maps_or_null(VAR_SENDER_DEPENDENT_RELAYHOST_MAPS);
     snd_transport_maps = maps_or_null(VAR_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS);
@@ -71,20 +63,15 @@ void    resolve_init(void)
 
 void    resolve_reset(void)
 {
+    addr_class_reset();
     if (!resolve_ready)
 	return;
-    match_list_free(relay_domains);
-    match_list_free(virt_alias_domains);
-    virt_alias_domains = 0;
-    match_list_free(local_domains);
-    local_domains = 0;
     if (transport_maps)
 	maps_free(transport_maps);
     if (snd_relay_maps)
 	maps_free(snd_relay_maps);
     if (snd_transport_maps)
 	maps_free(snd_transport_maps);
-    relay_domains = 0;
     if (other_lists) {
 	htable_free(other_lists, (void (*) (void *)) match_list_free);
 	other_lists = 0;
@@ -149,7 +136,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     const char *value;
     int     has_nexthop;
     int     ret = RESOLVE_OK;
-    int     m;
+    int     class;
 
     resolve_init();
     vstring_strcpy(reply->recipient, rcpt);
@@ -168,17 +155,30 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
 	vstring_truncate(domain, vstring_len(domain) - 1);
 
-    /*
-     * The local class: a mydestination domain goes to local_transport
-     * (nexthop as written there, else the domain), and never to another
-     * host under that name; transport_maps may still say otherwise.
-     */
-    if ((m = match_list_domain(local_domains, vstring_str(domain))) < 0) {
-	msg_warn("mydestination lookup error for %s", vstring_str(domain));
+    /* The address class (its lists log their own failures). */
+    if ((class = addr_class_domain(vstring_str(domain), (ADDR_CLASS_INFO *) 0))
+	== ADDR_CLASS_RETRY) {
 	ret = RESOLVE_RETRY;
 	goto done;
     }
-    if (m > 0) {
+
+    /*
+     * 0. An address of a virtual alias domain that is still here had no
+     * alias (smtpd expands the others before queueing): it bounces.
+     */
+    if (class == ADDR_CLASS_ALIAS) {
+	reply->flags |= RESOLVE_CLASS_ALIAS;
+	vstring_strcpy(reply->transport, "error");
+	vstring_strcpy(reply->nexthop, "5.1.1 User unknown in virtual alias table");
+	goto done;
+    }
+
+    /*
+     * 1. The class's transport. A local domain goes to local_transport
+     * (nexthop as written there, else the domain), and never to another
+     * host under that name; transport_maps may still say otherwise.
+     */
+    if (class == ADDR_CLASS_LOCAL) {
 	reply->flags |= RESOLVE_CLASS_LOCAL;
 	has_nexthop = split_channel(mail_conf_str(VAR_LOCAL_TRANSPORT), chan_tr, chan_nh);
 	vstring_strcpy(reply->transport, vstring_str(chan_tr));
@@ -188,30 +188,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 		       vstring_str(chan_nh) : vstring_str(domain));
 	goto table;
     }
-
-    /*
-     * 0. An address of a virtual alias domain that is still here had no
-     * alias (smtpd expands the others before queueing): it bounces.
-     */
-    if ((m = match_list_domain(virt_alias_domains, vstring_str(domain))) < 0) {
-	msg_warn("virtual_alias_domains lookup error for %s", vstring_str(domain));
-	ret = RESOLVE_RETRY;
-	goto done;
-    }
-    if (m > 0) {
-	reply->flags |= RESOLVE_CLASS_ALIAS;
-	vstring_strcpy(reply->transport, "error");
-	vstring_strcpy(reply->nexthop, "5.1.1 User unknown in virtual alias table");
-	goto done;
-    }
-
-    /* 1. The address class and its transport. */
-    if ((m = match_list_domain(relay_domains, vstring_str(domain))) < 0) {
-	msg_warn("relay_domains lookup error for %s", vstring_str(domain));
-	ret = RESOLVE_RETRY;
-	goto done;
-    }
-    if (m > 0) {
+    if (class == ADDR_CLASS_RELAY) {
 	reply->flags |= RESOLVE_CLASS_RELAY;
 	value = mail_conf_str(VAR_RELAY_TRANSPORT);
     } else {

@@ -17,13 +17,18 @@
  *	resolve_addr() routes one recipient the way Postfix's
  *	trivial-rewrite does for off-host mail (DESIGN.md section 5):
  *
- *	1. The address class: a domain in relay_domains (a domain list;
- *	   subdomains match when relay_domains is named in
- *	   parent_domain_matches_subdomains) is the relay class and uses
- *	   relay_transport; any other domain uses the default class:
- *	   sender_dependent_default_transport_maps (by sender, then
- *	   @domain), else default_transport. A "transport:nexthop" value
- *	   there sets both.
+ *	1. The address class, as addr_class(3) decides it: a domain in
+ *	   relay_domains (a domain list; subdomains match when
+ *	   relay_domains is named in parent_domain_matches_subdomains) is
+ *	   the relay class and uses relay_transport; a domain of the
+ *	   default class uses sender_dependent_default_transport_maps (by
+ *	   sender, then @domain), else default_transport. A
+ *	   "transport:nexthop" value there sets both. A domain of the local
+ *	   class (mydestination, an address literal of this host) is
+ *	   flagged RESOLVE_CLASS_LOCAL and goes to local_transport
+ *	   ("local:$myhostname": transport local, nexthop $myhostname;
+ *	   without a nexthop, the recipient domain), not to another host
+ *	   under that name; transport_maps (step 3) may still route it.
  *	2. The nexthop, unless the class's transport value named one:
  *	   sender_dependent_relayhost_maps (DUNNO = no override), else
  *	   relayhost, else the recipient domain.
@@ -35,12 +40,6 @@
  *	   "smtp:[10.0.0.1]:2525" and "error:5.1.2 text" work as in
  *	   Postfix.
  *
- *	L. The local class: a domain of mydestination (a domain list,
- *	   as relay_domains) goes to local_transport ("local:$myhostname":
- *	   transport local, nexthop $myhostname; without a nexthop, the
- *	   recipient domain), flagged RESOLVE_CLASS_LOCAL; transport_maps
- *	   (step 3) may still route it elsewhere. It comes before the
- *	   other classes, as in Postfix.
  *	0. An address of a virtual_alias_domains domain (one that
  *	   smtpd's virtual aliasing left alone: it has no alias) is the
  *	   alias class: transport "error", nexthop "5.1.1 User unknown in
@@ -50,10 +49,12 @@
  *	"retry", "lmtp"...), the nexthop as written ("example.com",
  *	"[host]:port", "inet:host:port", "unix:/path", or the text of an
  *	error:/retry: entry), the recipient, and its class
- *	(RESOLVE_CLASS_LOCAL, RESOLVE_CLASS_RELAY or RESOLVE_CLASS_DEFAULT).
+ *	(RESOLVE_CLASS_RELAY or RESOLVE_CLASS_DEFAULT, with
+ *	RESOLVE_CLASS_LOCAL for a local domain; RESOLVE_CLASS_ALIAS).
  *
  *	resolve_init() reads the parameters and opens the tables (again
- *	after resolve_reset(), for tests that change main.cf).
+ *	after resolve_reset(), for tests that change main.cf; that resets
+ *	addr_class(3) too).
  *
  *	resolve_domain_match() matches a domain against a domain-list
  *	parameter such as fast_flush_domains with the same rules as
@@ -88,7 +89,7 @@ typedef struct RESOLVE_REPLY {
 #define RESOLVE_CLASS_RELAY	(1<<1)
 #define RESOLVE_FLAG_TABLE	(1<<2)	/* transport_maps decided */
 #define RESOLVE_CLASS_ALIAS	(1<<3)	/* virtual_alias_domains */
-#define RESOLVE_CLASS_LOCAL	(1<<4)	/* mydestination */
+#define RESOLVE_CLASS_LOCAL	(1<<4)	/* mydestination, our literals */
 
 #define RESOLVE_OK	0
 #define RESOLVE_RETRY	(-1)

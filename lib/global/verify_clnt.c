@@ -12,7 +12,7 @@
  *	verify(8), ipc_call(3)
  */
 #include <sys/stat.h>
-#include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -20,31 +20,46 @@
 #include "global/mail_conf.h"
 #include "util/msg.h"
 #include "util/stringops.h"
-#include "dict/match_list.h"
-#include "global/mail_list.h"
+#include "global/addr_class.h"
 #include "util/attr.h"
 #include "util/ipc_call.h"
 #include "global/deliver_request.h"
 #include "global/verify_clnt.h"
 
+/* What a reply holds: the status; for a query the answer too. */
+typedef struct VERIFY_REPLY {
+    int     status;
+    int     addr_status;
+    char   *reason;
+} VERIFY_REPLY;
+
+static const ATTR_SCAN verify_reply_table[] = {
+    ATTR_INT(ATTR_NAME_STATUS, VERIFY_REPLY, status, ATTR_FLAG_REQUIRED, INT_MIN, INT_MAX),
+    ATTR_INT(VERIFY_ATTR_ADDR_STATUS, VERIFY_REPLY, addr_status, 0,
+	     VERIFY_ADDR_OK, VERIFY_ADDR_TODO),
+    ATTR_STR(VERIFY_ATTR_REASON, VERIFY_REPLY, reason, 0, 0, 0),
+    ATTR_END,
+};
+
 /* verify_clnt_call - one exchange; VERIFY_STAT_* */
 
-static int verify_clnt_call(ATTR *req, ATTR *reply)
+static int verify_clnt_call(const char *request, ATTR *req, VERIFY_REPLY *reply)
 {
     const char *service = mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME);
-    long    status;
+    VSTRING *why = vstring_alloc(100);
+    int     ret;
 
-    if (ipc_call("private", service, (int) mail_conf_time(VAR_IPC_TIMEOUT), req, reply) < 0) {
-	msg_warn("%s service request %s: private/%s: %s", service,
-		 attr_get(req, ATTR_NAME_REQUEST), service, strerror(errno));
-	return (VERIFY_STAT_FAIL);
+    memset(reply, 0, sizeof(*reply));
+    reply->addr_status = -1;
+    if (ipc_call("private", service, (int) mail_conf_time(VAR_IPC_TIMEOUT), req,
+		 verify_reply_table, reply, why) < 0) {
+	msg_warn("%s service request %s: %s", service, request, vstring_str(why));
+	ret = VERIFY_STAT_FAIL;
+    } else {
+	ret = reply->status == 0 ? VERIFY_STAT_OK : VERIFY_STAT_BAD;
     }
-    if (attr_get_long(reply, ATTR_NAME_STATUS, &status) < 0) {
-	msg_warn("%s service request %s: malformed reply", service,
-		 attr_get(req, ATTR_NAME_REQUEST));
-	return (VERIFY_STAT_FAIL);
-    }
-    return (status == 0 ? VERIFY_STAT_OK : VERIFY_STAT_BAD);
+    vstring_free(why);
+    return (ret);
 }
 
 /* verify_clnt_query - what is known about this address */
@@ -52,27 +67,23 @@ static int verify_clnt_call(ATTR *req, ATTR *reply)
 int     verify_clnt_query(const char *addr, int *addr_status, VSTRING *why)
 {
     ATTR   *req = attr_alloc();
-    ATTR   *reply = attr_alloc();
-    const char *reason;
-    long    st;
+    VERIFY_REPLY reply;
     int     ret;
 
     attr_add(req, ATTR_NAME_REQUEST, VERIFY_REQ_QUERY);
-    attr_add(req, ATTR_NAME_ADDRESS, addr);
-    if ((ret = verify_clnt_call(req, reply)) == VERIFY_STAT_OK) {
-	if (attr_get_long(reply, VERIFY_ATTR_ADDR_STATUS, &st) < 0
-	    || st < VERIFY_ADDR_OK || st > VERIFY_ADDR_TODO) {
+    attr_add(req, VERIFY_ATTR_ADDRESS, addr);
+    if ((ret = verify_clnt_call(VERIFY_REQ_QUERY, req, &reply)) == VERIFY_STAT_OK) {
+	if (reply.addr_status < 0) {
 	    msg_warn("%s service: bad address status in reply",
 		     mail_conf_str(VAR_ADDRESS_VERIFY_SERVICE_NAME));
 	    ret = VERIFY_STAT_FAIL;
 	} else {
-	    *addr_status = (int) st;
-	    reason = attr_get(reply, ATTR_NAME_REASON);
-	    vstring_strcpy(why, reason ? reason : "");
+	    *addr_status = reply.addr_status;
+	    vstring_strcpy(why, reply.reason ? reply.reason : "");
 	}
     }
+    attr_scan_free(verify_reply_table, &reply);
     attr_free(req);
-    attr_free(reply);
     return (ret);
 }
 
@@ -81,36 +92,31 @@ int     verify_clnt_query(const char *addr, int *addr_status, VSTRING *why)
 int     verify_clnt_update(const char *addr, int addr_status, const char *why)
 {
     ATTR   *req = attr_alloc();
-    ATTR   *reply = attr_alloc();
+    VERIFY_REPLY reply;
     int     ret;
 
     attr_add(req, ATTR_NAME_REQUEST, VERIFY_REQ_UPDATE);
-    attr_add(req, ATTR_NAME_ADDRESS, addr);
+    attr_add(req, VERIFY_ATTR_ADDRESS, addr);
     attr_addf(req, VERIFY_ATTR_ADDR_STATUS, "%d", addr_status);
-    attr_add(req, ATTR_NAME_REASON, why ? why : "");
-    ret = verify_clnt_call(req, reply);
+    attr_add(req, VERIFY_ATTR_REASON, why ? why : "");
+    ret = verify_clnt_call(VERIFY_REQ_UPDATE, req, &reply);
+    attr_scan_free(verify_reply_table, &reply);
     attr_free(req);
-    attr_free(reply);
     return (ret);
 }
 
-/* verify_clnt_learnable - a relay_domains recipient, for learning */
-
+/*
+ * verify_clnt_learnable - a recipient of the relay class, for learning.
+ * When the class cannot be told, nothing is learned (addr_class(3) logs
+ * why); the next delivery may teach it.
+ */
 static int verify_clnt_learnable(const char *addr)
 {
-    static MATCH_LIST *relay_domains;
     const char *at = strrchr(addr, '@');
-    char   *domain;
-    int     m;
 
     if (at == 0 || at[1] == 0)
 	return (0);
-    if (relay_domains == 0)
-	relay_domains = mail_list_create(VAR_RELAY_DOMAINS);
-    domain = lowercase(mystrdup(at + 1));
-    m = match_list_domain(relay_domains, domain);
-    myfree(domain);
-    return (m > 0);
+    return (addr_class_domain(at + 1, (ADDR_CLASS_INFO *) 0) == ADDR_CLASS_RELAY);
 }
 
 /* verify_clnt_record - the results of a probe or a learned delivery */
@@ -180,4 +186,59 @@ const char *verify_addr_status_name(int addr_status)
     default:
 	return ("invalid");
     }
+}
+
+ /*
+  * The service's side. The limits are those of the list as a whole.
+  */
+#define VERIFY_TEXT_MAX	4095
+
+static const ATTR_SCAN verify_request_table[] = {
+    ATTR_STR(ATTR_NAME_REQUEST, VERIFY_REQUEST, request, ATTR_FLAG_REQUIRED, 1, 32),
+    ATTR_STR(VERIFY_ATTR_ADDRESS, VERIFY_REQUEST, address, ATTR_FLAG_REQUIRED, 0,
+	     VERIFY_TEXT_MAX),
+    ATTR_INT(VERIFY_ATTR_ADDR_STATUS, VERIFY_REQUEST, addr_status, 0,
+	     VERIFY_ADDR_OK, VERIFY_ADDR_BOUNCE),
+    ATTR_STR(VERIFY_ATTR_REASON, VERIFY_REQUEST, reason, 0, 0, VERIFY_TEXT_MAX),
+    ATTR_END,
+};
+
+int     verify_request_read(VSTREAM *client, VERIFY_REQUEST *req, VSTRING *why)
+{
+    int     got;
+
+    memset(req, 0, sizeof(*req));
+    req->addr_status = -1;
+    if ((got = attr_scan(client, verify_request_table, req, why)) <= 0)
+	return (got);
+    if (strcmp(req->request, VERIFY_REQ_UPDATE) == 0) {
+	if (req->addr_status < 0) {
+	    vstring_sprintf(why, "missing attribute %s", VERIFY_ATTR_ADDR_STATUS);
+	    return (-1);
+	}
+    } else if (strcmp(req->request, VERIFY_REQ_QUERY) != 0) {
+	vstring_sprintf(why, "unknown request \"%s\"", req->request);
+	return (-1);
+    }
+    if (req->reason == 0)
+	req->reason = mystrdup("");
+    return (1);
+}
+
+void    verify_request_free(VERIFY_REQUEST *req)
+{
+    attr_scan_free(verify_request_table, req);
+}
+
+int     verify_query_reply(VSTREAM *client, int addr_status, const char *reason)
+{
+    ATTR   *reply = attr_alloc();
+    int     ret;
+
+    attr_addf(reply, ATTR_NAME_STATUS, "%d", 0);
+    attr_addf(reply, VERIFY_ATTR_ADDR_STATUS, "%d", addr_status);
+    attr_add(reply, VERIFY_ATTR_REASON, reason);
+    ret = attr_send(client, reply);
+    attr_free(reply);
+    return (ret);
 }

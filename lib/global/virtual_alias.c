@@ -2,20 +2,18 @@
  * NAME
  *	virtual_alias - virtual alias domains and recipient expansion
  * DESCRIPTION
- *	See virtual_alias.h. virtual_alias_domains is a match_list(3)
- *	domain list; with its default ($virtual_alias_maps) the alias
- *	tables are asked for the bare domain name.
+ *	See virtual_alias.h. Whether a domain is a virtual alias domain,
+ *	and whether it is local for the local-part lookup, is the answer
+ *	of addr_class(3).
  *
  *	Addresses are in internal form (quotes removed), in the table's
  *	keys as in the queue file; table values are read in external form.
- *	XXX mydestination entries that are tables are
- *	not consulted for the "domain is local" test of the local-part
- *	lookup.
  * DIAGNOSTICS
  *	"warning: virtual_alias_maps map lookup problem for ADDR",
  *	"warning: unreasonable virtual_alias_maps map nesting for ADDR",
  *	"warning: unreasonable virtual_alias_maps map expansion size for
- *	ADDR", "warning: unreasonable virtual_alias_maps result ...".
+ *	ADDR", "warning: unreasonable virtual_alias_maps result ...",
+ *	and addr_class(3)'s warnings when a domain list cannot be read.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -32,24 +30,20 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "dict/maps.h"
-#include "dict/match_list.h"
-#include "global/mail_list.h"
 #include "global/mail_addr.h"
+#include "global/addr_class.h"
 #include "global/virtual_alias.h"
 
 #define VA_MAPS_NAME	VAR_VIRTUAL_ALIAS_MAPS
-#define VA_DOMS_NAME	VAR_VIRTUAL_ALIAS_DOMAINS
 
 struct VIRTUAL_ALIAS {
     MAPS   *maps;			/* virtual_alias_maps, or NULL */
-    MATCH_LIST *doms;			/* virtual_alias_domains */
     char   *delim;			/* recipient_delimiter */
     int     propagate;			/* "virtual" in propagate_unmatched_ext */
     long    recursion_limit;
     long    expansion_limit;
     long    addr_len_limit;
     char   *myorigin;
-    ARGV   *local_domains;		/* myhostname, literal mydestination */
 };
 
 /* virtual_alias_create - read the configuration */
@@ -58,12 +52,9 @@ VIRTUAL_ALIAS *virtual_alias_create(void)
 {
     VIRTUAL_ALIAS *va = mycalloc(1, sizeof(*va));
     const char *maps = mail_conf_str(VA_MAPS_NAME);
-    char   *saved;
-    char   *bp;
-    char   *item;
 
+    addr_class_init();
     va->maps = (*maps ? maps_create(VA_MAPS_NAME, maps, DICT_FLAG_DEFAULT) : 0);
-    va->doms = mail_list_create(VA_DOMS_NAME);
     va->delim = mystrdup(mail_conf_str(VAR_RECIPIENT_DELIMITER));
     va->propagate = string_list_has(mail_conf_str(VAR_PROPAGATE_UNMATCHED_EXTENSIONS),
 				"virtual");
@@ -71,14 +62,6 @@ VIRTUAL_ALIAS *virtual_alias_create(void)
     va->expansion_limit = mail_conf_int(VAR_VIRTUAL_ALIAS_EXPANSION_LIMIT);
     va->addr_len_limit = mail_conf_int(VAR_VIRTUAL_ALIAS_ADDRESS_LENGTH_LIMIT);
     va->myorigin = mystrdup(mail_conf_str(VAR_MYORIGIN));
-    va->local_domains = argv_alloc(4);
-    argv_add(va->local_domains, mail_conf_str(VAR_MYHOSTNAME));
-    saved = mystrdup(mail_conf_str(VAR_MYDESTINATION));
-    bp = saved;
-    while ((item = mystrtok_list(&bp)) != 0)
-	if (strchr(item, ':') == 0 && *item != '/')
-	    argv_add(va->local_domains, item);
-    myfree(saved);
     return (va);
 }
 
@@ -86,10 +69,8 @@ void    virtual_alias_free(VIRTUAL_ALIAS *va)
 {
     if (va->maps)
 	maps_free(va->maps);
-    match_list_free(va->doms);
     myfree(va->delim);
     myfree(va->myorigin);
-    argv_free(va->local_domains);
     myfree(va);
 }
 
@@ -102,26 +83,15 @@ int     virtual_alias_changes(VIRTUAL_ALIAS *va)
 
 int     virtual_alias_domain(VIRTUAL_ALIAS *va, const char *domain)
 {
-    int     rc;
-
-    if (*domain == 0)
-	return (VIRTUAL_ALIAS_NO);
-    if ((rc = match_list_domain(va->doms, domain)) < 0) {
-	msg_warn("%s: lookup problem for domain %s: %s", VA_DOMS_NAME, domain,
-		 match_list_error(va->doms));
+    (void) va;
+    switch (addr_class_domain(domain, (ADDR_CLASS_INFO *) 0)) {
+    case ADDR_CLASS_RETRY:
 	return (VIRTUAL_ALIAS_RETRY);
+    case ADDR_CLASS_ALIAS:
+	return (VIRTUAL_ALIAS_YES);
+    default:
+	return (VIRTUAL_ALIAS_NO);
     }
-    return (rc ? VIRTUAL_ALIAS_YES : VIRTUAL_ALIAS_NO);
-}
-
-/* va_is_local - domain is myhostname or a literal mydestination */
-
-static int va_is_local(VIRTUAL_ALIAS *va, const char *domain)
-{
-    for (size_t i = 0; i < va->local_domains->argc; i++)
-	if (strcasecmp(va->local_domains->argv[i], domain) == 0)
-	    return (1);
-    return (0);
 }
 
 /* va_split_ext - split local part at the recipient delimiter */
@@ -159,6 +129,7 @@ static char *va_find(VIRTUAL_ALIAS *va, const char *addr, char **ext, int *error
     const char *hit;
     VSTRING *key = vstring_alloc(100);
     char   *result = 0;
+    int     is_local = 0;
 
     *ext = 0;
     *error = 0;
@@ -190,7 +161,9 @@ static char *va_find(VIRTUAL_ALIAS *va, const char *addr, char **ext, int *error
 	    goto fail;
     }
     /* The local part alone when the domain is ours. */
-    if (domain == 0 || va_is_local(va, domain)) {
+    if (domain != 0 && (is_local = addr_class_bare_user(domain)) < 0)
+	goto fail;
+    if (domain == 0 || is_local) {
 	if (domain && (hit = maps_find(va->maps, local, MAPS_FIND_FIXED)) != 0) {
 	    myfree(*ext);
 	    *ext = 0;

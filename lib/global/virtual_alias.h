@@ -21,18 +21,21 @@
  *	written (smtpd), as Postfix's cleanup does it.
  *
  *	virtual_alias_create() reads virtual_alias_maps (any table type),
- *	virtual_alias_domains (a domain list like mydestination: literal
- *	domains, /file/name, type:table looked up with the domain name as
- *	key, !exclusions; its default $virtual_alias_maps means that a
- *	domain is an alias domain when the domain name itself is a key of
- *	the alias table: "alias.example anything"), recipient_delimiter,
- *	propagate_unmatched_extensions, virtual_alias_recursion_limit,
- *	virtual_alias_expansion_limit, virtual_alias_address_length_limit,
- *	myorigin, myhostname and mydestination.
+ *	recipient_delimiter, propagate_unmatched_extensions,
+ *	virtual_alias_recursion_limit, virtual_alias_expansion_limit,
+ *	virtual_alias_address_length_limit and myorigin. The domain lists
+ *	are addr_class(3)'s: virtual_alias_domains is a domain list like
+ *	mydestination (literal domains, /file/name, type:table looked up
+ *	with the domain name as key, !exclusions); its default
+ *	$virtual_alias_maps means that a domain is an alias domain when
+ *	the domain name itself is a key of the alias table
+ *	("alias.example anything").
  *
  *	virtual_alias_domain() says whether a domain is a virtual alias
- *	domain: VIRTUAL_ALIAS_YES, VIRTUAL_ALIAS_NO, or VIRTUAL_ALIAS_RETRY
- *	(a table could not be read: answer 4xx, never "no").
+ *	domain, that is, in the virtual alias class of addr_class(3) (a
+ *	domain that mydestination lists too is local, as in Postfix):
+ *	VIRTUAL_ALIAS_YES, VIRTUAL_ALIAS_NO, or VIRTUAL_ALIAS_RETRY (a
+ *	table could not be read: answer 4xx, never "no").
  *
  *	virtual_alias_rcpt_check() is smtpd's question at RCPT time:
  *	VIRTUAL_ALIAS_FOUND	the address has an alias (it exists; an
@@ -51,7 +54,9 @@
  *	Lookup order for one address, as Postfix's: user+ext@domain (the
  *	whole address, asked of every table), then with recipient_delimiter
  *	set user@domain, then the local part alone (user+ext, user) when
- *	the domain is local (myhostname, mydestination), then the @domain
+ *	the domain is local ($myorigin, mydestination, an address literal
+ *	of inet_interfaces or proxy_interfaces: addr_class_bare_user(); a
+ *	list error there is a table error), then the @domain
  *	catch-all; partial keys are asked of fixed-key tables only. When
  *	the match was not on the extension and propagate_unmatched_extensions
  *	holds "virtual", the extension is appended to the local part of

@@ -59,6 +59,7 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
+#include "global/addr_class.h"
 #include "dict/maps.h"
 #include "global/mail_addr_find.h"
 #include "smtpc/smtp_client.h"
@@ -143,6 +144,25 @@ double  smtp_now(void)
     return (tv.tv_sec + tv.tv_usec / 1e6);
 }
 
+/*
+ * smtp_dns_level_init - smtp_dns_support_level: disabled, enabled or
+ * dnssec; empty means disable_dns_lookups decides (Postfix).
+ */
+static void smtp_dns_level_init(void)
+{
+    const char *level = smtp_param_str(VAR_SMTP_DNS_SUPPORT_LEVEL);
+
+    if (*level == 0)
+	level = mail_conf_bool(VAR_DISABLE_DNS_LOOKUPS) ? "disabled" : "enabled";
+    if (strcasecmp(level, "disabled") == 0)
+	smtp_conf.dns_disabled = 1;
+    else if (strcasecmp(level, "dnssec") == 0)
+	dns_set_dnssec(1);
+    else if (strcasecmp(level, "enabled") != 0)
+	msg_fatal("invalid %s parameter value: \"%s\"",
+		  smtp_param_name(VAR_SMTP_DNS_SUPPORT_LEVEL), level);
+}
+
 void    smtp_client_init(int proto, const char *service)
 {
     const char *protos;
@@ -158,6 +178,8 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.data_xfer_timeout = smtp_param_time(VAR_SMTP_DATA_XFER_TIMEOUT);
     smtp_conf.data_done_timeout = smtp_param_time(VAR_SMTP_DATA_DONE_TIMEOUT);
     smtp_conf.quit_timeout = smtp_param_time(VAR_SMTP_QUIT_TIMEOUT);
+    smtp_conf.xforward_timeout = smtp_param_time(VAR_SMTP_XFORWARD_TIMEOUT);
+    smtp_conf.send_xforward = smtp_param_bool(VAR_SMTP_SEND_XFORWARD_COMMAND);
     smtp_conf.starttls_timeout = smtp_param_time(VAR_SMTP_STARTTLS_TIMEOUT);
     smtp_conf.mx_address_limit = smtp_param_int(VAR_SMTP_MX_ADDRESS_LIMIT);
     smtp_conf.mx_session_limit = smtp_param_int(VAR_SMTP_MX_SESSION_LIMIT);
@@ -180,6 +202,19 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.fallback_relay = smtp_conf.proto == SMTP_PROTO_SMTP ?
 	mail_conf_str(VAR_SMTP_FALLBACK_RELAY) : "";
     smtp_conf.srs = srs_from_conf();	/* ours; read before the privilege drop */
+    if (*smtp_param_str(VAR_SMTP_GENERIC_MAPS))
+	smtp_conf.generic_maps = maps_create(smtp_param_name(VAR_SMTP_GENERIC_MAPS),
+			      smtp_param_str(VAR_SMTP_GENERIC_MAPS), DICT_FLAG_DEFAULT);
+    {
+	/* smtp_param_name() has one buffer: copy the first name. */
+	char   *header_param = mystrdup(smtp_param_name(VAR_SMTP_HEADER_CHECKS));
+
+	smtp_conf.hbc_maps = hbc_maps_create(header_param,
+				 smtp_param_name(VAR_SMTP_BODY_CHECKS), HBC_FLAG_SMTP);
+	myfree(header_param);
+    }
+    smtp_conf.tlsrpt = proto == SMTP_PROTO_SMTP && mail_conf_bool(VAR_SMTP_TLSRPT_ENABLE);
+    smtp_conf.tlsrpt_sender = mail_conf_str(VAR_TLSRPT_SENDER);
 
     protos = mail_conf_str(VAR_INET_PROTOCOLS);
     if (strcasecmp(protos, "all") == 0 || *protos == 0)
@@ -200,10 +235,13 @@ void    smtp_client_init(int proto, const char *service)
 	    msg_fatal("bad inet_protocols value: %s", protos);
     }
     dns_set_resolv_conf(mail_conf_str(VAR_RESOLV_CONF));
+    smtp_dns_level_init();
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
     smtp_tls_policy_init();
+    /* Address classes (verify learning, our own addresses): before chroot. */
+    addr_class_init();
     srandom((unsigned) (getpid() ^ (long) (smtp_now() * 1000)));
 }
 
@@ -303,7 +341,7 @@ static int dest_port(const char *text)
     return (-1);
 }
 
-static void dest_free(SMTP_DEST *dest)
+void    smtp_dest_free(SMTP_DEST *dest)
 {
     myfree(dest->nexthop);
     myfree(dest->host);
@@ -311,8 +349,8 @@ static void dest_free(SMTP_DEST *dest)
     memset(dest, 0, sizeof(*dest));
 }
 
-/* dest_parse - the nexthop's parts; -1 when it makes no sense */
-static int dest_parse(SMTP_DEST *dest, const char *nexthop)
+/* smtp_dest_parse - the nexthop's parts; -1 when it makes no sense */
+int     smtp_dest_parse(SMTP_DEST *dest, const char *nexthop)
 {
     char   *copy, *host, *port = 0;
     int     lmtp = smtp_conf.proto == SMTP_PROTO_LMTP;
@@ -498,6 +536,12 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 
 	st->final = last_chance && (i + 1 == naddr);
 	st->tls_failed = 0;
+	/* The TLS policy (DANE: TLSA records) is known before connecting. */
+	if (!st->tls_off && smtp_tls_policy_server(st, addr, &st->tls, &why) < 0) {
+	    smtp_tlsrpt_policy_failure(st, addr);
+	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
+	    continue;
+	}
 	if ((sess = smtp_session_connect(st, addr, &why)) == 0) {
 	    smtp_why_set(&st->why, why.relay, why.dsn, "%s", vstring_str(why.text));
 	    continue;
@@ -555,7 +599,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     smtp_why_init(&why);
     dns_addr_list_init(&addrs);
 
-    if (dest_parse(&st.dest, req->nexthop) < 0) {
+    if (smtp_dest_parse(&st.dest, req->nexthop) < 0) {
 	msg_warn("%s: bad %s nexthop: \"%s\"", req->queue_id, smtp_conf.name, req->nexthop);
 	smtp_why_set(&why, 0, "4.3.5", "bad nexthop syntax: %s", req->nexthop);
 	finish_all(&st, &why);
@@ -613,6 +657,10 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     st.conn_setup = 0;
     fallback = (smtp_conf.proto == SMTP_PROTO_SMTP && *smtp_conf.fallback_relay) ?
 	argv_split(smtp_conf.fallback_relay, LIST_DELIMS) : 0;
+    if (smtp_tls_policy_dest(&st, &why) < 0) {
+	finish_all(&st, &why);
+	goto done;
+    }
     if (st.dest.unix_path) {
 	try_servers(&st, 0, 1, vstring_str(key));
     } else if (smtp_addr_find(&st.dest, &addrs, &why, &mx_self) < 0) {
@@ -634,14 +682,16 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	DNS_ADDR_LIST fb_addrs;
 
 	dns_addr_list_init(&fb_addrs);
-	if (dest_parse(&st.dest, fallback->argv[i]) < 0) {
+	if (smtp_dest_parse(&st.dest, fallback->argv[i]) < 0) {
 	    msg_warn("bad %s entry: \"%s\"", smtp_param_name(VAR_SMTP_FALLBACK_RELAY),
 		     fallback->argv[i]);
+	} else if (smtp_tls_policy_dest(&st, &why) < 0) {
+	    smtp_why_set(&st.why, why.relay, why.dsn, "%s", vstring_str(why.text));
 	} else if (smtp_addr_find(&st.dest, &fb_addrs, &why, 0) == 0) {
 	    try_servers(&st, &fb_addrs, i + 1 == fallback->argc, vstring_str(key));
 	}
 	dns_addr_list_free(&fb_addrs);
-	dest_free(&st.dest);
+	smtp_dest_free(&st.dest);
 	st.dest = saved;
     }
     if (st.npending > 0) {
@@ -657,9 +707,13 @@ done:
     dns_addr_list_free(&addrs);
     smtp_why_free(&st.why);
     smtp_why_free(&why);
-    dest_free(&st.dest);
+    smtp_dest_free(&st.dest);
     myfree(st.pending);
     myfree(st.sasl_user);
     myfree(st.sasl_pass);
+    if (st.tls_match)
+	vstring_free(st.tls_match);
+    smtp_tls_policy_free(&st.tls);
+    mta_sts_policy_free(&st.sts);
     vstring_free(key);
 }

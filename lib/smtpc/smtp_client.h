@@ -6,6 +6,8 @@
  *	void smtp_client_init(int proto, const char *service);
  *	void smtp_client_deliver(DELIVER_REQUEST *req);
  *	void smtp_client_cache_close(void);
+ *	int smtp_client_probe(const char *nexthop, const char *match,
+ *				int flags, VSTREAM *out);
  *
  *	Inside the engine (smtp_client_*.c):
  *	SMTP_REPLY *smtp_reply_alloc(void);
@@ -14,12 +16,17 @@
  *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
  *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
  *
- *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
  *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
  *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
+ *
+ *	int smtp_tlsrpt_wanted(SMTP_STATE *st);
+ *	void smtp_tlsrpt_policy_failure(SMTP_STATE *st, const DNS_ADDR *addr);
+ *	void smtp_tlsrpt_session(SMTP_STATE *st, SMTP_SESSION *sess,
+ *				 int outcome, int check);
  *
  *	const char *smtp_param_str(const char *smtp_name);	(and _int,
  *				_time, _bool, _bool_soft, _time_soft, _name)
@@ -44,6 +51,9 @@
  *	that does not start with three digits ends the reply with code 0
  *	(a protocol error). The text is kept bounded (SMTP_REPLY_MAXTEXT).
  *
+ *	smtp_tlsrpt_*() count TLS sessions for TLS-RPT (RFC 8460) when
+ *	smtp_tlsrpt_enable is on, see smtp_client_tlsrpt.c.
+ *
  *	smtp_param_*() read a parameter of the protocol: the caller names
  *	the smtp_ parameter (VAR_SMTP_TLS_CIPHERS), the LMTP client reads
  *	the lmtp_ one (lhlo_ for helo_). The _soft forms are for a
@@ -56,7 +66,10 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "global/srs.h"
+#include "global/hbc.h"
+#include "dict/maps.h"
 #include "global/deliver_request.h"
+#include "global/mta_sts.h"
 #include "dns/dns.h"
 #include "util/argv.h"
 #include "global/mail_params.h"
@@ -91,7 +104,22 @@ typedef struct SMTP_DEST {
     int     port;			/* TCP port, host byte order */
     int     use_mx;			/* 0 for [host] and LMTP */
     char   *unix_path;			/* LMTP unix:/path, else NULL */
+    int     mx_secure;			/* MX RRset validated ([host]: always) */
 } SMTP_DEST;
+
+/* The effective TLS policy of one server (smtp_client_tls.c). */
+typedef struct SMTP_TLS_POLICY {
+    char    level[16];			/* none may encrypt dane dane-only ... */
+    int     rank;			/* smtp_tls_level_rank() */
+    void   *dane;			/* TLS_DANE: usable TLSA records, or NULL */
+    int     dane_trusted_only;		/* TLSA via an insecure MX lookup */
+    char    sts_mode[12];		/* MTA-STS: enforce, testing, or "" */
+    char    sts_mx[256];		/* its mx patterns, for reports */
+    ARGV   *tlsa_text;			/* TLS-RPT: the TLSA RRset, "3 1 1 HEX" */
+    int     rpt_tlsa;			/* TLS-RPT: the policy is DANE's (tlsa) */
+    const char *rpt_failure;		/* TLS-RPT: a policy failure, or NULL */
+    const char *rpt_reason;		/* its failure-reason-code, or NULL */
+} SMTP_TLS_POLICY;
 
 #define SMTP_FEATURE_ESMTP	(1<<0)
 #define SMTP_FEATURE_PIPELINING	(1<<1)
@@ -101,6 +129,16 @@ typedef struct SMTP_DEST {
 #define SMTP_FEATURE_DSN	(1<<5)
 #define SMTP_FEATURE_8BITMIME	(1<<6)
 #define SMTP_FEATURE_SMTPUTF8	(1<<7)
+#define SMTP_FEATURE_XFORWARD	(1<<8)
+
+/* XFORWARD attributes that the server announced (sess->xforward_attrs). */
+#define SMTP_XFWD_NAME		(1<<0)
+#define SMTP_XFWD_ADDR		(1<<1)
+#define SMTP_XFWD_PORT		(1<<2)
+#define SMTP_XFWD_PROTO		(1<<3)
+#define SMTP_XFWD_HELO		(1<<4)
+#define SMTP_XFWD_IDENT		(1<<5)
+#define SMTP_XFWD_SOURCE	(1<<6)
 
 typedef struct SMTP_SESSION {
     VSTREAM *stream;
@@ -113,6 +151,7 @@ typedef struct SMTP_SESSION {
     int     features;
     long    size_limit;
     char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
+    int     xforward_attrs;		/* SMTP_XFWD_* of the XFORWARD keyword */
     void   *tls;			/* TLS_SESS, or NULL */
     int     use_count;			/* transactions so far */
     time_t  start;
@@ -132,6 +171,8 @@ typedef struct SMTP_CLIENT_CONF {
     int     data_done_timeout;
     int     quit_timeout;
     int     starttls_timeout;
+    int     xforward_timeout;
+    int     send_xforward;		/* smtp_send_xforward_command */
     int     mx_address_limit;
     int     mx_session_limit;
     int     skip_5xx_greeting;
@@ -152,7 +193,12 @@ typedef struct SMTP_CLIENT_CONF {
     const char *tls_level;
     const char *tls_policy_maps;
     const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
+    int     dns_disabled;		/* smtp_dns_support_level = disabled */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
+    MAPS   *generic_maps;		/* smtp_generic_maps, or NULL */
+    HBC_MAPS *hbc_maps;			/* smtp_header_checks, smtp_body_checks */
+    int     tlsrpt;			/* smtp_tlsrpt_enable (SMTP only) */
+    const char *tlsrpt_sender;		/* its reports are not counted */
 } SMTP_CLIENT_CONF;
 
 extern SMTP_CLIENT_CONF smtp_conf;
@@ -177,6 +223,13 @@ typedef struct SMTP_STATE {
     const char *diag;			/* for the next result: server reply */
     int     more_rcpts;			/* 452 too many recipients: go again */
     int     result_flags;		/* for the next result: DSN_RESULT_FLAG_* */
+    const char *tls_level;		/* configured level of the destination */
+    VSTRING *tls_match;			/* its match= names */
+    SMTP_TLS_POLICY tls;		/* effective policy of the current server */
+    VSTRING *tls_chain;			/* posttls-finger: the server's chain */
+    int     tls_from_map;		/* the level came from smtp_tls_policy_maps */
+    int     sts_status;			/* MTA_STS_NONE, _FOUND, _FAIL */
+    MTA_STS_POLICY sts;			/* the destination's MTA-STS policy */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
@@ -204,9 +257,28 @@ extern void smtp_session_quit(SMTP_SESSION *);
 extern void smtp_session_free(SMTP_SESSION *);
 extern int smtp_session_alive(SMTP_SESSION *);
 extern void smtp_tls_policy_init(void);
+extern int smtp_tls_policy_dest(SMTP_STATE *, SMTP_WHY *);
+extern int smtp_tls_policy_server(SMTP_STATE *, const DNS_ADDR *, SMTP_TLS_POLICY *, SMTP_WHY *);
+extern void smtp_tls_policy_free(SMTP_TLS_POLICY *);
+extern int smtp_tls_level_rank(const char *);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
 
-extern int smtp_addr_find(const SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+/* TLS-RPT counts (smtp_client_tlsrpt.c). */
+#define SMTP_TLSRPT_NO_STARTTLS	1	/* not offered, or refused */
+#define SMTP_TLSRPT_TLS_FAILED	2	/* no TLS session */
+#define SMTP_TLSRPT_TLS_OK	3	/* a TLS session */
+extern int smtp_tlsrpt_wanted(SMTP_STATE *);
+extern void smtp_tlsrpt_policy_failure(SMTP_STATE *, const DNS_ADDR *);
+extern void smtp_tlsrpt_session(SMTP_STATE *, SMTP_SESSION *, int, int);
+
+extern int smtp_addr_find(SMTP_DEST *, DNS_ADDR_LIST *, SMTP_WHY *, int *);
+extern int smtp_dest_parse(SMTP_DEST *, const char *);
+extern void smtp_dest_free(SMTP_DEST *);
+
+/* posttls-finger: what the client would do for a destination. */
+#define SMTP_PROBE_FLAG_CHAIN	(1<<0)	/* print the certificate chain */
+#define SMTP_PROBE_FLAG_ALL	(1<<1)	/* every server, not only the first good one */
+extern int smtp_client_probe(const char *, const char *, int, VSTREAM *);
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
 extern const char *smtp_sasl_choose(SMTP_SESSION *);

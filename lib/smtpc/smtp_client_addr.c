@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "smtp_client.h"
  *
- *	int smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+ *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
  * DESCRIPTION
  *	For a destination with MX lookup (a domain nexthop) the MX hosts
@@ -16,13 +16,19 @@
  *	The backup MX rule: when one of the MX hosts is this host (its
  *	name is myhostname, or one of its addresses is one of ours:
  *	inet_interfaces, where "all" means every local interface address,
- *	or proxy_interfaces; see own_inet_addr(3)), only hosts strictly
+ *	or proxy_interfaces; see addr_class(3)), only hosts strictly
  *	more preferred than the best
  *	of ours are kept. None left: "4.4.4 unable to find primary relay
  *	for X" when we are a backup, "5.4.6 mail for X loops back to
  *	myself" when we are the best MX. So a backup MX never delivers to
  *	itself or to another backup. *mx_self (when not NULL) tells the
  *	caller that we are one of the MX hosts (no fallback relay then).
+ *
+ *	With smtp_dns_support_level = disabled there is no MX lookup and
+ *	addresses come from the system resolver (getaddrinfo), as
+ *	Postfix's "native" lookups. dest->mx_secure tells whether the MX
+ *	RRset (or its absence) was DNSSEC-validated; "[host]" counts as
+ *	validated.
  *
  *	Then smtp_address_preference (ipv4, ipv6: that family first within
  *	each preference; any: as found) and inet_protocols choose the
@@ -36,6 +42,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <string.h>
 #include <strings.h>
 
@@ -44,12 +51,13 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
-#include "global/own_inet_addr.h"
+#include "global/addr_class.h"
 #include "smtpc/smtp_client.h"
 
 static int own_addr(const DNS_ADDR *a)
 {
-    return (own_inet_addr(a->family, a->addr));
+    /* A list that cannot be read counts as ours: never deliver to ourself. */
+    return (addr_class_own_addr(a->ip) != 0);
 }
 
 static int own_name(const char *host)
@@ -66,6 +74,38 @@ static void addr_dns_why(SMTP_WHY *why, int status, const char *text)
 	smtp_why_set(why, 0, "5.1.10", "%s", text);
     else
 	smtp_why_set(why, 0, "5.4.4", "Host or domain name not found. %s", text);
+}
+
+/* addr_native - getaddrinfo() addresses of host, as a DNS_* status */
+static int addr_native(const char *host, DNS_ADDR_LIST *out, VSTRING *text)
+{
+    struct addrinfo hints, *res, *rp;
+    int     err;
+
+    if (dns_addr_literal(host, 0, out))
+	return (DNS_OK);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = smtp_conf.families == DNS_FAMILY_INET ? AF_INET :
+	smtp_conf.families == DNS_FAMILY_INET6 ? AF_INET6 : AF_UNSPEC;
+    if ((err = getaddrinfo(host, 0, &hints, &res)) != 0) {
+	vstring_sprintf(text, "Name service error for name=%s type=A: %s", host,
+			err == EAI_AGAIN ? "Host not found, try again" : "Host not found");
+	return (err == EAI_AGAIN ? DNS_RETRY : DNS_NOTFOUND);
+    }
+    for (rp = res; rp; rp = rp->ai_next) {
+	if (rp->ai_family == AF_INET)
+	    dns_addr_add(out, host, 0, AF_INET, &((struct sockaddr_in *) rp->ai_addr)->sin_addr);
+	else if (rp->ai_family == AF_INET6)
+	    dns_addr_add(out, host, 0, AF_INET6,
+			 &((struct sockaddr_in6 *) rp->ai_addr)->sin6_addr);
+    }
+    freeaddrinfo(res);
+    if (out->count == 0) {
+	vstring_sprintf(text, "Name service error for name=%s type=A: Host not found", host);
+	return (DNS_NOTFOUND);
+    }
+    return (DNS_OK);
 }
 
 /* addr_order - smtp_address_preference within each MX preference */
@@ -99,10 +139,10 @@ static void addr_order(DNS_ADDR_LIST *list)
     myfree(tmp);
 }
 
-int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
+int     smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
 		               int *mx_self)
 {
-    DNS_MX_LIST mx = {0, 0, 0};
+    DNS_MX_LIST mx = {0};
     VSTRING *text = vstring_alloc(100);
     int     st;
     int     soft = 0;
@@ -111,6 +151,19 @@ int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
 
     if (mx_self)
 	*mx_self = 0;
+    /* "[host]" counts as the validated "host. IN MX 0 host." (Postfix). */
+    dest->mx_secure = 1;
+    /* smtp_dns_support_level = disabled: the system's resolver, no MX. */
+    if (smtp_conf.dns_disabled) {
+	if ((st = addr_native(dest->host, out, text)) != DNS_OK) {
+	    addr_dns_why(why, st, vstring_str(text));
+	    vstring_free(text);
+	    return (-1);
+	}
+	vstring_free(text);
+	addr_order(out);
+	goto limit;
+    }
     /* Without MX lookup: the host's own addresses. */
     if (!dest->use_mx || dns_addr_literal(dest->host, 0, out)) {
 	if (out->count == 0
@@ -124,6 +177,7 @@ int     smtp_addr_find(const SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
 	goto limit;
     }
     st = dns_lookup_mx(dest->host, &mx, text);
+    dest->mx_secure = mx.secure;
     if (st == DNS_NODATA) {
 	/* No MX: the domain's own addresses (RFC 5321 implicit MX). */
 	if ((st = dns_lookup_addr(dest->host, 0, smtp_conf.families, out, text)) != DNS_OK) {

@@ -23,9 +23,12 @@
  *
  *	TLS levels: none (never), may (when offered; a failed handshake
  *	is retried once without TLS by the caller), encrypt (required, no
- *	certificate check), verify and secure (required and verified).
- *	The level comes from smtp_tls_policy_maps (the nexthop as
- *	written, then the bare destination) or smtp_tls_security_level.
+ *	certificate check), verify and secure (required and verified),
+ *	dane and dane-only (required and verified by TLSA records). The
+ *	effective level of the server, st->tls, was decided before the
+ *	connection by smtp_client_tls(3). Each STARTTLS outcome (not
+ *	offered or refused, handshake failed, TLS established) is counted
+ *	for TLS-RPT by smtp_client_tlsrpt(3).
  *
  *	smtp_session_alive() tells whether a cached session can still be
  *	used (the server has not closed it nor sent anything unasked).
@@ -55,7 +58,6 @@
 #include "util/argv.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
-#include "dict/maps.h"
 #include "tls/tls_client.h"
 #include "global/mail_tls.h"
 #include "smtpc/smtp_client.h"
@@ -240,6 +242,7 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
 {
     sess->features = SMTP_FEATURE_ESMTP;
     sess->size_limit = 0;
+    sess->xforward_attrs = 0;
     myfree(sess->auth_mechs);
     sess->auth_mechs = 0;
     for (size_t i = 1; i < reply->lines->argc; i++) {
@@ -261,6 +264,17 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
 	    sess->features |= SMTP_FEATURE_8BITMIME;
 	else if (strcasecmp(kw, "SMTPUTF8") == 0)
 	    sess->features |= SMTP_FEATURE_SMTPUTF8;
+	else if (strcasecmp(kw, "XFORWARD") == 0) {
+	    /* The attributes it takes (smtp_client_xfer.c sends those). */
+	    static const char *names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO",
+	    "IDENT", "SOURCE", 0};
+
+	    sess->features |= SMTP_FEATURE_XFORWARD;
+	    for (size_t j = 1; j < words->argc; j++)
+		for (int k = 0; names[k]; k++)
+		    if (strcasecmp(words->argv[j], names[k]) == 0)
+			sess->xforward_attrs |= 1 << k;
+	}
 	else if (strcasecmp(kw, "SIZE") == 0) {
 	    sess->features |= SMTP_FEATURE_SIZE;
 	    if (words->argc > 1 && alldig(words->argv[1]) && strlen(words->argv[1]) < 18)
@@ -313,96 +327,18 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
     return (-1);
 }
 
-/* tls_policy - the security level and its match names for this request */
-static MAPS *tls_policy_maps;
-
-/* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
-void    smtp_tls_policy_init(void)
-{
-    if (*smtp_conf.tls_policy_maps)
-	tls_policy_maps = maps_create(smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS),
-				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
-}
-
-/* tls_level_name - a level word of a policy, or NULL when unknown */
-static const char *tls_level_name(const char *word)
-{
-    static const char *levels[] = {
-	"none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure",
-    };
-
-    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-	if (strcasecmp(word, levels[i]) == 0)
-	    return (levels[i]);
-    return (0);
-}
-
-static const char *tls_policy(SMTP_STATE *st, VSTRING *match)
-{
-    const char *value = 0;
-    const char *level = smtp_conf.tls_level;
-    char   *copy, *cp, *word;
-
-    vstring_reset(match);
-    if (tls_policy_maps) {
-	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
-	    && tls_policy_maps->error == 0)
-	    value = maps_find(tls_policy_maps, st->dest.host, 0);
-	if (value == 0 && tls_policy_maps->error != 0)
-	    return ("error");
-    }
-    if (value == 0) {
-	/* Empty level: the legacy smtp_enforce_tls / smtp_use_tls, as Postfix. */
-	if (*level == 0) {
-	    if (smtp_param_bool(VAR_SMTP_ENFORCE_TLS))
-		return (smtp_param_bool(VAR_SMTP_TLS_ENFORCE_PEERNAME) ? "verify" : "encrypt");
-	    return (smtp_param_bool_soft(VAR_SMTP_USE_TLS) ? "may" : "none");
-	}
-	if ((level = tls_level_name(level)) == 0) {
-	    msg_warn("invalid %s value: \"%s\"", smtp_param_name(VAR_SMTP_TLS_SECURITY_LEVEL),
-		     smtp_conf.tls_level);
-	    return ("error");
-	}
-	return (level);
-    }
-    copy = mystrdup(value);
-    cp = copy;
-    level = 0;
-    if ((word = mystrtok(&cp, " \t,")) != 0 && (level = tls_level_name(word)) == 0)
-	msg_warn("%s: invalid TLS security level \"%s\" for %s",
-		 smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), word, st->dest.nexthop);
-    while (level && (word = mystrtok(&cp, " \t,")) != 0) {
-	if (strncasecmp(word, "match=", 6) == 0) {
-	    for (char *p = word + 6; *p; p++)
-		if (*p == ':')
-		    *p = ' ';
-	    vstring_sprintf_append(match, "%s%s", vstring_len(match) ? " " : "", word + 6);
-	}
-    }
-    myfree(copy);
-    return (level ? level : "error");
-}
-
-static int tls_level_rank(const char *level)
-{
-    if (strcasecmp(level, "may") == 0 || strcasecmp(level, "dane") == 0)
-	return (1);
-    if (strcasecmp(level, "encrypt") == 0)
-	return (2);
-    if (strcasecmp(level, "verify") == 0 || strcasecmp(level, "secure") == 0
-	|| strcasecmp(level, "fingerprint") == 0 || strcasecmp(level, "dane-only") == 0)
-	return (3);
-    return (0);
-}
-
 /* session_tls_start - the TLS handshake at a level; -1 with why */
 static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *level,
-			             int rank, VSTRING *match, SMTP_WHY *why)
+			             int rank, SMTP_WHY *why)
 {
     VSTRING *tls_why;
     TLS_CLIENT_PARAMS tp;
+    VSTRING *match = vstring_alloc(50);
+    int     check = TLS_CHECK_HANDSHAKE;
 
     /* Match names: the policy's, else Postfix's defaults for the level. */
+    if (st->tls_match && vstring_len(st->tls_match))
+	vstring_strcpy(match, vstring_str(st->tls_match));
     if (vstring_len(match) == 0) {
 	if (strcasecmp(level, "secure") == 0) {
 	    ARGV   *av = argv_split(smtp_param_str(VAR_SMTP_TLS_SECURE_CERT_MATCH), LIST_DELIMS);
@@ -442,13 +378,25 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     tp.peer = sess->relay;
     tp.timeout = smtp_conf.starttls_timeout;
     tp.loglevel = smtp_param_int(VAR_SMTP_TLS_LOGLEVEL);
+    tp.dane = st->tls.dane;
+    tp.dane_digests = mail_conf_str(VAR_TLS_DANE_DIGESTS);
+    tp.dane_trusted_only = st->tls.dane_trusted_only;
+    tp.chain_out = st->tls_chain;
+    tp.check = smtp_tlsrpt_wanted(st) ? &check : 0;
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
+    vstring_free(match);
+    smtp_tlsrpt_session(st, sess, sess->tls ? SMTP_TLSRPT_TLS_OK : SMTP_TLSRPT_TLS_FAILED,
+			check);
     if (sess->tls == 0) {
 	if (rank == 1)
 	    st->tls_failed = 1;
-	smtp_why_set(why, sess->relay, rank >= 3 ? "4.7.5" : "4.7.0", "%s: %s",
-		     vstring_str(tls_why), sess->namaddr);
+	/* Postfix: "Server certificate not verified" alone (4.7.5). */
+	if (tp.dane && strcmp(vstring_str(tls_why), "Server certificate not verified") == 0)
+	    smtp_why_set(why, sess->relay, "4.7.5", "%s", vstring_str(tls_why));
+	else
+	    smtp_why_set(why, sess->relay, rank >= 3 ? "4.7.5" : "4.7.0", "%s: %s",
+			 vstring_str(tls_why), sess->namaddr);
 	vstring_free(tls_why);
 	return (-1);
     }
@@ -460,22 +408,13 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
 static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
 			            SMTP_WHY *why)
 {
-    VSTRING *match = vstring_alloc(50);
-    const char *level = tls_policy(st, match);
-    int     rank = tls_level_rank(level);
+    const char *level = st->tls.level;
+    int     rank = st->tls.rank;
 
-    if (strcmp(level, "error") == 0) {
-	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s",
-		     st->dest.nexthop);
-	vstring_free(match);
-	return (-1);
-    }
-    if (sess->tls || rank == 0 || (rank == 1 && st->tls_off)) {
-	vstring_free(match);
+    if (sess->tls || rank == 0 || (rank == 1 && st->tls_off))
 	return (0);
-    }
     if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
-	vstring_free(match);
+	smtp_tlsrpt_session(st, sess, SMTP_TLSRPT_NO_STARTTLS, TLS_CHECK_HANDSHAKE);
 	if (rank == 1)
 	    return (0);
 	smtp_why_set(why, sess->relay, "4.7.4",
@@ -484,12 +423,10 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
     vstream_fputs(sess->stream, "STARTTLS\r\n");
-    if (smtp_reply_read(sess->stream, reply) < 0) {
-	vstring_free(match);
+    if (smtp_reply_read(sess->stream, reply) < 0)
 	return (session_lost(sess, why, "sending STARTTLS"));
-    }
     if (reply->code != 220) {
-	vstring_free(match);
+	smtp_tlsrpt_session(st, sess, SMTP_TLSRPT_NO_STARTTLS, TLS_CHECK_HANDSHAKE);
 	if (rank == 1)
 	    return (0);
 	smtp_why_set(why, sess->relay, "4.7.5",
@@ -497,11 +434,8 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
 		     sess->namaddr, vstring_str(reply->text));
 	return (-1);
     }
-    if (session_tls_start(sess, st, level, rank, match, why) < 0) {
-	vstring_free(match);
+    if (session_tls_start(sess, st, level, rank, why) < 0)
 	return (-1);
-    }
-    vstring_free(match);
     return (session_helo(sess, reply, why));
 }
 
@@ -512,25 +446,17 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 
     /* SMTPS (smtp_tls_wrappermode): TLS before the greeting, at least encrypt. */
     if (smtp_param_bool_soft(VAR_SMTP_TLS_WRAPPERMODE)) {
-	VSTRING *match = vstring_alloc(50);
-	const char *level = tls_policy(st, match);
-	int     rank = tls_level_rank(level);
+	const char *level = st->tls.level;
+	int     rank = st->tls.rank;
 
-	if (strcmp(level, "error") == 0) {
-	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
-	    vstring_free(match);
-	    goto done;
-	}
 	if (rank < 2) {
 	    level = "encrypt";
 	    rank = 2;
 	}
-	if (session_tls_start(sess, st, level, rank, match, why) < 0) {
-	    vstring_free(match);
+	if (session_tls_start(sess, st, level, rank, why) < 0) {
 	    st->tls_failed = 0;
 	    goto done;
 	}
-	vstring_free(match);
     }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
     if (smtp_reply_read(sess->stream, reply) < 0) {

@@ -16,9 +16,18 @@
  *	aliased to another domain goes out with the SRS form of its
  *	sender (srs_request_sender()); other mail keeps its sender.
  *
+ *	Addresses go out in external form (a local part that needs quotes
+ *	is quoted), after smtp_generic_maps (generic(5), applied once, to
+ *	the sender and each recipient; the log keeps the original).
+ *
  *	The message is read from the queue file (the M record's data at
  *	req->data_offset, req->data_size bytes, lines already ending in
- *	CRLF) and sent dot-stuffed, followed by "." (RFC 5321 4.5.2).
+ *	CRLF) and sent dot-stuffed, followed by "." (RFC 5321 4.5.2). With
+ *	smtp_header_checks, smtp_body_checks or smtp_generic_maps it goes
+ *	header by header (with continuation lines) and line by line through
+ *	the restricted header_checks(5) actions of hbc(3) and, for address
+ *	headers, the generic mapping; otherwise it is copied as it is. A
+ *	table that fails drops the connection (the message is deferred).
  *
  *	Results: SMTP has one reply to the end of data for all accepted
  *	recipients, LMTP one per accepted recipient (RFC 2033). Each
@@ -31,11 +40,33 @@
  *
  *	When the transaction did not reach the end of DATA, RSET brings a
  *	healthy session back to its initial state so it can be reused.
+ *
+ *	XFORWARD (smtp_send_xforward_command, lmtp_send_xforward_command):
+ *	when the server offers it, each transaction starts with XFORWARD
+ *	commands that carry the attributes of the original client, as
+ *	the queue file has them (the log_client_* attributes that our
+ *	smtpd kept from an earlier XFORWARD, else client_name,
+ *	client_address, client_port, helo_name, protocol; log_ident;
+ *	rewrite_context as SOURCE=LOCAL/REMOTE), only those the server
+ *	announced, xtext-encoded, "[UNAVAILABLE]" when unknown, at most
+ *	512 bytes per command; each reply within smtp_xforward_timeout. A
+ *	refusal settles the recipients as any reply does ("... (in reply
+ *	to XFORWARD command)").
+ *
+ *	Nothing that could break a command line is sent: a sender or
+ *	recipient address with a control character (CR, LF ...), or an
+ *	ORCPT address type that is not an atom (when ORCPT would be sent),
+ *	is not sent; the
+ *	recipient (every recipient, for the sender) is deferred with
+ *	"4.3.0 ... contains a control character" (qmgr already moves a
+ *	queue file with CR, LF or NUL in an address to corrupt/; this
+ *	also covers what a table or SRS produced).
  * DIAGNOSTICS
  *	Returns 0 when the session can be used again, -1 when it must be
  *	closed (lost, timed out, or the queue file could not be read: the
  *	connection is then dropped so the server discards the message).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -44,7 +75,11 @@
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
+#include "util/stringops.h"
 #include "global/queue_file.h"
+#include "global/mail_addr.h"
+#include "global/addr_map.h"
+#include "global/header_addr.h"
 #include "smtpc/smtp_client.h"
 
 /* xtext - RFC 3461 encoding of a DSN parameter value */
@@ -73,17 +108,174 @@ static void notify_text(VSTRING *out, int notify)
     vstring_truncate(out, vstring_len(out) - 1);
 }
 
+/* unsafe - a control character that could break a command line */
+static int unsafe(const char *text)
+{
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++)
+	if (*cp < 0x20 || *cp == 0x7f)
+	    return (1);
+    return (0);
+}
+
+/* printable - text for a reason: control characters and 8-bit as "?" */
+static const char *printable(VSTRING *buf, const char *text)
+{
+    vstring_reset(buf);
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++)
+	vstring_addch(buf, (*cp < 0x20 || *cp >= 0x7f) ? '?' : *cp);
+    return (vstring_str(buf));
+}
+
+/* orcpt_ok - an ORCPT whose address type is an atom (RFC 3461) */
+static int orcpt_ok(const char *orcpt)
+{
+    const char *semi = strchr(orcpt, ';');
+
+    if (semi == 0 || semi == orcpt)
+	return (0);
+    for (const char *cp = orcpt; cp < semi; cp++)
+	if (!(((*cp | 0x20) >= 'a' && (*cp | 0x20) <= 'z') || (*cp >= '0' && *cp <= '9')
+	      || (*cp && strchr("!#$%&'*+-/=?^_`{|}~", *cp))))
+	    return (0);
+    return (1);
+}
+
+/* XFORWARD attributes of the original client, from the queue file. */
+typedef struct XFWD_ATTRS {
+    char   *value[7];			/* by SMTP_XFWD_* bit number */
+} XFWD_ATTRS;
+
+static const char *xfwd_names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"};
+
+/* xfwd_read - the A records before the message; 0 or -1 with why */
+static int xfwd_read(DELIVER_REQUEST *req, XFWD_ATTRS *xa, VSTRING *why)
+{
+    /* Queue file attribute, then the one it falls back to. */
+    static const char *attr_names[7][2] = {
+	{"log_client_name", "client_name"}, {"log_client_address", "client_address"},
+	{"log_client_port", "client_port"}, {"log_protocol", "protocol"},
+	{"log_helo_name", "helo_name"}, {"log_ident", 0}, {"rewrite_context", 0},
+    };
+    char   *found[7][2] = {{0}};
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *buf = vstring_alloc(100);
+    VSTREAM *fp;
+    size_t  len;
+    int     type;
+
+    memset(xa, 0, sizeof(*xa));
+    vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
+    if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
+	vstring_sprintf(why, "cannot open queue file %s: %m", vstring_str(path));
+	vstring_free(path);
+	vstring_free(buf);
+	return (-1);
+    }
+    while ((type = rec_get_head(fp, &len)) >= 0 && type != REC_TYPE_MESSAGE
+	   && type != REC_TYPE_END && len <= REC_MAX_LEN_ENVELOPE) {
+	char   *value;
+
+	vstring_reset(buf);
+	vstring_space(buf, len);
+	if (len > 0 && vstream_read(fp, vstring_str(buf), len) != (ssize_t) len)
+	    break;
+	buf->len = len;
+	buf->data[len] = 0;
+	if (type != REC_TYPE_ATTR || (value = split_at(vstring_str(buf), '=')) == 0)
+	    continue;
+	for (int i = 0; i < 7; i++)
+	    for (int j = 0; j < 2; j++)
+		if (attr_names[i][j] && strcmp(vstring_str(buf), attr_names[i][j]) == 0) {
+		    myfree(found[i][j]);
+		    found[i][j] = mystrdup(value);
+		}
+    }
+    vstream_close(fp);
+    for (int i = 0; i < 7; i++) {
+	xa->value[i] = found[i][0] ? found[i][0] : found[i][1];
+	myfree(found[i][0] ? found[i][1] : found[i][0]);
+    }
+    vstring_free(path);
+    vstring_free(buf);
+    return (0);
+}
+
+static void xfwd_free(XFWD_ATTRS *xa)
+{
+    for (int i = 0; i < 7; i++)
+	myfree(xa->value[i]);
+}
+
+/*
+ * send_xforward - the XFORWARD commands; -1 lost (why set), 0 done, or 1
+ * when the server refused (reply holds its answer).
+ */
+static int send_xforward(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
+			         VSTRING *why)
+{
+    XFWD_ATTRS xa;
+    VSTRING *cmd = vstring_alloc(100);
+    VSTRING *item = vstring_alloc(100);
+    int     ret = 0;
+
+    if (xfwd_read(st->req, &xa, why) < 0) {
+	vstring_free(cmd);
+	vstring_free(item);
+	return (-1);
+    }
+    vstream_set_timeout(sess->stream, smtp_conf.xforward_timeout);
+    for (int i = 0; i <= 7 && ret == 0; i++) {
+	/* Each command at most 512 bytes with its CRLF (RFC 5321 4.5.3.1.4). */
+	if (i < 7 && (sess->xforward_attrs & (1 << i))) {
+	    const char *v = xa.value[i];
+
+	    vstring_sprintf(item, " %s=", xfwd_names[i]);
+	    if (i == 6 && v)
+		vstring_strcat(item, strcasecmp(v, "local") == 0 ? "LOCAL" : "REMOTE");
+	    else if (v == 0 || *v == 0 || (i == 0 && strcmp(v, "unknown") == 0))
+		vstring_strcat(item, "[UNAVAILABLE]");
+	    else {
+		if (i == 1 && strchr(v, ':'))
+		    vstring_strcat(item, "IPV6:");
+		xtext(item, v);
+	    }
+	    if (vstring_len(cmd) + vstring_len(item) + 2 <= 512 || vstring_len(cmd) == 0) {
+		if (vstring_len(cmd) == 0)
+		    vstring_strcpy(cmd, "XFORWARD");
+		vstring_strcat(cmd, vstring_str(item));
+		continue;
+	    }
+	    i--;				/* send what we have, then this one */
+	} else if (i < 7) {
+	    continue;
+	}
+	if (vstring_len(cmd) == 0)
+	    continue;
+	if (msg_verbose)
+	    msg_info("> %s", vstring_str(cmd));
+	vstring_strcat(cmd, "\r\n");
+	vstream_fputs(sess->stream, vstring_str(cmd));
+	vstring_reset(cmd);
+	if (smtp_reply_read(sess->stream, reply) < 0) {
+	    vstring_strcpy(why, "sending XFORWARD");
+	    ret = -1;
+	} else if (reply->code / 100 != 2) {
+	    ret = 1;
+	}
+    }
+    xfwd_free(&xa);
+    vstring_free(cmd);
+    vstring_free(item);
+    return (ret);
+}
+
 /* send_mail_from - the MAIL command with its parameters */
-static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st)
+static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st, const char *sender)
 {
     DELIVER_REQUEST *req = st->req;
     VSTRING *cmd = vstring_alloc(100);
-    VSTRING *sender = vstring_alloc(100);
 
-    /* Forwarded mail leaves with an SRS sender when SRS is on (srs(3)). */
-    (void) srs_request_sender(smtp_conf.srs, req, sender, time((time_t *) 0));
-    vstring_sprintf(cmd, "MAIL FROM:<%s>", vstring_str(sender));
-    vstring_free(sender);
+    vstring_sprintf(cmd, "MAIL FROM:<%s>", sender);
     if (sess->features & SMTP_FEATURE_SIZE)
 	vstring_sprintf_append(cmd, " SIZE=%ld", (long) req->data_size);
     if (sess->features & SMTP_FEATURE_DSN) {
@@ -102,11 +294,11 @@ static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st)
     vstring_free(cmd);
 }
 
-static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt)
+static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt, const char *addr)
 {
     VSTRING *cmd = vstring_alloc(100);
 
-    vstring_sprintf(cmd, "RCPT TO:<%s>", rcpt->address);
+    vstring_sprintf(cmd, "RCPT TO:<%s>", addr);
     if (sess->features & SMTP_FEATURE_DSN) {
 	if (rcpt->dsn_notify) {
 	    vstring_strcat(cmd, " NOTIFY=");
@@ -129,6 +321,263 @@ static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt)
     vstring_free(cmd);
 }
 
+/*
+ * envelope_out - the sender (already SRS'd) and the recipients as they go
+ * out: smtp_generic_maps, then the external (quoted) form that SMTP needs.
+ * -1 when the table failed or gave a result with a control character.
+ */
+static int envelope_out(SMTP_STATE *st, int *idx, size_t n, VSTRING *sender,
+			        ARGV *rcpts, VSTRING *why)
+{
+    DELIVER_REQUEST *req = st->req;
+    VSTRING *addr = vstring_alloc(100);
+    VSTRING *ext = vstring_alloc(100);
+    int     ret = 0;
+
+    vstring_strcpy(addr, vstring_str(sender));
+    if (*vstring_str(addr) && smtp_conf.generic_maps
+	&& addr_map(smtp_conf.generic_maps, "generic", addr) < 0)
+	ret = -1;
+    mail_addr_externalize(sender, vstring_str(addr));
+    if (unsafe(vstring_str(sender)))
+	ret = -2;
+    for (size_t k = 0; ret == 0 && k < n; k++) {
+	vstring_strcpy(addr, req->rcpt[idx[k]].address);
+	if (smtp_conf.generic_maps && addr_map(smtp_conf.generic_maps, "generic", addr) < 0)
+	    ret = -1;
+	mail_addr_externalize(ext, vstring_str(addr));
+	if (unsafe(vstring_str(ext)))
+	    ret = -2;
+	argv_add(rcpts, vstring_str(ext));
+    }
+    if (ret == -1)
+	vstring_sprintf(why, "%s map lookup problem", smtp_conf.generic_maps->title);
+    else if (ret == -2)
+	vstring_sprintf(why, "%s result contains a control character",
+			smtp_conf.generic_maps->title);
+    vstring_free(addr);
+    vstring_free(ext);
+    return (ret < 0 ? -1 : 0);
+}
+
+/*
+ * The wire: message text, dot-stuffed, lines over smtp_line_length_limit
+ * broken with CRLF SPACE as Postfix does.
+ */
+typedef struct WIRE {
+    VSTREAM *stream;
+    int     bol;			/* at the beginning of a line */
+    size_t  col;			/* bytes on this line so far */
+    size_t  limit;			/* 0: none */
+} WIRE;
+
+static void wire_put(WIRE *w, const char *cp, size_t len)
+{
+    const char *end = cp + len;
+    const char *nl;
+
+    while (cp < end) {
+	const char *run_end, *content_end;
+
+	if (w->bol && *cp == '.') {
+	    vstream_write(w->stream, ".", 1);
+	    w->col = 1;				/* the limit is on the wire */
+	}
+	w->bol = 0;
+	nl = memchr(cp, '\n', end - cp);
+	run_end = nl ? nl + 1 : end;
+	content_end = nl ? (nl > cp && nl[-1] == '\r' ? nl - 1 : nl) : end;
+	if (w->limit > 0 && w->col + (size_t) (content_end - cp) > w->limit) {
+	    size_t  take = w->limit - w->col;
+
+	    vstream_write(w->stream, cp, take);
+	    vstream_write(w->stream, "\r\n ", 3);
+	    cp += take;
+	    w->col = 1;
+	    continue;
+	}
+	vstream_write(w->stream, cp, run_end - cp);
+	if (nl) {
+	    w->bol = 1;
+	    w->col = 0;
+	} else
+	    w->col += run_end - cp;
+	cp = run_end;
+    }
+}
+
+static void wire_end(WIRE *w)
+{
+    if (!w->bol)
+	vstream_write(w->stream, "\r\n", 2);
+    vstream_write(w->stream, ".\r\n", 3);
+}
+
+/*
+ * The content filter, when smtp_header_checks, smtp_body_checks or
+ * smtp_generic_maps want the message line by line: each header whole
+ * (with its continuation lines), then each body line.
+ */
+#define FILTER_LINE_MAX	(64 * 1024)	/* longer: passed on in pieces */
+
+typedef struct FILTER {
+    WIRE   *wire;
+    HBC     hbc;
+    int     in_header;
+    VSTRING *line;			/* the line so far */
+    VSTRING *hdr;			/* the header so far, CRLF lines */
+    VSTRING *key;			/* what a table sees */
+    VSTRING *out;			/* PREPEND or REPLACE text */
+    VSTRING *value;			/* a rewritten header value */
+    int     error;			/* a smtp_generic_maps lookup failed */
+} FILTER;
+
+/* filter_log - Postfix's smtp line: "QID: replace: header TEXT: extra" */
+static void filter_log(void *context, const char *action, const char *where,
+		               const char *text, const char *extra)
+{
+    FILTER *f = context;
+    VSTRING *buf = vstring_alloc(300);
+
+    vstring_sprintf(buf, "%s: %s: %s %.200s", f->hbc.queue_id, action, where, text);
+    if (extra && *extra)
+	vstring_sprintf_append(buf, ": %s", extra);
+    for (char *cp = vstring_str(buf); *cp; cp++)
+	if (!isprint((unsigned char) *cp))
+	    *cp = '?';
+    msg_info("%s", vstring_str(buf));
+    vstring_free(buf);
+}
+
+/* generic_header_addr - smtp_generic_maps for one header address */
+static int generic_header_addr(const char *addr, VSTRING *result, void *context)
+{
+    FILTER *f = context;
+    int     rc;
+
+    vstring_strcpy(result, addr);
+    if ((rc = addr_map(smtp_conf.generic_maps, "generic", result)) < 0)
+	f->error = 1;
+    return (rc);
+}
+
+/* filter_text - what a table sees: CR removed, no final line end */
+static void filter_text(VSTRING *key, const char *text, size_t len)
+{
+    vstring_reset(key);
+    for (size_t i = 0; i < len; i++)
+	if (text[i] != '\r' || i + 1 >= len || text[i + 1] != '\n')
+	    vstring_addch(key, text[i]);
+    while (vstring_len(key) > 0 && vstring_str(key)[vstring_len(key) - 1] == '\n')
+	vstring_truncate(key, vstring_len(key) - 1);
+}
+
+/* filter_put - one header or body line through its checks to the wire */
+static void filter_put(FILTER *f, int what, const char *text, size_t len)
+{
+    int     action = HBC_KEEP;
+
+    if (hbc_maps_active(smtp_conf.hbc_maps, what)) {
+	filter_text(f->key, text, len);
+	action = hbc_check(&f->hbc, what, vstring_str(f->key), f->out);
+    }
+    switch (action) {
+    case HBC_DROP:
+	return;
+    case HBC_REPLACE:
+	wire_put(f->wire, vstring_str(f->out), vstring_len(f->out));
+	wire_put(f->wire, "\r\n", 2);
+	return;
+    case HBC_PREPEND:
+	wire_put(f->wire, vstring_str(f->out), vstring_len(f->out));
+	wire_put(f->wire, "\r\n", 2);
+	break;
+    }
+    /* smtp_generic_maps: the addresses of address headers. */
+    if (what == HBC_HEADER && smtp_conf.generic_maps) {
+	const char *colon = memchr(text, ':', len);
+	size_t  name_len = colon ? (size_t) (colon - text) : 0;
+
+	while (name_len > 0 && (text[name_len - 1] == ' ' || text[name_len - 1] == '\t'))
+	    name_len--;
+	if (colon && header_addr_class(text, name_len)) {
+	    char   *value = mystrndup(colon + 1, len - (colon + 1 - text));
+
+	    if (header_addr_rewrite(value, generic_header_addr, f, f->value) > 0) {
+		wire_put(f->wire, text, colon + 1 - text);
+		wire_put(f->wire, vstring_str(f->value), vstring_len(f->value));
+		myfree(value);
+		return;
+	    }
+	    myfree(value);
+	}
+    }
+    wire_put(f->wire, text, len);
+}
+
+static void filter_header_flush(FILTER *f)
+{
+    if (vstring_len(f->hdr) > 0)
+	filter_put(f, HBC_HEADER, vstring_str(f->hdr), vstring_len(f->hdr));
+    vstring_reset(f->hdr);
+}
+
+/* filter_line - one whole line (with its line end, if any) */
+static void filter_line(FILTER *f, const char *text, size_t len)
+{
+    size_t  i;
+
+    if (f->in_header) {
+	if (len == 0 || text[0] == '\n' || (text[0] == '\r' && len > 1 && text[1] == '\n')) {
+	    filter_header_flush(f);
+	    f->in_header = 0;
+	    wire_put(f->wire, text, len);
+	    return;
+	}
+	if ((text[0] == ' ' || text[0] == '\t') && vstring_len(f->hdr) > 0) {
+	    vstring_memcat(f->hdr, text, len);
+	    return;
+	}
+	for (i = 0; i < len && text[i] > ' ' && text[i] < 127 && text[i] != ':'; i++)
+	     /* void */ ;
+	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+	    i++;
+	if (i > 0 && i < len && text[i] == ':') {
+	    filter_header_flush(f);
+	    vstring_memcpy(f->hdr, text, len);
+	    return;
+	}
+	/* Not a header: the body starts here. */
+	filter_header_flush(f);
+	f->in_header = 0;
+    }
+    filter_put(f, HBC_BODY, text, len);
+}
+
+static void filter_feed(FILTER *f, const char *cp, size_t len)
+{
+    const char *end = cp + len;
+    const char *nl;
+
+    while (cp < end) {
+	nl = memchr(cp, '\n', end - cp);
+	vstring_memcat(f->line, cp, (nl ? nl + 1 : end) - cp);
+	cp = nl ? nl + 1 : end;
+	if (nl || vstring_len(f->line) >= FILTER_LINE_MAX) {
+	    filter_line(f, vstring_str(f->line), vstring_len(f->line));
+	    vstring_reset(f->line);
+	}
+    }
+}
+
+static void filter_end(FILTER *f)
+{
+    if (vstring_len(f->line) > 0)
+	filter_line(f, vstring_str(f->line), vstring_len(f->line));
+    if (f->in_header)
+	filter_header_flush(f);
+}
+
 /* send_message - the queue file's message, dot-stuffed, and "." */
 static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 {
@@ -137,11 +586,13 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     VSTRING *buf;
     VSTREAM *fp;
     off_t   left = req->data_size;
-    int     bol = 1;
-    size_t  col = 0;
-    size_t  limit = smtp_conf.line_length_limit > 0 && smtp_conf.line_length_limit < 2 ?
-    2 : (size_t) smtp_conf.line_length_limit;
+    WIRE    wire;
+    FILTER  filter;
+    int     filtering = (smtp_conf.generic_maps != 0
+			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_HEADER)
+			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_BODY));
     ssize_t n;
+    int     ret = 0;
 
     vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
     if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
@@ -155,62 +606,65 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	vstring_free(path);
 	return (-1);
     }
+    wire.stream = sess->stream;
+    wire.bol = 1;
+    wire.col = 0;
+    wire.limit = smtp_conf.line_length_limit > 0 && smtp_conf.line_length_limit < 2 ?
+	2 : (size_t) smtp_conf.line_length_limit;
+    if (filtering) {
+	memset(&filter, 0, sizeof(filter));
+	filter.wire = &wire;
+	filter.in_header = 1;
+	filter.line = vstring_alloc(200);
+	filter.hdr = vstring_alloc(200);
+	filter.key = vstring_alloc(200);
+	filter.out = vstring_alloc(100);
+	filter.value = vstring_alloc(200);
+	hbc_begin(&filter.hbc, smtp_conf.hbc_maps, req->queue_id, filter_log, &filter);
+    }
     buf = vstring_alloc(VSTREAM_BUFSIZE_HINT);
     vstring_space(buf, VSTREAM_BUFSIZE_HINT);
     vstream_set_timeout(sess->stream, smtp_conf.data_xfer_timeout);
     while (left > 0) {
 	size_t  want = left > VSTREAM_BUFSIZE_HINT ? VSTREAM_BUFSIZE_HINT : (size_t) left;
-	const char *cp, *end, *nl;
 
 	if ((n = vstream_read(fp, vstring_str(buf), want)) <= 0) {
 	    vstring_sprintf(why_text, "error reading queue file %s: %s",
 			    vstring_str(path), n == 0 || errno == 0 ?
 			    "unexpected end of file" : strerror(errno));
-	    vstream_close(fp);
-	    vstring_free(path);
-	    vstring_free(buf);
-	    return (-1);
+	    ret = -1;
+	    break;
 	}
 	left -= n;
-	for (cp = vstring_str(buf), end = cp + n; cp < end; /* void */ ) {
-	    const char *run_end, *content_end;
-
-	    if (bol && *cp == '.') {
-		vstream_write(sess->stream, ".", 1);
-		col = 1;			/* the limit is on the wire */
-	    }
-	    bol = 0;
-	    nl = memchr(cp, '\n', end - cp);
-	    run_end = nl ? nl + 1 : end;
-	    content_end = nl ? (nl > cp && nl[-1] == '\r' ? nl - 1 : nl) : end;
-	    /* Lines over the limit are broken with CRLF SPACE, as Postfix does. */
-	    if (limit > 0 && col + (size_t) (content_end - cp) > limit) {
-		size_t  take = limit - col;
-
-		vstream_write(sess->stream, cp, take);
-		vstream_write(sess->stream, "\r\n ", 3);
-		cp += take;
-		col = 1;
-		continue;
-	    }
-	    vstream_write(sess->stream, cp, run_end - cp);
-	    if (nl) {
-		bol = 1;
-		col = 0;
-	    } else
-		col += run_end - cp;
-	    cp = run_end;
-	}
+	if (filtering)
+	    filter_feed(&filter, vstring_str(buf), n);
+	else
+	    wire_put(&wire, vstring_str(buf), n);
 	if (vstream_ferror(sess->stream))
 	    break;
     }
-    if (!bol)
-	vstream_write(sess->stream, "\r\n", 2);
-    vstream_write(sess->stream, ".\r\n", 3);
+    if (filtering) {
+	if (ret == 0)
+	    filter_end(&filter);
+	if (ret == 0 && (filter.error || filter.hbc.error)) {
+	    /* A table failed: drop the connection, the message is deferred. */
+	    vstring_sprintf(why_text, "%s map lookup problem", filter.error ?
+			    smtp_conf.generic_maps->title : "header or body checks");
+	    ret = -1;
+	}
+	hbc_end(&filter.hbc);
+	vstring_free(filter.line);
+	vstring_free(filter.hdr);
+	vstring_free(filter.key);
+	vstring_free(filter.out);
+	vstring_free(filter.value);
+    }
+    if (ret == 0)
+	wire_end(&wire);
     vstream_close(fp);
     vstring_free(path);
     vstring_free(buf);
-    return (0);
+    return (ret);
 }
 
 /* lost - every pending recipient learns that the session was lost */
@@ -262,13 +716,41 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     size_t  n = 0, naccepted = 0, k;
     SMTP_REPLY *reply = smtp_reply_alloc();
     VSTRING *why_text = vstring_alloc(100);
+    ARGV   *rcpts = argv_alloc(8);
     int     mail_ok = 0;
     int     ret = -1;
     int     in_data = 0;
+    VSTRING *sender = vstring_alloc(100);
+    VSTRING *text = vstring_alloc(100);
 
-    for (k = 0; k < req->rcpt_count; k++)
-	if (st->pending[k])
+    /* Forwarded mail leaves with an SRS sender when SRS is on (srs(3)). */
+    (void) srs_request_sender(smtp_conf.srs, req, sender, time((time_t *) 0));
+
+    /* Nothing that could break a command line goes out. */
+    for (k = 0; k < req->rcpt_count; k++) {
+	if (!st->pending[k])
+	    continue;
+	if (unsafe(vstring_str(sender))) {
+	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
+			     "sender address contains a control character: <%s>",
+			     printable(text, vstring_str(sender)));
+	} else if (unsafe(req->rcpt[k].address)) {
+	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
+			     "recipient address contains a control character: <%s>",
+			     printable(text, req->rcpt[k].address));
+	} else if ((sess->features & SMTP_FEATURE_DSN) && req->rcpt[k].dsn_orcpt
+		   && *req->rcpt[k].dsn_orcpt && !orcpt_ok(req->rcpt[k].dsn_orcpt)) {
+	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
+			     "original recipient (ORCPT) has a bad address type: %s",
+			     printable(text, req->rcpt[k].dsn_orcpt));
+	} else {
 	    idx[n++] = (int) k;
+	}
+    }
+    if (n == 0) {
+	ret = 0;
+	goto done;
+    }
 
     /* A message the server announced it cannot take is bounced now. */
     if (!verify && sess->size_limit > 0 && req->data_size > sess->size_limit) {
@@ -280,12 +762,40 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	goto done;
     }
 
+    /* The addresses as they go out (SRS, smtp_generic_maps, quoted). */
+    if (envelope_out(st, idx, n, sender, rcpts, why_text) < 0) {
+	for (k = 0; k < n; k++)
+	    smtp_rcpt_status(st, idx[k], sess->relay, "4.3.0", "%s", vstring_str(why_text));
+	ret = 0;
+	goto done;
+    }
+
+    /* XFORWARD: who the original client was. */
+    if (smtp_conf.send_xforward && !verify && (sess->features & SMTP_FEATURE_XFORWARD)) {
+	switch (send_xforward(sess, st, reply, why_text)) {
+	case -1:
+	    if (vstream_ferror(sess->stream) || vstream_feof(sess->stream)) {
+		lost(sess, st, "sending XFORWARD", idx, n);
+	    } else {
+		msg_warn("%s: %s", req->queue_id, vstring_str(why_text));
+		for (k = 0; k < n; k++)
+		    smtp_rcpt_status(st, idx[k], sess->relay, "4.3.0", "%s",
+				     vstring_str(why_text));
+	    }
+	    goto done;
+	case 1:
+	    for (k = 0; k < n; k++)
+		said(st, idx[k], sess, reply, "XFORWARD");
+	    goto rset;
+	}
+    }
+
     /* MAIL FROM (and with PIPELINING everything up to DATA at once). */
     vstream_set_timeout(sess->stream, smtp_conf.mail_timeout);
-    send_mail_from(sess, st);
+    send_mail_from(sess, st, vstring_str(sender));
     if (pipelining) {
 	for (k = 0; k < n; k++)
-	    send_rcpt_to(sess, req->rcpt + idx[k]);
+	    send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
 	if (!verify)
 	    vstream_fputs(sess->stream, "DATA\r\n");
     }
@@ -304,7 +814,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	vstream_set_timeout(sess->stream, smtp_conf.rcpt_timeout);
 	for (k = 0; k < n; k++) {
 	    if (!pipelining)
-		send_rcpt_to(sess, req->rcpt + idx[k]);
+		send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
 	    if (smtp_reply_read(sess->stream, reply) < 0) {
 		lost(sess, st, "sending RCPT TO", idx, n);
 		goto done;
@@ -394,15 +904,19 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     }
 
     /* No message went out: RSET, so the session can serve the next one. */
+rset:
     vstream_set_timeout(sess->stream, smtp_param_time_soft(VAR_SMTP_RSET_TIMEOUT, 20));
     vstream_fputs(sess->stream, "RSET\r\n");
     if (smtp_reply_read(sess->stream, reply) == 0 && reply->code / 100 == 2)
 	ret = 0;
 
 done:
+    vstring_free(sender);
+    vstring_free(text);
     myfree(idx);
     myfree(accepted);
     smtp_reply_free(reply);
     vstring_free(why_text);
+    argv_free(rcpts);
     return (ret);
 }

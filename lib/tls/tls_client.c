@@ -10,7 +10,13 @@
  *	verify callback, so that one SSL_CTX serves every security level:
  *	"may" and "encrypt" continue whatever the chain, "verify" and
  *	"secure" require X509_V_OK and a name match (X509_check_host; a
- *	name with a leading dot matches any subdomain).
+ *	name with a leading dot matches any subdomain), DANE requires
+ *	X509_V_OK from OpenSSL's DANE verifier (SSL_get0_dane_authority()
+ *	says which record matched).
+ *
+ *	The summary is Postfix 3.7's: "TLSv1.3 with cipher X (256/256
+ *	bits) key-exchange X25519 server-signature RSA-PSS (2048 bits)
+ *	server-digest SHA256".
  * DIAGNOSTICS
  *	Handshake and verification failures: a warning with OpenSSL's
  *	reason, and NULL to the caller. Never fatal: a bad peer is a
@@ -22,6 +28,10 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/evp.h>
+#include <openssl/ec.h>
+#include <openssl/core_names.h>
+#include <strings.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
@@ -30,14 +40,141 @@
 #include "util/vstream.h"
 #include "tls/tls_io.h"
 #include "tls/tls_proto.h"
+#include "tls/tls_dane.h"
 #include "tls/tls_client.h"
 
 struct TLS_SESS {
     SSL    *ssl;
     char   *summary;
+    const char *trust;			/* Verified, Trusted, Untrusted */
 };
 
 static SSL_CTX *client_ctx;
+static int dane_ok;			/* the context does DANE */
+
+/* tls_client_dane_init - DANE on the context, digests by tls_dane_digests */
+static void tls_client_dane_init(SSL_CTX *ctx, const char *digests)
+{
+    TLS_DANE_DIGEST dg[TLS_DANE_MAX_DIGESTS];
+    VSTRING *why = vstring_alloc(100);
+    int     n;
+    int     seen1 = 0, seen2 = 0;
+
+    if (SSL_CTX_dane_enable(ctx) <= 0) {
+	msg_warn("cannot enable DANE in the TLS client context");
+	vstring_free(why);
+	return;
+    }
+    if ((n = tls_dane_digests_parse(digests ? digests : "sha512 sha256", dg,
+				    TLS_DANE_MAX_DIGESTS, why)) < 0) {
+	msg_warn("%s; DANE TLSA digest records are not usable", vstring_str(why));
+	n = 0;
+    }
+    /* Descending preference: the first digest gets the highest ordinal. */
+    for (int i = 0; i < n; i++) {
+	const EVP_MD *md = EVP_get_digestbyname(dg[i].name);
+
+	if (SSL_CTX_dane_mtype_set(ctx, md, (uint8_t) dg[i].mtype, (uint8_t) (n - i)) <= 0)
+	    msg_warn("cannot use digest %s for DANE matching type %d", dg[i].name, dg[i].mtype);
+	seen1 |= dg[i].mtype == 1;
+	seen2 |= dg[i].mtype == 2;
+    }
+    if (!seen1)
+	(void) SSL_CTX_dane_mtype_set(ctx, 0, 1, 0);
+    if (!seen2)
+	(void) SSL_CTX_dane_mtype_set(ctx, 0, 2, 0);
+    vstring_free(why);
+    dane_ok = 1;
+}
+
+/* tls_client_dane_start - the TLSA records on a session; 0 or -1 */
+static int tls_client_dane_start(SSL *ssl, const TLS_CLIENT_PARAMS *p)
+{
+    const TLS_DANE *dane = p->dane;
+    int     usable = 0;
+
+    if (!dane_ok || SSL_dane_enable(ssl, dane->base) <= 0)
+	return (-1);
+    /* RFC 7672 section 3.1.1: DANE-EE(3) has no name or date checks. */
+    SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    for (size_t i = 0; i < dane->count; i++) {
+	const TLS_DANE_REC *r = dane->rec + i;
+
+	if (SSL_dane_tlsa_add(ssl, (uint8_t) r->usage, (uint8_t) r->selector,
+			      (uint8_t) r->mtype, r->data, r->len) > 0)
+	    usable++;
+    }
+    /* DANE-TA(2): the name is the TLSA base domain, and the policy's. */
+    if (p->match_names && *p->match_names) {
+	ARGV   *av = argv_split(p->match_names, ", \t");
+
+	for (size_t i = 0; i < av->argc; i++)
+	    if (strcasecmp(av->argv[i], dane->base) != 0)
+		(void) SSL_add1_host(ssl, av->argv[i]);
+	argv_free(av);
+    }
+    return (usable > 0 ? 0 : -1);
+}
+
+/* tls_pkey_group - the curve name of an EC key, OpenSSL's short name */
+static const char *tls_pkey_group(EVP_PKEY *key, char *buf, size_t len)
+{
+    size_t  glen = 0;
+
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, buf, len, &glen) != 1)
+	snprintf(buf, len, "unknown");
+    return (buf);
+}
+
+/* tls_kex_text - Postfix's "key-exchange ... server-signature ..." words */
+static void tls_kex_text(SSL *ssl, VSTRING *out)
+{
+    EVP_PKEY *tmp = 0;
+    X509   *cert;
+    char    group[64];
+    int     nid;
+
+    if (SSL_get_peer_tmp_key(ssl, &tmp) && tmp) {
+	switch (EVP_PKEY_base_id(tmp)) {
+	case EVP_PKEY_EC:
+	    vstring_sprintf_append(out, " key-exchange ECDHE (%s)",
+				   tls_pkey_group(tmp, group, sizeof(group)));
+	    break;
+	case EVP_PKEY_DH:
+	    vstring_sprintf_append(out, " key-exchange DHE (%d bits)", EVP_PKEY_bits(tmp));
+	    break;
+	default:
+	    vstring_sprintf_append(out, " key-exchange %s", OBJ_nid2sn(EVP_PKEY_base_id(tmp)));
+	    break;
+	}
+	EVP_PKEY_free(tmp);
+    }
+    if ((cert = SSL_get0_peer_certificate(ssl)) != 0) {
+	EVP_PKEY *pkey = X509_get0_pubkey(cert);
+	int     sigtype = NID_undef;
+
+	if (pkey) {
+	    (void) SSL_get_peer_signature_type_nid(ssl, &sigtype);
+	    switch (EVP_PKEY_base_id(pkey)) {
+	    case EVP_PKEY_RSA:
+		vstring_sprintf_append(out, " server-signature %s (%d bits)",
+				       sigtype == EVP_PKEY_RSA_PSS ? "RSA-PSS" : "RSA",
+				       EVP_PKEY_bits(pkey));
+		break;
+	    case EVP_PKEY_EC:
+		vstring_sprintf_append(out, " server-signature ECDSA (%s)",
+				       tls_pkey_group(pkey, group, sizeof(group)));
+		break;
+	    default:
+		vstring_sprintf_append(out, " server-signature %s",
+				       OBJ_nid2sn(EVP_PKEY_base_id(pkey)));
+		break;
+	    }
+	    if (SSL_get_peer_signature_nid(ssl, &nid) && nid != NID_undef)
+		vstring_sprintf_append(out, " server-digest %s", OBJ_nid2sn(nid));
+	}
+    }
+}
 
 static SSL_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *p)
 {
@@ -88,6 +225,7 @@ static SSL_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *p)
 	    msg_warn("cannot load client certificate %s / key %s", p->cert_file, key);
     }
     SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, 0);
+    tls_client_dane_init(client_ctx, p->dane_digests);
     return (client_ctx);
 }
 
@@ -103,6 +241,27 @@ static int tls_name_match(X509 *cert, const char *names)
     return (ok);
 }
 
+/* tls_check_code - TLS_CHECK_* of a verification result */
+static int tls_check_code(X509 *cert, long vres, const char *names, int dane)
+{
+    if (cert == 0)
+	return (TLS_CHECK_UNTRUSTED);
+    switch (vres) {
+    case X509_V_OK:
+	if (dane)
+	    return (TLS_CHECK_OK);
+	return (tls_name_match(cert, names) ? TLS_CHECK_OK : TLS_CHECK_NAME);
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+	return (TLS_CHECK_EXPIRED);
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+	return (TLS_CHECK_NAME);
+    case X509_V_ERR_DANE_NO_MATCH:
+	return (TLS_CHECK_DANE);
+    default:
+	return (TLS_CHECK_UNTRUSTED);
+    }
+}
+
 static void tls_sess_free(TLS_SESS *sess)
 {
     if (sess->ssl)
@@ -116,12 +275,15 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
     SSL_CTX *ctx = tls_client_ctx(p);
     TLS_SESS *sess;
     int     want_verify = (strcmp(p->level, "verify") == 0 || strcmp(p->level, "secure") == 0);
+    int     want_dane = (p->dane != 0);
     X509   *cert;
     long    vres;
     const char *trust;
     VSTRING *summary;
     int     bits, alg_bits;
 
+    if (p->check)
+	*p->check = TLS_CHECK_HANDSHAKE;
     if (ctx == 0) {
 	vstring_strcpy(why, "TLS client initialization failed");
 	return (0);
@@ -135,6 +297,11 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
     }
     if (p->servername && *p->servername)
 	SSL_set_tlsext_host_name(sess->ssl, p->servername);
+    if (want_dane && tls_client_dane_start(sess->ssl, p) < 0) {
+	vstring_strcpy(why, "No usable TLSA records");
+	tls_sess_free(sess);
+	return (0);
+    }
     if (tls_io_handshake(sess->ssl, vstream_fileno(stream), 0,
 			 p->timeout > 0 ? p->timeout * 1000 : -1) < 0) {
 	unsigned long e = ERR_peek_error();
@@ -150,11 +317,53 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	return (0);
     }
 
+    summary = vstring_alloc(100);
+    bits = SSL_get_cipher_bits(sess->ssl, &alg_bits);
+    vstring_sprintf(summary, "%s with cipher %s (%d/%d bits)",
+		    SSL_get_version(sess->ssl), SSL_get_cipher_name(sess->ssl),
+		    bits, alg_bits);
+    tls_kex_text(sess->ssl, summary);
+    myfree(sess->summary);
+    sess->summary = vstring_export(summary);
+
+    if (p->chain_out)
+	tls_client_peer_chain(sess, p->chain_out);
+
     /* Check the certificate only when the level asks for it. */
     cert = SSL_get1_peer_certificate(sess->ssl);
     vres = SSL_get_verify_result(sess->ssl);
     trust = (cert && vres == X509_V_OK) ? "Trusted" : "Untrusted";
-    if (want_verify) {
+    if (want_dane) {
+	uint8_t usage, selector, mtype;
+	int     depth;
+
+	depth = SSL_get0_dane_tlsa(sess->ssl, &usage, &selector, &mtype, 0, 0);
+	if (cert == 0 || vres != X509_V_OK || depth < 0) {
+	    /* Postfix 3.7's two lines, then the delivery is deferred. */
+	    vstring_sprintf(why, "Server certificate not verified");
+	    if (vres == X509_V_OK)
+		vres = X509_V_ERR_DANE_NO_MATCH;
+	    if (p->check)
+		*p->check = tls_check_code(cert, vres, 0, 1);
+	    msg_info("server certificate verification failed for %s: num=%ld:%s",
+		     p->peer, vres, X509_verify_cert_error_string(vres));
+	    if (p->loglevel >= 1)
+		msg_info("Untrusted TLS connection established to %s: %s",
+			 p->peer, sess->summary);
+	    if (cert)
+		X509_free(cert);
+	    tls_sess_free(sess);
+	    return (0);
+	}
+	if (p->loglevel >= 2)
+	    msg_info("%s: matched %s(%u) %u %u at depth %d", p->peer,
+		     tls_dane_usage_name(usage), usage, selector, mtype, depth);
+	trust = p->dane_trusted_only ? "Trusted" : "Verified";
+	if (p->check)
+	    *p->check = TLS_CHECK_OK;
+    } else if (want_verify) {
+	if (p->check)
+	    *p->check = tls_check_code(cert, vres, p->match_names, 0);
 	if (cert == 0 || vres != X509_V_OK) {
 	    vstring_sprintf(why, "Server certificate not trusted");
 	    msg_warn("%s: certificate verification failed for %s: %s",
@@ -174,17 +383,14 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	    return (0);
 	}
 	trust = "Verified";
+    } else if (p->check) {
+	/* Levels may and encrypt: what a verification would have found. */
+	*p->check = tls_check_code(cert, vres, p->match_names, 0);
     }
     if (cert)
 	X509_free(cert);
 
-    summary = vstring_alloc(100);
-    bits = SSL_get_cipher_bits(sess->ssl, &alg_bits);
-    vstring_sprintf(summary, "%s with cipher %s (%d/%d bits)",
-		    SSL_get_version(sess->ssl), SSL_get_cipher_name(sess->ssl),
-		    bits, alg_bits);
-    myfree(sess->summary);
-    sess->summary = vstring_export(summary);
+    sess->trust = trust;
     if (p->loglevel >= 1)
 	msg_info("%s TLS connection established to %s: %s",
 		 trust, p->peer, sess->summary);
@@ -204,4 +410,50 @@ void    tls_client_stop(TLS_SESS *sess, VSTREAM *stream)
 const char *tls_client_summary(TLS_SESS *sess)
 {
     return (sess ? sess->summary : "");
+}
+
+const char *tls_client_trust(TLS_SESS *sess)
+{
+    return (sess && sess->trust ? sess->trust : "Untrusted");
+}
+
+/* tls_digest_hex - "AB:CD:..." of a SHA-256 digest */
+static void tls_digest_hex(VSTRING *out, const unsigned char *md, unsigned len)
+{
+    for (unsigned i = 0; i < len; i++)
+	vstring_sprintf_append(out, "%s%02X", i ? ":" : "", md[i]);
+}
+
+void    tls_client_peer_chain(TLS_SESS *sess, VSTRING *out)
+{
+    STACK_OF(X509) *chain;
+    char    buf[512];
+
+    if (sess == 0 || (chain = SSL_get_peer_cert_chain(sess->ssl)) == 0)
+	return;
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+	X509   *c = sk_X509_value(chain, i);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen;
+	unsigned char *der = 0;
+	int     derlen;
+
+	X509_NAME_oneline(X509_get_subject_name(c), buf, sizeof(buf));
+	vstring_sprintf_append(out, "  depth=%d subject=%s\n", i, buf);
+	X509_NAME_oneline(X509_get_issuer_name(c), buf, sizeof(buf));
+	vstring_sprintf_append(out, "    issuer=%s\n", buf);
+	if (X509_digest(c, EVP_sha256(), md, &mdlen)) {
+	    vstring_strcat(out, "    cert sha256 [0]: ");
+	    tls_digest_hex(out, md, mdlen);
+	    vstring_strcat(out, "\n");
+	}
+	if ((derlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &der)) > 0) {
+	    if (EVP_Digest(der, (size_t) derlen, md, &mdlen, EVP_sha256(), 0)) {
+		vstring_strcat(out, "    pkey sha256 [1]: ");
+		tls_digest_hex(out, md, mdlen);
+		vstring_strcat(out, "\n");
+	    }
+	    OPENSSL_free(der);
+	}
+    }
 }

@@ -5,10 +5,12 @@
  *	See attr.h.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/mymalloc.h"
+#include "util/msg.h"
 #include "util/vstring.h"
 #include "util/attr.h"
 
@@ -62,6 +64,17 @@ int     attr_send(VSTREAM *s, ATTR *a)
     return (vstream_fflush(s));
 }
 
+int     attr_send_status(VSTREAM *s, int status)
+{
+    ATTR   *a = attr_alloc();
+    int     ret;
+
+    attr_addf(a, ATTR_NAME_STATUS, "%d", status);
+    ret = attr_send(s, a);
+    attr_free(a);
+    return (ret);
+}
+
 /* read_string - one NUL-terminated string; -1 on error or when too long */
 static int read_string(VSTREAM *s, VSTRING *buf, size_t max_len)
 {
@@ -78,14 +91,20 @@ static int read_string(VSTREAM *s, VSTRING *buf, size_t max_len)
     return (-1);
 }
 
-int     attr_recv(VSTREAM *s, ATTR *a, size_t max_len, size_t max_count)
+/*
+ * attr_read - one list; 1, 0 at a clean end of file, -1 with the reason.
+ */
+static int attr_read(VSTREAM *s, ATTR *a, size_t max_len, size_t max_count,
+		             const char **why)
 {
     VSTRING *name = vstring_alloc(32);
     VSTRING *value = vstring_alloc(64);
+    VSTRING *failed = name;
     int     ret = -1;
     int     first = 1;
 
     attr_reset(a);
+    *why = 0;
     for (;;) {
 	if (read_string(s, name, max_len) < 0) {
 	    if (first && vstream_feof(s) && vstring_len(name) == 0)
@@ -97,13 +116,31 @@ int     attr_recv(VSTREAM *s, ATTR *a, size_t max_len, size_t max_count)
 	    ret = 1;
 	    break;
 	}
-	if (a->names->argc >= max_count || read_string(s, value, max_len) < 0)
+	if (a->names->argc >= max_count) {
+	    *why = "too many attributes";
 	    break;
+	}
+	if (read_string(s, value, max_len) < 0) {
+	    failed = value;
+	    break;
+	}
 	attr_add(a, vstring_str(name), vstring_str(value));
     }
+    if (ret < 0 && *why == 0)
+	*why = vstream_ftimeout(s) ? "timeout" :
+	    vstream_ferror(s) ? "read error" :
+	    vstring_len(failed) >= max_len ? "attribute name or value too long" :
+	    "list truncated";
     vstring_free(name);
     vstring_free(value);
     return (ret);
+}
+
+int     attr_recv(VSTREAM *s, ATTR *a, size_t max_len, size_t max_count)
+{
+    const char *why;
+
+    return (attr_read(s, a, max_len, max_count, &why));
 }
 
 const char *attr_get(ATTR *a, const char *name)
@@ -112,18 +149,6 @@ const char *attr_get(ATTR *a, const char *name)
 	if (strcmp(a->names->argv[i], name) == 0)
 	    return (a->values->argv[i]);
     return (0);
-}
-
-int     attr_get_long(ATTR *a, const char *name, long *value)
-{
-    const char *text = attr_get(a, name);
-    char   *end;
-
-    if (text == 0 || *text == 0)
-	return (-1);
-    errno = 0;
-    *value = strtol(text, &end, 10);
-    return (*end || errno == ERANGE ? -1 : 0);
 }
 
 size_t  attr_count(ATTR *a)
@@ -139,4 +164,335 @@ const char *attr_name(ATTR *a, size_t i)
 const char *attr_value(ATTR *a, size_t i)
 {
     return (i < a->values->argc ? a->values->argv[i] : 0);
+}
+
+ /*
+  * Reading by table.
+  */
+
+/* scan_find - the entry for name, or NULL */
+static const ATTR_SCAN *scan_find(const ATTR_SCAN *table, const char *name)
+{
+    for (; table->name; table++)
+	if (strcmp(table->name, name) == 0)
+	    return (table);
+    return (0);
+}
+
+static size_t scan_size(const ATTR_SCAN *table)
+{
+    size_t  n = 0;
+
+    while (table[n].name)
+	n++;
+    return (n);
+}
+
+/* scan_check - a table is code: a bad one is a bug */
+static void scan_check(const ATTR_SCAN *table)
+{
+    for (const ATTR_SCAN *e = table; e->name; e++) {
+	if (e->type != ATTR_TYPE_GROUP)
+	    continue;
+	if (e->members == 0 || e->members[0].name == 0
+	    || strcmp(e->members[0].name, e->name) != 0)
+	    msg_panic("attr_scan: group %s: the first member must be %s", e->name, e->name);
+	for (const ATTR_SCAN *m = e->members; m->name; m++)
+	    if (m->type == ATTR_TYPE_GROUP)
+		msg_panic("attr_scan: group %s: nested group %s", e->name, m->name);
+    }
+}
+
+/* scan_group_max - how many elements a group may have */
+static size_t scan_group_max(const ATTR_SCAN *e)
+{
+    return (e->max > 0 ? (size_t) e->max : ATTR_MAX_COUNT);
+}
+
+/* scan_str_max - how long a string may be */
+static size_t scan_str_max(const ATTR_SCAN *e)
+{
+    return (e->max > 0 ? (size_t) e->max : ATTR_MAX_LEN);
+}
+
+/*
+ * scan_limits - what attr_scan() reads at most: the longest string of
+ * the table, and as many pairs as its entries and groups hold plus a
+ * few unknown ones.
+ */
+static void scan_limits(const ATTR_SCAN *table, size_t *max_len, size_t *max_count)
+{
+    *max_len = ATTR_NUM_LEN;
+    *max_count = ATTR_SCAN_EXTRA;
+    for (const ATTR_SCAN *e = table; e->name; e++) {
+	if (e->type == ATTR_TYPE_STR && scan_str_max(e) > *max_len)
+	    *max_len = scan_str_max(e);
+	if (e->type != ATTR_TYPE_GROUP) {
+	    *max_count += 1;
+	    continue;
+	}
+	for (const ATTR_SCAN *m = e->members; m->name; m++)
+	    if (m->type == ATTR_TYPE_STR && scan_str_max(m) > *max_len)
+		*max_len = scan_str_max(m);
+	*max_count += scan_group_max(e) * scan_size(e->members);
+    }
+}
+
+/* scan_number - plain decimal: [-]digits, for a double [.digits] too */
+static int scan_number(const char *text, int fraction)
+{
+    const char *cp = text;
+    size_t  digits = 0;
+
+    if (*cp == '-')
+	cp++;
+    while (*cp >= '0' && *cp <= '9')
+	cp++, digits++;
+    if (digits == 0)
+	return (-1);
+    if (fraction && *cp == '.') {
+	digits = 0;
+	for (cp++; *cp >= '0' && *cp <= '9'; cp++)
+	    digits++;
+	if (digits == 0)
+	    return (-1);
+    }
+    return (*cp == 0 && cp - text <= ATTR_NUM_LEN ? 0 : -1);
+}
+
+/* scan_store - convert one value into its field; 0 or -1 with why */
+static int scan_store(const ATTR_SCAN *e, void *target, const char *value, VSTRING *why)
+{
+    char   *field = (char *) target + e->offset;
+    size_t  len;
+    long long num;
+    double  d;
+    char   *end;
+
+    switch (e->type) {
+    case ATTR_TYPE_STR:
+	len = strlen(value);
+	if (len > scan_str_max(e)) {
+	    vstring_sprintf(why, "attribute %s: value too long", e->name);
+	    return (-1);
+	}
+	if (len < (size_t) (e->min > 0 ? e->min : 0)) {
+	    vstring_sprintf(why, "attribute %s: value too short", e->name);
+	    return (-1);
+	}
+	myfree(*(char **) field);
+	*(char **) field = mystrdup(value);
+	return (0);
+    case ATTR_TYPE_INT:
+    case ATTR_TYPE_LONG:
+    case ATTR_TYPE_OFF:
+	errno = 0;
+	if (scan_number(value, 0) < 0
+	    || (num = strtoll(value, &end, 10), errno == ERANGE)
+	    || num < e->min || num > e->max) {
+	    vstring_sprintf(why, "attribute %s: malformed or out-of-range number", e->name);
+	    return (-1);
+	}
+	if (e->type == ATTR_TYPE_INT)
+	    *(int *) field = (int) num;
+	else if (e->type == ATTR_TYPE_LONG)
+	    *(long *) field = (long) num;
+	else
+	    *(off_t *) field = (off_t) num;
+	return (0);
+    case ATTR_TYPE_DOUBLE:
+	errno = 0;
+	if (scan_number(value, 1) < 0
+	    || (d = strtod(value, &end), errno == ERANGE) || !isfinite(d)
+	    || d < (double) e->min || d > (double) e->max) {
+	    vstring_sprintf(why, "attribute %s: malformed or out-of-range number", e->name);
+	    return (-1);
+	}
+	*(double *) field = d;
+	return (0);
+    default:
+	msg_panic("attr_scan: attribute %s: bad type %d", e->name, e->type);
+    }
+}
+
+/* scan_missing - the first required entry not seen, or NULL */
+static const ATTR_SCAN *scan_missing(const ATTR_SCAN *table, const char *seen)
+{
+    for (size_t i = 0; table[i].name; i++)
+	if ((table[i].flags & ATTR_FLAG_REQUIRED) && !seen[i])
+	    return (table + i);
+    return (0);
+}
+
+/* scan_group_add - a new, zeroed element at the end of a group's array */
+static void *scan_group_add(const ATTR_SCAN *e, void *target)
+{
+    char   *field = (char *) target + e->offset;
+    size_t *count = (size_t *) ((char *) target + e->count_offset);
+    char   *array;
+    size_t  n = *count;
+
+    memcpy(&array, field, sizeof(array));
+
+    /* Capacity doubles at each power of two: no capacity field needed. */
+    if (n == 0)
+	array = mymalloc(4 * e->elem_size);
+    else if (n >= 4 && (n & (n - 1)) == 0)
+	array = myrealloc(array, 2 * n * e->elem_size);
+    memcpy(field, &array, sizeof(array));
+    memset(array + n * e->elem_size, 0, e->elem_size);
+    *count = n + 1;
+    return (array + n * e->elem_size);
+}
+
+/* scan_in_group - the group entry whose member (not opener) name is */
+static const ATTR_SCAN *scan_in_group(const ATTR_SCAN *table, const char *name)
+{
+    for (const ATTR_SCAN *e = table; e->name; e++)
+	if (e->type == ATTR_TYPE_GROUP && scan_find(e->members + 1, name))
+	    return (e);
+    return (0);
+}
+
+int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *why)
+{
+    size_t  top_size = scan_size(table);
+    char   *seen = mycalloc(top_size + 1, 1);
+    char   *member_seen = 0;
+    const ATTR_SCAN *group = 0;		/* the open group's entry */
+    void   *elem = 0;			/* ...its newest element */
+    const ATTR_SCAN *e;
+    const ATTR_SCAN *missing;
+    VSTRING *reason = why ? why : vstring_alloc(100);
+    int     ret = -1;
+
+    scan_check(table);
+    for (size_t i = 0; i < attr_count(a); i++) {
+	const char *name = attr_name(a, i);
+	const char *value = attr_value(a, i);
+
+	if ((e = scan_find(table, name)) != 0 && e->type == ATTR_TYPE_GROUP) {
+	    /* The opener closes the previous element and starts one. */
+	    if (group && (missing = scan_missing(group->members, member_seen)) != 0) {
+		vstring_sprintf(reason, "missing attribute %s", missing->name);
+		goto out;
+	    }
+	    if (*(size_t *) ((char *) target + e->count_offset) >= scan_group_max(e)) {
+		vstring_sprintf(reason, "too many %s attributes", e->name);
+		goto out;
+	    }
+	    seen[e - table] = 1;
+	    group = e;
+	    myfree(member_seen);
+	    member_seen = mycalloc(scan_size(e->members) + 1, 1);
+	    elem = scan_group_add(e, target);
+	    member_seen[0] = 1;
+	    if (scan_store(e->members, elem, value, reason) < 0)
+		goto out;
+	} else if (group && (e = scan_find(group->members + 1, name)) != 0) {
+	    if (member_seen[e - group->members]++) {
+		vstring_sprintf(reason, "attribute %s given twice for one %s",
+				name, group->name);
+		goto out;
+	    }
+	    if (scan_store(e, elem, value, reason) < 0)
+		goto out;
+	} else if ((e = scan_find(table, name)) != 0) {
+	    if (seen[e - table]++) {
+		vstring_sprintf(reason, "attribute %s given twice", name);
+		goto out;
+	    }
+	    if (scan_store(e, target, value, reason) < 0)
+		goto out;
+	} else if ((e = scan_in_group(table, name)) != 0) {
+	    vstring_sprintf(reason, "attribute %s outside its %s group", name, e->name);
+	    goto out;
+	}
+	/* else: a newer process's attribute; skip it. */
+    }
+    if (group && (missing = scan_missing(group->members, member_seen)) != 0) {
+	vstring_sprintf(reason, "missing attribute %s", missing->name);
+	goto out;
+    }
+    for (e = table; e->name; e++) {
+	if (e->type == ATTR_TYPE_GROUP) {
+	    size_t  count = *(size_t *) ((char *) target + e->count_offset);
+	    size_t  min = e->min > 0 ? (size_t) e->min : 0;
+
+	    if ((e->flags & ATTR_FLAG_REQUIRED) && min == 0)
+		min = 1;
+	    if (count < min) {
+		vstring_sprintf(reason, count ? "too few %s attributes" :
+				"missing attribute %s", e->name);
+		goto out;
+	    }
+	} else if ((e->flags & ATTR_FLAG_REQUIRED) && !seen[e - table]) {
+	    vstring_sprintf(reason, "missing attribute %s", e->name);
+	    goto out;
+	}
+    }
+    ret = 0;
+out:
+    myfree(seen);
+    myfree(member_seen);
+    if (reason != why)
+	vstring_free(reason);
+    return (ret);
+}
+
+int     attr_scan(VSTREAM *s, const ATTR_SCAN *table, void *target, VSTRING *why)
+{
+    ATTR   *a = attr_alloc();
+    size_t  max_len;
+    size_t  max_count;
+    const char *reason;
+    int     ret;
+
+    scan_limits(table, &max_len, &max_count);
+    if ((ret = attr_read(s, a, max_len, max_count, &reason)) < 0) {
+	if (why)
+	    vstring_strcpy(why, reason);
+    } else if (ret > 0 && attr_scan_list(a, table, target, why) < 0) {
+	ret = -1;
+    }
+    attr_free(a);
+    return (ret);
+}
+
+void    attr_scan_free(const ATTR_SCAN *table, void *target)
+{
+    for (const ATTR_SCAN *e = table; e->name; e++) {
+	char   *field = (char *) target + e->offset;
+
+	if (e->type == ATTR_TYPE_STR) {
+	    myfree(*(char **) field);
+	    *(char **) field = 0;
+	} else if (e->type == ATTR_TYPE_GROUP) {
+	    size_t *count = (size_t *) ((char *) target + e->count_offset);
+	    char   *array;
+
+	    memcpy(&array, field, sizeof(array));
+	    for (size_t i = 0; i < *count; i++)
+		attr_scan_free(e->members, array + i * e->elem_size);
+	    myfree(array);
+	    array = 0;
+	    memcpy(field, &array, sizeof(array));
+	    *count = 0;
+	}
+    }
+}
+
+int     attr_frame_scan(ATTR_FRAME *f, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+	if (data[i] != 0) {
+	    f->field_len++;
+	} else if (!f->in_value && f->field_len == 0) {
+	    return (1);
+	} else {
+	    f->in_value = !f->in_value;
+	    f->field_len = 0;
+	}
+    }
+    return (0);
 }

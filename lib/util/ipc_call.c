@@ -4,16 +4,19 @@
  * DESCRIPTION
  *	See ipc_call.h. The connect itself is a local operation that
  *	either succeeds at once or fails (no listener, no such socket);
- *	only the exchange afterwards needs the timeout.
+ *	only the exchange afterwards needs the timeout, which the stream
+ *	keeps for every wait.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/vstream.h"
+#include "util/vstring.h"
 #include "util/attr.h"
 #include "util/ipc_call.h"
 
@@ -45,22 +48,50 @@ VSTREAM *ipc_connect(const char *class, const char *service, int timeout)
 }
 
 int     ipc_call(const char *class, const char *service, int timeout,
-		         ATTR *request, ATTR *reply)
+		         ATTR *request, const ATTR_SCAN *reply_table, void *reply,
+		         VSTRING *why)
 {
     VSTREAM *stream;
-    int     ret = -1;
-    int     saved;
+    int     got;
 
-    if ((stream = ipc_connect(class, service, timeout)) == 0)
+    if ((stream = ipc_connect(class, service, timeout)) == 0) {
+	vstring_sprintf(why, "%s/%s: %s", class, service, strerror(errno));
 	return (-1);
-    attr_reset(reply);
-    if (attr_send(stream, request) == 0
-	&& attr_recv(stream, reply, ATTR_MAX_LEN, ATTR_MAX_COUNT) == 1)
-	ret = 0;
-    else if (errno == 0 || errno == EAGAIN)
-	errno = vstream_ftimeout(stream) ? ETIMEDOUT : EPROTO;
-    saved = errno;
+    }
+    if (attr_send(stream, request) != 0) {
+	vstring_sprintf(why, "%s/%s: %s", class, service,
+			vstream_ftimeout(stream) ? "timeout" : strerror(errno));
+	vstream_close(stream);
+	return (-1);
+    }
+    if ((got = attr_scan(stream, reply_table, reply, why)) <= 0) {
+	VSTRING *reason = vstring_alloc(100);
+
+	vstring_sprintf(reason, "%s/%s: %s", class, service,
+			got == 0 ? "connection closed without a reply" : vstring_str(why));
+	vstring_strcpy(why, vstring_str(reason));
+	vstring_free(reason);
+    }
     vstream_close(stream);
-    errno = saved;
-    return (ret);
+    return (got > 0 ? 0 : -1);
+}
+
+typedef struct IPC_STATUS {
+    int     status;
+} IPC_STATUS;
+
+static const ATTR_SCAN ipc_status_table[] = {
+    ATTR_INT(ATTR_NAME_STATUS, IPC_STATUS, status, ATTR_FLAG_REQUIRED, INT_MIN, INT_MAX),
+    ATTR_END,
+};
+
+int     ipc_call_status(const char *class, const char *service, int timeout,
+			        ATTR *request, int *status, VSTRING *why)
+{
+    IPC_STATUS reply = {0};
+
+    if (ipc_call(class, service, timeout, request, ipc_status_table, &reply, why) < 0)
+	return (-1);
+    *status = reply.status;
+    return (0);
 }

@@ -5,9 +5,11 @@
  *	The input is what a peer sends on a delivery agent's socket: it is
  *	read with deliver_request_read() (the agent's side) and, from the
  *	start again, with deliver_reply_read() against a request of three
- *	recipients (qmgr's side). Neither may crash, and what they accept
- *	must be sane: safe queue names, results only for real recipients,
- *	well-formed status codes and actions.
+ *	recipients (qmgr's side). Both read with attr_scan() tables. Neither
+ *	may crash, and what they accept must be sane: safe queue names,
+ *	every string present, numbers within their ranges, a bounded number
+ *	of recipients, results only for real recipients, well-formed status
+ *	codes and actions.
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -88,11 +90,25 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s = input_stream(&in);
     if ((req = deliver_request_read(s)) != 0) {
 	if (strchr(req->queue_name, '/') || strchr(req->queue_id, '/')
-	    || strstr(req->queue_id, "..") || req->rcpt_count == 0)
+	    || strstr(req->queue_id, "..") || req->rcpt_count == 0
+	    || req->rcpt_count > DELIVER_RCPT_MAX)
 	    abort();
-	for (size_t i = 0; i < req->rcpt_count; i++)
-	    if (req->rcpt[i].address == 0 || *req->rcpt[i].address == 0)
+	if (req->sender == 0 || req->nexthop == 0 || req->transport == 0
+	    || req->dsn_envid == 0 || req->client_name == 0 || req->client_addr == 0
+	    || req->helo_name == 0 || req->sasl_username == 0)
+	    abort();
+	if (req->data_offset < 0 || req->data_size < 0 || req->flags < 0
+	    || req->dsn_ret < 0 || req->dsn_ret > DSN_RET_HDRS
+	    || !(req->arrival_time >= 0) || !(req->active_time >= 0))
+	    abort();
+	for (size_t i = 0; i < req->rcpt_count; i++) {
+	    const RECIPIENT *r = req->rcpt + i;
+
+	    if (r->address == 0 || *r->address == 0 || r->orig_addr == 0
+		|| r->dsn_orcpt == 0 || r->offset < 0 || r->dsn_notify < 0
+		|| r->dsn_notify > 15 || r->have_result)
 		abort();
+	}
 	deliver_request_free(req);
     }
     vstream_release(s);

@@ -20,30 +20,10 @@ import unittest
 
 from mta import MTA, LIBEXEC, wait_for
 from netns import Netns
+from test_smtp import NSD_CONF
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRIMARY, OURS, NSD_ADDR = "127.0.0.2", "127.0.0.3", "127.0.0.53"
-
-NSD_CONF = """server:
-  ip-address: {addr}
-  port: 53
-  zonesdir: "{dir}"
-  pidfile: "{dir}/nsd.pid"
-  zonelistfile: "{dir}/zone.list"
-  xfrdfile: "{dir}/xfrd.state"
-  xfrdir: "{dir}"
-  database: ""
-  username: ""
-  chroot: ""
-  server-count: 1
-  verbosity: 1
-  logfile: "{dir}/nsd.log"
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: "zone.txt"
-"""
 
 ZONE = """$ORIGIN example.test.
 $TTL 60
@@ -70,7 +50,7 @@ class BackupMxOnMultiAddressHost(unittest.TestCase):
         with open(os.path.join(nsd_dir, "zone.txt"), "w") as f:
             f.write(ZONE.format(nsd=NSD_ADDR, primary=PRIMARY, ours=OURS))
         with open(os.path.join(nsd_dir, "nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(addr=NSD_ADDR, dir=nsd_dir))
+            f.write(NSD_CONF.format(addr=NSD_ADDR, dir=nsd_dir, zone="example.test"))
         self.resolv_conf = os.path.join(self.tmp, "resolv.conf")
         with open(self.resolv_conf, "w") as f:
             f.write("nameserver %s\n" % NSD_ADDR)

@@ -446,6 +446,7 @@ class MasterEnvironment(unittest.TestCase):
         self.assertEqual(env.pop("MAIL_CONFIG"), config_dir)
         self.assertEqual(env.pop("MASTER_GENERATION"), "0")
         self.assertEqual(env.pop("MASTER_LISTEN_COUNT"), "1")
+        self.assertEqual(env.pop("MASTER_PROCESS_LIMIT"), "3")   # BASIC: maxproc 3
         self.assertEqual(env, {"TZ": "UTC", "LANG": "C.UTF-8",
                                "ASAN_OPTIONS": "detect_leaks=0",
                                "UBSAN_OPTIONS": "print_stacktrace=1"})

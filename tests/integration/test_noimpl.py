@@ -124,13 +124,13 @@ class PostconfLists(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="noimpl-pc-")
         self.addCleanup(shutil.rmtree, tmp)
         with open(os.path.join(tmp, "main.cf"), "w") as f:
-            f.write("soft_bounce = yes\npostscreen_dnsbl_sites = zen.example\n")
-        p = run([POSTCONF, "-c", tmp, "soft_bounce"])
+            f.write("qmgr_fudge_factor = 100\npostscreen_dnsbl_sites = zen.example\n")
+        p = run([POSTCONF, "-c", tmp, "qmgr_fudge_factor"])
         self.assertEqual(p.stdout, "")
-        self.assertIn("postconf: warning: soft_bounce: parameter is not implemented by "
+        self.assertIn("postconf: warning: qmgr_fudge_factor: parameter is not implemented by "
                       "this mail system", p.stderr)
         p = run([POSTCONF, "-c", tmp, "-n"])
-        self.assertIn("postconf: " + NOIMPL_WARNING % "soft_bounce", p.stderr)
+        self.assertIn("postconf: " + NOIMPL_WARNING % "qmgr_fudge_factor", p.stderr)
         self.assertIn("postconf: " + NOIMPL_WARNING % "postscreen_dnsbl_sites", p.stderr)
 
 
@@ -138,11 +138,11 @@ class MasterWarnings(unittest.TestCase):
     # Two marked table parameters and three Postfix parameters the table
     # does not have at all.
     FIVE = {
-        "soft_bounce": "yes",
-        "hopcount_limit": "20",
+        "qmgr_fudge_factor": "100",
+        "smtp_pix_workarounds": "disable_esmtp",
         "postscreen_dnsbl_sites": "zen.example",
         "virtual_mailbox_limit": "1000000",
-        "milter_command_timeout": "20s",
+        "tlsproxy_enforce_tls": "yes",
     }
 
     def noimpl_lines(self, m):
@@ -169,11 +169,11 @@ class MasterWarnings(unittest.TestCase):
 
     def test_master_cf_override(self):
         extra = ("smtp2 unix - - n - - smtpd\n"
-                 "  -o smtpd_client_message_rate_limit=5\n"
+                 "  -o smtpd_client_auth_rate_limit=5\n"
                  "  -o smtpd_tls_security_level=may\n")
         with MTA(extra_master_cf=extra) as m:
             m.wait_log(re.escape("warning: master.cf: service smtp2: parameter "
-                                 "smtpd_client_message_rate_limit is not implemented by "
+                                 "smtpd_client_auth_rate_limit is not implemented by "
                                  "this mail system; it has no effect"))
             self.assertNotIn("smtpd_tls_security_level is not implemented", m.log())
 

@@ -24,10 +24,13 @@ NOT_COMPARED = {
     # Chosen when built (Makefile), Debian's build chose other paths.
     "command_directory", "daemon_directory", "config_directory",
     "queue_directory", "data_directory", "mail_version",
+    # $mail_name $mail_version: the version differs.
+    "milter_macro_v",
     # Computed at run time.
     "myhostname", "mydomain", "mynetworks", "process_id", "process_name",
-    # Postfix 3.9's default, see smtpd(8).
+    # Postfix 3.9's defaults, see smtpd(8).
     "smtpd_forbid_bare_newline",
+    "smtpd_forbid_unauth_pipelining",
 }
 
 # Parameters whose defaults depend on compatibility_level.

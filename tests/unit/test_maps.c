@@ -13,6 +13,7 @@
 #include "unit.h"
 #include "dict/maps.h"
 #include "global/mail_addr_find.h"
+#include "global/addr_class.h"
 #include "global/mail_conf.h"
 #include "util/mymalloc.h"
 #include "util/msg.h"
@@ -96,6 +97,7 @@ UNIT_TEST(recipient_order)
 
     mail_conf_set("recipient_delimiter", "+");
     mail_conf_set("mydestination", "local.test");
+    addr_class_reset();			/* the new mydestination */
     m = maps_create("relay_recipient_maps",
 		    "inline:{ user@example.com=ok, @example.net=any, bob=local }",
 		    DICT_FLAG_DEFAULT);

@@ -43,6 +43,61 @@ UNIT_TEST(alias_class)
     resolve_reply_free(r);
 }
 
+UNIT_TEST(local_class)
+{
+    char    path[300];
+    FILE   *fp;
+    RESOLVE_REPLY *r = resolve_reply_alloc();
+
+    snprintf(path, sizeof(path), "%s/main.cf", dir);
+    fp = fopen(path, "w");
+    fprintf(fp, "myhostname = mx.test.invalid\n"
+	    "mydestination = $myhostname, both.example, local.example\n"
+	    "inet_interfaces = 127.0.0.1\n"
+	    "virtual_alias_domains = both.example\n"
+	    "relay_domains = local.example\n");
+    fclose(fp);
+    mail_conf_reset();
+    mail_conf_read(dir);
+    resolve_reset();
+
+    /*
+     * A domain of mydestination that virtual_alias_domains lists too is
+     * local, not an alias domain that bounces (Postfix: local class,
+     * "warning: do not list domain both.example in BOTH mydestination
+     * and virtual_alias_domains"). Without a local delivery agent it is
+     * routed as before the classes: default or relay transport.
+     */
+    EXPECT_INT(resolve_addr("a@b.example", "u@both.example", r), RESOLVE_OK);
+    EXPECT_STR(vstring_str(r->transport), "smtp");
+    EXPECT_STR(vstring_str(r->nexthop), "both.example");
+    EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
+    EXPECT(r->flags & RESOLVE_CLASS_DEFAULT);
+    EXPECT((r->flags & RESOLVE_CLASS_ALIAS) == 0);
+
+    EXPECT_INT(resolve_addr("a@b.example", "u@local.example", r), RESOLVE_OK);
+    EXPECT_STR(vstring_str(r->transport), "relay");
+    EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
+    EXPECT(r->flags & RESOLVE_CLASS_RELAY);
+
+    /* An address literal of inet_interfaces is local too. */
+    EXPECT_INT(resolve_addr("a@b.example", "u@[127.0.0.1]", r), RESOLVE_OK);
+    EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
+    EXPECT_INT(resolve_addr("a@b.example", "u@[127.0.0.2]", r), RESOLVE_OK);
+    EXPECT((r->flags & RESOLVE_CLASS_LOCAL) == 0);
+
+    /* A list that cannot answer defers, never "not local". */
+    fp = fopen(path, "w");
+    fprintf(fp, "mydestination = hash:%s/missing\n", dir);
+    fclose(fp);
+    mail_conf_reset();
+    mail_conf_read(dir);
+    resolve_reset();
+    EXPECT_INT(resolve_addr("a@b.example", "u@elsewhere.example", r), RESOLVE_RETRY);
+    EXPECT_STR(vstring_str(r->transport), "");
+    resolve_reply_free(r);
+}
+
 int     main(void)
 {
     char    cmd[300];

@@ -96,7 +96,7 @@ UNIT_TEST(bare_code)
 
 UNIT_TEST(mx_sort_by_preference)
 {
-    DNS_MX_LIST list = {0, 0, 0};
+    DNS_MX_LIST list = {0};
     int     prefs[] = {30, 10, 20, 10, 30};
 
     for (int i = 0; i < 5; i++) {

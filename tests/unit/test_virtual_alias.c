@@ -14,6 +14,7 @@
 #include "util/msg.h"
 #include "util/vstring.h"
 #include "global/virtual_alias.h"
+#include "global/addr_class.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_virtual_alias.XXXXXX";
@@ -59,6 +60,7 @@ static VIRTUAL_ALIAS *setup(const char *extra)
     write_file("main.cf", main_cf);
     mail_conf_reset();
     mail_conf_read(dir);
+    addr_class_reset();			/* the domain lists of the new main.cf */
     return (virtual_alias_create());
 }
 
@@ -228,6 +230,7 @@ UNIT_TEST(table_error_is_not_no)
     write_file("main.cf", main_cf);
     mail_conf_reset();
     mail_conf_read(dir);
+    addr_class_reset();			/* the domain lists of the new main.cf */
     va = virtual_alias_create();
     EXPECT_INT(virtual_alias_rcpt_check(va, "info@alias.example"), VIRTUAL_ALIAS_RETRY);
     EXPECT_INT(virtual_alias_domain(va, "alias.example"), VIRTUAL_ALIAS_RETRY);
@@ -245,6 +248,7 @@ UNIT_TEST(no_maps)
     write_file("main.cf", "myhostname = mx.test.invalid\n");
     mail_conf_reset();
     mail_conf_read(dir);
+    addr_class_reset();			/* the domain lists of the new main.cf */
     va = virtual_alias_create();
     EXPECT_INT(virtual_alias_changes(va), 0);
     EXPECT_INT(virtual_alias_rcpt_check(va, "a@b.example"), VIRTUAL_ALIAS_NONE);
