@@ -269,10 +269,13 @@ int     mail_conf_read_file(const char *path, VSTRING *why)
     return (ret);
 }
 
+static const char *file_value(const char *);
+
 void    mail_conf_read(const char *dir)
 {
     VSTRING *path = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
+    const char *origin;
 
     init_tables();
     if (dir) {
@@ -285,7 +288,8 @@ void    mail_conf_read(const char *dir)
     if (mail_conf_read_file(vstring_str(path), why) < 0)
 	msg_fatal("%s", vstring_str(why));
     /* Read a myorigin file now, before a daemon chroots. */
-    (void) mail_conf_str(VAR_MYORIGIN);
+    if ((origin = mail_conf_raw(VAR_MYORIGIN)) != 0 && *origin == '/')
+	(void) file_value(origin);
     vstring_free(path);
     vstring_free(why);
 }

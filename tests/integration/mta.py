@@ -139,6 +139,11 @@ class MTA(LogWatch):
             "maximal_backoff_time": "4s",
             "queue_run_delay": "2s",
             "smtp_connect_timeout": "5s",
+            # Tests here are about routing and relaying, not about who has a
+            # mailbox: no RCPT-time local recipient check (Postfix's default
+            # needs /etc/aliases.db and the passwd file; test_local.py runs
+            # the stock main.cf with it).
+            "local_recipient_maps": "",
         }
         params.update(main_cf or {})
         self.params = params

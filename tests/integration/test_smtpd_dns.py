@@ -215,9 +215,6 @@ class SmtpdUnknownDomain(DnsTest):
         m = self.mta(relay_domains="good.test aonly.test sixonly.test nullmx.test "
                                    "nodata.test nxdomain.test other.invalid",
                      mydestination="local.test",
-                     # x@local.test is a local address: no local_recipient_maps,
-                     # so that only the domain check decides here.
-                     local_recipient_maps="",
                      smtpd_recipient_restrictions="reject_unknown_recipient_domain, "
                                                   "check_recipient_access "
                                                   "inline:{x@other.invalid=reject}")
