@@ -50,6 +50,7 @@ static void pre_init(const char *service, char **argv)
     smtpd_check_init();
     smtpd_local_init();
     smtpd_content_init();
+    smtpd_rewrite_init();
     smtpd_tls_init();
     smtpd_milter_init();
     smtpd_proxy_init();

@@ -45,6 +45,7 @@
 #include "global/milter.h"
 #include "global/input_transp.h"
 #include "global/hbc.h"
+#include "global/addr_rewrite.h"
 
 /* Commands, in Postfix's order for the disconnect log line. */
 enum {
@@ -256,6 +257,14 @@ extern void smtpd_content_begin(SMTPD_CONTENT *, SMTPD_STATE *);
 extern int smtpd_content_check(SMTPD_CONTENT *, int, const char *, VSTRING *);
 extern void smtpd_content_end(SMTPD_CONTENT *);
 extern int smtpd_content_filter(SMTPD_STATE *, const char *);
+
+/* smtpd_rewrite.c */
+extern void smtpd_rewrite_init(void);
+extern int smtpd_rewrite_active(SMTPD_STATE *);
+extern int smtpd_rewrite_envelope(SMTPD_STATE *, int, const char *, VSTRING *);
+extern int smtpd_rewrite_header(SMTPD_STATE *, const char *, size_t, VSTRING *);
+extern int smtpd_rewrite_drop_header(const char *, size_t);
+extern int smtpd_rewrite_drop_active(void);
 
 /* smtpd_addr.c */
 extern int smtpd_addr_extract(const char *, VSTRING *, char **);

@@ -37,11 +37,12 @@
  *	dot-unstuffing, each ended by CRLF. For clients that match
  *	local_header_rewrite_clients (default: permit_inet_interfaces, the
  *	host's own addresses) or with always_add_missing_headers, a
- *	missing "Message-Id:" header is added at the end of the headers,
- *	as Postfix's cleanup does (Postfix also adds a missing Date:; we
- *	do not); mail from other clients is kept as it is (their DKIM
- *	signatures stay valid) and is logged with "message-id=<>" when it
- *	has none.
+ *	missing "Message-Id:", "Date:" and "From:" (the envelope sender)
+ *	are added at the end of the headers, or "Resent-Message-Id:",
+ *	"Resent-Date:", "Resent-From:" when the message has a Resent-
+ *	header, as Postfix's cleanup does; mail from other clients is kept
+ *	as it is (their DKIM signatures stay valid) and is logged with
+ *	"message-id=<>" when it has none.
  *
  *	End of data is only "." on a line of its own that follows a CRLF
  *	and ends in CRLF. A line that ends in a bare LF is handled as
@@ -101,12 +102,21 @@
 
 typedef struct SMTPD_MSG DATA_STATE;
 
+/* Headers whose absence cleanup makes good (add_missing_headers). */
+#define HAVE_DATE		(1<<0)
+#define HAVE_FROM		(1<<1)
+#define HAVE_RESENT		(1<<2)	/* any Resent- header */
+#define HAVE_RESENT_MSGID	(1<<3)
+#define HAVE_RESENT_DATE	(1<<4)
+#define HAVE_RESENT_FROM	(1<<5)
+
 struct SMTPD_MSG {
     SMTPD_STATE *state;
     QUEUE_WRITER *qw;
     int     in_header;			/* still in the message header */
     int     seen_header;		/* a header line was seen */
     int     have_msgid;
+    int     have;			/* HAVE_* headers seen */
     int     hops;			/* Received: and Delivered-To: headers */
     int     add_headers;		/* local_header_rewrite_clients */
     long    hdr_len;			/* length of the current header */
@@ -116,6 +126,7 @@ struct SMTPD_MSG {
     char   *msgid;			/* for the log */
     /* header_checks, body_checks (smtpd_content.c) */
     int     hdr_checks;			/* header_checks is set */
+    int     hold_headers;		/* checks, rewriting or dropping */
     int     body_checks;		/* body_checks is set */
     VSTRING *hdr;			/* the current header, held for the check */
     VSTRING *key;			/* what the table sees */
@@ -148,6 +159,7 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 {
     const char *end = raw + len;
     const char *cp;
+    int     action = SMTPD_CONTENT_KEEP;
 
     if (ds->hdr_checks) {
 	vstring_reset(ds->key);
@@ -158,8 +170,8 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 	}
 	if (vstring_len(ds->key) > 0 && vstring_str(ds->key)[vstring_len(ds->key) - 1] == '\n')
 	    vstring_truncate(ds->key, vstring_len(ds->key) - 1);
-	switch (smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
-				    vstring_str(ds->key), ds->out)) {
+	switch (action = smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
+					     vstring_str(ds->key), ds->out)) {
 	case SMTPD_CONTENT_DROP:
 	    return;
 	case SMTPD_CONTENT_REPLACE:
@@ -172,13 +184,25 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 	    break;
 	}
     }
+    /* message_drop_headers, then cleanup's address rewriting. */
+    if (smtpd_rewrite_drop_header(raw, len))
+	return;
+    switch (smtpd_rewrite_header(ds->state, raw, len, ds->out)) {
+    case 1:
+	data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	return;
+    case -1:
+	if (vstring_len(ds->content.reply) == 0)
+	    vstring_strcpy(ds->content.reply, "451 4.3.0 Error: queue file write error");
+	break;
+    }
     data_write(ds, raw, len);
 }
 
 /* header_flush - the header held for header_checks is complete */
 static void header_flush(DATA_STATE *ds)
 {
-    if (ds->hdr_checks && vstring_len(ds->hdr) > 0) {
+    if (ds->hold_headers && vstring_len(ds->hdr) > 0) {
 	header_emit(ds, vstring_str(ds->hdr), vstring_len(ds->hdr));
 	vstring_reset(ds->hdr);
     }
@@ -190,7 +214,7 @@ static void header_flush(DATA_STATE *ds)
  */
 static void content_write(DATA_STATE *ds, const char *buf, size_t len)
 {
-    if (ds->hdr_checks && ds->in_header)
+    if (ds->hold_headers && ds->in_header)
 	vstring_memcat(ds->hdr, buf, len);
     else
 	data_write(ds, buf, len);
@@ -271,27 +295,60 @@ static void received_header(DATA_STATE *ds)
 static void add_message_id(DATA_STATE *ds)
 {
     VSTRING *buf;
+    VSTRING *addr;
     char    stamp[32];
+    char    date[100];
     time_t  now;
     struct tm tm;
+    int     resent = (ds->have & HAVE_RESENT) != 0;
 
-    if (ds->have_msgid)
+    if (ds->have_msgid && !ds->add_headers)
 	return;
+    if (!ds->add_headers) {
+	/* As Postfix: nothing added to a remote client's mail. */
+	ds->have_msgid = 1;
+	ds->msgid = mystrdup("<>");
+	return;
+    }
+
+    /*
+     * As Postfix's cleanup for local clients: a missing Message-Id:, Date:
+     * and From: (the envelope sender), or their Resent- forms when the
+     * message has a Resent- header.
+     */
     now = queue_writer_time(ds->qw)->tv_sec;
     buf = vstring_alloc(100);
-    if (!ds->have_msgid) {
-	ds->have_msgid = 1;
-	if (!ds->add_headers) {
-	    /* As Postfix: nothing added to a remote client's mail. */
-	    ds->msgid = mystrdup("<>");
-	} else {
-	    gmtime_r(&now, &tm);
-	    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	    vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+    if (resent ? !(ds->have & HAVE_RESENT_MSGID) : !ds->have_msgid) {
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+	if (!ds->have_msgid) {
+	    /* The log's message-id=, as Postfix logs the one it made. */
 	    ds->msgid = mystrdup(vstring_str(buf));
-	    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
-	    data_write(ds, vstring_str(buf), vstring_len(buf));
+	    ds->have_msgid = 1;
 	}
+	addr = vstring_alloc(100);
+	vstring_sprintf(addr, "%sMessage-Id: %s\r\n", resent ? "Resent-" : "",
+			vstring_str(buf));
+	data_write(ds, vstring_str(addr), vstring_len(addr));
+	vstring_free(addr);
+    }
+    if (!(ds->have & (resent ? HAVE_RESENT_DATE : HAVE_DATE))) {
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
+	vstring_sprintf(buf, "%sDate: %s\r\n", resent ? "Resent-" : "", date);
+	data_write(ds, vstring_str(buf), vstring_len(buf));
+    }
+    if (!(ds->have & (resent ? HAVE_RESENT_FROM : HAVE_FROM))) {
+	addr = vstring_alloc(100);
+	if (*ds->state->sender == 0
+	    || smtpd_rewrite_envelope(ds->state, ADDR_REWRITE_ENV_SENDER,
+				      ds->state->sender, addr) < 0)
+	    vstring_strcpy(addr, *ds->state->sender ? ds->state->sender : "MAILER-DAEMON");
+	mail_addr_externalize(buf, vstring_str(addr));
+	vstring_sprintf(addr, "%sFrom: %s\r\n", resent ? "Resent-" : "", vstring_str(buf));
+	data_write(ds, vstring_str(addr), vstring_len(addr));
+	vstring_free(addr);
     }
     vstring_free(buf);
 }
@@ -358,6 +415,20 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	if ((name_len == 8 && strncasecmp(line, "Received", 8) == 0)
 	    || (name_len == 12 && strncasecmp(line, "Delivered-To", 12) == 0))
 	    ds->hops++;
+#define IS_NAME(n) (name_len == sizeof(n) - 1 && strncasecmp(line, n, name_len) == 0)
+	if (IS_NAME("Date"))
+	    ds->have |= HAVE_DATE;
+	else if (IS_NAME("From"))
+	    ds->have |= HAVE_FROM;
+	else if (name_len > 7 && strncasecmp(line, "Resent-", 7) == 0) {
+	    ds->have |= HAVE_RESENT;
+	    if (IS_NAME("Resent-Message-Id"))
+		ds->have |= HAVE_RESENT_MSGID;
+	    else if (IS_NAME("Resent-Date"))
+		ds->have |= HAVE_RESENT_DATE;
+	    else if (IS_NAME("Resent-From"))
+		ds->have |= HAVE_RESENT_FROM;
+	}
 	if (name_len == 10 && strncasecmp(line, "Message-ID", 10) == 0
 	    && !ds->have_msgid) {
 	    const char *val = strchr(line, ':') + 1;
@@ -496,7 +567,10 @@ SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state)
     ds->in_header = 1;
     ds->add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
 	|| smtpd_check_rewrite_client(state);
-    if ((ds->hdr_checks = smtpd_content_headers_active()) != 0) {
+    ds->hdr_checks = smtpd_content_headers_active();
+    /* Whole headers are needed for header_checks, rewriting and dropping. */
+    if ((ds->hold_headers = (ds->hdr_checks || smtpd_rewrite_active(state)
+			     || smtpd_rewrite_drop_active())) != 0) {
 	ds->hdr = vstring_alloc(1024);
 	ds->out = vstring_alloc(100);
     }

@@ -253,7 +253,14 @@ static int open_queue_file(SMTPD_STATE *state)
     QUEUE_WRITER *qw;
     SMTPD_XFORWARD *xf = &state->xforward;
     VSTRING *buf;
+    VSTRING *sender = vstring_alloc(100);
 
+    /* canonical(5), masquerading: what the queue file records. */
+    if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_SENDER, state->sender, sender) < 0) {
+	smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+	vstring_free(sender);
+	return (-1);
+    }
     if ((qw = queue_writer_open(MAIL_QUEUE_INCOMING)) == 0) {
 	int     err = errno;
 
@@ -263,11 +270,13 @@ static int open_queue_file(SMTPD_STATE *state)
 	    smtpd_reply(state, "452 4.3.1 Insufficient system storage");
 	else
 	    smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+	vstring_free(sender);
 	return (-1);
     }
     state->qw = qw;
     state->queue_id = mystrdup(queue_writer_id(qw));
-    queue_writer_sender(qw, state->sender);
+    queue_writer_sender(qw, vstring_str(sender));
+    vstring_free(sender);
     queue_writer_attr(qw, "client_name", state->name);
     queue_writer_attr(qw, "client_address", state->addr);
     queue_writer_attr(qw, "client_port", state->port);

@@ -293,6 +293,7 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
 {
     VSTRING *buf = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
+    VSTRING *canon = vstring_alloc(100);
     const char *start = state->recipient;
     int     ret = SMTPD_FWD_OK;
 
@@ -303,20 +304,30 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
     if (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING) {
 	vstring_free(buf);
 	vstring_free(why);
+	vstring_free(canon);
 	return (ret);
     }
     if (fwd_srs_status(state, buf) == SRS_OK)
 	start = vstring_str(buf);
-    if (virtual_alias_expand(fwd_alias, start, fwd_rcpt, why) != VIRTUAL_ALIAS_OK) {
+    /* canonical(5) comes before virtual aliasing, as in Postfix's cleanup. */
+    if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_RCPT, start, canon) < 0) {
+	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
+			 state->recipient);
+    } else if (virtual_alias_expand(fwd_alias, vstring_str(canon), fwd_rcpt, why)
+	       != VIRTUAL_ALIAS_OK) {
 	if (strncmp(vstring_str(why), "4.3.0", 5) == 0)
 	    ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
 			     state->recipient);
 	else
 	    ret = fwd_reject(state, 451, "4.6.0", "<%s>: Alias expansion error",
 			     state->recipient);
+    } else if (fwd_rcpt->count == 0 && strcmp(vstring_str(canon), state->recipient) != 0) {
+	/* Rewritten and not an alias: the new address is the recipient. */
+	(void) virtual_alias_result_add(fwd_rcpt, vstring_str(canon), state->recipient);
     }
     vstring_free(buf);
     vstring_free(why);
+    vstring_free(canon);
     return (ret);
 }
 

@@ -70,6 +70,9 @@ class SmtpdDefault(unittest.TestCase):
                         r"data=1 quit=1 commands=5")
 
     def test_swaks_delivers_and_message_id_is_added(self):
+        # Debian's Postfix 3.7.11 for a local client adds, after the
+        # headers, "Message-Id: <YYYYmmddHHMMSS.QID@host>", "Date: Mon,  7
+        # Dec 2026 15:58:40 +0000 (UTC)" and "From: <envelope sender>".
         p = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.m.smtp_port),
                             "--from", "s@b.test", "--to", "known@example.com",
                             "--helo", "swaks.test",
@@ -79,6 +82,8 @@ class SmtpdDefault(unittest.TestCase):
         qid = re.search(r"queued as ([0-9A-F]+)", p.stdout).group(1)
         msg = record(self.qfile(qid), "M")[0].decode()
         self.assertRegex(msg, r"\r\nMessage-Id: <\d{14}\.%s@mx\.test\.invalid>\r\n"
+                         r"Date: \w{3}, [ \d]\d \w{3} \d{4} [\d:]{8} [-+]\d{4} \(\w+\)\r\n"
+                         r"From: s@b\.test\r\n"
                          r"\r\nno message-id here\r\n" % qid)
         self.m.wait_log(r"%s: message-id=<\d{14}\.%s@mx\.test\.invalid>" % (qid, qid))
 
@@ -281,7 +286,7 @@ class SmtpdEndToEnd(unittest.TestCase):
         ctl.start()
         self.addCleanup(ctl.stop)
         body = ("Subject: e2e\r\nDate: Mon, 23 Nov 2026 08:46:25 +0000\r\n"
-                "Message-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n")
+                "From: <a@b.test>\r\nMessage-ID: <e2e@b.test>\r\n\r\n.dot\r\nend\r\n")
         with MTA(main_cf={"relay_domains": "example.com",
                           "transport_maps": "inline:{example.com=smtp:[127.0.0.1]:%d}"
                           % sink_port}) as m:

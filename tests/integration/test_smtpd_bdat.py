@@ -260,7 +260,9 @@ class SmtpdBdatEndToEnd(unittest.TestCase):
     """BDAT in, SMTP out: the next hop gets the very bytes the client sent."""
 
     def test_delivered_byte_for_byte(self):
-        parts = [b"Subject: e2e\r\nMessage-ID: <bdat@b.test>\r\n\r\n.dot line\r\n",
+        # With Date: and From:, a local client's message gets no header added.
+        parts = [b"Subject: e2e\r\nMessage-ID: <bdat@b.test>\r\nDate: Mon, 7 Dec 2026 "
+                 b"10:00:00 +0000\r\nFrom: a@b.test\r\n\r\n.dot line\r\n",
                  b"..\r\n.\r\nmid-li", b"ne end\r\n"]
         with Capture() as cap, MTA(main_cf={
                 "relay_domains": "example.com",

@@ -1,0 +1,237 @@
+/*
+ * NAME
+ *	addr_rewrite - canonical address mapping and masquerading
+ * DESCRIPTION
+ *	See addr_rewrite.h. Tables and lists are opened once, by
+ *	addr_rewrite_create(); a process that outlives a table change
+ *	exits after its current request, as every daemon does.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "util/mymalloc.h"
+#include "util/msg.h"
+#include "util/stringops.h"
+#include "util/vstring.h"
+#include "dict/dict.h"
+#include "dict/maps.h"
+#include "dict/match_list.h"
+#include "global/mail_conf.h"
+#include "global/mail_list.h"
+#include "global/mail_addr.h"
+#include "global/addr_map.h"
+#include "global/addr_rewrite.h"
+
+#define MAX_RECURSION	10		/* canonical result of a result ... */
+
+struct ADDR_REWRITE {
+    MAPS   *snd_maps;			/* sender_canonical_maps */
+    MAPS   *rcpt_maps;			/* recipient_canonical_maps */
+    MAPS   *maps;			/* canonical_maps */
+    int     snd_classes;		/* sender_canonical_classes */
+    int     rcpt_classes;		/* recipient_canonical_classes */
+    int     classes;			/* canonical_classes */
+    ARGV   *masq_domains;		/* masquerade_domains */
+    int     masq_classes;		/* masquerade_classes */
+    MATCH_LIST *masq_exceptions;	/* masquerade_exceptions */
+    int     swap_bangpath;
+    int     percent_hack;
+    int     append_at_myorigin;
+    int     append_dot_mydomain;
+    char   *myorigin;
+    char   *mydomain;
+    char   *remote_domain;		/* remote_header_rewrite_domain */
+    VSTRING *work;
+};
+
+/* parse_classes - a *_classes parameter as ADDR_REWRITE_* bits */
+static int parse_classes(const char *param)
+{
+    static const struct {
+	const char *name;
+	int     bit;
+    }       names[] = {
+	{"envelope_sender", ADDR_REWRITE_ENV_SENDER},
+	{"envelope_recipient", ADDR_REWRITE_ENV_RCPT},
+	{"header_sender", ADDR_REWRITE_HDR_SENDER},
+	{"header_recipient", ADDR_REWRITE_HDR_RCPT},
+    };
+    ARGV   *items = argv_split_list(mail_conf_str(param));
+    int     bits = 0;
+    size_t  i, j;
+
+    for (i = 0; i < items->argc; i++) {
+	for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+	    if (strcasecmp(items->argv[i], names[j].name) == 0)
+		break;
+	if (j == sizeof(names) / sizeof(names[0]))
+	    msg_fatal("%s: unknown address class: \"%s\"", param, items->argv[i]);
+	bits |= names[j].bit;
+    }
+    argv_free(items);
+    return (bits);
+}
+
+static MAPS *maps_or_null(const char *param)
+{
+    const char *value = mail_conf_str(param);
+
+    return (*value ? maps_create(param, value, DICT_FLAG_DEFAULT) : 0);
+}
+
+ADDR_REWRITE *addr_rewrite_create(void)
+{
+    ADDR_REWRITE *rw = mycalloc(1, sizeof(*rw));
+
+    rw->snd_maps = maps_or_null(VAR_SENDER_CANONICAL_MAPS);
+    rw->rcpt_maps = maps_or_null(VAR_RECIPIENT_CANONICAL_MAPS);
+    rw->maps = maps_or_null(VAR_CANONICAL_MAPS);
+    rw->snd_classes = parse_classes(VAR_SENDER_CANONICAL_CLASSES);
+    rw->rcpt_classes = parse_classes(VAR_RECIPIENT_CANONICAL_CLASSES);
+    rw->classes = parse_classes(VAR_CANONICAL_CLASSES);
+    rw->masq_domains = argv_split_list(mail_conf_str(VAR_MASQUERADE_DOMAINS));
+    rw->masq_classes = parse_classes(VAR_MASQUERADE_CLASSES);
+    rw->masq_exceptions = *mail_conf_str(VAR_MASQUERADE_EXCEPTIONS) ?
+	mail_list_create(VAR_MASQUERADE_EXCEPTIONS) : 0;
+    rw->swap_bangpath = mail_conf_bool(VAR_SWAP_BANGPATH);
+    rw->percent_hack = mail_conf_bool(VAR_ALLOW_PERCENT_HACK);
+    rw->append_at_myorigin = mail_conf_bool(VAR_APPEND_AT_MYORIGIN);
+    rw->append_dot_mydomain = mail_conf_bool(VAR_APPEND_DOT_MYDOMAIN);
+    rw->myorigin = mystrdup(mail_conf_str(VAR_MYORIGIN));
+    rw->mydomain = mystrdup(mail_conf_str(VAR_MYDOMAIN));
+    rw->remote_domain = mystrdup(mail_conf_str(VAR_REMOTE_HEADER_REWRITE_DOMAIN));
+    rw->work = vstring_alloc(100);
+    return (rw);
+}
+
+void    addr_rewrite_free(ADDR_REWRITE *rw)
+{
+    if (rw->snd_maps)
+	maps_free(rw->snd_maps);
+    if (rw->rcpt_maps)
+	maps_free(rw->rcpt_maps);
+    if (rw->maps)
+	maps_free(rw->maps);
+    argv_free(rw->masq_domains);
+    if (rw->masq_exceptions)
+	match_list_free(rw->masq_exceptions);
+    myfree(rw->myorigin);
+    myfree(rw->mydomain);
+    myfree(rw->remote_domain);
+    vstring_free(rw->work);
+    myfree(rw);
+}
+
+int     addr_rewrite_enabled(ADDR_REWRITE *rw, int class)
+{
+    return (!(class & ADDR_REWRITE_REMOTE) || *rw->remote_domain != 0);
+}
+
+/* canonicalize - Postfix's "local" (or "remote") rewriting context */
+static void canonicalize(ADDR_REWRITE *rw, int class, VSTRING *addr)
+{
+    char   *cp = vstring_str(addr);
+    char   *at;
+    char   *bang;
+
+    if (*cp == 0)
+	return;
+    at = strrchr(cp, '@');
+    if (at == 0 && rw->swap_bangpath && (bang = strchr(cp, '!')) != 0 && bang > cp
+	&& bang[1]) {
+	/* site!user -> user@site */
+	vstring_sprintf(rw->work, "%s@%.*s", bang + 1, (int) (bang - cp), cp);
+	vstring_strcpy(addr, vstring_str(rw->work));
+    } else if (at == 0 && rw->percent_hack && (at = strrchr(cp, '%')) != 0) {
+	*at = '@';
+    }
+    cp = vstring_str(addr);
+    if ((at = strrchr(cp, '@')) == 0) {
+	if (class & ADDR_REWRITE_REMOTE)
+	    vstring_sprintf_append(addr, "@%s", rw->remote_domain);
+	else if (rw->append_at_myorigin && *rw->myorigin)
+	    vstring_sprintf_append(addr, "@%s", rw->myorigin);
+	return;
+    }
+    if (rw->append_dot_mydomain && *rw->mydomain && at[1] && at[1] != '['
+	&& strchr(at + 1, '.') == 0)
+	vstring_sprintf_append(addr, ".%s", rw->mydomain);
+}
+
+/* map_recursive - apply one table until the address settles */
+static int map_recursive(MAPS *maps, VSTRING *addr)
+{
+    int     status;
+
+    for (int i = 0; i < MAX_RECURSION; i++) {
+	if ((status = addr_map(maps, "canonical", addr)) <= 0)
+	    return (status);
+    }
+    msg_warn("%s: recursion limit exceeded for \"%s\"", maps->title, vstring_str(addr));
+    return (0);
+}
+
+/* masquerade - strip the subdomains of masquerade_domains */
+static int masquerade(ADDR_REWRITE *rw, VSTRING *addr)
+{
+    char   *cp = vstring_str(addr);
+    char   *at = strrchr(cp, '@');
+    const char *domain;
+    size_t  dlen;
+    int     rc;
+
+    if (at == 0 || at[1] == 0 || rw->masq_domains->argc == 0)
+	return (0);
+    if (rw->masq_exceptions) {
+	vstring_strncpy(rw->work, cp, at - cp);
+	lowercase(vstring_str(rw->work));
+	if ((rc = match_list_string(rw->masq_exceptions, vstring_str(rw->work))) != 0)
+	    return (rc < 0 ? -1 : 0);
+    }
+    domain = at + 1;
+    dlen = strlen(domain);
+    for (size_t i = 0; i < rw->masq_domains->argc; i++) {
+	const char *item = rw->masq_domains->argv[i];
+	int     negate = (*item == '!');
+	size_t  ilen;
+
+	if (negate)
+	    item++;
+	ilen = strlen(item);
+	if (ilen == 0)
+	    continue;
+	if (dlen == ilen && strcasecmp(domain, item) == 0)
+	    return (0);				/* already the domain itself */
+	if (dlen > ilen && domain[dlen - ilen - 1] == '.'
+	    && strcasecmp(domain + dlen - ilen, item) == 0) {
+	    if (negate)
+		return (0);
+	    vstring_truncate(addr, (at + 1) - cp);
+	    vstring_strcat(addr, item);
+	    return (1);
+	}
+    }
+    return (0);
+}
+
+int     addr_rewrite(ADDR_REWRITE *rw, int class, const char *addr, VSTRING *result)
+{
+    int     which = class & ADDR_REWRITE_CLASSES;
+    int     is_sender = which & (ADDR_REWRITE_ENV_SENDER | ADDR_REWRITE_HDR_SENDER);
+    MAPS   *first = is_sender ? rw->snd_maps : rw->rcpt_maps;
+    int     first_classes = is_sender ? rw->snd_classes : rw->rcpt_classes;
+
+    vstring_strcpy(result, addr);
+    if (!addr_rewrite_enabled(rw, class))
+	return (0);
+    canonicalize(rw, class, result);
+    if (*vstring_str(result)) {
+	if (first && (first_classes & which) && map_recursive(first, result) < 0)
+	    return (-1);
+	if (rw->maps && (rw->classes & which) && map_recursive(rw->maps, result) < 0)
+	    return (-1);
+	if ((rw->masq_classes & which) && masquerade(rw, result) < 0)
+	    return (-1);
+    }
+    return (strcmp(vstring_str(result), addr) != 0);
+}
