@@ -36,8 +36,8 @@ CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto -lz
 
-DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt local pipe \
-		discard
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt odmr local \
+		pipe discard
 COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger postalias
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
@@ -92,11 +92,16 @@ $(1): $$(patsubst %.c,$(2)/%.o,$$(wildcard lib/$(3)/*.c))
 endef
 $(foreach l,$(LIB_LAYERS),$(eval $(call layer_rule,$(BUILD)/lib/lib$(l).a,$(BUILD)/obj,$(l))))
 
+# Libraries that only some programs (and unit tests) need: <name>_LDLIBS.
+smtpd_LDLIBS = -lsasl2
+odmr_LDLIBS  = -lsasl2
+test_xsasl_LDLIBS = -lsasl2
+
 define program_rule
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)/*.c))
 $(1): $$($(1)_OBJS) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(SAN_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(SAN_OBJ) $(LIBA) $(LDLIBS) $$($(2)_LDLIBS)
 endef
 $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
@@ -108,7 +113,7 @@ $(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS) $($*_LDLIBS)
 
 $(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -151,7 +156,7 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
 # fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
 FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
 $(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_smtpd.o $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA)
-	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA) $(LDLIBS)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA) $(LDLIBS) $(smtpd_LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

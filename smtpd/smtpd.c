@@ -10,8 +10,8 @@
  *	process), durably, before it answers 250; then wakes qmgr. See
  *	smtpd(8) for the protocol, the parameters and the replies.
  *
- *	Privileges: tables and the TLS private key are opened as root in
- *	pre_init; the mail_server skeleton then chroots (master.cf chroot
+ *	Privileges: tables, the TLS private key and the SASL library
+ *	(smtpd_sasl_type cyrus) are opened as root in pre_init; the mail_server skeleton then chroots (master.cf chroot
  *	column) to queue_directory and runs as mail_owner before the first
  *	byte from a client is read.
  * SEE ALSO
@@ -54,6 +54,7 @@ static void pre_init(const char *service, char **argv)
     smtpd_tls_init();
     smtpd_milter_init();
     smtpd_proxy_init();
+    smtpd_sasl_init();
 }
 
 int     main(int argc, char **argv)

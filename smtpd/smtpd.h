@@ -31,7 +31,8 @@
  *	smtpd_policy.c (check_policy_service), smtpd_dnscheck.c (DNS lists
  *	and host name checks; smtpd_check.h is the access policy's inside),
  *	smtpd_content.c (header_checks, body_checks), smtpd_milter.c
- *	(smtpd_milters), smtpd_proxy.c (smtpd_proxy_filter).
+ *	(smtpd_milters), smtpd_proxy.c (smtpd_proxy_filter), smtpd_sasl.c
+ *	(AUTH, permit_sasl_authenticated, the sender login checks).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
  */
@@ -83,7 +84,6 @@ typedef struct SMTPD_STATE {
     char   *port;
     char   *namaddr;			/* name[addr] */
     char   *rfc_addr;			/* addr or IPv6:addr */
-    char   *sasl_username;		/* XCLIENT LOGIN, or NULL */
     int     bare_lf_mode;		/* SMTPD_BARE_LF_* for this client */
     int     xclient_ok;			/* in smtpd_authorized_xclient_hosts */
     int     xforward_ok;		/* in smtpd_authorized_xforward_hosts */
@@ -141,6 +141,11 @@ typedef struct SMTPD_STATE {
     int     milter_discard;		/* this message is discarded */
     char   *filter;			/* FILTER action: transport:nexthop */
     struct SMTPD_PROXY *proxy;		/* smtpd_proxy_filter session */
+    /* SASL AUTH (smtpd_sasl.c). */
+    struct SMTPD_SASL *sasl;		/* this session's SASL server */
+    char   *sasl_method;		/* authenticated: the mechanism */
+    char   *sasl_username;		/* authenticated: the login name */
+    char   *sasl_sender;		/* MAIL FROM AUTH=, when authenticated */
 } SMTPD_STATE;
 
 #define SMTPD_BDAT_NONE		0	/* no BDAT in this transaction */
@@ -309,6 +314,17 @@ extern int smtpd_tls_required(SMTPD_STATE *);
 extern int smtpd_tls_wrapper(SMTPD_STATE *);
 extern void smtpd_starttls_cmd(SMTPD_STATE *, char *);
 
+/* smtpd_sasl.c (and smtpd_check.h for the restrictions) */
+extern void smtpd_sasl_init(void);
+extern void smtpd_sasl_ehlo(SMTPD_STATE *, VSTRING *);
+extern void smtpd_sasl_auth_cmd(SMTPD_STATE *, char *);
+extern void smtpd_sasl_reset(SMTPD_STATE *);
+extern void smtpd_sasl_mail_auth(SMTPD_STATE *, const char *);
+extern const char *smtpd_sasl_log_info(SMTPD_STATE *);
+extern void smtpd_sasl_queue_attrs(SMTPD_STATE *, QUEUE_WRITER *);
+extern const char *smtpd_sasl_protocol(SMTPD_STATE *, const char *);
+extern void smtpd_sasl_received(SMTPD_STATE *, VSTRING *);
+
 /* smtpd_etrn.c */
 extern void smtpd_etrn_cmd(SMTPD_STATE *, char *);
 
@@ -332,6 +348,7 @@ extern int smtpd_forward_unlisted(SMTPD_STATE *);
 extern int smtpd_forward_unverified(SMTPD_STATE *, const char *, int);
 extern int smtpd_forward_expand(SMTPD_STATE *);
 extern int smtpd_forward_write_rcpt(SMTPD_STATE *, int, const char *);
+extern int smtpd_forward_open_bcc(SMTPD_STATE *, const char *);
 
 /* smtpd_milter.c */
 extern void smtpd_milter_init(void);

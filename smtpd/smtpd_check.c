@@ -65,8 +65,12 @@
  *	restriction names; PREPEND header), check_policy_service
  *	(smtpd_policy.c; its action is taken as a table result),
  *	reject_unauth_pipelining (state->ill_pipelining, set by the
- *	command loop in smtpd_proto.c), permit_sasl_authenticated (no
- *	effect here: no smtpd AUTH).
+ *	command loop in smtpd_proto.c); in smtpd_sasl.c:
+ *	permit_sasl_authenticated, reject_sender_login_mismatch,
+ *	reject_authenticated_sender_login_mismatch,
+ *	reject_unauthenticated_sender_login_mismatch,
+ *	reject_known_sender_login_mismatch, reject_unlisted_sender (and
+ *	smtpd_reject_unlisted_sender after the sender restrictions).
  *
  *	DNS lists (smtpd_dnscheck.c): reject_rbl_client domain[=filter] (the client's reversed
  *	IPv4 octets or IPv6 nibbles under domain), reject_rhsbl_client,
@@ -751,8 +755,9 @@ static int verdict_step(SMTPD_STATE *state, const char *n, const char *name,
     } else if (strcasecmp(n, "defer_if_reject") == 0) {
 	smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.0",
 		     "<%s>: %s rejected: defer_if_reject requested", name, class);
-    } else if (strcasecmp(n, "permit_sasl_authenticated") == 0
-	       || strcasecmp(n, "permit_tls_clientcerts") == 0
+    } else if (strcasecmp(n, "permit_sasl_authenticated") == 0) {
+	*r = smtpd_sasl_permit(state);
+    } else if (strcasecmp(n, "permit_tls_clientcerts") == 0
 	       || strcasecmp(n, "dunno") == 0) {
 	 /* nothing */ ;
     } else {
@@ -821,6 +826,11 @@ static int sender_step(SMTPD_STATE *state, const char *n, const char *name,
 	    && state->rcpt_count + (strcmp(state->where, "RCPT") == 0) > 1)
 	    *r = smtpd_chk_reject(state, multi_bounce_code, "5.5.3",
 			   "<%s>: %s rejected: Multi-recipient bounce", name, class);
+    } else if (strncasecmp(n, "reject_", 7) == 0 && strlen(n) > 21
+	       && strcasecmp(n + strlen(n) - 21, "sender_login_mismatch") == 0) {
+	*r = smtpd_sasl_login_mismatch(state, n);
+    } else if (strcasecmp(n, "reject_unlisted_sender") == 0) {
+	*r = smtpd_sasl_unlisted_sender(state, unlisted_recipient, 0);
     } else {
 	return (STEP_UNKNOWN);
     }
@@ -1026,6 +1036,9 @@ static int sender_checks(SMTPD_STATE *state)
     if (state->sender)
 	r = stage_end(state, generic_checks(state, sender_list, state->sender,
 					    "Sender address", 0));
+    /* smtpd_reject_unlisted_sender: even when the restrictions permit. */
+    if (r != CHK_REJECT && smtpd_sasl_unlisted_sender(state, unlisted_recipient, 1) == CHK_REJECT)
+	r = stage_end(state, CHK_REJECT);
     vstring_strcpy(state->dip_sender, vstring_str(state->defer_if_permit));
     return (r);
 }

@@ -31,7 +31,9 @@
  *	says whether a domain is of the local or the virtual alias class
  *	of addr_class(3) (1, 0, or -1 when a list could not be read).
  *
- *	The DNS lists and host name checks are in smtpd_dnscheck.c.
+ *	The DNS lists and host name checks are in smtpd_dnscheck.c;
+ *	permit_sasl_authenticated, the sender login checks and
+ *	reject_unlisted_sender in smtpd_sasl.c.
  */
 #ifndef SMTPD_CHECK_H
 #define SMTPD_CHECK_H
@@ -50,6 +52,11 @@ extern void smtpd_chk_hold(SMTPD_STATE *, VSTRING *, const char *);
 extern int smtpd_chk_tempfail(SMTPD_STATE *, const char *);
 extern char *smtpd_chk_lower_domain(const char *);
 extern int smtpd_chk_final_domain(const char *);
+
+/* smtpd_sasl.c */
+extern int smtpd_sasl_permit(SMTPD_STATE *);
+extern int smtpd_sasl_login_mismatch(SMTPD_STATE *, const char *);
+extern int smtpd_sasl_unlisted_sender(SMTPD_STATE *, int (*) (SMTPD_STATE *), int);
 
 /* smtpd_dnscheck.c */
 extern void smtpd_dnscheck_init(void);

@@ -271,9 +271,11 @@ static void received_header(DATA_STATE *ds)
     strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
     proto = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
 	: state->protocol;
+    proto = smtpd_sasl_protocol(state, proto);
     vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
 		    state->helo_name ? state->helo_name : state->name,
 		    state->name, state->rfc_addr);
+    smtpd_sasl_received(state, buf);
     /* Before-queue filter: the filter queues, there is no ID here. */
     vstring_sprintf_append(buf, "\tby %s (%s) with %s", var_myhostname,
 			   var_mail_name, proto);

@@ -150,7 +150,8 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 		goto done;
 	    }
 	} else if (strncasecmp(param, "AUTH=", 5) == 0) {
-	    /* Without SASL, Postfix accepts and ignores AUTH=. */ ;
+	    /* Kept after a login, else accepted and ignored, as Postfix. */
+	    smtpd_sasl_mail_auth(state, param + 5);
 	} else if (strncasecmp(param, "RET=", 4) == 0) {
 	    if (ret != 0 || (strcasecmp(param + 4, "FULL") != 0
 			     && strcasecmp(param + 4, "HDRS") != 0)) {
@@ -254,6 +255,7 @@ static int open_queue_file(SMTPD_STATE *state)
     SMTPD_XFORWARD *xf = &state->xforward;
     VSTRING *buf;
     VSTRING *sender = vstring_alloc(100);
+    int     ret;
 
     /* canonical(5), masquerading: what the queue file records. */
     if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_SENDER, state->sender, sender) < 0) {
@@ -276,15 +278,12 @@ static int open_queue_file(SMTPD_STATE *state)
     state->qw = qw;
     state->queue_id = mystrdup(queue_writer_id(qw));
     queue_writer_sender(qw, vstring_str(sender));
-    vstring_free(sender);
     queue_writer_attr(qw, "client_name", state->name);
     queue_writer_attr(qw, "client_address", state->addr);
     queue_writer_attr(qw, "client_port", state->port);
     if (state->helo_name)
 	queue_writer_attr(qw, "helo_name", state->helo_name);
     queue_writer_attr(qw, "protocol", state->protocol);
-    if (state->sasl_username)
-	queue_writer_attr(qw, "sasl_username", state->sasl_username);
     if (state->dsn_envid)
 	queue_writer_attr(qw, "dsn_envid", state->dsn_envid);
     if (state->dsn_ret)
@@ -302,10 +301,12 @@ static int open_queue_file(SMTPD_STATE *state)
 	queue_writer_attr(qw, "log_protocol", xf->proto);
     queue_writer_attr(qw, "log_ident", xf->ident ? xf->ident : state->queue_id);
     queue_writer_attr(qw, "rewrite_context", xf->source ? xf->source : "remote");
+    smtpd_sasl_queue_attrs(state, qw);
     buf = vstring_alloc(100);
     /* With a before-queue filter the file is only a spool: the filter queues. */
     vstring_sprintf(buf, "%s: client=%s", state->proxy ? "NOQUEUE" : state->queue_id,
 		    state->namaddr);
+    vstring_strcat(buf, smtpd_sasl_log_info(state));
     if (xf->ident)
 	vstring_sprintf_append(buf, ", orig_queue_id=%s", xf->ident);
     if (xf->name || xf->addr)
@@ -313,6 +314,20 @@ static int open_queue_file(SMTPD_STATE *state)
 			       xf->addr ? xf->addr : "unknown");
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
+    /* sender_bcc_maps, always_bcc (a before-queue filter's smtpd adds them). */
+    ret = state->proxy ? SMTPD_FWD_OK : smtpd_forward_open_bcc(state, vstring_str(sender));
+    vstring_free(sender);
+    if (ret != SMTPD_FWD_OK) {
+	if (ret < 0)
+	    smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+	else
+	    smtpd_reply(state, "%s", vstring_str(state->reply));
+	queue_writer_abort(state->qw);
+	state->qw = 0;
+	myfree(state->queue_id);
+	state->queue_id = 0;
+	return (-1);
+    }
     return (0);
 }
 

@@ -57,8 +57,9 @@
  *	{daemon_port}, i (the queue ID once the file exists), {mail_addr},
  *	{mail_host}, {mail_mailer}, {rcpt_addr}, {rcpt_host},
  *	{rcpt_mailer} (host and mailer as routing would send there),
- *	{tls_version}, {cipher}, {cipher_bits} with TLS. There is no SMTP
- *	AUTH, so the {auth_*} macros are never sent.
+ *	{tls_version}, {cipher}, {cipher_bits} with TLS, and for a client
+ *	that logged in {auth_type} (the mechanism), {auth_authen} (the
+ *	login name) and {auth_author} (MAIL FROM AUTH=).
  * SEE ALSO
  *	milter(3), milter_edit(3)
  */
@@ -167,6 +168,12 @@ static const char *smtpd_milter_macro(const char *name, void *ctx)
 	return (mac_daemon(state, 1));
     if (strcmp(name, "{mail_addr}") == 0)
 	return (state->sender);
+    if (strcmp(name, "{auth_type}") == 0)
+	return (state->sasl_method);
+    if (strcmp(name, "{auth_authen}") == 0)
+	return (state->sasl_username);
+    if (strcmp(name, "{auth_author}") == 0)
+	return (state->sasl_sender);
     if (strcmp(name, "{mail_host}") == 0 || strcmp(name, "{mail_mailer}") == 0) {
 	if (state->sender == 0 || *state->sender == 0)
 	    return (strcmp(name, "{mail_mailer}") == 0 ? "local" : 0);

@@ -196,6 +196,8 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
     myfree(state->first_rcpt);
     myfree(state->last_rcpt);
     myfree(state->queue_id);
+    myfree(state->sasl_sender);
+    state->sasl_sender = 0;
     state->sender = state->dsn_envid = state->recipient = 0;
     state->first_rcpt = state->last_rcpt = state->queue_id = 0;
     state->dsn_ret = 0;
@@ -206,13 +208,13 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
 void    smtpd_state_free(SMTPD_STATE *state)
 {
     smtpd_transaction_reset(state);
+    smtpd_sasl_reset(state);
     myfree(state->name);
     myfree(state->reverse_name);
     myfree(state->addr);
     myfree(state->port);
     myfree(state->namaddr);
     myfree(state->rfc_addr);
-    myfree(state->sasl_username);
     myfree(state->helo_name);
     myfree(state->access_denied);
     vstring_free(state->buffer);
@@ -414,6 +416,8 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
 	vstring_strcat(state->reply, "250-ETRN\r\n");
     if (!state->tls && smtpd_tls_offered(state) && OFFER("STARTTLS"))
 	vstring_strcat(state->reply, "250-STARTTLS\r\n");
+    if (OFFER("AUTH"))
+	smtpd_sasl_ehlo(state, state->reply);
     /* Only to the hosts that may use them, as Postfix. */
     if (state->xclient_ok && OFFER("XCLIENT"))
 	vstring_strcat(state->reply, "250-XCLIENT NAME ADDR PROTO HELO "
@@ -524,6 +528,7 @@ static const SMTPD_CMD smtpd_cmds[] = {
     {"XCLIENT", SMTPD_CMD_XCLIENT, smtpd_xclient_cmd},
     {"XFORWARD", SMTPD_CMD_XFORWARD, smtpd_xforward_cmd},
     {"STARTTLS", SMTPD_CMD_STARTTLS, smtpd_starttls_cmd},
+    {"AUTH", SMTPD_CMD_AUTH, smtpd_sasl_auth_cmd},
     {"MAIL", SMTPD_CMD_MAIL, smtpd_mail_cmd},
     {"RCPT", SMTPD_CMD_RCPT, smtpd_rcpt_cmd},
     {"DATA", SMTPD_CMD_DATA, smtpd_data_cmd},

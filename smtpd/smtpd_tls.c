@@ -33,7 +33,8 @@
  *	smtpd_starttls_cmd() answers 220, discards whatever the client
  *	pipelined after STARTTLS (it is never executed), does the
  *	handshake within smtpd_starttls_timeout and forgets the session
- *	state as RFC 3207 asks: the client must say EHLO again.
+ *	state as RFC 3207 asks: the client must say EHLO again, and AUTH
+ *	again when it had.
  */
 #include <string.h>
 #include <strings.h>
@@ -162,6 +163,7 @@ void    smtpd_starttls_cmd(SMTPD_STATE *state, char *args)
     /* tls_server_start() flushes the reply and drops pipelined input. */
     if (tls_start(state) == 0) {
 	smtpd_transaction_reset(state);
+	smtpd_sasl_reset(state);
 	myfree(state->helo_name);
 	state->helo_name = 0;
 	state->protocol = "SMTP";

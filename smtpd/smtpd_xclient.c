@@ -27,8 +27,8 @@
  *	once: the client name, address and port that the access
  *	restrictions, the limits' exceptions, the log ("connect" excepted)
  *	and our Received: header use; HELO and PROTO as if the client had
- *	sent HELO or EHLO (until it does); LOGIN is kept as the message's
- *	sasl_username; DESTADDR and DESTPORT are checked and not used (we
+ *	sent HELO or EHLO (until it does); LOGIN as if the client had
+ *	logged in with AUTH (sasl_method=XCLIENT); DESTADDR and DESTPORT are checked and not used (we
  *	record no server address). The transaction ends, and the reply is
  *	a new greeting (the client says EHLO again). Postfix does not
  *	count a successful XCLIENT as a good command in the disconnect
@@ -310,8 +310,14 @@ void    smtpd_xclient_cmd(SMTPD_STATE *state, char *args)
     state->protocol = v[XC_PROTO] && strcmp(v[XC_PROTO], "ESMTP") == 0 ? "ESMTP" : "SMTP";
     state->pipelining = 0;
     if (v[XC_LOGIN]) {
+	/* As if the client had logged in with AUTH: sasl_method=XCLIENT. */
+	myfree(state->sasl_method);
 	myfree(state->sasl_username);
-	state->sasl_username = UNAVAILABLE(v[XC_LOGIN]) ? 0 : mystrdup(v[XC_LOGIN]);
+	state->sasl_method = state->sasl_username = 0;
+	if (!UNAVAILABLE(v[XC_LOGIN])) {
+	    state->sasl_method = mystrdup("XCLIENT");
+	    state->sasl_username = mystrdup(v[XC_LOGIN]);
+	}
     }
     smtpd_peer_policy(state);
     smtpd_xclient_authorize(state);

@@ -76,7 +76,7 @@
  *
  *	mail_conf_unsafe() tells whether "name = value" (expanded) asks for
  *	a protection that this mail system does not implement, so that
- *	ignoring it would weaken security (smtpd_tls_auth_only = yes, ...):
+ *	ignoring it would weaken security (smtpd_tls_req_ccert = yes, ...):
  *	master refuses to run with it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the

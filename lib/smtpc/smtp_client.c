@@ -239,6 +239,8 @@ void    smtp_client_init(int proto, const char *service)
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
+    if (smtp_conf.sasl_enable)
+	smtp_sasl_init();
     smtp_tls_policy_init();
     /* Address classes (verify learning, our own addresses): before chroot. */
     addr_class_init();

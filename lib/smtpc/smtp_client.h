@@ -9,6 +9,13 @@
  *	int smtp_client_probe(const char *nexthop, const char *match,
  *				int flags, VSTREAM *out);
  *
+ *	On a connection the server side opened (odmr, smtp_client_turn.c):
+ *	SMTP_SESSION *smtp_turn_session(VSTREAM *stream, const char *host,
+ *					const char *addr, int port);
+ *	int smtp_turn_handshake(SMTP_SESSION *sess, SMTP_WHY *why);
+ *	int smtp_turn_deliver(SMTP_SESSION *sess, DELIVER_REQUEST *req);
+ *	void smtp_turn_end(SMTP_SESSION *sess, int healthy);
+ *
  *	Inside the engine (smtp_client_*.c):
  *	SMTP_REPLY *smtp_reply_alloc(void);
  *	void smtp_reply_free(SMTP_REPLY *r);
@@ -19,9 +26,10 @@
  *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
  *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
+ *	void smtp_sasl_init(void);
+ *	const char *smtp_sasl_choose(SMTP_SESSION *sess, SMTP_WHY *why);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
- *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
  *
  *	int smtp_tlsrpt_wanted(SMTP_STATE *st);
  *	void smtp_tlsrpt_policy_failure(SMTP_STATE *st, const DNS_ADDR *addr);
@@ -279,9 +287,14 @@ extern void smtp_dest_free(SMTP_DEST *);
 #define SMTP_PROBE_FLAG_CHAIN	(1<<0)	/* print the certificate chain */
 #define SMTP_PROBE_FLAG_ALL	(1<<1)	/* every server, not only the first good one */
 extern int smtp_client_probe(const char *, const char *, int, VSTREAM *);
+extern SMTP_SESSION *smtp_turn_session(VSTREAM *, const char *, const char *, int);
+extern int smtp_turn_handshake(SMTP_SESSION *, SMTP_WHY *);
+extern int smtp_turn_deliver(SMTP_SESSION *, DELIVER_REQUEST *);
+extern void smtp_turn_end(SMTP_SESSION *, int);
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
-extern const char *smtp_sasl_choose(SMTP_SESSION *);
+extern void smtp_sasl_init(void);
+extern const char *smtp_sasl_choose(SMTP_SESSION *, SMTP_WHY *);
 extern const char *smtp_param_str(const char *smtp_name);
 extern int smtp_param_time(const char *smtp_name);
 extern int smtp_param_int(const char *smtp_name);

@@ -145,7 +145,12 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
     smtpd_xclient_init();
     smtpd_limit_init();
     smtpd_check_init();
+    smtpd_content_init();
+    smtpd_rewrite_init();
     smtpd_tls_init();
+    smtpd_milter_init();
+    smtpd_proxy_init();
+    smtpd_sasl_init();
     return (0);
 }
 

@@ -38,7 +38,10 @@ class SmtpdDefault(unittest.TestCase):
 
     def setUp(self):
         for name, _ in incoming(self.m):
-            os.unlink(os.path.join(self.m.queue_dir, "incoming", name))
+            try:
+                os.unlink(os.path.join(self.m.queue_dir, "incoming", name))
+            except FileNotFoundError:
+                pass
 
     def qfile(self, qid):
         return read_queue_file(os.path.join(self.m.queue_dir, "incoming", qid))
