@@ -153,6 +153,7 @@ static void local_pre_init(const char *service, char **argv)
 
     /* Which addresses are ours (mydestination): the router's answer. */
     resolve_init();
+    local_forward_init();
 
     /* A write beyond mailbox_size_limit fails with EFBIG, not a signal. */
     signal(SIGXFSZ, SIG_IGN);

@@ -194,6 +194,7 @@ extern void local_canonical(VSTRING *, const char *);
 /* local_forward.c */
 extern void local_forward_append(LOCAL_STATE *, const char *, int);
 extern void local_forward_finish(LOCAL_MSG *);
+extern void local_forward_init(void);
 
 /* local_mailbox.c */
 extern void local_deliver_mailbox(LOCAL_STATE *, const struct passwd *);

@@ -7,6 +7,8 @@
  *	void local_forward_append(LOCAL_STATE *state, const char *address,
  *				  int flags);
  *	void local_forward_finish(LOCAL_MSG *msg);
+ *
+ *	void local_forward_init(void);
  * DESCRIPTION
  *	For the sake of reliability, mail that an alias, a .forward or an
  *	:include: file sends elsewhere is queued again as a new message,
@@ -22,6 +24,14 @@
  *	afresh), and the request recipient's DSN NOTIFY and ORCPT. Each
  *	address is added once per request.
  *
+ *	local_forward_init() reads what Postfix's cleanup applies to the
+ *	addresses of a forwarded message (its internal mail: address
+ *	mappings, no BCC, no content checks): canonical(5) and
+ *	masquerading (addr_rewrite(3)) for the envelope sender and the
+ *	recipients, then virtual_alias_maps for the recipients
+ *	(virtual_alias(3)), unless receive_override_options has
+ *	no_address_mappings. Call it before privileges are dropped.
+ *
  *	local_forward_finish() writes the new messages into incoming/
  *	with the queue writer (as mail_owner, durably), wakes qmgr, and
  *	logs "forwarded as NEWID" for each request recipient that has
@@ -34,8 +44,10 @@
  *	user) and DSN envelope ID and RET. The Message-ID is logged for
  *	the new message as for the old one.
  * DIAGNOSTICS
- *	A message that cannot be written defers the request recipients
- *	that needed it (4.3.0 "queue file write error").
+ *	A message that cannot be written, or whose addresses cannot be
+ *	mapped (a table error, an alias expansion limit), defers the
+ *	request recipients that needed it (4.3.0 "queue file write
+ *	error"), after a warning.
  */
 #include <sys/time.h>
 #include <errno.h>
@@ -54,7 +66,61 @@
 #include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_writer.h"
+#include "global/input_transp.h"
+#include "global/addr_rewrite.h"
+#include "global/virtual_alias.h"
 #include "local.h"
+
+static ADDR_REWRITE *fwd_rewrite;	/* canonical, masquerading */
+static VIRTUAL_ALIAS *fwd_alias;	/* virtual_alias_maps */
+
+void    local_forward_init(void)
+{
+    int     transp = input_transp_mask(VAR_RECEIVE_OVERRIDE_OPTIONS,
+				     mail_conf_str(VAR_RECEIVE_OVERRIDE_OPTIONS));
+
+    if (transp & INPUT_TRANSP_ADDRESS_MAPPING)
+	return;
+    fwd_rewrite = addr_rewrite_create();
+    fwd_alias = virtual_alias_create();
+}
+
+/*
+ * forward_rcpts - the new message's recipients, canonical and aliased as
+ * Postfix's cleanup writes them; 0, or -1 after a table or expansion error
+ * (a write error shows in queue_writer_errno() later)
+ */
+static int forward_rcpts(LOCAL_MSG *msg, LOCAL_FWD *fwd, QUEUE_WRITER *qw)
+{
+    VIRTUAL_ALIAS_RESULT *seen = virtual_alias_result_alloc();
+    VSTRING *canon = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    int     ret = 0;
+
+    for (size_t i = 0; ret == 0 && i < fwd->count; i++) {
+	LOCAL_FWD_RCPT *r = fwd->rcpt + i;
+	VIRTUAL_ALIAS_RESULT *res = virtual_alias_result_alloc();
+
+	if (fwd_rewrite == 0) {
+	    (void) virtual_alias_result_add(res, r->address, r->address);
+	} else if (addr_rewrite(fwd_rewrite, ADDR_REWRITE_ENV_RCPT, r->address, canon) < 0
+		   || virtual_alias_expand(fwd_alias, vstring_str(canon), res, why)
+		   != VIRTUAL_ALIAS_OK) {
+	    msg_warn("%s: cannot map forwarding address <%s>", msg->req->queue_id, r->address);
+	    ret = -1;
+	}
+	/* One recipient per address and original recipient. */
+	for (size_t j = 0; ret == 0 && j < res->count; j++)
+	    if (virtual_alias_result_add(seen, res->targets[j].address, r->orig ? r->orig : ""))
+		(void) queue_writer_rcpt(qw, res->targets[j].address, r->orig,
+					 r->notify, r->orcpt);
+	virtual_alias_result_free(res);
+    }
+    virtual_alias_result_free(seen);
+    vstring_free(canon);
+    vstring_free(why);
+    return (ret);
+}
 
 void    local_forward_append(LOCAL_STATE *state, const char *address, int flags)
 {
@@ -135,7 +201,13 @@ static int forward_write(LOCAL_MSG *msg, LOCAL_FWD *fwd, VSTRING *new_id)
 	return (-1);
     }
     vstring_strcpy(new_id, queue_writer_id(qw));
-    queue_writer_sender(qw, fwd->sender);
+    if (fwd_rewrite && addr_rewrite(fwd_rewrite, ADDR_REWRITE_ENV_SENDER, fwd->sender, buf) < 0) {
+	msg_warn("%s: cannot map sender address <%s>", req->queue_id, fwd->sender);
+	queue_writer_abort(qw);
+	vstring_free(buf);
+	return (-1);
+    }
+    queue_writer_sender(qw, fwd_rewrite ? vstring_str(buf) : fwd->sender);
     /* Who sent the original: commands at the other end see it too. */
     if (*req->client_name)
 	queue_writer_attr(qw, "client_name", req->client_name);
@@ -154,9 +226,11 @@ static int forward_write(LOCAL_MSG *msg, LOCAL_FWD *fwd, VSTRING *new_id)
     if (req->dsn_ret)
 	queue_writer_attr(qw, "dsn_ret", req->dsn_ret == DSN_RET_FULL ? "FULL" : "HDRS");
     queue_writer_attr(qw, "rewrite_context", "local");
-    for (size_t i = 0; i < fwd->count; i++)
-	queue_writer_rcpt(qw, fwd->rcpt[i].address, fwd->rcpt[i].orig,
-			  fwd->rcpt[i].notify, fwd->rcpt[i].orcpt);
+    if (forward_rcpts(msg, fwd, qw) < 0) {
+	queue_writer_abort(qw);
+	vstring_free(buf);
+	return (-1);
+    }
     queue_writer_msg_begin(qw);
     forward_header(buf, vstring_str(new_id), fwd->delivered);
     queue_writer_msg_write(qw, vstring_str(buf), vstring_len(buf));

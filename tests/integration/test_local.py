@@ -514,6 +514,41 @@ class UnknownUsers(unittest.TestCase):
             s.cleanup()
 
 
+class ForwardMappings(unittest.TestCase):
+    def test_forwarded_addresses_are_rewritten_and_aliased(self):
+        """What an alias forwards goes through canonical(5) and
+        virtual_alias_maps, as Postfix's cleanup treats local's forwarded
+        message. Debian's Postfix 3.7, aliases "root: admin@valias.test,
+        other@canon.test, nobody@valias.test": "forwarded as NEWID", then
+        "NEWID: from=<sender@example.org>, size=419, nrcpt=3", far@ and
+        far2@remote.test sent with orig_to=<root@localhost>, and
+        "to=<nobody@valias.test>, orig_to=<root@localhost>, relay=none, ...
+        dsn=5.1.1, status=bounced (User unknown in virtual alias table)"."""
+        s = StockMTA(
+            extra_main="virtual_alias_domains = valias.test\n"
+            "virtual_alias_maps = inline:{{admin@valias.test=far@remote.test}}\n"
+            "recipient_canonical_maps = inline:{{other@canon.test=far2@remote.test}}\n",
+            aliases="postmaster: root\n"
+            "root: admin@valias.test, other@canon.test, nobody@valias.test\n")
+        try:
+            s.send(["root@localhost"])
+            m = s.wait_log(r"to=<root@localhost>, relay=local, .*status=sent \(forwarded as "
+                           r"([0-9A-F]+)\)")
+            new_id = m[-1]
+            s.wait_log(new_id + r": from=<sender@example\.org>, size=\d+, nrcpt=3 ")
+            for rcpt in ("far", "far2"):
+                s.wait_log(new_id + r": to=<%s@remote\.test>, orig_to=<root@localhost>, "
+                           r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent" % rcpt)
+            s.wait_log(new_id + r": to=<nobody@valias\.test>, orig_to=<root@localhost>, "
+                       r"relay=none, .*dsn=5\.1\.1, status=bounced "
+                       r"\(User unknown in virtual alias table\)")
+            got = sorted(r for e in s.cap.messages if e.mail_from == "sender@example.org"
+                         for r in e.rcpt_tos)
+            self.assertEqual(got, ["far2@remote.test", "far@remote.test"])
+        finally:
+            s.cleanup()
+
+
 class MailboxLimits(unittest.TestCase):
     def test_mailbox_size_limit_and_biff(self):
         """A mailbox that would grow past mailbox_size_limit bounces: Debian's
