@@ -53,7 +53,7 @@
  *	MASTER_PROCESS_LIMIT (the service's process limit, 0 = none), and any
  *	ASAN_*, UBSAN_* or LSAN_* setting (sanitizer builds).
  *
- *	Commands of Postfix programs we do without (pickup, cleanup,
+ *	Commands of Postfix programs we do without (cleanup,
  *	trivial-rewrite, ...) and commands missing from daemon_directory
  *	are logged once and never started.
  * DIAGNOSTICS
@@ -130,8 +130,7 @@ static const struct {
     const char *why;
     int     supported;			/* the job is done elsewhere */
 } not_ours[] = {
-    {"pickup", "smtpd writes queue files itself", 1},
-    {"cleanup", "smtpd writes queue files itself", 1},
+    {"cleanup", "smtpd and pickup write queue files themselves", 1},
     {"trivial-rewrite", "address rewriting is built into smtpd and qmgr", 1},
     {"error", "the error and retry transports are built into qmgr", 1},
     {"tlsmgr", "each process keeps its own TLS state", 1},

@@ -32,7 +32,9 @@
  *	and host name checks; smtpd_check.h is the access policy's inside),
  *	smtpd_content.c (header_checks, body_checks), smtpd_milter.c
  *	(smtpd_milters), smtpd_proxy.c (smtpd_proxy_filter), smtpd_sasl.c
- *	(AUTH, permit_sasl_authenticated, the sender login checks).
+ *	(AUTH, permit_sasl_authenticated, the sender login checks),
+ *	smtpd_expand.c ($name attributes of reply templates,
+ *	smtpd_reject_footer).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
  */
@@ -114,10 +116,12 @@ typedef struct SMTPD_STATE {
     int     warn_if_reject;		/* log, do not reject (smtpd_check.c) */
     /* Transaction. */
     char   *sender;			/* NULL: no MAIL yet */
+    char   *sender_given;		/* as the client gave it (no @$myorigin) */
     long    msg_size;			/* SIZE= */
     char   *dsn_envid;
     const char *dsn_ret;		/* FULL, HDRS or NULL */
     char   *recipient;			/* current RCPT, for logs and checks */
+    char   *rcpt_given;			/* as the client gave it: reply texts */
     char   *first_rcpt;
     char   *last_rcpt;			/* last accepted, for content logs */
     int     rcpt_count;			/* accepted */
@@ -179,6 +183,7 @@ extern long var_conn_count_limit;
 extern int var_peername_lookup;
 extern long var_min_data_rate;
 extern char *var_mail_name;
+extern int var_smtpd_client_port_log;
 extern int var_forbid_unauth_pipe;
 extern long var_junk_cmd_limit;
 extern long var_overload_idle;
@@ -217,6 +222,7 @@ extern void smtpd_log_action(SMTPD_STATE *, const char *, const char *, const ch
 /* smtpd_envelope.c */
 extern void smtpd_mail_cmd(SMTPD_STATE *, char *);
 extern void smtpd_rcpt_cmd(SMTPD_STATE *, char *);
+extern char *smtpd_canonical_addr(const char *);
 
 /* smtpd_data.c */
 typedef struct SMTPD_MSG SMTPD_MSG;
@@ -280,6 +286,18 @@ extern int smtpd_addr_fqdn(const char *);
 extern int smtpd_valid_hostname(const char *);
 extern int smtpd_xtext_decode(const char *, VSTRING *);
 
+/* smtpd_expand.c */
+typedef struct SMTPD_EXPAND_ATTR {
+    const char *recipient;		/* $recipient, or NULL */
+    /* More names: their value, or NULL when not one of them. */
+    const char *(*lookup) (const char *name, void *context);
+    void   *context;
+} SMTPD_EXPAND_ATTR;
+
+extern void smtpd_expand_init(void);
+extern void smtpd_expand(SMTPD_STATE *, const char *, VSTRING *, const SMTPD_EXPAND_ATTR *);
+extern void smtpd_expand_footer(SMTPD_STATE *, VSTRING *);
+
 /* smtpd_peer.c */
 extern void smtpd_peer_init(SMTPD_STATE *, int);
 extern void smtpd_peer_policy(SMTPD_STATE *);
@@ -296,6 +314,7 @@ extern int smtpd_check_rcpt(SMTPD_STATE *);
 extern int smtpd_check_etrn(SMTPD_STATE *, const char *);
 extern int smtpd_check_data(SMTPD_STATE *);
 extern void smtpd_log_reject_warning(SMTPD_STATE *, const char *);
+extern void smtpd_log_permit(SMTPD_STATE *, const char *);
 extern int smtpd_check_eod(SMTPD_STATE *);
 extern int smtpd_check_queue_space(SMTPD_STATE *, long);
 extern int smtpd_check_mynetworks(SMTPD_STATE *);

@@ -79,9 +79,10 @@
  *	permit_dnswl_client domain[=filter]. Listed means an A record, or
  *	one the filter matches (d.d.d.d, each octet a number or "[a..b;c]").
  *	The reply is the rbl_reply_maps template of the list's domain, else
- *	default_rbl_reply, expanded with rbl_code (maps_rbl_reject_code),
- *	rbl_class, rbl_what, rbl_domain, rbl_reason (the TXT records, joined
- *	with " / ") and the client and envelope values; 5.7.1 unless the
+ *	default_rbl_reply, expanded (smtpd_expand.c) with rbl_code
+ *	(maps_rbl_reject_code), rbl_class, rbl_what, rbl_domain, rbl_reason
+ *	(the TXT records, joined with " / ") and the client and envelope
+ *	values; 5.7.1 unless the
  *	template has a status. A lookup error is logged and counts as not
  *	listed; for permit_dnswl_client it also holds a defer_if_reject
  *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
@@ -120,9 +121,34 @@
  *	class is ours unless its local part routes elsewhere, which
  *	Postfix's resolver would follow; anything else is relaying.
  *
+ *	smtpd_restriction_classes: a name of that list is a parameter
+ *	whose value is a restriction list; the name runs that list where
+ *	it appears in a list or as a table or policy result (Postfix's own
+ *	names win). Tables and classes nest up to MAX_DEPTH levels, then
+ *	"warning: access table T entry V causes unreasonable recursion"
+ *	(or "restriction class C ...") and 451 4.3.5.
+ *
+ *	smtpd_log_access_permit_actions: a permit of a restriction or a
+ *	table (OK, a number) whose name the list matches is logged as
+ *	Postfix does ("permit: RCPT from ...: action=X for Class=name ;").
+ *
+ *	reject_unlisted_recipient routes the recipient (resolve(3)) and
+ *	refuses one that goes to error: (550, or unknown_virtual_alias_
+ *	reject_code for the virtual alias class) or retry: (450), with the
+ *	status and text of the entry ("Address is undeliverable" when it
+ *	has none), before the class's recipient table.
+ *
+ *	Lookups use an address with "@$myorigin" when it had none
+ *	(state->recipient, sender); replies, logs and the non-FQDN checks
+ *	use it as given (state->rcpt_given, sender_given). A bare
+ *	"postmaster" recipient is always accepted (RFC 5321 4.5.1).
+ *
  *	A table or list that cannot answer (unreadable file, bad regular
  *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
  *	never "not found" (stricter than Postfix 3.7, DESIGN section 8).
+ *	With verbose logging (debug_peer_list) each restriction is logged
+ *	before and after with its CHK_* status, as Postfix's
+ *	"generic_checks: name=X status=N".
  * DIAGNOSTICS
  *	Fatal: no relay protection in either relay list. Warning and
  *	451 4.3.5 for an unknown restriction name.
@@ -146,12 +172,18 @@
 #include "global/mail_list.h"
 #include "global/mail_queue.h"
 #include "global/addr_class.h"
+#include "global/resolve.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 #include "smtpd_local.h"
 
-
-#define MAX_DEPTH	10
+/*
+ * How deep table results and restriction classes may nest. Postfix gives
+ * up on a table entry at about the same depth; a class that names itself
+ * without a table in between crashes Postfix 3.7's smtpd, here it gets
+ * the same warning and 451 4.3.5.
+ */
+#define MAX_DEPTH	100
 
 static ARGV *client_list, *helo_list, *sender_list, *relay_list, *rcpt_list, *etrn_list;
 static ARGV *data_list, *eod_list;
@@ -164,8 +196,19 @@ static MAPS **tables;
 static long reject_code, defer_code, relay_code, unknown_relay_code, unknown_alias_code;
 static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
 static long unknown_client_code;
+/*
+ * Reply texts and logs show an address as the client gave it; lookups
+ * use it with @$myorigin when it had no domain (smtpd_envelope.c).
+ */
+#define RCPT_NAME(s)	((s)->rcpt_given ? (s)->rcpt_given : (s)->recipient)
+#define SENDER_NAME(s)	((s)->sender_given ? (s)->sender_given : (s)->sender)
+
 static int reject_unlisted;
 static int allow_untrusted_routing;
+static ARGV *class_names;			/* smtpd_restriction_classes */
+static ARGV **class_lists;			/* their restriction lists */
+static MATCH_LIST *permit_log_actions;	/* smtpd_log_access_permit_actions */
+static RESOLVE_REPLY *rcpt_route;		/* reject_unlisted_recipient */
 
 /* table_find - the MAPS of an access table named in a restriction */
 static MAPS *table_find(const char *name)
@@ -211,10 +254,40 @@ static ARGV *restriction_list(const char *param)
     return (list);
 }
 
-/* has_relay_protection - is there a restriction that stops relaying */
-static int has_relay_protection(ARGV *list)
+/* class_find - the restriction list of a smtpd_restriction_classes name */
+static ARGV *class_find(const char *name)
+{
+    for (size_t i = 0; class_names && i < class_names->argc; i++)
+	if (strcmp(class_names->argv[i], name) == 0)
+	    return (class_lists[i]);
+    return (0);
+}
+
+/*
+ * class_init - smtpd_restriction_classes: each name is a main.cf
+ * parameter whose value is a restriction list; its tables are opened now.
+ */
+static void class_init(void)
+{
+    class_names = argv_split_list(mail_conf_str(VAR_SMTPD_RESTRICTION_CLASSES));
+    class_lists = mymalloc((class_names->argc + 1) * sizeof(*class_lists));
+    for (size_t i = 0; i < class_names->argc; i++) {
+	const char *name = class_names->argv[i];
+
+	if (*mail_conf_str(name) == 0)
+	    msg_fatal("restriction class `%s' needs a definition", name);
+	class_lists[i] = restriction_list(name);
+    }
+}
+
+/*
+ * has_relay_protection - is there a restriction that stops relaying,
+ * also inside a restriction class that the list names
+ */
+static int has_relay_protection(ARGV *list, int depth)
 {
     size_t  i;
+    ARGV   *class;
 
     for (i = 0; i < list->argc; i++) {
 	const char *r = list->argv[i];
@@ -230,6 +303,9 @@ static int has_relay_protection(ARGV *list)
 	    || strcmp(r, "defer_if_permit") == 0
 	    || strcmp(r, "check_relay_domains") == 0)
 	    return (1);
+	if (depth < MAX_DEPTH && (class = class_find(r)) != 0
+	    && has_relay_protection(class, depth + 1))
+	    return (1);
     }
     return (0);
 }
@@ -237,6 +313,7 @@ static int has_relay_protection(ARGV *list)
 void    smtpd_check_init(void)
 {
     table_names = argv_alloc(5);
+    class_init();
     client_list = restriction_list(VAR_SMTPD_CLIENT_RESTRICTIONS);
     helo_list = restriction_list(VAR_SMTPD_HELO_RESTRICTIONS);
     sender_list = restriction_list(VAR_SMTPD_SENDER_RESTRICTIONS);
@@ -245,7 +322,7 @@ void    smtpd_check_init(void)
     etrn_list = restriction_list(VAR_SMTPD_ETRN_RESTRICTIONS);
     data_list = restriction_list(VAR_SMTPD_DATA_RESTRICTIONS);
     eod_list = restriction_list(VAR_SMTPD_END_OF_DATA_RESTRICTIONS);
-    if (!has_relay_protection(relay_list) && !has_relay_protection(rcpt_list))
+    if (!has_relay_protection(relay_list, 0) && !has_relay_protection(rcpt_list, 0))
 	msg_fatal("in parameter smtpd_relay_restrictions or "
 		  "smtpd_recipient_restrictions, specify at least one working "
 		  "instance of: reject_unauth_destination, "
@@ -270,6 +347,10 @@ void    smtpd_check_init(void)
     multi_bounce_code = mail_conf_int(VAR_MULTI_RECIPIENT_BOUNCE_REJECT_CODE);
     unknown_client_code = mail_conf_int(VAR_UNKNOWN_CLIENT_REJECT_CODE);
     smtpd_dnscheck_init();
+    permit_log_actions = match_list_create(VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS,
+			    mail_conf_str(VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS), 0);
+    resolve_init();
+    rcpt_route = resolve_reply_alloc();
     reject_unlisted = mail_conf_bool(VAR_SMTPD_REJECT_UNLISTED_RECIPIENT);
     allow_untrusted_routing = mail_conf_bool(VAR_ALLOW_UNTRUSTED_ROUTING);
     smtpd_forward_init();
@@ -361,6 +442,33 @@ int     smtpd_chk_tempfail(SMTPD_STATE *state, const char *name)
     return (smtpd_chk_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", name));
 }
 
+/*
+ * log_permit - smtpd_log_access_permit_actions: "permit: RCPT from
+ * host[addr]: action=permit_mynetworks for Client host=host[addr] ;
+ * ..." for a restriction, "action=OK for Recipient address=x from
+ * TABLE; ..." for a table result, as Postfix logs them.
+ */
+static void log_permit(SMTPD_STATE *state, const char *action, const char *name,
+		               const char *class, const char *table)
+{
+    VSTRING *text;
+    int     m;
+
+    if ((m = match_list_string(permit_log_actions, action)) <= 0) {
+	if (m < 0)
+	    msg_warn("%s: %s", VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS,
+		     match_list_error(permit_log_actions));
+	return;
+    }
+    text = vstring_alloc(100);
+    /* A restriction's text ends in a blank before the ";", as Postfix's. */
+    vstring_sprintf(text, "action=%s for %s=%s ", action, class, name);
+    if (table)
+	vstring_sprintf_append(text, "from %s", table);
+    smtpd_log_permit(state, vstring_str(text));
+    vstring_free(text);
+}
+
 /* lower_domain - a lower-case copy of an address's domain, or NULL */
 char   *smtpd_chk_lower_domain(const char *addr)
 {
@@ -428,12 +536,12 @@ static int unauth_destination(SMTPD_STATE *state, int defer)
     int     r = permit_auth_destination(state);
 
     if (r < 0)
-	return (smtpd_chk_tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     if (r == CHK_OK || state->recipient == 0)
 	return (CHK_DUNNO);
     return (smtpd_chk_reject(state, defer ? relay_code - 100 : relay_code,
 			 defer ? "4.7.1" : "5.7.1",
-			 "<%s>: Relay access denied", state->recipient));
+			 "<%s>: Relay access denied", RCPT_NAME(state)));
 }
 
 /* rcpt_table_check - the recipient must be a key of its class's table */
@@ -446,11 +554,11 @@ static int rcpt_table_check(SMTPD_STATE *state, MAPS *maps, long code,
 	return (CHK_DUNNO);
     if (maps->error) {
 	msg_warn("%s lookup error for \"%s\"", maps->title, state->recipient);
-	return (smtpd_chk_tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     }
     return (smtpd_chk_reject(state, code, "5.1.1",
 			     "<%s>: Recipient address rejected: User unknown in %s",
-			     state->recipient, table_text));
+			     RCPT_NAME(state), table_text));
 }
 
 /*
@@ -466,20 +574,73 @@ static int class_rcpt_check(SMTPD_STATE *state, const ADDR_CLASS_INFO *info)
     case ADDR_CLASS_LOCAL:
 	/* local_recipient_maps, with the password database (smtpd_local.c). */
 	return (smtpd_local_unlisted(state));
-    case ADDR_CLASS_ALIAS:
-	/* It has no alias: smtpd_forward_unlisted() asked virtual_alias_maps. */
-	return (smtpd_chk_reject(state, unknown_alias_code, "5.1.1",
-				 "<%s>: Recipient address rejected: "
-				 "User unknown in virtual alias table", state->recipient));
     default:
 	return (CHK_DUNNO);
     }
 }
 
-/* unlisted_recipient - reject_unlisted_recipient */
+/* status_len - the length of a leading "X.YYY.ZZZ" status code, or 0 */
+static size_t status_len(const char *text)
+{
+    const char *cp = text;
+    size_t  n;
+
+    if (*cp != '2' && *cp != '4' && *cp != '5')
+	return (0);
+    for (int part = 0; part < 2; part++) {
+	if (*++cp != '.' || (n = strspn(cp + 1, "0123456789")) < 1 || n > 3)
+	    return (0);
+	cp += n;
+    }
+    cp++;
+    return (*cp == 0 || *cp == ' ' || *cp == '\t' ? (size_t) (cp - text) : 0);
+}
+
+/*
+ * error_transport - a recipient that routes to the error or retry
+ * transport is refused now, as Postfix does: "error:[5.x.x] text" gets
+ * 550 (5.1.1 unless the text starts with a status), an address of the
+ * virtual alias class unknown_virtual_alias_reject_code, "retry:[4.x.x]
+ * text" 450 (4.1.1); empty text is "Address is undeliverable".
+ */
+static int error_transport(SMTPD_STATE *state)
+{
+    const char *transport = vstring_str(rcpt_route->transport);
+    int     retry = strcmp(transport, "retry") == 0;
+    const char *text = vstring_str(rcpt_route->nexthop);
+    char    dsn[16];
+    size_t  n;
+    long    code;
+
+    if (!retry && strcmp(transport, "error") != 0)
+	return (CHK_DUNNO);
+    snprintf(dsn, sizeof(dsn), "%s", retry ? "4.1.1" : "5.1.1");
+    /* A leading status "d.ddd.ddd" replaces the default one. */
+    if ((n = status_len(text)) > 0 && n < sizeof(dsn)) {
+	memcpy(dsn, text, n);
+	dsn[n] = 0;
+	for (text += n; *text == ' ' || *text == '\t'; text++)
+	     /* void */ ;
+    }
+    if (retry)
+	code = 450;
+    else if (rcpt_route->flags & RESOLVE_CLASS_ALIAS)
+	code = unknown_alias_code;
+    else
+	code = 550;
+    return (smtpd_chk_reject(state, code, dsn, "<%s>: Recipient address rejected: %s",
+			     RCPT_NAME(state), *text ? text : "Address is undeliverable"));
+}
+
+/*
+ * unlisted_recipient - reject_unlisted_recipient: an address with a
+ * virtual alias exists; one that routes to error: or retry: does not;
+ * else the recipient table of its address class decides.
+ */
 static int unlisted_recipient(SMTPD_STATE *state)
 {
     ADDR_CLASS_INFO info;
+    int     r;
 
     /* receive_override_options = no_unknown_recipient_checks */
     if (state->recipient == 0 || (var_input_transp & INPUT_TRANSP_UNKNOWN_RCPT))
@@ -491,10 +652,13 @@ static int unlisted_recipient(SMTPD_STATE *state)
     case SMTPD_FWD_REJECT:
 	return (CHK_REJECT);
     }
-    if (smtpd_addr_domain(state->recipient) == 0)
-	return (CHK_DUNNO);
+    if (resolve_addr(state->sender ? state->sender : "", state->recipient,
+		     rcpt_route) != RESOLVE_OK)
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
+    if ((r = error_transport(state)) != CHK_DUNNO)
+	return (r);
     if (addr_class_addr(state->recipient, &info) == ADDR_CLASS_RETRY)
-	return (smtpd_chk_tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     return (class_rcpt_check(state, &info));
 }
 
@@ -542,6 +706,7 @@ static int access_result(SMTPD_STATE *state, const char *value,
     while (*text == ' ' || *text == '\t')
 	text++;
     if (strcasecmp(word, "OK") == 0 || (*word && *text == 0 && alldig(word))) {
+	log_permit(state, word, name, class, table);
 	ret = CHK_OK;
     } else if (strcasecmp(word, "DUNNO") == 0) {
 	ret = CHK_DUNNO;
@@ -596,7 +761,8 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ARGV   *list = argv_split_list(value);
 
 	if (depth >= MAX_DEPTH) {
-	    msg_warn("%s: restriction nesting too deep", table);
+	    msg_warn("access table %s entry %s causes unreasonable recursion",
+		     table, value);
 	    ret = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	} else {
 	    ret = generic_checks(state, list, name, class, depth + 1);
@@ -649,26 +815,29 @@ static int check_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domai
     return (found != 0);
 }
 
-/* check_mail_access - check_sender_access, check_recipient_access */
+/*
+ * check_mail_access - check_sender_access, check_recipient_access: addr
+ * is looked up, name is what the reply shows
+ */
 static int check_mail_access(SMTPD_STATE *state, MAPS *maps, const char *addr,
-			             const char *class, int depth)
+			             const char *name, const char *class, int depth)
 {
     const char *key = *addr ? addr : mail_conf_str(VAR_SMTPD_NULL_ACCESS_LOOKUP_KEY);
     char   *domain;
     int     ret = CHK_DUNNO;
     VSTRING *buf;
 
-    if (lookup(state, maps, key, 0, addr, class, depth, &ret))
+    if (lookup(state, maps, key, 0, name, class, depth, &ret))
 	return (ret);
     if ((domain = smtpd_chk_lower_domain(addr)) != 0) {
-	if (check_domain_access(state, maps, domain, addr, class, depth, &ret)) {
+	if (check_domain_access(state, maps, domain, name, class, depth, &ret)) {
 	    myfree(domain);
 	    return (ret);
 	}
 	myfree(domain);
 	buf = vstring_alloc(100);
 	vstring_strncpy(buf, addr, smtpd_addr_domain(addr) - addr);
-	lookup(state, maps, vstring_str(buf), MAPS_FIND_FIXED, addr, class, depth, &ret);
+	lookup(state, maps, vstring_str(buf), MAPS_FIND_FIXED, name, class, depth, &ret);
 	vstring_free(buf);
     }
     return (ret);
@@ -709,7 +878,7 @@ static int policy_check(SMTPD_STATE *state, const char *server, const char *name
 
     if (smtpd_policy_query(state, server, etrn, action) < 0)
 	vstring_strcpy(action, mail_conf_str(VAR_SMTPD_POLICY_SERVICE_DEFAULT_ACTION));
-    r = access_result(state, vstring_str(action), name, class, "policy query", depth);
+    r = access_result(state, vstring_str(action), name, class, server, depth);
     vstring_free(action);
     return (r);
 }
@@ -810,10 +979,10 @@ static int sender_step(SMTPD_STATE *state, const char *n, const char *name,
 		               const char *class, int *r)
 {
     if (strcasecmp(n, "reject_non_fqdn_sender") == 0) {
-	if (state->sender && *state->sender && !smtpd_addr_fqdn(state->sender))
+	if (state->sender && *state->sender && !smtpd_addr_fqdn(SENDER_NAME(state)))
 	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				  "<%s>: Sender address rejected: "
-				  "need fully-qualified address", state->sender);
+				  "need fully-qualified address", SENDER_NAME(state));
     } else if (strcasecmp(n, "reject_unknown_sender_domain") == 0) {
 	if (state->sender)
 	    *r = smtpd_dnscheck_domain(state, state->sender, 1);
@@ -848,7 +1017,7 @@ static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
 	*r = unauth_destination(state, 1);
     } else if (strcasecmp(n, "permit_auth_destination") == 0) {
 	if ((m = permit_auth_destination(state)) < 0)
-	    *r = smtpd_chk_tempfail(state, state->recipient);
+	    *r = smtpd_chk_tempfail(state, RCPT_NAME(state));
 	else
 	    *r = m;
     } else if (strcasecmp(n, "reject_unlisted_recipient") == 0
@@ -858,10 +1027,10 @@ static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
 	if (state->recipient)
 	    *r = unverified(state, state->recipient, 0);
     } else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
-	if (state->recipient && !smtpd_addr_fqdn(state->recipient))
+	if (state->recipient && !smtpd_addr_fqdn(RCPT_NAME(state)))
 	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				  "<%s>: Recipient address rejected: "
-				  "need fully-qualified address", state->recipient);
+				  "need fully-qualified address", RCPT_NAME(state));
     } else if (strcasecmp(n, "reject_unknown_recipient_domain") == 0) {
 	if (state->recipient)
 	    *r = smtpd_dnscheck_domain(state, state->recipient, 0);
@@ -899,11 +1068,11 @@ static int access_step(SMTPD_STATE *state, const char *n, const char *table,
 				state->helo_name, "Helo command", depth, r);
     } else if (strcasecmp(n, "check_sender_access") == 0) {
 	if (state->sender)
-	    *r = check_mail_access(state, maps, state->sender,
+	    *r = check_mail_access(state, maps, state->sender, SENDER_NAME(state),
 				   "Sender address", depth);
     } else if (strcasecmp(n, "check_recipient_access") == 0) {
 	if (state->recipient)
-	    *r = check_mail_access(state, maps, state->recipient,
+	    *r = check_mail_access(state, maps, state->recipient, RCPT_NAME(state),
 				   "Recipient address", depth);
     } else {
 	return (STEP_UNKNOWN);
@@ -958,6 +1127,41 @@ static int soften_reject(SMTPD_STATE *state, int r)
     return (r);
 }
 
+/* is_client_permit - a permit about the client, whatever the list */
+static int is_client_permit(const char *n)
+{
+    static const char *names[] = {
+	"permit_mynetworks", "permit_dnswl_client", "permit_inet_interfaces",
+	"permit_sasl_authenticated", "permit_tls_clientcerts",
+	"permit_tls_all_clientcerts", 0,
+    };
+
+    for (const char **cp = names; *cp; cp++)
+	if (strcasecmp(n, *cp) == 0)
+	    return (1);
+    return (0);
+}
+
+/*
+ * class_step - a name of smtpd_restriction_classes: its list, in the
+ * same context (a name of Postfix's own wins over a class so named)
+ */
+static int class_step(SMTPD_STATE *state, const char *n, const char *name,
+		              const char *class, int depth, int *r)
+{
+    ARGV   *list;
+
+    if ((list = class_find(n)) == 0)
+	return (STEP_UNKNOWN);
+    if (depth >= MAX_DEPTH) {
+	msg_warn("restriction class %s causes unreasonable recursion", n);
+	*r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
+	return (STEP_FINAL);
+    }
+    *r = generic_checks(state, list, name, class, depth + 1);
+    return (STEP_DONE);
+}
+
 /* generic_checks - evaluate one restriction list */
 static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 			          const char *class, int depth)
@@ -967,6 +1171,7 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
     int     step;
     int     outer_warn = state->warn_if_reject;
     int     warn = 0;
+    int     builtin;
 
     for (i = 0; i < list->argc && r == CHK_DUNNO; i++) {
 	const char *n = list->argv[i];
@@ -977,11 +1182,23 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    continue;
 	}
 	state->warn_if_reject = warn || outer_warn;
+	if (msg_verbose)
+	    msg_info("generic_checks: name=%s", n);
+	builtin = 0;
 	if (verdict_step(state, n, name, class, &r) || client_step(state, n, name, class, &r)
 	    || sender_step(state, n, name, class, &r) || recipient_step(state, n, &r))
-	    step = STEP_DONE;
-	else
-	    step = argument_step(state, list, &i, name, class, depth, &r);
+	    step = builtin = STEP_DONE;
+	else if ((step = argument_step(state, list, &i, name, class, depth, &r)) == STEP_UNKNOWN)
+	    step = class_step(state, n, name, class, depth, &r);
+	/* permit_dnswl_client is a restriction too; tables log their own. */
+	if (r == CHK_OK && (builtin || strcasecmp(n, "permit_dnswl_client") == 0)) {
+	    if (is_client_permit(n))
+		log_permit(state, n, state->namaddr, "Client host", (char *) 0);
+	    else
+		log_permit(state, n, name, class, (char *) 0);
+	}
+	if (msg_verbose)
+	    msg_info("generic_checks: name=%s status=%d", n, r);
 	if (step == STEP_FINAL)
 	    break;
 	if (step == STEP_UNKNOWN) {
@@ -1034,7 +1251,7 @@ static int sender_checks(SMTPD_STATE *state)
 
     stage_begin(state);
     if (state->sender)
-	r = stage_end(state, generic_checks(state, sender_list, state->sender,
+	r = stage_end(state, generic_checks(state, sender_list, SENDER_NAME(state),
 					    "Sender address", 0));
     /* smtpd_reject_unlisted_sender: even when the restrictions permit. */
     if (r != CHK_REJECT && smtpd_sasl_unlisted_sender(state, unlisted_recipient, 1) == CHK_REJECT)
@@ -1063,6 +1280,9 @@ int     smtpd_check_rcpt(SMTPD_STATE *state)
     VSTRING *held[4];
     int     r;
 
+    /* RFC 5321 4.5.1: "postmaster" without a domain is always accepted. */
+    if (state->rcpt_given && strcasecmp(state->rcpt_given, "postmaster") == 0)
+	return (SMTPD_CHECK_OK);
     if (var_smtpd_delay_reject) {
 	if (client_checks(state) == CHK_REJECT
 	    || helo_checks(state) == CHK_REJECT
@@ -1070,9 +1290,9 @@ int     smtpd_check_rcpt(SMTPD_STATE *state)
 	    return (SMTPD_CHECK_REJECT);
     }
     stage_begin(state);
-    if ((r = generic_checks(state, relay_list, state->recipient,
+    if ((r = generic_checks(state, relay_list, RCPT_NAME(state),
 			    "Recipient address", 0)) != CHK_REJECT)
-	r = generic_checks(state, rcpt_list, state->recipient, "Recipient address", 0);
+	r = generic_checks(state, rcpt_list, RCPT_NAME(state), "Recipient address", 0);
     if (r != CHK_REJECT && smtpd_forward_rcpt_check(state) == SMTPD_FWD_REJECT)
 	r = CHK_REJECT;
     if (r != CHK_REJECT && reject_unlisted && unlisted_recipient(state) == CHK_REJECT)
@@ -1114,16 +1334,20 @@ int     smtpd_check_etrn(SMTPD_STATE *state, const char *domain)
 static int data_stage(SMTPD_STATE *state, ARGV *list, const char *name, const char *class)
 {
     char   *saved = state->recipient;
+    char   *saved_given = state->rcpt_given;
     int     r;
 
     if (list->argc == 0)
 	return (SMTPD_CHECK_OK);
+    /* XXX The recipient shows with its @$myorigin, if it got one. */
     state->recipient = state->rcpt_count == 1 ? state->first_rcpt : 0;
+    state->rcpt_given = 0;
     stage_begin(state);
     r = stage_end(state, generic_checks(state, list, name, class, 0));
     if (r != CHK_REJECT)
 	r = stage_permit(state, &state->defer_if_permit, 1);
     state->recipient = saved;
+    state->rcpt_given = saved_given;
     return (result(r));
 }
 

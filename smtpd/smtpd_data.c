@@ -95,6 +95,7 @@
 #include "util/stringops.h"
 #include "global/mail_addr.h"
 #include "global/mail_conf.h"
+#include "global/mail_header.h"
 #include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_writer.h"
@@ -262,33 +263,24 @@ static void received_header(DATA_STATE *ds)
 {
     SMTPD_STATE *state = ds->state;
     VSTRING *buf = vstring_alloc(300);
-    char    date[100];
-    time_t  now = queue_writer_time(ds->qw)->tv_sec;
-    struct tm tm;
-    const char *proto;
+    MAIL_HEADER_CLIENT client;
+    VSTRING *auth;
 
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-    proto = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
+    client.helo = state->helo_name;
+    client.name = state->name;
+    client.addr = state->rfc_addr;
+    client.protocol = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
 	: state->protocol;
-    proto = smtpd_sasl_protocol(state, proto);
-    vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
-		    state->helo_name ? state->helo_name : state->name,
-		    state->name, state->rfc_addr);
-    smtpd_sasl_received(state, buf);
+    client.protocol = smtpd_sasl_protocol(state, client.protocol);
+    /* smtpd_sasl_authenticated_header: "(Authenticated sender: U)". */
+    auth = vstring_alloc(100);
+    smtpd_sasl_received(state, auth);
+    client.comment = vstring_len(auth) ? vstring_str(auth) : 0;
     /* Before-queue filter: the filter queues, there is no ID here. */
-    vstring_sprintf_append(buf, "\tby %s (%s) with %s", var_myhostname,
-			   var_mail_name, proto);
-    if (state->proxy == 0)
-	vstring_sprintf_append(buf, " id %s", state->queue_id);
-    if (state->rcpt_count == 1 && state->first_rcpt) {
-	VSTRING *ext = vstring_alloc(100);
-
-	mail_addr_externalize(ext, state->first_rcpt);
-	vstring_sprintf_append(buf, "\r\n\tfor <%s>; %s\r\n", vstring_str(ext), date);
-	vstring_free(ext);
-    } else
-	vstring_sprintf_append(buf, ";\r\n\t%s\r\n", date);
+    mail_header_received_smtp(buf, &client, state->proxy ? 0 : state->queue_id,
+			      state->rcpt_count == 1 ? state->first_rcpt : 0,
+			      queue_writer_time(ds->qw)->tv_sec);
+    vstring_free(auth);
     header_emit(ds, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
 }
@@ -298,10 +290,7 @@ static void add_message_id(DATA_STATE *ds)
 {
     VSTRING *buf;
     VSTRING *addr;
-    char    stamp[32];
-    char    date[100];
     time_t  now;
-    struct tm tm;
     int     resent = (ds->have & HAVE_RESENT) != 0;
 
     if (ds->have_msgid && !ds->add_headers)
@@ -321,9 +310,7 @@ static void add_message_id(DATA_STATE *ds)
     now = queue_writer_time(ds->qw)->tv_sec;
     buf = vstring_alloc(100);
     if (resent ? !(ds->have & HAVE_RESENT_MSGID) : !ds->have_msgid) {
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+	mail_header_message_id(buf, now, ds->state->queue_id);
 	if (!ds->have_msgid) {
 	    /* The log's message-id=, as Postfix logs the one it made. */
 	    ds->msgid = mystrdup(vstring_str(buf));
@@ -336,10 +323,11 @@ static void add_message_id(DATA_STATE *ds)
 	vstring_free(addr);
     }
     if (!(ds->have & (resent ? HAVE_RESENT_DATE : HAVE_DATE))) {
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-	vstring_sprintf(buf, "%sDate: %s\r\n", resent ? "Resent-" : "", date);
+	addr = vstring_alloc(100);
+	mail_header_date(addr, now);
+	vstring_sprintf(buf, "%sDate: %s\r\n", resent ? "Resent-" : "", vstring_str(addr));
 	data_write(ds, vstring_str(buf), vstring_len(buf));
+	vstring_free(addr);
     }
     if (!(ds->have & (resent ? HAVE_RESENT_FROM : HAVE_FROM))) {
 	addr = vstring_alloc(100);

@@ -47,8 +47,6 @@
 #include "smtpd.h"
 #include "smtpd_check.h"
 
-#define RBL_MAX_DEPTH	10		/* ${x?${y?...}} nesting */
-
 static MAPS *rbl_reply_maps;
 static long rbl_code, unknown_addr_code;
 static long invalid_hostname_code, unknown_hostname_code;
@@ -195,25 +193,10 @@ typedef struct RBL_REPLY {
     char    code[16];			/* rbl_code */
 } RBL_REPLY;
 
-/* rbl_attr_part - the local part or domain of an address, in buf */
-static const char *rbl_attr_part(const char *addr, int want_domain, VSTRING *buf)
+/* rbl_attr - a name of DNS list templates, or NULL (smtpd_expand.c) */
+static const char *rbl_attr(const char *name, void *context)
 {
-    const char *at;
-
-    if (addr == 0)
-	return ("");
-    if ((at = strrchr(addr, '@')) == 0)
-	return (want_domain ? "" : addr);
-    if (want_domain)
-	return (at + 1);
-    vstring_strncpy(buf, addr, at - addr);
-    return (vstring_str(buf));
-}
-
-/* rbl_attr - one template value; unknown names are empty */
-static const char *rbl_attr(RBL_REPLY *r, const char *name, VSTRING *buf)
-{
-    SMTPD_STATE *state = r->state;
+    RBL_REPLY *r = (RBL_REPLY *) context;
 
     if (strcmp(name, "rbl_code") == 0)
 	return (r->code);
@@ -225,88 +208,7 @@ static const char *rbl_attr(RBL_REPLY *r, const char *name, VSTRING *buf)
 	return (r->domain);
     if (strcmp(name, "rbl_reason") == 0 || strcmp(name, "rbl_txt") == 0)
 	return (r->reason);
-    if (strcmp(name, "client") == 0)
-	return (state->namaddr);
-    if (strcmp(name, "client_address") == 0)
-	return (state->addr);
-    if (strcmp(name, "client_name") == 0 || strcmp(name, "reverse_client_name") == 0)
-	return (state->name);
-    if (strcmp(name, "helo_name") == 0)
-	return (state->helo_name ? state->helo_name : "");
-    if (strcmp(name, "sender") == 0)
-	return (state->sender ? state->sender : "");
-    if (strcmp(name, "sender_name") == 0)
-	return (rbl_attr_part(state->sender, 0, buf));
-    if (strcmp(name, "sender_domain") == 0)
-	return (rbl_attr_part(state->sender, 1, buf));
-    if (strcmp(name, "recipient") == 0)
-	return (state->recipient ? state->recipient : "");
-    if (strcmp(name, "recipient_name") == 0)
-	return (rbl_attr_part(state->recipient, 0, buf));
-    if (strcmp(name, "recipient_domain") == 0)
-	return (rbl_attr_part(state->recipient, 1, buf));
-    return ("");
-}
-
-/*
- * rbl_expand - a reply template: $name, ${name}, $(name),
- * ${name?text}, ${name:text} (text expanded in turn), $$.
- */
-static void rbl_expand(RBL_REPLY *r, const char *tmpl, VSTRING *out, int depth)
-{
-    const char *cp, *end;
-    VSTRING *buf = vstring_alloc(50);
-    VSTRING *name = vstring_alloc(50);
-
-    for (cp = tmpl; *cp; cp++) {
-	size_t  n;
-
-	if (*cp != '$' || depth > RBL_MAX_DEPTH) {
-	    vstring_addch(out, *cp);
-	    continue;
-	}
-	if (cp[1] == '$') {
-	    vstring_addch(out, *++cp);
-	} else if (cp[1] == '{' || cp[1] == '(') {
-	    int     open = cp[1], close = (open == '{' ? '}' : ')');
-	    int     level = 0;
-	    const char *inner = cp + 2;
-
-	    for (end = cp + 1; *end; end++) {
-		if (*end == open)
-		    level++;
-		else if (*end == close && --level == 0)
-		    break;
-	    }
-	    if (*end == 0) {
-		vstring_strcat(out, cp);
-		break;
-	    }
-	    n = strspn(inner, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	    vstring_strncpy(name, inner, n);
-	    const char *value = rbl_attr(r, vstring_str(name), buf);
-
-	    if (inner[n] == '?' || inner[n] == ':') {
-		int     want = (inner[n] == '?') == (*value != 0);
-		char   *text = mystrndup(inner + n + 1, end - inner - n - 1);
-
-		if (want)
-		    rbl_expand(r, text, out, depth + 1);
-		myfree(text);
-	    } else {
-		vstring_strcat(out, value);
-	    }
-	    cp = end;
-	} else if ((n = strspn(cp + 1, "abcdefghijklmnopqrstuvwxyz0123456789_")) > 0) {
-	    vstring_strncpy(name, cp + 1, n);
-	    vstring_strcat(out, rbl_attr(r, vstring_str(name), buf));
-	    cp += n;
-	} else {
-	    vstring_addch(out, *cp);
-	}
-    }
-    vstring_free(buf);
-    vstring_free(name);
+    return (0);
 }
 
 /*
@@ -318,6 +220,7 @@ static int rbl_reject(SMTPD_STATE *state, const char *class, const char *what,
 		              const char *domain, const char *reason)
 {
     RBL_REPLY r;
+    SMTPD_EXPAND_ATTR attr;
     const char *tmpl = 0;
     VSTRING *text = vstring_alloc(100);
     const char *cp;
@@ -339,7 +242,11 @@ static int rbl_reject(SMTPD_STATE *state, const char *class, const char *what,
     }
     if (tmpl == 0 && (tmpl = mail_conf_raw(VAR_DEFAULT_RBL_REPLY)) == 0)
 	tmpl = mail_conf_default(VAR_DEFAULT_RBL_REPLY);
-    rbl_expand(&r, tmpl, text, 0);
+    memset(&attr, 0, sizeof(attr));
+    attr.recipient = state->rcpt_given ? state->rcpt_given : state->recipient;
+    attr.lookup = rbl_attr;
+    attr.context = (void *) &r;
+    smtpd_expand(state, tmpl, text, &attr);
     cp = vstring_str(text);
     if (!(strlen(cp) > 4 && (cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
 	  && isdigit((unsigned char) cp[2]) && cp[3] == ' ')) {

@@ -36,7 +36,11 @@
  *	(smtpd_proxy.c); a refusal of either is the client's reply.
  *
  *	An address without a domain gets "@$myorigin", as Postfix's
- *	trivial-rewrite does for envelope addresses.
+ *	trivial-rewrite does for envelope addresses: the checks look up
+ *	and the queue file holds that form (state->sender, recipient),
+ *	while reply texts and log lines show the address as the client
+ *	gave it (state->sender_given, rcpt_given), as Postfix's do:
+ *	"554 5.7.1 <u>: Relay access denied", "from=<a> to=<u>".
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,8 +82,11 @@ static int atom(const char *text, size_t len)
     return (1);
 }
 
-/* canonical - append @$myorigin to an address without a domain */
-static char *canonical(const char *addr)
+/*
+ * smtpd_canonical_addr - append @$myorigin to an address without a
+ * domain (the null address stays empty)
+ */
+char   *smtpd_canonical_addr(const char *addr)
 {
     VSTRING *buf;
 
@@ -186,12 +193,14 @@ void    smtpd_mail_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	goto done;
     }
-    state->sender = canonical(vstring_str(addr));
+    state->sender = smtpd_canonical_addr(vstring_str(addr));
+    state->sender_given = mystrdup(vstring_str(addr));
     if (!var_smtpd_delay_reject && smtpd_check_mail(state) != SMTPD_CHECK_OK) {
 	smtpd_log_reject(state, "MAIL", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	myfree(state->sender);
-	state->sender = 0;
+	myfree(state->sender_given);
+	state->sender = state->sender_given = 0;
 	goto done;
     }
     if (smtpd_milter_mail(state, vstring_str(addr), params) != SMTPD_CHECK_OK) {
@@ -407,7 +416,9 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
 	goto done;
     }
     myfree(state->recipient);
-    state->recipient = canonical(vstring_str(addr));
+    myfree(state->rcpt_given);
+    state->recipient = smtpd_canonical_addr(vstring_str(addr));
+    state->rcpt_given = mystrdup(vstring_str(addr));
     if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK
 	|| smtpd_forward_expand(state) != SMTPD_FWD_OK) {
 	smtpd_log_reject(state, "RCPT", vstring_str(state->reply));

@@ -150,6 +150,8 @@ int     smtpd_local_unlisted(SMTPD_STATE *state)
     VSTRING *local = vstring_alloc(64);
     VSTRING *user = vstring_alloc(64);
     VSTRING *ext = vstring_alloc(64);
+    /* Replies show the address as the client gave it ("<root>"). */
+    const char *given = state->rcpt_given ? state->rcpt_given : state->recipient;
     int     found = 0;
     int     ret = CHK_DUNNO;
 
@@ -171,15 +173,14 @@ int     smtpd_local_unlisted(SMTPD_STATE *state)
 	    found = 1;
 	} else if (local_maps->error) {
 	    msg_warn("%s lookup error for \"%s\"", local_maps->title, state->recipient);
-	    ret = smtpd_chk_tempfail(state, state->recipient);
+	    ret = smtpd_chk_tempfail(state, given);
 	    goto out;
 	}
     }
     if (!found)
 	ret = smtpd_chk_reject(state, reject_code, "5.1.1",
 			       "<%s>: Recipient address rejected: "
-			       "User unknown in local recipient table",
-			       state->recipient);
+			       "User unknown in local recipient table", given);
 
 out:
     vstring_free(local);

@@ -18,6 +18,9 @@
  *	descriptor that is not a socket (smtpd -S on a pipe) is the local
  *	host: localhost[127.0.0.1].
  *
+ *	namaddr is "name[addr]", the client in log lines and replies;
+ *	with smtpd_client_port_logging, "name[addr]:port", as Postfix.
+ *
  *	smtpd_peer_stress() runs before the first lookup: in a process
  *	started under stress (master's "-o stress=yes", when the service
  *	has reached its process limit) each of these lookups waits at most
@@ -139,7 +142,10 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
 	    state->name = mystrdup("unknown");
 	}
     }
+    /* smtpd_client_port_logging: every "host[addr]" shows ":port" too. */
     vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
+    if (var_smtpd_client_port_log)
+	vstring_sprintf_append(buf, ":%s", state->port);
     state->namaddr = mystrdup(vstring_str(buf));
     vstring_free(buf);
     smtpd_peer_policy(state);

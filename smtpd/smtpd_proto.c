@@ -14,6 +14,7 @@
  *	void smtpd_log_reject(SMTPD_STATE *state, const char *stage,
  *			      const char *reply);
  *	void smtpd_log_reject_warning(SMTPD_STATE *state, const char *reply);
+ *	void smtpd_log_permit(SMTPD_STATE *state, const char *text);
  *	void smtpd_banner(SMTPD_STATE *state);
  *	void smtpd_lost(SMTPD_STATE *state);
  *	void smtpd_log_action(SMTPD_STATE *state, const char *what,
@@ -62,6 +63,7 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "global/info_log_addr.h"
+#include "global/debug_peer.h"
 #include "tls/tls_server.h"
 #include "smtpd.h"
 
@@ -91,6 +93,7 @@ char   *var_discard_ehlo;
 long    var_conn_count_limit;
 int     var_peername_lookup;
 long    var_min_data_rate;
+int     var_smtpd_client_port_log;
 int     var_forbid_unauth_pipe;
 long    var_junk_cmd_limit;
 long    var_overload_idle;
@@ -137,6 +140,9 @@ void    smtpd_params_init(void)
     var_conn_count_limit = mail_conf_int(VAR_SMTPD_CLIENT_CONNECTION_COUNT_LIMIT);
     var_peername_lookup = mail_conf_bool(VAR_SMTPD_PEERNAME_LOOKUP);
     var_min_data_rate = mail_conf_int(VAR_SMTPD_MIN_DATA_RATE);
+    var_smtpd_client_port_log = mail_conf_bool(VAR_SMTPD_CLIENT_PORT_LOGGING);
+    smtpd_expand_init();
+    debug_peer_init();
     var_forbid_unauth_pipe = mail_conf_bool(VAR_SMTPD_FORBID_UNAUTH_PIPELINING);
     var_junk_cmd_limit = mail_conf_int(VAR_SMTPD_JUNK_COMMAND_LIMIT);
     var_overload_idle = mail_conf_time(VAR_SMTPD_OVERLOAD_IDLE_TIME);
@@ -193,12 +199,15 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
 	state->prepend = 0;
     }
     myfree(state->recipient);
+    myfree(state->sender_given);
+    myfree(state->rcpt_given);
     myfree(state->first_rcpt);
     myfree(state->last_rcpt);
     myfree(state->queue_id);
     myfree(state->sasl_sender);
     state->sasl_sender = 0;
     state->sender = state->dsn_envid = state->recipient = 0;
+    state->sender_given = state->rcpt_given = 0;
     state->first_rcpt = state->last_rcpt = state->queue_id = 0;
     state->dsn_ret = 0;
     state->msg_size = 0;
@@ -229,6 +238,23 @@ void    smtpd_state_free(SMTPD_STATE *state)
     myfree(state);
 }
 
+/*
+ * log_reply_lines - with verbose logging (-v, debug_peer_list), each line
+ * of a reply as Postfix logs it: "> host[addr]: 250-PIPELINING"
+ */
+static void log_reply_lines(SMTPD_STATE *state, const char *text)
+{
+    const char *cp, *end;
+
+    if (msg_verbose == 0)
+	return;
+    for (cp = text; *cp; cp = *end ? end + 2 : end) {
+	if ((end = strstr(cp, "\r\n")) == 0)
+	    end = cp + strlen(cp);
+	msg_info("> %s: %.*s", state->namaddr, (int) (end - cp), cp);
+    }
+}
+
 /* smtpd_reply - send (buffer) one reply line, count errors */
 void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
 {
@@ -244,14 +270,14 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
 	    *cp = ' ';
     state->last_code = atoi(vstring_str(buf));
     if (state->last_code >= 400) {
+	smtpd_expand_footer(state, buf);
 	state->error_count++;
 	if (state->error_count > var_smtpd_soft_erlim && var_smtpd_err_sleep > 0) {
 	    (void) vstream_fflush(state->client);
 	    sleep((unsigned) var_smtpd_err_sleep);
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s: %s", state->namaddr, vstring_str(buf));
+    log_reply_lines(state, vstring_str(buf));
     vstring_strcat(buf, "\r\n");
     (void) vstream_write(state->client, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
@@ -273,12 +299,13 @@ void    smtpd_log_action(SMTPD_STATE *state, const char *what, const char *stage
     vstring_sprintf(buf, "%s: %s: %s from %s: %s;",
 		    state->queue_id ? state->queue_id : "NOQUEUE",
 		    what, stage, state->namaddr, vstring_str(text));
+    /* The addresses as the client gave them, as Postfix logs them. */
     if (state->sender)
-	vstring_sprintf_append(buf, " from=<%s>",
-			       smtpd_printable(text, info_log_addr(addr, state->sender)));
+	vstring_sprintf_append(buf, " from=<%s>", smtpd_printable(text, info_log_addr(addr,
+		     state->sender_given ? state->sender_given : state->sender)));
     if (state->recipient)
-	vstring_sprintf_append(buf, " to=<%s>",
-			       smtpd_printable(text, info_log_addr(addr, state->recipient)));
+	vstring_sprintf_append(buf, " to=<%s>", smtpd_printable(text, info_log_addr(addr,
+		     state->rcpt_given ? state->rcpt_given : state->recipient)));
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", smtpd_printable(text, state->helo_name));
@@ -292,6 +319,12 @@ void    smtpd_log_action(SMTPD_STATE *state, const char *what, const char *stage
 void    smtpd_log_reject(SMTPD_STATE *state, const char *stage, const char *reply)
 {
     smtpd_log_action(state, "reject", stage, reply);
+}
+
+/* smtpd_log_permit - smtpd_log_access_permit_actions, at this command */
+void    smtpd_log_permit(SMTPD_STATE *state, const char *text)
+{
+    smtpd_log_action(state, "permit", state->where, text);
 }
 
 /* smtpd_log_reject_warning - the same for warn_if_reject, at this command */
@@ -444,6 +477,7 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
 	last[3] = ' ';
     }
     state->last_code = 250;
+    log_reply_lines(state, vstring_str(state->reply));
     (void) vstream_fprintf(state->client, "%s\r\n", vstring_str(state->reply));
 }
 
@@ -504,7 +538,9 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	return;
     }
     myfree(state->recipient);
-    state->recipient = mystrdup(vstring_str(addr));
+    myfree(state->rcpt_given);
+    state->recipient = smtpd_canonical_addr(vstring_str(addr));
+    state->rcpt_given = mystrdup(vstring_str(addr));
     if (smtpd_check_rcpt(state) != SMTPD_CHECK_OK) {
 	smtpd_log_reject(state, "VRFY", vstring_str(state->reply));
 	smtpd_reply(state, "%s", vstring_str(state->reply));
@@ -512,7 +548,8 @@ static void vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "252 2.0.0 %s", args);
     }
     myfree(state->recipient);
-    state->recipient = 0;
+    myfree(state->rcpt_given);
+    state->recipient = state->rcpt_given = 0;
     vstring_free(addr);
 }
 
@@ -691,6 +728,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     vstream_set_deadline(client, (int) var_smtpd_timeout);
     msg_info("connect from %s", state->namaddr);
     smtpd_xclient_authorize(state);
+    /* debug_peer_list: this client's session is logged verbosely. */
+    (void) debug_peer_check(state->name, state->addr);
 
     if (smtpd_limit_connect(state) < 0) {
 	smtpd_reply(state, "421 4.7.0 %s Error: too many connections from %s",
@@ -698,11 +737,13 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	(void) vstream_fflush(client);
 	msg_info("disconnect from %s commands=0/0", state->namaddr);
 	smtpd_limit_disconnect();
+	debug_peer_restore();
 	return;
     }
     if (smtpd_tls_wrapper(state) < 0) {
 	smtpd_disconnect_log(state);
 	smtpd_limit_disconnect();
+	debug_peer_restore();
 	return;
     }
     /* A client that talks before the greeting (not after TLS wrapper mode). */
@@ -729,4 +770,5 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     smtpd_milter_disconnect(state);
     smtpd_disconnect_log(state);
     smtpd_limit_disconnect();
+    debug_peer_restore();
 }

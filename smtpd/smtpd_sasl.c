@@ -495,6 +495,7 @@ int     smtpd_sasl_unlisted_sender(SMTPD_STATE *state, int (*rcpt_check) (SMTPD_
 				           int implicit)
 {
     char   *saved;
+    char   *saved_given;
     int     r;
 
     if (implicit && !reject_unlisted_sender)
@@ -507,9 +508,12 @@ int     smtpd_sasl_unlisted_sender(SMTPD_STATE *state, int (*rcpt_check) (SMTPD_
      * recipient (5.1.1): as Postfix, a sender's is 5.1.0.
      */
     saved = state->recipient;
+    saved_given = state->rcpt_given;
     state->recipient = state->sender;
+    state->rcpt_given = state->sender_given;
     r = rcpt_check(state);
     state->recipient = saved;
+    state->rcpt_given = saved_given;
     if (r == CHK_REJECT) {
 	replace(state->reply, ": Recipient address rejected: ", ": Sender address rejected: ");
 	if (strncmp(vstring_str(state->reply) + 3, " 5.1.1 ", 7) == 0

@@ -64,6 +64,7 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "global/mail_list.h"
+#include "global/debug_peer.h"
 #include "smtpd.h"
 
 static MATCH_LIST *xclient_hosts;
@@ -303,8 +304,13 @@ void    smtpd_xclient_cmd(SMTPD_STATE *state, char *args)
     }
     myfree(state->namaddr);
     vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
+    if (var_smtpd_client_port_log)
+	vstring_sprintf_append(buf, ":%s", state->port);
     state->namaddr = mystrdup(vstring_str(buf));
     vstring_free(buf);
+    /* debug_peer_list: the client that the proxy speaks for decides. */
+    debug_peer_restore();
+    (void) debug_peer_check(state->name, state->addr);
     myfree(state->helo_name);
     state->helo_name = (v[XC_HELO] && !UNAVAILABLE(v[XC_HELO])) ? mystrdup(v[XC_HELO]) : 0;
     state->protocol = v[XC_PROTO] && strcmp(v[XC_PROTO], "ESMTP") == 0 ? "ESMTP" : "SMTP";

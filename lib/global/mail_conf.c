@@ -121,6 +121,17 @@ int     mail_conf_noimpl(const char *name)
 		    sizeof(postfix_names[0]), compare_name) != 0);
 }
 
+int     mail_conf_user_defined(const char *name)
+{
+    ARGV   *classes = argv_split_list(mail_conf_str(VAR_SMTPD_RESTRICTION_CLASSES));
+    int     found = 0;
+
+    for (size_t i = 0; i < classes->argc && !found; i++)
+	found = strcmp(classes->argv[i], name) == 0;
+    argv_free(classes);
+    return (found);
+}
+
 const MAIL_PARAM *mail_conf_params(size_t *count)
 {
     *count = PARAM_COUNT;

@@ -24,6 +24,7 @@
  *	const MAIL_PARAM *mail_conf_param(const char *name);
  *	const MAIL_PARAM *mail_conf_params(size_t *count);
  *	int mail_conf_noimpl(const char *name);
+ *	int mail_conf_user_defined(const char *name);
  *	int mail_conf_unsafe(const char *name, const char *value);
  *	ARGV *mail_conf_names(void);		(names set in main.cf / -o)
  *	const char *mail_conf_dir(void);
@@ -73,6 +74,11 @@
  *	default), or one of Postfix 3.7's parameters that the table lacks
  *	(global/postfix_names.def). Such a name is left out of postconf -d
  *	and logged when set (master(8)).
+ *
+ *	mail_conf_user_defined() tells whether name is a parameter that
+ *	the administrator defines for a feature that reads it by that name:
+ *	a restriction class named in smtpd_restriction_classes (its value
+ *	is a restriction list). postconf and master know such names.
  *
  *	mail_conf_unsafe() tells whether "name = value" (expanded) asks for
  *	a protection that this mail system does not implement, so that
@@ -128,6 +134,7 @@ extern int mail_conf_bool_value(const char *, int *);
 extern const MAIL_PARAM *mail_conf_param(const char *);
 extern const MAIL_PARAM *mail_conf_params(size_t *);
 extern int mail_conf_noimpl(const char *);
+extern int mail_conf_user_defined(const char *);
 extern int mail_conf_unsafe(const char *, const char *);
 extern ARGV *mail_conf_names(void);
 extern const char *mail_conf_dir(void);

@@ -135,6 +135,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     const char *at;
     const char *value;
     int     has_nexthop;
+    int     explicit_nexthop;
     int     ret = RESOLVE_OK;
     int     class;
 
@@ -184,7 +185,8 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 	vstring_strcpy(reply->transport, vstring_str(chan_tr));
 	trim(reply->transport);
 	trim(chan_nh);
-	vstring_strcpy(reply->nexthop, has_nexthop && vstring_len(chan_nh) > 0 ?
+	explicit_nexthop = has_nexthop && vstring_len(chan_nh) > 0;
+	vstring_strcpy(reply->nexthop, explicit_nexthop ?
 		       vstring_str(chan_nh) : vstring_str(domain));
 	goto table;
     }
@@ -211,7 +213,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     trim(reply->transport);
 
     /* 2. The nexthop. */
-    if (has_nexthop && vstring_len(chan_nh) > 0) {
+    if ((explicit_nexthop = has_nexthop && vstring_len(chan_nh) > 0) != 0) {
 	vstring_strcpy(reply->nexthop, vstring_str(chan_nh));
     } else {
 	value = 0;
@@ -248,8 +250,10 @@ table:
 		/* "transport:" resets the nexthop to the recipient domain. */
 		vstring_strcpy(reply->nexthop, vstring_len(chan_nh) > 0 ?
 			       vstring_str(chan_nh) : vstring_str(domain));
+		explicit_nexthop = vstring_len(chan_nh) > 0;
 	    } else if (vstring_len(chan_nh) > 0) {
 		vstring_strcpy(reply->nexthop, vstring_str(chan_nh));
+		explicit_nexthop = 1;
 	    }
 	    /* ":" and "" change nothing. */
 	}
@@ -258,6 +262,10 @@ table:
 	msg_warn("empty transport for <%s>; using default_transport", rcpt);
 	split_channel(mail_conf_str(VAR_DEFAULT_TRANSPORT), reply->transport, chan_nh);
     }
+    /* "error:" and "retry:" without text have none: not the domain. */
+    if (!explicit_nexthop && (strcmp(vstring_str(reply->transport), "error") == 0
+			      || strcmp(vstring_str(reply->transport), "retry") == 0))
+	vstring_reset(reply->nexthop);
 
 done:
     if (ret != RESOLVE_OK) {

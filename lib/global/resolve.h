@@ -48,7 +48,8 @@
  *	The reply holds the transport name ("smtp", "relay", "error",
  *	"retry", "lmtp"...), the nexthop as written ("example.com",
  *	"[host]:port", "inet:host:port", "unix:/path", or the text of an
- *	error:/retry: entry), the recipient, and its class
+ *	error:/retry: entry, empty for a bare "error:" as in Postfix), the
+ *	recipient, and its class
  *	(RESOLVE_CLASS_RELAY or RESOLVE_CLASS_DEFAULT, with
  *	RESOLVE_CLASS_LOCAL for a local domain; RESOLVE_CLASS_ALIAS).
  *

@@ -62,6 +62,7 @@
 #include "global/addr_class.h"
 #include "dict/maps.h"
 #include "global/mail_addr_find.h"
+#include "global/debug_peer.h"
 #include "smtpc/smtp_client.h"
 
 SMTP_CLIENT_CONF smtp_conf;
@@ -169,6 +170,7 @@ void    smtp_client_init(int proto, const char *service)
 
     smtp_conf.proto = proto;
     smtp_conf.name = proto == SMTP_PROTO_LMTP ? "lmtp" : "smtp";
+    debug_peer_init();
     smtp_conf.service = service;
     smtp_conf.connect_timeout = smtp_param_time(VAR_SMTP_CONNECT_TIMEOUT);
     smtp_conf.helo_timeout = smtp_param_time(VAR_SMTP_HELO_TIMEOUT);
@@ -607,6 +609,9 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	finish_all(&st, &why);
 	goto done;
     }
+    /* debug_peer_list: a nexthop that matches logs this whole delivery. */
+    if (st.dest.host)
+	(void) debug_peer_check(st.dest.host, st.dest.host);
     /* For an MX destination the server's name is known once connected. */
     if (smtp_sasl_lookup(&st, st.dest.use_mx ? 0 : st.dest.host) < 0) {
 	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS));
@@ -640,6 +645,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	cached_session = 0;
 	if (strcmp(sess->key, vstring_str(key)) == 0 && smtp_session_alive(sess)
 	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
+	    (void) debug_peer_check(sess->host, sess->addr);
 	    st.conn_use = ++sess->use_count;
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
@@ -704,6 +710,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     }
 
 done:
+    debug_peer_restore();
     if (fallback)
 	argv_free(fallback);
     dns_addr_list_free(&addrs);

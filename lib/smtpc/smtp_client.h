@@ -22,6 +22,8 @@
  *	void smtp_reply_reset(SMTP_REPLY *r);
  *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
  *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
+ *	int smtp_chat_reply(SMTP_SESSION *sess, SMTP_REPLY *r);
+ *	void smtp_chat_cmd(SMTP_SESSION *sess, const char *fmt, ...);
  *
  *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
@@ -270,6 +272,9 @@ extern int smtp_tls_policy_server(SMTP_STATE *, const DNS_ADDR *, SMTP_TLS_POLIC
 extern void smtp_tls_policy_free(SMTP_TLS_POLICY *);
 extern int smtp_tls_level_rank(const char *);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
+extern int smtp_chat_reply(SMTP_SESSION *, SMTP_REPLY *);
+extern void smtp_chat_cmd(SMTP_SESSION *, const char *,...)
+	__attribute__((format(printf, 2, 3)));
 
 /* TLS-RPT counts (smtp_client_tlsrpt.c). */
 #define SMTP_TLSRPT_NO_STARTTLS	1	/* not offered, or refused */

@@ -188,7 +188,7 @@ static int sasl_send(SMTP_SESSION *sess, const char *line, SMTP_REPLY *reply,
 		             SMTP_WHY *why, const char *what)
 {
     vstream_fprintf(sess->stream, "%s\r\n", line);
-    if (smtp_reply_read(sess->stream, reply) < 0) {
+    if (smtp_chat_reply(sess, reply) < 0) {
 	smtp_why_set(why, sess->relay, "4.4.2", "%s with %s while performing %s",
 		     vstream_ftimeout(sess->stream) ? "conversation timed out"
 		     : "lost connection", sess->namaddr, what);
@@ -256,7 +256,7 @@ int     smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
     buf = vstring_alloc(100);
     line = vstring_alloc(100);
     if (msg_verbose)
-	msg_info("> AUTH %s (credentials of %s)", mech, user);
+	msg_info("> %s: AUTH %s (credentials of %s)", sess->relay, mech, user);
     if (strcmp(mech, "PLAIN") == 0) {
 	VSTRING *plain = vstring_alloc(100);
 
@@ -306,8 +306,8 @@ int     smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
     } else {
 	if (reply->code == 334) {
 	    /* Cancel an exchange we do not understand (RFC 4954). */
-	    vstream_fputs(sess->stream, "*\r\n");
-	    (void) smtp_reply_read(sess->stream, reply);
+	    smtp_chat_cmd(sess, "*");
+	    (void) smtp_chat_reply(sess, reply);
 	}
 	(void) sasl_failed(sess, reply, why);
     }

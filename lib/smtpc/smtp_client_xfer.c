@@ -251,12 +251,9 @@ static int send_xforward(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
 	}
 	if (vstring_len(cmd) == 0)
 	    continue;
-	if (msg_verbose)
-	    msg_info("> %s", vstring_str(cmd));
-	vstring_strcat(cmd, "\r\n");
-	vstream_fputs(sess->stream, vstring_str(cmd));
+	smtp_chat_cmd(sess, "%s", vstring_str(cmd));
 	vstring_reset(cmd);
-	if (smtp_reply_read(sess->stream, reply) < 0) {
+	if (smtp_chat_reply(sess, reply) < 0) {
 	    vstring_strcpy(why, "sending XFORWARD");
 	    ret = -1;
 	} else if (reply->code / 100 != 2) {
@@ -287,10 +284,7 @@ static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st, const char *sende
 	    xtext(cmd, req->dsn_envid);
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s", vstring_str(cmd));
-    vstring_strcat(cmd, "\r\n");
-    vstream_fputs(sess->stream, vstring_str(cmd));
+    smtp_chat_cmd(sess, "%s", vstring_str(cmd));
     vstring_free(cmd);
 }
 
@@ -314,10 +308,7 @@ static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt, const char *
 	    }
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s", vstring_str(cmd));
-    vstring_strcat(cmd, "\r\n");
-    vstream_fputs(sess->stream, vstring_str(cmd));
+    smtp_chat_cmd(sess, "%s", vstring_str(cmd));
     vstring_free(cmd);
 }
 
@@ -406,11 +397,12 @@ static void wire_put(WIRE *w, const char *cp, size_t len)
     }
 }
 
-static void wire_end(WIRE *w)
+/* wire_end - end the last line and send the final "." */
+static void wire_end(WIRE *w, SMTP_SESSION *sess)
 {
     if (!w->bol)
 	vstream_write(w->stream, "\r\n", 2);
-    vstream_write(w->stream, ".\r\n", 3);
+    smtp_chat_cmd(sess, ".");
 }
 
 /*
@@ -660,7 +652,7 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	vstring_free(filter.value);
     }
     if (ret == 0)
-	wire_end(&wire);
+	wire_end(&wire, sess);
     vstream_close(fp);
     vstring_free(path);
     vstring_free(buf);
@@ -797,9 +789,9 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++)
 	    send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
 	if (!verify)
-	    vstream_fputs(sess->stream, "DATA\r\n");
+	    smtp_chat_cmd(sess, "DATA");
     }
-    if (smtp_reply_read(sess->stream, reply) < 0) {
+    if (smtp_chat_reply(sess, reply) < 0) {
 	lost(sess, st, "sending MAIL FROM", idx, n);
 	goto done;
     }
@@ -815,7 +807,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++) {
 	    if (!pipelining)
 		send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
-	    if (smtp_reply_read(sess->stream, reply) < 0) {
+	    if (smtp_chat_reply(sess, reply) < 0) {
 		lost(sess, st, "sending RCPT TO", idx, n);
 		goto done;
 	    }
@@ -843,8 +835,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     if (!verify && (pipelining || (mail_ok && naccepted > 0))) {
 	vstream_set_timeout(sess->stream, smtp_conf.data_init_timeout);
 	if (!pipelining)
-	    vstream_fputs(sess->stream, "DATA\r\n");
-	if (smtp_reply_read(sess->stream, reply) < 0) {
+	    smtp_chat_cmd(sess, "DATA");
+	if (smtp_chat_reply(sess, reply) < 0) {
 	    lost(sess, st, "sending DATA command", idx, n);
 	    goto done;
 	}
@@ -852,8 +844,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	    in_data = 1;
 	    if (naccepted == 0 || !mail_ok) {
 		/* A server that wants data after refusing everything. */
-		vstream_fputs(sess->stream, ".\r\n");
-		if (smtp_reply_read(sess->stream, reply) < 0)
+		smtp_chat_cmd(sess, ".");
+		if (smtp_chat_reply(sess, reply) < 0)
 		    goto done;
 		in_data = 0;
 	    } else if (send_message(sess, st, why_text) < 0) {
@@ -877,7 +869,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++) {
 	    if (!accepted[k])
 		continue;
-	    if (smtp_reply_read(sess->stream, reply) < 0) {
+	    if (smtp_chat_reply(sess, reply) < 0) {
 		lost(sess, st, "sending end of data -- message may be sent more than once",
 		     idx, n);
 		goto done;
@@ -906,8 +898,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     /* No message went out: RSET, so the session can serve the next one. */
 rset:
     vstream_set_timeout(sess->stream, smtp_param_time_soft(VAR_SMTP_RSET_TIMEOUT, 20));
-    vstream_fputs(sess->stream, "RSET\r\n");
-    if (smtp_reply_read(sess->stream, reply) == 0 && reply->code / 100 == 2)
+    smtp_chat_cmd(sess, "RSET");
+    if (smtp_chat_reply(sess, reply) == 0 && reply->code / 100 == 2)
 	ret = 0;
 
 done:

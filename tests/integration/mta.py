@@ -127,6 +127,7 @@ class MTA(LogWatch):
             "queue_directory": self.queue_dir,
             "data_directory": self.data_dir,
             "daemon_directory": LIBEXEC,
+            "command_directory": SBIN,
             "maillog_file": self.logfile,
             "maillog_file_prefixes": self.dir,
             "myhostname": "mx.test.invalid",

@@ -292,6 +292,14 @@ class DebianStock(unittest.TestCase):
                    r"<nosuch@localhost>: Recipient address rejected: User unknown in local "
                    r"recipient table; from=<sender@example\.org> to=<nosuch@localhost> "
                    r"proto=ESMTP helo=<")
+        # A bare name is $myorigin's; the reply shows it as given (Postfix:
+        # "550 5.1.1 <nosuch>: Recipient address rejected: ...").
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            s.send(["nosuch"])
+        code, text = cm.exception.recipients["nosuch"]
+        self.assertEqual((code, text.decode()), (550, "5.1.1 <nosuch>: Recipient address "
+                                                 "rejected: User unknown in local recipient "
+                                                 "table"))
         # An alias, and a user with an extension, are known.
         s.send(["al@localhost", "%s+x@localhost" % s.user])
 
@@ -636,6 +644,22 @@ class Postalias(unittest.TestCase):
                                  (0, "root:\talice, bob, carol\nA B:\tx\n"))
                 r = self.run_prog(prog, "-q", "nope", table)
                 self.assertEqual((r.returncode, r.stdout), (1, ""))
+
+    def test_newaliases_rebuilds_alias_database(self):
+        """newaliases (sendmail under that name) runs our postalias on each
+        table of alias_database, as Postfix's newaliases does."""
+        with open(os.path.join(self.dir, "main.cf"), "a") as f:
+            f.write("command_directory = %s\nalias_database = hash:%s/a1, hash:%s/a2\n"
+                    % (SBIN, self.dir, self.dir))
+        for name in ("a1", "a2"):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write("root: %s-target\n" % name)
+        p = subprocess.run([os.path.join(SBIN, "newaliases"), "-C", self.dir],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        for name in ("a1", "a2"):
+            r = self.run_prog("/usr/sbin/postalias", "-q", "root", "hash:" + name)
+            self.assertEqual((r.returncode, r.stdout), (0, "%s-target\n" % name))
 
     def test_incremental_delete_and_errors(self):
         ours = os.path.join(SBIN, "postalias")

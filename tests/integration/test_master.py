@@ -686,14 +686,15 @@ class StockMasterCf(unittest.TestCase):
         proto = proto.replace("{", "{{").replace("}", "}}")
         proto = proto.replace("smtp      inet  n       -       y       -       -       smtpd",
                               "127.0.0.1:{port} inet  n  -  y  -  -  smtpd", 1)
-        ours = ("smtpd", "qmgr", "bounce", "verify", "flush", "smtp", "showq", "lmtp",
+        ours = ("smtpd", "qmgr", "bounce", "verify", "flush", "smtp", "showq", "lmtp", "pickup",
                 "local", "pipe", "discard")
         with testd_mta(proto, links=ours) as m:
             s = Session(m.smtp_port)
             s.close()
             m.wait_log(r"master.cf service cleanup/unix: command cleanup is not needed here")
             log = m.log()
-            for svc, cmd in (("pickup", "pickup"), ("cleanup", "cleanup"),
+            self.assertNotIn("service pickup/unix", log)
+            for svc, cmd in (("cleanup", "cleanup"),
                              ("rewrite", "trivial-rewrite"), ("tlsmgr", "tlsmgr"),
                              ("error", "error"), ("retry", "error"), ("anvil", "anvil"),
                              ("scache", "scache"), ("proxymap", "proxymap"),

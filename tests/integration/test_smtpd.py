@@ -353,8 +353,12 @@ class SmtpdDefer(unittest.TestCase):
                              "554 5.7.1 <u@spam.test>: Sender address rejected: Access denied")
             c.cmd("RSET")
             c.cmd("MAIL FROM:<unqualified>")
-            # "unqualified" becomes unqualified@$myorigin, which is fully qualified.
-            self.assertEqual(c.cmd("RCPT TO:<a@example.com>"), "250 2.1.5 Ok")
+            # Postfix 3.7 judges the address as given, not with its
+            # @$myorigin: "504 5.5.2 <a>: Sender address rejected: need
+            # fully-qualified address" for MAIL FROM:<a>.
+            self.assertEqual(c.cmd("RCPT TO:<a@example.com>"),
+                             "504 5.5.2 <unqualified>: Sender address rejected: "
+                             "need fully-qualified address")
             c.cmd("RSET")
             c.cmd("EHLO evil.test")
             c.cmd("MAIL FROM:<a@b.test>")
