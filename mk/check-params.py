@@ -34,6 +34,11 @@ EXCEPTIONS = {
     ("master/master_params.c", "initial_destination_concurrency"),
     ("postconf/postconf.c", "initial_destination_concurrency"),
     ("postconf/postconf.c", "extra_recipient_limit"),
+    # The comsat service in /etc/services, not the biff parameter.
+    ("local/local_mailbox.c", "biff"),
+    # $recipient_delimiter in forward_path: local(8)'s own value (the
+    # delimiter found in the address), not the parameter.
+    ("local/local_recipient.c", "recipient_delimiter"),
 }
 
 # Files that name parameters without reading them: not counted as readers.

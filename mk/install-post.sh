@@ -16,6 +16,7 @@
 # the mail_owner user "postfix" with its own group "postfix", and the
 # setgid_group "postdrop", when they are missing. The user gets no login
 # shell and no home of its own. Other users: print what is missing.
+# Also as root: build /etc/aliases.db when /etc/aliases has none.
 DESTDIR=$1
 COMMAND_DIR=$2
 PREFIX=$3
@@ -43,6 +44,15 @@ if [ -n "$COMMAND_DIR" ]; then
             echo "install: $f: not set-group-id postdrop (needs root and the group postdrop)" >&2
         fi
     done
+fi
+
+# The alias table that local(8) reads (alias_maps = hash:/etc/aliases in
+# conf/main.cf): built once, when the source is there and the table is not
+# ("newaliases" rebuilds it after a change).
+if [ -z "$DESTDIR" ] && [ "$(id -u)" = 0 ] && [ -f /etc/aliases ] && [ ! -e /etc/aliases.db ] \
+        && [ -x "$COMMAND_DIR/postalias" ]; then
+    echo "install: building /etc/aliases.db"
+    "$COMMAND_DIR/postalias" hash:/etc/aliases
 fi
 
 missing=""

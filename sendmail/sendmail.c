@@ -389,8 +389,7 @@ int     main(int argc, char **argv)
 		exit(0);
 	    vstring_sprintf(path, "%s/postalias", mail_conf_str(VAR_COMMAND_DIRECTORY));
 	    if (access(vstring_str(path), X_OK) < 0)
-		sm_fatal("cannot rebuild the alias database%s %s: %s is missing "
-			 "(this mail system has no postalias command yet)",
+		sm_fatal("cannot rebuild the alias database%s %s: %s is missing",
 			 args->argc > 1 ? "s" : "", alias_db ? alias_db :
 			 mail_conf_str(VAR_ALIAS_DATABASE), vstring_str(path));
 	    run("postalias", args);

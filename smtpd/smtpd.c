@@ -23,6 +23,7 @@
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "smtpd.h"
+#include "smtpd_local.h"
 
 /* smtpd_service - one client */
 static void smtpd_service(VSTREAM *client, const char *service, char **argv)
@@ -47,6 +48,7 @@ static void pre_init(const char *service, char **argv)
     smtpd_xclient_init();
     smtpd_limit_init();
     smtpd_check_init();
+    smtpd_local_init();
     smtpd_content_init();
     smtpd_rewrite_init();
     smtpd_tls_init();

@@ -36,8 +36,8 @@
  *	the virtual alias class without one is not (smtpd_forward.c); one
  *	of the relay class must be in relay_recipient_maps when that is set
  *	(550 5.1.1 ... User unknown in relay recipient table); one of the
- *	local class is accepted (local_recipient_maps is not checked yet:
- *	class_rcpt_check() is where it goes).
+ *	local class must be in local_recipient_maps (smtpd_local.c: 550
+ *	5.1.1 ... User unknown in local recipient table).
  *
  *	smtpd_check_data() and smtpd_check_eod() evaluate
  *	smtpd_data_restrictions at DATA and smtpd_end_of_data_restrictions
@@ -175,6 +175,7 @@
 #include "global/resolve.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
+#include "smtpd_local.h"
 
 /*
  * How deep table results and restriction classes may nest. Postfix gives
@@ -571,15 +572,8 @@ static int class_rcpt_check(SMTPD_STATE *state, const ADDR_CLASS_INFO *info)
 	return (rcpt_table_check(state, relay_rcpt_maps, unknown_relay_code,
 				 "relay recipient table"));
     case ADDR_CLASS_LOCAL:
-
-	/*
-	 * XXX local_recipient_maps (info->rcpt_param) is not checked yet:
-	 * local addresses are accepted as when it is empty. The hook: open
-	 * the table in smtpd_check_init() and call rcpt_table_check() here
-	 * with unknown_local_recipient_reject_code and "local recipient
-	 * table".
-	 */
-	return (CHK_DUNNO);
+	/* local_recipient_maps, with the password database (smtpd_local.c). */
+	return (smtpd_local_unlisted(state));
     default:
 	return (CHK_DUNNO);
     }

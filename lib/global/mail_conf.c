@@ -280,10 +280,13 @@ int     mail_conf_read_file(const char *path, VSTRING *why)
     return (ret);
 }
 
+static const char *file_value(const char *);
+
 void    mail_conf_read(const char *dir)
 {
     VSTRING *path = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
+    const char *origin;
 
     init_tables();
     if (dir) {
@@ -295,6 +298,9 @@ void    mail_conf_read(const char *dir)
     vstring_sprintf(path, "%s/main.cf", mail_conf_dir());
     if (mail_conf_read_file(vstring_str(path), why) < 0)
 	msg_fatal("%s", vstring_str(why));
+    /* Read a myorigin file now, before a daemon chroots. */
+    if ((origin = mail_conf_raw(VAR_MYORIGIN)) != 0 && *origin == '/')
+	(void) file_value(origin);
     vstring_free(path);
     vstring_free(why);
 }
@@ -487,6 +493,42 @@ static const char *raw_value(const char *name)
 
 /* lookup_expanded - the value of a name, expanded inside "depth" macros */
 
+/*
+ * file_value - the first word of a file, for "myorigin = /etc/mailname"
+ * (Debian's main.cf: the domain is in the file). Each file is read once,
+ * so a process that chroots after reading main.cf still knows it; NULL
+ * when it cannot be read.
+ */
+static const char *file_value(const char *path)
+{
+    static HTABLE *files;
+    HTABLE_INFO *ht;
+    VSTREAM *fp;
+    VSTRING *line;
+    char   *word = 0;
+
+    if (files == 0)
+	files = htable_create(2);
+    if ((ht = htable_locate(files, path)) != 0)
+	return (ht->value);
+    if ((fp = vstream_open(path, O_RDONLY, 0)) == 0) {
+	msg_warn("cannot read %s: %s", path, strerror(errno));
+    } else {
+	line = vstring_alloc(100);
+	if (vstream_get_line(fp, line, 1024) != VSTREAM_EOF) {
+	    char   *cp = vstring_str(line) + strspn(vstring_str(line), " \t");
+
+	    cp[strcspn(cp, " \t\r\n")] = 0;
+	    if (*cp)
+		word = mystrdup(cp);
+	}
+	vstring_free(line);
+	vstream_close(fp);
+    }
+    htable_enter(files, path, word);
+    return (word);
+}
+
 static const char *lookup_expanded(const char *name, int depth)
 {
     const char *raw;
@@ -499,6 +541,12 @@ static const char *lookup_expanded(const char *name, int depth)
 	return ("");
     buf = vstring_alloc(strlen(raw) + 16);
     expand(raw, buf, depth);
+    /* myorigin may name a file that holds the domain (/etc/mailname). */
+    if (strcmp(name, VAR_MYORIGIN) == 0 && *vstring_str(buf) == '/') {
+	const char *word = file_value(vstring_str(buf));
+
+	vstring_strcpy(buf, word ? word : lookup_expanded(VAR_MYHOSTNAME, depth));
+    }
     value = vstring_export(buf);
     htable_enter(expanded, name, value);
     return (value);
@@ -916,7 +964,11 @@ long    mail_conf_time(const char *name)
     return (time_param(name, mail_conf_str(name), p->unit, p->min, p->max));
 }
 
-/* transport_name - "<transport>_<suffix>" if set, else "default_<suffix>" */
+/*
+ * transport_name - "<transport>_<suffix>" if set or in the table (Postfix
+ * gives local_destination_recipient_limit its own default), else
+ * "default_<suffix>"
+ */
 static const char *transport_name(const char *transport, const char *default_name,
 				          VSTRING *buf)
 {
@@ -924,7 +976,7 @@ static const char *transport_name(const char *transport, const char *default_nam
 	msg_panic("mail_conf_transport: \"%s\" is not a default_ parameter",
 		  default_name);
     vstring_sprintf(buf, "%s_%s", transport, default_name + 8);
-    if (mail_conf_raw(vstring_str(buf)) != 0)
+    if (mail_conf_raw(vstring_str(buf)) != 0 || mail_conf_param(vstring_str(buf)) != 0)
 	return (vstring_str(buf));
     return (default_name);
 }

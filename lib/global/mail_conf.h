@@ -46,6 +46,11 @@
  *	main.cf or -o sets (templates excepted), so that a macro loop is
  *	fatal when a daemon or master starts rather than later.
  *
+ *	As in Debian's Postfix, a myorigin value that starts with "/"
+ *	names a file whose first word is the domain ("myorigin =
+ *	/etc/mailname"); the file is read once, when main.cf is, and
+ *	$myhostname stands in (with a warning) when it cannot be read.
+ *
  *	mail_conf_set() overrides a parameter (master.cf "-o name=value",
  *	command-line -o); it wins over main.cf. Names that are not in the
  *	table may be set and expanded (service_name, per-transport knobs).
@@ -57,9 +62,11 @@
  *	errors, as in Postfix.
  *
  *	mail_conf_transport_*(transport, VAR_DEFAULT_X) read
- *	"<transport>_x" when it is set, else "default_x" (e.g. relay and
+ *	"<transport>_x" when it is set or the table has it, else
+ *	"default_x" (e.g. relay and
  *	VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT read
- *	relay_destination_concurrency_limit when it is set).
+ *	relay_destination_concurrency_limit when it is set; local reads
+ *	local_destination_recipient_limit, whose default is 1).
  *
  *	mail_conf_noimpl() tells whether name is a Postfix parameter that
  *	this mail system does not implement: in the table with PARAM_NOIMPL

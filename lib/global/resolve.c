@@ -7,11 +7,8 @@
  *	The parameters are read once by resolve_init() (qmgr calls it
  *	after the skeleton read main.cf); tables are opened then too. The
  *	address class is addr_class(3)'s answer.
- * BUGS
  *	Domains of the local class (mydestination, address literals of
- *	this host) are routed as they would be without it, relay_transport
- *	when relay_domains lists them and default_transport otherwise:
- *	this system has no local delivery agent.
+ *	this host) go to local_transport.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -141,7 +138,6 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     int     explicit_nexthop;
     int     ret = RESOLVE_OK;
     int     class;
-    int     m;
 
     resolve_init();
     vstring_strcpy(reply->recipient, rcpt);
@@ -179,16 +175,20 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
 
     /*
-     * 1. The class's transport. A local domain goes where it would go
-     * without the local class (no local delivery agent here).
+     * 1. The class's transport. A local domain goes to local_transport
+     * (nexthop as written there, else the domain), and never to another
+     * host under that name; transport_maps may still say otherwise.
      */
     if (class == ADDR_CLASS_LOCAL) {
 	reply->flags |= RESOLVE_CLASS_LOCAL;
-	if ((m = addr_class_listed(ADDR_CLASS_RELAY, vstring_str(domain))) < 0) {
-	    ret = RESOLVE_RETRY;
-	    goto done;
-	}
-	class = m > 0 ? ADDR_CLASS_RELAY : ADDR_CLASS_DEFAULT;
+	has_nexthop = split_channel(mail_conf_str(VAR_LOCAL_TRANSPORT), chan_tr, chan_nh);
+	vstring_strcpy(reply->transport, vstring_str(chan_tr));
+	trim(reply->transport);
+	trim(chan_nh);
+	explicit_nexthop = has_nexthop && vstring_len(chan_nh) > 0;
+	vstring_strcpy(reply->nexthop, explicit_nexthop ?
+		       vstring_str(chan_nh) : vstring_str(domain));
+	goto table;
     }
     if (class == ADDR_CLASS_RELAY) {
 	reply->flags |= RESOLVE_CLASS_RELAY;
@@ -231,6 +231,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
 
     /* 3. transport_maps overrides what it names. */
+table:
     if (transport_maps) {
 	value = maps_find_transport(transport_maps, rcpt, 0);
 	if (value == 0 && transport_maps->error) {

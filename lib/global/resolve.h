@@ -25,9 +25,10 @@
  *	   sender, then @domain), else default_transport. A
  *	   "transport:nexthop" value there sets both. A domain of the local
  *	   class (mydestination, an address literal of this host) is
- *	   flagged RESOLVE_CLASS_LOCAL and routed as if it were not local
- *	   (relay_transport when relay_domains lists it, else the default
- *	   class's transport): there is no local delivery agent.
+ *	   flagged RESOLVE_CLASS_LOCAL and goes to local_transport
+ *	   ("local:$myhostname": transport local, nexthop $myhostname;
+ *	   without a nexthop, the recipient domain), not to another host
+ *	   under that name; transport_maps (step 3) may still route it.
  *	2. The nexthop, unless the class's transport value named one:
  *	   sender_dependent_relayhost_maps (DUNNO = no override), else
  *	   relayhost, else the recipient domain.

@@ -27,6 +27,7 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "../../smtpd/smtpd.h"
+#include "../../smtpd/smtpd_local.h"
 
 static char top[] = "/tmp/fuzz-smtpd-XXXXXX";
 static int saved_cwd = -1;
@@ -133,7 +134,9 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "smtpd_authorized_xclient_hosts = 127.0.0.1\n"
 	    "smtpd_authorized_xforward_hosts = 127.0.0.1\n"
 	    "smtpd_noop_commands = FOO\n"
-	    "fast_flush_domains = example.com\n", top);
+	    "fast_flush_domains = example.com\n"
+	    "local_recipient_maps = unix:passwd.byname "
+	    "inline:{postmaster=x, {alias@localhost=x}}\n", top);
     fclose(fp);
     mail_conf_read(top);
     snprintf(path, sizeof(path), "%s/incoming", top);
@@ -145,6 +148,7 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
     smtpd_xclient_init();
     smtpd_limit_init();
     smtpd_check_init();
+    smtpd_local_init();
     smtpd_content_init();
     smtpd_rewrite_init();
     smtpd_tls_init();
