@@ -34,7 +34,9 @@ WARN      = -Wall -Wextra -Werror
 DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	    -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
 	    -DDEF_COMMAND_DIR='"$(COMMAND_DIR)"' -DDEF_QUEUE_DIR='"$(QUEUE_DIR)"' \
-	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
+	    -DDEF_DATA_DIR='"$(DATA_DIR)"' -DDEF_MANPAGE_DIR='"$(MAN_DIR)"' \
+	    -DDEF_SENDMAIL_PATH='"$(COMMAND_DIR)/sendmail"' \
+	    -DDEF_MAILQ_PATH='"$(BIN_DIR)/mailq"' -DDEF_NEWALIASES_PATH='"$(BIN_DIR)/newaliases"'
 CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto -lz

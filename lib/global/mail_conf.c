@@ -42,6 +42,18 @@
 #ifndef DEF_DATA_DIR
 #define DEF_DATA_DIR	"/var/lib/postfix"
 #endif
+#ifndef DEF_MANPAGE_DIR
+#define DEF_MANPAGE_DIR	"/usr/local/share/man"
+#endif
+#ifndef DEF_SENDMAIL_PATH
+#define DEF_SENDMAIL_PATH "/usr/local/sbin/sendmail"
+#endif
+#ifndef DEF_MAILQ_PATH
+#define DEF_MAILQ_PATH	"/usr/local/bin/mailq"
+#endif
+#ifndef DEF_NEWALIASES_PATH
+#define DEF_NEWALIASES_PATH "/usr/local/bin/newaliases"
+#endif
 #ifndef VERSION
 #define VERSION		"0.1"
 #endif

@@ -103,6 +103,7 @@ typedef enum {
 #define PARAM_OURS	(1<<0)		/* not a Postfix parameter */
 #define PARAM_RAW	(1<<1)		/* a template: $names are the program's */
 #define PARAM_NOIMPL	(1<<2)		/* Postfix's, not implemented here */
+#define PARAM_INSTALL	(1<<3)		/* read only when installing, as in Postfix */
 
 typedef struct MAIL_PARAM {
     MAIL_PARAM_TYPE type;

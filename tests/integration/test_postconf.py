@@ -24,6 +24,10 @@ NOT_COMPARED = {
     # Chosen when built (Makefile), Debian's build chose other paths.
     "command_directory", "daemon_directory", "config_directory",
     "queue_directory", "data_directory", "mail_version",
+    # Installation parameters: where this build installs (Makefile), and we
+    # install no README or HTML files.
+    "html_directory", "readme_directory", "manpage_directory", "sample_directory",
+    "sendmail_path", "mailq_path", "newaliases_path",
     # $mail_name $mail_version: the version differs.
     "milter_macro_v",
     # Computed at run time.
