@@ -339,6 +339,13 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
     } else if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
 	qmgr_defer_rcpt(m, rcpt, 0, "4.3.0", "address resolver failure");
 	return;
+    } else if (strcmp(vstring_str(reply->recipient), rcpt->address) != 0) {
+	/* The resolver followed the routing of a local part: deliver there. */
+	if (*rcpt->orig_addr == 0) {
+	    myfree(rcpt->orig_addr);
+	    rcpt->orig_addr = mystrdup(rcpt->address);
+	}
+	rcpt->address = vstring_str(reply->recipient);
     }
     transport = vstring_str(reply->transport);
     nexthop = vstring_str(reply->nexthop);

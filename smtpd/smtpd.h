@@ -173,6 +173,7 @@ extern int var_soft_bounce;
 extern long var_hopcount_limit;
 extern int var_smtpd_delay_reject;
 extern int var_strict_rfc821;
+extern int var_resolve_null_domain;
 extern int var_smtpd_helo_required;
 extern char *var_bare_lf;
 extern long var_bare_lf_code;

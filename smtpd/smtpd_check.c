@@ -657,7 +657,8 @@ static int unlisted_recipient(SMTPD_STATE *state)
 	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     if ((r = error_transport(state)) != CHK_DUNNO)
 	return (r);
-    if (addr_class_addr(state->recipient, &info) == ADDR_CLASS_RETRY)
+    /* The class of the final address: "user@other"@here is other's. */
+    if (addr_class_addr(vstring_str(rcpt_route->recipient), &info) == ADDR_CLASS_RETRY)
 	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     return (class_rcpt_check(state, &info));
 }

@@ -82,6 +82,7 @@ long    var_smtpd_err_sleep;
 int     var_disable_vrfy;
 int     var_smtpd_delay_reject;
 int     var_strict_rfc821;
+int     var_resolve_null_domain;
 int     var_soft_bounce;
 long    var_hopcount_limit;
 int     var_smtpd_helo_required;
@@ -126,6 +127,7 @@ void    smtpd_params_init(void)
     var_hopcount_limit = mail_conf_int(VAR_HOPCOUNT_LIMIT);
     var_smtpd_delay_reject = mail_conf_bool(VAR_SMTPD_DELAY_REJECT);
     var_strict_rfc821 = mail_conf_bool(VAR_STRICT_RFC821_ENVELOPES);
+    var_resolve_null_domain = mail_conf_bool(VAR_RESOLVE_NULL_DOMAIN);
     var_smtpd_helo_required = mail_conf_bool(VAR_SMTPD_HELO_REQUIRED);
     var_bare_lf = mystrdup(mail_conf_str(VAR_SMTPD_FORBID_BARE_NEWLINE));
     var_bare_lf_code = mail_conf_int(VAR_SMTPD_FORBID_BARE_NEWLINE_REJECT_CODE);

@@ -20,6 +20,7 @@
 #include "global/mail_list.h"
 #include "global/mail_addr.h"
 #include "global/addr_map.h"
+#include "global/addr_canon.h"
 #include "global/addr_rewrite.h"
 
 #define MAX_RECURSION	10		/* canonical result of a result ... */
@@ -34,12 +35,7 @@ struct ADDR_REWRITE {
     ARGV   *masq_domains;		/* masquerade_domains */
     int     masq_classes;		/* masquerade_classes */
     MATCH_LIST *masq_exceptions;	/* masquerade_exceptions */
-    int     swap_bangpath;
-    int     percent_hack;
-    int     append_at_myorigin;
-    int     append_dot_mydomain;
-    char   *myorigin;
-    char   *mydomain;
+    ADDR_CANON *canon;			/* canonical form */
     char   *remote_domain;		/* remote_header_rewrite_domain */
     VSTRING *work;
 };
@@ -93,12 +89,7 @@ ADDR_REWRITE *addr_rewrite_create(void)
     rw->masq_classes = parse_classes(VAR_MASQUERADE_CLASSES);
     rw->masq_exceptions = *mail_conf_str(VAR_MASQUERADE_EXCEPTIONS) ?
 	mail_list_create(VAR_MASQUERADE_EXCEPTIONS) : 0;
-    rw->swap_bangpath = mail_conf_bool(VAR_SWAP_BANGPATH);
-    rw->percent_hack = mail_conf_bool(VAR_ALLOW_PERCENT_HACK);
-    rw->append_at_myorigin = mail_conf_bool(VAR_APPEND_AT_MYORIGIN);
-    rw->append_dot_mydomain = mail_conf_bool(VAR_APPEND_DOT_MYDOMAIN);
-    rw->myorigin = mystrdup(mail_conf_str(VAR_MYORIGIN));
-    rw->mydomain = mystrdup(mail_conf_str(VAR_MYDOMAIN));
+    rw->canon = addr_canon_create();
     rw->remote_domain = mystrdup(mail_conf_str(VAR_REMOTE_HEADER_REWRITE_DOMAIN));
     rw->work = vstring_alloc(100);
     return (rw);
@@ -115,8 +106,7 @@ void    addr_rewrite_free(ADDR_REWRITE *rw)
     argv_free(rw->masq_domains);
     if (rw->masq_exceptions)
 	match_list_free(rw->masq_exceptions);
-    myfree(rw->myorigin);
-    myfree(rw->mydomain);
+    addr_canon_free(rw->canon);
     myfree(rw->remote_domain);
     vstring_free(rw->work);
     myfree(rw);
@@ -130,32 +120,7 @@ int     addr_rewrite_enabled(ADDR_REWRITE *rw, int class)
 /* canonicalize - Postfix's "local" (or "remote") rewriting context */
 static void canonicalize(ADDR_REWRITE *rw, int class, VSTRING *addr)
 {
-    char   *cp = vstring_str(addr);
-    char   *at;
-    char   *bang;
-
-    if (*cp == 0)
-	return;
-    at = strrchr(cp, '@');
-    if (at == 0 && rw->swap_bangpath && (bang = strchr(cp, '!')) != 0 && bang > cp
-	&& bang[1]) {
-	/* site!user -> user@site */
-	vstring_sprintf(rw->work, "%s@%.*s", bang + 1, (int) (bang - cp), cp);
-	vstring_strcpy(addr, vstring_str(rw->work));
-    } else if (at == 0 && rw->percent_hack && (at = strrchr(cp, '%')) != 0) {
-	*at = '@';
-    }
-    cp = vstring_str(addr);
-    if ((at = strrchr(cp, '@')) == 0) {
-	if (class & ADDR_REWRITE_REMOTE)
-	    vstring_sprintf_append(addr, "@%s", rw->remote_domain);
-	else if (rw->append_at_myorigin && *rw->myorigin)
-	    vstring_sprintf_append(addr, "@%s", rw->myorigin);
-	return;
-    }
-    if (rw->append_dot_mydomain && *rw->mydomain && at[1] && at[1] != '['
-	&& strchr(at + 1, '.') == 0)
-	vstring_sprintf_append(addr, ".%s", rw->mydomain);
+    addr_canon(rw->canon, addr, (class & ADDR_REWRITE_REMOTE) ? rw->remote_domain : 0);
 }
 
 /* map_recursive - apply one table until the address settles */

@@ -29,6 +29,7 @@
 #include "dict/match_list.h"
 #include "global/mail_list.h"
 #include "global/addr_class.h"
+#include "global/addr_canon.h"
 #include "global/resolve.h"
 
 static int resolve_ready;
@@ -36,6 +37,8 @@ static HTABLE *other_lists;		/* resolve_domain_match(), by name */
 static MAPS *transport_maps;
 static MAPS *snd_relay_maps;
 static MAPS *snd_transport_maps;
+static ADDR_CANON *canon;		/* canonical form of a routed local part */
+static int null_domain;			/* resolve_null_domain */
 
 /* domain_list_create - a domain-list parameter, as match_list(3) reads it */
 static MATCH_LIST *domain_list_create(const char *param)
@@ -58,6 +61,8 @@ void    resolve_init(void)
     transport_maps = maps_or_null(VAR_TRANSPORT_MAPS);
     snd_relay_maps = maps_or_null(VAR_SENDER_DEPENDENT_RELAYHOST_MAPS);
     snd_transport_maps = maps_or_null(VAR_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS);
+    canon = addr_canon_create();
+    null_domain = mail_conf_bool(VAR_RESOLVE_NULL_DOMAIN);
     resolve_ready = 1;
 }
 
@@ -77,6 +82,8 @@ void    resolve_reset(void)
 	other_lists = 0;
     }
     transport_maps = snd_relay_maps = snd_transport_maps = 0;
+    addr_canon_free(canon);
+    canon = 0;
     resolve_ready = 0;
 }
 
@@ -127,12 +134,54 @@ static void trim(VSTRING *s)
     myfree(copy);
 }
 
+/* addr_domain - the domain of an address, lower case, no trailing dot */
+static void addr_domain(const char *addr, VSTRING *domain)
+{
+    const char *at;
+
+    if ((at = strrchr(addr, '@')) != 0 && at[1] != 0)
+	vstring_strcpy(domain, at + 1);
+    else if (at != 0 && null_domain)
+	vstring_strcpy(domain, mail_conf_str(VAR_MYHOSTNAME));
+    else
+	vstring_strcpy(domain, mail_conf_str(VAR_MYORIGIN));
+    lowercase(vstring_str(domain));
+    while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
+	vstring_truncate(domain, vstring_len(domain) - 1);
+}
+
+/*
+ * strip_local - Postfix's resolver: while the domain is local and the
+ * local part still routes ("user@other"@here, user%other@here,
+ * other!user@here), drop the local domain and take the local part in
+ * canonical form as the address. -1 when a domain list failed.
+ */
+static int strip_local(VSTRING *addr, VSTRING *domain)
+{
+    const char *at;
+    int     class;
+
+    for (int n = 0; n < 100; n++) {
+	addr_domain(vstring_str(addr), domain);
+	if ((at = strrchr(vstring_str(addr), '@')) == 0
+	    || !addr_canon_routed(canon, vstring_str(addr), at - vstring_str(addr)))
+	    return (0);
+	if ((class = addr_class_domain(vstring_str(domain), (ADDR_CLASS_INFO *) 0))
+	    == ADDR_CLASS_RETRY)
+	    return (-1);
+	if (class != ADDR_CLASS_LOCAL)
+	    return (0);
+	vstring_truncate(addr, at - vstring_str(addr));
+	addr_canon(canon, addr, (char *) 0);
+    }
+    return (0);
+}
+
 int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 {
     VSTRING *domain = vstring_alloc(64);
     VSTRING *chan_tr = vstring_alloc(16);
     VSTRING *chan_nh = vstring_alloc(64);
-    const char *at;
     const char *value;
     int     has_nexthop;
     int     explicit_nexthop;
@@ -147,14 +196,12 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     if (sender == 0)
 	sender = "";
 
-    /* The recipient domain, lower case, without a trailing dot. */
-    if ((at = strrchr(rcpt, '@')) != 0 && at[1] != 0)
-	vstring_strcpy(domain, at + 1);
-    else
-	vstring_strcpy(domain, mail_conf_str(VAR_MYORIGIN));
-    lowercase(vstring_str(domain));
-    while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
-	vstring_truncate(domain, vstring_len(domain) - 1);
+    /* The final address and its domain (lower case, no trailing dot). */
+    if (strip_local(reply->recipient, domain) < 0) {
+	ret = RESOLVE_RETRY;
+	goto done;
+    }
+    rcpt = vstring_str(reply->recipient);
 
     /* The address class (its lists log their own failures). */
     if ((class = addr_class_domain(vstring_str(domain), (ADDR_CLASS_INFO *) 0))

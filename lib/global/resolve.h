@@ -17,6 +17,16 @@
  *	resolve_addr() routes one recipient the way Postfix's
  *	trivial-rewrite does for off-host mail (DESIGN.md section 5):
  *
+ *	First, while the domain is of the local class and the local part
+ *	still routes (addr_canon_routed(): "@" with
+ *	resolve_dequoted_address, "%" with allow_percent_hack, "!" with
+ *	swap_bangpath), the local domain is dropped and the local part,
+ *	in canonical form (addr_canon(3)), is the address: "u@other"@here,
+ *	u%other@here and other!u@here all resolve as u@other. The reply's
+ *	recipient is that final address (qmgr delivers to it; the queue
+ *	file's address is the original recipient). "user@" resolves as
+ *	$myhostname with resolve_null_domain = yes.
+ *
  *	1. The address class, as addr_class(3) decides it: a domain in
  *	   relay_domains (a domain list; subdomains match when
  *	   relay_domains is named in parent_domain_matches_subdomains) is
