@@ -205,7 +205,9 @@ class OtherTypes(PostmapCase):
 
     def test_proxy_reads_directly(self):
         src = self.write("t", "a 1\nb 2\n")
-        self.assertSameMany([["hash:" + src]])
+        # One build after the other: two postmaps that write the same
+        # t.db at once race for its temporary file.
+        self.assertSame("hash:" + src)
         # Postfix's postmap asks proxymap (not running here); we read the table.
         theirs = self.run_pm(POSTFIX, "-q", "a", "hash:" + src)
         self.assertEqual(self.run_pm(OURS, "-q", "a", "proxy:hash:" + src), theirs)
