@@ -140,7 +140,6 @@ postlog unix-dgram n - n - 1 postlogd
             os.makedirs(d)
         pw = pwd.getpwnam("postfix")
         os.chown(data, pw.pw_uid, pw.pw_gid)
-        self.port = free_port()
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write("compatibility_level = 3.7\nqueue_directory = %s\ndata_directory = %s\n"
                     "myhostname = mx.test.invalid\nmydestination =\ninet_interfaces = 127.0.0.1\n"
@@ -149,9 +148,19 @@ postlog unix-dgram n - n - 1 postlogd
                     "smtp_tls_security_level = none\nsmtpd_tls_security_level = none\n"
                     "alias_maps =\nalias_database =\n"
                     % (self.queue, data, relay_port, self.dir, self.dir))
-        with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(self.SERVICES.format(port=self.port))
-        self.run("postfix", "start", check=True)
+        # The free port can be taken by a test running beside this one
+        # before master binds it: then master exits and start fails; try
+        # another port, and say what the log said if it keeps failing.
+        for attempt in range(3):
+            self.port = free_port()
+            with open(os.path.join(self.etc, "master.cf"), "w") as f:
+                f.write(self.SERVICES.format(port=self.port))
+            r = self.run("postfix", "start")
+            if r.returncode == 0:
+                return
+            time.sleep(0.5)
+        raise AssertionError("Debian's postfix start failed: %s%s\nmaillog:\n%s"
+                             % (r.stdout, r.stderr, self.log()[-2000:]))
 
     def run(self, cmd, *args, check=False, input=None):
         return subprocess.run([cmd, "-c", self.etc] + list(args), capture_output=True,
