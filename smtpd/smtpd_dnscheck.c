@@ -12,6 +12,7 @@
  *				  int is_sender);
  *	int smtpd_dnscheck_helo_syntax(SMTPD_STATE *state);
  *	int smtpd_dnscheck_helo(SMTPD_STATE *state);
+ *	int smtpd_dnscheck_maps_rbl(SMTPD_STATE *state);
  * DESCRIPTION
  *	The parts of the access policy (smtpd_check.c) that ask the DNS
  *	(lib/dns/dns.c, through resolv_conf) or judge host names. Each returns
@@ -21,9 +22,15 @@
  *	smtpd_dnscheck_init() reads maps_rbl_reject_code, rbl_reply_maps,
  *	the reply codes and resolv_conf, once per process.
  *
- *	smtpd_dnscheck_list() is reject_rbl_client, permit_dnswl_client
- *	and reject_rhsbl_client, _helo, _sender, _recipient (name) with
- *	the list spec "domain[=filter]"; smtpd_dnscheck_domain() is
+ *	smtpd_dnscheck_list() is reject_rbl_client, permit_dnswl_client,
+ *	permit_rhswl_client and reject_rhsbl_client, _reverse_client,
+ *	_helo, _sender, _recipient (name) with the list spec
+ *	"domain[=filter]"; smtpd_dnscheck_maps_rbl() is the obsolete
+ *	reject_maps_rbl: reject_rbl_client with each domain of
+ *	maps_rbl_domains. permit_dnswl_client and permit_rhswl_client
+ *	(the client's verified name under the domain) do not permit a
+ *	recipient that reject_unauth_destination would refuse: they are
+ *	silently ignored then, as in Postfix. smtpd_dnscheck_domain() is
  *	reject_unknown_sender_domain / reject_unknown_recipient_domain;
  *	smtpd_dnscheck_helo_syntax() reject_invalid_helo_hostname and
  *	smtpd_dnscheck_helo() reject_unknown_helo_hostname. The replies
@@ -41,6 +48,8 @@
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "util/vstring.h"
+#include "util/argv.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "dns/dns.h"
@@ -299,24 +308,36 @@ static int rbl_check(SMTPD_STATE *state, const char *prefix, const char *spec,
 }
 
 /*
- * dnswl_check - permit_dnswl_client. A lookup error must not let the
- * client past a later reject: it holds a defer_if_reject reply.
+ * dnswl_check - permit_dnswl_client (the client address) and
+ * permit_rhswl_client (its verified name). A lookup error must not let
+ * the client past a later reject: it holds a defer_if_reject reply. A
+ * listed client gets no relaying: a recipient that is not ours makes
+ * the permit a DUNNO.
  */
-static int dnswl_check(SMTPD_STATE *state, const char *spec)
+static int dnswl_check(SMTPD_STATE *state, const char *spec, int by_name)
 {
     VSTRING *prefix = vstring_alloc(50);
     VSTRING *domain = vstring_alloc(50);
     VSTRING *reason = vstring_alloc(100);
+    const char *who = by_name ? state->name : state->addr;
     int     r = CHK_DUNNO;
+    int     have;
 
-    if (rbl_client_prefix(state->addr, prefix)) {
+    if (by_name) {
+	vstring_strcpy(prefix, state->name);
+	have = strcmp(state->name, "unknown") != 0;
+    } else {
+	have = rbl_client_prefix(state->addr, prefix);
+    }
+    if (have) {
 	switch (rbl_listed(vstring_str(prefix), spec, domain, reason)) {
 	case 1:
-	    r = CHK_OK;
+	    if (state->recipient == 0 || smtpd_chk_auth_destination(state) == CHK_OK)
+		r = CHK_OK;
 	    break;
 	case -1:
 	    smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.1",
-		     "<%s>: Client host rejected: Service unavailable", state->addr);
+		     "<%s>: Client host rejected: Service unavailable", who);
 	    break;
 	case -2:
 	    r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
@@ -462,7 +483,13 @@ int     smtpd_dnscheck_list(SMTPD_STATE *state, const char *n, const char *spec)
     int     r = CHK_DUNNO;
 
     if (strcasecmp(n, "permit_dnswl_client") == 0) {
-	r = dnswl_check(state, spec);
+	r = dnswl_check(state, spec, 0);
+    } else if (strcasecmp(n, "permit_rhswl_client") == 0) {
+	r = dnswl_check(state, spec, 1);
+    } else if (strcasecmp(n, "reject_rhsbl_reverse_client") == 0) {
+	if (strcmp(state->reverse_name, "unknown") != 0)
+	    r = rbl_check(state, state->reverse_name, spec, "Unverified Client host",
+			  state->reverse_name);
     } else if (strcasecmp(n, "reject_rbl_client") == 0) {
 	prefix = vstring_alloc(80);
 	if (rbl_client_prefix(state->addr, prefix))
@@ -488,5 +515,17 @@ int     smtpd_dnscheck_list(SMTPD_STATE *state, const char *n, const char *spec)
     }
     if (domain)
 	myfree(domain);
+    return (r);
+}
+
+/* smtpd_dnscheck_maps_rbl - reject_maps_rbl: each domain of maps_rbl_domains */
+int     smtpd_dnscheck_maps_rbl(SMTPD_STATE *state)
+{
+    ARGV   *domains = argv_split_list(mail_conf_str(VAR_MAPS_RBL_DOMAINS));
+    int     r = CHK_DUNNO;
+
+    for (size_t i = 0; r == CHK_DUNNO && i < domains->argc; i++)
+	r = smtpd_dnscheck_list(state, "reject_rbl_client", domains->argv[i]);
+    argv_free(domains);
     return (r);
 }
