@@ -1303,7 +1303,9 @@ static int argument_step(SMTPD_STATE *state, ARGV *list, size_t *ip,
 /* soften_reject - under warn_if_reject a reject is logged, not given */
 static int soften_reject(SMTPD_STATE *state, int r)
 {
-    if (state->warn_if_reject && r == CHK_REJECT) {
+    /* A configuration error is not a reject: Postfix 3.7 gives it anyway. */
+    if (state->warn_if_reject && r == CHK_REJECT
+	&& strcmp(vstring_str(state->reply), "451 4.3.5 Server configuration error") != 0) {
 	smtpd_log_reject_warning(state, vstring_str(state->reply));
 	return (CHK_DUNNO);
     }

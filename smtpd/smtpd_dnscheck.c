@@ -53,6 +53,7 @@
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "dns/dns.h"
+#include "global/mail_addr.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 
@@ -426,8 +427,10 @@ int     smtpd_dnscheck_helo_syntax(SMTPD_STATE *state)
 
     if (helo == 0)
 	return (CHK_DUNNO);
+    /* A bare address passes here (Postfix 3.7), not the DNS check. */
     if (*helo != '[')
-	return (smtpd_valid_hostname(helo) ? CHK_DUNNO :
+	return (smtpd_valid_hostname(helo) || valid_ipv4_addr(helo)
+		|| valid_ipv6_addr(helo) ? CHK_DUNNO :
 		smtpd_chk_reject(state, invalid_hostname_code, "5.5.2",
 			     "<%s>: Helo command rejected: Invalid name", helo));
     len = strlen(helo);
@@ -453,7 +456,9 @@ int     smtpd_dnscheck_helo(SMTPD_STATE *state)
 
     if (helo == 0 || *helo == '[')
 	return (CHK_DUNNO);
-    switch (dns_lookup_mailhost(helo, 0)) {
+    /* A bare address is no host name: "Host not found" (Postfix 3.7). */
+    switch (valid_ipv4_addr(helo) || valid_ipv6_addr(helo) ? DNS_NOTFOUND
+	    : dns_lookup_mailhost(helo, 0)) {
     case DNS_OK:
     case DNS_NULLMX:
 	return (CHK_DUNNO);
