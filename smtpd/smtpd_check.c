@@ -50,7 +50,7 @@
  *	as in Postfix; such a restriction does not count as relay
  *	protection.
  *
- *	Restrictions: permit, reject, defer, defer_if_permit,
+ *	Restrictions: permit, reject, defer ("Try again later"), defer_if_permit,
  *	defer_if_reject, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
@@ -86,6 +86,20 @@
  *	template has a status. A lookup error is logged and counts as not
  *	listed; for permit_dnswl_client it also holds a defer_if_reject
  *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
+ *
+ *	permit_rhswl_client, reject_rhsbl_reverse_client and the obsolete
+ *	reject_maps_rbl are DNS lists too. The access tables of the DNS
+ *	servers of a name (check_*_{a,mx,ns}_access),
+ *	check_reverse_client_hostname_access and permit_mx_backup are in
+ *	smtpd_dnsaccess.c; check_etrn_access (the ETRN domain and its
+ *	parents, only at ETRN), check_sasl_access (the login name),
+ *	reject_plaintext_session (plaintext_reject_code), "sleep seconds"
+ *	and the old names (reject_unknown_client, reject_unknown_hostname,
+ *	reject_invalid_hostname, reject_non_fqdn_hostname as their new
+ *	names; check_relay_domains, reject_maps_rbl and
+ *	permit_naked_ip_address with Postfix's warnings) are here. A
+ *	restriction after permit, reject, defer or check_relay_domains is
+ *	logged as ignored each time the list gets there.
  *
  *	reject_invalid_helo_hostname (syntax of the name or address
  *	literal), reject_unknown_helo_hostname (an MX, A or AAAA record;
@@ -151,7 +165,8 @@
  *	"generic_checks: name=X status=N".
  * DIAGNOSTICS
  *	Fatal: no relay protection in either relay list. Warning and
- *	451 4.3.5 for an unknown restriction name.
+ *	451 4.3.5 for an unknown restriction name; warn_if_reject does not
+ *	soften a 451 4.3.5 configuration error (Postfix 3.7 neither).
  */
 #include <sys/statvfs.h>
 #include <ctype.h>
