@@ -322,6 +322,12 @@ static int has_relay_protection(ARGV *list, int depth)
 	    || strcmp(r, "defer_if_permit") == 0
 	    || strcmp(r, "check_relay_domains") == 0)
 	    return (1);
+	/* Nothing after permit ever runs: it protects nothing (Postfix). */
+	if (strcmp(r, "permit") == 0) {
+	    if (i + 1 < list->argc)
+		msg_warn("restriction `%s' after `%s' is ignored", list->argv[i + 1], r);
+	    return (0);
+	}
 	if (depth < MAX_DEPTH && (class = class_find(r)) != 0
 	    && has_relay_protection(class, depth + 1))
 	    return (1);

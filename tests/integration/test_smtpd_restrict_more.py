@@ -290,6 +290,23 @@ class Verdicts(RestrictTest):
                    r"<localhost\[127\.0\.0\.1\]>: Client host rejected: Access denied;")
         self.assertNotIn("is ignored", m.log())
 
+    def test_nothing_after_permit_protects_relaying(self):
+        # Postfix 3.7 refuses to run an open relay that looks closed:
+        # "warning: restriction `reject_unauth_destination' after `permit' is
+        # ignored" and the fatal "specify at least one working instance".
+        m = smtpd_mta(smtpd_relay_restrictions="permit_mynetworks, permit, "
+                                               "reject_unauth_destination")
+        self.addCleanup(m.cleanup)
+        try:
+            Client(m.smtp_port).close()
+        except (EOFError, OSError):
+            pass
+        m.wait_log(r"postfix/smtpd\[\d+\]: warning: restriction `reject_unauth_destination' "
+                   r"after `permit' is ignored\n.*postfix/smtpd\[\d+\]: fatal: in parameter "
+                   r"smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at "
+                   r"least one working instance of: reject_unauth_destination, "
+                   r"defer_unauth_destination, reject, defer, defer_if_permit or "
+                   r"check_relay_domains")
 
 if __name__ == "__main__":
     unittest.main()
