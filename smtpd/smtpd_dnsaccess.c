@@ -242,13 +242,17 @@ static int addr_access(SMTPD_STATE *state, MAPS *maps, const char *addr,
 static char *literal_addr(const char *domain)
 {
     size_t  len = strlen(domain);
+    const char *start = domain + 1;
     char   *addr;
 
     if (len < 3 || domain[0] != '[' || domain[len - 1] != ']')
 	return (0);
-    addr = mystrndup(domain + 1, len - 2);
-    if (strncasecmp(addr, "IPv6:", 5) == 0)
-	memmove(addr, addr + 5, strlen(addr + 5) + 1);
+    len -= 2;
+    if (len > 5 && strncasecmp(start, "IPv6:", 5) == 0) {
+	start += 5;
+	len -= 5;
+    }
+    addr = mystrndup(start, len);
     if (!numeric(addr)) {
 	myfree(addr);
 	return (0);
