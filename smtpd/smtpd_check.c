@@ -50,7 +50,7 @@
  *	as in Postfix; such a restriction does not count as relay
  *	protection.
  *
- *	Restrictions: permit, reject, defer, defer_if_permit,
+ *	Restrictions: permit, reject, defer ("Try again later"), defer_if_permit,
  *	defer_if_reject, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
@@ -86,6 +86,20 @@
  *	template has a status. A lookup error is logged and counts as not
  *	listed; for permit_dnswl_client it also holds a defer_if_reject
  *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
+ *
+ *	permit_rhswl_client, reject_rhsbl_reverse_client and the obsolete
+ *	reject_maps_rbl are DNS lists too. The access tables of the DNS
+ *	servers of a name (check_*_{a,mx,ns}_access),
+ *	check_reverse_client_hostname_access and permit_mx_backup are in
+ *	smtpd_dnsaccess.c; check_etrn_access (the ETRN domain and its
+ *	parents, only at ETRN), check_sasl_access (the login name),
+ *	reject_plaintext_session (plaintext_reject_code), "sleep seconds"
+ *	and the old names (reject_unknown_client, reject_unknown_hostname,
+ *	reject_invalid_hostname, reject_non_fqdn_hostname as their new
+ *	names; check_relay_domains, reject_maps_rbl and
+ *	permit_naked_ip_address with Postfix's warnings) are here. A
+ *	restriction after permit, reject, defer or check_relay_domains is
+ *	logged as ignored each time the list gets there.
  *
  *	reject_invalid_helo_hostname (syntax of the name or address
  *	literal), reject_unknown_helo_hostname (an MX, A or AAAA record;
@@ -151,15 +165,18 @@
  *	"generic_checks: name=X status=N".
  * DIAGNOSTICS
  *	Fatal: no relay protection in either relay list. Warning and
- *	451 4.3.5 for an unknown restriction name.
+ *	451 4.3.5 for an unknown restriction name; warn_if_reject does not
+ *	soften a 451 4.3.5 configuration error (Postfix 3.7 neither).
  */
 #include <sys/statvfs.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
@@ -173,6 +190,7 @@
 #include "global/mail_queue.h"
 #include "global/addr_class.h"
 #include "global/resolve.h"
+#include "global/mail_addr.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 #include "smtpd_local.h"
@@ -196,6 +214,8 @@ static MAPS **tables;
 static long reject_code, defer_code, relay_code, unknown_relay_code, unknown_alias_code;
 static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
 static long unknown_client_code;
+static long plaintext_code, invalid_hostname_code;
+static int sasl_enable;			/* smtpd_sasl_auth_enable */
 /*
  * Reply texts and logs show an address as the client gave it; lookups
  * use it with @$myorigin when it had no domain (smtpd_envelope.c).
@@ -303,6 +323,12 @@ static int has_relay_protection(ARGV *list, int depth)
 	    || strcmp(r, "defer_if_permit") == 0
 	    || strcmp(r, "check_relay_domains") == 0)
 	    return (1);
+	/* Nothing after permit ever runs: it protects nothing (Postfix). */
+	if (strcmp(r, "permit") == 0) {
+	    if (i + 1 < list->argc)
+		msg_warn("restriction `%s' after `%s' is ignored", list->argv[i + 1], r);
+	    return (0);
+	}
 	if (depth < MAX_DEPTH && (class = class_find(r)) != 0
 	    && has_relay_protection(class, depth + 1))
 	    return (1);
@@ -346,7 +372,11 @@ void    smtpd_check_init(void)
     non_fqdn_code = mail_conf_int(VAR_NON_FQDN_REJECT_CODE);
     multi_bounce_code = mail_conf_int(VAR_MULTI_RECIPIENT_BOUNCE_REJECT_CODE);
     unknown_client_code = mail_conf_int(VAR_UNKNOWN_CLIENT_REJECT_CODE);
+    invalid_hostname_code = mail_conf_int(VAR_INVALID_HOSTNAME_REJECT_CODE);
     smtpd_dnscheck_init();
+    smtpd_dnsaccess_init();
+    plaintext_code = mail_conf_int(VAR_PLAINTEXT_REJECT_CODE);
+    sasl_enable = mail_conf_bool(VAR_SMTPD_SASL_AUTH_ENABLE);
     permit_log_actions = match_list_create(VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS,
 			    mail_conf_str(VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS), 0);
     resolve_init();
@@ -869,6 +899,27 @@ static int check_client_access(SMTPD_STATE *state, MAPS *maps, int depth)
     return (ret);
 }
 
+/* smtpd_chk_lookup - lookup() for the other parts of the policy */
+int     smtpd_chk_lookup(SMTPD_STATE *state, MAPS *maps, const char *key, int flags,
+		               const char *name, const char *class, int depth, int *ret)
+{
+    return (lookup(state, maps, key, flags, name, class, depth, ret));
+}
+
+/* smtpd_chk_domain_access - check_domain_access() for the other parts */
+int     smtpd_chk_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domain,
+			             const char *name, const char *class, int depth,
+				        int *ret)
+{
+    return (check_domain_access(state, maps, domain, name, class, depth, ret));
+}
+
+/* smtpd_chk_auth_destination - permit_auth_destination() for the others */
+int     smtpd_chk_auth_destination(SMTPD_STATE *state)
+{
+    return (permit_auth_destination(state));
+}
+
 /* policy_check - check_policy_service server */
 static int policy_check(SMTPD_STATE *state, const char *server, const char *name,
 			        const char *class, int depth)
@@ -917,7 +968,7 @@ static int verdict_step(SMTPD_STATE *state, const char *n, const char *name,
 	*r = smtpd_chk_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
 			      name, class);
     } else if (strcasecmp(n, "defer") == 0) {
-	*r = smtpd_chk_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
+	*r = smtpd_chk_reject(state, defer_code, "4.3.2", "<%s>: %s rejected: Try again later",
 			      name, class);
     } else if (strcasecmp(n, "defer_if_permit") == 0) {
 	smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.0",
@@ -1041,6 +1092,151 @@ static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
     return (STEP_DONE);
 }
 
+/*
+ * relay_domains_check - check_relay_domains (obsolete): permit a client
+ * whose name is in relay_domains, or a recipient of ours; else reject
+ */
+static int relay_domains_check(SMTPD_STATE *state)
+{
+    int     m;
+
+    if (strcmp(state->name, "unknown") != 0
+	&& (m = addr_class_listed(ADDR_CLASS_RELAY, state->name)) != 0)
+	return (m > 0 ? CHK_OK : smtpd_chk_tempfail(state, state->namaddr));
+    if (state->recipient == 0)
+	return (CHK_DUNNO);
+    if ((m = permit_auth_destination(state)) < 0)
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
+    if (m == CHK_OK)
+	return (CHK_OK);
+    return (smtpd_chk_reject(state, relay_code, "5.7.1",
+			     "<%s>: Recipient address rejected: Relay access denied",
+			     RCPT_NAME(state)));
+}
+
+/* naked_ip_check - permit_naked_ip_address (obsolete): HELO 192.0.2.1 */
+static int naked_ip_check(SMTPD_STATE *state)
+{
+    const char *helo = state->helo_name;
+
+    msg_warn("restriction permit_naked_ip_address is deprecated. "
+	     "Use permit_mynetworks or permit_sasl_authenticated instead");
+    if (helo == 0 || *helo == 0 || helo[strspn(helo, "0123456789.:")] != 0)
+	return (CHK_DUNNO);
+    if (valid_ipv4_addr(helo))
+	return (CHK_OK);
+    return (smtpd_chk_reject(state, invalid_hostname_code, "5.5.2",
+			     "<%s>: Helo command rejected: invalid ip address", helo));
+}
+
+/* warn_obsolete - Postfix's warning for a restriction it will drop, once */
+static void warn_obsolete(const char *name, const char *instead, int *warned)
+{
+    if (!*warned)
+	msg_warn("support for restriction \"%s\" will be removed from Postfix; "
+		 "use \"%s\" instead", name, instead);
+    *warned = 1;
+}
+
+/*
+ * extra_step - permit_mx_backup, reject_plaintext_session, and the old
+ * names that Postfix 3.7 still takes: reject_unknown_client,
+ * reject_unknown_hostname, reject_invalid_hostname and
+ * reject_non_fqdn_hostname (silently, as their new names),
+ * check_relay_domains, reject_maps_rbl and permit_naked_ip_address (with
+ * Postfix's warnings)
+ */
+static int extra_step(SMTPD_STATE *state, const char *n, const char *name,
+		              const char *class, int *r)
+{
+    static const char *synonyms[][2] = {
+	{"reject_unknown_client", "reject_unknown_client_hostname"},
+	{"reject_unknown_hostname", "reject_unknown_helo_hostname"},
+	{"reject_invalid_hostname", "reject_invalid_helo_hostname"},
+	{"reject_non_fqdn_hostname", "reject_non_fqdn_helo_hostname"},
+    };
+    static int warned_relay_domains, warned_maps_rbl;
+
+    for (size_t i = 0; i < sizeof(synonyms) / sizeof(synonyms[0]); i++)
+	if (strcasecmp(n, synonyms[i][0]) == 0)
+	    return (client_step(state, synonyms[i][1], name, class, r));
+    if (strcasecmp(n, "permit_mx_backup") == 0) {
+	*r = smtpd_dnsaccess_mx_backup(state);
+    } else if (strcasecmp(n, "reject_plaintext_session") == 0) {
+	if (!state->tls)
+	    *r = smtpd_chk_reject(state, plaintext_code, "4.7.1",
+				  "Session encryption is required");
+    } else if (strcasecmp(n, "check_relay_domains") == 0) {
+	warn_obsolete("check_relay_domains", "reject_unauth_destination",
+		      &warned_relay_domains);
+	*r = relay_domains_check(state);
+    } else if (strcasecmp(n, "reject_maps_rbl") == 0) {
+	warn_obsolete("reject_maps_rbl", "reject_rbl_client domain-name", &warned_maps_rbl);
+	*r = smtpd_dnscheck_maps_rbl(state);
+    } else if (strcasecmp(n, "permit_naked_ip_address") == 0) {
+	*r = naked_ip_check(state);
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/*
+ * more_access_step - the tables of the ETRN domain (and its parents, only
+ * at ETRN), of the SASL login name (as it is: Postfix 3.7 does not add
+ * smtpd_sasl_local_domain), and of the servers of a DNS name
+ * (smtpd_dnsaccess.c). name is the ETRN domain at ETRN.
+ */
+static int more_access_step(SMTPD_STATE *state, const char *n, MAPS *maps,
+			            const char *name, int depth, int *r)
+{
+    if (strcasecmp(n, "check_etrn_access") == 0) {
+	if (strcmp(state->where, "ETRN") == 0)
+	    check_domain_access(state, maps, name, name, "Etrn command", depth, r);
+    } else if (strcasecmp(n, "check_sasl_access") == 0) {
+	if (!sasl_enable)
+	    msg_warn("restriction `check_sasl_access' ignored: no SASL support");
+	else if (state->sasl_username && *state->sasl_username)
+	    lookup(state, maps, state->sasl_username, 0, state->sasl_username,
+		   "SASL login name", depth, r);
+    } else if (!smtpd_dnsaccess(state, n, maps, depth, r)) {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/*
+ * sleep_step - "sleep seconds": pause, then go on with the list; anything
+ * but a number after it is a configuration error, as in Postfix
+ */
+static int sleep_step(SMTPD_STATE *state, ARGV *list, size_t *ip, int *r)
+{
+    const char *arg = *ip + 1 < list->argc ? list->argv[++*ip] : "";
+    unsigned long seconds;
+
+    if (*arg == 0 || arg[strspn(arg, "0123456789")] != 0) {
+	msg_warn("restriction sleep must be followed by number");
+	*r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
+	return (STEP_DONE);
+    }
+    seconds = strtoul(arg, (char **) 0, 10);
+    sleep(seconds > UINT_MAX ? UINT_MAX : (unsigned) seconds);
+    return (STEP_DONE);
+}
+
+/* warn_ignored - what follows a restriction that always decides is dead */
+static void warn_ignored(SMTPD_STATE *state, ARGV *list, size_t i)
+{
+    static const char *final[] = {"permit", "reject", "defer", "check_relay_domains", 0};
+
+    if (state->warn_if_reject || i + 1 >= list->argc)
+	return;
+    for (const char **cp = final; *cp; cp++)
+	if (strcasecmp(list->argv[i], *cp) == 0)
+	    msg_warn("restriction `%s' after `%s' is ignored", list->argv[i + 1],
+		     list->argv[i]);
+}
+
 /* is_access_restriction - check_<what>_access */
 static int is_access_restriction(const char *n)
 {
@@ -1052,7 +1248,7 @@ static int is_access_restriction(const char *n)
 
 /* access_step - check_<what>_access table: one table of the list */
 static int access_step(SMTPD_STATE *state, const char *n, const char *table,
-		               int depth, int *r)
+		               const char *name, int depth, int *r)
 {
     MAPS   *maps;
 
@@ -1076,7 +1272,7 @@ static int access_step(SMTPD_STATE *state, const char *n, const char *table,
 	    *r = check_mail_access(state, maps, state->recipient, RCPT_NAME(state),
 				   "Recipient address", depth);
     } else {
-	return (STEP_UNKNOWN);
+	return (more_access_step(state, n, maps, name, depth, r));
     }
     return (STEP_DONE);
 }
@@ -1096,21 +1292,23 @@ static int argument_step(SMTPD_STATE *state, ARGV *list, size_t *ip,
 
     if (strcasecmp(n, "reject_rbl_client") == 0
 	|| strcasecmp(n, "permit_dnswl_client") == 0
+	|| strcasecmp(n, "permit_rhswl_client") == 0
 	|| strncasecmp(n, "reject_rhsbl_", 13) == 0) {
 	if (!has_arg) {
-	    msg_warn("restriction %s needs a DNS list domain argument", n);
-	    *r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
-	    return (STEP_FINAL);
+	    msg_warn("restriction %s requires domain name argument", n);
+	    return (STEP_DONE);
 	}
 	*r = smtpd_dnscheck_list(state, n, list->argv[++*ip]);
 	return (STEP_DONE);
     }
     if (is_access_restriction(n) && has_arg) {
 	++*ip;
-	if (access_step(state, n, list->argv[*ip], depth, r) == STEP_UNKNOWN)
+	if (access_step(state, n, list->argv[*ip], name, depth, r) == STEP_UNKNOWN)
 	    return (STEP_UNKNOWN);
 	return (STEP_DONE);
     }
+    if (strcasecmp(n, "sleep") == 0)
+	return (sleep_step(state, list, ip, r));
     if (strcasecmp(n, "check_policy_service") == 0 && has_arg) {
 	*r = policy_check(state, list->argv[++*ip], name, class, depth);
 	return (STEP_DONE);
@@ -1121,7 +1319,9 @@ static int argument_step(SMTPD_STATE *state, ARGV *list, size_t *ip,
 /* soften_reject - under warn_if_reject a reject is logged, not given */
 static int soften_reject(SMTPD_STATE *state, int r)
 {
-    if (state->warn_if_reject && r == CHK_REJECT) {
+    /* A configuration error is not a reject: Postfix 3.7 gives it anyway. */
+    if (state->warn_if_reject && r == CHK_REJECT
+	&& strcmp(vstring_str(state->reply), "451 4.3.5 Server configuration error") != 0) {
 	smtpd_log_reject_warning(state, vstring_str(state->reply));
 	return (CHK_DUNNO);
     }
@@ -1132,7 +1332,8 @@ static int soften_reject(SMTPD_STATE *state, int r)
 static int is_client_permit(const char *n)
 {
     static const char *names[] = {
-	"permit_mynetworks", "permit_dnswl_client", "permit_inet_interfaces",
+	"permit_mynetworks", "permit_dnswl_client", "permit_rhswl_client",
+	"permit_inet_interfaces",
 	"permit_sasl_authenticated", "permit_tls_clientcerts",
 	"permit_tls_all_clientcerts", 0,
     };
@@ -1186,13 +1387,16 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	if (msg_verbose)
 	    msg_info("generic_checks: name=%s", n);
 	builtin = 0;
+	warn_ignored(state, list, i);
 	if (verdict_step(state, n, name, class, &r) || client_step(state, n, name, class, &r)
-	    || sender_step(state, n, name, class, &r) || recipient_step(state, n, &r))
+	    || sender_step(state, n, name, class, &r) || recipient_step(state, n, &r)
+	    || extra_step(state, n, name, class, &r))
 	    step = builtin = STEP_DONE;
 	else if ((step = argument_step(state, list, &i, name, class, depth, &r)) == STEP_UNKNOWN)
 	    step = class_step(state, n, name, class, depth, &r);
 	/* permit_dnswl_client is a restriction too; tables log their own. */
-	if (r == CHK_OK && (builtin || strcasecmp(n, "permit_dnswl_client") == 0)) {
+	if (r == CHK_OK && (builtin || strcasecmp(n, "permit_dnswl_client") == 0
+			    || strcasecmp(n, "permit_rhswl_client") == 0)) {
 	    if (is_client_permit(n))
 		log_permit(state, n, state->namaddr, "Client host", (char *) 0);
 	    else

@@ -12,6 +12,7 @@
  *				  int is_sender);
  *	int smtpd_dnscheck_helo_syntax(SMTPD_STATE *state);
  *	int smtpd_dnscheck_helo(SMTPD_STATE *state);
+ *	int smtpd_dnscheck_maps_rbl(SMTPD_STATE *state);
  * DESCRIPTION
  *	The parts of the access policy (smtpd_check.c) that ask the DNS
  *	(lib/dns/dns.c, through resolv_conf) or judge host names. Each returns
@@ -21,9 +22,15 @@
  *	smtpd_dnscheck_init() reads maps_rbl_reject_code, rbl_reply_maps,
  *	the reply codes and resolv_conf, once per process.
  *
- *	smtpd_dnscheck_list() is reject_rbl_client, permit_dnswl_client
- *	and reject_rhsbl_client, _helo, _sender, _recipient (name) with
- *	the list spec "domain[=filter]"; smtpd_dnscheck_domain() is
+ *	smtpd_dnscheck_list() is reject_rbl_client, permit_dnswl_client,
+ *	permit_rhswl_client and reject_rhsbl_client, _reverse_client,
+ *	_helo, _sender, _recipient (name) with the list spec
+ *	"domain[=filter]"; smtpd_dnscheck_maps_rbl() is the obsolete
+ *	reject_maps_rbl: reject_rbl_client with each domain of
+ *	maps_rbl_domains. permit_dnswl_client and permit_rhswl_client
+ *	(the client's verified name under the domain) do not permit a
+ *	recipient that reject_unauth_destination would refuse: they are
+ *	silently ignored then, as in Postfix. smtpd_dnscheck_domain() is
  *	reject_unknown_sender_domain / reject_unknown_recipient_domain;
  *	smtpd_dnscheck_helo_syntax() reject_invalid_helo_hostname and
  *	smtpd_dnscheck_helo() reject_unknown_helo_hostname. The replies
@@ -41,9 +48,12 @@
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "util/vstring.h"
+#include "util/argv.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "dns/dns.h"
+#include "global/mail_addr.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
 
@@ -299,24 +309,36 @@ static int rbl_check(SMTPD_STATE *state, const char *prefix, const char *spec,
 }
 
 /*
- * dnswl_check - permit_dnswl_client. A lookup error must not let the
- * client past a later reject: it holds a defer_if_reject reply.
+ * dnswl_check - permit_dnswl_client (the client address) and
+ * permit_rhswl_client (its verified name). A lookup error must not let
+ * the client past a later reject: it holds a defer_if_reject reply. A
+ * listed client gets no relaying: a recipient that is not ours makes
+ * the permit a DUNNO.
  */
-static int dnswl_check(SMTPD_STATE *state, const char *spec)
+static int dnswl_check(SMTPD_STATE *state, const char *spec, int by_name)
 {
     VSTRING *prefix = vstring_alloc(50);
     VSTRING *domain = vstring_alloc(50);
     VSTRING *reason = vstring_alloc(100);
+    const char *who = by_name ? state->name : state->addr;
     int     r = CHK_DUNNO;
+    int     have;
 
-    if (rbl_client_prefix(state->addr, prefix)) {
+    if (by_name) {
+	vstring_strcpy(prefix, state->name);
+	have = strcmp(state->name, "unknown") != 0;
+    } else {
+	have = rbl_client_prefix(state->addr, prefix);
+    }
+    if (have) {
 	switch (rbl_listed(vstring_str(prefix), spec, domain, reason)) {
 	case 1:
-	    r = CHK_OK;
+	    if (state->recipient == 0 || smtpd_chk_auth_destination(state) == CHK_OK)
+		r = CHK_OK;
 	    break;
 	case -1:
 	    smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.1",
-		     "<%s>: Client host rejected: Service unavailable", state->addr);
+		     "<%s>: Client host rejected: Service unavailable", who);
 	    break;
 	case -2:
 	    r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
@@ -405,8 +427,10 @@ int     smtpd_dnscheck_helo_syntax(SMTPD_STATE *state)
 
     if (helo == 0)
 	return (CHK_DUNNO);
+    /* A bare address passes here (Postfix 3.7), not the DNS check. */
     if (*helo != '[')
-	return (smtpd_valid_hostname(helo) ? CHK_DUNNO :
+	return (smtpd_valid_hostname(helo) || valid_ipv4_addr(helo)
+		|| valid_ipv6_addr(helo) ? CHK_DUNNO :
 		smtpd_chk_reject(state, invalid_hostname_code, "5.5.2",
 			     "<%s>: Helo command rejected: Invalid name", helo));
     len = strlen(helo);
@@ -432,7 +456,9 @@ int     smtpd_dnscheck_helo(SMTPD_STATE *state)
 
     if (helo == 0 || *helo == '[')
 	return (CHK_DUNNO);
-    switch (dns_lookup_mailhost(helo, 0)) {
+    /* A bare address is no host name: "Host not found" (Postfix 3.7). */
+    switch (valid_ipv4_addr(helo) || valid_ipv6_addr(helo) ? DNS_NOTFOUND
+	    : dns_lookup_mailhost(helo, 0)) {
     case DNS_OK:
     case DNS_NULLMX:
 	return (CHK_DUNNO);
@@ -462,7 +488,13 @@ int     smtpd_dnscheck_list(SMTPD_STATE *state, const char *n, const char *spec)
     int     r = CHK_DUNNO;
 
     if (strcasecmp(n, "permit_dnswl_client") == 0) {
-	r = dnswl_check(state, spec);
+	r = dnswl_check(state, spec, 0);
+    } else if (strcasecmp(n, "permit_rhswl_client") == 0) {
+	r = dnswl_check(state, spec, 1);
+    } else if (strcasecmp(n, "reject_rhsbl_reverse_client") == 0) {
+	if (strcmp(state->reverse_name, "unknown") != 0)
+	    r = rbl_check(state, state->reverse_name, spec, "Unverified Client host",
+			  state->reverse_name);
     } else if (strcasecmp(n, "reject_rbl_client") == 0) {
 	prefix = vstring_alloc(80);
 	if (rbl_client_prefix(state->addr, prefix))
@@ -488,5 +520,17 @@ int     smtpd_dnscheck_list(SMTPD_STATE *state, const char *n, const char *spec)
     }
     if (domain)
 	myfree(domain);
+    return (r);
+}
+
+/* smtpd_dnscheck_maps_rbl - reject_maps_rbl: each domain of maps_rbl_domains */
+int     smtpd_dnscheck_maps_rbl(SMTPD_STATE *state)
+{
+    ARGV   *domains = argv_split_list(mail_conf_str(VAR_MAPS_RBL_DOMAINS));
+    int     r = CHK_DUNNO;
+
+    for (size_t i = 0; r == CHK_DUNNO && i < domains->argc; i++)
+	r = smtpd_dnscheck_list(state, "reject_rbl_client", domains->argv[i]);
+    argv_free(domains);
     return (r);
 }
