@@ -55,6 +55,8 @@ struct QMGR_MESSAGE {
     char   *helo_name;
     char   *sasl_username;
     char   *filter;			/* F record: content filter, or NULL */
+    char   *redirect;			/* > record: REDIRECT address, or NULL */
+    int     redirected;			/* a recipient took the redirect */
     off_t   data_offset;		/* M record data */
     off_t   data_size;
     long    nrcpt;			/* R and D records in the file */
