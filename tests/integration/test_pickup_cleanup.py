@@ -26,16 +26,15 @@ submission".
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
 from capture import Capture
 from local_submit import PICKUP, run
 from milter_server import Milter
-from mta import MTA, SBIN, free_port, port_open, wait_for
+from mta import MTA, SBIN, free_port, wait_for
+from test_milter_real import Daemon
 from test_postqueue import DebianPostfix
 
 SENDMAIL = os.path.join(SBIN, "sendmail")
@@ -327,6 +326,273 @@ class PickupCleanup(unittest.TestCase):
             self.assertEqual(len(self.got[ours]["hold"]), 1, ours)
             # tempme waits in maildrop/.
             self.assertEqual(len(self.got[ours]["maildrop"]), 1, ours)
+
+
+class PickupOverride(unittest.TestCase):
+    """receive_override_options = no_address_mappings, no_header_body_checks:
+    no tables, BCC or checks; the canonical form stays (Postfix 3.7)."""
+
+    def test_as_postfix(self):
+        main = {"canonical_maps": "inline:{root=canon@remote.test}",
+                "always_bcc": "archive@remote.test",
+                "header_checks": "regexp:{etc}/header_checks",
+                "receive_override_options": "no_address_mappings, no_header_body_checks"}
+        text = "Subject: rejectme\nCc: root, x@y\n\nbody\n"
+        got = {}
+        for ours in (False, True):
+            cap = Capture()
+            m = ref = None
+            try:
+                if ours:
+                    m = MTA(main_cf={"relayhost": "[127.0.0.1]:%d" % cap.port},
+                            extra_master_cf=PICKUP, start=False)
+                    m.write("header_checks", HEADER_CHECKS)
+                    m.set_main(**{k: v.replace("{etc}", m.config_dir) for k, v in main.items()})
+                    m.start()
+                    r = run(m, [SENDMAIL, "-C", m.config_dir, "u"], input=text)
+                else:
+                    ref = DebianPostfix(cap.port, files={"header_checks": HEADER_CHECKS},
+                                        extra_main="".join("%s = %s\n" % kv
+                                                           for kv in main.items()))
+                    r = subprocess.run(["sendmail", "-C", ref.etc, "u"], input=text,
+                                       capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                e = cap.wait(1)[0]
+                got[ours] = (e.mail_from, e.rcpt_tos,
+                             normalize(e.content.decode().replace("\r\n", "\n")))
+            finally:
+                if m:
+                    m.cleanup()
+                if ref:
+                    ref.stop()
+                cap.stop()
+        self.assertEqual(got[True], got[False])
+        self.assertEqual(got[True][:2], ("root@mx.test.invalid", ["u@mx.test.invalid"]))
+        self.assertIn("\nCc: root@mx.test.invalid, x@y\n", got[True][2])
+
+
+# --- non_smtpd_milters --------------------------------------------------------
+
+def milter_policy(stage, info):
+    """The Subject: names what the milter does at the end of the message;
+    two addresses are refused at MAIL and RCPT."""
+    if stage == "mail" and info["args"][0] == "mailrej@remote.test":
+        return ("replycode", "550 5.7.1 sender refused")
+    if stage == "rcpt" and info["args"][0] == "rcptrej@remote.test":
+        return ("replycode", "550 5.1.1 no rcpt")
+    if stage != "eom":
+        return "continue"
+    subject = dict(info["headers"]).get("Subject", "")
+    return {
+        "medit": [("addheader", "X-Milter", "yes"), ("chgheader", 1, "X-Old", "changed"),
+                  ("chgfrom", "newsender@remote.test"), ("addrcpt", "added@remote.test"),
+                  ("delrcpt", "e2@remote.test"), ("replbody", b"new body\r\n"), "accept"],
+        "mrej": ("replycode", "550 5.7.0 milter says no"),
+        "mtemp": "tempfail",
+        "mdisc": "discard",
+        "mquar": [("quarantine", "looks bad"), "continue"],
+    }.get(subject, "continue")
+
+
+MILTER_MESSAGES = {
+    "mplain": (["-f", "sender@remote.test", "a@remote.test", "b"],
+               "Subject: mplain\nX-A: 1\n\nbody\n"),
+    "medit": (["-f", "sender@remote.test", "e1@remote.test", "e2@remote.test"],
+              "Subject: medit\nX-Old: 1\n\nold body\n"),
+    "mrej": (["-f", "sender@remote.test", "a@remote.test"], "Subject: mrej\n\nsecret\n"),
+    "mtemp": (["-f", "sender@remote.test", "a@remote.test"], "Subject: mtemp\n\nb\n"),
+    "mdisc": (["-f", "sender@remote.test", "a@remote.test"], "Subject: mdisc\n\nb\n"),
+    "mquar": (["-f", "sender@remote.test", "a@remote.test"], "Subject: mquar\n\nb\n"),
+    "mrcpt": (["-f", "sender@remote.test", "a@remote.test", "rcptrej@remote.test"],
+              "Subject: mrcpt\n\nb\n"),
+    "mmail": (["-f", "mailrej@remote.test", "a@remote.test"], "Subject: mmail\n\nb\n"),
+}
+MILTER_DELIVERED = 4    # mplain, medit, the notices of mrej and mmail
+
+
+def milter_sessions(events):
+    """The milter's events, one list per message (connect to quit), keyed
+    by the message's Subject (or its last address, when it got no further
+    than MAIL or RCPT)."""
+    sessions, current = {}, None
+    for stage, info in events:
+        if stage == "connect":
+            current = []
+        if current is None:
+            continue
+        current.append((stage, info))
+        if stage == "quit":
+            eom = [i for s, i in current if s == "eom"]
+            addrs = [i["args"][0] for s, i in current if s in ("mail", "rcpt")]
+            key = dict(eom[0]["headers"]).get("Subject") if eom else addrs[-1] if addrs else "?"
+            sessions.setdefault(key, current)
+            current = None
+    return sessions
+
+
+def session_view(session):
+    """What a session shows of Postfix's way with local mail: every stage
+    with its macros and arguments, queue IDs and dates normalized. The
+    macros that come with each header and body chunk are left out: our
+    milter client sends them with the end of headers and end of message
+    only (smtpd_milters as well)."""
+    out = []
+    for stage, info in session:
+        info = dict(info)
+        if stage in ("header", "body"):
+            info.pop("macros", None)
+        info.get("macros", {}).pop("v", None)
+        out.append((stage, normalize(repr(sorted(info.items())))))
+    return out
+
+
+class PickupMilters(unittest.TestCase):
+    """non_smtpd_milters against Postfix 3.7's, with the same milter."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.got = {}
+        for ours in (False, True):
+            milter = Milter(milter_policy, version=6)
+            cap = Capture()
+            m = ref = None
+            try:
+                if ours:
+                    m = MTA(main_cf={"relayhost": "[127.0.0.1]:%d" % cap.port,
+                                     "non_smtpd_milters": milter.spec},
+                            extra_master_cf=PICKUP)
+                    send = lambda a, t: run(m, [SENDMAIL, "-C", m.config_dir] + a, input=t)
+                    log, queue = m.log, m.queue_dir
+                else:
+                    ref = DebianPostfix(cap.port,
+                                        extra_main="non_smtpd_milters = %s\n" % milter.spec)
+                    send = lambda a, t: subprocess.run(["sendmail", "-C", ref.etc] + a, input=t,
+                                                       capture_output=True, text=True,
+                                                       timeout=60)
+                    log, queue = ref.log, ref.queue
+                rcs = [send(a, t).returncode for a, t in MILTER_MESSAGES.values()]
+                cap.wait(MILTER_DELIVERED, timeout=60)
+                wait_for(lambda: "mquar" in milter_sessions(milter.events), 30, what="mquar")
+                cap.settle(1)
+
+                def files(name):
+                    return [f for _, _, fs in os.walk(os.path.join(queue, name)) for f in fs]
+                cls.got[ours] = {"rcs": rcs, "mail": by_subject(cap), "log": log(),
+                                 "sessions": milter_sessions(milter.events),
+                                 "hold": files("hold"), "maildrop": files("maildrop")}
+            finally:
+                if m:
+                    m.cleanup()
+                if ref:
+                    ref.stop()
+                cap.stop()
+                milter.stop()
+
+    def test_sendmail_exit_status(self):
+        self.assertEqual(self.got[True]["rcs"], [0] * len(MILTER_MESSAGES))
+
+    def test_events_and_macros_match_postfix(self):
+        ours, theirs = self.got[True]["sessions"], self.got[False]["sessions"]
+        for key in ("mplain", "medit", "rcptrej@remote.test", "mailrej@remote.test"):
+            self.assertEqual(session_view(ours[key]), session_view(theirs[key]), key)
+        plain = dict((s, i) for s, i in ours["mplain"] if s in ("connect", "helo", "mail"))
+        self.assertEqual((plain["connect"]["hostname"], plain["connect"]["address"],
+                          plain["connect"]["port"]), ("localhost", "127.0.0.1", 0))
+        self.assertEqual(plain["connect"]["macros"]["_"], "localhost [127.0.0.1]")
+        self.assertEqual(plain["helo"]["name"], "localhost")
+        self.assertEqual(plain["mail"]["args"], ["sender@remote.test"])
+        rcpts = [i["args"] for s, i in ours["mplain"] if s == "rcpt"]
+        self.assertEqual(rcpts, [["a@remote.test"], ["b@mx.test.invalid"]])
+
+    def test_deliveries_match_postfix(self):
+        ours, theirs = self.got[True]["mail"], self.got[False]["mail"]
+        self.assertEqual(sorted(ours), sorted(theirs))
+        for key in ("mplain", "medit"):
+            self.assertEqual((ours[key][0].mail_from, sorted(ours[key][0].rcpt_tos)),
+                             (theirs[key][0].mail_from, sorted(theirs[key][0].rcpt_tos)), key)
+            self.assertEqual(normalize(ours[key][1]), normalize(theirs[key][1]), key)
+        edit = ours["medit"]
+        self.assertEqual((edit[0].mail_from, sorted(edit[0].rcpt_tos)),
+                         ("newsender@remote.test", ["added@remote.test", "e1@remote.test"]))
+        self.assertIn("\nX-Old: changed\n", edit[1])
+        self.assertTrue(edit[1].endswith("\nX-Milter: yes\n\nnew body\n"), edit[1])
+        for key in ("notice:mrej", "notice:mmail"):
+            self.assertEqual(notice_fields(ours[key][1]), notice_fields(theirs[key][1]), key)
+        self.assertEqual(notice_fields(ours["notice:mrej"][1])["diagnostic"],
+                         ["X-Postfix; milter says no"])
+
+    def test_hold_and_maildrop(self):
+        for ours in (False, True):
+            self.assertEqual(len(self.got[ours]["hold"]), 1, ours)      # mquar
+            self.assertEqual(len(self.got[ours]["maildrop"]), 2, ours)  # mtemp, mrcpt
+
+    def test_log_lines_match_postfix(self):
+        def milter_lines(log):
+            return sorted(set(e for e in log_events(log) if "milter" in e or "bounced" in e))
+        ours, theirs = milter_lines(self.got[True]["log"]), milter_lines(self.got[False]["log"])
+        self.maxDiff = None
+        self.assertEqual(ours, theirs)
+        for line in ("QID: milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: "
+                     "5.7.0 milter says no; from=<sender@remote.test> to=<a@remote.test>",
+                     "QID: milter-hold: END-OF-MESSAGE from localhost[127.0.0.1]: "
+                     "milter triggers HOLD action; from=<sender@remote.test> to=<a@remote.test>",
+                     "warning: QID: milter configuration error: can't reject recipient "
+                     "in non-smtpd(8) submission"):
+            self.assertIn(line, ours)
+
+
+class PickupOpenDKIM(unittest.TestCase):
+    """A real milter: OpenDKIM, as non_smtpd_milters, signs mail from cron
+    jobs and scripts; a verifying OpenDKIM (test key, no DNS) checks it."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pickup-dkim-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        subprocess.run(["opendkim-genkey", "-D", self.dir, "-d", "example.org", "-s", "test"],
+                       check=True, capture_output=True)
+        txt = open(os.path.join(self.dir, "test.txt")).read()
+        with open(os.path.join(self.dir, "keys"), "w") as f:
+            f.write("test._domainkey.example.org %s\n" % "".join(re.findall(r'"([^"]*)"', txt)))
+        port = free_port()
+        user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+        conf = os.path.join(self.dir, "signer.conf")
+        with open(conf, "w") as f:
+            f.write("Syslog no\nBackground no\nMode s\nDomain example.org\nSelector test\n"
+                    "KeyFile %s/test.private\nSocket inet:%d@127.0.0.1\nUserID %s\n"
+                    "RequireSafeKeys no\nPidFile %s/pid\n" % (self.dir, port, user, self.dir))
+        with open(os.path.join(self.dir, "verifier.conf"), "w") as f:
+            f.write("Syslog no\nMode v\nRequireSafeKeys no\nTestPublicKeys %s/keys\n" % self.dir)
+        self.dkim = Daemon(["opendkim", "-f", "-x", conf], port)
+        self.addCleanup(self.dkim.stop)
+        self.cap = Capture()
+        self.addCleanup(self.cap.stop)
+        self.m = MTA(main_cf={"relayhost": "[127.0.0.1]:%d" % self.cap.port,
+                              "non_smtpd_milters": "inet:127.0.0.1:%d" % port},
+                     extra_master_cf=PICKUP)
+        self.addCleanup(self.m.cleanup)
+
+    def verify(self, data):
+        path = os.path.join(self.dir, "msg.eml")
+        with open(path, "wb") as f:
+            f.write(data)
+        p = subprocess.run(["opendkim", "-vv", "-x", os.path.join(self.dir, "verifier.conf"),
+                            "-t", path], capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout + p.stderr
+
+    def test_local_mail_signed(self):
+        r = run(self.m, [SENDMAIL, "-C", self.m.config_dir, "-f", "cron@example.org",
+                         "ops@remote.test"],
+                input="From: Cron Daemon <cron@example.org>\nTo: ops@remote.test\n"
+                      "Subject: nightly report\n\nAll jobs done.\n.a dot line\n")
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        got = self.cap.wait(1)[0].content
+        self.assertRegex(got.decode(), r"(?m)^DKIM-Signature: v=1; a=rsa-sha256; c=[a-z/]+; "
+                         r"d=example\.org;")
+        rc, out = self.verify(got)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"verification \(s=test, d=example\.org, \d+-bit key\) succeeded")
+        rc, out = self.verify(got.replace(b"All jobs done", b"All jobs gone"))
+        self.assertNotRegex(out, r"succeeded")
 
 
 if __name__ == "__main__":
