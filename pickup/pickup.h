@@ -80,6 +80,7 @@ typedef struct PICKUP_STATE {
     char   *ret;			/* FULL, HDRS */
     int     notify;
     int     gateway;			/* sendmail -G: rewrite_context=remote */
+    int     user_verify;		/* sendmail -bv */
     ARGV   *rcpts;
     off_t   text_start;			/* first record after the envelope */
     long    text_size;

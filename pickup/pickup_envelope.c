@@ -30,6 +30,10 @@
  *	sender (not the null sender) and always_bcc, each rewritten and
  *	aliased as a recipient, with NOTIFY=NEVER, once per message.
  *
+ *	A probe of sendmail -bv gets the attribute user_verify=1: qmgr
+ *	then tries its recipients without delivering it, and the sender
+ *	gets a delivery status report.
+ *
  *	receive_override_options = no_address_mappings leaves out the
  *	tables, masquerading, virtual aliases and BCC; the canonical form
  *	stays, as in Postfix.
@@ -178,6 +182,8 @@ void    pickup_envelope(PICKUP_STATE *st)
 	queue_writer_attr(st->qw, "dsn_envid", st->envid);
     if (st->ret)
 	queue_writer_attr(st->qw, "dsn_ret", st->ret);
+    if (st->user_verify)
+	queue_writer_attr(st->qw, "user_verify", "1");
     pickup_milter_mail(st);
     for (size_t i = 0; i < st->rcpts->argc && st->outcome < PICKUP_OUT_DEFER; i++)
 	(void) add_rcpt(st, st->rcpts->argv[i], 0);

@@ -120,6 +120,8 @@ static int attr_value(PICKUP_STATE *st, const char *rec, const char **why)
 				     | DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY);
     } else if (IS(MAILDROP_ATTR_CONTEXT)) {
 	st->gateway = strcmp(value, "remote") == 0;
+    } else if (IS(MAILDROP_ATTR_VERIFY)) {
+	st->user_verify = strcmp(value, "1") == 0;
     }
     return (0);
 }

@@ -28,7 +28,8 @@
  *	A content filter (the F record of content_filter or a FILTER
  *	action) overrides routing: every recipient goes to its
  *	transport:nexthop first (nexthop default: default_filter_nexthop,
- *	else the recipient domain), except for address probes.
+ *	else the recipient domain), except for address probes and
+ *	sendmail -bv.
  *
  *	A REDIRECT (the > record of a header_checks or body_checks action)
  *	overrides the recipients, as in Postfix: of the recipients still to
@@ -131,6 +132,8 @@ static void message_attr(QMGR_MESSAGE *m, char *text)
 	SET(dsn_envid);
     else if (strcmp(text, "verify") == 0)
 	m->verify = (strcmp(value, "1") == 0);
+    else if (strcmp(text, "user_verify") == 0)
+	m->user_verify = (strcmp(value, "1") == 0);
     else if (strcmp(text, "dsn_ret") == 0)
 	m->dsn_ret = strcasecmp(value, "FULL") == 0 ? DSN_RET_FULL :
 	    strcasecmp(value, "HDRS") == 0 ? DSN_RET_HDRS : 0;
@@ -348,8 +351,8 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
     const char *transport;
     const char *nexthop;
 
-    /* Address probes (verify) are never filtered. */
-    if (m->filter && !m->verify) {
+    /* Address probes (verify, sendmail -bv) are never filtered. */
+    if (m->filter && !m->verify && !m->user_verify) {
 	message_filter(m, rcpt, reply);
     } else if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
 	qmgr_defer_rcpt(m, rcpt, 0, "4.3.0", "address resolver failure");

@@ -27,7 +27,10 @@
  *	   (FULL or HDRS), log_ident, rewrite_context, verify ("1": an
  *	   address probe of verify(8); qmgr sends it with
  *	   DEL_REQ_FLAG_VERIFY, records no bounce or defer log for it,
- *	   and removes it when the agent has answered)
+ *	   and removes it when the agent has answered), user_verify
+ *	   ("1": sendmail -bv; qmgr sends it with DEL_REQ_FLAG_USER_VERIFY,
+ *	   puts every result in the trace/ log, and the sender gets the
+ *	   delivery status report of bounce(8))
  *	W  "%020ld"				delay-warning time, rewritten
  *						in place (0 = none / sent)
  *	then per recipient, optionally preceded by
