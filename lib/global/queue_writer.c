@@ -271,7 +271,22 @@ static int qw_finish(QUEUE_WRITER *qw)
 
 int     queue_writer_seal(QUEUE_WRITER *qw)
 {
-    return (qw_finish(qw));
+    VSTRING *path;
+
+    if (qw_finish(qw) < 0)
+	return (-1);
+    /* A milter's version takes the queue ID's name: readers look there. */
+    if (qw->tmp_path) {
+	path = vstring_alloc(100);
+	if (rename(qw->tmp_path, mail_queue_path(path, qw->queue, vstring_str(qw->id))) < 0) {
+	    qw_fail(qw);
+	} else {
+	    myfree(qw->tmp_path);
+	    qw->tmp_path = 0;
+	}
+	vstring_free(path);
+    }
+    return (qw->err ? -1 : 0);
 }
 
 int     queue_writer_commit(QUEUE_WRITER *qw)

@@ -70,8 +70,9 @@
  *	record, after F).
  *
  *	queue_writer_seal() finishes the file as commit does (F, >, E, the
- *	M record's length) and flushes it, but sets no complete mark, syncs
- *	nothing and keeps qw: the file can be read whole (the bounce
+ *	M record's length; a rewritten version takes the queue ID's name)
+ *	and flushes it, but sets no complete mark, syncs nothing and keeps
+ *	qw: the file can be read whole (the bounce
  *	service reads a message that pickup refused, to return it to its
  *	sender) and qmgr never takes it; the caller then calls
  *	queue_writer_abort(), which removes it. 0, or -1 with

@@ -541,6 +541,39 @@ class PickupMilters(unittest.TestCase):
             self.assertIn(line, ours)
 
 
+class PickupMilterChain(unittest.TestCase):
+    """Two milters: the first changes the message (the queue file gets a
+    new version), the second refuses it: the notice returns the changed
+    headers, read from the version the milters saw."""
+
+    def test_edit_then_reject(self):
+        def first(stage, info):
+            return [("addheader", "X-First", "seen"), "continue"] if stage == "eom" else "continue"
+
+        def second(stage, info):
+            return ("replycode", "550 5.7.0 second says no") if stage == "eom" else "continue"
+
+        with Milter(first) as m1, Milter(second) as m2, Capture() as cap:
+            m = MTA(main_cf={"relayhost": "[127.0.0.1]:%d" % cap.port,
+                             "non_smtpd_milters": "%s, %s" % (m1.spec, m2.spec)},
+                    extra_master_cf=PICKUP)
+            self.addCleanup(m.cleanup)
+            r = run(m, [SENDMAIL, "-C", m.config_dir, "-f", "s@remote.test", "a@remote.test"],
+                    input="Subject: chain\n\nsecret\n")
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            cap.wait(1)
+            notice = by_subject(cap)["notice:chain"]
+            text = notice[1]
+            self.assertEqual((notice[0].mail_from, notice[0].rcpt_tos), ("<>", ["s@remote.test"]))
+            self.assertEqual(notice_fields(text)["diagnostic"], ["X-Postfix; second says no"])
+            self.assertIn("\nSubject: chain\n", text)
+            self.assertIn("\nX-First: seen\n", text)
+            self.assertNotIn("secret", text)
+            m.wait_log(r"milter-reject: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
+                       r"5\.7\.0 second says no; from=<s@remote\.test> to=<a@remote\.test>")
+            self.assertEqual(m.queue_files("incoming"), [])
+
+
 class PickupOpenDKIM(unittest.TestCase):
     """A real milter: OpenDKIM, as non_smtpd_milters, signs mail from cron
     jobs and scripts; a verifying OpenDKIM (test key, no DNS) checks it."""
