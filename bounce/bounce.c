@@ -6,19 +6,20 @@
  *					 defer and trace services)
  * DESCRIPTION
  *	Serves the requests of bounce_client.h (request=flush | warn |
- *	success, queue_name=, queue_id=). It reads the message file
+ *	success | trace, queue_name=, queue_id=). It reads the message file
  *	(queue_envelope) and the status log the request is about, picks
  *	the recipients to report (newest entry per recipient; flush: those
  *	with action=failed in bounce/ID, unless their DSN NOTIFY excludes
  *	FAILURE; warn: the delayed ones in defer/ID whose NOTIFY is
  *	unspecified or asks for DELAY; success: the delivered or relayed
- *	ones in bounce/ID that asked NOTIFY=SUCCESS), and writes one
+ *	ones in bounce/ID that asked NOTIFY=SUCCESS; trace: every one in
+ *	trace/ID, the report of sendmail -bv), and writes one
  *	notification (bounce_notice) as a new queue file in incoming/ from
  *	the null sender to the message's sender, then wakes qmgr. It logs
  *	"QID: sender non-delivery notification: NEWQID" (delay:
  *	"sender delay notification", success: "sender delivery status
- *	notification") and replies status=0; after a flush the bounce/
- *	log is removed.
+ *	notification", as trace) and replies status=0; after a flush the
+ *	bounce/ log is removed, after a trace the trace/ log.
  *
  *	A message from the null sender (or from double_bounce_sender)
  *	never causes a notification to its sender. Its failure is a
@@ -33,7 +34,7 @@
  *
  *	The original message is returned in full unless the client asked
  *	RET=HDRS or it is larger than bounce_size_limit; delay and success
- *	notices return only the headers.
+ *	notices and the trace report return only the headers.
  * DIAGNOSTICS
  *	status=1 when the message or its log cannot be read, or the
  *	notification cannot be written: qmgr keeps the message and asks
@@ -99,6 +100,8 @@ static int wanted(int kind, DSN_LOG_ENTRY *e)
     case BOUNCE_KIND_DELAYED:
 	return (strcmp(action, "delayed") == 0
 		&& (e->notify == 0 || (e->notify & DSN_NOTIFY_DELAY)));
+    case BOUNCE_KIND_TRACE:
+	return (1);
     default:
 	return ((strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0
 		 || strcmp(action, "expanded") == 0)
@@ -184,7 +187,8 @@ static int bounce_one(int kind, const char *queue, const char *id)
     DSN_LOG_ENTRY **rcpts = 0;
     size_t  count = 0;
     int     status = BOUNCE_STAT_OK;
-    const char *log_queue = kind == BOUNCE_KIND_DELAYED ? MAIL_QUEUE_DEFER : MAIL_QUEUE_BOUNCE;
+    const char *log_queue = kind == BOUNCE_KIND_DELAYED ? MAIL_QUEUE_DEFER
+	: kind == BOUNCE_KIND_TRACE ? MAIL_QUEUE_TRACE : MAIL_QUEUE_BOUNCE;
     const char *what = kind == BOUNCE_KIND_FAILED ? "non-delivery notification" :
 	kind == BOUNCE_KIND_DELAYED ? "delay notification" : "delivery status notification";
     int     null_sender;
@@ -241,6 +245,10 @@ static int bounce_one(int kind, const char *queue, const char *id)
 	    } else {
 		msg_info("%s: sender is null: %s discarded (double bounce)", id, what);
 	    }
+	} else if (kind == BOUNCE_KIND_SUCCESS || kind == BOUNCE_KIND_TRACE) {
+	    /* Postfix's words for a report that has nowhere to go. */
+	    msg_info("%s: not sending trace/success notification for %s-bounce message",
+		     id, *env->sender ? "double" : "single");
 	}
 
 	/* Copies for the postmaster, when notify_classes asks for them. */
@@ -256,9 +264,9 @@ static int bounce_one(int kind, const char *queue, const char *id)
 	if (status == BOUNCE_STAT_OK)
 	    wake_qmgr();
     }
-    if (status == BOUNCE_STAT_OK && kind == BOUNCE_KIND_FAILED
-	&& dsn_log_remove(MAIL_QUEUE_BOUNCE, id) < 0 && errno != ENOENT)
-	msg_warn("%s: remove bounce log: %s", id, strerror(errno));
+    if (status == BOUNCE_STAT_OK && (kind == BOUNCE_KIND_FAILED || kind == BOUNCE_KIND_TRACE)
+	&& dsn_log_remove(log_queue, id) < 0 && errno != ENOENT)
+	msg_warn("%s: remove %s log: %s", id, log_queue, strerror(errno));
     myfree(rcpts);
     dsn_log_free(&log);
     queue_envelope_free(env);
@@ -294,6 +302,8 @@ static void bounce_service(VSTREAM *client, const char *service, char **argv)
 	    kind = BOUNCE_KIND_DELAYED;
 	else if (strcmp(req.request, BOUNCE_REQ_SUCCESS) == 0)
 	    kind = BOUNCE_KIND_SUCCESS;
+	else if (strcmp(req.request, BOUNCE_REQ_TRACE) == 0)
+	    kind = BOUNCE_KIND_TRACE;
 	if (kind == 0 || !mail_queue_id_ok(req.queue_id)
 	    || (strcmp(req.queue_name, MAIL_QUEUE_INCOMING) != 0
 		&& strcmp(req.queue_name, MAIL_QUEUE_ACTIVE) != 0

@@ -20,6 +20,12 @@
  *	   text/rfc822-headers (RET=HDRS, delay and success notices, or a
  *	   message larger than bounce_size_limit).
  *
+ *	The report of sendmail -bv (BOUNCE_KIND_TRACE, "Mail Delivery
+ *	Status Report") has Postfix's words ("Enclosed is the mail delivery
+ *	report that you requested."), one paragraph per recipient folded at
+ *	76 columns, Action: deliverable or undeliverable, and the headers
+ *	of the message.
+ *
  *	All lines end in CRLF, as the message record of a queue file does.
  * SEE ALSO
  *	RFC 3464, RFC 3462, bounce(8)
@@ -58,12 +64,73 @@ static const char *rfc822_date(VSTRING *buf, time_t when)
     return (vstring_str(buf));
 }
 
+/*
+ * wrap_line - text as lines of at most 76 columns, broken at spaces, the
+ * continuation lines indented by four, as Postfix folds its reports (a
+ * word longer than a line stays whole).
+ */
+static void wrap_line(VSTRING *out, const char *text)
+{
+    const int width = 76;
+    const int indent = 4;
+    int     col = 0;
+    const char *cp = text;
+
+    while (*cp) {
+	size_t  len = strcspn(cp, " ");
+
+	if (len > 0) {
+	    if (col > 0 && col + 1 + (int) len > width) {
+		vstring_sprintf_append(out, "\r\n%*s", indent, "");
+		col = indent;
+	    } else if (col > 0) {
+		vstring_strcat(out, " ");
+		col += 1;
+	    }
+	    vstring_memcat(out, cp, len);
+	    col += (int) len;
+	}
+	cp += len;
+	while (*cp == ' ')
+	    cp++;
+    }
+    vstring_strcat(out, "\r\n");
+}
+
+/* trace_text - the words of the sendmail -bv report, Postfix's */
+static void trace_text(VSTRING *out, DSN_LOG_ENTRY **rcpts, size_t count)
+{
+    VSTRING *line = vstring_alloc(200);
+
+    LINE(out, "This is the mail system at host %s.", mail_conf_str(VAR_MYHOSTNAME));
+    LINE(out, "%s", "");
+    LINE(out, "Enclosed is the mail delivery report that you requested.");
+    LINE(out, "%s", "");
+    LINE(out, "%*s%s", 19, "", "The mail system");
+    for (size_t i = 0; i < count; i++) {
+	DSN_LOG_ENTRY *e = rcpts[i];
+
+	LINE(out, "%s", "");
+	vstring_sprintf(line, "<%s>", e->recipient);
+	if (e->orig_recipient && *e->orig_recipient
+	    && strcasecmp(e->orig_recipient, e->recipient) != 0)
+	    vstring_sprintf_append(line, " (expanded from <%s>)", e->orig_recipient);
+	vstring_sprintf_append(line, ": %s", e->reason ? e->reason : e->status ? e->status : "");
+	wrap_line(out, vstring_str(line));
+    }
+    vstring_free(line);
+}
+
 /* text_part - the words that a person reads */
 static void text_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 		              DSN_LOG_ENTRY **rcpts, size_t count)
 {
     const char *host = mail_conf_str(VAR_MYHOSTNAME);
 
+    if (kind == BOUNCE_KIND_TRACE) {
+	trace_text(out, rcpts, count);
+	return;
+    }
     LINE(out, "This is the mail system at host %s.", host);
     LINE(out, "%s", "");
     switch (kind) {
@@ -122,6 +189,7 @@ static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 			        DSN_LOG_ENTRY **rcpts, size_t count)
 {
     VSTRING *date = vstring_alloc(64);
+    VSTRING *diag = vstring_alloc(100);
     const char *envid = queue_envelope_attr(env, "dsn_envid");
 
     LINE(out, "Reporting-MTA: dns; %s", mail_conf_str(VAR_MYHOSTNAME));
@@ -148,6 +216,10 @@ static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 	case BOUNCE_KIND_DELAYED:
 	    action = "delayed";
 	    break;
+	case BOUNCE_KIND_TRACE:
+	    action = e->action && strcmp(e->action, "deliverable") == 0 ?
+		"deliverable" : "undeliverable";
+	    break;
 	default:
 	    action = e->action && strcmp(e->action, "relayed") == 0 ? "relayed"
 		: e->action && strcmp(e->action, "expanded") == 0 ? "expanded" : "delivered";
@@ -159,17 +231,25 @@ static void status_part(VSTRING *out, int kind, QUEUE_ENVELOPE *env,
 	     kind == BOUNCE_KIND_DELAYED ? "4.0.0" : "2.0.0");
 	if (e->remote_mta && *e->remote_mta)
 	    LINE(out, "Remote-MTA: dns; %s", e->remote_mta);
+	vstring_truncate(diag, 0);
 	if (e->diag && *e->diag)
-	    LINE(out, "Diagnostic-Code: %s%s", has_type(e->diag) ? "" : "smtp; ", e->diag);
+	    vstring_sprintf(diag, "Diagnostic-Code: %s%s", has_type(e->diag) ? "" : "smtp; ",
+			    e->diag);
 	else if (e->reason && *e->reason)
-	    LINE(out, "Diagnostic-Code: X-Postfix; %s", e->reason);
-	if (e->time > 0)
+	    vstring_sprintf(diag, "Diagnostic-Code: X-Postfix; %s", e->reason);
+	/* The sendmail -bv report is folded as Postfix folds it. */
+	if (vstring_len(diag) > 0 && kind == BOUNCE_KIND_TRACE)
+	    wrap_line(out, vstring_str(diag));
+	else if (vstring_len(diag) > 0)
+	    LINE(out, "%s", vstring_str(diag));
+	if (e->time > 0 && kind != BOUNCE_KIND_TRACE)
 	    LINE(out, "Last-Attempt-Date: %s", rfc822_date(date, (time_t) e->time));
 	if (kind == BOUNCE_KIND_DELAYED)
 	    LINE(out, "Will-Retry-Until: %s", rfc822_date(date,
 		(time_t) (env->arrival_sec + mail_conf_time(VAR_MAXIMAL_QUEUE_LIFETIME))));
     }
     vstring_free(date);
+    vstring_free(diag);
 }
 
 /* copy_original - the returned message or its headers; -1 on read error */
@@ -225,6 +305,7 @@ int     bounce_notice(int kind, QUEUE_ENVELOPE *env, VSTREAM *msg,
     vstring_strcpy(new_id, queue_writer_id(qw));
     subject = kind == BOUNCE_KIND_FAILED ? "Undelivered Mail Returned to Sender" :
 	kind == BOUNCE_KIND_DELAYED ? "Delayed Mail (still being retried)" :
+	kind == BOUNCE_KIND_TRACE ? "Mail Delivery Status Report" :
 	"Successful Mail Delivery Report";
     vstring_sprintf(boundary, "%s.%ld/%s", vstring_str(new_id), (long) now, host);
 

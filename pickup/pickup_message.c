@@ -5,6 +5,7 @@
  *	#include "pickup.h"
  *
  *	int pickup_file(const char *queue_id);
+ *	void pickup_outcome(PICKUP_STATE *st, int outcome, const char *reason);
  * DESCRIPTION
  *	See pickup.c for what is done to the message. The file is read
  *	twice: once for the envelope (recipients extracted by sendmail -t
@@ -12,9 +13,19 @@
  *	before the message), skipping the text; then the text is copied
  *	into the queue file record by record. Only the header being
  *	looked at is held in memory.
+ *
+ *	Then the outcome decides (pickup.h): the file is committed (into
+ *	hold/ for a HOLD action or a milter's quarantine, with the content
+ *	filter and a REDIRECT recorded), or removed (DISCARD), or
+ *	returned to the sender (a 5xx refusal: pickup_bounce.c), and the
+ *	maildrop file goes; or, after a 4xx refusal or a table or queue
+ *	failure, the queue file goes and the maildrop file stays.
+ *
+ *	pickup_outcome() records an outcome unless a stronger one is
+ *	there; reason ("5.7.1 text" or "4.7.1 text") is kept for a
+ *	bounce.
  */
 #include <sys/stat.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,9 +39,7 @@
 #include "util/argv.h"
 #include "util/vstring.h"
 #include "util/vstream.h"
-#include "global/mail_addr.h"
 #include "global/mail_conf.h"
-#include "global/mail_header.h"
 #include "global/mail_queue.h"
 #include "global/maildrop_file.h"
 #include "global/queue_file.h"
@@ -40,41 +49,31 @@
 
 #define PICKUP_RCPT_LIMIT	100000	/* recipients per maildrop file */
 
-/* What the first reading found. */
-typedef struct PICKUP_ENV {
-    char   *sender;			/* as submitted */
-    char   *full_name;
-    char   *envid;
-    char   *ret;			/* FULL, HDRS */
-    int     notify;
-    int     remote;			/* rewrite_context=remote (-G) */
-    ARGV   *rcpts;
-    off_t   text_start;			/* first record after the envelope */
-    long    text_size;
-} PICKUP_ENV;
-
-/* The copy of the text. */
-typedef struct PICKUP_TEXT {
-    QUEUE_WRITER *qw;
-    PICKUP_ENV *env;
-    const char *qsender;		/* qualified sender */
-    int     in_header;
-    VSTRING *header;			/* the current header, CRLF lines */
-    long    header_limit;
-    int     cut;			/* the current header was cut */
-    int     resent;			/* a Resent- header was seen */
-    int     have_msgid, have_date, have_from;
-    int     have_resent_msgid, have_resent_date, have_resent_from;
-    char   *msgid;			/* for the log */
-} PICKUP_TEXT;
-
-static void env_free(PICKUP_ENV *env)
+void    pickup_outcome(PICKUP_STATE *st, int outcome, const char *reason)
 {
-    myfree(env->sender);
-    myfree(env->full_name);
-    myfree(env->envid);
-    myfree(env->ret);
-    argv_free(env->rcpts);
+    if (outcome <= st->outcome)
+	return;
+    st->outcome = outcome;
+    if (reason)
+	vstring_strcpy(st->reason, reason);
+}
+
+/* state_free - what one message allocated */
+static void state_free(PICKUP_STATE *st)
+{
+    myfree(st->given_sender);
+    myfree(st->full_name);
+    myfree(st->envid);
+    myfree(st->ret);
+    argv_free(st->rcpts);
+    myfree(st->queue_id);
+    myfree(st->sender);
+    myfree(st->last_rcpt);
+    if (st->written)
+	virtual_alias_result_free(st->written);
+    vstring_free(st->reason);
+    pickup_text_free(st);
+    pickup_milter_close(st);
 }
 
 /* clean_text - no control characters in an address or attribute */
@@ -87,7 +86,7 @@ static int clean_text(const char *text)
 }
 
 /* attr_value - an A record: 0, or -1 with why */
-static int attr_value(PICKUP_ENV *env, const char *rec, const char **why)
+static int attr_value(PICKUP_STATE *st, const char *rec, const char **why)
 {
     const char *eq = strchr(rec, '=');
     const char *value = eq ? eq + 1 : "";
@@ -100,33 +99,35 @@ static int attr_value(PICKUP_ENV *env, const char *rec, const char **why)
 	return (-1);
     }
     if (IS(MAILDROP_ATTR_FULL_NAME)) {
-	myfree(env->full_name);
-	env->full_name = mystrdup(value);
+	myfree(st->full_name);
+	st->full_name = mystrdup(value);
     } else if (IS(MAILDROP_ATTR_ENVID)) {
 	if (!clean_text(value) || strlen(value) > 100) {
 	    *why = "bad envelope ID";
 	    return (-1);
 	}
-	myfree(env->envid);
-	env->envid = mystrdup(value);
+	myfree(st->envid);
+	st->envid = mystrdup(value);
     } else if (IS(MAILDROP_ATTR_RET)) {
 	if (strcmp(value, "FULL") != 0 && strcmp(value, "HDRS") != 0) {
 	    *why = "bad RET value";
 	    return (-1);
 	}
-	myfree(env->ret);
-	env->ret = mystrdup(value);
+	myfree(st->ret);
+	st->ret = mystrdup(value);
     } else if (IS(MAILDROP_ATTR_NOTIFY)) {
-	env->notify = atoi(value) & (DSN_NOTIFY_NEVER | DSN_NOTIFY_SUCCESS
+	st->notify = atoi(value) & (DSN_NOTIFY_NEVER | DSN_NOTIFY_SUCCESS
 				     | DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY);
     } else if (IS(MAILDROP_ATTR_CONTEXT)) {
-	env->remote = strcmp(value, "remote") == 0;
+	st->gateway = strcmp(value, "remote") == 0;
+    } else if (IS(MAILDROP_ATTR_VERIFY)) {
+	st->user_verify = strcmp(value, "1") == 0;
     }
     return (0);
 }
 
 /* read_envelope - the first reading; 0, or -1 with why */
-static int read_envelope(VSTREAM *fp, PICKUP_ENV *env, const char **why)
+static int read_envelope(VSTREAM *fp, PICKUP_STATE *st, const char **why)
 {
     VSTRING *buf = vstring_alloc(100);
     MAILDROP_ORDER order;
@@ -154,9 +155,9 @@ static int read_envelope(VSTREAM *fp, PICKUP_ENV *env, const char **why)
 	/* The text is skipped, not read: only its length counts. */
 	if (type == MAILDROP_REC_LINE || type == MAILDROP_REC_PART) {
 	    if (!in_text)
-		env->text_start = start;
+		st->text_start = start;
 	    in_text = 1;
-	    env->text_size += (long) len + (type == MAILDROP_REC_LINE);
+	    st->text_size += (long) len + (type == MAILDROP_REC_LINE);
 	    if (vstream_seek(fp, (off_t) len, SEEK_CUR) < 0) {
 		*why = "truncated record";
 		break;
@@ -171,7 +172,7 @@ static int read_envelope(VSTREAM *fp, PICKUP_ENV *env, const char **why)
 	}
 	if (type == MAILDROP_REC_END) {
 	    if (!in_text)
-		env->text_start = start;
+		st->text_start = start;
 	    ret = 0;
 	    break;
 	}
@@ -181,187 +182,46 @@ static int read_envelope(VSTREAM *fp, PICKUP_ENV *env, const char **why)
 	    break;
 	}
 	if (type == MAILDROP_REC_SENDER) {
-	    env->sender = mystrdup(vstring_str(buf));
+	    st->given_sender = mystrdup(vstring_str(buf));
 	} else if (type == MAILDROP_REC_ATTR) {
-	    if (!clean_text(vstring_str(buf)) || attr_value(env, vstring_str(buf), why) < 0) {
+	    if (!clean_text(vstring_str(buf)) || attr_value(st, vstring_str(buf), why) < 0) {
 		if (!clean_text(vstring_str(buf)))
 		    *why = "control character in attribute";
 		break;
 	    }
 	} else if (type == MAILDROP_REC_RCPT) {
-	    if (env->rcpts->argc >= PICKUP_RCPT_LIMIT) {
+	    if (st->rcpts->argc >= PICKUP_RCPT_LIMIT) {
 		*why = "too many recipients";
 		break;
 	    }
 	    if (vstring_len(buf) > 0)
-		argv_add(env->rcpts, vstring_str(buf));
+		argv_add(st->rcpts, vstring_str(buf));
 	}
     }
     vstring_free(buf);
-    if (ret == 0 && env->rcpts->argc == 0) {
+    if (ret == 0 && st->rcpts->argc == 0) {
 	*why = "no recipients";
 	ret = -1;
     }
     return (ret);
 }
 
-/* qualify - "user" becomes "user@$myorigin" (not for -G, not for "") */
-static void qualify(VSTRING *out, const char *addr, int remote)
-{
-    vstring_strcpy(out, addr);
-    if (!remote && *addr && strchr(addr, '@') == 0)
-	vstring_sprintf_append(out, "@%s", mail_conf_str(VAR_MYORIGIN));
-}
-
-/* text_write - message bytes into the queue file */
-static void text_write(PICKUP_TEXT *t, const char *buf, size_t len)
-{
-    (void) queue_writer_msg_write(t->qw, buf, len);
-}
-
-/* add_header - "Name: value" CRLF */
-static void add_header(PICKUP_TEXT *t, const char *name, const char *value)
-{
-    VSTRING *buf = vstring_alloc(100);
-
-    vstring_sprintf(buf, "%s: %s\r\n", name, value);
-    text_write(t, vstring_str(buf), vstring_len(buf));
-    vstring_free(buf);
-}
-
-/* header_value - the value of a whole header, unfolded and trimmed */
-static char *header_value(const char *text)
-{
-    VSTRING *buf = vstring_alloc(100);
-    const char *cp = strchr(text, ':') + 1;
-
-    for (; *cp; cp++)
-	if (*cp != '\r' && *cp != '\n')
-	    vstring_addch(buf, *cp);
-    {
-	char   *s = vstring_export(buf);
-	char   *start = s + strspn(s, " \t");
-	char   *copy = mystrdup(start);
-	size_t  n = strlen(copy);
-
-	while (n > 0 && (copy[n - 1] == ' ' || copy[n - 1] == '\t'))
-	    copy[--n] = 0;
-	myfree(s);
-	return (copy);
-    }
-}
-
-/* header_flush - the current header is complete: keep it or drop it */
-static void header_flush(PICKUP_TEXT *t)
-{
-    const char *text = vstring_str(t->header);
-    size_t  len = vstring_len(t->header);
-
-    if (len == 0)
-	return;
-    if (mail_header_is(text, len, "Bcc") || mail_header_is(text, len, "Resent-Bcc")) {
-	vstring_reset(t->header);
-	return;
-    }
-    if (strncasecmp(text, "Resent-", 7) == 0)
-	t->resent = 1;
-    if (mail_header_is(text, len, "Message-Id")) {
-	t->have_msgid = 1;
-	if (t->msgid == 0)
-	    t->msgid = header_value(text);
-    }
-    t->have_date |= mail_header_is(text, len, "Date");
-    t->have_from |= mail_header_is(text, len, "From");
-    t->have_resent_msgid |= mail_header_is(text, len, "Resent-Message-Id");
-    t->have_resent_date |= mail_header_is(text, len, "Resent-Date");
-    t->have_resent_from |= mail_header_is(text, len, "Resent-From");
-    text_write(t, text, len);
-    vstring_reset(t->header);
-}
-
-/* headers_end - add what is missing, as Postfix's cleanup does */
-static void headers_end(PICKUP_TEXT *t)
-{
-    VSTRING *buf = vstring_alloc(100);
-    time_t  now = queue_writer_time(t->qw)->tv_sec;
-    const char *id = queue_writer_id(t->qw);
-    int     need_msgid, need_date, need_from;
-
-    header_flush(t);				/* the last header counts too */
-    t->in_header = 0;
-    need_msgid = t->resent ? !t->have_resent_msgid : !t->have_msgid;
-    need_date = t->resent ? !t->have_resent_date : !t->have_date;
-    need_from = t->resent ? !t->have_resent_from : !t->have_from;
-    if (need_msgid) {
-	mail_header_message_id(buf, now, id);
-	add_header(t, t->resent ? "Resent-Message-Id" : "Message-Id", vstring_str(buf));
-	if (!t->resent || t->msgid == 0) {
-	    myfree(t->msgid);
-	    t->msgid = mystrdup(vstring_str(buf));
-	}
-    }
-    if (need_date) {
-	mail_header_date(buf, now);
-	add_header(t, t->resent ? "Resent-Date" : "Date", vstring_str(buf));
-    }
-    if (need_from) {
-	if (*t->qsender == 0)
-	    vstring_strcpy(buf, "MAILER-DAEMON");
-	else
-	    mail_header_from(buf, t->env->full_name, t->qsender);
-	add_header(t, t->resent ? "Resent-From" : "From", vstring_str(buf));
-    }
-    vstring_free(buf);
-}
-
-/* text_line - one whole line of the message (no line end) */
-static void text_line(PICKUP_TEXT *t, const char *line, size_t len)
-{
-    if (t->in_header) {
-	if (len == 0) {
-	    headers_end(t);
-	} else if ((line[0] == ' ' || line[0] == '\t') && vstring_len(t->header) > 0) {
-	    if (!t->cut && (long) (vstring_len(t->header) + len + 2) <= t->header_limit) {
-		vstring_memcat(t->header, line, len);
-		vstring_strcat(t->header, "\r\n");
-	    } else {
-		t->cut = 1;
-	    }
-	    return;
-	} else if (mail_header_name_len(line, len) > 0) {
-	    header_flush(t);
-	    t->cut = 0;
-	    if ((long) len + 2 > t->header_limit)
-		len = t->header_limit > 2 ? t->header_limit - 2 : 0;
-	    vstring_memcat(t->header, line, len);
-	    vstring_strcat(t->header, "\r\n");
-	    return;
-	} else {
-	    /* Not a header: the body starts here, without an empty line. */
-	    headers_end(t);
-	    text_write(t, "\r\n", 2);
-	}
-    }
-    text_write(t, line, len);
-    text_write(t, "\r\n", 2);
-}
-
 /* copy_text - the second reading: the text into the queue file */
-static int copy_text(VSTREAM *fp, PICKUP_TEXT *t, const char **why)
+static int copy_text(VSTREAM *fp, PICKUP_STATE *st, const char **why)
 {
     VSTRING *buf = vstring_alloc(1024);
     VSTRING *line = vstring_alloc(1024);
     int     type;
     int     ret = 0;
 
-    if (vstream_seek(fp, t->env->text_start, SEEK_SET) < 0) {
+    if (vstream_seek(fp, st->text_start, SEEK_SET) < 0) {
 	*why = "cannot seek";
 	ret = -1;
     }
     while (ret == 0) {
 	type = rec_get(fp, buf, MAILDROP_REC_MAX);
 	if (type == MAILDROP_REC_PART) {
-	    if ((long) (vstring_len(line) + vstring_len(buf)) > t->env->text_size) {
+	    if ((long) (vstring_len(line) + vstring_len(buf)) > st->text_size) {
 		*why = "file changed while being read";
 		ret = -1;
 		break;
@@ -369,7 +229,7 @@ static int copy_text(VSTREAM *fp, PICKUP_TEXT *t, const char **why)
 	    vstring_memcat(line, vstring_str(buf), vstring_len(buf));
 	} else if (type == MAILDROP_REC_LINE) {
 	    vstring_memcat(line, vstring_str(buf), vstring_len(buf));
-	    text_line(t, vstring_str(line), vstring_len(line));
+	    pickup_text_line(st, vstring_str(line), vstring_len(line));
 	    vstring_reset(line);
 	} else if (type == MAILDROP_REC_RCPT || type == MAILDROP_REC_END) {
 	    break;
@@ -378,8 +238,8 @@ static int copy_text(VSTREAM *fp, PICKUP_TEXT *t, const char **why)
 	    ret = -1;
 	}
     }
-    if (ret == 0 && t->in_header)
-	headers_end(t);
+    if (ret == 0)
+	pickup_text_end(st);
     vstring_free(buf);
     vstring_free(line);
     return (ret);
@@ -395,64 +255,12 @@ static void save_corrupt(const char *id, long uid, const char *why)
     }
 }
 
-/* write_envelope - sender, attributes, recipients; PICKUP_* */
-static int write_envelope(QUEUE_WRITER *qw, PICKUP_ENV *env, VSTRING *qsender)
-{
-    VIRTUAL_ALIAS_RESULT *res = virtual_alias_result_alloc();
-    VSTRING *addr = vstring_alloc(100);
-    VSTRING *why = vstring_alloc(100);
-    VSTRING *orcpt = vstring_alloc(100);
-    int     ret = PICKUP_QUEUED;
-
-    qualify(qsender, env->sender, env->remote);
-    queue_writer_sender(qw, vstring_str(qsender));
-    queue_writer_attr(qw, "rewrite_context", env->remote ? "remote" : "local");
-    if (env->envid)
-	queue_writer_attr(qw, "dsn_envid", env->envid);
-    if (env->ret)
-	queue_writer_attr(qw, "dsn_ret", env->ret);
-    for (size_t i = 0; i < env->rcpts->argc; i++) {
-	qualify(addr, env->rcpts->argv[i], env->remote);
-	if (!virtual_alias_changes(pickup_alias)) {
-	    (void) virtual_alias_result_add(res, vstring_str(addr), vstring_str(addr));
-	} else if (virtual_alias_expand(pickup_alias, vstring_str(addr), res, why)
-		   != VIRTUAL_ALIAS_OK) {
-	    msg_warn("%s: %s: %s; trying again later", queue_writer_id(qw),
-		     vstring_str(addr), vstring_str(why));
-	    ret = PICKUP_RETRY;
-	    break;
-	}
-    }
-    for (size_t i = 0; ret == PICKUP_QUEUED && i < res->count; i++) {
-	const char *orig = res->targets[i].orig;
-
-	if (env->notify)
-	    vstring_sprintf(orcpt, "rfc822;%s", orig);
-	queue_writer_rcpt(qw, res->targets[i].address, orig, env->notify,
-			  env->notify ? vstring_str(orcpt) : 0);
-    }
-    virtual_alias_result_free(res);
-    vstring_free(addr);
-    vstring_free(why);
-    vstring_free(orcpt);
-    return (ret);
-}
-
-int     pickup_file(const char *id)
+/* open_maildrop - the maildrop file, when it is one we may read */
+static VSTREAM *open_maildrop(const char *id, long *uid)
 {
     VSTRING *path = vstring_alloc(64);
-    VSTRING *qsender = vstring_alloc(100);
-    PICKUP_ENV env;
-    PICKUP_TEXT text;
-    QUEUE_WRITER *qw;
-    VSTREAM *fp;
     struct stat st;
-    const char *why = 0;
-    long    uid;
-    long    limit = mail_conf_int(VAR_MESSAGE_SIZE_LIMIT);
-    char   *qid;
     int     fd;
-    int     ret;
 
     mail_queue_path(path, MAIL_QUEUE_MAILDROP, id);
     fd = open(vstring_str(path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -464,94 +272,122 @@ int     pickup_file(const char *id)
 	    msg_warn("open %s: %s", vstring_str(path), strerror(errno));
 	}
 	vstring_free(path);
-	vstring_free(qsender);
-	return (PICKUP_SKIP);
+	return (0);
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 	msg_warn("%s: not a regular file with one link; removed", vstring_str(path));
 	(void) unlink(vstring_str(path));
 	(void) close(fd);
 	vstring_free(path);
-	vstring_free(qsender);
-	return (PICKUP_SKIP);
+	return (0);
     }
     vstring_free(path);
     if (!MAIL_QUEUE_MSG_COMPLETE(&st)) {	/* postdrop is writing it */
 	(void) close(fd);
-	vstring_free(qsender);
-	return (PICKUP_SKIP);
+	return (0);
     }
-    uid = (long) st.st_uid;
-    fp = vstream_fdopen(fd);
-    memset(&env, 0, sizeof(env));
-    env.rcpts = argv_alloc(4);
-    if (read_envelope(fp, &env, &why) < 0) {
-	save_corrupt(id, uid, why);
+    *uid = (long) st.st_uid;
+    return (vstream_fdopen(fd));
+}
+
+/* finish - commit, discard, bounce or keep; PICKUP_* */
+static int finish(PICKUP_STATE *st, const char *id)
+{
+    QUEUE_WRITER *qw = st->qw;
+    int     err;
+
+    st->qw = 0;
+    if (st->outcome == PICKUP_OUT_OK && (err = queue_writer_errno(qw)) != 0) {
+	msg_warn("%s: queue file write error: %s; trying again later",
+		 st->queue_id, strerror(err));
+	pickup_outcome(st, PICKUP_OUT_RETRY, (char *) 0);
+    }
+    /* soft_bounce: a 5xx refusal waits in maildrop/ too, as in Postfix. */
+    if (st->outcome == PICKUP_OUT_BOUNCE && mail_conf_bool(VAR_SOFT_BOUNCE))
+	st->outcome = PICKUP_OUT_DEFER;
+    switch (st->outcome) {
+    case PICKUP_OUT_RETRY:
+	queue_writer_abort(qw);
+	return (PICKUP_RETRY);
+    case PICKUP_OUT_DEFER:
+	/* A 4xx refusal: the message waits in maildrop/, as in Postfix. */
+	queue_writer_abort(qw);
+	return (PICKUP_SKIP);
+    case PICKUP_OUT_DISCARD:
+	queue_writer_abort(qw);
+	break;
+    case PICKUP_OUT_BOUNCE:
+	st->qw = qw;
+	if (pickup_bounce(st) < 0)
+	    return (PICKUP_RETRY);
+	break;
+    default:
+	if (st->hold)
+	    queue_writer_hold(qw);
+	queue_writer_filter(qw, st->content.filter ? vstring_str(st->content.filter)
+			    : pickup_conf.content_filter);
+	if (st->content.redirect)
+	    queue_writer_redirect(qw, vstring_str(st->content.redirect));
+	if (queue_writer_commit(qw) < 0) {	/* it frees qw */
+	    msg_warn("%s: queue file write error: %s; trying again later",
+		     st->queue_id, strerror(errno));
+	    return (PICKUP_RETRY);
+	}
+	break;
+    }
+    if (mail_queue_remove(MAIL_QUEUE_MAILDROP, id) < 0 && errno != ENOENT)
+	msg_warn("%s: remove %s/%s: %s", id, MAIL_QUEUE_MAILDROP, id, strerror(errno));
+    return (PICKUP_QUEUED);
+}
+
+int     pickup_file(const char *id)
+{
+    PICKUP_STATE state;
+    PICKUP_STATE *st = &state;
+    VSTREAM *fp;
+    const char *why = 0;
+    long    uid = 0;
+    long    limit = mail_conf_int(VAR_MESSAGE_SIZE_LIMIT);
+    int     ret;
+
+    if ((fp = open_maildrop(id, &uid)) == 0)
+	return (PICKUP_SKIP);
+    memset(st, 0, sizeof(*st));
+    st->uid = uid;
+    st->rcpts = argv_alloc(4);
+    st->reason = vstring_alloc(100);
+    if (read_envelope(fp, st, &why) < 0 || (limit > 0 && st->text_size > limit)) {
+	save_corrupt(id, uid, why ? why : "message file too big");
 	vstream_close(fp);
-	env_free(&env);
-	vstring_free(qsender);
+	state_free(st);
 	return (PICKUP_SKIP);
     }
-    if (limit > 0 && env.text_size > limit) {
-	save_corrupt(id, uid, "message file too big");
-	vstream_close(fp);
-	env_free(&env);
-	vstring_free(qsender);
-	return (PICKUP_SKIP);
-    }
-    if ((qw = queue_writer_open(MAIL_QUEUE_INCOMING)) == 0) {
+    if ((st->qw = queue_writer_open(MAIL_QUEUE_INCOMING)) == 0) {
 	msg_warn("%s: create a queue file: %s; trying again later", id, strerror(errno));
 	vstream_close(fp);
-	env_free(&env);
-	vstring_free(qsender);
+	state_free(st);
 	return (PICKUP_RETRY);
     }
-    msg_info("%s: uid=%ld from=<%s>", queue_writer_id(qw), uid, env.sender);
-    if ((ret = write_envelope(qw, &env, qsender)) != PICKUP_QUEUED) {
-	queue_writer_abort(qw);
-	vstream_close(fp);
-	env_free(&env);
-	vstring_free(qsender);
-	return (ret);
-    }
+    st->queue_id = mystrdup(queue_writer_id(st->qw));
+    msg_info("%s: uid=%ld from=<%s>", st->queue_id, uid, st->given_sender);
 
-    /* The text: our Received: first, then the message. */
-    memset(&text, 0, sizeof(text));
-    text.qw = qw;
-    text.env = &env;
-    text.qsender = vstring_str(qsender);
-    text.in_header = 1;
-    text.header = vstring_alloc(1024);
-    text.header_limit = mail_conf_int(VAR_HEADER_SIZE_LIMIT);
-    queue_writer_msg_begin(qw);
-    {
-	VSTRING *received = vstring_alloc(200);
-
-	mail_header_received_local(received, uid, queue_writer_id(qw),
-				   queue_writer_time(qw)->tv_sec);
-	text_write(&text, vstring_str(received), vstring_len(received));
-	vstring_free(received);
+    /* Envelope, text, milters: each stops at a refusal or failure. */
+    pickup_envelope(st);
+    if (st->outcome <= PICKUP_OUT_BOUNCE) {
+	pickup_text_begin(st);
+	if (copy_text(fp, st, &why) < 0) {
+	    queue_writer_abort(st->qw);
+	    st->qw = 0;
+	    save_corrupt(id, uid, why);
+	    vstream_close(fp);
+	    state_free(st);
+	    return (PICKUP_SKIP);
+	}
     }
-    qid = mystrdup(queue_writer_id(qw));
-    if (copy_text(fp, &text, &why) < 0) {
-	queue_writer_abort(qw);
-	save_corrupt(id, uid, why);
-	ret = PICKUP_SKIP;
-    } else if (queue_writer_commit(qw) < 0) {	/* it frees qw */
-	msg_warn("%s: queue file write error: %s; trying again later", qid, strerror(errno));
-	ret = PICKUP_RETRY;
-    } else {
-	if (text.msgid)
-	    msg_info("%s: message-id=%s", qid, text.msgid);
-	if (mail_queue_remove(MAIL_QUEUE_MAILDROP, id) < 0 && errno != ENOENT)
-	    msg_warn("%s: remove %s/%s: %s", id, MAIL_QUEUE_MAILDROP, id, strerror(errno));
-	ret = PICKUP_QUEUED;
-    }
-    myfree(qid);
-    myfree(text.msgid);
-    vstring_free(text.header);
+    if (st->outcome == PICKUP_OUT_OK)
+	pickup_milter_message(st);
+    ret = finish(st, id);
     vstream_close(fp);
-    env_free(&env);
-    vstring_free(qsender);
+    state_free(st);
     return (ret);
 }

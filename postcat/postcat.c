@@ -256,6 +256,8 @@ static int show_queue_file(VSTREAM *fp, const char *name, QUEUE_ENVELOPE *env)
 	    }
 	    if (ret < 0)
 		break;
+	    /* What follows the message (F, >, A) is what Postfix extracts. */
+	    marker("HEADER EXTRACTED", name);
 	    continue;
 	}
 	if (read_data(fp, len, buf) < 0) {
@@ -263,7 +265,6 @@ static int show_queue_file(VSTREAM *fp, const char *name, QUEUE_ENVELOPE *env)
 	    break;
 	}
 	if (type == REC_TYPE_END) {
-	    marker("HEADER EXTRACTED", name);
 	    marker("MESSAGE FILE END", name);
 	    break;
 	}
@@ -311,6 +312,12 @@ static int show_queue_file(VSTREAM *fp, const char *name, QUEUE_ENVELOPE *env)
 	    vstring_reset(orig);
 	    vstring_reset(notify);
 	    vstring_reset(orcpt);
+	    break;
+	case REC_TYPE_FILTER:
+	    put(type, "content_filter: %s", vstring_str(buf));
+	    break;
+	case REC_TYPE_REDIRECT:
+	    put(type, "redirect_to: %s", vstring_str(buf));
 	    break;
 	default:
 	    put(type, "record type %d: %s", type, vstring_str(buf));

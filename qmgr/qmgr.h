@@ -55,6 +55,8 @@ struct QMGR_MESSAGE {
     char   *helo_name;
     char   *sasl_username;
     char   *filter;			/* F record: content filter, or NULL */
+    char   *redirect;			/* > record: REDIRECT address, or NULL */
+    int     redirected;			/* a recipient took the redirect */
     off_t   data_offset;		/* M record data */
     off_t   data_size;
     long    nrcpt;			/* R and D records in the file */
@@ -64,6 +66,7 @@ struct QMGR_MESSAGE {
     int     deferred;			/* some recipient deferred */
     int     flush_mark;			/* flush asked for it: ignore defer_transports */
     int     verify;			/* address probe of verify(8): A verify=1 */
+    int     user_verify;		/* sendmail -bv: A user_verify=1 */
     int     error;			/* could not update the file */
     long    warn_time;			/* W record: delay warning due, 0 = none */
     off_t   warn_offset;		/* W record data, 0 = no W record */
@@ -181,6 +184,7 @@ extern void qmgr_defer_entry(QMGR_ENTRY *, const char *prog, const char *status,
 extern void qmgr_error_transport(QMGR_MESSAGE *, RECIPIENT *, const char *transport,
 				         const char *text);
 extern void qmgr_probe_done(QMGR_MESSAGE *, RECIPIENT *, int, const char *);
+extern void qmgr_trace_done(QMGR_MESSAGE *, RECIPIENT *, const DSN_RESULT *);
 extern DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *, const char *transport,
 					           const char *nexthop);
 

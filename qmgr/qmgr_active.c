@@ -41,7 +41,9 @@
  *	  clamp(time in queue, minimal_backoff_time, maximal_backoff_time);
  *	  each deferred recipient domain in fast_flush_domains is
  *	  registered with the flush service (flush_add);
- *	- otherwise, when bounce/QID exists the bounce service is asked for
+ *	- otherwise, for sendmail -bv (A user_verify=1) the bounce service
+ *	  sends the delivery status report of trace/QID (bounce_trace);
+ *	  when bounce/QID exists the bounce service is asked for
  *	  a notice (bounce_flush) and the message is removed after it says
  *	  yes ("QID: removed"); if it cannot, the message waits in
  *	  deferred/ and is tried again.
@@ -324,7 +326,7 @@ static void active_warn(QMGR_MESSAGE *m, time_t now)
     VSTRING *path;
 
     if (m->warn_time <= 0 || m->warn_time > (long) now || *m->sender == 0
-	|| m->verify)
+	|| m->verify || m->user_verify)
 	return;
     path = vstring_alloc(64);
     mail_queue_path(path, MAIL_QUEUE_DEFER, m->queue_id);
@@ -410,8 +412,19 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 	return;
     }
 
-    /* Finished. Success notices, then failed recipients get theirs. */
+    /* Finished. sendmail -bv: the sender gets the delivery status report. */
     path = vstring_alloc(64);
+    mail_queue_path(path, MAIL_QUEUE_TRACE, m->queue_id);
+    if (m->user_verify && access(vstring_str(path), F_OK) == 0
+	&& bounce_trace(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
+	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
+	vstring_free(path);
+	active_defer(m, var_min_backoff);
+	active_forget(m);
+	return;
+    }
+
+    /* Success notices, then failed recipients get theirs. */
     mail_queue_path(path, MAIL_QUEUE_BOUNCE, m->queue_id);
     if (access(vstring_str(path), F_OK) == 0 && active_has_success(m)
 	&& bounce_success(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {

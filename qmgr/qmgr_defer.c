@@ -44,6 +44,14 @@
  *	qmgr_probe_done() finishes one recipient of a probe: its result
  *	goes to verify(8) and the recipient is marked done; probes get
  *	no defer or bounce log entries and never a DSN.
+ *
+ *	qmgr_trace_done() finishes one recipient of sendmail -bv (A
+ *	user_verify=1; requests get DEL_REQ_FLAG_USER_VERIFY): whatever
+ *	the result, it goes to the message's trace/ log as "deliverable"
+ *	or "undeliverable", its reason after "delivery via RELAY: " when
+ *	an agent reached a relay (Postfix's words), and the recipient is
+ *	marked done; the report goes out when the message is finished
+ *	(qmgr_active.c).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -74,6 +82,24 @@ static int qmgr_learn_deliveries(void)
  * transport): its result goes to verify(8), as Postfix's qmgr does, and
  * the probe is finished: no defer or bounce log, never a DSN.
  */
+void    qmgr_trace_done(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *res)
+{
+    DSN_RESULT trace = *res;
+    VSTRING *why = vstring_alloc(100);
+
+    trace.action = res->action == 'd' ? 'v' : 'u';
+    if (res->relay && *res->relay && strcmp(res->relay, "none") != 0) {
+	vstring_sprintf(why, "delivery via %s: %s", res->relay, res->reason ? res->reason : "");
+	trace.reason = vstring_str(why);
+    }
+    if (dsn_log_append(MAIL_QUEUE_TRACE, m->queue_id, rcpt, &trace) < 0)
+	msg_warn("%s: cannot append to the trace log: %m; %s is left out of the report",
+		 m->queue_id, rcpt->address);
+    vstring_free(why);
+    qmgr_message_mark_done(m, rcpt->offset);
+    qmgr_message_rcpt_done(m);
+}
+
 void    qmgr_probe_done(QMGR_MESSAGE *m, RECIPIENT *rcpt, int addr_status,
 			        const char *reason)
 {
@@ -107,6 +133,8 @@ DELIVER_REQUEST *qmgr_request_shell(QMGR_MESSAGE *m, const char *transport,
     /* Probes stop after RCPT; other deliveries may teach verify(8). */
     if (m->verify)
 	req->flags |= DEL_REQ_FLAG_VERIFY;
+    else if (m->user_verify)
+	req->flags |= DEL_REQ_FLAG_USER_VERIFY;
     else if (qmgr_learn_deliveries())
 	req->flags |= DEL_REQ_FLAG_RECORD;
     return (req);
@@ -147,6 +175,10 @@ void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 
     fill(&res, 'x', status, reason);
     log_result(m, rcpt, prog, &res);
+    if (m->user_verify) {
+	qmgr_trace_done(m, rcpt, &res);
+	return;
+    }
     if (m->verify) {
 	qmgr_probe_done(m, rcpt, VERIFY_ADDR_DEFER, reason);
 	return;
@@ -175,6 +207,10 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 
     fill(&res, 'f', status, reason);
     log_result(m, rcpt, prog, &res);
+    if (m->user_verify) {
+	qmgr_trace_done(m, rcpt, &res);
+	return;
+    }
     if (m->verify) {
 	qmgr_probe_done(m, rcpt, VERIFY_ADDR_BOUNCE, reason);
 	return;

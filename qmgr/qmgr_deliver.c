@@ -83,6 +83,11 @@ static ssize_t memory_read(void *ctx, int fd, void *buf, size_t len, int timeout
 
 void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *res)
 {
+    /* sendmail -bv: every answer goes in the report. */
+    if (m->user_verify) {
+	qmgr_trace_done(m, rcpt, res);
+	return;
+    }
     /* A probe is finished whatever the answer; the agent told verify(8). */
     if (m->verify) {
 	qmgr_message_mark_done(m, rcpt->offset);

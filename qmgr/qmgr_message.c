@@ -28,7 +28,16 @@
  *	A content filter (the F record of content_filter or a FILTER
  *	action) overrides routing: every recipient goes to its
  *	transport:nexthop first (nexthop default: default_filter_nexthop,
- *	else the recipient domain), except for address probes.
+ *	else the recipient domain), except for address probes and
+ *	sendmail -bv.
+ *
+ *	A REDIRECT (the > record of a header_checks or body_checks action)
+ *	overrides the recipients, as in Postfix: of the recipients still to
+ *	be delivered, the one that comes first in the order of Postfix's
+ *	qmgr (domain, then address, ignoring case) is sent to the redirect
+ *	address instead (its own address becomes the original recipient,
+ *	orig_to= in the log), and every other one is marked done without
+ *	delivery, so the message goes out once.
  *
  *	qmgr_message_read_rcpts() reads the next batch of recipients
  *	that are still to be delivered (R records; D records are done),
@@ -86,6 +95,7 @@ void    qmgr_message_free(QMGR_MESSAGE *m)
     myfree(m->helo_name);
     myfree(m->sasl_username);
     myfree(m->filter);
+    myfree(m->redirect);
     argv_free(m->defer_sites);
     myfree(m);
 }
@@ -122,6 +132,8 @@ static void message_attr(QMGR_MESSAGE *m, char *text)
 	SET(dsn_envid);
     else if (strcmp(text, "verify") == 0)
 	m->verify = (strcmp(value, "1") == 0);
+    else if (strcmp(text, "user_verify") == 0)
+	m->user_verify = (strcmp(value, "1") == 0);
     else if (strcmp(text, "dsn_ret") == 0)
 	m->dsn_ret = strcasecmp(value, "FULL") == 0 ? DSN_RET_FULL :
 	    strcasecmp(value, "HDRS") == 0 ? DSN_RET_HDRS : 0;
@@ -263,6 +275,12 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	    myfree(m->filter);
 	    m->filter = vstring_len(buf) > 0 ? mystrdup(vstring_str(buf)) : 0;
 	    break;
+	case REC_TYPE_REDIRECT:
+	    if (!line_safe(buf) || strchr(vstring_str(buf), '@') == 0)
+		*why = "bad redirect address";
+	    myfree(m->redirect);
+	    m->redirect = mystrdup(vstring_str(buf));
+	    break;
 	case REC_TYPE_END:
 	    if (!have_data)
 		*why = "end record before the message data";
@@ -333,8 +351,8 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
     const char *transport;
     const char *nexthop;
 
-    /* Address probes (verify) are never filtered. */
-    if (m->filter && !m->verify) {
+    /* Address probes (verify, sendmail -bv) are never filtered. */
+    if (m->filter && !m->verify && !m->user_verify) {
 	message_filter(m, rcpt, reply);
     } else if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
 	qmgr_defer_rcpt(m, rcpt, 0, "4.3.0", "address resolver failure");
@@ -362,12 +380,56 @@ static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *repl
     qmgr_queue_add(qmgr_queue_find(qmgr_transport_find(transport), nexthop), m, rcpt);
 }
 
+/*
+ * redirect_order - the order in which Postfix's qmgr lists recipients
+ * before it resolves them (domain, then address, ignoring case): the
+ * first one takes a REDIRECT.
+ */
+static int redirect_order(const char *a, const char *b)
+{
+    const char *at_a = strrchr(a, '@');
+    const char *at_b = strrchr(b, '@');
+    int     rc;
+
+    if (at_a && at_b && (rc = strcasecmp(at_a, at_b)) != 0)
+	return (rc);
+    return (strcasecmp(a, b));
+}
+
+/*
+ * redirect_candidate - keep the recipient that comes first (in best),
+ * mark the other one done: a redirected message is delivered once.
+ */
+static void redirect_candidate(QMGR_MESSAGE *m, RECIPIENT *best, RECIPIENT *rcpt)
+{
+    if (m->redirected) {
+	(void) qmgr_message_mark_done(m, rcpt->offset);
+	return;
+    }
+    if (best->address && redirect_order(best->address, rcpt->address) <= 0) {
+	(void) qmgr_message_mark_done(m, rcpt->offset);
+	return;
+    }
+    if (best->address) {
+	(void) qmgr_message_mark_done(m, best->offset);
+	myfree(best->address);
+	myfree(best->orig_addr);
+	myfree(best->dsn_orcpt);
+    }
+    best->offset = rcpt->offset;
+    best->address = mystrdup(rcpt->address);
+    best->orig_addr = mystrdup(rcpt->orig_addr);
+    best->dsn_orcpt = mystrdup(rcpt->dsn_orcpt);
+    best->dsn_notify = rcpt->dsn_notify;
+}
+
 int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)
 {
     VSTREAM *fp;
     VSTRING *buf;
     RESOLVE_REPLY *reply;
     RECIPIENT rcpt;
+    RECIPIENT redirect_best;		/* REDIRECT: the recipient that goes */
     long    batch;
     int     count = 0;
     int     type;
@@ -393,6 +455,7 @@ int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)
     reply = resolve_reply_alloc();
     memset(&rcpt, 0, sizeof(rcpt));
     rcpt_clear(&rcpt);
+    memset(&redirect_best, 0, sizeof(redirect_best));
 
     /* Hold the message while recipients may be settled at once. */
     m->refcount++;
@@ -424,6 +487,13 @@ int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)
 	case REC_TYPE_RCPT:
 	    rcpt.offset = rec_start;
 	    rcpt.address = vstring_str(buf);
+	    /* REDIRECT: the recipient that goes there is chosen below. */
+	    if (m->redirect) {
+		redirect_candidate(m, &redirect_best, &rcpt);
+		rcpt.address = 0;
+		rcpt_clear(&rcpt);
+		break;
+	    }
 	    count++;
 	    m->refcount++;
 	    m->in_memory++;
@@ -435,6 +505,23 @@ int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)
 	default:
 	    break;
 	}
+    }
+    /* REDIRECT: one delivery, of the chosen recipient, to the redirect address. */
+    if (redirect_best.address) {
+	if (*redirect_best.orig_addr == 0) {
+	    myfree(redirect_best.orig_addr);
+	    redirect_best.orig_addr = mystrdup(redirect_best.address);
+	}
+	myfree(redirect_best.address);
+	redirect_best.address = m->redirect;
+	m->redirected = 1;
+	count++;
+	m->refcount++;
+	m->in_memory++;
+	qmgr_rcpt_in_memory++;
+	message_assign(m, &redirect_best, reply);
+	myfree(redirect_best.orig_addr);
+	myfree(redirect_best.dsn_orcpt);
     }
     myfree(rcpt.orig_addr);
     myfree(rcpt.dsn_orcpt);

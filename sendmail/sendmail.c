@@ -22,6 +22,11 @@
  *	-bs		SMTP on standard input and output
  *			(sendmail_smtp.c)
  *	-bh, -bH	ignored, as in Postfix
+ *	-bv		no message is read: a probe to the recipients
+ *			goes through the queue up to the RCPT reply of
+ *			each next hop, without delivery, and the sender is
+ *			mailed Postfix's delivery status report
+ *			(sendmail_verify.c)
  *
  *	Message options: -f and -r (sender; default the login name), -F
  *	(full name; default $NAME, then the user's name), -t (recipients
@@ -34,8 +39,9 @@
  *	that Postfix ignores are accepted and ignored: -A, -c, -e, -h,
  *	-L, -m, -n, -O, -o x (except -oi and -oA), -p, -U, -x, -X file.
  *
- *	Not implemented, and refused aloud: -bv and -v (the delivery
- *	report mail of Postfix), -XV (VERP). -vv turns on verbose logging.
+ *	Not implemented, and refused aloud: -v (the delivery report mail
+ *	of Postfix after a real delivery), -XV (VERP). -vv turns on
+ *	verbose logging.
  *
  *	sendmail is not set-id; postdrop carries the privilege to write
  *	into maildrop/. It exits 0 only when the message is on disk.
@@ -74,6 +80,7 @@
 #define MODE_DAEMON	'd'
 #define MODE_FLUSH	'q'
 #define MODE_IGNORE	'h'
+#define MODE_VERIFY	'v'
 
 #define USAGE	"usage: %s [options]"
 
@@ -286,8 +293,8 @@ int     main(int argc, char **argv)
 		mode = MODE_IGNORE;
 		break;
 	    case 'v':
-		sm_fatal("-bv (the address verification report) is not implemented "
-			 "by this mail system");
+		mode = MODE_VERIFY;
+		break;
 	    default:
 		sm_fatal("unsupported: -%c%s", ch, optarg);
 	    }
@@ -420,7 +427,12 @@ int     main(int argc, char **argv)
 	/* Each argument is an address list ("a@x, Name <b@y>"), as Postfix's. */
 	for (int i = optind; i < argc; i++)
 	    (void) mail_header_addrs(argv[i], msg.rcpts);
-	sm_enqueue(&msg);
+	if (mode == MODE_VERIFY) {
+	    msg.user_verify = 1;
+	    sm_verify(&msg);
+	} else {
+	    sm_enqueue(&msg);
+	}
     }
     myfree(msg.sender);
     myfree(msg.full_name);

@@ -7,7 +7,8 @@
  *	sendmail.c: options, names (mailq, newaliases) and modes;
  *	sendmail_drop.c: one message handed to postdrop (SM_DROP);
  *	sendmail_enqueue.c: a message from standard input (-bm, -t);
- *	sendmail_smtp.c: SMTP on standard input and output (-bs).
+ *	sendmail_smtp.c: SMTP on standard input and output (-bs);
+ *	sendmail_verify.c: the probe of -bv.
  *
  *	Every fatal error of sendmail exits with EX_TEMPFAIL (75), as
  *	Postfix's sendmail does: sm_fatal().
@@ -32,6 +33,7 @@ typedef struct SM_MESSAGE {
     int     dsn_notify;			/* -N: DSN_NOTIFY_* bits or 0 */
     int     gateway;			/* -G: do not qualify addresses */
     int     extract;			/* -t */
+    int     user_verify;		/* -bv: verify, mail a report */
     int     dot_ends;			/* "." alone ends the input (no -i) */
     ARGV   *rcpts;			/* command-line recipients */
     uid_t   uid;
@@ -49,6 +51,9 @@ extern void sm_drop_abort(SM_DROP *);
 
 /* sendmail_enqueue.c */
 extern void sm_enqueue(SM_MESSAGE *);
+
+/* sendmail_verify.c */
+extern void sm_verify(SM_MESSAGE *);
 
 /* sendmail_smtp.c */
 extern void sm_smtp(SM_MESSAGE *);

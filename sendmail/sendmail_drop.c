@@ -20,7 +20,8 @@
  *	printed why on standard error).
  *
  *	sm_drop_envelope() writes the sender, the attributes of msg
- *	(full name, DSN envelope ID, RET and NOTIFY) and the recipients
+ *	(full name, DSN envelope ID, RET and NOTIFY, rewrite context, -bv)
+ *	and the recipients
  *	(maildrop_file.h); sm_drop_rec() writes any record. Write errors
  *	are remembered and reported by sm_drop_close().
  *
@@ -144,6 +145,8 @@ void    sm_drop_envelope(SM_DROP *drop, const SM_MESSAGE *msg, ARGV *rcpts)
     }
     if (msg->gateway)
 	drop_attr(drop, MAILDROP_ATTR_CONTEXT, "remote");
+    if (msg->user_verify)
+	drop_attr(drop, MAILDROP_ATTR_VERIFY, "1");
     for (size_t i = 0; rcpts && i < rcpts->argc; i++)
 	sm_drop_rec(drop, MAILDROP_REC_RCPT, rcpts->argv[i], strlen(rcpts->argv[i]));
 }

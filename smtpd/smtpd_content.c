@@ -41,17 +41,13 @@
  * SEE ALSO
  *	hbc(3), header_checks(5), smtpd_data(3)
  */
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "global/mail_conf.h"
-#include "global/info_log_addr.h"
 #include "smtpd.h"
-
-#define CONTENT_LOG_LEN	200		/* bytes of the header or line logged */
 
 static HBC_MAPS *content_maps;
 
@@ -102,25 +98,14 @@ static void content_log(void *context, const char *action, const char *where,
 {
     SMTPD_STATE *state = context;
     VSTRING *buf = vstring_alloc(300);
-    VSTRING *addr = vstring_alloc(100);
-    char   *cp;
 
-    vstring_sprintf(buf, "%s: %s: %s %.*s from %s;", state->queue_id, action,
-		    where, CONTENT_LOG_LEN, text, state->namaddr);
-    vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, state->sender));
-    if (state->last_rcpt)
-	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, state->last_rcpt));
+    hbc_log_start(buf, state->queue_id, action, where, text, state->namaddr,
+		  state->sender, state->last_rcpt);
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (state->helo_name)
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo_name);
-    if (extra && *extra)
-	vstring_sprintf_append(buf, ": %s", extra);
-    for (cp = vstring_str(buf); *cp; cp++)
-	if (!isprint((unsigned char) *cp))
-	    *cp = '?';
-    msg_info("%s", vstring_str(buf));
+    hbc_log_end(buf, extra);
     vstring_free(buf);
-    vstring_free(addr);
 }
 
 int     smtpd_content_check(SMTPD_CONTENT *sc, int what, const char *text, VSTRING *out)

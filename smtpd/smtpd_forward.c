@@ -70,8 +70,8 @@
  *	as ORCPT, as Postfix records it), skipping pairs the message
  *	already holds; it returns what queue_writer_rcpt() returns.
  *
- *	Automatic BCC recipients, as Postfix's cleanup adds them to mail
- *	that enters from outside: smtpd_forward_expand() also looks up the
+ *	Automatic BCC recipients (auto_bcc(3)), as Postfix's cleanup adds
+ *	them to mail that enters from outside: smtpd_forward_expand() also looks up the
  *	recipient (after canonical(5), before virtual aliasing) in
  *	recipient_bcc_maps, and smtpd_forward_write_rcpt() adds the
  *	result; smtpd_forward_open_bcc(), called when the queue file is
@@ -86,7 +86,7 @@
  * DIAGNOSTICS
  *	"warning: verify service failure".
  * SEE ALSO
- *	virtual_alias(3), srs(3), verify_clnt(3), verify(8)
+ *	virtual_alias(3), srs(3), verify_clnt(3), auto_bcc(3), verify(8)
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,8 +101,8 @@
 #include "util/stringops.h"
 #include "util/vstring.h"
 #include "global/addr_rewrite.h"
+#include "global/auto_bcc.h"
 #include "global/mail_addr.h"
-#include "global/mail_addr_find.h"
 #include "global/mail_conf.h"
 #include "global/queue_file.h"
 #include "global/queue_writer.h"
@@ -124,22 +124,13 @@ static VIRTUAL_ALIAS_RESULT *fwd_msg;
 static char *fwd_msg_id;
 static VSTRING *fwd_rcpt_bcc;		/* the recipient's BCC, or empty */
 
-static MAPS *fwd_sender_bcc_maps;	/* sender_bcc_maps, or NULL */
-static MAPS *fwd_rcpt_bcc_maps;		/* recipient_bcc_maps, or NULL */
-
-static MAPS *fwd_maps(const char *param)
-{
-    const char *value = mail_conf_str(param);
-
-    return (*value ? maps_create(param, value, DICT_FLAG_DEFAULT) : 0);
-}
+static AUTO_BCC *fwd_bcc;		/* always_bcc, sender_/recipient_bcc_maps */
 
 void    smtpd_forward_init(void)
 {
     fwd_alias = virtual_alias_create();
     fwd_srs = srs_from_conf();
-    fwd_sender_bcc_maps = fwd_maps(VAR_SENDER_BCC_MAPS);
-    fwd_rcpt_bcc_maps = fwd_maps(VAR_RECIPIENT_BCC_MAPS);
+    fwd_bcc = auto_bcc_create();
     fwd_rcpt_bcc = vstring_alloc(100);
 }
 
@@ -153,26 +144,6 @@ static void fwd_msg_sync(SMTPD_STATE *state)
 	myfree(fwd_msg_id);
 	fwd_msg_id = mystrdup(state->queue_id ? state->queue_id : "");
     }
-}
-
-/* fwd_bcc_find - the BCC address of addr in maps, internal form, in bcc */
-static int fwd_bcc_find(MAPS *maps, const char *addr, VSTRING *bcc)
-{
-    const char *value;
-    char   *copy;
-    char   *bp;
-    const char *first;
-
-    vstring_truncate(bcc, 0);
-    if (maps == 0 || *addr == 0)
-	return (0);
-    if ((value = maps_find_addr(maps, addr, MAPS_ADDR_DEFAULT)) == 0)
-	return (maps->error ? -1 : 0);
-    bp = copy = mystrdup(value);
-    if ((first = mystrtok(&bp, ", \t\r\n")) != 0)
-	mail_addr_internalize(bcc, first);
-    myfree(copy);
-    return (0);
 }
 
 /* fwd_reject - format a reply; 4xx codes get a 4.x.x status, 5xx 5.x.x */
@@ -393,7 +364,7 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
 	(void) virtual_alias_result_add(fwd_rcpt, vstring_str(canon), state->recipient);
     }
     if (ret == SMTPD_FWD_OK
-	&& fwd_bcc_find(fwd_rcpt_bcc_maps, vstring_str(canon), fwd_rcpt_bcc) < 0)
+	&& auto_bcc_rcpt(fwd_bcc, vstring_str(canon), fwd_rcpt_bcc) < 0)
 	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
 			 state->recipient);
     vstring_free(buf);
@@ -402,40 +373,28 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
     return (ret);
 }
 
-/* fwd_write_bcc - one BCC recipient, rewritten and aliased, NOTIFY=NEVER */
+/* fwd_write_bcc - one BCC recipient, rewritten and aliased (auto_bcc(3)) */
 static int fwd_write_bcc(SMTPD_STATE *state, const char *bcc)
 {
-    VIRTUAL_ALIAS_RESULT *res;
     VSTRING *canon;
-    VSTRING *why;
-    int     ret = SMTPD_FWD_OK;
+    int     rc;
 
     if (*bcc == 0 || (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING))
 	return (SMTPD_FWD_OK);
     canon = vstring_alloc(100);
-    why = vstring_alloc(100);
-    res = virtual_alias_result_alloc();
-    if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_RCPT, bcc, canon) < 0
-	|| virtual_alias_expand(fwd_alias, vstring_str(canon), res, why) != VIRTUAL_ALIAS_OK) {
+    rc = smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_RCPT, bcc, canon) < 0 ?
+	AUTO_BCC_RETRY : auto_bcc_write(state->qw, fwd_alias, fwd_msg, vstring_str(canon));
+    vstring_free(canon);
+    switch (rc) {
+    case AUTO_BCC_OK:
+	return (SMTPD_FWD_OK);
+    case AUTO_BCC_RETRY:
 	msg_warn("%s: BCC address <%s>: table lookup or alias expansion failed",
 		 state->queue_id, bcc);
-	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", bcc);
-    } else {
-	if (res->count == 0)
-	    (void) virtual_alias_result_add(res, vstring_str(canon), vstring_str(canon));
-	for (size_t i = 0; i < res->count && ret == SMTPD_FWD_OK; i++) {
-	    const char *target = res->targets[i].address;
-
-	    if (virtual_alias_result_add(fwd_msg, target, vstring_str(canon))
-		&& queue_writer_rcpt(state->qw, target, vstring_str(canon),
-				     DSN_NOTIFY_NEVER, (char *) 0) < 0)
-		ret = -1;
-	}
+	return (fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", bcc));
+    default:
+	return (-1);
     }
-    virtual_alias_result_free(res);
-    vstring_free(canon);
-    vstring_free(why);
-    return (ret);
 }
 
 int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orcpt)
@@ -485,10 +444,10 @@ int     smtpd_forward_open_bcc(SMTPD_STATE *state, const char *sender)
 	return (SMTPD_FWD_OK);
     fwd_msg_sync(state);
     bcc = vstring_alloc(100);
-    if (fwd_bcc_find(fwd_sender_bcc_maps, sender, bcc) < 0) {
+    if (auto_bcc_sender(fwd_bcc, sender, bcc) < 0) {
 	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", sender);
     } else if ((ret = fwd_write_bcc(state, vstring_str(bcc))) == SMTPD_FWD_OK) {
-	vstring_strcpy(bcc, mail_conf_str(VAR_ALWAYS_BCC));
+	vstring_strcpy(bcc, auto_bcc_always(fwd_bcc));
 	ret = fwd_write_bcc(state, vstring_str(bcc));
     }
     vstring_free(bcc);

@@ -48,12 +48,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/mymalloc.h"
 #include "util/stringops.h"
 #include "util/vstring.h"
 #include "global/mail_conf.h"
 #include "global/addr_rewrite.h"
-#include "global/header_addr.h"
 #include "global/input_transp.h"
 #include "smtpd.h"
 
@@ -98,47 +96,12 @@ int     smtpd_rewrite_envelope(SMTPD_STATE *state, int class, const char *addr,
     return (addr_rewrite(rewrite, class, addr, result));
 }
 
-/* What the header callback needs. */
-typedef struct HDR_CTX {
-    int     class;
-} HDR_CTX;
-
-static int rewrite_one(const char *addr, VSTRING *result, void *context)
-{
-    HDR_CTX *ctx = context;
-
-    return (addr_rewrite(rewrite, ctx->class, addr, result));
-}
-
 int     smtpd_rewrite_header(SMTPD_STATE *state, const char *raw, size_t len,
 			             VSTRING *result)
 {
-    const char *colon = memchr(raw, ':', len);
-    size_t  name_len;
-    int     which;
-    HDR_CTX ctx;
-    char   *value;
-    VSTRING *out;
-    int     rc;
-
-    if (colon == 0 || !smtpd_rewrite_active(state))
+    if (!smtpd_rewrite_active(state))
 	return (0);
-    for (name_len = colon - raw; name_len > 0
-	 && (raw[name_len - 1] == ' ' || raw[name_len - 1] == '\t'); name_len--)
-	 /* void */ ;
-    if ((which = header_addr_class(raw, name_len)) == 0)
-	return (0);
-    ctx.class = header_class(state) | (which == HEADER_ADDR_SENDER ?
-			      ADDR_REWRITE_HDR_SENDER : ADDR_REWRITE_HDR_RCPT);
-    value = mystrndup(colon + 1, len - (colon + 1 - raw));
-    out = vstring_alloc(100);
-    if ((rc = header_addr_rewrite(value, rewrite_one, &ctx, out)) > 0) {
-	vstring_strncpy(result, raw, colon + 1 - raw);
-	vstring_strcat(result, vstring_str(out));
-    }
-    vstring_free(out);
-    myfree(value);
-    return (rc < 0 ? -1 : rc > 0);
+    return (addr_rewrite_header(rewrite, header_class(state), raw, len, result));
 }
 
 int     smtpd_rewrite_drop_header(const char *raw, size_t len)

@@ -21,6 +21,7 @@
 #include "global/mail_addr.h"
 #include "global/addr_map.h"
 #include "global/addr_canon.h"
+#include "global/header_addr.h"
 #include "global/addr_rewrite.h"
 
 #define MAX_RECURSION	10		/* canonical result of a result ... */
@@ -190,7 +191,7 @@ int     addr_rewrite(ADDR_REWRITE *rw, int class, const char *addr, VSTRING *res
     if (!addr_rewrite_enabled(rw, class))
 	return (0);
     canonicalize(rw, class, result);
-    if (*vstring_str(result)) {
+    if (*vstring_str(result) && !(class & ADDR_REWRITE_CANON_ONLY)) {
 	if (first && (first_classes & which) && map_recursive(first, result) < 0)
 	    return (-1);
 	if (rw->maps && (rw->classes & which) && map_recursive(rw->maps, result) < 0)
@@ -199,4 +200,49 @@ int     addr_rewrite(ADDR_REWRITE *rw, int class, const char *addr, VSTRING *res
 	    return (-1);
     }
     return (strcmp(vstring_str(result), addr) != 0);
+}
+
+/* What the header callback needs. */
+typedef struct HDR_CTX {
+    ADDR_REWRITE *rw;
+    int     class;
+} HDR_CTX;
+
+static int rewrite_one(const char *addr, VSTRING *result, void *context)
+{
+    HDR_CTX *ctx = context;
+
+    return (addr_rewrite(ctx->rw, ctx->class, addr, result));
+}
+
+int     addr_rewrite_header(ADDR_REWRITE *rw, int flags, const char *raw, size_t len,
+			            VSTRING *result)
+{
+    const char *colon = memchr(raw, ':', len);
+    size_t  name_len;
+    int     which;
+    HDR_CTX ctx;
+    char   *value;
+    VSTRING *out;
+    int     rc;
+
+    if (colon == 0)
+	return (0);
+    for (name_len = colon - raw; name_len > 0
+	 && (raw[name_len - 1] == ' ' || raw[name_len - 1] == '\t'); name_len--)
+	 /* void */ ;
+    if ((which = header_addr_class(raw, name_len)) == 0)
+	return (0);
+    ctx.rw = rw;
+    ctx.class = (flags & (ADDR_REWRITE_REMOTE | ADDR_REWRITE_CANON_ONLY))
+	| (which == HEADER_ADDR_SENDER ? ADDR_REWRITE_HDR_SENDER : ADDR_REWRITE_HDR_RCPT);
+    value = mystrndup(colon + 1, len - (colon + 1 - raw));
+    out = vstring_alloc(100);
+    if ((rc = header_addr_rewrite(value, rewrite_one, &ctx, out)) > 0) {
+	vstring_strncpy(result, raw, colon + 1 - raw);
+	vstring_strcat(result, vstring_str(out));
+    }
+    vstring_free(out);
+    myfree(value);
+    return (rc < 0 ? -1 : rc > 0);
 }

@@ -8,6 +8,8 @@
  *	int addr_rewrite(ADDR_REWRITE *rw, int class, const char *addr,
  *			 VSTRING *result);
  *	int addr_rewrite_enabled(ADDR_REWRITE *rw, int class);
+ *	int addr_rewrite_header(ADDR_REWRITE *rw, int flags, const char *raw,
+ *				size_t len, VSTRING *result);
  *	void addr_rewrite_free(ADDR_REWRITE *rw);
  * DESCRIPTION
  *	What Postfix's cleanup does to an address before the queue file is
@@ -43,14 +45,28 @@
  *	headers only when remote_header_rewrite_domain is set (and appends
  *	that domain, not $myorigin); addr_rewrite_enabled() tells.
  *
+ *	With ADDR_REWRITE_CANON_ONLY only step 1 is done: the canonical
+ *	form, which Postfix gives addresses even when receive_override_
+ *	options says no_address_mappings (pickup).
+ *
  *	addr_rewrite() returns 1 when result holds a different address, 0
  *	when the address stays (result then holds it too), -1 when a table
  *	lookup failed (the caller answers 451 4.3.0 or defers).
+ *
+ *	addr_rewrite_header() rewrites the addresses of one whole header
+ *	(raw, len: "Name: value" with its line breaks), as header_addr(3)
+ *	finds them, when it is an address header (header_addr_class()):
+ *	with the header class of its name, plus flags (0,
+ *	ADDR_REWRITE_REMOTE, ADDR_REWRITE_CANON_ONLY). It returns 1 with
+ *	"Name:" and the new value
+ *	in result, 0 when the header stays as it is (result unchanged), -1
+ *	after a table error.
  * SEE ALSO
  *	header_addr(3), for the addresses in headers; canonical(5)
  */
 #ifndef ADDR_REWRITE_H
 #define ADDR_REWRITE_H
+#include <stddef.h>
 #include "util/vstring.h"
 
 #define ADDR_REWRITE_ENV_SENDER	(1<<0)
@@ -59,12 +75,14 @@
 #define ADDR_REWRITE_HDR_RCPT	(1<<3)
 #define ADDR_REWRITE_CLASSES	0xf
 #define ADDR_REWRITE_REMOTE	(1<<8)	/* header of a remote client */
+#define ADDR_REWRITE_CANON_ONLY	(1<<9)	/* no tables, no masquerading */
 
 typedef struct ADDR_REWRITE ADDR_REWRITE;
 
 extern ADDR_REWRITE *addr_rewrite_create(void);
 extern int addr_rewrite(ADDR_REWRITE *, int, const char *, VSTRING *);
 extern int addr_rewrite_enabled(ADDR_REWRITE *, int);
+extern int addr_rewrite_header(ADDR_REWRITE *, int, const char *, size_t, VSTRING *);
 extern void addr_rewrite_free(ADDR_REWRITE *);
 
 #endif

@@ -60,6 +60,11 @@ int     bounce_success(const char *queue_name, const char *queue_id)
     return (bounce_request(BOUNCE_REQ_SUCCESS, queue_name, queue_id));
 }
 
+int     bounce_trace(const char *queue_name, const char *queue_id)
+{
+    return (bounce_request(BOUNCE_REQ_TRACE, queue_name, queue_id));
+}
+
 static const ATTR_SCAN bounce_request_table[] = {
     ATTR_STR(ATTR_NAME_REQUEST, BOUNCE_REQUEST, request, ATTR_FLAG_REQUIRED, 1, 32),
     ATTR_STR(BOUNCE_ATTR_QUEUE_NAME, BOUNCE_REQUEST, queue_name, ATTR_FLAG_REQUIRED, 1, 32),

@@ -5,6 +5,7 @@
  *	int bounce_flush(const char *queue_name, const char *queue_id);
  *	int bounce_warn(const char *queue_name, const char *queue_id);
  *	int bounce_success(const char *queue_name, const char *queue_id);
+ *	int bounce_trace(const char *queue_name, const char *queue_id);
  *
  *	Service side:
  *	int bounce_request_read(VSTREAM *client, BOUNCE_REQUEST *req,
@@ -13,7 +14,7 @@
  * DESCRIPTION
  *	Requests to private/bounce (attr.h), all three attributes required:
  *
- *	    request=flush | warn | success	(ATTR_NAME_REQUEST)
+ *	    request=flush | warn | success | trace	(ATTR_NAME_REQUEST)
  *	    queue_name=active			(BOUNCE_ATTR_QUEUE_NAME)
  *	    queue_id=72C22A73A21		(BOUNCE_ATTR_QUEUE_ID)
  *
@@ -47,6 +48,12 @@
  *	bounce_success() before bounce_flush() (which removes the log).
  *	bounce_success() leaves the log in place.
  *
+ *	sendmail -bv: qmgr calls bounce_trace() when such a message is
+ *	finished; the bounce service sends the sender Postfix's "Mail
+ *	Delivery Status Report" of every entry of trace/ID (deliverable or
+ *	undeliverable, with the headers of the message) and removes that
+ *	log.
+ *
  *	bounce_request_read() is the service's reader: 1 for a request in
  *	req, 0 at end of file, -1 for a malformed request (why says how).
  *	It checks the form only (present, of sane length); what the values
@@ -61,6 +68,7 @@
 #define BOUNCE_REQ_FLUSH	"flush"
 #define BOUNCE_REQ_WARN		"warn"
 #define BOUNCE_REQ_SUCCESS	"success"
+#define BOUNCE_REQ_TRACE	"trace"
 
 #define BOUNCE_ATTR_QUEUE_NAME	"queue_name"
 #define BOUNCE_ATTR_QUEUE_ID	"queue_id"
@@ -74,6 +82,7 @@ typedef struct BOUNCE_REQUEST {
 extern int bounce_flush(const char *, const char *);
 extern int bounce_warn(const char *, const char *);
 extern int bounce_success(const char *, const char *);
+extern int bounce_trace(const char *, const char *);
 
 extern int bounce_request_read(VSTREAM *, BOUNCE_REQUEST *, VSTRING *);
 extern void bounce_request_free(BOUNCE_REQUEST *);

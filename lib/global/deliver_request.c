@@ -259,7 +259,7 @@ static int soft_bounce(const DELIVER_REQUEST *req, const DSN_RESULT *result)
 {
     static int soft = -1;
 
-    if (result->action != 'f' || (req->flags & DEL_REQ_FLAG_VERIFY))
+    if (result->action != 'f' || DEL_REQ_TRACE_ONLY(req->flags))
 	return (0);
     if (soft < 0)
 	soft = mail_conf_bool(VAR_SOFT_BOUNCE);
@@ -522,7 +522,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
 
     switch (result->action) {
     case 'd':
-	status = (req->flags & DEL_REQ_FLAG_VERIFY) ? "deliverable" : "sent";
+	status = DEL_REQ_TRACE_ONLY(req->flags) ? "deliverable" : "sent";
 	break;
     case 'f':
 	status = soft_bounce(req, result) ? "SOFTBOUNCE" : "bounced";
@@ -532,7 +532,7 @@ void    deliver_log(const DELIVER_REQUEST *req, const RECIPIENT *rcpt,
 	break;
     }
     /* A probe that did not succeed is "undeliverable", as in Postfix. */
-    if ((req->flags & DEL_REQ_FLAG_VERIFY) && result->action != 'd')
+    if (DEL_REQ_TRACE_ONLY(req->flags) && result->action != 'd')
 	status = "undeliverable";
 
     addr = vstring_alloc(100);

@@ -47,6 +47,14 @@
  *	result, writes no bounce or defer log for them, and removes the
  *	probe (queue file attribute verify=1).
  *
+ *	DEL_REQ_FLAG_USER_VERIFY is sendmail -bv (queue file attribute
+ *	user_verify=1): the agent works as for a probe (stops after the RCPT
+ *	reply, logs "status=deliverable" / "status=undeliverable") but
+ *	tells the verify service nothing; qmgr puts every result in the
+ *	message's trace/ log, and the sender gets the delivery status report
+ *	of bounce(8). DEL_REQ_TRACE_ONLY(flags) is true for either kind of
+ *	probe: nothing is delivered.
+ *
  *	On the wire (attr.h lists), with the DELIVER_ATTR_* names below:
  *
  *	Request, qmgr to agent, one list: flags queue_name queue_id
@@ -157,6 +165,9 @@ typedef struct RECIPIENT {
 
 #define DEL_REQ_FLAG_VERIFY	(1<<0)	/* probe: stop after RCPT */
 #define DEL_REQ_FLAG_RECORD	(1<<1)	/* learn deliveries (verify cache) */
+#define DEL_REQ_FLAG_USER_VERIFY (1<<2)	/* sendmail -bv: stop after RCPT */
+
+#define DEL_REQ_TRACE_ONLY(f)	((f) & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_USER_VERIFY))
 
 typedef struct DELIVER_REQUEST {
     char   *queue_name;

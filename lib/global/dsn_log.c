@@ -75,6 +75,12 @@ int     dsn_log_append(const char *queue, const char *queue_id,
     case 'n':
 	action = "notified";
 	break;
+    case 'v':
+	action = "deliverable";
+	break;
+    case 'u':
+	action = "undeliverable";
+	break;
     default:
 	action = "delayed";
 	break;

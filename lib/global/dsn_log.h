@@ -9,9 +9,10 @@
  *	int dsn_log_remove(const char *queue, const char *queue_id);
  * DESCRIPTION
  *	queue is MAIL_QUEUE_DEFER (recipients that were deferred: the
- *	reasons postqueue -p shows and delay warnings use) or
+ *	reasons postqueue -p shows and delay warnings use),
  *	MAIL_QUEUE_BOUNCE (recipients that failed: what the bounce service
- *	turns into a DSN). The file is named like the message file
+ *	turns into a DSN) or MAIL_QUEUE_TRACE (every recipient of sendmail
+ *	-bv: the delivery status report). The file is named like the message file
  *	(mail_queue_path; defer/ is hashed by default).
  *
  *	One entry per append, written with a single write(2) in O_APPEND
@@ -24,7 +25,8 @@
  *	    orcpt=rfc822;user@example.com	(when given)
  *	    status=4.4.1
  *	    action=delayed			(delayed, failed, delivered,
- *						 expanded, relayed, notified)
+ *						 expanded, relayed, notified,
+ *						 deliverable, undeliverable)
  *	    reason=connect to ...: Connection refused
  *	    remote_mta=mx.example.com		(when known)
  *	    diag=550 5.1.1 No such user		(when known)
@@ -34,7 +36,8 @@
  *	dsn_log_append() writes the action from the result's action code:
  *	'd' delivered, 'f' failed, 'r' relayed, 'n' notified (the bounce
  *	service sent the success notice for this recipient: it is not
- *	sent again if the message has to be retried), anything else
+ *	sent again if the message has to be retried), 'v' deliverable and
+ *	'u' undeliverable (trace/ entries of sendmail -bv), anything else
  *	delayed.
  *
  *	Values never contain a newline (the writer replaces CR and LF by

@@ -13,7 +13,10 @@
 #include "dict/dict.h"
 #include "dict/maps.h"
 #include "global/mail_conf.h"
+#include "global/info_log_addr.h"
 #include "global/hbc.h"
+
+#define HBC_LOG_TEXT_LEN	200	/* bytes of the header or line logged */
 
 HBC_MAPS *hbc_maps_create(const char *header_param, const char *body_param, int flags)
 {
@@ -52,6 +55,9 @@ void    hbc_end(HBC *hbc)
     if (hbc->filter)
 	vstring_free(hbc->filter);
     hbc->filter = 0;
+    if (hbc->redirect)
+	vstring_free(hbc->redirect);
+    hbc->redirect = 0;
 }
 
 /* hbc_reject - the REJECT reply: optional X.Y.Z status, then text */
@@ -176,6 +182,19 @@ int     hbc_check(HBC *hbc, int what, const char *text, VSTRING *out)
 	vstring_strcpy(hbc->filter, arg);
 	return (HBC_KEEP);
     }
+    if (IS_CMD("REDIRECT") && (hbc->maps->flags & HBC_FLAG_REDIRECT)) {
+	if (strchr(arg, '@') == 0) {
+	    msg_warn("bad REDIRECT target \"%s\" in %s map -- need user@domain",
+		     arg, maps->title);
+	    return (HBC_KEEP);
+	}
+	hbc->log(hbc->context, "redirect", where, text, arg);
+	if (hbc->redirect == 0)
+	    hbc->redirect = vstring_alloc(50);
+	vstring_strcpy(hbc->redirect, arg);
+	hbc->done = 1;
+	return (HBC_KEEP);
+    }
     if (IS_CMD("REDIRECT") || IS_CMD("BCC")) {
 	msg_warn("%s: %s map: action %.*s is not supported; treated as DUNNO",
 		 hbc->queue_id, maps->title, (int) cmd_len, value);
@@ -183,4 +202,28 @@ int     hbc_check(HBC *hbc, int what, const char *text, VSTRING *out)
     }
     msg_warn("unknown command in %s map: %s", maps->title, value);
     return (HBC_KEEP);
+}
+
+void    hbc_log_start(VSTRING *buf, const char *queue_id, const char *action,
+		              const char *where, const char *text, const char *origin,
+		              const char *sender, const char *rcpt)
+{
+    VSTRING *addr = vstring_alloc(100);
+
+    vstring_sprintf(buf, "%s: %s: %s %.*s from %s;", queue_id, action,
+		    where, HBC_LOG_TEXT_LEN, text, origin);
+    vstring_sprintf_append(buf, " from=<%s>", info_log_addr(addr, sender));
+    if (rcpt)
+	vstring_sprintf_append(buf, " to=<%s>", info_log_addr(addr, rcpt));
+    vstring_free(addr);
+}
+
+void    hbc_log_end(VSTRING *buf, const char *extra)
+{
+    if (extra && *extra)
+	vstring_sprintf_append(buf, ": %s", extra);
+    for (char *cp = vstring_str(buf); *cp; cp++)
+	if (!isprint((unsigned char) *cp))
+	    *cp = '?';
+    msg_info("%s", vstring_str(buf));
 }

@@ -12,6 +12,12 @@
  *		       HBC_LOG_FN log, void *context);
  *	int hbc_check(HBC *hbc, int what, const char *text, VSTRING *out);
  *	void hbc_end(HBC *hbc);
+ *
+ *	void hbc_log_start(VSTRING *buf, const char *queue_id,
+ *			   const char *action, const char *where,
+ *			   const char *text, const char *origin,
+ *			   const char *sender, const char *rcpt);
+ *	void hbc_log_end(VSTRING *buf, const char *extra);
  * DESCRIPTION
  *	The actions of header_checks(5), shared by smtpd (header_checks,
  *	body_checks, which Postfix's cleanup applies) and the smtp client
@@ -45,16 +51,34 @@
  *			message's content filter. A value without a transport
  *			is warned about and ignored.
  *
+ *	REDIRECT user@domain  with HBC_FLAG_REDIRECT (the caller can
+ *			record it): hbc->redirect (NULL when none), the
+ *			address the message goes to instead of its
+ *			recipients; no further checks. A target without "@"
+ *			is warned about in Postfix's words ("bad REDIRECT
+ *			target "x" in header_checks map -- need
+ *			user@domain") and ignored.
+ *
  *	With HBC_FLAG_SMTP, REJECT, DISCARD, HOLD, REDIRECT, FILTER, BCC and
  *	PASS log Postfix's "warning: unsupported command in
  *	smtp_header_checks map: REJECT text" and count as DUNNO. Without
- *	it, REDIRECT and BCC are not supported either, and say so.
+ *	it, BCC is not supported, nor REDIRECT without HBC_FLAG_REDIRECT,
+ *	and each says so.
  *
  *	Every logged action calls log(context, action, where, text, extra)
  *	with action "reject", "discard", "hold", "warning", "info", "strip",
- *	"filter", "prepend" or "replace", where "header" or "body", text the header
+ *	"filter", "redirect", "prepend" or "replace", where "header" or
+ *	"body", text the header
  *	or line, extra the action's text (maybe empty); the caller writes
  *	the line in its program's form.
+ *
+ *	hbc_log_start() and hbc_log_end() write that line in the form of
+ *	Postfix's cleanup: "QID: action: where TEXT from ORIGIN;
+ *	from=<sender> to=<rcpt>", where the caller may append more (smtpd:
+ *	" proto=ESMTP helo=<h>"), then ": extra" when extra is not empty.
+ *	TEXT is shown up to 200 bytes, sender and rcpt as info_log_addr(3)
+ *	shows them (" to=<>" left out when rcpt is NULL), and every
+ *	non-printable byte of the line as "?", as Postfix's logger does.
  *
  *	The return value tells the caller what to write: HBC_KEEP (the
  *	original), HBC_DROP (nothing), HBC_PREPEND (out, then the original)
@@ -84,6 +108,7 @@
 #define HBC_REPLACE	3		/* write out instead */
 
 #define HBC_FLAG_SMTP	(1<<0)		/* the smtp client's restricted set */
+#define HBC_FLAG_REDIRECT (1<<1)	/* REDIRECT is carried out */
 
 typedef struct HBC_MAPS {
     MAPS   *header;
@@ -103,6 +128,7 @@ typedef struct HBC {
     int     discard;			/* DISCARD */
     int     hold;			/* HOLD */
     VSTRING *filter;			/* FILTER transport:nexthop, or NULL */
+    VSTRING *redirect;			/* REDIRECT user@domain, or NULL */
     int     error;			/* a table lookup failed */
     int     done;			/* no more checks */
 } HBC;
@@ -112,5 +138,8 @@ extern int hbc_maps_active(HBC_MAPS *, int);
 extern void hbc_begin(HBC *, HBC_MAPS *, const char *, HBC_LOG_FN, void *);
 extern int hbc_check(HBC *, int, const char *, VSTRING *);
 extern void hbc_end(HBC *);
+extern void hbc_log_start(VSTRING *, const char *, const char *, const char *,
+			          const char *, const char *, const char *, const char *);
+extern void hbc_log_end(VSTRING *, const char *);
 
 #endif

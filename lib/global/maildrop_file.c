@@ -80,7 +80,7 @@ int     maildrop_attr_ok(const char *name_value)
 {
     static const char *names[] = {
 	MAILDROP_ATTR_FULL_NAME, MAILDROP_ATTR_ENVID, MAILDROP_ATTR_RET,
-	MAILDROP_ATTR_NOTIFY, MAILDROP_ATTR_CONTEXT,
+	MAILDROP_ATTR_NOTIFY, MAILDROP_ATTR_CONTEXT, MAILDROP_ATTR_VERIFY,
     };
     const char *eq = strchr(name_value, '=');
 

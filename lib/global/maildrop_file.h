@@ -22,7 +22,8 @@
  *	   full_name (-F, NAME, or the user's name), dsn_envid (-V),
  *	   dsn_ret (-R: FULL or HDRS), dsn_notify (-N: DSN_NOTIFY_* bits
  *	   in decimal, for every recipient), rewrite_context (-G:
- *	   "remote", addresses are not qualified with myorigin)
+ *	   "remote": gateway mail, its headers are left alone), user_verify
+ *	   (-bv: "1", verify the recipients and mail the sender a report)
  *	R  a recipient given on the command line, zero or more
  *	L  a line of the message text, without its line end
  *	P  the first part of a line longer than one record; the rest
@@ -71,6 +72,7 @@
 #define MAILDROP_ATTR_RET	"dsn_ret"
 #define MAILDROP_ATTR_NOTIFY	"dsn_notify"
 #define MAILDROP_ATTR_CONTEXT	"rewrite_context"
+#define MAILDROP_ATTR_VERIFY	"user_verify"
 
 #define MAILDROP_REC_MAX	4096	/* longest L, P, S, R or A record */
 

@@ -148,7 +148,8 @@ const char *queue_envelope_attr(QUEUE_ENVELOPE *env, const char *name)
 {
     size_t  len = strlen(name);
 
-    for (size_t i = 0; i < env->attrs->argc; i++)
+    /* The last record of a name counts (queue_file.h). */
+    for (size_t i = env->attrs->argc; i-- > 0; /* void */ )
 	if (strncmp(env->attrs->argv[i], name, len) == 0 && env->attrs->argv[i][len] == '=')
 	    return (env->attrs->argv[i] + len + 1);
     return (0);

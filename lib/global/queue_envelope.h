@@ -13,7 +13,11 @@
  *	time, the recipients with their original address, DSN NOTIFY and
  *	ORCPT, R record offset and whether they are done (D), and where
  *	the message data starts and how long it is. The M record's data
- *	is skipped, not read; then the E record must follow.
+ *	is skipped, not read; the records after it (F, >, A) are read up
+ *	to the E record, which must be there.
+ *
+ *	queue_envelope_attr() is the value of the last A record of that
+ *	name (records after the message data included), or NULL.
  *
  *	Every length is checked against the file size (rec_get), so a
  *	forged file costs no memory. A file that is not complete (no M,

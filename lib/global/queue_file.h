@@ -27,7 +27,10 @@
  *	   (FULL or HDRS), log_ident, rewrite_context, verify ("1": an
  *	   address probe of verify(8); qmgr sends it with
  *	   DEL_REQ_FLAG_VERIFY, records no bounce or defer log for it,
- *	   and removes it when the agent has answered)
+ *	   and removes it when the agent has answered), user_verify
+ *	   ("1": sendmail -bv; qmgr sends it with DEL_REQ_FLAG_USER_VERIFY,
+ *	   puts every result in the trace/ log, and the sender gets the
+ *	   delivery status report of bounce(8))
  *	W  "%020ld"				delay-warning time, rewritten
  *						in place (0 = none / sent)
  *	then per recipient, optionally preceded by
@@ -43,6 +46,15 @@
  *	F  "transport:nexthop"			content filter (content_filter
  *	   or a FILTER action): qmgr sends every recipient there first;
  *	   written after the message data, before E
+ *	>  "user@domain"			REDIRECT action of header_checks
+ *	   or body_checks: qmgr delivers the message once, to this address
+ *	   instead of its recipients (one recipient still to be delivered
+ *	   is its original recipient, orig_to=; the others are marked
+ *	   done), as Postfix's qmgr does; after F, before E
+ *	A  records after the message data: attributes that the writer
+ *	   learned while it wrote the message (pickup: dsn_ret=HDRS for
+ *	   the notice of a message whose content was refused); a later A
+ *	   record of a name overrides an earlier one
  *	E  ""					end of file
  *
  *	rec_get_head() reads only a record's type and length (checked
@@ -74,6 +86,7 @@
 #define REC_TYPE_MESSAGE	'M'
 #define REC_TYPE_END		'E'
 #define REC_TYPE_FILTER		'F'
+#define REC_TYPE_REDIRECT	'>'
 
 #define REC_TYPE_EOF		(-1)
 #define REC_TYPE_ERROR		(-2)

@@ -34,6 +34,7 @@ struct QUEUE_WRITER {
     off_t   msg_size;			/* message bytes so far */
     char   *commit_queue;		/* queue_writer_hold(): "hold" */
     char   *filter;			/* F record, or NULL */
+    char   *redirect;			/* > record, or NULL */
     char   *tmp_path;			/* queue_writer_rewrite() file, or NULL */
     int     rewrites;			/* for the next temporary name */
 };
@@ -194,6 +195,7 @@ static void qw_free(QUEUE_WRITER *qw)
     myfree(qw->queue);
     myfree(qw->commit_queue);
     myfree(qw->filter);
+    myfree(qw->redirect);
     myfree(qw->tmp_path);
     vstring_free(qw->id);
     myfree(qw);
@@ -236,17 +238,18 @@ void    queue_writer_hold(QUEUE_WRITER *qw)
 	qw->commit_queue = mystrdup(MAIL_QUEUE_HOLD);
 }
 
-int     queue_writer_commit(QUEUE_WRITER *qw)
+/* qw_finish - the records after the message, E, the M record's length */
+static int qw_finish(QUEUE_WRITER *qw)
 {
     unsigned char len[4];
     off_t   size = qw->msg_size;
-    int     fd = vstream_fileno(qw->fp);
-    struct stat st;
 
     if (qw->msg_head < 0 && qw->err == 0)
 	queue_writer_msg_begin(qw);
     if (qw->filter)
 	qw_put(qw, REC_TYPE_FILTER, qw->filter, strlen(qw->filter));
+    if (qw->redirect)
+	qw_put(qw, REC_TYPE_REDIRECT, qw->redirect, strlen(qw->redirect));
     qw_put(qw, REC_TYPE_END, "", 0);
     errno = 0;
     if (qw->err == 0 && vstream_fflush(qw->fp) != 0)
@@ -260,9 +263,38 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 	len[1] = (size >> 16) & 0xff;
 	len[2] = (size >> 8) & 0xff;
 	len[3] = size & 0xff;
-	if (pwrite(fd, len, 4, qw->msg_head + 1) != 4)
+	if (pwrite(vstream_fileno(qw->fp), len, 4, qw->msg_head + 1) != 4)
 	    qw_fail(qw);
     }
+    return (qw->err ? -1 : 0);
+}
+
+int     queue_writer_seal(QUEUE_WRITER *qw)
+{
+    VSTRING *path;
+
+    if (qw_finish(qw) < 0)
+	return (-1);
+    /* A milter's version takes the queue ID's name: readers look there. */
+    if (qw->tmp_path) {
+	path = vstring_alloc(100);
+	if (rename(qw->tmp_path, mail_queue_path(path, qw->queue, vstring_str(qw->id))) < 0) {
+	    qw_fail(qw);
+	} else {
+	    myfree(qw->tmp_path);
+	    qw->tmp_path = 0;
+	}
+	vstring_free(path);
+    }
+    return (qw->err ? -1 : 0);
+}
+
+int     queue_writer_commit(QUEUE_WRITER *qw)
+{
+    int     fd = vstream_fileno(qw->fp);
+    struct stat st;
+
+    (void) qw_finish(qw);
     /* The complete mark comes after the last write, before the fsync. */
     if (qw->err == 0
 	&& (fstat(fd, &st) < 0
@@ -335,6 +367,12 @@ void    queue_writer_filter(QUEUE_WRITER *qw, const char *filter)
 {
     myfree(qw->filter);
     qw->filter = (filter && *filter) ? mystrdup(filter) : 0;
+}
+
+void    queue_writer_redirect(QUEUE_WRITER *qw, const char *addr)
+{
+    myfree(qw->redirect);
+    qw->redirect = (addr && *addr) ? mystrdup(addr) : 0;
 }
 
 const char *queue_writer_get_filter(QUEUE_WRITER *qw)

@@ -22,6 +22,8 @@
  *	int queue_writer_status(int err);
  *
  *	void queue_writer_filter(QUEUE_WRITER *qw, const char *filter);
+ *	void queue_writer_redirect(QUEUE_WRITER *qw, const char *addr);
+ *	int queue_writer_seal(QUEUE_WRITER *qw);
  *	const char *queue_writer_get_filter(QUEUE_WRITER *qw);
  *	off_t queue_writer_msg_offset(QUEUE_WRITER *qw);
  *	VSTREAM *queue_writer_reader(QUEUE_WRITER *qw);
@@ -64,6 +66,17 @@
  *	queue_writer_filter() sets the content filter ("transport:nexthop",
  *	content_filter or a FILTER action; NULL or "" for none; the last
  *	call wins): commit writes it as the F record, after the message.
+ *	queue_writer_redirect() likewise sets the REDIRECT address (the >
+ *	record, after F).
+ *
+ *	queue_writer_seal() finishes the file as commit does (F, >, E, the
+ *	M record's length; a rewritten version takes the queue ID's name)
+ *	and flushes it, but sets no complete mark, syncs nothing and keeps
+ *	qw: the file can be read whole (the bounce
+ *	service reads a message that pickup refused, to return it to its
+ *	sender) and qmgr never takes it; the caller then calls
+ *	queue_writer_abort(), which removes it. 0, or -1 with
+ *	queue_writer_errno().
  *
  *	Milters may change a message before it is committed
  *	(milter_edit(3)). queue_writer_msg_offset() is where the message
@@ -122,6 +135,8 @@ extern void queue_writer_abort(QUEUE_WRITER *);
 extern int queue_writer_errno(QUEUE_WRITER *);
 extern int queue_writer_status(int);
 extern void queue_writer_filter(QUEUE_WRITER *, const char *);
+extern void queue_writer_redirect(QUEUE_WRITER *, const char *);
+extern int queue_writer_seal(QUEUE_WRITER *);
 extern const char *queue_writer_get_filter(QUEUE_WRITER *);
 extern off_t queue_writer_msg_offset(QUEUE_WRITER *);
 extern VSTREAM *queue_writer_reader(QUEUE_WRITER *);

@@ -432,7 +432,7 @@ int     srs_request_sender(SRS *srs, const DELIVER_REQUEST *req,
 
     vstring_strcpy(result, req->sender ? req->sender : "");
     if (srs == 0 || req->sender == 0 || *req->sender == 0
-	|| (req->flags & DEL_REQ_FLAG_VERIFY))
+	|| DEL_REQ_TRACE_ONLY(req->flags))
 	return (0);
     for (size_t i = 0; i < req->rcpt_count && !forwarded; i++) {
 	const RECIPIENT *r = req->rcpt + i;

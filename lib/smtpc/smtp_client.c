@@ -619,7 +619,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	goto done;
     }
     /* A message that cannot be read is not worth a connection. */
-    if (!(req->flags & DEL_REQ_FLAG_VERIFY)) {
+    if (!DEL_REQ_TRACE_ONLY(req->flags)) {
 	VSTRING *path = vstring_alloc(100);
 	int     fd;
 

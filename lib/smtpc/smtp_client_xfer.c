@@ -7,7 +7,7 @@
  *	int smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st);
  * DESCRIPTION
  *	Sends MAIL FROM, one RCPT TO per recipient still pending, and DATA
- *	(not for an address probe, DEL_REQ_FLAG_VERIFY), all at once when
+ *	(not for an address probe or sendmail -bv: DEL_REQ_TRACE_ONLY), all at once when
  *	the server offers PIPELINING (RFC 2920), else one at a time; then
  *	reads the replies in order. MAIL gets SIZE= when the server offers
  *	SIZE, and RET=/ENVID= and per recipient NOTIFY=/ORCPT= when it
@@ -701,7 +701,7 @@ static void accepted_by(SMTP_STATE *st, size_t i, SMTP_SESSION *sess, SMTP_REPLY
 int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 {
     DELIVER_REQUEST *req = st->req;
-    int     verify = (req->flags & DEL_REQ_FLAG_VERIFY) != 0;
+    int     verify = DEL_REQ_TRACE_ONLY(req->flags) != 0;
     int     pipelining = (sess->features & SMTP_FEATURE_PIPELINING) != 0;
     int    *idx = mymalloc(sizeof(int) * (req->rcpt_count + 1));
     char   *accepted = mycalloc(req->rcpt_count + 1, 1);

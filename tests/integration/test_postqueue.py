@@ -130,7 +130,9 @@ scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
 """
 
-    def __init__(self, relay_port):
+    def __init__(self, relay_port, extra_main="", files=None):
+        """extra_main: more main.cf lines; files: {name: text} written into
+        the configuration folder first. "{etc}" in either is that folder."""
         self.dir = tempfile.mkdtemp(prefix="pf-ref-")
         os.chmod(self.dir, 0o755)
         self.etc = os.path.join(self.dir, "etc")
@@ -148,6 +150,10 @@ postlog unix-dgram n - n - 1 postlogd
                     "smtp_tls_security_level = none\nsmtpd_tls_security_level = none\n"
                     "alias_maps =\nalias_database =\n"
                     % (self.queue, data, relay_port, self.dir, self.dir))
+            f.write(extra_main.replace("{etc}", self.etc))
+        for name, text in (files or {}).items():
+            with open(os.path.join(self.etc, name), "w") as f:
+                f.write(text.replace("{etc}", self.etc))
         # The free port can be taken by a test running beside this one
         # before master binds it: then master exits and start fails; try
         # another port, and say what the log said if it keeps failing.
