@@ -115,6 +115,8 @@ static void local_pre_init(const char *service, char **argv)
     local_conf.privileged = geteuid() == 0;
     local_conf.alias_maps = direct_maps(VAR_ALIAS_MAPS);
     local_conf.mbox_cmd_maps = direct_maps(VAR_MAILBOX_COMMAND_MAPS);
+    local_conf.mbox_transp_maps = direct_maps(VAR_MAILBOX_TRANSPORT_MAPS);
+    local_conf.fallback_transp_maps = direct_maps(VAR_FALLBACK_TRANSPORT_MAPS);
     local_conf.cmd_mask = name_mask(VAR_ALLOW_MAIL_TO_COMMANDS, exp_names, exp_bits);
     local_conf.file_mask = name_mask(VAR_ALLOW_MAIL_TO_FILES, exp_names, exp_bits);
     local_conf.deliver_hdr_mask = name_mask(VAR_PREPEND_DELIVERED_HEADER, hdr_names, hdr_bits);

@@ -12,7 +12,8 @@
  *	local_token.c sends on (local_resolve.c: to this agent again or,
  *	through local_forward.c, into a new message); local_mailbox.c,
  *	local_maildir.c, local_file.c and local_command.c do the final
- *	deliveries; local_privs.c switches effective ids; local_status.c
+ *	deliveries; local_pass.c hands mailbox deliveries to another agent
+ *	(mailbox_transport, fallback_transport); local_privs.c switches effective ids; local_status.c
  *	records and logs outcomes.
  */
 #ifndef LOCAL_H
@@ -34,6 +35,8 @@
 typedef struct LOCAL_CONF {
     MAPS   *alias_maps;			/* NULL when alias_maps is empty */
     MAPS   *mbox_cmd_maps;		/* mailbox_command_maps, or NULL */
+    MAPS   *mbox_transp_maps;		/* mailbox_transport_maps, or NULL */
+    MAPS   *fallback_transp_maps;	/* fallback_transport_maps, or NULL */
     int     cmd_mask;			/* allow_mail_to_commands: EXPAND_TYPE_* */
     int     file_mask;			/* allow_mail_to_files */
     int     deliver_hdr_mask;		/* prepend_delivered_header: DELIVER_HDR_* */
@@ -158,6 +161,7 @@ extern void local_status_bounce(LOCAL_STATE *, const char *, const char *, const
 	__attribute__((format(printf, 4, 5)));
 extern void local_status_defer(LOCAL_STATE *, const char *, const char *, ...)
 	__attribute__((format(printf, 3, 4)));
+extern void local_status_passed(LOCAL_STATE *, const DSN_RESULT *);
 extern void local_status_finish(LOCAL_MSG *, size_t);
 extern int local_been_here(LOCAL_MSG *, const char *, const char *);
 
@@ -198,6 +202,10 @@ extern void local_forward_init(void);
 
 /* local_mailbox.c */
 extern void local_deliver_mailbox(LOCAL_STATE *, const struct passwd *);
+
+/* local_pass.c */
+extern int local_pass_mailbox(LOCAL_STATE *);
+extern int local_pass_fallback(LOCAL_STATE *);
 
 extern int local_mbox_append(LOCAL_STATE *, MBOX *, int, VSTRING *, char *);
 

@@ -271,6 +271,11 @@ void    local_deliver_mailbox(LOCAL_STATE *state, const struct passwd *pw)
     user.usr.shell = pw->pw_shell;
     user.usr.logname = pw->pw_name;
 
+    /* mailbox_transport(_maps) comes first, for probes too. */
+    if (local_pass_mailbox(state)) {
+	vstring_free(path);
+	return;
+    }
     if (state->msg->req->flags & DEL_REQ_FLAG_VERIFY) {
 	local_status_sent(state, "2.0.0", 1, "delivers to mailbox");
 	vstring_free(path);

@@ -212,7 +212,9 @@ void    local_deliver_recipient(LOCAL_STATE *state)
 	    local_status_defer(state, "4.3.0", "user lookup error: %s", strerror(errno));
 	    return;
 	}
-	deliver_unknown(state);
+	/* Not a user: mailbox_transport, fallback_transport, luser_relay. */
+	if (!local_pass_mailbox(state) && !local_pass_fallback(state))
+	    deliver_unknown(state);
 	return;
     }
     /* Our own copy: deeper deliveries look up other users. */

@@ -10,6 +10,7 @@
  *				 const char *diag, const char *fmt, ...);
  *	void local_status_defer(LOCAL_STATE *state, const char *dsn,
  *				const char *fmt, ...);
+ *	void local_status_passed(LOCAL_STATE *state, const DSN_RESULT *res);
  *	void local_status_finish(LOCAL_MSG *msg, size_t index);
  *	int local_been_here(LOCAL_MSG *msg, const char *kind, const char *what);
  * DESCRIPTION
@@ -25,6 +26,10 @@
  *	one ("<aliascmd@host> (expanded from <cmd@localhost>): unknown
  *	user"), as Postfix's local agent does; qmgr sends the notice when
  *	it is done with the message.
+ *
+ *	local_status_passed() records the result of another delivery agent
+ *	that this one passed the address to (mailbox_transport): that agent
+ *	logged it already; a failure goes to the bounce log here.
  *
  *	local_status_finish() then settles the request recipient for
  *	qmgr: deferred (it is tried again, all of it) when any part was
@@ -84,6 +89,7 @@ static void result_clear(DSN_RESULT *r)
 {
     myfree(r->reason);
     myfree(r->relay);
+    myfree(r->remote_mta);
     myfree(r->diag);
     memset(r, 0, sizeof(*r));
 }
@@ -171,6 +177,56 @@ void    local_status_bounce(LOCAL_STATE *state, const char *dsn, const char *dia
 	result_clear(&res);
     }
     vstring_free(text);
+}
+
+/* result_dup - a copy of another agent's result, with our own strings */
+static void result_dup(DSN_RESULT *to, const DSN_RESULT *from)
+{
+    *to = *from;
+    to->reason = mystrdup(from->reason ? from->reason : "");
+    to->relay = mystrdup(from->relay ? from->relay : "none");
+    to->remote_mta = from->remote_mta ? mystrdup(from->remote_mta) : 0;
+    to->diag = from->diag ? mystrdup(from->diag) : 0;
+}
+
+void    local_status_passed(LOCAL_STATE *state, const DSN_RESULT *from)
+{
+    DSN_RESULT res;
+    RECIPIENT r = *state->top->rcpt;
+
+    result_dup(&res, from);
+    switch (res.action) {
+    case 'd':
+	if (state->top->sent++ == 0)
+	    state->top->ok = res;
+	else
+	    result_clear(&res);
+	if (from->flags & DSN_RESULT_FLAG_FINAL)
+	    state->top->final = 1;
+	return;
+    case 'x':
+	if (state->top->deferred++ == 0)
+	    state->top->defer = res;
+	else
+	    result_clear(&res);
+	return;
+    }
+    if (state->msg->req->flags & DEL_REQ_FLAG_VERIFY) {
+	if (state->top->bounced++ == 0)
+	    state->top->bounce = res;
+	else
+	    result_clear(&res);
+	return;
+    }
+    r.address = (char *) state->address;
+    r.orig_addr = (char *) state->orig;
+    if (dsn_log_append(MAIL_QUEUE_BOUNCE, state->msg->req->queue_id, &r, &res) < 0) {
+	msg_warn("%s: cannot append to the bounce log: %m", state->msg->req->queue_id);
+	local_status_defer(state, "4.3.0", "cannot record the delivery failure");
+    } else {
+	state->top->bounced++;
+    }
+    result_clear(&res);
 }
 
 void    local_status_finish(LOCAL_MSG *msg, size_t index)

@@ -125,7 +125,7 @@ class StockMTA:
             etc=self.etc, relay_port=self.cap.port, queue=self.m.queue_dir,
             data=self.m.data_dir, libexec=os.path.join(os.path.dirname(SBIN), "libexec"),
             log=self.m.logfile,
-            dir=self.dir, spool=self.spool) + extra_main.format(etc=self.etc))
+            dir=self.dir, spool=self.spool) + extra_main.format(etc=self.etc, relay_port=self.cap.port))
         self.m.write("master.cf", stock_master_cf(
             self.m.smtp_port, extra_master.format(user=self.user, dir=self.dir)))
         self.m.write("aliases", aliases.format(user=self.user, etc=self.etc, dir=self.dir))
@@ -518,6 +518,64 @@ class UnknownUsers(unittest.TestCase):
             m = s.wait_log(r"to=<nosuch@localhost>, relay=local, .*status=sent \(forwarded as "
                            r"([0-9A-F]+)\)")
             s.wait_log(m[-1] + r": to=<catch\+nosuch@remote\.test>, orig_to=<nosuch@localhost>")
+        finally:
+            s.cleanup()
+
+
+class MailboxTransport(unittest.TestCase):
+    """mailbox_transport(_maps) and fallback_transport(_maps): local(8)
+    hands the mailbox delivery to another agent. Debian's Postfix 3.7 with
+    "mailbox_transport = smtp:[127.0.0.1]:PORT" logs "QID: passing
+    <nobody@localhost> to transport=smtp" from local, then from smtp
+    "QID: to=<nobody@localhost>, relay=127.0.0.1[127.0.0.1]:PORT, ...
+    status=sent (250 ...)", for users and non-users alike; a transport
+    without a master.cf service gets "warning: connect #1 to subsystem
+    private/nosuch: No such file or directory" and the address waits."""
+
+    def test_mailbox_transport_for_users_aliases_and_unknown_names(self):
+        s = StockMTA(extra_main="local_recipient_maps =\n"
+                     "mailbox_transport = smtp:[127.0.0.1]:{relay_port}\n")
+        try:
+            s.send(["%s@localhost" % s.user, "al@localhost", "nosuch@localhost"])
+            for addr, orig in (("%s@localhost" % s.user, None),
+                               ("%s@mx.test.invalid" % s.user, "al@localhost"),
+                               ("nosuch@localhost", None)):
+                s.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: passing <%s> to transport=smtp"
+                           % re.escape(addr))
+                s.wait_log(r"postfix/smtp\[\d+\]: [0-9A-F]+: to=<%s>, %srelay=127\.0\.0\.1"
+                           r"\[127\.0\.0\.1\]:%d, .*status=sent \(250 "
+                           % (re.escape(addr), "orig_to=<%s>, " % orig if orig else "",
+                              s.cap.port))
+            s.m.wait_log(r"[0-9A-F]+: removed")
+            got = sorted(r for e in s.cap.messages for r in e.rcpt_tos)
+            self.assertEqual(got, sorted(["%s@localhost" % s.user, "%s@mx.test.invalid" % s.user,
+                                          "nosuch@localhost"]))
+            # Nothing went to the mailbox, and local logged no delivery itself.
+            self.assertFalse(os.path.exists(os.path.join(s.spool, s.user)))
+            self.assertNotRegex(s.log(), r"postfix/local\[\d+\]: [0-9A-F]+: to=<")
+        finally:
+            s.cleanup()
+
+    def test_transport_maps_fallback_and_missing_service(self):
+        s = StockMTA(extra_main="local_recipient_maps =\n"
+                     "mailbox_transport_maps = inline:{{other=smtp:[127.0.0.1]:{relay_port}}}\n"
+                     "fallback_transport_maps = inline:{{gone=nosuch}}\n"
+                     "fallback_transport = smtp:[127.0.0.1]:{relay_port}\n")
+        try:
+            s.send(["%s@localhost" % s.user, "unknown@localhost", "gone@localhost"])
+            # A user without a mapping gets the mailbox; an unknown name the
+            # fallback; a fallback without a service waits.
+            s.wait_log(r"to=<%s@localhost>, relay=local, .*status=sent \(delivered to mailbox\)"
+                       % s.user)
+            s.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: passing <unknown@localhost> "
+                       r"to transport=smtp")
+            s.wait_log(r"postfix/smtp\[\d+\]: [0-9A-F]+: to=<unknown@localhost>, .*status=sent")
+            s.wait_log(r"postfix/local\[\d+\]: warning: connect to subsystem private/nosuch: "
+                       r"No such file or directory")
+            s.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<gone@localhost>, relay=local, "
+                       r".*dsn=4\.3\.0, status=deferred \(mail transport unavailable\)")
+            self.assertEqual([r for e in s.cap.messages for r in e.rcpt_tos],
+                             ["unknown@localhost"])
         finally:
             s.cleanup()
 
