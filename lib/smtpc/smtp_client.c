@@ -164,6 +164,31 @@ static void smtp_dns_level_init(void)
 		  smtp_param_name(VAR_SMTP_DNS_SUPPORT_LEVEL), level);
 }
 
+/* smtp_host_lookup_init - smtp_host_lookup: dns, native, or both */
+static void smtp_host_lookup_init(void)
+{
+    const char *value = smtp_param_str(VAR_SMTP_HOST_LOOKUP);
+    ARGV   *words = argv_split(value, ", \t\r\n");
+
+    smtp_conf.host_lookup_count = 0;
+    for (size_t i = 0; i < words->argc; i++) {
+	int     kind;
+
+	if (strcasecmp(words->argv[i], "dns") == 0)
+	    kind = SMTP_HOST_LOOKUP_DNS;
+	else if (strcasecmp(words->argv[i], "native") == 0)
+	    kind = SMTP_HOST_LOOKUP_NATIVE;
+	else
+	    msg_fatal("bad %s value: %s", smtp_param_name(VAR_SMTP_HOST_LOOKUP), value);
+	if (smtp_conf.host_lookup_count < 2
+	    && (smtp_conf.host_lookup_count == 0 || smtp_conf.host_lookup[0] != kind))
+	    smtp_conf.host_lookup[smtp_conf.host_lookup_count++] = kind;
+    }
+    if (smtp_conf.host_lookup_count == 0)
+	msg_fatal("bad %s value: %s", smtp_param_name(VAR_SMTP_HOST_LOOKUP), value);
+    argv_free(words);
+}
+
 void    smtp_client_init(int proto, const char *service)
 {
     const char *protos;
@@ -191,6 +216,9 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.cache_time_limit = smtp_param_time(VAR_SMTP_CONNECTION_CACHE_TIME_LIMIT);
     smtp_conf.line_length_limit = smtp_param_int(VAR_SMTP_LINE_LENGTH_LIMIT);
     smtp_conf.address_preference = smtp_param_str(VAR_SMTP_ADDRESS_PREFERENCE);
+    smtp_conf.randomize_addresses = smtp_param_bool(VAR_SMTP_RANDOMIZE_ADDRESSES);
+    smtp_conf.defer_no_mx_address = smtp_param_bool(VAR_SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND);
+    smtp_host_lookup_init();
     smtp_conf.helo_name = smtp_param_str(VAR_SMTP_HELO_NAME);
     smtp_conf.tcp_port = smtp_param_str(VAR_SMTP_TCP_PORT);
     smtp_conf.sasl_enable = smtp_param_bool(VAR_SMTP_SASL_AUTH_ENABLE);

@@ -87,6 +87,9 @@
 #define SMTP_PROTO_SMTP	0
 #define SMTP_PROTO_LMTP	1
 
+#define SMTP_HOST_LOOKUP_DNS	1	/* smtp_host_lookup: dns */
+#define SMTP_HOST_LOOKUP_NATIVE	2	/* native: getaddrinfo() */
+
 #define SMTP_REPLY_MAXLINE	4096	/* bytes per reply line kept */
 #define SMTP_REPLY_MAXTEXT	8192	/* bytes of reply text kept */
 #define SMTP_REPLY_MAXLINES	1000	/* lines per reply before we give up */
@@ -204,6 +207,10 @@ typedef struct SMTP_CLIENT_CONF {
     const char *tls_policy_maps;
     const char *fallback_relay;		/* smtp_fallback_relay, SMTP only */
     int     dns_disabled;		/* smtp_dns_support_level = disabled */
+    int     host_lookup[2];		/* smtp_host_lookup: SMTP_HOST_LOOKUP_* */
+    int     host_lookup_count;
+    int     randomize_addresses;	/* smtp_randomize_addresses */
+    int     defer_no_mx_address;	/* smtp_defer_if_no_mx_address_found */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
     MAPS   *generic_maps;		/* smtp_generic_maps, or NULL */
     HBC_MAPS *hbc_maps;			/* smtp_header_checks, smtp_body_checks */

@@ -8,8 +8,13 @@
  *			   int *mx_self);
  * DESCRIPTION
  *	For a destination with MX lookup (a domain nexthop) the MX hosts
- *	in preference order (random among equal preferences), each with
- *	its addresses; without MX records the domain's own addresses. For
+ *	in preference order, each with its addresses; with
+ *	smtp_randomize_addresses (the default) the hosts and addresses of
+ *	equal preference in random order, else in the order of the DNS
+ *	answer. Without MX records the domain's own addresses. A host's
+ *	addresses come from smtp_host_lookup: "dns", "native" (the
+ *	system's resolver: /etc/hosts, nsswitch.conf) or both in the order
+ *	given, the second asked for names the first did not find. For
  *	"[host]" (and LMTP inet: destinations) only the host's addresses.
  *	An IP address literal needs no lookup.
  *
@@ -36,13 +41,17 @@
  * DIAGNOSTICS
  *	Returns 0 with at least one address, else -1 with why set: 5.4.4
  *	"Host or domain name not found. Name service error for ..." when
- *	the name does not exist, 4.4.3 for a temporary DNS failure.
+ *	the name does not exist, 4.4.3 for a temporary DNS failure. MX
+ *	hosts without addresses: the warning "no MX host for X has a valid
+ *	address record" and 5.4.4, or 4.4.4 with
+ *	smtp_defer_if_no_mx_address_found, as Postfix.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -108,6 +117,64 @@ static int addr_native(const char *host, DNS_ADDR_LIST *out, VSTRING *text)
     return (DNS_OK);
 }
 
+/*
+ * host_addrs - the addresses of host as smtp_host_lookup says: "dns",
+ * "native" (getaddrinfo: /etc/hosts, nsswitch.conf), or both in the
+ * order given, the next one asked only when a name is not found by the
+ * one before.
+ */
+static int host_addrs(const char *host, int pref, DNS_ADDR_LIST *out, VSTRING *text)
+{
+    int     st = DNS_NOTFOUND;
+
+    for (int i = 0; i < smtp_conf.host_lookup_count; i++) {
+	size_t  before = out->count;
+
+	if (smtp_conf.host_lookup[i] == SMTP_HOST_LOOKUP_DNS) {
+	    st = dns_lookup_addr(host, pref, smtp_conf.families, out, text);
+	} else {
+	    st = addr_native(host, out, text);
+	    for (size_t j = before; j < out->count; j++)
+		out->addr[j].pref = pref;
+	}
+	if (st != DNS_NOTFOUND && st != DNS_NODATA)
+	    break;
+    }
+    return (st);
+}
+
+/* addr_shuffle - random order within each run of equal preference */
+static void addr_shuffle(DNS_ADDR_LIST *list)
+{
+    size_t  start, end, i, j;
+    DNS_ADDR tmp;
+
+    for (start = 0; start < list->count; start = end) {
+	for (end = start + 1; end < list->count
+	     && list->addr[end].pref == list->addr[start].pref; end++)
+	     /* void */ ;
+	for (i = end - 1; i > start; i--) {
+	    j = start + (size_t) random() % (i - start + 1);
+	    tmp = list->addr[i];
+	    list->addr[i] = list->addr[j];
+	    list->addr[j] = tmp;
+	}
+    }
+}
+
+/* mx_by_pref - ascending preference, answer order kept among equals */
+static void mx_by_pref(DNS_MX_LIST *mx)
+{
+    for (size_t i = 1; i < mx->count; i++) {
+	DNS_MX  cur = mx->mx[i];
+	size_t  j = i;
+
+	for (; j > 0 && mx->mx[j - 1].pref > cur.pref; j--)
+	    mx->mx[j] = mx->mx[j - 1];
+	mx->mx[j] = cur;
+    }
+}
+
 /* addr_order - smtp_address_preference within each MX preference */
 static void addr_order(DNS_ADDR_LIST *list)
 {
@@ -167,7 +234,7 @@ int     smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
     /* Without MX lookup: the host's own addresses. */
     if (!dest->use_mx || dns_addr_literal(dest->host, 0, out)) {
 	if (out->count == 0
-	    && (st = dns_lookup_addr(dest->host, 0, smtp_conf.families, out, text)) != DNS_OK) {
+	    && (st = host_addrs(dest->host, 0, out, text)) != DNS_OK) {
 	    addr_dns_why(why, st, vstring_str(text));
 	    vstring_free(text);
 	    return (-1);
@@ -176,11 +243,15 @@ int     smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
 	addr_order(out);
 	goto limit;
     }
-    st = dns_lookup_mx(dest->host, &mx, text);
+    if (smtp_conf.randomize_addresses) {
+	st = dns_lookup_mx(dest->host, &mx, text);
+    } else if ((st = dns_lookup_mx_answer(dest->host, &mx, text)) == DNS_OK) {
+	mx_by_pref(&mx);
+    }
     dest->mx_secure = mx.secure;
     if (st == DNS_NODATA) {
 	/* No MX: the domain's own addresses (RFC 5321 implicit MX). */
-	if ((st = dns_lookup_addr(dest->host, 0, smtp_conf.families, out, text)) != DNS_OK) {
+	if ((st = host_addrs(dest->host, 0, out, text)) != DNS_OK) {
 	    addr_dns_why(why, st, vstring_str(text));
 	    vstring_free(text);
 	    return (-1);
@@ -197,7 +268,7 @@ int     smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
     for (i = 0; i < mx.count; i++) {
 	size_t  before = out->count;
 
-	st = dns_lookup_addr(mx.mx[i].host, mx.mx[i].pref, smtp_conf.families, out, text);
+	st = host_addrs(mx.mx[i].host, mx.mx[i].pref, out, text);
 	if (st == DNS_RETRY)
 	    soft = 1;
 	if (own_name(mx.mx[i].host) && (self_pref < 0 || mx.mx[i].pref < self_pref))
@@ -229,7 +300,8 @@ int     smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
 	}
     }
     if (out->count == 0) {
-	smtp_why_set(why, 0, soft ? "4.4.3" : "5.4.4",
+	msg_warn("no MX host for %s has a valid address record", dest->host);
+	smtp_why_set(why, 0, soft ? "4.4.3" : smtp_conf.defer_no_mx_address ? "4.4.4" : "5.4.4",
 		     "Host or domain name not found. %s", vstring_str(text));
 	dns_mx_list_free(&mx);
 	vstring_free(text);
@@ -237,6 +309,8 @@ int     smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
     }
     dns_mx_list_free(&mx);
     vstring_free(text);
+    if (smtp_conf.randomize_addresses)
+	addr_shuffle(out);
     addr_order(out);
 
 limit:

@@ -466,6 +466,10 @@ backup IN MX 20 mx2
 plain IN A {mx3}
 v6only IN AAAA ::1
 self IN MX 10 mx3
+hostsmx IN MX 10 localhost.
+noaddr IN MX 10 nowhere
+equal IN MX 10 mx1
+equal IN MX 10 mx2
 """.format(mx1=cls.mx1, mx2=cls.mx2, mx3=cls.mx3))
         cls.tmp = tempfile.mkdtemp(prefix="smtp-mx-test-")
 
@@ -509,6 +513,72 @@ self IN MX 10 mx3
         self.assertEqual(res["y@example.test"]["relay"],
                          "mx2.example.test[%s]:%d" % (self.mx2, self.port))
         self.assertEqual([m["to"] for m in c2.messages], [["y@example.test"]])
+
+    def test_host_lookup_native(self):
+        """smtp_host_lookup: the MX host "localhost." is not in this DNS
+        (nsd refuses the query: a temporary error, after which "dns,
+        native" does not ask further, as Postfix), but the system's
+        resolver (/etc/hosts) knows it."""
+        port = free_port("127.0.0.1")
+        c = Capture("127.0.0.1", port, name="hosts")
+        self.servers.append(c)
+        for lookup, found in (("dns", False), ("native", True), ("dns, native", False),
+                              ("native, dns", True)):
+            # inet_interfaces: not 127.0.0.1, which would be ourself.
+            agent = Agent({"resolv_conf": self.nsd.resolv_conf, "smtp_tcp_port": str(port),
+                           "smtp_host_lookup": lookup, "inet_interfaces": self.mx3})
+            try:
+                res, log = agent.deliver("hostsmx.example.test", ["h@hostsmx.example.test"])
+            finally:
+                agent.cleanup()
+            r = res["h@hostsmx.example.test"]
+            if found:
+                self.assertEqual(r["dsn_action"], "d", log)
+                self.assertEqual(r["relay"], "localhost[127.0.0.1]:%d" % port)
+            else:
+                self.assertNotEqual(r["dsn_action"], "d", log)
+        self.assertEqual(len(c.messages), 2)
+
+    def test_no_mx_address_bounces_or_defers(self):
+        """Postfix 3.7: "warning: no MX host for X has a valid address
+        record", the lookup's reason with 5.4.4, or 4.4.4 with
+        smtp_defer_if_no_mx_address_found = yes."""
+        res, log = self.agent.deliver("noaddr.example.test", ["n@noaddr.example.test"])
+        r = res["n@noaddr.example.test"]
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("f", "5.4.4"), log)
+        self.assertIn("warning: no MX host for noaddr.example.test has a valid address record",
+                      log)
+        self.assertIn("Host or domain name not found", r["reason"])
+        agent = Agent({"resolv_conf": self.nsd.resolv_conf, "smtp_tcp_port": str(self.port),
+                       "smtp_defer_if_no_mx_address_found": "yes"})
+        try:
+            res, log = agent.deliver("noaddr.example.test", ["n@noaddr.example.test"])
+        finally:
+            agent.cleanup()
+        r = res["n@noaddr.example.test"]
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.4.4"), log)
+
+    def test_randomize_addresses(self):
+        """Equal-preference MX hosts: random order by default; in the DNS
+        answer's order (nsd keeps the zone's) with
+        smtp_randomize_addresses = no."""
+        c1 = self.capture(self.mx1, "mx1")
+        c2 = self.capture(self.mx2, "mx2")
+        agent = Agent({"resolv_conf": self.nsd.resolv_conf, "smtp_tcp_port": str(self.port),
+                       "smtp_randomize_addresses": "no"})
+        try:
+            for i in range(6):
+                res, log = agent.deliver("equal.example.test", ["o%d@equal.example.test" % i])
+                self.assertEqual(res["o%d@equal.example.test" % i]["dsn_action"], "d", log)
+        finally:
+            agent.cleanup()
+        self.assertEqual((len(c1.messages), len(c2.messages)), (6, 0))
+        for i in range(20):
+            res, log = self.agent.deliver("equal.example.test", ["r%d@equal.example.test" % i])
+            self.assertEqual(res["r%d@equal.example.test" % i]["dsn_action"], "d", log)
+        # 20 random choices all the same way: 2 in a million.
+        self.assertGreater(len(c2.messages), 0)
+        self.assertGreater(len(c1.messages), 6)
 
     def test_a_record_without_mx(self):
         c3 = self.capture(self.mx3, "plain")
