@@ -18,6 +18,10 @@
  *	as smtpd_tls_req_ccert = yes): -1 with the reason. master refuses
  *	to start with it, and a reload with it keeps the old configuration.
  *
+ *	A boolean of which only one value is implemented (smtputf8_enable:
+ *	no) is logged when set to the other value, with the value that the
+ *	mail system works as.
+ *
  *	Other names:
  *	A main.cf name is known when it is in the parameter table, when
  *	it is "<service>_<suffix>" for a master.cf service and a
@@ -33,6 +37,8 @@
  *	system; it has no effect
  *	warning: master.cf: service S: parameter NAME is not implemented by
  *	this mail system; it has no effect
+ *	warning: main.cf: parameter NAME = VALUE is not implemented by this
+ *	mail system; it works as NAME = OTHER
  *	warning: DIR/main.cf: unused parameter: name=value
  */
 #include <ctype.h>
@@ -151,11 +157,41 @@ int     master_check_unsafe(MASTER_CONF *conf, VSTRING *why)
     return (refused ? -1 : 0);
 }
 
+/*
+ * Booleans of which one value is implemented: the other is refused
+ * aloud, with the value that the mail system works as.
+ */
+static const struct {
+    const char *name;
+    int     works_as;
+} one_value[] = {
+    {VAR_SMTPUTF8_ENABLE, 0},		/* no SMTPUTF8 (RFC 6531) */
+};
+
+/* one_value_check - warn when a one-value boolean is set to the other */
+static void one_value_check(const char *where, const char *name, const char *raw)
+{
+    for (size_t i = 0; i < sizeof(one_value) / sizeof(one_value[0]); i++) {
+	char   *value;
+	int     yes;
+
+	if (strcmp(name, one_value[i].name) != 0)
+	    continue;
+	value = mail_conf_expand(raw);
+	if (mail_conf_bool_value(trimblanks(value), &yes) == 0 && yes != one_value[i].works_as)
+	    msg_warn("%s: parameter %s = %s is not implemented by this mail system; "
+		     "it works as %s = %s", where, name, value, name,
+		     one_value[i].works_as ? "yes" : "no");
+	myfree(value);
+    }
+}
+
 /* noimpl_overrides - "-o name=value" settings that do nothing */
 static void noimpl_overrides(MASTER_CONF *conf)
 {
     HTABLE *warned = htable_create(16);
     VSTRING *key = vstring_alloc(64);
+    VSTRING *where = vstring_alloc(64);
 
     for (size_t i = 0; conf && i < conf->count; i++) {
 	ARGV   *args = conf->ents[i]->args;
@@ -167,6 +203,8 @@ static void noimpl_overrides(MASTER_CONF *conf)
 	    if (name == 0)
 		continue;
 	    vstring_sprintf(key, "%s/%s", conf->ents[i]->service, name);
+	    vstring_sprintf(where, "master.cf: service %s", conf->ents[i]->service);
+	    one_value_check(vstring_str(where), name, value);
 	    if (mail_conf_noimpl(name) && !htable_locate(warned, vstring_str(key))) {
 		htable_enter(warned, vstring_str(key), 0);
 		msg_warn("master.cf: service %s: parameter %s is not implemented by "
@@ -176,6 +214,7 @@ static void noimpl_overrides(MASTER_CONF *conf)
 	}
     }
     vstring_free(key);
+    vstring_free(where);
     htable_free(warned, 0);
 }
 
@@ -195,6 +234,7 @@ void    master_check_params(MASTER_CONF *conf)
     for (size_t i = 0; i < names->argc; i++) {
 	const char *name = names->argv[i];
 
+	one_value_check("main.cf", name, mail_conf_raw(name));
 	if (mail_conf_noimpl(name))
 	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
 		     "it has no effect", name);

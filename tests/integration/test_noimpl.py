@@ -8,6 +8,7 @@ master from starting (and a reload with it keeps the old configuration).
 """
 import os
 import re
+import smtplib
 import shutil
 import subprocess
 import sys
@@ -176,6 +177,27 @@ class MasterWarnings(unittest.TestCase):
                                  "smtpd_history_flush_threshold is not implemented by "
                                  "this mail system; it has no effect"))
             self.assertNotIn("smtpd_tls_security_level is not implemented", m.log())
+
+    def test_one_value_boolean(self):
+        """smtputf8_enable works as no (Postfix 3.7 with smtputf8_enable =
+        no: EHLO without SMTPUTF8, "555 5.5.4 Unsupported option:
+        SMTPUTF8"); no is accepted quietly, yes is logged."""
+        with MTA(main_cf={"smtputf8_enable": "no"}) as m:
+            time.sleep(0.5)
+            self.assertNotIn("smtputf8_enable", m.log())
+        extra = "smtp2 unix - - n - - smtpd\n  -o smtputf8_enable=yes\n"
+        with MTA(main_cf={"smtputf8_enable": "yes"}, extra_master_cf=extra) as m:
+            m.wait_log(re.escape("warning: main.cf: parameter smtputf8_enable = yes is not "
+                                 "implemented by this mail system; it works as "
+                                 "smtputf8_enable = no"))
+            m.wait_log(re.escape("warning: master.cf: service smtp2: parameter "
+                                 "smtputf8_enable = yes is not implemented by this mail "
+                                 "system; it works as smtputf8_enable = no"))
+            with smtplib.SMTP(m.addr, m.smtp_port, timeout=10) as c:
+                c.ehlo("x")
+                self.assertNotIn("smtputf8", c.esmtp_features)
+                self.assertEqual(c.docmd("MAIL FROM:<a@b.test> SMTPUTF8"),
+                                 (555, b"5.5.4 Unsupported option: SMTPUTF8"))
 
 
 class UnsafeSettings(unittest.TestCase):

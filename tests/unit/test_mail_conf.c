@@ -87,7 +87,6 @@ UNIT_TEST(compatibility_level_defaults)
     EXPECT_STR(mail_conf_str("mynetworks_style"), "host");
     EXPECT_STR(mail_conf_str("smtpd_relay_restrictions"),
 	       "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination");
-    EXPECT_INT(mail_conf_bool("smtputf8_enable"), 1);
     EXPECT_STR(mail_conf_str("fast_flush_domains"), "");
 }
 
