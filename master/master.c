@@ -410,6 +410,7 @@ int     main(int argc, char **argv)
 	msg_to_stderr(1);
     mail_conf_read((char *) 0);
     mail_conf_check_macros();
+    master_import_env();
     if (test_mode)
 	test_running();
     setup_logging();

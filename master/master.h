@@ -50,6 +50,9 @@ extern void master_chroot_files(MASTER_CONF *);
 
 /* master_params.c */
 extern void master_check_params(MASTER_CONF *);
+
+/* master_env.c */
+extern void master_import_env(void);
 extern int master_check_unsafe(MASTER_CONF *, VSTRING *);
 
 #endif

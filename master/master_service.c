@@ -47,11 +47,12 @@
  *	exit. Listening sockets of services that stay are kept. Children
  *	of services that disappeared are terminated.
  *
- *	Environment: a child gets only the variables named in
- *	export_environment (a "name=value" entry sets that value),
+ *	Environment: a child gets master's own, which is what
+ *	import_environment let in at start (master_env.c), and
  *	MAIL_CONFIG, MASTER_GENERATION, MASTER_LISTEN_COUNT and
- *	MASTER_PROCESS_LIMIT (the service's process limit, 0 = none), and any
- *	ASAN_*, UBSAN_* or LSAN_* setting (sanitizer builds).
+ *	MASTER_PROCESS_LIMIT (the service's process limit, 0 = none).
+ *	Commands that local(8) and pipe(8) run get the export_environment
+ *	part of it.
  *
  *	Commands of Postfix programs we do without (cleanup,
  *	trivial-rewrite, ...) and commands missing from daemon_directory
@@ -259,37 +260,19 @@ static void child_descriptors(MASTER_SERV *serv)
 }
 
 /*
- * child_env - the environment of a child: the names (or name=value
- * settings) of export_environment, what master itself passes
- * (MAIL_CONFIG, MASTER_*), and sanitizer settings (ASAN_*, UBSAN_*,
- * LSAN_*) so that a sanitizer build keeps its options.
+ * child_env - the environment of a child: master's own (what
+ * import_environment let in, master_env.c) and what master passes
+ * (MAIL_CONFIG, MASTER_*).
  */
 static ARGV *child_env(const char *generation, int listen_count, int max_proc)
 {
     extern char **environ;
     ARGV   *env = argv_alloc(16);
-    ARGV   *names = argv_split(mail_conf_str(VAR_EXPORT_ENVIRONMENT), " \t\r\n,");
     VSTRING *buf = vstring_alloc(100);
-    static const char *keep_prefix[] = {"ASAN_", "UBSAN_", "LSAN_", 0};
 
-    for (size_t i = 0; i < names->argc; i++) {
-	const char *name = names->argv[i];
-	const char *value;
-
-	if (strncmp(name, "MASTER_", 7) == 0
-	    || (strncmp(name, "MAIL_CONFIG", 11) == 0 && (name[11] == 0 || name[11] == '=')))
-	    continue;				/* master sets these below */
-	if (strchr(name, '=') != 0)
-	    argv_add(env, name);
-	else if ((value = getenv(name)) != 0) {
-	    vstring_sprintf(buf, "%s=%s", name, value);
-	    argv_add(env, vstring_str(buf));
-	}
-    }
     for (char **cpp = environ; *cpp; cpp++)
-	for (int i = 0; keep_prefix[i]; i++)
-	    if (strncmp(*cpp, keep_prefix[i], strlen(keep_prefix[i])) == 0)
-		argv_add(env, *cpp);
+	if (strncmp(*cpp, "MASTER_", 7) != 0 && strncmp(*cpp, "MAIL_CONFIG=", 12) != 0)
+	    argv_add(env, *cpp);
     vstring_sprintf(buf, "MAIL_CONFIG=%s", mail_conf_dir());
     argv_add(env, vstring_str(buf));
     vstring_sprintf(buf, "MASTER_GENERATION=%s", generation);
@@ -298,7 +281,6 @@ static ARGV *child_env(const char *generation, int listen_count, int max_proc)
     argv_add(env, vstring_str(buf));
     vstring_sprintf(buf, "MASTER_PROCESS_LIMIT=%d", max_proc);
     argv_add(env, vstring_str(buf));
-    argv_free(names);
     vstring_free(buf);
     return (env);
 }

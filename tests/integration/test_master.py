@@ -423,8 +423,12 @@ class MasterPrivileges(unittest.TestCase):
 
 
 class MasterEnvironment(unittest.TestCase):
-    """Children get export_environment, MAIL_CONFIG, MASTER_* and sanitizer
-    settings, nothing else."""
+    """master keeps what import_environment lists (and sets its name=value
+    items); its children inherit that, with MAIL_CONFIG and MASTER_*, and
+    sanitizer settings. Debian's Postfix 3.7 started with TZ=UTC,
+    LANG=C.UTF-8, SECRET_TOKEN and KEEPME gives smtpd "MAIL_CONFIG=...
+    MAIL_LOGTAG=postfix TZ=UTC LANG=C POSTLOG_SERVICE=... POSTLOG_HOSTNAME=...
+    GENERATION=4": the default import list, LANG=C set by it, nothing else."""
 
     def child_env(self, main_cf):
         m = testd_mta(BASIC, main_cf=main_cf, start=False)
@@ -441,18 +445,18 @@ class MasterEnvironment(unittest.TestCase):
             s.close()
         return env, m.config_dir
 
-    def test_default_export_environment(self):
+    def test_default_import_environment(self):
         env, config_dir = self.child_env(None)
         self.assertEqual(env.pop("MAIL_CONFIG"), config_dir)
         self.assertEqual(env.pop("MASTER_GENERATION"), "0")
         self.assertEqual(env.pop("MASTER_LISTEN_COUNT"), "1")
         self.assertEqual(env.pop("MASTER_PROCESS_LIMIT"), "3")   # BASIC: maxproc 3
-        self.assertEqual(env, {"TZ": "UTC", "LANG": "C.UTF-8",
+        self.assertEqual(env, {"TZ": "UTC", "LANG": "C",
                                "ASAN_OPTIONS": "detect_leaks=0",
                                "UBSAN_OPTIONS": "print_stacktrace=1"})
 
-    def test_configured_export_environment(self):
-        env, config_dir = self.child_env({"export_environment": "KEEPME, SET=value NOT_SET"})
+    def test_configured_import_environment(self):
+        env, config_dir = self.child_env({"import_environment": "KEEPME, SET=value NOT_SET"})
         self.assertEqual(env["KEEPME"], "kept")
         self.assertEqual(env["SET"], "value")
         self.assertEqual(env["MAIL_CONFIG"], config_dir)
