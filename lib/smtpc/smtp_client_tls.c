@@ -62,6 +62,8 @@
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "tls/tls_dane.h"
+#include "tls/tls_client.h"
+#include "global/mail_tls.h"
 #include "smtpc/smtp_client.h"
 
 static MAPS *tls_policy_maps;
@@ -69,12 +71,51 @@ static MAPS *tls_policy_maps;
 static void sts_dest(SMTP_STATE *);
 static void policy_set(SMTP_TLS_POLICY *, const char *);
 
-/* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
+/* tls_possible - may any destination use TLS? (Postfix: else no TLS engine) */
+static int tls_possible(void)
+{
+    const char *level = smtp_conf.tls_level;
+
+    if (*smtp_conf.tls_policy_maps || smtp_param_bool_soft(VAR_SMTP_TLS_WRAPPERMODE))
+	return (1);
+    if (*level == 0)
+	return (smtp_param_bool(VAR_SMTP_ENFORCE_TLS) || smtp_param_bool_soft(VAR_SMTP_USE_TLS));
+    return (strcasecmp(level, "none") != 0);
+}
+
+/*
+ * smtp_tls_policy_init - open smtp_tls_policy_maps and make the TLS
+ * client context: certificates, CAs and the session cache are opened
+ * here, before chroot and the privilege drop.
+ */
 void    smtp_tls_policy_init(void)
 {
+    TLS_CLIENT_INIT init;
+    VSTRING *why;
+
     if (*smtp_conf.tls_policy_maps)
 	tls_policy_maps = maps_create(smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS),
 				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
+    if (!tls_possible())
+	return;
+    memset(&init, 0, sizeof(init));
+    init.prefix = smtp_conf.name;
+    init.chain_files = smtp_param_str(VAR_SMTP_TLS_CHAIN_FILES);
+    init.cert_file = smtp_param_str(VAR_SMTP_TLS_CERT_FILE);
+    init.key_file = smtp_param_str(VAR_SMTP_TLS_KEY_FILE);
+    init.CAfile = smtp_param_str(VAR_SMTP_TLS_CAFILE);
+    init.CApath = smtp_param_str(VAR_SMTP_TLS_CAPATH);
+    init.verify_depth = smtp_param_int(VAR_SMTP_TLS_SCERT_VERIFYDEPTH);
+    init.dane_digests = mail_conf_str(VAR_TLS_DANE_DIGESTS);
+    init.digest = smtp_param_str(VAR_SMTP_TLS_FINGERPRINT_DIGEST);
+    /* These keep the parameter name: smtp_param_name() has one buffer. */
+    init.cache_timeout = mail_tls_scache_timeout(smtp_param_name(VAR_SMTP_TLS_SESSION_CACHE_TIMEOUT));
+    if (init.cache_timeout > 0)
+	init.cache = mail_tls_scache_open(smtp_param_name(VAR_SMTP_TLS_SESSION_CACHE_DATABASE));
+    why = vstring_alloc(100);
+    if (tls_client_init(&init, why) < 0)
+	msg_warn("%s: disabling TLS support", vstring_str(why));
+    vstring_free(why);
 }
 
 /* tls_level_name - a level word of a policy, or NULL when unknown */
@@ -152,8 +193,11 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
 		 smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), word, st->dest.nexthop);
     while (st->tls_level && (word = mystrtok(&cp, " \t,")) != 0) {
 	if (strncasecmp(word, "match=", 6) == 0) {
+	    /* fingerprint: "|" between fingerprints; else ":" between names. */
+	    int     sep = strcmp(st->tls_level, "fingerprint") == 0 ? '|' : ':';
+
 	    for (char *p = word + 6; *p; p++)
-		if (*p == ':')
+		if (*p == sep)
 		    *p = ' ';
 	    vstring_sprintf_append(st->tls_match, "%s%s",
 				   vstring_len(st->tls_match) ? " " : "", word + 6);
@@ -330,6 +374,17 @@ int     smtp_tls_policy_server(SMTP_STATE *st, const DNS_ADDR *addr,
     policy_set(pol, level);
     if (st->sts_status == MTA_STS_FOUND && st->tls_match)
 	vstring_reset(st->tls_match);
+    /* Postfix's words for a fingerprint policy without fingerprints. */
+    if (strcmp(level, "fingerprint") == 0
+	&& (st->tls_match == 0 || vstring_len(st->tls_match) == 0)
+	&& *smtp_param_str(VAR_SMTP_TLS_FINGERPRINT_CERT_MATCH) == 0) {
+	msg_warn("nexthop domain %s: configured at fingerprint security level, "
+		 "but with no fingerprints to match.", st->dest.nexthop);
+	msg_warn("TLS policy lookup for %s/%s: %s", st->dest.nexthop, host,
+		 "client TLS configuration problem");
+	smtp_why_set(why, 0, "4.7.5", "client TLS configuration problem");
+	return (-1);
+    }
     if (strcmp(level, "dane") != 0 && !dane_only)
 	return (sts_server(st, host, pol, why));
     if (smtp_tls_policy_dane(st, addr, host, pol, why) < 0)
