@@ -15,7 +15,7 @@
  *
  *	master_check_unsafe() finds a setting that is not implemented and
  *	would weaken security if it were ignored (mail_conf_unsafe(), such
- *	as smtpd_tls_req_ccert = yes): -1 with the reason. master refuses
+ *	as smtpd_client_auth_rate_limit = 5): -1 with the reason. master refuses
  *	to start with it, and a reload with it keeps the old configuration.
  *
  *	Other names:

@@ -75,7 +75,8 @@
  *
  *	mail_conf_unsafe() tells whether "name = value" (expanded) asks for
  *	a protection that this mail system does not implement, so that
- *	ignoring it would weaken security (smtpd_tls_req_ccert = yes, ...):
+ *	ignoring it would weaken security (smtpd_client_auth_rate_limit
+ *	other than 0, ...):
  *	master refuses to run with it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the

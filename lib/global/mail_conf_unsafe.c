@@ -7,28 +7,39 @@
  *	file as a reader of them.
  */
 #include <string.h>
+#include <stdlib.h>
 
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 
 /*
  * Settings that are not implemented and would weaken security if they
- * were ignored: a "yes" that promises a check we do not make.
+ * were ignored: a "yes" that promises a check we do not make, a limit
+ * other than 0 (no limit) that we would not enforce.
  */
-static const char *unsafe_when_yes[] = {
-    VAR_SMTPD_TLS_REQ_CCERT,		/* client certificates */
+#define UNSAFE_YES	1
+#define UNSAFE_NONZERO	2
+
+static const struct {
+    const char *name;
+    int     when;
+} unsafe[] = {
+    {VAR_SMTPD_CLIENT_AUTH_RATE_LIMIT, UNSAFE_NONZERO},	/* AUTH brute force */
 };
 
 int     mail_conf_unsafe(const char *name, const char *value)
 {
     int     yes;
 
-    for (size_t i = 0; i < sizeof(unsafe_when_yes) / sizeof(unsafe_when_yes[0]); i++) {
-	if (strcmp(name, unsafe_when_yes[i]) != 0)
+    for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+	if (strcmp(name, unsafe[i].name) != 0)
 	    continue;
 	if (mail_conf_noimpl(name) == 0)
 	    return (0);
-	/* A value that is not a boolean is refused when it is read. */
-	return (mail_conf_bool_value(value, &yes) == 0 && yes);
+	/* A value of the wrong type is refused when it is read. */
+	if (unsafe[i].when == UNSAFE_YES)
+	    return (mail_conf_bool_value(value, &yes) == 0 && yes);
+	return (alldig(value) && strtol(value, (char **) 0, 10) != 0);
     }
     return (0);
 }

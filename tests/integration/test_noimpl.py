@@ -169,11 +169,11 @@ class MasterWarnings(unittest.TestCase):
 
     def test_master_cf_override(self):
         extra = ("smtp2 unix - - n - - smtpd\n"
-                 "  -o smtpd_client_auth_rate_limit=5\n"
+                 "  -o smtpd_recipient_overshoot_limit=5\n"
                  "  -o smtpd_tls_security_level=may\n")
         with MTA(extra_master_cf=extra) as m:
             m.wait_log(re.escape("warning: master.cf: service smtp2: parameter "
-                                 "smtpd_client_auth_rate_limit is not implemented by "
+                                 "smtpd_recipient_overshoot_limit is not implemented by "
                                  "this mail system; it has no effect"))
             self.assertNotIn("smtpd_tls_security_level is not implemented", m.log())
 
@@ -187,38 +187,38 @@ class UnsafeSettings(unittest.TestCase):
             self.assertNotIn("would weaken security", m.stderr() + m.log())
 
     def test_master_refuses_to_start(self):
-        with MTA(main_cf={"smtpd_tls_req_ccert": "yes"}, start=False) as m:
+        with MTA(main_cf={"smtpd_client_auth_rate_limit": "5"}, start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
-            want = ("fatal: main.cf: parameter smtpd_tls_req_ccert = yes is not implemented "
+            want = ("fatal: main.cf: parameter smtpd_client_auth_rate_limit = 5 is not implemented "
                     "by this mail system, and ignoring it would weaken security")
             self.assertIn(want, m.stderr() + m.log())
             m.proc = None
 
     def test_master_cf_override_refused(self):
-        extra = "smtp2 unix - - n - - smtpd\n  -o smtpd_tls_req_ccert=yes\n"
+        extra = "smtp2 unix - - n - - smtpd\n  -o smtpd_client_auth_rate_limit=5\n"
         with MTA(extra_master_cf=extra, start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
-            self.assertIn("fatal: master.cf: service smtp2: parameter smtpd_tls_req_ccert = "
-                          "yes is not implemented by this mail system, and ignoring it would "
+            self.assertIn("fatal: master.cf: service smtp2: parameter smtpd_client_auth_rate_limit = "
+                          "5 is not implemented by this mail system, and ignoring it would "
                           "weaken security", m.stderr() + m.log())
             m.proc = None
 
     def test_reload_keeps_old_configuration(self):
         with MTA() as m:
-            m.set_main(smtpd_tls_req_ccert="yes")
+            m.set_main(smtpd_client_auth_rate_limit="5")
             m.reload()
-            m.wait_log(r"warning: main\.cf: parameter smtpd_tls_req_ccert = yes is not "
+            m.wait_log(r"warning: main\.cf: parameter smtpd_client_auth_rate_limit = 5 is not "
                        r"implemented by this mail system, and ignoring it would weaken "
                        r"security; keeping the old configuration")
             time.sleep(0.5)
             self.assertIsNone(m.proc.poll())
             self.assertNotIn("reload -- version", m.log())
-            # "no" asks for nothing we do not do: accepted.
-            m.set_main(smtpd_tls_req_ccert="no")
+            # 0 (no limit) asks for nothing we do not do: accepted.
+            m.set_main(smtpd_client_auth_rate_limit="0")
             m.reload()
             m.wait_log(r"reload -- version")
 
