@@ -28,6 +28,8 @@
  *	value or a master.cf -o value refers to it as $name, or when it is
  *	a restriction class of smtpd_restriction_classes. Each unknown
  *	name is reported once per master process, in postconf's words.
+ *	A setting that is not implemented but asks for what this mail
+ *	system does anyway (mail_conf_inert(): biff = no) is not reported.
  * DIAGNOSTICS
  *	warning: main.cf: parameter NAME is not implemented by this mail
  *	system; it has no effect
@@ -110,6 +112,16 @@ static char *override_name(ARGV *args, size_t *j, const char **value)
     return (trimblanks(mystrndup(arg, eq - arg)));
 }
 
+/* inert - a setting that is not implemented and asks for nothing we do not do */
+static int inert(const char *name, const char *raw)
+{
+    char   *value = mail_conf_expand(raw);
+    int     ret = mail_conf_inert(name, trimblanks(value));
+
+    myfree(value);
+    return (ret);
+}
+
 /* unsafe - refuse one setting; 1 when refused */
 static int unsafe(const char *where, const char *name, const char *raw, VSTRING *why)
 {
@@ -167,7 +179,8 @@ static void noimpl_overrides(MASTER_CONF *conf)
 	    if (name == 0)
 		continue;
 	    vstring_sprintf(key, "%s/%s", conf->ents[i]->service, name);
-	    if (mail_conf_noimpl(name) && !htable_locate(warned, vstring_str(key))) {
+	    if (mail_conf_noimpl(name) && !inert(name, value)
+		&& !htable_locate(warned, vstring_str(key))) {
 		htable_enter(warned, vstring_str(key), 0);
 		msg_warn("master.cf: service %s: parameter %s is not implemented by "
 			 "this mail system; it has no effect", conf->ents[i]->service, name);
@@ -195,9 +208,11 @@ void    master_check_params(MASTER_CONF *conf)
     for (size_t i = 0; i < names->argc; i++) {
 	const char *name = names->argv[i];
 
-	if (mail_conf_noimpl(name))
-	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
-		     "it has no effect", name);
+	if (mail_conf_noimpl(name)) {
+	    if (!inert(name, mail_conf_raw(name)))
+		msg_warn("main.cf: parameter %s is not implemented by this mail system; "
+			 "it has no effect", name);
+	}
 	else if (mail_conf_param(name) == 0 && !htable_locate(used, name)
 		 && !transport_knob(name, conf) && !mail_conf_user_defined(name))
 	    msg_warn("%s/main.cf: unused parameter: %s=%s",

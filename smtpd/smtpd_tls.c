@@ -96,6 +96,7 @@
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "tls/tls_server.h"
+#include "tls/tls_scache.h"
 #include "tls/tls_info.h"
 #include "global/mail_tls.h"
 #include "smtpd.h"
@@ -149,6 +150,13 @@ void    smtpd_tls_init(void)
     p.cache_timeout = mail_tls_scache_timeout(VAR_SMTPD_TLS_SESSION_CACHE_TIMEOUT);
     p.cache = p.cache_timeout > 0 ?
 	mail_tls_scache_open(VAR_SMTPD_TLS_SESSION_CACHE_DATABASE) : 0;
+    p.ticket_cipher = mail_conf_str(VAR_TLS_SESSION_TICKET_CIPHER);
+    if (*p.ticket_cipher && !tls_scache_ticket_cipher_ok(p.ticket_cipher)) {
+	/* Postfix 3.7's words. */
+	msg_warn("%s: invalid value: %s; session tickets disabled",
+		 VAR_TLS_SESSION_TICKET_CIPHER, p.ticket_cipher);
+	p.ticket_cipher = "";
+    }
     why = vstring_alloc(100);
     if ((tls_ctx = tls_server_init(&p, why)) == 0) {
 	if (*p.chain_files)

@@ -26,6 +26,7 @@
  *	int mail_conf_noimpl(const char *name);
  *	int mail_conf_user_defined(const char *name);
  *	int mail_conf_unsafe(const char *name, const char *value);
+ *	int mail_conf_inert(const char *name, const char *value);
  *	ARGV *mail_conf_names(void);		(names set in main.cf / -o)
  *	const char *mail_conf_dir(void);
  * DESCRIPTION
@@ -78,6 +79,11 @@
  *	ignoring it would weaken security (smtpd_client_auth_rate_limit
  *	other than 0, ...):
  *	master refuses to run with it.
+ *
+ *	mail_conf_inert() tells whether "name = value" (expanded), a
+ *	setting that is not implemented, asks for what this mail system
+ *	does anyway (biff = no; readme_directory): master and postconf
+ *	do not warn about it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
  *	wrong type or out of bounds, a macro loop ("a = $b", "b = $a": Postfix's
@@ -130,6 +136,7 @@ extern const MAIL_PARAM *mail_conf_params(size_t *);
 extern int mail_conf_noimpl(const char *);
 extern int mail_conf_user_defined(const char *);
 extern int mail_conf_unsafe(const char *, const char *);
+extern int mail_conf_inert(const char *, const char *);
 extern ARGV *mail_conf_names(void);
 extern const char *mail_conf_dir(void);
 

@@ -1,6 +1,7 @@
 /*
  * NAME
- *	mail_conf_unsafe - settings we refuse rather than ignore
+ *	mail_conf_unsafe - settings we refuse rather than ignore, and
+ *	settings that ask for what we do anyway
  * DESCRIPTION
  *	See mail_conf.h, mail_conf_unsafe(). The names below are a list of
  *	what is NOT implemented; mk/check-params.py does not count this
@@ -44,3 +45,29 @@ int     mail_conf_unsafe(const char *name, const char *value)
     return (0);
 }
 
+/*
+ * Settings that are not implemented, with a value that asks for what
+ * this mail system does anyway: nothing to warn about. Debian's stock
+ * main.cf has both.
+ */
+static const struct {
+    const char *name;
+    const char *value;			/* a "no" boolean, or NULL: any */
+} inert[] = {
+    {VAR_BIFF, "no"},			/* no local(8): nobody is notified */
+    {"readme_directory", 0},		/* Postfix's README files: not read */
+};
+
+int     mail_conf_inert(const char *name, const char *value)
+{
+    int     yes;
+
+    for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++) {
+	if (strcmp(name, inert[i].name) != 0)
+	    continue;
+	if (inert[i].value == 0)
+	    return (1);
+	return (mail_conf_bool_value(value, &yes) == 0 && !yes);
+    }
+    return (0);
+}

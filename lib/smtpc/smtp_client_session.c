@@ -419,10 +419,14 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     else if (strcasecmp(tp.servername, "nexthop") == 0)
 	tp.servername = st->dest.host;
     tp.match_names = vstring_str(match);
-    tp.protocols = smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_PROTOCOLS : VAR_SMTP_TLS_PROTOCOLS);
-    tp.ciphers = smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_CIPHERS : VAR_SMTP_TLS_CIPHERS);
+    /* A policy entry's protocols=, ciphers=, exclude= win over main.cf. */
+    tp.protocols = st->tls_protocols ? st->tls_protocols :
+	smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_PROTOCOLS : VAR_SMTP_TLS_PROTOCOLS);
+    tp.ciphers = st->tls_grade ? st->tls_grade :
+	smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_CIPHERS : VAR_SMTP_TLS_CIPHERS);
     tp.cipherlist = mail_tls_cipherlist(tp.ciphers);
-    tp.exclude_ciphers = smtp_param_str(VAR_SMTP_TLS_EXCLUDE_CIPHERS);
+    tp.exclude_ciphers = st->tls_exclude ? st->tls_exclude :
+	smtp_param_str(VAR_SMTP_TLS_EXCLUDE_CIPHERS);
     tp.peer = sess->relay;
     tp.timeout = smtp_conf.starttls_timeout;
     tp.loglevel = smtp_param_int(VAR_SMTP_TLS_LOGLEVEL);

@@ -131,6 +131,106 @@ static const char *tls_level_name(const char *word)
     return (0);
 }
 
+/*
+ * policy_attrs - the level and attributes of an smtp_tls_policy_maps
+ * entry (Postfix 3.7's attributes and warnings); 0 when the entry is
+ * invalid (the delivery is then deferred).
+ */
+static int policy_attrs(SMTP_STATE *st, char **cp)
+{
+    VSTRING *where = vstring_alloc(100);
+    char   *word, *name, *val;
+    int     ok = 1;
+    int     fpt, pkix;
+
+    vstring_sprintf(where, "%s, next-hop destination \"%s\"",
+		    smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), st->dest.nexthop);
+#define WHERE vstring_str(where)
+    if ((word = mystrtok(cp, " \t\r\n,")) == 0) {
+	msg_warn("%s: invalid empty policy", WHERE);
+	vstring_free(where);
+	return (0);
+    }
+    if ((st->tls_level = tls_level_name(word)) == 0) {
+	msg_warn("%s: invalid security level \"%s\"", WHERE, word);
+	vstring_free(where);
+	return (0);
+    }
+    if (strcmp(st->tls_level, "none") == 0) {
+	while ((word = mystrtok(cp, " \t\r\n,")) != 0)
+	    msg_warn("%s: ignoring attribute \"%s\" with TLS disabled", WHERE, word);
+	vstring_free(where);
+	return (1);
+    }
+    fpt = strcmp(st->tls_level, "fingerprint") == 0;
+    pkix = strcmp(st->tls_level, "verify") == 0 || strcmp(st->tls_level, "secure") == 0;
+    while (ok && (word = mystrtok(cp, " \t\r\n,")) != 0) {
+	if ((val = strchr(word, '=')) == 0 || val == word) {
+	    msg_warn("%s: malformed attribute/value pair \"%s\": %s", WHERE, word,
+		     val ? "missing attribute name" : "missing '=' after attribute name");
+	    ok = 0;
+	    break;
+	}
+	*val++ = 0;
+	name = word;
+	if (strcasecmp(name, "ciphers") == 0 || strcasecmp(name, "protocols") == 0
+	    || strcasecmp(name, "exclude") == 0) {
+	    char  **slot = strcasecmp(name, "ciphers") == 0 ? &st->tls_grade :
+	    strcasecmp(name, "protocols") == 0 ? &st->tls_protocols : &st->tls_exclude;
+
+	    if (*val == 0 && slot == &st->tls_grade) {
+		msg_warn("%s: attribute \"%s\" has empty value", WHERE, name);
+		ok = 0;
+	    } else if (*slot) {
+		msg_warn("%s: attribute \"%s\" is specified multiple times", WHERE, name);
+		ok = 0;
+	    } else {
+		*slot = mystrdup(val);
+	    }
+	} else if (strcasecmp(name, "match") == 0) {
+	    if (*val == 0) {
+		msg_warn("%s: attribute \"%s\" has empty value", WHERE, name);
+		ok = 0;
+	    } else if (!fpt && !pkix) {
+		msg_warn("%s: attribute \"%s\" invalid at security level \"%s\"",
+			 WHERE, name, st->tls_level);
+		ok = 0;
+	    } else {
+		/* fingerprint: "|" between fingerprints; else ":" between names. */
+		for (char *p = val; *p; p++)
+		    if (*p == (fpt ? '|' : ':'))
+			*p = ' ';
+		vstring_sprintf_append(st->tls_match, "%s%s",
+				       vstring_len(st->tls_match) ? " " : "", val);
+	    }
+	} else if (strcasecmp(name, "tafile") == 0) {
+	    /* Postfix's trust anchor files: not implemented, refused aloud. */
+	    msg_warn("%s: attribute \"%s\" is not implemented by this mail system",
+		     WHERE, name);
+	    ok = 0;
+	} else {
+	    msg_warn("%s: invalid attribute name: \"%s\"", WHERE, name);
+	    ok = 0;
+	}
+    }
+#undef WHERE
+    vstring_free(where);
+    return (ok);
+}
+
+/* smtp_tls_attrs_free - forget the attributes of a policy entry */
+void    smtp_tls_attrs_free(SMTP_STATE *st)
+{
+    if (st->tls_protocols)
+	myfree(st->tls_protocols);
+    if (st->tls_grade)
+	myfree(st->tls_grade);
+    if (st->tls_exclude)
+	myfree(st->tls_exclude);
+    st->tls_protocols = st->tls_grade = st->tls_exclude = 0;
+}
+
+
 int     smtp_tls_level_rank(const char *level)
 {
     if (strcasecmp(level, "may") == 0)
@@ -148,11 +248,13 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
 {
     const char *value = 0;
     const char *level = smtp_conf.tls_level;
-    char   *copy, *cp, *word;
+    char   *copy, *cp;
+    int     ok;
 
     if (st->tls_match == 0)
 	st->tls_match = vstring_alloc(50);
     vstring_reset(st->tls_match);
+    smtp_tls_attrs_free(st);
     st->tls_level = 0;
     st->tls_from_map = 0;
     mta_sts_policy_free(&st->sts);
@@ -188,24 +290,11 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
     st->tls_from_map = 1;
     copy = mystrdup(value);
     cp = copy;
-    if ((word = mystrtok(&cp, " \t,")) != 0 && (st->tls_level = tls_level_name(word)) == 0)
-	msg_warn("%s: invalid TLS security level \"%s\" for %s",
-		 smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), word, st->dest.nexthop);
-    while (st->tls_level && (word = mystrtok(&cp, " \t,")) != 0) {
-	if (strncasecmp(word, "match=", 6) == 0) {
-	    /* fingerprint: "|" between fingerprints; else ":" between names. */
-	    int     sep = strcmp(st->tls_level, "fingerprint") == 0 ? '|' : ':';
-
-	    for (char *p = word + 6; *p; p++)
-		if (*p == sep)
-		    *p = ' ';
-	    vstring_sprintf_append(st->tls_match, "%s%s",
-				   vstring_len(st->tls_match) ? " " : "", word + 6);
-	}
-    }
+    ok = policy_attrs(st, &cp);
     myfree(copy);
-    if (st->tls_level == 0) {
-	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+    if (!ok) {
+	/* Postfix 3.7: the delivery is deferred as a configuration error. */
+	smtp_why_set(why, 0, "4.7.5", "client TLS configuration problem");
 	return (-1);
     }
     return (0);

@@ -13,7 +13,9 @@
  */
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "util/mymalloc.h"
@@ -148,7 +150,80 @@ static void server_remove(SSL_CTX *ctx, SSL_SESSION *sess)
     vstring_free(key);
 }
 
-void    tls_scache_server(SSL_CTX *ctx, SLOT_CACHE *cache, long timeout, const char *context)
+/*
+ * RFC 5077 ticket keys of this process (no tlsmgr shares them): a name,
+ * a key of tls_session_ticket_cipher and an HMAC-SHA256 key, random.
+ */
+static const EVP_CIPHER *tkt_cipher;
+static unsigned char tkt_name[16];
+static unsigned char tkt_key[EVP_MAX_KEY_LENGTH];
+static unsigned char tkt_hmac[32];
+
+static int ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+			         EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    OSSL_PARAM params[3];
+
+    (void) ssl;
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, tkt_hmac,
+						  sizeof(tkt_hmac));
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    if (enc) {
+	memcpy(name, tkt_name, sizeof(tkt_name));
+	if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(tkt_cipher)) != 1
+	    || EVP_EncryptInit_ex(cctx, tkt_cipher, 0, tkt_key, iv) != 1
+	    || EVP_MAC_CTX_set_params(hctx, params) != 1)
+	    return (-1);
+	return (1);
+    }
+    if (memcmp(name, tkt_name, sizeof(tkt_name)) != 0)
+	return (0);				/* another process's: full handshake */
+    if (EVP_DecryptInit_ex(cctx, tkt_cipher, 0, tkt_key, iv) != 1
+	|| EVP_MAC_CTX_set_params(hctx, params) != 1)
+	return (-1);
+    return (1);
+}
+
+/* ticket_cipher - a usable ticket cipher (CBC, 128-bit blocks, 128..256-bit keys) */
+static const EVP_CIPHER *ticket_cipher(const char *name)
+{
+    const EVP_CIPHER *c;
+
+    if (name == 0 || *name == 0 || (c = EVP_get_cipherbyname(name)) == 0)
+	return (0);
+    if (EVP_CIPHER_get_mode(c) != EVP_CIPH_CBC_MODE
+	|| EVP_CIPHER_get_block_size(c) != 16 || EVP_CIPHER_get_iv_length(c) != 16
+	|| EVP_CIPHER_get_key_length(c) < 16 || EVP_CIPHER_get_key_length(c) > 32)
+	return (0);
+    return (c);
+}
+
+int     tls_scache_ticket_cipher_ok(const char *name)
+{
+    return (ticket_cipher(name) != 0);
+}
+
+/* server_tickets - RFC 5077 tickets with tls_session_ticket_cipher, or none */
+static void server_tickets(SSL_CTX *ctx, const char *cipher_name)
+{
+    const EVP_CIPHER *c = ticket_cipher(cipher_name);
+
+    if (c == 0
+	|| (tkt_cipher == 0
+	    && (RAND_bytes(tkt_name, sizeof(tkt_name)) != 1
+		|| RAND_bytes(tkt_key, sizeof(tkt_key)) != 1
+		|| RAND_bytes(tkt_hmac, sizeof(tkt_hmac)) != 1))) {
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	return;
+    }
+    tkt_cipher = c;
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb);
+}
+
+void    tls_scache_server(SSL_CTX *ctx, SLOT_CACHE *cache, long timeout, const char *context,
+			          const char *ticket_cipher_name)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
@@ -167,6 +242,7 @@ void    tls_scache_server(SSL_CTX *ctx, SLOT_CACHE *cache, long timeout, const c
     if (cache == 0) {
 	/* RFC 5077 tickets with this process's key. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	server_tickets(ctx, ticket_cipher_name);
 	return;
     }
     {

@@ -117,7 +117,8 @@ TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_PARAMS *p, VSTRING *why)
     vstring_sprintf(context, "%s&ask=%d&CAfile=%s&CApath=%s&depth=%d",
 		    p->context ? p->context : "", p->ask_ccert,
 		    p->CAfile ? p->CAfile : "", p->CApath ? p->CApath : "", p->verify_depth);
-    tls_scache_server(ctx, p->cache, p->cache_timeout, vstring_str(context));
+    tls_scache_server(ctx, p->cache, p->cache_timeout, vstring_str(context),
+		      p->ticket_cipher);
     vstring_free(context);
     myfree(ciphers);
     tc = mymalloc(sizeof(*tc));

@@ -28,8 +28,9 @@
  *	  of the CAs of p->CAfile go with the request;
  *	- p->digest (smtpd_tls_fingerprint_digest) for the fingerprints;
  *	- session resumption (tls_scache(3)) with p->cache and
- *	  p->cache_timeout; p->context names the service for the session
- *	  ID context.
+ *	  p->cache_timeout (and, without a cache, RFC 5077 tickets
+ *	  encrypted with p->ticket_cipher); p->context names the service
+ *	  for the session ID context.
  *	NULL with a reason in why when something is wrong.
  *
  *	tls_server_start() does the handshake on the stream's descriptor
@@ -75,6 +76,7 @@ typedef struct TLS_SERVER_PARAMS {
     const char *context;		/* session ID context text */
     SLOT_CACHE *cache;			/* session cache, or NULL */
     long    cache_timeout;		/* <= 0: no resumption */
+    const char *ticket_cipher;		/* tls_session_ticket_cipher */
 } TLS_SERVER_PARAMS;
 
 extern TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_PARAMS *, VSTRING *);
