@@ -445,9 +445,9 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     if (sess->tls == 0) {
 	if (rank == 1)
 	    st->tls_failed = 1;
-	/* Postfix: "Server certificate not verified" alone (4.7.5). */
-	if ((tp.dane || strcasecmp(level, "fingerprint") == 0)
-	    && strcmp(vstring_str(tls_why), "Server certificate not verified") == 0)
+	/* Postfix: "Server certificate not verified" / "not trusted" alone (4.7.5). */
+	if (strcmp(vstring_str(tls_why), "Server certificate not verified") == 0
+	    || strcmp(vstring_str(tls_why), "Server certificate not trusted") == 0)
 	    smtp_why_set(why, sess->relay, "4.7.5", "%s", vstring_str(tls_why));
 	else
 	    smtp_why_set(why, sess->relay, rank >= 3 ? "4.7.5" : "4.7.0", "%s: %s",

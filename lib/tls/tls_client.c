@@ -249,6 +249,36 @@ static void tls_sess_free(TLS_SESS *sess)
     myfree(sess);
 }
 
+/*
+ * tls_verify_reason - Postfix's words for a chain that did not verify:
+ * "untrusted issuer /CN=..." when no trusted CA issued it, "self-signed
+ * certificate", else OpenSSL's
+ */
+static const char *tls_verify_reason(SSL *ssl, long vres, VSTRING *out)
+{
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+    X509   *top = chain && sk_X509_num(chain) > 0 ?
+    sk_X509_value(chain, sk_X509_num(chain) - 1) : 0;
+    char   *name;
+
+    switch (vres) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+	if (top && (name = X509_NAME_oneline(X509_get_issuer_name(top), 0, 0)) != 0) {
+	    vstring_sprintf(out, "untrusted issuer %s", name);
+	    OPENSSL_free(name);
+	    return (vstring_str(out));
+	}
+	break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	return ("self-signed certificate");
+    }
+    vstring_strcpy(out, X509_verify_cert_error_string(vres));
+    return (vstring_str(out));
+}
+
 /* tls_fail - Postfix's two lines for a server that did not verify */
 static void tls_fail(const TLS_CLIENT_PARAMS *p, TLS_SESS *sess, long vres, VSTRING *why)
 {
@@ -377,19 +407,23 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	if (p->check)
 	    *p->check = tls_check_code(cert, vres, p->match_names, 0);
 	if (cert == 0 || vres != X509_V_OK) {
-	    vstring_sprintf(why, "Server certificate not trusted");
-	    msg_warn("%s: certificate verification failed for %s: %s",
-		     p->level, p->peer, cert ? X509_verify_cert_error_string(vres)
-		     : "no certificate");
+	    VSTRING *reason = vstring_alloc(100);
+
+	    /* Postfix 3.7: one line on the chain, the Untrusted summary. */
+	    vstring_strcpy(why, "Server certificate not trusted");
+	    msg_info("certificate verification failed for %s: %s", p->peer,
+		     cert ? tls_verify_reason(sess->ssl, vres, reason) : "no certificate");
+	    if (p->loglevel >= 1)
+		msg_info("Untrusted TLS connection established to %s: %s",
+			 p->peer, sess->summary);
+	    vstring_free(reason);
 	    if (cert)
 		X509_free(cert);
 	    tls_sess_free(sess);
 	    return (0);
 	}
 	if (!tls_name_match(cert, p->match_names)) {
-	    vstring_sprintf(why, "Server certificate not verified");
-	    msg_warn("%s: server certificate name mismatch for %s (wanted: %s)",
-		     p->level, p->peer, p->match_names ? p->match_names : "");
+	    tls_fail(p, sess, X509_V_ERR_HOSTNAME_MISMATCH, why);
 	    X509_free(cert);
 	    tls_sess_free(sess);
 	    return (0);
