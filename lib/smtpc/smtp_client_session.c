@@ -480,6 +480,14 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
 		     "TLS is required, but was not offered by host %s", sess->namaddr);
 	return (-1);
     }
+    /* Postfix: no TLS engine (its certificate did not load, ...). */
+    if (!tls_client_ready()) {
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.5",
+		     "TLS is required, but our TLS engine is unavailable");
+	return (-1);
+    }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
     smtp_chat_cmd(sess, "STARTTLS");
     if (smtp_chat_reply(sess, reply) < 0)

@@ -180,6 +180,11 @@ int     tls_client_init(const TLS_CLIENT_INIT *init, VSTRING *why)
     return (0);
 }
 
+int     tls_client_ready(void)
+{
+    return (!client_broken);
+}
+
 /* tls_client_session_setup - protocols and ciphers of one session */
 static int tls_client_session_setup(SSL *ssl, const TLS_CLIENT_PARAMS *p)
 {

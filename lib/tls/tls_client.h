@@ -3,6 +3,7 @@
  *	tls_client - STARTTLS for the SMTP/LMTP client, with OpenSSL
  * SYNOPSIS
  *	int tls_client_init(const TLS_CLIENT_INIT *init, VSTRING *why);
+ *	int tls_client_ready(void);
  *	TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p,
  *				   VSTRING *why);
  *	void tls_client_stop(TLS_SESS *sess, VSTREAM *stream);
@@ -18,7 +19,8 @@
  *	DANE digests (dane_digests), the fingerprint digest
  *	(smtp_tls_fingerprint_digest) and the session cache (tls_scache(3)).
  *	0, or -1 with the reason (then every handshake fails: "TLS client
- *	initialization failed"). Without a call, the first
+ *	initialization failed"; tls_client_ready() is then 0, so that the
+ *	caller does not send STARTTLS). Without a call, the first
  *	tls_client_start() makes a context without certificate or CAs.
  *
  *	tls_client_start() runs the TLS handshake on stream's descriptor
@@ -132,6 +134,7 @@ typedef struct TLS_CLIENT_PARAMS {
 #define TLS_CHECK_DANE		5
 
 extern int tls_client_init(const TLS_CLIENT_INIT *, VSTRING *);
+extern int tls_client_ready(void);
 extern TLS_SESS *tls_client_start(VSTREAM *, const TLS_CLIENT_PARAMS *, VSTRING *);
 extern void tls_client_stop(TLS_SESS *, VSTREAM *);
 extern const char *tls_client_summary(TLS_SESS *);
