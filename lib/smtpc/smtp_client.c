@@ -334,7 +334,7 @@ void    smtp_rcpt_status(SMTP_STATE *st, size_t i, const char *relay,
 
 /* Nexthop. */
 
-static int dest_port(const char *text)
+int     smtp_dest_port(const char *text)
 {
     struct servent *sp;
 
@@ -395,7 +395,7 @@ int     smtp_dest_parse(SMTP_DEST *dest, const char *nexthop)
     if (strncasecmp(host, "ipv6:", 5) == 0)
 	host += 5;
     dest->host = mystrdup(host);
-    dest->port = dest_port(port && *port ? port : smtp_conf.tcp_port);
+    dest->port = smtp_dest_port(port && *port ? port : smtp_conf.tcp_port);
     myfree(copy);
     return (*dest->host && dest->port > 0 ? 0 : -1);
 }

@@ -269,6 +269,7 @@ extern int smtp_session_handshake(SMTP_SESSION *, SMTP_STATE *, SMTP_WHY *);
 extern void smtp_session_quit(SMTP_SESSION *);
 extern void smtp_session_free(SMTP_SESSION *);
 extern int smtp_session_alive(SMTP_SESSION *);
+extern int smtp_dest_port(const char *);
 extern void smtp_tls_policy_init(void);
 extern int smtp_tls_policy_dest(SMTP_STATE *, SMTP_WHY *);
 extern void smtp_tls_attrs_free(SMTP_STATE *);

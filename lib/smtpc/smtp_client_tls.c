@@ -136,7 +136,7 @@ static const char *tls_level_name(const char *word)
  * entry (Postfix 3.7's attributes and warnings); 0 when the entry is
  * invalid (the delivery is then deferred).
  */
-static int policy_attrs(SMTP_STATE *st, char **cp)
+static int policy_attrs(SMTP_STATE *st, const char *key, char **cp)
 {
     VSTRING *where = vstring_alloc(100);
     char   *word, *name, *val;
@@ -144,7 +144,7 @@ static int policy_attrs(SMTP_STATE *st, char **cp)
     int     fpt, pkix;
 
     vstring_sprintf(where, "%s, next-hop destination \"%s\"",
-		    smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), st->dest.nexthop);
+		    smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), key);
 #define WHERE vstring_str(where)
     if ((word = mystrtok(cp, " \t\r\n,")) == 0) {
 	msg_warn("%s: invalid empty policy", WHERE);
@@ -218,6 +218,49 @@ static int policy_attrs(SMTP_STATE *st, char **cp)
     return (ok);
 }
 
+/*
+ * policy_lookup - the smtp_tls_policy_maps entry of the destination, as
+ * Postfix looks it up: the nexthop as written, without LMTP's "inet:"
+ * and without the default port; a bare domain also as ".parent" for
+ * each parent domain. key gets the name that was found (or the first).
+ */
+static const char *policy_lookup(SMTP_STATE *st, VSTRING *key)
+{
+    const char *nexthop = st->dest.nexthop;
+    const char *value, *colon, *dot;
+    size_t  len;
+
+    if (strncasecmp(nexthop, "inet:", 5) == 0)
+	nexthop += 5;
+    len = strlen(nexthop);
+    /* ":port" after a name or "]": dropped when it is the default port. */
+    if ((colon = strrchr(nexthop, ':')) != 0
+	&& (nexthop[0] != '[' || colon[-1] == ']')
+	&& (nexthop[0] == '[' || strchr(nexthop, ':') == colon)
+	&& smtp_dest_port(colon + 1) == smtp_dest_port(smtp_conf.tcp_port))
+	len = (size_t) (colon - nexthop);
+    vstring_strncpy(key, nexthop, len);
+    if ((value = maps_find(tls_policy_maps, vstring_str(key), 0)) != 0
+	|| tls_policy_maps->error != 0)
+	return (value);
+    /* Parent domains, only for a domain without [] or port. */
+    if (strchr(vstring_str(key), '[') || strchr(vstring_str(key), ':')
+	|| strchr(vstring_str(key), '/'))
+	return (0);
+    for (dot = strchr(vstring_str(key) + 1, '.'); dot; dot = strchr(dot + 1, '.')) {
+	if ((value = maps_find(tls_policy_maps, dot, 0)) != 0) {
+	    char   *found = mystrdup(dot);
+
+	    vstring_strcpy(key, found);
+	    myfree(found);
+	    return (value);
+	}
+	if (tls_policy_maps->error != 0)
+	    return (0);
+    }
+    return (0);
+}
+
 /* smtp_tls_attrs_free - forget the attributes of a policy entry */
 void    smtp_tls_attrs_free(SMTP_STATE *st)
 {
@@ -250,6 +293,7 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
     const char *level = smtp_conf.tls_level;
     char   *copy, *cp;
     int     ok;
+    VSTRING *key;
 
     if (st->tls_match == 0)
 	st->tls_match = vstring_alloc(50);
@@ -259,16 +303,17 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
     st->tls_from_map = 0;
     mta_sts_policy_free(&st->sts);
     st->sts_status = MTA_STS_NONE;
+    key = vstring_alloc(100);
     if (tls_policy_maps) {
-	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
-	    && tls_policy_maps->error == 0)
-	    value = maps_find(tls_policy_maps, st->dest.host, 0);
+	value = policy_lookup(st, key);
 	if (value == 0 && tls_policy_maps->error != 0) {
 	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+	    vstring_free(key);
 	    return (-1);
 	}
     }
     if (value == 0) {
+	vstring_free(key);
 	/* Empty level: the legacy smtp_enforce_tls / smtp_use_tls, as Postfix. */
 	if (*level == 0) {
 	    if (smtp_param_bool(VAR_SMTP_ENFORCE_TLS))
@@ -290,7 +335,8 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
     st->tls_from_map = 1;
     copy = mystrdup(value);
     cp = copy;
-    ok = policy_attrs(st, &cp);
+    ok = policy_attrs(st, vstring_str(key), &cp);
+    vstring_free(key);
     myfree(copy);
     if (!ok) {
 	/* Postfix 3.7: the delivery is deferred as a configuration error. */

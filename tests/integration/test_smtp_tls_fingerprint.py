@@ -244,6 +244,24 @@ class PolicyAttributes(Base):
                              ("x", "4.7.5", "client TLS configuration problem"), log)
             self.assertIn("warning: " + where + warning + "\n", log)
 
+    def test_lookup_keys_as_postfix(self):
+        """The key is the nexthop without the default port; a bare domain
+        is also looked up as ".parent" (Postfix's TLS_README)."""
+        nsd = peers.Nsd("dest.test", "sub IN A 127.0.0.1\n")
+        self.addCleanup(nsd.stop)
+        a = self.agent(smtp_tls_security_level="may", resolv_conf=nsd.resolv_conf,
+                       smtp_tcp_port=str(self.m.smtp_port))
+        entries = ("dest.test encrypt\n.dest.test fingerprint match=%s\n[127.0.0.1] "
+                   "fingerprint match=%s\n" % (self.fpt, "00" * 32))
+        a.params["smtp_tls_policy_maps"] = "texthash:" + a.write("policy", entries)
+        a.write_main()
+        res, log = a.deliver("sub.dest.test", ["r@sub.dest.test"])
+        self.assertEqual(res["r@sub.dest.test"]["dsn_action"], "d", log)
+        self.assertIn("Verified TLS connection established to sub.dest.test[127.0.0.1]", log)
+        # [127.0.0.1]:PORT with PORT the default (smtp_tcp_port): key [127.0.0.1].
+        res, log = a.deliver("[127.0.0.1]:%d" % self.m.smtp_port, ["r@x.test"])
+        self.assertEqual(res["r@x.test"]["reason"], "Server certificate not verified", log)
+
     def test_attributes_with_tls_disabled_are_ignored_aloud(self):
         a = self.agent(smtp_tls_security_level="may")
         self.policy(a, "none ciphers=high")
