@@ -128,6 +128,15 @@ class ServerCache(Base):
         self.assertNotIn("Reconnecting", err)
         self.assertNotIn("Reusing old session", m.log())
 
+    def test_unusable_cache_type_is_refused_aloud(self):
+        m = self.server(smtpd_tls_session_cache_database="cdb:${data_directory}/smtpd_scache",
+                        tls_session_ticket_cipher="")
+        rc, err = self.reconnect(m)
+        m.wait_log(r"warning: smtpd_tls_session_cache_database: table type \"cdb\" cannot "
+                   r"hold TLS sessions \(use btree, hash or lmdb\); TLS sessions are not cached")
+        m.wait_log(r"Anonymous TLS connection established")
+        self.assertNotIn("Reusing old session", m.log())
+
     def test_timeout_zero_turns_resumption_off(self):
         m = self.server(smtpd_tls_session_cache_database="btree:${data_directory}/smtpd_scache",
                         smtpd_tls_session_cache_timeout="0")
