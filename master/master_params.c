@@ -15,7 +15,8 @@
  *
  *	master_check_unsafe() finds a setting that is not implemented and
  *	would weaken security if it were ignored (mail_conf_unsafe(), such
- *	as smtpd_tls_req_ccert = yes): -1 with the reason. master refuses
+ *	as smtp_sasl_tls_verified_security_options set apart from
+ *	smtp_sasl_tls_security_options): -1 with the reason. master refuses
  *	to start with it, and a reload with it keeps the old configuration.
  *
  *	A boolean of which only one value is implemented (smtputf8_enable:
@@ -32,6 +33,8 @@
  *	value or a master.cf -o value refers to it as $name, or when it is
  *	a restriction class of smtpd_restriction_classes. Each unknown
  *	name is reported once per master process, in postconf's words.
+ *	A setting that is not implemented but asks for what this mail
+ *	system does anyway (mail_conf_inert(): helpful_warnings = yes) is not reported.
  * DIAGNOSTICS
  *	warning: main.cf: parameter NAME is not implemented by this mail
  *	system; it has no effect
@@ -114,6 +117,16 @@ static char *override_name(ARGV *args, size_t *j, const char **value)
 	return (0);
     *value = eq + 1;
     return (trimblanks(mystrndup(arg, eq - arg)));
+}
+
+/* inert - a setting that is not implemented and asks for nothing we do not do */
+static int inert(const char *name, const char *raw)
+{
+    char   *value = mail_conf_expand(raw);
+    int     ret = mail_conf_inert(name, trimblanks(value));
+
+    myfree(value);
+    return (ret);
 }
 
 /* unsafe - refuse one setting; 1 when refused */
@@ -205,7 +218,8 @@ static void noimpl_overrides(MASTER_CONF *conf)
 	    vstring_sprintf(key, "%s/%s", conf->ents[i]->service, name);
 	    vstring_sprintf(where, "master.cf: service %s", conf->ents[i]->service);
 	    one_value_check(vstring_str(where), name, value);
-	    if (mail_conf_noimpl(name) && !htable_locate(warned, vstring_str(key))) {
+	    if (mail_conf_noimpl(name) && !inert(name, value)
+		&& !htable_locate(warned, vstring_str(key))) {
 		htable_enter(warned, vstring_str(key), 0);
 		msg_warn("master.cf: service %s: parameter %s is not implemented by "
 			 "this mail system; it has no effect", conf->ents[i]->service, name);
@@ -235,9 +249,11 @@ void    master_check_params(MASTER_CONF *conf)
 	const char *name = names->argv[i];
 
 	one_value_check("main.cf", name, mail_conf_raw(name));
-	if (mail_conf_noimpl(name))
-	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
-		     "it has no effect", name);
+	if (mail_conf_noimpl(name)) {
+	    if (!inert(name, mail_conf_raw(name)))
+		msg_warn("main.cf: parameter %s is not implemented by this mail system; "
+			 "it has no effect", name);
+	}
 	else if (mail_conf_param(name) == 0 && !htable_locate(used, name)
 		 && !transport_knob(name, conf) && !mail_conf_user_defined(name))
 	    msg_warn("%s/main.cf: unused parameter: %s=%s",

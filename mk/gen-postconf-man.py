@@ -229,7 +229,7 @@ warning: main.cf: parameter \fIname\fR is not implemented by this mail system; i
 .fi
 .PP
 A setting that would weaken security if it were ignored
-(\fBsmtpd_tls_req_ccert = yes\fR) is refused instead:
+(\fBsmtpd_client_auth_rate_limit\fR other than 0) is refused instead:
 \fBmaster\fR(8) does not start with it, and a reload with it keeps the
 old configuration.
 .PP

@@ -135,16 +135,13 @@ void    odmr_server_init(void)
 	msg_fatal("invalid smtpd_tls_security_level value: \"%s\"", level);
     if (tls_level > 0) {
 	VSTRING *why = vstring_alloc(100);
-	const char *grade = mail_conf_str(tls_level == 2 ? VAR_SMTPD_TLS_MANDATORY_CIPHERS
-					  : VAR_SMTPD_TLS_CIPHERS);
+	TLS_SERVER_PARAMS p;
 
-	tls_ctx = tls_server_init(mail_conf_str(VAR_SMTPD_TLS_CERT_FILE),
-				  mail_conf_str(VAR_SMTPD_TLS_KEY_FILE),
-				  mail_conf_str(tls_level == 2 ?
-					VAR_SMTPD_TLS_MANDATORY_PROTOCOLS :
-						VAR_SMTPD_TLS_PROTOCOLS),
-				  grade, mail_tls_cipherlist(grade),
-				  mail_conf_str(VAR_SMTPD_TLS_EXCLUDE_CIPHERS), why);
+	/* smtpd's keys and settings; no client certificates, no cache. */
+	mail_tls_server_params(&p, tls_level == 2);
+	p.context = "odmr";
+	p.cache_timeout = mail_tls_scache_timeout(VAR_SMTPD_TLS_SESSION_CACHE_TIMEOUT);
+	tls_ctx = tls_server_init(&p, why);
 	if (tls_ctx == 0)
 	    msg_warn("TLS is not available: %s", vstring_str(why));
 	vstring_free(why);
@@ -289,6 +286,7 @@ static void ehlo_cmd(ODMR_STATE *state, char *args)
 static void starttls_cmd(ODMR_STATE *state, char *args)
 {
     VSTRING *why;
+    TLS_INFO *info;
 
     if (*args) {
 	odmr_reply(state, "501 5.5.4 Syntax: STARTTLS");
@@ -308,12 +306,13 @@ static void starttls_cmd(ODMR_STATE *state, char *args)
     }
     odmr_reply(state, "220 2.0.0 Ready to start TLS");
     why = vstring_alloc(100);
-    if (tls_server_start(tls_ctx, state->client,
-			 (int) mail_conf_time(VAR_SMTPD_STARTTLS_TIMEOUT), why) < 0) {
+    if ((info = tls_server_start(tls_ctx, state->client,
+			      (int) mail_conf_time(VAR_SMTPD_STARTTLS_TIMEOUT), why)) == 0) {
 	msg_info("SSL_accept error from %s: %s", state->namaddr, vstring_str(why));
 	state->quit = 1;
     } else {
 	/* RFC 3207: forget what the client said before. */
+	tls_info_free(info);
 	state->tls = 1;
 	state->ehlo = 0;
 	sasl_reset(state);

@@ -354,10 +354,14 @@ static void warn_unused(void)
 
     qsort(names->argv, names->argc, sizeof(char *), compare_names);
     for (size_t i = 0; i < names->argc; i++)
-	if (mail_conf_noimpl(names->argv[i]))
-	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
-		     "it has no effect", names->argv[i]);
-	else if (!is_parameter(names->argv[i], buf))
+	if (mail_conf_noimpl(names->argv[i])) {
+	    char   *value = mail_conf_expand(mail_conf_raw(names->argv[i]));
+
+	    if (!mail_conf_inert(names->argv[i], trimblanks(value)))
+		msg_warn("main.cf: parameter %s is not implemented by this mail system; "
+			 "it has no effect", names->argv[i]);
+	    myfree(value);
+	} else if (!is_parameter(names->argv[i], buf))
 	    msg_warn("%s/main.cf: unused parameter: %s=%s", mail_conf_dir(),
 		     names->argv[i], mail_conf_raw(names->argv[i]));
     argv_free(names);

@@ -49,6 +49,7 @@
 #include "global/input_transp.h"
 #include "global/hbc.h"
 #include "global/addr_rewrite.h"
+#include "tls/tls_info.h"
 
 /* Commands, in Postfix's order for the disconnect log line. */
 enum {
@@ -95,6 +96,7 @@ typedef struct SMTPD_STATE {
     const char *protocol;		/* SMTP, ESMTP */
     const char *where;			/* command being served, for logs */
     int     tls;			/* TLS is active */
+    TLS_INFO *tls_info;			/* what the TLS session is, or NULL */
     int     error_count;
     int     junk_cmds;			/* NOOP, VRFY, ETRN, RSET since the last mail */
     int     pipelining;			/* PIPELINING was offered (EHLO) */
@@ -333,6 +335,10 @@ extern int smtpd_tls_offered(SMTPD_STATE *);
 extern int smtpd_tls_required(SMTPD_STATE *);
 extern int smtpd_tls_wrapper(SMTPD_STATE *);
 extern void smtpd_starttls_cmd(SMTPD_STATE *, char *);
+extern int smtpd_tls_abort(SMTPD_STATE *);
+extern void smtpd_tls_received(SMTPD_STATE *, VSTRING *);
+extern void smtpd_tls_end(SMTPD_STATE *);
+extern int smtpd_tls_permit_ccert(SMTPD_STATE *, int);
 
 /* smtpd_sasl.c (and smtpd_check.h for the restrictions) */
 extern void smtpd_sasl_init(void);

@@ -59,13 +59,19 @@
  *	(smtpd_forward.c),
  *	reject_non_fqdn_recipient, reject_non_fqdn_sender,
  *	reject_non_fqdn_helo_hostname, check_client_access,
- *	check_helo_access, check_sender_access, check_recipient_access
+ *	check_helo_access, check_sender_access, check_recipient_access,
+ *	check_ccert_access (the client certificate's fingerprint, then
+ *	its public key fingerprint, or the order of "{ search_order =
+ *	... }"; replies name the certificate's CommonName: "554 5.7.1
+ *	<cn>: Client certificate rejected: ...")
  *	(results OK, REJECT [text], DEFER [text], DEFER_IF_PERMIT [text],
  *	DEFER_IF_REJECT [text], DUNNO, 4xx/5xx text, a number (OK), or
  *	restriction names; PREPEND header), check_policy_service
  *	(smtpd_policy.c; its action is taken as a table result),
  *	reject_unauth_pipelining (state->ill_pipelining, set by the
- *	command loop in smtpd_proto.c); in smtpd_sasl.c:
+ *	command loop in smtpd_proto.c); in smtpd_tls.c:
+ *	permit_tls_clientcerts (relay_clientcerts) and
+ *	permit_tls_all_clientcerts; in smtpd_sasl.c:
  *	permit_sasl_authenticated, reject_sender_login_mismatch,
  *	reject_authenticated_sender_login_mismatch,
  *	reject_unauthenticated_sender_login_mismatch,
@@ -251,6 +257,57 @@ static void table_open(const char *name)
     tables[table_names->argc - 1] = maps_create(name, name, DICT_FLAG_DEFAULT);
 }
 
+/*
+ * ccert_arg - the argument of check_ccert_access: "type:table", or
+ * (Postfix 3.5) "type:table, { search_order = cert_fingerprint,
+ * pubkey_fingerprint }". Returns the table (myfree it); order[] gets
+ * CCERT_CERT and CCERT_PKEY in search order (default: both, in that
+ * order), *count how many. An unknown search type is a configuration
+ * error.
+ */
+#define CCERT_CERT	0
+#define CCERT_PKEY	1
+
+static char *ccert_arg(const char *arg, int *order, int *count)
+{
+    ARGV   *items = argv_split_list(arg);
+    char   *table = mystrdup(items->argc > 0 ? items->argv[0] : "");
+    int     n = 0;
+
+    for (size_t i = 1; i < items->argc; i++) {
+	char   *copy = mystrdup(items->argv[i]);
+	char   *bp = copy;
+	char   *name = mystrtok(&bp, " \t=");
+	char   *value;
+
+	if (name == 0 || strcmp(name, "search_order") != 0)
+	    msg_fatal("check_ccert_access %s: unknown attribute in \"%s\"", table,
+		      items->argv[i]);
+	while (bp && *bp == ' ')
+	    bp++;
+	if (bp && *bp == '=')
+	    bp++;
+	while ((value = mystrtok_list(&bp)) != 0) {
+	    int     type = strcmp(value, "cert_fingerprint") == 0 ? CCERT_CERT
+	    : strcmp(value, "pubkey_fingerprint") == 0 ? CCERT_PKEY : -1;
+
+	    if (type < 0)
+		msg_fatal("check_ccert_access %s: unknown search type \"%s\"", table, value);
+	    if (order && n < 2)
+		order[n++] = type;
+	}
+	myfree(copy);
+    }
+    if (order && n == 0) {
+	order[n++] = CCERT_CERT;
+	order[n++] = CCERT_PKEY;
+    }
+    if (count)
+	*count = n;
+    argv_free(items);
+    return (table);
+}
+
 /* restriction_list - parse a restrictions parameter, open its tables */
 static ARGV *restriction_list(const char *param)
 {
@@ -263,6 +320,13 @@ static ARGV *restriction_list(const char *param)
 	    if (i + 1 >= list->argc)
 		msg_fatal("restriction %s in %s needs a table argument",
 			  list->argv[i], param);
+	    if (strcmp(list->argv[i], "check_ccert_access") == 0) {
+		char   *table = ccert_arg(list->argv[++i], (int *) 0, (int *) 0);
+
+		table_open(table);
+		myfree(table);
+		continue;
+	    }
 	    table_open(list->argv[++i]);
 	} else if (strcmp(list->argv[i], "check_policy_service") == 0) {
 	    if (i + 1 >= list->argc)
@@ -978,8 +1042,11 @@ static int verdict_step(SMTPD_STATE *state, const char *n, const char *name,
 		     "<%s>: %s rejected: defer_if_reject requested", name, class);
     } else if (strcasecmp(n, "permit_sasl_authenticated") == 0) {
 	*r = smtpd_sasl_permit(state);
-    } else if (strcasecmp(n, "permit_tls_clientcerts") == 0
-	       || strcasecmp(n, "dunno") == 0) {
+    } else if (strcasecmp(n, "permit_tls_clientcerts") == 0) {
+	*r = smtpd_tls_permit_ccert(state, 0);
+    } else if (strcasecmp(n, "permit_tls_all_clientcerts") == 0) {
+	*r = smtpd_tls_permit_ccert(state, 1);
+    } else if (strcasecmp(n, "dunno") == 0) {
 	 /* nothing */ ;
     } else {
 	return (STEP_UNKNOWN);
@@ -1246,11 +1313,44 @@ static int is_access_restriction(const char *n)
 	    && strcmp(n + len - 7, "_access") == 0);
 }
 
+/*
+ * ccert_access - check_ccert_access: the client certificate's
+ * fingerprints in search order; the reply names its CommonName
+ */
+static int ccert_access(SMTPD_STATE *state, const char *arg, int depth)
+{
+    const TLS_INFO *info = state->tls_info;
+    int     order[2], count, ret = CHK_DUNNO;
+    char   *table = ccert_arg(arg, order, &count);
+    MAPS   *maps;
+
+    if (state->tls && info && info->peer_cert) {
+	if ((maps = table_find(table)) == 0) {
+	    table_open(table);
+	    maps = table_find(table);
+	}
+	for (int i = 0; i < count; i++) {
+	    const char *key = order[i] == CCERT_CERT ? info->cert_fprint : info->pkey_fprint;
+
+	    if (*key && lookup(state, maps, key, 0, info->peer_CN, "Client certificate",
+			       depth, &ret) != 0)
+		break;
+	}
+    }
+    myfree(table);
+    return (ret);
+}
+
 /* access_step - check_<what>_access table: one table of the list */
 static int access_step(SMTPD_STATE *state, const char *n, const char *table,
 		               const char *name, int depth, int *r)
 {
     MAPS   *maps;
+
+    if (strcasecmp(n, "check_ccert_access") == 0) {
+	*r = ccert_access(state, table, depth);
+	return (STEP_DONE);
+    }
 
     if ((maps = table_find(table)) == 0) {
 	/* A table named only in an access result: open it now. */
@@ -1617,6 +1717,10 @@ int     smtpd_check_rewrite_client(SMTPD_STATE *state)
 	    found = addr_class_interface(state->addr) > 0;
 	else if (strcasecmp(item, "permit_mynetworks") == 0)
 	    found = smtpd_check_mynetworks(state);
+	else if (strcasecmp(item, "permit_tls_clientcerts") == 0)
+	    found = smtpd_tls_permit_ccert(state, 0) == CHK_OK;
+	else if (strcasecmp(item, "permit_tls_all_clientcerts") == 0)
+	    found = smtpd_tls_permit_ccert(state, 1) == CHK_OK;
 	else if (strcasecmp(item, "static:all") == 0)
 	    found = 1;
     }

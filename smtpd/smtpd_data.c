@@ -272,8 +272,9 @@ static void received_header(DATA_STATE *ds)
     client.protocol = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
 	: state->protocol;
     client.protocol = smtpd_sasl_protocol(state, client.protocol);
-    /* smtpd_sasl_authenticated_header: "(Authenticated sender: U)". */
+    /* smtpd_tls_received_header, then smtpd_sasl_authenticated_header. */
     auth = vstring_alloc(100);
+    smtpd_tls_received(state, auth);
     smtpd_sasl_received(state, auth);
     client.comment = vstring_len(auth) ? vstring_str(auth) : 0;
     /* Before-queue filter: the filter queues, there is no ID here. */

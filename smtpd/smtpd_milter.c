@@ -57,7 +57,9 @@
  *	{daemon_port}, i (the queue ID once the file exists), {mail_addr},
  *	{mail_host}, {mail_mailer}, {rcpt_addr}, {rcpt_host},
  *	{rcpt_mailer} (host and mailer as routing would send there),
- *	{tls_version}, {cipher}, {cipher_bits} with TLS, and for a client
+ *	{tls_version}, {cipher}, {cipher_bits} with TLS, {cert_subject}
+ *	and {cert_issuer} (the CommonNames of a client certificate that
+ *	verified: smtpd_tls_ask_ccert, smtpd_tls_CAfile), and for a client
  *	that logged in {auth_type} (the mechanism), {auth_authen} (the
  *	login name) and {auth_author} (MAIL FROM AUTH=).
  * SEE ALSO
@@ -79,7 +81,7 @@
 #include "global/input_transp.h"
 #include "global/resolve.h"
 #include "global/info_log_addr.h"
-#include "tls/tls_server.h"
+#include "tls/tls_info.h"
 #include "smtpd.h"
 
 static int milters_on;			/* smtpd_milters set, not no_milters */
@@ -183,15 +185,22 @@ static const char *smtpd_milter_macro(const char *name, void *ctx)
 	return (state->recipient);
     if (strcmp(name, "{rcpt_host}") == 0 || strcmp(name, "{rcpt_mailer}") == 0)
 	return (state->recipient ? mac_resolve(state, state->recipient, name[6] == 'h') : 0);
-    if (state->tls) {
+    if (state->tls && state->tls_info) {
+	const TLS_INFO *info = state->tls_info;
+
 	if (strcmp(name, "{tls_version}") == 0)
-	    return (tls_server_protocol(state->client));
+	    return (info->protocol);
 	if (strcmp(name, "{cipher}") == 0)
-	    return (tls_server_cipher(state->client));
+	    return (info->cipher);
 	if (strcmp(name, "{cipher_bits}") == 0) {
-	    vstring_sprintf(buf, "%d", tls_server_bits(state->client));
+	    vstring_sprintf(buf, "%d", info->bits);
 	    return (vstring_str(buf));
 	}
+	/* Postfix: the CommonNames of a trusted client certificate only. */
+	if (strcmp(name, "{cert_subject}") == 0)
+	    return (info->peer_trusted ? info->peer_CN : 0);
+	if (strcmp(name, "{cert_issuer}") == 0)
+	    return (info->peer_trusted ? info->issuer_CN : 0);
     }
     return (0);
 }

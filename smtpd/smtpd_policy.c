@@ -13,8 +13,12 @@
  *	client_port, reverse_client_name, server_address, server_port,
  *	helo_name, sender, recipient, recipient_count, queue_id, instance,
  *	size, etrn_domain, stress, sasl_method, sasl_username and
- *	sasl_sender (after AUTH, smtpd_sasl.c), the ccert_ attributes
- *	(empty here), encryption_protocol, encryption_cipher, encryption_keysize,
+ *	sasl_sender (after AUTH, smtpd_sasl.c), ccert_subject and
+ *	ccert_issuer (the CommonNames of a trusted client certificate,
+ *	xtext-encoded as Postfix does: "Test+20CA"), ccert_fingerprint and
+ *	ccert_pubkey_fingerprint (of any client certificate, with
+ *	smtpd_tls_fingerprint_digest), encryption_protocol,
+ *	encryption_cipher, encryption_keysize,
  *	policy_context); the answer is "action=..." lines ended by an
  *	empty line.
  *
@@ -55,7 +59,7 @@
 #include "util/vstring.h"
 #include "util/vstream.h"
 #include "global/mail_conf.h"
-#include "tls/tls_server.h"
+#include "tls/tls_info.h"
 #include "smtpd.h"
 
 #define POLICY_MAX_LINE		4096	/* bytes per answer line */
@@ -225,6 +229,35 @@ static void policy_socket_addr(int fd, int local, char *addr, size_t alen,
 	memmove(addr, addr + 7, strlen(addr + 7) + 1);
 }
 
+/* xtext - RFC 3461 xtext, as Postfix sends the ccert_ names */
+static void xtext(VSTRING *out, const char *text)
+{
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++) {
+	if (*cp == '+' || *cp <= ' ' || *cp >= 127)
+	    vstring_sprintf_append(out, "+%02X", *cp);
+	else
+	    vstring_sprintf_append(out, "%c", *cp);
+    }
+}
+
+/*
+ * policy_ccert - the client certificate: its names when it is trusted,
+ * its fingerprints whenever there is one (as Postfix 3.7 sends them)
+ */
+static void policy_ccert(VSTRING *req, const TLS_INFO *info)
+{
+    int     trusted = info && info->peer_trusted;
+
+    vstring_strcat(req, "ccert_subject=");
+    if (trusted)
+	xtext(req, info->peer_CN);
+    vstring_strcat(req, "\nccert_issuer=");
+    if (trusted)
+	xtext(req, info->issuer_CN);
+    vstring_sprintf_append(req, "\nccert_fingerprint=%s\nccert_pubkey_fingerprint=%s\n",
+			   info ? info->cert_fprint : "", info ? info->pkey_fprint : "");
+}
+
 /* policy_request - the request text */
 static void policy_request(SMTPD_STATE *state, const char *etrn_domain, VSTRING *req)
 {
@@ -250,9 +283,7 @@ static void policy_request(SMTPD_STATE *state, const char *etrn_domain, VSTRING 
 		    "reverse_client_name=%s\nserver_address=%s\nserver_port=%s\n"
 		    "helo_name=%s\nsender=%s\nrecipient=%s\nrecipient_count=%d\n"
 		    "queue_id=%s\ninstance=%s\nsize=%ld\netrn_domain=%s\nstress=\n"
-		    "sasl_method=%s\nsasl_username=%s\nsasl_sender=%s\n"
-		    "ccert_subject=\nccert_issuer=\nccert_fingerprint=\n"
-		    "ccert_pubkey_fingerprint=\n",
+		    "sasl_method=%s\nsasl_username=%s\nsasl_sender=%s\n",
 		    state->where, state->protocol,
 		    state->addr, state->name, state->port ? state->port : "",
 		    state->name, server_addr, server_port,
@@ -265,10 +296,11 @@ static void policy_request(SMTPD_STATE *state, const char *etrn_domain, VSTRING 
 		    state->sasl_method ? state->sasl_method : "",
 		    state->sasl_username ? state->sasl_username : "",
 		    state->sasl_sender ? state->sasl_sender : "");
-    if (state->tls)
+    policy_ccert(req, state->tls_info);
+    if (state->tls && state->tls_info)
 	vstring_sprintf_append(req, "encryption_protocol=%s\nencryption_cipher=%s\n"
-			       "encryption_keysize=%d\n", tls_server_protocol(state->client),
-			       tls_server_cipher(state->client), tls_server_bits(state->client));
+			       "encryption_keysize=%d\n", state->tls_info->protocol,
+			       state->tls_info->cipher, state->tls_info->bits);
     else
 	vstring_sprintf_append(req, "encryption_protocol=\nencryption_cipher=\n"
 			       "encryption_keysize=0\n");

@@ -64,7 +64,6 @@
 #include "global/mail_conf.h"
 #include "global/info_log_addr.h"
 #include "global/debug_peer.h"
-#include "tls/tls_server.h"
 #include "smtpd.h"
 
 char   *var_myhostname;
@@ -623,6 +622,9 @@ static void smtpd_command(SMTPD_STATE *state)
 	smtpd_lost(state);
 	return;
     }
+    /* smtpd_tls_req_ccert: no command runs without a trusted certificate. */
+    if (smtpd_tls_abort(state))
+	return;
     if (ret == VSTREAM_LINE && !crlf && smtpd_bare_lf(state) < 0)
 	return;
     if (smtpd_guard_line(state, state->buffer, ret) != SMTPD_GUARD_RUN)
@@ -766,8 +768,7 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
 	}
     }
     (void) vstream_fflush(client);
-    if (state->tls)
-	tls_server_stop(client);		/* the process serves more clients */
+    smtpd_tls_end(state);			/* the process serves more clients */
     smtpd_transaction_reset(state);
     smtpd_milter_disconnect(state);
     smtpd_disconnect_log(state);

@@ -26,6 +26,7 @@
  *	int mail_conf_noimpl(const char *name);
  *	int mail_conf_user_defined(const char *name);
  *	int mail_conf_unsafe(const char *name, const char *value);
+ *	int mail_conf_inert(const char *name, const char *value);
  *	ARGV *mail_conf_names(void);		(names set in main.cf / -o)
  *	const char *mail_conf_dir(void);
  * DESCRIPTION
@@ -82,8 +83,15 @@
  *
  *	mail_conf_unsafe() tells whether "name = value" (expanded) asks for
  *	a protection that this mail system does not implement, so that
- *	ignoring it would weaken security (smtpd_tls_req_ccert = yes, ...):
+ *	ignoring it would weaken security
+ *	(smtp_sasl_tls_verified_security_options other than what
+ *	smtp_sasl_tls_security_options gives):
  *	master refuses to run with it.
+ *
+ *	mail_conf_inert() tells whether "name = value" (expanded), a
+ *	setting that is not implemented, asks for what this mail system
+ *	does anyway (helpful_warnings = yes): master and postconf
+ *	do not warn about it.
  * DIAGNOSTICS
  *	Fatal: unreadable main.cf, a line without "=", a value of the
  *	wrong type or out of bounds, a macro loop ("a = $b", "b = $a": Postfix's
@@ -137,6 +145,7 @@ extern const MAIL_PARAM *mail_conf_params(size_t *);
 extern int mail_conf_noimpl(const char *);
 extern int mail_conf_user_defined(const char *);
 extern int mail_conf_unsafe(const char *, const char *);
+extern int mail_conf_inert(const char *, const char *);
 extern ARGV *mail_conf_names(void);
 extern const char *mail_conf_dir(void);
 

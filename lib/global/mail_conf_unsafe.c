@@ -1,35 +1,80 @@
 /*
  * NAME
- *	mail_conf_unsafe - settings we refuse rather than ignore
+ *	mail_conf_unsafe - settings we refuse rather than ignore, and
+ *	settings that ask for what we do anyway
  * DESCRIPTION
  *	See mail_conf.h, mail_conf_unsafe(). The names below are a list of
  *	what is NOT implemented; mk/check-params.py does not count this
  *	file as a reader of them.
  */
 #include <string.h>
+#include <stdlib.h>
 
+#include "util/mymalloc.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 
 /*
  * Settings that are not implemented and would weaken security if they
- * were ignored: a "yes" that promises a check we do not make.
+ * were ignored: a "yes" that promises a check we do not make, a limit
+ * other than 0 (no limit) that we would not enforce, a value other
+ * than its default's that would be replaced by the default.
  */
-static const char *unsafe_when_yes[] = {
-    VAR_SMTPD_TLS_REQ_CCERT,		/* client certificates */
+#define UNSAFE_YES	1
+#define UNSAFE_NONZERO	2
+#define UNSAFE_CHANGED	3		/* other than what the default gives */
+
+static const struct {
+    const char *name;
+    int     when;
+} unsafe[] = {
+    /* Other SASL mechanisms over verified TLS than over any TLS. */
+    {VAR_SMTP_SASL_TLS_VERIFIED_SECURITY_OPTIONS, UNSAFE_CHANGED},
 };
 
 int     mail_conf_unsafe(const char *name, const char *value)
 {
     int     yes;
 
-    for (size_t i = 0; i < sizeof(unsafe_when_yes) / sizeof(unsafe_when_yes[0]); i++) {
-	if (strcmp(name, unsafe_when_yes[i]) != 0)
+    for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+	if (strcmp(name, unsafe[i].name) != 0)
 	    continue;
 	if (mail_conf_noimpl(name) == 0)
 	    return (0);
-	/* A value that is not a boolean is refused when it is read. */
-	return (mail_conf_bool_value(value, &yes) == 0 && yes);
+	/* A value of the wrong type is refused when it is read. */
+	if (unsafe[i].when == UNSAFE_YES)
+	    return (mail_conf_bool_value(value, &yes) == 0 && yes);
+	if (unsafe[i].when == UNSAFE_CHANGED) {
+	    char   *dflt = mail_conf_expand(mail_conf_default(name));
+	    int     changed = strcmp(trimblanks(dflt), value) != 0;
+
+	    myfree(dflt);
+	    return (changed);
+	}
+	return (alldig(value) && strtol(value, (char **) 0, 10) != 0);
     }
     return (0);
 }
 
+/*
+ * Settings that are not implemented, with a value that asks for what
+ * this mail system does anyway: nothing to warn about.
+ */
+static const struct {
+    const char *name;
+    int     yes;			/* the boolean value that is inert */
+} inert[] = {
+    {VAR_HELPFUL_WARNINGS, 1},		/* configuration warnings: we give them */
+};
+
+int     mail_conf_inert(const char *name, const char *value)
+{
+    int     yes;
+
+    for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++) {
+	if (strcmp(name, inert[i].name) != 0)
+	    continue;
+	return (mail_conf_bool_value(value, &yes) == 0 && yes == inert[i].yes);
+    }
+    return (0);
+}

@@ -362,7 +362,7 @@ void    smtp_rcpt_status(SMTP_STATE *st, size_t i, const char *relay,
 
 /* Nexthop. */
 
-static int dest_port(const char *text)
+int     smtp_dest_port(const char *text)
 {
     struct servent *sp;
 
@@ -423,7 +423,7 @@ int     smtp_dest_parse(SMTP_DEST *dest, const char *nexthop)
     if (strncasecmp(host, "ipv6:", 5) == 0)
 	host += 5;
     dest->host = mystrdup(host);
-    dest->port = dest_port(port && *port ? port : smtp_conf.tcp_port);
+    dest->port = smtp_dest_port(port && *port ? port : smtp_conf.tcp_port);
     myfree(copy);
     return (*dest->host && dest->port > 0 ? 0 : -1);
 }
@@ -750,6 +750,7 @@ done:
     myfree(st.sasl_pass);
     if (st.tls_match)
 	vstring_free(st.tls_match);
+    smtp_tls_attrs_free(&st);
     smtp_tls_policy_free(&st.tls);
     mta_sts_policy_free(&st.sts);
     vstring_free(key);

@@ -242,6 +242,9 @@ typedef struct SMTP_STATE {
     int     result_flags;		/* for the next result: DSN_RESULT_FLAG_* */
     const char *tls_level;		/* configured level of the destination */
     VSTRING *tls_match;			/* its match= names */
+    char   *tls_protocols;		/* its protocols=, or NULL */
+    char   *tls_grade;			/* its ciphers=, or NULL */
+    char   *tls_exclude;		/* its exclude=, or NULL */
     SMTP_TLS_POLICY tls;		/* effective policy of the current server */
     VSTRING *tls_chain;			/* posttls-finger: the server's chain */
     int     tls_from_map;		/* the level came from smtp_tls_policy_maps */
@@ -273,8 +276,10 @@ extern int smtp_session_handshake(SMTP_SESSION *, SMTP_STATE *, SMTP_WHY *);
 extern void smtp_session_quit(SMTP_SESSION *);
 extern void smtp_session_free(SMTP_SESSION *);
 extern int smtp_session_alive(SMTP_SESSION *);
+extern int smtp_dest_port(const char *);
 extern void smtp_tls_policy_init(void);
 extern int smtp_tls_policy_dest(SMTP_STATE *, SMTP_WHY *);
+extern void smtp_tls_attrs_free(SMTP_STATE *);
 extern int smtp_tls_policy_server(SMTP_STATE *, const DNS_ADDR *, SMTP_TLS_POLICY *, SMTP_WHY *);
 extern void smtp_tls_policy_free(SMTP_TLS_POLICY *);
 extern int smtp_tls_level_rank(const char *);

@@ -158,6 +158,7 @@ done:
     myfree(st.pending);
     if (st.tls_match)
 	vstring_free(st.tls_match);
+    smtp_tls_attrs_free(&st);
     smtp_tls_policy_free(&st.tls);
     mta_sts_policy_free(&st.sts);
     return (ok ? 0 : 1);

@@ -59,6 +59,7 @@
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "tls/tls_client.h"
+#include "tls/tls_scache.h"
 #include "global/mail_tls.h"
 #include "global/debug_peer.h"
 #include "smtpc/smtp_client.h"
@@ -330,6 +331,65 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
     return (-1);
 }
 
+/*
+ * tls_match_names - the names a verify or secure certificate must have:
+ * the policy's match= names, else smtp_tls_verify_cert_match or
+ * smtp_tls_secure_cert_match; the strategies hostname (the server's
+ * name), nexthop and dot-nexthop (the destination, and its
+ * subdomains) become names, other words are names or ".domain".
+ */
+static void tls_match_names(SMTP_SESSION *sess, SMTP_STATE *st, const char *level,
+			            VSTRING *match)
+{
+    const char *list;
+    ARGV   *av;
+
+    if (st->tls_match && vstring_len(st->tls_match))
+	list = vstring_str(st->tls_match);
+    else if (strcasecmp(level, "secure") == 0)
+	list = smtp_param_str(VAR_SMTP_TLS_SECURE_CERT_MATCH);
+    else
+	list = smtp_param_str(VAR_SMTP_TLS_VERIFY_CERT_MATCH);
+    av = argv_split(list, ", \t\r\n:");
+    vstring_reset(match);
+    for (size_t i = 0; i < av->argc; i++) {
+	const char *m = av->argv[i];
+
+	if (strcasecmp(m, "hostname") == 0)
+	    m = sess->host;
+	else if (strcasecmp(m, "nexthop") == 0)
+	    m = st->dest.host;
+	else if (strcasecmp(m, "dot-nexthop") == 0) {
+	    vstring_sprintf_append(match, "%s.%s", vstring_len(match) ? " " : "", st->dest.host);
+	    continue;
+	}
+	vstring_sprintf_append(match, "%s%s", vstring_len(match) ? " " : "", m);
+    }
+    argv_free(av);
+}
+
+/*
+ * tls_serverid - the session cache key: the server, and everything its
+ * verification depends on, so that a session is resumed only where the
+ * same checks would pass
+ */
+static void tls_serverid(VSTRING *out, SMTP_SESSION *sess, const TLS_CLIENT_PARAMS *tp)
+{
+    VSTRING *text = vstring_alloc(200);
+
+    vstring_sprintf(text, "[%s]:%d&%s&%s&%s&%s&%s&%s&%s", sess->addr, sess->port,
+		    sess->host, tp->servername ? tp->servername : "", tp->level,
+		    tp->protocols, tp->ciphers, tp->cipherlist, tp->exclude_ciphers);
+    vstring_sprintf_append(text, "&%s&%s&%s&%s&%s&%d", smtp_param_str(VAR_SMTP_TLS_CAFILE),
+			   smtp_param_str(VAR_SMTP_TLS_CAPATH),
+			   smtp_param_str(VAR_SMTP_TLS_CHAIN_FILES),
+			   smtp_param_str(VAR_SMTP_TLS_CERT_FILE),
+			   smtp_param_str(VAR_SMTP_TLS_KEY_FILE),
+			   smtp_param_int(VAR_SMTP_TLS_SCERT_VERIFYDEPTH));
+    tls_scache_key(out, smtp_conf.name, vstring_str(text));
+    vstring_free(text);
+}
+
 /* session_tls_start - the TLS handshake at a level; -1 with why */
 static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *level,
 			             int rank, SMTP_WHY *why)
@@ -337,31 +397,21 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     VSTRING *tls_why;
     TLS_CLIENT_PARAMS tp;
     VSTRING *match = vstring_alloc(50);
+    VSTRING *serverid = vstring_alloc(80);
+    VSTRING *exclude = vstring_alloc(50);
     int     check = TLS_CHECK_HANDSHAKE;
 
-    /* Match names: the policy's, else Postfix's defaults for the level. */
-    if (st->tls_match && vstring_len(st->tls_match))
+    /* Names (verify, secure, DANE) or fingerprints. */
+    if (strcasecmp(level, "fingerprint") == 0)
+	vstring_strcpy(match, st->tls_match && vstring_len(st->tls_match) ?
+		       vstring_str(st->tls_match) :
+		       smtp_param_str(VAR_SMTP_TLS_FINGERPRINT_CERT_MATCH));
+    else if (strcasecmp(level, "verify") == 0 || strcasecmp(level, "secure") == 0)
+	tls_match_names(sess, st, level, match);
+    else if (st->tls_match && vstring_len(st->tls_match))
 	vstring_strcpy(match, vstring_str(st->tls_match));
-    if (vstring_len(match) == 0) {
-	if (strcasecmp(level, "secure") == 0) {
-	    ARGV   *av = argv_split(smtp_param_str(VAR_SMTP_TLS_SECURE_CERT_MATCH), LIST_DELIMS);
-
-	    for (size_t i = 0; i < av->argc; i++) {
-		const char *m = av->argv[i];
-
-		if (strcasecmp(m, "nexthop") == 0)
-		    m = st->dest.host;
-		else if (strcasecmp(m, "dot-nexthop") == 0) {
-		    vstring_sprintf_append(match, " .%s", st->dest.host);
-		    continue;
-		}
-		vstring_sprintf_append(match, " %s", m);
-	    }
-	    argv_free(av);
-	} else {
-	    vstring_sprintf(match, "%s", sess->host);
-	}
-    }
+    else
+	vstring_strcpy(match, sess->host);
     memset(&tp, 0, sizeof(tp));
     tp.level = level;
     tp.servername = smtp_param_str(VAR_SMTP_TLS_SERVERNAME);
@@ -370,32 +420,44 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
     else if (strcasecmp(tp.servername, "nexthop") == 0)
 	tp.servername = st->dest.host;
     tp.match_names = vstring_str(match);
-    tp.protocols = smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_PROTOCOLS : VAR_SMTP_TLS_PROTOCOLS);
-    tp.ciphers = smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_CIPHERS : VAR_SMTP_TLS_CIPHERS);
+    /* A policy entry's protocols=, ciphers=, exclude= win over main.cf. */
+    tp.protocols = st->tls_protocols ? st->tls_protocols :
+	smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_PROTOCOLS : VAR_SMTP_TLS_PROTOCOLS);
+    tp.ciphers = st->tls_grade ? st->tls_grade :
+	smtp_param_str(rank >= 2 ? VAR_SMTP_TLS_MANDATORY_CIPHERS : VAR_SMTP_TLS_CIPHERS);
     tp.cipherlist = mail_tls_cipherlist(tp.ciphers);
-    tp.exclude_ciphers = smtp_param_str(VAR_SMTP_TLS_EXCLUDE_CIPHERS);
-    tp.CAfile = smtp_param_str(VAR_SMTP_TLS_CAFILE);
-    tp.CApath = smtp_param_str(VAR_SMTP_TLS_CAPATH);
-    tp.cert_file = smtp_param_str(VAR_SMTP_TLS_CERT_FILE);
-    tp.key_file = smtp_param_str(VAR_SMTP_TLS_KEY_FILE);
+    /* Mandatory levels exclude smtp_tls_mandatory_exclude_ciphers too. */
+    if (st->tls_exclude) {
+	vstring_strcpy(exclude, st->tls_exclude);
+    } else {
+	vstring_strcpy(exclude, smtp_param_str(VAR_SMTP_TLS_EXCLUDE_CIPHERS));
+	if (rank >= 2 && *smtp_param_str(VAR_SMTP_TLS_MANDATORY_EXCLUDE_CIPHERS))
+	    vstring_sprintf_append(exclude, "%s%s", vstring_len(exclude) ? ", " : "",
+				   smtp_param_str(VAR_SMTP_TLS_MANDATORY_EXCLUDE_CIPHERS));
+    }
+    tp.exclude_ciphers = vstring_str(exclude);
     tp.peer = sess->relay;
     tp.timeout = smtp_conf.starttls_timeout;
     tp.loglevel = smtp_param_int(VAR_SMTP_TLS_LOGLEVEL);
     tp.dane = st->tls.dane;
-    tp.dane_digests = mail_conf_str(VAR_TLS_DANE_DIGESTS);
     tp.dane_trusted_only = st->tls.dane_trusted_only;
     tp.chain_out = st->tls_chain;
     tp.check = smtp_tlsrpt_wanted(st) ? &check : 0;
+    tls_serverid(serverid, sess, &tp);
+    tp.serverid = vstring_str(serverid);
     tls_why = vstring_alloc(100);
     sess->tls = tls_client_start(sess->stream, &tp, tls_why);
     vstring_free(match);
+    vstring_free(serverid);
+    vstring_free(exclude);
     smtp_tlsrpt_session(st, sess, sess->tls ? SMTP_TLSRPT_TLS_OK : SMTP_TLSRPT_TLS_FAILED,
 			check);
     if (sess->tls == 0) {
 	if (rank == 1)
 	    st->tls_failed = 1;
-	/* Postfix: "Server certificate not verified" alone (4.7.5). */
-	if (tp.dane && strcmp(vstring_str(tls_why), "Server certificate not verified") == 0)
+	/* Postfix: "Server certificate not verified" / "not trusted" alone (4.7.5). */
+	if (strcmp(vstring_str(tls_why), "Server certificate not verified") == 0
+	    || strcmp(vstring_str(tls_why), "Server certificate not trusted") == 0)
 	    smtp_why_set(why, sess->relay, "4.7.5", "%s", vstring_str(tls_why));
 	else
 	    smtp_why_set(why, sess->relay, rank >= 3 ? "4.7.5" : "4.7.0", "%s: %s",
@@ -414,6 +476,10 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
     const char *level = st->tls.level;
     int     rank = st->tls.rank;
 
+    /* smtp_tls_note_starttls_offer: where TLS is not enabled. */
+    if (rank == 0 && !sess->tls && (sess->features & SMTP_FEATURE_STARTTLS)
+	&& smtp_param_bool(VAR_SMTP_TLS_NOTE_STARTTLS_OFFER))
+	msg_info("Host offered STARTTLS: [%s]", sess->host);
     if (sess->tls || rank == 0 || (rank == 1 && st->tls_off))
 	return (0);
     if (!(sess->features & SMTP_FEATURE_STARTTLS)) {
@@ -422,6 +488,14 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
 	    return (0);
 	smtp_why_set(why, sess->relay, "4.7.4",
 		     "TLS is required, but was not offered by host %s", sess->namaddr);
+	return (-1);
+    }
+    /* Postfix: no TLS engine (its certificate did not load, ...). */
+    if (!tls_client_ready()) {
+	if (rank == 1)
+	    return (0);
+	smtp_why_set(why, sess->relay, "4.7.5",
+		     "TLS is required, but our TLS engine is unavailable");
 	return (-1);
     }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);

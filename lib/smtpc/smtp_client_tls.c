@@ -62,6 +62,8 @@
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "tls/tls_dane.h"
+#include "tls/tls_client.h"
+#include "global/mail_tls.h"
 #include "smtpc/smtp_client.h"
 
 static MAPS *tls_policy_maps;
@@ -69,12 +71,51 @@ static MAPS *tls_policy_maps;
 static void sts_dest(SMTP_STATE *);
 static void policy_set(SMTP_TLS_POLICY *, const char *);
 
-/* smtp_tls_policy_init - open smtp_tls_policy_maps (before dropping privileges) */
+/* tls_possible - may any destination use TLS? (Postfix: else no TLS engine) */
+static int tls_possible(void)
+{
+    const char *level = smtp_conf.tls_level;
+
+    if (*smtp_conf.tls_policy_maps || smtp_param_bool_soft(VAR_SMTP_TLS_WRAPPERMODE))
+	return (1);
+    if (*level == 0)
+	return (smtp_param_bool(VAR_SMTP_ENFORCE_TLS) || smtp_param_bool_soft(VAR_SMTP_USE_TLS));
+    return (strcasecmp(level, "none") != 0);
+}
+
+/*
+ * smtp_tls_policy_init - open smtp_tls_policy_maps and make the TLS
+ * client context: certificates, CAs and the session cache are opened
+ * here, before chroot and the privilege drop.
+ */
 void    smtp_tls_policy_init(void)
 {
+    TLS_CLIENT_INIT init;
+    VSTRING *why;
+
     if (*smtp_conf.tls_policy_maps)
 	tls_policy_maps = maps_create(smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS),
 				      smtp_conf.tls_policy_maps, DICT_FLAG_DEFAULT);
+    if (!tls_possible())
+	return;
+    memset(&init, 0, sizeof(init));
+    init.prefix = smtp_conf.name;
+    init.chain_files = smtp_param_str(VAR_SMTP_TLS_CHAIN_FILES);
+    init.cert_file = smtp_param_str(VAR_SMTP_TLS_CERT_FILE);
+    init.key_file = smtp_param_str(VAR_SMTP_TLS_KEY_FILE);
+    init.CAfile = smtp_param_str(VAR_SMTP_TLS_CAFILE);
+    init.CApath = smtp_param_str(VAR_SMTP_TLS_CAPATH);
+    init.verify_depth = smtp_param_int(VAR_SMTP_TLS_SCERT_VERIFYDEPTH);
+    init.dane_digests = mail_conf_str(VAR_TLS_DANE_DIGESTS);
+    init.digest = smtp_param_str(VAR_SMTP_TLS_FINGERPRINT_DIGEST);
+    /* These keep the parameter name: smtp_param_name() has one buffer. */
+    init.cache_timeout = mail_tls_scache_timeout(smtp_param_name(VAR_SMTP_TLS_SESSION_CACHE_TIMEOUT));
+    if (init.cache_timeout > 0)
+	init.cache = mail_tls_scache_open(smtp_param_name(VAR_SMTP_TLS_SESSION_CACHE_DATABASE));
+    why = vstring_alloc(100);
+    if (tls_client_init(&init, why) < 0)
+	msg_warn("%s: disabling TLS support", vstring_str(why));
+    vstring_free(why);
 }
 
 /* tls_level_name - a level word of a policy, or NULL when unknown */
@@ -89,6 +130,149 @@ static const char *tls_level_name(const char *word)
 	    return (levels[i]);
     return (0);
 }
+
+/*
+ * policy_attrs - the level and attributes of an smtp_tls_policy_maps
+ * entry (Postfix 3.7's attributes and warnings); 0 when the entry is
+ * invalid (the delivery is then deferred).
+ */
+static int policy_attrs(SMTP_STATE *st, const char *key, char **cp)
+{
+    VSTRING *where = vstring_alloc(100);
+    char   *word, *name, *val;
+    int     ok = 1;
+    int     fpt, pkix;
+
+    vstring_sprintf(where, "%s, next-hop destination \"%s\"",
+		    smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), key);
+#define WHERE vstring_str(where)
+    if ((word = mystrtok(cp, " \t\r\n,")) == 0) {
+	msg_warn("%s: invalid empty policy", WHERE);
+	vstring_free(where);
+	return (0);
+    }
+    if ((st->tls_level = tls_level_name(word)) == 0) {
+	msg_warn("%s: invalid security level \"%s\"", WHERE, word);
+	vstring_free(where);
+	return (0);
+    }
+    if (strcmp(st->tls_level, "none") == 0) {
+	while ((word = mystrtok(cp, " \t\r\n,")) != 0)
+	    msg_warn("%s: ignoring attribute \"%s\" with TLS disabled", WHERE, word);
+	vstring_free(where);
+	return (1);
+    }
+    fpt = strcmp(st->tls_level, "fingerprint") == 0;
+    pkix = strcmp(st->tls_level, "verify") == 0 || strcmp(st->tls_level, "secure") == 0;
+    while (ok && (word = mystrtok(cp, " \t\r\n,")) != 0) {
+	if ((val = strchr(word, '=')) == 0 || val == word) {
+	    msg_warn("%s: malformed attribute/value pair \"%s\": %s", WHERE, word,
+		     val ? "missing attribute name" : "missing '=' after attribute name");
+	    ok = 0;
+	    break;
+	}
+	*val++ = 0;
+	name = word;
+	if (strcasecmp(name, "ciphers") == 0 || strcasecmp(name, "protocols") == 0
+	    || strcasecmp(name, "exclude") == 0) {
+	    char  **slot = strcasecmp(name, "ciphers") == 0 ? &st->tls_grade :
+	    strcasecmp(name, "protocols") == 0 ? &st->tls_protocols : &st->tls_exclude;
+
+	    if (*val == 0 && slot == &st->tls_grade) {
+		msg_warn("%s: attribute \"%s\" has empty value", WHERE, name);
+		ok = 0;
+	    } else if (*slot) {
+		msg_warn("%s: attribute \"%s\" is specified multiple times", WHERE, name);
+		ok = 0;
+	    } else {
+		*slot = mystrdup(val);
+	    }
+	} else if (strcasecmp(name, "match") == 0) {
+	    if (*val == 0) {
+		msg_warn("%s: attribute \"%s\" has empty value", WHERE, name);
+		ok = 0;
+	    } else if (!fpt && !pkix) {
+		msg_warn("%s: attribute \"%s\" invalid at security level \"%s\"",
+			 WHERE, name, st->tls_level);
+		ok = 0;
+	    } else {
+		/* fingerprint: "|" between fingerprints; else ":" between names. */
+		for (char *p = val; *p; p++)
+		    if (*p == (fpt ? '|' : ':'))
+			*p = ' ';
+		vstring_sprintf_append(st->tls_match, "%s%s",
+				       vstring_len(st->tls_match) ? " " : "", val);
+	    }
+	} else if (strcasecmp(name, "tafile") == 0) {
+	    /* Postfix's trust anchor files: not implemented, refused aloud. */
+	    msg_warn("%s: attribute \"%s\" is not implemented by this mail system",
+		     WHERE, name);
+	    ok = 0;
+	} else {
+	    msg_warn("%s: invalid attribute name: \"%s\"", WHERE, name);
+	    ok = 0;
+	}
+    }
+#undef WHERE
+    vstring_free(where);
+    return (ok);
+}
+
+/*
+ * policy_lookup - the smtp_tls_policy_maps entry of the destination, as
+ * Postfix looks it up: the nexthop as written, without LMTP's "inet:"
+ * and without the default port; a bare domain also as ".parent" for
+ * each parent domain. key gets the name that was found (or the first).
+ */
+static const char *policy_lookup(SMTP_STATE *st, VSTRING *key)
+{
+    const char *nexthop = st->dest.nexthop;
+    const char *value, *colon, *dot;
+    size_t  len;
+
+    if (strncasecmp(nexthop, "inet:", 5) == 0)
+	nexthop += 5;
+    len = strlen(nexthop);
+    /* ":port" after a name or "]": dropped when it is the default port. */
+    if ((colon = strrchr(nexthop, ':')) != 0
+	&& (nexthop[0] != '[' || colon[-1] == ']')
+	&& (nexthop[0] == '[' || strchr(nexthop, ':') == colon)
+	&& smtp_dest_port(colon + 1) == smtp_dest_port(smtp_conf.tcp_port))
+	len = (size_t) (colon - nexthop);
+    vstring_strncpy(key, nexthop, len);
+    if ((value = maps_find(tls_policy_maps, vstring_str(key), 0)) != 0
+	|| tls_policy_maps->error != 0)
+	return (value);
+    /* Parent domains, only for a domain without [] or port. */
+    if (strchr(vstring_str(key), '[') || strchr(vstring_str(key), ':')
+	|| strchr(vstring_str(key), '/'))
+	return (0);
+    for (dot = strchr(vstring_str(key) + 1, '.'); dot; dot = strchr(dot + 1, '.')) {
+	if ((value = maps_find(tls_policy_maps, dot, 0)) != 0) {
+	    char   *found = mystrdup(dot);
+
+	    vstring_strcpy(key, found);
+	    myfree(found);
+	    return (value);
+	}
+	if (tls_policy_maps->error != 0)
+	    return (0);
+    }
+    return (0);
+}
+
+/* smtp_tls_attrs_free - forget the attributes of a policy entry */
+void    smtp_tls_attrs_free(SMTP_STATE *st)
+{
+    if (st->tls_protocols)
+	myfree(st->tls_protocols);
+    if (st->tls_grade)
+	myfree(st->tls_grade);
+    if (st->tls_exclude)
+	myfree(st->tls_exclude);
+    st->tls_protocols = st->tls_grade = st->tls_exclude = 0;
+}
+
 
 int     smtp_tls_level_rank(const char *level)
 {
@@ -107,25 +291,29 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
 {
     const char *value = 0;
     const char *level = smtp_conf.tls_level;
-    char   *copy, *cp, *word;
+    char   *copy, *cp;
+    int     ok;
+    VSTRING *key;
 
     if (st->tls_match == 0)
 	st->tls_match = vstring_alloc(50);
     vstring_reset(st->tls_match);
+    smtp_tls_attrs_free(st);
     st->tls_level = 0;
     st->tls_from_map = 0;
     mta_sts_policy_free(&st->sts);
     st->sts_status = MTA_STS_NONE;
+    key = vstring_alloc(100);
     if (tls_policy_maps) {
-	if ((value = maps_find(tls_policy_maps, st->dest.nexthop, 0)) == 0
-	    && tls_policy_maps->error == 0)
-	    value = maps_find(tls_policy_maps, st->dest.host, 0);
+	value = policy_lookup(st, key);
 	if (value == 0 && tls_policy_maps->error != 0) {
 	    smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+	    vstring_free(key);
 	    return (-1);
 	}
     }
     if (value == 0) {
+	vstring_free(key);
 	/* Empty level: the legacy smtp_enforce_tls / smtp_use_tls, as Postfix. */
 	if (*level == 0) {
 	    if (smtp_param_bool(VAR_SMTP_ENFORCE_TLS))
@@ -147,21 +335,12 @@ int     smtp_tls_policy_dest(SMTP_STATE *st, SMTP_WHY *why)
     st->tls_from_map = 1;
     copy = mystrdup(value);
     cp = copy;
-    if ((word = mystrtok(&cp, " \t,")) != 0 && (st->tls_level = tls_level_name(word)) == 0)
-	msg_warn("%s: invalid TLS security level \"%s\" for %s",
-		 smtp_param_name(VAR_SMTP_TLS_POLICY_MAPS), word, st->dest.nexthop);
-    while (st->tls_level && (word = mystrtok(&cp, " \t,")) != 0) {
-	if (strncasecmp(word, "match=", 6) == 0) {
-	    for (char *p = word + 6; *p; p++)
-		if (*p == ':')
-		    *p = ' ';
-	    vstring_sprintf_append(st->tls_match, "%s%s",
-				   vstring_len(st->tls_match) ? " " : "", word + 6);
-	}
-    }
+    ok = policy_attrs(st, vstring_str(key), &cp);
+    vstring_free(key);
     myfree(copy);
-    if (st->tls_level == 0) {
-	smtp_why_set(why, 0, "4.7.5", "TLS policy lookup error for %s", st->dest.nexthop);
+    if (!ok) {
+	/* Postfix 3.7: the delivery is deferred as a configuration error. */
+	smtp_why_set(why, 0, "4.7.5", "client TLS configuration problem");
 	return (-1);
     }
     return (0);
@@ -330,6 +509,17 @@ int     smtp_tls_policy_server(SMTP_STATE *st, const DNS_ADDR *addr,
     policy_set(pol, level);
     if (st->sts_status == MTA_STS_FOUND && st->tls_match)
 	vstring_reset(st->tls_match);
+    /* Postfix's words for a fingerprint policy without fingerprints. */
+    if (strcmp(level, "fingerprint") == 0
+	&& (st->tls_match == 0 || vstring_len(st->tls_match) == 0)
+	&& *smtp_param_str(VAR_SMTP_TLS_FINGERPRINT_CERT_MATCH) == 0) {
+	msg_warn("nexthop domain %s: configured at fingerprint security level, "
+		 "but with no fingerprints to match.", st->dest.nexthop);
+	msg_warn("TLS policy lookup for %s/%s: %s", st->dest.nexthop, host,
+		 "client TLS configuration problem");
+	smtp_why_set(why, 0, "4.7.5", "client TLS configuration problem");
+	return (-1);
+    }
     if (strcmp(level, "dane") != 0 && !dane_only)
 	return (sts_server(st, host, pol, why));
     if (smtp_tls_policy_dane(st, addr, host, pol, why) < 0)

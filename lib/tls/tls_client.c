@@ -41,6 +41,10 @@
 #include "tls/tls_io.h"
 #include "tls/tls_proto.h"
 #include "tls/tls_dane.h"
+#include "tls/tls_certs.h"
+#include "tls/tls_fprint.h"
+#include "tls/tls_info.h"
+#include "tls/tls_scache.h"
 #include "tls/tls_client.h"
 
 struct TLS_SESS {
@@ -50,6 +54,8 @@ struct TLS_SESS {
 };
 
 static SSL_CTX *client_ctx;
+static int client_broken;		/* tls_client_init() failed */
+static const EVP_MD *client_md;		/* fingerprint digest */
 static int dane_ok;			/* the context does DANE */
 
 /* tls_client_dane_init - DANE on the context, digests by tls_dane_digests */
@@ -116,117 +122,95 @@ static int tls_client_dane_start(SSL *ssl, const TLS_CLIENT_PARAMS *p)
     return (usable > 0 ? 0 : -1);
 }
 
-/* tls_pkey_group - the curve name of an EC key, OpenSSL's short name */
-static const char *tls_pkey_group(EVP_PKEY *key, char *buf, size_t len)
+/* tls_client_new_ctx - a context with nothing of the configuration yet */
+static SSL_CTX *tls_client_new_ctx(void)
 {
-    size_t  glen = 0;
+    SSL_CTX *ctx;
 
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, buf, len, &glen) != 1)
-	snprintf(buf, len, "unknown");
-    return (buf);
+    OPENSSL_init_ssl(0, 0);
+    if ((ctx = SSL_CTX_new(TLS_client_method())) == 0)
+	return (0);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, 0);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    return (ctx);
 }
 
-/* tls_kex_text - Postfix's "key-exchange ... server-signature ..." words */
-static void tls_kex_text(SSL *ssl, VSTRING *out)
+int     tls_client_init(const TLS_CLIENT_INIT *init, VSTRING *why)
 {
-    EVP_PKEY *tmp = 0;
-    X509   *cert;
-    char    group[64];
-    int     nid;
+    const char *prefix = init->prefix ? init->prefix : "smtp";
 
-    if (SSL_get_peer_tmp_key(ssl, &tmp) && tmp) {
-	switch (EVP_PKEY_base_id(tmp)) {
-	case EVP_PKEY_EC:
-	    vstring_sprintf_append(out, " key-exchange ECDHE (%s)",
-				   tls_pkey_group(tmp, group, sizeof(group)));
-	    break;
-	case EVP_PKEY_DH:
-	    vstring_sprintf_append(out, " key-exchange DHE (%d bits)", EVP_PKEY_bits(tmp));
-	    break;
-	default:
-	    vstring_sprintf_append(out, " key-exchange %s", OBJ_nid2sn(EVP_PKEY_base_id(tmp)));
-	    break;
-	}
-	EVP_PKEY_free(tmp);
+    vstring_reset(why);
+    if (client_ctx)
+	return (0);
+    client_md = EVP_sha256();
+    if (init->digest && *init->digest && (client_md = tls_fprint_digest(init->digest)) == 0) {
+	vstring_sprintf(why, "Digest algorithm \"%s\" not found", init->digest);
+	client_broken = 1;
+	return (-1);
     }
-    if ((cert = SSL_get0_peer_certificate(ssl)) != 0) {
-	EVP_PKEY *pkey = X509_get0_pubkey(cert);
-	int     sigtype = NID_undef;
-
-	if (pkey) {
-	    (void) SSL_get_peer_signature_type_nid(ssl, &sigtype);
-	    switch (EVP_PKEY_base_id(pkey)) {
-	    case EVP_PKEY_RSA:
-		vstring_sprintf_append(out, " server-signature %s (%d bits)",
-				       sigtype == EVP_PKEY_RSA_PSS ? "RSA-PSS" : "RSA",
-				       EVP_PKEY_bits(pkey));
-		break;
-	    case EVP_PKEY_EC:
-		vstring_sprintf_append(out, " server-signature ECDSA (%s)",
-				       tls_pkey_group(pkey, group, sizeof(group)));
-		break;
-	    default:
-		vstring_sprintf_append(out, " server-signature %s",
-				       OBJ_nid2sn(EVP_PKEY_base_id(pkey)));
-		break;
-	    }
-	    if (SSL_get_peer_signature_nid(ssl, &nid) && nid != NID_undef)
-		vstring_sprintf_append(out, " server-digest %s", OBJ_nid2sn(nid));
+    if ((client_ctx = tls_client_new_ctx()) == 0) {
+	vstring_strcpy(why, "cannot create TLS client context");
+	tls_io_errors(why);
+	client_broken = 1;
+	return (-1);
+    }
+    if ((init->CAfile && *init->CAfile) || (init->CApath && *init->CApath)) {
+	if (SSL_CTX_load_verify_locations(client_ctx,
+				 init->CAfile && *init->CAfile ? init->CAfile : 0,
+			      init->CApath && *init->CApath ? init->CApath : 0) != 1) {
+	    ERR_clear_error();
+	    msg_warn("cannot load Certificate Authority data: CAfile=%s CApath=%s",
+		     init->CAfile ? init->CAfile : "", init->CApath ? init->CApath : "");
 	}
     }
+    /* Postfix's depth counts the CAs below the trust anchor, plus one. */
+    SSL_CTX_set_verify_depth(client_ctx, (init->verify_depth < 0 ? 0 : init->verify_depth) + 1);
+    if ((init->chain_files && *init->chain_files) || (init->cert_file && *init->cert_file)) {
+	if (tls_certs_load(client_ctx, init->chain_files, init->cert_file, init->key_file,
+			   prefix, why) < 0) {
+	    SSL_CTX_free(client_ctx);
+	    client_ctx = 0;
+	    client_broken = 1;
+	    return (-1);
+	}
+    }
+    tls_client_dane_init(client_ctx, init->dane_digests);
+    tls_scache_client(client_ctx, init->cache, init->cache_timeout);
+    return (0);
 }
 
-static SSL_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *p)
+int     tls_client_ready(void)
 {
-    VSTRING *why;
+    return (!client_broken);
+}
+
+/* tls_client_session_setup - protocols and ciphers of one session */
+static int tls_client_session_setup(SSL *ssl, const TLS_CLIENT_PARAMS *p)
+{
+    VSTRING *why = vstring_alloc(100);
     char   *ciphers;
     int     min, max;
     long    no_ops;
 
-    if (client_ctx)
-	return (client_ctx);
-    OPENSSL_init_ssl(0, 0);
-    if ((client_ctx = SSL_CTX_new(TLS_client_method())) == 0) {
-	msg_warn("cannot create TLS client context");
-	return (0);
-    }
-    why = vstring_alloc(100);
-    if (tls_protocol_mask(p->protocols ? p->protocols : "", &min, &max,
-			  &no_ops, why) < 0) {
+    if (tls_protocol_mask(p->protocols ? p->protocols : "", &min, &max, &no_ops, why) < 0) {
 	msg_warn("%s; using OpenSSL's default protocols", vstring_str(why));
     } else {
-	SSL_CTX_set_min_proto_version(client_ctx, min);
-	SSL_CTX_set_max_proto_version(client_ctx, max);
-	SSL_CTX_set_options(client_ctx, no_ops);
+	SSL_set_min_proto_version(ssl, min);
+	SSL_set_max_proto_version(ssl, max);
+	SSL_set_options(ssl, no_ops);
     }
-    SSL_CTX_set_options(client_ctx, SSL_OP_NO_COMPRESSION);
-    if ((ciphers = tls_cipher_list(p->ciphers, p->cipherlist,
-				   p->exclude_ciphers, why)) == 0) {
+    if ((ciphers = tls_cipher_list(p->ciphers, p->cipherlist, p->exclude_ciphers, why)) == 0) {
 	msg_warn("%s; using OpenSSL's default ciphers", vstring_str(why));
     } else {
-	if (SSL_CTX_set_cipher_list(client_ctx, ciphers) != 1)
-	    msg_warn("invalid cipher list \"%s\"; using OpenSSL's default",
-		     ciphers);
+	if (SSL_set_cipher_list(ssl, ciphers) != 1) {
+	    ERR_clear_error();
+	    msg_warn("invalid cipher list \"%s\"; using OpenSSL's default", ciphers);
+	}
 	myfree(ciphers);
     }
     vstring_free(why);
-    if ((p->CAfile && *p->CAfile) || (p->CApath && *p->CApath)) {
-	if (SSL_CTX_load_verify_locations(client_ctx,
-					  p->CAfile && *p->CAfile ? p->CAfile : 0,
-				      p->CApath && *p->CApath ? p->CApath : 0) != 1)
-	    msg_warn("cannot load Certificate Authority data: CAfile=%s CApath=%s",
-		     p->CAfile ? p->CAfile : "", p->CApath ? p->CApath : "");
-    }
-    if (p->cert_file && *p->cert_file) {
-	const char *key = p->key_file && *p->key_file ? p->key_file : p->cert_file;
-
-	if (SSL_CTX_use_certificate_chain_file(client_ctx, p->cert_file) != 1
-	    || SSL_CTX_use_PrivateKey_file(client_ctx, key, SSL_FILETYPE_PEM) != 1)
-	    msg_warn("cannot load client certificate %s / key %s", p->cert_file, key);
-    }
-    SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, 0);
-    tls_client_dane_init(client_ctx, p->dane_digests);
-    return (client_ctx);
+    return (0);
 }
 
 /* tls_name_match - does the certificate match one of the names? */
@@ -270,31 +254,75 @@ static void tls_sess_free(TLS_SESS *sess)
     myfree(sess);
 }
 
+/*
+ * tls_verify_reason - Postfix's words for a chain that did not verify:
+ * "untrusted issuer /CN=..." when no trusted CA issued it, "self-signed
+ * certificate", else OpenSSL's
+ */
+static const char *tls_verify_reason(SSL *ssl, long vres, VSTRING *out)
+{
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+    X509   *top = chain && sk_X509_num(chain) > 0 ?
+    sk_X509_value(chain, sk_X509_num(chain) - 1) : 0;
+    char   *name;
+
+    switch (vres) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+	if (top && (name = X509_NAME_oneline(X509_get_issuer_name(top), 0, 0)) != 0) {
+	    vstring_sprintf(out, "untrusted issuer %s", name);
+	    OPENSSL_free(name);
+	    return (vstring_str(out));
+	}
+	break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	return ("self-signed certificate");
+    }
+    vstring_strcpy(out, X509_verify_cert_error_string(vres));
+    return (vstring_str(out));
+}
+
+/* tls_fail - Postfix's two lines for a server that did not verify */
+static void tls_fail(const TLS_CLIENT_PARAMS *p, TLS_SESS *sess, long vres, VSTRING *why)
+{
+    vstring_strcpy(why, "Server certificate not verified");
+    msg_info("server certificate verification failed for %s: num=%ld:%s",
+	     p->peer, vres, X509_verify_cert_error_string(vres));
+    if (p->loglevel >= 1)
+	msg_info("Untrusted TLS connection established to %s: %s", p->peer, sess->summary);
+}
+
 TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING *why)
 {
-    SSL_CTX *ctx = tls_client_ctx(p);
     TLS_SESS *sess;
     int     want_verify = (strcmp(p->level, "verify") == 0 || strcmp(p->level, "secure") == 0);
+    int     want_fpt = (strcmp(p->level, "fingerprint") == 0);
     int     want_dane = (p->dane != 0);
+    int     fpt_usable = 0;
     X509   *cert;
     long    vres;
     const char *trust;
+    TLS_INFO *info;
     VSTRING *summary;
-    int     bits, alg_bits;
 
     if (p->check)
 	*p->check = TLS_CHECK_HANDSHAKE;
-    if (ctx == 0) {
+    if (client_ctx == 0 && !client_broken)
+	client_ctx = tls_client_new_ctx();
+    if (client_ctx == 0) {
 	vstring_strcpy(why, "TLS client initialization failed");
 	return (0);
     }
     sess = mycalloc(1, sizeof(*sess));
     sess->summary = mystrdup("");
-    if ((sess->ssl = SSL_new(ctx)) == 0) {
+    if ((sess->ssl = SSL_new(client_ctx)) == 0) {
 	vstring_strcpy(why, "TLS session initialization failed");
 	tls_sess_free(sess);
 	return (0);
     }
+    tls_client_session_setup(sess->ssl, p);
     if (p->servername && *p->servername)
 	SSL_set_tlsext_host_name(sess->ssl, p->servername);
     if (want_dane && tls_client_dane_start(sess->ssl, p) < 0) {
@@ -302,6 +330,14 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	tls_sess_free(sess);
 	return (0);
     }
+    /* Fingerprints: Postfix warns about unusable ones before it connects. */
+    if (want_fpt) {
+	(void) tls_fprint_match((X509 *) 0, client_md, p->match_names, p->peer, &fpt_usable);
+	if (fpt_usable == 0)
+	    msg_warn("%s: all fingerprints unusable", p->peer);
+    }
+    if (p->serverid && !want_dane)
+	tls_scache_client_start(sess->ssl, p->serverid);
     if (tls_io_handshake(sess->ssl, vstream_fileno(stream), 0,
 			 p->timeout > 0 ? p->timeout * 1000 : -1) < 0) {
 	unsigned long e = ERR_peek_error();
@@ -316,13 +352,13 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	tls_sess_free(sess);
 	return (0);
     }
+    if (p->loglevel >= 2 && SSL_session_reused(sess->ssl))
+	msg_info("%s: Reusing old session", p->peer);
 
     summary = vstring_alloc(100);
-    bits = SSL_get_cipher_bits(sess->ssl, &alg_bits);
-    vstring_sprintf(summary, "%s with cipher %s (%d/%d bits)",
-		    SSL_get_version(sess->ssl), SSL_get_cipher_name(sess->ssl),
-		    bits, alg_bits);
-    tls_kex_text(sess->ssl, summary);
+    info = tls_info_create(sess->ssl, 0, client_md);
+    tls_info_summary(info, summary);
+    tls_info_free(info);
     myfree(sess->summary);
     sess->summary = vstring_export(summary);
 
@@ -340,16 +376,11 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	depth = SSL_get0_dane_tlsa(sess->ssl, &usage, &selector, &mtype, 0, 0);
 	if (cert == 0 || vres != X509_V_OK || depth < 0) {
 	    /* Postfix 3.7's two lines, then the delivery is deferred. */
-	    vstring_sprintf(why, "Server certificate not verified");
 	    if (vres == X509_V_OK)
 		vres = X509_V_ERR_DANE_NO_MATCH;
 	    if (p->check)
 		*p->check = tls_check_code(cert, vres, 0, 1);
-	    msg_info("server certificate verification failed for %s: num=%ld:%s",
-		     p->peer, vres, X509_verify_cert_error_string(vres));
-	    if (p->loglevel >= 1)
-		msg_info("Untrusted TLS connection established to %s: %s",
-			 p->peer, sess->summary);
+	    tls_fail(p, sess, vres, why);
 	    if (cert)
 		X509_free(cert);
 	    tls_sess_free(sess);
@@ -361,23 +392,43 @@ TLS_SESS *tls_client_start(VSTREAM *stream, const TLS_CLIENT_PARAMS *p, VSTRING 
 	trust = p->dane_trusted_only ? "Trusted" : "Verified";
 	if (p->check)
 	    *p->check = TLS_CHECK_OK;
+    } else if (want_fpt) {
+	/* Postfix 3.7 matches them as private-use DANE-EE records. */
+	if (cert == 0 || fpt_usable == 0
+	    || !tls_fprint_match(cert, client_md, p->match_names, (char *) 0, &fpt_usable)) {
+	    vres = fpt_usable == 0 ? X509_V_ERR_UNSPECIFIED : X509_V_ERR_DANE_NO_MATCH;
+	    if (p->check)
+		*p->check = TLS_CHECK_UNTRUSTED;
+	    tls_fail(p, sess, vres, why);
+	    if (cert)
+		X509_free(cert);
+	    tls_sess_free(sess);
+	    return (0);
+	}
+	trust = "Verified";
+	if (p->check)
+	    *p->check = TLS_CHECK_OK;
     } else if (want_verify) {
 	if (p->check)
 	    *p->check = tls_check_code(cert, vres, p->match_names, 0);
 	if (cert == 0 || vres != X509_V_OK) {
-	    vstring_sprintf(why, "Server certificate not trusted");
-	    msg_warn("%s: certificate verification failed for %s: %s",
-		     p->level, p->peer, cert ? X509_verify_cert_error_string(vres)
-		     : "no certificate");
+	    VSTRING *reason = vstring_alloc(100);
+
+	    /* Postfix 3.7: one line on the chain, the Untrusted summary. */
+	    vstring_strcpy(why, "Server certificate not trusted");
+	    msg_info("certificate verification failed for %s: %s", p->peer,
+		     cert ? tls_verify_reason(sess->ssl, vres, reason) : "no certificate");
+	    if (p->loglevel >= 1)
+		msg_info("Untrusted TLS connection established to %s: %s",
+			 p->peer, sess->summary);
+	    vstring_free(reason);
 	    if (cert)
 		X509_free(cert);
 	    tls_sess_free(sess);
 	    return (0);
 	}
 	if (!tls_name_match(cert, p->match_names)) {
-	    vstring_sprintf(why, "Server certificate not verified");
-	    msg_warn("%s: server certificate name mismatch for %s (wanted: %s)",
-		     p->level, p->peer, p->match_names ? p->match_names : "");
+	    tls_fail(p, sess, X509_V_ERR_HOSTNAME_MISMATCH, why);
 	    X509_free(cert);
 	    tls_sess_free(sess);
 	    return (0);

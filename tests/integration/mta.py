@@ -120,6 +120,10 @@ class MTA(LogWatch):
         self.logfile = os.path.join(self.dir, "maillog")
         for d in (self.config_dir, self.data_dir):
             os.makedirs(d)
+        # As "postfix set-permissions" leaves it: data_directory belongs
+        # to mail_owner (the TLS session caches are opened as mail_owner).
+        if os.getuid() == 0:
+            shutil.chown(self.data_dir, as_root_owner or self._default_owner())
         self.proc = None
         listen = "%s:%d" % (("[%s]" % addr) if ":" in addr else addr, self.smtp_port)
         params = {

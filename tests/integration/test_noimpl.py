@@ -170,11 +170,11 @@ class MasterWarnings(unittest.TestCase):
 
     def test_master_cf_override(self):
         extra = ("smtp2 unix - - n - - smtpd\n"
-                 "  -o smtpd_history_flush_threshold=5\n"
+                 "  -o qmgr_clog_warn_time=5\n"
                  "  -o smtpd_tls_security_level=may\n")
         with MTA(extra_master_cf=extra) as m:
             m.wait_log(re.escape("warning: master.cf: service smtp2: parameter "
-                                 "smtpd_history_flush_threshold is not implemented by "
+                                 "qmgr_clog_warn_time is not implemented by "
                                  "this mail system; it has no effect"))
             self.assertNotIn("smtpd_tls_security_level is not implemented", m.log())
 
@@ -209,38 +209,43 @@ class UnsafeSettings(unittest.TestCase):
             self.assertNotIn("would weaken security", m.stderr() + m.log())
 
     def test_master_refuses_to_start(self):
-        with MTA(main_cf={"smtpd_tls_req_ccert": "yes"}, start=False) as m:
+        with MTA(main_cf={"smtp_sasl_tls_verified_security_options": "noanonymous, noplaintext"},
+                 start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
-            want = ("fatal: main.cf: parameter smtpd_tls_req_ccert = yes is not implemented "
+            want = ("fatal: main.cf: parameter smtp_sasl_tls_verified_security_options = "
+                    "noanonymous, noplaintext is not implemented "
                     "by this mail system, and ignoring it would weaken security")
             self.assertIn(want, m.stderr() + m.log())
             m.proc = None
 
     def test_master_cf_override_refused(self):
-        extra = "smtp2 unix - - n - - smtpd\n  -o smtpd_tls_req_ccert=yes\n"
+        extra = ("smtp2 unix - - n - - smtp\n"
+                 "  -o smtp_sasl_tls_verified_security_options=noplaintext\n")
         with MTA(extra_master_cf=extra, start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
-            self.assertIn("fatal: master.cf: service smtp2: parameter smtpd_tls_req_ccert = "
-                          "yes is not implemented by this mail system, and ignoring it would "
+            self.assertIn("fatal: master.cf: service smtp2: parameter "
+                          "smtp_sasl_tls_verified_security_options = noplaintext is not "
+                          "implemented by this mail system, and ignoring it would "
                           "weaken security", m.stderr() + m.log())
             m.proc = None
 
     def test_reload_keeps_old_configuration(self):
         with MTA() as m:
-            m.set_main(smtpd_tls_req_ccert="yes")
+            m.set_main(smtp_sasl_tls_verified_security_options="noplaintext")
             m.reload()
-            m.wait_log(r"warning: main\.cf: parameter smtpd_tls_req_ccert = yes is not "
-                       r"implemented by this mail system, and ignoring it would weaken "
-                       r"security; keeping the old configuration")
+            m.wait_log(r"warning: main\.cf: parameter smtp_sasl_tls_verified_security_options = "
+                       r"noplaintext is not implemented by this mail system, and ignoring it "
+                       r"would weaken security; keeping the old configuration")
             time.sleep(0.5)
             self.assertIsNone(m.proc.poll())
             self.assertNotIn("reload -- version", m.log())
-            # "no" asks for nothing we do not do: accepted.
-            m.set_main(smtpd_tls_req_ccert="no")
+            # What smtp_sasl_tls_security_options gives asks for nothing we
+            # do not do: accepted.
+            m.set_main(smtp_sasl_tls_verified_security_options="$smtp_sasl_tls_security_options")
             m.reload()
             m.wait_log(r"reload -- version")
 

@@ -111,7 +111,11 @@ class StartTls(unittest.TestCase):
         res, log = a.deliver("[%s]:%d" % (self.addr, self.tls_port), ["i@x.test"])
         self.assertEqual((res["i@x.test"]["dsn_action"], res["i@x.test"]["dsn_status"]),
                          ("x", "4.7.5"), log)
-        self.assertIn('invalid TLS security level "bogus"', log)
+        # Postfix 3.7: warning: smtp_tls_policy_maps, next-hop destination
+        # "[127.0.0.1]:PORT": invalid security level "bogus"
+        self.assertIn('smtp_tls_policy_maps, next-hop destination "[%s]:%d": invalid security '
+                      'level "bogus"' % (self.addr, self.tls_port), log)
+        self.assertEqual(res["i@x.test"]["reason"], "client TLS configuration problem")
         self.assertEqual(self.tls.messages, [])
 
     def test_verify_with_trusted_certificate(self):
@@ -327,9 +331,9 @@ class SaslClientCramMd5(unittest.TestCase):
                         "sasldb_path: %s/sasldb2\nmech_list: PLAIN LOGIN CRAM-MD5\n" % tmp)
         server = MTA(main_cf={"smtpd_sasl_auth_enable": "yes", "smtpd_sasl_type": "cyrus",
                               "cyrus_sasl_config_path": tmp, "relay_domains": "dest.test",
-                              # The mail stays queued (a recipient routed to
-                              # retry: would be refused at RCPT, as in Postfix).
-                              "defer_transports": "relay"})
+                              # Not retry: (refused at RCPT TO, as Postfix
+                              # does): kept in the queue, its next hop down.
+                              "transport_maps": "inline:{dest.test=smtp:[127.0.0.1]:9}"})
         self.addCleanup(server.cleanup)
         agent = peers.Agent({"smtp_sasl_auth_enable": "yes"})
         self.addCleanup(agent.cleanup)
