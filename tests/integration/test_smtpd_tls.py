@@ -61,6 +61,24 @@ class SmtpdTls(unittest.TestCase):
             m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=2 starttls=1 mail=1 "
                        r"rcpt=1 data=1 quit=1 commands=7")
 
+    def test_mandatory_exclude_ciphers(self):
+        """smtpd_tls_mandatory_exclude_ciphers applies when TLS is
+        mandatory (encrypt), on top of smtpd_tls_exclude_ciphers, and not
+        at may."""
+        def cipher(level):
+            with self.tls_mta(level, smtpd_tls_mandatory_exclude_ciphers="AES256") as m:
+                ctx = client_context()
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+                ctx.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256")
+                s = smtplib.SMTP("127.0.0.1", m.smtp_port)
+                s.ehlo("client.test")
+                self.assertEqual(s.starttls(context=ctx)[0], 220)
+                name = s.sock.cipher()[0]
+                s.quit()
+                return name
+        self.assertEqual(cipher("encrypt"), "ECDHE-RSA-AES128-GCM-SHA256")
+        self.assertEqual(cipher("may"), "ECDHE-RSA-AES256-GCM-SHA384")
+
     def test_protocols_are_enforced(self):
         with self.tls_mta("may", smtpd_tls_protocols="!SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.2") as m:
             ctx = client_context()
