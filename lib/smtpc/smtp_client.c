@@ -218,6 +218,10 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.address_preference = smtp_param_str(VAR_SMTP_ADDRESS_PREFERENCE);
     smtp_conf.randomize_addresses = smtp_param_bool(VAR_SMTP_RANDOMIZE_ADDRESSES);
     smtp_conf.defer_no_mx_address = smtp_param_bool(VAR_SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND);
+    if (proto == SMTP_PROTO_SMTP) {
+	smtp_conf.always_ehlo = mail_conf_bool(VAR_SMTP_ALWAYS_SEND_EHLO);
+	smtp_conf.never_ehlo = mail_conf_bool(VAR_SMTP_NEVER_SEND_EHLO);
+    }
     smtp_host_lookup_init();
     smtp_conf.helo_name = smtp_param_str(VAR_SMTP_HELO_NAME);
     smtp_conf.tcp_port = smtp_param_str(VAR_SMTP_TCP_PORT);

@@ -307,6 +307,18 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
     const char *cmd = smtp_conf.proto == SMTP_PROTO_LMTP ? "LHLO" : "EHLO";
 
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
+    if (sess->helo_only) {
+	smtp_chat_cmd(sess, "HELO %s", smtp_conf.helo_name);
+	if (smtp_chat_reply(sess, reply) < 0)
+	    return (session_lost(sess, why, "performing the HELO handshake"));
+	if (reply->code / 100 == 2) {
+	    sess->features = 0;
+	    return (0);
+	}
+	smtp_why_set(why, sess->relay, reply->dsn, "host %s refused to talk to me: %s",
+		     sess->namaddr, vstring_str(reply->text));
+	return (-1);
+    }
     smtp_chat_cmd(sess, "%s %s", cmd, smtp_conf.helo_name);
     if (smtp_chat_reply(sess, reply) < 0)
 	return (session_lost(sess, why, smtp_conf.proto == SMTP_PROTO_LMTP ?
@@ -550,6 +562,13 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 		     sess->namaddr, vstring_str(reply->text));
 	goto done;
     }
+    /*
+     * HELO instead of EHLO: smtp_never_send_ehlo, or a greeting without
+     * "ESMTP" when smtp_always_send_ehlo is off (Postfix).
+     */
+    sess->helo_only = smtp_conf.proto == SMTP_PROTO_SMTP
+	&& (smtp_conf.never_ehlo
+	    || (!smtp_conf.always_ehlo && strstr(vstring_str(reply->text), "ESMTP") == 0));
     if (session_helo(sess, reply, why) < 0)
 	goto done;
     if (session_starttls(sess, st, reply, why) < 0)

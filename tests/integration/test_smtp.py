@@ -231,6 +231,7 @@ class CaptureHandler:
                 "tls": session.ssl is not None,
                 "auth": getattr(session, "test_login", None),
                 "peer": session.peer[0] if session.peer else None,
+                "esmtp": session.extended_smtp,
             })
         return "250 2.0.0 Ok: captured by %s" % self.name
 
@@ -741,6 +742,19 @@ class Transaction(unittest.TestCase):
     def tearDown(self):
         self.cap.stop()
         self.agent.cleanup()
+
+    def test_ehlo_or_helo(self):
+        """smtp_always_send_ehlo = no: EHLO only when the greeting says
+        ESMTP (aiosmtpd's does not); smtp_never_send_ehlo: always HELO."""
+        for params, esmtp in (({}, True), ({"smtp_always_send_ehlo": "no"}, False),
+                              ({"smtp_never_send_ehlo": "yes"}, False)):
+            agent = Agent(params)
+            try:
+                res, log = agent.deliver(self.nexthop, ["good@x.test"])
+            finally:
+                agent.cleanup()
+            self.assertEqual(res["good@x.test"]["dsn_action"], "d", log)
+            self.assertEqual(self.cap.messages[-1]["esmtp"], esmtp, params)
 
     def test_per_recipient_results(self):
         res, log = self.agent.deliver(self.nexthop, ["good@x.test", "bad@x.test", "later@x.test"])
