@@ -15,8 +15,8 @@
  *
  *	master_check_unsafe() finds a setting that is not implemented and
  *	would weaken security if it were ignored (mail_conf_unsafe(), such
- *	as smtp_sasl_tls_verified_security_options set apart from
- *	smtp_sasl_tls_security_options): -1 with the reason. master refuses
+ *	as smtp_sasl_path, whose Cyrus settings we would not read): -1 with
+ *	the reason. master refuses
  *	to start with it, and a reload with it keeps the old configuration.
  *
  *	A boolean of which only one value is implemented (smtputf8_enable:

@@ -84,8 +84,7 @@
  *	mail_conf_unsafe() tells whether "name = value" (expanded) asks for
  *	a protection that this mail system does not implement, so that
  *	ignoring it would weaken security
- *	(smtp_sasl_tls_verified_security_options other than what
- *	smtp_sasl_tls_security_options gives):
+ *	(smtp_sasl_path: Cyrus SASL client settings we would not read):
  *	master refuses to run with it.
  *
  *	mail_conf_inert() tells whether "name = value" (expanded), a

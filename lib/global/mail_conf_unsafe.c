@@ -10,26 +10,25 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "util/mymalloc.h"
 #include "util/stringops.h"
 #include "global/mail_conf.h"
 
 /*
  * Settings that are not implemented and would weaken security if they
  * were ignored: a "yes" that promises a check we do not make, a limit
- * other than 0 (no limit) that we would not enforce, a value other
- * than its default's that would be replaced by the default.
+ * other than 0 (no limit) that we would not enforce, a setting that
+ * could restrict what we would do without it.
  */
 #define UNSAFE_YES	1
 #define UNSAFE_NONZERO	2
-#define UNSAFE_CHANGED	3		/* other than what the default gives */
+#define UNSAFE_SET	3		/* any value but the empty default */
 
 static const struct {
     const char *name;
     int     when;
 } unsafe[] = {
-    /* Other SASL mechanisms over verified TLS than over any TLS. */
-    {VAR_SMTP_SASL_TLS_VERIFIED_SECURITY_OPTIONS, UNSAFE_CHANGED},
+    /* Cyrus SASL client settings (such as mech_list) we would not read. */
+    {VAR_SMTP_SASL_PATH, UNSAFE_SET},
 };
 
 int     mail_conf_unsafe(const char *name, const char *value)
@@ -44,13 +43,8 @@ int     mail_conf_unsafe(const char *name, const char *value)
 	/* A value of the wrong type is refused when it is read. */
 	if (unsafe[i].when == UNSAFE_YES)
 	    return (mail_conf_bool_value(value, &yes) == 0 && yes);
-	if (unsafe[i].when == UNSAFE_CHANGED) {
-	    char   *dflt = mail_conf_expand(mail_conf_default(name));
-	    int     changed = strcmp(trimblanks(dflt), value) != 0;
-
-	    myfree(dflt);
-	    return (changed);
-	}
+	if (unsafe[i].when == UNSAFE_SET)
+	    return (*value != 0);
 	return (alldig(value) && strtol(value, (char **) 0, 10) != 0);
     }
     return (0);

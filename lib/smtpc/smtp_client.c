@@ -230,6 +230,11 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.sasl_password_maps = smtp_param_str(VAR_SMTP_SASL_PASSWORD_MAPS);
     smtp_conf.sasl_security_options = smtp_param_str(VAR_SMTP_SASL_SECURITY_OPTIONS);
     smtp_conf.sasl_tls_security_options = smtp_param_str(VAR_SMTP_SASL_TLS_SECURITY_OPTIONS);
+    smtp_conf.sasl_tls_verified_security_options =
+	smtp_param_str(VAR_SMTP_SASL_TLS_VERIFIED_SECURITY_OPTIONS);
+    if (smtp_conf.sasl_enable && strcasecmp(smtp_param_str(VAR_SMTP_SASL_TYPE), "cyrus") != 0)
+	msg_fatal("unsupported SASL client implementation: %s",
+		  smtp_param_str(VAR_SMTP_SASL_TYPE));
     smtp_conf.sasl_mechanism_filter = smtp_param_str(VAR_SMTP_SASL_MECHANISM_FILTER);
     smtp_conf.tls_level = smtp_param_str(VAR_SMTP_TLS_SECURITY_LEVEL);
     smtp_conf.tls_policy_maps = smtp_param_str(VAR_SMTP_TLS_POLICY_MAPS);

@@ -163,6 +163,7 @@ typedef struct SMTP_SESSION {
     char   *relay;			/* "host[addr]:port" */
     int     features;
     int     helo_only;			/* no EHLO: smtp_*_send_ehlo, greeting */
+    int     tls_matched;		/* TLS at a level that checked the server */
     long    size_limit;
     char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
     int     xforward_attrs;		/* SMTP_XFWD_* of the XFORWARD keyword */
@@ -212,6 +213,7 @@ typedef struct SMTP_CLIENT_CONF {
     int     host_lookup_count;
     int     randomize_addresses;	/* smtp_randomize_addresses */
     int     defer_no_mx_address;	/* smtp_defer_if_no_mx_address_found */
+    const char *sasl_tls_verified_security_options;
     int     always_ehlo;		/* smtp_always_send_ehlo */
     int     never_ehlo;			/* smtp_never_send_ehlo */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */

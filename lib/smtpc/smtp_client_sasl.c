@@ -16,8 +16,10 @@
  *
  *	smtp_sasl_choose() picks the mechanism as Postfix's client does:
  *	the server's list (EHLO AUTH) goes through the mechanism filter
- *	first; then the security options (smtp_sasl_tls_security_options
- *	on a TLS session, else smtp_sasl_security_options) must allow the
+ *	first; then the security options (smtp_sasl_tls_verified_security_options
+ *	on a TLS session at a level that checked the server's certificate:
+ *	verify, secure, dane, fingerprint; smtp_sasl_tls_security_options on
+ *	another TLS session; else smtp_sasl_security_options) must allow the
  *	mechanism, as Cyrus SASL reads them: PLAIN and LOGIN send the
  *	password as it is (not allowed with noplaintext), CRAM-MD5 does
  *	not, but an active attacker or a dictionary attack can defeat it
@@ -99,8 +101,9 @@ static int sasl_option(const char *options, const char *name)
 
 const char *smtp_sasl_choose(SMTP_SESSION *sess, SMTP_WHY *why)
 {
-    const char *options = sess->tls ? smtp_conf.sasl_tls_security_options
-    : smtp_conf.sasl_security_options;
+    const char *options = sess->tls == 0 ? smtp_conf.sasl_security_options
+    : sess->tls_matched ? smtp_conf.sasl_tls_verified_security_options
+    : smtp_conf.sasl_tls_security_options;
     ARGV   *offered = argv_split(sess->auth_mechs ? sess->auth_mechs : "", " \t");
     ARGV   *left = argv_alloc(5);
     const char *chosen = 0;

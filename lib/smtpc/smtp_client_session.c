@@ -478,6 +478,10 @@ static int session_tls_start(SMTP_SESSION *sess, SMTP_STATE *st, const char *lev
 	return (-1);
     }
     vstring_free(tls_why);
+    /* These levels fail unless the server's certificate matched. */
+    sess->tls_matched = (strcasecmp(level, "verify") == 0 || strcasecmp(level, "secure") == 0
+			 || strncasecmp(level, "dane", 4) == 0
+			 || strcasecmp(level, "fingerprint") == 0);
     return (0);
 }
 

@@ -209,43 +209,40 @@ class UnsafeSettings(unittest.TestCase):
             self.assertNotIn("would weaken security", m.stderr() + m.log())
 
     def test_master_refuses_to_start(self):
-        with MTA(main_cf={"smtp_sasl_tls_verified_security_options": "noanonymous, noplaintext"},
-                 start=False) as m:
+        with MTA(main_cf={"smtp_sasl_path": "/etc/postfix/sasl"}, start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
-            want = ("fatal: main.cf: parameter smtp_sasl_tls_verified_security_options = "
-                    "noanonymous, noplaintext is not implemented "
-                    "by this mail system, and ignoring it would weaken security")
+            want = ("fatal: main.cf: parameter smtp_sasl_path = /etc/postfix/sasl is not "
+                    "implemented by this mail system, and ignoring it would weaken security")
             self.assertIn(want, m.stderr() + m.log())
             m.proc = None
 
     def test_master_cf_override_refused(self):
         extra = ("smtp2 unix - - n - - smtp\n"
-                 "  -o smtp_sasl_tls_verified_security_options=noplaintext\n")
+                 "  -o smtp_sasl_path=/etc/postfix/sasl\n")
         with MTA(extra_master_cf=extra, start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
             self.assertIn("fatal: master.cf: service smtp2: parameter "
-                          "smtp_sasl_tls_verified_security_options = noplaintext is not "
+                          "smtp_sasl_path = /etc/postfix/sasl is not "
                           "implemented by this mail system, and ignoring it would "
                           "weaken security", m.stderr() + m.log())
             m.proc = None
 
     def test_reload_keeps_old_configuration(self):
         with MTA() as m:
-            m.set_main(smtp_sasl_tls_verified_security_options="noplaintext")
+            m.set_main(smtp_sasl_path="/etc/postfix/sasl")
             m.reload()
-            m.wait_log(r"warning: main\.cf: parameter smtp_sasl_tls_verified_security_options = "
-                       r"noplaintext is not implemented by this mail system, and ignoring it "
-                       r"would weaken security; keeping the old configuration")
+            m.wait_log(r"warning: main\.cf: parameter smtp_sasl_path = /etc/postfix/sasl is "
+                       r"not implemented by this mail system, and ignoring it would weaken "
+                       r"security; keeping the old configuration")
             time.sleep(0.5)
             self.assertIsNone(m.proc.poll())
             self.assertNotIn("reload -- version", m.log())
-            # What smtp_sasl_tls_security_options gives asks for nothing we
-            # do not do: accepted.
-            m.set_main(smtp_sasl_tls_verified_security_options="$smtp_sasl_tls_security_options")
+            # Empty (the default) asks for nothing we do not do: accepted.
+            m.set_main(smtp_sasl_path="")
             m.reload()
             m.wait_log(r"reload -- version")
 

@@ -297,6 +297,32 @@ class SaslClientOptions(unittest.TestCase):
         self.assertEqual(relay.messages[0]["auth"], "u")
         self.assertTrue(relay.messages[0]["tls"])
 
+    def test_verified_options_apply_on_verified_sessions(self):
+        """smtp_sasl_tls_verified_security_options: on a session whose
+        certificate was checked (verify), plain text is allowed; at
+        encrypt, smtp_sasl_tls_security_options still refuses it."""
+        tmp = tempfile.mkdtemp(prefix="smtp-sasl-tls-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        port = free_port(self.addr)
+        relay = peers.Capture(self.addr, port, name="tls", tls=True, certdir=tmp,
+                              users={"u": "p"})
+        self.addCleanup(relay.stop)
+        self.nexthop = "[%s]:%d" % (self.addr, port)
+        opts = dict(smtp_sasl_security_options="noplaintext, noanonymous",
+                    smtp_sasl_tls_security_options="noplaintext, noanonymous",
+                    smtp_sasl_tls_verified_security_options="noanonymous")
+        self.configure(smtp_tls_security_level="encrypt", **opts)
+        r, log = self.deliver()
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.7.0"), log)
+        self.assertEqual(relay.messages, [])
+        self.configure(smtp_tls_security_level="verify", smtp_tls_verify_cert_match="relay.test",
+                       smtp_tls_loglevel="1",
+                       smtp_tls_CAfile=os.path.join(tmp, "cert.pem"), **opts)
+        r, log = self.deliver()
+        self.assertEqual(r["dsn_action"], "d", log)
+        self.assertIn("Verified TLS connection established", log)
+        self.assertEqual(relay.messages[0]["auth"], "u")
+
     def test_auth_soft_bounce(self):
         self.configure(password="wrong", smtp_sasl_security_options="noanonymous")
         r, log = self.deliver()
