@@ -360,6 +360,37 @@ static int fd_is_socket(int fd)
     return (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode));
 }
 
+/* The single server's uses so far, and its limit (0: none). */
+static long single_use_count;
+static long single_max_use;
+
+/*
+ * mail_server_another - a client that sends one request after another
+ * (qmgr to a delivery agent) may send one more: count the request just
+ * served as a use, unless this process should stop after it (max_use
+ * reached, a table changed, master gone or reloaded).
+ */
+int     mail_server_another(void)
+{
+    struct pollfd pfd;
+
+    if (stand_alone)
+	return (1);
+    if (single_max_use > 0 && single_use_count + 1 >= single_max_use)
+	return (0);
+    if (tables_changed())
+	return (0);
+    if (have_master) {
+	pfd.fd = MASTER_STATUS_FD;
+	pfd.events = 0;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 0)
+	    return (0);
+    }
+    single_use_count++;
+    return (1);
+}
+
 void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 			           const MAIL_SERVER_OPTS *opts)
 {
@@ -367,8 +398,10 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
     int     unlimited = opts && opts->unlimited;
     long    max_use = mail_conf_int(VAR_MAX_USE);
     long    max_idle = mail_conf_time(VAR_MAX_IDLE);
-    long    use_count = 0;
+    long   *use_count = &single_use_count;
     struct pollfd *pfd;
+
+    single_max_use = unlimited ? 0 : max_use;
 
     if (stand_alone) {
 	VSTREAM *client = vstream_fdopen(0);
@@ -386,7 +419,7 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	int     fd = -1;
 	int     status_slot = listen_count;
 
-	if (!unlimited && use_count >= max_use)
+	if (!unlimited && *use_count >= max_use)
 	    break;
 	if (tables_changed())
 	    break;
@@ -433,7 +466,7 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	    service(client, service_name, service_argv->argv);
 	    vstream_close(client);
 	}
-	use_count++;
+	(*use_count)++;
 	mail_server_idle();
     }
     exit(0);

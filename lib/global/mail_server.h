@@ -10,6 +10,7 @@
  *	void mail_server_busy(void);
  *	void mail_server_idle(void);
  *	void mail_server_watch(int (*changed)(void *), void *ctx);
+ *	int mail_server_another(void);
  * DESCRIPTION
  *	A daemon's main declares what it needs and calls one skeleton,
  *	which does the rest the same way for everyone:
@@ -43,6 +44,14 @@
  *	   (not for trigger servers, nor with opts->unlimited), or when
  *	   master goes away (the status pipe closes), or when a table that
  *	   the daemon opened changed on disk (after the current client).
+ *
+ *	mail_server_another() is for a single server whose client sends
+ *	one request after another on the same connection (qmgr and a
+ *	delivery agent): called after each request, it counts that
+ *	request as a use (max_use counts requests, not connections) and
+ *	returns 1 when the process may serve another one, 0 when it should
+ *	end the connection (max_use reached, a watched table changed,
+ *	master gone or reloaded).
  *
  *	mail_server_watch() registers a check that step 7 runs between
  *	clients, e.g. mail_server_watch((int (*)(void *)) dict_changed, d)
@@ -97,5 +106,6 @@ extern const char *mail_server_name(void);
 extern void mail_server_busy(void);
 extern void mail_server_idle(void);
 extern void mail_server_watch(int (*) (void *), void *);
+extern int mail_server_another(void);
 
 #endif

@@ -206,6 +206,7 @@ typedef struct SMTP_STATE {
     int     tls_off;			/* retry without TLS (level may) */
     int     tls_failed;			/* the handshake failed (level may) */
     int     conn_use;			/* transactions on this session */
+    int     reached;			/* a session got past EHLO (and TLS, AUTH) */
     const char *remote_mta;		/* for the next result: server name */
     const char *diag;			/* for the next result: server reply */
     int     more_rcpts;			/* 452 too many recipients: go again */
@@ -278,5 +279,6 @@ extern const char *smtp_param_name(const char *smtp_name);
 extern int smtp_param_time_soft(const char *smtp_name, int dflt);
 
 #define VSTREAM_BUFSIZE_HINT	8192
+#define SMTP_BODY_BUFSIZE	(64 * 1024)	/* message body I/O */
 
 #endif

@@ -175,7 +175,8 @@ static int fill(VSTREAM *s)
     if (s->wlen > 0 && vstream_fflush(s) != 0)
 	return (VSTREAM_EOF);
     if (s->rbuf == 0) {
-	s->rcap = VSTREAM_BUFSIZE;
+	if (s->rcap == 0)
+	    s->rcap = VSTREAM_BUFSIZE;
 	s->rbuf = mymalloc(s->rcap);
     }
     if (s->rpos >= s->rlen)
@@ -291,10 +292,29 @@ int     vstream_fflush(VSTREAM *s)
     return (vstream_ferror(s) ? VSTREAM_EOF : 0);
 }
 
+void    vstream_set_bufsize(VSTREAM *s, size_t size)
+{
+    if (size < VSTREAM_BUFSIZE)
+	size = VSTREAM_BUFSIZE;
+    if (s->rbuf == 0) {
+	s->rcap = size;
+    } else if (size > s->rcap) {
+	s->rbuf = myrealloc(s->rbuf, size);
+	s->rcap = size;
+    }
+    if (s->wbuf == 0) {
+	s->wcap = size;
+    } else if (size > s->wcap) {
+	s->wbuf = myrealloc(s->wbuf, size);
+	s->wcap = size;
+    }
+}
+
 int     vstream_write(VSTREAM *s, const void *buf, size_t len)
 {
     if (s->wbuf == 0) {
-	s->wcap = VSTREAM_BUFSIZE;
+	if (s->wcap == 0)
+	    s->wcap = VSTREAM_BUFSIZE;
 	s->wbuf = mymalloc(s->wcap);
     }
     while (len > 0) {

@@ -33,6 +33,7 @@
  *	off_t vstream_tell(VSTREAM *s);
  *
  *	void vstream_set_io(VSTREAM *s, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *ctx);
+ *	void vstream_set_bufsize(VSTREAM *s, size_t size);
  *
  *	long long vstream_now_ms(void);		(monotonic clock)
  *	int vstream_wait_fd(int fd, int for_write, int timeout_ms);
@@ -52,6 +53,10 @@
  *	VSTREAM_PARTIAL for bytes without LF at end of file, and
  *	VSTREAM_EOF (-1) on end of file, error or timeout with nothing
  *	read.
+ *
+ *	vstream_set_bufsize() makes both buffers at least size bytes
+ *	(default 8 KB; buffered data is kept): fewer, larger reads and
+ *	writes for bulk data such as a message body.
  *
  *	vstream_set_io() replaces the descriptor I/O (TLS plugs in here);
  *	the functions get the remaining time in milliseconds (-1 = none)
@@ -126,6 +131,7 @@ extern int vstream_fputs(VSTREAM *, const char *);
 extern int vstream_fprintf(VSTREAM *, const char *, ...) __attribute__((format(printf, 2, 3)));
 extern int vstream_fflush(VSTREAM *);
 extern void vstream_set_io(VSTREAM *, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *);
+extern void vstream_set_bufsize(VSTREAM *, size_t);
 extern off_t vstream_seek(VSTREAM *, off_t, int);
 extern off_t vstream_tell(VSTREAM *);
 extern long long vstream_now_ms(void);
