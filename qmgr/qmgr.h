@@ -35,6 +35,7 @@
 #include "util/vstring.h"
 #include "util/argv.h"
 #include "util/htable.h"
+#include "util/vstream.h"
 #include "global/deliver_request.h"
 
 #define QMGR_WARN_WIDTH	20		/* W record: "%020ld" */
@@ -69,6 +70,8 @@ struct QMGR_MESSAGE {
     long    warn_time;			/* W record: delay warning due, 0 = none */
     off_t   warn_offset;		/* W record data, 0 = no W record */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */
+    VSTREAM *fp;			/* open between reading the envelope and the
+					 * first batch of recipients */
     QMGR_MESSAGE *prev;
     QMGR_MESSAGE *next;
 };
@@ -94,6 +97,7 @@ struct QMGR_QUEUE {
     double  success;			/* positive feedback towards window + 1 */
     double  failure;			/* negative feedback credit */
     double  failed_cohorts;		/* since the last success */
+    int     reached;			/* a delivery got through since revived */
     int     ceiling;			/* sessions the site took when it refused one */
     time_t  ceiling_until;		/* ceiling in force until then */
     int     dead;

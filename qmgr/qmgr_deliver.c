@@ -43,10 +43,11 @@
  *
  *	Site failures: a reply with hop_status (deliver_request.h) counts
  *	a failure at the destination. When qmgr asked the agent to leave
- *	such recipients to it (DEL_REQ_FLAG_SITE_RETRY: asked when another
- *	delivery there is in progress, i.e. the site may work but limit
- *	the sessions it takes, and at most QMGR_SITE_RETRY_MAX times per
- *	entry), the
+ *	such recipients to it (DEL_REQ_FLAG_SITE_RETRY: asked when a
+ *	delivery there got through since the destination was created or
+ *	revived and another one is in progress, i.e. the site works but
+ *	limits the sessions it takes, and at most QMGR_SITE_RETRY_MAX times
+ *	per entry), the
  *	entry goes back to the front of its queue instead of being
  *	deferred; if the feedback made the destination dead, it is
  *	deferred with "delivery temporarily suspended" as the others.
@@ -538,11 +539,12 @@ int     qmgr_deliver(QMGR_ENTRY *e, QMGR_AGENT *agent)
     d->req = qmgr_request_shell(e->message, t->name, q->nexthop);
 
     /*
-     * With another delivery there under way, a refusal is more likely a
-     * limit on sessions than a site that is down: what the site refuses
-     * comes back to us (a site that is down dies by the cohort count).
+     * A site that took a delivery and has another one under way is up:
+     * a refusal now is a limit on its sessions, and what it refuses
+     * comes back to us. Before its first success a refusal is treated
+     * as Postfix does (the site may be down: the agent defers).
      */
-    if (q->busy > 0 && e->site_retries < QMGR_SITE_RETRY_MAX)
+    if (q->reached && q->busy > 0 && e->site_retries < QMGR_SITE_RETRY_MAX)
 	d->req->flags |= DEL_REQ_FLAG_SITE_RETRY;
 
     /* The request owns the recipients from now on. */

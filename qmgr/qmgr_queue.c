@@ -338,6 +338,7 @@ static void queue_unthrottle(int event, void *context)
     q->window = q->transport->initial;
     q->success = q->failure = 0;
     q->failed_cohorts = 0;
+    q->reached = 0;
     qmgr_queue_ready(q);
 }
 
@@ -354,6 +355,7 @@ void    qmgr_queue_success(QMGR_QUEUE *q)
     QMGR_TRANSPORT *t = q->transport;
 
     q->failed_cohorts = 0;
+    q->reached = 1;
     if (q->window < 1)
 	q->window = 1;
     if ((t->dest_limit > 0 && q->window >= t->dest_limit)

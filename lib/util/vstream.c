@@ -363,6 +363,18 @@ off_t   vstream_seek(VSTREAM *s, off_t offset, int whence)
 
     if (s->wlen > 0 && vstream_fflush(s) != 0)
 	return (-1);
+
+    /* A place that is in the read buffer needs no system call. */
+    if ((whence == SEEK_SET || whence == SEEK_CUR) && s->rlen > 0 && s->wbuf == 0) {
+	off_t   start = s->pos - (off_t) s->rlen;	/* file offset of rbuf[0] */
+	off_t   target = whence == SEEK_SET ? offset : vstream_tell(s) + offset;
+
+	if (target >= start && target <= s->pos) {
+	    s->rpos = (size_t) (target - start);
+	    s->flags &= ~VSTREAM_FLAG_EOF;
+	    return (target);
+	}
+    }
     if (whence == SEEK_CUR)
 	offset -= (off_t) (s->rlen - s->rpos);
     s->rpos = s->rlen = 0;
