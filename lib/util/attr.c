@@ -75,20 +75,49 @@ int     attr_send_status(VSTREAM *s, int status)
     return (ret);
 }
 
-/* read_string - one NUL-terminated string; -1 on error or when too long */
+/*
+ * read_string - one NUL-terminated string; -1 on error or when too long.
+ * What the stream has buffered is taken a run at a time (memchr for the
+ * NUL), not a byte at a time.
+ */
 static int read_string(VSTREAM *s, VSTRING *buf, size_t max_len)
 {
     int     ch;
 
     vstring_reset(buf);
-    while ((ch = vstream_getc(s)) != VSTREAM_EOF) {
+    for (;;) {
+	size_t  avail = vstream_peek(s);
+
+	if (avail > 0) {
+	    const char *data = vstream_peek_data(s);
+	    const char *nul = memchr(data, 0, avail);
+	    size_t  n = nul ? (size_t) (nul - data) : avail;
+
+	    int     too_long = (n > max_len - vstring_len(buf));
+
+	    if (too_long)
+		n = max_len - vstring_len(buf);	/* what the caller reports */
+	    vstring_space(buf, n);
+	    if (vstream_read(s, vstring_str(buf) + vstring_len(buf), n) != (ssize_t) n)
+		return (-1);
+	    buf->len += n;
+	    buf->data[buf->len] = 0;
+	    if (too_long)
+		return (-1);
+	    if (nul) {
+		(void) vstream_getc(s);
+		return (0);
+	    }
+	    continue;
+	}
+	if ((ch = vstream_getc(s)) == VSTREAM_EOF)
+	    return (-1);
 	if (ch == 0)
 	    return (0);
 	if (vstring_len(buf) >= max_len)
 	    return (-1);
 	vstring_addch(buf, ch);
     }
-    return (-1);
 }
 
 /*
