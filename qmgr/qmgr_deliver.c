@@ -27,9 +27,13 @@
  *	with the destination it served: its SMTP session there stays open
  *	meanwhile. qmgr_agent_find() picks the agent for a delivery to a
  *	destination: an idle one that served it (most recent first), else
- *	none with *room set when the transport may have one more agent
- *	(deliveries plus idle agents below its process limit), else the
- *	idle agent that served another destination longest ago. So the
+ *	an agent that served another destination and has been idle for a
+ *	second, else none with *room set when the transport may have one
+ *	more agent (deliveries plus idle agents below its process limit),
+ *	else the idle agent that served another destination longest ago.
+ *	(Reusing agents also keeps a master.cf maxproc below the process
+ *	limit from making a new connection wait for an agent that qmgr
+ *	holds idle.) So the
  *	sessions open to a destination are its deliveries in progress and
  *	its idle agents, and a new session is opened only when no idle
  *	one is there: the window bounds the sessions, not only the
@@ -201,11 +205,11 @@ QMGR_AGENT *qmgr_agent_find(QMGR_QUEUE *q, int *room)
 	for (a = t->idle_head; a; a = a->next)
 	    if (a->queue == q)
 		break;
+    } else if ((a = t->idle_tail) != 0 && time((time_t *) 0) - a->idle_since >= 1) {
+	/* Its destination had no work for a while: this one does. */
     } else if (t->busy + t->idle < t->process_limit) {
 	*room = 1;
 	return (0);
-    } else {
-	a = t->idle_tail;
     }
     if (a) {
 	event_disable_readwrite(a->fd);
