@@ -67,6 +67,8 @@ struct QMGR_MESSAGE {
     int     flush_mark;			/* flush asked for it: ignore defer_transports */
     int     verify;			/* address probe of verify(8): A verify=1 */
     int     error;			/* could not update the file */
+    int     defer_logged;		/* this run appended to defer/ */
+    int     defer_log_gone;		/* no defer/ log when it was activated */
     long    warn_time;			/* W record: delay warning due, 0 = none */
     off_t   warn_offset;		/* W record data, 0 = no W record */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */

@@ -287,6 +287,7 @@ void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *
 	}
 	break;
     default:
+	m->defer_logged = 1;
 	if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, res) < 0)
 	    msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
 	m->deferred = 1;
