@@ -251,7 +251,7 @@ def mode_strace(args, out):
 # --- timeline ------------------------------------------------------------------
 
 TIMELINE_CALLS = re.compile(r"^(accept4|connect|openat|fsync|fdatasync|rename|renameat2?|"
-                            r"unlink|link|fchmod|write|sendfile|splice|read|close|exit_group)\(")
+                            r"unlink|link|linkat|fchmod|write|sendfile|splice|read|close|exit_group)\(")
 
 
 def mode_timeline(args, out):
