@@ -49,9 +49,9 @@
  *	a failure at the destination. When qmgr asked the agent to leave
  *	such recipients to it (DEL_REQ_FLAG_SITE_RETRY: asked when a
  *	delivery there got through since the destination was created or
- *	revived and another one is in progress, i.e. the site works but
- *	limits the sessions it takes, and at most QMGR_SITE_RETRY_MAX times
- *	per entry), the
+ *	revived, at most QMGR_SITE_RETRY_MAX times per entry; the agent
+ *	leaves them only when a server answered and refused the session,
+ *	i.e. the site works but limits the sessions it takes), the
  *	entry goes back to the front of its queue instead of being
  *	deferred; if the feedback made the destination dead, it is
  *	deferred with "delivery temporarily suspended" as the others.
@@ -544,12 +544,13 @@ int     qmgr_deliver(QMGR_ENTRY *e, QMGR_AGENT *agent)
     d->req = qmgr_request_shell(e->message, t->name, q->nexthop);
 
     /*
-     * A site that took a delivery and has another one under way is up:
-     * a refusal now is a limit on its sessions, and what it refuses
-     * comes back to us. Before its first success a refusal is treated
-     * as Postfix does (the site may be down: the agent defers).
+     * A site that took a delivery since it was revived is up: when it
+     * answers a new session with a refusal, that is a limit on its
+     * sessions, and the agent leaves those recipients to us. Before its
+     * first success, and for connections that fail, the agent defers
+     * as Postfix's does (the site may be down).
      */
-    if (q->reached && q->busy > 0 && e->site_retries < QMGR_SITE_RETRY_MAX)
+    if (q->reached && e->site_retries < QMGR_SITE_RETRY_MAX)
 	d->req->flags |= DEL_REQ_FLAG_SITE_RETRY;
 
     /* The request owns the recipients from now on. */

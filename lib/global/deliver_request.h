@@ -69,9 +69,10 @@
  *	hop_status (a 4.X.Y code) and hop_reason say that the agent could
  *	not reach the destination at all (no server answered, or none got
  *	past the greeting and EHLO): qmgr's concurrency feedback counts a
- *	failure at the site. With DEL_REQ_FLAG_SITE_RETRY in the request
- *	the agent then leaves the recipients without a result (and does
- *	not log them): qmgr puts them back in the destination's queue and
+ *	failure at the site. With DEL_REQ_FLAG_SITE_RETRY in the request,
+ *	when a server answered and refused the session (a site that is up
+ *	but limits its sessions), the agent then leaves the recipients
+ *	without a result (and does not log them): qmgr puts them back in the destination's queue and
  *	sends them again, on a session that works, as long as the
  *	destination is not dead (see qmgr(8)). Without the flag the agent
  *	settles them as deferred, as Postfix's agents do.

@@ -30,8 +30,11 @@
  *	When no server could be reached at all (every connection, greeting
  *	or handshake failed with a temporary error) the request's
  *	hop_status and hop_reason say so, for qmgr's concurrency feedback;
- *	with DEL_REQ_FLAG_SITE_RETRY the recipients are then left without
- *	a result and not logged: qmgr sends them again (deliver_request.h).
+ *	with DEL_REQ_FLAG_SITE_RETRY, and when a server did answer and
+ *	refused the session (a 4xx greeting or EHLO reply: it is up, and
+ *	limits its sessions), the recipients are then left without a result
+ *	and not logged: qmgr sends them again (deliver_request.h). A
+ *	connection that fails is settled as before: the site may be down.
  *
  *	A cached idle session is shut down by SIGALRM after
  *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
@@ -551,6 +554,8 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 	    continue;
 	}
 	if (smtp_session_handshake(sess, st, &why) < 0) {
+	    if (sess->refused)
+		st->refused = 1;
 	    smtp_session_free(sess);
 	    if (st->tls_failed && !st->tls_off) {
 		/* Level may: the same server once more, in plain text. */
@@ -716,7 +721,8 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	if (!st.reached && st.npending == req->rcpt_count && st.why.dsn[0] == '4') {
 	    req->hop_status = mystrdup(st.why.dsn);
 	    req->hop_reason = mystrdup(vstring_str(st.why.text));
-	    if (req->flags & DEL_REQ_FLAG_SITE_RETRY)
+	    /* A server that answers is up: it limits its sessions. */
+	    if ((req->flags & DEL_REQ_FLAG_SITE_RETRY) && st.refused)
 		goto done;
 	}
 	finish_all(&st, &st.why);

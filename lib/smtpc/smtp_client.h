@@ -143,6 +143,7 @@ typedef struct SMTP_SESSION {
     char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
     void   *tls;			/* TLS_SESS, or NULL */
     int     use_count;			/* transactions so far */
+    int     refused;			/* answered the greeting or EHLO with 4xx/5xx */
     time_t  start;
 } SMTP_SESSION;
 
@@ -207,6 +208,7 @@ typedef struct SMTP_STATE {
     int     tls_failed;			/* the handshake failed (level may) */
     int     conn_use;			/* transactions on this session */
     int     reached;			/* a session got past EHLO (and TLS, AUTH) */
+    int     refused;			/* a server answered, and refused the session */
     const char *remote_mta;		/* for the next result: server name */
     const char *diag;			/* for the next result: server reply */
     int     more_rcpts;			/* 452 too many recipients: go again */

@@ -324,6 +324,7 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
 	}
 	cmd = "HELO";
     }
+    sess->refused = 1;
     smtp_why_set(why, sess->relay, reply->dsn, "host %s refused to talk to me: %s",
 		 sess->namaddr, vstring_str(reply->text));
     return (-1);
@@ -471,6 +472,7 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 	snprintf(dsn, sizeof(dsn), "%s", reply->dsn);
 	if (reply->code / 100 != 5 || smtp_conf.skip_5xx_greeting)
 	    dsn[0] = '4';
+	sess->refused = 1;
 	smtp_why_set(why, sess->relay, dsn, "host %s refused to talk to me: %s",
 		     sess->namaddr, vstring_str(reply->text));
 	goto done;
