@@ -6,7 +6,8 @@
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make bench      benchmarks against Debian's Postfix, as ratios
 #   make run        start the mail system in the foreground (conf/)
-#   make install    PREFIX=/usr/local DESTDIR= (binaries, conf/, man/)
+#   make install    PREFIX=/usr/local DESTDIR= (binaries, conf/, man/,
+#                   the systemd unit; see mk/install-post.sh)
 #   make man        regenerate man/man5/postconf.5 from lib/global/mail_params.def
 #   make clean
 #
@@ -19,6 +20,8 @@ CONFIG_DIR ?= /etc/postfix
 DAEMON_DIR ?= $(PREFIX)/libexec/postfix
 COMMAND_DIR ?= $(PREFIX)/sbin
 MAN_DIR    ?= $(PREFIX)/share/man
+BIN_DIR    ?= $(PREFIX)/bin
+SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 QUEUE_DIR  ?= /var/spool/postfix
 DATA_DIR   ?= /var/lib/postfix
 VERSION    := 0.1.0
@@ -31,13 +34,17 @@ WARN      = -Wall -Wextra -Werror
 DEFS      = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	    -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
 	    -DDEF_COMMAND_DIR='"$(COMMAND_DIR)"' -DDEF_QUEUE_DIR='"$(QUEUE_DIR)"' \
-	    -DDEF_DATA_DIR='"$(DATA_DIR)"'
+	    -DDEF_DATA_DIR='"$(DATA_DIR)"' -DDEF_MANPAGE_DIR='"$(MAN_DIR)"' \
+	    -DDEF_SENDMAIL_PATH='"$(COMMAND_DIR)/sendmail"' \
+	    -DDEF_MAILQ_PATH='"$(BIN_DIR)/mailq"' -DDEF_NEWALIASES_PATH='"$(BIN_DIR)/newaliases"'
 CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
-LDLIBS    = -ldb -lldns -lpcre2-8 -lssl -lcrypto -lz
+LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto -lz
 
-DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt
-COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt odmr pickup \
+		local pipe discard
+COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger sendmail postdrop \
+		postfix postcat postlog postalias
 DAEMONS   := $(foreach p,$(DAEMON_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 COMMANDS  := $(foreach p,$(COMMAND_NAMES),$(if $(wildcard $(p)/$(p).c),$(p)))
 
@@ -91,23 +98,29 @@ $(1): $$(patsubst %.c,$(2)/%.o,$$(wildcard lib/$(3)/*.c))
 endef
 $(foreach l,$(LIB_LAYERS),$(eval $(call layer_rule,$(BUILD)/lib/lib$(l).a,$(BUILD)/obj,$(l))))
 
+# Libraries that only some programs (and unit tests) need: <name>_LDLIBS.
+smtpd_LDLIBS = -lsasl2
+odmr_LDLIBS  = -lsasl2
+test_xsasl_LDLIBS = -lsasl2
+
 define program_rule
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)/*.c))
 $(1): $$($(1)_OBJS) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(SAN_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(SAN_OBJ) $(LIBA) $(LDLIBS) $$($(2)_LDLIBS)
 endef
 $(foreach p,$(DAEMONS),$(eval $(call program_rule,$(BUILD)/libexec/$(p),$(p))))
 $(foreach p,$(COMMANDS),$(eval $(call program_rule,$(BUILD)/sbin/$(p),$(p))))
 
-# mailq is postqueue under another name (it then behaves like postqueue -p).
-all: $(BUILD)/sbin/mailq
-$(BUILD)/sbin/mailq: $(BUILD)/sbin/postqueue
-	ln -sf postqueue $@
+# mailq and newaliases are sendmail under other names (sendmail -bp, -I),
+# as in Postfix.
+all: $(BUILD)/sbin/mailq $(BUILD)/sbin/newaliases
+$(BUILD)/sbin/mailq $(BUILD)/sbin/newaliases: $(BUILD)/sbin/sendmail
+	ln -sf sendmail $@
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(LIBA) $(LDLIBS) $($*_LDLIBS)
 
 $(BUILD)/tests/daemon/%: $(BUILD)/obj/tests/daemon/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -150,7 +163,7 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBA)
 # fuzz_smtpd also links smtpd's own objects, all but its main (smtpd/smtpd.c).
 FUZZ_SMTPD_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out smtpd/smtpd.c,$(wildcard smtpd/*.c)))
 $(FUZZ_BUILD)/fuzz_smtpd: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_smtpd.o $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA)
-	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA) $(LDLIBS)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SMTPD_OBJS) $(FUZZ_LIBA) $(LDLIBS) $(smtpd_LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -182,11 +195,14 @@ install: all
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(COMMAND_DIR) $(DESTDIR)$(CONFIG_DIR)
 	for p in $(DAEMONS); do install -m 755 $(BUILD)/libexec/$$p $(DESTDIR)$(DAEMON_DIR)/; done
 	for p in $(COMMANDS); do install -m 755 $(BUILD)/sbin/$$p $(DESTDIR)$(COMMAND_DIR)/; done
-	for f in conf/*; do [ -e $(DESTDIR)$(CONFIG_DIR)/$$(basename $$f) ] || \
+	for f in conf/main.cf conf/master.cf; do [ -e $(DESTDIR)$(CONFIG_DIR)/$$(basename $$f) ] || \
 	    install -m 644 $$f $(DESTDIR)$(CONFIG_DIR)/; done
+	install -d $(DESTDIR)$(SYSTEMD_DIR)
+	sed -e 's|@COMMAND_DIR@|$(COMMAND_DIR)|g' conf/postfix.service > $(DESTDIR)$(SYSTEMD_DIR)/postfix.service
+	chmod 644 $(DESTDIR)$(SYSTEMD_DIR)/postfix.service
 	for s in 1 5 8; do install -d $(DESTDIR)$(MAN_DIR)/man$$s; \
 	    for f in man/man$$s/*.$$s; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MAN_DIR)/man$$s/; done; true; done
-	@sh mk/install-post.sh "$(DESTDIR)" "$(COMMAND_DIR)"
+	@sh mk/install-post.sh "$(DESTDIR)" "$(COMMAND_DIR)" "$(PREFIX)" "$(BIN_DIR)"
 
 # man/man5/postconf.5 is generated from lib/global/mail_params.def (committed;
 # tests/integration/test_postconf.py fails when it is out of date).

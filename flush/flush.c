@@ -14,7 +14,7 @@
  *	send_site site=		ETRN, postqueue -s: make every listed message
  *				that is still in deferred/ eligible now: set
  *				the flush mark (QMGR_FLUSH_MARK_MODE, the
- *				group-execute bit, so qmgr delivers it even
+ *				group-write bit, so qmgr delivers it even
  *				through a transport in defer_transports, this
  *				attempt only) and move the file from deferred/
  *				to incoming/, where qmgr takes it regardless

@@ -254,6 +254,8 @@ static int main_cf_ok(void)
 	    msg_warn("%s; keeping the old configuration", vstring_str(why));
 	    _exit(1);
 	}
+	/* A macro loop is fatal here, in the child: the old one stays. */
+	mail_conf_check_macros();
 	/* A setting we would ignore to the detriment of security. */
 	if ((conf = read_master_cf(why)) != 0 && master_check_unsafe(conf, why) < 0) {
 	    msg_warn("%s; keeping the old configuration", vstring_str(why));
@@ -407,6 +409,7 @@ int     main(int argc, char **argv)
     if (debug_mode)
 	msg_to_stderr(1);
     mail_conf_read((char *) 0);
+    mail_conf_check_macros();
     if (test_mode)
 	test_running();
     setup_logging();

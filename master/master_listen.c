@@ -45,7 +45,13 @@
 #include "global/mail_conf.h"
 #include "master.h"
 
-#define INET_BACKLOG	100
+/*
+ * A crowd larger than the backlog has its SYNs dropped, and a client that
+ * connects then waits a second or more for the SYN to be sent again; a
+ * long queue costs little, as smtpd evicts idle clients when clients
+ * wait (smtpd_overload_idle_time).
+ */
+#define INET_BACKLOG	1024
 #define UNIX_BACKLOG	100
 
 void    master_listeners_free(MASTER_LISTENER *list, int count)

@@ -15,7 +15,7 @@
  *
  *	master_check_unsafe() finds a setting that is not implemented and
  *	would weaken security if it were ignored (mail_conf_unsafe(), such
- *	as smtpd_tls_auth_only = yes): -1 with the reason. master refuses
+ *	as smtpd_tls_req_ccert = yes): -1 with the reason. master refuses
  *	to start with it, and a reload with it keeps the old configuration.
  *
  *	Other names:
@@ -25,7 +25,8 @@
  *	relay_destination_concurrency_limit; also
  *	<service>_initial_destination_concurrency, whose default is
  *	initial_destination_concurrency), or when another main.cf
- *	value or a master.cf -o value refers to it as $name. Each unknown
+ *	value or a master.cf -o value refers to it as $name, or when it is
+ *	a restriction class of smtpd_restriction_classes. Each unknown
  *	name is reported once per master process, in postconf's words.
  * DIAGNOSTICS
  *	warning: main.cf: parameter NAME is not implemented by this mail
@@ -198,7 +199,7 @@ void    master_check_params(MASTER_CONF *conf)
 	    msg_warn("main.cf: parameter %s is not implemented by this mail system; "
 		     "it has no effect", name);
 	else if (mail_conf_param(name) == 0 && !htable_locate(used, name)
-		 && !transport_knob(name, conf))
+		 && !transport_knob(name, conf) && !mail_conf_user_defined(name))
 	    msg_warn("%s/main.cf: unused parameter: %s=%s",
 		     mail_conf_dir(), name, mail_conf_raw(name));
     }

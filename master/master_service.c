@@ -27,6 +27,17 @@
  *	client throttles its service for service_throttle_time: no new
  *	children, clients wait in the listen queue.
  *
+ *	Stress, as in Postfix: when a child is started that fills the last
+ *	slot of an inet service that does not listen on loopback addresses
+ *	only (while another child is busy), master logs that the service
+ *	has reached its process limit, restarts the service (its children
+ *	finish their current client and exit; existing sessions are not
+ *	interrupted) and starts children with "-o stress=yes" for the next
+ *	1000 seconds, so that ${stress?...} settings take their short
+ *	values. Otherwise such services get "-o stress=". Other services
+ *	never get a stress setting. An "-o stress=..." of master.cf
+ *	overrides master's.
+ *
  *	wakeup: every N seconds master connects to the service's socket
  *	and writes "W"; with "?" the first wakeup comes only after the
  *	service was used. The first wakeup of other services is at start.
@@ -38,15 +49,19 @@
  *
  *	Environment: a child gets only the variables named in
  *	export_environment (a "name=value" entry sets that value),
- *	MAIL_CONFIG, MASTER_GENERATION and MASTER_LISTEN_COUNT, and any
+ *	MAIL_CONFIG, MASTER_GENERATION, MASTER_LISTEN_COUNT and
+ *	MASTER_PROCESS_LIMIT (the service's process limit, 0 = none), and any
  *	ASAN_*, UBSAN_* or LSAN_* setting (sanitizer builds).
  *
- *	Commands of Postfix programs we do without (pickup, cleanup,
+ *	Commands of Postfix programs we do without (cleanup,
  *	trivial-rewrite, ...) and commands missing from daemon_directory
  *	are logged once and never started.
  * DIAGNOSTICS
  *	Postfix's: "process PATH pid N exit status S", "process PATH pid N
- *	killed by signal S", "PATH: bad command startup -- throttling".
+ *	killed by signal S", "PATH: bad command startup -- throttling",
+ *	'service "smtp" (25) has reached its process limit "100": new
+ *	clients may experience noticeable delays' (with its two follow-up
+ *	lines, at most once per 1000 seconds per service).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +72,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/mymalloc.h"
@@ -65,6 +83,7 @@
 #include "util/argv.h"
 #include "util/htable.h"
 #include "util/events.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "master.h"
@@ -84,6 +103,10 @@ typedef struct MASTER_SERV {
     int     throttled;
     int     listening;
     int     used;			/* a child was started */
+    int     stress_ok;			/* inet, not only on loopback addresses */
+    char   *endpoint;			/* "25", "[192.0.2.1]:25", for logs */
+    time_t  stress_until;		/* children get stress=yes until then */
+    time_t  busy_warn_time;		/* last process limit warning */
     struct MASTER_SERV *next;
 } MASTER_SERV;
 
@@ -107,8 +130,7 @@ static const struct {
     const char *why;
     int     supported;			/* the job is done elsewhere */
 } not_ours[] = {
-    {"pickup", "smtpd writes queue files itself", 1},
-    {"cleanup", "smtpd writes queue files itself", 1},
+    {"cleanup", "smtpd and pickup write queue files themselves", 1},
     {"trivial-rewrite", "address rewriting is built into smtpd and qmgr", 1},
     {"error", "the error and retry transports are built into qmgr", 1},
     {"tlsmgr", "each process keeps its own TLS state", 1},
@@ -116,10 +138,7 @@ static const struct {
     {"scache", "smtp keeps its own connection cache", 1},
     {"proxymap", "each process opens its own tables", 1},
     {"postlogd", "master hands maillog_file to every process", 1},
-    {"discard", 0, 0},
-    {"local", 0, 0},
     {"virtual", 0, 0},
-    {"pipe", 0, 0},
     {"spawn", 0, 0},
     {"postscreen", 0, 0},
     {"dnsblog", 0, 0},
@@ -245,7 +264,7 @@ static void child_descriptors(MASTER_SERV *serv)
  * (MAIL_CONFIG, MASTER_*), and sanitizer settings (ASAN_*, UBSAN_*,
  * LSAN_*) so that a sanitizer build keeps its options.
  */
-static ARGV *child_env(const char *generation, int listen_count)
+static ARGV *child_env(const char *generation, int listen_count, int max_proc)
 {
     extern char **environ;
     ARGV   *env = argv_alloc(16);
@@ -277,9 +296,73 @@ static ARGV *child_env(const char *generation, int listen_count)
     argv_add(env, vstring_str(buf));
     vstring_sprintf(buf, "MASTER_LISTEN_COUNT=%d", listen_count);
     argv_add(env, vstring_str(buf));
+    vstring_sprintf(buf, "MASTER_PROCESS_LIMIT=%d", max_proc);
+    argv_add(env, vstring_str(buf));
     argv_free(names);
     vstring_free(buf);
     return (env);
+}
+
+#define STRESS_TIME	1000		/* seconds of stress after the limit */
+
+/* status_pipe - a new status pipe for a service (children use status_wr) */
+static void status_pipe(MASTER_SERV *serv)
+{
+    int     pipefd[2];
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+	msg_fatal("pipe: %s", strerror(errno));
+    serv->status_rd = pipefd[0];
+    serv->status_wr = pipefd[1];
+    (void) fcntl(serv->status_rd, F_SETFL, O_NONBLOCK);
+    event_enable_read(serv->status_rd, status_event, serv);
+}
+
+/*
+ * serv_restart - the children of a service finish their current client
+ * and exit (they see their status pipe close, as after a reload); new
+ * children are started on demand with the new pipe. Idle old children
+ * no longer count as available.
+ */
+static void serv_restart(MASTER_SERV *serv)
+{
+    event_disable_readwrite(serv->status_rd);
+    close(serv->status_rd);
+    close(serv->status_wr);
+    status_pipe(serv);
+    for (MASTER_PROC *p = children; p; p = p->next) {
+	if (p->serv == serv && p->avail) {
+	    p->avail = 0;
+	    serv->avail_proc--;
+	}
+    }
+}
+
+/*
+ * limit_reached - the child about to start takes the last slot while
+ * another child is busy: warn as Postfix does, and (for a public inet
+ * service) restart the service under stress.
+ */
+static void limit_reached(MASTER_SERV *serv)
+{
+    time_t  now = time((time_t *) 0);
+
+    if (!serv->stress_ok || serv->max_proc <= 0 || serv->total_proc < 1
+	|| serv->total_proc + 1 < serv->max_proc)
+	return;
+    if (now - serv->busy_warn_time >= STRESS_TIME || serv->busy_warn_time == 0) {
+	serv->busy_warn_time = now;
+	msg_warn("service \"%s\" (%s) has reached its process limit \"%d\": "
+		 "new clients may experience noticeable delays",
+		 serv->ent->service, serv->endpoint, serv->max_proc);
+	msg_warn("to avoid this condition, increase the process count in "
+		 "master.cf or reduce the service time per client");
+	msg_warn("see http://www.postfix.org/STRESS_README.html for examples "
+		 "of stress-adapting configuration settings");
+    }
+    if (now >= serv->stress_until)
+	serv_restart(serv);
+    serv->stress_until = now + STRESS_TIME;
 }
 
 static void spawn(MASTER_SERV *serv)
@@ -290,6 +373,7 @@ static void spawn(MASTER_SERV *serv)
     MASTER_PROC *proc;
     pid_t   pid;
 
+    limit_reached(serv);
     argv_add(argv, serv->exec_path);
     argv_add(argv, "-n");
     argv_add(argv, ent->service);
@@ -301,6 +385,11 @@ static void spawn(MASTER_SERV *serv)
 	argv_add(argv, "-u");
     for (int i = 0; i < master_env.verbose; i++)
 	argv_add(argv, "-v");
+    if (serv->stress_ok) {
+	/* Before master.cf's arguments: an "-o stress=" there wins. */
+	argv_add(argv, "-o");
+	argv_add(argv, time((time_t *) 0) < serv->stress_until ? "stress=yes" : "stress=");
+    }
     for (size_t i = 0; i < ent->args->argc; i++)
 	argv_add(argv, ent->args->argv[i]);
     vstring_sprintf(gen, "%u", master_env.generation);
@@ -323,7 +412,7 @@ static void spawn(MASTER_SERV *serv)
 	sigprocmask(SIG_SETMASK, &none, 0);
 	child_descriptors(serv);
 	execve(serv->exec_path, argv->argv,
-	       child_env(vstring_str(gen), serv->listen_count)->argv);
+	       child_env(vstring_str(gen), serv->listen_count, serv->max_proc)->argv);
 	msg_fatal("exec %s: %s", serv->exec_path, strerror(errno));
     }
     argv_free(argv);
@@ -442,7 +531,6 @@ static MASTER_SERV *serv_create(MASTER_ENT *ent, const char *key, const char *ex
 				        int *listen_fd, int listen_count, const char *path)
 {
     MASTER_SERV *serv = mycalloc(1, sizeof(*serv));
-    int     pipefd[2];
 
     serv->ent = ent;
     serv->key = mystrdup(key);
@@ -452,12 +540,7 @@ static MASTER_SERV *serv_create(MASTER_ENT *ent, const char *key, const char *ex
     serv->listen_count = listen_count;
     serv->max_proc = ent->maxproc == MASTER_MAXPROC_DEFAULT ?
 	(int) mail_conf_int(VAR_DEFAULT_PROCESS_LIMIT) : ent->maxproc;
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
-	msg_fatal("pipe: %s", strerror(errno));
-    serv->status_rd = pipefd[0];
-    serv->status_wr = pipefd[1];
-    (void) fcntl(serv->status_rd, F_SETFL, O_NONBLOCK);
-    event_enable_read(serv->status_rd, status_event, serv);
+    status_pipe(serv);
     serv->next = services;
     services = serv;
     return (serv);
@@ -489,9 +572,54 @@ static void serv_retire(MASTER_SERV *serv, int keep_listener, int kill_children)
     }
     myfree(serv->key);
     myfree(serv->exec_path);
+    if (serv->endpoint)
+	myfree(serv->endpoint);
     if (serv->path)
 	myfree(serv->path);
     myfree(serv);
+}
+
+/* loopback - is a listener address (as master_listen_inet gives it) loopback */
+static int loopback(const char *addr)
+{
+    return (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0);
+}
+
+/*
+ * inet_stress_info - whether an inet service may be stressed (it listens
+ * on some address that is not loopback, as Postfix requires), and its
+ * endpoint as Postfix's process limit warning shows it: the port number
+ * for a wildcard service ("25"), else "[address]:port".
+ */
+static void inet_stress_info(MASTER_SERV *serv, MASTER_LISTENER *list, int count)
+{
+    char   *copy = mystrdup(serv->ent->service);
+    char   *port = split_at_right(copy, ':');
+    const char *host = port ? copy : 0;
+    VSTRING *buf = vstring_alloc(50);
+    struct servent *se;
+
+    if (port == 0)
+	port = copy;
+    for (int i = 0; i < count; i++)
+	if (!loopback(list[i].addr))
+	    serv->stress_ok = 1;
+    if (host && *host == '[' && host[strlen(host) - 1] == ']') {
+	host++;
+	copy[strlen(copy) - 1] = 0;
+    }
+    if (!alldig(port) && (se = getservbyname(port, "tcp")) != 0)
+	vstring_sprintf(buf, "%d", ntohs(se->s_port));
+    else
+	vstring_strcpy(buf, port);
+    if (host && *host) {
+	char   *p = mystrdup(vstring_str(buf));
+
+	vstring_sprintf(buf, "[%s]:%s", host, p);
+	myfree(p);
+    }
+    serv->endpoint = vstring_export(buf);
+    myfree(copy);
 }
 
 /* find_old - a service of the previous configuration with this key */
@@ -531,8 +659,14 @@ static void build(MASTER_CONF *conf, MASTER_SERV *old, int fatal_errors)
 			 ent->service);
 	    vstring_sprintf(key, "%s/inet", ent->service);
 	    if ((prev = find_old(old, vstring_str(key))) != 0 && prev->listen_count > 0) {
-		serv_create(ent, vstring_str(key), vstring_str(exec_path),
-			    prev->listen_fd, prev->listen_count, 0);
+		MASTER_SERV *serv = serv_create(ent, vstring_str(key), vstring_str(exec_path),
+						prev->listen_fd, prev->listen_count, 0);
+
+		serv->stress_ok = prev->stress_ok;
+		serv->endpoint = prev->endpoint;
+		serv->stress_until = prev->stress_until;
+		serv->busy_warn_time = prev->busy_warn_time;
+		prev->endpoint = 0;
 		prev->listen_fd = 0;
 		prev->listen_count = 0;
 		continue;
@@ -546,7 +680,8 @@ static void build(MASTER_CONF *conf, MASTER_SERV *old, int fatal_errors)
 	    fds = mymalloc(count * sizeof(int));
 	    for (int j = 0; j < count; j++)
 		fds[j] = list[j].fd;
-	    serv_create(ent, vstring_str(key), vstring_str(exec_path), fds, count, 0);
+	    inet_stress_info(serv_create(ent, vstring_str(key), vstring_str(exec_path),
+					 fds, count, 0), list, count);
 	    master_listeners_free(list, count);
 	} else {
 	    MASTER_SERV *serv;

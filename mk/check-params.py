@@ -16,7 +16,8 @@ Usage: check-params.py [TOP]
    parameter whose smtp_ twin is read through smtp_param_*() (the LMTP
    client reads lmtp_X there); or it is <transport>_X whose default_X is
    read through mail_conf_transport_*(); or the default of a parameter
-   that has a reader refers to it as $name. A parameter marked
+   that has a reader refers to it as $name; or it is marked PARAM_INSTALL
+   (Postfix reads it only when installing). A parameter marked
    PARAM_NOIMPL must have no reader (unmark it when it is implemented).
 
 Reports are "file:line: what is wrong"; the exit status is 1 when there is
@@ -34,6 +35,11 @@ EXCEPTIONS = {
     ("master/master_params.c", "initial_destination_concurrency"),
     ("postconf/postconf.c", "initial_destination_concurrency"),
     ("postconf/postconf.c", "extra_recipient_limit"),
+    # The comsat service in /etc/services, not the biff parameter.
+    ("local/local_mailbox.c", "biff"),
+    # $recipient_delimiter in forward_path: local(8)'s own value (the
+    # delimiter found in the address), not the parameter.
+    ("local/local_recipient.c", "recipient_delimiter"),
 }
 
 # Files that name parameters without reading them: not counted as readers.
@@ -177,7 +183,7 @@ def check_readers(top):
         if p["noimpl"] and name in read:
             errors.append("%s:%d: %s is marked PARAM_NOIMPL but code reads it: "
                           "remove the mark" % (rel, lines[name], name))
-        elif not p["noimpl"] and name not in read:
+        elif not p["noimpl"] and not p.get("install") and name not in read:
             errors.append("%s:%d: %s has no reader: implement it or mark it PARAM_NOIMPL"
                           % (rel, lines[name], name))
     return errors

@@ -6,10 +6,10 @@
 # Run as another user: prints the exact apt-get line and fails.
 set -e
 
-PKGS="gcc make libc6-dev libssl-dev libdb-dev libldns-dev libpcre2-dev \
+PKGS="gcc make libc6-dev libssl-dev libdb-dev liblmdb-dev libldns-dev libpcre2-dev \
 clang libclang-rt-14-dev openssl iproute2 procps psmisc python3 \
-python3-aiosmtpd swaks nsd ldnsutils unbound dovecot-lmtpd postfix postfix-pcre db5.3-util man-db \
-zlib1g-dev"
+python3-aiosmtpd swaks nsd ldnsutils unbound dovecot-lmtpd libsasl2-dev sasl2-bin libsasl2-modules postfix postfix-pcre postfix-lmdb db5.3-util man-db \
+opendkim opendkim-tools rspamd zlib1g-dev"
 
 missing=""
 for p in $PKGS; do

@@ -29,6 +29,10 @@ MACRO_TEXT = {
     "DEF_DATA_DIR": "chosen when built (Makefile DATA_DIR, /var/lib/postfix by default)",
     "DEF_QUEUE_DIR": "chosen when built (Makefile QUEUE_DIR, "
                      "/var/spool/postfix by default)",
+    "DEF_MANPAGE_DIR": "chosen when built (Makefile MAN_DIR, $(PREFIX)/share/man by default)",
+    "DEF_SENDMAIL_PATH": "chosen when built ($(COMMAND_DIR)/sendmail)",
+    "DEF_MAILQ_PATH": "chosen when built ($(BIN_DIR)/mailq)",
+    "DEF_NEWALIASES_PATH": "chosen when built ($(BIN_DIR)/newaliases)",
     "VERSION": "the version of this build",
 }
 RUNTIME_TEXT = {
@@ -106,6 +110,7 @@ def read_params(path):
                 "unit": "" if unit == "0" else unit,
                 "min": pmin, "max": pmax, "ours": "PARAM_OURS" in flags,
                 "noimpl": "PARAM_NOIMPL" in flags,
+                "install": "PARAM_INSTALL" in flags,
             })
     return params
 
@@ -224,8 +229,7 @@ warning: main.cf: parameter \fIname\fR is not implemented by this mail system; i
 .fi
 .PP
 A setting that would weaken security if it were ignored
-(\fBsmtpd_tls_auth_only = yes\fR, \fBsmtpd_tls_req_ccert = yes\fR,
-\fBsmtpd_reject_unlisted_sender = yes\fR) is refused instead:
+(\fBsmtpd_tls_req_ccert = yes\fR) is refused instead:
 \fBmaster\fR(8) does not start with it, and a reload with it keeps the
 old configuration.
 .PP
@@ -271,6 +275,11 @@ def render(params, descriptions, postfix_names=()):
             out.append("Default:\n.nf\n\\&%s\n.fi\n" % roff(p["default"]))
         if p["ours"]:
             out.append(".br\nThis parameter is ours: Postfix does not have it.\n")
+        if p["install"]:
+            out.append(".br\nAn installation parameter: Postfix reads it only when it is "
+                       "installed (postfix-install); it has no effect on the running "
+                       "system, there as here (make install takes the Makefile's "
+                       "directories).\n")
     out.append(NOIMPL_HEAD)
     names = sorted({p["name"] for p in params if p["noimpl"]} | set(postfix_names))
     out.append(".nf\n")

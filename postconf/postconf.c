@@ -41,6 +41,7 @@
  * SEE ALSO
  *	postconf(5), postconf(1)
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "postconf_edit.h"
+#include "postconf_master.h"
 
 #define SHOW_DEFS	(1<<0)		/* -d */
 #define SHOW_NONDEF	(1<<1)		/* -n */
@@ -98,6 +100,53 @@ static void usage(void)
 	      "[-o name=value (override parameter value)] [-v (verbose)] "
 	      "[-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] "
 	      "[name...]");
+}
+
+/*
+ * option_conflicts - Postfix's complaints about options that do not go
+ * together: two of one group ("specify one of -M -P", the letters in
+ * Postfix's order: alphabetical, lower case first, "#" last), or an
+ * option that a mode does not take ("with option -M, do not specify -n").
+ */
+static int option_rank(int ch)
+{
+    if (ch == '#')
+	return (1000);
+    return (tolower(ch) * 2 + (isupper(ch) != 0));
+}
+
+static void option_conflicts(const char *seen)
+{
+    static const char *groups[] = {"aAlmMFP", "dneX#", "hH"};
+    static const struct {
+	const char *modes;
+	const char *forbidden;
+    } modes[] = {
+	{"aAlm", "dneX#"}, {"MP", "dn"}, {"F", "dnX#"},
+    };
+
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+	int     first = 0, second = 0;
+
+	for (const char *cp = seen; *cp; cp++) {
+	    if (strchr(groups[g], *cp) == 0)
+		continue;
+	    if (first == 0 || option_rank(*cp) < option_rank(first)) {
+		second = first;
+		first = *cp;
+	    } else if (second == 0 || option_rank(*cp) < option_rank(second)) {
+		second = *cp;
+	    }
+	}
+	if (second)
+	    msg_fatal("specify one of -%c -%c", first, second);
+    }
+    for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+	for (const char *cp = seen; *cp; cp++)
+	    if (strchr(modes[m].modes, *cp))
+		for (const char *fp = seen; *fp; fp++)
+		    if (strchr(modes[m].forbidden, *fp))
+			msg_fatal("with option -%c, do not specify -%c", *cp, *fp);
 }
 
 /* read_services - master.cf: service names, and $names used by -o */
@@ -224,6 +273,7 @@ static int is_parameter(const char *name, VSTRING *buf)
 {
     return (mail_conf_param(name) != 0
 	    || transport_default(name, buf) != 0
+	    || mail_conf_user_defined(name)
 	    || (referenced && htable_locate(referenced, name) != 0));
 }
 
@@ -322,6 +372,9 @@ int     main(int argc, char **argv)
     int     mode = 0;
     int     show_types = 0;
     int     edit = 0;
+    int     what = 0;			/* a, A, l, m, M, F or P */
+    int     fold = 0;
+    char    seen[64] = "";		/* options given, for the conflicts */
     ARGV   *overrides = argv_alloc(2);
     int     ch;
 
@@ -330,8 +383,21 @@ int     main(int argc, char **argv)
     msg_stderr_command_style(1);
     out = vstream_fdopen(1);
 
-    while ((ch = getopt(argc, argv, "c:dehHmno:vxX#")) > 0) {
+    while ((ch = getopt(argc, argv, "aAc:defFhHlmMno:PvxX#")) > 0) {
+	if (ch != '?' && strchr(seen, ch) == 0 && strlen(seen) < sizeof(seen) - 1)
+	    seen[strlen(seen)] = (char) ch;
 	switch (ch) {
+	case 'a':
+	case 'A':
+	case 'l':
+	case 'M':
+	case 'F':
+	case 'P':
+	    what = ch;
+	    break;
+	case 'f':
+	    fold = 1;
+	    break;
 	case 'o':
 	    argv_add(overrides, optarg);
 	    break;
@@ -358,6 +424,7 @@ int     main(int argc, char **argv)
 	    break;
 	case 'm':
 	    show_types = 1;
+	    what = ch;
 	    break;
 	case 'n':
 	    mode |= SHOW_NONDEF;
@@ -372,21 +439,52 @@ int     main(int argc, char **argv)
 	    usage();
 	}
     }
-    if ((mode & SHOW_DEFS) && (mode & SHOW_NONDEF))
-	msg_fatal("specify one of -d -n");
+    option_conflicts(seen);
     if ((mode & SHOW_DEFS) && overrides->argc > 0)
 	msg_fatal("specify one of -d -o");
+
+    /* As in Postfix 2.8 and later, a value means -e. */
+    if (!edit && what != 'm' && what != 'l' && what != 'a' && what != 'A')
+	for (int i = optind; i < argc; i++)
+	    if (strchr(argv[i], '='))
+		edit = POSTCONF_EDIT_SET;
+
+    /* -a, -A, -l: what this mail system supports. */
+    if (what == 'a' || what == 'A' || what == 'l') {
+	if (what == 'a')
+	    vstream_fputs(out, "cyrus\ndovecot\n");
+	else if (what == 'A')
+	    vstream_fputs(out, "cyrus\n");
+	else if (what == 'l')
+	    vstream_fputs(out, "flock\nfcntl\ndotlock\n");
+	vstream_fflush(out);
+	vstream_release(out);
+	return (0);
+    }
+
+    /* -M, -F, -P: master.cf. */
+    if (what == 'M' || what == 'F' || what == 'P') {
+	VSTRING *path = vstring_alloc(100);
+
+	if (config_dir)
+	    setenv("MAIL_CONFIG", config_dir, 1);
+	vstring_sprintf(path, "%s/master.cf", config_dir ? config_dir : mail_conf_dir());
+	postconf_master(vstring_str(path), what, edit,
+			(fold ? POSTCONF_MASTER_FOLD : 0)
+			| ((mode & HIDE_NAME) ? POSTCONF_MASTER_HIDE_NAME : 0)
+			| ((mode & HIDE_VALUE) ? POSTCONF_MASTER_HIDE_VALUE : 0),
+			argv + optind, argc - optind);
+	vstring_free(path);
+	vstring_free(buf);
+	vstream_fflush(out);
+	vstream_release(out);
+	return (0);
+    }
 
     /* -e, -X, -#: edit main.cf and print nothing. */
     if (edit) {
 	VSTRING *path = vstring_alloc(100);
 
-	if (mode & SHOW_DEFS)
-	    msg_fatal("specify one of -d and -e, -X or -#");
-	if (mode & SHOW_NONDEF)
-	    msg_fatal("specify one of -n and -e, -X or -#");
-	if (show_types)
-	    msg_fatal("specify one of -m and -e, -X or -#");
 	if (optind >= argc)
 	    msg_fatal(edit == POSTCONF_EDIT_SET ? "-e requires name=value argument"
 		      : "%s requires parameter name argument",
@@ -400,13 +498,7 @@ int     main(int argc, char **argv)
 	vstream_release(out);
 	return (0);
     }
-    if ((mode & HIDE_NAME) && (mode & HIDE_VALUE))
-	msg_fatal("specify one of -h -H");
     if (show_types) {
-	if (mode & SHOW_DEFS)
-	    msg_fatal("with option -m, do not specify -d");
-	if (mode & SHOW_NONDEF)
-	    msg_fatal("with option -m, do not specify -n");
 	vstream_fputs(out, dict_type_list());
 	vstream_fflush(out);
 	vstring_free(buf);

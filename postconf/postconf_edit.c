@@ -5,6 +5,7 @@
  *	#include "postconf_edit.h"
  *
  *	void postconf_edit(const char *path, int how, char **args, int count);
+ *	void postconf_write_file(const char *path, VSTRING *text, int mode);
  * DESCRIPTION
  *	postconf_edit() rewrites the main.cf file at path the way
  *	Postfix's postconf does:
@@ -21,7 +22,8 @@
  *	Comments, blank lines and other entries stay as they are. The new
  *	file is written next to the old one, synced and renamed over it, so
  *	a reader sees either the old or the new main.cf; it keeps the old
- *	file's permissions.
+ *	file's permissions. postconf_write_file() is that replacement
+ *	(postconf_master.c uses it for master.cf).
  * DIAGNOSTICS
  *	Warning: "main.cf: multiple entries for "name"" when an edited name
  *	is defined more than once. Fatal: an argument of -e without "=",
@@ -78,6 +80,34 @@ static int find_arg(ARGV *names, const char *name)
     return (-1);
 }
 
+/* postconf_write_file - replace a file atomically, with the given mode */
+
+void    postconf_write_file(const char *path, VSTRING *text, int mode)
+{
+    VSTRING *tmp = vstring_alloc(100);
+    VSTREAM *fp;
+    int     fd;
+
+    vstring_sprintf(tmp, "%s.tmp", path);
+    (void) unlink(vstring_str(tmp));
+    if ((fd = open(vstring_str(tmp), O_WRONLY | O_CREAT | O_EXCL, mode)) < 0)
+	msg_fatal("create %s: %s", vstring_str(tmp), strerror(errno));
+    (void) fchmod(fd, mode);
+    if ((fp = vstream_fdopen(fd)) == 0)
+	msg_fatal("open %s: %s", vstring_str(tmp), strerror(errno));
+    if (vstream_write(fp, vstring_str(text), vstring_len(text)) < 0
+	|| vstream_fflush(fp) < 0 || fsync(fd) < 0) {
+	(void) unlink(vstring_str(tmp));
+	msg_fatal("write %s: %s", vstring_str(tmp), strerror(errno));
+    }
+    vstream_close(fp);
+    if (rename(vstring_str(tmp), path) < 0) {
+	(void) unlink(vstring_str(tmp));
+	msg_fatal("rename %s to %s: %s", vstring_str(tmp), path, strerror(errno));
+    }
+    vstring_free(tmp);
+}
+
 void    postconf_edit(const char *path, int how, char **args, int count)
 {
     ARGV   *names = argv_alloc(count);
@@ -85,12 +115,10 @@ void    postconf_edit(const char *path, int how, char **args, int count)
     ARGV   *lines = argv_alloc(100);
     int    *seen;
     VSTRING *line = vstring_alloc(100);
-    VSTRING *tmp = vstring_alloc(100);
     VSTRING *out = vstring_alloc(1000);
     VSTREAM *fp;
     struct stat st;
     int     status;
-    int     fd;
     int     current = -1;		/* the entry being edited, or -1 */
 
     /* The edits. */
@@ -159,30 +187,12 @@ void    postconf_edit(const char *path, int how, char **args, int count)
 		vstring_sprintf_append(out, "%s = %s\n", names->argv[i],
 				       values->argv[i]);
 
-    /* Replace the file atomically, keeping its permissions. */
-    vstring_sprintf(tmp, "%s.tmp", path);
-    (void) unlink(vstring_str(tmp));
-    if ((fd = open(vstring_str(tmp), O_WRONLY | O_CREAT | O_EXCL, st.st_mode & 07777)) < 0)
-	msg_fatal("create %s: %s", vstring_str(tmp), strerror(errno));
-    (void) fchmod(fd, st.st_mode & 07777);
-    if ((fp = vstream_fdopen(fd)) == 0)
-	msg_fatal("open %s: %s", vstring_str(tmp), strerror(errno));
-    if (vstream_write(fp, vstring_str(out), vstring_len(out)) < 0
-	|| vstream_fflush(fp) < 0 || fsync(fd) < 0) {
-	(void) unlink(vstring_str(tmp));
-	msg_fatal("write %s: %s", vstring_str(tmp), strerror(errno));
-    }
-    vstream_close(fp);
-    if (rename(vstring_str(tmp), path) < 0) {
-	(void) unlink(vstring_str(tmp));
-	msg_fatal("rename %s to %s: %s", vstring_str(tmp), path, strerror(errno));
-    }
+    postconf_write_file(path, out, st.st_mode & 07777);
 
     myfree(seen);
     argv_free(names);
     argv_free(values);
     argv_free(lines);
     vstring_free(line);
-    vstring_free(tmp);
     vstring_free(out);
 }

@@ -164,6 +164,7 @@ int     main(int argc, char **argv)
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
     mail_conf_read(config_dir);
+    mail_conf_check_macros();
     def_type = mail_conf_str(VAR_DEFAULT_DATABASE_TYPE);
 
     count = argc - optind;

@@ -13,7 +13,11 @@
  *	Invoked as mailq, it does -p.
  *
  *	postqueue is meant to be installed setgid setgid_group (it then
- *	reaches public/, mode 0710); it never needs root. Access is
+ *	reaches public/, mode 0710); it never needs root. A configuration
+ *	folder that a user other than root names with -c, or through
+ *	MAIL_CONFIG when postqueue runs setgid, must be listed in the
+ *	default main.cf's alternate_config_directories or
+ *	multi_instance_directories (mail_conf_checkdir(3)). Access is
  *	limited by authorized_mailq_users (-p, -j) and
  *	authorized_flush_users (-f, -s, -i); the superuser and mail_owner
  *	are always allowed.
@@ -43,6 +47,7 @@
 #include "util/vstring.h"
 #include "util/vstream.h"
 #include "global/mail_conf.h"
+#include "global/mail_conf_checkdir.h"
 #include "dict/match_list.h"
 #include "global/mail_list.h"
 #include "global/showq_client.h"
@@ -241,14 +246,13 @@ int     main(int argc, char **argv)
 	msg_fatal_status(EX_USAGE, USAGE);
 
     /*
-     * A setgid postqueue must not be pointed at somebody else's sockets
-     * by an arbitrary -c: only the superuser may name another folder.
+     * A setgid postqueue must not be pointed at somebody else's main.cf
+     * (and its authorized_*_users) by -c or MAIL_CONFIG: a folder that
+     * an ordinary user names must be listed in the default main.cf.
      */
-    if (config_dir && getuid() != 0 && getegid() != getgid())
-	msg_fatal_status(EX_NOPERM, "-c option is allowed for the super-user only");
+    mail_conf_read_checked(config_dir, EX_UNAVAILABLE);
     if (config_dir)
 	setenv("MAIL_CONFIG", config_dir, 1);
-    mail_conf_read(config_dir);
     if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
 	msg_fatal_status(EX_UNAVAILABLE, "chdir %s: %s",
 			 mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));

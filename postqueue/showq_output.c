@@ -57,6 +57,7 @@ int     showq_compat(VSTREAM *showq)
 	    printf("%s\n", long_ids ? LONG_HEADER : SHORT_HEADER);
 	total_size += msg.message_size;
 	snprintf(id, sizeof(id), "%s%s", msg.queue_id,
+		 msg.forced_expire ? "#" :
 		 strcmp(msg.queue_name, "active") == 0 ? "*" :
 		 strcmp(msg.queue_name, "hold") == 0 ? "!" : "");
 	if (ctime_r(&arrival, when) == 0)

@@ -6,7 +6,10 @@
  *		  [-H queue_id] [-r queue_id] [queue ...]
  * DESCRIPTION
  *	-d deletes a message (default queues: hold, incoming, active,
- *	deferred) with its defer/, bounce/ and trace/ logs; -h puts it on
+ *	deferred) with its defer/, bounce/ and trace/ logs; -e marks it
+ *	force-expired (same queues; qmgr returns it to the sender the next
+ *	time it takes it, see qmgr_trigger.h), -f does that and releases
+ *	it when it is on hold; -h puts it on
  *	hold (from incoming, active, deferred); -H releases it from hold
  *	to deferred, eligible at once; -r requeues it (to incoming, from
  *	hold, incoming, active, deferred: it is routed again, with its
@@ -24,10 +27,11 @@
  *	touched, and every move is one rename(2), which is atomic; qmgr
  *	copes with a file that went away under it.
  * DIAGNOSTICS
- *	For each named message, "postsuper: ID: removed" (placed on hold,
- *	released from hold, requeued) on stderr and in the log, then per
- *	operation requested "postsuper: Deleted: N messages" (Placed on
- *	hold, Released from hold, Requeued), as Postfix prints them.
+ *	For each named message, "postsuper: ID: removed" (expired, placed
+ *	on hold, released from hold, requeued) on stderr and in the log,
+ *	then per operation requested "postsuper: Deleted: N messages"
+ *	(Requeued, Force-expired, Placed on hold, Released from hold), in
+ *	Postfix's order.
  *	Only the superuser may run it.
  * SEE ALSO
  *	postqueue(1), qmgr(8)
@@ -55,22 +59,25 @@
 
 #define EX_USAGE	64
 
-#define USAGE "usage: postsuper [-psv] [-c config_dir] [-d queue_id] [-h queue_id] [-H queue_id] [-r queue_id] [queue...]"
+#define USAGE "usage: postsuper [-psv] [-c config_dir] [-d queue_id] [-e queue_id] [-f queue_id] [-h queue_id] [-H queue_id] [-r queue_id] [queue...]"
 
 /* The operations, in the order their summaries are printed. */
 #define OP_REQUEUE	0
 #define OP_DELETE	1
-#define OP_HOLD		2
-#define OP_RELEASE	3
-#define OP_COUNT	4
+#define OP_EXPIRE	2
+#define OP_HOLD		3
+#define OP_RELEASE	4
+#define OP_COUNT	5
+#define OP_FORCE	5		/* -f: OP_EXPIRE, and OP_RELEASE if held */
 
 static const char *op_summary[OP_COUNT] = {
-    "Requeued", "Deleted", "Placed on hold", "Released from hold",
+    "Requeued", "Deleted", "Force-expired", "Placed on hold", "Released from hold",
 };
 static const char *op_done[OP_COUNT] = {
-    "requeued", "removed", "placed on hold", "released from hold",
+    "requeued", "removed", "expired", "placed on hold", "released from hold",
 };
 static const char *op_default_queues[OP_COUNT] = {
+    "hold incoming active deferred",
     "hold incoming active deferred",
     "hold incoming active deferred",
     "incoming active deferred",
@@ -137,6 +144,14 @@ static int operate(int op, const char *queue, const char *id)
 	return (0);
 
     switch (op) {
+    case OP_EXPIRE:
+	/* qmgr returns it to the sender when it takes it (qmgr_trigger.h). */
+	path = vstring_alloc(64);
+	if (chmod(mail_queue_path(path, queue, id),
+		  (st.st_mode & 07777) | QMGR_EXPIRE_MARK_MODE) == 0)
+	    ret = 1;
+	vstring_free(path);
+	break;
     case OP_DELETE:
 	if (mail_queue_remove(queue, id) == 0) {
 	    remove_logs(id, 0);
@@ -199,10 +214,14 @@ static void operate_id(int op, const char *id)
 	    msg_info("not a queue ID: %s", id);
 	return;
     }
-    queues = op_queues(op);
-    for (size_t i = 0; i < queues->argc; i++)
-	if (operate(op, queues->argv[i], id))
+    queues = op_queues(op == OP_FORCE ? OP_EXPIRE : op);
+    for (size_t i = 0; i < queues->argc; i++) {
+	if (operate(op == OP_FORCE ? OP_EXPIRE : op, queues->argv[i], id)) {
+	    if (op == OP_FORCE && strcmp(queues->argv[i], MAIL_QUEUE_HOLD) == 0)
+		(void) operate(OP_RELEASE, MAIL_QUEUE_HOLD, id);
 	    break;
+	}
+    }
     argv_free(queues);
 }
 
@@ -219,7 +238,7 @@ static int collect_scanned(const char *queue, const char *id, const char *path, 
 /* operate_all - apply op to every message of its queues */
 static void operate_all(int op)
 {
-    ARGV   *queues = op_queues(op);
+    ARGV   *queues = op_queues(op == OP_FORCE ? OP_EXPIRE : op);
     ARGV   *found = argv_alloc(64);
 
     /* List first, then act: a moved message must not be found twice. */
@@ -227,7 +246,9 @@ static void operate_all(int op)
 	queue_scan(queues->argv[i], collect_scanned, found);
     quiet = 1;
     for (size_t i = 0; i + 1 < found->argc; i += 2)
-	operate(op, found->argv[i], found->argv[i + 1]);
+	if (operate(op == OP_FORCE ? OP_EXPIRE : op, found->argv[i], found->argv[i + 1])
+	    && op == OP_FORCE && strcmp(found->argv[i], MAIL_QUEUE_HOLD) == 0)
+	    (void) operate(OP_RELEASE, MAIL_QUEUE_HOLD, found->argv[i + 1]);
     quiet = 0;
     argv_free(found);
     argv_free(queues);
@@ -328,7 +349,7 @@ int     main(int argc, char **argv)
 {
     const char *config_dir = 0;
     ARGV   *ops = argv_alloc(8);	/* "<op digit><id>" in order */
-    int     all[OP_COUNT] = {0};
+    int     all[OP_COUNT + 1] = {0};
     int     repair = 0;
     int     purge = 0;
     int     any = 0;
@@ -338,7 +359,7 @@ int     main(int argc, char **argv)
     msg_to_stderr(1);
     msg_stderr_command_style(1);
 
-    while ((ch = getopt(argc, argv, "c:d:h:H:r:psSv")) != -1) {
+    while ((ch = getopt(argc, argv, "c:d:e:f:h:H:r:psSv")) != -1) {
 	int     op = -1;
 
 	switch (ch) {
@@ -347,6 +368,12 @@ int     main(int argc, char **argv)
 	    break;
 	case 'd':
 	    op = OP_DELETE;
+	    break;
+	case 'e':
+	    op = OP_EXPIRE;
+	    break;
+	case 'f':
+	    op = OP_FORCE;
 	    break;
 	case 'h':
 	    op = OP_HOLD;
@@ -375,7 +402,10 @@ int     main(int argc, char **argv)
 	if (op >= 0) {
 	    VSTRING *item = vstring_alloc(32);
 
-	    op_requested[op] = 1;
+	    if (op == OP_FORCE)
+		op_requested[OP_EXPIRE] = op_requested[OP_RELEASE] = 1;
+	    else
+		op_requested[op] = 1;
 	    any = 1;
 	    if (strcmp(optarg, "ALL") == 0) {
 		all[op] = 1;
@@ -424,7 +454,7 @@ int     main(int argc, char **argv)
 	repair_structure();
     for (size_t i = 0; i < ops->argc; i++)
 	operate_id(ops->argv[i][0] - '0', ops->argv[i] + 1);
-    for (int op = 0; op < OP_COUNT; op++)
+    for (int op = 0; op <= OP_COUNT; op++)
 	if (all[op])
 	    operate_all(op);
     for (int op = 0; op < OP_COUNT; op++)

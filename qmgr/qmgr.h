@@ -57,6 +57,7 @@ struct QMGR_MESSAGE {
     char   *client_addr;
     char   *helo_name;
     char   *sasl_username;
+    char   *filter;			/* F record: content filter, or NULL */
     off_t   data_offset;		/* M record data */
     off_t   data_size;
     long    nrcpt;			/* R and D records in the file */

@@ -22,7 +22,13 @@
  *	old defer/ log removed (this attempt writes a new one), and
  *	Postfix's "QID: from=<sender>, size=N, nrcpt=N (queue active)"
  *	logged. Files in active/ itself (left by a crash or a restart)
- *	are taken up in place. It returns the number of names looked at.
+ *	are taken up in place. A file with the force-expire mark of
+ *	postsuper -e (QMGR_EXPIRE_MARK_MODE) is not delivered: its defer/
+ *	log is kept, every recipient still to be delivered fails with its
+ *	last delay reason (or "message is administratively expired"),
+ *	"QID: from=<sender>, status=force-expired, returned to sender" is
+ *	logged, and the message ends as below. It returns the number of
+ *	names looked at.
  *
  *	qmgr_active_done() ends a message whose recipients are all
  *	settled:
@@ -84,8 +90,14 @@ int     qmgr_active_room(void)
 	    && qmgr_rcpt_in_memory < var_qmgr_rcpt_limit);
 }
 
-/* active_start - read a message that is in active/ and start on it */
-static void active_start(const char *queue_id, int flush_mark)
+static void active_expire(QMGR_MESSAGE *, int);
+
+/*
+ * active_start - read a message that is in active/ and start on it. A
+ * force-expired one (postsuper -e) is returned to its sender at once,
+ * with the reasons of its defer log, which is kept for that.
+ */
+static void active_start(const char *queue_id, int flush_mark, int expire_mark)
 {
     QMGR_MESSAGE *m;
     const char *why;
@@ -103,7 +115,7 @@ static void active_start(const char *queue_id, int flush_mark)
 	return;
     }
     m->active_time = now_exact();
-    if (dsn_log_remove(MAIL_QUEUE_DEFER, queue_id) < 0 && errno != ENOENT)
+    if (!expire_mark && dsn_log_remove(MAIL_QUEUE_DEFER, queue_id) < 0 && errno != ENOENT)
 	msg_warn("%s: remove the defer log: %m", queue_id);
     else
 	m->defer_log_gone = 1;
@@ -121,7 +133,12 @@ static void active_start(const char *queue_id, int flush_mark)
 
     /* This may settle every recipient and finish the message at once. */
     m->refcount++;
-    qmgr_message_read_rcpts(m);
+    if (expire_mark) {
+	active_expire(m, 1);
+	m->rcpt_next = 0;			/* nothing left to read */
+    } else {
+	qmgr_message_read_rcpts(m);
+    }
     qmgr_message_rcpt_done_hold(m);
 }
 
@@ -175,8 +192,9 @@ int     qmgr_active_feed(QMGR_SCAN *scan, int max_files, time_t now, int from_de
 		continue;
 	    }
 	}
-	/* The flush service marks what it moves to incoming/ (qmgr_trigger.h). */
-	active_start(id, (st.st_mode & QMGR_FLUSH_MARK_MODE) != 0);
+	/* The flush service and postsuper -e mark files (qmgr_trigger.h). */
+	active_start(id, (st.st_mode & QMGR_FLUSH_MARK_MODE) != 0,
+		     (st.st_mode & QMGR_EXPIRE_MARK_MODE) != 0);
 	myfree(id);
     }
     vstring_free(path);
@@ -191,9 +209,11 @@ static const char *active_path(VSTRING *buf, const char *queue_id)
 
 /*
  * active_expire - every recipient still to be delivered fails with the
- * reason it was deferred for in this attempt.
+ * reason it was deferred for in this attempt (forced: in the last one,
+ * before postsuper -e; without one, "message is administratively
+ * expired").
  */
-static void active_expire(QMGR_MESSAGE *m)
+static void active_expire(QMGR_MESSAGE *m, int forced)
 {
     VSTRING *path = vstring_alloc(64);
     VSTRING *buf = vstring_alloc(100);
@@ -204,8 +224,8 @@ static void active_expire(QMGR_MESSAGE *m)
     off_t   rec_start;
     RECIPIENT rcpt;
 
-    msg_info("%s: from=<%s>, status=expired, returned to sender", m->queue_id,
-	     info_log_addr(buf, m->sender));
+    msg_info("%s: from=<%s>, status=%s, returned to sender", m->queue_id,
+	     info_log_addr(buf, m->sender), forced ? "force-expired" : "expired");
     have_log = (dsn_log_read(MAIL_QUEUE_DEFER, m->queue_id, &log) == 0);
     if ((fp = vstream_open(active_path(path, m->queue_id), O_RDONLY, 0)) == 0) {
 	msg_warn("%s: open %s: %m", m->queue_id, vstring_str(path));
@@ -237,7 +257,8 @@ static void active_expire(QMGR_MESSAGE *m)
 		    snprintf(res.status, sizeof(res.status), "%s",
 			     last && last->status ? last->status : "4.4.7");
 		    res.action = 'f';
-		    res.reason = last && last->reason ? last->reason : "message expired";
+		    res.reason = last && last->reason ? last->reason :
+			forced ? "message is administratively expired" : "message expired";
 		    res.relay = "none";
 		    res.remote_mta = last ? last->remote_mta : 0;
 		    res.diag = last ? last->diag : 0;
@@ -283,8 +304,14 @@ static void active_defer(QMGR_MESSAGE *m, long delay)
     times[0].tv_usec = times[1].tv_usec = 0;
     if (utimes(vstring_str(path), times) < 0)
 	msg_warn("%s: set the next attempt time: %m", m->queue_id);
-    if (m->flush_mark && chmod(vstring_str(path), 0700) < 0)
-	msg_warn("%s: clear the flush mark: %m", m->queue_id);
+    if (m->flush_mark) {
+	struct stat st;
+
+	/* Only the flush mark goes: a postsuper -e mark meanwhile stays. */
+	if (stat(vstring_str(path), &st) < 0
+	    || chmod(vstring_str(path), (st.st_mode & 07777) & ~QMGR_FLUSH_MARK_MODE) < 0)
+	    msg_warn("%s: clear the flush mark: %m", m->queue_id);
+    }
     if (mail_queue_rename(m->queue_id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED) < 0)
 	msg_warn("%s: move to %s/: %m", m->queue_id, MAIL_QUEUE_DEFERRED);
     vstring_free(path);
@@ -364,7 +391,7 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
     if (m->deferred && !m->error) {
 	lifetime = *m->sender ? var_max_queue_life : var_bounce_queue_life;
 	if ((long) m->arrival_time < now - lifetime) {
-	    active_expire(m);
+	    active_expire(m, 0);
 	    m->deferred = 0;
 	} else {
 	    delay = (long) (now - (long) m->arrival_time);

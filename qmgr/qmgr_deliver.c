@@ -68,8 +68,10 @@
  *
  *	Concurrency feedback: a reply with hop_status, or from an agent
  *	that does not send it a delivery in which every recipient was
- *	deferred and not because of a RCPT TO or DATA reply, is a failure
- *	at the site (connection or greeting); any other outcome is a
+ *	deferred, and not because of a RCPT TO or DATA reply or for a
+ *	reason of that recipient alone (DSN_RESULT_FLAG_RECIPIENT: local's
+ *	locked mailbox), is a failure at the site (connection or
+ *	greeting); any other outcome is a
  *	success for the destination.
  * DIAGNOSTICS
  *	Warnings for agents that cannot be reached or that fail.
@@ -309,7 +311,7 @@ static int site_failure(DELIVER_REQUEST *req, int reply_ok)
 
 	if (!r->have_result)
 	    continue;
-	if (r->result.action != 'x')
+	if (r->result.action != 'x' || (r->result.flags & DSN_RESULT_FLAG_RECIPIENT))
 	    return (0);
 	if (r->result.reason && (strstr(r->result.reason, "in reply to RCPT TO")
 				 || strstr(r->result.reason, "DATA command")))

@@ -19,7 +19,16 @@
  *	(queue_file.h), and recipients are counted. A file that does not
  *	parse (truncated record, no sender, no arrival time, no M or E
  *	record, or an absurd length) yields NULL with *why set; the
- *	caller moves it to corrupt/.
+ *	caller moves it to corrupt/. So does an address (S, R, O, Q
+ *	record) or DSN envelope ID with a control character (CR, LF, NUL
+ *	...): such a file was damaged or forged (smtpd never writes one),
+ *	relaying it could inject commands into the next SMTP session, and
+ *	logging it would put raw control characters in the log.
+ *
+ *	A content filter (the F record of content_filter or a FILTER
+ *	action) overrides routing: every recipient goes to its
+ *	transport:nexthop first (nexthop default: default_filter_nexthop,
+ *	else the recipient domain), except for address probes.
  *
  *	The file stays open (m->fp) for the first
  *	qmgr_message_read_rcpts(), which closes it.
@@ -81,8 +90,21 @@ void    qmgr_message_free(QMGR_MESSAGE *m)
     myfree(m->client_addr);
     myfree(m->helo_name);
     myfree(m->sasl_username);
+    myfree(m->filter);
     argv_free(m->defer_sites);
     myfree(m);
+}
+
+/* line_safe - no control character (CR, LF, NUL ...) in a record's data */
+static int line_safe(VSTRING *buf)
+{
+    for (size_t i = 0; i < vstring_len(buf); i++) {
+	unsigned char ch = vstring_str(buf)[i];
+
+	if (ch < 0x20 || ch == 0x7f)
+	    return (0);
+    }
+    return (1);
 }
 
 /* message_attr - one "name=value" A record */
@@ -200,11 +222,16 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	    }
 	    break;
 	case REC_TYPE_SENDER:
-	    if (m->sender == 0)
+	    if (!line_safe(buf))
+		*why = "bad sender";
+	    else if (m->sender == 0)
 		m->sender = mystrdup(vstring_str(buf));
 	    break;
 	case REC_TYPE_ATTR:
-	    message_attr(m, vstring_str(buf));
+	    if (strncmp(vstring_str(buf), "dsn_envid=", 10) == 0 && !line_safe(buf))
+		*why = "bad envelope ID";
+	    else
+		message_attr(m, vstring_str(buf));
 	    break;
 	case REC_TYPE_WARN:
 	    /* Fixed width, so it can be rewritten in place. */
@@ -218,6 +245,8 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	case REC_TYPE_DSN_ORCPT:
 	    if (have_data)
 		*why = "recipient after the message data";
+	    else if (!line_safe(buf))
+		*why = type == REC_TYPE_ORCP ? "bad original recipient" : "bad recipient record";
 	    else if (m->rcpt_next == 0 && m->nrcpt == 0)
 		m->rcpt_next = rec_start;
 	    break;
@@ -227,13 +256,17 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 		*why = "recipient after the message data";
 		break;
 	    }
-	    if (vstring_len(buf) == 0 || memchr(vstring_str(buf), 0, vstring_len(buf))) {
+	    if (vstring_len(buf) == 0 || !line_safe(buf)) {
 		*why = "bad recipient";
 		break;
 	    }
 	    if (m->rcpt_next == 0 && m->nrcpt == 0)
 		m->rcpt_next = rec_start;
 	    m->nrcpt++;
+	    break;
+	case REC_TYPE_FILTER:
+	    myfree(m->filter);
+	    m->filter = vstring_len(buf) > 0 ? mystrdup(vstring_str(buf)) : 0;
 	    break;
 	case REC_TYPE_END:
 	    if (!have_data)
@@ -278,14 +311,48 @@ static void rcpt_clear(RECIPIENT *r)
 }
 
 /* message_assign - route one recipient and queue or settle it */
+/*
+ * message_filter - a message with a content filter goes there first,
+ * whatever its recipients' routes: transport and nexthop of the F record;
+ * without a nexthop, default_filter_nexthop, else the recipient domain,
+ * else $myhostname (Postfix 2.7 and later).
+ */
+static void message_filter(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *reply)
+{
+    char   *transport = mystrdup(m->filter);
+    char   *nexthop = split_at(transport, ':');
+    const char *at;
+
+    if (nexthop == 0 || *nexthop == 0) {
+	if (*(nexthop = (char *) mail_conf_str(VAR_DEFAULT_FILTER_NEXTHOP)) == 0)
+	    nexthop = (char *) (((at = strrchr(rcpt->address, '@')) != 0 && at[1]) ?
+				at + 1 : mail_conf_str(VAR_MYHOSTNAME));
+    }
+    vstring_strcpy(reply->transport, transport);
+    vstring_strcpy(reply->nexthop, nexthop);
+    vstring_strcpy(reply->recipient, rcpt->address);
+    reply->flags = 0;
+    myfree(transport);
+}
+
 static void message_assign(QMGR_MESSAGE *m, RECIPIENT *rcpt, RESOLVE_REPLY *reply)
 {
     const char *transport;
     const char *nexthop;
 
-    if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
+    /* Address probes (verify) are never filtered. */
+    if (m->filter && !m->verify) {
+	message_filter(m, rcpt, reply);
+    } else if (resolve_addr(m->sender, rcpt->address, reply) != RESOLVE_OK) {
 	qmgr_defer_rcpt(m, rcpt, 0, "4.3.0", "address resolver failure");
 	return;
+    } else if (strcmp(vstring_str(reply->recipient), rcpt->address) != 0) {
+	/* The resolver followed the routing of a local part: deliver there. */
+	if (*rcpt->orig_addr == 0) {
+	    myfree(rcpt->orig_addr);
+	    rcpt->orig_addr = mystrdup(rcpt->address);
+	}
+	rcpt->address = vstring_str(reply->recipient);
     }
     transport = vstring_str(reply->transport);
     nexthop = vstring_str(reply->nexthop);

@@ -10,7 +10,9 @@
  *	showq_message_send() (the listing of showq_client.h): queue name
  *	and ID, arrival time, size, sender and the recipients still to be
  *	delivered, in queue file order, each with the newest entry for it
- *	in the message's defer/ log as its reason (or none). The listing
+ *	in the message's defer/ log as its reason (or none); forced_expire
+ *	is set for a message that postsuper -e marked
+ *	(QMGR_EXPIRE_MARK_MODE). The listing
  *	ends with showq_end_send(). The client sends nothing.
  *
  *	showq runs as mail_owner, so users who cannot read the queue can
@@ -36,6 +38,7 @@
 #include "util/vstream.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
+#include "global/qmgr_trigger.h"
 #include "global/mail_server.h"
 #include "global/queue_envelope.h"
 #include "global/queue_scan.h"
@@ -94,7 +97,7 @@ static int showq_message(const char *queue, const char *id, const char *path, vo
     msg.queue_id = (char *) id;
     msg.arrival_time = (long) env->arrival_sec;
     msg.message_size = (long) env->msg_size;
-    msg.forced_expire = 0;
+    msg.forced_expire = (st.st_mode & QMGR_EXPIRE_MARK_MODE) != 0;
     msg.sender = env->sender;
     msg.rcpt = mycalloc(env->rcpt_count + 1, sizeof(*msg.rcpt));
     for (size_t i = 0; i < env->rcpt_count; i++) {

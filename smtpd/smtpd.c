@@ -10,8 +10,8 @@
  *	process), durably, before it answers 250; then wakes qmgr. See
  *	smtpd(8) for the protocol, the parameters and the replies.
  *
- *	Privileges: tables and the TLS private key are opened as root in
- *	pre_init; the mail_server skeleton then chroots (master.cf chroot
+ *	Privileges: tables, the TLS private key and the SASL library
+ *	(smtpd_sasl_type cyrus) are opened as root in pre_init; the mail_server skeleton then chroots (master.cf chroot
  *	column) to queue_directory and runs as mail_owner before the first
  *	byte from a client is read.
  * SEE ALSO
@@ -23,6 +23,7 @@
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "smtpd.h"
+#include "smtpd_local.h"
 
 /* smtpd_service - one client */
 static void smtpd_service(VSTREAM *client, const char *service, char **argv)
@@ -42,9 +43,18 @@ static void pre_init(const char *service, char **argv)
     (void) service;
     (void) argv;
     smtpd_params_init();
+    smtpd_peer_stress();
+    smtpd_guard_init();
+    smtpd_xclient_init();
+    smtpd_limit_init();
     smtpd_check_init();
+    smtpd_local_init();
     smtpd_content_init();
+    smtpd_rewrite_init();
     smtpd_tls_init();
+    smtpd_milter_init();
+    smtpd_proxy_init();
+    smtpd_sasl_init();
 }
 
 int     main(int argc, char **argv)

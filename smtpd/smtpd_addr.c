@@ -23,7 +23,9 @@
  *	*rest points to what follows (the ESMTP parameters). Returns 0, or
  *	-1 for bad syntax (control characters, unbalanced quotes or
  *	brackets, white space outside quotes, a bad domain, an address
- *	over 1000 bytes). "<>" gives the empty address.
+ *	over 1000 bytes). "<>" gives the empty address. "user@" (the null
+ *	domain) is bad syntax unless resolve_null_domain = yes, as in
+ *	Postfix; then it is kept as "user@" and resolves as the local host.
  *	smtpd_addr_envelope() is the same for MAIL FROM and RCPT TO: with
  *	strict_rfc821_envelopes the address must be in "<>".
  *
@@ -96,15 +98,41 @@ static int addr_span(const char *arg, VSTRING *raw, char **rest)
     return (0);
 }
 
+/* null_domain - drop a final "@" (before ">"); 1 when there was one */
+static int null_domain(VSTRING *raw)
+{
+    char   *cp = vstring_str(raw);
+    size_t  len = vstring_len(raw);
+    size_t  bracket = len > 0 && cp[len - 1] == '>';
+
+    if (len < 2 + bracket || cp[len - 1 - bracket] != '@')
+	return (0);
+    if (bracket) {
+	cp[len - 2] = '>';
+	vstring_truncate(raw, len - 1);
+    } else {
+	vstring_truncate(raw, len - 1);
+    }
+    return (1);
+}
+
 int     smtpd_addr_extract(const char *arg, VSTRING *addr, char **rest)
 {
     VSTRING *raw = vstring_alloc(100);
     int     ret = -1;
 
     vstring_reset(addr);
-    if (addr_span(arg, raw, rest) == 0
-	&& mail_addr_parse(vstring_str(raw), MAIL_ADDR_FLAG_EMPTY_OK, addr) == MAIL_ADDR_OK)
-	ret = 0;
+    if (addr_span(arg, raw, rest) == 0) {
+	if (mail_addr_parse(vstring_str(raw), MAIL_ADDR_FLAG_EMPTY_OK, addr) == MAIL_ADDR_OK)
+	    ret = 0;
+	else if (var_resolve_null_domain && null_domain(raw)
+		 && mail_addr_parse(vstring_str(raw), 0, addr) == MAIL_ADDR_OK
+		 && strchr(vstring_str(addr), '@') == 0) {
+	    /* resolve_null_domain: "user@" is user at this host (resolve(3)). */
+	    vstring_strcat(addr, "@");
+	    ret = 0;
+	}
+    }
     vstring_free(raw);
     return (ret);
 }

@@ -36,8 +36,8 @@
  *	the virtual alias class without one is not (smtpd_forward.c); one
  *	of the relay class must be in relay_recipient_maps when that is set
  *	(550 5.1.1 ... User unknown in relay recipient table); one of the
- *	local class is accepted (local_recipient_maps is not checked yet:
- *	class_rcpt_check() is where it goes).
+ *	local class must be in local_recipient_maps (smtpd_local.c: 550
+ *	5.1.1 ... User unknown in local recipient table).
  *
  *	smtpd_check_data() and smtpd_check_eod() evaluate
  *	smtpd_data_restrictions at DATA and smtpd_end_of_data_restrictions
@@ -50,7 +50,7 @@
  *	as in Postfix; such a restriction does not count as relay
  *	protection.
  *
- *	Restrictions: permit, reject, defer, defer_if_permit,
+ *	Restrictions: permit, reject, defer ("Try again later"), defer_if_permit,
  *	defer_if_reject, permit_mynetworks,
  *	reject_unauth_destination, defer_unauth_destination,
  *	permit_auth_destination, reject_unlisted_recipient,
@@ -65,8 +65,12 @@
  *	restriction names; PREPEND header), check_policy_service
  *	(smtpd_policy.c; its action is taken as a table result),
  *	reject_unauth_pipelining (state->ill_pipelining, set by the
- *	command loop in smtpd_proto.c), permit_sasl_authenticated (no
- *	effect here: no smtpd AUTH).
+ *	command loop in smtpd_proto.c); in smtpd_sasl.c:
+ *	permit_sasl_authenticated, reject_sender_login_mismatch,
+ *	reject_authenticated_sender_login_mismatch,
+ *	reject_unauthenticated_sender_login_mismatch,
+ *	reject_known_sender_login_mismatch, reject_unlisted_sender (and
+ *	smtpd_reject_unlisted_sender after the sender restrictions).
  *
  *	DNS lists (smtpd_dnscheck.c): reject_rbl_client domain[=filter] (the client's reversed
  *	IPv4 octets or IPv6 nibbles under domain), reject_rhsbl_client,
@@ -75,12 +79,27 @@
  *	permit_dnswl_client domain[=filter]. Listed means an A record, or
  *	one the filter matches (d.d.d.d, each octet a number or "[a..b;c]").
  *	The reply is the rbl_reply_maps template of the list's domain, else
- *	default_rbl_reply, expanded with rbl_code (maps_rbl_reject_code),
- *	rbl_class, rbl_what, rbl_domain, rbl_reason (the TXT records, joined
- *	with " / ") and the client and envelope values; 5.7.1 unless the
+ *	default_rbl_reply, expanded (smtpd_expand.c) with rbl_code
+ *	(maps_rbl_reject_code), rbl_class, rbl_what, rbl_domain, rbl_reason
+ *	(the TXT records, joined with " / ") and the client and envelope
+ *	values; 5.7.1 unless the
  *	template has a status. A lookup error is logged and counts as not
  *	listed; for permit_dnswl_client it also holds a defer_if_reject
  *	"450 4.7.1 <addr>: Client host rejected: Service unavailable".
+ *
+ *	permit_rhswl_client, reject_rhsbl_reverse_client and the obsolete
+ *	reject_maps_rbl are DNS lists too. The access tables of the DNS
+ *	servers of a name (check_*_{a,mx,ns}_access),
+ *	check_reverse_client_hostname_access and permit_mx_backup are in
+ *	smtpd_dnsaccess.c; check_etrn_access (the ETRN domain and its
+ *	parents, only at ETRN), check_sasl_access (the login name),
+ *	reject_plaintext_session (plaintext_reject_code), "sleep seconds"
+ *	and the old names (reject_unknown_client, reject_unknown_hostname,
+ *	reject_invalid_hostname, reject_non_fqdn_hostname as their new
+ *	names; check_relay_domains, reject_maps_rbl and
+ *	permit_naked_ip_address with Postfix's warnings) are here. A
+ *	restriction after permit, reject, defer or check_relay_domains is
+ *	logged as ignored each time the list gets there.
  *
  *	reject_invalid_helo_hostname (syntax of the name or address
  *	literal), reject_unknown_helo_hostname (an MX, A or AAAA record;
@@ -116,20 +135,48 @@
  *	class is ours unless its local part routes elsewhere, which
  *	Postfix's resolver would follow; anything else is relaying.
  *
+ *	smtpd_restriction_classes: a name of that list is a parameter
+ *	whose value is a restriction list; the name runs that list where
+ *	it appears in a list or as a table or policy result (Postfix's own
+ *	names win). Tables and classes nest up to MAX_DEPTH levels, then
+ *	"warning: access table T entry V causes unreasonable recursion"
+ *	(or "restriction class C ...") and 451 4.3.5.
+ *
+ *	smtpd_log_access_permit_actions: a permit of a restriction or a
+ *	table (OK, a number) whose name the list matches is logged as
+ *	Postfix does ("permit: RCPT from ...: action=X for Class=name ;").
+ *
+ *	reject_unlisted_recipient routes the recipient (resolve(3)) and
+ *	refuses one that goes to error: (550, or unknown_virtual_alias_
+ *	reject_code for the virtual alias class) or retry: (450), with the
+ *	status and text of the entry ("Address is undeliverable" when it
+ *	has none), before the class's recipient table.
+ *
+ *	Lookups use an address with "@$myorigin" when it had none
+ *	(state->recipient, sender); replies, logs and the non-FQDN checks
+ *	use it as given (state->rcpt_given, sender_given). A bare
+ *	"postmaster" recipient is always accepted (RFC 5321 4.5.1).
+ *
  *	A table or list that cannot answer (unreadable file, bad regular
  *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
  *	never "not found" (stricter than Postfix 3.7, DESIGN section 8).
+ *	With verbose logging (debug_peer_list) each restriction is logged
+ *	before and after with its CHK_* status, as Postfix's
+ *	"generic_checks: name=X status=N".
  * DIAGNOSTICS
  *	Fatal: no relay protection in either relay list. Warning and
- *	451 4.3.5 for an unknown restriction name.
+ *	451 4.3.5 for an unknown restriction name; warn_if_reject does not
+ *	soften a 451 4.3.5 configuration error (Postfix 3.7 neither).
  */
 #include <sys/statvfs.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
@@ -142,11 +189,19 @@
 #include "global/mail_list.h"
 #include "global/mail_queue.h"
 #include "global/addr_class.h"
+#include "global/resolve.h"
+#include "global/mail_addr.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
+#include "smtpd_local.h"
 
-
-#define MAX_DEPTH	10
+/*
+ * How deep table results and restriction classes may nest. Postfix gives
+ * up on a table entry at about the same depth; a class that names itself
+ * without a table in between crashes Postfix 3.7's smtpd, here it gets
+ * the same warning and 451 4.3.5.
+ */
+#define MAX_DEPTH	100
 
 static ARGV *client_list, *helo_list, *sender_list, *relay_list, *rcpt_list, *etrn_list;
 static ARGV *data_list, *eod_list;
@@ -159,8 +214,21 @@ static MAPS **tables;
 static long reject_code, defer_code, relay_code, unknown_relay_code, unknown_alias_code;
 static long access_reject_code, access_defer_code, non_fqdn_code, multi_bounce_code;
 static long unknown_client_code;
+static long plaintext_code, invalid_hostname_code;
+static int sasl_enable;			/* smtpd_sasl_auth_enable */
+/*
+ * Reply texts and logs show an address as the client gave it; lookups
+ * use it with @$myorigin when it had no domain (smtpd_envelope.c).
+ */
+#define RCPT_NAME(s)	((s)->rcpt_given ? (s)->rcpt_given : (s)->recipient)
+#define SENDER_NAME(s)	((s)->sender_given ? (s)->sender_given : (s)->sender)
+
 static int reject_unlisted;
 static int allow_untrusted_routing;
+static ARGV *class_names;			/* smtpd_restriction_classes */
+static ARGV **class_lists;			/* their restriction lists */
+static MATCH_LIST *permit_log_actions;	/* smtpd_log_access_permit_actions */
+static RESOLVE_REPLY *rcpt_route;		/* reject_unlisted_recipient */
 
 /* table_find - the MAPS of an access table named in a restriction */
 static MAPS *table_find(const char *name)
@@ -206,10 +274,40 @@ static ARGV *restriction_list(const char *param)
     return (list);
 }
 
-/* has_relay_protection - is there a restriction that stops relaying */
-static int has_relay_protection(ARGV *list)
+/* class_find - the restriction list of a smtpd_restriction_classes name */
+static ARGV *class_find(const char *name)
+{
+    for (size_t i = 0; class_names && i < class_names->argc; i++)
+	if (strcmp(class_names->argv[i], name) == 0)
+	    return (class_lists[i]);
+    return (0);
+}
+
+/*
+ * class_init - smtpd_restriction_classes: each name is a main.cf
+ * parameter whose value is a restriction list; its tables are opened now.
+ */
+static void class_init(void)
+{
+    class_names = argv_split_list(mail_conf_str(VAR_SMTPD_RESTRICTION_CLASSES));
+    class_lists = mymalloc((class_names->argc + 1) * sizeof(*class_lists));
+    for (size_t i = 0; i < class_names->argc; i++) {
+	const char *name = class_names->argv[i];
+
+	if (*mail_conf_str(name) == 0)
+	    msg_fatal("restriction class `%s' needs a definition", name);
+	class_lists[i] = restriction_list(name);
+    }
+}
+
+/*
+ * has_relay_protection - is there a restriction that stops relaying,
+ * also inside a restriction class that the list names
+ */
+static int has_relay_protection(ARGV *list, int depth)
 {
     size_t  i;
+    ARGV   *class;
 
     for (i = 0; i < list->argc; i++) {
 	const char *r = list->argv[i];
@@ -225,6 +323,15 @@ static int has_relay_protection(ARGV *list)
 	    || strcmp(r, "defer_if_permit") == 0
 	    || strcmp(r, "check_relay_domains") == 0)
 	    return (1);
+	/* Nothing after permit ever runs: it protects nothing (Postfix). */
+	if (strcmp(r, "permit") == 0) {
+	    if (i + 1 < list->argc)
+		msg_warn("restriction `%s' after `%s' is ignored", list->argv[i + 1], r);
+	    return (0);
+	}
+	if (depth < MAX_DEPTH && (class = class_find(r)) != 0
+	    && has_relay_protection(class, depth + 1))
+	    return (1);
     }
     return (0);
 }
@@ -232,6 +339,7 @@ static int has_relay_protection(ARGV *list)
 void    smtpd_check_init(void)
 {
     table_names = argv_alloc(5);
+    class_init();
     client_list = restriction_list(VAR_SMTPD_CLIENT_RESTRICTIONS);
     helo_list = restriction_list(VAR_SMTPD_HELO_RESTRICTIONS);
     sender_list = restriction_list(VAR_SMTPD_SENDER_RESTRICTIONS);
@@ -240,7 +348,7 @@ void    smtpd_check_init(void)
     etrn_list = restriction_list(VAR_SMTPD_ETRN_RESTRICTIONS);
     data_list = restriction_list(VAR_SMTPD_DATA_RESTRICTIONS);
     eod_list = restriction_list(VAR_SMTPD_END_OF_DATA_RESTRICTIONS);
-    if (!has_relay_protection(relay_list) && !has_relay_protection(rcpt_list))
+    if (!has_relay_protection(relay_list, 0) && !has_relay_protection(rcpt_list, 0))
 	msg_fatal("in parameter smtpd_relay_restrictions or "
 		  "smtpd_recipient_restrictions, specify at least one working "
 		  "instance of: reject_unauth_destination, "
@@ -264,7 +372,15 @@ void    smtpd_check_init(void)
     non_fqdn_code = mail_conf_int(VAR_NON_FQDN_REJECT_CODE);
     multi_bounce_code = mail_conf_int(VAR_MULTI_RECIPIENT_BOUNCE_REJECT_CODE);
     unknown_client_code = mail_conf_int(VAR_UNKNOWN_CLIENT_REJECT_CODE);
+    invalid_hostname_code = mail_conf_int(VAR_INVALID_HOSTNAME_REJECT_CODE);
     smtpd_dnscheck_init();
+    smtpd_dnsaccess_init();
+    plaintext_code = mail_conf_int(VAR_PLAINTEXT_REJECT_CODE);
+    sasl_enable = mail_conf_bool(VAR_SMTPD_SASL_AUTH_ENABLE);
+    permit_log_actions = match_list_create(VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS,
+			    mail_conf_str(VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS), 0);
+    resolve_init();
+    rcpt_route = resolve_reply_alloc();
     reject_unlisted = mail_conf_bool(VAR_SMTPD_REJECT_UNLISTED_RECIPIENT);
     allow_untrusted_routing = mail_conf_bool(VAR_ALLOW_UNTRUSTED_ROUTING);
     smtpd_forward_init();
@@ -356,6 +472,33 @@ int     smtpd_chk_tempfail(SMTPD_STATE *state, const char *name)
     return (smtpd_chk_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", name));
 }
 
+/*
+ * log_permit - smtpd_log_access_permit_actions: "permit: RCPT from
+ * host[addr]: action=permit_mynetworks for Client host=host[addr] ;
+ * ..." for a restriction, "action=OK for Recipient address=x from
+ * TABLE; ..." for a table result, as Postfix logs them.
+ */
+static void log_permit(SMTPD_STATE *state, const char *action, const char *name,
+		               const char *class, const char *table)
+{
+    VSTRING *text;
+    int     m;
+
+    if ((m = match_list_string(permit_log_actions, action)) <= 0) {
+	if (m < 0)
+	    msg_warn("%s: %s", VAR_SMTPD_LOG_ACCESS_PERMIT_ACTIONS,
+		     match_list_error(permit_log_actions));
+	return;
+    }
+    text = vstring_alloc(100);
+    /* A restriction's text ends in a blank before the ";", as Postfix's. */
+    vstring_sprintf(text, "action=%s for %s=%s ", action, class, name);
+    if (table)
+	vstring_sprintf_append(text, "from %s", table);
+    smtpd_log_permit(state, vstring_str(text));
+    vstring_free(text);
+}
+
 /* lower_domain - a lower-case copy of an address's domain, or NULL */
 char   *smtpd_chk_lower_domain(const char *addr)
 {
@@ -423,12 +566,12 @@ static int unauth_destination(SMTPD_STATE *state, int defer)
     int     r = permit_auth_destination(state);
 
     if (r < 0)
-	return (smtpd_chk_tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     if (r == CHK_OK || state->recipient == 0)
 	return (CHK_DUNNO);
     return (smtpd_chk_reject(state, defer ? relay_code - 100 : relay_code,
 			 defer ? "4.7.1" : "5.7.1",
-			 "<%s>: Relay access denied", state->recipient));
+			 "<%s>: Relay access denied", RCPT_NAME(state)));
 }
 
 /* rcpt_table_check - the recipient must be a key of its class's table */
@@ -441,11 +584,11 @@ static int rcpt_table_check(SMTPD_STATE *state, MAPS *maps, long code,
 	return (CHK_DUNNO);
     if (maps->error) {
 	msg_warn("%s lookup error for \"%s\"", maps->title, state->recipient);
-	return (smtpd_chk_tempfail(state, state->recipient));
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     }
     return (smtpd_chk_reject(state, code, "5.1.1",
 			     "<%s>: Recipient address rejected: User unknown in %s",
-			     state->recipient, table_text));
+			     RCPT_NAME(state), table_text));
 }
 
 /*
@@ -459,31 +602,78 @@ static int class_rcpt_check(SMTPD_STATE *state, const ADDR_CLASS_INFO *info)
 	return (rcpt_table_check(state, relay_rcpt_maps, unknown_relay_code,
 				 "relay recipient table"));
     case ADDR_CLASS_LOCAL:
-
-	/*
-	 * XXX local_recipient_maps (info->rcpt_param) is not checked yet:
-	 * local addresses are accepted as when it is empty. The hook: open
-	 * the table in smtpd_check_init() and call rcpt_table_check() here
-	 * with unknown_local_recipient_reject_code and "local recipient
-	 * table".
-	 */
-	return (CHK_DUNNO);
-    case ADDR_CLASS_ALIAS:
-	/* It has no alias: smtpd_forward_unlisted() asked virtual_alias_maps. */
-	return (smtpd_chk_reject(state, unknown_alias_code, "5.1.1",
-				 "<%s>: Recipient address rejected: "
-				 "User unknown in virtual alias table", state->recipient));
+	/* local_recipient_maps, with the password database (smtpd_local.c). */
+	return (smtpd_local_unlisted(state));
     default:
 	return (CHK_DUNNO);
     }
 }
 
-/* unlisted_recipient - reject_unlisted_recipient */
+/* status_len - the length of a leading "X.YYY.ZZZ" status code, or 0 */
+static size_t status_len(const char *text)
+{
+    const char *cp = text;
+    size_t  n;
+
+    if (*cp != '2' && *cp != '4' && *cp != '5')
+	return (0);
+    for (int part = 0; part < 2; part++) {
+	if (*++cp != '.' || (n = strspn(cp + 1, "0123456789")) < 1 || n > 3)
+	    return (0);
+	cp += n;
+    }
+    cp++;
+    return (*cp == 0 || *cp == ' ' || *cp == '\t' ? (size_t) (cp - text) : 0);
+}
+
+/*
+ * error_transport - a recipient that routes to the error or retry
+ * transport is refused now, as Postfix does: "error:[5.x.x] text" gets
+ * 550 (5.1.1 unless the text starts with a status), an address of the
+ * virtual alias class unknown_virtual_alias_reject_code, "retry:[4.x.x]
+ * text" 450 (4.1.1); empty text is "Address is undeliverable".
+ */
+static int error_transport(SMTPD_STATE *state)
+{
+    const char *transport = vstring_str(rcpt_route->transport);
+    int     retry = strcmp(transport, "retry") == 0;
+    const char *text = vstring_str(rcpt_route->nexthop);
+    char    dsn[16];
+    size_t  n;
+    long    code;
+
+    if (!retry && strcmp(transport, "error") != 0)
+	return (CHK_DUNNO);
+    snprintf(dsn, sizeof(dsn), "%s", retry ? "4.1.1" : "5.1.1");
+    /* A leading status "d.ddd.ddd" replaces the default one. */
+    if ((n = status_len(text)) > 0 && n < sizeof(dsn)) {
+	memcpy(dsn, text, n);
+	dsn[n] = 0;
+	for (text += n; *text == ' ' || *text == '\t'; text++)
+	     /* void */ ;
+    }
+    if (retry)
+	code = 450;
+    else if (rcpt_route->flags & RESOLVE_CLASS_ALIAS)
+	code = unknown_alias_code;
+    else
+	code = 550;
+    return (smtpd_chk_reject(state, code, dsn, "<%s>: Recipient address rejected: %s",
+			     RCPT_NAME(state), *text ? text : "Address is undeliverable"));
+}
+
+/*
+ * unlisted_recipient - reject_unlisted_recipient: an address with a
+ * virtual alias exists; one that routes to error: or retry: does not;
+ * else the recipient table of its address class decides.
+ */
 static int unlisted_recipient(SMTPD_STATE *state)
 {
     ADDR_CLASS_INFO info;
+    int     r;
 
-    if (state->recipient == 0)
+    /* receive_override_options = no_unknown_recipient_checks */
+    if (state->recipient == 0 || (var_input_transp & INPUT_TRANSP_UNKNOWN_RCPT))
 	return (CHK_DUNNO);
     /* An address with a virtual alias (or a valid SRS address) exists. */
     switch (smtpd_forward_unlisted(state)) {
@@ -492,10 +682,14 @@ static int unlisted_recipient(SMTPD_STATE *state)
     case SMTPD_FWD_REJECT:
 	return (CHK_REJECT);
     }
-    if (smtpd_addr_domain(state->recipient) == 0)
-	return (CHK_DUNNO);
-    if (addr_class_addr(state->recipient, &info) == ADDR_CLASS_RETRY)
-	return (smtpd_chk_tempfail(state, state->recipient));
+    if (resolve_addr(state->sender ? state->sender : "", state->recipient,
+		     rcpt_route) != RESOLVE_OK)
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
+    if ((r = error_transport(state)) != CHK_DUNNO)
+	return (r);
+    /* The class of the final address: "user@other"@here is other's. */
+    if (addr_class_addr(vstring_str(rcpt_route->recipient), &info) == ADDR_CLASS_RETRY)
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     return (class_rcpt_check(state, &info));
 }
 
@@ -543,11 +737,25 @@ static int access_result(SMTPD_STATE *state, const char *value,
     while (*text == ' ' || *text == '\t')
 	text++;
     if (strcasecmp(word, "OK") == 0 || (*word && *text == 0 && alldig(word))) {
+	log_permit(state, word, name, class, table);
 	ret = CHK_OK;
     } else if (strcasecmp(word, "DUNNO") == 0) {
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "PREPEND") == 0) {
 	prepend_header(state, text, table);
+	ret = CHK_DUNNO;
+    } else if (strcasecmp(word, "FILTER") == 0) {
+	/* After the queue: the message goes to this transport:nexthop first. */
+	if (smtpd_content_filter(state, text) < 0) {
+	    msg_warn("access table %s entry \"%s\" requires transport:destination",
+		     table, name);
+	} else {
+	    VSTRING *why = vstring_alloc(100);
+
+	    vstring_sprintf(why, "<%s>: %s triggers FILTER %s", name, class, text);
+	    smtpd_log_action(state, "filter", state->where, vstring_str(why));
+	    vstring_free(why);
+	}
 	ret = CHK_DUNNO;
     } else if (strcasecmp(word, "DEFER_IF_PERMIT") == 0
 	       || strcasecmp(word, "DEFER_IF_REJECT") == 0) {
@@ -584,7 +792,8 @@ static int access_result(SMTPD_STATE *state, const char *value,
 	ARGV   *list = argv_split_list(value);
 
 	if (depth >= MAX_DEPTH) {
-	    msg_warn("%s: restriction nesting too deep", table);
+	    msg_warn("access table %s entry %s causes unreasonable recursion",
+		     table, value);
 	    ret = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
 	} else {
 	    ret = generic_checks(state, list, name, class, depth + 1);
@@ -637,26 +846,29 @@ static int check_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domai
     return (found != 0);
 }
 
-/* check_mail_access - check_sender_access, check_recipient_access */
+/*
+ * check_mail_access - check_sender_access, check_recipient_access: addr
+ * is looked up, name is what the reply shows
+ */
 static int check_mail_access(SMTPD_STATE *state, MAPS *maps, const char *addr,
-			             const char *class, int depth)
+			             const char *name, const char *class, int depth)
 {
     const char *key = *addr ? addr : mail_conf_str(VAR_SMTPD_NULL_ACCESS_LOOKUP_KEY);
     char   *domain;
     int     ret = CHK_DUNNO;
     VSTRING *buf;
 
-    if (lookup(state, maps, key, 0, addr, class, depth, &ret))
+    if (lookup(state, maps, key, 0, name, class, depth, &ret))
 	return (ret);
     if ((domain = smtpd_chk_lower_domain(addr)) != 0) {
-	if (check_domain_access(state, maps, domain, addr, class, depth, &ret)) {
+	if (check_domain_access(state, maps, domain, name, class, depth, &ret)) {
 	    myfree(domain);
 	    return (ret);
 	}
 	myfree(domain);
 	buf = vstring_alloc(100);
 	vstring_strncpy(buf, addr, smtpd_addr_domain(addr) - addr);
-	lookup(state, maps, vstring_str(buf), MAPS_FIND_FIXED, addr, class, depth, &ret);
+	lookup(state, maps, vstring_str(buf), MAPS_FIND_FIXED, name, class, depth, &ret);
 	vstring_free(buf);
     }
     return (ret);
@@ -687,6 +899,27 @@ static int check_client_access(SMTPD_STATE *state, MAPS *maps, int depth)
     return (ret);
 }
 
+/* smtpd_chk_lookup - lookup() for the other parts of the policy */
+int     smtpd_chk_lookup(SMTPD_STATE *state, MAPS *maps, const char *key, int flags,
+		               const char *name, const char *class, int depth, int *ret)
+{
+    return (lookup(state, maps, key, flags, name, class, depth, ret));
+}
+
+/* smtpd_chk_domain_access - check_domain_access() for the other parts */
+int     smtpd_chk_domain_access(SMTPD_STATE *state, MAPS *maps, const char *domain,
+			             const char *name, const char *class, int depth,
+				        int *ret)
+{
+    return (check_domain_access(state, maps, domain, name, class, depth, ret));
+}
+
+/* smtpd_chk_auth_destination - permit_auth_destination() for the others */
+int     smtpd_chk_auth_destination(SMTPD_STATE *state)
+{
+    return (permit_auth_destination(state));
+}
+
 /* policy_check - check_policy_service server */
 static int policy_check(SMTPD_STATE *state, const char *server, const char *name,
 			        const char *class, int depth)
@@ -697,7 +930,7 @@ static int policy_check(SMTPD_STATE *state, const char *server, const char *name
 
     if (smtpd_policy_query(state, server, etrn, action) < 0)
 	vstring_strcpy(action, mail_conf_str(VAR_SMTPD_POLICY_SERVICE_DEFAULT_ACTION));
-    r = access_result(state, vstring_str(action), name, class, "policy query", depth);
+    r = access_result(state, vstring_str(action), name, class, server, depth);
     vstring_free(action);
     return (r);
 }
@@ -735,7 +968,7 @@ static int verdict_step(SMTPD_STATE *state, const char *n, const char *name,
 	*r = smtpd_chk_reject(state, reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
 			      name, class);
     } else if (strcasecmp(n, "defer") == 0) {
-	*r = smtpd_chk_reject(state, defer_code, "4.7.1", "<%s>: %s rejected: Access denied",
+	*r = smtpd_chk_reject(state, defer_code, "4.3.2", "<%s>: %s rejected: Try again later",
 			      name, class);
     } else if (strcasecmp(n, "defer_if_permit") == 0) {
 	smtpd_chk_defer_if(state, state->defer_if_permit, 450, "4.7.0",
@@ -743,8 +976,9 @@ static int verdict_step(SMTPD_STATE *state, const char *n, const char *name,
     } else if (strcasecmp(n, "defer_if_reject") == 0) {
 	smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.0",
 		     "<%s>: %s rejected: defer_if_reject requested", name, class);
-    } else if (strcasecmp(n, "permit_sasl_authenticated") == 0
-	       || strcasecmp(n, "permit_tls_clientcerts") == 0
+    } else if (strcasecmp(n, "permit_sasl_authenticated") == 0) {
+	*r = smtpd_sasl_permit(state);
+    } else if (strcasecmp(n, "permit_tls_clientcerts") == 0
 	       || strcasecmp(n, "dunno") == 0) {
 	 /* nothing */ ;
     } else {
@@ -797,10 +1031,10 @@ static int sender_step(SMTPD_STATE *state, const char *n, const char *name,
 		               const char *class, int *r)
 {
     if (strcasecmp(n, "reject_non_fqdn_sender") == 0) {
-	if (state->sender && *state->sender && !smtpd_addr_fqdn(state->sender))
+	if (state->sender && *state->sender && !smtpd_addr_fqdn(SENDER_NAME(state)))
 	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				  "<%s>: Sender address rejected: "
-				  "need fully-qualified address", state->sender);
+				  "need fully-qualified address", SENDER_NAME(state));
     } else if (strcasecmp(n, "reject_unknown_sender_domain") == 0) {
 	if (state->sender)
 	    *r = smtpd_dnscheck_domain(state, state->sender, 1);
@@ -813,6 +1047,11 @@ static int sender_step(SMTPD_STATE *state, const char *n, const char *name,
 	    && state->rcpt_count + (strcmp(state->where, "RCPT") == 0) > 1)
 	    *r = smtpd_chk_reject(state, multi_bounce_code, "5.5.3",
 			   "<%s>: %s rejected: Multi-recipient bounce", name, class);
+    } else if (strncasecmp(n, "reject_", 7) == 0 && strlen(n) > 21
+	       && strcasecmp(n + strlen(n) - 21, "sender_login_mismatch") == 0) {
+	*r = smtpd_sasl_login_mismatch(state, n);
+    } else if (strcasecmp(n, "reject_unlisted_sender") == 0) {
+	*r = smtpd_sasl_unlisted_sender(state, unlisted_recipient, 0);
     } else {
 	return (STEP_UNKNOWN);
     }
@@ -830,7 +1069,7 @@ static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
 	*r = unauth_destination(state, 1);
     } else if (strcasecmp(n, "permit_auth_destination") == 0) {
 	if ((m = permit_auth_destination(state)) < 0)
-	    *r = smtpd_chk_tempfail(state, state->recipient);
+	    *r = smtpd_chk_tempfail(state, RCPT_NAME(state));
 	else
 	    *r = m;
     } else if (strcasecmp(n, "reject_unlisted_recipient") == 0
@@ -840,10 +1079,10 @@ static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
 	if (state->recipient)
 	    *r = unverified(state, state->recipient, 0);
     } else if (strcasecmp(n, "reject_non_fqdn_recipient") == 0) {
-	if (state->recipient && !smtpd_addr_fqdn(state->recipient))
+	if (state->recipient && !smtpd_addr_fqdn(RCPT_NAME(state)))
 	    *r = smtpd_chk_reject(state, non_fqdn_code, "5.5.2",
 				  "<%s>: Recipient address rejected: "
-				  "need fully-qualified address", state->recipient);
+				  "need fully-qualified address", RCPT_NAME(state));
     } else if (strcasecmp(n, "reject_unknown_recipient_domain") == 0) {
 	if (state->recipient)
 	    *r = smtpd_dnscheck_domain(state, state->recipient, 0);
@@ -851,6 +1090,151 @@ static int recipient_step(SMTPD_STATE *state, const char *n, int *r)
 	return (STEP_UNKNOWN);
     }
     return (STEP_DONE);
+}
+
+/*
+ * relay_domains_check - check_relay_domains (obsolete): permit a client
+ * whose name is in relay_domains, or a recipient of ours; else reject
+ */
+static int relay_domains_check(SMTPD_STATE *state)
+{
+    int     m;
+
+    if (strcmp(state->name, "unknown") != 0
+	&& (m = addr_class_listed(ADDR_CLASS_RELAY, state->name)) != 0)
+	return (m > 0 ? CHK_OK : smtpd_chk_tempfail(state, state->namaddr));
+    if (state->recipient == 0)
+	return (CHK_DUNNO);
+    if ((m = permit_auth_destination(state)) < 0)
+	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
+    if (m == CHK_OK)
+	return (CHK_OK);
+    return (smtpd_chk_reject(state, relay_code, "5.7.1",
+			     "<%s>: Recipient address rejected: Relay access denied",
+			     RCPT_NAME(state)));
+}
+
+/* naked_ip_check - permit_naked_ip_address (obsolete): HELO 192.0.2.1 */
+static int naked_ip_check(SMTPD_STATE *state)
+{
+    const char *helo = state->helo_name;
+
+    msg_warn("restriction permit_naked_ip_address is deprecated. "
+	     "Use permit_mynetworks or permit_sasl_authenticated instead");
+    if (helo == 0 || *helo == 0 || helo[strspn(helo, "0123456789.:")] != 0)
+	return (CHK_DUNNO);
+    if (valid_ipv4_addr(helo))
+	return (CHK_OK);
+    return (smtpd_chk_reject(state, invalid_hostname_code, "5.5.2",
+			     "<%s>: Helo command rejected: invalid ip address", helo));
+}
+
+/* warn_obsolete - Postfix's warning for a restriction it will drop, once */
+static void warn_obsolete(const char *name, const char *instead, int *warned)
+{
+    if (!*warned)
+	msg_warn("support for restriction \"%s\" will be removed from Postfix; "
+		 "use \"%s\" instead", name, instead);
+    *warned = 1;
+}
+
+/*
+ * extra_step - permit_mx_backup, reject_plaintext_session, and the old
+ * names that Postfix 3.7 still takes: reject_unknown_client,
+ * reject_unknown_hostname, reject_invalid_hostname and
+ * reject_non_fqdn_hostname (silently, as their new names),
+ * check_relay_domains, reject_maps_rbl and permit_naked_ip_address (with
+ * Postfix's warnings)
+ */
+static int extra_step(SMTPD_STATE *state, const char *n, const char *name,
+		              const char *class, int *r)
+{
+    static const char *synonyms[][2] = {
+	{"reject_unknown_client", "reject_unknown_client_hostname"},
+	{"reject_unknown_hostname", "reject_unknown_helo_hostname"},
+	{"reject_invalid_hostname", "reject_invalid_helo_hostname"},
+	{"reject_non_fqdn_hostname", "reject_non_fqdn_helo_hostname"},
+    };
+    static int warned_relay_domains, warned_maps_rbl;
+
+    for (size_t i = 0; i < sizeof(synonyms) / sizeof(synonyms[0]); i++)
+	if (strcasecmp(n, synonyms[i][0]) == 0)
+	    return (client_step(state, synonyms[i][1], name, class, r));
+    if (strcasecmp(n, "permit_mx_backup") == 0) {
+	*r = smtpd_dnsaccess_mx_backup(state);
+    } else if (strcasecmp(n, "reject_plaintext_session") == 0) {
+	if (!state->tls)
+	    *r = smtpd_chk_reject(state, plaintext_code, "4.7.1",
+				  "Session encryption is required");
+    } else if (strcasecmp(n, "check_relay_domains") == 0) {
+	warn_obsolete("check_relay_domains", "reject_unauth_destination",
+		      &warned_relay_domains);
+	*r = relay_domains_check(state);
+    } else if (strcasecmp(n, "reject_maps_rbl") == 0) {
+	warn_obsolete("reject_maps_rbl", "reject_rbl_client domain-name", &warned_maps_rbl);
+	*r = smtpd_dnscheck_maps_rbl(state);
+    } else if (strcasecmp(n, "permit_naked_ip_address") == 0) {
+	*r = naked_ip_check(state);
+    } else {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/*
+ * more_access_step - the tables of the ETRN domain (and its parents, only
+ * at ETRN), of the SASL login name (as it is: Postfix 3.7 does not add
+ * smtpd_sasl_local_domain), and of the servers of a DNS name
+ * (smtpd_dnsaccess.c). name is the ETRN domain at ETRN.
+ */
+static int more_access_step(SMTPD_STATE *state, const char *n, MAPS *maps,
+			            const char *name, int depth, int *r)
+{
+    if (strcasecmp(n, "check_etrn_access") == 0) {
+	if (strcmp(state->where, "ETRN") == 0)
+	    check_domain_access(state, maps, name, name, "Etrn command", depth, r);
+    } else if (strcasecmp(n, "check_sasl_access") == 0) {
+	if (!sasl_enable)
+	    msg_warn("restriction `check_sasl_access' ignored: no SASL support");
+	else if (state->sasl_username && *state->sasl_username)
+	    lookup(state, maps, state->sasl_username, 0, state->sasl_username,
+		   "SASL login name", depth, r);
+    } else if (!smtpd_dnsaccess(state, n, maps, depth, r)) {
+	return (STEP_UNKNOWN);
+    }
+    return (STEP_DONE);
+}
+
+/*
+ * sleep_step - "sleep seconds": pause, then go on with the list; anything
+ * but a number after it is a configuration error, as in Postfix
+ */
+static int sleep_step(SMTPD_STATE *state, ARGV *list, size_t *ip, int *r)
+{
+    const char *arg = *ip + 1 < list->argc ? list->argv[++*ip] : "";
+    unsigned long seconds;
+
+    if (*arg == 0 || arg[strspn(arg, "0123456789")] != 0) {
+	msg_warn("restriction sleep must be followed by number");
+	*r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
+	return (STEP_DONE);
+    }
+    seconds = strtoul(arg, (char **) 0, 10);
+    sleep(seconds > UINT_MAX ? UINT_MAX : (unsigned) seconds);
+    return (STEP_DONE);
+}
+
+/* warn_ignored - what follows a restriction that always decides is dead */
+static void warn_ignored(SMTPD_STATE *state, ARGV *list, size_t i)
+{
+    static const char *final[] = {"permit", "reject", "defer", "check_relay_domains", 0};
+
+    if (state->warn_if_reject || i + 1 >= list->argc)
+	return;
+    for (const char **cp = final; *cp; cp++)
+	if (strcasecmp(list->argv[i], *cp) == 0)
+	    msg_warn("restriction `%s' after `%s' is ignored", list->argv[i + 1],
+		     list->argv[i]);
 }
 
 /* is_access_restriction - check_<what>_access */
@@ -864,7 +1248,7 @@ static int is_access_restriction(const char *n)
 
 /* access_step - check_<what>_access table: one table of the list */
 static int access_step(SMTPD_STATE *state, const char *n, const char *table,
-		               int depth, int *r)
+		               const char *name, int depth, int *r)
 {
     MAPS   *maps;
 
@@ -881,14 +1265,14 @@ static int access_step(SMTPD_STATE *state, const char *n, const char *table,
 				state->helo_name, "Helo command", depth, r);
     } else if (strcasecmp(n, "check_sender_access") == 0) {
 	if (state->sender)
-	    *r = check_mail_access(state, maps, state->sender,
+	    *r = check_mail_access(state, maps, state->sender, SENDER_NAME(state),
 				   "Sender address", depth);
     } else if (strcasecmp(n, "check_recipient_access") == 0) {
 	if (state->recipient)
-	    *r = check_mail_access(state, maps, state->recipient,
+	    *r = check_mail_access(state, maps, state->recipient, RCPT_NAME(state),
 				   "Recipient address", depth);
     } else {
-	return (STEP_UNKNOWN);
+	return (more_access_step(state, n, maps, name, depth, r));
     }
     return (STEP_DONE);
 }
@@ -908,21 +1292,23 @@ static int argument_step(SMTPD_STATE *state, ARGV *list, size_t *ip,
 
     if (strcasecmp(n, "reject_rbl_client") == 0
 	|| strcasecmp(n, "permit_dnswl_client") == 0
+	|| strcasecmp(n, "permit_rhswl_client") == 0
 	|| strncasecmp(n, "reject_rhsbl_", 13) == 0) {
 	if (!has_arg) {
-	    msg_warn("restriction %s needs a DNS list domain argument", n);
-	    *r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
-	    return (STEP_FINAL);
+	    msg_warn("restriction %s requires domain name argument", n);
+	    return (STEP_DONE);
 	}
 	*r = smtpd_dnscheck_list(state, n, list->argv[++*ip]);
 	return (STEP_DONE);
     }
     if (is_access_restriction(n) && has_arg) {
 	++*ip;
-	if (access_step(state, n, list->argv[*ip], depth, r) == STEP_UNKNOWN)
+	if (access_step(state, n, list->argv[*ip], name, depth, r) == STEP_UNKNOWN)
 	    return (STEP_UNKNOWN);
 	return (STEP_DONE);
     }
+    if (strcasecmp(n, "sleep") == 0)
+	return (sleep_step(state, list, ip, r));
     if (strcasecmp(n, "check_policy_service") == 0 && has_arg) {
 	*r = policy_check(state, list->argv[++*ip], name, class, depth);
 	return (STEP_DONE);
@@ -933,11 +1319,49 @@ static int argument_step(SMTPD_STATE *state, ARGV *list, size_t *ip,
 /* soften_reject - under warn_if_reject a reject is logged, not given */
 static int soften_reject(SMTPD_STATE *state, int r)
 {
-    if (state->warn_if_reject && r == CHK_REJECT) {
+    /* A configuration error is not a reject: Postfix 3.7 gives it anyway. */
+    if (state->warn_if_reject && r == CHK_REJECT
+	&& strcmp(vstring_str(state->reply), "451 4.3.5 Server configuration error") != 0) {
 	smtpd_log_reject_warning(state, vstring_str(state->reply));
 	return (CHK_DUNNO);
     }
     return (r);
+}
+
+/* is_client_permit - a permit about the client, whatever the list */
+static int is_client_permit(const char *n)
+{
+    static const char *names[] = {
+	"permit_mynetworks", "permit_dnswl_client", "permit_rhswl_client",
+	"permit_inet_interfaces",
+	"permit_sasl_authenticated", "permit_tls_clientcerts",
+	"permit_tls_all_clientcerts", 0,
+    };
+
+    for (const char **cp = names; *cp; cp++)
+	if (strcasecmp(n, *cp) == 0)
+	    return (1);
+    return (0);
+}
+
+/*
+ * class_step - a name of smtpd_restriction_classes: its list, in the
+ * same context (a name of Postfix's own wins over a class so named)
+ */
+static int class_step(SMTPD_STATE *state, const char *n, const char *name,
+		              const char *class, int depth, int *r)
+{
+    ARGV   *list;
+
+    if ((list = class_find(n)) == 0)
+	return (STEP_UNKNOWN);
+    if (depth >= MAX_DEPTH) {
+	msg_warn("restriction class %s causes unreasonable recursion", n);
+	*r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
+	return (STEP_FINAL);
+    }
+    *r = generic_checks(state, list, name, class, depth + 1);
+    return (STEP_DONE);
 }
 
 /* generic_checks - evaluate one restriction list */
@@ -949,6 +1373,7 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
     int     step;
     int     outer_warn = state->warn_if_reject;
     int     warn = 0;
+    int     builtin;
 
     for (i = 0; i < list->argc && r == CHK_DUNNO; i++) {
 	const char *n = list->argv[i];
@@ -959,11 +1384,26 @@ static int generic_checks(SMTPD_STATE *state, ARGV *list, const char *name,
 	    continue;
 	}
 	state->warn_if_reject = warn || outer_warn;
+	if (msg_verbose)
+	    msg_info("generic_checks: name=%s", n);
+	builtin = 0;
+	warn_ignored(state, list, i);
 	if (verdict_step(state, n, name, class, &r) || client_step(state, n, name, class, &r)
-	    || sender_step(state, n, name, class, &r) || recipient_step(state, n, &r))
-	    step = STEP_DONE;
-	else
-	    step = argument_step(state, list, &i, name, class, depth, &r);
+	    || sender_step(state, n, name, class, &r) || recipient_step(state, n, &r)
+	    || extra_step(state, n, name, class, &r))
+	    step = builtin = STEP_DONE;
+	else if ((step = argument_step(state, list, &i, name, class, depth, &r)) == STEP_UNKNOWN)
+	    step = class_step(state, n, name, class, depth, &r);
+	/* permit_dnswl_client is a restriction too; tables log their own. */
+	if (r == CHK_OK && (builtin || strcasecmp(n, "permit_dnswl_client") == 0
+			    || strcasecmp(n, "permit_rhswl_client") == 0)) {
+	    if (is_client_permit(n))
+		log_permit(state, n, state->namaddr, "Client host", (char *) 0);
+	    else
+		log_permit(state, n, name, class, (char *) 0);
+	}
+	if (msg_verbose)
+	    msg_info("generic_checks: name=%s status=%d", n, r);
 	if (step == STEP_FINAL)
 	    break;
 	if (step == STEP_UNKNOWN) {
@@ -1016,8 +1456,11 @@ static int sender_checks(SMTPD_STATE *state)
 
     stage_begin(state);
     if (state->sender)
-	r = stage_end(state, generic_checks(state, sender_list, state->sender,
+	r = stage_end(state, generic_checks(state, sender_list, SENDER_NAME(state),
 					    "Sender address", 0));
+    /* smtpd_reject_unlisted_sender: even when the restrictions permit. */
+    if (r != CHK_REJECT && smtpd_sasl_unlisted_sender(state, unlisted_recipient, 1) == CHK_REJECT)
+	r = stage_end(state, CHK_REJECT);
     vstring_strcpy(state->dip_sender, vstring_str(state->defer_if_permit));
     return (r);
 }
@@ -1042,6 +1485,9 @@ int     smtpd_check_rcpt(SMTPD_STATE *state)
     VSTRING *held[4];
     int     r;
 
+    /* RFC 5321 4.5.1: "postmaster" without a domain is always accepted. */
+    if (state->rcpt_given && strcasecmp(state->rcpt_given, "postmaster") == 0)
+	return (SMTPD_CHECK_OK);
     if (var_smtpd_delay_reject) {
 	if (client_checks(state) == CHK_REJECT
 	    || helo_checks(state) == CHK_REJECT
@@ -1049,9 +1495,9 @@ int     smtpd_check_rcpt(SMTPD_STATE *state)
 	    return (SMTPD_CHECK_REJECT);
     }
     stage_begin(state);
-    if ((r = generic_checks(state, relay_list, state->recipient,
+    if ((r = generic_checks(state, relay_list, RCPT_NAME(state),
 			    "Recipient address", 0)) != CHK_REJECT)
-	r = generic_checks(state, rcpt_list, state->recipient, "Recipient address", 0);
+	r = generic_checks(state, rcpt_list, RCPT_NAME(state), "Recipient address", 0);
     if (r != CHK_REJECT && smtpd_forward_rcpt_check(state) == SMTPD_FWD_REJECT)
 	r = CHK_REJECT;
     if (r != CHK_REJECT && reject_unlisted && unlisted_recipient(state) == CHK_REJECT)
@@ -1093,16 +1539,20 @@ int     smtpd_check_etrn(SMTPD_STATE *state, const char *domain)
 static int data_stage(SMTPD_STATE *state, ARGV *list, const char *name, const char *class)
 {
     char   *saved = state->recipient;
+    char   *saved_given = state->rcpt_given;
     int     r;
 
     if (list->argc == 0)
 	return (SMTPD_CHECK_OK);
+    /* XXX The recipient shows with its @$myorigin, if it got one. */
     state->recipient = state->rcpt_count == 1 ? state->first_rcpt : 0;
+    state->rcpt_given = 0;
     stage_begin(state);
     r = stage_end(state, generic_checks(state, list, name, class, 0));
     if (r != CHK_REJECT)
 	r = stage_permit(state, &state->defer_if_permit, 1);
     state->recipient = saved;
+    state->rcpt_given = saved_given;
     return (result(r));
 }
 

@@ -12,19 +12,27 @@
  *	int smtpd_content_check(SMTPD_CONTENT *sc, int what, const char *text,
  *				VSTRING *out);
  *	void smtpd_content_end(SMTPD_CONTENT *sc);
+ *	int smtpd_content_filter(SMTPD_STATE *state, const char *value);
  * DESCRIPTION
  *	Postfix's cleanup applies header_checks and body_checks; here
  *	there is no cleanup, so smtpd applies them while it writes the
  *	queue file (smtpd_data.c), with the table actions of hbc(3).
  *	smtpd_content_init() opens the tables once per process (before the
- *	chroot); the _active() functions say whether a table list is set,
- *	so DATA pays nothing when none is.
+ *	chroot), unless receive_override_options says no_header_body_checks;
+ *	the _active() functions say whether a table list is in use, so DATA
+ *	pays nothing when none is.
+ *
+ *	smtpd_content_filter() records a FILTER action ("transport:nexthop",
+ *	the transport not empty) of header_checks, body_checks (hbc->filter,
+ *	taken at the end of data) or an access table: the queue file gets
+ *	it instead of content_filter (queue_writer_filter()). It returns -1,
+ *	changing nothing, for a value without a transport.
  *
  *	Every logged action writes Postfix's cleanup line, "QID: reject:
  *	header Subject: x from name[addr]; from=<s> to=<r> proto=ESMTP
  *	helo=<h>: 5.7.1 text" (r: the last accepted recipient, as cleanup
- *	saw it; warning, info, hold, discard, strip, prepend, replace
- *	likewise; ": text" only when there is text). The header or line is
+ *	saw it; warning, info, hold, discard, strip, filter, prepend,
+ *	replace likewise; ": text" only when there is text). The header or line is
  *	shown up to 200 bytes and every non-printable byte in the log line
  *	as "?", as Postfix's logger does.
  *
@@ -47,8 +55,22 @@
 
 static HBC_MAPS *content_maps;
 
+int     smtpd_content_filter(SMTPD_STATE *state, const char *value)
+{
+    const char *colon = strchr(value, ':');
+
+    if (colon == 0 || colon == value || strpbrk(value, " \t") != 0)
+	return (-1);
+    myfree(state->filter);
+    state->filter = mystrdup(value);
+    return (0);
+}
+
 void    smtpd_content_init(void)
 {
+    /* receive_override_options = no_header_body_checks: no tables. */
+    if (var_input_transp & INPUT_TRANSP_HEADER_BODY)
+	return;
     content_maps = hbc_maps_create(VAR_HEADER_CHECKS, VAR_BODY_CHECKS, 0);
 }
 

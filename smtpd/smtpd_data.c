@@ -1,22 +1,48 @@
 /*
  * NAME
- *	smtpd_data - DATA: read the message and make it durable
+ *	smtpd_data - DATA, and the message pipeline that DATA and BDAT share
  * SYNOPSIS
  *	#include "smtpd.h"
  *
  *	void smtpd_data_cmd(SMTPD_STATE *state, char *args);
+ *
+ *	int smtpd_msg_accept(SMTPD_STATE *state);
+ *	SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state);
+ *	void smtpd_msg_text(SMTPD_MSG *msg, const char *text, size_t len,
+ *			    int first_piece, int line_end);
+ *	void smtpd_msg_finish(SMTPD_MSG *msg);
+ *	long smtpd_msg_size(SMTPD_MSG *msg);
+ *	void smtpd_msg_end(SMTPD_MSG *msg, int bdat);
+ *	void smtpd_msg_free(SMTPD_MSG *msg);
  * DESCRIPTION
- *	After "354", the message is read line by line and streamed into
+ *	The message pipeline (used by DATA here and by BDAT in
+ *	smtpd_bdat.c): smtpd_msg_accept() decides whether a message may be
+ *	sent now (a sender, a valid recipient, smtpd_data_restrictions)
+ *	and otherwise answers ("503 5.5.1 Error: need RCPT command"
+ *	without MAIL, "554 5.5.1 Error: no valid recipients" after MAIL,
+ *	or the restriction's reply) and returns 0. smtpd_msg_begin()
+ *	starts the message in the queue file opened at the first RCPT;
+ *	smtpd_msg_text() takes it a line (or a piece of a long line) at a
+ *	time, without its line end; line_end is SMTPD_MSG_NONE (more of
+ *	the line follows), SMTPD_MSG_CRLF or SMTPD_MSG_LF (a bare LF, for
+ *	smtpd_forbid_bare_newline). smtpd_msg_finish() ends the text;
+ *	smtpd_msg_size() is the size of the client's text as stored (CRLF
+ *	line ends), smtpd_msg_end() gives the final reply (bdat: Postfix's
+ *	"250 2.0.0 Ok: N bytes queued as QID" instead of DATA's "250
+ *	2.0.0 Ok: queued as QID") and smtpd_msg_free() releases it.
+ *
+ *	DATA: after "354", the message is read line by line and streamed into
  *	the queue file opened at the first RCPT (queue_writer.h): our
  *	Received: header first, then the lines exactly as received after
  *	dot-unstuffing, each ended by CRLF. For clients that match
  *	local_header_rewrite_clients (default: permit_inet_interfaces, the
  *	host's own addresses) or with always_add_missing_headers, a
- *	missing "Message-Id:" header is added at the end of the headers,
- *	as Postfix's cleanup does (Postfix also adds a missing Date:; we
- *	do not); mail from other clients is kept as it is (their DKIM
- *	signatures stay valid) and is logged with "message-id=<>" when it
- *	has none.
+ *	missing "Message-Id:", "Date:" and "From:" (the envelope sender)
+ *	are added at the end of the headers, or "Resent-Message-Id:",
+ *	"Resent-Date:", "Resent-From:" when the message has a Resent-
+ *	header, as Postfix's cleanup does; mail from other clients is kept
+ *	as it is (their DKIM signatures stay valid) and is logged with
+ *	"message-id=<>" when it has none.
  *
  *	End of data is only "." on a line of its own that follows a CRLF
  *	and ends in CRLF. A line that ends in a bare LF is handled as
@@ -45,6 +71,14 @@
  *	DISCARD answers "250 ... queued as" and removes it; HOLD commits it
  *	into hold/ (queue_writer_hold()).
  *
+ *	With smtpd_milters, the milters see the complete file before it is
+ *	committed (data_milters_refused(), smtpd_milter.c); their changes
+ *	rewrite it, their refusal removes it, a quarantine commits it into
+ *	hold/. With smtpd_proxy_filter the file is only a spool: the
+ *	message goes to the filter and the filter's reply is sent
+ *	(smtpd_proxy.c). The content filter (content_filter or a FILTER
+ *	action) is recorded at commit (queue_writer_filter()).
+ *
  *	The whole message must arrive within smtpd_timeout plus one second
  *	for every smtpd_min_data_rate bytes received (Postfix's
  *	smtpd_min_data_rate, always on here), and each read within
@@ -61,17 +95,29 @@
 #include "util/stringops.h"
 #include "global/mail_addr.h"
 #include "global/mail_conf.h"
+#include "global/mail_header.h"
 #include "global/mail_trigger.h"
 #include "global/qmgr_trigger.h"
 #include "global/queue_writer.h"
 #include "smtpd.h"
 
-typedef struct DATA_STATE {
+typedef struct SMTPD_MSG DATA_STATE;
+
+/* Headers whose absence cleanup makes good (add_missing_headers). */
+#define HAVE_DATE		(1<<0)
+#define HAVE_FROM		(1<<1)
+#define HAVE_RESENT		(1<<2)	/* any Resent- header */
+#define HAVE_RESENT_MSGID	(1<<3)
+#define HAVE_RESENT_DATE	(1<<4)
+#define HAVE_RESENT_FROM	(1<<5)
+
+struct SMTPD_MSG {
     SMTPD_STATE *state;
     QUEUE_WRITER *qw;
     int     in_header;			/* still in the message header */
     int     seen_header;		/* a header line was seen */
     int     have_msgid;
+    int     have;			/* HAVE_* headers seen */
     int     hops;			/* Received: and Delivered-To: headers */
     int     add_headers;		/* local_header_rewrite_clients */
     long    hdr_len;			/* length of the current header */
@@ -81,14 +127,17 @@ typedef struct DATA_STATE {
     char   *msgid;			/* for the log */
     /* header_checks, body_checks (smtpd_content.c) */
     int     hdr_checks;			/* header_checks is set */
+    int     hold_headers;		/* checks, rewriting or dropping */
     int     body_checks;		/* body_checks is set */
     VSTRING *hdr;			/* the current header, held for the check */
     VSTRING *key;			/* what the table sees */
     VSTRING *out;			/* PREPEND or REPLACE text */
     long    body_offset;		/* body bytes so far, LF line ends */
     long    body_limit;			/* body_checks_size_limit */
+    long    size;			/* client text stored, CRLF line ends */
+    int     at_bol;			/* the client text ended in a line end */
     SMTPD_CONTENT content;
-} DATA_STATE;
+};
 
 /* data_write - message bytes, unless the message is too big */
 static void data_write(DATA_STATE *ds, const char *buf, size_t len)
@@ -111,6 +160,7 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 {
     const char *end = raw + len;
     const char *cp;
+    int     action = SMTPD_CONTENT_KEEP;
 
     if (ds->hdr_checks) {
 	vstring_reset(ds->key);
@@ -121,8 +171,8 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 	}
 	if (vstring_len(ds->key) > 0 && vstring_str(ds->key)[vstring_len(ds->key) - 1] == '\n')
 	    vstring_truncate(ds->key, vstring_len(ds->key) - 1);
-	switch (smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
-				    vstring_str(ds->key), ds->out)) {
+	switch (action = smtpd_content_check(&ds->content, SMTPD_CONTENT_HEADER,
+					     vstring_str(ds->key), ds->out)) {
 	case SMTPD_CONTENT_DROP:
 	    return;
 	case SMTPD_CONTENT_REPLACE:
@@ -135,13 +185,25 @@ static void header_emit(DATA_STATE *ds, const char *raw, size_t len)
 	    break;
 	}
     }
+    /* message_drop_headers, then cleanup's address rewriting. */
+    if (smtpd_rewrite_drop_header(raw, len))
+	return;
+    switch (smtpd_rewrite_header(ds->state, raw, len, ds->out)) {
+    case 1:
+	data_write(ds, vstring_str(ds->out), vstring_len(ds->out));
+	return;
+    case -1:
+	if (vstring_len(ds->content.reply) == 0)
+	    vstring_strcpy(ds->content.reply, "451 4.3.0 Error: queue file write error");
+	break;
+    }
     data_write(ds, raw, len);
 }
 
 /* header_flush - the header held for header_checks is complete */
 static void header_flush(DATA_STATE *ds)
 {
-    if (ds->hdr_checks && vstring_len(ds->hdr) > 0) {
+    if (ds->hold_headers && vstring_len(ds->hdr) > 0) {
 	header_emit(ds, vstring_str(ds->hdr), vstring_len(ds->hdr));
 	vstring_reset(ds->hdr);
     }
@@ -153,7 +215,7 @@ static void header_flush(DATA_STATE *ds)
  */
 static void content_write(DATA_STATE *ds, const char *buf, size_t len)
 {
-    if (ds->hdr_checks && ds->in_header)
+    if (ds->hold_headers && ds->in_header)
 	vstring_memcat(ds->hdr, buf, len);
     else
 	data_write(ds, buf, len);
@@ -201,31 +263,24 @@ static void received_header(DATA_STATE *ds)
 {
     SMTPD_STATE *state = ds->state;
     VSTRING *buf = vstring_alloc(300);
-    char    date[100];
-    time_t  now = queue_writer_time(ds->qw)->tv_sec;
-    struct tm tm;
-    const char *proto;
+    MAIL_HEADER_CLIENT client;
+    VSTRING *auth;
 
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-    proto = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
+    client.helo = state->helo_name;
+    client.name = state->name;
+    client.addr = state->rfc_addr;
+    client.protocol = state->tls ? (strcmp(state->protocol, "ESMTP") == 0 ? "ESMTPS" : "SMTPS")
 	: state->protocol;
-    vstring_sprintf(buf, "Received: from %s (%s [%s])\r\n",
-		    state->helo_name ? state->helo_name : state->name,
-		    state->name, state->rfc_addr);
-    if (state->rcpt_count == 1 && state->first_rcpt) {
-	VSTRING *ext = vstring_alloc(100);
-
-	mail_addr_externalize(ext, state->first_rcpt);
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s\r\n"
-			       "\tfor <%s>; %s\r\n", var_myhostname,
-			       var_mail_name, proto, state->queue_id,
-			       vstring_str(ext), date);
-	vstring_free(ext);
-    } else
-	vstring_sprintf_append(buf, "\tby %s (%s) with %s id %s;\r\n"
-			       "\t%s\r\n", var_myhostname, var_mail_name,
-			       proto, state->queue_id, date);
+    client.protocol = smtpd_sasl_protocol(state, client.protocol);
+    /* smtpd_sasl_authenticated_header: "(Authenticated sender: U)". */
+    auth = vstring_alloc(100);
+    smtpd_sasl_received(state, auth);
+    client.comment = vstring_len(auth) ? vstring_str(auth) : 0;
+    /* Before-queue filter: the filter queues, there is no ID here. */
+    mail_header_received_smtp(buf, &client, state->proxy ? 0 : state->queue_id,
+			      state->rcpt_count == 1 ? state->first_rcpt : 0,
+			      queue_writer_time(ds->qw)->tv_sec);
+    vstring_free(auth);
     header_emit(ds, vstring_str(buf), vstring_len(buf));
     vstring_free(buf);
 }
@@ -234,27 +289,56 @@ static void received_header(DATA_STATE *ds)
 static void add_message_id(DATA_STATE *ds)
 {
     VSTRING *buf;
-    char    stamp[32];
+    VSTRING *addr;
     time_t  now;
-    struct tm tm;
+    int     resent = (ds->have & HAVE_RESENT) != 0;
 
-    if (ds->have_msgid)
+    if (ds->have_msgid && !ds->add_headers)
 	return;
+    if (!ds->add_headers) {
+	/* As Postfix: nothing added to a remote client's mail. */
+	ds->have_msgid = 1;
+	ds->msgid = mystrdup("<>");
+	return;
+    }
+
+    /*
+     * As Postfix's cleanup for local clients: a missing Message-Id:, Date:
+     * and From: (the envelope sender), or their Resent- forms when the
+     * message has a Resent- header.
+     */
     now = queue_writer_time(ds->qw)->tv_sec;
     buf = vstring_alloc(100);
-    if (!ds->have_msgid) {
-	ds->have_msgid = 1;
-	if (!ds->add_headers) {
-	    /* As Postfix: nothing added to a remote client's mail. */
-	    ds->msgid = mystrdup("<>");
-	} else {
-	    gmtime_r(&now, &tm);
-	    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	    vstring_sprintf(buf, "<%s.%s@%s>", stamp, ds->state->queue_id, var_myhostname);
+    if (resent ? !(ds->have & HAVE_RESENT_MSGID) : !ds->have_msgid) {
+	mail_header_message_id(buf, now, ds->state->queue_id);
+	if (!ds->have_msgid) {
+	    /* The log's message-id=, as Postfix logs the one it made. */
 	    ds->msgid = mystrdup(vstring_str(buf));
-	    vstring_sprintf(buf, "Message-Id: %s\r\n", ds->msgid);
-	    data_write(ds, vstring_str(buf), vstring_len(buf));
+	    ds->have_msgid = 1;
 	}
+	addr = vstring_alloc(100);
+	vstring_sprintf(addr, "%sMessage-Id: %s\r\n", resent ? "Resent-" : "",
+			vstring_str(buf));
+	data_write(ds, vstring_str(addr), vstring_len(addr));
+	vstring_free(addr);
+    }
+    if (!(ds->have & (resent ? HAVE_RESENT_DATE : HAVE_DATE))) {
+	addr = vstring_alloc(100);
+	mail_header_date(addr, now);
+	vstring_sprintf(buf, "%sDate: %s\r\n", resent ? "Resent-" : "", vstring_str(addr));
+	data_write(ds, vstring_str(buf), vstring_len(buf));
+	vstring_free(addr);
+    }
+    if (!(ds->have & (resent ? HAVE_RESENT_FROM : HAVE_FROM))) {
+	addr = vstring_alloc(100);
+	if (*ds->state->sender == 0
+	    || smtpd_rewrite_envelope(ds->state, ADDR_REWRITE_ENV_SENDER,
+				      ds->state->sender, addr) < 0)
+	    vstring_strcpy(addr, *ds->state->sender ? ds->state->sender : "MAILER-DAEMON");
+	mail_addr_externalize(buf, vstring_str(addr));
+	vstring_sprintf(addr, "%sFrom: %s\r\n", resent ? "Resent-" : "", vstring_str(buf));
+	data_write(ds, vstring_str(addr), vstring_len(addr));
+	vstring_free(addr);
     }
     vstring_free(buf);
 }
@@ -321,6 +405,20 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
 	if ((name_len == 8 && strncasecmp(line, "Received", 8) == 0)
 	    || (name_len == 12 && strncasecmp(line, "Delivered-To", 12) == 0))
 	    ds->hops++;
+#define IS_NAME(n) (name_len == sizeof(n) - 1 && strncasecmp(line, n, name_len) == 0)
+	if (IS_NAME("Date"))
+	    ds->have |= HAVE_DATE;
+	else if (IS_NAME("From"))
+	    ds->have |= HAVE_FROM;
+	else if (name_len > 7 && strncasecmp(line, "Resent-", 7) == 0) {
+	    ds->have |= HAVE_RESENT;
+	    if (IS_NAME("Resent-Message-Id"))
+		ds->have |= HAVE_RESENT_MSGID;
+	    else if (IS_NAME("Resent-Date"))
+		ds->have |= HAVE_RESENT_DATE;
+	    else if (IS_NAME("Resent-From"))
+		ds->have |= HAVE_RESENT_FROM;
+	}
 	if (name_len == 10 && strncasecmp(line, "Message-ID", 10) == 0
 	    && !ds->have_msgid) {
 	    const char *val = strchr(line, ':') + 1;
@@ -343,7 +441,7 @@ static int data_header(DATA_STATE *ds, const char *line, size_t len, int first_p
     return (0);
 }
 
-/* data_state_free - what DATA allocated */
+/* data_state_free - what the pipeline allocated (not ds itself) */
 static void data_state_free(DATA_STATE *ds)
 {
     myfree(ds->msgid);
@@ -412,28 +510,31 @@ static int eod_rejected(SMTPD_STATE *state)
 }
 
 /*
- * data_accept - may the message be sent? Without a sender and a valid
- * recipient, or when smtpd_data_restrictions refuse, the reply is sent
- * here and the result is 0.
+ * smtpd_msg_accept - may the message be sent? Without a sender and a
+ * valid recipient, or when smtpd_data_restrictions refuse, the reply is
+ * sent here and the result is 0. As in Postfix, a transaction with a
+ * sender but no valid recipient gets 554 (and a reject log line when
+ * recipients were tried), one without MAIL gets 503.
  */
-static int data_accept(SMTPD_STATE *state, char *args)
+int     smtpd_msg_accept(SMTPD_STATE *state)
 {
-    if (*args) {
-	smtpd_reply(state, "501 5.5.4 Syntax: DATA");
-	return (0);
-    }
     if (state->sender == 0 || state->rcpt_count == 0) {
-	if (state->sender && state->rcpt_tried > 0) {
-	    smtpd_log_reject(state, "DATA", "554 5.5.1 Error: no valid recipients");
+	if (state->sender) {
+	    if (state->rcpt_tried > 0)
+		smtpd_log_reject(state, state->where, "554 5.5.1 Error: no valid recipients");
 	    smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
 	} else {
 	    smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
 	}
-	data_refused(state);
 	return (0);
     }
     if (smtpd_check_data(state) != SMTPD_CHECK_OK) {
-	smtpd_log_reject(state, "DATA", vstring_str(state->reply));
+	smtpd_log_reject(state, state->where, vstring_str(state->reply));
+	smtpd_reply(state, "%s", vstring_str(state->reply));
+	return (0);
+    }
+    if (smtpd_milter_data(state) != SMTPD_CHECK_OK
+	|| smtpd_proxy_data(state) != SMTPD_CHECK_OK) {
 	smtpd_reply(state, "%s", vstring_str(state->reply));
 	data_refused(state);
 	return (0);
@@ -442,19 +543,24 @@ static int data_accept(SMTPD_STATE *state, char *args)
 }
 
 /*
- * data_begin - what header_checks and body_checks need, and the headers
+ * smtpd_msg_begin - what header_checks and body_checks need, and the headers
  * that go above the client's: the PREPEND results of the access policy,
  * then our Received:.
  */
-static void data_begin(DATA_STATE *ds, SMTPD_STATE *state)
+SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state)
 {
-    memset(ds, 0, sizeof(*ds));
+    DATA_STATE *ds = mycalloc(1, sizeof(*ds));
+
     ds->state = state;
+    ds->at_bol = 1;
     ds->qw = state->qw;
     ds->in_header = 1;
     ds->add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
 	|| smtpd_check_rewrite_client(state);
-    if ((ds->hdr_checks = smtpd_content_headers_active()) != 0) {
+    ds->hdr_checks = smtpd_content_headers_active();
+    /* Whole headers are needed for header_checks, rewriting and dropping. */
+    if ((ds->hold_headers = (ds->hdr_checks || smtpd_rewrite_active(state)
+			     || smtpd_rewrite_drop_active())) != 0) {
 	ds->hdr = vstring_alloc(1024);
 	ds->out = vstring_alloc(100);
     }
@@ -475,6 +581,7 @@ static void data_begin(DATA_STATE *ds, SMTPD_STATE *state)
 	vstring_free(hdr);
     }
     received_header(ds);
+    return (ds);
 }
 
 /* data_lost - the client timed out or went away before the end of data */
@@ -496,13 +603,23 @@ static void data_lost(SMTPD_STATE *state)
 }
 
 /*
- * data_store - one piece of message text, dot-unstuffed, without its
- * line end (line_end says whether one followed): through the header
- * handling, then header_checks or body_checks, into the queue file.
+ * smtpd_msg_text - one piece of message text (DATA: dot-unstuffed)
+ * without its line end (line_end says whether and which one followed):
+ * through the header handling, then header_checks or body_checks, into
+ * the queue file.
  */
-static void data_store(DATA_STATE *ds, const char *cp, size_t len,
+void    smtpd_msg_text(DATA_STATE *ds, const char *cp, size_t len,
 		               int first_piece, int line_end)
 {
+    SMTPD_STATE *state = ds->state;
+
+    ds->size += len + (line_end ? 2 : 0);
+    ds->at_bol = line_end != SMTPD_MSG_NONE;
+    if (line_end == SMTPD_MSG_LF && !ds->bare_lf) {
+	ds->bare_lf = 1;
+	if (state->bare_lf_mode == SMTPD_BARE_LF_NOTE)
+	    msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
+    }
     if (data_header(ds, cp, len, first_piece) != 0)
 	return;
     if (ds->body_checks && !ds->in_header) {
@@ -551,6 +668,7 @@ static int data_read(DATA_STATE *ds)
 	    if (ret == VSTREAM_LINE && len == 0 && !crlf) {
 		crlf = 1;
 	    } else {
+		ds->size += 1;
 		if (data_header(ds, "\r", 1, 0) == 0)
 		    content_write(ds, "\r", 1);
 	    }
@@ -562,38 +680,70 @@ static int data_read(DATA_STATE *ds)
 	if (ret == VSTREAM_LINE) {
 	    if (first_piece && prev_crlf && crlf && len == 1 && cp[0] == '.')
 		break;				/* <CR><LF>.<CR><LF> */
-	    if (!crlf && !ds->bare_lf) {
-		ds->bare_lf = 1;
-		if (state->bare_lf_mode == SMTPD_BARE_LF_NOTE)
-		    msg_info("bare <LF> received after DATA from %s", state->namaddr);
-	    }
 	}
 	if (first_piece && len > 0 && cp[0] == '.') {
 	    cp++;
 	    len--;
 	}
-	data_store(ds, cp, len, first_piece, ret == VSTREAM_LINE);
+	smtpd_msg_text(ds, cp, len, first_piece, ret != VSTREAM_LINE ? SMTPD_MSG_NONE :
+		       crlf ? SMTPD_MSG_CRLF : SMTPD_MSG_LF);
 	first_piece = (ret == VSTREAM_LINE);
 	prev_crlf = (ret == VSTREAM_LINE && crlf);
     }
     vstring_free(line);
+    smtpd_msg_finish(ds);
+    return (0);
+}
+
+/* smtpd_msg_finish - the end of the client's text */
+void    smtpd_msg_finish(DATA_STATE *ds)
+{
     if (ds->in_header) {
 	header_flush(ds);
 	add_message_id(ds);
     }
-    return (0);
+}
+
+long    smtpd_msg_size(DATA_STATE *ds)
+{
+    return (ds->size);
 }
 
 /*
- * data_end - the reply to the end of data: a refusal (bare LF under
- * reject, size, write error, smtpd_end_of_data_restrictions, a content
+ * data_milters_refused - the milters see the message before it is
+ * committed (smtpd_milter.c); they may change it (the queue file is then
+ * rewritten), hold or discard it. 1 when they refused it (the reply is
+ * sent), 0 to go on. The headers above the client's (PREPEND results and
+ * our Received:) are not shown to them, as Postfix hides its own.
+ */
+static int data_milters_refused(DATA_STATE *ds)
+{
+    SMTPD_STATE *state = ds->state;
+    int     hidden = 1 + (state->prepend ? (int) state->prepend->argc : 0);
+
+    if (state->milters == 0 || state->milter_discard || ds->content.discard)
+	return (0);
+    if (smtpd_milter_message(state, ds->qw, hidden) == SMTPD_CHECK_OK)
+	return (0);
+    smtpd_reply(state, "%s", vstring_str(state->reply));
+    return (1);
+}
+
+/*
+ * smtpd_msg_end - the reply to the end of data (DATA or BDAT LAST): a
+ * refusal (bare LF under reject, size, write error, smtpd_end_of_data_restrictions, a content
  * check), or the message made durable first and then "250 ... queued
  * as" and qmgr woken.
  */
-static void data_end(DATA_STATE *ds)
+void    smtpd_msg_end(DATA_STATE *ds, int bdat)
 {
     SMTPD_STATE *state = ds->state;
+    VSTRING *ok = vstring_alloc(100);
 
+    if (bdat)
+	vstring_sprintf(ok, "250 2.0.0 Ok: %ld bytes queued as %s", ds->size, state->queue_id);
+    else
+	vstring_sprintf(ok, "250 2.0.0 Ok: queued as %s", state->queue_id);
     if (state->bare_lf_mode == SMTPD_BARE_LF_REJECT && ds->bare_lf) {
 	msg_info("%s: reject: bare <LF> received from %s", state->queue_id, state->namaddr);
 	smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
@@ -614,41 +764,74 @@ static void data_end(DATA_STATE *ds)
 	/* A mail loop, as Postfix's cleanup sees it; nothing is queued. */
 	msg_warn("%s: message rejected: hopcount exceeded", state->queue_id);
 	smtpd_reply(state, "554 5.4.0 Error: too many hops");
-    } else if (ds->content.discard) {
+    } else if (data_milters_refused(ds)) {
+	/* A milter said no; its reply is sent, the file goes. */ ;
+    } else if (ds->content.discard || state->milter_discard) {
 	/* DISCARD: the client is told it was queued; the file goes. */
-	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
+	smtpd_reply(state, "%s", vstring_str(ok));
+	state->junk_cmds = 0;
+    } else if (state->proxy) {
+	/* smtpd_proxy_filter: the filter queues it, its reply is ours. */
+	(void) smtpd_proxy_message(state, ds->qw);
+	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else {
-	if (ds->content.hold)
+	if (ds->content.hold || state->milter_hold)
 	    queue_writer_hold(ds->qw);
+	/* FILTER action, else content_filter: the queue file records it. */
+	if (ds->content.filter)
+	    (void) smtpd_content_filter(state, vstring_str(ds->content.filter));
+	queue_writer_filter(ds->qw, state->filter ? state->filter : var_content_filter);
 	state->qw = 0;				/* commit frees it */
 	if (queue_writer_commit(ds->qw) < 0) {
 	    data_fail_reply(state, errno);
 	} else {
-	    if (ds->msgid)
-		msg_info("%s: message-id=%s", state->queue_id, ds->msgid);
-	    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
+	    if (ds->msgid) {
+		VSTRING *text = vstring_alloc(100);
+
+		msg_info("%s: message-id=%s", state->queue_id, smtpd_printable(text, ds->msgid));
+		vstring_free(text);
+	    }
+	    smtpd_reply(state, "%s", vstring_str(ok));
+	    state->junk_cmds = 0;
 	    (void) mail_trigger("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME),
 				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }
+    vstring_free(ok);
+}
+
+void    smtpd_msg_free(DATA_STATE *ds)
+{
+    data_state_free(ds);
+    myfree(ds);
 }
 
 void    smtpd_data_cmd(SMTPD_STATE *state, char *args)
 {
-    DATA_STATE ds;
+    DATA_STATE *ds;
 
-    if (!data_accept(state, args))
+    if (*args) {
+	smtpd_reply(state, "501 5.5.4 Syntax: DATA");
 	return;
-    data_begin(&ds, state);
+    }
+    if (state->bdat_state != SMTPD_BDAT_NONE) {
+	smtpd_reply(state, "503 5.5.1 Error: DATA after BDAT");
+	return;
+    }
+    if (!smtpd_msg_accept(state)) {
+	data_refused(state);
+	return;
+    }
+    ds = smtpd_msg_begin(state);
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
     state->data_bytes = 0;
-    if (data_read(&ds) < 0) {
-	data_state_free(&ds);
+    if (data_read(ds) < 0) {
+	smtpd_msg_free(ds);
 	smtpd_transaction_reset(state);
 	state->last_code = 0;
 	return;
     }
-    data_end(&ds);
-    data_state_free(&ds);
+    smtpd_msg_end(ds, 0);
+    smtpd_msg_free(ds);
     smtpd_transaction_reset(state);
 }

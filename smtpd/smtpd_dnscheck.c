@@ -12,6 +12,7 @@
  *				  int is_sender);
  *	int smtpd_dnscheck_helo_syntax(SMTPD_STATE *state);
  *	int smtpd_dnscheck_helo(SMTPD_STATE *state);
+ *	int smtpd_dnscheck_maps_rbl(SMTPD_STATE *state);
  * DESCRIPTION
  *	The parts of the access policy (smtpd_check.c) that ask the DNS
  *	(lib/dns/dns.c, through resolv_conf) or judge host names. Each returns
@@ -21,9 +22,15 @@
  *	smtpd_dnscheck_init() reads maps_rbl_reject_code, rbl_reply_maps,
  *	the reply codes and resolv_conf, once per process.
  *
- *	smtpd_dnscheck_list() is reject_rbl_client, permit_dnswl_client
- *	and reject_rhsbl_client, _helo, _sender, _recipient (name) with
- *	the list spec "domain[=filter]"; smtpd_dnscheck_domain() is
+ *	smtpd_dnscheck_list() is reject_rbl_client, permit_dnswl_client,
+ *	permit_rhswl_client and reject_rhsbl_client, _reverse_client,
+ *	_helo, _sender, _recipient (name) with the list spec
+ *	"domain[=filter]"; smtpd_dnscheck_maps_rbl() is the obsolete
+ *	reject_maps_rbl: reject_rbl_client with each domain of
+ *	maps_rbl_domains. permit_dnswl_client and permit_rhswl_client
+ *	(the client's verified name under the domain) do not permit a
+ *	recipient that reject_unauth_destination would refuse: they are
+ *	silently ignored then, as in Postfix. smtpd_dnscheck_domain() is
  *	reject_unknown_sender_domain / reject_unknown_recipient_domain;
  *	smtpd_dnscheck_helo_syntax() reject_invalid_helo_hostname and
  *	smtpd_dnscheck_helo() reject_unknown_helo_hostname. The replies
@@ -41,13 +48,14 @@
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "util/vstring.h"
+#include "util/argv.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "dict/maps.h"
 #include "dns/dns.h"
+#include "global/mail_addr.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
-
-#define RBL_MAX_DEPTH	10		/* ${x?${y?...}} nesting */
 
 static MAPS *rbl_reply_maps;
 static long rbl_code, unknown_addr_code;
@@ -195,25 +203,10 @@ typedef struct RBL_REPLY {
     char    code[16];			/* rbl_code */
 } RBL_REPLY;
 
-/* rbl_attr_part - the local part or domain of an address, in buf */
-static const char *rbl_attr_part(const char *addr, int want_domain, VSTRING *buf)
+/* rbl_attr - a name of DNS list templates, or NULL (smtpd_expand.c) */
+static const char *rbl_attr(const char *name, void *context)
 {
-    const char *at;
-
-    if (addr == 0)
-	return ("");
-    if ((at = strrchr(addr, '@')) == 0)
-	return (want_domain ? "" : addr);
-    if (want_domain)
-	return (at + 1);
-    vstring_strncpy(buf, addr, at - addr);
-    return (vstring_str(buf));
-}
-
-/* rbl_attr - one template value; unknown names are empty */
-static const char *rbl_attr(RBL_REPLY *r, const char *name, VSTRING *buf)
-{
-    SMTPD_STATE *state = r->state;
+    RBL_REPLY *r = (RBL_REPLY *) context;
 
     if (strcmp(name, "rbl_code") == 0)
 	return (r->code);
@@ -225,88 +218,7 @@ static const char *rbl_attr(RBL_REPLY *r, const char *name, VSTRING *buf)
 	return (r->domain);
     if (strcmp(name, "rbl_reason") == 0 || strcmp(name, "rbl_txt") == 0)
 	return (r->reason);
-    if (strcmp(name, "client") == 0)
-	return (state->namaddr);
-    if (strcmp(name, "client_address") == 0)
-	return (state->addr);
-    if (strcmp(name, "client_name") == 0 || strcmp(name, "reverse_client_name") == 0)
-	return (state->name);
-    if (strcmp(name, "helo_name") == 0)
-	return (state->helo_name ? state->helo_name : "");
-    if (strcmp(name, "sender") == 0)
-	return (state->sender ? state->sender : "");
-    if (strcmp(name, "sender_name") == 0)
-	return (rbl_attr_part(state->sender, 0, buf));
-    if (strcmp(name, "sender_domain") == 0)
-	return (rbl_attr_part(state->sender, 1, buf));
-    if (strcmp(name, "recipient") == 0)
-	return (state->recipient ? state->recipient : "");
-    if (strcmp(name, "recipient_name") == 0)
-	return (rbl_attr_part(state->recipient, 0, buf));
-    if (strcmp(name, "recipient_domain") == 0)
-	return (rbl_attr_part(state->recipient, 1, buf));
-    return ("");
-}
-
-/*
- * rbl_expand - a reply template: $name, ${name}, $(name),
- * ${name?text}, ${name:text} (text expanded in turn), $$.
- */
-static void rbl_expand(RBL_REPLY *r, const char *tmpl, VSTRING *out, int depth)
-{
-    const char *cp, *end;
-    VSTRING *buf = vstring_alloc(50);
-    VSTRING *name = vstring_alloc(50);
-
-    for (cp = tmpl; *cp; cp++) {
-	size_t  n;
-
-	if (*cp != '$' || depth > RBL_MAX_DEPTH) {
-	    vstring_addch(out, *cp);
-	    continue;
-	}
-	if (cp[1] == '$') {
-	    vstring_addch(out, *++cp);
-	} else if (cp[1] == '{' || cp[1] == '(') {
-	    int     open = cp[1], close = (open == '{' ? '}' : ')');
-	    int     level = 0;
-	    const char *inner = cp + 2;
-
-	    for (end = cp + 1; *end; end++) {
-		if (*end == open)
-		    level++;
-		else if (*end == close && --level == 0)
-		    break;
-	    }
-	    if (*end == 0) {
-		vstring_strcat(out, cp);
-		break;
-	    }
-	    n = strspn(inner, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	    vstring_strncpy(name, inner, n);
-	    const char *value = rbl_attr(r, vstring_str(name), buf);
-
-	    if (inner[n] == '?' || inner[n] == ':') {
-		int     want = (inner[n] == '?') == (*value != 0);
-		char   *text = mystrndup(inner + n + 1, end - inner - n - 1);
-
-		if (want)
-		    rbl_expand(r, text, out, depth + 1);
-		myfree(text);
-	    } else {
-		vstring_strcat(out, value);
-	    }
-	    cp = end;
-	} else if ((n = strspn(cp + 1, "abcdefghijklmnopqrstuvwxyz0123456789_")) > 0) {
-	    vstring_strncpy(name, cp + 1, n);
-	    vstring_strcat(out, rbl_attr(r, vstring_str(name), buf));
-	    cp += n;
-	} else {
-	    vstring_addch(out, *cp);
-	}
-    }
-    vstring_free(buf);
-    vstring_free(name);
+    return (0);
 }
 
 /*
@@ -318,6 +230,7 @@ static int rbl_reject(SMTPD_STATE *state, const char *class, const char *what,
 		              const char *domain, const char *reason)
 {
     RBL_REPLY r;
+    SMTPD_EXPAND_ATTR attr;
     const char *tmpl = 0;
     VSTRING *text = vstring_alloc(100);
     const char *cp;
@@ -339,7 +252,11 @@ static int rbl_reject(SMTPD_STATE *state, const char *class, const char *what,
     }
     if (tmpl == 0 && (tmpl = mail_conf_raw(VAR_DEFAULT_RBL_REPLY)) == 0)
 	tmpl = mail_conf_default(VAR_DEFAULT_RBL_REPLY);
-    rbl_expand(&r, tmpl, text, 0);
+    memset(&attr, 0, sizeof(attr));
+    attr.recipient = state->rcpt_given ? state->rcpt_given : state->recipient;
+    attr.lookup = rbl_attr;
+    attr.context = (void *) &r;
+    smtpd_expand(state, tmpl, text, &attr);
     cp = vstring_str(text);
     if (!(strlen(cp) > 4 && (cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
 	  && isdigit((unsigned char) cp[2]) && cp[3] == ' ')) {
@@ -392,24 +309,36 @@ static int rbl_check(SMTPD_STATE *state, const char *prefix, const char *spec,
 }
 
 /*
- * dnswl_check - permit_dnswl_client. A lookup error must not let the
- * client past a later reject: it holds a defer_if_reject reply.
+ * dnswl_check - permit_dnswl_client (the client address) and
+ * permit_rhswl_client (its verified name). A lookup error must not let
+ * the client past a later reject: it holds a defer_if_reject reply. A
+ * listed client gets no relaying: a recipient that is not ours makes
+ * the permit a DUNNO.
  */
-static int dnswl_check(SMTPD_STATE *state, const char *spec)
+static int dnswl_check(SMTPD_STATE *state, const char *spec, int by_name)
 {
     VSTRING *prefix = vstring_alloc(50);
     VSTRING *domain = vstring_alloc(50);
     VSTRING *reason = vstring_alloc(100);
+    const char *who = by_name ? state->name : state->addr;
     int     r = CHK_DUNNO;
+    int     have;
 
-    if (rbl_client_prefix(state->addr, prefix)) {
+    if (by_name) {
+	vstring_strcpy(prefix, state->name);
+	have = strcmp(state->name, "unknown") != 0;
+    } else {
+	have = rbl_client_prefix(state->addr, prefix);
+    }
+    if (have) {
 	switch (rbl_listed(vstring_str(prefix), spec, domain, reason)) {
 	case 1:
-	    r = CHK_OK;
+	    if (state->recipient == 0 || smtpd_chk_auth_destination(state) == CHK_OK)
+		r = CHK_OK;
 	    break;
 	case -1:
 	    smtpd_chk_defer_if(state, state->defer_if_reject, 450, "4.7.1",
-		     "<%s>: Client host rejected: Service unavailable", state->addr);
+		     "<%s>: Client host rejected: Service unavailable", who);
 	    break;
 	case -2:
 	    r = smtpd_chk_reject(state, 451, "4.3.5", "Server configuration error");
@@ -498,8 +427,10 @@ int     smtpd_dnscheck_helo_syntax(SMTPD_STATE *state)
 
     if (helo == 0)
 	return (CHK_DUNNO);
+    /* A bare address passes here (Postfix 3.7), not the DNS check. */
     if (*helo != '[')
-	return (smtpd_valid_hostname(helo) ? CHK_DUNNO :
+	return (smtpd_valid_hostname(helo) || valid_ipv4_addr(helo)
+		|| valid_ipv6_addr(helo) ? CHK_DUNNO :
 		smtpd_chk_reject(state, invalid_hostname_code, "5.5.2",
 			     "<%s>: Helo command rejected: Invalid name", helo));
     len = strlen(helo);
@@ -525,7 +456,9 @@ int     smtpd_dnscheck_helo(SMTPD_STATE *state)
 
     if (helo == 0 || *helo == '[')
 	return (CHK_DUNNO);
-    switch (dns_lookup_mailhost(helo, 0)) {
+    /* A bare address is no host name: "Host not found" (Postfix 3.7). */
+    switch (valid_ipv4_addr(helo) || valid_ipv6_addr(helo) ? DNS_NOTFOUND
+	    : dns_lookup_mailhost(helo, 0)) {
     case DNS_OK:
     case DNS_NULLMX:
 	return (CHK_DUNNO);
@@ -555,7 +488,13 @@ int     smtpd_dnscheck_list(SMTPD_STATE *state, const char *n, const char *spec)
     int     r = CHK_DUNNO;
 
     if (strcasecmp(n, "permit_dnswl_client") == 0) {
-	r = dnswl_check(state, spec);
+	r = dnswl_check(state, spec, 0);
+    } else if (strcasecmp(n, "permit_rhswl_client") == 0) {
+	r = dnswl_check(state, spec, 1);
+    } else if (strcasecmp(n, "reject_rhsbl_reverse_client") == 0) {
+	if (strcmp(state->reverse_name, "unknown") != 0)
+	    r = rbl_check(state, state->reverse_name, spec, "Unverified Client host",
+			  state->reverse_name);
     } else if (strcasecmp(n, "reject_rbl_client") == 0) {
 	prefix = vstring_alloc(80);
 	if (rbl_client_prefix(state->addr, prefix))
@@ -581,5 +520,17 @@ int     smtpd_dnscheck_list(SMTPD_STATE *state, const char *n, const char *spec)
     }
     if (domain)
 	myfree(domain);
+    return (r);
+}
+
+/* smtpd_dnscheck_maps_rbl - reject_maps_rbl: each domain of maps_rbl_domains */
+int     smtpd_dnscheck_maps_rbl(SMTPD_STATE *state)
+{
+    ARGV   *domains = argv_split_list(mail_conf_str(VAR_MAPS_RBL_DOMAINS));
+    int     r = CHK_DUNNO;
+
+    for (size_t i = 0; r == CHK_DUNNO && i < domains->argc; i++)
+	r = smtpd_dnscheck_list(state, "reject_rbl_client", domains->argv[i]);
+    argv_free(domains);
     return (r);
 }

@@ -81,7 +81,13 @@ void    smtpd_etrn_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "250 Queuing started");
 	break;
     case FLUSH_STAT_DENY:
-	msg_warn("reject: ETRN %.100s... from %s", arg, state->namaddr);
+	{
+	    VSTRING *text = vstring_alloc(100);
+
+	    msg_warn("reject: ETRN %.100s... from %s", smtpd_printable(text, arg),
+		     state->namaddr);
+	    vstring_free(text);
+	}
 	smtpd_reply(state, "459 <%s>: service unavailable", arg);
 	break;
     default:

@@ -13,6 +13,7 @@
  *	int smtpd_forward_expand(SMTPD_STATE *state);
  *	int smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify,
  *				     const char *orcpt);
+ *	int smtpd_forward_open_bcc(SMTPD_STATE *state, const char *sender);
  * DESCRIPTION
  *	The RCPT-time side of forwarding (lib/global/virtual_alias.c, lib/global/srs.c,
  *	lib/global/verify_clnt.c), kept apart from the rest of the access policy.
@@ -68,6 +69,20 @@
  *	(and, when the client sent no ORCPT, "rfc822;" and that address
  *	as ORCPT, as Postfix records it), skipping pairs the message
  *	already holds; it returns what queue_writer_rcpt() returns.
+ *
+ *	Automatic BCC recipients, as Postfix's cleanup adds them to mail
+ *	that enters from outside: smtpd_forward_expand() also looks up the
+ *	recipient (after canonical(5), before virtual aliasing) in
+ *	recipient_bcc_maps, and smtpd_forward_write_rcpt() adds the
+ *	result; smtpd_forward_open_bcc(), called when the queue file is
+ *	created (at the first accepted recipient), adds the sender's
+ *	sender_bcc_maps result (not for the null sender) and always_bcc.
+ *	A table gives one address (the first, when it lists more); a BCC
+ *	address is rewritten and aliased as a recipient is, and written
+ *	with NOTIFY=NEVER (the sender hears nothing about it), once per
+ *	message. receive_override_options = no_address_mappings turns BCC
+ *	off. A table error answers "451 4.3.0 <addr>: Temporary lookup
+ *	failure" (SMTPD_FWD_REJECT); a write error returns -1.
  * DIAGNOSTICS
  *	"warning: verify service failure".
  * SEE ALSO
@@ -83,8 +98,13 @@
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
+#include "util/stringops.h"
 #include "util/vstring.h"
+#include "global/addr_rewrite.h"
+#include "global/mail_addr.h"
+#include "global/mail_addr_find.h"
 #include "global/mail_conf.h"
+#include "global/queue_file.h"
 #include "global/queue_writer.h"
 #include "global/virtual_alias.h"
 #include "global/srs.h"
@@ -102,11 +122,57 @@ static SRS *fwd_srs;			/* NULL: SRS off */
 static VIRTUAL_ALIAS_RESULT *fwd_rcpt;
 static VIRTUAL_ALIAS_RESULT *fwd_msg;
 static char *fwd_msg_id;
+static VSTRING *fwd_rcpt_bcc;		/* the recipient's BCC, or empty */
+
+static MAPS *fwd_sender_bcc_maps;	/* sender_bcc_maps, or NULL */
+static MAPS *fwd_rcpt_bcc_maps;		/* recipient_bcc_maps, or NULL */
+
+static MAPS *fwd_maps(const char *param)
+{
+    const char *value = mail_conf_str(param);
+
+    return (*value ? maps_create(param, value, DICT_FLAG_DEFAULT) : 0);
+}
 
 void    smtpd_forward_init(void)
 {
     fwd_alias = virtual_alias_create();
     fwd_srs = srs_from_conf();
+    fwd_sender_bcc_maps = fwd_maps(VAR_SENDER_BCC_MAPS);
+    fwd_rcpt_bcc_maps = fwd_maps(VAR_RECIPIENT_BCC_MAPS);
+    fwd_rcpt_bcc = vstring_alloc(100);
+}
+
+/* fwd_msg_sync - the message's set of written pairs, new per queue file */
+static void fwd_msg_sync(SMTPD_STATE *state)
+{
+    if (fwd_msg_id == 0 || state->queue_id == 0 || strcmp(fwd_msg_id, state->queue_id) != 0) {
+	if (fwd_msg)
+	    virtual_alias_result_free(fwd_msg);
+	fwd_msg = virtual_alias_result_alloc();
+	myfree(fwd_msg_id);
+	fwd_msg_id = mystrdup(state->queue_id ? state->queue_id : "");
+    }
+}
+
+/* fwd_bcc_find - the BCC address of addr in maps, internal form, in bcc */
+static int fwd_bcc_find(MAPS *maps, const char *addr, VSTRING *bcc)
+{
+    const char *value;
+    char   *copy;
+    char   *bp;
+    const char *first;
+
+    vstring_truncate(bcc, 0);
+    if (maps == 0 || *addr == 0)
+	return (0);
+    if ((value = maps_find_addr(maps, addr, MAPS_ADDR_DEFAULT)) == 0)
+	return (maps->error ? -1 : 0);
+    bp = copy = mystrdup(value);
+    if ((first = mystrtok(&bp, ", \t\r\n")) != 0)
+	mail_addr_internalize(bcc, first);
+    myfree(copy);
+    return (0);
 }
 
 /* fwd_reject - format a reply; 4xx codes get a 4.x.x status, 5xx 5.x.x */
@@ -293,23 +359,81 @@ int     smtpd_forward_expand(SMTPD_STATE *state)
 {
     VSTRING *buf = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
+    VSTRING *canon = vstring_alloc(100);
     const char *start = state->recipient;
     int     ret = SMTPD_FWD_OK;
 
     if (fwd_rcpt)
 	virtual_alias_result_free(fwd_rcpt);
     fwd_rcpt = virtual_alias_result_alloc();
+    vstring_truncate(fwd_rcpt_bcc, 0);
+    /* receive_override_options = no_address_mappings: as received. */
+    if (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING) {
+	vstring_free(buf);
+	vstring_free(why);
+	vstring_free(canon);
+	return (ret);
+    }
     if (fwd_srs_status(state, buf) == SRS_OK)
 	start = vstring_str(buf);
-    if (virtual_alias_expand(fwd_alias, start, fwd_rcpt, why) != VIRTUAL_ALIAS_OK) {
+    /* canonical(5) comes before virtual aliasing, as in Postfix's cleanup. */
+    if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_RCPT, start, canon) < 0) {
+	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
+			 state->recipient);
+    } else if (virtual_alias_expand(fwd_alias, vstring_str(canon), fwd_rcpt, why)
+	       != VIRTUAL_ALIAS_OK) {
 	if (strncmp(vstring_str(why), "4.3.0", 5) == 0)
 	    ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
 			     state->recipient);
 	else
 	    ret = fwd_reject(state, 451, "4.6.0", "<%s>: Alias expansion error",
 			     state->recipient);
+    } else if (fwd_rcpt->count == 0 && strcmp(vstring_str(canon), state->recipient) != 0) {
+	/* Rewritten and not an alias: the new address is the recipient. */
+	(void) virtual_alias_result_add(fwd_rcpt, vstring_str(canon), state->recipient);
     }
+    if (ret == SMTPD_FWD_OK
+	&& fwd_bcc_find(fwd_rcpt_bcc_maps, vstring_str(canon), fwd_rcpt_bcc) < 0)
+	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure",
+			 state->recipient);
     vstring_free(buf);
+    vstring_free(why);
+    vstring_free(canon);
+    return (ret);
+}
+
+/* fwd_write_bcc - one BCC recipient, rewritten and aliased, NOTIFY=NEVER */
+static int fwd_write_bcc(SMTPD_STATE *state, const char *bcc)
+{
+    VIRTUAL_ALIAS_RESULT *res;
+    VSTRING *canon;
+    VSTRING *why;
+    int     ret = SMTPD_FWD_OK;
+
+    if (*bcc == 0 || (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING))
+	return (SMTPD_FWD_OK);
+    canon = vstring_alloc(100);
+    why = vstring_alloc(100);
+    res = virtual_alias_result_alloc();
+    if (smtpd_rewrite_envelope(state, ADDR_REWRITE_ENV_RCPT, bcc, canon) < 0
+	|| virtual_alias_expand(fwd_alias, vstring_str(canon), res, why) != VIRTUAL_ALIAS_OK) {
+	msg_warn("%s: BCC address <%s>: table lookup or alias expansion failed",
+		 state->queue_id, bcc);
+	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", bcc);
+    } else {
+	if (res->count == 0)
+	    (void) virtual_alias_result_add(res, vstring_str(canon), vstring_str(canon));
+	for (size_t i = 0; i < res->count && ret == SMTPD_FWD_OK; i++) {
+	    const char *target = res->targets[i].address;
+
+	    if (virtual_alias_result_add(fwd_msg, target, vstring_str(canon))
+		&& queue_writer_rcpt(state->qw, target, vstring_str(canon),
+				     DSN_NOTIFY_NEVER, (char *) 0) < 0)
+		ret = -1;
+	}
+    }
+    virtual_alias_result_free(res);
+    vstring_free(canon);
     vstring_free(why);
     return (ret);
 }
@@ -319,15 +443,12 @@ int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orc
     VSTRING *orcpt_buf = 0;
     int     ret = 0;
 
-    if (fwd_msg_id == 0 || state->queue_id == 0 || strcmp(fwd_msg_id, state->queue_id) != 0) {
-	if (fwd_msg)
-	    virtual_alias_result_free(fwd_msg);
-	fwd_msg = virtual_alias_result_alloc();
-	myfree(fwd_msg_id);
-	fwd_msg_id = mystrdup(state->queue_id ? state->queue_id : "");
+    fwd_msg_sync(state);
+    if (fwd_rcpt == 0 || fwd_rcpt->count == 0) {
+	if (queue_writer_rcpt(state->qw, state->recipient, (char *) 0, notify, orcpt) < 0)
+	    return (-1);
+	return (fwd_write_bcc(state, vstring_str(fwd_rcpt_bcc)) == SMTPD_FWD_OK ? 0 : -1);
     }
-    if (fwd_rcpt == 0 || fwd_rcpt->count == 0)
-	return (queue_writer_rcpt(state->qw, state->recipient, (char *) 0, notify, orcpt));
 
     /*
      * A rewritten recipient keeps the address it was received as in an
@@ -350,5 +471,26 @@ int     smtpd_forward_write_rcpt(SMTPD_STATE *state, int notify, const char *orc
     }
     if (orcpt_buf)
 	vstring_free(orcpt_buf);
+    if (ret >= 0 && fwd_write_bcc(state, vstring_str(fwd_rcpt_bcc)) != SMTPD_FWD_OK)
+	ret = -1;
     return (ret < 0 ? -1 : 0);
+}
+
+int     smtpd_forward_open_bcc(SMTPD_STATE *state, const char *sender)
+{
+    VSTRING *bcc;
+    int     ret;
+
+    if (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING)
+	return (SMTPD_FWD_OK);
+    fwd_msg_sync(state);
+    bcc = vstring_alloc(100);
+    if (fwd_bcc_find(fwd_sender_bcc_maps, sender, bcc) < 0) {
+	ret = fwd_reject(state, 451, "4.3.0", "<%s>: Temporary lookup failure", sender);
+    } else if ((ret = fwd_write_bcc(state, vstring_str(bcc))) == SMTPD_FWD_OK) {
+	vstring_strcpy(bcc, mail_conf_str(VAR_ALWAYS_BCC));
+	ret = fwd_write_bcc(state, vstring_str(bcc));
+    }
+    vstring_free(bcc);
+    return (ret);
 }

@@ -5,6 +5,8 @@
  *	#include "smtpd.h"
  *
  *	void smtpd_peer_init(SMTPD_STATE *state, int fd);
+ *	void smtpd_peer_policy(SMTPD_STATE *state);
+ *	void smtpd_peer_stress(void);
  * DESCRIPTION
  *	Fills in the client's address, port and name from the socket. An
  *	IPv4-mapped IPv6 address is shown as IPv4. The name comes from a
@@ -16,8 +18,22 @@
  *	descriptor that is not a socket (smtpd -S on a pipe) is the local
  *	host: localhost[127.0.0.1].
  *
- *	Also decides how bare newlines are handled for this client
- *	(smtpd_forbid_bare_newline, minus its exclusions).
+ *	namaddr is "name[addr]", the client in log lines and replies;
+ *	with smtpd_client_port_logging, "name[addr]:port", as Postfix.
+ *
+ *	smtpd_peer_stress() runs before the first lookup: in a process
+ *	started under stress (master's "-o stress=yes", when the service
+ *	has reached its process limit) each of these lookups waits at most
+ *	one second, one attempt (RES_OPTIONS "timeout:1 attempts:1", added
+ *	to what the environment has), instead of the C library's default of
+ *	5 seconds, twice: a crowd of clients whose reverse DNS is slow or
+ *	lost must not keep the processes that should evict them busy. A
+ *	lookup that times out leaves the name "unknown", as any failed
+ *	lookup does.
+ *
+ *	smtpd_peer_policy() (also after XCLIENT) decides how bare newlines
+ *	are handled for this client (smtpd_forbid_bare_newline, minus its
+ *	exclusions).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -26,10 +42,12 @@
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "util/vstring.h"
+#include "global/mail_conf.h"
 #include "smtpd.h"
 
 /* forward_confirm - does name resolve to addr */
@@ -51,6 +69,20 @@ static int forward_confirm(const char *name, const char *addr)
     }
     freeaddrinfo(res);
     return (ok);
+}
+
+void    smtpd_peer_stress(void)
+{
+    const char *old = getenv("RES_OPTIONS");
+    VSTRING *buf;
+
+    if (*mail_conf_str(VAR_STRESS) == 0)
+	return;
+    buf = vstring_alloc(50);
+    vstring_sprintf(buf, "%s%stimeout:1 attempts:1", old ? old : "", old ? " " : "");
+    if (setenv("RES_OPTIONS", vstring_str(buf), 1) < 0)
+	msg_warn("setenv RES_OPTIONS: %m");
+    vstring_free(buf);
 }
 
 void    smtpd_peer_init(SMTPD_STATE *state, int fd)
@@ -110,10 +142,17 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
 	    state->name = mystrdup("unknown");
 	}
     }
+    /* smtpd_client_port_logging: every "host[addr]" shows ":port" too. */
     vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
+    if (var_smtpd_client_port_log)
+	vstring_sprintf_append(buf, ":%s", state->port);
     state->namaddr = mystrdup(vstring_str(buf));
     vstring_free(buf);
+    smtpd_peer_policy(state);
+}
 
+void    smtpd_peer_policy(SMTPD_STATE *state)
+{
     if (strcasecmp(var_bare_lf, "reject") == 0)
 	state->bare_lf_mode = SMTPD_BARE_LF_REJECT;
     else if (strcasecmp(var_bare_lf, "note") == 0)

@@ -12,8 +12,9 @@
  *	protocol_state, protocol_name, client_address, client_name,
  *	client_port, reverse_client_name, server_address, server_port,
  *	helo_name, sender, recipient, recipient_count, queue_id, instance,
- *	size, etrn_domain, stress, the sasl_ and ccert_ attributes (empty
- *	here), encryption_protocol, encryption_cipher, encryption_keysize,
+ *	size, etrn_domain, stress, sasl_method, sasl_username and
+ *	sasl_sender (after AUTH, smtpd_sasl.c), the ccert_ attributes
+ *	(empty here), encryption_protocol, encryption_cipher, encryption_keysize,
  *	policy_context); the answer is "action=..." lines ended by an
  *	empty line.
  *
@@ -249,7 +250,7 @@ static void policy_request(SMTPD_STATE *state, const char *etrn_domain, VSTRING 
 		    "reverse_client_name=%s\nserver_address=%s\nserver_port=%s\n"
 		    "helo_name=%s\nsender=%s\nrecipient=%s\nrecipient_count=%d\n"
 		    "queue_id=%s\ninstance=%s\nsize=%ld\netrn_domain=%s\nstress=\n"
-		    "sasl_method=\nsasl_username=\nsasl_sender=\n"
+		    "sasl_method=%s\nsasl_username=%s\nsasl_sender=%s\n"
 		    "ccert_subject=\nccert_issuer=\nccert_fingerprint=\n"
 		    "ccert_pubkey_fingerprint=\n",
 		    state->where, state->protocol,
@@ -260,7 +261,10 @@ static void policy_request(SMTPD_STATE *state, const char *etrn_domain, VSTRING 
 		    state->recipient ? state->recipient : "",
 		    state->rcpt_count, state->queue_id ? state->queue_id : "",
 		    state->policy_instance, state->msg_size,
-		    etrn_domain ? etrn_domain : "");
+		    etrn_domain ? etrn_domain : "",
+		    state->sasl_method ? state->sasl_method : "",
+		    state->sasl_username ? state->sasl_username : "",
+		    state->sasl_sender ? state->sasl_sender : "");
     if (state->tls)
 	vstring_sprintf_append(req, "encryption_protocol=%s\nencryption_cipher=%s\n"
 			       "encryption_keysize=%d\n", tls_server_protocol(state->client),

@@ -25,10 +25,16 @@
  *	smtpd_tls_wrapper() starts TLS at connect time with
  *	smtpd_tls_wrappermode (port 465).
  *
+ *	smtpd_client_new_tls_session_rate_limit (smtpd_limit.c) is
+ *	applied before the handshake: "421 4.7.0 host Error: too many new
+ *	TLS sessions from addr" (in wrapper mode the connection is just
+ *	closed). Every session is new here (no session cache).
+ *
  *	smtpd_starttls_cmd() answers 220, discards whatever the client
  *	pipelined after STARTTLS (it is never executed), does the
  *	handshake within smtpd_starttls_timeout and forgets the session
- *	state as RFC 3207 asks: the client must say EHLO again.
+ *	state as RFC 3207 asks: the client must say EHLO again, and AUTH
+ *	again when it had.
  */
 #include <string.h>
 #include <strings.h>
@@ -120,6 +126,8 @@ int     smtpd_tls_wrapper(SMTPD_STATE *state)
 	msg_warn("smtpd_tls_wrappermode requires a usable certificate");
 	return (-1);
     }
+    if (smtpd_limit_newtls(state) < 0)
+	return (-1);
     return (tls_start(state));
 }
 
@@ -145,12 +153,20 @@ void    smtpd_starttls_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "454 4.7.0 TLS not available due to local problem");
 	return;
     }
+    if (smtpd_limit_newtls(state) < 0) {
+	smtpd_reply(state, "421 4.7.0 %s Error: too many new TLS sessions from %s",
+		    var_myhostname, state->addr);
+	state->quit = 1;
+	return;
+    }
     smtpd_reply(state, "220 2.0.0 Ready to start TLS");
     /* tls_server_start() flushes the reply and drops pipelined input. */
     if (tls_start(state) == 0) {
 	smtpd_transaction_reset(state);
+	smtpd_sasl_reset(state);
 	myfree(state->helo_name);
 	state->helo_name = 0;
 	state->protocol = "SMTP";
+	state->pipelining = 0;
     }
 }

@@ -16,7 +16,8 @@
  *	Nothing fatal here: a table that cannot be opened becomes a
  *	surrogate whose lookups fail with DICT_ERR_RETRY.
  * SEE ALSO
- *	dict_type.h, dict_db.c, dict_pcre.c, dict_cidr.c
+ *	dict_type.h, dict_db.c, dict_lmdb.c, dict_regex.c, dict_cidr.c,
+ *	dict_unix.c, dict_proxy.c, dict_nis.c
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,16 +32,59 @@
 #include "util/vstring.h"
 #include "util/stringops.h"
 
-static const char *dict_types[] = {
-    "btree", "cidr", "hash", "inline", "pcre", "static", "texthash", 0,
+/*
+ * The table types, in postconf -m order. Every other type (ldap, mysql,
+ * pgsql, sqlite, memcache, socketmap, tcp, sdbm, dbm, cdb, ...) opens as
+ * a table whose lookups fail: "unsupported dictionary type: TYPE".
+ */
+static DICT *dict_open_db(const char *, const char *, int, int, int);
+static DICT *dict_open_simple(const char *, const char *, int, int, int);
+
+static const struct dict_type_info {
+    const char *type;
+    DICT   *(*open) (const char *type, const char *name, int open_flags,
+		               int dict_flags, int mode);
+    DICT   *(*simple) (const char *name, int open_flags, int dict_flags);
+} dict_types[] = {
+    {"btree", dict_open_db, 0},
+    {"cidr", dict_open_simple, dict_cidr_open},
+    {"hash", dict_open_db, 0},
+    {"inline", dict_open_simple, dict_inline_open},
+    {"lmdb", dict_lmdb_open, 0},
+    {"nis", dict_open_simple, dict_nis_open},
+    {"pcre", dict_open_simple, dict_pcre_open},
+    {"proxy", 0, 0},			/* dict_proxy_open, below */
+    {"regexp", dict_open_simple, dict_regexp_open},
+    {"static", dict_open_simple, dict_static_open},
+    {"texthash", dict_open_simple, dict_texthash_open},
+    {"unix", dict_open_simple, dict_unix_open},
+    {0},
 };
+
+static DICT *dict_open_db(const char *type, const char *name, int open_flags,
+			          int dict_flags, int mode)
+{
+    return (dict_db_open(type, name, open_flags, dict_flags, mode));
+}
+
+static const struct dict_type_info *dict_type_find(const char *type)
+{
+    for (const struct dict_type_info *dt = dict_types; dt->type; dt++)
+	if (strcmp(dt->type, type) == 0)
+	    return (dt);
+    return (0);
+}
+
+static DICT *dict_open_simple(const char *type, const char *name,
+			              int open_flags, int dict_flags, int mode)
+{
+    (void) mode;
+    return (dict_type_find(type)->simple(name, open_flags, dict_flags));
+}
 
 int     dict_type_known(const char *type)
 {
-    for (const char **cpp = dict_types; *cpp; cpp++)
-	if (strcmp(*cpp, type) == 0)
-	    return (1);
-    return (0);
+    return (dict_type_find(type) != 0);
 }
 
 const char *dict_type_list(void)
@@ -49,8 +93,8 @@ const char *dict_type_list(void)
 
     if (buf == 0) {
 	buf = vstring_alloc(64);
-	for (const char **cpp = dict_types; *cpp; cpp++)
-	    vstring_sprintf_append(buf, "%s\n", *cpp);
+	for (const struct dict_type_info *dt = dict_types; dt->type; dt++)
+	    vstring_sprintf_append(buf, "%s\n", dt->type);
     }
     return (vstring_str(buf));
 }
@@ -186,6 +230,7 @@ DICT   *dict_open_mode(const char *type_name, int open_flags, int dict_flags,
     const char *colon = strchr(type_name, ':');
     char   *type;
     const char *name;
+    const struct dict_type_info *dt;
     DICT   *d;
 
     if (colon == 0 || colon == type_name || colon[1] == 0)
@@ -194,23 +239,23 @@ DICT   *dict_open_mode(const char *type_name, int open_flags, int dict_flags,
 			       "form instead of \"%s\"", type_name));
     type = mystrndup(type_name, colon - type_name);
     name = colon + 1;
-    if (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0)
-	d = dict_db_open(type, name, open_flags, dict_flags, mode);
-    else if (strcmp(type, "static") == 0)
-	d = dict_static_open(name, open_flags, dict_flags);
-    else if (strcmp(type, "inline") == 0)
-	d = dict_inline_open(name, open_flags, dict_flags);
-    else if (strcmp(type, "texthash") == 0)
-	d = dict_texthash_open(name, open_flags, dict_flags);
-    else if (strcmp(type, "pcre") == 0)
-	d = dict_pcre_open(name, open_flags, dict_flags);
-    else if (strcmp(type, "cidr") == 0)
-	d = dict_cidr_open(name, open_flags, dict_flags);
+    if (strcmp(type, "proxy") == 0)
+	d = dict_proxy_open(name, open_flags, dict_flags, mode);
+    else if ((dt = dict_type_find(type)) != 0)
+	d = dt->open(type, name, open_flags, dict_flags, mode);
     else
 	d = dict_surrogate(type, name, dict_flags,
 			   "unsupported dictionary type: %s", type);
     myfree(type);
     return (d);
+}
+
+/* dict_cleanup - remove the temporary file of a table being built */
+
+void    dict_cleanup(void)
+{
+    dict_db_cleanup();
+    dict_lmdb_cleanup();
 }
 
 DICT   *dict_open(const char *type_name, int open_flags, int dict_flags)

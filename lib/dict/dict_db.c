@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	DICT *dict_db_open(const char *type, const char *name, int open_flags,
  *			   int dict_flags, int mode);
- *	void dict_cleanup(void);
+ *	void dict_db_cleanup(void);
  * DESCRIPTION
  *	The file is "name.db", a Berkeley DB (5.3) hash or btree database
  *	in native byte order, as Debian's Postfix writes it. Keys and
@@ -22,7 +22,7 @@
  *	flock(2) of the database file; readers opened with DICT_FLAG_LOCK
  *	take a shared lock for each lookup, as Postfix does.
  *
- *	dict_cleanup() removes a temporary file that is still being built
+ *	dict_db_cleanup() removes a temporary file that is still being built
  *	(for a fatal-exit hook).
  * DIAGNOSTICS
  *	"FILE.db: duplicate entry: \"key\"" with DICT_FLAG_DUP_WARN.
@@ -61,9 +61,9 @@ typedef struct DICT_DB {
     VSTRING *val_buf;
 } DICT_DB;
 
-static char *dict_db_building;		/* for dict_cleanup() */
+static char *dict_db_building;		/* for dict_db_cleanup() */
 
-void    dict_cleanup(void)
+void    dict_db_cleanup(void)
 {
     if (dict_db_building)
 	(void) unlink(dict_db_building);

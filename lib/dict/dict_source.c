@@ -171,19 +171,75 @@ void    dict_source_close(DICT_SOURCE *src)
     myfree(src);
 }
 
+/* rules_close - the "}" that closes the "{" at open, or NULL */
+
+static const char *rules_close(const char *open)
+{
+    int     level = 0;
+
+    for (const char *cp = open; *cp; cp++) {
+	if (*cp == '{')
+	    level++;
+	else if (*cp == '}' && --level == 0)
+	    return (cp);
+    }
+    return (0);
+}
+
+/* rules_braced - is text one "{...}" group? Postfix's words if not */
+
+static int rules_braced(const char *type, const char *text, VSTRING *why)
+{
+    const char *end;
+
+    if (*text != '{') {
+	vstring_sprintf(why, "%s map: no '{' at start of text in \"%s\"",
+			type, text);
+	return (0);
+    }
+    if ((end = rules_close(text)) == 0) {
+	vstring_sprintf(why, "%s map: missing '}' in \"%s\"", type, text);
+	return (0);
+    }
+    while (*++end)
+	if (!isspace((unsigned char) *end)) {
+	    vstring_sprintf(why, "%s map: syntax error after '}' in \"%s\"",
+			    type, text);
+	    return (0);
+	}
+    return (1);
+}
+
+/* rules_inline_ok - "{ {rule}, {rule} ... }": every item in braces */
+
+static int rules_inline_ok(const char *type, const char *name, VSTRING *why)
+{
+    char   *saved;
+    char   *cursor;
+    char   *item;
+    int     ok;
+
+    if (!rules_braced(type, name, why))
+	return (0);
+    saved = cursor = mystrndup(name + 1, rules_close(name) - name - 1);
+    ok = 1;
+    while (ok && (item = mystrtokq(&cursor, LIST_DELIMS)) != 0)
+	ok = rules_braced(type, item, why);
+    myfree(saved);
+    return (ok);
+}
+
 /* dict_rules_open - the rules of "type:{ {r1}, ... }" or of a source file */
 DICT_RULES *dict_rules_open(const char *type, const char *name, VSTRING *why)
 {
     DICT_RULES *rules;
     size_t  len = strlen(name);
 
-    if (name[0] == '{' && (len < 2 || name[len - 1] != '}')) {
-	vstring_sprintf(why, "bad syntax: \"%s:%s\"; need \"%s:{rules...}\"",
-			type, name, type);
+    if (name[0] == '{' && !rules_inline_ok(type, name, why))
 	return (0);
-    }
     rules = mycalloc(1, sizeof(*rules));
     if (name[0] == '{') {
+	len = rules_close(name) - name + 1;
 	rules->saved = rules->cursor = mystrndup(name + 1, len - 2);
     } else if ((rules->src = dict_source_open(name)) == 0) {
 	vstring_sprintf(why, "open %s: %s", name, strerror(errno));

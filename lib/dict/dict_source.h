@@ -37,8 +37,10 @@
  *	"{ {rule1}, {rule2} }" (one rule per list item, numbered from 1,
  *	empty items and "#" items skipped) or a source file read with
  *	dict_source_next(). dict_rules_open() returns NULL with the reason in
- *	why ("bad syntax: ..." or "open FILE: ..."); dict_rules_error() is
- *	true when reading the file failed (errno is set).
+ *	why, in Postfix's words ("TYPE map: missing '}' in \"TEXT\"",
+ *	"TYPE map: no '{' at start of text in \"ITEM\"", "TYPE map: syntax
+ *	error after '}' in \"ITEM\"", or "open FILE: ..."); dict_rules_error()
+ *	is true when reading the file failed (errno is set).
  *
  *	dict_source_error() is true when reading failed (not at EOF).
  *	dict_source_stream() reads from an open stream (postmap -i reads

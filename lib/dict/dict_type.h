@@ -16,8 +16,17 @@
  *	DICT *dict_static_open(const char *name, int open_flags, int dict_flags);
  *	DICT *dict_inline_open(const char *name, int open_flags, int dict_flags);
  *	DICT *dict_texthash_open(const char *name, int open_flags, int dict_flags);
+ *	DICT *dict_lmdb_open(const char *type, const char *name, int open_flags,
+ *			     int dict_flags, int mode);
  *	DICT *dict_pcre_open(const char *name, int open_flags, int dict_flags);
+ *	DICT *dict_regexp_open(const char *name, int open_flags, int dict_flags);
  *	DICT *dict_cidr_open(const char *name, int open_flags, int dict_flags);
+ *	DICT *dict_unix_open(const char *name, int open_flags, int dict_flags);
+ *	DICT *dict_nis_open(const char *name, int open_flags, int dict_flags);
+ *	DICT *dict_proxy_open(const char *name, int open_flags, int dict_flags,
+ *			      int mode);
+ *	void dict_db_cleanup(void);
+ *	void dict_lmdb_cleanup(void);
  *
  *	DICT *dict_mem_create(const char *type, const char *name, int dict_flags);
  * DESCRIPTION
@@ -56,8 +65,15 @@ extern DICT *dict_db_open(const char *, const char *, int, int, int);
 extern DICT *dict_static_open(const char *, int, int);
 extern DICT *dict_inline_open(const char *, int, int);
 extern DICT *dict_texthash_open(const char *, int, int);
+extern DICT *dict_lmdb_open(const char *, const char *, int, int, int);
 extern DICT *dict_pcre_open(const char *, int, int);
+extern DICT *dict_regexp_open(const char *, int, int);
 extern DICT *dict_cidr_open(const char *, int, int);
+extern DICT *dict_unix_open(const char *, int, int);
+extern DICT *dict_nis_open(const char *, int, int);
+extern DICT *dict_proxy_open(const char *, int, int, int);
+extern void dict_db_cleanup(void);
+extern void dict_lmdb_cleanup(void);
 extern DICT *dict_mem_create(const char *, const char *, int);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	dns - MX, address and TXT lookups with libldns
+ *	dns - MX, NS, address and TXT lookups with libldns
  * DESCRIPTION
  *	See dns.h. One resolver per process, created from the configured
  *	resolv.conf at the first query and kept (delivery agents are short
@@ -93,6 +93,8 @@ static const char *dns_type_name(ldns_rr_type type)
 	return ("TXT");
     case LDNS_RR_TYPE_TLSA:
 	return ("TLSA");
+    case LDNS_RR_TYPE_NS:
+	return ("NS");
     default:
 	return ("other");
     }
@@ -214,7 +216,7 @@ void    dns_mx_sort(DNS_MX_LIST *list)
     }
 }
 
-int     dns_lookup_mx(const char *name, DNS_MX_LIST *list, VSTRING *why)
+int     dns_lookup_mx_answer(const char *name, DNS_MX_LIST *list, VSTRING *why)
 {
     ldns_rr_list *rrs;
     int     ret;
@@ -247,7 +249,36 @@ int     dns_lookup_mx(const char *name, DNS_MX_LIST *list, VSTRING *why)
 	list->count++;
     }
     ldns_rr_list_deep_free(rrs);
-    dns_mx_sort(list);
+    return (DNS_OK);
+}
+
+int     dns_lookup_mx(const char *name, DNS_MX_LIST *list, VSTRING *why)
+{
+    int     ret;
+
+    if ((ret = dns_lookup_mx_answer(name, list, why)) == DNS_OK)
+	dns_mx_sort(list);
+    return (ret);
+}
+
+int     dns_lookup_ns(const char *name, ARGV *hosts, VSTRING *why)
+{
+    ldns_rr_list *rrs;
+    int     ret;
+
+    if ((ret = dns_query(name, LDNS_RR_TYPE_NS, &rrs, 0, why)) != DNS_OK)
+	return (ret);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+	ldns_rdf *rdf = ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0);
+	char   *host;
+
+	if (rdf == 0)
+	    continue;
+	host = dns_name_text(rdf);
+	argv_add(hosts, host);
+	myfree(host);
+    }
+    ldns_rr_list_deep_free(rrs);
     return (DNS_OK);
 }
 

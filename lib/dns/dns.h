@@ -1,10 +1,13 @@
 /*
  * NAME
- *	dns - MX, address and TXT lookups with libldns
+ *	dns - MX, NS, address and TXT lookups with libldns
  * SYNOPSIS
  *	void dns_set_resolv_conf(const char *path);
  *
  *	int dns_lookup_mx(const char *name, DNS_MX_LIST *list, VSTRING *why);
+ *	int dns_lookup_mx_answer(const char *name, DNS_MX_LIST *list,
+ *				 VSTRING *why);
+ *	int dns_lookup_ns(const char *name, ARGV *hosts, VSTRING *why);
  *	void dns_mx_sort(DNS_MX_LIST *list);
  *	void dns_mx_list_free(DNS_MX_LIST *list);
  *
@@ -34,7 +37,12 @@
  *	dns_lookup_mx() appends the MX records of name to list, in the
  *	order of dns_mx_sort(): ascending preference, random order among
  *	equal preferences. A null MX (RFC 7505, "0 .") is reported as
- *	DNS_NULLMX.
+ *	DNS_NULLMX. dns_lookup_mx_answer() is the same without the
+ *	sorting: the records in the order of the answer (Postfix's
+ *	check_*_mx_access restrictions go through them in that order).
+ *
+ *	dns_lookup_ns() appends the names of the NS records of name to
+ *	hosts (no trailing dot), in the order of the answer.
  *
  *	dns_lookup_addr() appends the A (families & DNS_FAMILY_INET) and
  *	AAAA (DNS_FAMILY_INET6) addresses of host, labelled with host and
@@ -145,6 +153,8 @@ extern int dns_lookup_tlsa(const char *, DNS_TLSA_LIST *, VSTRING *);
 extern void dns_tlsa_list_free(DNS_TLSA_LIST *);
 extern int dns_lookup_txt_list(const char *, ARGV *, int *, VSTRING *);
 extern int dns_lookup_mx(const char *, DNS_MX_LIST *, VSTRING *);
+extern int dns_lookup_mx_answer(const char *, DNS_MX_LIST *, VSTRING *);
+extern int dns_lookup_ns(const char *, ARGV *, VSTRING *);
 extern void dns_mx_sort(DNS_MX_LIST *);
 extern void dns_mx_list_free(DNS_MX_LIST *);
 extern int dns_lookup_addr(const char *, int, int, DNS_ADDR_LIST *, VSTRING *);

@@ -67,9 +67,7 @@
  *	its last "@"; $myorigin when it has none).
  *
  *	addr_class_listed() says whether the list of one class names the
- *	domain, whatever the precedence (the router uses it to route a
- *	local domain that relay_domains lists as it did before the
- *	classes: this system has no local delivery agent).
+ *	domain, whatever the precedence.
  *
  *	addr_class_bare_user() is the "domain is local" step of the table
  *	lookup orders (mail_addr_find(3), virtual(5)): a bare "user" key

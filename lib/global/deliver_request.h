@@ -156,11 +156,18 @@ typedef struct DSN_RESULT {
 /*
  * NEXT_HOP_DSN: the server that took a 'd' recipient announced DSN (the
  * NOTIFY parameters went on; it reports success itself). FINAL: a final
- * delivery (LMTP) rather than a relay. qmgr uses them for success
+ * delivery (LMTP, local) rather than a relay. qmgr uses them for success
  * notices (bounce_client.h).
  */
 #define DSN_RESULT_FLAG_NEXT_HOP_DSN	(1<<0)
 #define DSN_RESULT_FLAG_FINAL		(1<<1)
+
+/*
+ * RECIPIENT: the result is about this recipient only (a mailbox that is
+ * locked, a user's command that failed), not about the destination: qmgr
+ * takes it as no sign that the destination is down (local, pipe).
+ */
+#define DSN_RESULT_FLAG_RECIPIENT	(1<<2)
 
 typedef struct RECIPIENT {
     off_t   offset;			/* of the R record, for marking done */

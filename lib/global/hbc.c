@@ -49,6 +49,9 @@ void    hbc_end(HBC *hbc)
     if (hbc->reply)
 	vstring_free(hbc->reply);
     hbc->reply = 0;
+    if (hbc->filter)
+	vstring_free(hbc->filter);
+    hbc->filter = 0;
 }
 
 /* hbc_reject - the REJECT reply: optional X.Y.Z status, then text */
@@ -158,7 +161,22 @@ int     hbc_check(HBC *hbc, int what, const char *text, VSTRING *out)
 	vstring_strcpy(out, arg);
 	return (prepend ? HBC_PREPEND : HBC_REPLACE);
     }
-    if (IS_CMD("REDIRECT") || IS_CMD("FILTER") || IS_CMD("BCC")) {
+    if (IS_CMD("FILTER")) {
+	const char *colon = strchr(arg, ':');
+
+	/* transport:nexthop, the transport not empty; the last one wins. */
+	if (colon == 0 || colon == arg || strpbrk(arg, " \t") != 0) {
+	    msg_warn("%s: %s map: FILTER action without transport:destination: %s",
+		     hbc->queue_id, maps->title, value);
+	    return (HBC_KEEP);
+	}
+	hbc->log(hbc->context, "filter", where, text, arg);
+	if (hbc->filter == 0)
+	    hbc->filter = vstring_alloc(50);
+	vstring_strcpy(hbc->filter, arg);
+	return (HBC_KEEP);
+    }
+    if (IS_CMD("REDIRECT") || IS_CMD("BCC")) {
 	msg_warn("%s: %s map: action %.*s is not supported; treated as DUNNO",
 		 hbc->queue_id, maps->title, (int) cmd_len, value);
 	return (HBC_KEEP);

@@ -40,14 +40,19 @@
  *	REPLACE text	text is written instead of the header or line.
  *	DUNNO, OK	nothing.
  *
+ *	FILTER transport:nexthop  hbc->filter (NULL when none; the last
+ *			FILTER wins): the receiving program records it as the
+ *			message's content filter. A value without a transport
+ *			is warned about and ignored.
+ *
  *	With HBC_FLAG_SMTP, REJECT, DISCARD, HOLD, REDIRECT, FILTER, BCC and
  *	PASS log Postfix's "warning: unsupported command in
  *	smtp_header_checks map: REJECT text" and count as DUNNO. Without
- *	it, REDIRECT, FILTER and BCC are not supported either, and say so.
+ *	it, REDIRECT and BCC are not supported either, and say so.
  *
  *	Every logged action calls log(context, action, where, text, extra)
  *	with action "reject", "discard", "hold", "warning", "info", "strip",
- *	"prepend" or "replace", where "header" or "body", text the header
+ *	"filter", "prepend" or "replace", where "header" or "body", text the header
  *	or line, extra the action's text (maybe empty); the caller writes
  *	the line in its program's form.
  *
@@ -97,6 +102,7 @@ typedef struct HBC {
     VSTRING *reply;			/* REJECT or lookup error, or "" */
     int     discard;			/* DISCARD */
     int     hold;			/* HOLD */
+    VSTRING *filter;			/* FILTER transport:nexthop, or NULL */
     int     error;			/* a table lookup failed */
     int     done;			/* no more checks */
 } HBC;

@@ -42,6 +42,18 @@
 #ifndef DEF_DATA_DIR
 #define DEF_DATA_DIR	"/var/lib/postfix"
 #endif
+#ifndef DEF_MANPAGE_DIR
+#define DEF_MANPAGE_DIR	"/usr/local/share/man"
+#endif
+#ifndef DEF_SENDMAIL_PATH
+#define DEF_SENDMAIL_PATH "/usr/local/sbin/sendmail"
+#endif
+#ifndef DEF_MAILQ_PATH
+#define DEF_MAILQ_PATH	"/usr/local/bin/mailq"
+#endif
+#ifndef DEF_NEWALIASES_PATH
+#define DEF_NEWALIASES_PATH "/usr/local/bin/newaliases"
+#endif
 #ifndef VERSION
 #define VERSION		"0.1"
 #endif
@@ -63,6 +75,15 @@ static HTABLE *expanded;		/* name -> expanded text (cache) */
 static HTABLE *runtime_defaults;	/* name -> computed default */
 static char *config_dir;
 
+/*
+ * Macro nesting: as in Postfix, a $name (or ${...}) inside the values of
+ * more than EXPAND_DEPTH_LIMIT enclosing macros is a loop such as
+ * "a = $b, b = $a". Postfix warns 'unreasonable macro call nesting:
+ * "NAME"' and stops; its text depends on the caller: postconf's own
+ * expansion (mail_conf_expand) says "macro processing error", every
+ * program that reads a parameter "dictionary mail_dict: macro processing
+ * error".
+ */
 #define EXPAND_DEPTH_LIMIT	100
 
 static void init_tables(void)
@@ -110,6 +131,17 @@ int     mail_conf_noimpl(const char *name)
 	return ((p->flags & PARAM_NOIMPL) != 0);
     return (bsearch(name, postfix_names, sizeof(postfix_names) / sizeof(postfix_names[0]),
 		    sizeof(postfix_names[0]), compare_name) != 0);
+}
+
+int     mail_conf_user_defined(const char *name)
+{
+    ARGV   *classes = argv_split_list(mail_conf_str(VAR_SMTPD_RESTRICTION_CLASSES));
+    int     found = 0;
+
+    for (size_t i = 0; i < classes->argc && !found; i++)
+	found = strcmp(classes->argv[i], name) == 0;
+    argv_free(classes);
+    return (found);
 }
 
 const MAIL_PARAM *mail_conf_params(size_t *count)
@@ -260,10 +292,13 @@ int     mail_conf_read_file(const char *path, VSTRING *why)
     return (ret);
 }
 
+static const char *file_value(const char *);
+
 void    mail_conf_read(const char *dir)
 {
     VSTRING *path = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
+    const char *origin;
 
     init_tables();
     if (dir) {
@@ -275,6 +310,9 @@ void    mail_conf_read(const char *dir)
     vstring_sprintf(path, "%s/main.cf", mail_conf_dir());
     if (mail_conf_read_file(vstring_str(path), why) < 0)
 	msg_fatal("%s", vstring_str(why));
+    /* Read a myorigin file now, before a daemon chroots. */
+    if ((origin = mail_conf_raw(VAR_MYORIGIN)) != 0 && *origin == '/')
+	(void) file_value(origin);
     vstring_free(path);
     vstring_free(why);
 }
@@ -436,6 +474,72 @@ const char *mail_conf_default(const char *name)
  * Expansion.
  */
 static void expand(const char *text, VSTRING *out, int depth);
+static int in_operand;			/* expanding a relational operand */
+
+/*
+ * macro_call - may a macro (or, past the limit, a piece of literal text)
+ * inside "depth" others be expanded? Past the limit Postfix names each
+ * piece of the text it no longer expands; the entry point then fails.
+ */
+static int expand_error;
+
+static int macro_call(const char *name, int depth)
+{
+    if (depth <= EXPAND_DEPTH_LIMIT)
+	return (1);
+    msg_warn("unreasonable macro call nesting: \"%s\"", name);
+    expand_error = 1;
+    return (0);
+}
+
+/* raw_value - the text of a name before expansion, or NULL */
+
+static const char *raw_value(const char *name)
+{
+    const char *raw;
+
+    if ((raw = mail_conf_raw(name)) == 0)
+	raw = mail_conf_default(name);
+    return (raw);
+}
+
+/* lookup_expanded - the value of a name, expanded inside "depth" macros */
+
+/*
+ * file_value - the first word of a file, for "myorigin = /etc/mailname"
+ * (Debian's main.cf: the domain is in the file). Each file is read once,
+ * so a process that chroots after reading main.cf still knows it; NULL
+ * when it cannot be read.
+ */
+static const char *file_value(const char *path)
+{
+    static HTABLE *files;
+    HTABLE_INFO *ht;
+    VSTREAM *fp;
+    VSTRING *line;
+    char   *word = 0;
+
+    if (files == 0)
+	files = htable_create(2);
+    if ((ht = htable_locate(files, path)) != 0)
+	return (ht->value);
+    if ((fp = vstream_open(path, O_RDONLY, 0)) == 0) {
+	msg_warn("cannot read %s: %s", path, strerror(errno));
+    } else {
+	line = vstring_alloc(100);
+	if (vstream_get_line(fp, line, 1024) != VSTREAM_EOF) {
+	    char   *cp = vstring_str(line) + strspn(vstring_str(line), " \t");
+
+	    cp[strcspn(cp, " \t\r\n")] = 0;
+	    if (*cp)
+		word = mystrdup(cp);
+	}
+	vstring_free(line);
+	vstream_close(fp);
+    }
+    htable_enter(files, path, word);
+    return (word);
+}
 
 static const char *lookup_expanded(const char *name, int depth)
 {
@@ -445,10 +549,16 @@ static const char *lookup_expanded(const char *name, int depth)
 
     if ((value = htable_find(expanded, name)) != 0)
 	return (value);
-    if ((raw = mail_conf_raw(name)) == 0 && (raw = mail_conf_default(name)) == 0)
+    if ((raw = raw_value(name)) == 0)
 	return ("");
     buf = vstring_alloc(strlen(raw) + 16);
-    expand(raw, buf, depth + 1);
+    expand(raw, buf, depth);
+    /* myorigin may name a file that holds the domain (/etc/mailname). */
+    if (strcmp(name, VAR_MYORIGIN) == 0 && *vstring_str(buf) == '/') {
+	const char *word = file_value(vstring_str(buf));
+
+	vstring_strcpy(buf, word ? word : lookup_expanded(VAR_MYHOSTNAME, depth));
+    }
     value = vstring_export(buf);
     htable_enter(expanded, name, value);
     return (value);
@@ -529,8 +639,11 @@ static void relational(const char *expr, VSTRING *out, int depth)
 	if (!braced(&cp, t2))
 	    goto bad;
     }
-    expand(vstring_str(left), el, depth + 1);
-    expand(vstring_str(right), er, depth + 1);
+    /* As in Postfix, a relational expression is no macro call level. */
+    in_operand++;
+    expand(vstring_str(left), el, depth);
+    expand(vstring_str(right), er, depth);
+    in_operand--;
     level = (n > 5 && strcmp(op + n - 5, "level") == 0);
     if (level)
 	op[n - 5] = 0;
@@ -555,7 +668,7 @@ static void relational(const char *expr, VSTRING *out, int depth)
 	truth = (cmp >= 0);
     else
 	goto bad;
-    expand(vstring_str(truth ? t1 : t2), out, depth + 1);
+    expand(vstring_str(truth ? t1 : t2), out, depth);
     goto done;
 bad:
     msg_warn("malformed conditional expression: \"${%s}\"", expr);
@@ -574,16 +687,21 @@ static void conditional(const char *expr, VSTRING *out, int depth)
     size_t  n = strspn(expr, "abcdefghijklmnopqrstuvwxyz"
 		       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
     char   *name = mystrndup(expr, n);
-    const char *value = lookup_expanded(name, depth);
+    const char *value;
     const char *cp = expr + n;
     VSTRING *t1 = vstring_alloc(32), *t2 = vstring_alloc(32);
     int     have_t2 = 0;
     int     op;
 
+    if (!macro_call(name, depth))
+	goto done;
     if (*cp == 0) {
-	vstring_strcat(out, value);
+	vstring_strcat(out, lookup_expanded(name, depth + 1));
 	goto done;
     }
+    /* As Postfix: ${name?...} and ${name:...} test the unexpanded text. */
+    if ((value = raw_value(name)) == 0)
+	value = "";
     op = *cp++;
     if (op != '?' && op != ':') {
 	msg_warn("malformed parameter expression: \"${%s}\"", expr);
@@ -616,12 +734,30 @@ done:
     vstring_free(t2);
 }
 
+/* literal_end - past the nesting limit, a piece of literal text is named */
+
+static void literal_end(const char *start, const char *end, int depth)
+{
+    VSTRING *text;
+
+    /* Postfix expands operands apart: it names no literal text there. */
+    if (depth > EXPAND_DEPTH_LIMIT && end > start && in_operand == 0) {
+	text = vstring_alloc(end - start + 1);
+	for (const char *cp = start; cp < end; cp++) {
+	    vstring_addch(text, *cp);
+	    if (cp[0] == '$' && cp + 1 < end && cp[1] == '$')
+		cp++;
+	}
+	(void) macro_call(vstring_str(text), depth);
+	vstring_free(text);
+    }
+}
+
 static void expand(const char *text, VSTRING *out, int depth)
 {
     const char *cp, *end;
+    const char *literal = text;		/* start of the literal text */
 
-    if (depth > EXPAND_DEPTH_LIMIT)
-	msg_fatal("parameter expansion nested too deep: possible loop in \"%s\"", text);
     for (cp = text; *cp; cp++) {
 	if (*cp != '$') {
 	    vstring_addch(out, *cp);
@@ -639,6 +775,7 @@ static void expand(const char *text, VSTRING *out, int depth)
 		vstring_strcat(out, cp - 1);
 		return;
 	    }
+	    literal_end(literal, cp - 1, depth);
 	    inner = mystrndup(cp + 1, end - cp - 1);
 	    if (inner[strspn(inner, " \t")] == '{')
 		relational(inner, out, depth);
@@ -646,6 +783,7 @@ static void expand(const char *text, VSTRING *out, int depth)
 		conditional(inner, out, depth);
 	    myfree(inner);
 	    cp = end;
+	    literal = cp + 1;
 	} else {
 	    size_t  n = strspn(cp, "abcdefghijklmnopqrstuvwxyz"
 			       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
@@ -657,11 +795,23 @@ static void expand(const char *text, VSTRING *out, int depth)
 	    }
 	    char   *name = mystrndup(cp, n);
 
-	    vstring_strcat(out, lookup_expanded(name, depth));
+	    literal_end(literal, cp - 1, depth);
+	    if (macro_call(name, depth))
+		vstring_strcat(out, lookup_expanded(name, depth + 1));
 	    myfree(name);
 	    cp += n - 1;
+	    literal = cp + 1;
 	}
     }
+    literal_end(literal, cp, depth);
+}
+
+/* expand_done - the end of an expansion that found a loop is fatal */
+
+static void expand_done(const char *fatal_text)
+{
+    if (expand_error)
+	msg_fatal("%s", fatal_text);
 }
 
 char   *mail_conf_expand(const char *text)
@@ -670,7 +820,28 @@ char   *mail_conf_expand(const char *text)
 
     init_tables();
     expand(text, out, 0);
+    expand_done("macro processing error");
     return (vstring_export(out));
+}
+
+/*
+ * mail_conf_check_macros - expand every parameter that main.cf or -o
+ * sets, so that a macro loop stops a program when it starts, as the
+ * parameters that Postfix evaluates at start do, not in the middle of
+ * its work. Postfix evaluates myhostname first; then table order.
+ */
+void    mail_conf_check_macros(void)
+{
+    const MAIL_PARAM *p;
+
+    init_tables();
+    if (mail_conf_raw(VAR_MYHOSTNAME))
+	(void) mail_conf_str(VAR_MYHOSTNAME);
+    for (size_t i = 0; i < PARAM_COUNT; i++) {
+	p = param_table + i;
+	if ((p->flags & PARAM_RAW) == 0 && mail_conf_raw(p->name) != 0)
+	    (void) mail_conf_str(p->name);
+    }
 }
 
 /*
@@ -678,8 +849,12 @@ char   *mail_conf_expand(const char *text)
  */
 const char *mail_conf_str(const char *name)
 {
+    const char *value;
+
     init_tables();
-    return (lookup_expanded(name, 0));
+    value = lookup_expanded(name, 0);
+    expand_done("dictionary mail_dict: macro processing error");
+    return (value);
 }
 
 static const MAIL_PARAM *typed(const char *name, MAIL_PARAM_TYPE type)
@@ -801,7 +976,11 @@ long    mail_conf_time(const char *name)
     return (time_param(name, mail_conf_str(name), p->unit, p->min, p->max));
 }
 
-/* transport_name - "<transport>_<suffix>" if set, else "default_<suffix>" */
+/*
+ * transport_name - "<transport>_<suffix>" if set or in the table (Postfix
+ * gives local_destination_recipient_limit its own default), else
+ * "default_<suffix>"
+ */
 static const char *transport_name(const char *transport, const char *default_name,
 				          VSTRING *buf)
 {
@@ -809,7 +988,7 @@ static const char *transport_name(const char *transport, const char *default_nam
 	msg_panic("mail_conf_transport: \"%s\" is not a default_ parameter",
 		  default_name);
     vstring_sprintf(buf, "%s_%s", transport, default_name + 8);
-    if (mail_conf_raw(vstring_str(buf)) != 0)
+    if (mail_conf_raw(vstring_str(buf)) != 0 || mail_conf_param(vstring_str(buf)) != 0)
 	return (vstring_str(buf));
     return (default_name);
 }

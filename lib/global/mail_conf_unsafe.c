@@ -15,9 +15,7 @@
  * were ignored: a "yes" that promises a check we do not make.
  */
 static const char *unsafe_when_yes[] = {
-    VAR_SMTPD_TLS_AUTH_ONLY,		/* until smtpd has AUTH */
     VAR_SMTPD_TLS_REQ_CCERT,		/* client certificates */
-    VAR_SMTPD_REJECT_UNLISTED_SENDER,
 };
 
 int     mail_conf_unsafe(const char *name, const char *value)

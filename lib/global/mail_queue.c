@@ -404,12 +404,16 @@ int     mail_queue_mkdirs(uid_t owner, gid_t group)
 
     /*
      * Message folders and private/: mail_owner only. public/: mail_owner
-     * and setgid_group (postqueue), mode 0710. pid/: whoever runs master.
+     * and setgid_group (postqueue), mode 0710. maildrop/: mail_owner and
+     * setgid_group (postdrop), mode 1730: postdrop adds files, nobody
+     * but mail_owner lists or removes them. pid/: whoever runs master.
      */
     for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++)
 	if (make_dir(private_dirs[i], owner, owner_gid, 0700) < 0)
 	    ret = -1;
     if (make_dir("public", owner, group, 02710) < 0)
+	ret = -1;
+    if (make_dir(MAIL_QUEUE_MAILDROP, owner, group, 01730) < 0)
 	ret = -1;
     if (make_dir("pid", geteuid(), getegid(), 0755) < 0)
 	ret = -1;

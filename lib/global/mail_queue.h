@@ -37,7 +37,9 @@
  *	mail_queue_rename() moves a message file between queues (creating
  *	a missing hash subfolder), mail_queue_remove() deletes it; both
  *	return 0 or -1 with errno. mail_queue_mkdirs() creates every queue
- *	folder with Postfix's modes (master calls it).
+ *	folder with Postfix's modes (master calls it), maildrop/ included:
+ *	mode 1730, group setgid_group, so that the setgid postdrop can
+ *	add files that only their owner and mail_owner can read.
  */
 #ifndef MAIL_QUEUE_H
 #define MAIL_QUEUE_H
@@ -55,6 +57,7 @@
 #define MAIL_QUEUE_TRACE	"trace"
 #define MAIL_QUEUE_FLUSH	"flush"
 #define MAIL_QUEUE_SAVED	"saved"
+#define MAIL_QUEUE_MAILDROP	"maildrop"
 
 #define MAIL_QUEUE_MSG_COMPLETE(st)	(((st)->st_mode & S_IXUSR) != 0)
 

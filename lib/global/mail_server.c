@@ -35,6 +35,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <time.h>
 #include <poll.h>
@@ -64,6 +65,7 @@ static int have_master;
 static unsigned generation;
 static int *listen_fds;			/* MASTER_LISTEN_FD, then extras */
 static int listen_count;
+static int process_limit;		/* $MASTER_PROCESS_LIMIT */
 static int watch_count;
 static struct {
     int     (*changed) (void *);
@@ -105,6 +107,40 @@ void    mail_server_busy(void)
 void    mail_server_idle(void)
 {
     status_send(MASTER_STAT_AVAIL);
+}
+
+int     mail_server_process_limit(void)
+{
+    return (process_limit);
+}
+
+/*
+ * mail_server_waiting - clients in the accept queues of our listeners.
+ * For a listening TCP socket, Linux reports the accept queue length in
+ * tcpi_unacked; other sockets say only whether one is waiting.
+ */
+int     mail_server_waiting(void)
+{
+    int     total = 0;
+
+    for (int i = 0; i < listen_count; i++) {
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+	struct pollfd pfd;
+
+	memset(&info, 0, sizeof(info));
+	if (getsockopt(listen_fds[i], IPPROTO_TCP, TCP_INFO, &info, &len) == 0
+	    && info.tcpi_state == TCP_LISTEN) {
+	    total += (int) info.tcpi_unacked;
+	    continue;
+	}
+	pfd.fd = listen_fds[i];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN))
+	    total += 1;
+    }
+    return (total);
 }
 
 void    mail_server_watch(int (*changed) (void *), void *ctx)
@@ -286,6 +322,7 @@ static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
 	set_override(overrides->argv[i]);
     argv_free(overrides);
     mail_conf_set("service_name", service_name);
+    mail_conf_check_macros();
 
     /* Logging. */
     msg_init(mail_conf_str(VAR_SYSLOG_NAME), msg_prog());
@@ -311,6 +348,8 @@ static ARGV *server_init(int argc, char **argv, const MAIL_SERVER_OPTS *opts)
 	}
 	have_master = fd_is_open(MASTER_STATUS_FD);
 	listen_count = (env = getenv("MASTER_LISTEN_COUNT")) != 0 ? atoi(env) : 1;
+	if ((env = getenv("MASTER_PROCESS_LIMIT")) != 0 && (process_limit = atoi(env)) < 0)
+	    process_limit = 0;
 	if (listen_count < 1 || listen_count > 1000)
 	    listen_count = 1;
 	listen_fds = mymalloc(listen_count * sizeof(int));

@@ -11,6 +11,8 @@
  *	void mail_server_idle(void);
  *	void mail_server_watch(int (*changed)(void *), void *ctx);
  *	int mail_server_another(void);
+ *	int mail_server_waiting(void);
+ *	int mail_server_process_limit(void);
  * DESCRIPTION
  *	A daemon's main declares what it needs and calls one skeleton,
  *	which does the rest the same way for everyone:
@@ -58,6 +60,15 @@
  *	for each table the daemon opened; when one returns non-zero the
  *	process logs "table has changed -- restarting" and exits.
  *
+ *	mail_server_waiting() is, for a server that is busy with a client,
+ *	how many clients wait for a process of this service right now:
+ *	the length of the accept queue of its TCP listeners (Linux
+ *	TCP_INFO), or 1 when another listener is readable; 0 in
+ *	stand-alone mode. mail_server_process_limit() is the service's
+ *	process limit as master says it ($MASTER_PROCESS_LIMIT; 0 when
+ *	unlimited or unknown). Together they tell smtpd how crowded the
+ *	service is (smtpd_overload_idle_time).
+ *
  *	The master interface: the listening socket is descriptor
  *	MASTER_LISTEN_FD; an inet service that listens on several
  *	addresses has the others on MASTER_LISTEN_FD_EXTRA onward, and
@@ -67,7 +78,8 @@
  *	MASTER_STAT_TAKEN when it starts serving a client and
  *	MASTER_STAT_AVAIL when it is free again; MASTER_LOG_FD, when
  *	open, is the maillog_file. master puts its configuration
- *	generation in $MASTER_GENERATION; after a reload it closes the
+ *	generation in $MASTER_GENERATION and the service's process limit
+ *	in $MASTER_PROCESS_LIMIT; after a reload it closes the
  *	old generation's status pipe, and children finish their current
  *	client and exit.
  */
@@ -107,5 +119,7 @@ extern void mail_server_busy(void);
 extern void mail_server_idle(void);
 extern void mail_server_watch(int (*) (void *), void *);
 extern int mail_server_another(void);
+extern int mail_server_waiting(void);
+extern int mail_server_process_limit(void);
 
 #endif

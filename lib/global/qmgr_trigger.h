@@ -20,7 +20,7 @@
  *	QMGR_REQ_WAKEUP		master's periodic wakeup
  *
  *	A flush (postqueue -f / -s, ETRN) makes deferred messages eligible
- *	now: the flush service sets the group-execute bit of each one's
+ *	now: the flush service sets the group-write bit of each one's
  *	deferred/ file (QMGR_FLUSH_MARK_MODE), moves the file to incoming/,
  *	then sends QMGR_REQ_FLUSH_DEAD and QMGR_REQ_SCAN_INCOMING (and
  *	QMGR_REQ_SCAN_DEFERRED for postqueue -f). qmgr ignores
@@ -40,7 +40,16 @@
 
 /* A deferred file whose mode has this bit is to be delivered now,
  * even through a transport listed in defer_transports. */
-#define QMGR_FLUSH_MARK_MODE	S_IXGRP
+#define QMGR_FLUSH_MARK_MODE	S_IWGRP
+
+/*
+ * A message file whose mode has this bit is force-expired (postsuper -e,
+ * -f): when qmgr takes it, every recipient still to be delivered is
+ * returned to the sender with its last delay reason, or "message is
+ * administratively expired", and nothing is delivered. Postfix marks
+ * it with the same bit, and showq shows it as "#".
+ */
+#define QMGR_EXPIRE_MARK_MODE	S_IXGRP
 
 extern int qmgr_trigger(const char *, size_t);
 

@@ -40,6 +40,9 @@
  *	M  the message: headers and body exactly as received after
  *	   dot-unstuffing, lines ending in CRLF, our Received: header
  *	   first; its length is the message size
+ *	F  "transport:nexthop"			content filter (content_filter
+ *	   or a FILTER action): qmgr sends every recipient there first;
+ *	   written after the message data, before E
  *	E  ""					end of file
  *
  *	rec_get_head() reads only a record's type and length (checked
@@ -70,6 +73,7 @@
 #define REC_TYPE_DONE		'D'
 #define REC_TYPE_MESSAGE	'M'
 #define REC_TYPE_END		'E'
+#define REC_TYPE_FILTER		'F'
 
 #define REC_TYPE_EOF		(-1)
 #define REC_TYPE_ERROR		(-2)

@@ -33,6 +33,9 @@ struct QUEUE_WRITER {
     off_t   msg_head;			/* offset of the M record, or -1 */
     off_t   msg_size;			/* message bytes so far */
     char   *commit_queue;		/* queue_writer_hold(): "hold" */
+    char   *filter;			/* F record, or NULL */
+    char   *tmp_path;			/* queue_writer_rewrite() file, or NULL */
+    int     rewrites;			/* for the next temporary name */
 };
 
 /* qw_fail - remember the first failure */
@@ -190,6 +193,8 @@ static void qw_free(QUEUE_WRITER *qw)
 {
     myfree(qw->queue);
     myfree(qw->commit_queue);
+    myfree(qw->filter);
+    myfree(qw->tmp_path);
     vstring_free(qw->id);
     myfree(qw);
 }
@@ -204,6 +209,8 @@ void    queue_writer_abort(QUEUE_WRITER *qw)
 	vstream_release(qw->fp);
 	qw->fp = 0;
     }
+    if (qw->tmp_path)
+	(void) unlink(qw->tmp_path);
     (void) mail_queue_remove(qw->queue, vstring_str(qw->id));
     qw_free(qw);
     errno = saved;
@@ -238,6 +245,8 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 
     if (qw->msg_head < 0 && qw->err == 0)
 	queue_writer_msg_begin(qw);
+    if (qw->filter)
+	qw_put(qw, REC_TYPE_FILTER, qw->filter, strlen(qw->filter));
     qw_put(qw, REC_TYPE_END, "", 0);
     errno = 0;
     if (qw->err == 0 && vstream_fflush(qw->fp) != 0)
@@ -264,7 +273,28 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
      * made durable: after a crash it is in one folder or the other, and
      * the client has not yet been told it was accepted.
      */
-    if (qw->err == 0 && qw->commit_queue) {
+    if (qw->err == 0 && qw->tmp_path) {
+	/* A rewritten file takes the queue ID's name, in its final folder. */
+	VSTRING *path = vstring_alloc(100);
+	const char *final = qw->commit_queue ? qw->commit_queue : qw->queue;
+
+	if (rename(qw->tmp_path, mail_queue_path(path, final, vstring_str(qw->id))) < 0) {
+	    qw_fail(qw);
+	} else {
+	    myfree(qw->tmp_path);
+	    qw->tmp_path = 0;
+	    if (qw->commit_queue) {
+		char   *from = qw->queue;
+
+		(void) mail_queue_remove(from, vstring_str(qw->id));
+		qw->queue = qw->commit_queue;
+		qw->commit_queue = from;
+		if (qw_sync_dir(from) < 0)
+		    qw_fail(qw);
+	    }
+	}
+	vstring_free(path);
+    } else if (qw->err == 0 && qw->commit_queue) {
 	char   *from = qw->queue;
 
 	if (mail_queue_rename(vstring_str(qw->id), from, qw->commit_queue) < 0) {
@@ -298,5 +328,91 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
     }
     vstream_release(qw->fp);
     qw_free(qw);
+    return (0);
+}
+
+void    queue_writer_filter(QUEUE_WRITER *qw, const char *filter)
+{
+    myfree(qw->filter);
+    qw->filter = (filter && *filter) ? mystrdup(filter) : 0;
+}
+
+const char *queue_writer_get_filter(QUEUE_WRITER *qw)
+{
+    return (qw->filter);
+}
+
+int     queue_writer_rec(QUEUE_WRITER *qw, int type, const char *data, size_t len)
+{
+    if (type == REC_TYPE_WARN)
+	qw->warn_done = 1;
+    return (qw_put(qw, type, data, len));
+}
+
+off_t   queue_writer_msg_offset(QUEUE_WRITER *qw)
+{
+    return (qw->msg_head < 0 ? -1 : qw->msg_head + REC_HEADER_LEN);
+}
+
+/* qw_path - the file being written now */
+static const char *qw_path(QUEUE_WRITER *qw, VSTRING *buf)
+{
+    if (qw->tmp_path) {
+	vstring_strcpy(buf, qw->tmp_path);
+	return (vstring_str(buf));
+    }
+    return (mail_queue_path(buf, qw->queue, vstring_str(qw->id)));
+}
+
+VSTREAM *queue_writer_reader(QUEUE_WRITER *qw)
+{
+    VSTRING *path;
+    VSTREAM *fp;
+
+    if (qw->err)
+	return (0);
+    errno = 0;
+    if (vstream_fflush(qw->fp) != 0) {
+	qw_fail(qw);
+	return (0);
+    }
+    path = vstring_alloc(100);
+    if ((fp = vstream_open(qw_path(qw, path), O_RDONLY, 0)) == 0)
+	qw_fail(qw);
+    vstring_free(path);
+    return (fp);
+}
+
+int     queue_writer_rewrite(QUEUE_WRITER *qw)
+{
+    VSTRING *path;
+    int     fd;
+
+    if (qw->err)
+	return (-1);
+    /* The file being replaced: its reader keeps it open. */
+    if (vstream_fflush(qw->fp) != 0)
+	return (qw_fail(qw));
+    (void) vstream_close(qw->fp);
+    qw->fp = 0;
+    if (qw->tmp_path) {
+	(void) unlink(qw->tmp_path);
+	myfree(qw->tmp_path);
+	qw->tmp_path = 0;
+    }
+    /* Not a queue ID: qmgr never looks at it, and it has no complete mark. */
+    path = vstring_alloc(100);
+    vstring_sprintf(path, "%s/%s.edit%d", qw->queue, vstring_str(qw->id), ++qw->rewrites);
+    if ((fd = open(vstring_str(path), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+	vstring_free(path);
+	/* Keep abort's bookkeeping sound: a stream that writes nowhere. */
+	qw->fp = vstream_fdopen(open("/dev/null", O_WRONLY | O_CLOEXEC));
+	return (qw_fail(qw));
+    }
+    qw->tmp_path = vstring_export(path);
+    qw->fp = vstream_fdopen(fd);
+    qw->msg_head = -1;
+    qw->msg_size = 0;
+    qw->warn_done = 0;
     return (0);
 }

@@ -20,6 +20,14 @@
  *	void queue_writer_abort(QUEUE_WRITER *qw);
  *	int queue_writer_errno(QUEUE_WRITER *qw);
  *	int queue_writer_status(int err);
+ *
+ *	void queue_writer_filter(QUEUE_WRITER *qw, const char *filter);
+ *	const char *queue_writer_get_filter(QUEUE_WRITER *qw);
+ *	off_t queue_writer_msg_offset(QUEUE_WRITER *qw);
+ *	VSTREAM *queue_writer_reader(QUEUE_WRITER *qw);
+ *	int queue_writer_rewrite(QUEUE_WRITER *qw);
+ *	int queue_writer_rec(QUEUE_WRITER *qw, int type, const char *data,
+ *			     size_t len);
  * DESCRIPTION
  *	The one way to put a new message into a queue (smtpd, bounce,
  *	verify). The records are those of queue_file.h, in its order;
@@ -53,6 +61,24 @@
  *	is set, the file is renamed into hold/ and both folders are synced
  *	before commit returns.
  *
+ *	queue_writer_filter() sets the content filter ("transport:nexthop",
+ *	content_filter or a FILTER action; NULL or "" for none; the last
+ *	call wins): commit writes it as the F record, after the message.
+ *
+ *	Milters may change a message before it is committed
+ *	(milter_edit(3)). queue_writer_msg_offset() is where the message
+ *	data starts in the file (-1 before queue_writer_msg_begin()).
+ *	queue_writer_reader() flushes what was written and opens the file
+ *	being written for reading (NULL on error). queue_writer_rewrite()
+ *	starts a new version of the file: from then on every call writes
+ *	to a new file "ID.editN" beside it, from the start (the caller
+ *	copies the V and T records with queue_writer_rec(), which writes
+ *	any record as given); the previous version stays readable through
+ *	a reader opened before. commit renames the new version over the
+ *	queue ID's file (into hold/ when held), so a crash leaves either
+ *	the old incomplete file or the complete new one; abort removes
+ *	both. Mail that no milter changes is never copied.
+ *
  *	queue_writer_abort() removes the file and frees qw; it is also
  *	what a caller does after any failed call.
  *
@@ -74,6 +100,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <stddef.h>
+#include "util/vstream.h"
 
 typedef struct QUEUE_WRITER QUEUE_WRITER;
 
@@ -94,5 +121,11 @@ extern int queue_writer_commit(QUEUE_WRITER *);
 extern void queue_writer_abort(QUEUE_WRITER *);
 extern int queue_writer_errno(QUEUE_WRITER *);
 extern int queue_writer_status(int);
+extern void queue_writer_filter(QUEUE_WRITER *, const char *);
+extern const char *queue_writer_get_filter(QUEUE_WRITER *);
+extern off_t queue_writer_msg_offset(QUEUE_WRITER *);
+extern VSTREAM *queue_writer_reader(QUEUE_WRITER *);
+extern int queue_writer_rewrite(QUEUE_WRITER *);
+extern int queue_writer_rec(QUEUE_WRITER *, int, const char *, size_t);
 
 #endif

@@ -7,11 +7,8 @@
  *	The parameters are read once by resolve_init() (qmgr calls it
  *	after the skeleton read main.cf); tables are opened then too. The
  *	address class is addr_class(3)'s answer.
- * BUGS
  *	Domains of the local class (mydestination, address literals of
- *	this host) are routed as they would be without it, relay_transport
- *	when relay_domains lists them and default_transport otherwise:
- *	this system has no local delivery agent.
+ *	this host) go to local_transport.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -32,6 +29,7 @@
 #include "dict/match_list.h"
 #include "global/mail_list.h"
 #include "global/addr_class.h"
+#include "global/addr_canon.h"
 #include "global/resolve.h"
 
 static int resolve_ready;
@@ -39,6 +37,8 @@ static HTABLE *other_lists;		/* resolve_domain_match(), by name */
 static MAPS *transport_maps;
 static MAPS *snd_relay_maps;
 static MAPS *snd_transport_maps;
+static ADDR_CANON *canon;		/* canonical form of a routed local part */
+static int null_domain;			/* resolve_null_domain */
 
 /* domain_list_create - a domain-list parameter, as match_list(3) reads it */
 static MATCH_LIST *domain_list_create(const char *param)
@@ -61,6 +61,8 @@ void    resolve_init(void)
     transport_maps = maps_or_null(VAR_TRANSPORT_MAPS);
     snd_relay_maps = maps_or_null(VAR_SENDER_DEPENDENT_RELAYHOST_MAPS);
     snd_transport_maps = maps_or_null(VAR_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS);
+    canon = addr_canon_create();
+    null_domain = mail_conf_bool(VAR_RESOLVE_NULL_DOMAIN);
     resolve_ready = 1;
 }
 
@@ -80,6 +82,8 @@ void    resolve_reset(void)
 	other_lists = 0;
     }
     transport_maps = snd_relay_maps = snd_transport_maps = 0;
+    addr_canon_free(canon);
+    canon = 0;
     resolve_ready = 0;
 }
 
@@ -130,17 +134,59 @@ static void trim(VSTRING *s)
     myfree(copy);
 }
 
+/* addr_domain - the domain of an address, lower case, no trailing dot */
+static void addr_domain(const char *addr, VSTRING *domain)
+{
+    const char *at;
+
+    if ((at = strrchr(addr, '@')) != 0 && at[1] != 0)
+	vstring_strcpy(domain, at + 1);
+    else if (at != 0 && null_domain)
+	vstring_strcpy(domain, mail_conf_str(VAR_MYHOSTNAME));
+    else
+	vstring_strcpy(domain, mail_conf_str(VAR_MYORIGIN));
+    lowercase(vstring_str(domain));
+    while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
+	vstring_truncate(domain, vstring_len(domain) - 1);
+}
+
+/*
+ * strip_local - Postfix's resolver: while the domain is local and the
+ * local part still routes ("user@other"@here, user%other@here,
+ * other!user@here), drop the local domain and take the local part in
+ * canonical form as the address. -1 when a domain list failed.
+ */
+static int strip_local(VSTRING *addr, VSTRING *domain)
+{
+    const char *at;
+    int     class;
+
+    for (int n = 0; n < 100; n++) {
+	addr_domain(vstring_str(addr), domain);
+	if ((at = strrchr(vstring_str(addr), '@')) == 0
+	    || !addr_canon_routed(canon, vstring_str(addr), at - vstring_str(addr)))
+	    return (0);
+	if ((class = addr_class_domain(vstring_str(domain), (ADDR_CLASS_INFO *) 0))
+	    == ADDR_CLASS_RETRY)
+	    return (-1);
+	if (class != ADDR_CLASS_LOCAL)
+	    return (0);
+	vstring_truncate(addr, at - vstring_str(addr));
+	addr_canon(canon, addr, (char *) 0);
+    }
+    return (0);
+}
+
 int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 {
     VSTRING *domain = vstring_alloc(64);
     VSTRING *chan_tr = vstring_alloc(16);
     VSTRING *chan_nh = vstring_alloc(64);
-    const char *at;
     const char *value;
     int     has_nexthop;
+    int     explicit_nexthop;
     int     ret = RESOLVE_OK;
     int     class;
-    int     m;
 
     resolve_init();
     vstring_strcpy(reply->recipient, rcpt);
@@ -150,14 +196,12 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     if (sender == 0)
 	sender = "";
 
-    /* The recipient domain, lower case, without a trailing dot. */
-    if ((at = strrchr(rcpt, '@')) != 0 && at[1] != 0)
-	vstring_strcpy(domain, at + 1);
-    else
-	vstring_strcpy(domain, mail_conf_str(VAR_MYORIGIN));
-    lowercase(vstring_str(domain));
-    while (vstring_len(domain) > 1 && vstring_end(domain)[-1] == '.')
-	vstring_truncate(domain, vstring_len(domain) - 1);
+    /* The final address and its domain (lower case, no trailing dot). */
+    if (strip_local(reply->recipient, domain) < 0) {
+	ret = RESOLVE_RETRY;
+	goto done;
+    }
+    rcpt = vstring_str(reply->recipient);
 
     /* The address class (its lists log their own failures). */
     if ((class = addr_class_domain(vstring_str(domain), (ADDR_CLASS_INFO *) 0))
@@ -178,16 +222,20 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
 
     /*
-     * 1. The class's transport. A local domain goes where it would go
-     * without the local class (no local delivery agent here).
+     * 1. The class's transport. A local domain goes to local_transport
+     * (nexthop as written there, else the domain), and never to another
+     * host under that name; transport_maps may still say otherwise.
      */
     if (class == ADDR_CLASS_LOCAL) {
 	reply->flags |= RESOLVE_CLASS_LOCAL;
-	if ((m = addr_class_listed(ADDR_CLASS_RELAY, vstring_str(domain))) < 0) {
-	    ret = RESOLVE_RETRY;
-	    goto done;
-	}
-	class = m > 0 ? ADDR_CLASS_RELAY : ADDR_CLASS_DEFAULT;
+	has_nexthop = split_channel(mail_conf_str(VAR_LOCAL_TRANSPORT), chan_tr, chan_nh);
+	vstring_strcpy(reply->transport, vstring_str(chan_tr));
+	trim(reply->transport);
+	trim(chan_nh);
+	explicit_nexthop = has_nexthop && vstring_len(chan_nh) > 0;
+	vstring_strcpy(reply->nexthop, explicit_nexthop ?
+		       vstring_str(chan_nh) : vstring_str(domain));
+	goto table;
     }
     if (class == ADDR_CLASS_RELAY) {
 	reply->flags |= RESOLVE_CLASS_RELAY;
@@ -212,7 +260,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     trim(reply->transport);
 
     /* 2. The nexthop. */
-    if (has_nexthop && vstring_len(chan_nh) > 0) {
+    if ((explicit_nexthop = has_nexthop && vstring_len(chan_nh) > 0) != 0) {
 	vstring_strcpy(reply->nexthop, vstring_str(chan_nh));
     } else {
 	value = 0;
@@ -230,6 +278,7 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
     }
 
     /* 3. transport_maps overrides what it names. */
+table:
     if (transport_maps) {
 	value = maps_find_transport(transport_maps, rcpt, 0);
 	if (value == 0 && transport_maps->error) {
@@ -248,8 +297,10 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 		/* "transport:" resets the nexthop to the recipient domain. */
 		vstring_strcpy(reply->nexthop, vstring_len(chan_nh) > 0 ?
 			       vstring_str(chan_nh) : vstring_str(domain));
+		explicit_nexthop = vstring_len(chan_nh) > 0;
 	    } else if (vstring_len(chan_nh) > 0) {
 		vstring_strcpy(reply->nexthop, vstring_str(chan_nh));
+		explicit_nexthop = 1;
 	    }
 	    /* ":" and "" change nothing. */
 	}
@@ -258,6 +309,10 @@ int     resolve_addr(const char *sender, const char *rcpt, RESOLVE_REPLY *reply)
 	msg_warn("empty transport for <%s>; using default_transport", rcpt);
 	split_channel(mail_conf_str(VAR_DEFAULT_TRANSPORT), reply->transport, chan_nh);
     }
+    /* "error:" and "retry:" without text have none: not the domain. */
+    if (!explicit_nexthop && (strcmp(vstring_str(reply->transport), "error") == 0
+			      || strcmp(vstring_str(reply->transport), "retry") == 0))
+	vstring_reset(reply->nexthop);
 
 done:
     if (ret != RESOLVE_OK) {

@@ -17,6 +17,16 @@
  *	resolve_addr() routes one recipient the way Postfix's
  *	trivial-rewrite does for off-host mail (DESIGN.md section 5):
  *
+ *	First, while the domain is of the local class and the local part
+ *	still routes (addr_canon_routed(): "@" with
+ *	resolve_dequoted_address, "%" with allow_percent_hack, "!" with
+ *	swap_bangpath), the local domain is dropped and the local part,
+ *	in canonical form (addr_canon(3)), is the address: "u@other"@here,
+ *	u%other@here and other!u@here all resolve as u@other. The reply's
+ *	recipient is that final address (qmgr delivers to it; the queue
+ *	file's address is the original recipient). "user@" resolves as
+ *	$myhostname with resolve_null_domain = yes.
+ *
  *	1. The address class, as addr_class(3) decides it: a domain in
  *	   relay_domains (a domain list; subdomains match when
  *	   relay_domains is named in parent_domain_matches_subdomains) is
@@ -25,9 +35,10 @@
  *	   sender, then @domain), else default_transport. A
  *	   "transport:nexthop" value there sets both. A domain of the local
  *	   class (mydestination, an address literal of this host) is
- *	   flagged RESOLVE_CLASS_LOCAL and routed as if it were not local
- *	   (relay_transport when relay_domains lists it, else the default
- *	   class's transport): there is no local delivery agent.
+ *	   flagged RESOLVE_CLASS_LOCAL and goes to local_transport
+ *	   ("local:$myhostname": transport local, nexthop $myhostname;
+ *	   without a nexthop, the recipient domain), not to another host
+ *	   under that name; transport_maps (step 3) may still route it.
  *	2. The nexthop, unless the class's transport value named one:
  *	   sender_dependent_relayhost_maps (DUNNO = no override), else
  *	   relayhost, else the recipient domain.
@@ -47,7 +58,8 @@
  *	The reply holds the transport name ("smtp", "relay", "error",
  *	"retry", "lmtp"...), the nexthop as written ("example.com",
  *	"[host]:port", "inet:host:port", "unix:/path", or the text of an
- *	error:/retry: entry), the recipient, and its class
+ *	error:/retry: entry, empty for a bare "error:" as in Postfix), the
+ *	recipient, and its class
  *	(RESOLVE_CLASS_RELAY or RESOLVE_CLASS_DEFAULT, with
  *	RESOLVE_CLASS_LOCAL for a local domain; RESOLVE_CLASS_ALIAS).
  *

@@ -71,6 +71,7 @@
 #include "global/addr_class.h"
 #include "dict/maps.h"
 #include "global/mail_addr_find.h"
+#include "global/debug_peer.h"
 #include "smtpc/smtp_client.h"
 
 SMTP_CLIENT_CONF smtp_conf;
@@ -178,6 +179,7 @@ void    smtp_client_init(int proto, const char *service)
 
     smtp_conf.proto = proto;
     smtp_conf.name = proto == SMTP_PROTO_LMTP ? "lmtp" : "smtp";
+    debug_peer_init();
     smtp_conf.service = service;
     smtp_conf.connect_timeout = smtp_param_time(VAR_SMTP_CONNECT_TIMEOUT);
     smtp_conf.helo_timeout = smtp_param_time(VAR_SMTP_HELO_TIMEOUT);
@@ -187,6 +189,8 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.data_xfer_timeout = smtp_param_time(VAR_SMTP_DATA_XFER_TIMEOUT);
     smtp_conf.data_done_timeout = smtp_param_time(VAR_SMTP_DATA_DONE_TIMEOUT);
     smtp_conf.quit_timeout = smtp_param_time(VAR_SMTP_QUIT_TIMEOUT);
+    smtp_conf.xforward_timeout = smtp_param_time(VAR_SMTP_XFORWARD_TIMEOUT);
+    smtp_conf.send_xforward = smtp_param_bool(VAR_SMTP_SEND_XFORWARD_COMMAND);
     smtp_conf.starttls_timeout = smtp_param_time(VAR_SMTP_STARTTLS_TIMEOUT);
     smtp_conf.mx_address_limit = smtp_param_int(VAR_SMTP_MX_ADDRESS_LIMIT);
     smtp_conf.mx_session_limit = smtp_param_int(VAR_SMTP_MX_SESSION_LIMIT);
@@ -246,6 +250,8 @@ void    smtp_client_init(int proto, const char *service)
     if (smtp_conf.sasl_enable && *smtp_conf.sasl_password_maps)
 	sasl_maps = maps_create(smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS),
 				smtp_conf.sasl_password_maps, DICT_FLAG_DEFAULT);
+    if (smtp_conf.sasl_enable)
+	smtp_sasl_init();
     smtp_tls_policy_init();
     /* Address classes (verify learning, our own addresses): before chroot. */
     addr_class_init();
@@ -615,6 +621,9 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	finish_all(&st, &why);
 	goto done;
     }
+    /* debug_peer_list: a nexthop that matches logs this whole delivery. */
+    if (st.dest.host)
+	(void) debug_peer_check(st.dest.host, st.dest.host);
     /* For an MX destination the server's name is known once connected. */
     if (smtp_sasl_lookup(&st, st.dest.use_mx ? 0 : st.dest.host) < 0) {
 	smtp_why_set(&why, 0, "4.3.0", "%s lookup error", smtp_param_name(VAR_SMTP_SASL_PASSWORD_MAPS));
@@ -649,6 +658,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	if (strcmp(sess->key, vstring_str(key)) == 0 && smtp_session_alive(sess)
 	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
 	    st.reached = 1;
+	    (void) debug_peer_check(sess->host, sess->addr);
 	    st.conn_use = ++sess->use_count;
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
@@ -729,6 +739,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     }
 
 done:
+    debug_peer_restore();
     if (fallback)
 	argv_free(fallback);
     dns_addr_list_free(&addrs);

@@ -9,19 +9,29 @@
  *	int smtp_client_probe(const char *nexthop, const char *match,
  *				int flags, VSTREAM *out);
  *
+ *	On a connection the server side opened (odmr, smtp_client_turn.c):
+ *	SMTP_SESSION *smtp_turn_session(VSTREAM *stream, const char *host,
+ *					const char *addr, int port);
+ *	int smtp_turn_handshake(SMTP_SESSION *sess, SMTP_WHY *why);
+ *	int smtp_turn_deliver(SMTP_SESSION *sess, DELIVER_REQUEST *req);
+ *	void smtp_turn_end(SMTP_SESSION *sess, int healthy);
+ *
  *	Inside the engine (smtp_client_*.c):
  *	SMTP_REPLY *smtp_reply_alloc(void);
  *	void smtp_reply_free(SMTP_REPLY *r);
  *	void smtp_reply_reset(SMTP_REPLY *r);
  *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
  *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
+ *	int smtp_chat_reply(SMTP_SESSION *sess, SMTP_REPLY *r);
+ *	void smtp_chat_cmd(SMTP_SESSION *sess, const char *fmt, ...);
  *
  *	int smtp_addr_find(SMTP_DEST *dest, DNS_ADDR_LIST *out, SMTP_WHY *why,
  *			   int *mx_self);
  *	int smtp_sasl_lookup(SMTP_STATE *st, const char *host);
+ *	void smtp_sasl_init(void);
+ *	const char *smtp_sasl_choose(SMTP_SESSION *sess, SMTP_WHY *why);
  *	int smtp_sasl_authenticate(SMTP_SESSION *sess, const char *user,
  *				   const char *pass, SMTP_WHY *why);
- *	int smtp_sasl_mechanism_ok(SMTP_SESSION *sess, const char *mech);
  *
  *	int smtp_tlsrpt_wanted(SMTP_STATE *st);
  *	void smtp_tlsrpt_policy_failure(SMTP_STATE *st, const DNS_ADDR *addr);
@@ -129,6 +139,16 @@ typedef struct SMTP_TLS_POLICY {
 #define SMTP_FEATURE_DSN	(1<<5)
 #define SMTP_FEATURE_8BITMIME	(1<<6)
 #define SMTP_FEATURE_SMTPUTF8	(1<<7)
+#define SMTP_FEATURE_XFORWARD	(1<<8)
+
+/* XFORWARD attributes that the server announced (sess->xforward_attrs). */
+#define SMTP_XFWD_NAME		(1<<0)
+#define SMTP_XFWD_ADDR		(1<<1)
+#define SMTP_XFWD_PORT		(1<<2)
+#define SMTP_XFWD_PROTO		(1<<3)
+#define SMTP_XFWD_HELO		(1<<4)
+#define SMTP_XFWD_IDENT		(1<<5)
+#define SMTP_XFWD_SOURCE	(1<<6)
 
 typedef struct SMTP_SESSION {
     VSTREAM *stream;
@@ -141,6 +161,7 @@ typedef struct SMTP_SESSION {
     int     features;
     long    size_limit;
     char   *auth_mechs;			/* "PLAIN LOGIN", upper case */
+    int     xforward_attrs;		/* SMTP_XFWD_* of the XFORWARD keyword */
     void   *tls;			/* TLS_SESS, or NULL */
     int     use_count;			/* transactions so far */
     int     refused;			/* answered the greeting or EHLO with 4xx/5xx */
@@ -161,6 +182,8 @@ typedef struct SMTP_CLIENT_CONF {
     int     data_done_timeout;
     int     quit_timeout;
     int     starttls_timeout;
+    int     xforward_timeout;
+    int     send_xforward;		/* smtp_send_xforward_command */
     int     mx_address_limit;
     int     mx_session_limit;
     int     skip_5xx_greeting;
@@ -252,6 +275,9 @@ extern int smtp_tls_policy_server(SMTP_STATE *, const DNS_ADDR *, SMTP_TLS_POLIC
 extern void smtp_tls_policy_free(SMTP_TLS_POLICY *);
 extern int smtp_tls_level_rank(const char *);
 extern int smtp_session_xfer(SMTP_SESSION *, SMTP_STATE *);
+extern int smtp_chat_reply(SMTP_SESSION *, SMTP_REPLY *);
+extern void smtp_chat_cmd(SMTP_SESSION *, const char *,...)
+	__attribute__((format(printf, 2, 3)));
 
 /* TLS-RPT counts (smtp_client_tlsrpt.c). */
 #define SMTP_TLSRPT_NO_STARTTLS	1	/* not offered, or refused */
@@ -269,9 +295,14 @@ extern void smtp_dest_free(SMTP_DEST *);
 #define SMTP_PROBE_FLAG_CHAIN	(1<<0)	/* print the certificate chain */
 #define SMTP_PROBE_FLAG_ALL	(1<<1)	/* every server, not only the first good one */
 extern int smtp_client_probe(const char *, const char *, int, VSTREAM *);
+extern SMTP_SESSION *smtp_turn_session(VSTREAM *, const char *, const char *, int);
+extern int smtp_turn_handshake(SMTP_SESSION *, SMTP_WHY *);
+extern int smtp_turn_deliver(SMTP_SESSION *, DELIVER_REQUEST *);
+extern void smtp_turn_end(SMTP_SESSION *, int);
 extern int smtp_sasl_lookup(SMTP_STATE *, const char *);
 extern int smtp_sasl_authenticate(SMTP_SESSION *, const char *, const char *, SMTP_WHY *);
-extern const char *smtp_sasl_choose(SMTP_SESSION *);
+extern void smtp_sasl_init(void);
+extern const char *smtp_sasl_choose(SMTP_SESSION *, SMTP_WHY *);
 extern const char *smtp_param_str(const char *smtp_name);
 extern int smtp_param_time(const char *smtp_name);
 extern int smtp_param_int(const char *smtp_name);

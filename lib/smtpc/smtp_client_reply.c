@@ -7,6 +7,8 @@
  *	SMTP_REPLY *smtp_reply_alloc(void);
  *	int smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len);
  *	int smtp_reply_read(VSTREAM *s, SMTP_REPLY *r);
+ *	int smtp_chat_reply(SMTP_SESSION *sess, SMTP_REPLY *r);
+ *	void smtp_chat_cmd(SMTP_SESSION *sess, const char *fmt, ...);
  * DESCRIPTION
  *	A reply is one or more lines "ddd-text" ending with "ddd text" (or
  *	a bare "ddd"). smtp_reply_feed() adds one line (CR and LF already
@@ -22,6 +24,13 @@
  *	stream's timeout; each line is bounded to SMTP_REPLY_MAXLINE bytes
  *	(the rest of a longer line is read and dropped), a reply to
  *	SMTP_REPLY_MAXLINES lines.
+ *
+ *	smtp_chat_reply() reads a reply of a session and smtp_chat_cmd()
+ *	sends one command line (CRLF added). With verbose logging (-v, or
+ *	a server or nexthop in debug_peer_list) each line is logged as
+ *	Postfix's smtp client logs the dialogue: "> host[addr]:port: EHLO
+ *	name", "< host[addr]:port: 250-...". Lines with secrets (AUTH) are
+ *	sent otherwise.
  * DIAGNOSTICS
  *	smtp_reply_read() returns 0, or -1 when the connection was lost or
  *	timed out (see vstream_ftimeout) before the reply was complete. A
@@ -29,6 +38,7 @@
  *	caller treats that as a temporary protocol error.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "util/mymalloc.h"
@@ -163,7 +173,8 @@ int     smtp_reply_feed(SMTP_REPLY *r, const char *line, size_t len)
     return (last);
 }
 
-int     smtp_reply_read(VSTREAM *s, SMTP_REPLY *r)
+/* reply_read - one reply; with who, each line is logged when verbose */
+static int reply_read(VSTREAM *s, SMTP_REPLY *r, const char *who)
 {
     VSTRING *line = vstring_alloc(100);
     int     st;
@@ -183,8 +194,14 @@ int     smtp_reply_read(VSTREAM *s, SMTP_REPLY *r)
 	    if (st != VSTREAM_LINE)
 		break;
 	}
-	if (msg_verbose)
-	    msg_info("< %.*s", (int) vstring_len(line), vstring_str(line));
+	if (msg_verbose && who) {
+	    size_t  len = vstring_len(line);
+
+	    while (len > 0 && (vstring_str(line)[len - 1] == '\n'
+			       || vstring_str(line)[len - 1] == '\r'))
+		len--;
+	    msg_info("< %s: %.*s", who, (int) len, vstring_str(line));
+	}
 	if (smtp_reply_feed(r, vstring_str(line), vstring_len(line))) {
 	    ret = 0;
 	    break;
@@ -192,4 +209,29 @@ int     smtp_reply_read(VSTREAM *s, SMTP_REPLY *r)
     }
     vstring_free(line);
     return (ret);
+}
+
+int     smtp_reply_read(VSTREAM *s, SMTP_REPLY *r)
+{
+    return (reply_read(s, r, (char *) 0));
+}
+
+int     smtp_chat_reply(SMTP_SESSION *sess, SMTP_REPLY *r)
+{
+    return (reply_read(sess->stream, r, sess->relay));
+}
+
+void    smtp_chat_cmd(SMTP_SESSION *sess, const char *fmt,...)
+{
+    VSTRING *buf = vstring_alloc(100);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstring_vsprintf_append(buf, fmt, ap);
+    va_end(ap);
+    if (msg_verbose)
+	msg_info("> %s: %s", sess->relay, vstring_str(buf));
+    vstring_strcat(buf, "\r\n");
+    (void) vstream_fputs(sess->stream, vstring_str(buf));
+    vstring_free(buf);
 }

@@ -61,6 +61,7 @@
 #include "global/mail_conf.h"
 #include "tls/tls_client.h"
 #include "global/mail_tls.h"
+#include "global/debug_peer.h"
 #include "smtpc/smtp_client.h"
 
 static SMTP_SESSION *session_alloc(int fd, const char *host, const char *addr, int port)
@@ -235,6 +236,8 @@ SMTP_SESSION *smtp_session_connect(SMTP_STATE *st, const DNS_ADDR *addr, SMTP_WH
 
 	    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	}
+	/* debug_peer_list: a server that matches logs from its greeting on. */
+	(void) debug_peer_check(addr->host, addr->ip);
 	return (session_alloc(fd, addr->host, addr->ip, st->dest.port));
     }
 }
@@ -256,6 +259,7 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
 {
     sess->features = SMTP_FEATURE_ESMTP;
     sess->size_limit = 0;
+    sess->xforward_attrs = 0;
     myfree(sess->auth_mechs);
     sess->auth_mechs = 0;
     for (size_t i = 1; i < reply->lines->argc; i++) {
@@ -277,6 +281,17 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
 	    sess->features |= SMTP_FEATURE_8BITMIME;
 	else if (strcasecmp(kw, "SMTPUTF8") == 0)
 	    sess->features |= SMTP_FEATURE_SMTPUTF8;
+	else if (strcasecmp(kw, "XFORWARD") == 0) {
+	    /* The attributes it takes (smtp_client_xfer.c sends those). */
+	    static const char *names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO",
+	    "IDENT", "SOURCE", 0};
+
+	    sess->features |= SMTP_FEATURE_XFORWARD;
+	    for (size_t j = 1; j < words->argc; j++)
+		for (int k = 0; names[k]; k++)
+		    if (strcasecmp(words->argv[j], names[k]) == 0)
+			sess->xforward_attrs |= 1 << k;
+	}
 	else if (strcasecmp(kw, "SIZE") == 0) {
 	    sess->features |= SMTP_FEATURE_SIZE;
 	    if (words->argc > 1 && alldig(words->argv[1]) && strlen(words->argv[1]) < 18)
@@ -305,8 +320,8 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
     const char *cmd = smtp_conf.proto == SMTP_PROTO_LMTP ? "LHLO" : "EHLO";
 
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
-    vstream_fprintf(sess->stream, "%s %s\r\n", cmd, smtp_conf.helo_name);
-    if (smtp_reply_read(sess->stream, reply) < 0)
+    smtp_chat_cmd(sess, "%s %s", cmd, smtp_conf.helo_name);
+    if (smtp_chat_reply(sess, reply) < 0)
 	return (session_lost(sess, why, smtp_conf.proto == SMTP_PROTO_LMTP ?
 			     "performing the LHLO handshake" :
 			     "performing the EHLO handshake"));
@@ -315,8 +330,8 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
 	return (0);
     }
     if (smtp_conf.proto == SMTP_PROTO_SMTP && reply->code / 100 == 5) {
-	vstream_fprintf(sess->stream, "HELO %s\r\n", smtp_conf.helo_name);
-	if (smtp_reply_read(sess->stream, reply) < 0)
+	smtp_chat_cmd(sess, "HELO %s", smtp_conf.helo_name);
+	if (smtp_chat_reply(sess, reply) < 0)
 	    return (session_lost(sess, why, "performing the HELO handshake"));
 	if (reply->code / 100 == 2) {
 	    sess->features = 0;
@@ -425,8 +440,8 @@ static int session_starttls(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *repl
 	return (-1);
     }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
-    vstream_fputs(sess->stream, "STARTTLS\r\n");
-    if (smtp_reply_read(sess->stream, reply) < 0)
+    smtp_chat_cmd(sess, "STARTTLS");
+    if (smtp_chat_reply(sess, reply) < 0)
 	return (session_lost(sess, why, "sending STARTTLS"));
     if (reply->code != 220) {
 	smtp_tlsrpt_session(st, sess, SMTP_TLSRPT_NO_STARTTLS, TLS_CHECK_HANDSHAKE);
@@ -462,7 +477,7 @@ int     smtp_session_handshake(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_WHY *why
 	}
     }
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
-    if (smtp_reply_read(sess->stream, reply) < 0) {
+    if (smtp_chat_reply(sess, reply) < 0) {
 	session_lost(sess, why, "receiving the initial server greeting");
 	goto done;
     }
@@ -515,12 +530,12 @@ void    smtp_session_quit(SMTP_SESSION *sess)
     if (vstream_ferror(sess->stream) || vstream_feof(sess->stream))
 	return;
     vstream_set_timeout(sess->stream, smtp_conf.quit_timeout);
-    vstream_fputs(sess->stream, "QUIT\r\n");
+    smtp_chat_cmd(sess, "QUIT");
     if (vstream_fflush(sess->stream) != 0)
 	return;
     if (!smtp_param_bool_soft(VAR_SMTP_SKIP_QUIT_RESPONSE)) {
 	reply = smtp_reply_alloc();
-	(void) smtp_reply_read(sess->stream, reply);
+	(void) smtp_chat_reply(sess, reply);
 	smtp_reply_free(reply);
     }
     if (sess->tls) {

@@ -40,6 +40,27 @@
  *
  *	When the transaction did not reach the end of DATA, RSET brings a
  *	healthy session back to its initial state so it can be reused.
+ *
+ *	XFORWARD (smtp_send_xforward_command, lmtp_send_xforward_command):
+ *	when the server offers it, each transaction starts with XFORWARD
+ *	commands that carry the attributes of the original client, as
+ *	the queue file has them (the log_client_* attributes that our
+ *	smtpd kept from an earlier XFORWARD, else client_name,
+ *	client_address, client_port, helo_name, protocol; log_ident;
+ *	rewrite_context as SOURCE=LOCAL/REMOTE), only those the server
+ *	announced, xtext-encoded, "[UNAVAILABLE]" when unknown, at most
+ *	512 bytes per command; each reply within smtp_xforward_timeout. A
+ *	refusal settles the recipients as any reply does ("... (in reply
+ *	to XFORWARD command)").
+ *
+ *	Nothing that could break a command line is sent: a sender or
+ *	recipient address with a control character (CR, LF ...), or an
+ *	ORCPT address type that is not an atom (when ORCPT would be sent),
+ *	is not sent; the
+ *	recipient (every recipient, for the sender) is deferred with
+ *	"4.3.0 ... contains a control character" (qmgr already moves a
+ *	queue file with CR, LF or NUL in an address to corrupt/; this
+ *	also covers what a table or SRS produced).
  * DIAGNOSTICS
  *	Returns 0 when the session can be used again, -1 when it must be
  *	closed (lost, timed out, or the queue file could not be read: the
@@ -54,6 +75,7 @@
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
+#include "util/stringops.h"
 #include "global/queue_file.h"
 #include "global/mail_addr.h"
 #include "global/addr_map.h"
@@ -86,6 +108,164 @@ static void notify_text(VSTRING *out, int notify)
     vstring_truncate(out, vstring_len(out) - 1);
 }
 
+/* unsafe - a control character that could break a command line */
+static int unsafe(const char *text)
+{
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++)
+	if (*cp < 0x20 || *cp == 0x7f)
+	    return (1);
+    return (0);
+}
+
+/* printable - text for a reason: control characters and 8-bit as "?" */
+static const char *printable(VSTRING *buf, const char *text)
+{
+    vstring_reset(buf);
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++)
+	vstring_addch(buf, (*cp < 0x20 || *cp >= 0x7f) ? '?' : *cp);
+    return (vstring_str(buf));
+}
+
+/* orcpt_ok - an ORCPT whose address type is an atom (RFC 3461) */
+static int orcpt_ok(const char *orcpt)
+{
+    const char *semi = strchr(orcpt, ';');
+
+    if (semi == 0 || semi == orcpt)
+	return (0);
+    for (const char *cp = orcpt; cp < semi; cp++)
+	if (!(((*cp | 0x20) >= 'a' && (*cp | 0x20) <= 'z') || (*cp >= '0' && *cp <= '9')
+	      || (*cp && strchr("!#$%&'*+-/=?^_`{|}~", *cp))))
+	    return (0);
+    return (1);
+}
+
+/* XFORWARD attributes of the original client, from the queue file. */
+typedef struct XFWD_ATTRS {
+    char   *value[7];			/* by SMTP_XFWD_* bit number */
+} XFWD_ATTRS;
+
+static const char *xfwd_names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"};
+
+/* xfwd_read - the A records before the message; 0 or -1 with why */
+static int xfwd_read(DELIVER_REQUEST *req, XFWD_ATTRS *xa, VSTRING *why)
+{
+    /* Queue file attribute, then the one it falls back to. */
+    static const char *attr_names[7][2] = {
+	{"log_client_name", "client_name"}, {"log_client_address", "client_address"},
+	{"log_client_port", "client_port"}, {"log_protocol", "protocol"},
+	{"log_helo_name", "helo_name"}, {"log_ident", 0}, {"rewrite_context", 0},
+    };
+    char   *found[7][2] = {{0}};
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *buf = vstring_alloc(100);
+    VSTREAM *fp;
+    size_t  len;
+    int     type;
+
+    memset(xa, 0, sizeof(*xa));
+    vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
+    if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
+	vstring_sprintf(why, "cannot open queue file %s: %m", vstring_str(path));
+	vstring_free(path);
+	vstring_free(buf);
+	return (-1);
+    }
+    while ((type = rec_get_head(fp, &len)) >= 0 && type != REC_TYPE_MESSAGE
+	   && type != REC_TYPE_END && len <= REC_MAX_LEN_ENVELOPE) {
+	char   *value;
+
+	vstring_reset(buf);
+	vstring_space(buf, len);
+	if (len > 0 && vstream_read(fp, vstring_str(buf), len) != (ssize_t) len)
+	    break;
+	buf->len = len;
+	buf->data[len] = 0;
+	if (type != REC_TYPE_ATTR || (value = split_at(vstring_str(buf), '=')) == 0)
+	    continue;
+	for (int i = 0; i < 7; i++)
+	    for (int j = 0; j < 2; j++)
+		if (attr_names[i][j] && strcmp(vstring_str(buf), attr_names[i][j]) == 0) {
+		    myfree(found[i][j]);
+		    found[i][j] = mystrdup(value);
+		}
+    }
+    vstream_close(fp);
+    for (int i = 0; i < 7; i++) {
+	xa->value[i] = found[i][0] ? found[i][0] : found[i][1];
+	myfree(found[i][0] ? found[i][1] : found[i][0]);
+    }
+    vstring_free(path);
+    vstring_free(buf);
+    return (0);
+}
+
+static void xfwd_free(XFWD_ATTRS *xa)
+{
+    for (int i = 0; i < 7; i++)
+	myfree(xa->value[i]);
+}
+
+/*
+ * send_xforward - the XFORWARD commands; -1 lost (why set), 0 done, or 1
+ * when the server refused (reply holds its answer).
+ */
+static int send_xforward(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
+			         VSTRING *why)
+{
+    XFWD_ATTRS xa;
+    VSTRING *cmd = vstring_alloc(100);
+    VSTRING *item = vstring_alloc(100);
+    int     ret = 0;
+
+    if (xfwd_read(st->req, &xa, why) < 0) {
+	vstring_free(cmd);
+	vstring_free(item);
+	return (-1);
+    }
+    vstream_set_timeout(sess->stream, smtp_conf.xforward_timeout);
+    for (int i = 0; i <= 7 && ret == 0; i++) {
+	/* Each command at most 512 bytes with its CRLF (RFC 5321 4.5.3.1.4). */
+	if (i < 7 && (sess->xforward_attrs & (1 << i))) {
+	    const char *v = xa.value[i];
+
+	    vstring_sprintf(item, " %s=", xfwd_names[i]);
+	    if (i == 6 && v)
+		vstring_strcat(item, strcasecmp(v, "local") == 0 ? "LOCAL" : "REMOTE");
+	    else if (v == 0 || *v == 0 || (i == 0 && strcmp(v, "unknown") == 0))
+		vstring_strcat(item, "[UNAVAILABLE]");
+	    else {
+		if (i == 1 && strchr(v, ':'))
+		    vstring_strcat(item, "IPV6:");
+		xtext(item, v);
+	    }
+	    if (vstring_len(cmd) + vstring_len(item) + 2 <= 512 || vstring_len(cmd) == 0) {
+		if (vstring_len(cmd) == 0)
+		    vstring_strcpy(cmd, "XFORWARD");
+		vstring_strcat(cmd, vstring_str(item));
+		continue;
+	    }
+	    i--;				/* send what we have, then this one */
+	} else if (i < 7) {
+	    continue;
+	}
+	if (vstring_len(cmd) == 0)
+	    continue;
+	smtp_chat_cmd(sess, "%s", vstring_str(cmd));
+	vstring_reset(cmd);
+	if (smtp_chat_reply(sess, reply) < 0) {
+	    vstring_strcpy(why, "sending XFORWARD");
+	    ret = -1;
+	} else if (reply->code / 100 != 2) {
+	    ret = 1;
+	}
+    }
+    xfwd_free(&xa);
+    vstring_free(cmd);
+    vstring_free(item);
+    return (ret);
+}
+
 /* send_mail_from - the MAIL command with its parameters */
 static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st, const char *sender)
 {
@@ -104,10 +284,7 @@ static void send_mail_from(SMTP_SESSION *sess, SMTP_STATE *st, const char *sende
 	    xtext(cmd, req->dsn_envid);
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s", vstring_str(cmd));
-    vstring_strcat(cmd, "\r\n");
-    vstream_fputs(sess->stream, vstring_str(cmd));
+    smtp_chat_cmd(sess, "%s", vstring_str(cmd));
     vstring_free(cmd);
 }
 
@@ -131,41 +308,47 @@ static void send_rcpt_to(SMTP_SESSION *sess, const RECIPIENT *rcpt, const char *
 	    }
 	}
     }
-    if (msg_verbose)
-	msg_info("> %s", vstring_str(cmd));
-    vstring_strcat(cmd, "\r\n");
-    vstream_fputs(sess->stream, vstring_str(cmd));
+    smtp_chat_cmd(sess, "%s", vstring_str(cmd));
     vstring_free(cmd);
 }
 
 /*
- * envelope_out - the sender and the recipients as they go out: the SRS
- * sender of forwarded mail (ours), smtp_generic_maps, then the external
- * (quoted) form that SMTP needs. -1 when the table failed.
+ * envelope_out - the sender (already SRS'd) and the recipients as they go
+ * out: smtp_generic_maps, then the external (quoted) form that SMTP needs.
+ * -1 when the table failed or gave a result with a control character.
  */
 static int envelope_out(SMTP_STATE *st, int *idx, size_t n, VSTRING *sender,
 			        ARGV *rcpts, VSTRING *why)
 {
     DELIVER_REQUEST *req = st->req;
     VSTRING *addr = vstring_alloc(100);
+    VSTRING *ext = vstring_alloc(100);
     int     ret = 0;
 
-    (void) srs_request_sender(smtp_conf.srs, req, addr, time((time_t *) 0));
+    vstring_strcpy(addr, vstring_str(sender));
     if (*vstring_str(addr) && smtp_conf.generic_maps
 	&& addr_map(smtp_conf.generic_maps, "generic", addr) < 0)
 	ret = -1;
     mail_addr_externalize(sender, vstring_str(addr));
+    if (unsafe(vstring_str(sender)))
+	ret = -2;
     for (size_t k = 0; ret == 0 && k < n; k++) {
 	vstring_strcpy(addr, req->rcpt[idx[k]].address);
 	if (smtp_conf.generic_maps && addr_map(smtp_conf.generic_maps, "generic", addr) < 0)
 	    ret = -1;
-	mail_addr_externalize(why, vstring_str(addr));
-	argv_add(rcpts, vstring_str(why));
+	mail_addr_externalize(ext, vstring_str(addr));
+	if (unsafe(vstring_str(ext)))
+	    ret = -2;
+	argv_add(rcpts, vstring_str(ext));
     }
-    if (ret < 0)
+    if (ret == -1)
 	vstring_sprintf(why, "%s map lookup problem", smtp_conf.generic_maps->title);
+    else if (ret == -2)
+	vstring_sprintf(why, "%s result contains a control character",
+			smtp_conf.generic_maps->title);
     vstring_free(addr);
-    return (ret);
+    vstring_free(ext);
+    return (ret < 0 ? -1 : 0);
 }
 
 /*
@@ -214,11 +397,12 @@ static void wire_put(WIRE *w, const char *cp, size_t len)
     }
 }
 
-static void wire_end(WIRE *w)
+/* wire_end - end the last line and send the final "." */
+static void wire_end(WIRE *w, SMTP_SESSION *sess)
 {
     if (!w->bol)
 	vstream_write(w->stream, "\r\n", 2);
-    vstream_write(w->stream, ".\r\n", 3);
+    smtp_chat_cmd(sess, ".");
 }
 
 /*
@@ -471,7 +655,7 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	vstring_free(filter.value);
     }
     if (ret == 0)
-	wire_end(&wire);
+	wire_end(&wire, sess);
     vstream_close(fp);
     vstring_free(path);
     vstring_free(buf);
@@ -527,15 +711,41 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     size_t  n = 0, naccepted = 0, k;
     SMTP_REPLY *reply = smtp_reply_alloc();
     VSTRING *why_text = vstring_alloc(100);
-    VSTRING *sender = vstring_alloc(100);
     ARGV   *rcpts = argv_alloc(8);
     int     mail_ok = 0;
     int     ret = -1;
     int     in_data = 0;
+    VSTRING *sender = vstring_alloc(100);
+    VSTRING *text = vstring_alloc(100);
 
-    for (k = 0; k < req->rcpt_count; k++)
-	if (st->pending[k])
+    /* Forwarded mail leaves with an SRS sender when SRS is on (srs(3)). */
+    (void) srs_request_sender(smtp_conf.srs, req, sender, time((time_t *) 0));
+
+    /* Nothing that could break a command line goes out. */
+    for (k = 0; k < req->rcpt_count; k++) {
+	if (!st->pending[k])
+	    continue;
+	if (unsafe(vstring_str(sender))) {
+	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
+			     "sender address contains a control character: <%s>",
+			     printable(text, vstring_str(sender)));
+	} else if (unsafe(req->rcpt[k].address)) {
+	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
+			     "recipient address contains a control character: <%s>",
+			     printable(text, req->rcpt[k].address));
+	} else if ((sess->features & SMTP_FEATURE_DSN) && req->rcpt[k].dsn_orcpt
+		   && *req->rcpt[k].dsn_orcpt && !orcpt_ok(req->rcpt[k].dsn_orcpt)) {
+	    smtp_rcpt_status(st, k, sess->relay, "4.3.0",
+			     "original recipient (ORCPT) has a bad address type: %s",
+			     printable(text, req->rcpt[k].dsn_orcpt));
+	} else {
 	    idx[n++] = (int) k;
+	}
+    }
+    if (n == 0) {
+	ret = 0;
+	goto done;
+    }
 
     /* A message the server announced it cannot take is bounced now. */
     if (!verify && sess->size_limit > 0 && req->data_size > sess->size_limit) {
@@ -555,6 +765,26 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	goto done;
     }
 
+    /* XFORWARD: who the original client was. */
+    if (smtp_conf.send_xforward && !verify && (sess->features & SMTP_FEATURE_XFORWARD)) {
+	switch (send_xforward(sess, st, reply, why_text)) {
+	case -1:
+	    if (vstream_ferror(sess->stream) || vstream_feof(sess->stream)) {
+		lost(sess, st, "sending XFORWARD", idx, n);
+	    } else {
+		msg_warn("%s: %s", req->queue_id, vstring_str(why_text));
+		for (k = 0; k < n; k++)
+		    smtp_rcpt_status(st, idx[k], sess->relay, "4.3.0", "%s",
+				     vstring_str(why_text));
+	    }
+	    goto done;
+	case 1:
+	    for (k = 0; k < n; k++)
+		said(st, idx[k], sess, reply, "XFORWARD");
+	    goto rset;
+	}
+    }
+
     /* MAIL FROM (and with PIPELINING everything up to DATA at once). */
     vstream_set_timeout(sess->stream, smtp_conf.mail_timeout);
     send_mail_from(sess, st, vstring_str(sender));
@@ -562,9 +792,9 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++)
 	    send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
 	if (!verify)
-	    vstream_fputs(sess->stream, "DATA\r\n");
+	    smtp_chat_cmd(sess, "DATA");
     }
-    if (smtp_reply_read(sess->stream, reply) < 0) {
+    if (smtp_chat_reply(sess, reply) < 0) {
 	lost(sess, st, "sending MAIL FROM", idx, n);
 	goto done;
     }
@@ -580,7 +810,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++) {
 	    if (!pipelining)
 		send_rcpt_to(sess, req->rcpt + idx[k], rcpts->argv[k]);
-	    if (smtp_reply_read(sess->stream, reply) < 0) {
+	    if (smtp_chat_reply(sess, reply) < 0) {
 		lost(sess, st, "sending RCPT TO", idx, n);
 		goto done;
 	    }
@@ -608,8 +838,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     if (!verify && (pipelining || (mail_ok && naccepted > 0))) {
 	vstream_set_timeout(sess->stream, smtp_conf.data_init_timeout);
 	if (!pipelining)
-	    vstream_fputs(sess->stream, "DATA\r\n");
-	if (smtp_reply_read(sess->stream, reply) < 0) {
+	    smtp_chat_cmd(sess, "DATA");
+	if (smtp_chat_reply(sess, reply) < 0) {
 	    lost(sess, st, "sending DATA command", idx, n);
 	    goto done;
 	}
@@ -617,8 +847,8 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	    in_data = 1;
 	    if (naccepted == 0 || !mail_ok) {
 		/* A server that wants data after refusing everything. */
-		vstream_fputs(sess->stream, ".\r\n");
-		if (smtp_reply_read(sess->stream, reply) < 0)
+		smtp_chat_cmd(sess, ".");
+		if (smtp_chat_reply(sess, reply) < 0)
 		    goto done;
 		in_data = 0;
 	    } else if (send_message(sess, st, why_text) < 0) {
@@ -642,7 +872,7 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
 	for (k = 0; k < n; k++) {
 	    if (!accepted[k])
 		continue;
-	    if (smtp_reply_read(sess->stream, reply) < 0) {
+	    if (smtp_chat_reply(sess, reply) < 0) {
 		lost(sess, st, "sending end of data -- message may be sent more than once",
 		     idx, n);
 		goto done;
@@ -669,17 +899,19 @@ int     smtp_session_xfer(SMTP_SESSION *sess, SMTP_STATE *st)
     }
 
     /* No message went out: RSET, so the session can serve the next one. */
+rset:
     vstream_set_timeout(sess->stream, smtp_param_time_soft(VAR_SMTP_RSET_TIMEOUT, 20));
-    vstream_fputs(sess->stream, "RSET\r\n");
-    if (smtp_reply_read(sess->stream, reply) == 0 && reply->code / 100 == 2)
+    smtp_chat_cmd(sess, "RSET");
+    if (smtp_chat_reply(sess, reply) == 0 && reply->code / 100 == 2)
 	ret = 0;
 
 done:
+    vstring_free(sender);
+    vstring_free(text);
     myfree(idx);
     myfree(accepted);
     smtp_reply_free(reply);
     vstring_free(why_text);
-    vstring_free(sender);
     argv_free(rcpts);
     return (ret);
 }

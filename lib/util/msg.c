@@ -22,6 +22,7 @@ int     msg_verbose;
 
 static char syslog_name[64] = "postfix";
 static char prog_name[64] = "unknown";
+static char full_tag[140];		/* msg_tag(): replaces name/prog */
 static char host_name[256];
 static int to_stderr;
 static int stderr_command_style;
@@ -51,6 +52,16 @@ void    msg_init(const char *name, const char *prog)
     if (to_syslog) {
 	closelog();
 	openlog(syslog_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    }
+}
+
+/* msg_tag - log as "tag[pid]" instead of "syslog_name/prog[pid]" (postlog -t) */
+void    msg_tag(const char *tag)
+{
+    snprintf(full_tag, sizeof(full_tag), "%s", tag ? tag : "");
+    if (to_syslog) {
+	closelog();
+	openlog(full_tag[0] ? full_tag : syslog_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
     }
 }
 
@@ -91,7 +102,10 @@ void    msg_to_syslog(const char *facility)
 {
     char    ident[140];
 
-    snprintf(ident, sizeof(ident), "%s/%s", syslog_name, prog_name);
+    if (full_tag[0])
+	snprintf(ident, sizeof(ident), "%s", full_tag);
+    else
+	snprintf(ident, sizeof(ident), "%s/%s", syslog_name, prog_name);
     /* openlog keeps the pointer: give it storage that lives. */
     static char ident_store[140];
     memcpy(ident_store, ident, sizeof(ident));
@@ -196,18 +210,23 @@ void    msg_vprintf(int level, const char *fmt, va_list ap)
 	syslog(prio[level], "%s%s", level_text[level], text);
     }
     if (log_fd >= 0) {
-	n = snprintf(line, sizeof(line), "%s %s %s/%s[%ld]: %s%s\n",
-		     log_stamp(), host_name[0] ? host_name : "localhost",
-		     syslog_name, prog_name, log_pid(),
-		     level_text[level], text);
+	if (full_tag[0])
+	    n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
+			 log_stamp(), host_name[0] ? host_name : "localhost",
+			 full_tag, log_pid(), level_text[level], text);
+	else
+	    n = snprintf(line, sizeof(line), "%s %s %s/%s[%ld]: %s%s\n",
+			 log_stamp(), host_name[0] ? host_name : "localhost",
+			 syslog_name, prog_name, log_pid(),
+			 level_text[level], text);
 	if (n > (int) sizeof(line) - 1)
 	    n = sizeof(line) - 1;
 	write_all(log_fd, line, n);
     }
     if (to_stderr) {
 	if (stderr_command_style)
-	    n = snprintf(line, sizeof(line), "%s: %s%s\n", prog_name,
-			 level_text[level], text);
+	    n = snprintf(line, sizeof(line), "%s: %s%s\n",
+			 full_tag[0] ? full_tag : prog_name, level_text[level], text);
 	else
 	    n = snprintf(line, sizeof(line), "%s/%s[%ld]: %s%s\n", syslog_name,
 			 prog_name, log_pid(), level_text[level], text);

@@ -9,6 +9,7 @@
  *	void msg_to_syslog(const char *facility);
  *	void msg_to_file(const char *path);
  *	void msg_to_fd(int fd);
+ *	void msg_tag(const char *tag);
  *	void msg_cleanup(void (*hook)(void));
  *
  *	void msg_info(const char *fmt, ...);
@@ -35,6 +36,10 @@
  *	MSG_ERROR, MSG_FATAL or MSG_PANIC and returns (the exit or abort
  *	is the caller's).
  *
+ *	msg_tag() replaces "syslog_name/prog" in the lines by a tag of the
+ *	caller's choice (postlog -t); an empty tag goes back to the
+ *	default. Call it after choosing the destinations.
+ *
  *	msg_fatal_status() exits with a given status (postmap uses 1,
  *	postqueue 69 and 75 as Postfix does).
  *
@@ -56,6 +61,7 @@ extern void msg_stderr_command_style(int);
 extern void msg_to_syslog(const char *);
 extern void msg_to_file(const char *);
 extern void msg_to_fd(int);
+extern void msg_tag(const char *);
 extern void msg_cleanup(void (*)(void));
 
 extern void msg_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -250,6 +250,52 @@ int     vstream_get_line(VSTREAM *s, VSTRING *line, size_t maxlen)
     }
 }
 
+int     vstream_fill(VSTREAM *s, int wait_ms)
+{
+    ssize_t n;
+    int     left;
+    int     wait;
+
+    if (s->flags & (VSTREAM_FLAG_ERR | VSTREAM_FLAG_TIMEOUT | VSTREAM_FLAG_EOF))
+	return (VSTREAM_EOF);
+    if (s->wlen > 0 && vstream_fflush(s) != 0)
+	return (VSTREAM_EOF);
+    if (s->rbuf == 0) {
+	s->rcap = VSTREAM_BUFSIZE;
+	s->rbuf = mymalloc(s->rcap);
+    }
+    /* Keep the unread bytes at the front; grow when they fill the buffer. */
+    if (s->rpos > 0) {
+	memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
+	s->rlen -= s->rpos;
+	s->rpos = 0;
+    }
+    if (s->rlen == s->rcap) {
+	s->rcap *= 2;
+	s->rbuf = myrealloc(s->rbuf, s->rcap);
+    }
+    if ((left = time_left(s)) == 0) {
+	s->flags |= VSTREAM_FLAG_TIMEOUT;
+	return (VSTREAM_EOF);
+    }
+    wait = (left < 0 || wait_ms < left) ? wait_ms : left;
+    n = s->read_fn(s->io_ctx, s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, wait);
+    if (n < 0 && errno == ETIMEDOUT && wait == wait_ms && wait != left)
+	return (0);
+    if (n < 0) {
+	s->flags |= (errno == ETIMEDOUT ? VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
+	return (VSTREAM_EOF);
+    }
+    if (n == 0) {
+	s->flags |= VSTREAM_FLAG_EOF;
+	return (VSTREAM_EOF);
+    }
+    s->rlen += n;
+    s->offset += n;
+    s->pos += n;
+    return (1);
+}
+
 size_t  vstream_peek(VSTREAM *s)
 {
     return (s->rlen - s->rpos);

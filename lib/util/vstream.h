@@ -16,6 +16,7 @@
  *	int vstream_get_line(VSTREAM *s, VSTRING *line, size_t maxlen);
  *	size_t vstream_peek(VSTREAM *s);
  *	const char *vstream_peek_data(VSTREAM *s);	(vstream_peek() bytes)
+ *	int vstream_fill(VSTREAM *s, int wait_ms);
  *	void vstream_purge_read(VSTREAM *s);
  *
  *	int vstream_write(VSTREAM *s, const void *buf, size_t len);
@@ -57,6 +58,14 @@
  *	vstream_set_bufsize() makes both buffers at least size bytes
  *	(default 8 KB; buffered data is kept): fewer, larger reads and
  *	writes for bulk data such as a message body.
+ *
+ *	vstream_fill() reads what the peer has sent so far into the read
+ *	buffer, keeping what is already there (vstream_peek() then shows
+ *	it all), after waiting at most wait_ms (0: only what is ready). It
+ *	returns 1 when it read something, 0 when nothing came within
+ *	wait_ms (no error flag is set), and VSTREAM_EOF at end of file, on
+ *	an error, or when the stream's own timeout or deadline expired.
+ *	A server uses it to watch a client between commands.
  *
  *	vstream_set_io() replaces the descriptor I/O (TLS plugs in here);
  *	the functions get the remaining time in milliseconds (-1 = none)
@@ -125,6 +134,7 @@ extern int vstream_getc(VSTREAM *);
 extern ssize_t vstream_read(VSTREAM *, void *, size_t);
 extern int vstream_get_line(VSTREAM *, VSTRING *, size_t);
 extern size_t vstream_peek(VSTREAM *);
+extern int vstream_fill(VSTREAM *, int);
 extern void vstream_purge_read(VSTREAM *);
 extern int vstream_write(VSTREAM *, const void *, size_t);
 extern int vstream_fputs(VSTREAM *, const char *);

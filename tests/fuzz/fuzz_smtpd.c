@@ -8,7 +8,9 @@
  *	The session runs with a real configuration (relay_domains,
  *	mynetworks, restrictions with an inline: access table, small
  *	limits) and a real queue folder in a temporary directory, so MAIL,
- *	RCPT, DATA and the queue writer are all exercised. The session
+ *	RCPT, DATA, BDAT, XCLIENT, XFORWARD and the queue writer are all
+ *	exercised (smtpd_forbid_unauth_pipelining is off, or nearly every
+ *	input would end at its first pipelined command). The session
  *	must end (end of input) without a crash, leak or hang.
  */
 #include <dirent.h>
@@ -25,6 +27,7 @@
 #include "util/vstream.h"
 #include "util/vstring.h"
 #include "../../smtpd/smtpd.h"
+#include "../../smtpd/smtpd_local.h"
 
 static char top[] = "/tmp/fuzz-smtpd-XXXXXX";
 static int saved_cwd = -1;
@@ -127,7 +130,13 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "line_length_limit = 600\n"
 	    "header_size_limit = 2000\n"
 	    "smtpd_client_connection_count_limit = 0\n"
-	    "fast_flush_domains = example.com\n", top);
+	    "smtpd_forbid_unauth_pipelining = no\n"
+	    "smtpd_authorized_xclient_hosts = 127.0.0.1\n"
+	    "smtpd_authorized_xforward_hosts = 127.0.0.1\n"
+	    "smtpd_noop_commands = FOO\n"
+	    "fast_flush_domains = example.com\n"
+	    "local_recipient_maps = unix:passwd.byname "
+	    "inline:{postmaster=x, {alias@localhost=x}}\n", top);
     fclose(fp);
     mail_conf_read(top);
     snprintf(path, sizeof(path), "%s/incoming", top);
@@ -135,8 +144,17 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
 	abort();
     atexit(remove_top);
     smtpd_params_init();
+    smtpd_guard_init();
+    smtpd_xclient_init();
+    smtpd_limit_init();
     smtpd_check_init();
+    smtpd_local_init();
+    smtpd_content_init();
+    smtpd_rewrite_init();
     smtpd_tls_init();
+    smtpd_milter_init();
+    smtpd_proxy_init();
+    smtpd_sasl_init();
     return (0);
 }
 

@@ -78,6 +78,8 @@ smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
         -o syslog_name=postfix/$service_name
 lmtp      unix  -       -       n       -       -       lmtp
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
 """
 
 
@@ -125,6 +127,7 @@ class MTA(LogWatch):
             "queue_directory": self.queue_dir,
             "data_directory": self.data_dir,
             "daemon_directory": LIBEXEC,
+            "command_directory": SBIN,
             "maillog_file": self.logfile,
             "maillog_file_prefixes": self.dir,
             "myhostname": "mx.test.invalid",
@@ -137,6 +140,11 @@ class MTA(LogWatch):
             "maximal_backoff_time": "4s",
             "queue_run_delay": "2s",
             "smtp_connect_timeout": "5s",
+            # Tests here are about routing and relaying, not about who has a
+            # mailbox: no RCPT-time local recipient check (Postfix's default
+            # needs /etc/aliases.db and the passwd file; test_local.py runs
+            # the stock main.cf with it).
+            "local_recipient_maps": "",
         }
         params.update(main_cf or {})
         self.params = params

@@ -101,7 +101,10 @@ def incoming(m):
     d = os.path.join(m.queue_dir, "incoming")
     out = []
     for n in sorted(os.listdir(d)):
-        out.append((n, os.stat(os.path.join(d, n)).st_mode))
+        try:
+            out.append((n, os.stat(os.path.join(d, n)).st_mode))
+        except FileNotFoundError:
+            pass        # a session that just ended removed its unfinished file
     return out
 
 

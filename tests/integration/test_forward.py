@@ -23,8 +23,10 @@ from test_smtp import Nsd, common_port, loopback_addr
 
 SENDER = "sender@sender.example"
 BODY = (b"From: Sender <sender@sender.example>\r\n"
+        b"Date: Mon, 7 Dec 2026 12:00:00 +0000\r\n"
         b"Subject: forwarding test\r\n"
         b"Message-ID: <fwd-%d@sender.example>\r\n"
+        b"Date: Mon, 7 Dec 2026 12:00:00 +0000\r\n"
         b"\r\n"
         b"line one\r\n"
         b".leading dot\r\n"

@@ -169,22 +169,29 @@ class MasterWarnings(unittest.TestCase):
 
     def test_master_cf_override(self):
         extra = ("smtp2 unix - - n - - smtpd\n"
-                 "  -o smtpd_client_message_rate_limit=5\n"
+                 "  -o smtpd_history_flush_threshold=5\n"
                  "  -o smtpd_tls_security_level=may\n")
         with MTA(extra_master_cf=extra) as m:
             m.wait_log(re.escape("warning: master.cf: service smtp2: parameter "
-                                 "smtpd_client_message_rate_limit is not implemented by "
+                                 "smtpd_history_flush_threshold is not implemented by "
                                  "this mail system; it has no effect"))
             self.assertNotIn("smtpd_tls_security_level is not implemented", m.log())
 
 
 class UnsafeSettings(unittest.TestCase):
+    def test_implemented_settings_are_accepted(self):
+        # smtpd has AUTH and reject_unlisted_sender now: these start.
+        with MTA(main_cf={"smtpd_tls_auth_only": "yes",
+                          "smtpd_reject_unlisted_sender": "yes"}) as m:
+            self.assertIsNone(m.proc.poll())
+            self.assertNotIn("would weaken security", m.stderr() + m.log())
+
     def test_master_refuses_to_start(self):
-        with MTA(main_cf={"smtpd_tls_auth_only": "yes"}, start=False) as m:
+        with MTA(main_cf={"smtpd_tls_req_ccert": "yes"}, start=False) as m:
             m.start(wait_smtp=False)
             m.proc.wait(20)
             self.assertNotEqual(m.proc.returncode, 0)
-            want = ("fatal: main.cf: parameter smtpd_tls_auth_only = yes is not implemented "
+            want = ("fatal: main.cf: parameter smtpd_tls_req_ccert = yes is not implemented "
                     "by this mail system, and ignoring it would weaken security")
             self.assertIn(want, m.stderr() + m.log())
             m.proc = None
@@ -202,16 +209,16 @@ class UnsafeSettings(unittest.TestCase):
 
     def test_reload_keeps_old_configuration(self):
         with MTA() as m:
-            m.set_main(smtpd_tls_auth_only="yes")
+            m.set_main(smtpd_tls_req_ccert="yes")
             m.reload()
-            m.wait_log(r"warning: main\.cf: parameter smtpd_tls_auth_only = yes is not "
+            m.wait_log(r"warning: main\.cf: parameter smtpd_tls_req_ccert = yes is not "
                        r"implemented by this mail system, and ignoring it would weaken "
                        r"security; keeping the old configuration")
             time.sleep(0.5)
             self.assertIsNone(m.proc.poll())
             self.assertNotIn("reload -- version", m.log())
-            # "no" is what Postfix does without AUTH anyway: accepted.
-            m.set_main(smtpd_tls_auth_only="no")
+            # "no" asks for nothing we do not do: accepted.
+            m.set_main(smtpd_tls_req_ccert="no")
             m.reload()
             m.wait_log(r"reload -- version")
 

@@ -140,7 +140,6 @@ postlog unix-dgram n - n - 1 postlogd
             os.makedirs(d)
         pw = pwd.getpwnam("postfix")
         os.chown(data, pw.pw_uid, pw.pw_gid)
-        self.port = free_port()
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write("compatibility_level = 3.7\nqueue_directory = %s\ndata_directory = %s\n"
                     "myhostname = mx.test.invalid\nmydestination =\ninet_interfaces = 127.0.0.1\n"
@@ -149,9 +148,19 @@ postlog unix-dgram n - n - 1 postlogd
                     "smtp_tls_security_level = none\nsmtpd_tls_security_level = none\n"
                     "alias_maps =\nalias_database =\n"
                     % (self.queue, data, relay_port, self.dir, self.dir))
-        with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(self.SERVICES.format(port=self.port))
-        self.run("postfix", "start", check=True)
+        # The free port can be taken by a test running beside this one
+        # before master binds it: then master exits and start fails; try
+        # another port, and say what the log said if it keeps failing.
+        for attempt in range(3):
+            self.port = free_port()
+            with open(os.path.join(self.etc, "master.cf"), "w") as f:
+                f.write(self.SERVICES.format(port=self.port))
+            r = self.run("postfix", "start")
+            if r.returncode == 0:
+                return
+            time.sleep(0.5)
+        raise AssertionError("Debian's postfix start failed: %s%s\nmaillog:\n%s"
+                             % (r.stdout, r.stderr, self.log()[-2000:]))
 
     def run(self, cmd, *args, check=False, input=None):
         return subprocess.run([cmd, "-c", self.etc] + list(args), capture_output=True,
@@ -420,3 +429,58 @@ class PostqueueTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConfigDirectoryCheck(unittest.TestCase):
+    """The set-group-id postqueue takes a configuration folder from an
+    ordinary user (MAIL_CONFIG or -c) only when the default main.cf lists
+    it, as Postfix does; else a user could point it at a main.cf of their
+    own and its authorized_mailq_users and authorized_flush_users.
+    Postfix 3.7's postqueue, run the same way, says (exit 69):
+        postqueue: error: unauthorized configuration directory name: DIR
+        postqueue: fatal: specify "alternate_config_directories = DIR" or
+          "multi_instance_directories = DIR" in /etc/postfix/main.cf
+    """
+
+    def test_unlisted_refused_listed_works(self):
+        from local_submit import setgid_sbin, as_user
+        with MTA(main_cf={"authorized_mailq_users": "root"}) as m:
+            sbin = setgid_sbin(m, names=("postqueue",))
+            # The user's own main.cf: everyone may list the queue.
+            evil = os.path.join(m.dir, "home", "evil")
+            os.makedirs(evil)
+            with open(os.path.join(evil, "main.cf"), "w") as f:
+                f.write("queue_directory = %s\nauthorized_mailq_users = static:anyone\n"
+                        "authorized_flush_users = static:anyone\n" % m.queue_dir)
+            os.chmod(os.path.join(m.dir, "home"), 0o755)
+            os.chmod(evil, 0o755)
+            listed = "alternate_config_directories = %s\n" % m.config_dir
+            want = ('postqueue: error: unauthorized configuration directory name: %s\n'
+                    'postqueue: fatal: specify "alternate_config_directories = %s" or '
+                    '"multi_instance_directories = %s" in /etc/postfix/main.cf\n'
+                    % (evil, evil, evil))
+            for pq in (os.path.join(sbin, "postqueue"), "/usr/sbin/postqueue"):
+                with self.subTest(postqueue=pq):
+                    r = as_user(m, [pq, "-p"], default_main_cf=listed,
+                                env_extra={"MAIL_CONFIG": evil})
+                    self.assertEqual((r.returncode, r.stdout), (69, ""))
+                    self.assertEqual(r.stderr.replace("/usr/sbin/postqueue", "postqueue"), want)
+                    r = as_user(m, [pq, "-c", evil, "-f"], default_main_cf=listed,
+                                mail_config=False)
+                    self.assertEqual(r.returncode, 69)
+                    self.assertEqual(r.stderr.replace("/usr/sbin/postqueue", "postqueue"), want)
+            # A listed folder is read, with its own access lists.
+            postqueue = os.path.join(sbin, "postqueue")
+            r = as_user(m, [postqueue, "-p"], default_main_cf=listed)
+            self.assertEqual(r.returncode, 77)
+            self.assertIn("postqueue: fatal: User nobody(65534) is not allowed to view the "
+                          "mail queue", r.stderr)
+            r = as_user(m, [postqueue, "-f"], default_main_cf=listed)
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            r = as_user(m, [postqueue, "-p"],
+                        default_main_cf="multi_instance_directories = /x, %s\n" % m.config_dir)
+            self.assertEqual(r.returncode, 77)
+            # root may name any folder.
+            r = subprocess.run([postqueue, "-c", evil, "-p"], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual((r.returncode, r.stdout), (0, "Mail queue is empty\n"))

@@ -190,7 +190,7 @@ class Routing(unittest.TestCase):
             # (The second deferral is logged before the file is back in
             # deferred/: wait for it there.)
             path = wait_for(lambda: q.files("deferred"), 30, what="back in deferred/")[0]
-            os.chmod(path, 0o710)
+            os.chmod(path, 0o720)
             past = time.time() - 10
             os.utime(path, (past, past))
             q.trigger(b"FA")

@@ -218,5 +218,130 @@ class SaslAuth(unittest.TestCase):
         self.assertIn("no mechanism available", r["reason"])
 
 
+class SaslClientOptions(unittest.TestCase):
+    """smtp_sasl_mechanism_filter, smtp_sasl_security_options,
+    smtp_sasl_tls_security_options and smtp_sasl_auth_soft_bounce.
+    The reasons and warnings are those of Debian's Postfix 3.7.11 smtp
+    client against the same aiosmtpd server (AUTH LOGIN PLAIN)."""
+
+    def setUp(self):
+        self.addr = peers.loopback_addr()
+        self.port = free_port(self.addr)
+        self.relay = peers.Capture(self.addr, self.port, name="relay", users={"u": "p"})
+        self.addCleanup(self.relay.stop)
+        self.nexthop = "[%s]:%d" % (self.addr, self.port)
+        self.agent = peers.Agent({"smtp_sasl_auth_enable": "yes"})
+        self.addCleanup(self.agent.cleanup)
+
+    def configure(self, password="p", **params):
+        self.agent.params.update(params)
+        self.agent.params["smtp_sasl_password_maps"] = "texthash:" + self.agent.write(
+            "pw", "%s u:%s\n" % (self.nexthop, password))
+        self.agent.write_main()
+
+    def deliver(self):
+        res, log = self.agent.deliver(self.nexthop, ["r@dest.test"])
+        return res["r@dest.test"], log
+
+    def test_default_options_refuse_plaintext(self):
+        self.configure()
+        r, log = self.deliver()
+        # Postfix 3.7 (Cyrus client): "warning: SASL authentication failure: No
+        # worthy mechs found", then dsn=4.7.0 "SASL authentication failed; cannot
+        # authenticate to server 127.0.0.1[127.0.0.1]: no mechanism available"
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.7.0"), log)
+        self.assertEqual(r["reason"], "SASL authentication failed; cannot authenticate to "
+                         "server %s[%s]: no mechanism available" % (self.addr, self.addr))
+        self.assertIn("warning: SASL authentication failure: No worthy mechs found", log)
+        self.assertEqual(self.relay.messages, [])
+
+    def test_filter_chooses_and_can_leave_nothing(self):
+        self.configure(smtp_sasl_security_options="noanonymous",
+                       smtp_sasl_mechanism_filter="!plain, static:all")
+        r, log = self.deliver()
+        self.assertEqual(r["dsn_action"], "d", log)
+        self.assertEqual(self.relay.messages[0]["auth"], "u")
+        self.configure(smtp_sasl_security_options="noanonymous",
+                       smtp_sasl_mechanism_filter="cram-md5")
+        r, log = self.deliver()
+        # Postfix 3.7: "warning: 127.0.0.1[127.0.0.1]:PORT offered no supported
+        # AUTH mechanisms: 'LOGIN PLAIN'", dsn=4.7.0 "SASL authentication failed:
+        # server 127.0.0.1[127.0.0.1] offered no compatible authentication
+        # mechanisms for this type of connection security"
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.7.0"), log)
+        self.assertEqual(r["reason"], "SASL authentication failed: server %s[%s] offered no "
+                         "compatible authentication mechanisms for this type of connection "
+                         "security" % (self.addr, self.addr))
+        self.assertRegex(log, r"warning: %s\[%s\]:%d offered no supported AUTH mechanisms: "
+                         r"'(LOGIN PLAIN|PLAIN LOGIN)'" % (self.addr, self.addr, self.port))
+        self.assertEqual(len(self.relay.messages), 1)
+
+    def test_tls_options_apply_on_tls_sessions(self):
+        tmp = tempfile.mkdtemp(prefix="smtp-sasl-tls-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        port = free_port(self.addr)
+        relay = peers.Capture(self.addr, port, name="tls", tls=True, certdir=tmp,
+                              users={"u": "p"})
+        self.addCleanup(relay.stop)
+        self.nexthop = "[%s]:%d" % (self.addr, port)
+        # Plain text is refused in the clear and allowed inside TLS.
+        self.configure(smtp_tls_security_level="encrypt",
+                       smtp_sasl_security_options="noplaintext, noanonymous",
+                       smtp_sasl_tls_security_options="noanonymous")
+        r, log = self.deliver()
+        self.assertEqual(r["dsn_action"], "d", log)
+        self.assertEqual(relay.messages[0]["auth"], "u")
+        self.assertTrue(relay.messages[0]["tls"])
+
+    def test_auth_soft_bounce(self):
+        self.configure(password="wrong", smtp_sasl_security_options="noanonymous")
+        r, log = self.deliver()
+        # Postfix 3.7, smtp_sasl_auth_soft_bounce = yes (default): dsn=4.7.8,
+        # status=deferred (SASL authentication failed; server 127.0.0.1[127.0.0.1]
+        # said: 535 5.7.8 Authentication credentials invalid)
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("x", "4.7.8"), log)
+        self.assertEqual(r["reason"], "SASL authentication failed; server %s[%s] said: "
+                         "535 5.7.8 Authentication credentials invalid"
+                         % (self.addr, self.addr))
+        self.configure(password="wrong", smtp_sasl_security_options="noanonymous",
+                       smtp_sasl_auth_soft_bounce="no")
+        r, log = self.deliver()
+        # ... and with "no": dsn=5.7.8, status=bounced
+        self.assertEqual((r["dsn_action"], r["dsn_status"]), ("f", "5.7.8"), log)
+        self.assertEqual(self.relay.messages, [])
+
+
+class SaslClientCramMd5(unittest.TestCase):
+    """The default options (noplaintext, noanonymous) with a server that
+    offers CRAM-MD5: our smtpd with Cyrus SASL and a sasldb, as Postfix's
+    client would use it."""
+
+    def test_cram_md5_with_default_options(self):
+        from mta import MTA
+        from sasl_util import cyrus_conf, make_sasldb
+        tmp = tempfile.mkdtemp(prefix="smtp-cram-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)
+        make_sasldb(os.path.join(tmp, "sasldb2"), {"carol": "secret"})
+        cyrus_conf(tmp, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                        "sasldb_path: %s/sasldb2\nmech_list: PLAIN LOGIN CRAM-MD5\n" % tmp)
+        server = MTA(main_cf={"smtpd_sasl_auth_enable": "yes", "smtpd_sasl_type": "cyrus",
+                              "cyrus_sasl_config_path": tmp, "relay_domains": "dest.test",
+                              # The mail stays queued (a recipient routed to
+                              # retry: would be refused at RCPT, as in Postfix).
+                              "defer_transports": "relay"})
+        self.addCleanup(server.cleanup)
+        agent = peers.Agent({"smtp_sasl_auth_enable": "yes"})
+        self.addCleanup(agent.cleanup)
+        nexthop = "[127.0.0.1]:%d" % server.smtp_port
+        agent.params["smtp_sasl_password_maps"] = "texthash:" + agent.write(
+            "pw", "%s carol:secret\n" % nexthop)
+        agent.write_main()
+        res, log = agent.deliver(nexthop, ["r@dest.test"])
+        self.assertEqual(res["r@dest.test"]["dsn_action"], "d", log)
+        server.wait_log(r"client=localhost\[127\.0\.0\.1\], sasl_method=CRAM-MD5, "
+                        r"sasl_username=carol\n")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -65,9 +65,14 @@ class SmtpdContentChecks(unittest.TestCase):
         return b"".join(record(recs, "M")).decode()
 
     def body_of(self, text):
-        """The message without our Received: and Message-Id: headers."""
+        """The message without our Received: header and the Message-Id:,
+        Date: and From: that smtpd adds for a local client, as Postfix's
+        cleanup does."""
         text = re.sub(r"^Received: .*?\r\n(?=\S)", "", text, count=1, flags=re.S)
-        return re.sub(r"^Message-Id: <[^>]*>\r\n", "", text, count=1, flags=re.M)
+        text = re.sub(r"^Message-Id: <[^>]*>\r\n", "", text, count=1, flags=re.M)
+        text = re.sub(r"^Date: \w{3}, [ \d]\d \w{3} \d{4} [\d:]{8} [-+]\d{4} \(\w+\)\r\n", "",
+                      text, count=1, flags=re.M)
+        return re.sub(r"^From: a@b\.example\r\n", "", text, count=1, flags=re.M)
 
     def test_reject(self):
         m = self.mta()

@@ -74,7 +74,9 @@ class SmtpdTls(unittest.TestCase):
             m.wait_log(r"SSL_accept error from localhost\[127\.0\.0\.1\]")
 
     def test_commands_pipelined_after_starttls_are_not_executed(self):
-        with self.tls_mta("may") as m:
+        # Postfix 3.7's default; ours (yes) ends such a session at once
+        # with 554 (test_smtpd_guard.py).
+        with self.tls_mta("may", smtpd_forbid_unauth_pipelining="no") as m:
             c = Client(m.smtp_port)
             c.cmd("EHLO client.test")
             c.send("STARTTLS\r\nMAIL FROM:<injected@evil.test>\r\n")

@@ -84,6 +84,42 @@ UNIT_TEST(address_classes)
     resolve_reply_free(r);
 }
 
+/*
+ * The local class: mydestination (default "$myhostname, localhost.$mydomain,
+ * localhost") goes to local_transport, "local:$myhostname", and is never
+ * relayed under its own name, not even when relay_domains or relayhost
+ * would say so; transport_maps may still route it.
+ */
+UNIT_TEST(mydestination_goes_to_local_transport)
+{
+    RESOLVE_REPLY *r = resolve_reply_alloc();
+
+    setup();
+    EXPECT_STR(route("a@b.test", "root@localhost"), "local mx.test.invalid");
+    EXPECT_STR(route("a@b.test", "u@MX.test.invalid."), "local mx.test.invalid");
+    EXPECT_STR(route("a@b.test", "u@localhost.test.invalid"), "local mx.test.invalid");
+    EXPECT_INT(resolve_addr("", "root@localhost", r), RESOLVE_OK);
+    EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
+    EXPECT_STR(vstring_str(r->recipient), "root@localhost");
+    /* Subdomains are not local: mydestination is no parent-domain list. */
+    EXPECT_STR(route("", "u@sub.localhost"), "smtp sub.localhost");
+    mail_conf_set("relay_domains", "localhost");
+    mail_conf_set("relayhost", "[gw.test]");
+    resolve_reset();
+    EXPECT_STR(route("", "root@localhost"), "local mx.test.invalid");
+    mail_conf_set("local_transport", "mybox");
+    resolve_reset();
+    EXPECT_STR(route("", "root@localhost"), "mybox localhost");
+    mail_conf_set("transport_maps", "inline:{localhost=lmtp:unix:private/dovecot}");
+    resolve_reset();
+    EXPECT_STR(route("", "root@localhost"), "lmtp unix:private/dovecot");
+    mail_conf_set("mydestination", "");
+    mail_conf_set("transport_maps", "");
+    resolve_reset();
+    EXPECT_STR(route("", "root@localhost"), "relay [gw.test]");
+    resolve_reply_free(r);
+}
+
 UNIT_TEST(relay_domains_files_and_tables)
 {
     char    item[600];

@@ -65,24 +65,24 @@ UNIT_TEST(local_class)
      * A domain of mydestination that virtual_alias_domains lists too is
      * local, not an alias domain that bounces (Postfix: local class,
      * "warning: do not list domain both.example in BOTH mydestination
-     * and virtual_alias_domains"). Without a local delivery agent it is
-     * routed as before the classes: default or relay transport.
+     * and virtual_alias_domains"): it goes to local_transport.
      */
     EXPECT_INT(resolve_addr("a@b.example", "u@both.example", r), RESOLVE_OK);
-    EXPECT_STR(vstring_str(r->transport), "smtp");
-    EXPECT_STR(vstring_str(r->nexthop), "both.example");
+    EXPECT_STR(vstring_str(r->transport), "local");
+    EXPECT_STR(vstring_str(r->nexthop), "mx.test.invalid");
     EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
-    EXPECT(r->flags & RESOLVE_CLASS_DEFAULT);
-    EXPECT((r->flags & RESOLVE_CLASS_ALIAS) == 0);
+    EXPECT((r->flags & (RESOLVE_CLASS_DEFAULT | RESOLVE_CLASS_ALIAS)) == 0);
 
+    /* Listed in relay_domains as well: local all the same, never relayed. */
     EXPECT_INT(resolve_addr("a@b.example", "u@local.example", r), RESOLVE_OK);
-    EXPECT_STR(vstring_str(r->transport), "relay");
+    EXPECT_STR(vstring_str(r->transport), "local");
     EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
-    EXPECT(r->flags & RESOLVE_CLASS_RELAY);
+    EXPECT((r->flags & RESOLVE_CLASS_RELAY) == 0);
 
     /* An address literal of inet_interfaces is local too. */
     EXPECT_INT(resolve_addr("a@b.example", "u@[127.0.0.1]", r), RESOLVE_OK);
     EXPECT(r->flags & RESOLVE_CLASS_LOCAL);
+    EXPECT_STR(vstring_str(r->transport), "local");
     EXPECT_INT(resolve_addr("a@b.example", "u@[127.0.0.2]", r), RESOLVE_OK);
     EXPECT((r->flags & RESOLVE_CLASS_LOCAL) == 0);
 
