@@ -234,7 +234,10 @@ def mode_strace(args, out):
             m = re.match(r"(\w+)\(", line)
             if m:
                 by_prog[prog][m.group(1)] += 1
-    shutil.rmtree(st_out, ignore_errors=True)
+    if args.keep:
+        print("raw traces kept in %s" % st_out)
+    else:
+        shutil.rmtree(st_out, ignore_errors=True)
     n = float(args.count)
     lines = ["strace -f: %d messages of %d bytes over %d sessions; system calls per "
              "message (after a warm-up of 50)" % (args.count, args.size, args.sessions)]
@@ -356,6 +359,8 @@ def main():
     ap.add_argument("--size", type=int, default=5 * 1024)
     ap.add_argument("--sessions", type=int, default=10)
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
+    ap.add_argument("--keep", action="store_true",
+                    help="strace: keep the raw traces (one file per process) and say where")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     os.makedirs(args.out, exist_ok=True)

@@ -2,12 +2,14 @@
  * NAME
  *	vstream - buffered I/O on descriptors, with timeouts and deadlines
  * DESCRIPTION
- *	See vstream.h. Waits are done with poll(2) before each read(2) or
- *	write(2), so descriptors may be blocking or not.
+ *	See vstream.h. Descriptors may be blocking or not: a wait with a
+ *	timeout is a poll(2); on a socket it comes only after a read or
+ *	write without waiting (MSG_DONTWAIT) found nothing to do.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,12 +53,38 @@ int     vstream_wait_fd(int fd, int for_write, int timeout_ms)
     }
 }
 
+/*
+ * With a timeout, a socket is first read or written without waiting
+ * (MSG_DONTWAIT): poll(2) is called only when that would block. A read
+ * right after this stream sent something (an answer is awaited) waits
+ * first, as does any descriptor that is not a socket. The context is
+ * the stream (NULL: no such hints, wait first).
+ */
 static ssize_t fd_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
 {
+    VSTREAM *s = ctx;
     ssize_t n;
     int     ready;
 
-    (void) ctx;
+    if (s && timeout_ms >= 0 && !(s->flags & (VSTREAM_FLAG_NOTSOCK | VSTREAM_FLAG_SENT))) {
+	for (;;) {
+	    if ((n = recv(fd, buf, len, MSG_DONTWAIT)) >= 0)
+		return (n);
+	    if (errno == EINTR)
+		continue;
+	    if (errno == ENOTSOCK)
+		s->flags |= VSTREAM_FLAG_NOTSOCK;
+	    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return (-1);
+	    break;
+	}
+	if (timeout_ms == 0 && !(s->flags & VSTREAM_FLAG_NOTSOCK)) {
+	    errno = ETIMEDOUT;
+	    return (-1);
+	}
+    }
+    if (s)
+	s->flags &= ~VSTREAM_FLAG_SENT;
     for (;;) {
 	if ((ready = vstream_wait_fd(fd, 0, timeout_ms)) == 0) {
 	    errno = ETIMEDOUT;
@@ -73,10 +101,24 @@ static ssize_t fd_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
 
 static ssize_t fd_write(void *ctx, int fd, const void *buf, size_t len, int timeout_ms)
 {
+    VSTREAM *s = ctx;
     ssize_t n;
     int     ready;
 
-    (void) ctx;
+    if (s && timeout_ms >= 0) {
+	s->flags |= VSTREAM_FLAG_SENT;
+	while (!(s->flags & VSTREAM_FLAG_NOTSOCK)) {
+	    if ((n = send(fd, buf, len, MSG_DONTWAIT)) >= 0)
+		return (n);
+	    if (errno == EINTR)
+		continue;
+	    if (errno == ENOTSOCK)
+		s->flags |= VSTREAM_FLAG_NOTSOCK;
+	    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return (-1);
+	    break;
+	}
+    }
     for (;;) {
 	if ((ready = vstream_wait_fd(fd, 1, timeout_ms)) == 0) {
 	    errno = ETIMEDOUT;
@@ -98,6 +140,7 @@ VSTREAM *vstream_fdopen(int fd)
     s->fd = fd;
     s->read_fn = fd_read;
     s->write_fn = fd_write;
+    s->io_ctx = s;
     return (s);
 }
 
@@ -145,6 +188,8 @@ void    vstream_set_io(VSTREAM *s, VSTREAM_READ_FN r, VSTREAM_WRITE_FN w, void *
     s->read_fn = r ? r : fd_read;
     s->write_fn = w ? w : fd_write;
     s->io_ctx = ctx;
+    if (r == 0 && w == 0 && ctx == 0)
+	s->io_ctx = s;				/* back to the descriptor I/O */
 }
 
 /* time_left - milliseconds this wait may take, -1 = unbounded, 0 = expired */
@@ -258,7 +303,8 @@ int     vstream_fill(VSTREAM *s, int wait_ms)
 
     if (s->flags & (VSTREAM_FLAG_ERR | VSTREAM_FLAG_TIMEOUT | VSTREAM_FLAG_EOF))
 	return (VSTREAM_EOF);
-    if (s->wlen > 0 && vstream_fflush(s) != 0)
+    /* Output goes first, unless this only looks at what is already here. */
+    if (wait_ms > 0 && s->wlen > 0 && vstream_fflush(s) != 0)
 	return (VSTREAM_EOF);
     if (s->rbuf == 0) {
 	s->rcap = VSTREAM_BUFSIZE;

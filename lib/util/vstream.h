@@ -61,7 +61,8 @@
  *
  *	vstream_fill() reads what the peer has sent so far into the read
  *	buffer, keeping what is already there (vstream_peek() then shows
- *	it all), after waiting at most wait_ms (0: only what is ready). It
+ *	it all), after waiting at most wait_ms (0: only what is ready; then
+ *	buffered output is not flushed first, as it is before a wait). It
  *	returns 1 when it read something, 0 when nothing came within
  *	wait_ms (no error flag is set), and VSTREAM_EOF at end of file, on
  *	an error, or when the stream's own timeout or deadline expired.
@@ -99,6 +100,8 @@
 #define VSTREAM_FLAG_ERR	(1<<0)
 #define VSTREAM_FLAG_EOF	(1<<1)
 #define VSTREAM_FLAG_TIMEOUT	(1<<2)
+#define VSTREAM_FLAG_NOTSOCK	(1<<3)	/* descriptor I/O: not a socket */
+#define VSTREAM_FLAG_SENT	(1<<4)	/* descriptor I/O: wrote since the last wait to read */
 
 typedef ssize_t (*VSTREAM_READ_FN) (void *ctx, int fd, void *buf, size_t len, int timeout_ms);
 typedef ssize_t (*VSTREAM_WRITE_FN) (void *ctx, int fd, const void *buf, size_t len, int timeout_ms);
