@@ -22,6 +22,8 @@
 #include "global/queue_file.h"
 #include "global/queue_writer.h"
 
+#define QW_BUFSIZE	(64 * 1024)
+
 struct QUEUE_WRITER {
     char   *queue;			/* "incoming" */
     VSTRING *id;			/* queue ID */
@@ -75,6 +77,8 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     qw->queue = mystrdup(queue);
     qw->id = id;
     qw->fp = fp;
+    /* The body goes out in large writes (a 100 KB message: 2, not 13). */
+    vstream_set_bufsize(fp, QW_BUFSIZE);
     qw->msg_head = -1;
     gettimeofday(&qw->arrival, (struct timezone *) 0);
     qw_put(qw, REC_TYPE_VERSION, QUEUE_FILE_VERSION, strlen(QUEUE_FILE_VERSION));
