@@ -83,6 +83,11 @@ def trigger_qmgr(m, data):
         s.close()
 
 
+def stat_regular(st):
+    import stat
+    return stat.S_ISREG(st.st_mode)
+
+
 def make_due(m):
     past = time.time() - 60
     for root, _, names in os.walk(os.path.join(m.queue_dir, "deferred")):
@@ -200,6 +205,43 @@ class EndToEnd(unittest.TestCase):
             wait_for(lambda: not m.queue_files("deferred"), 60, what="deferred/ empty")
             time.sleep(3)
             self.assertEqual(cap.handler.tokens(), ["B1"])
+
+    def test_concurrent_sessions_share_incoming_fsync(self):
+        """Group commit of incoming/ (queue_writer.c): concurrent smtpd
+        processes keep their counters in private/.incoming-sync, a file of
+        mail_owner's only; every message is delivered; no process did more
+        than one fsync of incoming/ per message, and every one begun
+        completed."""
+        import pwd
+        import struct
+        port = free_port()
+        cap = self.capture(port)
+        with self.mta("relay.test relay:[127.0.0.1]:%d\n" % port) as m:
+            tokens = ["G%03d" % i for i in range(60)]
+
+            def client(part):
+                for t in part:
+                    send(m, "a@sender.test", ["user@relay.test"], t)
+
+            threads = [threading.Thread(target=client, args=(tokens[i::6],))
+                       for i in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wait_for(lambda: len(set(cap.handler.tokens())) == 60, 60, what="all 60 delivered")
+            self.assertEqual(sorted(cap.handler.tokens()), tokens)
+            path = os.path.join(m.queue_dir, "private", ".incoming-sync")
+            st = os.lstat(path)
+            self.assertTrue(stat_regular(st))
+            self.assertEqual(st.st_mode & 0o777, 0o600)
+            self.assertEqual(st.st_uid, pwd.getpwnam(m.params["mail_owner"]).pw_uid)
+            self.assertNotEqual(st.st_uid, 0)
+            with open(path, "rb") as f:
+                started, done = struct.unpack("=QQ", f.read(16))
+            self.assertGreaterEqual(started, 1)
+            self.assertLessEqual(started, 60)
+            self.assertEqual(done, started)
 
     def test_durability_kill9_and_flush(self):
         port = free_port()
