@@ -39,6 +39,10 @@
  *	   service(client_stream, service_name, argv), close the client.
  *	   trigger: for each connection read the bytes sent (one or a few
  *	   trigger bytes) and call service(buf, len, service_name, argv);
+ *	   a connection that stays open (mail_trigger_kept()) stays in the
+ *	   event loop, and each batch of bytes that arrives on it is a
+ *	   call (at most 256 such connections; past that a connection is
+ *	   read to its end or trigger_timeout, as a one-shot one is);
  *	   a trigger server may also use events.h, and opts->loop is
  *	   called before each wait and returns the longest wait in
  *	   seconds (-1 none).

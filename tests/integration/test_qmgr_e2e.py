@@ -9,6 +9,7 @@ an administrator reads, and the queue folders.
 import os
 import re
 import smtplib
+import signal
 import socket
 import threading
 import time
@@ -242,6 +243,46 @@ class EndToEnd(unittest.TestCase):
             self.assertGreaterEqual(started, 1)
             self.assertLessEqual(started, 60)
             self.assertEqual(done, started)
+
+    def test_smtpd_wakes_a_restarted_qmgr(self):
+        """smtpd keeps its connection to public/qmgr between messages
+        (mail_trigger_kept); when qmgr dies, the next message still wakes
+        a new one at once: the trigger connects again, and master starts
+        qmgr for that connection (queue_run_delay is 300s)."""
+        port = free_port()
+        cap = self.capture(port)
+        # A child killed by a signal throttles its service (Postfix's rule).
+        with self.mta("relay.test relay:[127.0.0.1]:%d\n" % port,
+                      queue_run_delay="300s", service_throttle_time="1s") as m:
+            send(m, "a@sender.test", ["user@relay.test"], "K1")
+            wait_for(lambda: cap.handler.tokens() == ["K1"], 30, what="K1 delivered")
+            send(m, "a@sender.test", ["user@relay.test"], "K2")
+            wait_for(lambda: cap.handler.tokens() == ["K1", "K2"], 30, what="K2 delivered")
+
+            def qmgr_pids():
+                out = []
+                for pid in m.children():
+                    try:
+                        with open("/proc/%d/cmdline" % pid, "rb") as f:
+                            if b"qmgr" in f.read().split(b"\0")[0]:
+                                out.append(pid)
+                    except OSError:
+                        pass
+                return out
+
+            old = qmgr_pids()
+            self.assertEqual(len(old), 1)
+            os.kill(old[0], signal.SIGKILL)
+            wait_for(lambda: old[0] not in qmgr_pids(), 30, what="qmgr gone")
+            # master starts the next qmgr when a client connects (or at the
+            # wakeup time of master.cf, minutes away): smtpd's trigger finds
+            # its kept connection closed and connects again.
+            time.sleep(2)
+            self.assertEqual(qmgr_pids(), [])
+            start = time.time()
+            send(m, "a@sender.test", ["user@relay.test"], "K3")
+            wait_for(lambda: cap.handler.tokens() == ["K1", "K2", "K3"], 30, what="K3 delivered")
+            self.assertLess(time.time() - start, 20)
 
     def test_durability_kill9_and_flush(self):
         port = free_port()
