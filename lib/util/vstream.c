@@ -57,8 +57,9 @@ int     vstream_wait_fd(int fd, int for_write, int timeout_ms)
  * With a timeout, a socket is first read or written without waiting
  * (MSG_DONTWAIT): poll(2) is called only when that would block. A read
  * right after this stream sent something (an answer is awaited) waits
- * first, as does any descriptor that is not a socket. The context is
- * the stream (NULL: no such hints, wait first).
+ * first, as does any descriptor that is not a socket. The descriptor
+ * I/O gets the stream as its context (the io_ctx of vstream_set_io()
+ * is for the replacement functions only).
  */
 static ssize_t fd_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
 {
@@ -133,6 +134,9 @@ static ssize_t fd_write(void *ctx, int fd, const void *buf, size_t len, int time
     }
 }
 
+#define READ_CTX(s)	((s)->read_fn == fd_read ? (void *) (s) : (s)->io_ctx)
+#define WRITE_CTX(s)	((s)->write_fn == fd_write ? (void *) (s) : (s)->io_ctx)
+
 VSTREAM *vstream_fdopen(int fd)
 {
     VSTREAM *s = mycalloc(1, sizeof(*s));
@@ -140,7 +144,6 @@ VSTREAM *vstream_fdopen(int fd)
     s->fd = fd;
     s->read_fn = fd_read;
     s->write_fn = fd_write;
-    s->io_ctx = s;
     return (s);
 }
 
@@ -188,8 +191,6 @@ void    vstream_set_io(VSTREAM *s, VSTREAM_READ_FN r, VSTREAM_WRITE_FN w, void *
     s->read_fn = r ? r : fd_read;
     s->write_fn = w ? w : fd_write;
     s->io_ctx = ctx;
-    if (r == 0 && w == 0 && ctx == 0)
-	s->io_ctx = s;				/* back to the descriptor I/O */
 }
 
 /* time_left - milliseconds this wait may take, -1 = unbounded, 0 = expired */
@@ -230,7 +231,7 @@ static int fill(VSTREAM *s)
 	s->flags |= VSTREAM_FLAG_TIMEOUT;
 	return (VSTREAM_EOF);
     }
-    n = s->read_fn(s->io_ctx, s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, left);
+    n = s->read_fn(READ_CTX(s), s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, left);
     if (n < 0) {
 	s->flags |= (errno == ETIMEDOUT ? VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
 	return (VSTREAM_EOF);
@@ -325,7 +326,7 @@ int     vstream_fill(VSTREAM *s, int wait_ms)
 	return (VSTREAM_EOF);
     }
     wait = (left < 0 || wait_ms < left) ? wait_ms : left;
-    n = s->read_fn(s->io_ctx, s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, wait);
+    n = s->read_fn(READ_CTX(s), s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, wait);
     if (n < 0 && errno == ETIMEDOUT && wait == wait_ms && wait != left)
 	return (0);
     if (n < 0) {
@@ -372,7 +373,7 @@ int     vstream_fflush(VSTREAM *s)
 	    s->flags |= VSTREAM_FLAG_TIMEOUT;
 	    break;
 	}
-	n = s->write_fn(s->io_ctx, s->fd, s->wbuf + done, s->wlen - done, left);
+	n = s->write_fn(WRITE_CTX(s), s->fd, s->wbuf + done, s->wlen - done, left);
 	if (n <= 0) {
 	    s->flags |= (n < 0 && errno == ETIMEDOUT ?
 			 VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
