@@ -1,8 +1,12 @@
 /*
  * NAME
  *	test_vstream - seeks inside and outside the read buffer, larger
- *	buffers; queue file records whose length the file cannot hold
+ *	buffers; queue file records whose length the file cannot hold;
+ *	I/O with timeouts on sockets (without a wait first) and pipes,
+ *	vstream_fill(s, 0), a stream with one replaced I/O function
  */
+#include <sys/socket.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +112,91 @@ UNIT_TEST(record_length_beyond_file)
 int     main(void)
 {
     return (unit_run());
+}
+
+UNIT_TEST(socket_and_pipe_with_timeout)
+{
+    int     sv[2];
+    int     pv[2];
+    VSTREAM *a;
+    VSTREAM *b;
+    VSTRING *line = vstring_alloc(10);
+
+    EXPECT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    a = vstream_fdopen(sv[0]);
+    b = vstream_fdopen(sv[1]);
+    vstream_set_timeout(a, 5);
+    vstream_set_timeout(b, 5);
+    /* Nothing there: a look without waiting finds nothing, no error. */
+    EXPECT_INT(vstream_fill(b, 0), 0);
+    EXPECT(!vstream_ferror(b));
+    /* Pipelined lines: one write, read one at a time from the buffer. */
+    EXPECT_INT(vstream_fputs(a, "one\r\ntwo\r\n"), 0);
+    EXPECT_INT(vstream_fflush(a), 0);
+    EXPECT_INT(vstream_get_line(b, line, 100), VSTREAM_LINE);
+    EXPECT_STR(vstring_str(line), "one\r");
+    EXPECT_INT(vstream_get_line(b, line, 100), VSTREAM_LINE);
+    EXPECT_STR(vstring_str(line), "two\r");
+    /* A buffered reply stays buffered through a look at pending input. */
+    EXPECT_INT(vstream_fputs(b, "250 ok\r\n"), 0);
+    EXPECT_INT(vstream_fill(b, 0), 0);
+    EXPECT_INT(vstream_fill(a, 0), 0);
+    /* A wait for input sends it first; the answer comes after a wait. */
+    EXPECT_INT(vstream_fill(b, 10), 0);
+    EXPECT_INT(vstream_get_line(a, line, 100), VSTREAM_LINE);
+    EXPECT_STR(vstring_str(line), "250 ok\r");
+    /* End of file. */
+    close(sv[0]);
+    EXPECT_INT(vstream_get_line(b, line, 100), VSTREAM_EOF);
+    EXPECT(vstream_feof(b));
+    vstream_release(a);
+    (void) vstream_close(b);
+
+    /* A pipe is not a socket: the same calls work (with a wait first). */
+    EXPECT(pipe(pv) == 0);
+    a = vstream_fdopen(pv[1]);
+    b = vstream_fdopen(pv[0]);
+    vstream_set_timeout(a, 5);
+    vstream_set_timeout(b, 5);
+    EXPECT_INT(vstream_fill(b, 0), 0);
+    EXPECT_INT(vstream_fputs(a, "x\n"), 0);
+    EXPECT_INT(vstream_fflush(a), 0);
+    EXPECT_INT(vstream_get_line(b, line, 100), VSTREAM_LINE);
+    EXPECT_STR(vstring_str(line), "x");
+    (void) vstream_close(a);
+    (void) vstream_close(b);
+    vstring_free(line);
+}
+
+static ssize_t count_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
+{
+    (void) fd;
+    (void) timeout_ms;
+    ++*(int *) ctx;
+    if (len > 0)
+	memset(buf, 'r', 1);
+    return (len > 0 ? 1 : 0);
+}
+
+UNIT_TEST(one_replaced_function_keeps_its_context)
+{
+    int     sv[2];
+    int     ctx[8] = {0};
+    VSTREAM *s;
+    char    buf[4];
+
+    /* Its own read function with a context, the descriptor's write. */
+    EXPECT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    s = vstream_fdopen(sv[0]);
+    vstream_set_timeout(s, 5);
+    vstream_set_io(s, count_read, 0, ctx);
+    EXPECT_INT(vstream_fputs(s, "hello"), 0);
+    EXPECT_INT(vstream_fflush(s), 0);
+    EXPECT_INT(recv(sv[1], buf, sizeof(buf), 0), 4);
+    for (int i = 1; i < 8; i++)
+	EXPECT_INT(ctx[i], 0);			/* the write left it alone */
+    EXPECT_INT(vstream_getc(s), 'r');
+    EXPECT_INT(ctx[0], 1);
+    (void) vstream_close(s);
+    close(sv[1]);
 }
