@@ -6,7 +6,9 @@ loopback, for ours and for a throw-away Debian Postfix 3.7 instance in a
 temporary folder, in the same run. For 10 and 50 sessions and 5 KB and
 100 KB messages it prints the delivery rate (messages per second from
 the first connection to the last "status=sent" line), the peak memory
-of all the instance's processes together (sum of RSS, sampled), the
+of all the instance's processes together (sum of RSS, sampled; and of PSS,
+which counts a shared page once), the CPU time per message (user and
+system time of all the instance's processes, those that exited too), the
 ratios ours/Postfix (targets: rate >= 1.5, memory <= 1.0), and how many
 messages were lost (target 0).
 
@@ -51,8 +53,8 @@ def wait(pred, timeout, what):
     raise SystemExit("timed out waiting for %s" % what)
 
 
-def tree_rss_kb(root_pid):
-    """Sum of VmRSS of a process and all its descendants."""
+def tree_pids(root_pid):
+    """A process and all its descendants."""
     children = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -63,25 +65,55 @@ def tree_rss_kb(root_pid):
             children.setdefault(ppid, []).append(int(d))
         except (OSError, IndexError, ValueError):
             pass
-    total = 0
+    pids = []
     todo = [root_pid]
     while todo:
         pid = todo.pop()
+        pids.append(pid)
         todo.extend(children.get(pid, []))
+    return pids
+
+
+def tree_memory_kb(root_pid):
+    """(sum of VmRSS, sum of Pss) of a process tree: PSS counts a shared
+    page once over the processes that share it."""
+    rss = pss = 0
+    for pid in tree_pids(root_pid):
         try:
-            with open("/proc/%d/status" % pid) as f:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
         except OSError:
             pass
-    return total
+    return rss, pss
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root_pid):
+    """User + system time of a process tree, with the children it reaped
+    (master reaps the processes that exited: their time is in its
+    cutime and cstime)."""
+    ticks = 0
+    for pid in tree_pids(root_pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += sum(int(x) for x in fields[11:15])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / float(TICK)
 
 
 class Sampler:
     def __init__(self, pid_fn):
         self.pid_fn = pid_fn
         self.peak = 0
+        self.peak_pss = 0
         self.stop = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -90,13 +122,15 @@ class Sampler:
         while not self.stop:
             pid = self.pid_fn()
             if pid:
-                self.peak = max(self.peak, tree_rss_kb(pid))
+                rss, pss = tree_memory_kb(pid)
+                self.peak = max(self.peak, rss)
+                self.peak_pss = max(self.peak_pss, pss)
             time.sleep(0.1)
 
     def done(self):
         self.stop = True
         self.thread.join()
-        return self.peak
+        return self.peak, self.peak_pss
 
 
 class Postfix:
@@ -200,6 +234,7 @@ def sent_count(logfile):
 def run_one(inst, sessions, size, count):
     before = sent_count(inst.logfile)
     sampler = Sampler(inst.master_pid)
+    cpu_before = tree_cpu_seconds(inst.master_pid())
     start = time.time()
     src = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(count), "-l", str(size),
                           "-f", "sender@bench.test", "-t", "user@example.com",
@@ -213,10 +248,12 @@ def run_one(inst, sessions, size, count):
             break
         time.sleep(0.05)
     elapsed = time.time() - start
-    peak = sampler.done()
+    cpu = tree_cpu_seconds(inst.master_pid()) - cpu_before
+    peak, peak_pss = sampler.done()
     if src.returncode != 0:
         print("  %s: smtp-source: %s" % (inst.name, src.stderr.decode().strip()[:200]))
-    return count / elapsed if done >= count else done / elapsed, peak, count - done
+    rate = count / elapsed if done >= count else done / elapsed
+    return rate, peak, count - done, cpu * 1000.0 / max(done, 1), peak_pss
 
 
 def main():
@@ -249,7 +286,8 @@ def main():
                 for inst in instances:
                     res[inst.name] = run_one(inst, sessions, size, count)
                     time.sleep(1)
-                (r_pf, m_pf, l_pf), (r_us, m_us, l_us) = res["postfix"], res["ours"]
+                (r_pf, m_pf, l_pf, c_pf, p_pf) = res["postfix"]
+                (r_us, m_us, l_us, c_us, p_us) = res["ours"]
                 lost_total += l_us
                 print("relay %2d sessions %3d KB x%d: rate ours %.0f/s postfix %.0f/s "
                       "ratio %.2f (target >= 1.5); peak memory ours %.1f MB postfix %.1f MB "
@@ -257,6 +295,10 @@ def main():
                       % (sessions, size // 1024, count, r_us, r_pf, r_us / r_pf if r_pf else 0,
                          m_us / 1024.0, m_pf / 1024.0, m_us / m_pf if m_pf else 0, l_us, l_pf),
                       flush=True)
+                print("      CPU per message ours %.2f ms postfix %.2f ms ratio %.2f; "
+                      "peak PSS ours %.1f MB postfix %.1f MB ratio %.2f"
+                      % (c_us, c_pf, c_us / c_pf if c_pf else 0, p_us / 1024.0,
+                         p_pf / 1024.0, p_us / p_pf if p_pf else 0), flush=True)
     finally:
         for inst in instances:
             inst.stop()

@@ -20,8 +20,9 @@
  *	qmgr_message.c	reading an envelope and its recipients, in batches
  *	qmgr_queue.c	transports and destination queues, concurrency
  *			windows, slow start, dead destinations
- *	qmgr_deliver.c	delivery requests to private/<transport> and the
- *			results recorded in the queue file
+ *	qmgr_deliver.c	delivery requests to private/<transport> over
+ *			connections kept per destination (QMGR_AGENT),
+ *			and the results recorded in the queue file
  *	qmgr_defer.c	recipients qmgr settles itself: deferred (dead
  *			destination, defer_transports, retry:) and failed
  *			(error:), logged as Postfix does
@@ -34,6 +35,7 @@
 #include "util/vstring.h"
 #include "util/argv.h"
 #include "util/htable.h"
+#include "util/vstream.h"
 #include "global/deliver_request.h"
 
 #define QMGR_WARN_WIDTH	20		/* W record: "%020ld" */
@@ -42,6 +44,7 @@ typedef struct QMGR_MESSAGE QMGR_MESSAGE;
 typedef struct QMGR_ENTRY QMGR_ENTRY;
 typedef struct QMGR_QUEUE QMGR_QUEUE;
 typedef struct QMGR_TRANSPORT QMGR_TRANSPORT;
+typedef struct QMGR_AGENT QMGR_AGENT;
 
 struct QMGR_MESSAGE {
     char   *queue_id;
@@ -68,9 +71,13 @@ struct QMGR_MESSAGE {
     int     verify;			/* address probe of verify(8): A verify=1 */
     int     user_verify;		/* sendmail -bv: A user_verify=1 */
     int     error;			/* could not update the file */
+    int     defer_logged;		/* this run appended to defer/ */
+    int     defer_log_gone;		/* no defer/ log when it was activated */
     long    warn_time;			/* W record: delay warning due, 0 = none */
     off_t   warn_offset;		/* W record data, 0 = no W record */
     ARGV   *defer_sites;		/* recipient domains deferred, for flush_add */
+    VSTREAM *fp;			/* open between reading the envelope and the
+					 * first batch of recipients */
     QMGR_MESSAGE *prev;
     QMGR_MESSAGE *next;
 };
@@ -81,6 +88,7 @@ struct QMGR_ENTRY {
     RECIPIENT *rcpt;
     size_t  count;
     size_t  cap;
+    int     site_retries;		/* sent back after an unreached site */
     QMGR_ENTRY *next;
 };
 
@@ -90,8 +98,14 @@ struct QMGR_QUEUE {
     QMGR_ENTRY *todo;			/* FIFO */
     QMGR_ENTRY *todo_tail;
     int     busy;			/* deliveries in progress */
-    double  window;			/* concurrency window */
+    int     idle;			/* idle agents whose last delivery was here */
+    double  window;			/* concurrency window (a whole number) */
+    double  success;			/* positive feedback towards window + 1 */
+    double  failure;			/* negative feedback credit */
     double  failed_cohorts;		/* since the last success */
+    int     reached;			/* a delivery got through since revived */
+    int     ceiling;			/* sessions the site took when it refused one */
+    time_t  ceiling_until;		/* ceiling in force until then */
     int     dead;
     char   *dead_status;
     char   *dead_reason;
@@ -99,18 +113,46 @@ struct QMGR_QUEUE {
     int     on_ready;
 };
 
+/* Concurrency feedback: a constant, or a number over the window. */
+typedef struct QMGR_FEEDBACK {
+    double  value;
+    int     per;			/* QMGR_FEEDBACK_CONST or _WINDOW */
+} QMGR_FEEDBACK;
+
+#define QMGR_FEEDBACK_CONST	0	/* "1", "1/2" */
+#define QMGR_FEEDBACK_WINDOW	1	/* "1/concurrency" */
+
+/*
+ * A connection to a delivery agent. qmgr keeps it after a reply that
+ * says the agent takes another request (deliver_request.h): the next
+ * delivery to the same destination goes to the same agent, whose SMTP
+ * session to that destination is still open.
+ */
+struct QMGR_AGENT {
+    int     fd;
+    QMGR_TRANSPORT *transport;
+    QMGR_QUEUE *queue;			/* its last delivery's destination */
+    int     requests;			/* requests sent on this connection */
+    time_t  idle_since;
+    QMGR_AGENT *prev;			/* the transport's idle agents, */
+    QMGR_AGENT *next;			/* most recently idle first */
+};
+
 struct QMGR_TRANSPORT {
     char   *name;
     HTABLE *queues;			/* by nexthop */
     QMGR_QUEUE *ready;			/* queues with work, round robin */
     QMGR_QUEUE *ready_tail;
-    int     busy;
+    int     busy;			/* deliveries in progress */
+    int     idle;			/* idle agent connections */
+    QMGR_AGENT *idle_head;
+    QMGR_AGENT *idle_tail;
     int     process_limit;
     int     dest_limit;			/* 0 = no limit */
     int     initial;
     int     rcpt_limit;
-    double  pos_feedback;
-    double  neg_feedback;
+    QMGR_FEEDBACK pos_feedback;
+    QMGR_FEEDBACK neg_feedback;
     double  cohort_limit;
     int     dead;			/* no agent: mail transport unavailable */
     int     deferred;			/* in defer_transports */
@@ -158,10 +200,13 @@ extern int qmgr_message_warn_sent(QMGR_MESSAGE *);
 
 /* qmgr_queue.c */
 extern QMGR_TRANSPORT *qmgr_transport_find(const char *name);
+extern QMGR_TRANSPORT *qmgr_transport_list(void);
 extern QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *, const char *nexthop);
 extern void qmgr_queue_add(QMGR_QUEUE *, QMGR_MESSAGE *, const RECIPIENT *);
 extern void qmgr_queue_success(QMGR_QUEUE *);
 extern void qmgr_queue_failure(QMGR_QUEUE *, const char *status, const char *reason);
+extern void qmgr_entry_requeue(QMGR_ENTRY *);
+extern int qmgr_queue_limit(QMGR_QUEUE *);
 extern void qmgr_queue_flush_dead(void);
 extern void qmgr_transport_throttle(QMGR_TRANSPORT *, const char *reason);
 extern int qmgr_schedule(void);
@@ -171,7 +216,13 @@ extern void qmgr_queue_ready(QMGR_QUEUE *);
 extern int qmgr_idle(void);
 
 /* qmgr_deliver.c */
-extern int qmgr_deliver(QMGR_ENTRY *);
+#define QMGR_AGENT_IDLE_TIME	2	/* seconds an idle agent is kept */
+#define QMGR_SITE_RETRY_MAX	3	/* times an entry is sent back */
+extern QMGR_AGENT *qmgr_agent_find(QMGR_QUEUE *, int *);
+extern void qmgr_agent_close(QMGR_AGENT *);
+extern void qmgr_agent_idle_again(QMGR_AGENT *);
+extern void qmgr_queue_trim_idle(QMGR_QUEUE *);
+extern int qmgr_deliver(QMGR_ENTRY *, QMGR_AGENT *);
 extern void qmgr_deliver_result(QMGR_MESSAGE *, RECIPIENT *, const DSN_RESULT *);
 
 /* qmgr_defer.c */

@@ -119,6 +119,8 @@ static void active_start(const char *queue_id, int flush_mark, int expire_mark)
     m->active_time = now_exact();
     if (!expire_mark && dsn_log_remove(MAIL_QUEUE_DEFER, queue_id) < 0 && errno != ENOENT)
 	msg_warn("%s: remove the defer log: %m", queue_id);
+    else
+	m->defer_log_gone = 1;
     {
 	VSTRING *buf = vstring_alloc(100);
 
@@ -385,6 +387,7 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
     long    lifetime;
     long    delay;
     VSTRING *path;
+    int     have_bounce_log;
 
     /* Some recipients wait: expire, or back off and try again later. */
     if (m->deferred && !m->error) {
@@ -426,7 +429,8 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 
     /* Success notices, then failed recipients get theirs. */
     mail_queue_path(path, MAIL_QUEUE_BOUNCE, m->queue_id);
-    if (access(vstring_str(path), F_OK) == 0 && active_has_success(m)
+    if ((have_bounce_log = (access(vstring_str(path), F_OK) == 0)) != 0
+	&& active_has_success(m)
 	&& bounce_success(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
 	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
 	vstring_free(path);
@@ -434,7 +438,7 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 	active_forget(m);
 	return;
     }
-    if (access(vstring_str(path), F_OK) == 0
+    if (have_bounce_log && access(vstring_str(path), F_OK) == 0
 	&& bounce_flush(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
 	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
 	vstring_free(path);
@@ -443,7 +447,9 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 	return;
     }
     vstring_free(path);
-    if (dsn_log_remove(MAIL_QUEUE_DEFER, m->queue_id) < 0 && errno != ENOENT)
+    /* A log removed at activation comes back only when this run wrote it. */
+    if ((m->defer_logged || !m->defer_log_gone)
+	&& dsn_log_remove(MAIL_QUEUE_DEFER, m->queue_id) < 0 && errno != ENOENT)
 	msg_warn("%s: remove the defer log: %m", m->queue_id);
     if (mail_queue_remove(MAIL_QUEUE_ACTIVE, m->queue_id) < 0) {
 	msg_warn("%s: remove active/%s: %m", m->queue_id, m->queue_id);

@@ -183,6 +183,7 @@ void    qmgr_defer_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
 	qmgr_probe_done(m, rcpt, VERIFY_ADDR_DEFER, reason);
 	return;
     }
+    m->defer_logged = 1;
     if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
 	msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
     m->deferred = 1;
@@ -220,6 +221,7 @@ void    qmgr_bounce_rcpt(QMGR_MESSAGE *m, RECIPIENT *rcpt, const char *prog,
     if (qmgr_soft_bounce()) {
 	res.action = 'x';
 	res.status[0] = '4';
+	m->defer_logged = 1;
 	if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, &res) < 0)
 	    msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
 	m->deferred = 1;

@@ -7,15 +7,54 @@
  *	int qmgr_deliver(QMGR_ENTRY *entry);
  *	void qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt,
  *				 const DSN_RESULT *result);
+ *	QMGR_AGENT *qmgr_agent_find(QMGR_QUEUE *queue, int *room);
+ *	void qmgr_agent_idle_again(QMGR_AGENT *agent);
+ *	void qmgr_agent_close(QMGR_AGENT *agent);
+ *	void qmgr_queue_trim_idle(QMGR_QUEUE *queue);
  * DESCRIPTION
- *	qmgr_deliver() connects to private/<transport> (master starts an
- *	agent for each connection), sends one delivery request for the
- *	entry's recipients (deliver_request.h) and waits for the reply in
- *	the event loop, never blocking on it: the reply is collected as it
- *	comes and parsed once complete. It returns 0 when the request is
- *	under way, 1 when the agent's socket is full (try again later; the
- *	entry is untouched), and -1 when the transport has no agent (the
- *	transport is throttled and the entry deferred).
+ *	qmgr_deliver() sends one delivery request for the entry's
+ *	recipients (deliver_request.h) to an agent: over the idle
+ *	connection given, or over a new connection to private/<transport>
+ *	(master starts an agent for each connection). It waits for the
+ *	reply in the event loop, never blocking on it: the reply is
+ *	collected as it comes and parsed once complete. It returns 0 when
+ *	the request is under way, 1 when the agent's socket is full (try
+ *	again later; the entry is untouched), and -1 when the transport
+ *	has no agent (the transport is throttled and the entry deferred).
+ *
+ *	An agent whose reply says it takes another request (smtp, lmtp)
+ *	stays connected, idle, for QMGR_AGENT_IDLE_TIME seconds, marked
+ *	with the destination it served: its SMTP session there stays open
+ *	meanwhile. qmgr_agent_find() picks the agent for a delivery to a
+ *	destination: an idle one that served it (most recent first), else
+ *	an agent that served another destination and has been idle for a
+ *	second, else none with *room set when the transport may have one
+ *	more agent (deliveries plus idle agents below its process limit),
+ *	else the idle agent that served another destination longest ago.
+ *	(Reusing agents also keeps a master.cf maxproc below the process
+ *	limit from making a new connection wait for an agent that qmgr
+ *	holds idle.) So the
+ *	sessions open to a destination are its deliveries in progress and
+ *	its idle agents, and a new session is opened only when no idle
+ *	one is there: the window bounds the sessions, not only the
+ *	deliveries. qmgr_queue_trim_idle() closes a destination's idle
+ *	agents beyond its window (after the window shrank).
+ *	qmgr_agent_idle_again() puts back an agent that was found but not
+ *	used. An idle agent that went away (max_idle, max_use, a restart)
+ *	before its next request is noticed as a connection that ends
+ *	without a byte of reply: the entry goes back to its queue and out
+ *	over a new connection, without feedback.
+ *
+ *	Site failures: a reply with hop_status (deliver_request.h) counts
+ *	a failure at the destination. When qmgr asked the agent to leave
+ *	such recipients to it (DEL_REQ_FLAG_SITE_RETRY: asked when a
+ *	delivery there got through since the destination was created or
+ *	revived, at most QMGR_SITE_RETRY_MAX times per entry; the agent
+ *	leaves them only when a server answered and refused the session,
+ *	i.e. the site works but limits the sessions it takes), the
+ *	entry goes back to the front of its queue instead of being
+ *	deferred; if the feedback made the destination dead, it is
+ *	deferred with "delivery temporarily suspended" as the others.
  *
  *	When the reply is in, each recipient's result is recorded:
  *	delivered ('d') recipients are marked done in the queue file
@@ -27,7 +66,8 @@
  *	result, or an agent that dies, means "deferred". The agent has
  *	already logged each result.
  *
- *	Concurrency feedback: a delivery in which every recipient was
+ *	Concurrency feedback: a reply with hop_status, or from an agent
+ *	that does not send it a delivery in which every recipient was
  *	deferred, and not because of a RCPT TO or DATA reply or for a
  *	reason of that recipient alone (DSN_RESULT_FLAG_RECIPIENT: local's
  *	locked mailbox), is a failure at the site (connection or
@@ -58,13 +98,149 @@
 
 typedef struct DELIVERY {
     QMGR_ENTRY *entry;
+    QMGR_AGENT *agent;
     DELIVER_REQUEST *req;
     int     fd;
+    int     reused;			/* the connection served a request before */
     VSTRING *reply;
     ATTR_FRAME frame;			/* where the reply's list ends */
     size_t  read_pos;			/* memory_read()'s place in reply */
     int     complete;
 } DELIVERY;
+
+static int agent_timer_on;
+
+/* idle_unlink - take an agent off its transport's idle list */
+static void idle_unlink(QMGR_AGENT *a)
+{
+    QMGR_TRANSPORT *t = a->transport;
+
+    if (a->prev)
+	a->prev->next = a->next;
+    else
+	t->idle_head = a->next;
+    if (a->next)
+	a->next->prev = a->prev;
+    else
+	t->idle_tail = a->prev;
+    a->prev = a->next = 0;
+    t->idle--;
+    if (a->queue)
+	a->queue->idle--;
+}
+
+void    qmgr_agent_close(QMGR_AGENT *a)
+{
+    close(a->fd);
+    myfree(a);
+}
+
+/* agent_timer - close the agents that have been idle long enough */
+static void agent_timer(int event, void *context)
+{
+    time_t  now = time((time_t *) 0);
+    int     left = 0;
+
+    (void) event;
+    (void) context;
+    agent_timer_on = 0;
+    for (QMGR_TRANSPORT *t = qmgr_transport_list(); t; t = t->next) {
+	QMGR_AGENT *a = t->idle_tail;
+
+	while (a && now - a->idle_since >= QMGR_AGENT_IDLE_TIME) {
+	    QMGR_AGENT *prev = a->prev;
+
+	    event_disable_readwrite(a->fd);
+	    idle_unlink(a);
+	    qmgr_agent_close(a);
+	    a = prev;
+	}
+	left += t->idle;
+    }
+    if (left) {
+	event_request_timer(agent_timer, 0, 1000);
+	agent_timer_on = 1;
+    }
+}
+
+/* agent_gone - an idle agent closed its end (or said something unasked) */
+static void agent_gone(int event, void *context)
+{
+    QMGR_AGENT *a = context;
+
+    (void) event;
+    event_disable_readwrite(a->fd);
+    idle_unlink(a);
+    qmgr_agent_close(a);
+}
+
+/* agent_idle - an agent that takes another request waits for one */
+static void agent_idle(QMGR_AGENT *a, QMGR_QUEUE *q)
+{
+    QMGR_TRANSPORT *t = a->transport;
+
+    a->queue = q;
+    a->idle_since = time((time_t *) 0);
+    a->prev = 0;
+    a->next = t->idle_head;
+    if (t->idle_head)
+	t->idle_head->prev = a;
+    else
+	t->idle_tail = a;
+    t->idle_head = a;
+    t->idle++;
+    q->idle++;
+    event_enable_read(a->fd, agent_gone, a);
+    if (!agent_timer_on) {
+	event_request_timer(agent_timer, 0, 1000);
+	agent_timer_on = 1;
+    }
+}
+
+QMGR_AGENT *qmgr_agent_find(QMGR_QUEUE *q, int *room)
+{
+    QMGR_TRANSPORT *t = q->transport;
+    QMGR_AGENT *a;
+
+    *room = 0;
+    if (q->idle > 0) {
+	for (a = t->idle_head; a; a = a->next)
+	    if (a->queue == q)
+		break;
+    } else if ((a = t->idle_tail) != 0 && time((time_t *) 0) - a->idle_since >= 1) {
+	/* Its destination had no work for a while: this one does. */
+    } else if (t->busy + t->idle < t->process_limit) {
+	*room = 1;
+	return (0);
+    }
+    if (a) {
+	event_disable_readwrite(a->fd);
+	idle_unlink(a);
+    }
+    return (a);
+}
+
+void    qmgr_agent_idle_again(QMGR_AGENT *a)
+{
+    agent_idle(a, a->queue);
+}
+
+void    qmgr_queue_trim_idle(QMGR_QUEUE *q)
+{
+    QMGR_TRANSPORT *t = q->transport;
+    QMGR_AGENT *a = t->idle_tail;
+
+    while (a && q->idle > 0 && q->busy + q->idle > qmgr_queue_limit(q)) {
+	QMGR_AGENT *prev = a->prev;
+
+	if (a->queue == q) {
+	    event_disable_readwrite(a->fd);
+	    idle_unlink(a);
+	    qmgr_agent_close(a);
+	}
+	a = prev;
+    }
+}
 
 /* memory_read - a VSTREAM read function over the collected reply */
 static ssize_t memory_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
@@ -118,6 +294,7 @@ void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *
 	}
 	break;
     default:
+	m->defer_logged = 1;
 	if (dsn_log_append(MAIL_QUEUE_DEFER, m->queue_id, rcpt, res) < 0)
 	    msg_warn("%s: cannot append to the defer log: %m", m->queue_id);
 	m->deferred = 1;
@@ -130,8 +307,10 @@ void    qmgr_deliver_result(QMGR_MESSAGE *m, RECIPIENT *rcpt, const DSN_RESULT *
 /* site_failure - did the delivery fail before any recipient was tried? */
 static int site_failure(DELIVER_REQUEST *req, int reply_ok)
 {
-    if (!reply_ok)
+    if (!reply_ok || req->hop_status)
 	return (1);
+    if (req->more)
+	return (0);			/* an agent that reports hop_status */
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	RECIPIENT *r = req->rcpt + i;
 
@@ -146,6 +325,35 @@ static int site_failure(DELIVER_REQUEST *req, int reply_ok)
     return (1);
 }
 
+/* entry_back - the request's recipients, untried, go back to their queue */
+static void entry_back(DELIVERY *d)
+{
+    QMGR_ENTRY *e = d->entry;
+
+    e->rcpt = d->req->rcpt;
+    e->count = e->cap = d->req->rcpt_count;
+    d->req->rcpt = 0;
+    d->req->rcpt_count = 0;
+    qmgr_entry_requeue(e);
+}
+
+/* delivery_free - the delivery's memory; the entry is someone else's */
+static void delivery_free(DELIVERY *d)
+{
+    deliver_request_free(d->req);
+    vstring_free(d->reply);
+    myfree(d);
+}
+
+/* untried - no recipient of the request has a result */
+static int untried(const DELIVER_REQUEST *req)
+{
+    for (size_t i = 0; i < req->rcpt_count; i++)
+	if (req->rcpt[i].have_result)
+	    return (0);
+    return (1);
+}
+
 static void delivery_done(DELIVERY *d, int reply_ok)
 {
     QMGR_ENTRY *e = d->entry;
@@ -155,15 +363,31 @@ static void delivery_done(DELIVERY *d, int reply_ok)
     DELIVER_REQUEST *req = d->req;
     const char *fail_status = "4.3.0";
     const char *fail_reason = "unknown mail transport error";
+    int     site_failed;
 
     event_disable_readwrite(d->fd);
-    close(d->fd);
-    q->busy--;
-    t->busy--;
+
+    /*
+     * An idle agent that went away before it read this request: nothing
+     * was tried, nothing is counted; the entry goes out again over a new
+     * connection.
+     */
+    if (!reply_ok && d->reused && vstring_len(d->reply) == 0) {
+	qmgr_agent_close(d->agent);
+	q->busy--;
+	t->busy--;
+	entry_back(d);
+	delivery_free(d);
+	return;
+    }
 
     /* Feedback first: it may declare the destination dead. */
-    if (site_failure(req, reply_ok)) {
-	for (size_t i = 0; i < req->rcpt_count; i++) {
+    if ((site_failed = site_failure(req, reply_ok)) != 0) {
+	if (req->hop_status) {
+	    fail_status = req->hop_status;
+	    fail_reason = req->hop_reason;
+	}
+	for (size_t i = 0; !req->hop_status && i < req->rcpt_count; i++) {
 	    if (req->rcpt[i].have_result) {
 		fail_status = req->rcpt[i].result.status;
 		fail_reason = req->rcpt[i].result.reason;
@@ -173,6 +397,36 @@ static void delivery_done(DELIVERY *d, int reply_ok)
 	qmgr_queue_failure(q, fail_status, fail_reason);
     } else {
 	qmgr_queue_success(q);
+    }
+    q->busy--;
+    t->busy--;
+
+    /* The connection: kept for the next delivery, or closed. */
+    if (reply_ok && req->more && !q->dead && q->busy + q->idle < qmgr_queue_limit(q))
+	agent_idle(d->agent, q);
+    else
+	qmgr_agent_close(d->agent);
+    qmgr_queue_trim_idle(q);
+
+    /*
+     * Recipients that the agent left to us because the site could not
+     * be reached: back to the front of the queue while the destination
+     * lives, deferred with the others when it died.
+     */
+    if (reply_ok && site_failed && req->hop_status && (req->flags & DEL_REQ_FLAG_SITE_RETRY)
+	&& untried(req)) {
+	if (q->dead) {
+	    e->rcpt = req->rcpt;
+	    e->count = e->cap = req->rcpt_count;
+	    req->rcpt = 0;
+	    req->rcpt_count = 0;
+	    qmgr_defer_entry(e, "error", q->dead_status, q->dead_reason);
+	} else {
+	    e->site_retries++;
+	    entry_back(d);
+	}
+	delivery_free(d);
+	return;
     }
 
     /*
@@ -188,10 +442,8 @@ static void delivery_done(DELIVERY *d, int reply_ok)
 	    qmgr_defer_rcpt(m, r, 0, "4.3.0", "unknown mail transport error");
 	}
     }
-    deliver_request_free(req);
+    delivery_free(d);
     myfree(e);
-    vstring_free(d->reply);
-    myfree(d);
     qmgr_queue_ready(q);
 }
 
@@ -206,7 +458,10 @@ static void delivery_read(int event, void *context)
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
 	return;
     if (n <= 0) {
-	if (n < 0)
+	/* An idle agent may have gone away: delivery_done() retries quietly. */
+	if (d->reused && vstring_len(d->reply) == 0)
+	    ;
+	else if (n < 0)
 	    msg_warn("read reply from private/%s: %m", d->req->transport);
 	else
 	    msg_warn("private/%s: delivery agent ended without a reply for %s",
@@ -235,13 +490,11 @@ static void delivery_read(int event, void *context)
     delivery_done(d, ok);
 }
 
-int     qmgr_deliver(QMGR_ENTRY *e)
+/* agent_connect - a new connection to private/<transport>; see qmgr_deliver */
+static int agent_connect(QMGR_ENTRY *e, int *fdp)
 {
-    QMGR_QUEUE *q = e->queue;
-    QMGR_TRANSPORT *t = q->transport;
+    QMGR_TRANSPORT *t = e->queue->transport;
     struct sockaddr_un sun;
-    DELIVERY *d;
-    VSTREAM *stream;
     int     fd;
 
     memset(&sun, 0, sizeof(sun));
@@ -269,11 +522,43 @@ int     qmgr_deliver(QMGR_ENTRY *e)
 	qmgr_transport_throttle(t, "mail transport unavailable");
 	return (-1);
     }
+    *fdp = fd;
+    return (0);
+}
+
+int     qmgr_deliver(QMGR_ENTRY *e, QMGR_AGENT *agent)
+{
+    QMGR_QUEUE *q = e->queue;
+    QMGR_TRANSPORT *t = q->transport;
+    DELIVERY *d;
+    VSTREAM *stream;
+    int     ret;
+    int     fd;
+
+    if (agent == 0) {
+	if ((ret = agent_connect(e, &fd)) != 0)
+	    return (ret);
+	agent = mycalloc(1, sizeof(*agent));
+	agent->fd = fd;
+	agent->transport = t;
+    }
     d = mycalloc(1, sizeof(*d));
     d->entry = e;
-    d->fd = fd;
+    d->agent = agent;
+    d->fd = agent->fd;
+    d->reused = agent->requests++ > 0;
     d->reply = vstring_alloc(256);
     d->req = qmgr_request_shell(e->message, t->name, q->nexthop);
+
+    /*
+     * A site that took a delivery since it was revived is up: when it
+     * answers a new session with a refusal, that is a limit on its
+     * sessions, and the agent leaves those recipients to us. Before its
+     * first success, and for connections that fail, the agent defers
+     * as Postfix's does (the site may be down).
+     */
+    if (q->reached && e->site_retries < QMGR_SITE_RETRY_MAX)
+	d->req->flags |= DEL_REQ_FLAG_SITE_RETRY;
 
     /* The request owns the recipients from now on. */
     d->req->rcpt = e->rcpt;
@@ -283,15 +568,16 @@ int     qmgr_deliver(QMGR_ENTRY *e)
 
     q->busy++;
     t->busy++;
-    stream = vstream_fdopen(fd);
+    stream = vstream_fdopen(d->fd);
     vstream_set_timeout(stream, (int) (var_ipc_timeout > 0 ? var_ipc_timeout : 60));
     if (deliver_request_send(stream, d->req) < 0) {
-	msg_warn("send request to private/%s: %m", t->name);
+	if (!d->reused)
+	    msg_warn("send request to private/%s: %m", t->name);
 	vstream_release(stream);
 	delivery_done(d, 0);
 	return (0);
     }
     vstream_release(stream);
-    event_enable_read(fd, delivery_read, d);
+    event_enable_read(d->fd, delivery_read, d);
     return (0);
 }

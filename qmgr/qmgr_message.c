@@ -39,6 +39,9 @@
  *	orig_to= in the log), and every other one is marked done without
  *	delivery, so the message goes out once.
  *
+ *	The file stays open (m->fp) for the first
+ *	qmgr_message_read_rcpts(), which closes it.
+ *
  *	qmgr_message_read_rcpts() reads the next batch of recipients
  *	that are still to be delivered (R records; D records are done),
  *	with their O, N and Q records, and hands each to the router
@@ -87,6 +90,8 @@ static const char *active_path(const char *queue_id)
 
 void    qmgr_message_free(QMGR_MESSAGE *m)
 {
+    if (m->fp)
+	vstream_close(m->fp);
     myfree(m->queue_id);
     myfree(m->sender);
     myfree(m->dsn_envid);
@@ -300,14 +305,16 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
 	    "no message data";
     if (*why == 0 && m->nrcpt == 0)
 	*why = "no recipients";
-    vstream_close(fp);
     vstring_free(buf);
     if (*why) {
+	vstream_close(fp);
 	if (m->sender == 0)
 	    m->sender = mystrdup("");
 	qmgr_message_free(m);
 	return (0);
     }
+    /* The first batch of recipients is read next: keep the file open. */
+    m->fp = fp;
     return (m);
 }
 
@@ -435,15 +442,23 @@ int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)
     int     type;
     off_t   rec_start;
 
-    if (m->rcpt_next == 0)
+    if (m->rcpt_next == 0) {
+	if (m->fp) {
+	    vstream_close(m->fp);
+	    m->fp = 0;
+	}
 	return (0);
+    }
     batch = var_qmgr_rcpt_limit - qmgr_rcpt_in_memory;
     if (batch < var_qmgr_rcpt_minimum)
 	batch = var_qmgr_rcpt_minimum;
     if (batch < 1)
 	batch = 1;
-    if ((fp = vstream_open(active_path(m->queue_id), O_RDONLY, 0)) == 0
-	|| vstream_seek(fp, m->rcpt_next, SEEK_SET) < 0) {
+    if ((fp = m->fp) != 0)
+	m->fp = 0;
+    else
+	fp = vstream_open(active_path(m->queue_id), O_RDONLY, 0);
+    if (fp == 0 || vstream_seek(fp, m->rcpt_next, SEEK_SET) < 0) {
 	msg_warn("%s: open %s: %m", m->queue_id, active_path(m->queue_id));
 	if (fp)
 	    vstream_close(fp);

@@ -54,6 +54,7 @@
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "util/vstring.h"
+#include "util/stringops.h"
 #include "global/mail_conf.h"
 #include "util/events.h"
 #include "qmgr.h"
@@ -81,6 +82,63 @@ static long transport_initial(const char *name)
     return (value > 0 ? value : 1);
 }
 
+/*
+ * feedback_parse - <t>_destination_concurrency_{positive,negative}_feedback
+ * as Postfix reads it: "number", "number/number" or "number/concurrency",
+ * the value in 0..1.
+ */
+static void feedback_parse(QMGR_FEEDBACK *fb, const char *transport, const char *param)
+{
+    const char *text = mail_conf_transport_str(transport, param);
+    char   *copy = mystrdup(text);
+    char   *num = copy;
+    char   *den = strchr(copy, '/');
+    char   *end;
+    double  value;
+
+    if (den)
+	*den++ = 0;
+    num = trimblanks(num);
+    value = strtod(num, &end);
+    fb->per = QMGR_FEEDBACK_CONST;
+    if (*num == 0 || *end != 0 || !(value >= 0 && value <= 1))
+	msg_fatal("%s_%s: bad feedback value: %s", transport,
+		  param + sizeof("default_") - 1, text);
+    if (den) {
+	double  d;
+
+	den = trimblanks(den);
+	if (strcmp(den, "concurrency") == 0) {
+	    fb->per = QMGR_FEEDBACK_WINDOW;
+	} else if ((d = strtod(den, &end)) > 0 && *den && *end == 0 && value / d <= 1) {
+	    value /= d;
+	} else {
+	    msg_fatal("%s_%s: bad feedback value: %s", transport,
+		      param + sizeof("default_") - 1, text);
+	}
+    }
+    fb->value = value;
+    myfree(copy);
+}
+
+/* feedback_value - the feedback for a window of this size */
+static double feedback_value(const QMGR_FEEDBACK *fb, double window)
+{
+    if (window < 1)
+	window = 1;
+    switch (fb->per) {
+    case QMGR_FEEDBACK_WINDOW:
+	return (fb->value / window);
+    default:
+	return (fb->value);
+    }
+}
+
+QMGR_TRANSPORT *qmgr_transport_list(void)
+{
+    return (transport_list);
+}
+
 QMGR_TRANSPORT *qmgr_transport_find(const char *name)
 {
     QMGR_TRANSPORT *t;
@@ -98,10 +156,10 @@ QMGR_TRANSPORT *qmgr_transport_find(const char *name)
     t->dest_limit = (int) mail_conf_transport_int(name, VAR_DEFAULT_DESTINATION_CONCURRENCY_LIMIT);
     t->initial = (int) transport_initial(name);
     t->rcpt_limit = (int) mail_conf_transport_int(name, VAR_DEFAULT_DESTINATION_RECIPIENT_LIMIT);
-    t->pos_feedback = (double) mail_conf_transport_int(name,
-				   VAR_DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK);
-    t->neg_feedback = (double) mail_conf_transport_int(name,
-				   VAR_DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK);
+    feedback_parse(&t->pos_feedback, name,
+		   VAR_DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK);
+    feedback_parse(&t->neg_feedback, name,
+		   VAR_DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK);
     t->cohort_limit = (double) mail_conf_transport_int(name,
 				VAR_DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT);
     if (t->dest_limit > 0 && t->initial > t->dest_limit)
@@ -187,6 +245,23 @@ static void entry_push_front(QMGR_QUEUE *q, QMGR_ENTRY *e)
 	q->todo_tail = e;
 }
 
+/* qmgr_entry_requeue - an entry that was not tried goes out first next */
+void    qmgr_entry_requeue(QMGR_ENTRY *e)
+{
+    entry_push_front(e->queue, e);
+    qmgr_queue_ready(e->queue);
+}
+
+/* qmgr_queue_limit - how many deliveries the queue may have at once */
+int     qmgr_queue_limit(QMGR_QUEUE *q)
+{
+    int     limit = (int) q->window;
+
+    if (q->transport->dest_limit > 0 && limit > q->transport->dest_limit)
+	limit = q->transport->dest_limit;
+    return (limit < 1 ? 1 : limit);
+}
+
 /* suspended_reason - why a dead queue or transport takes no mail */
 static const char *queue_blocked(QMGR_QUEUE *q, const char **status)
 {
@@ -261,22 +336,50 @@ static void queue_unthrottle(int event, void *context)
 	return;
     q->dead = 0;
     q->window = q->transport->initial;
+    q->success = q->failure = 0;
     q->failed_cohorts = 0;
+    q->reached = 0;
     qmgr_queue_ready(q);
 }
 
+/*
+ * qmgr_queue_success - a delivery reached the destination. Positive
+ * feedback adds up until it makes one more parallel delivery (Postfix's
+ * hysteresis of 1); it applies only while the window is in use (below
+ * the deliveries in progress plus the initial concurrency), so that a
+ * window never grows far past what the destination has shown it takes.
+ * The caller has not yet counted the delivery as finished.
+ */
 void    qmgr_queue_success(QMGR_QUEUE *q)
 {
     QMGR_TRANSPORT *t = q->transport;
 
     q->failed_cohorts = 0;
+    q->reached = 1;
     if (q->window < 1)
 	q->window = 1;
-    q->window += t->pos_feedback / q->window;
+    if ((t->dest_limit > 0 && q->window >= t->dest_limit)
+	|| q->window >= q->busy + t->initial)
+	return;
+    if (q->ceiling > 0 && q->window >= q->ceiling && time((time_t *) 0) < q->ceiling_until)
+	return;
+    q->success += feedback_value(&t->pos_feedback, q->window);
+    while (q->success >= 1 - 1e-9) {
+	q->window += 1;
+	q->success -= 1;
+	q->failure = 0;
+    }
     if (t->dest_limit > 0 && q->window > t->dest_limit)
 	q->window = t->dest_limit;
 }
 
+/*
+ * qmgr_queue_failure - a delivery could not reach the destination
+ * (connection or handshake). Negative feedback takes a delivery off the
+ * window at the start of its cycle (Postfix's reversed hysteresis), and
+ * each failure counts 1/window of a failed pseudo-cohort; at the
+ * failed_cohort_limit the destination is dead.
+ */
 void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason)
 {
     QMGR_TRANSPORT *t = q->transport;
@@ -284,10 +387,28 @@ void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason
 
     if (q->dead)
 	return;
+
+    /*
+     * Refused while other deliveries there are under way (the caller
+     * has not yet counted this one as finished): the site limits the
+     * sessions it takes. The window does not grow past what it took,
+     * for minimal_backoff_time; then one more session is tried again.
+     */
+    if (q->busy > 1) {
+	q->ceiling = q->busy - 1;
+	q->ceiling_until = time((time_t *) 0) + var_min_backoff;
+    }
     q->failed_cohorts += 1.0 / before;
-    q->window = before - t->neg_feedback / before;
+    q->failure -= feedback_value(&t->neg_feedback, before);
+    while (q->failure < -1e-9) {
+	q->window -= 1;
+	q->failure += 1;
+	q->success = 0;
+    }
     if (q->window < 1)
 	q->window = 1;
+    if (q->ceiling > 0 && q->window > q->ceiling && time((time_t *) 0) < q->ceiling_until)
+	q->window = q->ceiling;
     if (t->cohort_limit > 0 && q->failed_cohorts >= t->cohort_limit - 1e-9) {
 	VSTRING *why = vstring_alloc(100);
 
@@ -366,19 +487,29 @@ int     qmgr_schedule(void)
 	 * Each turn either starts a delivery (bounded by the windows and
 	 * the process limit) or takes a queue off the ready list, so the
 	 * loop ends. A queue at its window is put back when one of its
-	 * deliveries ends.
+	 * deliveries ends. A delivery goes to an idle agent that served
+	 * the same destination when there is one (its session is still
+	 * open), else to a new agent, else to an agent that served
+	 * another destination (qmgr_agent_find).
 	 */
 	while (!t->dead && t->busy < t->process_limit && (q = ready_pop(t)) != 0) {
 	    QMGR_ENTRY *e;
-	    int     limit = (int) q->window;
+	    QMGR_AGENT *agent;
+	    int     room;
 
-	    if (t->dest_limit > 0 && limit > t->dest_limit)
-		limit = t->dest_limit;
-	    if (limit < 1)
-		limit = 1;
-	    if (q->dead || q->busy >= limit || (e = qmgr_entry_take(q)) == 0)
+	    if (q->dead || q->busy >= qmgr_queue_limit(q))
 		continue;
-	    if (qmgr_deliver(e) > 0) {
+	    agent = qmgr_agent_find(q, &room);
+	    if (agent == 0 && !room) {
+		qmgr_queue_ready(q);
+		break;
+	    }
+	    if ((e = qmgr_entry_take(q)) == 0) {
+		if (agent)
+		    qmgr_agent_idle_again(agent);
+		continue;
+	    }
+	    if (qmgr_deliver(e, agent) > 0) {
 		/* The agent cannot take it now; qmgr.c tries again soon. */
 		entry_push_front(q, e);
 		qmgr_queue_ready(q);

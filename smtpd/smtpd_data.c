@@ -794,8 +794,8 @@ void    smtpd_msg_end(DATA_STATE *ds, int bdat)
 	    }
 	    smtpd_reply(state, "%s", vstring_str(ok));
 	    state->junk_cmds = 0;
-	    (void) mail_trigger("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME),
-				(char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
+	    (void) mail_trigger_kept("public", mail_conf_str(VAR_QUEUE_SERVICE_NAME),
+				     (char[]) {QMGR_REQ_SCAN_INCOMING}, 1);
 	}
     }
     vstring_free(ok);

@@ -29,7 +29,9 @@
  *	and W waiting clients, so a waiting client gets a process within
  *	about smtpd_overload_idle_time however large the crowd. The queue
  *	must be seen non-empty twice, 50ms apart, so a client that a
- *	free process is about to accept evicts nobody. A client in the
+ *	free process is about to accept evicts nobody; the first look is
+ *	after the client has been quiet for 50ms (one that answers sooner
+ *	costs no system call for it). A client in the
  *	middle of a message (DATA, BDAT) is never evicted; its time is
  *	bounded by smtpd_min_data_rate.
  */
@@ -59,6 +61,9 @@ int     smtpd_idle_wait(SMTPD_STATE *state)
     int     was_waiting = 0;
 
     if (idle_ms <= 0 || procs <= 0)
+	return (0);
+    /* A client that answers within one slice costs no look at the queue. */
+    if (!line_ready(state) && vstream_fill(state->client, SLICE_BUSY_MS) < 0)
 	return (0);
     while (!line_ready(state)) {
 	int     waiting = mail_server_waiting();

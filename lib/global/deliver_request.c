@@ -17,6 +17,7 @@
  *	return 0 or -1.
  */
 #include <sys/time.h>
+#include <time.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "util/msg.h"
 #include "util/vstring.h"
 #include "util/attr.h"
+#include "util/htable.h"
 #include "global/mail_conf.h"
 #include "global/info_log_addr.h"
 #include "global/deliver_request.h"
@@ -114,6 +116,8 @@ void    deliver_request_free(DELIVER_REQUEST *req)
     myfree(req->client_addr);
     myfree(req->helo_name);
     myfree(req->sasl_username);
+    myfree(req->hop_status);
+    myfree(req->hop_reason);
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	RECIPIENT *r = req->rcpt + i;
 
@@ -281,13 +285,64 @@ void    deliver_result(DELIVER_REQUEST *req, size_t idx, const DSN_RESULT *resul
     req->rcpt[idx].have_result = 1;
 }
 
+/*
+ * learned_before - a learning delivery (not a probe) whose delivered
+ * recipients this process has all reported to verify(8) already, within
+ * address_verify_positive_refresh_time: the cache would learn nothing
+ * (and verify(8) would lock, write and fdatasync its table for it).
+ * Otherwise the delivered recipients are remembered, up to a bound.
+ */
+#define LEARNED_MAX	1000
+
+static int learned_before(const DELIVER_REQUEST *req)
+{
+    static HTABLE *learned;
+    static long refresh = -1;
+    time_t  now = time((time_t *) 0);
+    int     all = 1;
+
+    if ((req->flags & DEL_REQ_FLAG_VERIFY) || !(req->flags & DEL_REQ_FLAG_RECORD))
+	return (0);
+    if (refresh < 0)
+	refresh = mail_conf_time(VAR_ADDRESS_VERIFY_POSITIVE_REFRESH_TIME);
+    if (learned == 0)
+	learned = htable_create(64);
+    for (size_t i = 0; all && i < req->rcpt_count; i++) {
+	const RECIPIENT *r = req->rcpt + i;
+	time_t *when;
+
+	if (r->have_result && r->result.action == 'd'
+	    && ((when = htable_find(learned, r->address)) == 0 || now - *when >= refresh))
+	    all = 0;
+    }
+    if (all)
+	return (1);
+    if (learned->used >= LEARNED_MAX) {
+	htable_free(learned, myfree);
+	learned = htable_create(64);
+    }
+    for (size_t i = 0; i < req->rcpt_count; i++) {
+	const RECIPIENT *r = req->rcpt + i;
+	time_t *when;
+
+	if (!r->have_result || r->result.action != 'd')
+	    continue;
+	if ((when = htable_find(learned, r->address)) == 0) {
+	    when = mymalloc(sizeof(*when));
+	    htable_enter(learned, r->address, when);
+	}
+	*when = now;
+    }
+    return (0);
+}
+
 int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
 {
     ATTR   *a = attr_alloc();
     int     ret;
 
     /* Probe results and learned deliveries go to the verify service. */
-    if (req->flags & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_RECORD))
+    if ((req->flags & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_RECORD)) && !learned_before(req))
 	(void) verify_clnt_record(req);
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	const RECIPIENT *r = req->rcpt + i;
@@ -310,6 +365,12 @@ int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
 	if (res->flags)
 	    attr_addf(a, DELIVER_ATTR_DSN_FLAGS, "%d", res->flags);
     }
+    if (req->hop_status && req->hop_reason) {
+	attr_add(a, DELIVER_ATTR_HOP_STATUS, req->hop_status);
+	attr_add(a, DELIVER_ATTR_HOP_REASON, req->hop_reason);
+    }
+    if (req->more)
+	attr_add(a, DELIVER_ATTR_MORE, "1");
     attr_add(a, ATTR_NAME_STATUS, "0");
     ret = attr_send(stream, a);
     attr_free(a);
@@ -334,6 +395,9 @@ typedef struct DELIVER_REPLY_RCPT {
 typedef struct DELIVER_REPLY {
     DELIVER_REPLY_RCPT *rcpt;
     size_t  count;
+    char   *hop_status;
+    char   *hop_reason;
+    int     more;
     int     status;
 } DELIVER_REPLY;
 
@@ -357,6 +421,10 @@ static const ATTR_SCAN deliver_result_table[] = {
 static const ATTR_SCAN deliver_reply_table[] = {
     ATTR_GROUP(DELIVER_ATTR_RCPT_INDEX, DELIVER_REPLY, rcpt, count, DELIVER_REPLY_RCPT,
 	       deliver_result_table, 0, 0, DELIVER_RCPT_MAX),
+    ATTR_STR(DELIVER_ATTR_HOP_STATUS, DELIVER_REPLY, hop_status, 0,
+	     5, sizeof(((DSN_RESULT *) 0)->status) - 1),
+    ATTR_STR(DELIVER_ATTR_HOP_REASON, DELIVER_REPLY, hop_reason, 0, 0, 0),
+    ATTR_INT(DELIVER_ATTR_MORE, DELIVER_REPLY, more, 0, 0, 1),
     ATTR_INT(ATTR_NAME_STATUS, DELIVER_REPLY, status, ATTR_FLAG_REQUIRED, 0, INT_MAX),
     ATTR_END,
 };
@@ -409,6 +477,19 @@ int     deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
 	res.flags = r->flags;
 	deliver_result(req, (size_t) r->index, &res);
     }
+    if (got > 0 && reply.hop_status && reply.hop_reason) {
+	if (!status_ok(reply.hop_status) || reply.hop_status[0] != '4') {
+	    vstring_strcpy(why, "bad hop status");
+	    got = -1;
+	} else {
+	    myfree(req->hop_status);
+	    myfree(req->hop_reason);
+	    req->hop_status = mystrdup(reply.hop_status);
+	    req->hop_reason = mystrdup(reply.hop_reason);
+	}
+    }
+    if (got > 0)
+	req->more = reply.more;
     if (got < 0)
 	msg_warn("malformed reply from delivery agent %s: %s",
 		 req->transport ? req->transport : "", vstring_str(why));

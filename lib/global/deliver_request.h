@@ -41,7 +41,9 @@
  *	address_verify_learn_deliveries is on. With either flag,
  *	deliver_request_done() first sends the results to the verify
  *	service (verify_clnt_record(): every result of a probe, the 2xx
- *	ones of a learning delivery), and deliver_log() says
+ *	ones of a learning delivery; a learning delivery whose delivered
+ *	recipients the same agent process reported within
+ *	address_verify_positive_refresh_time is not reported again), and deliver_log() says
  *	"status=deliverable" / "status=undeliverable" for probes, as
  *	Postfix does. qmgr marks a probe's recipients done whatever the
  *	result, writes no bounce or defer log for them, and removes the
@@ -70,7 +72,24 @@
  *	result, "rcpt_index" (its place in the request) opening it:
  *	rcpt_index dsn_status dsn_action (d, x or f) reason relay
  *	[remote_mta] [diag] conn_setup xmit conn_reuse [dsn_flags]; then
- *	status=0 (ATTR_NAME_STATUS).
+ *	[hop_status hop_reason] [more_requests] status=0 (ATTR_NAME_STATUS).
+ *
+ *	hop_status (a 4.X.Y code) and hop_reason say that the agent could
+ *	not reach the destination at all (no server answered, or none got
+ *	past the greeting and EHLO): qmgr's concurrency feedback counts a
+ *	failure at the site. With DEL_REQ_FLAG_SITE_RETRY in the request,
+ *	when a server answered and refused the session (a site that is up
+ *	but limits its sessions), the agent then leaves the recipients
+ *	without a result (and does not log them): qmgr puts them back in the destination's queue and
+ *	sends them again, on a session that works, as long as the
+ *	destination is not dead (see qmgr(8)). Without the flag the agent
+ *	settles them as deferred, as Postfix's agents do.
+ *
+ *	more_requests=1 says that the agent reads another request on the
+ *	same connection once it has sent this reply: qmgr may keep the
+ *	connection, and with it the agent's cached session to the
+ *	destination, for the next delivery to the same destination. An
+ *	agent that does not say so serves one request per connection.
  *
  *	Both sides read with attr_scan() tables: names a reader does not
  *	know are skipped; numbers, indexes, status codes and lengths are
@@ -121,6 +140,11 @@
 #define DELIVER_ATTR_CONN_REUSE		"conn_reuse"
 #define DELIVER_ATTR_DSN_FLAGS		"dsn_flags"
 
+/* Reply: the destination could not be reached; another request is welcome. */
+#define DELIVER_ATTR_HOP_STATUS		"hop_status"
+#define DELIVER_ATTR_HOP_REASON		"hop_reason"
+#define DELIVER_ATTR_MORE		"more_requests"
+
 /* At most this many recipients in one request. */
 #define DELIVER_RCPT_MAX	20000
 
@@ -166,6 +190,7 @@ typedef struct RECIPIENT {
 #define DEL_REQ_FLAG_VERIFY	(1<<0)	/* probe: stop after RCPT */
 #define DEL_REQ_FLAG_RECORD	(1<<1)	/* learn deliveries (verify cache) */
 #define DEL_REQ_FLAG_USER_VERIFY (1<<2)	/* sendmail -bv: stop after RCPT */
+#define DEL_REQ_FLAG_SITE_RETRY	(1<<3)	/* unreached site: qmgr retries */
 
 #define DEL_REQ_TRACE_ONLY(f)	((f) & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_USER_VERIFY))
 
@@ -188,6 +213,9 @@ typedef struct DELIVER_REQUEST {
     int     flags;			/* DEL_REQ_FLAG_* */
     RECIPIENT *rcpt;
     size_t  rcpt_count;
+    char   *hop_status;			/* reply: site not reached, "4.4.1" */
+    char   *hop_reason;			/* reply: why, in the log's words */
+    int     more;			/* reply: the agent reads another request */
 } DELIVER_REQUEST;
 
 #define DSN_RET_FULL	1

@@ -22,9 +22,11 @@
  *	of the ID; long IDs are converted first, so both shapes land in the
  *	same folders.
  *
- *	mail_queue_enter() writes "queue/T<pid>.<counter>" first, then
- *	links it under its queue ID (link fails instead of replacing an
- *	existing name) and removes the temporary name.
+ *	mail_queue_enter() creates the file without a name (O_TMPFILE)
+ *	and links it under its queue ID (link fails instead of replacing an
+ *	existing name). Where that cannot be done (no O_TMPFILE, no /proc
+ *	in a chroot) it writes "queue/T<pid>.<counter>" first, links that
+ *	under its queue ID and removes the temporary name.
  * DIAGNOSTICS
  *	Functions that touch the file system return -1 (or a null
  *	stream) with errno set; mail_queue_mkdirs() logs what failed.
@@ -213,6 +215,56 @@ static int make_parents(const char *queue, const char *id)
     return (ret);
 }
 
+/*
+ * enter_unnamed - an O_TMPFILE file in queue, linked under a new queue
+ * ID; the descriptor, or -1 when this way is not available here.
+ */
+static int enter_unnamed(const char *queue, int mode, VSTRING *id, VSTRING *path)
+{
+#ifdef O_TMPFILE
+    static int unavailable;
+    char    proc_path[64];
+    struct timeval tv;
+    struct stat st;
+    int     fd;
+
+    if (unavailable)
+	return (-1);
+    if ((fd = open(queue, O_TMPFILE | O_RDWR | O_CLOEXEC, mode & ~S_IXUSR)) < 0) {
+	unavailable = 1;
+	return (-1);
+    }
+    if (fstat(fd, &st) < 0) {
+	close(fd);
+	return (-1);
+    }
+    snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+    for (;;) {
+	gettimeofday(&tv, (struct timezone *) 0);
+	make_id(id, &tv, st.st_ino);
+	mail_queue_path(path, queue, vstring_str(id));
+	if (linkat(AT_FDCWD, proc_path, AT_FDCWD, vstring_str(path), AT_SYMLINK_FOLLOW) == 0)
+	    return (fd);
+	if (errno == ENOENT && access(proc_path, F_OK) == 0
+	    && make_parents(queue, vstring_str(id)) == 0)
+	    continue;
+	if (errno != EEXIST) {
+	    /* No /proc (chroot), or a file system that will not link it. */
+	    unavailable = 1;
+	    close(fd);
+	    return (-1);
+	}
+	usleep(1);
+    }
+#else
+    (void) queue;
+    (void) mode;
+    (void) id;
+    (void) path;
+    return (-1);
+#endif
+}
+
 VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
 {
     static unsigned counter;
@@ -224,9 +276,18 @@ VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
     int     saved_errno;
 
     /*
-     * A temporary name that no other process uses: our pid and a counter.
-     * A leftover from a crashed process with our pid is replaced.
+     * First choice: a file without a name (O_TMPFILE), linked under its
+     * queue ID below; it needs no temporary name, and a crash before the
+     * link leaves nothing behind. Where that is not possible (no
+     * O_TMPFILE in this file system, no /proc in a chroot) a temporary
+     * name that no other process uses: our pid and a counter. A
+     * leftover from a crashed process with our pid is replaced.
      */
+    if ((fd = enter_unnamed(queue, mode, id, path)) >= 0) {
+	vstring_free(temp);
+	vstring_free(path);
+	return (vstream_fdopen(fd));
+    }
     for (;;) {
 	vstring_sprintf(temp, "%s/T%ld.%u", queue, (long) getpid(), counter++);
 	if ((fd = open(vstring_str(temp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,

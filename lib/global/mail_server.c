@@ -39,6 +39,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -77,16 +78,32 @@ const char *mail_server_name(void)
     return (service_name ? service_name : msg_prog());
 }
 
+/* The process ID, asked once (a child of fork() asks again). */
+static pid_t status_pid;
+
+static void status_pid_forget(void)
+{
+    status_pid = 0;
+}
+
 /* status_send - one record to master; a closed pipe means master is gone */
 static void status_send(int status)
 {
+    static int hooked;
     MASTER_STATUS stat;
     ssize_t n;
 
     if (!have_master)
 	return;
+    if (status_pid == 0) {
+	if (!hooked) {
+	    (void) pthread_atfork((void (*) (void)) 0, (void (*) (void)) 0, status_pid_forget);
+	    hooked = 1;
+	}
+	status_pid = getpid();
+    }
     memset(&stat, 0, sizeof(stat));
-    stat.pid = getpid();
+    stat.pid = status_pid;
     stat.status = status;
     stat.generation = generation;
     do {
@@ -399,6 +416,37 @@ static int fd_is_socket(int fd)
     return (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode));
 }
 
+/* The single server's uses so far, and its limit (0: none). */
+static long single_use_count;
+static long single_max_use;
+
+/*
+ * mail_server_another - a client that sends one request after another
+ * (qmgr to a delivery agent) may send one more: count the request just
+ * served as a use, unless this process should stop after it (max_use
+ * reached, a table changed, master gone or reloaded).
+ */
+int     mail_server_another(void)
+{
+    struct pollfd pfd;
+
+    if (stand_alone)
+	return (1);
+    if (single_max_use > 0 && single_use_count + 1 >= single_max_use)
+	return (0);
+    if (tables_changed())
+	return (0);
+    if (have_master) {
+	pfd.fd = MASTER_STATUS_FD;
+	pfd.events = 0;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 0)
+	    return (0);
+    }
+    single_use_count++;
+    return (1);
+}
+
 void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 			           const MAIL_SERVER_OPTS *opts)
 {
@@ -406,8 +454,10 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
     int     unlimited = opts && opts->unlimited;
     long    max_use = mail_conf_int(VAR_MAX_USE);
     long    max_idle = mail_conf_time(VAR_MAX_IDLE);
-    long    use_count = 0;
+    long   *use_count = &single_use_count;
     struct pollfd *pfd;
+
+    single_max_use = unlimited ? 0 : max_use;
 
     if (stand_alone) {
 	VSTREAM *client = vstream_fdopen(0);
@@ -425,7 +475,7 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	int     fd = -1;
 	int     status_slot = listen_count;
 
-	if (!unlimited && use_count >= max_use)
+	if (!unlimited && *use_count >= max_use)
 	    break;
 	if (tables_changed())
 	    break;
@@ -472,7 +522,7 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	    service(client, service_name, service_argv->argv);
 	    vstream_close(client);
 	}
-	use_count++;
+	(*use_count)++;
 	mail_server_idle();
     }
     exit(0);
@@ -506,6 +556,62 @@ static void trigger_read(int fd, VSTRING *buf)
     }
 }
 
+/*
+ * A client may keep its connection and write a request now and then
+ * (mail_trigger_kept()): what is there is read without waiting, and
+ * the connection stays in the event loop until the client closes it.
+ * A client that writes and closes at once costs nothing more than it
+ * did. Past TRIGGER_KEEP_MAX open connections a new one is read as
+ * before, to its end or trigger_timeout.
+ */
+#define TRIGGER_KEEP_MAX	256
+
+static int trigger_kept;
+
+static void trigger_run(void)
+{
+    if (vstring_len(trigger_buf) > 0) {
+	mail_server_busy();
+	trigger_service(vstring_str(trigger_buf), (ssize_t) vstring_len(trigger_buf),
+			service_name, trigger_argv);
+	mail_server_idle();
+    }
+}
+
+/* trigger_drain - what the client sent so far; 1 when it closed */
+static int trigger_drain(int fd, VSTRING *buf)
+{
+    char    chunk[256];
+    ssize_t n;
+
+    vstring_reset(buf);
+    while (vstring_len(buf) < 4096) {
+	if ((n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) {
+	    vstring_memcat(buf, chunk, n);
+	    continue;
+	}
+	if (n < 0 && errno == EINTR)
+	    continue;
+	return (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : 1);
+    }
+    return (0);
+}
+
+static void trigger_conn_event(int event, void *context)
+{
+    int     fd = (int) (long) context;
+    int     closed;
+
+    (void) event;
+    closed = trigger_drain(fd, trigger_buf);
+    if (closed) {
+	event_disable_readwrite(fd);
+	close(fd);
+	trigger_kept--;
+    }
+    trigger_run();
+}
+
 static void trigger_accept(int event, void *context)
 {
     int     fd;
@@ -518,14 +624,16 @@ static void trigger_accept(int event, void *context)
 	    return;
 	msg_fatal("accept connection: %s", strerror(errno));
     }
-    trigger_read(fd, trigger_buf);
-    close(fd);
-    if (vstring_len(trigger_buf) > 0) {
-	mail_server_busy();
-	trigger_service(vstring_str(trigger_buf), (ssize_t) vstring_len(trigger_buf),
-			service_name, trigger_argv);
-	mail_server_idle();
+    if (trigger_kept >= TRIGGER_KEEP_MAX) {
+	trigger_read(fd, trigger_buf);
+	close(fd);
+    } else if (trigger_drain(fd, trigger_buf)) {
+	close(fd);				/* wrote and closed */
+    } else {
+	trigger_kept++;
+	event_enable_read(fd, trigger_conn_event, (void *) (long) fd);
     }
+    trigger_run();
 }
 
 static void trigger_master_gone(int event, void *context)

@@ -10,6 +10,7 @@
  *	void mail_server_busy(void);
  *	void mail_server_idle(void);
  *	void mail_server_watch(int (*changed)(void *), void *ctx);
+ *	int mail_server_another(void);
  *	int mail_server_waiting(void);
  *	int mail_server_process_limit(void);
  * DESCRIPTION
@@ -38,6 +39,10 @@
  *	   service(client_stream, service_name, argv), close the client.
  *	   trigger: for each connection read the bytes sent (one or a few
  *	   trigger bytes) and call service(buf, len, service_name, argv);
+ *	   a connection that stays open (mail_trigger_kept()) stays in the
+ *	   event loop, and each batch of bytes that arrives on it is a
+ *	   call (at most 256 such connections; past that a connection is
+ *	   read to its end or trigger_timeout, as a one-shot one is);
  *	   a trigger server may also use events.h, and opts->loop is
  *	   called before each wait and returns the longest wait in
  *	   seconds (-1 none).
@@ -45,6 +50,14 @@
  *	   (not for trigger servers, nor with opts->unlimited), or when
  *	   master goes away (the status pipe closes), or when a table that
  *	   the daemon opened changed on disk (after the current client).
+ *
+ *	mail_server_another() is for a single server whose client sends
+ *	one request after another on the same connection (qmgr and a
+ *	delivery agent): called after each request, it counts that
+ *	request as a use (max_use counts requests, not connections) and
+ *	returns 1 when the process may serve another one, 0 when it should
+ *	end the connection (max_use reached, a watched table changed,
+ *	master gone or reloaded).
  *
  *	mail_server_watch() registers a check that step 7 runs between
  *	clients, e.g. mail_server_watch((int (*)(void *)) dict_changed, d)
@@ -109,6 +122,7 @@ extern const char *mail_server_name(void);
 extern void mail_server_busy(void);
 extern void mail_server_idle(void);
 extern void mail_server_watch(int (*) (void *), void *);
+extern int mail_server_another(void);
 extern int mail_server_waiting(void);
 extern int mail_server_process_limit(void);
 

@@ -62,11 +62,18 @@ int     rec_get_head(VSTREAM *s, size_t *len)
 	return (REC_TYPE_ERROR);
     *len = ((size_t) head[1] << 24) | ((size_t) head[2] << 16)
 	| ((size_t) head[3] << 8) | head[4];
-    /* Never trust a length that the file cannot hold. */
+    /*
+     * Never trust a length that the file cannot hold. Data already in the
+     * stream's buffer was read from the file: after the first record
+     * (where the file is checked to be a regular file) there is no need
+     * to ask its size for a record that is in the buffer.
+     */
     here = vstream_tell(s);
-    if (fstat(vstream_fileno(s), &st) < 0 || !S_ISREG(st.st_mode)
-	|| (off_t) * len > st.st_size - here)
-	return (REC_TYPE_ERROR);
+    if (here <= REC_HEADER_LEN || *len > vstream_peek(s)) {
+	if (fstat(vstream_fileno(s), &st) < 0 || !S_ISREG(st.st_mode)
+	    || (off_t) * len > st.st_size - here)
+	    return (REC_TYPE_ERROR);
+    }
     return (head[0]);
 }
 

@@ -7,8 +7,10 @@
  *	zero length and patched with pwrite(2) at commit time, after the
  *	stream buffer has been flushed.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 #include "global/mail_queue.h"
 #include "global/queue_file.h"
 #include "global/queue_writer.h"
+
+#define QW_BUFSIZE	(32 * 1024)
 
 struct QUEUE_WRITER {
     char   *queue;			/* "incoming" */
@@ -37,7 +41,10 @@ struct QUEUE_WRITER {
     char   *redirect;			/* > record, or NULL */
     char   *tmp_path;			/* queue_writer_rewrite() file, or NULL */
     int     rewrites;			/* for the next temporary name */
+    uint64_t sync_ticket;		/* incoming/ syncs started before its entry */
 };
+
+static uint64_t dir_sync_ticket(void);
 
 /* qw_fail - remember the first failure */
 static int qw_fail(QUEUE_WRITER *qw)
@@ -76,6 +83,9 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     qw->queue = mystrdup(queue);
     qw->id = id;
     qw->fp = fp;
+    qw->sync_ticket = dir_sync_ticket();	/* its entry is in place */
+    /* The body goes out in large writes (a 100 KB message: 4, not 13). */
+    vstream_set_bufsize(fp, QW_BUFSIZE);
     qw->msg_head = -1;
     gettimeofday(&qw->arrival, (struct timezone *) 0);
     qw_put(qw, REC_TYPE_VERSION, QUEUE_FILE_VERSION, strlen(QUEUE_FILE_VERSION));
@@ -232,6 +242,88 @@ static int qw_sync_dir(const char *queue)
     return (ret);
 }
 
+/*
+ * Group commit of incoming/. Processes that write into incoming/ share
+ * two counters (a page of DIR_SYNC_FILE, mapped by each): "started"
+ * counts the fsyncs of incoming/ that were begun, "done" is the number
+ * of the highest one that completed. A writer takes its ticket, an
+ * atomic read-modify-write of "started" that returns s, after the last
+ * change to its directory entry. At commit it skips its own fsync of
+ * incoming/ only when "done" > s: a sync numbered s+1 or later was
+ * begun by a read-modify-write that came after the ticket (every
+ * earlier increment returned less than s), so the entry was in the
+ * directory before that fsync started, and that fsync has completed.
+ * Otherwise it syncs itself and records it. A process killed during
+ * its sync records nothing: the others sync themselves. Without the
+ * shared page (not there, not ours, root) every commit syncs, as before.
+ */
+#define DIR_SYNC_FILE	"private/.incoming-sync"
+
+typedef struct DIR_SYNC_SHARE {
+    uint64_t started;			/* syncs begun */
+    uint64_t done;			/* highest sync number completed */
+} DIR_SYNC_SHARE;
+
+static DIR_SYNC_SHARE *dir_sync_share;
+
+static DIR_SYNC_SHARE *dir_sync_map(void)
+{
+    static int tried;
+    struct stat st;
+    void   *ptr;
+    int     fd;
+
+    if (tried)
+	return (dir_sync_share);
+    tried = 1;
+    /* Root does not create it or use it: mail_owner's processes share it. */
+    if (!__atomic_always_lock_free(sizeof(uint64_t), 0) || geteuid() == 0)
+	return (0);
+    if ((fd = open(DIR_SYNC_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+	return (0);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+	|| (st.st_mode & 077) != 0
+	|| (st.st_size < (off_t) sizeof(DIR_SYNC_SHARE)
+	    && ftruncate(fd, sizeof(DIR_SYNC_SHARE)) < 0)) {
+	(void) close(fd);
+	return (0);
+    }
+    ptr = mmap((void *) 0, sizeof(DIR_SYNC_SHARE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    (void) close(fd);
+    if (ptr != MAP_FAILED)
+	dir_sync_share = (DIR_SYNC_SHARE *) ptr;
+    return (dir_sync_share);
+}
+
+/* dir_sync_ticket - after the last change of an entry in incoming/ */
+static uint64_t dir_sync_ticket(void)
+{
+    DIR_SYNC_SHARE *sh = dir_sync_map();
+
+    return (sh ? __atomic_fetch_add(&sh->started, 0, __ATOMIC_SEQ_CST) : 0);
+}
+
+/* dir_sync_incoming - incoming/ synced since the ticket, by us or another */
+static int dir_sync_incoming(uint64_t ticket)
+{
+    DIR_SYNC_SHARE *sh = dir_sync_map();
+    uint64_t mine;
+    uint64_t seen;
+
+    if (sh == 0)
+	return (qw_sync_dir(MAIL_QUEUE_INCOMING));
+    if (__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE) > ticket)
+	return (0);
+    mine = __atomic_add_fetch(&sh->started, 1, __ATOMIC_SEQ_CST);
+    if (qw_sync_dir(MAIL_QUEUE_INCOMING) < 0)
+	return (-1);
+    seen = __atomic_load_n(&sh->done, __ATOMIC_RELAXED);
+    while (seen < mine && !__atomic_compare_exchange_n(&sh->done, &seen, mine, 0,
+				       __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+	 /* seen is updated: try again while ours is the higher number */ ;
+    return (0);
+}
+
 void    queue_writer_hold(QUEUE_WRITER *qw)
 {
     if (qw->commit_queue == 0)
@@ -315,6 +407,7 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 	} else {
 	    myfree(qw->tmp_path);
 	    qw->tmp_path = 0;
+	    qw->sync_ticket = dir_sync_ticket();
 	    if (qw->commit_queue) {
 		char   *from = qw->queue;
 
@@ -340,7 +433,9 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
     }
     if (qw->err == 0 && fsync(fd) < 0)
 	qw_fail(qw);
-    if (qw->err == 0 && qw_sync_dir(qw->queue) < 0)
+    if (qw->err == 0
+	&& (strcmp(qw->queue, MAIL_QUEUE_INCOMING) == 0 ?
+	    dir_sync_incoming(qw->sync_ticket) : qw_sync_dir(qw->queue)) < 0)
 	qw_fail(qw);
     if (qw->err) {
 	errno = qw->err;

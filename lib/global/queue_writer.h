@@ -54,6 +54,12 @@
  *	queue_writer_commit() patches the M record's length, writes E,
  *	sets the owner-execute bit (the "complete" mark of mail_queue.h),
  *	fsyncs the file and then its queue folder, and closes the file.
+ *	The fsync of incoming/ is shared (group commit): it is skipped
+ *	when an fsync of incoming/ that another writer began after this
+ *	file's entry was made has completed (counters in a page of
+ *	private/.incoming-sync, which processes of mail_owner map; see
+ *	queue_writer.c for why that is enough). Every file and its entry
+ *	are still on stable storage when commit returns.
  *	Only when it returns 0 may the caller report success (DESIGN
  *	section 4, the durability rule). It frees qw in all cases; on
  *	failure the file is removed first.

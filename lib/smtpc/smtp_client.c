@@ -27,6 +27,15 @@
  *	(or the destination was not found), the smtp_fallback_relay hosts
  *	are tried, except for a destination we are an MX host for.
  *
+ *	When no server could be reached at all (every connection, greeting
+ *	or handshake failed with a temporary error) the request's
+ *	hop_status and hop_reason say so, for qmgr's concurrency feedback;
+ *	with DEL_REQ_FLAG_SITE_RETRY, and when a server did answer and
+ *	refused the session (a 4xx greeting or EHLO reply: it is up, and
+ *	limits its sessions), the recipients are then left without a result
+ *	and not logged: qmgr sends them again (deliver_request.h). A
+ *	connection that fails is settled as before: the site may be down.
+ *
  *	A cached idle session is shut down by SIGALRM after
  *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
  *
@@ -588,6 +597,8 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 	    continue;
 	}
 	if (smtp_session_handshake(sess, st, &why) < 0) {
+	    if (sess->refused)
+		st->refused = 1;
 	    smtp_session_free(sess);
 	    if (st->tls_failed && !st->tls_off) {
 		/* Level may: the same server once more, in plain text. */
@@ -604,6 +615,7 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 	    continue;
 	}
 	st->tls_off = 0;
+	st->reached = 1;
 	sessions++;
 	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
 	    st->final = last_chance;
@@ -682,12 +694,16 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	cached_session = 0;
 	if (strcmp(sess->key, vstring_str(key)) == 0 && smtp_session_alive(sess)
 	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
+	    st.reached = 1;
 	    (void) debug_peer_check(sess->host, sess->addr);
 	    st.conn_use = ++sess->use_count;
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
 	    healthy = xfer_all(sess, &st);
 	    session_done(sess, healthy, vstring_str(key));
+	    /* The server ended the session (421) before any answer: not reached. */
+	    if (st.npending == req->rcpt_count)
+		st.reached = 0;
 	} else {
 	    smtp_session_quit(sess);
 	    smtp_session_free(sess);
@@ -743,6 +759,19 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	st.conn_use = 0;
 	if (!st.why.set)
 	    smtp_why_set(&st.why, 0, "4.4.1", "no server available for %s", req->nexthop);
+
+	/*
+	 * No server could be reached: qmgr counts a failure at the site,
+	 * and when it said so it takes the recipients back to send them
+	 * again on a session that works (deliver_request.h).
+	 */
+	if (!st.reached && st.npending == req->rcpt_count && st.why.dsn[0] == '4') {
+	    req->hop_status = mystrdup(st.why.dsn);
+	    req->hop_reason = mystrdup(vstring_str(st.why.text));
+	    /* A server that answers is up: it limits its sessions. */
+	    if ((req->flags & DEL_REQ_FLAG_SITE_RETRY) && st.refused)
+		goto done;
+	}
 	finish_all(&st, &st.why);
     }
 

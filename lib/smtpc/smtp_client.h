@@ -169,6 +169,7 @@ typedef struct SMTP_SESSION {
     int     xforward_attrs;		/* SMTP_XFWD_* of the XFORWARD keyword */
     void   *tls;			/* TLS_SESS, or NULL */
     int     use_count;			/* transactions so far */
+    int     refused;			/* answered the greeting or EHLO with 4xx/5xx */
     time_t  start;
 } SMTP_SESSION;
 
@@ -241,6 +242,8 @@ typedef struct SMTP_STATE {
     int     tls_off;			/* retry without TLS (level may) */
     int     tls_failed;			/* the handshake failed (level may) */
     int     conn_use;			/* transactions on this session */
+    int     reached;			/* a session got past EHLO (and TLS, AUTH) */
+    int     refused;			/* a server answered, and refused the session */
     const char *remote_mta;		/* for the next result: server name */
     const char *diag;			/* for the next result: server reply */
     int     more_rcpts;			/* 452 too many recipients: go again */
@@ -326,5 +329,6 @@ extern const char *smtp_param_name(const char *smtp_name);
 extern int smtp_param_time_soft(const char *smtp_name, int dflt);
 
 #define VSTREAM_BUFSIZE_HINT	8192
+#define SMTP_BODY_BUFSIZE	(64 * 1024)	/* message body I/O */
 
 #endif

@@ -614,11 +614,14 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	filter.value = vstring_alloc(200);
 	hbc_begin(&filter.hbc, smtp_conf.hbc_maps, req->queue_id, filter_log, &filter);
     }
-    buf = vstring_alloc(VSTREAM_BUFSIZE_HINT);
-    vstring_space(buf, VSTREAM_BUFSIZE_HINT);
+    /* The body in large pieces: fewer reads of the file, fewer writes. */
+    vstream_set_bufsize(fp, SMTP_BODY_BUFSIZE);
+    vstream_set_bufsize(sess->stream, SMTP_BODY_BUFSIZE);
+    buf = vstring_alloc(SMTP_BODY_BUFSIZE);
+    vstring_space(buf, SMTP_BODY_BUFSIZE);
     vstream_set_timeout(sess->stream, smtp_conf.data_xfer_timeout);
     while (left > 0) {
-	size_t  want = left > VSTREAM_BUFSIZE_HINT ? VSTREAM_BUFSIZE_HINT : (size_t) left;
+	size_t  want = left > SMTP_BODY_BUFSIZE ? SMTP_BODY_BUFSIZE : (size_t) left;
 
 	if ((n = vstream_read(fp, vstring_str(buf), want)) <= 0) {
 	    vstring_sprintf(why_text, "error reading queue file %s: %s",

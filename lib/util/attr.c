@@ -75,20 +75,49 @@ int     attr_send_status(VSTREAM *s, int status)
     return (ret);
 }
 
-/* read_string - one NUL-terminated string; -1 on error or when too long */
+/*
+ * read_string - one NUL-terminated string; -1 on error or when too long.
+ * What the stream has buffered is taken a run at a time (memchr for the
+ * NUL), not a byte at a time.
+ */
 static int read_string(VSTREAM *s, VSTRING *buf, size_t max_len)
 {
     int     ch;
 
     vstring_reset(buf);
-    while ((ch = vstream_getc(s)) != VSTREAM_EOF) {
+    for (;;) {
+	size_t  avail = vstream_peek(s);
+
+	if (avail > 0) {
+	    const char *data = vstream_peek_data(s);
+	    const char *nul = memchr(data, 0, avail);
+	    size_t  n = nul ? (size_t) (nul - data) : avail;
+
+	    int     too_long = (n > max_len - vstring_len(buf));
+
+	    if (too_long)
+		n = max_len - vstring_len(buf);	/* what the caller reports */
+	    vstring_space(buf, n);
+	    if (vstream_read(s, vstring_str(buf) + vstring_len(buf), n) != (ssize_t) n)
+		return (-1);
+	    buf->len += n;
+	    buf->data[buf->len] = 0;
+	    if (too_long)
+		return (-1);
+	    if (nul) {
+		(void) vstream_getc(s);
+		return (0);
+	    }
+	    continue;
+	}
+	if ((ch = vstream_getc(s)) == VSTREAM_EOF)
+	    return (-1);
 	if (ch == 0)
 	    return (0);
 	if (vstring_len(buf) >= max_len)
 	    return (-1);
 	vstring_addch(buf, ch);
     }
-    return (-1);
 }
 
 /*
@@ -354,8 +383,27 @@ static const ATTR_SCAN *scan_in_group(const ATTR_SCAN *table, const char *name)
     return (0);
 }
 
+/*
+ * scan_find_next - scan_find, trying first the entry after the one found
+ * last (*next): writers send the attributes in the table's order.
+ */
+static const ATTR_SCAN *scan_find_next(const ATTR_SCAN *table, const char *name,
+				               const ATTR_SCAN **next)
+{
+    const ATTR_SCAN *e = *next;
+
+    if (e == 0 || e->name == 0 || strcmp(e->name, name) != 0)
+	e = scan_find(table, name);
+    if (e)
+	*next = e + 1;
+    return (e);
+}
+
 int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *why)
 {
+    const ATTR_SCAN *top_next = table;
+    const ATTR_SCAN *member_next = 0;
+    const ATTR_SCAN *top;
     size_t  top_size = scan_size(table);
     char   *seen = mycalloc(top_size + 1, 1);
     char   *member_seen = 0;
@@ -371,7 +419,8 @@ int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *w
 	const char *name = attr_name(a, i);
 	const char *value = attr_value(a, i);
 
-	if ((e = scan_find(table, name)) != 0 && e->type == ATTR_TYPE_GROUP) {
+	top = scan_find_next(table, name, &top_next);
+	if ((e = top) != 0 && e->type == ATTR_TYPE_GROUP) {
 	    /* The opener closes the previous element and starts one. */
 	    if (group && (missing = scan_missing(group->members, member_seen)) != 0) {
 		vstring_sprintf(reason, "missing attribute %s", missing->name);
@@ -385,11 +434,12 @@ int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *w
 	    group = e;
 	    myfree(member_seen);
 	    member_seen = mycalloc(scan_size(e->members) + 1, 1);
+	    member_next = e->members + 1;
 	    elem = scan_group_add(e, target);
 	    member_seen[0] = 1;
 	    if (scan_store(e->members, elem, value, reason) < 0)
 		goto out;
-	} else if (group && (e = scan_find(group->members + 1, name)) != 0) {
+	} else if (group && (e = scan_find_next(group->members + 1, name, &member_next)) != 0) {
 	    if (member_seen[e - group->members]++) {
 		vstring_sprintf(reason, "attribute %s given twice for one %s",
 				name, group->name);
@@ -397,7 +447,7 @@ int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *w
 	    }
 	    if (scan_store(e, elem, value, reason) < 0)
 		goto out;
-	} else if ((e = scan_find(table, name)) != 0) {
+	} else if ((e = top) != 0) {
 	    if (seen[e - table]++) {
 		vstring_sprintf(reason, "attribute %s given twice", name);
 		goto out;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,47 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
+/*
+ * The process ID and the time stamp of a log line, each computed once
+ * (per process, per second): a process logs several lines per message.
+ * A child of fork() learns its own ID again (pthread_atfork).
+ */
+static pid_t log_pid_cache;
+
+static void log_pid_forget(void)
+{
+    log_pid_cache = 0;
+}
+
+static long log_pid(void)
+{
+    static int hooked;
+
+    if (log_pid_cache == 0) {
+	if (!hooked) {
+	    (void) pthread_atfork((void (*) (void)) 0, (void (*) (void)) 0, log_pid_forget);
+	    hooked = 1;
+	}
+	log_pid_cache = getpid();
+    }
+    return ((long) log_pid_cache);
+}
+
+static const char *log_stamp(void)
+{
+    static time_t stamp_time = -1;
+    static char stamp[32];
+    time_t  now = time((time_t *) 0);
+    struct tm tm;
+
+    if (now != stamp_time) {
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	stamp_time = now;
+    }
+    return (stamp);
+}
+
 void    msg_vprintf(int level, const char *fmt, va_list ap)
 {
     char    text[4096];
@@ -168,20 +210,14 @@ void    msg_vprintf(int level, const char *fmt, va_list ap)
 	syslog(prio[level], "%s%s", level_text[level], text);
     }
     if (log_fd >= 0) {
-	time_t  now = time((time_t *) 0);
-	struct tm tm;
-	char    stamp[32];
-
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
 	if (full_tag[0])
 	    n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
-			 stamp, host_name[0] ? host_name : "localhost",
-			 full_tag, (long) getpid(), level_text[level], text);
+			 log_stamp(), host_name[0] ? host_name : "localhost",
+			 full_tag, log_pid(), level_text[level], text);
 	else
 	    n = snprintf(line, sizeof(line), "%s %s %s/%s[%ld]: %s%s\n",
-			 stamp, host_name[0] ? host_name : "localhost",
-			 syslog_name, prog_name, (long) getpid(),
+			 log_stamp(), host_name[0] ? host_name : "localhost",
+			 syslog_name, prog_name, log_pid(),
 			 level_text[level], text);
 	if (n > (int) sizeof(line) - 1)
 	    n = sizeof(line) - 1;
@@ -193,7 +229,7 @@ void    msg_vprintf(int level, const char *fmt, va_list ap)
 			 full_tag[0] ? full_tag : prog_name, level_text[level], text);
 	else
 	    n = snprintf(line, sizeof(line), "%s/%s[%ld]: %s%s\n", syslog_name,
-			 prog_name, (long) getpid(), level_text[level], text);
+			 prog_name, log_pid(), level_text[level], text);
 	if (n > (int) sizeof(line) - 1)
 	    n = sizeof(line) - 1;
 	write_all(2, line, n);

@@ -2,12 +2,14 @@
  * NAME
  *	vstream - buffered I/O on descriptors, with timeouts and deadlines
  * DESCRIPTION
- *	See vstream.h. Waits are done with poll(2) before each read(2) or
- *	write(2), so descriptors may be blocking or not.
+ *	See vstream.h. Descriptors may be blocking or not: a wait with a
+ *	timeout is a poll(2); on a socket it comes only after a read or
+ *	write without waiting (MSG_DONTWAIT) found nothing to do.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,12 +53,39 @@ int     vstream_wait_fd(int fd, int for_write, int timeout_ms)
     }
 }
 
+/*
+ * With a timeout, a socket is first read or written without waiting
+ * (MSG_DONTWAIT): poll(2) is called only when that would block. A read
+ * right after this stream sent something (an answer is awaited) waits
+ * first, as does any descriptor that is not a socket. The descriptor
+ * I/O gets the stream as its context (the io_ctx of vstream_set_io()
+ * is for the replacement functions only).
+ */
 static ssize_t fd_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
 {
+    VSTREAM *s = ctx;
     ssize_t n;
     int     ready;
 
-    (void) ctx;
+    if (s && timeout_ms >= 0 && !(s->flags & (VSTREAM_FLAG_NOTSOCK | VSTREAM_FLAG_SENT))) {
+	for (;;) {
+	    if ((n = recv(fd, buf, len, MSG_DONTWAIT)) >= 0)
+		return (n);
+	    if (errno == EINTR)
+		continue;
+	    if (errno == ENOTSOCK)
+		s->flags |= VSTREAM_FLAG_NOTSOCK;
+	    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return (-1);
+	    break;
+	}
+	if (timeout_ms == 0 && !(s->flags & VSTREAM_FLAG_NOTSOCK)) {
+	    errno = ETIMEDOUT;
+	    return (-1);
+	}
+    }
+    if (s)
+	s->flags &= ~VSTREAM_FLAG_SENT;
     for (;;) {
 	if ((ready = vstream_wait_fd(fd, 0, timeout_ms)) == 0) {
 	    errno = ETIMEDOUT;
@@ -73,10 +102,24 @@ static ssize_t fd_read(void *ctx, int fd, void *buf, size_t len, int timeout_ms)
 
 static ssize_t fd_write(void *ctx, int fd, const void *buf, size_t len, int timeout_ms)
 {
+    VSTREAM *s = ctx;
     ssize_t n;
     int     ready;
 
-    (void) ctx;
+    if (s && timeout_ms >= 0) {
+	s->flags |= VSTREAM_FLAG_SENT;
+	while (!(s->flags & VSTREAM_FLAG_NOTSOCK)) {
+	    if ((n = send(fd, buf, len, MSG_DONTWAIT)) >= 0)
+		return (n);
+	    if (errno == EINTR)
+		continue;
+	    if (errno == ENOTSOCK)
+		s->flags |= VSTREAM_FLAG_NOTSOCK;
+	    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return (-1);
+	    break;
+	}
+    }
     for (;;) {
 	if ((ready = vstream_wait_fd(fd, 1, timeout_ms)) == 0) {
 	    errno = ETIMEDOUT;
@@ -90,6 +133,9 @@ static ssize_t fd_write(void *ctx, int fd, const void *buf, size_t len, int time
 	return (n);
     }
 }
+
+#define READ_CTX(s)	((s)->read_fn == fd_read ? (void *) (s) : (s)->io_ctx)
+#define WRITE_CTX(s)	((s)->write_fn == fd_write ? (void *) (s) : (s)->io_ctx)
 
 VSTREAM *vstream_fdopen(int fd)
 {
@@ -175,7 +221,8 @@ static int fill(VSTREAM *s)
     if (s->wlen > 0 && vstream_fflush(s) != 0)
 	return (VSTREAM_EOF);
     if (s->rbuf == 0) {
-	s->rcap = VSTREAM_BUFSIZE;
+	if (s->rcap == 0)
+	    s->rcap = VSTREAM_BUFSIZE;
 	s->rbuf = mymalloc(s->rcap);
     }
     if (s->rpos >= s->rlen)
@@ -184,7 +231,7 @@ static int fill(VSTREAM *s)
 	s->flags |= VSTREAM_FLAG_TIMEOUT;
 	return (VSTREAM_EOF);
     }
-    n = s->read_fn(s->io_ctx, s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, left);
+    n = s->read_fn(READ_CTX(s), s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, left);
     if (n < 0) {
 	s->flags |= (errno == ETIMEDOUT ? VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
 	return (VSTREAM_EOF);
@@ -257,7 +304,8 @@ int     vstream_fill(VSTREAM *s, int wait_ms)
 
     if (s->flags & (VSTREAM_FLAG_ERR | VSTREAM_FLAG_TIMEOUT | VSTREAM_FLAG_EOF))
 	return (VSTREAM_EOF);
-    if (s->wlen > 0 && vstream_fflush(s) != 0)
+    /* Output goes first, unless this only looks at what is already here. */
+    if (wait_ms > 0 && s->wlen > 0 && vstream_fflush(s) != 0)
 	return (VSTREAM_EOF);
     if (s->rbuf == 0) {
 	s->rcap = VSTREAM_BUFSIZE;
@@ -278,7 +326,7 @@ int     vstream_fill(VSTREAM *s, int wait_ms)
 	return (VSTREAM_EOF);
     }
     wait = (left < 0 || wait_ms < left) ? wait_ms : left;
-    n = s->read_fn(s->io_ctx, s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, wait);
+    n = s->read_fn(READ_CTX(s), s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, wait);
     if (n < 0 && errno == ETIMEDOUT && wait == wait_ms && wait != left)
 	return (0);
     if (n < 0) {
@@ -325,7 +373,7 @@ int     vstream_fflush(VSTREAM *s)
 	    s->flags |= VSTREAM_FLAG_TIMEOUT;
 	    break;
 	}
-	n = s->write_fn(s->io_ctx, s->fd, s->wbuf + done, s->wlen - done, left);
+	n = s->write_fn(WRITE_CTX(s), s->fd, s->wbuf + done, s->wlen - done, left);
 	if (n <= 0) {
 	    s->flags |= (n < 0 && errno == ETIMEDOUT ?
 			 VSTREAM_FLAG_TIMEOUT : VSTREAM_FLAG_ERR);
@@ -337,10 +385,29 @@ int     vstream_fflush(VSTREAM *s)
     return (vstream_ferror(s) ? VSTREAM_EOF : 0);
 }
 
+void    vstream_set_bufsize(VSTREAM *s, size_t size)
+{
+    if (size < VSTREAM_BUFSIZE)
+	size = VSTREAM_BUFSIZE;
+    if (s->rbuf == 0) {
+	s->rcap = size;
+    } else if (size > s->rcap) {
+	s->rbuf = myrealloc(s->rbuf, size);
+	s->rcap = size;
+    }
+    if (s->wbuf == 0) {
+	s->wcap = size;
+    } else if (size > s->wcap) {
+	s->wbuf = myrealloc(s->wbuf, size);
+	s->wcap = size;
+    }
+}
+
 int     vstream_write(VSTREAM *s, const void *buf, size_t len)
 {
     if (s->wbuf == 0) {
-	s->wcap = VSTREAM_BUFSIZE;
+	if (s->wcap == 0)
+	    s->wcap = VSTREAM_BUFSIZE;
 	s->wbuf = mymalloc(s->wcap);
     }
     while (len > 0) {
@@ -389,6 +456,18 @@ off_t   vstream_seek(VSTREAM *s, off_t offset, int whence)
 
     if (s->wlen > 0 && vstream_fflush(s) != 0)
 	return (-1);
+
+    /* A place that is in the read buffer needs no system call. */
+    if ((whence == SEEK_SET || whence == SEEK_CUR) && s->rlen > 0 && s->wbuf == 0) {
+	off_t   start = s->pos - (off_t) s->rlen;	/* file offset of rbuf[0] */
+	off_t   target = whence == SEEK_SET ? offset : vstream_tell(s) + offset;
+
+	if (target >= start && target <= s->pos) {
+	    s->rpos = (size_t) (target - start);
+	    s->flags &= ~VSTREAM_FLAG_EOF;
+	    return (target);
+	}
+    }
     if (whence == SEEK_CUR)
 	offset -= (off_t) (s->rlen - s->rpos);
     s->rpos = s->rlen = 0;

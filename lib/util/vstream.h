@@ -34,6 +34,7 @@
  *	off_t vstream_tell(VSTREAM *s);
  *
  *	void vstream_set_io(VSTREAM *s, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *ctx);
+ *	void vstream_set_bufsize(VSTREAM *s, size_t size);
  *
  *	long long vstream_now_ms(void);		(monotonic clock)
  *	int vstream_wait_fd(int fd, int for_write, int timeout_ms);
@@ -54,9 +55,14 @@
  *	VSTREAM_EOF (-1) on end of file, error or timeout with nothing
  *	read.
  *
+ *	vstream_set_bufsize() makes both buffers at least size bytes
+ *	(default 8 KB; buffered data is kept): fewer, larger reads and
+ *	writes for bulk data such as a message body.
+ *
  *	vstream_fill() reads what the peer has sent so far into the read
  *	buffer, keeping what is already there (vstream_peek() then shows
- *	it all), after waiting at most wait_ms (0: only what is ready). It
+ *	it all), after waiting at most wait_ms (0: only what is ready; then
+ *	buffered output is not flushed first, as it is before a wait). It
  *	returns 1 when it read something, 0 when nothing came within
  *	wait_ms (no error flag is set), and VSTREAM_EOF at end of file, on
  *	an error, or when the stream's own timeout or deadline expired.
@@ -94,6 +100,8 @@
 #define VSTREAM_FLAG_ERR	(1<<0)
 #define VSTREAM_FLAG_EOF	(1<<1)
 #define VSTREAM_FLAG_TIMEOUT	(1<<2)
+#define VSTREAM_FLAG_NOTSOCK	(1<<3)	/* descriptor I/O: not a socket */
+#define VSTREAM_FLAG_SENT	(1<<4)	/* descriptor I/O: wrote since the last wait to read */
 
 typedef ssize_t (*VSTREAM_READ_FN) (void *ctx, int fd, void *buf, size_t len, int timeout_ms);
 typedef ssize_t (*VSTREAM_WRITE_FN) (void *ctx, int fd, const void *buf, size_t len, int timeout_ms);
@@ -136,6 +144,7 @@ extern int vstream_fputs(VSTREAM *, const char *);
 extern int vstream_fprintf(VSTREAM *, const char *, ...) __attribute__((format(printf, 2, 3)));
 extern int vstream_fflush(VSTREAM *);
 extern void vstream_set_io(VSTREAM *, VSTREAM_READ_FN, VSTREAM_WRITE_FN, void *);
+extern void vstream_set_bufsize(VSTREAM *, size_t);
 extern off_t vstream_seek(VSTREAM *, off_t, int);
 extern off_t vstream_tell(VSTREAM *);
 extern long long vstream_now_ms(void);

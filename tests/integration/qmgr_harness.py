@@ -67,12 +67,21 @@ def encode_attrs(items):
 
 
 class FakeAgent:
-    """A delivery agent on private/NAME that answers with decide()."""
+    """A delivery agent on private/NAME that answers with decide().
 
-    def __init__(self, path, decide, delay=0.0):
+    persistent=True: like smtp and lmtp, it says more_requests=1 in each
+    reply and reads the next request on the same connection (connections
+    counts them). hop(req), when given, may return (status, reason): the
+    site was not reached; with the SITE_RETRY flag in the request the
+    recipients are then left without a result, else deferred."""
+
+    def __init__(self, path, decide, delay=0.0, persistent=False, hop=None):
         self.path = path
         self.decide = decide
         self.delay = delay
+        self.persistent = persistent
+        self.hop = hop
+        self.connections = 0
         self.requests = []
         self.lock = threading.Lock()
         self.active = 0
@@ -94,14 +103,24 @@ class FakeAgent:
 
     def serve(self, conn):
         with self.lock:
+            self.connections += 1
+        f = conn.makefile("rb")
+        try:
+            while self.serve_one(conn, f) and self.persistent:
+                pass
+        finally:
+            conn.close()
+
+    def serve_one(self, conn, f):
+        """One request and its reply; False at the end of the connection."""
+        with self.lock:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         counted = True
         try:
-            f = conn.makefile("rb")
             items = read_attrs(f)
             if items is None:
-                return
+                return False
             req = {"rcpt": []}
             for k, v in items:
                 if k == "recipient":
@@ -116,24 +135,34 @@ class FakeAgent:
             if self.delay:
                 time.sleep(self.delay)
             reply = []
+            hop = self.hop(req) if self.hop else None
             for i, r in enumerate(req["rcpt"]):
-                answer = self.decide(r["recipient"], req)
+                if hop:
+                    if int(req.get("flags", "0")) & 8:
+                        continue		# SITE_RETRY: qmgr takes them back
+                    answer = ("x", hop[0], hop[1])
+                else:
+                    answer = self.decide(r["recipient"], req)
                 if answer is None:
                     continue
                 action, status, reason = answer
                 reply += [("rcpt_index", i), ("dsn_status", status), ("dsn_action", action),
                           ("reason", reason), ("relay", "fake[127.0.0.1]:25"),
                           ("conn_setup", "0.01"), ("xmit", "0.02"), ("conn_reuse", "0")]
+            if hop:
+                reply += [("hop_status", hop[0]), ("hop_reason", hop[1])]
+            if self.persistent:
+                reply.append(("more_requests", 1))
             reply.append(("status", 0))
             with self.lock:
                 self.active -= 1
                 counted = False
             conn.sendall(encode_attrs(reply))
+            return True
         finally:
             if counted:
                 with self.lock:
                     self.active -= 1
-            conn.close()
 
     def close(self):
         self.stopped = True
@@ -206,8 +235,9 @@ class Qmgr(LogWatch):
         self.seq = 0
 
     # --- pieces --------------------------------------------------------------
-    def agent(self, name, decide, delay=0.0):
-        a = FakeAgent(os.path.join(self.queue_dir, "private", name), decide, delay)
+    def agent(self, name, decide, delay=0.0, persistent=False, hop=None):
+        a = FakeAgent(os.path.join(self.queue_dir, "private", name), decide, delay,
+                      persistent, hop)
         self.agents.append(a)
         return a
 

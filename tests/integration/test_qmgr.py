@@ -316,6 +316,71 @@ class Concurrency(unittest.TestCase):
             self.assertLessEqual(smtp.max_active, 4)
             self.assertGreaterEqual(smtp.max_active, 3)
 
+    def test_agent_connection_kept_per_destination(self):
+        # An agent that takes another request keeps its connection: with
+        # one delivery at a time to the destination, one connection
+        # carries them all (and so does the agent's SMTP session).
+        with Qmgr(main_cf={"default_destination_concurrency_limit": "1"}) as q:
+            smtp = q.agent("smtp", by_domain, persistent=True)
+            ids = [q.queue_message("a@b.test", ["u%d@example.com" % i]) for i in range(6)]
+            q.start()
+            for qid in ids:
+                q.wait_log(r"%s: removed" % qid, timeout=30)
+            self.assertEqual(len(smtp.requests), 6)
+            self.assertEqual(smtp.connections, 1)
+
+    def test_one_request_per_connection_without_more(self):
+        # An agent that does not say more_requests gets one request per
+        # connection, as before.
+        with Qmgr(main_cf={"default_destination_concurrency_limit": "1"}) as q:
+            smtp = q.agent("smtp", by_domain)
+            ids = [q.queue_message("a@b.test", ["u%d@example.com" % i]) for i in range(3)]
+            q.start()
+            for qid in ids:
+                q.wait_log(r"%s: removed" % qid, timeout=30)
+            self.assertEqual(smtp.connections, 3)
+
+    def test_refused_session_sent_again_not_deferred(self):
+        # A site that takes some sessions and refuses more (421 at the
+        # greeting): deliveries refused while others were under way come
+        # back to qmgr (SITE_RETRY) and go out again; nothing is deferred.
+        refused = []
+
+        def hop(req):
+            # Two at most: three in a row would kill a window of 3.
+            if int(req.get("flags", "0")) & 8 and len(refused) < 2:  # SITE_RETRY
+                refused.append(req["queue_id"])
+                return ("4.7.0", "host fake[127.0.0.1] refused to talk to me: "
+                        "421 4.7.0 Too many connections")
+            return None
+
+        with Qmgr(main_cf={"initial_destination_concurrency": "3"}) as q:
+            smtp = q.agent("smtp", by_domain, delay=0.1, persistent=True, hop=hop)
+            ids = [q.queue_message("a@b.test", ["u%d@example.com" % i]) for i in range(20)]
+            q.start()
+            for qid in ids:
+                q.wait_log(r"%s: removed" % qid, timeout=60)
+            log = q.log()
+            self.assertEqual(len(refused), 2)
+            self.assertNotIn("status=deferred", log)
+            self.assertEqual(len(smtp.requests), 22)
+
+    def test_feedback_forms(self):
+        # Postfix's forms: "number", "number/number", "number/concurrency".
+        with Qmgr(main_cf={"default_destination_concurrency_positive_feedback":
+                           "1/concurrency",
+                           "smtp_destination_concurrency_negative_feedback": "1 / 2"}) as q:
+            q.agent("smtp", by_domain)
+            qid = q.queue_message("a@b.test", ["u@example.com"])
+            q.start()
+            q.wait_log(r"%s: removed" % qid)
+        with Qmgr(main_cf={"default_destination_concurrency_positive_feedback": "2"}) as q:
+            q.agent("smtp", by_domain)
+            q.queue_message("a@b.test", ["u@example.com"])
+            q.start()
+            q.wait_log(r"fatal: smtp_destination_concurrency_positive_feedback: "
+                       r"bad feedback value: 2")
+
     def test_missing_transport(self):
         with Qmgr() as q:
             qid = q.queue_message("a@b.test", ["u@example.com"])

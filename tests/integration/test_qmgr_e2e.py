@@ -9,6 +9,7 @@ an administrator reads, and the queue folders.
 import os
 import re
 import smtplib
+import signal
 import socket
 import threading
 import time
@@ -81,6 +82,11 @@ def trigger_qmgr(m, data):
         return False
     finally:
         s.close()
+
+
+def stat_regular(st):
+    import stat
+    return stat.S_ISREG(st.st_mode)
 
 
 def make_due(m):
@@ -200,6 +206,83 @@ class EndToEnd(unittest.TestCase):
             wait_for(lambda: not m.queue_files("deferred"), 60, what="deferred/ empty")
             time.sleep(3)
             self.assertEqual(cap.handler.tokens(), ["B1"])
+
+    def test_concurrent_sessions_share_incoming_fsync(self):
+        """Group commit of incoming/ (queue_writer.c): concurrent smtpd
+        processes keep their counters in private/.incoming-sync, a file of
+        mail_owner's only; every message is delivered; no process did more
+        than one fsync of incoming/ per message, and every one begun
+        completed."""
+        import pwd
+        import struct
+        port = free_port()
+        cap = self.capture(port)
+        with self.mta("relay.test relay:[127.0.0.1]:%d\n" % port) as m:
+            tokens = ["G%03d" % i for i in range(60)]
+
+            def client(part):
+                for t in part:
+                    send(m, "a@sender.test", ["user@relay.test"], t)
+
+            threads = [threading.Thread(target=client, args=(tokens[i::6],))
+                       for i in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wait_for(lambda: len(set(cap.handler.tokens())) == 60, 60, what="all 60 delivered")
+            self.assertEqual(sorted(cap.handler.tokens()), tokens)
+            path = os.path.join(m.queue_dir, "private", ".incoming-sync")
+            st = os.lstat(path)
+            self.assertTrue(stat_regular(st))
+            self.assertEqual(st.st_mode & 0o777, 0o600)
+            self.assertEqual(st.st_uid, pwd.getpwnam(m.params["mail_owner"]).pw_uid)
+            self.assertNotEqual(st.st_uid, 0)
+            with open(path, "rb") as f:
+                started, done = struct.unpack("=QQ", f.read(16))
+            self.assertGreaterEqual(started, 1)
+            self.assertLessEqual(started, 60)
+            self.assertEqual(done, started)
+
+    def test_smtpd_wakes_a_restarted_qmgr(self):
+        """smtpd keeps its connection to public/qmgr between messages
+        (mail_trigger_kept); when qmgr dies, the next message still wakes
+        a new one at once: the trigger connects again, and master starts
+        qmgr for that connection (queue_run_delay is 300s)."""
+        port = free_port()
+        cap = self.capture(port)
+        # A child killed by a signal throttles its service (Postfix's rule).
+        with self.mta("relay.test relay:[127.0.0.1]:%d\n" % port,
+                      queue_run_delay="300s", service_throttle_time="1s") as m:
+            send(m, "a@sender.test", ["user@relay.test"], "K1")
+            wait_for(lambda: cap.handler.tokens() == ["K1"], 30, what="K1 delivered")
+            send(m, "a@sender.test", ["user@relay.test"], "K2")
+            wait_for(lambda: cap.handler.tokens() == ["K1", "K2"], 30, what="K2 delivered")
+
+            def qmgr_pids():
+                out = []
+                for pid in m.children():
+                    try:
+                        with open("/proc/%d/cmdline" % pid, "rb") as f:
+                            if b"qmgr" in f.read().split(b"\0")[0]:
+                                out.append(pid)
+                    except OSError:
+                        pass
+                return out
+
+            old = qmgr_pids()
+            self.assertEqual(len(old), 1)
+            os.kill(old[0], signal.SIGKILL)
+            wait_for(lambda: old[0] not in qmgr_pids(), 30, what="qmgr gone")
+            # master starts the next qmgr when a client connects (or at the
+            # wakeup time of master.cf, minutes away): smtpd's trigger finds
+            # its kept connection closed and connects again.
+            time.sleep(2)
+            self.assertEqual(qmgr_pids(), [])
+            start = time.time()
+            send(m, "a@sender.test", ["user@relay.test"], "K3")
+            wait_for(lambda: cap.handler.tokens() == ["K1", "K2", "K3"], 30, what="K3 delivered")
+            self.assertLess(time.time() - start, 20)
 
     def test_durability_kill9_and_flush(self):
         port = free_port()
