@@ -111,6 +111,7 @@ struct QMGR_QUEUE {
     char   *dead_reason;
     QMGR_QUEUE *next_ready;		/* on the transport's round robin */
     int     on_ready;
+    int     paused;			/* waits out the destination rate delay */
 };
 
 /* Concurrency feedback: a constant, or a number over the window. */
@@ -156,6 +157,9 @@ struct QMGR_TRANSPORT {
     double  cohort_limit;
     int     dead;			/* no agent: mail transport unavailable */
     int     deferred;			/* in defer_transports */
+    long    dest_rate_delay;		/* seconds between deliveries to a queue */
+    long    rate_delay;			/* seconds between deliveries, transport */
+    int     paused;			/* waits out the transport rate delay */
     QMGR_TRANSPORT *next;
 };
 
@@ -209,6 +213,7 @@ extern void qmgr_entry_requeue(QMGR_ENTRY *);
 extern int qmgr_queue_limit(QMGR_QUEUE *);
 extern void qmgr_queue_flush_dead(void);
 extern void qmgr_transport_throttle(QMGR_TRANSPORT *, const char *reason);
+extern void qmgr_queue_rate_delay(QMGR_QUEUE *);
 extern int qmgr_schedule(void);
 extern QMGR_ENTRY *qmgr_entry_take(QMGR_QUEUE *);
 extern void qmgr_entry_free(QMGR_ENTRY *);

@@ -400,6 +400,7 @@ static void delivery_done(DELIVERY *d, int reply_ok)
     }
     q->busy--;
     t->busy--;
+    qmgr_queue_rate_delay(q);
 
     /* The connection: kept for the next delivery, or closed. */
     if (reply_ok && req->more && !q->dead && q->busy + q->idle < qmgr_queue_limit(q))

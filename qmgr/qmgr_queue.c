@@ -35,6 +35,12 @@
  *	minimal_backoff_time passes or a flush (QMGR_REQ_FLUSH_DEAD)
  *	revives it with a fresh window.
  *
+ *	Rate delays: with <transport>_destination_rate_delay a queue waits
+ *	that long after the end of each delivery before its next one; with
+ *	<transport>_transport_rate_delay the transport starts a delivery at
+ *	most once per that time, whatever the destination; either makes the
+ *	destination concurrency one, as in Postfix.
+ *
  *	A transport without an agent (connect to private/<transport>
  *	fails) is throttled for transport_retry_time; its mail is deferred
  *	with "mail transport unavailable".
@@ -164,6 +170,8 @@ QMGR_TRANSPORT *qmgr_transport_find(const char *name)
 				VAR_DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT);
     if (t->dest_limit > 0 && t->initial > t->dest_limit)
 	t->initial = t->dest_limit;
+    t->dest_rate_delay = mail_conf_transport_time(name, VAR_DEFAULT_DESTINATION_RATE_DELAY);
+    t->rate_delay = mail_conf_transport_time(name, VAR_DEFAULT_TRANSPORT_RATE_DELAY);
     htable_enter(transport_table, name, t);
     t->next = transport_list;
     transport_list = t;
@@ -188,7 +196,7 @@ void    qmgr_queue_ready(QMGR_QUEUE *q)
 {
     QMGR_TRANSPORT *t = q->transport;
 
-    if (q->on_ready || q->todo == 0)
+    if (q->on_ready || q->todo == 0 || q->paused)
 	return;
     q->on_ready = 1;
     q->next_ready = 0;
@@ -256,6 +264,10 @@ void    qmgr_entry_requeue(QMGR_ENTRY *e)
 int     qmgr_queue_limit(QMGR_QUEUE *q)
 {
     int     limit = (int) q->window;
+
+    /* A rate delay makes the limit one (Postfix). */
+    if (q->transport->dest_rate_delay > 0 || q->transport->rate_delay > 0)
+	return (1);
 
     if (q->transport->dest_limit > 0 && limit > q->transport->dest_limit)
 	limit = q->transport->dest_limit;
@@ -423,6 +435,47 @@ void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason
     }
 }
 
+static void queue_unpause(int event, void *context)
+{
+    QMGR_QUEUE *q = context;
+
+    (void) event;
+    q->paused = 0;
+    qmgr_queue_ready(q);
+}
+
+static void transport_unpause(int event, void *context)
+{
+    QMGR_TRANSPORT *t = context;
+
+    (void) event;
+    t->paused = 0;
+}
+
+/*
+ * qmgr_queue_rate_delay - a delivery to q ended: with
+ * <transport>_destination_rate_delay the next one to the same
+ * destination waits that long.
+ */
+void    qmgr_queue_rate_delay(QMGR_QUEUE *q)
+{
+    QMGR_TRANSPORT *t = q->transport;
+
+    if (t->dest_rate_delay > 0 && !q->paused) {
+	q->paused = 1;
+	event_request_timer(queue_unpause, q, t->dest_rate_delay * 1000L);
+    }
+}
+
+/* transport_rate_delay - a delivery started: the transport's next waits */
+static void transport_rate_delay(QMGR_TRANSPORT *t)
+{
+    if (t->rate_delay > 0 && !t->paused) {
+	t->paused = 1;
+	event_request_timer(transport_unpause, t, t->rate_delay * 1000L);
+    }
+}
+
 static void transport_unthrottle(int event, void *context)
 {
     QMGR_TRANSPORT *t = context;
@@ -492,7 +545,8 @@ int     qmgr_schedule(void)
 	 * open), else to a new agent, else to an agent that served
 	 * another destination (qmgr_agent_find).
 	 */
-	while (!t->dead && t->busy < t->process_limit && (q = ready_pop(t)) != 0) {
+	while (!t->dead && !t->paused && t->busy < t->process_limit
+	       && (q = ready_pop(t)) != 0) {
 	    QMGR_ENTRY *e;
 	    QMGR_AGENT *agent;
 	    int     room;
@@ -517,6 +571,7 @@ int     qmgr_schedule(void)
 		break;
 	    }
 	    qmgr_queue_ready(q);
+	    transport_rate_delay(t);
 	}
     }
     return (full);

@@ -365,6 +365,48 @@ class Concurrency(unittest.TestCase):
             self.assertNotIn("status=deferred", log)
             self.assertEqual(len(smtp.requests), 22)
 
+    def test_destination_rate_delay(self):
+        # default_destination_rate_delay: one delivery at a time to a
+        # destination, 1 s apart; another destination is not held back.
+        times = {}
+
+        def hop(req):
+            dom = req["rcpt"][0]["recipient"].split("@")[1]
+            times.setdefault(dom, []).append(time.time())
+            return None
+
+        with Qmgr(main_cf={"default_destination_rate_delay": "1s"}) as q:
+            q.agent("smtp", by_domain, hop=hop)
+            ids = [q.queue_message("a@b.test", ["u%d@example.com" % i]) for i in range(3)]
+            ids.append(q.queue_message("a@b.test", ["v@other.test"]))
+            q.start()
+            for qid in ids:
+                q.wait_log(r"%s: removed" % qid, timeout=30)
+        t = times["example.com"]
+        self.assertEqual(len(t), 3)
+        for a, b in zip(t, t[1:]):
+            self.assertGreaterEqual(b - a, 0.95)
+        self.assertLess(times["other.test"][0] - t[0], 0.9)
+
+    def test_transport_rate_delay(self):
+        # smtp_transport_rate_delay: 1 s between any two deliveries of
+        # the transport, whatever the destination.
+        stamps = []
+
+        def hop(req):
+            stamps.append(time.time())
+            return None
+
+        with Qmgr(main_cf={"smtp_transport_rate_delay": "1s"}) as q:
+            q.agent("smtp", by_domain, hop=hop)
+            ids = [q.queue_message("a@b.test", ["u@d%d.test" % i]) for i in range(3)]
+            q.start()
+            for qid in ids:
+                q.wait_log(r"%s: removed" % qid, timeout=30)
+        self.assertEqual(len(stamps), 3)
+        for a, b in zip(stamps, stamps[1:]):
+            self.assertGreaterEqual(b - a, 0.95)
+
     def test_feedback_forms(self):
         # Postfix's forms: "number", "number/number", "number/concurrency".
         with Qmgr(main_cf={"default_destination_concurrency_positive_feedback":
