@@ -472,7 +472,11 @@ class PickupMilters(unittest.TestCase):
                     log, queue = ref.log, ref.queue
                 rcs = [send(a, t).returncode for a, t in MILTER_MESSAGES.values()]
                 cap.wait(MILTER_DELIVERED, timeout=60)
-                wait_for(lambda: "mquar" in milter_sessions(milter.events), 30, what="mquar")
+                # Every session the tests compare has ended at the milter.
+                wait_for(lambda: all(k in milter_sessions(milter.events)
+                                     for k in ("mquar", "mplain", "medit", "rcptrej@remote.test",
+                                               "mailrej@remote.test")),
+                         30, what="the milter sessions")
                 cap.settle(1)
 
                 def files(name):
