@@ -70,6 +70,7 @@
 #include "global/mail_conf.h"
 #include "global/addr_class.h"
 #include "dict/maps.h"
+#include "dict/match_list.h"
 #include "global/mail_addr_find.h"
 #include "global/debug_peer.h"
 #include "smtpc/smtp_client.h"
@@ -223,6 +224,11 @@ void    smtp_client_init(int proto, const char *service)
     smtp_conf.cache_on_demand = smtp_param_bool(VAR_SMTP_CONNECTION_CACHE_ON_DEMAND);
     smtp_conf.reuse_time_limit = smtp_param_time(VAR_SMTP_CONNECTION_REUSE_TIME_LIMIT);
     smtp_conf.cache_time_limit = smtp_param_time(VAR_SMTP_CONNECTION_CACHE_TIME_LIMIT);
+    smtp_conf.reuse_count_limit = smtp_param_int(VAR_SMTP_CONNECTION_REUSE_COUNT_LIMIT);
+    if (*smtp_param_str(VAR_SMTP_CONNECTION_CACHE_DESTINATIONS))
+	smtp_conf.cache_dests =
+	    match_list_create(smtp_param_name(VAR_SMTP_CONNECTION_CACHE_DESTINATIONS),
+			      smtp_param_str(VAR_SMTP_CONNECTION_CACHE_DESTINATIONS), 0);
     smtp_conf.line_length_limit = smtp_param_int(VAR_SMTP_LINE_LENGTH_LIMIT);
     smtp_conf.address_preference = smtp_param_str(VAR_SMTP_ADDRESS_PREFERENCE);
     smtp_conf.randomize_addresses = smtp_param_bool(VAR_SMTP_RANDOMIZE_ADDRESSES);
@@ -519,11 +525,27 @@ static void cache_timer(int on)
     }
 }
 
-/* session_done - keep a healthy session for the next request, or close */
-static void session_done(SMTP_SESSION *sess, int healthy, const char *key)
+/*
+ * cache_wanted - keep this session? smtp_connection_cache_on_demand, or
+ * the destination (domain or relay host, without [] and port) is in
+ * smtp_connection_cache_destinations; not past
+ * smtp_connection_reuse_time_limit or smtp_connection_reuse_count_limit.
+ */
+static int cache_wanted(SMTP_SESSION *sess, const char *dest)
 {
-    if (healthy && smtp_conf.cache_on_demand
-	&& time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
+    if (time((time_t *) 0) - sess->start >= smtp_conf.reuse_time_limit)
+	return (0);
+    if (smtp_conf.reuse_count_limit > 0 && sess->use_count >= smtp_conf.reuse_count_limit)
+	return (0);
+    if (smtp_conf.cache_on_demand)
+	return (1);
+    return (smtp_conf.cache_dests != 0 && match_list_domain(smtp_conf.cache_dests, dest) > 0);
+}
+
+/* session_done - keep a healthy session for the next request, or close */
+static void session_done(SMTP_SESSION *sess, int healthy, const char *key, const char *dest)
+{
+    if (healthy && cache_wanted(sess, dest)) {
 	if (cached_session)
 	    smtp_client_cache_close();
 	myfree(sess->key);
@@ -623,7 +645,7 @@ static void try_servers(SMTP_STATE *st, DNS_ADDR_LIST *addrs, int last_chance,
 	st->xfer_start = smtp_now();
 	st->conn_setup = st->xfer_start - st->start;
 	healthy = xfer_all(sess, st);
-	session_done(sess, healthy, key);
+	session_done(sess, healthy, key, st->dest.host);
 	if (smtp_conf.mx_session_limit > 0 && sessions >= smtp_conf.mx_session_limit)
 	    break;
     }
@@ -693,14 +715,16 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	sess = cached_session;
 	cached_session = 0;
 	if (strcmp(sess->key, vstring_str(key)) == 0 && smtp_session_alive(sess)
-	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
+	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit
+	    && (smtp_conf.reuse_count_limit <= 0
+		|| sess->use_count < smtp_conf.reuse_count_limit)) {
 	    st.reached = 1;
 	    (void) debug_peer_check(sess->host, sess->addr);
 	    st.conn_use = ++sess->use_count;
 	    st.xfer_start = smtp_now();
 	    st.conn_setup = st.xfer_start - st.start;
 	    healthy = xfer_all(sess, &st);
-	    session_done(sess, healthy, vstring_str(key));
+	    session_done(sess, healthy, vstring_str(key), st.dest.host);
 	    /* The server ended the session (421) before any answer: not reached. */
 	    if (st.npending == req->rcpt_count)
 		st.reached = 0;

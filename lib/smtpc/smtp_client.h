@@ -216,6 +216,8 @@ typedef struct SMTP_CLIENT_CONF {
     int     defer_no_mx_address;	/* smtp_defer_if_no_mx_address_found */
     const char *sasl_tls_verified_security_options;
     int     always_ehlo;		/* smtp_always_send_ehlo */
+    int     reuse_count_limit;		/* smtp_connection_reuse_count_limit */
+    struct MATCH_LIST *cache_dests;	/* smtp_connection_cache_destinations */
     int     never_ehlo;			/* smtp_never_send_ehlo */
     SRS    *srs;			/* srs_domain set: SRS for forwarded mail */
     MAPS   *generic_maps;		/* smtp_generic_maps, or NULL */

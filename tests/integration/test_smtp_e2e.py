@@ -5,6 +5,7 @@ submitted with smtplib, peers are aiosmtpd capture servers, an LMTP
 server and nsd (see test_smtp.py for the helpers).
 """
 import os
+import re
 import shutil
 import smtplib
 import tempfile
@@ -136,6 +137,28 @@ class ReuseAndLmtp(unittest.TestCase):
         self.m.wait_log(r"to=<r2@far\.test>, .*status=sent", timeout=60)
         self.assertRegex(self.m.log(), r"to=<r2@far\.test>, relay=[^ ]+, .*conn_use=2")
         self.assertEqual(len(self.cap.messages), 2)
+
+    def test_cache_destinations_and_reuse_count_limit(self):
+        # Without smtp_connection_cache_on_demand a session is kept only for
+        # smtp_connection_cache_destinations; smtp_connection_reuse_count_limit
+        # caps how often one is used.
+        def two(tag):
+            for i in (1, 2):
+                submit(self.m, "a@sender.test", ["%s%d@far.test" % (tag, i)])
+                self.m.wait_log(r"to=<%s%d@far\.test>, .*status=sent" % (tag, i), timeout=60)
+            return re.search(r"to=<%s2@far\.test>, relay=[^ ]+, (conn_use=\d+, )?" % tag,
+                             self.m.log()).group(1)
+        self.m.set_main(smtp_connection_cache_on_demand="no")
+        self.m.reload()
+        self.assertIsNone(two("n"))
+        self.m.set_main(smtp_connection_cache_destinations=self.addr)
+        self.m.reload()
+        self.assertEqual(two("d"), "conn_use=2, ")
+        self.m.set_main(smtp_connection_cache_on_demand="yes",
+                        smtp_connection_cache_destinations="",
+                        smtp_connection_reuse_count_limit="1")
+        self.m.reload()
+        self.assertIsNone(two("c"))
 
     def test_lmtp_per_recipient(self):
         submit(self.m, "a@sender.test", ["ok@lmtp.test", "full@lmtp.test"])
