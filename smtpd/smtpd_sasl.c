@@ -302,6 +302,8 @@ static int auth_read(void *ctx, VSTRING *buf, long limit)
 	vstring_truncate(buf, vstring_len(buf) - 1);
     if (msg_verbose)
 	msg_info("< %s: (SASL response)", state->namaddr);
+    /* As Postfix's transcript (postconf(5) notify_classes warns of it). */
+    smtpd_notify_in(state, vstring_str(buf));
     return (XSASL_SMTP_READ_OK);
 }
 
