@@ -335,6 +335,32 @@ class OneClass(unittest.TestCase):
             # No message content in the transcript.
             self.assertNotIn("yyyy", body)
 
+    def test_undeliverable_notice_is_dropped(self):
+        # Postfix with error_notice_recipient = pm@fail.example and
+        # fail.example routed to "error:5.1.1 nope": the notice bounces,
+        # and that is the end of it (no notice, no bounce about it):
+        #   postfix/error[8307]: CA6EAABC4ED: to=<pm@fail.example>, relay=none,
+        #     ..., dsn=5.1.1, status=bounced (nope)
+        #   postfix/bounce[8308]: warning: CA6EAABC4ED: undeliverable
+        #     postmaster notification discarded
+        #   postfix/qmgr[8257]: CA6EAABC4ED: removed
+        with Capture() as cap, MTA(main_cf=notify_cf(
+                cap, notify_classes="protocol, 2bounce, bounce",
+                error_notice_recipient="pm@fail.example",
+                transport_maps="inline:{relay.example=discard:, "
+                               "{fail.example=error:5.1.1 nope}}")) as m:
+            session(m.smtp_port, ["HELO loop.example", "FOO", "QUIT"])
+            m.wait_log(r"smtpd\[\d+\]: ([0-9A-F]+): message-id=")
+            qid = re.search(r"smtpd\[\d+\]: ([0-9A-F]+): message-id=", m.log()).group(1)
+            m.wait_log(r"%s: to=<pm@fail.example>, relay=none, .*dsn=5.1.1, "
+                       r"status=bounced \(nope\)" % qid)
+            m.wait_log(r"warning: %s: undeliverable postmaster notification discarded" % qid)
+            m.wait_log(r"%s: removed" % qid)
+            cap.settle(2)
+            self.assertEqual(cap.messages, [])
+            # One message only: the notice itself.
+            self.assertEqual(len(re.findall(r"message-id=|notification: ", m.log())), 1)
+
     def test_unknown_class_is_fatal(self):
         # Postfix: fatal: unknown notify_classes value "bogus" in "policy, bogus"
         with Capture() as cap, MTA(main_cf=notify_cf(cap, notify_classes="policy, bogus"),
