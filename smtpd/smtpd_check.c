@@ -448,8 +448,10 @@ static void stage_begin(SMTPD_STATE *state)
 static int stage_end(SMTPD_STATE *state, int r)
 {
     if (r == CHK_REJECT && vstring_str(state->reply)[0] == '5'
-	&& vstring_len(state->defer_if_reject) > 0)
+	&& vstring_len(state->defer_if_reject) > 0) {
 	vstring_strcpy(state->reply, vstring_str(state->defer_if_reject));
+	state->reply_class = 0;			/* a policy reply */
+    }
     return (r);
 }
 
@@ -462,6 +464,7 @@ static int stage_permit(SMTPD_STATE *state, VSTRING **held, int count)
     for (int i = 0; i < count; i++) {
 	if (vstring_len(held[i]) > 0) {
 	    vstring_strcpy(state->reply, vstring_str(held[i]));
+	    state->reply_class = 0;		/* a policy reply */
 	    return (CHK_REJECT);
 	}
     }

@@ -43,6 +43,10 @@ def session(port, lines):
     try:
         for line in lines:
             out.append(c.cmd(line))
+            # Pipelined commands in one write get a reply each; a
+            # message (it ends in CRLF.) gets one.
+            if not line.endswith("\r\n."):
+                out.extend(c.reply() for _ in range(line.count("\r\n")))
     finally:
         c.close()
     return out
@@ -231,6 +235,11 @@ SCENARIOS = {
     # unknown in local recipient table
     "unknownuser": (["HELO unknownuser.example", "MAIL FROM:<a@b.example>",
                      "RCPT TO:<nobody@local.example>", "QUIT"], None),
+    # 503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP
+    # command pipelining (smtpd_data_restrictions = reject_unauth_pipelining)
+    "pipeline": (["HELO pipeline.example",
+                  "MAIL FROM:<a@b.example>\r\nRCPT TO:<a@relay.example>\r\nDATA",
+                  "QUIT"], "protocol"),
     # 550 5.7.1 bad subject (header_checks REJECT)
     "hdrreject": (["HELO hdrreject.example", "MAIL FROM:<a@b.example>",
                    "RCPT TO:<a@relay.example>", "DATA",
@@ -250,7 +259,10 @@ class Classes(unittest.TestCase):
                 local_recipient_maps="inline:{known@local.example=1}",
                 smtpd_restriction_classes="unknownclass",
                 unknownclass="reject_bogus_thing",
-                smtpd_sender_restrictions="check_sender_access inline:{sw@x.example=unknownclass}"),
+                smtpd_sender_restrictions="check_sender_access inline:{sw@x.example=unknownclass}",
+                smtpd_data_restrictions="reject_unauth_pipelining",
+                # Postfix 3.7's default (ours is yes, Postfix 3.9's).
+                smtpd_forbid_unauth_pipelining="no"),
                 start=False)
             try:
                 m.write("hc", "/^Subject: rejectme/ REJECT bad subject\n")
@@ -259,13 +271,14 @@ class Classes(unittest.TestCase):
                 for name, (lines, _) in SCENARIOS.items():
                     session(m.smtp_port, lines)
                 want = sorted(n for n, (_, c) in SCENARIOS.items() if c == cls)
-                # Each expected notice arrives; then no other does.
+                # Each expected notice arrives; then no other does. The
+                # HELO name of each session is its name + ".example".
                 for name in want:
-                    notice_for(cap, SCENARIOS[name][0][-2 if name == "helosyntax" else 0]
-                               .split()[1])
+                    notice_for(cap, name + ".example")
                 cap.settle(2)
-                got = sorted(n for n, (lines, _) in SCENARIOS.items()
-                             if any(("In:  %s\r\n" % lines[0]).encode() in e.content
+                got = sorted(n for n in SCENARIOS
+                             if any(re.search(r"^ In:  HELO %s\.example\r$" % n,
+                                              e.content.decode("latin-1"), re.M)
                                     for e in notices(cap)))
                 self.assertEqual(got, want)
                 return m.log()
@@ -369,6 +382,25 @@ class OneClass(unittest.TestCase):
             # smtpd starts for this connection and ends at its start.
             socket.create_connection((m.addr, m.smtp_port), timeout=5).close()
             m.wait_log(re.escape('fatal: unknown notify_classes value "bogus" in "policy, bogus"'))
+
+
+class Synchronization(unittest.TestCase):
+
+    def test_pipelining_before_greeting_reply_sends_nothing(self):
+        # Postfix 3.7.11 with smtpd_forbid_unauth_pipelining = yes and
+        # notify_classes = policy or protocol: "HELO x\r\nNOOP\r\n" in
+        # one write gets "554 5.5.0 Error: SMTP protocol synchronization",
+        # the session ends, and no notice is sent.
+        with Capture() as cap, MTA(main_cf=notify_cf(cap)) as m:
+            c = Client(m.smtp_port)
+            self.assertEqual(c.cmd("HELO sync.example\r\nNOOP"),
+                             "554 5.5.0 Error: SMTP protocol synchronization")
+            c.close()
+            m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\]")
+            session(m.smtp_port, ["HELO marker.example", "FOO", "QUIT"])
+            notice_for(cap, "marker.example")
+            cap.settle(1)
+            self.assertEqual(len(notices(cap)), 1)
 
 
 class Aborted(unittest.TestCase):
