@@ -69,12 +69,12 @@
  *	one, and frees the transcript.
  *
  *	The notice is a new queue file in incoming/ (queue_writer(3)),
- *	from double_bounce_sender@$myorigin to error_notice_recipient
+ *	from double_bounce_sender@$myhostname to error_notice_recipient
  *	(bounce_notice_recipient when the bounce class is among the
  *	errors), a name without a domain qualified with @$myorigin; qmgr
  *	is woken. Its headers are those Postfix's notice has after its
  *	cleanup: Received, Date, From ("Mail Delivery System
- *	<MAILER-DAEMON@$myorigin>"), To ("Postmaster <recipient>";
+ *	<MAILER-DAEMON@$myhostname>"), To ("Postmaster <recipient>";
  *	Postfix writes error_notice_recipient there even when the
  *	envelope goes to bounce_notice_recipient, and so do we), Subject
  *	("$mail_name SMTP server: errors from name[addr]") and
@@ -336,7 +336,8 @@ static void notify_send(SMTPD_STATE *state)
     vstring_sprintf(out, "Received: by %s (%s)\r\n\tid %s; %s\r\n",
 		    var_myhostname, var_mail_name, queue_writer_id(qw), vstring_str(tmp));
     vstring_sprintf_append(out, "Date: %s\r\n", vstring_str(tmp));
-    vstring_sprintf(sender, "%s@%s", "MAILER-DAEMON", notify_origin);
+    /* Postfix: MAILER-DAEMON and double_bounce_sender @$myhostname. */
+    vstring_sprintf(sender, "%s@%s", "MAILER-DAEMON", var_myhostname);
     mail_header_from(tmp, "Mail Delivery System", vstring_str(sender));
     vstring_sprintf_append(out, "From: %s\r\n", vstring_str(tmp));
     mail_header_from(tmp, "Postmaster", qualify(rcpt, notify_error_rcpt));
@@ -352,7 +353,11 @@ static void notify_send(SMTPD_STATE *state)
 	vstring_sprintf_append(out, "Session aborted, reason: %s\r\n", state->notify_reason);
     vstring_strcat(out, "\r\nFor other details, see the local mail logfile\r\n");
 
-    queue_writer_sender(qw, qualify(sender, notify_sender));
+    if (strchr(notify_sender, '@'))
+	vstring_strcpy(sender, notify_sender);
+    else
+	vstring_sprintf(sender, "%s@%s", notify_sender, var_myhostname);
+    queue_writer_sender(qw, vstring_str(sender));
     qualify(rcpt, rcpt_name);
     queue_writer_rcpt(qw, vstring_str(rcpt), rcpt_name, 0, (const char *) 0);
     queue_writer_msg_begin(qw);

@@ -348,6 +348,22 @@ class OneClass(unittest.TestCase):
             # No message content in the transcript.
             self.assertNotIn("yyyy", body)
 
+    def test_myorigin(self):
+        # Postfix with myorigin = origin.example (myhostname mx.ref.test):
+        # envelope double-bounce@mx.ref.test -> postmaster@origin.example,
+        #   From: Mail Delivery System <MAILER-DAEMON@mx.ref.test>
+        #   To: Postmaster <postmaster@origin.example>
+        #   Message-Id: <20261207175318.B4239ABC5A4@mx.ref.test>
+        with Capture() as cap, MTA(main_cf=notify_cf(cap, myorigin="origin.example")) as m:
+            session(m.smtp_port, ["HELO origin.example", "FOO", "QUIT"])
+            env = notice_for(cap, "origin.example")
+            self.assertEqual(env.mail_from, DOUBLE_BOUNCE)
+            self.assertEqual(env.rcpt_tos, ["postmaster@origin.example"])
+            head, body = split_notice(env)
+            self.assertIn("From: Mail Delivery System <MAILER-DAEMON@%s>" % HOST, head)
+            self.assertIn("To: Postmaster <postmaster@origin.example>", head)
+            self.assertRegex(head[6], r"^Message-Id: <\d{14}\.[0-9A-F]+@%s>$" % re.escape(HOST))
+
     def test_undeliverable_notice_is_dropped(self):
         # Postfix with error_notice_recipient = pm@fail.example and
         # fail.example routed to "error:5.1.1 nope": the notice bounces,
