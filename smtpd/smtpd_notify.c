@@ -47,6 +47,8 @@
  *	bounce	   the message was refused after DATA: "message file too
  *		   big", "too many hops".
  *	none	   "User unknown ...", "too many recipients" (452 4.5.3),
+ *		   the SASL exchange's replies (535 5.7.8 authentication
+ *		   failed, 501 5.7.0 Authentication aborted),
  *		   "no valid recipients", timeouts, "SMTP protocol
  *		   synchronization" (the session is dropped).
  *

@@ -277,6 +277,8 @@ static char *printable(const char *text)
 
 static void auth_reply(void *ctx, const char *text)
 {
+    /* Postfix 3.7 sends no notice for 535 or "501 5.7.0 ... aborted". */
+    smtpd_notify_class((SMTPD_STATE *) ctx, SMTPD_NOTIFY_NONE);
     smtpd_reply((SMTPD_STATE *) ctx, "%s", text);
 }
 

@@ -9,12 +9,15 @@ kind of capture server); the comments quote it.
 """
 import os
 import re
+import shutil
 import socket
+import tempfile
 import time
 import unittest
 
 from capture import Capture
 from mta import MTA, wait_for
+from sasl_util import DovecotAuth
 from smtpd_util import Client
 
 HOST = "mx.test.invalid"
@@ -415,6 +418,57 @@ class Synchronization(unittest.TestCase):
             m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\]")
             session(m.smtp_port, ["HELO marker.example", "FOO", "QUIT"])
             notice_for(cap, "marker.example")
+            cap.settle(1)
+            self.assertEqual(len(notices(cap)), 1)
+
+
+class AuthNotices(unittest.TestCase):
+
+    def test_auth_failures_are_no_class_auth_syntax_is_protocol(self):
+        # Postfix 3.7 with smtpd_sasl_type = dovecot and each class alone:
+        # failed and aborted AUTH exchanges send no notice; "AUTH" without
+        # a mechanism is a protocol error, and the transcript has the
+        # client's AUTH responses:
+        #    In:  AUTH PLAIN
+        #    Out: 334
+        #    In:  *
+        #    Out: 501 5.7.0 Authentication aborted
+        #    In:  AUTH PLAIN
+        #    Out: 334
+        #    In:  @@@
+        #    Out: 535 5.7.8 Error: authentication failed: Invalid base64 data in continued
+        #        response
+        #    In:  AUTH BOGUS
+        #    Out: 535 5.7.8 Error: authentication failed: Invalid authentication mechanism
+        #    In:  AUTH
+        #    Out: 501 5.5.4 Syntax: AUTH mechanism
+        tmp = tempfile.mkdtemp(prefix="notify-sasl-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)			# smtpd (mail_owner) reaches the socket
+        dovecot = DovecotAuth(tmp, {"alice": "secret"})
+        self.addCleanup(dovecot.stop)
+        with Capture() as cap, MTA(main_cf=notify_cf(
+                cap, smtpd_sasl_auth_enable="yes", smtpd_sasl_type="dovecot",
+                smtpd_sasl_path=dovecot.socket)) as m:
+            auth = ["AUTH PLAIN", "*", "AUTH PLAIN", "@@@", "AUTH BOGUS"]
+            r = session(m.smtp_port, ["EHLO authfail.example"] + auth + ["QUIT"])
+            self.assertEqual(r[2], "501 5.7.0 Authentication aborted")
+            self.assertEqual(r[4], "535 5.7.8 Error: authentication failed: "
+                                   "Invalid base64 data in continued response")
+            self.assertEqual(r[5], "535 5.7.8 Error: authentication failed: "
+                                   "Invalid authentication mechanism")
+            r = session(m.smtp_port, ["EHLO authsyntax.example"] + auth + ["AUTH", "QUIT"])
+            self.assertEqual(r[6], "501 5.5.4 Syntax: AUTH mechanism")
+            head, body = split_notice(notice_for(cap, "authsyntax.example"))
+            self.assertIn(" In:  AUTH PLAIN\r\n Out: 334\r\n In:  *\r\n"
+                          " Out: 501 5.7.0 Authentication aborted\r\n"
+                          " In:  AUTH PLAIN\r\n Out: 334\r\n In:  @@@\r\n"
+                          " Out: 535 5.7.8 Error: authentication failed: Invalid base64 data in"
+                          " continued\r\n     response\r\n"
+                          " In:  AUTH BOGUS\r\n"
+                          " Out: 535 5.7.8 Error: authentication failed: Invalid authentication"
+                          " mechanism\r\n"
+                          " In:  AUTH\r\n Out: 501 5.5.4 Syntax: AUTH mechanism\r\n", body)
             cap.settle(1)
             self.assertEqual(len(notices(cap)), 1)
 
