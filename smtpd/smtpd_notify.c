@@ -33,9 +33,10 @@
  *	policy	   a restriction, access table, milter or header/body
  *		   check rejected (the reply is the one in state->reply,
  *		   unless a restriction said otherwise with state->
- *		   reply_class), rate and connection limits, "Must issue a
- *		   STARTTLS command first", "VRFY command is disabled",
- *		   "Message size exceeds fixed limit" (MAIL SIZE=).
+ *		   reply_class), rate and connection limits ("450 4.7.1
+ *		   Error: too much mail from ..."), "VRFY command is
+ *		   disabled", "Message size exceeds fixed limit" (MAIL
+ *		   SIZE=).
  *	protocol   syntax errors and commands out of order (500, 501,
  *		   502, 503, 504, 521, 555 replies and 5.5.2/5.5.4 status),
  *		   reject_unauth_pipelining.
@@ -47,6 +48,7 @@
  *	bounce	   the message was refused after DATA: "message file too
  *		   big", "too many hops".
  *	none	   "User unknown ...", "too many recipients" (452 4.5.3),
+ *		   "Must issue a STARTTLS command first",
  *		   the SASL exchange's replies (535 5.7.8 authentication
  *		   failed, 501 5.7.0 Authentication aborted),
  *		   "no valid recipients", timeouts, "SMTP protocol
@@ -215,6 +217,8 @@ static int reply_class(SMTPD_STATE *state, const char *text, int code)
     if (has(text, "Error: message file too big") || has(text, "Error: too many hops")
 	|| has(text, "Chunk exceeds message size limit"))
 	return (SMTPD_NOTIFY_BOUNCE);
+    if (has(text, "Must issue a STARTTLS command first"))
+	return (SMTPD_NOTIFY_NONE);
     if (*status == '4' && strncmp(status + 1, ".7.", 3) == 0)
 	return (SMTPD_NOTIFY_POLICY);
     if (*status == '5' && strncmp(status + 1, ".7.", 3) == 0)

@@ -17,7 +17,7 @@ import unittest
 
 from capture import Capture
 from mta import MTA, wait_for
-from sasl_util import DovecotAuth
+from sasl_util import DovecotAuth, make_cert
 from smtpd_util import Client
 
 HOST = "mx.test.invalid"
@@ -471,6 +471,39 @@ class AuthNotices(unittest.TestCase):
                           " In:  AUTH\r\n Out: 501 5.5.4 Syntax: AUTH mechanism\r\n", body)
             cap.settle(1)
             self.assertEqual(len(notices(cap)), 1)
+
+
+class Limits(unittest.TestCase):
+
+    def test_rate_limit_is_policy_starttls_required_is_none(self):
+        # Postfix 3.7 with smtpd_client_message_rate_limit = 2: the third
+        # MAIL gets "450 4.7.1 Error: too much mail from 127.0.0.1", a
+        # policy error (a notice with notify_classes = policy, none with
+        # protocol). With smtpd_tls_security_level = encrypt, "530 5.7.0
+        # Must issue a STARTTLS command first" is no error of any class.
+        tmp = tempfile.mkdtemp(prefix="notify-tls-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        cert, key = make_cert(tmp)
+        with Capture() as cap, MTA(main_cf=notify_cf(
+                cap, notify_classes="policy", smtpd_client_message_rate_limit="2")) as m:
+            r = session(m.smtp_port, ["HELO rate.example", "MAIL FROM:<a@b.example>", "RSET",
+                                      "MAIL FROM:<a@b.example>", "RSET",
+                                      "MAIL FROM:<a@b.example>", "QUIT"])
+            self.assertEqual(r[5], "450 4.7.1 Error: too much mail from 127.0.0.1")
+            head, body = split_notice(notice_for(cap, "rate.example"))
+            self.assertIn(" Out: 450 4.7.1 Error: too much mail from 127.0.0.1\r\n", body)
+            m.set_main(notify_classes="policy, protocol, resource, software",
+                       smtpd_client_message_rate_limit="0",
+                       smtpd_tls_security_level="encrypt",
+                       smtpd_tls_cert_file=cert, smtpd_tls_key_file=key)
+            m.reload()
+            time.sleep(1)
+            r = session(m.smtp_port, ["EHLO tlsreq.example", "MAIL FROM:<a@b.example>", "QUIT"])
+            self.assertEqual(r[1], "530 5.7.0 Must issue a STARTTLS command first")
+            session(m.smtp_port, ["HELO marker.example", "FOO", "QUIT"])
+            notice_for(cap, "marker.example")
+            cap.settle(1)
+            self.assertEqual(len(notices(cap)), 2)
 
 
 class Aborted(unittest.TestCase):
