@@ -187,7 +187,7 @@ void    smtpd_notify_class(SMTPD_STATE *state, int class)
     state->notify_next = class;
 }
 
-/* has - does the reply text (after "NNN ") contain this? */
+/* has - does the reply text contain this (case matters)? */
 static int has(const char *text, const char *what)
 {
     return (strstr(text, what) != 0);
