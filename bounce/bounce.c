@@ -22,7 +22,10 @@
  *	bounce/ log is removed, after a trace the trace/ log.
  *
  *	A message from the null sender (or from double_bounce_sender)
- *	never causes a notification to its sender. Its failure is a
+ *	never causes a notification to its sender. The failure of one
+ *	from double_bounce_sender (a postmaster notice) is dropped with
+ *	Postfix's warning "QID: undeliverable postmaster notification
+ *	discarded". The failure of one from the null sender is a
  *	double bounce: when notify_classes contains "2bounce" it goes to
  *	2bounce_notice_recipient ("QID: postmaster non-delivery
  *	notification: NEWQID"), else it is dropped and logged. With
@@ -233,6 +236,9 @@ static int bounce_one(int kind, const char *queue, const char *id)
 		if (kind == BOUNCE_KIND_SUCCESS)
 		    mark_notified(id, rcpts, count);
 	    }
+	} else if (kind == BOUNCE_KIND_FAILED && *env->sender) {
+	    /* From double_bounce_sender: a postmaster notice; Postfix's words. */
+	    msg_warn("%s: undeliverable postmaster notification discarded", id);
 	} else if (kind == BOUNCE_KIND_FAILED) {
 	    /* A bounce that bounces: only the postmaster may hear of it. */
 	    if (notify_class("2bounce")) {

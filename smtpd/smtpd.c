@@ -43,6 +43,7 @@ static void pre_init(const char *service, char **argv)
     (void) service;
     (void) argv;
     smtpd_params_init();
+    smtpd_notify_init();
     smtpd_peer_stress();
     smtpd_guard_init();
     smtpd_xclient_init();

@@ -34,7 +34,8 @@
  *	(smtpd_milters), smtpd_proxy.c (smtpd_proxy_filter), smtpd_sasl.c
  *	(AUTH, permit_sasl_authenticated, the sender login checks),
  *	smtpd_expand.c ($name attributes of reply templates,
- *	smtpd_reject_footer).
+ *	smtpd_reject_footer), smtpd_notify.c (the session transcript and
+ *	the postmaster notices of notify_classes).
  *	Domain and network lists come from lib/dict/match_list.c, tables from
  *	lib/dict/maps.c.
  */
@@ -152,7 +153,23 @@ typedef struct SMTPD_STATE {
     char   *sasl_method;		/* authenticated: the mechanism */
     char   *sasl_username;		/* authenticated: the login name */
     char   *sasl_sender;		/* MAIL FROM AUTH=, when authenticated */
+    /* Transcript and postmaster notices (smtpd_notify.c). */
+    ARGV   *history;			/* "In:  " and "Out: " lines */
+    int     error_mask;			/* SMTPD_NOTIFY_* of this session's errors */
+    int     reply_class;		/* class of state->reply, 0: policy */
+    int     notify_next;		/* class of the next reply, 0: by its text */
+    int     notify_eod;			/* the next reply ends a message */
+    const char *notify_reason;		/* why the session ended early */
+    int     rcpt_overshoot;		/* RCPTs past smtpd_recipient_limit */
 } SMTPD_STATE;
+
+/* Error classes of notify_classes, for smtpd_notify.c. */
+#define SMTPD_NOTIFY_POLICY	(1<<0)
+#define SMTPD_NOTIFY_PROTOCOL	(1<<1)
+#define SMTPD_NOTIFY_RESOURCE	(1<<2)
+#define SMTPD_NOTIFY_SOFTWARE	(1<<3)
+#define SMTPD_NOTIFY_BOUNCE	(1<<4)
+#define SMTPD_NOTIFY_NONE	(1<<8)	/* an error of no class */
 
 #define SMTPD_BDAT_NONE		0	/* no BDAT in this transaction */
 #define SMTPD_BDAT_ACTIVE	1	/* chunks are being stored */
@@ -192,6 +209,8 @@ extern long var_junk_cmd_limit;
 extern long var_overload_idle;
 extern int var_input_transp;		/* receive_override_options */
 extern char *var_content_filter;
+extern int var_show_unk_rcpt_table;
+extern long var_smtpd_rcpt_overlim;
 
 /* smtpd_proto.c */
 extern void smtpd_params_init(void);
@@ -204,6 +223,16 @@ extern int smtpd_read_line(SMTPD_STATE *, VSTRING *, int *);
 extern void smtpd_log_reject(SMTPD_STATE *, const char *, const char *);
 extern void smtpd_banner(SMTPD_STATE *);
 extern void smtpd_lost(SMTPD_STATE *);
+
+/* smtpd_notify.c */
+extern void smtpd_notify_init(void);
+extern void smtpd_notify_in(SMTPD_STATE *, const char *);
+extern void smtpd_notify_reply(SMTPD_STATE *, const char *);
+extern void smtpd_notify_class(SMTPD_STATE *, int);
+extern void smtpd_notify_eod(SMTPD_STATE *);
+extern void smtpd_notify_flush(SMTPD_STATE *);
+extern void smtpd_notify_reason(SMTPD_STATE *, const char *);
+extern void smtpd_notify_end(SMTPD_STATE *);
 
 /* smtpd_guard.c */
 #define SMTPD_GUARD_RUN		0	/* run the command */

@@ -122,6 +122,8 @@ static int chunk_read(SMTPD_STATE *state, long long count)
 
 	chunk_deadline(state, start, got);
 	if ((n = vstream_read(state->client, buf, want)) <= 0) {
+	    smtpd_notify_reason(state, vstream_ftimeout(state->client) ?
+				"timeout" : "lost connection");
 	    if (vstream_ftimeout(state->client)) {
 		msg_info("timeout after BDAT from %s", state->namaddr);
 		vstream_clearerr(state->client);

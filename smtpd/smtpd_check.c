@@ -464,6 +464,7 @@ int     smtpd_chk_reject(SMTPD_STATE *state, long code, const char *dsn,
     snprintf(fixed_dsn, sizeof(fixed_dsn), "%s", dsn);
     fixed_dsn[0] = code >= 500 ? '5' : '4';
     vstring_sprintf(state->reply, "%ld %s ", code, fixed_dsn);
+    state->reply_class = 0;			/* policy, unless the caller says */
     va_start(ap, fmt);
     vstring_vsprintf_append(state->reply, fmt, ap);
     va_end(ap);
@@ -511,8 +512,10 @@ static void stage_begin(SMTPD_STATE *state)
 static int stage_end(SMTPD_STATE *state, int r)
 {
     if (r == CHK_REJECT && vstring_str(state->reply)[0] == '5'
-	&& vstring_len(state->defer_if_reject) > 0)
+	&& vstring_len(state->defer_if_reject) > 0) {
 	vstring_strcpy(state->reply, vstring_str(state->defer_if_reject));
+	state->reply_class = 0;			/* a policy reply */
+    }
     return (r);
 }
 
@@ -525,6 +528,7 @@ static int stage_permit(SMTPD_STATE *state, VSTRING **held, int count)
     for (int i = 0; i < count; i++) {
 	if (vstring_len(held[i]) > 0) {
 	    vstring_strcpy(state->reply, vstring_str(held[i]));
+	    state->reply_class = 0;		/* a policy reply */
 	    return (CHK_REJECT);
 	}
     }
@@ -650,9 +654,13 @@ static int rcpt_table_check(SMTPD_STATE *state, MAPS *maps, long code,
 	msg_warn("%s lookup error for \"%s\"", maps->title, state->recipient);
 	return (smtpd_chk_tempfail(state, RCPT_NAME(state)));
     }
-    return (smtpd_chk_reject(state, code, "5.1.1",
-			     "<%s>: Recipient address rejected: User unknown in %s",
-			     RCPT_NAME(state), table_text));
+    (void) smtpd_chk_reject(state, code, "5.1.1",
+			    "<%s>: Recipient address rejected: User unknown%s%s",
+			    RCPT_NAME(state), var_show_unk_rcpt_table ? " in " : "",
+			    var_show_unk_rcpt_table ? table_text : "");
+    /* Postfix sends no postmaster notice for an unknown user. */
+    state->reply_class = SMTPD_NOTIFY_NONE;
+    return (CHK_REJECT);
 }
 
 /*
@@ -722,8 +730,14 @@ static int error_transport(SMTPD_STATE *state)
 	code = unknown_alias_code;
     else
 	code = 550;
-    return (smtpd_chk_reject(state, code, dsn, "<%s>: Recipient address rejected: %s",
-			     RCPT_NAME(state), *text ? text : "Address is undeliverable"));
+    /* show_user_unknown_table_name = no: "User unknown in virtual alias table" */
+    if (!var_show_unk_rcpt_table && strncmp(text, "User unknown in ", 16) == 0)
+	text = "User unknown";
+    (void) smtpd_chk_reject(state, code, dsn, "<%s>: Recipient address rejected: %s",
+			    RCPT_NAME(state), *text ? text : "Address is undeliverable");
+    if (strncmp(text, "User unknown", 12) == 0)
+	state->reply_class = SMTPD_NOTIFY_NONE;
+    return (CHK_REJECT);
 }
 
 /*
@@ -1084,9 +1098,12 @@ static int client_step(SMTPD_STATE *state, const char *n, const char *name,
     } else if (strcasecmp(n, "reject_unknown_helo_hostname") == 0) {
 	*r = smtpd_dnscheck_helo(state);
     } else if (strcasecmp(n, "reject_unauth_pipelining") == 0) {
-	if (state->ill_pipelining)
+	if (state->ill_pipelining) {
 	    *r = smtpd_chk_reject(state, 503, "5.5.0", "<%s>: %s rejected: "
 			     "Improper use of SMTP command pipelining", name, class);
+	    /* Postfix counts this as a protocol error, not policy. */
+	    state->reply_class = SMTPD_NOTIFY_PROTOCOL;
+	}
     } else {
 	return (STEP_UNKNOWN);
     }

@@ -588,6 +588,7 @@ SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state)
 /* data_lost - the client timed out or went away before the end of data */
 static void data_lost(SMTPD_STATE *state)
 {
+    smtpd_notify_reason(state, vstream_ftimeout(state->client) ? "timeout" : "lost connection");
     if (vstream_ftimeout(state->client)) {
 	msg_info("timeout after DATA (%ld bytes) from %s",
 		 state->data_bytes, state->namaddr);
@@ -741,6 +742,7 @@ void    smtpd_msg_end(DATA_STATE *ds, int bdat)
     SMTPD_STATE *state = ds->state;
     VSTRING *ok = vstring_alloc(100);
 
+    smtpd_notify_eod(state);
     if (bdat)
 	vstring_sprintf(ok, "250 2.0.0 Ok: %ld bytes queued as %s", ds->size, state->queue_id);
     else
@@ -760,6 +762,7 @@ void    smtpd_msg_end(DATA_STATE *ds, int bdat)
 	smtpd_reply(state, "%s", vstring_str(state->reply));
     } else if (vstring_len(ds->content.reply) > 0) {
 	/* header_checks or body_checks REJECT, or a table lookup error */
+	smtpd_notify_class(state, SMTPD_NOTIFY_POLICY);
 	smtpd_reply(state, "%s", vstring_str(ds->content.reply));
     } else if (ds->hops > var_hopcount_limit) {
 	/* A mail loop, as Postfix's cleanup sees it; nothing is queued. */

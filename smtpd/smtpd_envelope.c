@@ -370,6 +370,9 @@ void    smtpd_rcpt_cmd(SMTPD_STATE *state, char *args)
     state->rcpt_tried++;
     if (var_smtpd_rcpt_limit > 0 && state->rcpt_count >= var_smtpd_rcpt_limit) {
 	smtpd_reply(state, "452 4.5.3 Error: too many recipients");
+	/* The first smtpd_recipient_overshoot_limit of these are no errors. */
+	if (state->rcpt_overshoot++ < var_smtpd_rcpt_overlim)
+	    state->error_count--;
 	vstring_free(addr);
 	return;
     }

@@ -177,10 +177,13 @@ int     smtpd_local_unlisted(SMTPD_STATE *state)
 	    goto out;
 	}
     }
-    if (!found)
+    if (!found) {
 	ret = smtpd_chk_reject(state, reject_code, "5.1.1",
-			       "<%s>: Recipient address rejected: "
-			       "User unknown in local recipient table", given);
+			       "<%s>: Recipient address rejected: User unknown%s", given,
+			       var_show_unk_rcpt_table ? " in local recipient table" : "");
+	/* Postfix sends no postmaster notice for an unknown user. */
+	state->reply_class = SMTPD_NOTIFY_NONE;
+    }
 
 out:
     vstring_free(local);

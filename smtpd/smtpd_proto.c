@@ -99,6 +99,8 @@ long    var_junk_cmd_limit;
 long    var_overload_idle;
 int     var_input_transp;		/* receive_override_options */
 char   *var_content_filter;
+int     var_show_unk_rcpt_table;
+long    var_smtpd_rcpt_overlim;
 
 static const char *cmd_names[SMTPD_CMD_COUNT] = {
     "helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt",
@@ -150,6 +152,8 @@ void    smtpd_params_init(void)
     var_input_transp = input_transp_mask(VAR_RECEIVE_OVERRIDE_OPTIONS,
 					 mail_conf_str(VAR_RECEIVE_OVERRIDE_OPTIONS));
     var_content_filter = mystrdup(mail_conf_str(VAR_CONTENT_FILTER));
+    var_show_unk_rcpt_table = mail_conf_bool(VAR_SHOW_USER_UNKNOWN_TABLE_NAME);
+    var_smtpd_rcpt_overlim = mail_conf_int(VAR_SMTPD_RECIPIENT_OVERSHOOT_LIMIT);
     if (strcasecmp(var_bare_lf, "no") && strcasecmp(var_bare_lf, "normalize")
 	&& strcasecmp(var_bare_lf, "yes") && strcasecmp(var_bare_lf, "reject")
 	&& strcasecmp(var_bare_lf, "note"))
@@ -213,6 +217,7 @@ void    smtpd_transaction_reset(SMTPD_STATE *state)
     state->dsn_ret = 0;
     state->msg_size = 0;
     state->rcpt_count = state->rcpt_tried = 0;
+    state->rcpt_overshoot = 0;
 }
 
 void    smtpd_state_free(SMTPD_STATE *state)
@@ -278,6 +283,7 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
 	    sleep((unsigned) var_smtpd_err_sleep);
 	}
     }
+    smtpd_notify_reply(state, vstring_str(buf));
     log_reply_lines(state, vstring_str(buf));
     vstring_strcat(buf, "\r\n");
     (void) vstream_write(state->client, vstring_str(buf), vstring_len(buf));
@@ -355,6 +361,7 @@ int     smtpd_read_line(SMTPD_STATE *state, VSTRING *buf, int *crlf)
 /* smtpd_lost - log why input ended */
 void    smtpd_lost(SMTPD_STATE *state)
 {
+    smtpd_notify_reason(state, vstream_ftimeout(state->client) ? "timeout" : "lost connection");
     if (vstream_ftimeout(state->client)) {
 	msg_info("timeout after %s from %s", state->where, state->namaddr);
 	vstream_clearerr(state->client);
@@ -478,6 +485,7 @@ static void helo_cmd_common(SMTPD_STATE *state, char *args, int esmtp)
 	last[3] = ' ';
     }
     state->last_code = 250;
+    smtpd_notify_reply(state, vstring_str(state->reply));
     log_reply_lines(state, vstring_str(state->reply));
     (void) vstream_fprintf(state->client, "%s\r\n", vstring_str(state->reply));
 }
@@ -627,6 +635,7 @@ static void smtpd_command(SMTPD_STATE *state)
 	return;
     if (ret == VSTREAM_LINE && !crlf && smtpd_bare_lf(state) < 0)
 	return;
+    smtpd_notify_in(state, vstring_str(state->buffer));
     if (smtpd_guard_line(state, state->buffer, ret) != SMTPD_GUARD_RUN)
 	return;
     line = vstring_str(state->buffer);
@@ -682,6 +691,9 @@ static void smtpd_command(SMTPD_STATE *state)
 	&& smtpd_guard_pipelining(state, index) != SMTPD_GUARD_RUN)
 	return;
     smtpd_guard_junk(state, index);
+    /* A long transcript goes out (when it must) before EHLO and RSET. */
+    if (index == SMTPD_CMD_EHLO || index == SMTPD_CMD_RSET)
+	smtpd_notify_flush(state);
     /* smtpd_delay_reject = no and the client was refused at connect. */
     if (state->access_denied && index != SMTPD_CMD_QUIT)
 	smtpd_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
@@ -758,6 +770,8 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     while (!state->quit) {
 	if (state->error_count >= var_smtpd_hard_erlim) {
 	    msg_info("too many errors after %s from %s", state->where, state->namaddr);
+	    smtpd_notify_reason(state, "too many errors");
+	    smtpd_notify_class(state, SMTPD_NOTIFY_NONE);
 	    smtpd_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
 	    break;
 	}
@@ -772,6 +786,7 @@ void    smtpd_session(VSTREAM *client, SMTPD_STATE *state)
     smtpd_transaction_reset(state);
     smtpd_milter_disconnect(state);
     smtpd_disconnect_log(state);
+    smtpd_notify_end(state);
     smtpd_limit_disconnect();
     debug_peer_restore();
 }

@@ -277,6 +277,8 @@ static char *printable(const char *text)
 
 static void auth_reply(void *ctx, const char *text)
 {
+    /* Postfix 3.7 sends no notice for 535 or "501 5.7.0 ... aborted". */
+    smtpd_notify_class((SMTPD_STATE *) ctx, SMTPD_NOTIFY_NONE);
     smtpd_reply((SMTPD_STATE *) ctx, "%s", text);
 }
 
@@ -302,6 +304,8 @@ static int auth_read(void *ctx, VSTRING *buf, long limit)
 	vstring_truncate(buf, vstring_len(buf) - 1);
     if (msg_verbose)
 	msg_info("< %s: (SASL response)", state->namaddr);
+    /* As Postfix's transcript (postconf(5) notify_classes warns of it). */
+    smtpd_notify_in(state, vstring_str(buf));
     return (XSASL_SMTP_READ_OK);
 }
 

@@ -189,6 +189,7 @@ static int tls_start(SMTPD_STATE *state)
     if (info == 0) {
 	msg_info("SSL_accept error from %s: %s", state->namaddr, vstring_str(why));
 	msg_info("lost connection after %s from %s", state->where, state->namaddr);
+	smtpd_notify_reason(state, "lost connection");
 	state->quit = 1;
 	vstring_free(why);
 	return (-1);

@@ -170,7 +170,7 @@ class MasterWarnings(unittest.TestCase):
 
     def test_master_cf_override(self):
         extra = ("smtp2 unix - - n - - smtpd\n"
-                 "  -o qmgr_clog_warn_time=5\n"
+                 "  -o qmgr_clog_warn_time=600s\n"
                  "  -o smtpd_tls_security_level=may\n")
         with MTA(extra_master_cf=extra) as m:
             m.wait_log(re.escape("warning: master.cf: service smtp2: parameter "
