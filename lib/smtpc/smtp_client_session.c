@@ -315,13 +315,27 @@ static void parse_ehlo(SMTP_SESSION *sess, SMTP_REPLY *reply)
     }
 }
 
-/* session_helo - EHLO (HELO as fallback) or LHLO; -1 with why */
+/*
+ * session_helo - EHLO (HELO as fallback) or LHLO, or HELO alone
+ * (sess->helo_only); -1 with why
+ */
 static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
 {
     const char *cmd = smtp_conf.proto == SMTP_PROTO_LMTP ? "LHLO" : "EHLO";
 
     vstream_set_timeout(sess->stream, smtp_conf.helo_timeout);
-    if (sess->helo_only) {
+    if (!sess->helo_only) {
+	smtp_chat_cmd(sess, "%s %s", cmd, smtp_conf.helo_name);
+	if (smtp_chat_reply(sess, reply) < 0)
+	    return (session_lost(sess, why, smtp_conf.proto == SMTP_PROTO_LMTP ?
+				 "performing the LHLO handshake" :
+				 "performing the EHLO handshake"));
+	if (reply->code / 100 == 2) {
+	    parse_ehlo(sess, reply);
+	    return (0);
+	}
+    }
+    if (sess->helo_only || (smtp_conf.proto == SMTP_PROTO_SMTP && reply->code / 100 == 5)) {
 	smtp_chat_cmd(sess, "HELO %s", smtp_conf.helo_name);
 	if (smtp_chat_reply(sess, reply) < 0)
 	    return (session_lost(sess, why, "performing the HELO handshake"));
@@ -329,28 +343,6 @@ static int session_helo(SMTP_SESSION *sess, SMTP_REPLY *reply, SMTP_WHY *why)
 	    sess->features = 0;
 	    return (0);
 	}
-	smtp_why_set(why, sess->relay, reply->dsn, "host %s refused to talk to me: %s",
-		     sess->namaddr, vstring_str(reply->text));
-	return (-1);
-    }
-    smtp_chat_cmd(sess, "%s %s", cmd, smtp_conf.helo_name);
-    if (smtp_chat_reply(sess, reply) < 0)
-	return (session_lost(sess, why, smtp_conf.proto == SMTP_PROTO_LMTP ?
-			     "performing the LHLO handshake" :
-			     "performing the EHLO handshake"));
-    if (reply->code / 100 == 2) {
-	parse_ehlo(sess, reply);
-	return (0);
-    }
-    if (smtp_conf.proto == SMTP_PROTO_SMTP && reply->code / 100 == 5) {
-	smtp_chat_cmd(sess, "HELO %s", smtp_conf.helo_name);
-	if (smtp_chat_reply(sess, reply) < 0)
-	    return (session_lost(sess, why, "performing the HELO handshake"));
-	if (reply->code / 100 == 2) {
-	    sess->features = 0;
-	    return (0);
-	}
-	cmd = "HELO";
     }
     sess->refused = 1;
     smtp_why_set(why, sess->relay, reply->dsn, "host %s refused to talk to me: %s",
