@@ -19,9 +19,10 @@
  *	the reason. master refuses
  *	to start with it, and a reload with it keeps the old configuration.
  *
- *	A boolean of which only one value is implemented (smtputf8_enable:
- *	no) is logged when set to the other value, with the value that the
- *	mail system works as.
+ *	A parameter of which only one value is implemented (smtputf8_enable
+ *	= no, smtp_cname_overrides_servername = no,
+ *	smtp_address_verify_target = rcpt) is logged when set to another
+ *	value, with the value that the mail system works as.
  *
  *	Other names:
  *	A main.cf name is known when it is in the parameter table, when
@@ -46,6 +47,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
@@ -171,30 +173,41 @@ int     master_check_unsafe(MASTER_CONF *conf, VSTRING *why)
 }
 
 /*
- * Booleans of which one value is implemented: the other is refused
- * aloud, with the value that the mail system works as.
+ * Parameters of which one value is implemented (a boolean, or a word):
+ * another value is refused aloud, with the value that the mail system
+ * works as.
  */
 static const struct {
     const char *name;
-    int     works_as;
+    const char *works_as;		/* "yes"/"no" for a boolean, or a word */
+    int     boolean;
 } one_value[] = {
-    {VAR_SMTPUTF8_ENABLE, 0},		/* no SMTPUTF8 (RFC 6531) */
+    {VAR_SMTPUTF8_ENABLE, "no", 1},	/* no SMTPUTF8 (RFC 6531) */
+    {VAR_SMTP_CNAME_OVERRIDES_SERVERNAME, "no", 1},	/* names as given */
+    {VAR_LMTP_CNAME_OVERRIDES_SERVERNAME, "no", 1},
+    {VAR_SMTP_ADDRESS_VERIFY_TARGET, "rcpt", 0},	/* probes stop at RCPT */
+    {VAR_LMTP_ADDRESS_VERIFY_TARGET, "rcpt", 0},
 };
 
-/* one_value_check - warn when a one-value boolean is set to the other */
+/* one_value_check - warn when a one-value parameter is set otherwise */
 static void one_value_check(const char *where, const char *name, const char *raw)
 {
     for (size_t i = 0; i < sizeof(one_value) / sizeof(one_value[0]); i++) {
 	char   *value;
 	int     yes;
+	int     other;
 
 	if (strcmp(name, one_value[i].name) != 0)
 	    continue;
 	value = mail_conf_expand(raw);
-	if (mail_conf_bool_value(trimblanks(value), &yes) == 0 && yes != one_value[i].works_as)
+	if (one_value[i].boolean)
+	    other = mail_conf_bool_value(trimblanks(value), &yes) == 0
+		&& yes != (strcmp(one_value[i].works_as, "yes") == 0);
+	else
+	    other = strcasecmp(trimblanks(value), one_value[i].works_as) != 0;
+	if (other)
 	    msg_warn("%s: parameter %s = %s is not implemented by this mail system; "
-		     "it works as %s = %s", where, name, value, name,
-		     one_value[i].works_as ? "yes" : "no");
+		     "it works as %s = %s", where, name, value, name, one_value[i].works_as);
 	myfree(value);
     }
 }

@@ -198,6 +198,13 @@ class MasterWarnings(unittest.TestCase):
                 self.assertNotIn("smtputf8", c.esmtp_features)
                 self.assertEqual(c.docmd("MAIL FROM:<a@b.test> SMTPUTF8"),
                                  (555, b"5.5.4 Unsupported option: SMTPUTF8"))
+        # A word: smtp_address_verify_target works as rcpt.
+        with MTA(main_cf={"smtp_address_verify_target": "data",
+                          "smtp_cname_overrides_servername": "no"}) as m:
+            m.wait_log(re.escape("warning: main.cf: parameter smtp_address_verify_target = "
+                                 "data is not implemented by this mail system; it works as "
+                                 "smtp_address_verify_target = rcpt"))
+            self.assertNotIn("smtp_cname_overrides_servername", m.log())
 
 
 class UnsafeSettings(unittest.TestCase):
