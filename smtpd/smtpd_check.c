@@ -163,9 +163,12 @@
  *	use it as given (state->rcpt_given, sender_given). A bare
  *	"postmaster" recipient is always accepted (RFC 5321 4.5.1).
  *
- *	A table or list that cannot answer (unreadable file, bad regular
- *	expression) answers "451 4.3.0 <x>: Temporary lookup failure",
- *	never "not found" (stricter than Postfix 3.7, DESIGN section 8).
+ *	An access table that could not be opened (a missing file, an
+ *	unsupported type) answers "451 4.3.5 <x>: Class address rejected:
+ *	Server configuration error", as Postfix 3.7; another table or list
+ *	that cannot answer (a lookup error, a bad regular expression)
+ *	answers "451 4.3.0 <x>: Temporary lookup failure", never "not
+ *	found" (stricter than Postfix 3.7, DESIGN section 8).
  *	With verbose logging (debug_peer_list) each restriction is logged
  *	before and after with its CHK_* status, as Postfix's
  *	"generic_checks: name=X status=N".
@@ -891,6 +894,12 @@ static int lookup(SMTPD_STATE *state, MAPS *maps, const char *key, int flags,
     if (value) {
 	*ret = access_result(state, value, name, class, maps->title, depth);
 	return (1);
+    }
+    /* A table that could not be opened: Postfix's configuration error. */
+    if (maps->error == DICT_ERR_CONFIG) {
+	*ret = smtpd_chk_reject(state, 451, "4.3.5", "<%s>: %s rejected: Server configuration error",
+				name, class);
+	return (-1);
     }
     if (maps->error) {
 	msg_warn("%s: table lookup problem for \"%s\"", maps->title, key);

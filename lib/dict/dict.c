@@ -14,7 +14,8 @@
  *	long-running process can restart after "postmap" rebuilt the table.
  * DIAGNOSTICS
  *	Nothing fatal here: a table that cannot be opened becomes a
- *	surrogate whose lookups fail with DICT_ERR_RETRY.
+ *	surrogate whose lookups fail with DICT_ERR_CONFIG (Postfix's
+ *	"unavailable" table: smtpd answers 4.3.5 Server configuration error).
  * SEE ALSO
  *	dict_type.h, dict_db.c, dict_lmdb.c, dict_regex.c, dict_cidr.c,
  *	dict_unix.c, dict_proxy.c, dict_nis.c
@@ -208,6 +209,14 @@ void    dict_watch_file(DICT *d, const char *path)
     }
 }
 
+/* surrogate_get - a table that could not be opened: a configuration error */
+static const char *surrogate_get(DICT *d, const char *key)
+{
+    (void) key;
+    d->error = DICT_ERR_CONFIG;
+    return (0);
+}
+
 DICT   *dict_surrogate(const char *type, const char *name, int dict_flags,
 		               const char *fmt,...)
 {
@@ -220,7 +229,8 @@ DICT   *dict_surrogate(const char *type, const char *name, int dict_flags,
     va_end(ap);
     d->error_text = vstring_export(why);
     d->flags = dict_flags;
-    d->error = DICT_ERR_RETRY;
+    d->error = DICT_ERR_CONFIG;
+    d->get = surrogate_get;
     return (d);
 }
 

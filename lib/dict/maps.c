@@ -47,7 +47,7 @@ MAPS   *maps_create(const char *title, const char *map_list, int dict_flags)
     for (i = 0; i < maps->names->argc; i++) {
 	maps->dicts[i] = dict_open(maps->names->argv[i], O_RDONLY, dict_flags);
 	if (dict_error_text(maps->dicts[i]))
-	    msg_warn("%s: %s: %s", title, maps->names->argv[i],
+	    msg_warn("%s is unavailable. %s", maps->names->argv[i],
 		     dict_error_text(maps->dicts[i]));
     }
     return (maps);
@@ -68,8 +68,12 @@ const char *maps_find(MAPS *maps, const char *key, int flags)
 	if ((value = dict_get(d, key)) != 0)
 	    return (value);
 	if (d->error != DICT_ERR_NONE) {
-	    msg_warn("%s lookup error for \"%s\": %s", maps->names->argv[i],
-		     key, dict_error_text(d) ? dict_error_text(d) : "error");
+	    /* An unavailable table said why when it was opened (Postfix). */
+	    if (d->error == DICT_ERR_CONFIG)
+		msg_warn("%s lookup error for \"%s\"", maps->names->argv[i], key);
+	    else
+		msg_warn("%s lookup error for \"%s\": %s", maps->names->argv[i],
+			 key, dict_error_text(d) ? dict_error_text(d) : "error");
 	    maps->error = d->error;
 	    return (0);
 	}

@@ -72,7 +72,7 @@ UNIT_TEST(inline_table)
 	    d = dict_open(*cpp, O_RDONLY, DICT_FLAG_DEFAULT);
 	    EXPECT(dict_error_text(d) != 0);
 	    EXPECT(dict_get(d, "x") == 0);
-	    EXPECT_INT(d->error, DICT_ERR_RETRY);
+	    EXPECT_INT(d->error, DICT_ERR_CONFIG);
 	    dict_close(d);
 	}
     }
@@ -102,7 +102,7 @@ UNIT_TEST(texthash_source_format)
     vstring_sprintf(name, "texthash:%s", tpath("missing"));
     d = dict_open(vstring_str(name), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     EXPECT(dict_error_text(d) != 0);
     dict_close(d);
     vstring_free(name);
@@ -170,7 +170,7 @@ static void db_roundtrip(const char *type)
     vstring_sprintf(name, "%s:%s", type, tpath("nosuch"));
     d = dict_open(vstring_str(name), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     EXPECT(strstr(dict_error_text(d), "No such file") != 0);
     dict_close(d);
     vstring_free(name);
@@ -191,7 +191,7 @@ UNIT_TEST(unknown_type)
     DICT   *d = dict_open("nosuch:thing", O_RDONLY, DICT_FLAG_DEFAULT);
 
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     dict_close(d);
 }
 

@@ -130,7 +130,7 @@ UNIT_TEST(regexp_failures_are_errors)
 	EXPECT(strstr(dict_error_text(d), "regexp map ") != 0);
 	EXPECT(strstr(dict_error_text(d), "/bad, line 2: ") != 0);
 	EXPECT(dict_get(d, "ok") == 0);
-	EXPECT_INT(d->error, DICT_ERR_RETRY);
+	EXPECT_INT(d->error, DICT_ERR_CONFIG);
 	dict_close(d);
     }
     d = dict_open(table("regexp", "bad", "/(/ x\n"), O_RDONLY, DICT_FLAG_DEFAULT);
@@ -145,13 +145,13 @@ UNIT_TEST(regexp_failures_are_errors)
     dict_close(d);
     d = dict_open(table("regexp", "nosuch", 0), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     dict_close(d);
     /* The inline form is checked as Postfix checks it. */
     d = dict_open("regexp:{ {/a/ b}", O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT_STR(dict_error_text(d), "regexp map: missing '}' in \"{ {/a/ b}\"");
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     dict_close(d);
     d = dict_open("regexp:{/a/ b}", O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT_STR(dict_error_text(d), "regexp map: no '{' at start of text in \"/a/\"");
@@ -186,7 +186,7 @@ UNIT_TEST(unix_passwd_and_group)
     pw = dict_open("unix:passwd.byuid", O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT_STR(dict_error_text(pw), "unknown table: unix:passwd.byuid");
     EXPECT(dict_get(pw, "root") == 0);
-    EXPECT_INT(pw->error, DICT_ERR_RETRY);
+    EXPECT_INT(pw->error, DICT_ERR_CONFIG);
     dict_close(pw);
 }
 
@@ -215,7 +215,7 @@ UNIT_TEST(proxy_reads_the_inner_table)
     d = dict_open("proxy:ldap:/etc/postfix/ldap.cf", O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT_STR(dict_error_text(d), "unsupported dictionary type: ldap");
     EXPECT(dict_get(d, "x") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     dict_close(d);
 
     d = dict_open(table("proxy:texthash", "th", "a b\n"), O_RDONLY, DICT_FLAG_DEFAULT);
@@ -260,7 +260,7 @@ UNIT_TEST(unsupported_types_name_themselves)
 	d = dict_open(vstring_str(name), O_RDONLY, DICT_FLAG_DEFAULT);
 	EXPECT_STR(dict_error_text(d), vstring_str(want));
 	EXPECT(dict_get(d, "x") == 0);
-	EXPECT_INT(d->error, DICT_ERR_RETRY);
+	EXPECT_INT(d->error, DICT_ERR_CONFIG);
 	EXPECT(dict_type_known(types[i]) == 0);
 	dict_close(d);
     }
@@ -341,7 +341,7 @@ UNIT_TEST(lmdb_failures)
     EXPECT(strstr(dict_error_text(d), "open database ") != 0);
     EXPECT(strstr(dict_error_text(d), "nosuch.lmdb: No such file or directory") != 0);
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     dict_close(d);
 
     fp = fopen(tpath("junk.lmdb"), "w");
@@ -350,7 +350,7 @@ UNIT_TEST(lmdb_failures)
     d = dict_open(table("lmdb", "junk", 0), O_RDONLY, DICT_FLAG_DEFAULT);
     EXPECT(strstr(dict_error_text(d), "MDB_INVALID") != 0);
     EXPECT(dict_get(d, "a") == 0);
-    EXPECT_INT(d->error, DICT_ERR_RETRY);
+    EXPECT_INT(d->error, DICT_ERR_CONFIG);
     dict_close(d);
 }
 

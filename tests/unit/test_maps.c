@@ -41,7 +41,7 @@ UNIT_TEST(error_stops_search)
 
     EXPECT_STR(maps_find(m, "a", 0), "1");
     EXPECT(maps_find(m, "b", 0) == 0);
-    EXPECT_INT(m->error, DICT_ERR_RETRY);
+    EXPECT_INT(m->error, DICT_ERR_CONFIG);
     maps_free(m);
 }
 
