@@ -29,7 +29,9 @@
  *	relay_destination_concurrency_limit; also
  *	<service>_initial_destination_concurrency, whose default is
  *	initial_destination_concurrency), or when another main.cf
- *	value or a master.cf -o value refers to it as $name, or when it is
+ *	value, a master.cf -o value or the default of a parameter (the
+ *	old names of renamed parameters, postscreen_blacklist_action)
+ *	refers to it as $name, or when it is
  *	a restriction class of smtpd_restriction_classes. Each unknown
  *	name is reported once per master process, in postconf's words.
  * DIAGNOSTICS
@@ -166,6 +168,9 @@ static const struct {
     int     works_as;
 } one_value[] = {
     {VAR_SMTPUTF8_ENABLE, 0},		/* no SMTPUTF8 (RFC 6531) */
+    {VAR_POSTSCREEN_PIPELINING_ENABLE, 0},	/* no deep protocol tests */
+    {VAR_POSTSCREEN_NON_SMTP_COMMAND_ENABLE, 0},
+    {VAR_POSTSCREEN_BARE_NEWLINE_ENABLE, 0},
 };
 
 /* one_value_check - warn when a one-value boolean is set to the other */
@@ -223,8 +228,15 @@ void    master_check_params(MASTER_CONF *conf)
     ARGV   *names = mail_conf_names();
     HTABLE *used = htable_create(64);
 
+    size_t  nparams;
+    const MAIL_PARAM *params = mail_conf_params(&nparams);
+
     for (size_t i = 0; i < names->argc; i++)
 	note_references(used, mail_conf_raw(names->argv[i]));
+    /* Old names that a default still honours (postscreen_blacklist_action). */
+    for (size_t i = 0; i < nparams; i++)
+	if (params[i].defval)
+	    note_references(used, params[i].defval);
     for (size_t i = 0; conf && i < conf->count; i++) {
 	ARGV   *args = conf->ents[i]->args;
 

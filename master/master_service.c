@@ -61,7 +61,7 @@
  *	serves as if it had accepted it itself (mail_server(3)).
  *
  *	Commands of Postfix programs we do without (cleanup,
- *	trivial-rewrite, ...) and commands missing from
+ *	trivial-rewrite, dnsblog, tlsproxy ...) and commands missing from
  *	daemon_directory are logged once and never started.
  * DIAGNOSTICS
  *	Postfix's: "process PATH pid N exit status S", "process PATH pid N
@@ -147,9 +147,8 @@ static const struct {
     {"postlogd", "master hands maillog_file to every process", 1},
     {"virtual", 0, 0},
     {"spawn", 0, 0},
-    {"postscreen", 0, 0},
-    {"dnsblog", 0, 0},
-    {"tlsproxy", 0, 0},
+    {"dnsblog", "postscreen does its DNSBL lookups itself", 1},
+    {"tlsproxy", "postscreen hands clients to smtpd before any STARTTLS", 1},
     {"qmqpd", 0, 0},
     {"oqmgr", 0, 0},
     {"nqmgr", 0, 0},
