@@ -16,6 +16,10 @@
  *	   ignore goes on as if nothing happened).
  *	3. postscreen_cache_map: a client that passed every test, whose
  *	   results have not expired, goes to smtpd at once ("PASS OLD").
+ *	   Other clients are turned away with 421 beyond
+ *	   postscreen_client_connection_count_limit connections from their
+ *	   address, or when postscreen_pre_queue_limit clients are being
+ *	   screened.
  *	4. The tests, at the same time: the greet test (the first line of
  *	   a multi-line "220-" banner, then postscreen_greet_wait seconds
  *	   in which a good client says nothing: "PREGREET"), and the
@@ -51,6 +55,7 @@
 #include "util/msg.h"
 #include "util/vstring.h"
 #include "util/events.h"
+#include "util/htable.h"
 #include "global/mail_conf.h"
 #include "global/mail_server.h"
 #include "postscreen.h"
@@ -59,6 +64,7 @@ int     psc_greet_action;
 int     psc_dnsbl_action;
 int     psc_denylist_action;
 static int psc_clients;			/* connections being served */
+static HTABLE *psc_client_count;		/* connections per client address */
 
 long long psc_now_ms(void)
 {
@@ -115,6 +121,13 @@ static PSC_STATE *psc_state_create(int fd)
     vstring_sprintf(buf, "[%s]:%s", state->addr, state->port);
     state->endpoint = vstring_export(buf);
     psc_clients++;
+    {
+	HTABLE_INFO *ht = htable_locate(psc_client_count, state->addr);
+
+	if (ht == 0)
+	    ht = htable_enter(psc_client_count, state->addr, (void *) 0L);
+	ht->value = (void *) ((long) ht->value + 1);
+    }
     return (state);
 }
 
@@ -125,6 +138,14 @@ void    psc_state_free(PSC_STATE *state)
     if (state->fd >= 0) {
 	event_disable_readwrite(state->fd);
 	close(state->fd);
+    }
+    {
+	HTABLE_INFO *ht = htable_locate(psc_client_count, state->addr);
+
+	if (ht && (long) ht->value > 1)
+	    ht->value = (void *) ((long) ht->value - 1);
+	else if (ht)
+	    htable_delete(psc_client_count, state->addr, 0);
     }
     myfree(state->addr);
     myfree(state->port);
@@ -228,6 +249,29 @@ void    psc_tests_done(PSC_STATE *state)
     psc_send_to_smtpd(state);
 }
 
+/*
+ * psc_over_limits - the limits for clients that are not allowlisted
+ * (permanently or by the cache): connections per client, and clients
+ * being screened at once. 1 when the client was turned away.
+ */
+static int psc_over_limits(PSC_STATE *state)
+{
+    long    per_client = mail_conf_int(VAR_POSTSCREEN_CLIENT_CONNECTION_COUNT_LIMIT);
+    long    pre_queue = mail_conf_int(VAR_POSTSCREEN_PRE_QUEUE_LIMIT);
+
+    if (per_client > 0 && (long) htable_find(psc_client_count, state->addr) > per_client) {
+	msg_info("NOQUEUE: reject: CONNECT from %s: too many connections", state->endpoint);
+	psc_drop(state, "421 4.7.0 Error: too many connections");
+	return (1);
+    }
+    if (pre_queue > 0 && psc_clients >= pre_queue) {
+	msg_info("reject: connect from %s: all screening ports busy", state->endpoint);
+	psc_drop(state, "421 4.3.2 All screening ports are busy");
+	return (1);
+    }
+    return (0);
+}
+
 /* psc_service - one new connection */
 static void psc_service(int fd, const char *service, char **argv)
 {
@@ -262,6 +306,8 @@ static void psc_service(int fd, const char *service, char **argv)
 	}
 	break;
     }
+    if (psc_over_limits(state))
+	return;
     if (psc_dnsbl_enabled())
 	psc_dnsbl_start(state);
     else
@@ -299,6 +345,7 @@ static void pre_init(const char *service, char **argv)
 {
     (void) service;
     (void) argv;
+    psc_client_count = htable_create(100);
     psc_greet_action = psc_action(VAR_POSTSCREEN_GREET_ACTION);
     psc_dnsbl_action = psc_action(VAR_POSTSCREEN_DNSBL_ACTION);
     psc_denylist_action = psc_action(VAR_POSTSCREEN_DENYLIST_ACTION);

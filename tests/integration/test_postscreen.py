@@ -513,6 +513,50 @@ class Access(PostscreenTest):
         self.assertNotIn("unused parameter", m.log())
 
 
+class Limits(PostscreenTest):
+    def test_connections_per_client(self):
+        m = self.mta(postscreen_greet_wait="5s", postscreen_client_connection_count_limit="1")
+        src = client_addr()
+        a = self.raw(m, src)
+        a.read_until("^220-")
+        # Postfix (limit 1, a second connection while the first is in the
+        # greet wait): "421 4.7.0 Error: too many connections" and the
+        # log says "CONNECT from [127.0.0.76]:57389 to [127.0.0.50]:2525",
+        # "NOQUEUE: reject: CONNECT from [127.0.0.76]:57389: too many
+        # connections", "DISCONNECT [127.0.0.76]:57389".
+        b = self.raw(m, src)
+        self.assertEqual(b.reply(), "421 4.7.0 Error: too many connections")
+        self.assertTrue(b.closed())
+        ep = re.escape(self.ep(b, src))
+        m.wait_log(r"(?m)NOQUEUE: reject: CONNECT from %s: too many connections$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        # Another client is not affected.
+        other = client_addr()
+        c = self.raw(m, other)
+        self.assertEqual(c.read_until("^220-"), "220-" + BANNER)
+
+    def test_clients_being_screened(self):
+        m = self.mta(postscreen_greet_wait="5s", postscreen_pre_queue_limit="10")
+        # Postfix (limit 10, the minimum): nine clients in the greet wait, the
+        # tenth gets "421 4.3.2 All screening ports are busy"; the log says
+        # "reject: connect from [127.0.1.10]:54663: all screening ports
+        # busy", "DISCONNECT [127.0.1.10]:54663". An allowlisted client
+        # still goes to smtpd.
+        for i in range(9):
+            c = self.raw(m, client_addr())
+            c.read_until("^220-")
+        src = client_addr()
+        c = self.raw(m, src)
+        self.assertEqual(c.reply(), "421 4.3.2 All screening ports are busy")
+        self.assertTrue(c.closed())
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)postscreen\[\d+\]: reject: connect from %s: all screening ports busy$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        ok = Raw(m.smtp_port, "127.0.0.1")
+        self.addCleanup(ok.close)
+        self.assertEqual(ok.reply(), "220 " + BANNER)
+
+
 class NotImplemented(PostscreenTest):
     def test_deep_tests_are_refused_aloud(self):
         m = self.mta(postscreen_pipelining_enable="yes", postscreen_bare_newline_action="enforce",
