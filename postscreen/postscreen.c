@@ -32,6 +32,12 @@
  *	   disconnected; with "ignore" it goes to smtpd without being
  *	   remembered.
  *
+ *	A reload, or a table of postscreen_access_list or
+ *	postscreen_dnsbl_reply_map that changed (when the chroot does not
+ *	hide it), ends the process: a copy
+ *	of it finishes with the clients it has, and master starts a new
+ *	one for the next client (mail_server(3)).
+ *
  *	Privileges: the cache is opened as root in pre_init (it lives in
  *	data_directory, outside the chroot); then the skeleton chroots and
  *	runs as mail_owner. The DNS lookups of a client run in a child
@@ -340,6 +346,13 @@ static int psc_loop(const char *service, char **argv)
     return ((int) (interval - (now - last)));
 }
 
+/* psc_drain - in the copy that finishes the clients of a restart */
+static void psc_drain(void)
+{
+    psc_dnsbl_drain();
+    psc_cache_drain();
+}
+
 /* pre_init - as root: tables and the cache */
 static void pre_init(const char *service, char **argv)
 {
@@ -364,6 +377,8 @@ static void post_init(const char *service, char **argv)
 {
     (void) service;
     (void) argv;
+    psc_access_watch();
+    psc_dnsbl_watch();
     psc_cache_cleanup();
 }
 
@@ -375,6 +390,7 @@ int     main(int argc, char **argv)
 	.loop = psc_loop,
 	.unlimited = 1,
 	.active = psc_active,
+	.drain = psc_drain,
     };
 
     event_server_main(argc, argv, psc_service, &opts);

@@ -82,6 +82,7 @@ extern long long psc_now_ms(void);
 #define PSC_ACL_PERMIT	1
 #define PSC_ACL_REJECT	2
 extern void psc_access_init(void);
+extern void psc_access_watch(void);
 extern int psc_access(const char *addr);
 
 /* postscreen_cache.c */
@@ -90,12 +91,15 @@ extern void psc_cache_cleanup(void);
 extern int psc_cache_pass(const char *addr, time_t now);
 extern void psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire);
 extern int psc_cache_interval(void);
+extern void psc_cache_drain(void);
 
 /* postscreen_dnsbl.c */
 extern void psc_dnsbl_init(void);
 extern int psc_dnsbl_enabled(void);
 extern void psc_dnsbl_start(PSC_STATE *);
 extern void psc_dnsbl_cancel(PSC_STATE *);
+extern void psc_dnsbl_drain(void);
+extern void psc_dnsbl_watch(void);
 
 /* postscreen_early.c */
 extern void psc_early_start(PSC_STATE *);

@@ -5,6 +5,7 @@
  *	#include "postscreen.h"
  *
  *	void psc_access_init(void);
+ *	void psc_access_watch(void);
  *	int psc_access(const char *addr);
  * DESCRIPTION
  *	postscreen_access_list is a list of permit_mynetworks and
@@ -16,7 +17,10 @@
  *	rejects decides; otherwise the answer is PSC_ACL_DUNNO.
  *
  *	psc_access_init() parses the list and opens its tables (as root,
- *	before the chroot).
+ *	before the chroot). psc_access_watch() (after the chroot) makes
+ *	postscreen restart at the next connection when one of them changes
+ *	on disk (mail_server(3)); a table that the chroot hides is not
+ *	watched.
  * DIAGNOSTICS
  *	Fatal: an item that is neither permit_mynetworks nor type:table.
  *	A table that cannot be read, or mynetworks that cannot be matched,
@@ -35,6 +39,7 @@
 #include "dict/match_list.h"
 #include "global/mail_conf.h"
 #include "global/mail_list.h"
+#include "global/mail_server.h"
 #include "postscreen.h"
 
 typedef struct PSC_ACL_ITEM {
@@ -66,6 +71,20 @@ void    psc_access_init(void)
 	acl_count++;
     }
     argv_free(items);
+}
+
+/*
+ * psc_access_watch - after the chroot: restart when a table changes. A
+ * table file that the chroot hides cannot be watched (it would look
+ * gone): a change to it needs "postfix reload".
+ */
+void    psc_access_watch(void)
+{
+    if (mynetworks && !match_list_changed(mynetworks))
+	mail_server_watch((int (*) (void *)) match_list_changed, mynetworks);
+    for (size_t i = 0; i < acl_count; i++)
+	if (acl[i].maps && !maps_changed(acl[i].maps))
+	    mail_server_watch((int (*) (void *)) maps_changed, acl[i].maps);
 }
 
 int     psc_access(const char *addr)

@@ -10,6 +10,7 @@
  *	void psc_cache_update(const char *addr, time_t greet_expire,
  *			      time_t dnsbl_expire);
  *	int psc_cache_interval(void);
+ *	void psc_cache_drain(void);
  * DESCRIPTION
  *	postscreen_cache_map (default btree:$data_directory/
  *	postscreen_cache; empty: remember nothing) holds one entry per
@@ -29,6 +30,11 @@
  *	postscreen.c runs it at start and every
  *	postscreen_cache_cleanup_interval (psc_cache_interval(); 0 turns
  *	the cleanup off).
+ *
+ *	psc_cache_drain() is for the process that finishes the clients of
+ *	a postscreen that restarts: it stops using the table, which the
+ *	new process now writes (the clients it passes are not
+ *	remembered).
  * DIAGNOSTICS
  *	Fatal: the table cannot be opened. A lookup or update that fails
  *	is logged as a warning; the client is then tested again.
@@ -64,6 +70,14 @@ void    psc_cache_open(void)
     (void) umask(saved_mask);
     if (dict_error_text(cache) != 0)
 	msg_fatal("open %s: %s", map, dict_error_text(cache));
+}
+
+void    psc_cache_drain(void)
+{
+    if (cache) {
+	dict_close(cache);
+	cache = 0;
+    }
 }
 
 int     psc_cache_interval(void)

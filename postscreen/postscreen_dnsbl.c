@@ -8,6 +8,8 @@
  *	int psc_dnsbl_enabled(void);
  *	void psc_dnsbl_start(PSC_STATE *state);
  *	void psc_dnsbl_cancel(PSC_STATE *state);
+ *	void psc_dnsbl_drain(void);
+ *	void psc_dnsbl_watch(void);
  * DESCRIPTION
  *	postscreen_dnsbl_sites lists "domain[=filter][*weight]" items
  *	(weight 1 by default, negative for allowlists). The client
@@ -28,6 +30,11 @@
  *	the answers so far count. The smallest TTL of the answers (the
  *	negative caching time for a name that is not listed) is kept for
  *	the cache, within postscreen_dnsbl_min_ttl and _max_ttl.
+ *
+ *	psc_dnsbl_drain() is for the process that finishes the clients of
+ *	a postscreen that restarts (mail_server(3)): the lookup children
+ *	that are running belong to its parent, which has gone; they are
+ *	left alone (writing to the closed pipe ends them).
  *
  *	Like Postfix's dnsblog, each listing is logged: "addr A listed by
  *	domain D as R".
@@ -116,6 +123,13 @@ void    psc_dnsbl_init(void)
     if (*map)
 	reply_map = maps_create(VAR_POSTSCREEN_DNSBL_REPLY_MAP, map, DICT_FLAG_DEFAULT);
     dns_set_resolv_conf(mail_conf_str(VAR_RESOLV_CONF));
+}
+
+/* psc_dnsbl_watch - after the chroot, as psc_access_watch() */
+void    psc_dnsbl_watch(void)
+{
+    if (reply_map && !maps_changed(reply_map))
+	mail_server_watch((int (*) (void *)) maps_changed, reply_map);
 }
 
 int     psc_dnsbl_enabled(void)
@@ -246,8 +260,18 @@ static void psc_dnsbl_timeout(int, void *);
  * psc_dnsbl_reap - end the child. It stays a zombie until waited for,
  * so its pid cannot belong to another process when it is killed.
  */
+static int psc_dnsbl_foreign;		/* lookup children are not ours */
+
+void    psc_dnsbl_drain(void)
+{
+    psc_dnsbl_foreign = 1;
+}
+
 static void psc_dnsbl_reap(PSC_STATE *state)
 {
+    /* After a drain fork they belong to init: leave them (EPIPE ends them). */
+    if (psc_dnsbl_foreign)
+	state->dnsbl_pid = 0;
     if (state->dnsbl_pid > 0) {
 	(void) kill(state->dnsbl_pid, SIGKILL);
 	while (waitpid(state->dnsbl_pid, 0, 0) < 0 && errno == EINTR)

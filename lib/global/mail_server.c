@@ -598,13 +598,36 @@ static int event_draining;
 
 static void event_drain(void)
 {
-    if (!event_draining) {
-	event_draining = 1;
-	for (int i = 0; i < listen_count; i++)
-	    event_disable_readwrite(listen_fds[i]);
-	if (have_master)
-	    event_disable_readwrite(MASTER_STATUS_FD);
+    pid_t   pid;
+
+    if (event_draining)
+	return;
+    event_draining = 1;
+    for (int i = 0; i < listen_count; i++)
+	event_disable_readwrite(listen_fds[i]);
+    if (have_master)
+	event_disable_readwrite(MASTER_STATUS_FD);
+    if (event_opts && event_opts->active && event_opts->active() == 0)
+	return;
+
+    /*
+     * Clients are still being served: a child finishes with them while
+     * this process exits, so that master can start a new one at once.
+     */
+    if ((pid = fork()) < 0) {
+	msg_warn("fork: %s -- finishing the current clients first", strerror(errno));
+	return;
     }
+    if (pid > 0)
+	exit(0);
+    for (int i = 0; i < listen_count; i++)
+	close(listen_fds[i]);
+    listen_count = 0;
+    if (have_master)
+	close(MASTER_STATUS_FD);
+    have_master = 0;
+    if (event_opts && event_opts->drain)
+	event_opts->drain();
 }
 
 static void event_accept(int event, void *context)

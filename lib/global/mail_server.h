@@ -48,9 +48,13 @@
  *	   which registers its own events (events.h) and returns at
  *	   once; opts->loop runs before each wait as for the trigger
  *	   server. When the status pipe closes (reload, stop) or a
- *	   watched table changed, the process stops accepting and exits
- *	   once opts->active() (how many clients it still serves)
- *	   returns 0. With -S it serves descriptor 0 that way.
+ *	   watched table changed, the process stops accepting; when
+ *	   opts->active() (how many clients it still serves) is not 0,
+ *	   it forks: the parent exits, so that master can start a new
+ *	   process at once, and the child, which no longer listens nor
+ *	   talks to master, runs opts->drain (its children are no
+ *	   longer its own) and exits once active() returns 0. With -S
+ *	   it serves descriptor 0 that way.
  *	   trigger: for each connection read the bytes sent (one or a few
  *	   trigger bytes) and call service(buf, len, service_name, argv);
  *	   a trigger server may also use events.h, and opts->loop is
@@ -118,6 +122,7 @@ typedef struct MAIL_SERVER_OPTS {
     int     (*loop) (const char *, char **);
     int     unlimited;			/* ignore max_use/max_idle */
     int     (*active) (void);		/* event server: clients still served */
+    void    (*drain) (void);		/* event server: in the draining child */
 } MAIL_SERVER_OPTS;
 
 extern void single_server_main(int, char **, SINGLE_SERVER_FN, const MAIL_SERVER_OPTS *);

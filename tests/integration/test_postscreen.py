@@ -130,9 +130,12 @@ class PostscreenTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.ns.stop()
 
-    def mta(self, files=None, capture=None, **main_cf):
+    def mta(self, files=None, capture=None, chroot="y", **main_cf):
         port = free_port()
         mcf = POSTSCREEN_CF.format(listen="127.0.0.1:%d" % port)
+        if chroot != "y":
+            mcf = mcf.replace("y       -       1       postscreen",
+                              "%s       -       1       postscreen" % chroot)
         # The rest of the test harness's master.cf: qmgr, smtp ...
         mcf += DEFAULT_MASTER_CF.split("\n", 2)[2]
         params = {
@@ -555,6 +558,57 @@ class Limits(PostscreenTest):
         ok = Raw(m.smtp_port, "127.0.0.1")
         self.addCleanup(ok.close)
         self.assertEqual(ok.reply(), "220 " + BANNER)
+
+
+class Restart(PostscreenTest):
+    def pids(self, m):
+        return set(re.findall(r"postscreen\[(\d+)\]: CONNECT", m.log()))
+
+    def test_reload_finishes_current_clients(self):
+        m = self.mta(postscreen_greet_action="enforce")
+        src = client_addr()
+        a = self.raw(m, src)
+        a.send("EHLO c.test\r\n")
+        a.read_until("^220-")
+        self.assertIn("250 CHUNKING", a.reply())
+        m.reload()
+        m.wait_log(r"reload")
+        # A new client is screened by a new postscreen process ...
+        b = self.raw(m, client_addr())
+        self.assertEqual(b.read_until("^220-"), "220-" + BANNER)
+        wait_for(lambda: len(self.pids(m)) == 2, 10, what="a second postscreen process")
+        # ... while the old one finishes its session.
+        self.assertEqual(a.cmd("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok")
+        self.assertEqual(a.cmd("RCPT TO:<x@example.com>"), "550 5.5.1 Protocol error")
+        self.assertEqual(a.cmd("QUIT"), "221 2.0.0 Bye")
+        m.wait_log(r"(?m)DISCONNECT %s$" % re.escape(self.ep(a, src)))
+
+    def test_changed_access_table_restarts(self):
+        src = client_addr()
+        # Not chrooted: a chrooted postscreen cannot see the table in the
+        # configuration folder, and needs "postfix reload" after a change.
+        m = self.mta(files={"access.cidr": "%s reject\n" % src},
+                     postscreen_access_list="cidr:@CONFIG@/access.cidr",
+                     postscreen_denylist_action="drop", chroot="n")
+        c = self.raw(m, src)
+        self.assertEqual(c.reply(), "521 5.3.2 Service currently unavailable")
+        # A session in progress survives the restart.
+        busy_src = client_addr()
+        busy = self.raw(m, busy_src)
+        busy.read_until("^220-")
+        time.sleep(1.1)
+        m.write("access.cidr", "%s permit\n" % src)
+        # The next connection finds the table changed: "table has changed
+        # -- restarting"; a new postscreen process serves it.
+        c = self.raw(m, src)
+        self.assertEqual(c.reply(), "220 " + BANNER)
+        c.cmd("QUIT")
+        m.wait_log(r"table has changed -- restarting")
+        m.wait_log(r"(?m)ALLOWLISTED %s$" % re.escape(self.ep(c, src)))
+        self.assertEqual(busy.reply(), "220 " + BANNER)
+        self.assertEqual(busy.cmd("QUIT"), "221 2.0.0 Bye")
+        m.wait_log(r"(?m)PASS NEW %s$" % re.escape(self.ep(busy, busy_src)))
+        self.assertEqual(len(self.pids(m)), 2)
 
 
 class NotImplemented(PostscreenTest):
