@@ -512,8 +512,16 @@ class Access(PostscreenTest):
         ep = re.escape(self.ep(c, reject))
         m.wait_log(r"(?m)DENYLISTED %s$" % ep)
         m.wait_log(r"(?m)DISCONNECT %s$" % ep)
-        # The old name is known: no "unused parameter" warning.
+        # The old name is known: no "unused parameter" warning, from master
+        # or from postconf (Postfix: "postconf -n" shows
+        # "postscreen_blacklist_action = drop" without a warning, and
+        # "postconf -x postscreen_denylist_action" says "drop").
         self.assertNotIn("unused parameter", m.log())
+        p = m.command("postconf", "-n")
+        self.assertIn("postscreen_blacklist_action = drop\n", p.stdout)
+        self.assertEqual(p.stderr, "")
+        p = m.command("postconf", "-x", "postscreen_denylist_action")
+        self.assertEqual(p.stdout, "postscreen_denylist_action = drop\n")
 
 
 class Limits(PostscreenTest):
