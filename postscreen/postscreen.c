@@ -19,7 +19,10 @@
  *	   Other clients are turned away with 421 beyond
  *	   postscreen_client_connection_count_limit connections from their
  *	   address, or when postscreen_pre_queue_limit clients are being
- *	   screened.
+ *	   screened. A client connected to an address that is not in
+ *	   postscreen_allowlist_interfaces is logged "ALLOWLIST VETO": it
+ *	   is tested, but cannot pass here (the dummy engine tells it "450
+ *	   4.3.2 Service currently unavailable").
  *	4. The tests, at the same time: the greet test (the first line of
  *	   a multi-line "220-" banner, then postscreen_greet_wait seconds
  *	   in which a good client says nothing: "PREGREET"), and the
@@ -228,6 +231,11 @@ void    psc_tests_done(PSC_STATE *state)
 	    break;
 	}
     }
+    /* Passed, or failed what is ignored, where passing earns nothing. */
+    if ((state->flags & PSC_FLAG_VETO) && !(state->flags & PSC_FLAG_FAIL)) {
+	state->final_reply = mystrdup("450 4.3.2 Service currently unavailable");
+	state->flags |= PSC_FLAG_FAIL;
+    }
     if (state->flags & PSC_FLAG_FAIL) {
 	psc_smtpd_start(state);
 	return;
@@ -314,6 +322,10 @@ static void psc_service(int fd, const char *service, char **argv)
     }
     if (psc_over_limits(state))
 	return;
+    if (!psc_access_interface(state->saddr)) {
+	msg_info("ALLOWLIST VETO %s", state->endpoint);
+	state->flags |= PSC_FLAG_VETO;
+    }
     if (psc_dnsbl_enabled())
 	psc_dnsbl_start(state);
     else

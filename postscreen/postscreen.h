@@ -41,6 +41,7 @@
 #define PSC_FLAG_BANNER_SENT	(1<<7)	/* "220-" went out */
 #define PSC_FLAG_GREET_TEST	(1<<8)	/* the greet test runs */
 #define PSC_FLAG_DNSBL_TEST	(1<<9)	/* the DNSBL test runs */
+#define PSC_FLAG_VETO		(1<<10)	/* not on postscreen_allowlist_interfaces */
 
 typedef struct PSC_STATE {
     int     fd;				/* client connection */
@@ -84,6 +85,7 @@ extern long long psc_now_ms(void);
 extern void psc_access_init(void);
 extern void psc_access_watch(void);
 extern int psc_access(const char *addr);
+extern int psc_access_interface(const char *server_addr);
 
 /* postscreen_cache.c */
 extern void psc_cache_open(void);

@@ -6,6 +6,7 @@
  *
  *	void psc_access_init(void);
  *	void psc_access_watch(void);
+ *	int psc_access_interface(const char *server_addr);
  *	int psc_access(const char *addr);
  * DESCRIPTION
  *	postscreen_access_list is a list of permit_mynetworks and
@@ -21,6 +22,10 @@
  *	postscreen restart at the next connection when one of them changes
  *	on disk (mail_server(3)); a table that the chroot hides is not
  *	watched.
+ *
+ *	psc_access_interface() says whether server_addr, the address a
+ *	client connected to, is in postscreen_allowlist_interfaces (the
+ *	addresses where clients may earn a cache entry).
  * DIAGNOSTICS
  *	Fatal: an item that is neither permit_mynetworks nor type:table.
  *	A table that cannot be read, or mynetworks that cannot be matched,
@@ -50,6 +55,7 @@ typedef struct PSC_ACL_ITEM {
 static PSC_ACL_ITEM *acl;
 static size_t acl_count;
 static MATCH_LIST *mynetworks;
+static MATCH_LIST *interfaces;		/* postscreen_allowlist_interfaces */
 
 void    psc_access_init(void)
 {
@@ -71,6 +77,23 @@ void    psc_access_init(void)
 	acl_count++;
     }
     argv_free(items);
+    interfaces = match_list_create(VAR_POSTSCREEN_ALLOWLIST_INTERFACES,
+				   mail_conf_str(VAR_POSTSCREEN_ALLOWLIST_INTERFACES), 0);
+}
+
+/*
+ * psc_access_interface - may a client earn a cache entry on this server
+ * address? A list that cannot be searched says no (the client is
+ * tested, and told to try again later).
+ */
+int     psc_access_interface(const char *server_addr)
+{
+    int     m = match_list_client(interfaces, "", server_addr);
+
+    if (m < 0)
+	msg_warn("%s: %s", VAR_POSTSCREEN_ALLOWLIST_INTERFACES,
+		 match_list_error(interfaces) ? match_list_error(interfaces) : "lookup error");
+    return (m > 0);
 }
 
 /*

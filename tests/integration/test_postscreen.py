@@ -524,6 +524,33 @@ class Access(PostscreenTest):
         self.assertEqual(p.stdout, "postscreen_denylist_action = drop\n")
 
 
+class AllowlistInterfaces(PostscreenTest):
+    def test_veto(self):
+        m = self.mta(postscreen_allowlist_interfaces="!127.0.0.1, static:all")
+        src = client_addr()
+        # Postfix (postscreen_allowlist_interfaces = !127.0.0.50, static:all):
+        # "ALLOWLIST VETO [127.0.0.82]:53471", the greet wait, postscreen's
+        # own "220", and RCPT gets "450 4.3.2 Service currently
+        # unavailable", logged "NOQUEUE: reject: RCPT from
+        # [127.0.0.82]:53471: 450 4.3.2 Service currently unavailable;
+        # from=<a@b>, to=<x@example.com>, proto=ESMTP, helo=<c.test>"; no
+        # PASS NEW, and the same again on the next connection.
+        for i in range(2):
+            c = self.raw(m, src)
+            self.assertEqual(c.read_until("^220 "), "220-%s\n220 %s" % (BANNER, BANNER))
+            self.assertNotIn("PIPELINING", c.cmd("EHLO c.test"))
+            self.assertEqual(c.cmd("MAIL FROM:<a@b>"), "250 2.1.0 Ok")
+            self.assertEqual(c.cmd("RCPT TO:<x@example.com>"),
+                             "450 4.3.2 Service currently unavailable")
+            self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+            ep = re.escape(self.ep(c, src))
+            m.wait_log(r"(?m)ALLOWLIST VETO %s$" % ep)
+            m.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s: 450 4\.3\.2 Service currently "
+                       r"unavailable; from=<a@b>, to=<x@example\.com>, proto=ESMTP, "
+                       r"helo=<c\.test>$" % ep)
+        self.assertNotIn("PASS NEW", m.log())
+
+
 class Limits(PostscreenTest):
     def test_connections_per_client(self):
         m = self.mta(postscreen_greet_wait="5s", postscreen_client_connection_count_limit="1")
