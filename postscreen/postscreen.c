@@ -15,7 +15,12 @@
  *	   up, enforce goes on with the tests and rejects at RCPT time,
  *	   ignore goes on as if nothing happened).
  *	3. postscreen_cache_map: a client that passed every test, whose
- *	   results have not expired, goes to smtpd at once ("PASS OLD").
+ *	   results have not expired, goes to smtpd at once ("PASS OLD");
+ *	   so does one whose DNSBL result alone expired, as in Postfix,
+ *	   while its DNSBL lookups run on for the cache. Otherwise only
+ *	   the tests whose results expired are run, and a client that
+ *	   passes them is logged "PASS OLD" when it had an entry, "PASS
+ *	   NEW" when it had none.
  *	   Other clients are turned away with 421 beyond
  *	   postscreen_client_connection_count_limit connections from their
  *	   address, or when postscreen_pre_queue_limit clients are being
@@ -73,6 +78,7 @@ int     psc_greet_action;
 int     psc_dnsbl_action;
 int     psc_denylist_action;
 static int psc_clients;			/* connections being served */
+static int psc_refreshes;		/* DNSBL refreshes without a client */
 static HTABLE *psc_client_count;		/* connections per client address */
 
 long long psc_now_ms(void)
@@ -109,6 +115,27 @@ static void psc_sockaddr(struct sockaddr_storage *ss, char **addr, char **port)
     *port = mystrdup(pbuf[0] ? pbuf : "unknown");
 }
 
+/*
+ * psc_state_count - the counts of psc_over_limits(): connections being
+ * screened, per client address; and the refreshes, which psc_active()
+ * counts too
+ */
+static void psc_state_count(PSC_STATE *state, int delta)
+{
+    HTABLE_INFO *ht;
+
+    if (state->flags & PSC_FLAG_REFRESH) {
+	psc_refreshes += delta;
+	return;
+    }
+    psc_clients += delta;
+    if ((ht = htable_locate(psc_client_count, state->addr)) == 0)
+	ht = htable_enter(psc_client_count, state->addr, (void *) 0L);
+    ht->value = (void *) ((long) ht->value + delta);
+    if ((long) ht->value <= 0)
+	htable_delete(psc_client_count, state->addr, 0);
+}
+
 static PSC_STATE *psc_state_create(int fd)
 {
     PSC_STATE *state = mycalloc(1, sizeof(*state));
@@ -129,14 +156,7 @@ static PSC_STATE *psc_state_create(int fd)
     psc_sockaddr(&ss, &state->saddr, &state->sport);
     vstring_sprintf(buf, "[%s]:%s", state->addr, state->port);
     state->endpoint = vstring_export(buf);
-    psc_clients++;
-    {
-	HTABLE_INFO *ht = htable_locate(psc_client_count, state->addr);
-
-	if (ht == 0)
-	    ht = htable_enter(psc_client_count, state->addr, (void *) 0L);
-	ht->value = (void *) ((long) ht->value + 1);
-    }
+    psc_state_count(state, 1);
     return (state);
 }
 
@@ -148,14 +168,7 @@ void    psc_state_free(PSC_STATE *state)
 	event_disable_readwrite(state->fd);
 	close(state->fd);
     }
-    {
-	HTABLE_INFO *ht = htable_locate(psc_client_count, state->addr);
-
-	if (ht && (long) ht->value > 1)
-	    ht->value = (void *) ((long) ht->value - 1);
-	else if (ht)
-	    htable_delete(psc_client_count, state->addr, 0);
-    }
+    psc_state_count(state, -1);
     myfree(state->addr);
     myfree(state->port);
     myfree(state->saddr);
@@ -176,7 +189,6 @@ void    psc_state_free(PSC_STATE *state)
     if (state->last_cmd)
 	myfree(state->last_cmd);
     myfree(state);
-    psc_clients--;
 }
 
 /* psc_disconnect - log and close */
@@ -197,6 +209,56 @@ static void psc_drop(PSC_STATE *state, const char *reply)
     psc_disconnect(state);
 }
 
+/* psc_dnsbl_ttl - how long this DNSBL result holds */
+static long psc_dnsbl_ttl(PSC_STATE *state)
+{
+    long    ttl = state->dnsbl_ttl;
+
+    if (ttl < mail_conf_time(VAR_POSTSCREEN_DNSBL_MIN_TTL))
+	ttl = mail_conf_time(VAR_POSTSCREEN_DNSBL_MIN_TTL);
+    if (ttl > mail_conf_time(VAR_POSTSCREEN_DNSBL_MAX_TTL))
+	ttl = mail_conf_time(VAR_POSTSCREEN_DNSBL_MAX_TTL);
+    return (ttl);
+}
+
+/*
+ * psc_refresh_done - the DNSBL answers for a client that passed as PASS
+ * OLD while its DNSBL result had expired: a clean result holds again,
+ * a listing makes the client take the DNSBL test at its next visit.
+ */
+static void psc_refresh_done(PSC_STATE *state, time_t now)
+{
+    if (state->flags & PSC_FLAG_DNSBL_LISTED)
+	psc_cache_update(state->addr, state->greet_expire, 0);
+    else
+	psc_cache_update(state->addr, state->greet_expire, now + psc_dnsbl_ttl(state));
+    psc_state_free(state);
+}
+
+/*
+ * psc_refresh_start - PASS OLD for a client whose greet result holds and
+ * whose DNSBL result expired, as Postfix does; the lookups run on
+ * without the client, for the cache.
+ */
+static void psc_refresh_start(const char *addr, time_t greet_expire)
+{
+    PSC_STATE *state = mycalloc(1, sizeof(*state));
+
+    state->fd = -1;
+    state->dnsbl_fd = -1;
+    state->addr = mystrdup(addr);
+    state->port = mystrdup("");
+    state->saddr = mystrdup("");
+    state->sport = mystrdup("");
+    state->endpoint = mystrdup("");
+    state->greet_expire = greet_expire;
+    state->flags = PSC_FLAG_REFRESH | PSC_FLAG_GREET_DONE;
+    psc_state_count(state, 1);
+    psc_dnsbl_start(state);
+    if (state->flags & PSC_FLAG_DNSBL_DONE)	/* could not start */
+	psc_state_free(state);
+}
+
 /*
  * psc_tests_done - called when the greet test and the DNSBL test have
  * both finished (or failed early): decide.
@@ -204,6 +266,11 @@ static void psc_drop(PSC_STATE *state, const char *reply)
 void    psc_tests_done(PSC_STATE *state)
 {
     time_t  now = time((time_t *) 0);
+
+    if (state->flags & PSC_FLAG_REFRESH) {
+	psc_refresh_done(state, now);
+	return;
+    }
 
     if ((state->flags & PSC_FLAG_DNSBL_TEST) && (state->flags & PSC_FLAG_DNSBL_LISTED)) {
 	VSTRING *reply = vstring_alloc(100);
@@ -245,19 +312,19 @@ void    psc_tests_done(PSC_STATE *state)
 	time_t  greet_expire;
 	time_t  dnsbl_expire;
 
-	dnsbl_ttl = state->dnsbl_ttl;
-	if (dnsbl_ttl < mail_conf_time(VAR_POSTSCREEN_DNSBL_MIN_TTL))
-	    dnsbl_ttl = mail_conf_time(VAR_POSTSCREEN_DNSBL_MIN_TTL);
-	if (dnsbl_ttl > mail_conf_time(VAR_POSTSCREEN_DNSBL_MAX_TTL))
-	    dnsbl_ttl = mail_conf_time(VAR_POSTSCREEN_DNSBL_MAX_TTL);
-	dnsbl_expire = (state->flags & PSC_FLAG_DNSBL_TEST) ? now + dnsbl_ttl : 1;
+	dnsbl_ttl = psc_dnsbl_ttl(state);
+	if (state->flags & PSC_FLAG_DNSBL_TEST)
+	    dnsbl_expire = now + dnsbl_ttl;
+	else
+	    dnsbl_expire = state->dnsbl_expire ? state->dnsbl_expire : 1;
 	/* An allowlisting DNSBL score stands in for the tests it skipped. */
 	if (state->flags & PSC_FLAG_DNSBL_ALLOW)
 	    greet_expire = dnsbl_expire;
+	else if (state->flags & PSC_FLAG_GREET_TEST)
+	    greet_expire = now + mail_conf_time(VAR_POSTSCREEN_GREET_TTL);
 	else
-	    greet_expire = (state->flags & PSC_FLAG_GREET_TEST) ?
-		now + mail_conf_time(VAR_POSTSCREEN_GREET_TTL) : 1;
-	msg_info("PASS NEW %s", state->endpoint);
+	    greet_expire = state->greet_expire ? state->greet_expire : 1;
+	msg_info("PASS %s %s", (state->flags & PSC_FLAG_KNOWN) ? "OLD" : "NEW", state->endpoint);
 	psc_cache_update(state->addr, greet_expire, dnsbl_expire);
     }
     psc_send_to_smtpd(state);
@@ -290,6 +357,7 @@ static int psc_over_limits(PSC_STATE *state)
 static void psc_service(int fd, const char *service, char **argv)
 {
     PSC_STATE *state = psc_state_create(fd);
+    int     cached = 0;
 
     (void) service;
     (void) argv;
@@ -313,8 +381,14 @@ static void psc_service(int fd, const char *service, char **argv)
 	}
 	break;
     default:
-	if (psc_cache_pass(state->addr, time((time_t *) 0))) {
+	cached = psc_cache_lookup(state->addr, time((time_t *) 0),
+				  &state->greet_expire, &state->dnsbl_expire);
+	if (cached & PSC_CACHE_FOUND)
+	    state->flags |= PSC_FLAG_KNOWN;
+	if ((cached & PSC_CACHE_GREET) && ((cached & PSC_CACHE_DNSBL) || psc_dnsbl_enabled())) {
 	    msg_info("PASS OLD %s", state->endpoint);
+	    if ((cached & PSC_CACHE_DNSBL) == 0)
+		psc_refresh_start(state->addr, state->greet_expire);
 	    psc_send_to_smtpd(state);
 	    return;
 	}
@@ -326,7 +400,8 @@ static void psc_service(int fd, const char *service, char **argv)
 	msg_info("ALLOWLIST VETO %s", state->endpoint);
 	state->flags |= PSC_FLAG_VETO;
     }
-    if (psc_dnsbl_enabled())
+    /* Only the tests whose results do not hold (any, for a denylisted client). */
+    if (psc_dnsbl_enabled() && !(cached & PSC_CACHE_DNSBL))
 	psc_dnsbl_start(state);
     else
 	state->flags |= PSC_FLAG_DNSBL_DONE;
@@ -335,7 +410,7 @@ static void psc_service(int fd, const char *service, char **argv)
 
 static int psc_active(void)
 {
-    return (psc_clients);
+    return (psc_clients + psc_refreshes);
 }
 
 /* psc_loop - the cache cleanup, now and then */

@@ -42,6 +42,8 @@
 #define PSC_FLAG_GREET_TEST	(1<<8)	/* the greet test runs */
 #define PSC_FLAG_DNSBL_TEST	(1<<9)	/* the DNSBL test runs */
 #define PSC_FLAG_VETO		(1<<10)	/* not on postscreen_allowlist_interfaces */
+#define PSC_FLAG_REFRESH	(1<<11)	/* no client: a DNSBL cache refresh */
+#define PSC_FLAG_KNOWN		(1<<12)	/* in the cache: PASS OLD, not NEW */
 
 typedef struct PSC_STATE {
     int     fd;				/* client connection */
@@ -52,6 +54,8 @@ typedef struct PSC_STATE {
     char   *sport;			/* server port */
     long long start_ms;			/* connect time */
     int     flags;
+    time_t  greet_expire;		/* from the cache, when still valid */
+    time_t  dnsbl_expire;		/* from the cache, when still valid */
     char   *final_reply;		/* enforce: RCPT/VRFY reply */
     /* DNSBL */
     pid_t   dnsbl_pid;			/* lookup child, or 0 */
@@ -90,7 +94,10 @@ extern int psc_access_interface(const char *server_addr);
 /* postscreen_cache.c */
 extern void psc_cache_open(void);
 extern void psc_cache_cleanup(void);
-extern int psc_cache_pass(const char *addr, time_t now);
+#define PSC_CACHE_GREET	(1<<0)
+#define PSC_CACHE_DNSBL	(1<<1)
+#define PSC_CACHE_FOUND	(1<<2)		/* the client has an entry */
+extern int psc_cache_lookup(const char *, time_t, time_t *, time_t *);
 extern void psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire);
 extern int psc_cache_interval(void);
 extern void psc_cache_drain(void);

@@ -6,7 +6,8 @@
  *
  *	void psc_cache_open(void);
  *	void psc_cache_cleanup(void);
- *	int psc_cache_pass(const char *addr, time_t now);
+ *	int psc_cache_lookup(const char *addr, time_t now, time_t *greet,
+ *			     time_t *dnsbl);
  *	void psc_cache_update(const char *addr, time_t greet_expire,
  *			      time_t dnsbl_expire);
  *	int psc_cache_interval(void);
@@ -21,8 +22,11 @@
  *	stays disabled; the three deep tests are always disabled here).
  *
  *	psc_cache_open() opens the table (as root, before the chroot).
- *	psc_cache_pass() is true when addr passed every enabled test and
- *	none of the results has expired. psc_cache_update() stores a pass.
+ *	psc_cache_lookup() says whether addr has an entry (PSC_CACHE_FOUND)
+ *	and which of its test results still hold: PSC_CACHE_GREET,
+ *	PSC_CACHE_DNSBL, with their expiry times in *greet and *dnsbl (0
+ *	for the others).
+ *	psc_cache_update() stores a pass.
  *
  *	psc_cache_cleanup() drops entries whose results all expired more
  *	than postscreen_cache_retention_time ago, and logs "cache TYPE:NAME
@@ -100,19 +104,21 @@ static int psc_cache_parse(const char *value, long *times)
     return (0);
 }
 
-/* psc_cache_test_ok - one test result: enabled and fresh, or disabled */
+/* psc_cache_test_ok - one test result: disabled now, or fresh */
 static int psc_cache_test_ok(long when, int enabled, time_t now)
 {
-    if (when == PSC_TIME_DISABLED)
-	return (!enabled);
-    return (when > (long) now);
+    if (!enabled)
+	return (1);
+    return (when != PSC_TIME_DISABLED && when > (long) now);
 }
 
-int     psc_cache_pass(const char *addr, time_t now)
+int     psc_cache_lookup(const char *addr, time_t now, time_t *greet, time_t *dnsbl)
 {
     const char *value;
     long    times[5];
+    int     found = 0;
 
+    *greet = *dnsbl = 0;
     if (cache == 0)
 	return (0);
     if ((value = dict_get(cache, addr)) == 0) {
@@ -120,10 +126,18 @@ int     psc_cache_pass(const char *addr, time_t now)
 	    msg_warn("%s:%s: lookup of %s failed", cache->type, cache->name, addr);
 	return (0);
     }
+    found |= PSC_CACHE_FOUND;
     if (psc_cache_parse(value, times) < 0)
-	return (0);
-    return (psc_cache_test_ok(times[0], 1, now)
-	    && psc_cache_test_ok(times[1], psc_dnsbl_enabled(), now));
+	return (found);
+    if (psc_cache_test_ok(times[0], 1, now)) {
+	*greet = times[0];
+	found |= PSC_CACHE_GREET;
+    }
+    if (psc_cache_test_ok(times[1], psc_dnsbl_enabled(), now)) {
+	*dnsbl = times[1];
+	found |= PSC_CACHE_DNSBL;
+    }
+    return (found);
 }
 
 void    psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire)

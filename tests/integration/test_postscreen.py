@@ -369,6 +369,70 @@ class Pregreet(PostscreenTest):
         m.wait_log(r"(?m)COMMAND TIME LIMIT from %s after NOOP$" % re.escape(self.ep(c2, src)))
 
 
+class Cache(PostscreenTest):
+    def cache_entry(self, m, addr):
+        p = m.command("postmap", "-s", "btree:%s/postscreen_cache" % m.data_dir)
+        for line in p.stdout.splitlines():
+            key, _, value = line.partition("\t")
+            if key == addr:
+                return [int(x) for x in value.split(";")]
+        return None
+
+    def test_greet_result_expires(self):
+        m = self.mta(postscreen_greet_ttl="2s")
+        src = client_addr()
+        # Postfix (postscreen_greet_ttl = 2s): "PASS NEW [127.0.0.85]:40303";
+        # 4 s later the 220- line and the greet wait again, and "PASS OLD
+        # [127.0.0.85]:38015" (the client is in the cache).
+        c = self.raw(m, src)
+        self.assertEqual(c.read_until("^220 "), "220-%s\n220 %s" % (BANNER, BANNER))
+        c.cmd("QUIT")
+        m.wait_log(r"(?m)PASS NEW %s$" % re.escape(self.ep(c, src)))
+        t0 = time.time()
+        greet, dnsbl, a, b, c_ = self.cache_entry(m, src)
+        self.assertTrue(t0 < greet <= t0 + 3, (t0, greet))
+        self.assertEqual((dnsbl, a, b, c_), (1, 1, 1, 1))     # disabled tests
+        c = self.raw(m, src)
+        self.assertEqual(c.reply(), "220 " + BANNER)
+        c.cmd("QUIT")
+        m.wait_log(r"(?m)PASS OLD %s$" % re.escape(self.ep(c, src)))
+        time.sleep(2.2)
+        c = self.raw(m, src)
+        self.assertEqual(c.read_until("^220 "), "220-%s\n220 %s" % (BANNER, BANNER))
+        c.cmd("QUIT")
+        m.wait_log(r"(?m)PASS OLD %s$" % re.escape(self.ep(c, src)))
+        self.assertEqual(len(re.findall("PASS NEW", m.log())), 1)
+
+    def test_dnsbl_result_expires(self):
+        m = self.mta(postscreen_dnsbl_sites="zen.example", postscreen_dnsbl_min_ttl="1s",
+                     postscreen_dnsbl_max_ttl="1s")
+        src = client_addr()
+        c = self.raw(m, src)
+        self.assertEqual(c.read_until("^220 "), "220-%s\n220 %s" % (BANNER, BANNER))
+        c.cmd("QUIT")
+        m.wait_log(r"(?m)PASS NEW %s$" % re.escape(self.ep(c, src)))
+        time.sleep(1.5)
+        # Postfix (postscreen_dnsbl_max_ttl = 2s, the DNSBL result expired,
+        # the greet result not): "PASS OLD [127.0.0.84]:49819" at once,
+        # smtpd's 220 without a 220- line, and the cache entry's DNSBL time
+        # becomes the connection time + 2 s.
+        t0 = int(time.time())
+        c = self.raw(m, src)
+        self.assertEqual(c.reply(), "220 " + BANNER)
+        c.cmd("QUIT")
+        m.wait_log(r"(?m)PASS OLD %s$" % re.escape(self.ep(c, src)))
+        wait_for(lambda: self.cache_entry(m, src)[1] >= t0 + 1, 10, what="a refreshed DNSBL time")
+        self.assertLessEqual(self.cache_entry(m, src)[1], int(time.time()) + 1)
+
+    def test_listed_client_is_not_remembered(self):
+        m = self.mta(postscreen_dnsbl_sites="zen.example", postscreen_dnsbl_action="enforce")
+        c = self.raw(m, self.listed)
+        c.read_until("^220 ")
+        c.cmd("QUIT")
+        m.wait_log(r"(?m)DISCONNECT %s$" % re.escape(self.ep(c, self.listed)))
+        self.assertIsNone(self.cache_entry(m, self.listed))
+
+
 class Dnsbl(PostscreenTest):
     def test_listed_client_enforce(self):
         m = self.mta(postscreen_dnsbl_sites="zen.example*2", postscreen_dnsbl_action="enforce")
