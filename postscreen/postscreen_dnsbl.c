@@ -49,7 +49,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,14 +168,17 @@ static void psc_dnsbl_child(const char *addr, int out)
     VSTRING *name = vstring_alloc(200);
     VSTRING *line = vstring_alloc(200);
     VSTRING *why = vstring_alloc(100);
-    struct rlimit rl;
+    unsigned lo;
+    unsigned hi;
 
     /* Keep only the pipe and the log: no client connection stays open here. */
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 65536)
-	rl.rlim_cur = 65536;
-    for (int fd = 3; fd < (int) rl.rlim_cur; fd++)
-	if (fd != out && fd != MASTER_LOG_FD)
-	    (void) close(fd);
+    lo = out < MASTER_LOG_FD ? out : MASTER_LOG_FD;
+    hi = out < MASTER_LOG_FD ? MASTER_LOG_FD : out;
+    if (lo > 3)
+	(void) close_range(3, lo - 1, 0);
+    if (hi > lo + 1)
+	(void) close_range(lo + 1, hi - 1, 0);
+    (void) close_range(hi + 1, ~0U, 0);
     if (psc_dnsbl_reverse(addr, prefix) < 0)
 	_exit(0);
     for (size_t i = 0; i < domains->argc; i++) {

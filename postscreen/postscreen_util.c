@@ -9,8 +9,9 @@
  *	void psc_printable(VSTRING *buf, const char *data, size_t len);
  *	int psc_action(const char *param);
  * DESCRIPTION
- *	psc_write() sends text to the client; 0 when it all went, -1 when
- *	the client is gone or did not take it within 10 seconds.
+ *	psc_write() sends text to the client without waiting; 0 when it
+ *	all went, -1 when the client is gone or its socket buffer is full
+ *	(it does not read its replies).
  *
  *	psc_format_delta() writes a time in seconds as Postfix's "PREGREET
  *	... after S" and "HANGUP after S" show it: two significant digits,
@@ -33,36 +34,30 @@
 #include <sys/socket.h>
 
 #include "util/msg.h"
-#include "util/vstream.h"
 #include "util/vstring.h"
 #include "global/mail_conf.h"
 #include "postscreen.h"
 
-#define PSC_WRITE_WAIT_MS	10000
-
 int     psc_write(PSC_STATE *state, const char *text)
 {
     size_t  len = strlen(text);
-    long long deadline = psc_now_ms() + PSC_WRITE_WAIT_MS;
 
-    /* XXX A client that does not read holds the loop up to 10 seconds. */
+    /*
+     * Replies are small: one that does not fit into the socket buffer at
+     * once means the client does not read what it is sent. Hang up then,
+     * as Postfix does, rather than hold up the other clients.
+     */
     while (len > 0) {
 	ssize_t n = send(state->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	if (n > 0) {
 	    text += n;
 	    len -= n;
+	} else if (n < 0 && errno == EINTR) {
 	    continue;
+	} else {
+	    return (-1);
 	}
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-	    long long left = deadline - psc_now_ms();
-
-	    if (left > 0 && vstream_wait_fd(state->fd, 1, (int) left) > 0)
-		continue;
-	}
-	return (-1);
     }
     return (0);
 }
