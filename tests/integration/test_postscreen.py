@@ -130,10 +130,13 @@ class PostscreenTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.ns.stop()
 
-    def mta(self, files=None, capture=None, chroot="y", listen="127.0.0.1", **main_cf):
+    def mta(self, files=None, capture=None, chroot="y", listen="127.0.0.1", no_smtpd=False,
+            **main_cf):
         port = free_port(listen)
         mcf = POSTSCREEN_CF.format(listen="%s:%d" % ("[%s]" % listen if ":" in listen else listen,
                                                       port))
+        if no_smtpd:
+            mcf = "".join(line + "\n" for line in mcf.splitlines() if " pass " not in line)
         if chroot != "y":
             mcf = mcf.replace("y       -       1       postscreen",
                               "%s       -       1       postscreen" % chroot)
@@ -230,6 +233,20 @@ class Ipv6(PostscreenTest):
         m.wait_log(r"(?m)CONNECT from %s to \[::1\]:%d$" % (ep, m.smtp_port))
         m.wait_log(r"(?m)PASS NEW %s$" % ep)
         m.wait_log(r"smtpd\[\d+\]: connect from [^ ]*\[::1\]")
+
+
+class NoSmtpd(PostscreenTest):
+    def test_pass_service_missing(self):
+        m = self.mta(no_smtpd=True)
+        src = client_addr()
+        c = self.raw(m, src)
+        # No "smtpd pass" line: the client that passed is told to come back
+        # later, and the log says why.
+        self.assertEqual(c.read_until("^4"), "220-%s\n421 4.3.2 Service currently unavailable"
+                         % BANNER)
+        self.assertTrue(c.closed())
+        m.wait_log(r"(?m)warning: cannot connect to service private/smtpd: No such file or directory$")
+        m.wait_log(r"(?m)DISCONNECT %s$" % re.escape(self.ep(c, src)))
 
 
 class Pregreet(PostscreenTest):
