@@ -41,7 +41,7 @@ CFLAGS    = -std=c11 $(OPT) $(SAN) $(WARN) $(DEFS) -Ilib -I$(BUILD)/gen -MMD -MP
 LDFLAGS   = $(SAN)
 LDLIBS    = -ldb -llmdb -lldns -lpcre2-8 -lssl -lcrypto -lz
 
-DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt odmr pickup \
+DAEMON_NAMES  = master smtpd qmgr smtp lmtp bounce flush verify showq tlsrpt odmr pickup postscreen \
 		local pipe discard
 COMMAND_NAMES = postmap postconf postqueue postsuper posttls-finger sendmail postdrop \
 		postfix postcat postlog postalias

@@ -31,7 +31,9 @@
  *	relay_destination_concurrency_limit; also
  *	<service>_initial_destination_concurrency, whose default is
  *	initial_destination_concurrency), or when another main.cf
- *	value or a master.cf -o value refers to it as $name, or when it is
+ *	value, a master.cf -o value or the default of a parameter (the
+ *	old names of renamed parameters, postscreen_blacklist_action)
+ *	refers to it as $name, or when it is
  *	a restriction class of smtpd_restriction_classes. Each unknown
  *	name is reported once per master process, in postconf's words.
  *	A setting that is not implemented but asks for what this mail
@@ -187,6 +189,9 @@ static const struct {
     {VAR_LMTP_CNAME_OVERRIDES_SERVERNAME, "no", 1},
     {VAR_SMTP_ADDRESS_VERIFY_TARGET, "rcpt", 0},	/* probes stop at RCPT */
     {VAR_LMTP_ADDRESS_VERIFY_TARGET, "rcpt", 0},
+    {VAR_POSTSCREEN_PIPELINING_ENABLE, "no", 1},	/* no deep protocol tests */
+    {VAR_POSTSCREEN_NON_SMTP_COMMAND_ENABLE, "no", 1},
+    {VAR_POSTSCREEN_BARE_NEWLINE_ENABLE, "no", 1},
 };
 
 /* one_value_check - warn when a one-value parameter is set otherwise */
@@ -250,8 +255,15 @@ void    master_check_params(MASTER_CONF *conf)
     ARGV   *names = mail_conf_names();
     HTABLE *used = htable_create(64);
 
+    size_t  nparams;
+    const MAIL_PARAM *params = mail_conf_params(&nparams);
+
     for (size_t i = 0; i < names->argc; i++)
 	note_references(used, mail_conf_raw(names->argv[i]));
+    /* Old names that a default still honours (postscreen_blacklist_action). */
+    for (size_t i = 0; i < nparams; i++)
+	if (params[i].defval)
+	    note_references(used, params[i].defval);
     for (size_t i = 0; conf && i < conf->count; i++) {
 	ARGV   *args = conf->ents[i]->args;
 

@@ -54,9 +54,15 @@
  *	Commands that local(8) and pipe(8) run get the export_environment
  *	part of it.
  *
+ *	A "pass" service is a UNIX socket like a "unix" one
+ *	(private/<name> or public/<name>); its children are told "-t
+ *	pass": a process (postscreen) connects there and hands over a
+ *	client connection it accepted (pass_fd(3)), which the child
+ *	serves as if it had accepted it itself (mail_server(3)).
+ *
  *	Commands of Postfix programs we do without (cleanup,
- *	trivial-rewrite, ...) and commands missing from daemon_directory
- *	are logged once and never started.
+ *	trivial-rewrite, dnsblog, tlsproxy ...) and commands missing from
+ *	daemon_directory are logged once and never started.
  * DIAGNOSTICS
  *	Postfix's: "process PATH pid N exit status S", "process PATH pid N
  *	killed by signal S", "PATH: bad command startup -- throttling",
@@ -141,9 +147,8 @@ static const struct {
     {"postlogd", "master hands maillog_file to every process", 1},
     {"virtual", 0, 0},
     {"spawn", 0, 0},
-    {"postscreen", 0, 0},
-    {"dnsblog", 0, 0},
-    {"tlsproxy", 0, 0},
+    {"dnsblog", "postscreen does its DNSBL lookups itself", 1},
+    {"tlsproxy", "postscreen hands clients to smtpd before any STARTTLS", 1},
     {"qmqpd", 0, 0},
     {"oqmgr", 0, 0},
     {"nqmgr", 0, 0},
@@ -181,7 +186,7 @@ static int runnable(MASTER_ENT *ent, VSTRING *exec_path)
 	ok = 0;
 	break;
     }
-    if (ok && (strcmp(ent->type, "unix-dgram") == 0 || strcmp(ent->type, "pass") == 0)) {
+    if (ok && strcmp(ent->type, "unix-dgram") == 0) {
 	if (log_once(vstring_str(key)))
 	    msg_warn("master.cf service %s/%s: service type %s is not supported; not started",
 		     ent->service, ent->type, ent->type);
@@ -670,7 +675,8 @@ static void build(MASTER_CONF *conf, MASTER_SERV *old, int fatal_errors)
 	    int    *fds;
 
 	    vstring_sprintf(path, "%s/%s", ent->private_ ? "private" : "public", ent->service);
-	    vstring_sprintf(key, "%s/unix@%s", ent->service, vstring_str(path));
+	    vstring_sprintf(key, "%s/%s@%s", ent->service,
+			    strcmp(ent->type, "pass") == 0 ? "pass" : "unix", vstring_str(path));
 	    if ((prev = find_old(old, vstring_str(key))) != 0 && prev->listen_count > 0) {
 		fds = prev->listen_fd;
 		prev->listen_fd = 0;

@@ -31,8 +31,9 @@
  *	Besides the table, a name counts as a parameter when it is a
  *	per-transport scheduler knob of a master.cf service that runs a
  *	delivery agent (relay_destination_concurrency_limit, default
- *	$default_destination_concurrency_limit), or when a main.cf value or
- *	a master.cf "-o" option refers to it ($my_own).
+ *	$default_destination_concurrency_limit), or when a main.cf value,
+ *	a master.cf "-o" option or the default of a parameter refers to it
+ *	($my_own; the old name postscreen_blacklist_action).
  * DIAGNOSTICS
  *	"postconf: warning: NAME: unknown parameter" for a name that is
  *	none of these; "postconf: warning: DIR/main.cf: unused parameter:
@@ -219,13 +220,20 @@ static void add_references(const char *text)
     }
 }
 
-/* scan_references - names that main.cf values refer to */
-
+/*
+ * scan_references - names that main.cf values refer to, and old names
+ * that a default still honours (postscreen_blacklist_action)
+ */
 static void scan_references(void)
 {
     ARGV   *names = mail_conf_names();
+    size_t  count;
+    const MAIL_PARAM *params = mail_conf_params(&count);
 
     referenced = htable_create(32);
+    for (size_t i = 0; i < count; i++)
+	if (params[i].defval)
+	    add_references(params[i].defval);
     for (size_t i = 0; i < names->argc; i++) {
 	const char *value = mail_conf_raw(names->argv[i]);
 

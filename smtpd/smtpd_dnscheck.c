@@ -80,57 +80,6 @@ void    smtpd_dnscheck_init(void)
  * as domain=filter: then only an answer that the filter matches counts.
  */
 
-/* rbl_filter_match - 1 when the filter matches addr, 0 not, -1 bad filter */
-static int rbl_filter_match(const char *filter, const unsigned char *addr)
-{
-    const char *cp = filter;
-    int     matched = 1;
-    char   *next;
-
-    for (int i = 0; i < 4; i++) {
-	if (i > 0 && *cp++ != '.')
-	    return (-1);
-	if (*cp == '[') {
-	    /* "[a..b]", "[a;b]", "[a..b;c]": any range or value. */
-	    int     hit = 0;
-
-	    for (cp++; *cp != ']'; ) {
-		unsigned long lo, hi;
-
-		if (!isdigit((unsigned char) *cp))
-		    return (-1);
-		lo = hi = strtoul(cp, &next, 10);
-		cp = next;
-		if (strncmp(cp, "..", 2) == 0) {
-		    if (!isdigit((unsigned char) cp[2]))
-			return (-1);
-		    hi = strtoul(cp + 2, &next, 10);
-		    cp = next;
-		}
-		if (lo > 255 || hi > 255 || lo > hi)
-		    return (-1);
-		hit |= (lo <= addr[i] && addr[i] <= hi);
-		if (*cp == ';')
-		    cp++;
-		else if (*cp != ']')
-		    return (-1);
-	    }
-	    cp++;
-	    matched &= hit;
-	} else {
-	    unsigned long val;
-
-	    if (!isdigit((unsigned char) *cp))
-		return (-1);
-	    if ((val = strtoul(cp, &next, 10)) > 255)
-		return (-1);
-	    cp = next;
-	    matched &= (val == addr[i]);
-	}
-    }
-    return (*cp ? -1 : matched);
-}
-
 /*
  * rbl_listed - look prefix up in the list spec ("domain[=filter]").
  * 1 listed (the TXT text in reason), 0 not listed, -1 lookup error
@@ -159,7 +108,7 @@ static int rbl_listed(const char *prefix, const char *spec, VSTRING *domain,
 	for (size_t i = 0; i < list.count && ret == 0; i++) {
 	    if (eq == 0)
 		ret = 1;
-	    else if ((ret = rbl_filter_match(eq + 1, list.addr[i].addr)) < 0) {
+	    else if ((ret = dns_rbl_filter_match(eq + 1, list.addr[i].addr)) < 0) {
 		msg_warn("bad DNS list filter in \"%s\"", spec);
 		ret = -2;
 	    }

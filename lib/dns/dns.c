@@ -29,6 +29,7 @@ static char *resolv_conf_path;
 static ldns_resolver *resolver;
 static int resolver_failed;
 static int dnssec_on;			/* DO bit, trust AD (dnssec level) */
+static unsigned last_ttl;		/* of dns_query()'s last answer */
 
 void    dns_set_dnssec(int on)
 {
@@ -101,6 +102,43 @@ static const char *dns_type_name(ldns_rr_type type)
 }
 
 /*
+ * dns_answer_ttl - how long an answer may be cached: the smallest TTL
+ * of the records of the asked type, or for a negative answer the
+ * smaller of the SOA record's TTL and its minimum field (RFC 2308);
+ * 0 when the answer says neither.
+ */
+static unsigned dns_answer_ttl(ldns_pkt *pkt, ldns_rr_type type)
+{
+    ldns_rr_list *list;
+    unsigned ttl = 0;
+    int     found = 0;
+
+    if ((list = ldns_pkt_rr_list_by_type(pkt, type, LDNS_SECTION_ANSWER)) != 0) {
+	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+	    unsigned t = ldns_rr_ttl(ldns_rr_list_rr(list, i));
+
+	    if (!found || t < ttl)
+		ttl = t;
+	    found = 1;
+	}
+	ldns_rr_list_deep_free(list);
+    }
+    if (!found && (list = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_SOA,
+						   LDNS_SECTION_AUTHORITY)) != 0) {
+	if (ldns_rr_list_rr_count(list) > 0) {
+	    ldns_rr *soa = ldns_rr_list_rr(list, 0);
+	    ldns_rdf *min = ldns_rr_rdf(soa, 6);
+
+	    ttl = ldns_rr_ttl(soa);
+	    if (min && ldns_rdf2native_int32(min) < ttl)
+		ttl = ldns_rdf2native_int32(min);
+	}
+	ldns_rr_list_deep_free(list);
+    }
+    return (ttl);
+}
+
+/*
  * dns_query - one query; the answer's records of that type, or a status.
  * *secure (when not NULL): the resolver validated the answer (AD bit, only
  * believed with dnssec lookups on).
@@ -148,6 +186,7 @@ static int dns_query(const char *name, ldns_rr_type type,
 	return (DNS_RETRY);
     }
     rcode = ldns_pkt_get_rcode(pkt);
+    last_ttl = dns_answer_ttl(pkt, type);
     if (secure)
 	*secure = dnssec_on && ldns_pkt_ad(pkt);
     if (rcode == LDNS_RCODE_NXDOMAIN) {
@@ -168,6 +207,31 @@ static int dns_query(const char *name, ldns_rr_type type,
     }
     ldns_pkt_free(pkt);
     return (ret);
+}
+
+/*
+ * dns_lookup_rbl - the A records of a DNS list's name, as text, and how
+ * long the answer (or the absence of one) may be cached.
+ */
+int     dns_lookup_rbl(const char *name, ARGV *addrs, unsigned *ttl, VSTRING *why)
+{
+    ldns_rr_list *rrs;
+    int     st;
+
+    last_ttl = 0;
+    if ((st = dns_query(name, LDNS_RR_TYPE_A, &rrs, 0, why)) == DNS_OK) {
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+	    ldns_rdf *rdf = ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0);
+	    char    ip[INET_ADDRSTRLEN];
+
+	    if (rdf && ldns_rdf_size(rdf) == 4
+		&& inet_ntop(AF_INET, ldns_rdf_data(rdf), ip, sizeof(ip)))
+		argv_add(addrs, ip);
+	}
+	ldns_rr_list_deep_free(rrs);
+    }
+    *ttl = last_ttl;
+    return (st);
 }
 
 /* dns_name_text - a domain name rdf as text without the final dot */

@@ -20,6 +20,10 @@
  *			  int family, const void *addr);
  *
  *	int dns_lookup_txt(const char *name, VSTRING *text, VSTRING *why);
+ *	int dns_lookup_rbl(const char *name, ARGV *addrs, unsigned *ttl,
+ *			   VSTRING *why);
+ *	int dns_rbl_filter_match(const char *filter,
+ *				 const unsigned char *addr);
  *	int dns_lookup_mailhost(const char *domain, VSTRING *why);
  *
  *	void dns_set_dnssec(int on);
@@ -54,6 +58,18 @@
  *	separated by " / " (as Postfix shows them in rbl_reason), made
  *	one printable line ('?' for control and 8-bit bytes) of at most
  *	DNS_TXT_MAX bytes: it ends up in SMTP replies.
+ *
+ *	dns_lookup_rbl() appends the A records of name (a DNS list
+ *	query, "2.0.0.127.zen.example") to addrs as dotted quads and sets
+ *	ttl to how long the answer may be cached: the smallest TTL of the
+ *	records, or for NXDOMAIN and NODATA the negative caching time of
+ *	the SOA record in the answer (RFC 2308; 0 without one).
+ *
+ *	dns_rbl_filter_match() says whether a DNS list answer (4 bytes)
+ *	matches a filter of the "domain=filter" form of
+ *	reject_rbl_client and postscreen_dnsbl_sites: four dot-separated
+ *	parts, each a number or "[a..b;c;...]" (values and ranges): 1
+ *	match, 0 no match, -1 malformed filter.
  *
  *	dns_lookup_mailhost() asks whether domain can receive mail: an MX
  *	record, else an A or AAAA record. DNS_OK when one exists,
@@ -164,5 +180,7 @@ extern void dns_addr_list_free(DNS_ADDR_LIST *);
 extern void dns_addr_add(DNS_ADDR_LIST *, const char *, int, int, const void *);
 extern int dns_lookup_txt(const char *, VSTRING *, VSTRING *);
 extern int dns_lookup_mailhost(const char *, VSTRING *);
+extern int dns_lookup_rbl(const char *, ARGV *, unsigned *, VSTRING *);
+extern int dns_rbl_filter_match(const char *, const unsigned char *);
 
 #endif

@@ -57,6 +57,7 @@
 #include "global/mail_conf.h"
 #include "global/maillog.h"
 #include "util/events.h"
+#include "util/pass_fd.h"
 #include "global/mail_server.h"
 
 static char *service_name;
@@ -447,6 +448,20 @@ int     mail_server_another(void)
     return (1);
 }
 
+/*
+ * pass_receive - a "pass" service: the connection that was accepted
+ * brings the client's connection; serve that one instead.
+ */
+static int pass_receive(int conn)
+{
+    int     fd = pass_fd_recv(conn, (int) (1000 * mail_conf_time(VAR_IPC_TIMEOUT)));
+
+    if (fd < 0)
+	msg_warn("%s: no client connection was passed: %s", service_name, strerror(errno));
+    close(conn);
+    return (fd);
+}
+
 void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 			           const MAIL_SERVER_OPTS *opts)
 {
@@ -513,6 +528,8 @@ void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 		msg_fatal("accept connection: %s", strerror(errno));
 	    }
 	}
+	if (fd >= 0 && strcmp(service_type, "pass") == 0)
+	    fd = pass_receive(fd);
 	if (fd < 0)
 	    continue;
 	mail_server_busy();
@@ -672,6 +689,108 @@ void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN service,
 	if (opts && opts->loop)
 	    wait_sec = opts->loop(service_name, trigger_argv);
 	event_loop(wait_sec < 0 ? -1 : wait_sec * 1000L);
+    }
+    exit(0);
+}
+
+/*
+ * Event server: one long-lived process serves many clients in one event
+ * loop. Accepted clients go to the service; when the status pipe closes
+ * (reload, stop) or a watched table changed, the process stops accepting
+ * and exits once opts->active() says no client is left.
+ */
+static EVENT_SERVER_FN event_service;
+static char **event_argv;
+static const MAIL_SERVER_OPTS *event_opts;
+static int event_draining;
+
+static void event_drain(void)
+{
+    pid_t   pid;
+
+    if (event_draining)
+	return;
+    event_draining = 1;
+    for (int i = 0; i < listen_count; i++)
+	event_disable_readwrite(listen_fds[i]);
+    if (have_master)
+	event_disable_readwrite(MASTER_STATUS_FD);
+    if (event_opts && event_opts->active && event_opts->active() == 0)
+	return;
+
+    /*
+     * Clients are still being served: a child finishes with them while
+     * this process exits, so that master can start a new one at once.
+     */
+    if ((pid = fork()) < 0) {
+	msg_warn("fork: %s -- finishing the current clients first", strerror(errno));
+	return;
+    }
+    if (pid > 0)
+	exit(0);
+    for (int i = 0; i < listen_count; i++)
+	close(listen_fds[i]);
+    listen_count = 0;
+    if (have_master)
+	close(MASTER_STATUS_FD);
+    have_master = 0;
+    if (event_opts && event_opts->drain)
+	event_opts->drain();
+}
+
+static void event_accept(int event, void *context)
+{
+    int     fd;
+    int     listen_fd = (int) (long) context;
+
+    (void) event;
+    if (tables_changed()) {
+	event_drain();
+	return;
+    }
+    if ((fd = accept4(listen_fd, 0, 0, SOCK_CLOEXEC)) < 0) {
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+	    || errno == ECONNABORTED || errno == EPROTO)
+	    return;
+	msg_fatal("accept connection: %s", strerror(errno));
+    }
+    event_service(fd, service_name, event_argv);
+}
+
+static void event_master_gone(int event, void *context)
+{
+    (void) event;
+    (void) context;
+    if (msg_verbose)
+	msg_info("master disconnect -- finishing");
+    event_drain();
+}
+
+void    event_server_main(int argc, char **argv, EVENT_SERVER_FN service,
+			          const MAIL_SERVER_OPTS *opts)
+{
+    ARGV   *service_argv = server_init(argc, argv, opts);
+
+    event_service = service;
+    event_argv = service_argv->argv;
+    event_opts = opts;
+    if (stand_alone) {
+	service(0, service_name, event_argv);
+    } else {
+	for (int i = 0; i < listen_count; i++)
+	    event_enable_read(listen_fds[i], event_accept, (void *) (long) listen_fds[i]);
+	if (have_master)
+	    event_enable_read(MASTER_STATUS_FD, event_master_gone, 0);
+    }
+    for (;;) {
+	int     wait_sec = -1;
+
+	if (event_opts && event_opts->loop)
+	    wait_sec = event_opts->loop(service_name, event_argv);
+	if ((event_draining || stand_alone)
+	    && (event_opts == 0 || event_opts->active == 0 || event_opts->active() == 0))
+	    break;
+	event_loop(wait_sec < 0 ? (event_draining ? 1000 : -1) : wait_sec * 1000L);
     }
     exit(0);
 }

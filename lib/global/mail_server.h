@@ -6,6 +6,8 @@
  *				const MAIL_SERVER_OPTS *opts);
  *	void trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN service,
  *				 const MAIL_SERVER_OPTS *opts);
+ *	void event_server_main(int argc, char **argv, EVENT_SERVER_FN service,
+ *			       const MAIL_SERVER_OPTS *opts);
  *	const char *mail_server_name(void);	(the master.cf service name)
  *	void mail_server_busy(void);
  *	void mail_server_idle(void);
@@ -18,7 +20,7 @@
  *	which does the rest the same way for everyone:
  *
  *	1. Parse the command line master gives: -n service_name, -t type
- *	   (inet, unix), -o name=value (repeatable; wins over main.cf),
+ *	   (inet, unix, pass), -o name=value (repeatable; wins over main.cf),
  *	   -c (chroot to queue_directory, the master.cf chroot column),
  *	   -u (stay privileged: master.cf unpriv column "n"), -v, -d
  *	   (log to stderr), -S (stand-alone: serve one client on stdin and
@@ -37,6 +39,23 @@
  *	6. single: accept one client at a time on the listening socket,
  *	   tell master "busy" before serving and "idle" after, call
  *	   service(client_stream, service_name, argv), close the client.
+ *	   A "pass" service (-t pass) accepts a connection from a
+ *	   process that hands over a client connection (pass_fd(3))
+ *	   and serves that client instead: to the service it looks
+ *	   accepted from an inet listener (getpeername() gives the
+ *	   client).
+ *	   event: one process for many clients (postscreen): each
+ *	   accepted connection goes to service(fd, service_name, argv),
+ *	   which registers its own events (events.h) and returns at
+ *	   once; opts->loop runs before each wait as for the trigger
+ *	   server. When the status pipe closes (reload, stop) or a
+ *	   watched table changed, the process stops accepting; when
+ *	   opts->active() (how many clients it still serves) is not 0,
+ *	   it forks: the parent exits, so that master can start a new
+ *	   process at once, and the child, which no longer listens nor
+ *	   talks to master, runs opts->drain (its children are no
+ *	   longer its own) and exits once active() returns 0. With -S
+ *	   it serves descriptor 0 that way.
  *	   trigger: for each connection read the bytes sent (one or a few
  *	   trigger bytes) and call service(buf, len, service_name, argv);
  *	   a connection that stays open (mail_trigger_kept()) stays in the
@@ -108,16 +127,20 @@ typedef struct MASTER_STATUS {
 
 typedef void (*SINGLE_SERVER_FN) (VSTREAM *, const char *, char **);
 typedef void (*TRIGGER_SERVER_FN) (char *, ssize_t, const char *, char **);
+typedef void (*EVENT_SERVER_FN) (int, const char *, char **);
 
 typedef struct MAIL_SERVER_OPTS {
     void    (*pre_init) (const char *, char **);
     void    (*post_init) (const char *, char **);
     int     (*loop) (const char *, char **);
     int     unlimited;			/* ignore max_use/max_idle */
+    int     (*active) (void);		/* event server: clients still served */
+    void    (*drain) (void);		/* event server: in the draining child */
 } MAIL_SERVER_OPTS;
 
 extern void single_server_main(int, char **, SINGLE_SERVER_FN, const MAIL_SERVER_OPTS *);
 extern void trigger_server_main(int, char **, TRIGGER_SERVER_FN, const MAIL_SERVER_OPTS *);
+extern void event_server_main(int, char **, EVENT_SERVER_FN, const MAIL_SERVER_OPTS *);
 extern const char *mail_server_name(void);
 extern void mail_server_busy(void);
 extern void mail_server_idle(void);

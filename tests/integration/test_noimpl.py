@@ -125,14 +125,14 @@ class PostconfLists(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="noimpl-pc-")
         self.addCleanup(shutil.rmtree, tmp)
         with open(os.path.join(tmp, "main.cf"), "w") as f:
-            f.write("qmgr_fudge_factor = 100\npostscreen_dnsbl_sites = zen.example\n")
+            f.write("qmgr_fudge_factor = 100\npostscreen_command_filter = pcre:/x\n")
         p = run([POSTCONF, "-c", tmp, "qmgr_fudge_factor"])
         self.assertEqual(p.stdout, "")
         self.assertIn("postconf: warning: qmgr_fudge_factor: parameter is not implemented by "
                       "this mail system", p.stderr)
         p = run([POSTCONF, "-c", tmp, "-n"])
         self.assertIn("postconf: " + NOIMPL_WARNING % "qmgr_fudge_factor", p.stderr)
-        self.assertIn("postconf: " + NOIMPL_WARNING % "postscreen_dnsbl_sites", p.stderr)
+        self.assertIn("postconf: " + NOIMPL_WARNING % "postscreen_command_filter", p.stderr)
 
 
 class MasterWarnings(unittest.TestCase):
@@ -141,7 +141,7 @@ class MasterWarnings(unittest.TestCase):
     FIVE = {
         "qmgr_fudge_factor": "100",
         "smtp_pix_workarounds": "disable_esmtp",
-        "postscreen_dnsbl_sites": "zen.example",
+        "postscreen_command_filter": "pcre:/x",
         "virtual_mailbox_limit": "1000000",
         "tlsproxy_enforce_tls": "yes",
     }
