@@ -234,6 +234,18 @@ DICT   *dict_surrogate(const char *type, const char *name, int dict_flags,
     return (d);
 }
 
+/*
+ * dict_surrogate_temporary - a surrogate for a table whose contents are
+ * bad (a rule that does not compile): its lookups fail with
+ * DICT_ERR_RETRY, so that they are refused for now, where Postfix
+ * would skip the rule (DESIGN: fail closed, 451 4.3.0).
+ */
+void    dict_surrogate_temporary(DICT *d)
+{
+    d->get = dict_fail_get;
+    d->error = DICT_ERR_RETRY;
+}
+
 DICT   *dict_open_mode(const char *type_name, int open_flags, int dict_flags,
 		               int mode)
 {

@@ -333,6 +333,7 @@ DICT   *dict_cidr_open(const char *name, int open_flags, int dict_flags)
 	myfree(parse.open_ifs);
     if (parse.error) {
 	d = dict_surrogate("cidr", name, dict_flags, "%s", parse.error);
+	dict_surrogate_temporary(d);
 	if (dc->dict.file)
 	    dict_watch_file(d, dc->dict.file);
 	myfree(parse.error);

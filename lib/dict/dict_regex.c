@@ -446,6 +446,8 @@ static DICT *regex_finish(REGEX_PARSE *pp, int dict_flags)
 	DICT   *s = dict_surrogate(pp->engine->type, d->name, dict_flags, "%s",
 				   vstring_str(pp->first_error));
 
+	dict_surrogate_temporary(s);
+
 	if (d->file)
 	    dict_watch_file(s, d->file);
 	vstring_free(pp->first_error);

@@ -37,9 +37,12 @@
  *
  *	dict_alloc() makes a DICT of "size" bytes with methods that fail.
  *	dict_surrogate() makes a table whose every lookup fails with
- *	DICT_ERR_RETRY and error_text set from fmt (a table that could not
- *	be opened or compiled); it still watches its file so that a
- *	long-running process notices when the file appears or changes.
+ *	DICT_ERR_CONFIG and error_text set from fmt (a table that could not
+ *	be opened: Postfix's "unavailable" table); it still watches its
+ *	file so that a long-running process notices when the file appears
+ *	or changes. dict_surrogate_temporary() makes its lookups fail with
+ *	DICT_ERR_RETRY instead (a table with a rule that does not compile,
+ *	which Postfix would skip: we refuse for now, DESIGN).
  *	dict_watch_file() records a file's identity for dict_changed().
  *
  *	dict_printable() returns text with every byte outside printable
@@ -58,6 +61,7 @@ extern DICT *dict_alloc(const char *, const char *, size_t);
 extern void dict_free(DICT *);
 extern DICT *dict_surrogate(const char *, const char *, int, const char *, ...)
 	__attribute__((format(printf, 4, 5)));
+extern void dict_surrogate_temporary(DICT *);
 extern void dict_watch_file(DICT *, const char *);
 extern const char *dict_printable(const char *);
 

@@ -109,7 +109,7 @@ UNIT_TEST(pcre_failures_are_errors)
 	EXPECT(dict_error_text(d) != 0);
 	EXPECT(strstr(dict_error_text(d), ", line 2: ") != 0);
 	EXPECT(dict_get(d, "ok") == 0);
-	EXPECT_INT(d->error, DICT_ERR_CONFIG);
+	EXPECT_INT(d->error, DICT_ERR_RETRY);
 	dict_close(d);
     }
     d = dict_open(table("pcre", "nosuch", 0), O_RDONLY, DICT_FLAG_DEFAULT);
@@ -149,7 +149,7 @@ UNIT_TEST(cidr_rules)
     d = dict_open(table("cidr", "c2", "1.2.3.4 a\nif 10.0.0.0/8\n"), O_RDONLY,
 		  DICT_FLAG_DEFAULT);
     EXPECT(dict_get(d, "1.2.3.4") == 0);
-    EXPECT_INT(d->error, DICT_ERR_CONFIG);
+    EXPECT_INT(d->error, DICT_ERR_RETRY);
     EXPECT(strstr(dict_error_text(d), "line 2: IF has no matching ENDIF") != 0);
     dict_close(d);
 }

@@ -130,7 +130,7 @@ UNIT_TEST(regexp_failures_are_errors)
 	EXPECT(strstr(dict_error_text(d), "regexp map ") != 0);
 	EXPECT(strstr(dict_error_text(d), "/bad, line 2: ") != 0);
 	EXPECT(dict_get(d, "ok") == 0);
-	EXPECT_INT(d->error, DICT_ERR_CONFIG);
+	EXPECT_INT(d->error, DICT_ERR_RETRY);
 	dict_close(d);
     }
     d = dict_open(table("regexp", "bad", "/(/ x\n"), O_RDONLY, DICT_FLAG_DEFAULT);
