@@ -293,25 +293,32 @@ static const time_t *psc_deep_times(PSC_STATE *state)
 
 /*
  * psc_deep_done - the end of a session with the deep tests: a client
- * that failed none with enforce is remembered, as having passed them
- * ("PASS NEW") when it reached RCPT, with the tests still to do
- * otherwise (as Postfix, which stores 0 for those).
+ * that failed none with enforce or drop is remembered, as having passed
+ * them ("PASS NEW") when it reached RCPT, with the tests still to do
+ * otherwise (as Postfix, which stores 0 for those). A test failed with
+ * ignore holds until now: it runs again at the next visit.
  */
 void    psc_deep_done(PSC_STATE *state)
 {
     time_t  now = time((time_t *) 0);
     time_t  greet_expire;
     time_t  dnsbl_expire;
+    static const char *const ttl[PSC_TEST_COUNT] = {
+	[PSC_TEST_PIPEL] = VAR_POSTSCREEN_PIPELINING_TTL,
+	[PSC_TEST_NSMTP] = VAR_POSTSCREEN_NON_SMTP_COMMAND_TTL,
+	[PSC_TEST_BARLF] = VAR_POSTSCREEN_BARE_NEWLINE_TTL,
+    };
 
     if (state->flags & PSC_FLAG_FAIL)
 	return;
     psc_pass_times(state, now, &greet_expire, &dnsbl_expire);
     if (state->flags & PSC_FLAG_DEEP_PASS)
 	msg_info("PASS NEW %s", state->endpoint);
-    else
-	for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
-	    if (state->deep_todo & (1 << t))
-		state->deep_expire[t] = 0;
+    /* Still to do: passed with RCPT, not yet without (Postfix stores 0). */
+    for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	if (state->deep_todo & (1 << t))
+	    state->deep_expire[t] = (state->flags & PSC_FLAG_DEEP_PASS) ?
+		now + mail_conf_time(ttl[t]) : 0;
     psc_cache_update(state->addr, greet_expire, dnsbl_expire, psc_deep_times(state));
 }
 

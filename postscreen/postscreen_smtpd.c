@@ -45,8 +45,35 @@
  *	COUNT LIMIT from [addr]:port after CMD"); a client that sends no
  *	complete command for postscreen_command_time_limit gets "421 4.4.2
  *	$myhostname Error: timeout exceeded" ("COMMAND TIME LIMIT from
- *	[addr]:port after CMD"). Every end is logged "DISCONNECT
- *	[addr]:port".
+ *	[addr]:port after CMD"). A client that hangs up without QUIT is
+ *	logged "HANGUP after S from [addr]:port in tests after SMTP
+ *	handshake". Every end is logged "DISCONNECT [addr]:port".
+ *
+ *	The deep protocol tests (state->deep_todo), each looked at until
+ *	it fails, in this order for each line:
+ *
+ *	bare newline	a line that ends in LF without CR: "BARE NEWLINE
+ *			from [addr]:port after LINE"
+ *	pipelining	more input already here when a command is read
+ *			(PIPELINING is never announced): "COMMAND
+ *			PIPELINING from [addr]:port after VERB: TEXT"
+ *	non-SMTP	a command that the engine does not know and that
+ *			is in postscreen_forbidden_commands, or a line that
+ *			looks like a header ("Name: ..."): "NON-SMTP
+ *			COMMAND from [addr]:port after PREVIOUS-VERB:
+ *			LINE" (CONNECT before the first command)
+ *
+ *	Their actions: drop answers "521 5.5.1 Protocol error" ("521
+ *	5.7.0 Error: I can break rules, too. Goodbye." for a non-SMTP
+ *	command) and hangs up before the command runs; enforce makes RCPT
+ *	and VRFY answer "550 5.5.1 Protocol error" (unless an earlier test
+ *	set the reply); ignore records the failure (the test runs again
+ *	at the next visit) and goes on. The tests go on after RCPT. A
+ *	client that reached RCPT, and did not fail with enforce or drop
+ *	until the session ends, has passed: psc_deep_done() logs "PASS
+ *	NEW" and remembers it. It cannot be handed to smtpd in
+ *	mid-session: RCPT and VRFY tell it "450 4.3.2 Service currently
+ *	unavailable".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -174,24 +201,14 @@ static int psc_deep_fail(PSC_STATE *state, int test, int action, const char *dro
     }
 }
 
-/* psc_deep_rcpt - the first RCPT: the pending deep tests are passed */
+/*
+ * psc_deep_rcpt - RCPT: a client that ends the session without failing
+ * a deep test with enforce or drop will have passed them
+ */
 static void psc_deep_rcpt(PSC_STATE *state)
 {
-    time_t  now = time((time_t *) 0);
-    static const char *const ttl[PSC_TEST_COUNT] = {
-	[PSC_TEST_PIPEL] = VAR_POSTSCREEN_PIPELINING_TTL,
-	[PSC_TEST_NSMTP] = VAR_POSTSCREEN_NON_SMTP_COMMAND_TTL,
-	[PSC_TEST_BARLF] = VAR_POSTSCREEN_BARE_NEWLINE_TTL,
-    };
-
-    if ((state->flags & PSC_FLAG_DEEP) == 0 || (state->flags & PSC_FLAG_DEEP_PASS))
-	return;
-    for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++) {
-	if (state->deep_todo & (1 << t))
-	    state->deep_expire[t] = now + mail_conf_time(ttl[t]);
-    }
-    state->deep_todo = 0;
-    state->flags |= PSC_FLAG_DEEP_PASS;
+    if (state->flags & PSC_FLAG_DEEP)
+	state->flags |= PSC_FLAG_DEEP_PASS;
 }
 
 /* psc_reply - one reply line; -1 when the client is gone */

@@ -934,6 +934,43 @@ class DeepTests(PostscreenTest):
         self.assertEqual(c2.cmd("QUIT"), "221 2.0.0 Bye")
         self.assertNotRegex(m.log(), r"PASS OLD %s" % re.escape(self.ep(c2, src)))
 
+    def test_tests_go_on_after_rcpt_and_hangup_is_logged(self):
+        m = self.deep_mta()
+        # Postfix: a client that pipelines "NOOP\r\nNOOP\r\n" after its
+        # RCPT got 450 fails then: "COMMAND PIPELINING from
+        # [127.0.5.2]:55345 after NOOP: NOOP\r\n", no PASS NEW, nothing in
+        # the cache; so its next connection is tested again.
+        src = client_addr()
+        c = self.start(m, src)
+        c.send("EHLO a.example\r\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "450 4.3.2 Service currently unavailable")
+        c.send("NOOP\r\nNOOP\r\n")
+        self.assertEqual(c.reply(), "250 2.0.0 Ok")
+        self.assertEqual(c.reply(), "250 2.0.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "550 5.5.1 Protocol error")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)COMMAND PIPELINING from %s after NOOP: NOOP\\r\\n$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        self.assertNotRegex(m.log(), r"PASS (NEW|OLD) %s" % ep)
+        c2 = self.start(m, src)
+        self.assertEqual(c2.cmd("QUIT"), "221 2.0.0 Bye")
+        # Postfix: a client that hangs up after its RCPT: "HANGUP after 7
+        # from [127.0.5.1]:60501 in tests after SMTP handshake", "PASS NEW
+        # [127.0.5.1]:60501", "DISCONNECT [127.0.5.1]:60501".
+        src3 = client_addr()
+        c3 = self.start(m, src3)
+        c3.send("EHLO a.example\r\n")
+        self.ehlo_reply(c3)
+        self.assertEqual(c3.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c3.cmd("RCPT TO:<x@y.example>"), "450 4.3.2 Service currently unavailable")
+        c3.close()
+        ep3 = re.escape(self.ep(c3, src3))
+        m.wait_log(r"(?m)HANGUP after [\d.]+ from %s in tests after SMTP handshake\n"
+                   r".*PASS NEW %s\n.*DISCONNECT %s$" % (ep3, ep3, ep3))
+
     def test_good_client_is_told_to_come_back_then_goes_through(self):
         cap = Capture()
         self.addCleanup(cap.stop)
