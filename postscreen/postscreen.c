@@ -17,7 +17,8 @@
  *	3. postscreen_cache_map: a client that passed every test, whose
  *	   results have not expired, goes to smtpd at once ("PASS OLD");
  *	   so does one whose DNSBL result alone expired, as in Postfix,
- *	   while its DNSBL lookups run on for the cache. Otherwise only
+ *	   while its DNSBL lookups run on for the cache (not when a deep
+ *	   test is due). Otherwise only
  *	   the tests whose results expired are run, and a client that
  *	   passes them is logged "PASS OLD" when it had an entry, "PASS
  *	   NEW" when it had none.
@@ -34,7 +35,12 @@
  *	   DNSBL lookups of postscreen_dnsbl_sites ("DNSBL rank").
  *	5. A client that passed all tests is remembered and handed to smtpd
  *	   ("PASS NEW"); smtpd then sends its own "220 " line, which ends
- *	   the multi-line banner. A client that failed with "enforce" talks
+ *	   the multi-line banner. One that still has to pass the deep
+ *	   protocol tests (postscreen_*_enable, not passed or expired in
+ *	   the cache) talks to the SMTP engine instead (postscreen_smtpd.c),
+ *	   which tells it 450 at RCPT; psc_deep_done() remembers a pass at
+ *	   the end of that session, so that its retry goes to smtpd. A
+ *	   client whose greet result holds skips the greet test. A client that failed with "enforce" talks
  *	   to the dummy SMTP engine (postscreen_smtpd.c), which rejects
  *	   every recipient; with "drop" it gets a 521 reply and is
  *	   disconnected; with "ignore" it goes to smtpd without being

@@ -13,7 +13,7 @@
  *	postscreen_dnsbl.c	postscreen_dnsbl_sites: lookups and score
  *	postscreen_early.c	the greet test (PREGREET, HANGUP)
  *	postscreen_send.c	hand a client to smtpd over the pass service
- *	postscreen_smtpd.c	the dummy SMTP engine for rejected clients
+ *	postscreen_smtpd.c	the SMTP engine: rejected clients, deep tests
  *	postscreen_util.c	replies, "after" times, log text escaping
  * SEE ALSO
  *	postscreen(8)
