@@ -924,6 +924,12 @@ class DeepTests(PostscreenTest):
         ep = re.escape(self.ep(c, src))
         m.wait_log(r"(?m)COMMAND PIPELINING from %s after EHLO: " % ep)
         m.wait_log(r"(?m)PASS NEW %s$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        now = int(time.time())
+        e = Cache.cache_entry(self, m, src)
+        self.assertLessEqual(e[2], now)
+        self.assertTrue(abs(e[3] - (now + 30 * 86400)) < 10, e)
+        self.assertTrue(abs(e[4] - (now + 30 * 86400)) < 10, e)
         time.sleep(1.1)
         # Postfix, next connection of a client whose greet result holds:
         # no "220-" line, the engine's "220 mx.example.test ESMTP" at once.
@@ -994,6 +1000,15 @@ class DeepTests(PostscreenTest):
                    r"unavailable; from=<a@b\.example>, to=<x@example\.com>, proto=ESMTP, "
                    r"helo=<a\.example>$" % ep)
         m.wait_log(r"(?m)PASS NEW %s\n.*DISCONNECT %s$" % (ep, ep))
+        # Postfix's cache entry: "1796755454;1;1799261060;1799261060;
+        # 1799261060": the greet pass for postscreen_greet_ttl (1d), DNSBL
+        # disabled (1), the three deep passes for their ttls (30d).
+        now = int(time.time())
+        e = Cache.cache_entry(self, m, src)
+        self.assertEqual(e[1], 1)
+        self.assertTrue(abs(e[0] - (now + 86400)) < 10, e)
+        for t in e[2:]:
+            self.assertTrue(abs(t - (now + 30 * 86400)) < 10, e)
         # Postfix, the retry: "PASS OLD [127.0.2.4]:46855" and smtpd's
         # "220 mx.example.test ESMTP" at once; smtpd announces PIPELINING.
         c2 = self.raw(m, src)
@@ -1015,6 +1030,9 @@ class DeepTests(PostscreenTest):
         self.ehlo_reply(c3)
         self.assertEqual(c3.cmd("QUIT"), "221 2.0.0 Bye")
         m.wait_log(r"(?m)DISCONNECT %s$" % re.escape(self.ep(c3, src3)))
+        # Postfix's cache entry for it: "1796755464;1;0;0;0".
+        e = Cache.cache_entry(self, m, src3)
+        self.assertEqual(e[1:], [1, 0, 0, 0])
         c4 = self.raw(m, src3)
         self.assertEqual(c4.reply(), "220 " + BANNER)
         c4.send("EHLO a.example\r\n")
