@@ -189,9 +189,6 @@ static const struct {
     {VAR_LMTP_CNAME_OVERRIDES_SERVERNAME, "no", 1},
     {VAR_SMTP_ADDRESS_VERIFY_TARGET, "rcpt", 0},	/* probes stop at RCPT */
     {VAR_LMTP_ADDRESS_VERIFY_TARGET, "rcpt", 0},
-    {VAR_POSTSCREEN_PIPELINING_ENABLE, "no", 1},	/* no deep protocol tests */
-    {VAR_POSTSCREEN_NON_SMTP_COMMAND_ENABLE, "no", 1},
-    {VAR_POSTSCREEN_BARE_NEWLINE_ENABLE, "no", 1},
 };
 
 /* one_value_check - warn when a one-value parameter is set otherwise */

@@ -17,7 +17,8 @@
  *	3. postscreen_cache_map: a client that passed every test, whose
  *	   results have not expired, goes to smtpd at once ("PASS OLD");
  *	   so does one whose DNSBL result alone expired, as in Postfix,
- *	   while its DNSBL lookups run on for the cache. Otherwise only
+ *	   while its DNSBL lookups run on for the cache (not when a deep
+ *	   test is due). Otherwise only
  *	   the tests whose results expired are run, and a client that
  *	   passes them is logged "PASS OLD" when it had an entry, "PASS
  *	   NEW" when it had none.
@@ -34,7 +35,12 @@
  *	   DNSBL lookups of postscreen_dnsbl_sites ("DNSBL rank").
  *	5. A client that passed all tests is remembered and handed to smtpd
  *	   ("PASS NEW"); smtpd then sends its own "220 " line, which ends
- *	   the multi-line banner. A client that failed with "enforce" talks
+ *	   the multi-line banner. One that still has to pass the deep
+ *	   protocol tests (postscreen_*_enable, not passed or expired in
+ *	   the cache) talks to the SMTP engine instead (postscreen_smtpd.c),
+ *	   which tells it 450 at RCPT; psc_deep_done() remembers a pass at
+ *	   the end of that session, so that its retry goes to smtpd. A
+ *	   client whose greet result holds skips the greet test. A client that failed with "enforce" talks
  *	   to the dummy SMTP engine (postscreen_smtpd.c), which rejects
  *	   every recipient; with "drop" it gets a 521 reply and is
  *	   disconnected; with "ignore" it goes to smtpd without being
@@ -229,9 +235,10 @@ static long psc_dnsbl_ttl(PSC_STATE *state)
 static void psc_refresh_done(PSC_STATE *state, time_t now)
 {
     if (state->flags & PSC_FLAG_DNSBL_LISTED)
-	psc_cache_update(state->addr, state->greet_expire, 0);
+	psc_cache_update(state->addr, state->greet_expire, 0, state->deep_expire);
     else
-	psc_cache_update(state->addr, state->greet_expire, now + psc_dnsbl_ttl(state));
+	psc_cache_update(state->addr, state->greet_expire, now + psc_dnsbl_ttl(state),
+			 state->deep_expire);
     psc_state_free(state);
 }
 
@@ -240,7 +247,7 @@ static void psc_refresh_done(PSC_STATE *state, time_t now)
  * whose DNSBL result expired, as Postfix does; the lookups run on
  * without the client, for the cache.
  */
-static void psc_refresh_start(const char *addr, time_t greet_expire)
+static void psc_refresh_start(const char *addr, time_t greet_expire, const time_t *deep)
 {
     PSC_STATE *state = mycalloc(1, sizeof(*state));
 
@@ -252,11 +259,73 @@ static void psc_refresh_start(const char *addr, time_t greet_expire)
     state->sport = mystrdup("");
     state->endpoint = mystrdup("");
     state->greet_expire = greet_expire;
+    memcpy(state->deep_expire, deep, sizeof(state->deep_expire));
     state->flags = PSC_FLAG_REFRESH | PSC_FLAG_GREET_DONE;
     psc_state_count(state, 1);
     psc_dnsbl_start(state);
     if (state->flags & PSC_FLAG_DNSBL_DONE)	/* could not start */
 	psc_state_free(state);
+}
+
+/* psc_pass_times - the greet and DNSBL expiry times of a client that passed */
+static void psc_pass_times(PSC_STATE *state, time_t now, time_t *greet, time_t *dnsbl)
+{
+    if (state->flags & PSC_FLAG_DNSBL_TEST)
+	*dnsbl = now + psc_dnsbl_ttl(state);
+    else
+	*dnsbl = state->dnsbl_expire ? state->dnsbl_expire : PSC_TIME_DISABLED;
+    /* An allowlisting DNSBL score stands in for the tests it skipped. */
+    if (state->flags & PSC_FLAG_DNSBL_ALLOW)
+	*greet = *dnsbl;
+    else if (state->flags & PSC_FLAG_GREET_TEST)
+	*greet = now + mail_conf_time(VAR_POSTSCREEN_GREET_TTL);
+    else
+	*greet = state->greet_expire ? state->greet_expire : PSC_TIME_DISABLED;
+    /* A failure that was ignored holds until now: the test runs again. */
+    if ((state->flags & PSC_FLAG_PREGREET) && psc_greet_action == PSC_ACT_IGNORE)
+	*greet = now;
+    if ((state->flags & PSC_FLAG_DNSBL_LISTED) && psc_dnsbl_action == PSC_ACT_IGNORE)
+	*dnsbl = now;
+}
+
+/* psc_deep_times - the deep test times to store (disabled: PSC_TIME_DISABLED) */
+static const time_t *psc_deep_times(PSC_STATE *state)
+{
+    for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	if (!psc_deep_enabled(t))
+	    state->deep_expire[t] = PSC_TIME_DISABLED;
+    return (state->deep_expire);
+}
+
+/*
+ * psc_deep_done - the end of a session with the deep tests: a client
+ * that failed none with enforce or drop is remembered, as having passed
+ * them ("PASS NEW") when it reached RCPT, with the tests still to do
+ * otherwise (as Postfix, which stores 0 for those). A test failed with
+ * ignore holds until now: it runs again at the next visit.
+ */
+void    psc_deep_done(PSC_STATE *state)
+{
+    time_t  now = time((time_t *) 0);
+    time_t  greet_expire;
+    time_t  dnsbl_expire;
+    static const char *const ttl[PSC_TEST_COUNT] = {
+	[PSC_TEST_PIPEL] = VAR_POSTSCREEN_PIPELINING_TTL,
+	[PSC_TEST_NSMTP] = VAR_POSTSCREEN_NON_SMTP_COMMAND_TTL,
+	[PSC_TEST_BARLF] = VAR_POSTSCREEN_BARE_NEWLINE_TTL,
+    };
+
+    if (state->flags & PSC_FLAG_FAIL)
+	return;
+    psc_pass_times(state, now, &greet_expire, &dnsbl_expire);
+    if (state->flags & PSC_FLAG_DEEP_PASS)
+	msg_info("PASS NEW %s", state->endpoint);
+    /* Still to do: passed with RCPT, not yet without (Postfix stores 0). */
+    for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	if (state->deep_todo & (1 << t))
+	    state->deep_expire[t] = (state->flags & PSC_FLAG_DEEP_PASS) ?
+		now + mail_conf_time(ttl[t]) : 0;
+    psc_cache_update(state->addr, greet_expire, dnsbl_expire, psc_deep_times(state));
 }
 
 /*
@@ -307,25 +376,30 @@ void    psc_tests_done(PSC_STATE *state)
 	psc_smtpd_start(state);
 	return;
     }
-    if ((state->flags & PSC_FLAG_FAIL_IGNORED) == 0) {
-	long    dnsbl_ttl;
+    /* An allowlisting DNSBL score stands in for the deep tests too. */
+    if ((state->flags & PSC_FLAG_DNSBL_ALLOW) && state->deep_todo) {
 	time_t  greet_expire;
 	time_t  dnsbl_expire;
 
-	dnsbl_ttl = psc_dnsbl_ttl(state);
-	if (state->flags & PSC_FLAG_DNSBL_TEST)
-	    dnsbl_expire = now + dnsbl_ttl;
-	else
-	    dnsbl_expire = state->dnsbl_expire ? state->dnsbl_expire : 1;
-	/* An allowlisting DNSBL score stands in for the tests it skipped. */
-	if (state->flags & PSC_FLAG_DNSBL_ALLOW)
-	    greet_expire = dnsbl_expire;
-	else if (state->flags & PSC_FLAG_GREET_TEST)
-	    greet_expire = now + mail_conf_time(VAR_POSTSCREEN_GREET_TTL);
-	else
-	    greet_expire = state->greet_expire ? state->greet_expire : 1;
+	psc_pass_times(state, now, &greet_expire, &dnsbl_expire);
+	for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	    if (state->deep_todo & (1 << t))
+		state->deep_expire[t] = dnsbl_expire;
+	state->deep_todo = 0;
+    }
+    /* The deep tests to do: the client cannot go to smtpd this time. */
+    if (state->deep_todo) {
+	state->flags |= PSC_FLAG_DEEP;
+	psc_smtpd_start(state);
+	return;
+    }
+    if ((state->flags & PSC_FLAG_FAIL_IGNORED) == 0) {
+	time_t  greet_expire;
+	time_t  dnsbl_expire;
+
+	psc_pass_times(state, now, &greet_expire, &dnsbl_expire);
 	msg_info("PASS %s %s", (state->flags & PSC_FLAG_KNOWN) ? "OLD" : "NEW", state->endpoint);
-	psc_cache_update(state->addr, greet_expire, dnsbl_expire);
+	psc_cache_update(state->addr, greet_expire, dnsbl_expire, psc_deep_times(state));
     }
     psc_send_to_smtpd(state);
 }
@@ -370,6 +444,9 @@ static void psc_service(int fd, const char *service, char **argv)
 	return;
     case PSC_ACL_REJECT:
 	msg_info("DENYLISTED %s", state->endpoint);
+	for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	    if (psc_deep_enabled(t))
+		state->deep_todo |= 1 << t;
 	if (psc_denylist_action == PSC_ACT_DROP) {
 	    psc_drop(state, "521 5.3.2 Service currently unavailable");
 	    return;
@@ -381,14 +458,18 @@ static void psc_service(int fd, const char *service, char **argv)
 	}
 	break;
     default:
-	cached = psc_cache_lookup(state->addr, time((time_t *) 0),
-				  &state->greet_expire, &state->dnsbl_expire);
+	cached = psc_cache_lookup(state->addr, time((time_t *) 0), &state->greet_expire,
+				  &state->dnsbl_expire, state->deep_expire);
 	if (cached & PSC_CACHE_FOUND)
 	    state->flags |= PSC_FLAG_KNOWN;
-	if ((cached & PSC_CACHE_GREET) && ((cached & PSC_CACHE_DNSBL) || psc_dnsbl_enabled())) {
+	for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	    if (psc_deep_enabled(t) && (cached & PSC_CACHE_DEEP(t)) == 0)
+		state->deep_todo |= 1 << t;
+	if ((cached & PSC_CACHE_GREET) && ((cached & PSC_CACHE_DNSBL) || psc_dnsbl_enabled())
+	    && state->deep_todo == 0) {
 	    msg_info("PASS OLD %s", state->endpoint);
 	    if ((cached & PSC_CACHE_DNSBL) == 0)
-		psc_refresh_start(state->addr, state->greet_expire);
+		psc_refresh_start(state->addr, state->greet_expire, state->deep_expire);
 	    psc_send_to_smtpd(state);
 	    return;
 	}
@@ -405,6 +486,13 @@ static void psc_service(int fd, const char *service, char **argv)
 	psc_dnsbl_start(state);
     else
 	state->flags |= PSC_FLAG_DNSBL_DONE;
+    if (cached & PSC_CACHE_GREET) {
+	/* Only the deep tests (and maybe the DNSBL) are left: no banner. */
+	state->flags |= PSC_FLAG_GREET_DONE;
+	if (state->flags & PSC_FLAG_DNSBL_DONE)
+	    psc_tests_done(state);
+	return;
+    }
     psc_early_start(state);
 }
 
@@ -449,10 +537,6 @@ static void pre_init(const char *service, char **argv)
     psc_greet_action = psc_action(VAR_POSTSCREEN_GREET_ACTION);
     psc_dnsbl_action = psc_action(VAR_POSTSCREEN_DNSBL_ACTION);
     psc_denylist_action = psc_action(VAR_POSTSCREEN_DENYLIST_ACTION);
-    /* The deep protocol tests: only "no" is implemented (master says so). */
-    (void) mail_conf_bool(VAR_POSTSCREEN_PIPELINING_ENABLE);
-    (void) mail_conf_bool(VAR_POSTSCREEN_NON_SMTP_COMMAND_ENABLE);
-    (void) mail_conf_bool(VAR_POSTSCREEN_BARE_NEWLINE_ENABLE);
     psc_access_init();
     psc_dnsbl_init();
     psc_smtpd_init();

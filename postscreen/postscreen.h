@@ -13,7 +13,7 @@
  *	postscreen_dnsbl.c	postscreen_dnsbl_sites: lookups and score
  *	postscreen_early.c	the greet test (PREGREET, HANGUP)
  *	postscreen_send.c	hand a client to smtpd over the pass service
- *	postscreen_smtpd.c	the dummy SMTP engine for rejected clients
+ *	postscreen_smtpd.c	the SMTP engine: rejected clients, deep tests
  *	postscreen_util.c	replies, "after" times, log text escaping
  * SEE ALSO
  *	postscreen(8)
@@ -44,6 +44,18 @@
 #define PSC_FLAG_VETO		(1<<10)	/* not on postscreen_allowlist_interfaces */
 #define PSC_FLAG_REFRESH	(1<<11)	/* no client: a DNSBL cache refresh */
 #define PSC_FLAG_KNOWN		(1<<12)	/* in the cache: PASS OLD, not NEW */
+#define PSC_FLAG_DEEP		(1<<13)	/* the deep tests run in the engine */
+#define PSC_FLAG_DEEP_PASS	(1<<14)	/* ... and the client passed them */
+#define PSC_FLAG_DEEP_FAIL	(1<<15)	/* a deep test failed, enforce */
+
+/* The tests, in the order of a postscreen_cache_map entry. */
+#define PSC_TEST_GREET	0
+#define PSC_TEST_DNSBL	1
+#define PSC_TEST_PIPEL	2		/* the deep protocol tests */
+#define PSC_TEST_NSMTP	3
+#define PSC_TEST_BARLF	4
+#define PSC_TEST_COUNT	5
+#define PSC_TIME_DISABLED	1	/* cache: the test was disabled */
 
 typedef struct PSC_STATE {
     int     fd;				/* client connection */
@@ -56,6 +68,9 @@ typedef struct PSC_STATE {
     int     flags;
     time_t  greet_expire;		/* from the cache, when still valid */
     time_t  dnsbl_expire;		/* from the cache, when still valid */
+    time_t  deep_expire[PSC_TEST_COUNT];	/* deep tests: from the cache,
+					 * or the new result */
+    int     deep_todo;			/* (1<<PSC_TEST_*) deep tests to run */
     char   *final_reply;		/* enforce: RCPT/VRFY reply */
     /* DNSBL */
     pid_t   dnsbl_pid;			/* lookup child, or 0 */
@@ -78,6 +93,7 @@ extern int psc_greet_action;
 extern int psc_dnsbl_action;
 extern int psc_denylist_action;
 extern void psc_tests_done(PSC_STATE *);
+extern void psc_deep_done(PSC_STATE *);
 extern void psc_state_free(PSC_STATE *);
 extern void psc_disconnect(PSC_STATE *);
 extern long long psc_now_ms(void);
@@ -96,9 +112,12 @@ extern void psc_cache_open(void);
 extern void psc_cache_cleanup(void);
 #define PSC_CACHE_GREET	(1<<0)
 #define PSC_CACHE_DNSBL	(1<<1)
-#define PSC_CACHE_FOUND	(1<<2)		/* the client has an entry */
-extern int psc_cache_lookup(const char *, time_t, time_t *, time_t *);
-extern void psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire);
+#define PSC_CACHE_FOUND	(1<<7)		/* the client has an entry */
+#define PSC_CACHE_DEEP(t)	(1<<(t))	/* a deep test result holds */
+extern int psc_cache_lookup(const char *, time_t, time_t *, time_t *, time_t *);
+extern void psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire,
+			             const time_t *deep_expire);
+extern int psc_deep_enabled(int test);
 extern int psc_cache_interval(void);
 extern void psc_cache_drain(void);
 
@@ -120,6 +139,9 @@ extern void psc_send_to_smtpd(PSC_STATE *);
 /* postscreen_smtpd.c */
 extern void psc_smtpd_init(void);
 extern void psc_smtpd_start(PSC_STATE *);
+extern int psc_pipel_action;
+extern int psc_nsmtp_action;
+extern int psc_barlf_action;
 
 /* postscreen_util.c */
 extern int psc_write(PSC_STATE *, const char *);

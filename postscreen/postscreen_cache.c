@@ -7,9 +7,10 @@
  *	void psc_cache_open(void);
  *	void psc_cache_cleanup(void);
  *	int psc_cache_lookup(const char *addr, time_t now, time_t *greet,
- *			     time_t *dnsbl);
+ *			     time_t *dnsbl, time_t *deep);
  *	void psc_cache_update(const char *addr, time_t greet_expire,
- *			      time_t dnsbl_expire);
+ *			      time_t dnsbl_expire, const time_t *deep);
+ *	int psc_deep_enabled(int test);
  *	int psc_cache_interval(void);
  *	void psc_cache_drain(void);
  * DESCRIPTION
@@ -19,14 +20,20 @@
  *	result holds, in Postfix's order "pregreet;dnsbl;pipelining;
  *	non_smtp_command;bare_newline" (seconds since the epoch; 1 marks
  *	a test that was disabled, which counts as passed only while it
- *	stays disabled; the three deep tests are always disabled here).
+ *	stays disabled; 0 a test that has not been passed yet).
  *
  *	psc_cache_open() opens the table (as root, before the chroot).
  *	psc_cache_lookup() says whether addr has an entry (PSC_CACHE_FOUND)
  *	and which of its test results still hold: PSC_CACHE_GREET,
  *	PSC_CACHE_DNSBL, with their expiry times in *greet and *dnsbl (0
- *	for the others).
- *	psc_cache_update() stores a pass.
+ *	for the others), and PSC_CACHE_DEEP(PSC_TEST_PIPEL, _NSMTP,
+ *	_BARLF) for the deep protocol tests, whose times go to
+ *	deep[PSC_TEST_*] (an array of PSC_TEST_COUNT).
+ *	psc_cache_update() stores a pass; deep (the same array) gives the
+ *	deep test times, or is null when they are all disabled.
+ *	psc_deep_enabled() says whether the deep test PSC_TEST_* is on
+ *	(postscreen_pipelining_enable, _non_smtp_command_enable,
+ *	_bare_newline_enable).
  *
  *	psc_cache_cleanup() drops entries whose results all expired more
  *	than postscreen_cache_retention_time ago, and logs "cache TYPE:NAME
@@ -56,8 +63,6 @@
 #include "dict/dict.h"
 #include "global/mail_conf.h"
 #include "postscreen.h"
-
-#define PSC_TIME_DISABLED	1
 
 static DICT *cache;
 
@@ -112,13 +117,30 @@ static int psc_cache_test_ok(long when, int enabled, time_t now)
     return (when != PSC_TIME_DISABLED && when > (long) now);
 }
 
-int     psc_cache_lookup(const char *addr, time_t now, time_t *greet, time_t *dnsbl)
+int     psc_deep_enabled(int test)
+{
+    switch (test) {
+    case PSC_TEST_PIPEL:
+	return (mail_conf_bool(VAR_POSTSCREEN_PIPELINING_ENABLE));
+    case PSC_TEST_NSMTP:
+	return (mail_conf_bool(VAR_POSTSCREEN_NON_SMTP_COMMAND_ENABLE));
+    case PSC_TEST_BARLF:
+	return (mail_conf_bool(VAR_POSTSCREEN_BARE_NEWLINE_ENABLE));
+    default:
+	return (0);
+    }
+}
+
+int     psc_cache_lookup(const char *addr, time_t now, time_t *greet, time_t *dnsbl,
+			         time_t *deep)
 {
     const char *value;
     long    times[5];
     int     found = 0;
 
     *greet = *dnsbl = 0;
+    for (int t = 0; t < PSC_TEST_COUNT; t++)
+	deep[t] = 0;
     if (cache == 0)
 	return (0);
     if ((value = dict_get(cache, addr)) == 0) {
@@ -137,17 +159,27 @@ int     psc_cache_lookup(const char *addr, time_t now, time_t *greet, time_t *dn
 	*dnsbl = times[1];
 	found |= PSC_CACHE_DNSBL;
     }
+    for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++) {
+	if (psc_cache_test_ok(times[t], psc_deep_enabled(t), now)) {
+	    deep[t] = times[t];
+	    found |= PSC_CACHE_DEEP(t);
+	}
+    }
     return (found);
 }
 
-void    psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire)
+void    psc_cache_update(const char *addr, time_t greet_expire, time_t dnsbl_expire,
+			         const time_t *deep)
 {
     char    value[128];
+    long    d[PSC_TEST_COUNT];
 
     if (cache == 0)
 	return;
-    snprintf(value, sizeof(value), "%ld;%ld;%d;%d;%d", (long) greet_expire,
-	     (long) dnsbl_expire, PSC_TIME_DISABLED, PSC_TIME_DISABLED, PSC_TIME_DISABLED);
+    for (int t = PSC_TEST_PIPEL; t <= PSC_TEST_BARLF; t++)
+	d[t] = deep ? (long) deep[t] : PSC_TIME_DISABLED;
+    snprintf(value, sizeof(value), "%ld;%ld;%ld;%ld;%ld", (long) greet_expire,
+	     (long) dnsbl_expire, d[PSC_TEST_PIPEL], d[PSC_TEST_NSMTP], d[PSC_TEST_BARLF]);
     if (dict_put(cache, addr, value) != 0)
 	msg_warn("%s:%s: update of %s failed", cache->type, cache->name, addr);
 }

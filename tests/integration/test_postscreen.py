@@ -746,19 +746,311 @@ class Restart(PostscreenTest):
         self.assertEqual(len(self.pids(m)), 2)
 
 
+DEEP = {"postscreen_pipelining_enable": "yes", "postscreen_non_smtp_command_enable": "yes",
+        "postscreen_bare_newline_enable": "yes"}
+
+
+class DeepTests(PostscreenTest):
+    """The deep protocol tests. Debian's Postfix 3.7.11 was run with
+    postscreen_access_list empty, postscreen_greet_wait = 1s and the three
+    *_enable = yes, on 127.0.0.1:24777 (postfix -c DIR start, Debian's
+    master.cf lines); clients from 127.0.2.x ... 127.0.4.x. The "Postfix:"
+    comments quote it (its EHLO also lists SMTPUTF8, which we do not
+    implement)."""
+
+    def deep_mta(self, **kw):
+        params = dict(DEEP)
+        params.update(kw)
+        return self.mta(**params)
+
+    def start(self, m, src):
+        # Postfix: "220-mx.example.test ESMTP" from the greet test, then
+        # "220 mx.example.test ESMTP" from postscreen's own SMTP engine.
+        c = self.raw(m, src)
+        self.assertEqual(c.read_until("^220-"), "220-" + BANNER)
+        self.assertEqual(c.reply(), "220 " + BANNER)
+        return c
+
+    def ehlo_reply(self, c):
+        text = c.reply()
+        self.assertTrue(text.startswith("250-mx.test.invalid\n"), text)
+        self.assertNotIn("PIPELINING", text)
+        return text
+
+    def test_pipelining_enforce(self):
+        m = self.deep_mta()
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix (postscreen_pipelining_action = enforce, the default):
+        # "EHLO a.example\r\nMAIL FROM:<a@b.example>\r\n" in one write gets
+        # the EHLO reply and "250 2.1.0 Ok"; RCPT "550 5.5.1 Protocol error";
+        # DATA "554 5.5.1 Error: no valid recipients" and a hang-up. Log:
+        # "COMMAND PIPELINING from [127.0.2.1]:43181 after EHLO: MAIL
+        # FROM:<a@b.example>\r\n", "NOQUEUE: reject: RCPT from
+        # [127.0.2.1]:43181: 550 5.5.1 Protocol error; from=<a@b.example>,
+        # to=<x@y.example>, proto=ESMTP, helo=<a.example>", "DATA without
+        # valid RCPT from ...", "DISCONNECT ..."; no PASS NEW.
+        c.send("EHLO a.example\r\nMAIL FROM:<a@b.example>\r\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.reply(), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "550 5.5.1 Protocol error")
+        self.assertEqual(c.cmd("DATA"), "554 5.5.1 Error: no valid recipients")
+        self.assertTrue(c.closed())
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)postscreen\[\d+\]: COMMAND PIPELINING from %s after EHLO: "
+                   r"MAIL FROM:<a@b\.example>\\r\\n$" % ep)
+        m.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s: 550 5\.5\.1 Protocol error; "
+                   r"from=<a@b\.example>, to=<x@y\.example>, proto=ESMTP, helo=<a\.example>$" % ep)
+        m.wait_log(r"(?m)DATA without valid RCPT from %s$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        self.assertNotRegex(m.log(), r"PASS (NEW|OLD) %s" % ep)
+
+    def test_pipelining_drop(self):
+        m = self.deep_mta(postscreen_pipelining_action="drop")
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix: "521 5.5.1 Protocol error" instead of the EHLO reply, and
+        # a hang-up; "COMMAND PIPELINING from [127.0.3.1]:56863 after EHLO:
+        # MAIL FROM:<a@b.example>\r\n", "DISCONNECT [127.0.3.1]:56863".
+        c.send("EHLO a.example\r\nMAIL FROM:<a@b.example>\r\n")
+        self.assertEqual(c.reply(), "521 5.5.1 Protocol error")
+        self.assertTrue(c.closed())
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)COMMAND PIPELINING from %s after EHLO: MAIL FROM:<a@b\.example>\\r\\n$"
+                   % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+
+    def test_non_smtp_command_drop(self):
+        m = self.deep_mta()
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix (postscreen_non_smtp_command_action = drop, the default):
+        # "521 5.7.0 Error: I can break rules, too. Goodbye." and a hang-up;
+        # "NON-SMTP COMMAND from [127.0.2.2]:55675 after CONNECT: GET /
+        # HTTP/1.0", "DISCONNECT [127.0.2.2]:55675".
+        self.assertEqual(c.cmd("GET / HTTP/1.0"),
+                         "521 5.7.0 Error: I can break rules, too. Goodbye.")
+        self.assertTrue(c.closed())
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)postscreen\[\d+\]: NON-SMTP COMMAND from %s after CONNECT: "
+                   r"GET / HTTP/1\.0$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        # Postfix: after EHLO, "CONNECT x:80 HTTP/1.0" is "NON-SMTP COMMAND
+        # from [127.0.4.4]:35505 after EHLO: CONNECT x:80 HTTP/1.0"; a header
+        # line ("Subject: hello") and "123 hello" (the default's
+        # regexp:{{/^[^A-Z]/ Bogus}}) are refused the same way.
+        for src2, lines, after in ((client_addr(), ["EHLO a.example", "CONNECT x:80 HTTP/1.0"], "EHLO"),
+                                   (client_addr(), ["Subject: hello"], "CONNECT"),
+                                   (client_addr(), ["123 hello"], "CONNECT")):
+            c2 = self.start(m, src2)
+            for line in lines[:-1]:
+                c2.send(line + "\r\n")
+                self.ehlo_reply(c2)
+            self.assertEqual(c2.cmd(lines[-1]), "521 5.7.0 Error: I can break rules, too. Goodbye.")
+            self.assertTrue(c2.closed())
+            m.wait_log(r"(?m)NON-SMTP COMMAND from %s after %s: %s$"
+                       % (re.escape(self.ep(c2, src2)), after, re.escape(lines[-1])))
+
+    def test_non_smtp_command_enforce(self):
+        m = self.deep_mta(postscreen_non_smtp_command_action="enforce")
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix: "GET / HTTP/1.0" gets "502 5.5.2 Error: command not
+        # recognized", the session goes on and RCPT gets "550 5.5.1
+        # Protocol error"; "NON-SMTP COMMAND from [127.0.3.2]:47107 after
+        # CONNECT: GET / HTTP/1.0", "NOQUEUE: reject: RCPT from
+        # [127.0.3.2]:47107: 550 5.5.1 Protocol error; from=<a@b.example>,
+        # to=<x@y.example>, proto=ESMTP, helo=<a.example>".
+        self.assertEqual(c.cmd("GET / HTTP/1.0"), "502 5.5.2 Error: command not recognized")
+        c.send("EHLO a.example\r\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "550 5.5.1 Protocol error")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)NON-SMTP COMMAND from %s after CONNECT: GET / HTTP/1\.0$" % ep)
+        m.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s: 550 5\.5\.1 Protocol error; "
+                   r"from=<a@b\.example>, to=<x@y\.example>, proto=ESMTP, helo=<a\.example>$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        self.assertNotRegex(m.log(), r"PASS (NEW|OLD) %s" % ep)
+
+    def test_bare_newline_enforce(self):
+        m = self.deep_mta(postscreen_bare_newline_action="enforce")
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix: "EHLO a.example\n" gets the EHLO reply, RCPT "550 5.5.1
+        # Protocol error"; "BARE NEWLINE from [127.0.3.3]:34187 after EHLO
+        # a.example", then the NOQUEUE line with 550 5.5.1.
+        c.send("EHLO a.example\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "550 5.5.1 Protocol error")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)postscreen\[\d+\]: BARE NEWLINE from %s after EHLO a\.example$" % ep)
+        m.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s: 550 5\.5\.1 Protocol error;" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        self.assertNotRegex(m.log(), r"PASS (NEW|OLD) %s" % ep)
+
+    def test_bare_newline_drop(self):
+        m = self.deep_mta(postscreen_bare_newline_action="drop")
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix: "521 5.5.1 Protocol error" instead of the EHLO reply and
+        # a hang-up; "BARE NEWLINE from [127.0.3.5]:59315 after EHLO
+        # a.example", "DISCONNECT [127.0.3.5]:59315".
+        c.send("EHLO a.example\n")
+        self.assertEqual(c.reply(), "521 5.5.1 Protocol error")
+        self.assertTrue(c.closed())
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)BARE NEWLINE from %s after EHLO a\.example$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+
+    def test_pipelining_ignore_passes_but_is_tested_again(self):
+        m = self.deep_mta(postscreen_pipelining_action="ignore")
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix: the failure is logged, RCPT gets "450 4.3.2 Service
+        # currently unavailable" and the session ends with "PASS NEW
+        # [127.0.3.4]:47607"; the cache holds "GREET;1;NOW;NOW+30d;NOW+30d"
+        # (the pipelining result expires at once), so the next connection
+        # is tested again: postscreen's engine answers, not smtpd.
+        c.send("EHLO a.example\r\nMAIL FROM:<a@b.example>\r\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.reply(), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"),
+                         "450 4.3.2 Service currently unavailable")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)COMMAND PIPELINING from %s after EHLO: " % ep)
+        m.wait_log(r"(?m)PASS NEW %s$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        now = int(time.time())
+        e = Cache.cache_entry(self, m, src)
+        self.assertLessEqual(e[2], now)
+        self.assertTrue(abs(e[3] - (now + 30 * 86400)) < 10, e)
+        self.assertTrue(abs(e[4] - (now + 30 * 86400)) < 10, e)
+        time.sleep(1.1)
+        # Postfix, next connection of a client whose greet result holds:
+        # no "220-" line, the engine's "220 mx.example.test ESMTP" at once.
+        c2 = self.raw(m, src)
+        self.assertEqual(c2.reply(), "220 " + BANNER)
+        c2.send("EHLO a.example\r\n")
+        self.ehlo_reply(c2)
+        self.assertEqual(c2.cmd("QUIT"), "221 2.0.0 Bye")
+        self.assertNotRegex(m.log(), r"PASS OLD %s" % re.escape(self.ep(c2, src)))
+
+    def test_tests_go_on_after_rcpt_and_hangup_is_logged(self):
+        m = self.deep_mta()
+        # Postfix: a client that pipelines "NOOP\r\nNOOP\r\n" after its
+        # RCPT got 450 fails then: "COMMAND PIPELINING from
+        # [127.0.5.2]:55345 after NOOP: NOOP\r\n", no PASS NEW, nothing in
+        # the cache; so its next connection is tested again.
+        src = client_addr()
+        c = self.start(m, src)
+        c.send("EHLO a.example\r\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "450 4.3.2 Service currently unavailable")
+        c.send("NOOP\r\nNOOP\r\n")
+        self.assertEqual(c.reply(), "250 2.0.0 Ok")
+        self.assertEqual(c.reply(), "250 2.0.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@y.example>"), "550 5.5.1 Protocol error")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)COMMAND PIPELINING from %s after NOOP: NOOP\\r\\n$" % ep)
+        m.wait_log(r"(?m)DISCONNECT %s$" % ep)
+        self.assertNotRegex(m.log(), r"PASS (NEW|OLD) %s" % ep)
+        c2 = self.start(m, src)
+        self.assertEqual(c2.cmd("QUIT"), "221 2.0.0 Bye")
+        # Postfix: a client that hangs up after its RCPT: "HANGUP after 7
+        # from [127.0.5.1]:60501 in tests after SMTP handshake", "PASS NEW
+        # [127.0.5.1]:60501", "DISCONNECT [127.0.5.1]:60501".
+        src3 = client_addr()
+        c3 = self.start(m, src3)
+        c3.send("EHLO a.example\r\n")
+        self.ehlo_reply(c3)
+        self.assertEqual(c3.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c3.cmd("RCPT TO:<x@y.example>"), "450 4.3.2 Service currently unavailable")
+        c3.close()
+        ep3 = re.escape(self.ep(c3, src3))
+        m.wait_log(r"(?m)HANGUP after [\d.]+ from %s in tests after SMTP handshake\n"
+                   r".*PASS NEW %s\n.*DISCONNECT %s$" % (ep3, ep3, ep3))
+
+    def test_good_client_is_told_to_come_back_then_goes_through(self):
+        cap = Capture()
+        self.addCleanup(cap.stop)
+        m = self.deep_mta(capture=cap)
+        src = client_addr()
+        c = self.start(m, src)
+        # Postfix: a well-behaved client gets "450 4.3.2 Service currently
+        # unavailable" for each RCPT (logged "NOQUEUE: reject: RCPT from
+        # [127.0.2.4]:46127: 450 4.3.2 Service currently unavailable;
+        # from=<a@b.example>, to=<x@y.example>, proto=ESMTP,
+        # helo=<a.example>"); at the end of the session "PASS NEW
+        # [127.0.2.4]:46127", then "DISCONNECT [127.0.2.4]:46127". A client
+        # that says only EHLO and QUIT does not pass.
+        c.send("EHLO a.example\r\n")
+        self.ehlo_reply(c)
+        self.assertEqual(c.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@example.com>"), "450 4.3.2 Service currently unavailable")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+        ep = re.escape(self.ep(c, src))
+        m.wait_log(r"(?m)NOQUEUE: reject: RCPT from %s: 450 4\.3\.2 Service currently "
+                   r"unavailable; from=<a@b\.example>, to=<x@example\.com>, proto=ESMTP, "
+                   r"helo=<a\.example>$" % ep)
+        m.wait_log(r"(?m)PASS NEW %s\n.*DISCONNECT %s$" % (ep, ep))
+        # Postfix's cache entry: "1796755454;1;1799261060;1799261060;
+        # 1799261060": the greet pass for postscreen_greet_ttl (1d), DNSBL
+        # disabled (1), the three deep passes for their ttls (30d).
+        now = int(time.time())
+        e = Cache.cache_entry(self, m, src)
+        self.assertEqual(e[1], 1)
+        self.assertTrue(abs(e[0] - (now + 86400)) < 10, e)
+        for t in e[2:]:
+            self.assertTrue(abs(t - (now + 30 * 86400)) < 10, e)
+        # Postfix, the retry: "PASS OLD [127.0.2.4]:46855" and smtpd's
+        # "220 mx.example.test ESMTP" at once; smtpd announces PIPELINING.
+        c2 = self.raw(m, src)
+        self.assertEqual(c2.reply(), "220 " + BANNER)
+        self.assertIn("250-PIPELINING", c2.cmd("EHLO a.example"))
+        self.assertEqual(c2.cmd("MAIL FROM:<a@b.example>"), "250 2.1.0 Ok")
+        self.assertEqual(c2.cmd("RCPT TO:<x@example.com>"), "250 2.1.5 Ok")
+        self.assertEqual(c2.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+        self.assertTrue(c2.cmd("Subject: hi\r\n\r\nbody\r\n.").startswith("250 2.0.0 Ok: queued as "))
+        self.assertEqual(c2.cmd("QUIT"), "221 2.0.0 Bye")
+        m.wait_log(r"(?m)postscreen\[\d+\]: PASS OLD %s$" % re.escape(self.ep(c2, src)))
+        got = cap.wait(1)
+        self.assertIn(b"body", got[0].content)
+        self.assertEqual(got[0].rcpt_tos, ["x@example.com"])
+        # A client that leaves after EHLO has not passed: tested again.
+        src3 = client_addr()
+        c3 = self.start(m, src3)
+        c3.send("EHLO a.example\r\n")
+        self.ehlo_reply(c3)
+        self.assertEqual(c3.cmd("QUIT"), "221 2.0.0 Bye")
+        m.wait_log(r"(?m)DISCONNECT %s$" % re.escape(self.ep(c3, src3)))
+        # Postfix's cache entry for it: "1796755464;1;0;0;0".
+        e = Cache.cache_entry(self, m, src3)
+        self.assertEqual(e[1:], [1, 0, 0, 0])
+        c4 = self.raw(m, src3)
+        self.assertEqual(c4.reply(), "220 " + BANNER)
+        c4.send("EHLO a.example\r\n")
+        self.ehlo_reply(c4)
+        self.assertEqual(c4.cmd("QUIT"), "221 2.0.0 Bye")
+        self.assertNotRegex(m.log(), r"PASS (NEW|OLD) %s" % re.escape(self.ep(c3, src3)))
+
+
 class NotImplemented(PostscreenTest):
-    def test_deep_tests_are_refused_aloud(self):
-        m = self.mta(postscreen_pipelining_enable="yes", postscreen_bare_newline_action="enforce",
-                     postscreen_upstream_proxy_protocol="haproxy")
+    def test_unimplemented_parameters_are_refused_aloud(self):
+        m = self.mta(postscreen_use_tls="yes", postscreen_upstream_proxy_protocol="haproxy")
         m.wait_log("postscreen_upstream_proxy_protocol")
         log = m.log()
-        self.assertIn("warning: main.cf: parameter postscreen_pipelining_enable = yes is not "
-                      "implemented by this mail system; it works as postscreen_pipelining_enable = no",
-                      log)
-        self.assertIn("warning: main.cf: parameter postscreen_bare_newline_action is not "
+        self.assertIn("warning: main.cf: parameter postscreen_use_tls is not "
                       "implemented by this mail system; it has no effect", log)
         self.assertIn("warning: main.cf: parameter postscreen_upstream_proxy_protocol is not "
                       "implemented by this mail system; it has no effect", log)
+        self.assertNotIn("postscreen_pipelining_enable", log)
 
 
 if __name__ == "__main__":
