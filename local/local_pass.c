@@ -35,44 +35,15 @@
  *	warning). A table that cannot be read defers (4.3.0 "table lookup
  *	failure").
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/mymalloc.h"
 #include "util/msg.h"
 #include "util/vstream.h"
+#include "util/ipc_call.h"
 #include "dict/maps.h"
 #include "global/mail_conf.h"
 #include "local.h"
-
-/* pass_connect - a stream to private/transport, or NULL */
-static VSTREAM *pass_connect(const char *transport)
-{
-    struct sockaddr_un sun;
-    int     fd;
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if ((size_t) snprintf(sun.sun_path, sizeof(sun.sun_path), "private/%s", transport)
-	>= sizeof(sun.sun_path)) {
-	msg_warn("transport name too long: %s", transport);
-	return (0);
-    }
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-	msg_warn("socket: %m");
-	return (0);
-    }
-    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-	msg_warn("connect to subsystem private/%s: %m", transport);
-	close(fd);
-	return (0);
-    }
-    return (vstream_fdopen(fd));
-}
 
 /* pass_one - deliver state's address through transport[:nexthop] */
 static void pass_one(LOCAL_STATE *state, const char *param, const char *spec)
@@ -103,8 +74,9 @@ static void pass_one(LOCAL_STATE *state, const char *param, const char *spec)
     req.rcpt_count = 1;
 
     msg_info("%s: passing <%s> to transport=%s", req.queue_id, state->address, copy);
-    if ((stream = pass_connect(copy)) != 0) {
-	vstream_set_timeout(stream, 3600);
+    if ((stream = ipc_connect("private", copy, 3600)) == 0) {
+	msg_warn("connect to subsystem private/%s: %m", copy);
+    } else {
 	ok = deliver_request_send(stream, &req) == 0
 	    && deliver_reply_read(stream, &req) == 0 && rcpt.have_result;
 	if (!ok)

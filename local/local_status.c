@@ -137,12 +137,40 @@ void    local_status_defer(LOCAL_STATE *state, const char *dsn, const char *fmt,
     vstring_free(text);
 }
 
+/*
+ * record_failure - a failed address (res, ours to keep or free): a probe
+ * keeps the first for verify(8); otherwise the bounce log gets an entry
+ * naming the address that failed.
+ */
+static void record_failure(LOCAL_STATE *state, DSN_RESULT *res)
+{
+    RECIPIENT r = *state->top->rcpt;
+
+    /* An address probe only says what would happen: verify(8) learns it. */
+    if (state->msg->req->flags & DEL_REQ_FLAG_VERIFY) {
+	if (state->top->bounced++ == 0)
+	    state->top->bounce = *res;
+	else
+	    result_clear(res);
+	return;
+    }
+    r.address = (char *) state->address;
+    r.orig_addr = (char *) state->orig;
+    if (dsn_log_append(MAIL_QUEUE_BOUNCE, state->msg->req->queue_id, &r, res) < 0) {
+	msg_warn("%s: cannot append to the bounce log: %m", state->msg->req->queue_id);
+	result_clear(res);
+	local_status_defer(state, "4.3.0", "cannot record the delivery failure");
+    } else {
+	state->top->bounced++;
+	result_clear(res);
+    }
+}
+
 void    local_status_bounce(LOCAL_STATE *state, const char *dsn, const char *diag,
 			            const char *fmt, ...)
 {
     VSTRING *text = vstring_alloc(100);
     DSN_RESULT res;
-    RECIPIENT r = *state->top->rcpt;
     va_list ap;
 
     va_start(ap, fmt);
@@ -154,28 +182,7 @@ void    local_status_bounce(LOCAL_STATE *state, const char *dsn, const char *dia
     }
     result_set(&res, dsn, 'f', vstring_str(text), diag);
     log_one(state, &res);
-
-    /* An address probe only says what would happen: verify(8) learns it. */
-    if (state->msg->req->flags & DEL_REQ_FLAG_VERIFY) {
-	if (state->top->bounced++ == 0)
-	    state->top->bounce = res;
-	else
-	    result_clear(&res);
-	vstring_free(text);
-	return;
-    }
-
-    /* The bounce log entry names the address that failed. */
-    r.address = (char *) state->address;
-    r.orig_addr = (char *) state->orig;
-    if (dsn_log_append(MAIL_QUEUE_BOUNCE, state->msg->req->queue_id, &r, &res) < 0) {
-	msg_warn("%s: cannot append to the bounce log: %m", state->msg->req->queue_id);
-	result_clear(&res);
-	local_status_defer(state, "4.3.0", "cannot record the delivery failure");
-    } else {
-	state->top->bounced++;
-	result_clear(&res);
-    }
+    record_failure(state, &res);
     vstring_free(text);
 }
 
@@ -192,7 +199,6 @@ static void result_dup(DSN_RESULT *to, const DSN_RESULT *from)
 void    local_status_passed(LOCAL_STATE *state, const DSN_RESULT *from)
 {
     DSN_RESULT res;
-    RECIPIENT r = *state->top->rcpt;
 
     result_dup(&res, from);
     switch (res.action) {
@@ -211,22 +217,7 @@ void    local_status_passed(LOCAL_STATE *state, const DSN_RESULT *from)
 	    result_clear(&res);
 	return;
     }
-    if (state->msg->req->flags & DEL_REQ_FLAG_VERIFY) {
-	if (state->top->bounced++ == 0)
-	    state->top->bounce = res;
-	else
-	    result_clear(&res);
-	return;
-    }
-    r.address = (char *) state->address;
-    r.orig_addr = (char *) state->orig;
-    if (dsn_log_append(MAIL_QUEUE_BOUNCE, state->msg->req->queue_id, &r, &res) < 0) {
-	msg_warn("%s: cannot append to the bounce log: %m", state->msg->req->queue_id);
-	local_status_defer(state, "4.3.0", "cannot record the delivery failure");
-    } else {
-	state->top->bounced++;
-    }
-    result_clear(&res);
+    record_failure(state, &res);
 }
 
 void    local_status_finish(LOCAL_MSG *msg, size_t index)

@@ -229,7 +229,7 @@ warning: main.cf: parameter \fIname\fR is not implemented by this mail system; i
 .fi
 .PP
 A setting that would weaken security if it were ignored
-(\fBsmtpd_client_auth_rate_limit\fR other than 0) is refused instead:
+(\fBsmtp_sasl_path\fR set to anything) is refused instead:
 \fBmaster\fR(8) does not start with it, and a reload with it keeps the
 old configuration.
 .PP

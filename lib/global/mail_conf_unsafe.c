@@ -8,45 +8,23 @@
  *	file as a reader of them.
  */
 #include <string.h>
-#include <stdlib.h>
 
-#include "util/stringops.h"
 #include "global/mail_conf.h"
 
 /*
  * Settings that are not implemented and would weaken security if they
- * were ignored: a "yes" that promises a check we do not make, a limit
- * other than 0 (no limit) that we would not enforce, a setting that
- * could restrict what we would do without it.
+ * were ignored: any value other than the empty default (a setting that
+ * could restrict what we would do without it).
  */
-#define UNSAFE_YES	1
-#define UNSAFE_NONZERO	2
-#define UNSAFE_SET	3		/* any value but the empty default */
-
-static const struct {
-    const char *name;
-    int     when;
-} unsafe[] = {
-    /* Cyrus SASL client settings (such as mech_list) we would not read. */
-    {VAR_SMTP_SASL_PATH, UNSAFE_SET},
+static const char *const unsafe_when_set[] = {
+    VAR_SMTP_SASL_PATH,			/* Cyrus SASL client settings (mech_list) */
 };
 
 int     mail_conf_unsafe(const char *name, const char *value)
 {
-    int     yes;
-
-    for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
-	if (strcmp(name, unsafe[i].name) != 0)
-	    continue;
-	if (mail_conf_noimpl(name) == 0)
-	    return (0);
-	/* A value of the wrong type is refused when it is read. */
-	if (unsafe[i].when == UNSAFE_YES)
-	    return (mail_conf_bool_value(value, &yes) == 0 && yes);
-	if (unsafe[i].when == UNSAFE_SET)
-	    return (*value != 0);
-	return (alldig(value) && strtol(value, (char **) 0, 10) != 0);
-    }
+    for (size_t i = 0; i < sizeof(unsafe_when_set) / sizeof(unsafe_when_set[0]); i++)
+	if (strcmp(name, unsafe_when_set[i]) == 0)
+	    return (mail_conf_noimpl(name) && *value != 0);
     return (0);
 }
 

@@ -715,9 +715,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	sess = cached_session;
 	cached_session = 0;
 	if (strcmp(sess->key, vstring_str(key)) == 0 && smtp_session_alive(sess)
-	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit
-	    && (smtp_conf.reuse_count_limit <= 0
-		|| sess->use_count < smtp_conf.reuse_count_limit)) {
+	    && time((time_t *) 0) - sess->start < smtp_conf.reuse_time_limit) {
 	    st.reached = 1;
 	    (void) debug_peer_check(sess->host, sess->addr);
 	    st.conn_use = ++sess->use_count;
