@@ -346,7 +346,12 @@ def mode_perf(args, out):
                 f.write(flamegraph_svg.svg(per_comm[comm], "%s, %d messages of %d bytes"
                                            % (comm, args.count, args.size)))
             lines.append("    flame graph: %s" % name)
-    other = sum(sum(v.values()) for c, v in per_comm.items() if c not in interesting)
+            with open(os.path.join(out, "folded-%s-%d.txt" % (comm, args.size)), "w") as f:
+                for stack, count in sorted(per_comm[comm].items()):
+                    f.write("%s %d\n" % (stack, count))
+    others = sorted(((sum(v.values()), c) for c, v in per_comm.items() if c not in interesting), reverse=True)
+    other = sum(n for n, c in others)
+    lines.append("  other, the largest: " + ", ".join("%s %d" % (c, n) for n, c in others[:8]))
     lines.append("  %-12s %6d samples (everything else on the machine)" % ("other", other))
     return lines
 
