@@ -24,7 +24,8 @@
  *
  *	mail_queue_enter() creates the file without a name (O_TMPFILE)
  *	and links it under its queue ID (link fails instead of replacing an
- *	existing name). Where that cannot be done (no O_TMPFILE, no /proc
+ *	existing name), both through the queue folder's kept descriptor
+ *	(mail_queue_dir_fd()), which is also what mail_queue_sync() fsyncs. Where that cannot be done (no O_TMPFILE, no /proc
  *	in a chroot) it writes "queue/T<pid>.<counter>" first, links that
  *	under its queue ID and removes the temporary name.
  * DIAGNOSTICS
