@@ -237,7 +237,13 @@ int     mail_queue_dir_fd(const char *queue)
     for (i = 0; i < QUEUE_FD_MAX && queue_fds[i].name; i++)
 	if (strcmp(queue_fds[i].name, queue) == 0)
 	    return (queue_fds[i].fd);
-    if ((fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#ifdef O_PATH
+    /* maildrop/ for postdrop: write and search, no read; no fsync then. */
+    if (fd < 0 && errno == EACCES)
+	fd = open(queue, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#endif
+    if (fd < 0)
 	return (-1);
     if (i < QUEUE_FD_MAX) {
 	queue_fds[i].name = mystrdup(queue);
@@ -277,9 +283,10 @@ int     mail_queue_sync(const char *queue, const char *id)
     int     ret = 0;
 
     if (!queue_is_hashed(queue)) {
-	if ((fd = mail_queue_dir_fd(queue)) < 0)
+	if ((fd = mail_queue_dir_fd(queue)) < 0
+	    || ((ret = fsync(fd)) < 0 && errno == EBADF))
 	    return (sync_path(queue));
-	return (fsync(fd));
+	return (ret);
     }
     /* "deferred/7/2": the entry's folder, and each folder above it. */
     dir = vstring_alloc(64);

@@ -44,7 +44,10 @@
  *	mail_queue_dir_fd() is a descriptor of a flat queue folder, opened
  *	(close-on-exec) at its first use relative to the working directory
  *	of that moment and kept open for the life of the process; -1 with
- *	errno. Processes chdir(2) (and chroot(2)) to queue_directory before
+ *	errno (a folder that the process may write and search but not
+ *	read, as maildrop/ for postdrop, gets an O_PATH descriptor: good
+ *	for creating and linking, and mail_queue_sync() then fsyncs the
+ *	folder by name). Processes chdir(2) (and chroot(2)) to queue_directory before
  *	they create a message, as the mail_server skeleton does; a folder
  *	cannot be renamed under a running system. mail_queue_enter()
  *	creates and links its file through this descriptor, so the folder
