@@ -158,12 +158,21 @@ static void hash_digits(char *out, const char *id)
 /* queue_is_hashed - is the queue listed in hash_queue_names? */
 static int queue_is_hashed(const char *queue)
 {
-    ARGV   *names = argv_split(mail_conf_str(VAR_HASH_QUEUE_NAMES), ", \t\r\n");
+    static char *split_from;		/* the value "names" was split from */
+    static ARGV *names;
+    const char *value = mail_conf_str(VAR_HASH_QUEUE_NAMES);
     int     found = 0;
 
+    /* Split again only when the setting changed (a configuration reload). */
+    if (names == 0 || strcmp(split_from, value) != 0) {
+	if (names)
+	    argv_free(names);
+	myfree(split_from);
+	split_from = mystrdup(value);
+	names = argv_split(value, ", \t\r\n");
+    }
     for (size_t i = 0; i < names->argc && !found; i++)
 	found = strcmp(names->argv[i], queue) == 0;
-    argv_free(names);
     return (found);
 }
 
