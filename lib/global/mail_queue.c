@@ -24,7 +24,8 @@
  *
  *	mail_queue_enter() creates the file without a name (O_TMPFILE)
  *	and links it under its queue ID (link fails instead of replacing an
- *	existing name). Where that cannot be done (no O_TMPFILE, no /proc
+ *	existing name), both through the queue folder's kept descriptor
+ *	(mail_queue_dir_fd()), which is also what mail_queue_sync() fsyncs. Where that cannot be done (no O_TMPFILE, no /proc
  *	in a chroot) it writes "queue/T<pid>.<counter>" first, links that
  *	under its queue ID and removes the temporary name.
  * DIAGNOSTICS
@@ -157,12 +158,21 @@ static void hash_digits(char *out, const char *id)
 /* queue_is_hashed - is the queue listed in hash_queue_names? */
 static int queue_is_hashed(const char *queue)
 {
-    ARGV   *names = argv_split(mail_conf_str(VAR_HASH_QUEUE_NAMES), ", \t\r\n");
+    static char *split_from;		/* the value "names" was split from */
+    static ARGV *names;
+    const char *value = mail_conf_str(VAR_HASH_QUEUE_NAMES);
     int     found = 0;
 
+    /* Split again only when the setting changed (a configuration reload). */
+    if (names == 0 || strcmp(split_from, value) != 0) {
+	if (names)
+	    argv_free(names);
+	myfree(split_from);
+	split_from = mystrdup(value);
+	names = argv_split(value, ", \t\r\n");
+    }
     for (size_t i = 0; i < names->argc && !found; i++)
 	found = strcmp(names->argv[i], queue) == 0;
-    argv_free(names);
     return (found);
 }
 
@@ -216,34 +226,124 @@ static int make_parents(const char *queue, const char *id)
 }
 
 /*
- * enter_unnamed - an O_TMPFILE file in queue, linked under a new queue
- * ID; the descriptor, or -1 when this way is not available here.
+ * Queue folder descriptors, opened at first use relative to the working
+ * directory of that moment (queue_directory: daemons chdir there, and
+ * chroot there, before they write a message) and kept open: a folder is
+ * fsynced through the descriptor that its new entries were made in.
  */
-static int enter_unnamed(const char *queue, int mode, VSTRING *id, VSTRING *path)
+#define QUEUE_FD_MAX	8
+
+static struct {
+    char   *name;
+    int     fd;
+} queue_fds[QUEUE_FD_MAX];
+
+int     mail_queue_dir_fd(const char *queue)
+{
+    int     i;
+    int     fd;
+
+    for (i = 0; i < QUEUE_FD_MAX && queue_fds[i].name; i++)
+	if (strcmp(queue_fds[i].name, queue) == 0)
+	    return (queue_fds[i].fd);
+    fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#ifdef O_PATH
+    /* maildrop/ for postdrop: write and search, no read; no fsync then. */
+    if (fd < 0 && errno == EACCES)
+	fd = open(queue, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#endif
+    if (fd < 0)
+	return (-1);
+    if (i < QUEUE_FD_MAX) {
+	queue_fds[i].name = mystrdup(queue);
+	queue_fds[i].fd = fd;
+	return (fd);
+    }
+    /* More folders than expected: not kept (the caller closes nothing). */
+    (void) close(fd);
+    errno = EMFILE;
+    return (-1);
+}
+
+int     mail_queue_hashed(const char *queue)
+{
+    return (queue_is_hashed(queue));
+}
+
+/* sync_path - fsync one folder by name */
+static int sync_path(const char *dir)
+{
+    int     fd;
+    int     ret;
+
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	return (-1);
+    ret = fsync(fd);
+    if (close(fd) < 0)
+	ret = -1;
+    return (ret);
+}
+
+int     mail_queue_sync(const char *queue, const char *id)
+{
+    VSTRING *dir;
+    char   *cp;
+    int     fd;
+    int     ret = 0;
+
+    if (!queue_is_hashed(queue)) {
+	if ((fd = mail_queue_dir_fd(queue)) < 0
+	    || ((ret = fsync(fd)) < 0 && errno == EBADF))
+	    return (sync_path(queue));
+	return (ret);
+    }
+    /* "deferred/7/2": the entry's folder, and each folder above it. */
+    dir = vstring_alloc(64);
+    mail_queue_dir(dir, queue, id);
+    do {
+	if (sync_path(vstring_str(dir)) < 0)
+	    ret = -1;
+	if ((cp = strrchr(vstring_str(dir), '/')) != 0)
+	    vstring_truncate(dir, cp - vstring_str(dir));
+    } while (ret == 0 && cp != 0);
+    vstring_free(dir);
+    return (ret);
+}
+
+/*
+ * enter_unnamed - an O_TMPFILE file in queue, linked under a new queue
+ * ID; the descriptor, or -1 when this way is not available here. Both
+ * are made through the folder's kept descriptor.
+ */
+static int enter_unnamed(const char *queue, int mode, VSTRING *id, VSTRING *path,
+			         struct stat *st)
 {
 #ifdef O_TMPFILE
     static int unavailable;
     char    proc_path[64];
     struct timeval tv;
-    struct stat st;
+    size_t  skip = strlen(queue) + 1;
+    int     dfd;
     int     fd;
 
     if (unavailable)
 	return (-1);
-    if ((fd = open(queue, O_TMPFILE | O_RDWR | O_CLOEXEC, mode & ~S_IXUSR)) < 0) {
+    if ((dfd = mail_queue_dir_fd(queue)) < 0)
+	return (-1);
+    if ((fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode & ~S_IXUSR)) < 0) {
 	unavailable = 1;
 	return (-1);
     }
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, st) < 0) {
 	close(fd);
 	return (-1);
     }
     snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
     for (;;) {
 	gettimeofday(&tv, (struct timezone *) 0);
-	make_id(id, &tv, st.st_ino);
+	make_id(id, &tv, st->st_ino);
 	mail_queue_path(path, queue, vstring_str(id));
-	if (linkat(AT_FDCWD, proc_path, AT_FDCWD, vstring_str(path), AT_SYMLINK_FOLLOW) == 0)
+	if (linkat(AT_FDCWD, proc_path, dfd, vstring_str(path) + skip, AT_SYMLINK_FOLLOW) == 0)
 	    return (fd);
 	if (errno == ENOENT && access(proc_path, F_OK) == 0
 	    && make_parents(queue, vstring_str(id)) == 0)
@@ -261,17 +361,25 @@ static int enter_unnamed(const char *queue, int mode, VSTRING *id, VSTRING *path
     (void) mode;
     (void) id;
     (void) path;
+    (void) st;
     return (-1);
 #endif
 }
 
 VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
 {
+    struct stat st;
+
+    return (mail_queue_enter_stat(queue, mode, id, &st));
+}
+
+VSTREAM *mail_queue_enter_stat(const char *queue, int mode, VSTRING *id,
+			               struct stat *st)
+{
     static unsigned counter;
     VSTRING *temp = vstring_alloc(64);
     VSTRING *path = vstring_alloc(64);
     struct timeval tv;
-    struct stat st;
     int     fd;
     int     saved_errno;
 
@@ -283,7 +391,7 @@ VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
      * name that no other process uses: our pid and a counter. A
      * leftover from a crashed process with our pid is replaced.
      */
-    if ((fd = enter_unnamed(queue, mode, id, path)) >= 0) {
+    if ((fd = enter_unnamed(queue, mode, id, path, st)) >= 0) {
 	vstring_free(temp);
 	vstring_free(path);
 	return (vstream_fdopen(fd));
@@ -297,13 +405,13 @@ VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
 	    goto fail;
 	(void) unlink(vstring_str(temp));
     }
-    if (fstat(fd, &st) < 0)
+    if (fstat(fd, st) < 0)
 	goto fail_unlink;
 
     /* Link under the queue ID; retry with a new time if the name exists. */
     for (;;) {
 	gettimeofday(&tv, (struct timezone *) 0);
-	make_id(id, &tv, st.st_ino);
+	make_id(id, &tv, st->st_ino);
 	mail_queue_path(path, queue, vstring_str(id));
 	if (link(vstring_str(temp), vstring_str(path)) == 0)
 	    break;

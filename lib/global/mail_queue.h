@@ -10,6 +10,11 @@
  *	const char *mail_queue_path(VSTRING *buf, const char *queue, const char *id);
  *	int mail_queue_id_ok(const char *id);
  *	VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id);
+ *	VSTREAM *mail_queue_enter_stat(const char *queue, int mode, VSTRING *id,
+ *				       struct stat *st);
+ *	int mail_queue_dir_fd(const char *queue);
+ *	int mail_queue_hashed(const char *queue);
+ *	int mail_queue_sync(const char *queue, const char *id);
  *	int mail_queue_rename(const char *id, const char *from, const char *to);
  *	int mail_queue_remove(const char *queue, const char *id);
  *	int mail_queue_mkdirs(uid_t owner, gid_t group);
@@ -32,7 +37,26 @@
  *	the temporary name. The file is open for read and write, with the
  *	caller's mode minus the owner-execute bit: that bit is set only when
  *	the file is complete, and MAIL_QUEUE_MSG_COMPLETE() tests it (see
- *	queue_file.h).
+ *	queue_file.h). mail_queue_enter_stat() is the same and also
+ *	returns the new file's fstat(2) (its mode is the one the complete
+ *	mark is added to).
+ *
+ *	mail_queue_dir_fd() is a descriptor of a flat queue folder, opened
+ *	(close-on-exec) at its first use relative to the working directory
+ *	of that moment and kept open for the life of the process; -1 with
+ *	errno (a folder that the process may write and search but not
+ *	read, as maildrop/ for postdrop, gets an O_PATH descriptor: good
+ *	for creating and linking, and mail_queue_sync() then fsyncs the
+ *	folder by name). Processes chdir(2) (and chroot(2)) to queue_directory before
+ *	they create a message, as the mail_server skeleton does; a folder
+ *	cannot be renamed under a running system. mail_queue_enter()
+ *	creates and links its file through this descriptor, so the folder
+ *	that is synced is the one that holds the entry.
+ *	mail_queue_hashed() tells whether the queue is in hash_queue_names.
+ *	mail_queue_sync() makes a message's entry durable: it fsyncs the
+ *	folder that holds it (through the kept descriptor), and for a
+ *	hashed queue each subfolder of its path up to the queue folder
+ *	(one may have just been made). 0 or -1 with errno.
  *
  *	mail_queue_rename() moves a message file between queues (creating
  *	a missing hash subfolder), mail_queue_remove() deletes it; both
@@ -44,6 +68,7 @@
 #ifndef MAIL_QUEUE_H
 #define MAIL_QUEUE_H
 #include <sys/types.h>
+#include <sys/stat.h>
 #include "util/vstring.h"
 #include "util/vstream.h"
 
@@ -64,6 +89,10 @@
 extern const char *mail_queue_path(VSTRING *, const char *, const char *);
 extern int mail_queue_id_ok(const char *);
 extern VSTREAM *mail_queue_enter(const char *, int, VSTRING *);
+extern VSTREAM *mail_queue_enter_stat(const char *, int, VSTRING *, struct stat *);
+extern int mail_queue_dir_fd(const char *);
+extern int mail_queue_hashed(const char *);
+extern int mail_queue_sync(const char *, const char *);
 extern int mail_queue_rename(const char *, const char *, const char *);
 extern int mail_queue_remove(const char *, const char *);
 extern int mail_queue_mkdirs(uid_t, gid_t);

@@ -10,11 +10,17 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include "util/mymalloc.h"
 #include "util/vstring.h"
@@ -42,9 +48,11 @@ struct QUEUE_WRITER {
     char   *tmp_path;			/* queue_writer_rewrite() file, or NULL */
     int     rewrites;			/* for the next temporary name */
     uint64_t sync_ticket;		/* incoming/ syncs started before its entry */
+    mode_t  mode;			/* the file's mode, before the complete mark */
 };
 
 static uint64_t dir_sync_ticket(void);
+static int dir_sync_incoming(uint64_t, const char *);
 
 /* qw_fail - remember the first failure */
 static int qw_fail(QUEUE_WRITER *qw)
@@ -70,9 +78,10 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     QUEUE_WRITER *qw;
     VSTRING *id = vstring_alloc(20);
     VSTREAM *fp;
+    struct stat st;
     char    buf[64];
 
-    if ((fp = mail_queue_enter(queue, 0600, id)) == 0) {
+    if ((fp = mail_queue_enter_stat(queue, 0600, id, &st)) == 0) {
 	int     saved = errno;
 
 	vstring_free(id);
@@ -83,6 +92,7 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     qw->queue = mystrdup(queue);
     qw->id = id;
     qw->fp = fp;
+    qw->mode = st.st_mode & 07777;
     qw->sync_ticket = dir_sync_ticket();	/* its entry is in place */
     /* The body goes out in large writes (a 100 KB message: 4, not 13). */
     vstream_set_bufsize(fp, QW_BUFSIZE);
@@ -228,40 +238,63 @@ void    queue_writer_abort(QUEUE_WRITER *qw)
     errno = saved;
 }
 
-/* qw_sync_dir - make the file's directory entry durable */
-static int qw_sync_dir(const char *queue)
-{
-    int     fd;
-    int     ret;
-
-    if ((fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-	return (-1);
-    ret = fsync(fd);
-    if (close(fd) < 0)
-	ret = -1;
-    return (ret);
-}
-
 /*
  * Group commit of incoming/. Processes that write into incoming/ share
- * two counters (a page of DIR_SYNC_FILE, mapped by each): "started"
- * counts the fsyncs of incoming/ that were begun, "done" is the number
- * of the highest one that completed. A writer takes its ticket, an
- * atomic read-modify-write of "started" that returns s, after the last
- * change to its directory entry. At commit it skips its own fsync of
- * incoming/ only when "done" > s: a sync numbered s+1 or later was
- * begun by a read-modify-write that came after the ticket (every
- * earlier increment returned less than s), so the entry was in the
- * directory before that fsync started, and that fsync has completed.
- * Otherwise it syncs itself and records it. A process killed during
- * its sync records nothing: the others sync themselves. Without the
- * shared page (not there, not ours, root) every commit syncs, as before.
+ * a page of DIR_SYNC_FILE, mapped by each (MAP_SHARED). "started"
+ * counts the fsyncs of incoming/ that were begun: a sync's number is
+ * the value its read-modify-write of "started" stored. "done" is the
+ * highest number of a sync that completed. "wake" is a futex word that
+ * a syncer bumps after it stores "done"; "waiters" counts the processes
+ * that may sleep on it. All are accessed with atomic operations only.
+ *
+ * A writer takes its ticket t, a read-modify-write of "started" that
+ * returns t, after the last change of its entry in incoming/ (the
+ * link). Every sync numbered above t got its number from a
+ * read-modify-write that follows the ticket in the modification order
+ * of "started"; the ticket is seq_cst (a release) and so is each
+ * syncer's read-modify-write (an acquire), so the link happens before
+ * that sync's fsync(2) begins, and an fsync of a folder makes every
+ * entry that it holds when it begins durable. Hence: when "done" > t
+ * (an acquire load, pairing with the syncer's release store after its
+ * fsync returned), the entry is durable, and the writer does no fsync
+ * of incoming/.
+ *
+ * At commit a writer loops:
+ *
+ *   "done" > t: durable, finished.
+ *   "started" > t: a sync numbered above t is under way; wait for
+ *	"done" > t.
+ *   "started" == t and "done" < t: a sync begun before the ticket is
+ *	under way (it may not cover the entry); wait for it to complete
+ *	("done" >= t), so that the next sync covers every writer that
+ *	linked meanwhile (leader and followers).
+ *   otherwise: claim sync number t+1 with a compare-and-swap of
+ *	"started" from t. Success: fsync incoming/, raise "done" to t+1
+ *	(unless higher), bump "wake" and wake the sleepers. Failure:
+ *	another writer claimed t+1, after the ticket: go round.
+ *
+ * A waiter sleeps on "wake" (FUTEX_WAIT, not private: the page is a
+ * shared file mapping) with the value it read before it looked at
+ * "done", so a wakeup between the two is not lost (the futex returns
+ * at once); the syncer reads "waiters" after its bump and skips the
+ * FUTEX_WAKE system call when nobody can be asleep (all four
+ * operations seq_cst: either it sees the waiter, or the waiter sees the
+ * bump and the "done" before it). A wait ends after DIR_SYNC_WAIT_MS
+ * without completion: the syncer may have been killed in its fsync,
+ * or its fsync failed; the waiter then takes a new number with an
+ * unconditional add and syncs itself, so a dead syncer costs at most
+ * two waits. A process killed during its sync records nothing. Without
+ * the shared page (not there, not ours, root), with incoming/ hashed,
+ * or without futexes, every commit syncs its folder, as before.
  */
 #define DIR_SYNC_FILE	"private/.incoming-sync"
+#define DIR_SYNC_WAIT_MS	50
 
 typedef struct DIR_SYNC_SHARE {
     uint64_t started;			/* syncs begun */
     uint64_t done;			/* highest sync number completed */
+    uint32_t wake;			/* futex word: bumped after "done" */
+    uint32_t waiters;			/* processes that may sleep on it */
 } DIR_SYNC_SHARE;
 
 static DIR_SYNC_SHARE *dir_sync_share;
@@ -277,10 +310,12 @@ static DIR_SYNC_SHARE *dir_sync_map(void)
 	return (dir_sync_share);
     tried = 1;
     /* Root does not create it or use it: mail_owner's processes share it. */
-    if (!__atomic_always_lock_free(sizeof(uint64_t), 0) || geteuid() == 0)
+    if (!__atomic_always_lock_free(sizeof(uint64_t), 0) || geteuid() == 0
+	|| mail_queue_hashed(MAIL_QUEUE_INCOMING))
 	return (0);
     if ((fd = open(DIR_SYNC_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 	return (0);
+    /* A file of an older version is shorter: it grows with zeros. */
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
 	|| (st.st_mode & 077) != 0
 	|| (st.st_size < (off_t) sizeof(DIR_SYNC_SHARE)
@@ -303,24 +338,105 @@ static uint64_t dir_sync_ticket(void)
     return (sh ? __atomic_fetch_add(&sh->started, 0, __ATOMIC_SEQ_CST) : 0);
 }
 
-/* dir_sync_incoming - incoming/ synced since the ticket, by us or another */
-static int dir_sync_incoming(uint64_t ticket)
+/* dir_sync_now_ms - a monotonic clock (vDSO: no system call) */
+static long long dir_sync_now_ms(void)
 {
-    DIR_SYNC_SHARE *sh = dir_sync_map();
-    uint64_t mine;
-    uint64_t seen;
+    struct timespec ts;
 
-    if (sh == 0)
-	return (qw_sync_dir(MAIL_QUEUE_INCOMING));
-    if (__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE) > ticket)
-	return (0);
-    mine = __atomic_add_fetch(&sh->started, 1, __ATOMIC_SEQ_CST);
-    if (qw_sync_dir(MAIL_QUEUE_INCOMING) < 0)
-	return (-1);
-    seen = __atomic_load_n(&sh->done, __ATOMIC_RELAXED);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* dir_sync_wait - until "done" > floor; -1 after DIR_SYNC_WAIT_MS */
+static int dir_sync_wait(DIR_SYNC_SHARE *sh, uint64_t floor)
+{
+#if defined(__linux__) && defined(SYS_futex)
+    long long deadline = dir_sync_now_ms() + DIR_SYNC_WAIT_MS;
+    long long left;
+    struct timespec ts;
+    uint32_t seen;
+    int     ret;
+
+    __atomic_add_fetch(&sh->waiters, 1, __ATOMIC_SEQ_CST);
+    for (;;) {
+	seen = __atomic_load_n(&sh->wake, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE) > floor) {
+	    ret = 0;
+	    break;
+	}
+	if ((left = deadline - dir_sync_now_ms()) <= 0) {
+	    ret = -1;
+	    break;
+	}
+	ts.tv_sec = left / 1000;
+	ts.tv_nsec = (left % 1000) * 1000000;
+	/* Returns when woken, at once if "wake" moved, or at the timeout. */
+	(void) syscall(SYS_futex, &sh->wake, FUTEX_WAIT, seen, &ts, (void *) 0, 0);
+    }
+    __atomic_sub_fetch(&sh->waiters, 1, __ATOMIC_SEQ_CST);
+    return (ret);
+#else
+    (void) sh;
+    (void) floor;
+    return (-1);
+#endif
+}
+
+/* dir_sync_done - publish a completed sync, wake who waits for it */
+static void dir_sync_done(DIR_SYNC_SHARE *sh, uint64_t mine)
+{
+    uint64_t seen = __atomic_load_n(&sh->done, __ATOMIC_RELAXED);
+
     while (seen < mine && !__atomic_compare_exchange_n(&sh->done, &seen, mine, 0,
 				       __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 	 /* seen is updated: try again while ours is the higher number */ ;
+    __atomic_add_fetch(&sh->wake, 1, __ATOMIC_SEQ_CST);
+#if defined(__linux__) && defined(SYS_futex)
+    if (__atomic_load_n(&sh->waiters, __ATOMIC_SEQ_CST) > 0)
+	(void) syscall(SYS_futex, &sh->wake, FUTEX_WAKE, INT_MAX, (void *) 0, (void *) 0, 0);
+#endif
+}
+
+/* dir_sync_incoming - incoming/ synced since the ticket, by us or another */
+static int dir_sync_incoming(uint64_t ticket, const char *id)
+{
+    DIR_SYNC_SHARE *sh = dir_sync_map();
+    uint64_t mine;
+    uint64_t started;
+    int     waited_before = 0;
+
+    if (sh == 0)
+	return (mail_queue_sync(MAIL_QUEUE_INCOMING, id));
+    for (;;) {
+	if (__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE) > ticket)
+	    return (0);
+	started = __atomic_load_n(&sh->started, __ATOMIC_SEQ_CST);
+	if (started > ticket) {
+	    /* Sync ticket+1 or later began after the entry was made. */
+	    if (dir_sync_wait(sh, ticket) == 0)
+		return (0);
+	    mine = __atomic_add_fetch(&sh->started, 1, __ATOMIC_SEQ_CST);
+	    break;
+	}
+	if (!waited_before && __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE) < ticket) {
+	    /* One begun before the entry is under way: then one for all. */
+	    waited_before = 1;
+	    if (dir_sync_wait(sh, ticket - 1) < 0) {
+		mine = __atomic_add_fetch(&sh->started, 1, __ATOMIC_SEQ_CST);
+		break;
+	    }
+	    continue;
+	}
+	if (__atomic_compare_exchange_n(&sh->started, &started, ticket + 1, 0,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	    mine = ticket + 1;
+	    break;
+	}
+	/* Another writer claimed ticket+1, after our entry: wait for it. */
+    }
+    if (mail_queue_sync(MAIL_QUEUE_INCOMING, id) < 0)
+	return (-1);
+    dir_sync_done(sh, mine);
     return (0);
 }
 
@@ -330,11 +446,19 @@ void    queue_writer_hold(QUEUE_WRITER *qw)
 	qw->commit_queue = mystrdup(MAIL_QUEUE_HOLD);
 }
 
-/* qw_finish - the records after the message, E, the M record's length */
+/*
+ * qw_finish - the records after the message, E, the M record's length.
+ * The length goes into the stream buffer when the M record's header is
+ * still there (a message that fits in QW_BUFSIZE: one write(2), no
+ * pwrite), else into the file after the flush.
+ */
 static int qw_finish(QUEUE_WRITER *qw)
 {
     unsigned char len[4];
     off_t   size = qw->msg_size;
+    VSTREAM *fp;
+    off_t   buf_start;
+    int     patched = 0;
 
     if (qw->msg_head < 0 && qw->err == 0)
 	queue_writer_msg_begin(qw);
@@ -343,22 +467,30 @@ static int qw_finish(QUEUE_WRITER *qw)
     if (qw->redirect)
 	qw_put(qw, REC_TYPE_REDIRECT, qw->redirect, strlen(qw->redirect));
     qw_put(qw, REC_TYPE_END, "", 0);
-    errno = 0;
-    if (qw->err == 0 && vstream_fflush(qw->fp) != 0)
-	qw_fail(qw);
     if (qw->err == 0 && size > 0xffffffffL) {
 	errno = EFBIG;
 	qw_fail(qw);
     }
-    if (qw->err == 0) {
-	len[0] = (size >> 24) & 0xff;
-	len[1] = (size >> 16) & 0xff;
-	len[2] = (size >> 8) & 0xff;
-	len[3] = size & 0xff;
-	if (pwrite(vstream_fileno(qw->fp), len, 4, qw->msg_head + 1) != 4)
-	    qw_fail(qw);
+    if (qw->err)
+	return (-1);
+    len[0] = (size >> 24) & 0xff;
+    len[1] = (size >> 16) & 0xff;
+    len[2] = (size >> 8) & 0xff;
+    len[3] = size & 0xff;
+    /* Output only (no read buffer): wbuf[0] is at file offset pos - wlen. */
+    fp = qw->fp;
+    buf_start = fp->pos - (off_t) fp->wlen;
+    if (fp->wbuf && fp->rlen == 0 && qw->msg_head + 1 >= buf_start
+	&& qw->msg_head + 1 + 4 <= fp->pos) {
+	memcpy(fp->wbuf + (qw->msg_head + 1 - buf_start), len, 4);
+	patched = 1;
     }
-    return (qw->err ? -1 : 0);
+    errno = 0;
+    if (vstream_fflush(fp) != 0)
+	return (qw_fail(qw));
+    if (!patched && pwrite(vstream_fileno(fp), len, 4, qw->msg_head + 1) != 4)
+	return (qw_fail(qw));
+    return (0);
 }
 
 int     queue_writer_seal(QUEUE_WRITER *qw)
@@ -384,13 +516,10 @@ int     queue_writer_seal(QUEUE_WRITER *qw)
 int     queue_writer_commit(QUEUE_WRITER *qw)
 {
     int     fd = vstream_fileno(qw->fp);
-    struct stat st;
 
     (void) qw_finish(qw);
     /* The complete mark comes after the last write, before the fsync. */
-    if (qw->err == 0
-	&& (fstat(fd, &st) < 0
-	    || fchmod(fd, (st.st_mode & 07777) | S_IXUSR) < 0))
+    if (qw->err == 0 && fchmod(fd, qw->mode | S_IXUSR) < 0)
 	qw_fail(qw);
     /*
      * A held message moves when it is complete and before anything is
@@ -414,7 +543,7 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 		(void) mail_queue_remove(from, vstring_str(qw->id));
 		qw->queue = qw->commit_queue;
 		qw->commit_queue = from;
-		if (qw_sync_dir(from) < 0)
+		if (mail_queue_sync(from, vstring_str(qw->id)) < 0)
 		    qw_fail(qw);
 	    }
 	}
@@ -427,7 +556,7 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 	} else {
 	    qw->queue = qw->commit_queue;	/* where abort must remove it */
 	    qw->commit_queue = from;
-	    if (qw_sync_dir(from) < 0)
+	    if (mail_queue_sync(from, vstring_str(qw->id)) < 0)
 		qw_fail(qw);
 	}
     }
@@ -435,7 +564,8 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 	qw_fail(qw);
     if (qw->err == 0
 	&& (strcmp(qw->queue, MAIL_QUEUE_INCOMING) == 0 ?
-	    dir_sync_incoming(qw->sync_ticket) : qw_sync_dir(qw->queue)) < 0)
+	    dir_sync_incoming(qw->sync_ticket, vstring_str(qw->id)) :
+	    mail_queue_sync(qw->queue, vstring_str(qw->id))) < 0)
 	qw_fail(qw);
     if (qw->err) {
 	errno = qw->err;
@@ -519,6 +649,7 @@ VSTREAM *queue_writer_reader(QUEUE_WRITER *qw)
 int     queue_writer_rewrite(QUEUE_WRITER *qw)
 {
     VSTRING *path;
+    struct stat st;
     int     fd;
 
     if (qw->err)
@@ -544,6 +675,9 @@ int     queue_writer_rewrite(QUEUE_WRITER *qw)
     }
     qw->tmp_path = vstring_export(path);
     qw->fp = vstream_fdopen(fd);
+    if (fstat(fd, &st) < 0)
+	return (qw_fail(qw));
+    qw->mode = st.st_mode & 07777;
     qw->msg_head = -1;
     qw->msg_size = 0;
     qw->warn_done = 0;

@@ -56,10 +56,14 @@
  *	fsyncs the file and then its queue folder, and closes the file.
  *	The fsync of incoming/ is shared (group commit): it is skipped
  *	when an fsync of incoming/ that another writer began after this
- *	file's entry was made has completed (counters in a page of
- *	private/.incoming-sync, which processes of mail_owner map; see
- *	queue_writer.c for why that is enough). Every file and its entry
- *	are still on stable storage when commit returns.
+ *	file's entry was made has completed, and commit waits (up to
+ *	50 ms, on a futex) for one that is under way; when the fsync
+ *	under way began before the entry, commit waits for it and then
+ *	one of the writers that wait syncs for all of them (counters in a
+ *	page of private/.incoming-sync, which processes of mail_owner map;
+ *	see queue_writer.c for why that is enough). Every file and its
+ *	entry are still on stable storage when commit returns. The folder
+ *	is synced through the descriptor that mail_queue(3) keeps.
  *	Only when it returns 0 may the caller report success (DESIGN
  *	section 4, the durability rule). It frees qw in all cases; on
  *	failure the file is removed first.
