@@ -137,6 +137,7 @@ struct QMGR_AGENT {
     time_t  idle_since;
     QMGR_AGENT *prev;			/* the transport's idle agents, */
     QMGR_AGENT *next;			/* most recently idle first */
+    void   *delivery;			/* the request under way, or NULL (idle) */
 };
 
 struct QMGR_TRANSPORT {
