@@ -689,13 +689,15 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	finish_all(&st, &why);
 	goto done;
     }
-    /* A message that cannot be read is not worth a connection. */
+    /*
+     * A message that cannot be read is not worth a connection. The file
+     * stays open for the transaction (XFORWARD attributes, the body).
+     */
     if (!DEL_REQ_TRACE_ONLY(req->flags)) {
 	VSTRING *path = vstring_alloc(100);
-	int     fd;
 
 	vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
-	if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((st.msg = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
 	    msg_warn("%s: cannot open queue file %s: %m", req->queue_id, vstring_str(path));
 	    smtp_why_set(&why, 0, "4.3.0", "error reading message file %s: %m",
 			 vstring_str(path));
@@ -703,7 +705,7 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    finish_all(&st, &why);
 	    goto done;
 	}
-	close(fd);
+	vstream_set_bufsize(st.msg, SMTP_BODY_BUFSIZE);
 	vstring_free(path);
     }
     vstring_sprintf(key, "%s\t%s\t%s", smtp_conf.service ? smtp_conf.service : "",
@@ -798,6 +800,8 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     }
 
 done:
+    if (st.msg)
+	(void) vstream_close(st.msg);
     debug_peer_restore();
     if (fallback)
 	argv_free(fallback);

@@ -260,6 +260,7 @@ typedef struct SMTP_STATE {
     int     tls_from_map;		/* the level came from smtp_tls_policy_maps */
     int     sts_status;			/* MTA_STS_NONE, _FOUND, _FAIL */
     MTA_STS_POLICY sts;			/* the destination's MTA-STS policy */
+    VSTREAM *msg;			/* the queue file, opened once, or NULL */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
