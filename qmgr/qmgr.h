@@ -48,6 +48,7 @@ typedef struct QMGR_AGENT QMGR_AGENT;
 
 struct QMGR_MESSAGE {
     char   *queue_id;
+    char   *path;			/* active/ID, as mail_queue_path() says */
     double  arrival_time;		/* T record */
     double  active_time;		/* when it entered active/ */
     char   *sender;

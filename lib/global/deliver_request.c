@@ -498,7 +498,7 @@ int     deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
  */
 static void format_delay(VSTRING *buf, double secs)
 {
-    long    max_dig = mail_conf_int(VAR_DELAY_LOGGING_RESOLUTION_LIMIT);
+    static long max_dig = -1;		/* asked once: a reload restarts us */
     const int sig_dig = 2;
     long    scale = 1;
     long long units;
@@ -507,7 +507,7 @@ static void format_delay(VSTRING *buf, double secs)
     int     whole_digits;
     int     left;
 
-    if (max_dig < 0)
+    if (max_dig < 0 && (max_dig = mail_conf_int(VAR_DELAY_LOGGING_RESOLUTION_LIMIT)) < 0)
 	max_dig = 0;
     if (max_dig > 6)
 	max_dig = 6;
