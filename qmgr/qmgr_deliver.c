@@ -17,7 +17,10 @@
  *	connection given, or over a new connection to private/<transport>
  *	(master starts an agent for each connection). It waits for the
  *	reply in the event loop, never blocking on it: the reply is
- *	collected as it comes and parsed once complete. It returns 0 when
+ *	collected as it comes and parsed once complete. A connection is
+ *	in the event loop from connect to close, with one handler: input
+ *	is the reply of the request under way, or the end of an idle
+ *	agent (no change of the epoll set per request). It returns 0 when
  *	the request is under way, 1 when the agent's socket is full (try
  *	again later; the entry is untouched), and -1 when the transport
  *	has no agent (the transport is throttled and the entry deferred).
