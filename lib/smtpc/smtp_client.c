@@ -706,6 +706,9 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    goto done;
 	}
 	vstream_set_bufsize(st.msg, SMTP_BODY_BUFSIZE);
+	/* The first piece now: the seeks to the body then stay in the buffer. */
+	if (vstream_getc(st.msg) != VSTREAM_EOF)
+	    (void) vstream_seek(st.msg, 0, SEEK_SET);
 	vstring_free(path);
     }
     vstring_sprintf(key, "%s\t%s\t%s", smtp_conf.service ? smtp_conf.service : "",
