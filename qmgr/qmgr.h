@@ -48,6 +48,7 @@ typedef struct QMGR_AGENT QMGR_AGENT;
 
 struct QMGR_MESSAGE {
     char   *queue_id;
+    char   *path;			/* active/ID, as mail_queue_path() says */
     double  arrival_time;		/* T record */
     double  active_time;		/* when it entered active/ */
     char   *sender;
@@ -137,6 +138,7 @@ struct QMGR_AGENT {
     time_t  idle_since;
     QMGR_AGENT *prev;			/* the transport's idle agents, */
     QMGR_AGENT *next;			/* most recently idle first */
+    void   *delivery;			/* the request under way, or NULL (idle) */
 };
 
 struct QMGR_TRANSPORT {

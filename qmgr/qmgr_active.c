@@ -203,12 +203,6 @@ int     qmgr_active_feed(QMGR_SCAN *scan, int max_files, time_t now, int from_de
     return (seen);
 }
 
-/* active_path - active/ID */
-static const char *active_path(VSTRING *buf, const char *queue_id)
-{
-    return (mail_queue_path(buf, MAIL_QUEUE_ACTIVE, queue_id));
-}
-
 /*
  * active_expire - every recipient still to be delivered fails with the
  * reason it was deferred for in this attempt (forced: in the last one,
@@ -229,7 +223,7 @@ static void active_expire(QMGR_MESSAGE *m, int forced)
     msg_info("%s: from=<%s>, status=%s, returned to sender", m->queue_id,
 	     info_log_addr(buf, m->sender), forced ? "force-expired" : "expired");
     have_log = (dsn_log_read(MAIL_QUEUE_DEFER, m->queue_id, &log) == 0);
-    if ((fp = vstream_open(active_path(path, m->queue_id), O_RDONLY, 0)) == 0) {
+    if ((fp = vstream_open(vstring_str(vstring_strcpy(path, m->path)), O_RDONLY, 0)) == 0) {
 	msg_warn("%s: open %s: %m", m->queue_id, vstring_str(path));
 	m->error = 1;
     } else {
@@ -301,7 +295,7 @@ static void active_defer(QMGR_MESSAGE *m, long delay)
     struct timeval times[2];
     time_t  now = time((time_t *) 0);
 
-    active_path(path, m->queue_id);
+    vstring_strcpy(path, m->path);
     times[0].tv_sec = times[1].tv_sec = now + delay;
     times[0].tv_usec = times[1].tv_usec = 0;
     if (utimes(vstring_str(path), times) < 0)
@@ -417,8 +411,7 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
 
     /* Finished. sendmail -bv: the sender gets the delivery status report. */
     path = vstring_alloc(64);
-    mail_queue_path(path, MAIL_QUEUE_TRACE, m->queue_id);
-    if (m->user_verify && access(vstring_str(path), F_OK) == 0
+    if (m->user_verify && access(mail_queue_path(path, MAIL_QUEUE_TRACE, m->queue_id), F_OK) == 0
 	&& bounce_trace(MAIL_QUEUE_ACTIVE, m->queue_id) != 0) {
 	msg_warn("%s: bounce service failure; the message stays queued", m->queue_id);
 	vstring_free(path);

@@ -17,7 +17,10 @@
  *	connection given, or over a new connection to private/<transport>
  *	(master starts an agent for each connection). It waits for the
  *	reply in the event loop, never blocking on it: the reply is
- *	collected as it comes and parsed once complete. It returns 0 when
+ *	collected as it comes and parsed once complete. A connection is
+ *	in the event loop from connect to close, with one handler: input
+ *	is the reply of the request under way, or the end of an idle
+ *	agent (no change of the epoll set per request). It returns 0 when
  *	the request is under way, 1 when the agent's socket is full (try
  *	again later; the entry is untouched), and -1 when the transport
  *	has no agent (the transport is throttled and the entry deferred).
@@ -131,6 +134,7 @@ static void idle_unlink(QMGR_AGENT *a)
 
 void    qmgr_agent_close(QMGR_AGENT *a)
 {
+    event_disable_readwrite(a->fd);
     close(a->fd);
     myfree(a);
 }
@@ -150,7 +154,6 @@ static void agent_timer(int event, void *context)
 	while (a && now - a->idle_since >= QMGR_AGENT_IDLE_TIME) {
 	    QMGR_AGENT *prev = a->prev;
 
-	    event_disable_readwrite(a->fd);
 	    idle_unlink(a);
 	    qmgr_agent_close(a);
 	    a = prev;
@@ -169,7 +172,6 @@ static void agent_gone(int event, void *context)
     QMGR_AGENT *a = context;
 
     (void) event;
-    event_disable_readwrite(a->fd);
     idle_unlink(a);
     qmgr_agent_close(a);
 }
@@ -190,7 +192,6 @@ static void agent_idle(QMGR_AGENT *a, QMGR_QUEUE *q)
     t->idle_head = a;
     t->idle++;
     q->idle++;
-    event_enable_read(a->fd, agent_gone, a);
     if (!agent_timer_on) {
 	event_request_timer(agent_timer, 0, 1000);
 	agent_timer_on = 1;
@@ -213,10 +214,8 @@ QMGR_AGENT *qmgr_agent_find(QMGR_QUEUE *q, int *room)
 	*room = 1;
 	return (0);
     }
-    if (a) {
-	event_disable_readwrite(a->fd);
+    if (a)
 	idle_unlink(a);
-    }
     return (a);
 }
 
@@ -234,7 +233,6 @@ void    qmgr_queue_trim_idle(QMGR_QUEUE *q)
 	QMGR_AGENT *prev = a->prev;
 
 	if (a->queue == q) {
-	    event_disable_readwrite(a->fd);
 	    idle_unlink(a);
 	    qmgr_agent_close(a);
 	}
@@ -365,7 +363,7 @@ static void delivery_done(DELIVERY *d, int reply_ok)
     const char *fail_reason = "unknown mail transport error";
     int     site_failed;
 
-    event_disable_readwrite(d->fd);
+    d->agent->delivery = 0;
 
     /*
      * An idle agent that went away before it read this request: nothing
@@ -448,13 +446,11 @@ static void delivery_done(DELIVERY *d, int reply_ok)
     qmgr_queue_ready(q);
 }
 
-static void delivery_read(int event, void *context)
+static void delivery_read(DELIVERY *d)
 {
-    DELIVERY *d = context;
     char    buf[8192];
     ssize_t n;
 
-    (void) event;
     n = read(d->fd, buf, sizeof(buf));
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
 	return;
@@ -489,6 +485,21 @@ static void delivery_read(int event, void *context)
     ok = (deliver_reply_read(mem, d->req) == 0);
     vstream_release(mem);
     delivery_done(d, ok);
+}
+
+/*
+ * agent_event - the agent's connection stays in the event loop from
+ * connect to close (no epoll change per request): its input is the
+ * reply to the request under way, or, when idle, its end.
+ */
+static void agent_event(int event, void *context)
+{
+    QMGR_AGENT *a = context;
+
+    if (a->delivery)
+	delivery_read(a->delivery);
+    else
+	agent_gone(event, a);
 }
 
 /* agent_connect - a new connection to private/<transport>; see qmgr_deliver */
@@ -542,6 +553,7 @@ int     qmgr_deliver(QMGR_ENTRY *e, QMGR_AGENT *agent)
 	agent = mycalloc(1, sizeof(*agent));
 	agent->fd = fd;
 	agent->transport = t;
+	event_enable_read(fd, agent_event, agent);
     }
     d = mycalloc(1, sizeof(*d));
     d->entry = e;
@@ -579,6 +591,6 @@ int     qmgr_deliver(QMGR_ENTRY *e, QMGR_AGENT *agent)
 	return (0);
     }
     vstream_release(stream);
-    event_enable_read(d->fd, delivery_read, d);
+    agent->delivery = d;
     return (0);
 }

@@ -93,6 +93,7 @@ void    qmgr_message_free(QMGR_MESSAGE *m)
     if (m->fp)
 	vstream_close(m->fp);
     myfree(m->queue_id);
+    myfree(m->path);
     myfree(m->sender);
     myfree(m->dsn_envid);
     myfree(m->client_name);
@@ -163,6 +164,7 @@ QMGR_MESSAGE *qmgr_message_open(const char *queue_id, int flush_mark, const char
     buf = vstring_alloc(100);
     m = mycalloc(1, sizeof(*m));
     m->queue_id = mystrdup(queue_id);
+    m->path = mystrdup(active_path(queue_id));
     m->dsn_envid = mystrdup("");
     m->client_name = mystrdup("");
     m->client_addr = mystrdup("");
@@ -457,9 +459,9 @@ int     qmgr_message_read_rcpts(QMGR_MESSAGE *m)
     if ((fp = m->fp) != 0)
 	m->fp = 0;
     else
-	fp = vstream_open(active_path(m->queue_id), O_RDONLY, 0);
+	fp = vstream_open(m->path, O_RDONLY, 0);
     if (fp == 0 || vstream_seek(fp, m->rcpt_next, SEEK_SET) < 0) {
-	msg_warn("%s: open %s: %m", m->queue_id, active_path(m->queue_id));
+	msg_warn("%s: open %s: %m", m->queue_id, m->path);
 	if (fp)
 	    vstream_close(fp);
 	m->rcpt_next = 0;
@@ -552,13 +554,13 @@ int     qmgr_message_mark_done(QMGR_MESSAGE *m, off_t offset)
     int     fd;
     int     ret;
 
-    if ((fd = open(active_path(m->queue_id), O_WRONLY | O_CLOEXEC)) < 0) {
-	msg_warn("%s: open %s: %m", m->queue_id, active_path(m->queue_id));
+    if ((fd = open(m->path, O_WRONLY | O_CLOEXEC)) < 0) {
+	msg_warn("%s: open %s: %m", m->queue_id, m->path);
 	m->error = 1;
 	return (-1);
     }
     if ((ret = rec_mark_done(fd, offset)) < 0) {
-	msg_warn("%s: update %s: %m", m->queue_id, active_path(m->queue_id));
+	msg_warn("%s: update %s: %m", m->queue_id, m->path);
 	m->error = 1;
     }
     close(fd);
@@ -618,8 +620,8 @@ int     qmgr_message_warn_sent(QMGR_MESSAGE *m)
     if (m->warn_offset == 0)
 	return (0);
     snprintf(buf, sizeof(buf), "%020ld", 0L);
-    if ((fd = open(active_path(m->queue_id), O_WRONLY | O_CLOEXEC)) < 0) {
-	msg_warn("%s: open %s: %m", m->queue_id, active_path(m->queue_id));
+    if ((fd = open(m->path, O_WRONLY | O_CLOEXEC)) < 0) {
+	msg_warn("%s: open %s: %m", m->queue_id, m->path);
 	return (-1);
     }
     if (pwrite(fd, buf, QMGR_WARN_WIDTH, m->warn_offset) != QMGR_WARN_WIDTH

@@ -132,38 +132,33 @@ void    deliver_request_free(DELIVER_REQUEST *req)
 
 int     deliver_request_send(VSTREAM *stream, const DELIVER_REQUEST *req)
 {
-    ATTR   *a = attr_alloc();
-    int     ret;
-
-    attr_addf(a, DELIVER_ATTR_FLAGS, "%d", req->flags);
-    attr_add(a, DELIVER_ATTR_QUEUE_NAME, req->queue_name);
-    attr_add(a, DELIVER_ATTR_QUEUE_ID, req->queue_id);
-    attr_addf(a, DELIVER_ATTR_DATA_OFFSET, "%lld", (long long) req->data_offset);
-    attr_addf(a, DELIVER_ATTR_DATA_SIZE, "%lld", (long long) req->data_size);
-    attr_add(a, DELIVER_ATTR_NEXTHOP, req->nexthop);
-    attr_add(a, DELIVER_ATTR_TRANSPORT, req->transport);
-    attr_add(a, DELIVER_ATTR_SENDER, req->sender);
-    attr_add(a, DELIVER_ATTR_DSN_ENVID, req->dsn_envid);
-    attr_addf(a, DELIVER_ATTR_DSN_RET, "%d", req->dsn_ret);
-    attr_add(a, DELIVER_ATTR_CLIENT_NAME, req->client_name);
-    attr_add(a, DELIVER_ATTR_CLIENT_ADDR, req->client_addr);
-    attr_add(a, DELIVER_ATTR_HELO_NAME, req->helo_name);
-    attr_add(a, DELIVER_ATTR_SASL_USERNAME, req->sasl_username);
-    attr_addf(a, DELIVER_ATTR_ARRIVAL_TIME, "%.6f", req->arrival_time);
-    attr_addf(a, DELIVER_ATTR_ACTIVE_TIME, "%.6f", req->active_time);
-    attr_addf(a, DELIVER_ATTR_RCPT_COUNT, "%zu", req->rcpt_count);
+    attr_put_num(stream, DELIVER_ATTR_FLAGS, req->flags);
+    attr_put(stream, DELIVER_ATTR_QUEUE_NAME, req->queue_name);
+    attr_put(stream, DELIVER_ATTR_QUEUE_ID, req->queue_id);
+    attr_put_num(stream, DELIVER_ATTR_DATA_OFFSET, (long long) req->data_offset);
+    attr_put_num(stream, DELIVER_ATTR_DATA_SIZE, (long long) req->data_size);
+    attr_put(stream, DELIVER_ATTR_NEXTHOP, req->nexthop);
+    attr_put(stream, DELIVER_ATTR_TRANSPORT, req->transport);
+    attr_put(stream, DELIVER_ATTR_SENDER, req->sender);
+    attr_put(stream, DELIVER_ATTR_DSN_ENVID, req->dsn_envid);
+    attr_put_num(stream, DELIVER_ATTR_DSN_RET, req->dsn_ret);
+    attr_put(stream, DELIVER_ATTR_CLIENT_NAME, req->client_name);
+    attr_put(stream, DELIVER_ATTR_CLIENT_ADDR, req->client_addr);
+    attr_put(stream, DELIVER_ATTR_HELO_NAME, req->helo_name);
+    attr_put(stream, DELIVER_ATTR_SASL_USERNAME, req->sasl_username);
+    attr_put_fixed6(stream, DELIVER_ATTR_ARRIVAL_TIME, req->arrival_time);
+    attr_put_fixed6(stream, DELIVER_ATTR_ACTIVE_TIME, req->active_time);
+    attr_put_num(stream, DELIVER_ATTR_RCPT_COUNT, (long long) req->rcpt_count);
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	const RECIPIENT *r = req->rcpt + i;
 
-	attr_add(a, DELIVER_ATTR_RECIPIENT, r->address);
-	attr_add(a, DELIVER_ATTR_ORIG_RCPT, r->orig_addr);
-	attr_addf(a, DELIVER_ATTR_OFFSET, "%lld", (long long) r->offset);
-	attr_addf(a, DELIVER_ATTR_DSN_NOTIFY, "%d", r->dsn_notify);
-	attr_add(a, DELIVER_ATTR_DSN_ORCPT, r->dsn_orcpt);
+	attr_put(stream, DELIVER_ATTR_RECIPIENT, r->address);
+	attr_put(stream, DELIVER_ATTR_ORIG_RCPT, r->orig_addr);
+	attr_put_num(stream, DELIVER_ATTR_OFFSET, (long long) r->offset);
+	attr_put_num(stream, DELIVER_ATTR_DSN_NOTIFY, r->dsn_notify);
+	attr_put(stream, DELIVER_ATTR_DSN_ORCPT, r->dsn_orcpt);
     }
-    ret = attr_send(stream, a);
-    attr_free(a);
-    return (ret == 0 && !vstream_ferror(stream) ? 0 : -1);
+    return (attr_put_end(stream) == 0 && !vstream_ferror(stream) ? 0 : -1);
 }
 
 /*
@@ -338,43 +333,41 @@ static int learned_before(const DELIVER_REQUEST *req)
 
 int     deliver_request_done(VSTREAM *stream, DELIVER_REQUEST *req)
 {
-    ATTR   *a = attr_alloc();
-    int     ret;
-
     /* Probe results and learned deliveries go to the verify service. */
     if ((req->flags & (DEL_REQ_FLAG_VERIFY | DEL_REQ_FLAG_RECORD)) && !learned_before(req))
 	(void) verify_clnt_record(req);
     for (size_t i = 0; i < req->rcpt_count; i++) {
 	const RECIPIENT *r = req->rcpt + i;
 	const DSN_RESULT *res = &r->result;
+	char    action[2];
 
 	if (!r->have_result)
 	    continue;
-	attr_addf(a, DELIVER_ATTR_RCPT_INDEX, "%zu", i);
-	attr_add(a, DELIVER_ATTR_DSN_STATUS, res->status);
-	attr_addf(a, DELIVER_ATTR_DSN_ACTION, "%c", res->action);
-	attr_add(a, DELIVER_ATTR_REASON, res->reason);
-	attr_add(a, DELIVER_ATTR_RELAY, res->relay);
+	action[0] = (char) res->action;
+	action[1] = 0;
+	attr_put_num(stream, DELIVER_ATTR_RCPT_INDEX, (long long) i);
+	attr_put(stream, DELIVER_ATTR_DSN_STATUS, res->status);
+	attr_put(stream, DELIVER_ATTR_DSN_ACTION, action);
+	attr_put(stream, DELIVER_ATTR_REASON, res->reason);
+	attr_put(stream, DELIVER_ATTR_RELAY, res->relay);
 	if (res->remote_mta)
-	    attr_add(a, DELIVER_ATTR_REMOTE_MTA, res->remote_mta);
+	    attr_put(stream, DELIVER_ATTR_REMOTE_MTA, res->remote_mta);
 	if (res->diag)
-	    attr_add(a, DELIVER_ATTR_DIAG, res->diag);
-	attr_addf(a, DELIVER_ATTR_CONN_SETUP, "%.6f", res->conn_setup);
-	attr_addf(a, DELIVER_ATTR_XMIT, "%.6f", res->xmit);
-	attr_addf(a, DELIVER_ATTR_CONN_REUSE, "%d", res->conn_reuse);
+	    attr_put(stream, DELIVER_ATTR_DIAG, res->diag);
+	attr_put_fixed6(stream, DELIVER_ATTR_CONN_SETUP, res->conn_setup);
+	attr_put_fixed6(stream, DELIVER_ATTR_XMIT, res->xmit);
+	attr_put_num(stream, DELIVER_ATTR_CONN_REUSE, res->conn_reuse);
 	if (res->flags)
-	    attr_addf(a, DELIVER_ATTR_DSN_FLAGS, "%d", res->flags);
+	    attr_put_num(stream, DELIVER_ATTR_DSN_FLAGS, res->flags);
     }
     if (req->hop_status && req->hop_reason) {
-	attr_add(a, DELIVER_ATTR_HOP_STATUS, req->hop_status);
-	attr_add(a, DELIVER_ATTR_HOP_REASON, req->hop_reason);
+	attr_put(stream, DELIVER_ATTR_HOP_STATUS, req->hop_status);
+	attr_put(stream, DELIVER_ATTR_HOP_REASON, req->hop_reason);
     }
     if (req->more)
-	attr_add(a, DELIVER_ATTR_MORE, "1");
-    attr_add(a, ATTR_NAME_STATUS, "0");
-    ret = attr_send(stream, a);
-    attr_free(a);
-    return (ret == 0 && !vstream_ferror(stream) ? 0 : -1);
+	attr_put(stream, DELIVER_ATTR_MORE, "1");
+    attr_put(stream, ATTR_NAME_STATUS, "0");
+    return (attr_put_end(stream) == 0 && !vstream_ferror(stream) ? 0 : -1);
 }
 
 /* One result as read, before it is checked against the request. */
@@ -505,7 +498,7 @@ int     deliver_reply_read(VSTREAM *stream, DELIVER_REQUEST *req)
  */
 static void format_delay(VSTRING *buf, double secs)
 {
-    long    max_dig = mail_conf_int(VAR_DELAY_LOGGING_RESOLUTION_LIMIT);
+    static long max_dig = -1;		/* asked once: a reload restarts us */
     const int sig_dig = 2;
     long    scale = 1;
     long long units;
@@ -514,7 +507,7 @@ static void format_delay(VSTRING *buf, double secs)
     int     whole_digits;
     int     left;
 
-    if (max_dig < 0)
+    if (max_dig < 0 && (max_dig = mail_conf_int(VAR_DELAY_LOGGING_RESOLUTION_LIMIT)) < 0)
 	max_dig = 0;
     if (max_dig > 6)
 	max_dig = 6;

@@ -429,7 +429,9 @@ static long single_max_use;
  */
 int     mail_server_another(void)
 {
+    static time_t master_checked;
     struct pollfd pfd;
+    time_t  now;
 
     if (stand_alone)
 	return (1);
@@ -437,12 +439,18 @@ int     mail_server_another(void)
 	return (0);
     if (tables_changed())
 	return (0);
-    if (have_master) {
+    /*
+     * Master's status pipe is looked at once per second, not per request
+     * (a request a second apart always looks): the client, qmgr, watches
+     * master too and ends the connection when master goes or reloads.
+     */
+    if (have_master && (now = time((time_t *) 0)) != master_checked) {
 	pfd.fd = MASTER_STATUS_FD;
 	pfd.events = 0;
 	pfd.revents = 0;
 	if (poll(&pfd, 1, 0) != 0)
 	    return (0);
+	master_checked = now;
     }
     single_use_count++;
     return (1);

@@ -76,7 +76,8 @@
  *	request as a use (max_use counts requests, not connections) and
  *	returns 1 when the process may serve another one, 0 when it should
  *	end the connection (max_use reached, a watched table changed,
- *	master gone or reloaded).
+ *	master gone or reloaded: master's status pipe is looked at once
+ *	per second of the clock; the client watches master itself).
  *
  *	mail_server_watch() registers a check that step 7 runs between
  *	clients, e.g. mail_server_watch((int (*)(void *)) dict_changed, d)

@@ -36,8 +36,9 @@
  *	and not logged: qmgr sends them again (deliver_request.h). A
  *	connection that fails is settled as before: the site may be down.
  *
- *	A cached idle session is shut down by SIGALRM after
- *	smtp_connection_cache_time_limit; the engine owns SIGALRM.
+ *	A cached idle session is shut down after
+ *	smtp_connection_cache_time_limit without a request: the agent calls
+ *	smtp_client_idle() before it waits for one.
  *
  *	SASL credentials (smtp_sasl_auth_enable) come from
  *	smtp_sasl_password_maps as "username:password", looked up as
@@ -57,6 +58,7 @@
 #include <netdb.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 #include <stdarg.h>
@@ -78,7 +80,6 @@
 SMTP_CLIENT_CONF smtp_conf;
 
 static SMTP_SESSION *cached_session;	/* one idle session, see above */
-static volatile sig_atomic_t cached_fd = -1;	/* for cache_expire() */
 static MAPS *sasl_maps;
 
 /*
@@ -491,38 +492,22 @@ static void finish_all(SMTP_STATE *st, SMTP_WHY *why)
 }
 
 /*
- * cache_expire - SIGALRM: an idle cached session has waited long enough.
- * Only shutdown(2) here (async-signal-safe); the next request then sees
- * the session dead and frees it.
+ * smtp_client_idle - before the agent waits for its next request: a
+ * cached session that stays idle for smtp_connection_cache_time_limit
+ * is shut down (no QUIT), and the wait goes on; the next request then
+ * sees the session dead and frees it. The wait for the request is the
+ * limit (no timer, no signal): the poll that reads the request anyway.
  */
-static void cache_expire(int sig)
+void    smtp_client_idle(VSTREAM *client)
 {
-    (void) sig;
-    if (cached_fd >= 0)
-	(void) shutdown(cached_fd, SHUT_RDWR);
-}
+    int     limit_ms;
 
-static void cache_timer(int on)
-{
-    static int installed;
-
-    if (!installed) {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cache_expire;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, 0);
-	installed = 1;
-    }
-    if (on && cached_session && smtp_conf.cache_time_limit > 0) {
-	cached_fd = vstream_fileno(cached_session->stream);
-	alarm((unsigned) smtp_conf.cache_time_limit);
-    } else {
-	alarm(0);
-	cached_fd = -1;
-    }
+    if (cached_session == 0 || smtp_conf.cache_time_limit <= 0 || vstream_peek(client) > 0)
+	return;
+    limit_ms = smtp_conf.cache_time_limit > INT_MAX / 1000 ?
+	INT_MAX : smtp_conf.cache_time_limit * 1000;
+    if (vstream_fill(client, limit_ms) == 0)
+	(void) shutdown(vstream_fileno(cached_session->stream), SHUT_RDWR);
 }
 
 /*
@@ -552,7 +537,6 @@ static void session_done(SMTP_SESSION *sess, int healthy, const char *key, const
 	sess->key = mystrdup(key);
 	vstream_clear_deadline(sess->stream);
 	cached_session = sess;
-	cache_timer(1);
 	return;
     }
     if (healthy)
@@ -562,7 +546,6 @@ static void session_done(SMTP_SESSION *sess, int healthy, const char *key, const
 
 void    smtp_client_cache_close(void)
 {
-    cache_timer(0);
     if (cached_session) {
 	smtp_session_quit(cached_session);
 	smtp_session_free(cached_session);
@@ -689,13 +672,15 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	finish_all(&st, &why);
 	goto done;
     }
-    /* A message that cannot be read is not worth a connection. */
+    /*
+     * A message that cannot be read is not worth a connection. The file
+     * stays open for the transaction (XFORWARD attributes, the body).
+     */
     if (!DEL_REQ_TRACE_ONLY(req->flags)) {
 	VSTRING *path = vstring_alloc(100);
-	int     fd;
 
 	vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
-	if ((fd = open(vstring_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((st.msg = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
 	    msg_warn("%s: cannot open queue file %s: %m", req->queue_id, vstring_str(path));
 	    smtp_why_set(&why, 0, "4.3.0", "error reading message file %s: %m",
 			 vstring_str(path));
@@ -703,14 +688,16 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
 	    finish_all(&st, &why);
 	    goto done;
 	}
-	close(fd);
+	vstream_set_bufsize(st.msg, SMTP_BODY_BUFSIZE);
+	/* The first piece now: the seeks to the body then stay in the buffer. */
+	if (vstream_getc(st.msg) != VSTREAM_EOF)
+	    (void) vstream_seek(st.msg, 0, SEEK_SET);
 	vstring_free(path);
     }
     vstring_sprintf(key, "%s\t%s\t%s", smtp_conf.service ? smtp_conf.service : "",
 		    req->nexthop, st.sasl_user ? st.sasl_user : "");
 
     /* A session left open by the previous request to this nexthop. */
-    cache_timer(0);
     if (cached_session) {
 	sess = cached_session;
 	cached_session = 0;
@@ -798,6 +785,8 @@ void    smtp_client_deliver(DELIVER_REQUEST *req)
     }
 
 done:
+    if (st.msg)
+	(void) vstream_close(st.msg);
     debug_peer_restore();
     if (fallback)
 	argv_free(fallback);

@@ -6,6 +6,7 @@
  *	void smtp_client_init(int proto, const char *service);
  *	void smtp_client_deliver(DELIVER_REQUEST *req);
  *	void smtp_client_cache_close(void);
+ *	void smtp_client_idle(VSTREAM *qmgr_stream);
  *	int smtp_client_probe(const char *nexthop, const char *match,
  *				int flags, VSTREAM *out);
  *
@@ -55,6 +56,9 @@
  *	(smtp_connection_cache_on_demand) for the next request to the
  *	same nexthop, up to smtp_connection_reuse_time_limit; the log
  *	line then has conn_use=N. smtp_client_cache_close() ends it.
+ *	smtp_client_idle() waits, before the agent reads its next request,
+ *	at most smtp_connection_cache_time_limit for it, and shuts the
+ *	idle session down (no QUIT) when none came by then.
  *
  *	smtp_reply_feed() takes one reply line (without CRLF) and returns
  *	1 when the reply is complete, 0 when more lines follow. A line
@@ -260,11 +264,13 @@ typedef struct SMTP_STATE {
     int     tls_from_map;		/* the level came from smtp_tls_policy_maps */
     int     sts_status;			/* MTA_STS_NONE, _FOUND, _FAIL */
     MTA_STS_POLICY sts;			/* the destination's MTA-STS policy */
+    VSTREAM *msg;			/* the queue file, opened once, or NULL */
 } SMTP_STATE;
 
 extern void smtp_client_init(int, const char *);
 extern void smtp_client_deliver(DELIVER_REQUEST *);
 extern void smtp_client_cache_close(void);
+extern void smtp_client_idle(VSTREAM *);
 
 extern SMTP_REPLY *smtp_reply_alloc(void);
 extern void smtp_reply_free(SMTP_REPLY *);

@@ -147,8 +147,35 @@ typedef struct XFWD_ATTRS {
 
 static const char *xfwd_names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"};
 
+/*
+ * msg_open - the queue file at offset: the stream that smtp_client_deliver()
+ * opened (*own = 0), or one opened here for a caller without it (*own = 1).
+ */
+static VSTREAM *msg_open(SMTP_STATE *st, VSTRING *path, off_t offset, int *own)
+{
+    DELIVER_REQUEST *req = st->req;
+    VSTREAM *fp;
+
+    vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
+    if ((fp = st->msg) != 0) {
+	*own = 0;
+    } else if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) != 0) {
+	*own = 1;
+	vstream_set_bufsize(fp, SMTP_BODY_BUFSIZE);
+    } else {
+	return (0);
+    }
+    if (vstream_seek(fp, offset, SEEK_SET) < 0) {
+	if (*own)
+	    (void) vstream_close(fp);
+	errno = errno ? errno : EIO;
+	return (0);
+    }
+    return (fp);
+}
+
 /* xfwd_read - the A records before the message; 0 or -1 with why */
-static int xfwd_read(DELIVER_REQUEST *req, XFWD_ATTRS *xa, VSTRING *why)
+static int xfwd_read(SMTP_STATE *st, XFWD_ATTRS *xa, VSTRING *why)
 {
     /* Queue file attribute, then the one it falls back to. */
     static const char *attr_names[7][2] = {
@@ -162,10 +189,10 @@ static int xfwd_read(DELIVER_REQUEST *req, XFWD_ATTRS *xa, VSTRING *why)
     VSTREAM *fp;
     size_t  len;
     int     type;
+    int     own;
 
     memset(xa, 0, sizeof(*xa));
-    vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
-    if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
+    if ((fp = msg_open(st, path, 0, &own)) == 0) {
 	vstring_sprintf(why, "cannot open queue file %s: %m", vstring_str(path));
 	vstring_free(path);
 	vstring_free(buf);
@@ -190,7 +217,8 @@ static int xfwd_read(DELIVER_REQUEST *req, XFWD_ATTRS *xa, VSTRING *why)
 		    found[i][j] = mystrdup(value);
 		}
     }
-    vstream_close(fp);
+    if (own)
+	(void) vstream_close(fp);
     for (int i = 0; i < 7; i++) {
 	xa->value[i] = found[i][0] ? found[i][0] : found[i][1];
 	myfree(found[i][0] ? found[i][1] : found[i][0]);
@@ -218,7 +246,7 @@ static int send_xforward(SMTP_SESSION *sess, SMTP_STATE *st, SMTP_REPLY *reply,
     VSTRING *item = vstring_alloc(100);
     int     ret = 0;
 
-    if (xfwd_read(st->req, &xa, why) < 0) {
+    if (xfwd_read(st, &xa, why) < 0) {
 	vstring_free(cmd);
 	vstring_free(item);
 	return (-1);
@@ -584,17 +612,11 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_HEADER)
 			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_BODY));
     ssize_t n;
+    int     own;
     int     ret = 0;
 
-    vstring_sprintf(path, "%s/%s", req->queue_name, req->queue_id);
-    if ((fp = vstream_open(vstring_str(path), O_RDONLY, 0)) == 0) {
+    if ((fp = msg_open(st, path, req->data_offset, &own)) == 0) {
 	vstring_sprintf(why_text, "cannot open queue file %s: %m", vstring_str(path));
-	vstring_free(path);
-	return (-1);
-    }
-    if (vstream_seek(fp, req->data_offset, SEEK_SET) < 0) {
-	vstring_sprintf(why_text, "cannot seek queue file %s: %m", vstring_str(path));
-	vstream_close(fp);
 	vstring_free(path);
 	return (-1);
     }
@@ -615,7 +637,6 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	hbc_begin(&filter.hbc, smtp_conf.hbc_maps, req->queue_id, filter_log, &filter);
     }
     /* The body in large pieces: fewer reads of the file, fewer writes. */
-    vstream_set_bufsize(fp, SMTP_BODY_BUFSIZE);
     vstream_set_bufsize(sess->stream, SMTP_BODY_BUFSIZE);
     buf = vstring_alloc(SMTP_BODY_BUFSIZE);
     vstring_space(buf, SMTP_BODY_BUFSIZE);
@@ -656,7 +677,8 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     }
     if (ret == 0)
 	wire_end(&wire, sess);
-    vstream_close(fp);
+    if (own)
+	(void) vstream_close(fp);
     vstring_free(path);
     vstring_free(buf);
     return (ret);

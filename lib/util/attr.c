@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,67 @@ int     attr_send(VSTREAM *s, ATTR *a)
 	vstream_write(s, a->names->argv[i], strlen(a->names->argv[i]) + 1);
 	vstream_write(s, a->values->argv[i], strlen(a->values->argv[i]) + 1);
     }
+    vstream_write(s, "", 1);
+    return (vstream_fflush(s));
+}
+
+/*
+ * Writing without a list: each pair goes straight into the stream's
+ * buffer; attr_put_end() ends the list and flushes.
+ */
+void    attr_put(VSTREAM *s, const char *name, const char *value)
+{
+    if (value == 0)
+	value = "";
+    vstream_write(s, name, strlen(name) + 1);
+    vstream_write(s, value, strlen(value) + 1);
+}
+
+void    attr_put_num(VSTREAM *s, const char *name, long long num)
+{
+    char    buf[32];
+    char   *cp = buf + sizeof(buf);
+    unsigned long long u = num < 0 ? 0 - (unsigned long long) num : (unsigned long long) num;
+
+    *--cp = 0;
+    do {
+	*--cp = '0' + (char) (u % 10);
+	u /= 10;
+    } while (u > 0);
+    if (num < 0)
+	*--cp = '-';
+    vstream_write(s, name, strlen(name) + 1);
+    vstream_write(s, cp, (size_t) (buf + sizeof(buf) - cp));
+}
+
+void    attr_put_fixed6(VSTREAM *s, const char *name, double num)
+{
+    char    buf[64];
+
+    /* "%.6f", without stdio for the usual values (seconds, epoch times). */
+    if (num >= 0 && num < 1e12) {
+	long long units = (long long) (num * 1e6 + 0.5);
+	long long whole = units / 1000000;
+	long long frac = units % 1000000;
+	char   *cp = buf + sizeof(buf);
+
+	*--cp = 0;
+	for (int i = 0; i < 6; i++, frac /= 10)
+	    *--cp = '0' + (char) (frac % 10);
+	*--cp = '.';
+	do {
+	    *--cp = '0' + (char) (whole % 10);
+	    whole /= 10;
+	} while (whole > 0);
+	attr_put(s, name, cp);
+    } else {
+	snprintf(buf, sizeof(buf), "%.6f", num);
+	attr_put(s, name, buf);
+    }
+}
+
+int     attr_put_end(VSTREAM *s)
+{
     vstream_write(s, "", 1);
     return (vstream_fflush(s));
 }
@@ -399,113 +461,227 @@ static const ATTR_SCAN *scan_find_next(const ATTR_SCAN *table, const char *name,
     return (e);
 }
 
-int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *why)
+/*
+ * SCAN - a table scan in progress, fed one pair at a time: attr_scan()
+ * feeds it straight from the stream's buffer (no list of copies),
+ * attr_scan_list() from a received list. The "seen" marks live in the
+ * structure for tables of usual size.
+ */
+#define SCAN_SEEN_FIXED	64
+
+typedef struct SCAN {
+    const ATTR_SCAN *table;
+    void   *target;
+    VSTRING *reason;
+    const ATTR_SCAN *top_next;
+    const ATTR_SCAN *member_next;
+    const ATTR_SCAN *group;		/* the open group's entry */
+    void   *elem;			/* ...its newest element */
+    char   *seen;
+    char   *member_seen;
+    size_t  member_size;
+    int     failed;
+    char    seen_fixed[SCAN_SEEN_FIXED];
+    char    member_fixed[SCAN_SEEN_FIXED];
+} SCAN;
+
+static void scan_begin(SCAN *sc, const ATTR_SCAN *table, void *target, VSTRING *why)
 {
-    const ATTR_SCAN *top_next = table;
-    const ATTR_SCAN *member_next = 0;
-    const ATTR_SCAN *top;
     size_t  top_size = scan_size(table);
-    char   *seen = mycalloc(top_size + 1, 1);
-    char   *member_seen = 0;
-    const ATTR_SCAN *group = 0;		/* the open group's entry */
-    void   *elem = 0;			/* ...its newest element */
-    const ATTR_SCAN *e;
-    const ATTR_SCAN *missing;
-    VSTRING *reason = why ? why : vstring_alloc(100);
-    int     ret = -1;
 
     scan_check(table);
-    for (size_t i = 0; i < attr_count(a); i++) {
-	const char *name = attr_name(a, i);
-	const char *value = attr_value(a, i);
+    sc->table = table;
+    sc->target = target;
+    sc->reason = why ? why : vstring_alloc(100);
+    sc->top_next = table;
+    sc->member_next = 0;
+    sc->group = 0;
+    sc->elem = 0;
+    sc->seen = top_size < SCAN_SEEN_FIXED ? sc->seen_fixed : mymalloc(top_size + 1);
+    memset(sc->seen, 0, top_size + 1);
+    sc->member_seen = 0;
+    sc->member_size = 0;
+    sc->failed = 0;
+}
 
-	top = scan_find_next(table, name, &top_next);
-	if ((e = top) != 0 && e->type == ATTR_TYPE_GROUP) {
-	    /* The opener closes the previous element and starts one. */
-	    if (group && (missing = scan_missing(group->members, member_seen)) != 0) {
-		vstring_sprintf(reason, "missing attribute %s", missing->name);
-		goto out;
-	    }
-	    if (*(size_t *) ((char *) target + e->count_offset) >= scan_group_max(e)) {
-		vstring_sprintf(reason, "too many %s attributes", e->name);
-		goto out;
-	    }
-	    seen[e - table] = 1;
-	    group = e;
-	    myfree(member_seen);
-	    member_seen = mycalloc(scan_size(e->members) + 1, 1);
-	    member_next = e->members + 1;
-	    elem = scan_group_add(e, target);
-	    member_seen[0] = 1;
-	    if (scan_store(e->members, elem, value, reason) < 0)
-		goto out;
-	} else if (group && (e = scan_find_next(group->members + 1, name, &member_next)) != 0) {
-	    if (member_seen[e - group->members]++) {
-		vstring_sprintf(reason, "attribute %s given twice for one %s",
-				name, group->name);
-		goto out;
-	    }
-	    if (scan_store(e, elem, value, reason) < 0)
-		goto out;
-	} else if ((e = top) != 0) {
-	    if (seen[e - table]++) {
-		vstring_sprintf(reason, "attribute %s given twice", name);
-		goto out;
-	    }
-	    if (scan_store(e, target, value, reason) < 0)
-		goto out;
-	} else if ((e = scan_in_group(table, name)) != 0) {
-	    vstring_sprintf(reason, "attribute %s outside its %s group", name, e->name);
-	    goto out;
+static void scan_end(SCAN *sc, VSTRING *why)
+{
+    if (sc->seen != sc->seen_fixed)
+	myfree(sc->seen);
+    if (sc->member_seen != sc->member_fixed)
+	myfree(sc->member_seen);
+    if (sc->reason != why)
+	vstring_free(sc->reason);
+}
+
+/* scan_pair - one name and value into the target; 0, or -1 with reason */
+static int scan_pair(SCAN *sc, const char *name, const char *value)
+{
+    const ATTR_SCAN *table = sc->table;
+    const ATTR_SCAN *top;
+    const ATTR_SCAN *e;
+    const ATTR_SCAN *missing;
+
+    top = scan_find_next(table, name, &sc->top_next);
+    if ((e = top) != 0 && e->type == ATTR_TYPE_GROUP) {
+	/* The opener closes the previous element and starts one. */
+	if (sc->group && (missing = scan_missing(sc->group->members, sc->member_seen)) != 0) {
+	    vstring_sprintf(sc->reason, "missing attribute %s", missing->name);
+	    return (-1);
 	}
-	/* else: a newer process's attribute; skip it. */
+	if (*(size_t *) ((char *) sc->target + e->count_offset) >= scan_group_max(e)) {
+	    vstring_sprintf(sc->reason, "too many %s attributes", e->name);
+	    return (-1);
+	}
+	sc->seen[e - table] = 1;
+	if (sc->group != e) {
+	    size_t  size = scan_size(e->members) + 1;
+
+	    if (sc->member_seen != sc->member_fixed)
+		myfree(sc->member_seen);
+	    sc->member_seen = size <= SCAN_SEEN_FIXED ? sc->member_fixed : mymalloc(size);
+	    sc->member_size = size;
+	    sc->group = e;
+	}
+	memset(sc->member_seen, 0, sc->member_size);
+	sc->member_next = e->members + 1;
+	sc->elem = scan_group_add(e, sc->target);
+	sc->member_seen[0] = 1;
+	return (scan_store(e->members, sc->elem, value, sc->reason));
+    } else if (sc->group
+	       && (e = scan_find_next(sc->group->members + 1, name, &sc->member_next)) != 0) {
+	if (sc->member_seen[e - sc->group->members]++) {
+	    vstring_sprintf(sc->reason, "attribute %s given twice for one %s",
+			    name, sc->group->name);
+	    return (-1);
+	}
+	return (scan_store(e, sc->elem, value, sc->reason));
+    } else if ((e = top) != 0) {
+	if (sc->seen[e - table]++) {
+	    vstring_sprintf(sc->reason, "attribute %s given twice", name);
+	    return (-1);
+	}
+	return (scan_store(e, sc->target, value, sc->reason));
+    } else if ((e = scan_in_group(table, name)) != 0) {
+	vstring_sprintf(sc->reason, "attribute %s outside its %s group", name, e->name);
+	return (-1);
     }
-    if (group && (missing = scan_missing(group->members, member_seen)) != 0) {
-	vstring_sprintf(reason, "missing attribute %s", missing->name);
-	goto out;
+    /* else: a newer process's attribute; skip it. */
+    return (0);
+}
+
+/* scan_finish - after the last pair: what is required is there */
+static int scan_finish(SCAN *sc)
+{
+    const ATTR_SCAN *e;
+    const ATTR_SCAN *missing;
+
+    if (sc->group && (missing = scan_missing(sc->group->members, sc->member_seen)) != 0) {
+	vstring_sprintf(sc->reason, "missing attribute %s", missing->name);
+	return (-1);
     }
-    for (e = table; e->name; e++) {
+    for (e = sc->table; e->name; e++) {
 	if (e->type == ATTR_TYPE_GROUP) {
-	    size_t  count = *(size_t *) ((char *) target + e->count_offset);
+	    size_t  count = *(size_t *) ((char *) sc->target + e->count_offset);
 	    size_t  min = e->min > 0 ? (size_t) e->min : 0;
 
 	    if ((e->flags & ATTR_FLAG_REQUIRED) && min == 0)
 		min = 1;
 	    if (count < min) {
-		vstring_sprintf(reason, count ? "too few %s attributes" :
+		vstring_sprintf(sc->reason, count ? "too few %s attributes" :
 				"missing attribute %s", e->name);
-		goto out;
+		return (-1);
 	    }
-	} else if ((e->flags & ATTR_FLAG_REQUIRED) && !seen[e - table]) {
-	    vstring_sprintf(reason, "missing attribute %s", e->name);
-	    goto out;
+	} else if ((e->flags & ATTR_FLAG_REQUIRED) && !sc->seen[e - sc->table]) {
+	    vstring_sprintf(sc->reason, "missing attribute %s", e->name);
+	    return (-1);
 	}
     }
-    ret = 0;
-out:
-    myfree(seen);
-    myfree(member_seen);
-    if (reason != why)
-	vstring_free(reason);
+    return (0);
+}
+
+int     attr_scan_list(ATTR *a, const ATTR_SCAN *table, void *target, VSTRING *why)
+{
+    SCAN    sc;
+    int     ret = 0;
+
+    scan_begin(&sc, table, target, why);
+    for (size_t i = 0; ret == 0 && i < attr_count(a); i++)
+	ret = scan_pair(&sc, attr_name(a, i), attr_value(a, i));
+    if (ret == 0)
+	ret = scan_finish(&sc);
+    scan_end(&sc, why);
     return (ret);
 }
 
+/*
+ * attr_scan - read one list and scan it as it comes. The whole list is
+ * read even after a pair was refused, so that the stream stays in step;
+ * a read error is reported before a refused pair, as when the list was
+ * read first.
+ */
 int     attr_scan(VSTREAM *s, const ATTR_SCAN *table, void *target, VSTRING *why)
 {
-    ATTR   *a = attr_alloc();
+    static VSTRING *name;
+    static VSTRING *value;
     size_t  max_len;
     size_t  max_count;
-    const char *reason;
-    int     ret;
+    size_t  count = 0;
+    VSTRING *failed;
+    const char *reason = 0;
+    int     first = 1;
+    int     ret = -1;
+    int     refused = 0;
+    SCAN    sc;
 
+    if (name == 0) {
+	name = vstring_alloc(32);
+	value = vstring_alloc(64);
+    }
     scan_limits(table, &max_len, &max_count);
-    if ((ret = attr_read(s, a, max_len, max_count, &reason)) < 0) {
+    scan_begin(&sc, table, target, why);
+    failed = name;
+    for (;;) {
+	if (read_string(s, name, max_len) < 0) {
+	    if (first && vstream_feof(s) && vstring_len(name) == 0)
+		ret = 0;
+	    break;
+	}
+	first = 0;
+	if (vstring_len(name) == 0) {
+	    ret = 1;
+	    break;
+	}
+	if (count++ >= max_count) {
+	    reason = "too many attributes";
+	    break;
+	}
+	if (read_string(s, value, max_len) < 0) {
+	    failed = value;
+	    break;
+	}
+	if (!refused && scan_pair(&sc, vstring_str(name), vstring_str(value)) < 0)
+	    refused = 1;
+    }
+    if (ret < 0) {
+	if (reason == 0)
+	    reason = vstream_ftimeout(s) ? "timeout" :
+		vstream_ferror(s) ? "read error" :
+		vstring_len(failed) >= max_len ? "attribute name or value too long" :
+		"list truncated";
 	if (why)
 	    vstring_strcpy(why, reason);
-    } else if (ret > 0 && attr_scan_list(a, table, target, why) < 0) {
+    } else if (ret > 0 && (refused || scan_finish(&sc) < 0)) {
 	ret = -1;
     }
-    attr_free(a);
+    scan_end(&sc, why);
+
+    /* A huge value once does not stay with the process. */
+    if (value->cap > 65536 || name->cap > 65536) {
+	vstring_free(name);
+	vstring_free(value);
+	name = value = 0;
+    }
     return (ret);
 }
 

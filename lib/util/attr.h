@@ -12,6 +12,12 @@
  *	int attr_send_status(VSTREAM *s, int status);
  *	int attr_recv(VSTREAM *s, ATTR *a, size_t max_len, size_t max_count);
  *	const char *attr_get(ATTR *a, const char *name);	(first)
+ *
+ *	Writing without a list:
+ *	void attr_put(VSTREAM *s, const char *name, const char *value);
+ *	void attr_put_num(VSTREAM *s, const char *name, long long num);
+ *	void attr_put_fixed6(VSTREAM *s, const char *name, double num);
+ *	int attr_put_end(VSTREAM *s);			(ends, flushes)
  *	size_t attr_count(ATTR *a);
  *	const char *attr_name(ATTR *a, size_t i);
  *	const char *attr_value(ATTR *a, size_t i);
@@ -32,7 +38,10 @@
  *	stream's timeout, refuses any name or value longer than max_len or
  *	more than max_count pairs (returns -1; the caller logs and closes),
  *	and returns 0 at a clean end of file before the first byte, 1 for
- *	a list. attr_send_status() sends the reply that most services give:
+ *	a list. attr_put() and its kin write one pair straight into the
+ *	stream's buffer (a number in decimal; attr_put_fixed6 as "%.6f"),
+ *	attr_put_end() ends the list and flushes: 0 or VSTREAM_EOF, as
+ *	attr_send(). attr_send_status() sends the reply that most services give:
  *	a list of one ATTR_NAME_STATUS.
  *
  *	A list is read into a C structure with a table (ATTR_SCAN), one
@@ -80,7 +89,10 @@
  *	why. It bounds what it reads by the table: no name or value longer
  *	than the table's longest string (at least ATTR_NUM_LEN), no more
  *	pairs than the table's entries and groups can hold plus
- *	ATTR_SCAN_EXTRA unknown ones.
+ *	ATTR_SCAN_EXTRA unknown ones. Each pair is scanned as it is read,
+ *	from the stream's buffer (no list of copies); after a refused pair
+ *	the rest of the list is still read, so that the stream stays in
+ *	step.
  *
  *	After either scan, successful or not, attr_scan_free() releases the
  *	strings and group arrays that the table describes and clears them.
@@ -172,6 +184,10 @@ extern void attr_add(ATTR *, const char *, const char *);
 extern void attr_addf(ATTR *, const char *, const char *, ...) __attribute__((format(printf, 3, 4)));
 extern int attr_send(VSTREAM *, ATTR *);
 extern int attr_send_status(VSTREAM *, int);
+extern void attr_put(VSTREAM *, const char *, const char *);
+extern void attr_put_num(VSTREAM *, const char *, long long);
+extern void attr_put_fixed6(VSTREAM *, const char *, double);
+extern int attr_put_end(VSTREAM *);
 extern int attr_recv(VSTREAM *, ATTR *, size_t, size_t);
 extern const char *attr_get(ATTR *, const char *);
 extern size_t attr_count(ATTR *);

@@ -168,5 +168,89 @@ class ReuseAndLmtp(unittest.TestCase):
         self.assertEqual([r for r, _ in self.lmtp.handler.delivered], ["ok@lmtp.test"])
 
 
+class SessionRecorder:
+    """A plain SMTP server that takes every message and records, for each
+    session, when its one message was accepted and how the session ended
+    (b"QUIT", or b"EOF" when the client just went away)."""
+
+    def __init__(self, addr, port):
+        import socket
+        import threading
+        self.ends = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, port))
+        self.sock.listen(8)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+    def session(self, conn):
+        f = conn.makefile("rb")
+        accepted = None
+        how = b"EOF"
+        try:
+            conn.sendall(b"220 recorder.test ESMTP\r\n")
+            for line in f:
+                cmd = line[:4].upper()
+                if cmd == b"EHLO":
+                    conn.sendall(b"250-recorder.test\r\n250 PIPELINING\r\n")
+                elif cmd == b"DATA":
+                    conn.sendall(b"354 go ahead\r\n")
+                    for body in f:
+                        if body in (b".\r\n", b".\n"):
+                            break
+                    conn.sendall(b"250 2.0.0 Ok: queued\r\n")
+                    accepted = time.time()
+                elif cmd == b"QUIT":
+                    how = b"QUIT"
+                    conn.sendall(b"221 2.0.0 Bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"250 2.0.0 Ok\r\n")
+        except OSError:
+            pass
+        self.ends.append((accepted, time.time(), how))
+        conn.close()
+
+    def stop(self):
+        self.sock.close()
+
+
+class CacheTimeLimit(unittest.TestCase):
+    def setUp(self):
+        self.addr = peers.loopback_addr()
+        self.port = free_port(self.addr)
+        self.peer = SessionRecorder(self.addr, self.port)
+        self.m = MTA(main_cf={"relayhost": "[%s]:%d" % (self.addr, self.port)}, start=False)
+        self.m.set_main(smtp_connection_cache_time_limit="1s")
+        self.m.start()
+
+    def tearDown(self):
+        self.m.cleanup()
+        self.peer.stop()
+
+    def test_idle_session_dropped_after_the_limit(self):
+        # The agent keeps the session after the delivery; with no request
+        # for smtp_connection_cache_time_limit it drops it without QUIT
+        # (qmgr ends an idle agent's connection only after 2 s, and the
+        # agent then ends its session with QUIT).
+        submit(self.m, "a@sender.test", ["r1@far.test"])
+        self.m.wait_log(r"to=<r1@far\.test>, .*status=sent", timeout=60)
+        wait_for(lambda: self.peer.ends, 10, what="the end of the session")
+        accepted, ended, how = self.peer.ends[0]
+        self.assertEqual(how, b"EOF")
+        self.assertGreaterEqual(ended - accepted, 0.9)
+        self.assertLess(ended - accepted, 1.9)
+
+
 if __name__ == "__main__":
     unittest.main()

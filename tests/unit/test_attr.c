@@ -329,6 +329,59 @@ UNIT_TEST(send_status)
     vstream_close(r);
 }
 
+/*
+ * attr_scan() scans as it reads: a list refused half way is still read
+ * to its end, so the next list on the stream is read whole; the
+ * writers put the same bytes on the wire as attr_send().
+ */
+UNIT_TEST(stream_refused_then_next_and_put)
+{
+    VSTREAM *w, *r;
+    VSTRING *why = vstring_alloc(10);
+    const char *bad[] = {"id", "A1", "priority", "9", "note", "after", "item", "x",
+    "weight", "1", 0};
+    ATTR   *a = list(bad);
+    ORDER   order;
+    char    buf[128];
+    ssize_t n;
+
+    pair(&w, &r);
+    EXPECT_INT(attr_send(w, a), 0);
+    attr_put(w, "id", "B2");
+    attr_put_num(w, "priority", -4);
+    attr_put_num(w, "offset", 1234567890123LL);
+    attr_put_fixed6(w, "when", 12.5);
+    attr_put(w, "item", "pen");
+    attr_put_num(w, "weight", 0);
+    EXPECT_INT(attr_put_end(w), 0);
+    memset(&order, 0, sizeof(order));
+    EXPECT_INT(attr_scan(r, order_table, &order, why), -1);
+    EXPECT_STR(vstring_str(why), "attribute priority: malformed or out-of-range number");
+    attr_scan_free(order_table, &order);
+    memset(&order, 0, sizeof(order));
+    EXPECT_INT(attr_scan(r, order_table, &order, why), 1);
+    EXPECT_STR(order.id, "B2");
+    EXPECT_INT(order.priority, -4);
+    EXPECT(order.offset == 1234567890123LL);
+    EXPECT(order.when == 12.5);
+    EXPECT_INT(order.item_count, 1);
+    EXPECT(order.item_count == 1 && order.items[0].weight == 0);
+    attr_scan_free(order_table, &order);
+
+    /* The bytes: numbers in decimal, "%.6f" for fixed6. */
+    attr_put_num(w, "n", 0);
+    attr_put_fixed6(w, "d", 0.0000004);
+    attr_put_fixed6(w, "e", 1796673027.25);
+    EXPECT_INT(attr_put_end(w), 0);
+    n = read(vstream_fileno(r), buf, sizeof(buf));
+    EXPECT_INT(n, 36);
+    EXPECT(n == 36 && memcmp(buf, "n\0" "0\0" "d\0" "0.000000\0" "e\0" "1796673027.250000\0\0", 36) == 0);
+    vstream_close(w);
+    vstream_close(r);
+    attr_free(a);
+    vstring_free(why);
+}
+
 UNIT_TEST(frame_in_pieces)
 {
     /* a=one bb="" then the end, then the start of whatever follows */
