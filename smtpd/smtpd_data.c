@@ -140,6 +140,7 @@ struct SMTPD_MSG {
     SMTPD_CONTENT content;
     char   *pend;			/* message bytes not yet handed over */
     size_t  pend_len;
+    off_t   qw_size;			/* queue_writer_msg_size() */
 };
 
  /*
@@ -155,6 +156,7 @@ static void data_flush(DATA_STATE *ds)
     if (ds->pend_len > 0) {
 	(void) queue_writer_msg_write(ds->qw, ds->pend, ds->pend_len);
 	ds->pend_len = 0;
+	ds->qw_size = queue_writer_msg_size(ds->qw);
     }
 }
 
@@ -164,7 +166,7 @@ static void data_write(DATA_STATE *ds, const char *buf, size_t len)
     if (ds->too_big)
 	return;
     if (var_message_size_limit > 0
-	&& queue_writer_msg_size(ds->qw) + (off_t) (ds->pend_len + len) > var_message_size_limit) {
+	&& ds->qw_size + (off_t) (ds->pend_len + len) > var_message_size_limit) {
 	ds->too_big = 1;
 	return;
     }
@@ -172,6 +174,7 @@ static void data_write(DATA_STATE *ds, const char *buf, size_t len)
 	data_flush(ds);
 	if (len > DATA_PEND_SIZE / 2) {
 	    (void) queue_writer_msg_write(ds->qw, buf, len);
+	    ds->qw_size = queue_writer_msg_size(ds->qw);
 	    return;
 	}
     }
@@ -605,6 +608,7 @@ SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state)
 	ds->key = vstring_alloc(1024);
     smtpd_content_begin(&ds->content, state);
     queue_writer_msg_begin(ds->qw);
+    ds->qw_size = queue_writer_msg_size(ds->qw);
     for (size_t i = 0; state->prepend && i < state->prepend->argc; i++) {
 	VSTRING *hdr = vstring_alloc(100);
 
@@ -636,13 +640,14 @@ static void data_lost(SMTPD_STATE *state)
 }
 
 /*
- * smtpd_msg_text - one piece of message text (DATA: dot-unstuffed)
- * without its line end (line_end says whether and which one followed):
- * through the header handling, then header_checks or body_checks, into
- * the queue file.
+ * msg_text - one piece of message text (DATA: dot-unstuffed) without its
+ * line end (line_end says whether and which one followed): through the
+ * header handling, then header_checks or body_checks, into the queue
+ * file. crlf_follows: cp[len] and cp[len + 1] are that CRLF, so a line
+ * that is written as it came is written in one piece.
  */
-void    smtpd_msg_text(DATA_STATE *ds, const char *cp, size_t len,
-		               int first_piece, int line_end)
+static void msg_text(DATA_STATE *ds, const char *cp, size_t len,
+		             int first_piece, int line_end, int crlf_follows)
 {
     SMTPD_STATE *state = ds->state;
 
@@ -657,11 +662,19 @@ void    smtpd_msg_text(DATA_STATE *ds, const char *cp, size_t len,
 	return;
     if (ds->body_checks && !ds->in_header) {
 	body_emit(ds, cp, len, first_piece, line_end);
+    } else if (crlf_follows && line_end == SMTPD_MSG_CRLF) {
+	content_write(ds, cp, len + 2);
     } else {
 	content_write(ds, cp, len);
 	if (line_end)
 	    content_write(ds, "\r\n", 2);
     }
+}
+
+void    smtpd_msg_text(DATA_STATE *ds, const char *cp, size_t len,
+		               int first_piece, int line_end)
+{
+    msg_text(ds, cp, len, first_piece, line_end, 0);
 }
 
 /*
@@ -690,6 +703,7 @@ static int data_read(DATA_STATE *ds)
     const char *cp;
     const char *nl;
     size_t  len;
+    int     in_place;		/* cp is in the stream's buffer */
 
     for (;;) {
 	/* As vstream_get_line(): an LF within the first max bytes. */
@@ -698,10 +712,12 @@ static int data_read(DATA_STATE *ds)
 				    len < max ? len : max)) != 0) {
 	    len = nl - cp;
 	    vstream_skip(client, len + 1);
+	    in_place = 1;
 	    ret = VSTREAM_LINE;
 	    if ((crlf = (len > 0 && cp[len - 1] == '\r')) != 0)
 		len--;
 	} else {
+	    in_place = 0;
 	    data_deadline(state, data_start);
 	    ret = smtpd_read_line(state, line, &crlf);
 	    if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
@@ -737,8 +753,8 @@ static int data_read(DATA_STATE *ds)
 	    cp++;
 	    len--;
 	}
-	smtpd_msg_text(ds, cp, len, first_piece, ret != VSTREAM_LINE ? SMTPD_MSG_NONE :
-		       crlf ? SMTPD_MSG_CRLF : SMTPD_MSG_LF);
+	msg_text(ds, cp, len, first_piece, ret != VSTREAM_LINE ? SMTPD_MSG_NONE :
+		 crlf ? SMTPD_MSG_CRLF : SMTPD_MSG_LF, in_place && crlf);
 	first_piece = (ret == VSTREAM_LINE);
 	prev_crlf = (ret == VSTREAM_LINE && crlf);
     }
