@@ -154,7 +154,7 @@ struct SMTPD_MSG {
   * The client's stream reads the message in larger pieces than commands
   * (fewer system calls per message); what the client sees is the same.
   */
-#define DATA_READ_SIZE	(64 * 1024)
+#define DATA_READ_SIZE	(32 * 1024)
 
 /* data_flush - hand the collected message bytes to the queue writer */
 static void data_flush(DATA_STATE *ds)
