@@ -710,7 +710,7 @@ static int data_read(DATA_STATE *ds)
     const char *cp;
     const char *nl;
     size_t  len;
-    int     in_place;		/* cp is in the stream's buffer */
+    int     crlf_follows;		/* cp[len] is the line's CRLF */
 
     for (;;) {
 	/* As vstream_get_line(): an LF within the first max bytes. */
@@ -719,12 +719,11 @@ static int data_read(DATA_STATE *ds)
 				    len < max ? len : max)) != 0) {
 	    len = nl - cp;
 	    vstream_skip(client, len + 1);
-	    in_place = 1;
 	    ret = VSTREAM_LINE;
-	    if ((crlf = (len > 0 && cp[len - 1] == '\r')) != 0)
+	    if ((crlf_follows = crlf = (len > 0 && cp[len - 1] == '\r')) != 0)
 		len--;
 	} else {
-	    in_place = 0;
+	    crlf_follows = 0;
 	    data_deadline(state, data_start);
 	    ret = smtpd_read_line(state, line, &crlf);
 	    if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
@@ -761,7 +760,7 @@ static int data_read(DATA_STATE *ds)
 	    len--;
 	}
 	msg_text(ds, cp, len, first_piece, ret != VSTREAM_LINE ? SMTPD_MSG_NONE :
-		 crlf ? SMTPD_MSG_CRLF : SMTPD_MSG_LF, in_place && crlf);
+		 crlf ? SMTPD_MSG_CRLF : SMTPD_MSG_LF, crlf_follows);
 	first_piece = (ret == VSTREAM_LINE);
 	prev_crlf = (ret == VSTREAM_LINE && crlf);
     }
