@@ -151,8 +151,10 @@ struct SMTPD_MSG {
 #define DATA_PEND_SIZE	8192
 
  /*
-  * The client's stream reads the message in larger pieces than commands
-  * (fewer system calls per message); what the client sees is the same.
+  * Once a message has passed 8 KB (the stream's first buffer), the
+  * client's stream reads the rest in larger pieces: fewer system calls
+  * per message, and a small message does not pay for larger buffers.
+  * What the client sees is the same.
   */
 #define DATA_READ_SIZE	(32 * 1024)
 
@@ -594,7 +596,6 @@ SMTPD_MSG *smtpd_msg_begin(SMTPD_STATE *state)
     ds->qw = state->qw;
     ds->in_header = 1;
     ds->pend = mymalloc(DATA_PEND_SIZE);
-    vstream_set_bufsize(state->client, DATA_READ_SIZE);
     /* The client's class does not change during a message: asked once. */
     ds->rewrite_local = smtpd_check_rewrite_client(state);
     ds->add_headers = mail_conf_bool(VAR_ALWAYS_ADD_MISSING_HEADERS)
@@ -724,6 +725,8 @@ static int data_read(DATA_STATE *ds)
 		len--;
 	} else {
 	    crlf_follows = 0;
+	    if (state->data_bytes >= DATA_PEND_SIZE)
+		vstream_set_bufsize(client, DATA_READ_SIZE);
 	    data_deadline(state, data_start);
 	    ret = smtpd_read_line(state, line, &crlf);
 	    if (ret == VSTREAM_EOF || ret == VSTREAM_PARTIAL) {
