@@ -50,16 +50,41 @@
 #include "global/mail_conf.h"
 #include "smtpd.h"
 
+/* put_decimal - val in decimal at cp, returns the end (not terminated) */
+static char *put_decimal(char *cp, unsigned val)
+{
+    char    tmp[12];
+    size_t  n = 0;
+
+    do {
+	tmp[n++] = '0' + val % 10;
+    } while ((val /= 10) != 0);
+    while (n > 0)
+	*cp++ = tmp[--n];
+    return (cp);
+}
+
 /*
  * numeric_host - the address as text, as getnameinfo(NI_NUMERICHOST)
- * writes it; an IPv4 address without the C library's lookup machinery
- * (once or twice per session).
+ * writes it; an IPv4 address without the C library (whose inet_ntop()
+ * and getnameinfo() go through printf), once or twice per session.
  */
 static int numeric_host(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
-    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
-	return (inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr,
-			  buf, size) != 0 ? 0 : -1);
+    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)
+	&& size >= INET_ADDRSTRLEN) {
+	const unsigned char *b = (const unsigned char *)
+	&((const struct sockaddr_in *) sa)->sin_addr;
+	char   *cp = buf;
+
+	for (int i = 0; i < 4; i++) {
+	    if (i > 0)
+		*cp++ = '.';
+	    cp = put_decimal(cp, b[i]);
+	}
+	*cp = 0;
+	return (0);
+    }
     return (getnameinfo(sa, len, buf, size, 0, 0, NI_NUMERICHOST) == 0 ? 0 : -1);
 }
 
@@ -135,9 +160,9 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
 	    snprintf(addr, sizeof(addr), "unknown");
 	    snprintf(port, sizeof(port), "unknown");
 	} else {
-	    snprintf(port, sizeof(port), "%u", (unsigned) ntohs(ss.ss_family == AF_INET ?
-			   ((struct sockaddr_in *) &ss)->sin_port :
-			   ((struct sockaddr_in6 *) &ss)->sin6_port));
+	    *put_decimal(port, ntohs(ss.ss_family == AF_INET ?
+				     ((struct sockaddr_in *) &ss)->sin_port :
+				     ((struct sockaddr_in6 *) &ss)->sin6_port)) = 0;
 	}
 	state->addr = mystrdup(addr);
 	state->port = mystrdup(port);
