@@ -303,9 +303,9 @@ extern int smtpd_content_filter(SMTPD_STATE *, const char *);
 
 /* smtpd_rewrite.c */
 extern void smtpd_rewrite_init(void);
-extern int smtpd_rewrite_active(SMTPD_STATE *);
+extern int smtpd_rewrite_active(int);
 extern int smtpd_rewrite_envelope(SMTPD_STATE *, int, const char *, VSTRING *);
-extern int smtpd_rewrite_header(SMTPD_STATE *, const char *, size_t, VSTRING *);
+extern int smtpd_rewrite_header(int, const char *, size_t, VSTRING *);
 extern int smtpd_rewrite_drop_header(const char *, size_t);
 extern int smtpd_rewrite_drop_active(void);
 

@@ -1732,9 +1732,12 @@ int     smtpd_check_event_exempt(SMTPD_STATE *state)
  */
 int     smtpd_check_rewrite_client(SMTPD_STATE *state)
 {
-    ARGV   *list = argv_split_list(mail_conf_str(VAR_LOCAL_HEADER_REWRITE_CLIENTS));
+    static ARGV *list;			/* the parameter does not change */
     size_t  i;
     int     found = 0;
+
+    if (list == 0)
+	list = argv_split_list(mail_conf_str(VAR_LOCAL_HEADER_REWRITE_CLIENTS));
 
     for (i = 0; i < list->argc && !found; i++) {
 	const char *item = list->argv[i];
@@ -1750,7 +1753,6 @@ int     smtpd_check_rewrite_client(SMTPD_STATE *state)
 	else if (strcasecmp(item, "static:all") == 0)
 	    found = 1;
     }
-    argv_free(list);
     return (found);
 }
 

@@ -47,7 +47,9 @@
  *	waiting after a command that must end a group of pipelined
  *	commands (HELO, EHLO, XCLIENT, STARTTLS, AUTH, DATA, VRFY, NOOP),
  *	or after any command of a client that was not offered PIPELINING,
- *	is improper pipelining. It is logged once, as Postfix does
+ *	is improper pipelining (a client that waits for each reply costs
+ *	one non-blocking read per such command, as Postfix's FIONREAD
+ *	check does). It is logged once, as Postfix does
  *	("improper command pipelining after CMD from host[addr]: TEXT",
  *	with \r, \n and \ooo escapes), and remembered for
  *	reject_unauth_pipelining. With smtpd_forbid_unauth_pipelining
@@ -277,6 +279,9 @@ int     smtpd_guard_pipelining(SMTPD_STATE *state, int index)
 	    return (SMTPD_GUARD_RUN);
 	break;
     }
+    /* Logged once, and not refused: looking again would change nothing. */
+    if (state->ill_pipelining && !var_forbid_unauth_pipe)
+	return (SMTPD_GUARD_RUN);
     if (pending(state) == 0)
 	return (SMTPD_GUARD_RUN);
     return (improper(state, state->where));

@@ -166,15 +166,15 @@ void    smtpd_notify_init(void)
 /* history_add - one transcript line */
 static void history_add(SMTPD_STATE *state, const char *prefix, const char *text, size_t len)
 {
-    char   *line = mymalloc(strlen(prefix) + len + 1);
+    static VSTRING *line;
 
-    memcpy(line, prefix, strlen(prefix));
-    memcpy(line + strlen(prefix), text, len);
-    line[strlen(prefix) + len] = 0;
+    if (line == 0)
+	line = vstring_alloc(100);
+    vstring_strcpy(line, prefix);
+    vstring_memcat(line, text, len);
     if (state->history == 0)
 	state->history = argv_alloc(10);
-    argv_add(state->history, line);
-    myfree(line);
+    argv_add(state->history, vstring_str(line));
 }
 
 void    smtpd_notify_in(SMTPD_STATE *state, const char *line)

@@ -50,6 +50,44 @@
 #include "global/mail_conf.h"
 #include "smtpd.h"
 
+/* put_decimal - val in decimal at cp, returns the end (not terminated) */
+static char *put_decimal(char *cp, unsigned val)
+{
+    char    tmp[12];
+    size_t  n = 0;
+
+    do {
+	tmp[n++] = '0' + val % 10;
+    } while ((val /= 10) != 0);
+    while (n > 0)
+	*cp++ = tmp[--n];
+    return (cp);
+}
+
+/*
+ * numeric_host - the address as text, as getnameinfo(NI_NUMERICHOST)
+ * writes it; an IPv4 address without the C library (whose inet_ntop()
+ * and getnameinfo() go through printf), once or twice per session.
+ */
+static int numeric_host(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)
+	&& size >= INET_ADDRSTRLEN) {
+	const unsigned char *b = (const unsigned char *)
+	&((const struct sockaddr_in *) sa)->sin_addr;
+	char   *cp = buf;
+
+	for (int i = 0; i < 4; i++) {
+	    if (i > 0)
+		*cp++ = '.';
+	    cp = put_decimal(cp, b[i]);
+	}
+	*cp = 0;
+	return (0);
+    }
+    return (getnameinfo(sa, len, buf, size, 0, 0, NI_NUMERICHOST) == 0 ? 0 : -1);
+}
+
 /* forward_confirm - does name resolve to addr */
 static int forward_confirm(const char *name, const char *addr)
 {
@@ -63,8 +101,8 @@ static int forward_confirm(const char *name, const char *addr)
     if (getaddrinfo(name, 0, &hints, &res) != 0)
 	return (0);
     for (ai = res; ai && !ok; ai = ai->ai_next) {
-	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), 0, 0,
-			NI_NUMERICHOST) == 0 && strcasecmp(buf, addr) == 0)
+	if (numeric_host(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf)) == 0
+	    && strcasecmp(buf, addr) == 0)
 	    ok = 1;
     }
     freeaddrinfo(res);
@@ -118,10 +156,13 @@ void    smtpd_peer_init(SMTPD_STATE *state, int fd)
 		len = sizeof(sin);
 	    }
 	}
-	if (getnameinfo((struct sockaddr *) &ss, len, addr, sizeof(addr),
-			port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	if (numeric_host((struct sockaddr *) &ss, len, addr, sizeof(addr)) != 0) {
 	    snprintf(addr, sizeof(addr), "unknown");
 	    snprintf(port, sizeof(port), "unknown");
+	} else {
+	    *put_decimal(port, ntohs(ss.ss_family == AF_INET ?
+				     ((struct sockaddr_in *) &ss)->sin_port :
+				     ((struct sockaddr_in6 *) &ss)->sin6_port)) = 0;
 	}
 	state->addr = mystrdup(addr);
 	state->port = mystrdup(port);

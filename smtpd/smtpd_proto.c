@@ -264,11 +264,21 @@ static void log_reply_lines(SMTPD_STATE *state, const char *text)
 /* smtpd_reply - send (buffer) one reply line, count errors */
 void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
 {
-    VSTRING *buf = vstring_alloc(100);
+    static VSTRING *buf;
     va_list ap;
 
+    if (buf == 0)
+	buf = vstring_alloc(100);
+    /* Most replies are fixed text or "%s": no formatting needed. */
     va_start(ap, fmt);
-    vstring_vsprintf_append(buf, fmt, ap);
+    if (strchr(fmt, '%') == 0) {
+	vstring_strcpy(buf, fmt);
+    } else if (strcmp(fmt, "%s") == 0) {
+	vstring_strcpy(buf, va_arg(ap, const char *));
+    } else {
+	vstring_reset(buf);
+	vstring_vsprintf_append(buf, fmt, ap);
+    }
     va_end(ap);
     /* Text from tables or the client: no line breaks, no 8-bit. */
     for (unsigned char *cp = (unsigned char *) vstring_str(buf); *cp; cp++)
@@ -287,7 +297,6 @@ void    smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     log_reply_lines(state, vstring_str(buf));
     vstring_strcat(buf, "\r\n");
     (void) vstream_write(state->client, vstring_str(buf), vstring_len(buf));
-    vstring_free(buf);
 }
 
 /* smtpd_log_action - "QID: what: STAGE from client: reply; from=<> to=<> ..." */
@@ -588,28 +597,53 @@ static const SMTPD_CMD smtpd_cmds[] = {
 };
 
 /* smtpd_disconnect_log - "disconnect from host[addr] ehlo=1 ... commands=5" */
+/* append_int - "%d" without printf (the disconnect line is per session) */
+static void append_int(VSTRING *buf, int val)
+{
+    char    num[24];
+    char   *cp = num + sizeof(num);
+    unsigned long long u = val < 0 ? -(long long) val : val;
+
+    *--cp = 0;
+    do {
+	*--cp = '0' + u % 10;
+    } while ((u /= 10) != 0);
+    if (val < 0)
+	*--cp = '-';
+    vstring_strcat(buf, cp);
+}
+
+/* append_count - " name=total", or " name=ok/total" unless whole */
+static void append_count(VSTRING *buf, const char *name, int ok, int total,
+			         int whole)
+{
+    vstring_addch(buf, ' ');
+    vstring_strcat(buf, name);
+    vstring_addch(buf, '=');
+    if (!whole) {
+	append_int(buf, ok);
+	vstring_addch(buf, '/');
+    }
+    append_int(buf, total);
+}
+
 static void smtpd_disconnect_log(SMTPD_STATE *state)
 {
     VSTRING *buf = vstring_alloc(200);
     int     i, ok = 0, total = 0;
 
-    vstring_sprintf(buf, "disconnect from %s", state->namaddr);
+    vstring_strcpy(buf, "disconnect from ");
+    vstring_strcat(buf, state->namaddr);
     for (i = 0; i < SMTPD_CMD_COUNT; i++) {
 	if (state->cmd_total[i] == 0)
 	    continue;
 	ok += state->cmd_ok[i];
 	total += state->cmd_total[i];
-	if (state->cmd_ok[i] == state->cmd_total[i])
-	    vstring_sprintf_append(buf, " %s=%d", cmd_names[i], state->cmd_total[i]);
-	else
-	    vstring_sprintf_append(buf, " %s=%d/%d", cmd_names[i],
-				   state->cmd_ok[i], state->cmd_total[i]);
+	append_count(buf, cmd_names[i], state->cmd_ok[i], state->cmd_total[i],
+		     state->cmd_ok[i] == state->cmd_total[i]);
     }
     /* Postfix: "commands=0/0" for a client that sent none. */
-    if (ok == total && total > 0)
-	vstring_sprintf_append(buf, " commands=%d", total);
-    else
-	vstring_sprintf_append(buf, " commands=%d/%d", ok, total);
+    append_count(buf, "commands", ok, total, ok == total && total > 0);
     msg_info("%s", vstring_str(buf));
     vstring_free(buf);
 }

@@ -5,10 +5,10 @@
  *	#include "smtpd.h"
  *
  *	void smtpd_rewrite_init(void);
- *	int smtpd_rewrite_active(SMTPD_STATE *state);
+ *	int smtpd_rewrite_active(int local);
  *	int smtpd_rewrite_envelope(SMTPD_STATE *state, int class,
  *				   const char *addr, VSTRING *result);
- *	int smtpd_rewrite_header(SMTPD_STATE *state, const char *raw, size_t len,
+ *	int smtpd_rewrite_header(int local, const char *raw, size_t len,
  *				 VSTRING *result);
  *	int smtpd_rewrite_drop_header(const char *raw, size_t len);
  * DESCRIPTION
@@ -38,6 +38,8 @@
  *	this client's headers are rewritten: 1 with the new header in
  *	result, 0 when it stays, -1 after a table error.
  *	smtpd_rewrite_active() says whether headers need to be held for it.
+ *	For both, local is smtpd_check_rewrite_client()'s answer for the
+ *	client, which the caller asks once per message.
  *
  *	smtpd_rewrite_drop_header() says whether a header is one that
  *	message_drop_headers removes (default: Bcc, Content-Length,
@@ -72,17 +74,17 @@ void    smtpd_rewrite_init(void)
 		   || mail_conf_bool(VAR_ALLOW_PERCENT_HACK));
 }
 
-/* header_class - this client's header class flags (REMOTE or not) */
-static int header_class(SMTPD_STATE *state)
+/* header_class - the header class flags (REMOTE or not) */
+static int header_class(int local)
 {
-    return (smtpd_check_rewrite_client(state) > 0 ? 0 : ADDR_REWRITE_REMOTE);
+    return (local > 0 ? 0 : ADDR_REWRITE_REMOTE);
 }
 
-int     smtpd_rewrite_active(SMTPD_STATE *state)
+int     smtpd_rewrite_active(int local)
 {
     if (var_input_transp & INPUT_TRANSP_ADDRESS_MAPPING)
 	return (0);
-    return (header_work && addr_rewrite_enabled(rewrite, header_class(state)));
+    return (header_work && addr_rewrite_enabled(rewrite, header_class(local)));
 }
 
 int     smtpd_rewrite_envelope(SMTPD_STATE *state, int class, const char *addr,
@@ -96,12 +98,12 @@ int     smtpd_rewrite_envelope(SMTPD_STATE *state, int class, const char *addr,
     return (addr_rewrite(rewrite, class, addr, result));
 }
 
-int     smtpd_rewrite_header(SMTPD_STATE *state, const char *raw, size_t len,
+int     smtpd_rewrite_header(int local, const char *raw, size_t len,
 			             VSTRING *result)
 {
-    if (!smtpd_rewrite_active(state))
+    if (!smtpd_rewrite_active(local))
 	return (0);
-    return (addr_rewrite_header(rewrite, header_class(state), raw, len, result));
+    return (addr_rewrite_header(rewrite, header_class(local), raw, len, result));
 }
 
 int     smtpd_rewrite_drop_header(const char *raw, size_t len)

@@ -353,6 +353,11 @@ const char *vstream_peek_data(VSTREAM *s)
     return (s->rbuf + s->rpos);
 }
 
+void    vstream_skip(VSTREAM *s, size_t len)
+{
+    s->rpos += len < s->rlen - s->rpos ? len : s->rlen - s->rpos;
+}
+
 void    vstream_purge_read(VSTREAM *s)
 {
     s->rpos = s->rlen = 0;

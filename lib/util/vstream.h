@@ -16,6 +16,7 @@
  *	int vstream_get_line(VSTREAM *s, VSTRING *line, size_t maxlen);
  *	size_t vstream_peek(VSTREAM *s);
  *	const char *vstream_peek_data(VSTREAM *s);	(vstream_peek() bytes)
+ *	void vstream_skip(VSTREAM *s, size_t len);	(consume peeked bytes)
  *	int vstream_fill(VSTREAM *s, int wait_ms);
  *	void vstream_purge_read(VSTREAM *s);
  *
@@ -54,6 +55,9 @@
  *	VSTREAM_PARTIAL for bytes without LF at end of file, and
  *	VSTREAM_EOF (-1) on end of file, error or timeout with nothing
  *	read.
+ *
+ *	vstream_skip() consumes up to len bytes of what vstream_peek_data()
+ *	shows, for a reader that used them in place (no copy).
  *
  *	vstream_set_bufsize() makes both buffers at least size bytes
  *	(default 8 KB; buffered data is kept): fewer, larger reads and
@@ -127,6 +131,7 @@ typedef struct VSTREAM {
 
 extern VSTREAM *vstream_fdopen(int);
 extern const char *vstream_peek_data(VSTREAM *);
+extern void vstream_skip(VSTREAM *, size_t);
 extern VSTREAM *vstream_open(const char *, int, int);
 extern int vstream_close(VSTREAM *);
 extern void vstream_release(VSTREAM *);

@@ -57,6 +57,31 @@ class SmtpdBoundaries(unittest.TestCase):
                 self.assertTrue(msg.endswith(b"second\r\n"), msg)
             self.assertNotIn("victim", m.log())
 
+    def test_long_lines_are_stored_as_sent(self):
+        # Lines longer than line_length_limit (2048) come in pieces; a CR
+        # that ends a piece still belongs to the CRLF after it, whether the
+        # text arrives in one write or a few bytes at a time.
+        body = (b"A" * 2047 + b"\r\n" + b"B" * 2048 + b"\r\n" + b"C" * 20000 + b"\r\n"
+                + b"..dot\r\n" + b"bare\nlf\r\n" + b"x" * 2046 + b"\r\r\n" + b"tail\r\n")
+        stored = (b"A" * 2047 + b"\r\n" + b"B" * 2048 + b"\r\n" + b"C" * 20000 + b"\r\n"
+                  + b".dot\r\n" + b"bare\r\nlf\r\n" + b"x" * 2046 + b"\r\r\n" + b"tail\r\n")
+        with smtpd_mta(relay_domains="example.com") as m:
+            for step in (None, 1000, 7):
+                c = Client(m.smtp_port)
+                c.cmd("EHLO client.test")
+                c.cmd("MAIL FROM:<a@b.test>")
+                c.cmd("RCPT TO:<u@example.com>")
+                self.assertTrue(c.cmd("DATA").startswith("354"))
+                data = b"Subject: long\r\n\r\n" + body + b".\r\n"
+                for i in range(0, len(data), step or len(data)):
+                    c.send(data[i:i + (step or len(data))])
+                self.assertRegex(c.reply(), r"^250 2\.0\.0 Ok: queued as ", step)
+                c.close()
+            files = wait_incoming(m, 3)
+            for name, _ in files:
+                msg = record(read_queue_file(os.path.join(m.queue_dir, "incoming", name)), "M")[0]
+                self.assertTrue(msg.endswith(b"\r\n\r\n" + stored), msg[-200:])
+
     def test_bare_newline_reject(self):
         with smtpd_mta(relay_domains="example.com", smtpd_forbid_bare_newline="reject",
                        smtpd_forbid_bare_newline_exclusions="") as m:

@@ -1,9 +1,10 @@
 /*
  * NAME
  *	test_vstream - seeks inside and outside the read buffer, larger
- *	buffers; queue file records whose length the file cannot hold;
- *	I/O with timeouts on sockets (without a wait first) and pipes,
- *	vstream_fill(s, 0), a stream with one replaced I/O function
+ *	buffers, vstream_skip(); queue file records whose length the file
+ *	cannot hold; I/O with timeouts on sockets (without a wait first)
+ *	and pipes, vstream_fill(s, 0), a stream with one replaced I/O
+ *	function
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -88,6 +89,32 @@ UNIT_TEST(bufsize_larger_reads)
     EXPECT_INT(vstream_read(s, out + 5, sizeof(out) - 5), (long) sizeof(out) - 5);
     EXPECT(memcmp(out, data, sizeof(data)) == 0);
     vstream_close(s);
+    unlink(path);
+}
+
+UNIT_TEST(skip_what_was_peeked)
+{
+    char    path[64];
+    const char data[] = "one\ntwo\nthree\n";
+    VSTRING *line = vstring_alloc(10);
+    VSTREAM *s;
+
+    temp_file(path, data, sizeof(data) - 1);
+    s = vstream_open(path, O_RDONLY, 0);
+    EXPECT_INT(vstream_fill(s, 1000), 1);
+    EXPECT_INT(vstream_peek(s), sizeof(data) - 1);
+    /* A reader that used "one\n" in place consumes it. */
+    vstream_skip(s, 4);
+    EXPECT_INT(vstream_peek(s), sizeof(data) - 1 - 4);
+    EXPECT(strncmp(vstream_peek_data(s), "two\n", 4) == 0);
+    EXPECT_INT(vstream_get_line(s, line, 100), VSTREAM_LINE);
+    EXPECT_STR(vstring_str(line), "two");
+    /* Never past what is buffered. */
+    vstream_skip(s, 1000);
+    EXPECT_INT(vstream_peek(s), 0);
+    EXPECT_INT(vstream_get_line(s, line, 100), VSTREAM_EOF);
+    vstream_close(s);
+    vstring_free(line);
     unlink(path);
 }
 
