@@ -18,16 +18,20 @@ smtp -> a next hop on loopback) and prints ours, Postfix's and the ratio:
              to drain, and the accept rate of new mail (one client, one
              message per connection) while the backlog drains.
   crash      CRASH messages sent by 10 clients while master and all its
-             children are killed with SIGKILL every 2 s and restarted; each
+             children are killed with SIGKILL every 2 s and restarted (for
+             CRASH_TIME seconds at most: Postfix spends most of each 2 s
+             starting again and would need hours for 20,000); each
              message has a unique X-Bench-Id. Lost = accepted with 250 but
              never delivered (must be 0); duplicates = delivered more than
              once (reported, allowed after a crash).
 
 Both instances use minimal_backoff_time = queue_run_delay = 5s so that
-deferred mail is retried within a run.
+deferred mail is retried within a run, except in backlog: there the
+queue fills with Postfix's default retry times and `postqueue -f`
+starts the drain.
 
 Usage: bench_shapes.py --build DIR [--profile NAME ...] [--count N]
-       [--backlog N] [--crash N] [--ours-only]
+       [--backlog N] [--crash N] [--crash-time SECONDS] [--ours-only]
 Exit status 1 when a message was lost.
 """
 import argparse
@@ -243,21 +247,23 @@ class DelayProxy:
 
 # --- the two mail systems ----------------------------------------------------------
 
-def make_postfix(port):
+def make_postfix(port, retry=True):
     inst = bench_relay.Postfix(port)
-    with open(os.path.join(inst.etc, "main.cf"), "a") as f:
-        f.write("".join("%s = %s\n" % kv for kv in RETRY.items()))
-    subprocess.run(["postfix", "-c", inst.etc, "reload"], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    time.sleep(1)
+    if retry:
+        with open(os.path.join(inst.etc, "main.cf"), "a") as f:
+            f.write("".join("%s = %s\n" % kv for kv in RETRY.items()))
+        subprocess.run(["postfix", "-c", inst.etc, "reload"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        time.sleep(1)
     return inst
 
 
-def make_ours(port, build):
+def make_ours(port, build, retry=True):
     inst = bench_relay.Ours(port, build)
-    inst.mta.set_main(**RETRY)
-    inst.mta.reload()
-    time.sleep(1)
+    if retry:
+        inst.mta.set_main(**RETRY)
+        inst.mta.reload()
+        time.sleep(1)
     return inst
 
 
@@ -363,7 +369,11 @@ def profile_backlog(build, count):
     res = {}
     for kind in SYSTEMS:
         port = bench_relay.free_port()		# nothing listens yet: refused
-        inst = make_postfix(port) if kind == "postfix" else make_ours(port, build)
+        # Postfix's default retry times: the queue fills without retries
+        # in between (with a 10 s maximal backoff both systems would spend
+        # the fill of 100,000 re-deferring); the flush starts the drain.
+        inst = (make_postfix(port, retry=False) if kind == "postfix"
+                else make_ours(port, build, retry=False))
         sink = Sink(port=port)
         try:
             fill_start = time.time()
@@ -401,13 +411,14 @@ class Injector:
         self.port = port
         self.count = count
         self.next = 0
+        self.stopped = False
         self.accepted = set()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
 
     def take(self):
         with self.lock:
-            if self.next >= self.count:
+            if self.next >= self.count or self.stopped:
                 return None
             self.next += 1
             return self.next
@@ -432,6 +443,23 @@ class Injector:
 
     def alive(self):
         return any(t.is_alive() for t in self.threads)
+
+    def stop(self):
+        """No new messages; the ones being sent finish (or fail)."""
+        with self.lock:
+            self.stopped = True
+        for t in self.threads:
+            t.join(60)
+
+
+def queued_count(inst):
+    """Message files still in the queue (not delivered, not lost)."""
+    top = inst.spool if inst.name == "postfix" else inst.mta.queue_dir
+    n = 0
+    for queue in ("maildrop", "incoming", "active", "deferred", "hold", "corrupt"):
+        for _, _, files in os.walk(os.path.join(top, queue)):
+            n += len(files)
+    return n
 
 
 def kill_all(inst):
@@ -479,7 +507,7 @@ def restart(inst):
         inst.mta.start(wait_smtp=False)
 
 
-def profile_crash(build, count):
+def profile_crash(build, count, limit):
     res = {}
     for kind in SYSTEMS:
         sink = Sink()
@@ -489,11 +517,16 @@ def profile_crash(build, count):
         try:
             inj = Injector(inst.port, count)
             inj.start()
-            while inj.alive():
+            # Postfix needs most of the 2 s to start again: it would take
+            # hours to accept COUNT. Each system is killed for LIMIT
+            # seconds at most; lost is counted among what was accepted.
+            stop_at = time.time() + limit
+            while inj.alive() and time.time() < stop_at:
                 time.sleep(2)
                 kill_all(inst)
                 kills += 1
                 restart(inst)
+            inj.stop()
             # Let the queue drain with nobody killing anything.
             deadline = time.time() + 900
             last, still = -1, 0
@@ -508,14 +541,16 @@ def profile_crash(build, count):
                     break
             lost = len(inj.accepted - set(sink.ids))
             dups = sum(n - 1 for n in sink.ids.values() if n > 1)
-            res[kind] = (lost, dups, len(inj.accepted), kills)
+            res[kind] = (lost, dups, len(inj.accepted), kills, queued_count(inst))
         finally:
             inst.stop()
             sink.stop()
-    pf, us = res.get("postfix", (0,) * 4), res["ours"]
-    print("shape crash (kill -9 every 2 s) %d messages: lost ours %d postfix %d (target 0); "
-          "delivered twice ours %d postfix %d; accepted ours %d postfix %d; kills ours %d "
-          "postfix %d" % (count, us[0], pf[0], us[1], pf[1], us[2], pf[2], us[3], pf[3]),
+    pf, us = res.get("postfix", (0,) * 5), res["ours"]
+    print("shape crash (kill -9 every 2 s, for at most %d s) %d messages: lost ours %d "
+          "postfix %d (target 0); delivered twice ours %d postfix %d; accepted ours %d "
+          "postfix %d; kills ours %d postfix %d; message files still queued at the end "
+          "ours %d postfix %d"
+          % (limit, count, us[0], pf[0], us[1], pf[1], us[2], pf[2], us[3], pf[3], us[4], pf[4]),
           flush=True)
     return us[0]
 
@@ -528,6 +563,8 @@ def main():
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--backlog", type=int, default=100000)
     ap.add_argument("--crash", type=int, default=20000)
+    ap.add_argument("--crash-time", type=int, default=300,
+                    help="crash: seconds of killing at most, per system")
     ap.add_argument("--ours-only", action="store_true",
                     help="skip Postfix (quick checks while working; no ratio)")
     args = ap.parse_args()
@@ -548,7 +585,7 @@ def main():
         elif name == "backlog":
             lost += profile_backlog(build, args.backlog)
         elif name == "crash":
-            lost += profile_crash(build, args.crash)
+            lost += profile_crash(build, args.crash, args.crash_time)
     return 1 if lost else 0
 
 
