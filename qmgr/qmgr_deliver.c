@@ -392,7 +392,9 @@ static void delivery_done(DELIVERY *d, int reply_ok)
 		break;
 	    }
 	}
-	qmgr_queue_failure(q, fail_status, fail_reason);
+	qmgr_queue_failure(q, fail_status, fail_reason,
+			   reply_ok && req->hop_status && (req->flags & DEL_REQ_FLAG_SITE_RETRY)
+			   && untried(req));
     } else {
 	qmgr_queue_success(q);
     }
