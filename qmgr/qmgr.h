@@ -210,7 +210,8 @@ extern QMGR_TRANSPORT *qmgr_transport_list(void);
 extern QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *, const char *nexthop);
 extern void qmgr_queue_add(QMGR_QUEUE *, QMGR_MESSAGE *, const RECIPIENT *);
 extern void qmgr_queue_success(QMGR_QUEUE *);
-extern void qmgr_queue_failure(QMGR_QUEUE *, const char *status, const char *reason);
+extern void qmgr_queue_failure(QMGR_QUEUE *, const char *status, const char *reason,
+			               int limited);
 extern void qmgr_entry_requeue(QMGR_ENTRY *);
 extern int qmgr_queue_limit(QMGR_QUEUE *);
 extern void qmgr_queue_flush_dead(void);

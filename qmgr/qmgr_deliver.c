@@ -392,7 +392,9 @@ static void delivery_done(DELIVERY *d, int reply_ok)
 		break;
 	    }
 	}
-	qmgr_queue_failure(q, fail_status, fail_reason);
+	qmgr_queue_failure(q, fail_status, fail_reason,
+			   reply_ok && req->hop_status && (req->flags & DEL_REQ_FLAG_SITE_RETRY)
+			   && untried(req));
     } else {
 	qmgr_queue_success(q);
     }
@@ -564,13 +566,14 @@ int     qmgr_deliver(QMGR_ENTRY *e, QMGR_AGENT *agent)
     d->req = qmgr_request_shell(e->message, t->name, q->nexthop);
 
     /*
-     * A site that took a delivery since it was revived is up: when it
-     * answers a new session with a refusal, that is a limit on its
-     * sessions, and the agent leaves those recipients to us. Before its
-     * first success, and for connections that fail, the agent defers
-     * as Postfix's does (the site may be down).
+     * A site that took a delivery since it was revived, or that holds
+     * other sessions of ours right now, is up: when it answers a new
+     * session with a refusal, that is a limit on its sessions, and the
+     * agent leaves those recipients to us. Otherwise, and for
+     * connections that fail, the agent defers as Postfix's does (the
+     * site may be down).
      */
-    if (q->reached && e->site_retries < QMGR_SITE_RETRY_MAX)
+    if ((q->reached || q->busy + q->idle > 0) && e->site_retries < QMGR_SITE_RETRY_MAX)
 	d->req->flags |= DEL_REQ_FLAG_SITE_RETRY;
 
     /* The request owns the recipients from now on. */

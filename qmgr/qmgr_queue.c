@@ -10,7 +10,7 @@
  *	int qmgr_schedule(void);
  *	void qmgr_queue_success(QMGR_QUEUE *q);
  *	void qmgr_queue_failure(QMGR_QUEUE *q, const char *status,
- *				const char *reason);
+ *				const char *reason, int limited);
  *	void qmgr_transport_throttle(QMGR_TRANSPORT *t, const char *reason);
  *	void qmgr_queue_flush_dead(void);
  * DESCRIPTION
@@ -392,10 +392,12 @@ void    qmgr_queue_success(QMGR_QUEUE *q)
  * each failure counts 1/window of a failed pseudo-cohort; at the
  * failed_cohort_limit the destination is dead.
  */
-void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason)
+void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason,
+			           int limited)
 {
     QMGR_TRANSPORT *t = q->transport;
     double  before = q->window < 1 ? 1 : q->window;
+    int     others = q->busy - 1 + q->idle;
 
     if (q->dead)
 	return;
@@ -410,7 +412,16 @@ void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason
 	q->ceiling = q->busy - 1;
 	q->ceiling_until = time((time_t *) 0) + var_min_backoff;
     }
-    q->failed_cohorts += 1.0 / before;
+
+    /*
+     * A site that took mail since it was revived and now refuses one more
+     * session while it holds others of ours (the recipients go back to
+     * the queue: DEL_REQ_FLAG_SITE_RETRY) is up and limits its sessions:
+     * the window shrinks, but the refusal is not evidence that the site
+     * is dead. A refusal with no other session of ours there counts.
+     */
+    if (!(limited && others > 0))
+	q->failed_cohorts += 1.0 / before;
     q->failure -= feedback_value(&t->neg_feedback, before);
     while (q->failure < -1e-9) {
 	q->window -= 1;
