@@ -151,6 +151,12 @@ class Postfix:
         shutil.chown(self.data, "postfix")
         self.port = free_port()
         self.logfile = os.path.join(self.dir, "maillog")
+        # mail_owner's programs log here too before postlogd runs: postsuper
+        # warns of a cleanup's temporary file that a kill -9 left behind,
+        # and "postfix start" fails its integrity check when it cannot.
+        with open(self.logfile, "a"):
+            pass
+        shutil.chown(self.logfile, "postfix", "postfix")
         with open(os.path.join(self.etc, "transport"), "w") as f:
             f.write("example.com relay:[127.0.0.1]:%d\n" % sink_port)
         params = {
