@@ -26,36 +26,9 @@
 
 static void smtp_service(VSTREAM *client, const char *service, char **argv)
 {
-    DELIVER_REQUEST *req;
-    int     more = 1;
-
     (void) service;
     (void) argv;
-
-    /*
-     * qmgr may send one request after another on the same connection
-     * (the reply says whether we take another): the cached session to
-     * the destination then serves the next delivery there.
-     */
-    while (more) {
-	smtp_client_idle(client);
-	if ((req = deliver_request_read(client)) == 0)
-	    break;
-	smtp_client_deliver(req);
-	req->more = more = mail_server_another();
-	if (deliver_request_done(client, req) < 0)
-	    more = 0;
-	deliver_request_free(req);
-    }
-
-    /*
-     * qmgr ends the connection when it wants no session here any more
-     * (idle too long, or more sessions than the destination's window):
-     * the cached session goes with it, so that qmgr's count of the
-     * sessions open to a destination stays true. So does a connection
-     * that failed, or the last request this process takes.
-     */
-    smtp_client_cache_close();
+    smtp_client_serve(client);
 }
 
 static void smtp_pre_init(const char *service, char **argv)

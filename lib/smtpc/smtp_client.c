@@ -37,8 +37,8 @@
  *	connection that fails is settled as before: the site may be down.
  *
  *	A cached idle session is shut down after
- *	smtp_connection_cache_time_limit without a request: the agent calls
- *	smtp_client_idle() before it waits for one.
+ *	smtp_connection_cache_time_limit without a request, while
+ *	smtp_client_serve() (the agents' service loop) waits for one.
  *
  *	SASL credentials (smtp_sasl_auth_enable) come from
  *	smtp_sasl_password_maps as "username:password", looked up as
@@ -75,6 +75,7 @@
 #include "dict/match_list.h"
 #include "global/mail_addr_find.h"
 #include "global/debug_peer.h"
+#include "global/mail_server.h"
 #include "smtpc/smtp_client.h"
 
 SMTP_CLIENT_CONF smtp_conf;
@@ -498,7 +499,7 @@ static void finish_all(SMTP_STATE *st, SMTP_WHY *why)
  * sees the session dead and frees it. The wait for the request is the
  * limit (no timer, no signal): the poll that reads the request anyway.
  */
-void    smtp_client_idle(VSTREAM *client)
+static void smtp_client_idle(VSTREAM *client)
 {
     int     limit_ms;
 
@@ -508,6 +509,34 @@ void    smtp_client_idle(VSTREAM *client)
 	INT_MAX : smtp_conf.cache_time_limit * 1000;
     if (vstream_fill(client, limit_ms) == 0)
 	(void) shutdown(vstream_fileno(cached_session->stream), SHUT_RDWR);
+}
+
+/*
+ * smtp_client_serve - the agent's service: qmgr may send one request
+ * after another on the same connection (the reply says whether we take
+ * another), and the cached session to the destination then serves the
+ * next delivery there. qmgr ends the connection when it wants no
+ * session here any more (idle too long, or more sessions than the
+ * destination's window): the cached session goes with it, so that
+ * qmgr's count of the sessions open to a destination stays true. So
+ * does a connection that failed, or the last request this process takes.
+ */
+void    smtp_client_serve(VSTREAM *client)
+{
+    DELIVER_REQUEST *req;
+    int     more = 1;
+
+    while (more) {
+	smtp_client_idle(client);
+	if ((req = deliver_request_read(client)) == 0)
+	    break;
+	smtp_client_deliver(req);
+	req->more = more = mail_server_another();
+	if (deliver_request_done(client, req) < 0)
+	    more = 0;
+	deliver_request_free(req);
+    }
+    smtp_client_cache_close();
 }
 
 /*

@@ -6,7 +6,7 @@
  *	void smtp_client_init(int proto, const char *service);
  *	void smtp_client_deliver(DELIVER_REQUEST *req);
  *	void smtp_client_cache_close(void);
- *	void smtp_client_idle(VSTREAM *qmgr_stream);
+ *	void smtp_client_serve(VSTREAM *qmgr_stream);
  *	int smtp_client_probe(const char *nexthop, const char *match,
  *				int flags, VSTREAM *out);
  *
@@ -56,7 +56,7 @@
  *	(smtp_connection_cache_on_demand) for the next request to the
  *	same nexthop, up to smtp_connection_reuse_time_limit; the log
  *	line then has conn_use=N. smtp_client_cache_close() ends it.
- *	smtp_client_idle() waits, before the agent reads its next request,
+ *	smtp_client_serve() waits, before the agent reads its next request,
  *	at most smtp_connection_cache_time_limit for it, and shuts the
  *	idle session down (no QUIT) when none came by then.
  *
@@ -270,7 +270,7 @@ typedef struct SMTP_STATE {
 extern void smtp_client_init(int, const char *);
 extern void smtp_client_deliver(DELIVER_REQUEST *);
 extern void smtp_client_cache_close(void);
-extern void smtp_client_idle(VSTREAM *);
+extern void smtp_client_serve(VSTREAM *);
 
 extern SMTP_REPLY *smtp_reply_alloc(void);
 extern void smtp_reply_free(SMTP_REPLY *);
