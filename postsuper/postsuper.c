@@ -32,13 +32,15 @@
  *	then per operation requested "postsuper: Deleted: N messages"
  *	(Requeued, Force-expired, Placed on hold, Released from hold), in
  *	Postfix's order.
- *	Only the superuser may run it.
+ *	Only the superuser may run it; it then runs as mail_owner.
  * SEE ALSO
  *	postqueue(1), qmgr(8)
  */
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +330,26 @@ static void purge_temp(void)
     vstring_free(path);
 }
 
+/*
+ * become_mail_owner - as Postfix's postsuper: the queue is mail_owner's,
+ * and so is what we make in it (a hash subfolder of deferred/ that root
+ * made would be closed to qmgr and flush).
+ */
+static void become_mail_owner(void)
+{
+    const char *owner = mail_conf_str(VAR_MAIL_OWNER);
+    struct passwd *pw;
+
+    if ((pw = getpwnam(owner)) == 0)
+	msg_fatal("file %s/main.cf: parameter mail_owner: unknown user name value: %s",
+		  mail_conf_dir(), owner);
+    if (pw->pw_uid == 0)
+	msg_fatal("file %s/main.cf: parameter mail_owner: user %s has privileged user ID",
+		  mail_conf_dir(), owner);
+    if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+	msg_fatal("set user and group ID to %s: %s", owner, strerror(errno));
+}
+
 /* read_stdin_ids - one queue ID per line, the first word */
 static void read_stdin_ids(ARGV *ids)
 {
@@ -445,6 +467,7 @@ int     main(int argc, char **argv)
 	msg_to_file(maillog_file());
     if (chdir(mail_conf_str(VAR_QUEUE_DIRECTORY)) < 0)
 	msg_fatal("chdir %s: %s", mail_conf_str(VAR_QUEUE_DIRECTORY), strerror(errno));
+    become_mail_owner();
     if (!any)
 	repair = 1;			/* as Postfix: no option means -s */
 
