@@ -56,12 +56,13 @@
 #include "util/vstring.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
+#include "global/queue_pool.h"
 #include "postfix.h"
 
 static const char *owner_dirs[] = {
     MAIL_QUEUE_SAVED, MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFER,
     MAIL_QUEUE_DEFERRED, MAIL_QUEUE_BOUNCE, MAIL_QUEUE_HOLD, MAIL_QUEUE_TRACE,
-    MAIL_QUEUE_CORRUPT, "public", "private", MAIL_QUEUE_FLUSH,
+    MAIL_QUEUE_CORRUPT, MAIL_QUEUE_POOL, "public", "private", MAIL_QUEUE_FLUSH,
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -66,6 +66,7 @@
 #include "util/htable.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
+#include "global/queue_pool.h"
 #include "global/info_log_addr.h"
 #include "global/queue_file.h"
 #include "global/dsn_log.h"
@@ -444,7 +445,8 @@ void    qmgr_active_done(QMGR_MESSAGE *m)
     if ((m->defer_logged || !m->defer_log_gone)
 	&& dsn_log_remove(MAIL_QUEUE_DEFER, m->queue_id) < 0 && errno != ENOENT)
 	msg_warn("%s: remove the defer log: %m", m->queue_id);
-    if (mail_queue_remove(MAIL_QUEUE_ACTIVE, m->queue_id) < 0) {
+    /* Its file is kept for a new message, or removed. */
+    if (queue_pool_put(MAIL_QUEUE_ACTIVE, m->queue_id, m->data_offset + m->data_size) < 0) {
 	msg_warn("%s: remove active/%s: %m", m->queue_id, m->queue_id);
     } else {
 	msg_info("%s: removed", m->queue_id);

@@ -33,10 +33,12 @@
  *	stream) with errno set; mail_queue_mkdirs() logs what failed.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -48,6 +50,7 @@
 #include "util/vstream.h"
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
+#include "global/queue_pool.h"
 
 static const char lg_alphabet[] = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
 
@@ -231,7 +234,7 @@ static int make_parents(const char *queue, const char *id)
  * chroot there, before they write a message) and kept open: a folder is
  * fsynced through the descriptor that its new entries were made in.
  */
-#define QUEUE_FD_MAX	8
+#define QUEUE_FD_MAX	16
 
 static struct {
     char   *name;
@@ -439,6 +442,67 @@ fail:
     return (0);
 }
 
+void   *mail_queue_shared_page(const char *path, size_t size)
+{
+    struct stat st;
+    void   *ptr;
+    int     fd;
+
+    /* Root does not create it or use it: mail_owner's processes share it. */
+    if (!__atomic_always_lock_free(sizeof(uint64_t), 0) || geteuid() == 0)
+	return (0);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+	return (0);
+    /* A file of an older version is shorter: it grows with zeros. */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+	|| (st.st_mode & 077) != 0
+	|| (st.st_size < (off_t) size && ftruncate(fd, size) < 0)) {
+	(void) close(fd);
+	return (0);
+    }
+    ptr = mmap((void *) 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    (void) close(fd);
+    return (ptr == MAP_FAILED ? 0 : ptr);
+}
+
+VSTREAM *mail_queue_reuse(int mode, VSTRING *id, struct stat *st, VSTRING *path)
+{
+    struct timeval tv;
+    int     fd;
+
+    if ((fd = queue_pool_take(path, st)) < 0)
+	return (0);
+    /* Not complete until it is written again. */
+    if ((st->st_mode & 07777) != (mode & ~S_IXUSR & 07777)
+	&& fchmod(fd, mode & ~S_IXUSR & 07777) < 0) {
+	(void) close(fd);
+	(void) unlink(vstring_str(path));
+	return (0);
+    }
+    st->st_mode = (st->st_mode & ~07777) | (mode & ~S_IXUSR & 07777);
+    /* The inode is ours alone: the ID is unique as for a new file. */
+    gettimeofday(&tv, (struct timezone *) 0);
+    make_id(id, &tv, st->st_ino);
+    return (vstream_fdopen(fd));
+}
+
+int     mail_queue_publish(const char *path, const char *queue, const char *id)
+{
+    VSTRING *new_path = vstring_alloc(64);
+    int     ret;
+    int     saved_errno;
+
+    mail_queue_path(new_path, queue, id);
+    ret = renameat2(AT_FDCWD, path, AT_FDCWD, vstring_str(new_path), RENAME_NOREPLACE);
+    if (ret < 0 && errno == ENOENT && access(path, F_OK) == 0
+	&& make_parents(queue, id) == 0)
+	ret = renameat2(AT_FDCWD, path, AT_FDCWD, vstring_str(new_path), RENAME_NOREPLACE);
+    saved_errno = errno;
+    vstring_free(new_path);
+    errno = saved_errno;
+    return (ret);
+}
+
 int     mail_queue_rename(const char *id, const char *from, const char *to)
 {
     VSTRING *old_path = vstring_alloc(64);
@@ -505,7 +569,7 @@ int     mail_queue_mkdirs(uid_t owner, gid_t group)
 	MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED,
 	MAIL_QUEUE_HOLD, MAIL_QUEUE_CORRUPT, MAIL_QUEUE_BOUNCE,
 	MAIL_QUEUE_DEFER, MAIL_QUEUE_TRACE, MAIL_QUEUE_FLUSH,
-	MAIL_QUEUE_SAVED, "private",
+	MAIL_QUEUE_SAVED, MAIL_QUEUE_POOL, "private",
     };
     gid_t   owner_gid = getegid();	/* Postfix: mail_owner, group root */
     int     ret = 0;

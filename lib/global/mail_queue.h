@@ -15,6 +15,11 @@
  *	int mail_queue_dir_fd(const char *queue);
  *	int mail_queue_hashed(const char *queue);
  *	int mail_queue_sync(const char *queue, const char *id);
+ *	void *mail_queue_shared_page(const char *path, size_t size);
+ *	VSTREAM *mail_queue_reuse(int mode, VSTRING *id, struct stat *st,
+ *				  VSTRING *path);
+ *	int mail_queue_publish(const char *path, const char *queue,
+ *				const char *id);
  *	int mail_queue_rename(const char *id, const char *from, const char *to);
  *	int mail_queue_remove(const char *queue, const char *id);
  *	int mail_queue_mkdirs(uid_t owner, gid_t group);
@@ -58,6 +63,21 @@
  *	hashed queue each subfolder of its path up to the queue folder
  *	(one may have just been made). 0 or -1 with errno.
  *
+ *	mail_queue_shared_page() maps the first size bytes of a file
+ *	(under private/) that the processes of mail_owner share
+ *	(MAP_SHARED), creating it or growing it with zeros; null for root,
+ *	or when the file is not mail_owner's alone, or without lock-free
+ *	64-bit atomics.
+ *
+ *	mail_queue_reuse() is mail_queue_enter_stat() with a file taken
+ *	from pool/ (queue_pool(3)) instead of a new one: its mode is set
+ *	to the caller's minus the complete mark, its queue ID is made from
+ *	its inode as for a new file, and its name in pool/ goes into path.
+ *	It has no name in a queue yet: mail_queue_publish() gives it one,
+ *	the queue ID's, when it is complete and on disk (never replacing a
+ *	file of that name; a missing hash subfolder is made). A null
+ *	stream when pool/ has no file to give.
+ *
  *	mail_queue_rename() moves a message file between queues (creating
  *	a missing hash subfolder), mail_queue_remove() deletes it; both
  *	return 0 or -1 with errno. mail_queue_mkdirs() creates every queue
@@ -93,6 +113,9 @@ extern VSTREAM *mail_queue_enter_stat(const char *, int, VSTRING *, struct stat 
 extern int mail_queue_dir_fd(const char *);
 extern int mail_queue_hashed(const char *);
 extern int mail_queue_sync(const char *, const char *);
+extern void *mail_queue_shared_page(const char *, size_t);
+extern VSTREAM *mail_queue_reuse(int, VSTRING *, struct stat *, VSTRING *);
+extern int mail_queue_publish(const char *, const char *, const char *);
 extern int mail_queue_rename(const char *, const char *, const char *);
 extern int mail_queue_remove(const char *, const char *);
 extern int mail_queue_mkdirs(uid_t, gid_t);

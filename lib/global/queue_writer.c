@@ -7,7 +7,6 @@
  *	zero length and patched with pwrite(2) at commit time, after the
  *	stream buffer has been flushed.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +27,7 @@
 #include "global/mail_conf.h"
 #include "global/mail_queue.h"
 #include "global/queue_file.h"
+#include "global/queue_pool.h"
 #include "global/queue_writer.h"
 
 #define QW_BUFSIZE	(32 * 1024)
@@ -45,7 +45,9 @@ struct QUEUE_WRITER {
     char   *commit_queue;		/* queue_writer_hold(): "hold" */
     char   *filter;			/* F record, or NULL */
     char   *redirect;			/* > record, or NULL */
-    char   *tmp_path;			/* queue_writer_rewrite() file, or NULL */
+    char   *tmp_path;			/* pool/ or queue_writer_rewrite() file, or NULL */
+    int     pooled;			/* tmp_path is from pool/: no entry in queue */
+    off_t   reuse_size;			/* a file from pool/: its old size */
     int     rewrites;			/* for the next temporary name */
     uint64_t sync_ticket;		/* incoming/ syncs started before its entry */
     mode_t  mode;			/* the file's mode, before the complete mark */
@@ -81,19 +83,40 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     struct stat st;
     char    buf[64];
 
-    if ((fp = mail_queue_enter_stat(queue, 0600, id, &st)) == 0) {
+    VSTRING *claim = 0;
+
+    /*
+     * A file of a delivered message, if pool/ has one: it gets its name
+     * in incoming/ when it is complete and on disk. Else a new file,
+     * named in incoming/ from the start.
+     */
+    if (strcmp(queue, MAIL_QUEUE_INCOMING) == 0
+	&& (fp = mail_queue_reuse(0600, id, &st, claim = vstring_alloc(64))) != 0) {
+	/* st is the file's: its size is what the new message must cut. */
+    } else if ((fp = mail_queue_enter_stat(queue, 0600, id, &st)) == 0) {
 	int     saved = errno;
 
 	vstring_free(id);
+	if (claim)
+	    vstring_free(claim);
 	errno = saved;
 	return (0);
+    } else if (claim) {
+	vstring_free(claim);
+	claim = 0;
     }
     qw = mycalloc(1, sizeof(*qw));
     qw->queue = mystrdup(queue);
     qw->id = id;
     qw->fp = fp;
     qw->mode = st.st_mode & 07777;
-    qw->sync_ticket = dir_sync_ticket();	/* its entry is in place */
+    if (claim) {
+	qw->tmp_path = vstring_export(claim);
+	qw->pooled = 1;
+	qw->reuse_size = st.st_size;
+    } else {
+	qw->sync_ticket = dir_sync_ticket();	/* its entry is in place */
+    }
     /* The body goes out in large writes (a 100 KB message: 4, not 13). */
     vstream_set_bufsize(fp, QW_BUFSIZE);
     qw->msg_head = -1;
@@ -233,7 +256,9 @@ void    queue_writer_abort(QUEUE_WRITER *qw)
     }
     if (qw->tmp_path)
 	(void) unlink(qw->tmp_path);
-    (void) mail_queue_remove(qw->queue, vstring_str(qw->id));
+    /* A file from pool/ has no name in a queue yet. */
+    if (!qw->pooled)
+	(void) mail_queue_remove(qw->queue, vstring_str(qw->id));
     qw_free(qw);
     errno = saved;
 }
@@ -302,31 +327,14 @@ static DIR_SYNC_SHARE *dir_sync_share;
 static DIR_SYNC_SHARE *dir_sync_map(void)
 {
     static int tried;
-    struct stat st;
-    void   *ptr;
-    int     fd;
 
     if (tried)
 	return (dir_sync_share);
     tried = 1;
-    /* Root does not create it or use it: mail_owner's processes share it. */
-    if (!__atomic_always_lock_free(sizeof(uint64_t), 0) || geteuid() == 0
-	|| mail_queue_hashed(MAIL_QUEUE_INCOMING))
-	return (0);
-    if ((fd = open(DIR_SYNC_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-	return (0);
-    /* A file of an older version is shorter: it grows with zeros. */
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
-	|| (st.st_mode & 077) != 0
-	|| (st.st_size < (off_t) sizeof(DIR_SYNC_SHARE)
-	    && ftruncate(fd, sizeof(DIR_SYNC_SHARE)) < 0)) {
-	(void) close(fd);
-	return (0);
-    }
-    ptr = mmap((void *) 0, sizeof(DIR_SYNC_SHARE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    (void) close(fd);
-    if (ptr != MAP_FAILED)
-	dir_sync_share = (DIR_SYNC_SHARE *) ptr;
+    /* A hashed incoming/ has more than one folder to sync. */
+    if (!mail_queue_hashed(MAIL_QUEUE_INCOMING))
+	dir_sync_share = (DIR_SYNC_SHARE *)
+	    mail_queue_shared_page(DIR_SYNC_FILE, sizeof(DIR_SYNC_SHARE));
     return (dir_sync_share);
 }
 
@@ -490,6 +498,12 @@ static int qw_finish(QUEUE_WRITER *qw)
 	return (qw_fail(qw));
     if (!patched && pwrite(vstream_fileno(fp), len, 4, qw->msg_head + 1) != 4)
 	return (qw_fail(qw));
+    /* A reused file: cut what is left of the old message. */
+    if (qw->reuse_size > vstream_tell(fp)) {
+	if (ftruncate(vstream_fileno(fp), vstream_tell(fp)) < 0)
+	    return (qw_fail(qw));
+	qw->reuse_size = 0;
+    }
     return (0);
 }
 
@@ -502,11 +516,14 @@ int     queue_writer_seal(QUEUE_WRITER *qw)
     /* A milter's version takes the queue ID's name: readers look there. */
     if (qw->tmp_path) {
 	path = vstring_alloc(100);
-	if (rename(qw->tmp_path, mail_queue_path(path, qw->queue, vstring_str(qw->id))) < 0) {
+	if ((qw->pooled ? mail_queue_publish(qw->tmp_path, qw->queue, vstring_str(qw->id)) :
+	     rename(qw->tmp_path, mail_queue_path(path, qw->queue, vstring_str(qw->id)))) < 0) {
 	    qw_fail(qw);
 	} else {
 	    myfree(qw->tmp_path);
 	    qw->tmp_path = 0;
+	    qw->pooled = 0;
+	    qw->sync_ticket = dir_sync_ticket();	/* the entry changed */
 	}
 	vstring_free(path);
     }
@@ -516,10 +533,18 @@ int     queue_writer_seal(QUEUE_WRITER *qw)
 int     queue_writer_commit(QUEUE_WRITER *qw)
 {
     int     fd = vstream_fileno(qw->fp);
+    int     synced = 0;
 
     (void) qw_finish(qw);
     /* The complete mark comes after the last write, before the fsync. */
     if (qw->err == 0 && fchmod(fd, qw->mode | S_IXUSR) < 0)
+	qw_fail(qw);
+    /*
+     * A file that gets its queue name now (from pool/, or a milter's
+     * version) is on disk before it has that name: after a crash the
+     * name never shows an old or half-written file.
+     */
+    if (qw->err == 0 && (synced = (qw->tmp_path != 0)) != 0 && fsync(fd) < 0)
 	qw_fail(qw);
     /*
      * A held message moves when it is complete and before anything is
@@ -531,8 +556,21 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 	VSTRING *path = vstring_alloc(100);
 	const char *final = qw->commit_queue ? qw->commit_queue : qw->queue;
 
-	if (rename(qw->tmp_path, mail_queue_path(path, final, vstring_str(qw->id))) < 0) {
+	if ((qw->pooled ? mail_queue_publish(qw->tmp_path, final, vstring_str(qw->id)) :
+	     rename(qw->tmp_path, mail_queue_path(path, final, vstring_str(qw->id)))) < 0) {
 	    qw_fail(qw);
+	} else if (qw->pooled) {
+	    /* It had no name in incoming/ to remove. */
+	    myfree(qw->tmp_path);
+	    qw->tmp_path = 0;
+	    qw->pooled = 0;
+	    qw->sync_ticket = dir_sync_ticket();
+	    if (qw->commit_queue) {
+		char   *from = qw->queue;
+
+		qw->queue = qw->commit_queue;
+		qw->commit_queue = from;
+	    }
 	} else {
 	    myfree(qw->tmp_path);
 	    qw->tmp_path = 0;
@@ -560,7 +598,7 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 		qw_fail(qw);
 	}
     }
-    if (qw->err == 0 && fsync(fd) < 0)
+    if (qw->err == 0 && !synced && fsync(fd) < 0)
 	qw_fail(qw);
     if (qw->err == 0
 	&& (strcmp(qw->queue, MAIL_QUEUE_INCOMING) == 0 ?
@@ -660,9 +698,12 @@ int     queue_writer_rewrite(QUEUE_WRITER *qw)
     (void) vstream_close(qw->fp);
     qw->fp = 0;
     if (qw->tmp_path) {
+	/* Removed, not given back to pool/: the reader still reads it. */
 	(void) unlink(qw->tmp_path);
 	myfree(qw->tmp_path);
 	qw->tmp_path = 0;
+	qw->pooled = 0;
+	qw->reuse_size = 0;
     }
     /* Not a queue ID: qmgr never looks at it, and it has no complete mark. */
     path = vstring_alloc(100);
