@@ -369,6 +369,63 @@ static int enter_unnamed(const char *queue, int mode, VSTRING *id, VSTRING *path
 #endif
 }
 
+VSTREAM *mail_queue_enter_unnamed(const char *queue, int mode, VSTRING *id,
+				          struct stat *st)
+{
+#ifdef O_TMPFILE
+    static int unavailable;
+    char    proc_path[64];
+    struct timeval tv;
+    int     dfd;
+    int     fd;
+
+    if (unavailable || (dfd = mail_queue_dir_fd(queue)) < 0)
+	return (0);
+    if ((fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode & ~S_IXUSR)) < 0) {
+	unavailable = 1;
+	return (0);
+    }
+    /* The link at the end goes through /proc (not there in a chroot). */
+    snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+    if (fstat(fd, st) < 0 || access(proc_path, F_OK) < 0) {
+	unavailable = 1;
+	close(fd);
+	return (0);
+    }
+    gettimeofday(&tv, (struct timezone *) 0);
+    make_id(id, &tv, st->st_ino);
+    return (vstream_fdopen(fd));
+#else
+    (void) queue;
+    (void) mode;
+    (void) id;
+    (void) st;
+    return (0);
+#endif
+}
+
+int     mail_queue_link_fd(int fd, const char *queue, const char *id)
+{
+    VSTRING *path = vstring_alloc(64);
+    char    proc_path[64];
+    size_t  skip = strlen(queue) + 1;
+    int     saved_errno;
+    int     dfd;
+    int     ret = -1;
+
+    snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+    mail_queue_path(path, queue, id);
+    if ((dfd = mail_queue_dir_fd(queue)) >= 0) {
+	ret = linkat(AT_FDCWD, proc_path, dfd, vstring_str(path) + skip, AT_SYMLINK_FOLLOW);
+	if (ret < 0 && errno == ENOENT && make_parents(queue, id) == 0)
+	    ret = linkat(AT_FDCWD, proc_path, dfd, vstring_str(path) + skip, AT_SYMLINK_FOLLOW);
+    }
+    saved_errno = errno;
+    vstring_free(path);
+    errno = saved_errno;
+    return (ret);
+}
+
 VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
 {
     struct stat st;

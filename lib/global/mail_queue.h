@@ -15,6 +15,9 @@
  *	int mail_queue_dir_fd(const char *queue);
  *	int mail_queue_hashed(const char *queue);
  *	int mail_queue_sync(const char *queue, const char *id);
+ *	VSTREAM *mail_queue_enter_unnamed(const char *queue, int mode,
+ *					  VSTRING *id, struct stat *st);
+ *	int mail_queue_link_fd(int fd, const char *queue, const char *id);
  *	void *mail_queue_shared_page(const char *path, size_t size);
  *	VSTREAM *mail_queue_reuse(int mode, VSTRING *id, struct stat *st,
  *				  VSTRING *path);
@@ -62,6 +65,13 @@
  *	folder that holds it (through the kept descriptor), and for a
  *	hashed queue each subfolder of its path up to the queue folder
  *	(one may have just been made). 0 or -1 with errno.
+ *
+ *	mail_queue_enter_unnamed() is mail_queue_enter_stat() without the
+ *	link: the file (O_TMPFILE in the queue's folder) has its queue ID
+ *	but no name until mail_queue_link_fd() gives it the ID's name in
+ *	a queue (through /proc/self/fd; a missing hash subfolder is made;
+ *	never over an existing name). A null stream where that cannot be
+ *	done (no O_TMPFILE, no /proc).
  *
  *	mail_queue_shared_page() maps the first size bytes of a file
  *	(under private/) that the processes of mail_owner share
@@ -113,6 +123,8 @@ extern VSTREAM *mail_queue_enter_stat(const char *, int, VSTRING *, struct stat 
 extern int mail_queue_dir_fd(const char *);
 extern int mail_queue_hashed(const char *);
 extern int mail_queue_sync(const char *, const char *);
+extern VSTREAM *mail_queue_enter_unnamed(const char *, int, VSTRING *, struct stat *);
+extern int mail_queue_link_fd(int, const char *, const char *);
 extern void *mail_queue_shared_page(const char *, size_t);
 extern VSTREAM *mail_queue_reuse(int, VSTRING *, struct stat *, VSTRING *);
 extern int mail_queue_publish(const char *, const char *, const char *);

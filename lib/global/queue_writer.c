@@ -46,7 +46,8 @@ struct QUEUE_WRITER {
     char   *filter;			/* F record, or NULL */
     char   *redirect;			/* > record, or NULL */
     char   *tmp_path;			/* pool/ or queue_writer_rewrite() file, or NULL */
-    int     pooled;			/* tmp_path is from pool/: no entry in queue */
+    int     pooled;			/* tmp_path is from pool/ */
+    int     unnamed;			/* a file without a name (O_TMPFILE) */
     off_t   reuse_size;			/* a file from pool/: its old size */
     int     rewrites;			/* for the next temporary name */
     uint64_t sync_ticket;		/* incoming/ syncs started before its entry */
@@ -84,26 +85,29 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     char    buf[64];
 
     VSTRING *claim = 0;
+    int     incoming = (strcmp(queue, MAIL_QUEUE_INCOMING) == 0);
 
     /*
-     * A file of a delivered message, if pool/ has one: it gets its name
-     * in incoming/ when it is complete and on disk. Else a new file,
-     * named in incoming/ from the start.
+     * For incoming/: a file of a delivered message, if pool/ has one,
+     * else a new file without a name; either gets its name in incoming/
+     * when it is complete and on disk. Else a new file, named in its
+     * queue from the start.
      */
-    if (strcmp(queue, MAIL_QUEUE_INCOMING) == 0
-	&& (fp = mail_queue_reuse(0600, id, &st, claim = vstring_alloc(64))) != 0) {
-	/* st is the file's: its size is what the new message must cut. */
-    } else if ((fp = mail_queue_enter_stat(queue, 0600, id, &st)) == 0) {
+    fp = 0;
+    if (incoming) {
+	claim = vstring_alloc(64);
+	if ((fp = mail_queue_reuse(0600, id, &st, claim)) == 0) {
+	    vstring_free(claim);
+	    claim = 0;
+	    fp = mail_queue_enter_unnamed(queue, 0600, id, &st);
+	}
+    }
+    if (fp == 0 && (fp = mail_queue_enter_stat(queue, 0600, id, &st)) == 0) {
 	int     saved = errno;
 
 	vstring_free(id);
-	if (claim)
-	    vstring_free(claim);
 	errno = saved;
 	return (0);
-    } else if (claim) {
-	vstring_free(claim);
-	claim = 0;
     }
     qw = mycalloc(1, sizeof(*qw));
     qw->queue = mystrdup(queue);
@@ -114,6 +118,8 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
 	qw->tmp_path = vstring_export(claim);
 	qw->pooled = 1;
 	qw->reuse_size = st.st_size;
+    } else if (st.st_nlink == 0) {
+	qw->unnamed = 1;
     } else {
 	qw->sync_ticket = dir_sync_ticket();	/* its entry is in place */
     }
@@ -256,8 +262,8 @@ void    queue_writer_abort(QUEUE_WRITER *qw)
     }
     if (qw->tmp_path)
 	(void) unlink(qw->tmp_path);
-    /* A file from pool/ has no name in a queue yet. */
-    if (!qw->pooled)
+    /* A file from pool/, or without a name, has no name in a queue yet. */
+    if (!qw->pooled && !qw->unnamed)
 	(void) mail_queue_remove(qw->queue, vstring_str(qw->id));
     qw_free(qw);
     errno = saved;
@@ -507,26 +513,45 @@ static int qw_finish(QUEUE_WRITER *qw)
     return (0);
 }
 
-int     queue_writer_seal(QUEUE_WRITER *qw)
+/*
+ * qw_publish - give the file the queue ID's name in a queue, when it has
+ * another one (pool/, a milter's version) or none. 0, or -1 with errno.
+ * A rewritten file replaces the first version under that name; the
+ * others never replace a name.
+ */
+static int qw_publish(QUEUE_WRITER *qw, const char *queue)
 {
     VSTRING *path;
+    int     ret;
 
-    if (qw_finish(qw) < 0)
-	return (-1);
-    /* A milter's version takes the queue ID's name: readers look there. */
-    if (qw->tmp_path) {
+    if (qw->unnamed) {
+	if ((ret = mail_queue_link_fd(vstream_fileno(qw->fp), queue, vstring_str(qw->id))) == 0)
+	    qw->unnamed = 0;
+    } else if (qw->tmp_path) {
 	path = vstring_alloc(100);
-	if ((qw->pooled ? mail_queue_publish(qw->tmp_path, qw->queue, vstring_str(qw->id)) :
-	     rename(qw->tmp_path, mail_queue_path(path, qw->queue, vstring_str(qw->id)))) < 0) {
-	    qw_fail(qw);
-	} else {
+	ret = (qw->pooled ? mail_queue_publish(qw->tmp_path, queue, vstring_str(qw->id)) :
+	       rename(qw->tmp_path, mail_queue_path(path, queue, vstring_str(qw->id))));
+	vstring_free(path);
+	if (ret == 0) {
 	    myfree(qw->tmp_path);
 	    qw->tmp_path = 0;
 	    qw->pooled = 0;
-	    qw->sync_ticket = dir_sync_ticket();	/* the entry changed */
 	}
-	vstring_free(path);
+    } else {
+	return (0);
     }
+    if (ret == 0)
+	qw->sync_ticket = dir_sync_ticket();	/* the entry changed */
+    return (ret);
+}
+
+int     queue_writer_seal(QUEUE_WRITER *qw)
+{
+    if (qw_finish(qw) < 0)
+	return (-1);
+    /* It takes the queue ID's name: readers look there. */
+    if (qw_publish(qw, qw->queue) < 0)
+	qw_fail(qw);
     return (qw->err ? -1 : 0);
 }
 
@@ -540,52 +565,36 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
     if (qw->err == 0 && fchmod(fd, qw->mode | S_IXUSR) < 0)
 	qw_fail(qw);
     /*
-     * A file that gets its queue name now (from pool/, or a milter's
-     * version) is on disk before it has that name: after a crash the
-     * name never shows an old or half-written file.
+     * A file that gets its queue name now (a new one without a name, one
+     * from pool/, a milter's version) is on disk before it has that
+     * name: after a crash the name never shows an old or half-written
+     * file.
      */
-    if (qw->err == 0 && (synced = (qw->tmp_path != 0)) != 0 && fsync(fd) < 0)
+    if (qw->err == 0 && (synced = (qw->tmp_path != 0 || qw->unnamed)) != 0 && fsync(fd) < 0)
 	qw_fail(qw);
     /*
      * A held message moves when it is complete and before anything is
      * made durable: after a crash it is in one folder or the other, and
      * the client has not yet been told it was accepted.
      */
-    if (qw->err == 0 && qw->tmp_path) {
-	/* A rewritten file takes the queue ID's name, in its final folder. */
-	VSTRING *path = vstring_alloc(100);
+    if (qw->err == 0 && (qw->tmp_path || qw->unnamed)) {
+	/* It takes the queue ID's name, in its final folder. */
 	const char *final = qw->commit_queue ? qw->commit_queue : qw->queue;
+	int     had_name = !qw->pooled && !qw->unnamed;	/* a first version */
 
-	if ((qw->pooled ? mail_queue_publish(qw->tmp_path, final, vstring_str(qw->id)) :
-	     rename(qw->tmp_path, mail_queue_path(path, final, vstring_str(qw->id)))) < 0) {
+	if (qw_publish(qw, final) < 0) {
 	    qw_fail(qw);
-	} else if (qw->pooled) {
-	    /* It had no name in incoming/ to remove. */
-	    myfree(qw->tmp_path);
-	    qw->tmp_path = 0;
-	    qw->pooled = 0;
-	    qw->sync_ticket = dir_sync_ticket();
-	    if (qw->commit_queue) {
-		char   *from = qw->queue;
+	} else if (qw->commit_queue) {
+	    char   *from = qw->queue;
 
-		qw->queue = qw->commit_queue;
-		qw->commit_queue = from;
-	    }
-	} else {
-	    myfree(qw->tmp_path);
-	    qw->tmp_path = 0;
-	    qw->sync_ticket = dir_sync_ticket();
-	    if (qw->commit_queue) {
-		char   *from = qw->queue;
-
+	    qw->queue = qw->commit_queue;
+	    qw->commit_queue = from;
+	    if (had_name) {
 		(void) mail_queue_remove(from, vstring_str(qw->id));
-		qw->queue = qw->commit_queue;
-		qw->commit_queue = from;
 		if (mail_queue_sync(from, vstring_str(qw->id)) < 0)
 		    qw_fail(qw);
 	    }
 	}
-	vstring_free(path);
     } else if (qw->err == 0 && qw->commit_queue) {
 	char   *from = qw->queue;
 
@@ -658,6 +667,10 @@ off_t   queue_writer_msg_offset(QUEUE_WRITER *qw)
 /* qw_path - the file being written now */
 static const char *qw_path(QUEUE_WRITER *qw, VSTRING *buf)
 {
+    if (qw->unnamed) {
+	vstring_sprintf(buf, "/proc/self/fd/%d", vstream_fileno(qw->fp));
+	return (vstring_str(buf));
+    }
     if (qw->tmp_path) {
 	vstring_strcpy(buf, qw->tmp_path);
 	return (vstring_str(buf));
@@ -705,6 +718,7 @@ int     queue_writer_rewrite(QUEUE_WRITER *qw)
 	qw->pooled = 0;
 	qw->reuse_size = 0;
     }
+    qw->unnamed = 0;				/* closed above: it is gone */
     /* Not a queue ID: qmgr never looks at it, and it has no complete mark. */
     path = vstring_alloc(100);
     vstring_sprintf(path, "%s/%s.edit%d", qw->queue, vstring_str(qw->id), ++qw->rewrites);

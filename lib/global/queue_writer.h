@@ -35,10 +35,16 @@
  *	verify). The records are those of queue_file.h, in its order;
  *	callers make the calls in that order:
  *
- *	queue_writer_open() creates the file with mail_queue_enter() (the
- *	caller's cwd is queue_directory) and writes the V and T records
- *	(arrival time = now, also used for the queue ID). NULL with errno
- *	when the file cannot be created.
+ *	queue_writer_open() takes a file for the message (the caller's
+ *	cwd is queue_directory) and writes the V and T records (arrival
+ *	time = now, also used for the queue ID). For incoming/ the file is
+ *	one of pool/ (queue_pool(3), mail_queue_reuse()) or else a new one
+ *	without a name (mail_queue_enter_unnamed()); either gets its queue
+ *	ID's name only at commit, complete and on disk, so a crash before
+ *	leaves nothing in the queue. Where neither can be had, and for the
+ *	other queues, it is a new file named from the start
+ *	(mail_queue_enter_stat()). NULL with errno when the file cannot be
+ *	created.
  *
  *	queue_writer_sender() writes S ("" for the null sender), then any
  *	number of queue_writer_attr() A records. The first
@@ -51,9 +57,11 @@
  *	calls; they are written as given: headers and body, CRLF lines);
  *	queue_writer_msg_size() is what was written so far.
  *
- *	queue_writer_commit() patches the M record's length, writes E,
- *	sets the owner-execute bit (the "complete" mark of mail_queue.h),
- *	fsyncs the file and then its queue folder, and closes the file.
+ *	queue_writer_commit() patches the M record's length, writes E (a
+ *	file from pool/ is cut after it), sets the owner-execute bit (the
+ *	"complete" mark of mail_queue.h), fsyncs the file, gives it its
+ *	name when it has none yet, fsyncs its queue folder, and closes
+ *	the file.
  *	The fsync of incoming/ is shared (group commit): it is skipped
  *	when an fsync of incoming/ that another writer began after this
  *	file's entry was made has completed, and commit waits (up to
@@ -80,7 +88,8 @@
  *	record, after F).
  *
  *	queue_writer_seal() finishes the file as commit does (F, >, E, the
- *	M record's length; a rewritten version takes the queue ID's name)
+ *	M record's length; the file takes the queue ID's name if it had
+ *	another or none)
  *	and flushes it, but sets no complete mark, syncs nothing and keeps
  *	qw: the file can be read whole (the bounce
  *	service reads a message that pickup refused, to return it to its
@@ -98,9 +107,9 @@
  *	copies the V and T records with queue_writer_rec(), which writes
  *	any record as given); the previous version stays readable through
  *	a reader opened before. commit renames the new version over the
- *	queue ID's file (into hold/ when held), so a crash leaves either
- *	the old incomplete file or the complete new one; abort removes
- *	both. Mail that no milter changes is never copied.
+ *	queue ID's file (into hold/ when held), so a crash leaves at
+ *	most the old incomplete file or the complete new one; abort
+ *	removes both. Mail that no milter changes is never copied.
  *
  *	queue_writer_abort() removes the file and frees qw; it is also
  *	what a caller does after any failed call.

@@ -1,4 +1,5 @@
-"""test_queue_pool - files of delivered messages are written again.
+"""test_queue_pool - files of delivered messages are written again, and
+no message file has a name in a queue before it is complete and on disk.
 
 qmgr renames a delivered message's file into pool/ instead of removing
 it; smtpd writes the next message into that file (same inode, so the
@@ -9,6 +10,7 @@ postcat shows of a held message, and what a kill -9 leaves in the queue.
 """
 import os
 import re
+import time
 import unittest
 
 from capture import Capture
@@ -17,6 +19,14 @@ from mta import MTA, wait_for
 from smtpd_util import Client
 
 QUEUED = re.compile(r"^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$")
+
+
+def dead_or_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
 
 
 def inode_part(qid):
@@ -135,6 +145,23 @@ class QueuePool(unittest.TestCase):
         second = self.send(m, "two")
         self.delivered(m, second, 2)
 
+    def test_kill9_while_writing_a_new_file_leaves_nothing(self):
+        # pool/ is empty: the file is new, and has no name until it is complete.
+        m = self.mta()
+        c = self.at_data(m)
+        c.send(b"Subject: crash\r\n\r\n" + b"y" * 998 + b"\r\n")
+        m.wait_log(r"[0-9A-F]+: client=localhost")
+        time.sleep(0.3)
+        m.kill9()
+        c.close()
+        for q in ("incoming", "active", "deferred", "hold"):
+            self.assertEqual(m.queue_files(q), [], q)
+        self.assertEqual(self.pool(m), [])
+        m.start()
+        first = self.send(m, "after")
+        self.delivered(m, first, 1)
+        self.assertNotIn(b"Subject: crash", self.cap.messages[0].content)
+
     def test_kill9_while_writing_leaves_no_queue_file(self):
         m = self.mta()
         first = self.send(m, "one")
@@ -149,7 +176,11 @@ class QueuePool(unittest.TestCase):
         c.close()
         for q in ("incoming", "active", "deferred", "hold"):
             self.assertEqual(m.queue_files(q), [], q)
-        self.assertEqual(len([n for n in self.pool(m) if n.startswith("_")]), 1)
+        claims = [n for n in self.pool(m) if n.startswith("_")]
+        self.assertEqual(len(claims), 1)
+        # The killed smtpd is dead (or a zombie) before master starts again.
+        wait_for(lambda: dead_or_zombie(int(claims[0][1:].split(".")[0])), 10,
+                 what="the killed smtpd to die")
 
         m.start()
         self.assertEqual([n for n in self.pool(m) if n.startswith("_")], [])
