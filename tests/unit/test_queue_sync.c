@@ -162,12 +162,13 @@ UNIT_TEST(concurrent_writers)
 }
 
 /*
- * A sync begun after this writer's entry is under way in another
- * process: commit waits for it (the other process completes it 10 ms
- * later and wakes the waiters) instead of syncing itself, so no sync
- * number is taken.
+ * A sync is under way in another process when this writer's file gets
+ * its name in incoming/ (at commit): it began before the entry, so it
+ * may not cover it. Commit waits for it to complete (the other process
+ * completes it 10 ms later and wakes the waiters), then syncs once
+ * itself, for every writer whose entry came meanwhile.
  */
-UNIT_TEST(waits_for_sync_begun_after_entry)
+UNIT_TEST(waits_for_sync_under_way_then_syncs)
 {
     QUEUE_WRITER *qw;
     uint64_t ticket;
@@ -197,17 +198,17 @@ UNIT_TEST(waits_for_sync_begun_after_entry)
     }
     EXPECT_INT(write_one("waiter", qw), 0);
     EXPECT(waitpid(pid, &status, 0) == pid);
-    EXPECT_INT(share->started, ticket + 1);
-    EXPECT_INT(share->done, ticket + 1);
+    EXPECT_INT(share->started, ticket + 2);
+    EXPECT_INT(share->done, ticket + 2);
     EXPECT_INT(share->waiters, 0);
     EXPECT_INT(count_complete(), 2);
 }
 
 /*
  * The process that claimed a sync was killed in its fsync: it never
- * completes. A writer whose entry came before that claim waits about
- * 50 ms, then syncs itself; so does one whose ticket came after it
- * (the dead sync was begun before that entry).
+ * completes. A writer whose entry comes after that claim (the name is
+ * given at commit) waits about 50 ms for it, then syncs itself; so does
+ * one that opened its file after the claim.
  */
 UNIT_TEST(dead_syncer)
 {
@@ -221,7 +222,7 @@ UNIT_TEST(dead_syncer)
     map_share();
     if (share == 0)
 	return;
-    /* Claimed after the entry. */
+    /* Claimed while the file is written. */
     qw = queue_writer_open(MAIL_QUEUE_INCOMING);
     EXPECT(qw != 0);
     if (qw == 0)
@@ -235,7 +236,7 @@ UNIT_TEST(dead_syncer)
     EXPECT_INT(share->started, ticket + 2);
     EXPECT_INT(share->done, ticket + 2);
 
-    /* Claimed before the entry. */
+    /* Claimed before the file is opened. */
     ticket = __atomic_add_fetch(&share->started, 1, __ATOMIC_SEQ_CST);
     start = now_ms();
     EXPECT_INT(write_one("before", 0), 0);
