@@ -414,13 +414,17 @@ void    qmgr_queue_failure(QMGR_QUEUE *q, const char *status, const char *reason
     }
 
     /*
-     * A site that took mail since it was revived and now refuses one more
-     * session while it holds others of ours (the recipients go back to
-     * the queue: DEL_REQ_FLAG_SITE_RETRY) is up and limits its sessions:
-     * the window shrinks, but the refusal is not evidence that the site
-     * is dead. A refusal with no other session of ours there counts.
+     * A site that refuses one more session (the recipients go back to the
+     * queue: DEL_REQ_FLAG_SITE_RETRY) while it holds others of ours, or
+     * after it took mail since it was revived, is up and limits its
+     * sessions: the window shrinks, but the refusal is not evidence that
+     * the site is dead. (A session that finished just before the refusal
+     * came back must not make it count: with the window already shrunk
+     * to one, one count declares the site dead.) Each message is sent
+     * back so at most QMGR_SITE_RETRY_MAX times; after that, and for a
+     * site never reached, a refusal counts.
      */
-    if (!(limited && others > 0))
+    if (!(limited && (others > 0 || q->reached)))
 	q->failed_cohorts += 1.0 / before;
     q->failure -= feedback_value(&t->neg_feedback, before);
     while (q->failure < -1e-9) {
