@@ -87,7 +87,11 @@ static void status_pid_forget(void)
     status_pid = 0;
 }
 
-/* status_send - one record to master; a closed pipe means master is gone */
+/*
+ * status_send - one record to master; a closed pipe means master is gone
+ * (or reloaded): exit, unless a client was just accepted (busy), which
+ * is served first; the "idle" after it then exits.
+ */
 static void status_send(int status)
 {
     static int hooked;
@@ -111,6 +115,8 @@ static void status_send(int status)
 	n = write(MASTER_STATUS_FD, &stat, sizeof(stat));
     } while (n < 0 && errno == EINTR);
     if (n != (ssize_t) sizeof(stat)) {
+	if (status == MASTER_STAT_TAKEN)
+	    return;
 	if (msg_verbose)
 	    msg_info("master status pipe closed: exiting");
 	exit(0);

@@ -39,6 +39,8 @@
  *	6. single: accept one client at a time on the listening socket,
  *	   tell master "busy" before serving and "idle" after, call
  *	   service(client_stream, service_name, argv), close the client.
+ *	   A client accepted just as master closed the status pipe (a
+ *	   reload) is still served; the process exits after it.
  *	   A "pass" service (-t pass) accepts a connection from a
  *	   process that hands over a client connection (pass_fd(3))
  *	   and serves that client instead: to the service it looks
