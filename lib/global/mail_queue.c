@@ -313,94 +313,40 @@ int     mail_queue_sync(const char *queue, const char *id)
     return (ret);
 }
 
+/* No O_TMPFILE here, no /proc (a chroot), or a file system that will not link. */
+static int unnamed_unavailable;
+
 /*
- * enter_unnamed - an O_TMPFILE file in queue, linked under a new queue
- * ID; the descriptor, or -1 when this way is not available here. Both
- * are made through the folder's kept descriptor.
+ * unnamed_open - an O_TMPFILE file in queue (through the folder's kept
+ * descriptor) that mail_queue_link_fd() can name later; -1 when this
+ * way is not available here.
  */
-static int enter_unnamed(const char *queue, int mode, VSTRING *id, VSTRING *path,
-			         struct stat *st)
+static int unnamed_open(const char *queue, int mode, struct stat *st)
 {
 #ifdef O_TMPFILE
-    static int unavailable;
     char    proc_path[64];
-    struct timeval tv;
-    size_t  skip = strlen(queue) + 1;
     int     dfd;
     int     fd;
 
-    if (unavailable)
-	return (-1);
-    if ((dfd = mail_queue_dir_fd(queue)) < 0)
+    if (unnamed_unavailable || (dfd = mail_queue_dir_fd(queue)) < 0)
 	return (-1);
     if ((fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode & ~S_IXUSR)) < 0) {
-	unavailable = 1;
+	unnamed_unavailable = 1;
 	return (-1);
     }
-    if (fstat(fd, st) < 0) {
-	close(fd);
-	return (-1);
-    }
-    snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
-    for (;;) {
-	gettimeofday(&tv, (struct timezone *) 0);
-	make_id(id, &tv, st->st_ino);
-	mail_queue_path(path, queue, vstring_str(id));
-	if (linkat(AT_FDCWD, proc_path, dfd, vstring_str(path) + skip, AT_SYMLINK_FOLLOW) == 0)
-	    return (fd);
-	if (errno == ENOENT && access(proc_path, F_OK) == 0
-	    && make_parents(queue, vstring_str(id)) == 0)
-	    continue;
-	if (errno != EEXIST) {
-	    /* No /proc (chroot), or a file system that will not link it. */
-	    unavailable = 1;
-	    close(fd);
-	    return (-1);
-	}
-	usleep(1);
-    }
-#else
-    (void) queue;
-    (void) mode;
-    (void) id;
-    (void) path;
-    (void) st;
-    return (-1);
-#endif
-}
-
-VSTREAM *mail_queue_enter_unnamed(const char *queue, int mode, VSTRING *id,
-				          struct stat *st)
-{
-#ifdef O_TMPFILE
-    static int unavailable;
-    char    proc_path[64];
-    struct timeval tv;
-    int     dfd;
-    int     fd;
-
-    if (unavailable || (dfd = mail_queue_dir_fd(queue)) < 0)
-	return (0);
-    if ((fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode & ~S_IXUSR)) < 0) {
-	unavailable = 1;
-	return (0);
-    }
-    /* The link at the end goes through /proc (not there in a chroot). */
+    /* The link goes through /proc (not there in a chroot). */
     snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
     if (fstat(fd, st) < 0 || access(proc_path, F_OK) < 0) {
-	unavailable = 1;
+	unnamed_unavailable = 1;
 	close(fd);
-	return (0);
+	return (-1);
     }
-    gettimeofday(&tv, (struct timezone *) 0);
-    make_id(id, &tv, st->st_ino);
-    return (vstream_fdopen(fd));
+    return (fd);
 #else
     (void) queue;
     (void) mode;
-    (void) id;
     (void) st;
-    return (0);
+    return (-1);
 #endif
 }
 
@@ -419,11 +365,50 @@ int     mail_queue_link_fd(int fd, const char *queue, const char *id)
 	ret = linkat(AT_FDCWD, proc_path, dfd, vstring_str(path) + skip, AT_SYMLINK_FOLLOW);
 	if (ret < 0 && errno == ENOENT && make_parents(queue, id) == 0)
 	    ret = linkat(AT_FDCWD, proc_path, dfd, vstring_str(path) + skip, AT_SYMLINK_FOLLOW);
+	if (ret < 0 && errno != EEXIST)
+	    unnamed_unavailable = 1;		/* new files are named at once */
     }
     saved_errno = errno;
     vstring_free(path);
     errno = saved_errno;
     return (ret);
+}
+
+/*
+ * enter_unnamed - an O_TMPFILE file in queue, linked under a new queue
+ * ID at once; the descriptor, or -1 when this way is not available here.
+ */
+static int enter_unnamed(const char *queue, int mode, VSTRING *id, struct stat *st)
+{
+    struct timeval tv;
+    int     fd;
+
+    if ((fd = unnamed_open(queue, mode, st)) < 0)
+	return (-1);
+    for (;;) {
+	gettimeofday(&tv, (struct timezone *) 0);
+	make_id(id, &tv, st->st_ino);
+	if (mail_queue_link_fd(fd, queue, vstring_str(id)) == 0)
+	    return (fd);
+	if (errno != EEXIST) {
+	    close(fd);
+	    return (-1);
+	}
+	usleep(1);
+    }
+}
+
+VSTREAM *mail_queue_enter_unnamed(const char *queue, int mode, VSTRING *id,
+				          struct stat *st)
+{
+    struct timeval tv;
+    int     fd;
+
+    if ((fd = unnamed_open(queue, mode, st)) < 0)
+	return (0);
+    gettimeofday(&tv, (struct timezone *) 0);
+    make_id(id, &tv, st->st_ino);
+    return (vstream_fdopen(fd));
 }
 
 VSTREAM *mail_queue_enter(const char *queue, int mode, VSTRING *id)
@@ -451,7 +436,7 @@ VSTREAM *mail_queue_enter_stat(const char *queue, int mode, VSTRING *id,
      * name that no other process uses: our pid and a counter. A
      * leftover from a crashed process with our pid is replaced.
      */
-    if ((fd = enter_unnamed(queue, mode, id, path, st)) >= 0) {
+    if ((fd = enter_unnamed(queue, mode, id, st)) >= 0) {
 	vstring_free(temp);
 	vstring_free(path);
 	return (vstream_fdopen(fd));

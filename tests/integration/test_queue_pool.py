@@ -13,10 +13,9 @@ import re
 import time
 import unittest
 
-from capture import Capture
-from milter_server import Milter, subject_policy
-from mta import MTA, wait_for
+from mta import wait_for
 from smtpd_util import Client
+from test_milter import MilterBase
 
 QUEUED = re.compile(r"^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$")
 
@@ -34,20 +33,9 @@ def inode_part(qid):
     return qid[5:]
 
 
-class QueuePool(unittest.TestCase):
-
-    def setUp(self):
-        self.cap = Capture()
-        self.addCleanup(self.cap.stop)
-
-    def mta(self, **main_cf):
-        params = {"relay_domains": "example.com",
-                  "transport_maps": "inline:{example.com=relay:[127.0.0.1]:%d}" % self.cap.port,
-                  "smtpd_error_sleep_time": "0"}
-        params.update(main_cf)
-        m = MTA(main_cf=params)
-        self.addCleanup(m.cleanup)
-        return m
+class QueuePool(MilterBase):
+    """MilterBase: a capturing next hop (self.cap), mta() relaying to it,
+    milter()."""
 
     def pool(self, m):
         return sorted(os.listdir(os.path.join(m.queue_dir, "pool")))
@@ -97,8 +85,7 @@ class QueuePool(unittest.TestCase):
         m.wait_log(r"%s: from=<a@b\.example>, size=\d+, nrcpt=1 \(queue active\)" % second)
 
     def test_held_and_milter_edited_messages_in_reused_files(self):
-        ml = Milter(subject_policy)
-        self.addCleanup(ml.stop)
+        ml = self.milter()
         m = self.mta(smtpd_milters=ml.spec)
         first = self.send(m, "plain")
         self.delivered(m, first, 1)

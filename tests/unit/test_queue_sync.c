@@ -120,6 +120,21 @@ static void empty_incoming(void)
     closedir(dp);
 }
 
+/* second_writer - after one message made the shared page: a writer, or null */
+static QUEUE_WRITER *second_writer(void)
+{
+    QUEUE_WRITER *qw;
+
+    empty_incoming();
+    EXPECT_INT(write_one("first", 0), 0);
+    map_share();
+    if (share == 0)
+	return (0);
+    qw = queue_writer_open(MAIL_QUEUE_INCOMING);
+    EXPECT(qw != 0);
+    return (qw);
+}
+
 /*
  * Eight processes commit 25 messages each at the same time: every file
  * is complete, every sync begun completed, and no more syncs of
@@ -175,14 +190,7 @@ UNIT_TEST(waits_for_sync_under_way_then_syncs)
     pid_t   pid;
     int     status;
 
-    empty_incoming();
-    EXPECT_INT(write_one("first", 0), 0);
-    map_share();
-    if (share == 0)
-	return;
-    qw = queue_writer_open(MAIL_QUEUE_INCOMING);
-    EXPECT(qw != 0);
-    if (qw == 0)
+    if ((qw = second_writer()) == 0)
 	return;
     ticket = __atomic_load_n(&share->started, __ATOMIC_SEQ_CST);
     EXPECT_INT(share->done, ticket);
@@ -217,15 +225,8 @@ UNIT_TEST(dead_syncer)
     long long start;
     long long took;
 
-    empty_incoming();
-    EXPECT_INT(write_one("first", 0), 0);
-    map_share();
-    if (share == 0)
-	return;
     /* Claimed while the file is written. */
-    qw = queue_writer_open(MAIL_QUEUE_INCOMING);
-    EXPECT(qw != 0);
-    if (qw == 0)
+    if ((qw = second_writer()) == 0)
 	return;
     ticket = __atomic_load_n(&share->started, __ATOMIC_SEQ_CST);
     __atomic_store_n(&share->started, ticket + 1, __ATOMIC_SEQ_CST);
