@@ -319,6 +319,8 @@ static int show_queue_file(VSTREAM *fp, const char *name, QUEUE_ENVELOPE *env)
 	case REC_TYPE_REDIRECT:
 	    put(type, "redirect_to: %s", vstring_str(buf));
 	    break;
+	case REC_TYPE_PAD:
+	    break;
 	default:
 	    put(type, "record type %d: %s", type, vstring_str(buf));
 	    break;

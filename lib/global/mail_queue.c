@@ -514,14 +514,22 @@ VSTREAM *mail_queue_reuse(int mode, VSTRING *id, struct stat *st, VSTRING *path)
 
     if ((fd = queue_pool_take(path, st)) < 0)
 	return (0);
-    /* Not complete until it is written again. */
-    if ((st->st_mode & 07777) != (mode & ~S_IXUSR & 07777)
-	&& fchmod(fd, mode & ~S_IXUSR & 07777) < 0) {
-	(void) close(fd);
-	(void) unlink(vstring_str(path));
-	return (0);
+
+    /*
+     * A file with the mode of a complete message keeps it: it is in
+     * pool/, where no reader looks, and it gets a queue name only when
+     * complete again, so the mode need not change (nor be synced). Any
+     * other mode (a mark of flush(8) or postsuper -e) is reset, without
+     * the complete mark.
+     */
+    if ((st->st_mode & 07777) != ((mode | S_IXUSR) & 07777)) {
+	if (fchmod(fd, mode & ~S_IXUSR & 07777) < 0) {
+	    (void) close(fd);
+	    (void) unlink(vstring_str(path));
+	    return (0);
+	}
+	st->st_mode = (st->st_mode & ~07777) | (mode & ~S_IXUSR & 07777);
     }
-    st->st_mode = (st->st_mode & ~07777) | (mode & ~S_IXUSR & 07777);
     /* The inode is ours alone: the ID is unique as for a new file. */
     gettimeofday(&tv, (struct timezone *) 0);
     make_id(id, &tv, st->st_ino);

@@ -80,9 +80,12 @@
  *	64-bit atomics.
  *
  *	mail_queue_reuse() is mail_queue_enter_stat() with a file taken
- *	from pool/ (queue_pool(3)) instead of a new one: its mode is set
- *	to the caller's minus the complete mark, its queue ID is made from
- *	its inode as for a new file, and its name in pool/ goes into path.
+ *	from pool/ (queue_pool(3)) instead of a new one. A file whose mode
+ *	is the caller's plus the complete mark (a message's file that
+ *	nothing marked) keeps that mode, so that only its data changes;
+ *	any other mode is set to the caller's minus the complete mark. Its
+ *	queue ID is made from its inode as for a new file, and its name
+ *	in pool/ goes into path.
  *	It has no name in a queue yet: mail_queue_publish() gives it one,
  *	the queue ID's, when it is complete and on disk (never replacing a
  *	file of that name; a missing hash subfolder is made). A null

@@ -55,6 +55,10 @@
  *	   learned while it wrote the message (pickup: dsn_ret=HDRS for
  *	   the notice of a message whose content was refused); a later A
  *	   record of a name overrides an earlier one
+ *	P  zero bytes				padding, so that the file
+ *	   ends at a multiple of 4 KB (queue_writer(3): a file that qmgr
+ *	   gives to pool/ is reused at the same size, so its data alone
+ *	   is synced); readers skip it
  *	E  ""					end of file
  *
  *	rec_get_head() reads only a record's type and length (checked
@@ -87,6 +91,7 @@
 #define REC_TYPE_END		'E'
 #define REC_TYPE_FILTER		'F'
 #define REC_TYPE_REDIRECT	'>'
+#define REC_TYPE_PAD		'P'
 
 #define REC_TYPE_EOF		(-1)
 #define REC_TYPE_ERROR		(-2)

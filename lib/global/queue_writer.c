@@ -31,6 +31,7 @@
 #include "global/queue_writer.h"
 
 #define QW_BUFSIZE	(32 * 1024)
+#define QW_PAD_UNIT	4096
 
 struct QUEUE_WRITER {
     char   *queue;			/* "incoming" */
@@ -49,6 +50,7 @@ struct QUEUE_WRITER {
     int     pooled;			/* tmp_path is from pool/ */
     int     unnamed;			/* a file without a name (O_TMPFILE) */
     off_t   reuse_size;			/* a file from pool/: its old size */
+    int     pooled_mode;		/* from pool/ with its complete mark */
     int     rewrites;			/* for the next temporary name */
     uint64_t sync_ticket;		/* incoming/ syncs started before its entry */
     mode_t  mode;			/* the file's mode, before the complete mark */
@@ -117,6 +119,7 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     if (claim) {
 	qw->tmp_path = vstring_export(claim);
 	qw->pooled = 1;
+	qw->pooled_mode = (qw->mode & S_IXUSR) != 0;
 	qw->reuse_size = st.st_size;
     } else if (st.st_nlink == 0) {
 	qw->unnamed = 1;
@@ -461,6 +464,21 @@ void    queue_writer_hold(QUEUE_WRITER *qw)
 }
 
 /*
+ * qw_pad - a P record before E, so that the file ends at a multiple of
+ * QW_PAD_UNIT. qmgr gives a delivered file to pool/; the next message
+ * of about the same size then ends where the old one did, the file
+ * keeps its size and its blocks, and commit syncs its data alone.
+ */
+static void qw_pad(QUEUE_WRITER *qw)
+{
+    static const char zeros[QW_PAD_UNIT];
+    off_t   least = vstream_tell(qw->fp) + 2 * REC_HEADER_LEN;
+    off_t   pad = (QW_PAD_UNIT - least % QW_PAD_UNIT) % QW_PAD_UNIT;
+
+    qw_put(qw, REC_TYPE_PAD, zeros, (size_t) pad);
+}
+
+/*
  * qw_finish - the records after the message, E, the M record's length.
  * The length goes into the stream buffer when the M record's header is
  * still there (a message that fits in QW_BUFSIZE: one write(2), no
@@ -480,6 +498,7 @@ static int qw_finish(QUEUE_WRITER *qw)
 	qw_put(qw, REC_TYPE_FILTER, qw->filter, strlen(qw->filter));
     if (qw->redirect)
 	qw_put(qw, REC_TYPE_REDIRECT, qw->redirect, strlen(qw->redirect));
+    qw_pad(qw);
     qw_put(qw, REC_TYPE_END, "", 0);
     if (qw->err == 0 && size > 0xffffffffL) {
 	errno = EFBIG;
@@ -549,6 +568,13 @@ int     queue_writer_seal(QUEUE_WRITER *qw)
 {
     if (qw_finish(qw) < 0)
 	return (-1);
+    /* A file from pool/ still has the complete mark: qmgr must not take it. */
+    if ((qw->mode & S_IXUSR) != 0) {
+	if (fchmod(vstream_fileno(qw->fp), qw->mode & ~S_IXUSR) < 0)
+	    return (qw_fail(qw));
+	qw->mode &= ~S_IXUSR;
+	qw->pooled_mode = 0;
+    }
     /* It takes the queue ID's name: readers look there. */
     if (qw_publish(qw, qw->queue) < 0)
 	qw_fail(qw);
@@ -561,16 +587,27 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
     int     synced = 0;
 
     (void) qw_finish(qw);
-    /* The complete mark comes after the last write, before the fsync. */
-    if (qw->err == 0 && fchmod(fd, qw->mode | S_IXUSR) < 0)
-	qw_fail(qw);
+
+    /*
+     * The complete mark comes after the last write, before the fsync. A
+     * file from pool/ has it still (mail_queue_reuse()): only its data
+     * changed, and if its size changed, fdatasync(2) syncs that too.
+     */
+    if (qw->err == 0 && (qw->mode & S_IXUSR) == 0) {
+	if (fchmod(fd, qw->mode | S_IXUSR) < 0)
+	    qw_fail(qw);
+	qw->mode |= S_IXUSR;
+	qw->pooled_mode = 0;
+    }
+
     /*
      * A file that gets its queue name now (a new one without a name, one
      * from pool/, a milter's version) is on disk before it has that
      * name: after a crash the name never shows an old or half-written
      * file.
      */
-    if (qw->err == 0 && (synced = (qw->tmp_path != 0 || qw->unnamed)) != 0 && fsync(fd) < 0)
+    if (qw->err == 0 && (synced = (qw->tmp_path != 0 || qw->unnamed)) != 0
+	&& (qw->pooled_mode ? fdatasync(fd) : fsync(fd)) < 0)
 	qw_fail(qw);
     /*
      * A held message moves when it is complete and before anything is
@@ -716,6 +753,7 @@ int     queue_writer_rewrite(QUEUE_WRITER *qw)
 	myfree(qw->tmp_path);
 	qw->tmp_path = 0;
 	qw->pooled = 0;
+	qw->pooled_mode = 0;
 	qw->reuse_size = 0;
     }
     qw->unnamed = 0;				/* closed above: it is gone */

@@ -57,11 +57,16 @@
  *	calls; they are written as given: headers and body, CRLF lines);
  *	queue_writer_msg_size() is what was written so far.
  *
- *	queue_writer_commit() patches the M record's length, writes E (a
- *	file from pool/ is cut after it), sets the owner-execute bit (the
- *	"complete" mark of mail_queue.h), fsyncs the file, gives it its
- *	name when it has none yet, fsyncs its queue folder, and closes
- *	the file.
+ *	queue_writer_commit() patches the M record's length, writes a P
+ *	record of padding and E, so that the file ends at a multiple of
+ *	4 KB (a file from pool/ is cut after E when it was longer), sets
+ *	the owner-execute bit (the "complete" mark of mail_queue.h), fsyncs
+ *	the file, gives it its name when it has none yet, fsyncs its queue
+ *	folder, and closes the file. A file from pool/ that kept its mode
+ *	(mail_queue_reuse()) needs no new mark, and fdatasync(2) makes it
+ *	durable: its size and blocks are on disk when they did not change,
+ *	as for a message of about the same size, and synced with its data
+ *	when they did; its times are not needed to read it.
  *	The fsync of incoming/ is shared (group commit): it is skipped
  *	when an fsync of incoming/ that another writer began after this
  *	file's entry was made has completed, and commit waits (up to
@@ -87,10 +92,11 @@
  *	queue_writer_redirect() likewise sets the REDIRECT address (the >
  *	record, after F).
  *
- *	queue_writer_seal() finishes the file as commit does (F, >, E, the
- *	M record's length; the file takes the queue ID's name if it had
- *	another or none)
- *	and flushes it, but sets no complete mark, syncs nothing and keeps
+ *	queue_writer_seal() finishes the file as commit does (F, >, P, E,
+ *	the M record's length; the file takes the queue ID's name if it
+ *	had another or none)
+ *	and flushes it, but sets no complete mark (a file from pool/ loses
+ *	it), syncs nothing and keeps
  *	qw: the file can be read whole (the bounce
  *	service reads a message that pickup refused, to return it to its
  *	sender) and qmgr never takes it; the caller then calls

@@ -13,7 +13,7 @@ import re
 import time
 import unittest
 
-from mta import wait_for
+from mta import free_port, wait_for
 from smtpd_util import Client
 from test_milter import MilterBase
 
@@ -84,6 +84,63 @@ class QueuePool(MilterBase):
         self.assertEqual(len(self.pool(m)), 1)
         m.wait_log(r"%s: from=<a@b\.example>, size=\d+, nrcpt=1 \(queue active\)" % second)
 
+    def test_reused_file_keeps_its_size(self):
+        # Files end at a multiple of 4 KB (a P record of padding before
+        # E): a message of about the same size leaves the file's size,
+        # blocks and mode as they were, so commit syncs its data alone.
+        m = self.mta()
+        first = self.send(m, "first", body="a" * 70 + "\r\n" * 40)
+        self.delivered(m, first, 1)
+        (name,) = self.pool(m)
+        st = os.stat(os.path.join(m.queue_dir, "pool", name))
+        self.assertEqual(st.st_size % 4096, 0, st.st_size)
+        self.assertEqual(st.st_mode & 0o7777, 0o700)
+
+        second = self.send(m, "second", body="b" * 75 + "\r\n" * 41)
+        self.assertEqual(inode_part(second), inode_part(first))
+        self.delivered(m, second, 2)
+        (name,) = self.pool(m)
+        st2 = os.stat(os.path.join(m.queue_dir, "pool", name))
+        self.assertEqual((st2.st_ino, st2.st_size), (st.st_ino, st.st_size))
+        data = self.cap.messages[1].content
+        self.assertTrue(data.endswith(b"\r\n\r\n" + b"b" * 75 + b"\r\n" * 41), data[-200:])
+        self.assertNotIn(b"\0", data)
+
+    def test_expired_message_file_reused_without_its_mark(self):
+        # postsuper -e marks a file with a mode bit; a file with a mark
+        # goes back to the plain mode when it is reused, so the next
+        # message in it is delivered, not expired.
+        dead = free_port()
+        m = self.mta(relay_domains="example.com dead.example",
+                     transport_maps="inline:{example.com=relay:[127.0.0.1]:%d,"
+                     "dead.example=relay:[127.0.0.1]:%d}" % (self.cap.port, dead),
+                     queue_run_delay="300s", minimal_backoff_time="300s",
+                     maximal_backoff_time="300s")
+        c = Client(m.smtp_port)
+        self.addCleanup(c.close)
+        c.cmd("EHLO client")
+        self.assertEqual(c.cmd("MAIL FROM:<>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<x@dead.example>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        match = QUEUED.match(c.cmd("Subject: doomed\r\n\r\nbody\r\n."))
+        self.assertTrue(match)
+        doomed = match.group(1)
+        c.cmd("QUIT")
+        m.wait_log(r"%s: to=<x@dead\.example>.*status=deferred" % doomed)
+        r = m.command("postsuper", "-e", doomed)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m.command("postqueue", "-i", doomed)
+        m.wait_log(r"%s: removed" % doomed)
+        self.assertIn("force-expired", m.log())
+        wait_for(lambda: len(self.pool(m)) == 1, 10, what="the expired file in pool/")
+
+        after = self.send(m, "after")
+        self.assertEqual(inode_part(after), inode_part(doomed))
+        self.delivered(m, after, 1)
+        self.assertIn(b"Subject: after", self.cap.messages[0].content)
+        self.assertNotRegex(m.log(), r"%s: .*expired" % after)
+        m.wait_log(r"%s: to=<c@example\.com>.*status=sent" % after)
+
     def test_held_and_milter_edited_messages_in_reused_files(self):
         ml = self.milter()
         m = self.mta(smtpd_milters=ml.spec)
@@ -109,6 +166,7 @@ class QueuePool(MilterBase):
         self.assertIn("Subject: quarantine", out.stdout)
         self.assertIn("keep me", out.stdout)
         self.assertNotIn("old body", out.stdout)
+        self.assertNotIn("record type", out.stdout)	# the padding is not shown
         self.assertEqual([n for n in self.pool(m) if n.startswith("_")], [])
 
         r = m.command("postsuper", "-H", held)
