@@ -59,7 +59,7 @@ UNIT_TEST(complete_file)
     static const int want[] = {
 	REC_TYPE_VERSION, REC_TYPE_TIME, REC_TYPE_SENDER, REC_TYPE_ATTR,
 	REC_TYPE_WARN, REC_TYPE_ORCP, REC_TYPE_NOTIFY, REC_TYPE_DSN_ORCPT,
-	REC_TYPE_RCPT, REC_TYPE_RCPT, REC_TYPE_MESSAGE, REC_TYPE_END,
+	REC_TYPE_RCPT, REC_TYPE_RCPT, REC_TYPE_MESSAGE, REC_TYPE_PAD, REC_TYPE_END,
     };
     size_t  i;
     int     type;
@@ -85,6 +85,8 @@ UNIT_TEST(complete_file)
     EXPECT_INT(queue_writer_msg_size(qw), sizeof(msg) - 1);
     EXPECT_INT(queue_writer_commit(qw), 0);
     EXPECT(stat(vstring_str(path), &st) == 0 && MAIL_QUEUE_MSG_COMPLETE(&st));
+    /* Padded to a multiple of 4 KB, for a later reuse at the same size. */
+    EXPECT_INT(st.st_size % 4096, 0);
 
     fp = vstream_open(vstring_str(path), O_RDONLY, 0);
     EXPECT(fp != 0);
@@ -99,6 +101,9 @@ UNIT_TEST(complete_file)
 	    EXPECT_STR(vstring_str(buf), "2");
 	if (type == REC_TYPE_MESSAGE)
 	    EXPECT_STR(vstring_str(buf), msg);
+	if (type == REC_TYPE_PAD)		/* zero bytes only */
+	    EXPECT(vstring_len(buf) > 0 && vstring_str(buf)[0] == 0
+		   && memcmp(vstring_str(buf), vstring_str(buf) + 1, vstring_len(buf) - 1) == 0);
     }
     if (fp) {
 	EXPECT_INT(rec_get(fp, buf, 1 << 20), REC_TYPE_EOF);
