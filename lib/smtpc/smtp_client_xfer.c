@@ -393,13 +393,17 @@ typedef struct WIRE {
 static void wire_put(WIRE *w, const char *cp, size_t len)
 {
     const char *end = cp + len;
+    const char *run = cp;		/* not yet written, needs no change */
     const char *nl;
 
+    /* Lines that need nothing go out together, in one vstream_write(). */
     while (cp < end) {
 	const char *run_end, *content_end;
 
 	if (w->bol && *cp == '.') {
+	    vstream_write(w->stream, run, cp - run);
 	    vstream_write(w->stream, ".", 1);
+	    run = cp;
 	    w->col = 1;				/* the limit is on the wire */
 	}
 	w->bol = 0;
@@ -409,13 +413,13 @@ static void wire_put(WIRE *w, const char *cp, size_t len)
 	if (w->limit > 0 && w->col + (size_t) (content_end - cp) > w->limit) {
 	    size_t  take = w->limit - w->col;
 
-	    vstream_write(w->stream, cp, take);
+	    vstream_write(w->stream, run, cp + take - run);
 	    vstream_write(w->stream, "\r\n ", 3);
 	    cp += take;
+	    run = cp;
 	    w->col = 1;
 	    continue;
 	}
-	vstream_write(w->stream, cp, run_end - cp);
 	if (nl) {
 	    w->bol = 1;
 	    w->col = 0;
@@ -423,6 +427,8 @@ static void wire_put(WIRE *w, const char *cp, size_t len)
 	    w->col += run_end - cp;
 	cp = run_end;
     }
+    if (cp > run)
+	vstream_write(w->stream, run, cp - run);
 }
 
 /* wire_end - end the last line and send the final "." */

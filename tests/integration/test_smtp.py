@@ -776,6 +776,18 @@ class Transaction(unittest.TestCase):
         self.assertEqual(res["d@x.test"]["dsn_action"], "d", log)
         self.assertEqual(self.cap.messages[0]["data"], msg)
 
+    def test_dot_stuffing_in_a_large_body(self):
+        # Lines that need nothing go out in runs; dots start lines all
+        # through a body of several read chunks (64 KB), at their edges too.
+        body = []
+        for i in range(5000):
+            body.append(("." if i % 7 == 0 else "") + "line %d " % i + "z" * (i % 61))
+        msg = message_bytes("many", body)
+        self.assertGreater(len(msg), 3 * 64 * 1024)
+        res, log = self.agent.deliver(self.nexthop, ["d@x.test"], message=msg)
+        self.assertEqual(res["d@x.test"]["dsn_action"], "d", log)
+        self.assertEqual(self.cap.messages[0]["data"], msg)
+
     def test_long_lines_are_broken(self):
         long_line = "x" * 2500
         msg = message_bytes("long", [long_line, "." + "y" * 1200, "short"])
