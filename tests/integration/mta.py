@@ -33,6 +33,15 @@ LIBEXEC = os.path.join(BUILD, "libexec")
 SBIN = os.path.join(BUILD, "sbin")
 
 
+def proc_state(pid):
+    """The state letter of /proc/PID/stat, None when there is none."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def free_port(addr="127.0.0.1"):
     """A TCP port that nothing listens on right now."""
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -248,7 +257,16 @@ class MTA(LogWatch):
         self.proc = None
 
     def kill9(self):
-        """kill -9 master and every child (a crash), leave the queue."""
+        """kill -9 master and every child (a crash), leave the queue.
+        master is stopped first, so that it starts no child after the
+        list is taken, and the children are waited for until they are
+        gone: a child that is still exiting holds master's listening
+        sockets, and a connection made to them meanwhile (start()'s
+        check, a test's next client) is reset when it exits."""
+        if self.proc:
+            self.proc.send_signal(signal.SIGSTOP)
+            wait_for(lambda: proc_state(self.proc.pid) in ("T", "t", "Z", None), 10,
+                     what="master to stop")
         kids = self.children()
         if self.proc:
             self.proc.kill()
@@ -258,6 +276,8 @@ class MTA(LogWatch):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        wait_for(lambda: all(proc_state(pid) in (None, "Z", "X") for pid in kids), 30,
+                 what="master's children to exit")
         self.proc = None
 
     def cleanup(self):
