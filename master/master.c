@@ -53,7 +53,6 @@
 #include "global/mail_conf.h"
 #include "global/maillog.h"
 #include "global/mail_queue.h"
-#include "global/queue_pool.h"
 #include "global/master_conf.h"
 #include "global/mail_server.h"
 #include "master.h"
@@ -424,7 +423,6 @@ int     main(int argc, char **argv)
 	msg_fatal("%s", vstring_str(why));
     make_queue_dir();
     lock_fd = pid_lock();
-    (void) queue_pool_clean();
 
     if (!debug_mode) {
 	pid_t   pid;

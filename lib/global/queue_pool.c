@@ -12,18 +12,23 @@
  *	slot of "put" (never over a file that is still there), then
  *	raises "put" (a release): a writer that sees "put" above its
  *	number finds the file in place. A writer claims a number below
- *	"put" with a compare-and-swap of "take", then renames the slot's
- *	file to its own name, "_<pid>.<n>". Whatever goes wrong in between
- *	(a writer killed after its claim, a slot that a crash left full
- *	or empty) costs one new file or one removal, never a message: a
- *	slot that is still full when qmgr comes round again is skipped (the
- *	delivered file is removed instead), and its file is taken by the
- *	writer of the next round.
+ *	"put" with a compare-and-swap of "take", opens the slot's file and
+ *	takes an exclusive flock(2) on it, then checks that the slot's
+ *	name still is that file. The file is the writer's from then on: it
+ *	keeps the name and the lock until it renames the file into a queue
+ *	(or removes it, when the transaction ends otherwise), and only then
+ *	closes it. A writer of a later round that opens the same file
+ *	finds it locked, or renamed away once the lock is free, and skips
+ *	it. Whatever goes wrong (a writer killed while it writes: the
+ *	kernel drops its lock and the file stays in its slot; a slot that a
+ *	crash left full or empty) costs one new file or one removal, never
+ *	a message: a slot that is still full when qmgr comes round again is
+ *	skipped (the delivered file is removed instead), and its file is
+ *	taken by the writer of the next round.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,10 +67,9 @@ static void slot_name(char *buf, size_t len, uint64_t seq)
 
 int     queue_pool_take(VSTRING *path, struct stat *st)
 {
-    static unsigned serial;
     POOL_RING *ring;
+    struct stat named;
     char    slot[32];
-    char    claim[64];
     uint64_t take;
     int     tries;
     int     pfd;
@@ -83,21 +87,26 @@ int     queue_pool_take(VSTRING *path, struct stat *st)
 	if ((pfd = mail_queue_dir_fd(MAIL_QUEUE_POOL)) < 0)
 	    return (-1);
 	slot_name(slot, sizeof(slot), take);
-	snprintf(claim, sizeof(claim), "_%ld.%u", (long) getpid(), serial++);
-	if (renameat2(pfd, slot, pfd, claim, RENAME_NOREPLACE) < 0)
+	if ((fd = openat(pfd, slot, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	    continue;				/* a slot that a crash left empty */
+	/* A writer of an earlier round still has it. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	    (void) close(fd);
 	    continue;
-	if ((fd = openat(pfd, claim, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-	    (void) unlinkat(pfd, claim, 0);
+	}
+	/* Published (renamed away) between the open and the lock. */
+	if (fstat(fd, st) < 0 || fstatat(pfd, slot, &named, AT_SYMLINK_NOFOLLOW) < 0
+	    || named.st_ino != st->st_ino || named.st_dev != st->st_dev) {
+	    (void) close(fd);
 	    continue;
 	}
 	/* Two names: a crash kept one of them in a queue. Not reused. */
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_nlink != 1
-	    || st->st_uid != geteuid()) {
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || st->st_uid != geteuid()) {
+	    (void) unlinkat(pfd, slot, 0);
 	    (void) close(fd);
-	    (void) unlinkat(pfd, claim, 0);
 	    continue;
 	}
-	vstring_sprintf(path, "%s/%s", MAIL_QUEUE_POOL, claim);
+	vstring_sprintf(path, "%s/%s", MAIL_QUEUE_POOL, slot);
 	return (fd);
     }
     return (-1);
@@ -129,52 +138,4 @@ int     queue_pool_put(const char *queue, const char *id, off_t size)
 	    __atomic_store_n(&ring->put, put + 1, __ATOMIC_RELEASE);
     }
     return (mail_queue_remove(queue, id));
-}
-
-/* pool_process_gone - no such process, or one that died (a zombie) */
-static int pool_process_gone(pid_t pid)
-{
-    char    path[64];
-    char    buf[256];
-    char   *cp;
-    ssize_t len;
-    int     fd;
-
-    if (kill(pid, 0) < 0)
-	return (errno == ESRCH);
-    snprintf(path, sizeof(path), "/proc/%ld/stat", (long) pid);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-	return (errno == ENOENT);
-    len = read(fd, buf, sizeof(buf) - 1);
-    (void) close(fd);
-    if (len <= 0)
-	return (0);
-    buf[len] = 0;
-    /* "pid (comm) S ...": the state follows the last ")". */
-    if ((cp = strrchr(buf, ')')) == 0 || cp[1] != ' ')
-	return (0);
-    return (cp[2] == 'Z' || cp[2] == 'X');
-}
-
-int     queue_pool_clean(void)
-{
-    struct dirent *dp;
-    DIR    *dir;
-    int     count = 0;
-
-    if ((dir = opendir(MAIL_QUEUE_POOL)) == 0)
-	return (0);
-    while ((dp = readdir(dir)) != 0) {
-	long    pid;
-
-	/* "_<pid>.<n>": a claim of a process that is gone. */
-	if (dp->d_name[0] != '_' || sscanf(dp->d_name + 1, "%ld.", &pid) != 1 || pid <= 0)
-	    continue;
-	if (!pool_process_gone((pid_t) pid))
-	    continue;
-	if (unlinkat(dirfd(dir), dp->d_name, 0) == 0)
-	    count++;
-    }
-    (void) closedir(dir);
-    return (count);
 }

@@ -7,7 +7,6 @@
  *	#define MAIL_QUEUE_POOL "pool"
  *	int queue_pool_take(VSTRING *path, struct stat *st);
  *	int queue_pool_put(const char *queue, const char *id, off_t size);
- *	int queue_pool_clean(void);
  * DESCRIPTION
  *	Creating a file and removing it again is the most expensive thing
  *	the file system does for a message (on ext4: allocating an inode,
@@ -20,22 +19,22 @@
  *	it is removed. 0 or -1 with errno, as mail_queue_remove().
  *
  *	queue_pool_take() claims a file of pool/ for a message being
- *	written: it renames it to "pool/_<pid>.<n>", opens it for read and
- *	write and returns the descriptor, its path in path and its
+ *	written: it opens it for read and write, with an exclusive
+ *	flock(2) that the writer keeps until it closes the file, and
+ *	returns the descriptor, its path in path ("pool/s<n>") and its
  *	fstat(2) in st; -1 when there is none. The old content stays until
- *	the writer overwrites it and cuts the file to its new length. A
- *	file with another owner or more than one name (after a crash, when
- *	one rename reached the disk and another did not) is removed, never
- *	reused.
- *
- *	queue_pool_clean() removes the claimed files of processes that are
- *	gone (a crash; master does it when it starts) and returns how many.
+ *	the writer overwrites it. A file with another owner or more than
+ *	one name (after a crash, when one rename reached the disk and
+ *	another did not) is removed, never reused.
  *
  *	A writer keeps its file in pool/ until the file is complete and on
  *	disk (fsync), and only then renames it into incoming/: a crash
  *	never leaves a half-written message, or an old message's data
- *	under a new queue ID, in a queue folder. An unused claim (an
- *	aborted transaction) is removed.
+ *	under a new queue ID, in a queue folder. A writer that gives the
+ *	file up (an aborted transaction, a milter's new version) removes
+ *	it before it closes it, so that no other writer takes it while a
+ *	reader may still read it. A writer that was killed leaves its file
+ *	in its slot, unlocked, for a later writer.
  *
  *	Processes that run as root neither place nor take files: the
  *	counters that order pool/ are in a page that mail_owner's
@@ -53,6 +52,5 @@
 
 extern int queue_pool_take(VSTRING *, struct stat *);
 extern int queue_pool_put(const char *, const char *, off_t);
-extern int queue_pool_clean(void);
 
 #endif

@@ -257,14 +257,15 @@ void    queue_writer_abort(QUEUE_WRITER *qw)
 {
     int     saved = errno;
 
+    /* Before the close, which drops a pool/ file's lock (queue_pool(3)). */
+    if (qw->tmp_path)
+	(void) unlink(qw->tmp_path);
     if (qw->fp) {
 	(void) close(vstream_fileno(qw->fp));
 	qw->fp->wlen = 0;			/* drop unwritten output */
 	vstream_release(qw->fp);
 	qw->fp = 0;
     }
-    if (qw->tmp_path)
-	(void) unlink(qw->tmp_path);
     /* A file from pool/, or without a name, has no name in a queue yet. */
     if (!qw->pooled && !qw->unnamed)
 	(void) mail_queue_remove(qw->queue, vstring_str(qw->id));
@@ -745,11 +746,16 @@ int     queue_writer_rewrite(QUEUE_WRITER *qw)
     /* The file being replaced: its reader keeps it open. */
     if (vstream_fflush(qw->fp) != 0)
 	return (qw_fail(qw));
+    if (qw->tmp_path) {
+	/*
+	 * Removed, not given back to pool/: the reader still reads it. The
+	 * name goes before the close drops a pool/ file's lock.
+	 */
+	(void) unlink(qw->tmp_path);
+    }
     (void) vstream_close(qw->fp);
     qw->fp = 0;
     if (qw->tmp_path) {
-	/* Removed, not given back to pool/: the reader still reads it. */
-	(void) unlink(qw->tmp_path);
 	myfree(qw->tmp_path);
 	qw->tmp_path = 0;
 	qw->pooled = 0;
