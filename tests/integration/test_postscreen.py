@@ -27,7 +27,7 @@ import time
 import unittest
 
 from capture import Capture
-from mta import MTA, DEFAULT_MASTER_CF, free_port, wait_for
+from mta import MTA, DEFAULT_MASTER_CF, free_port, proc_state, wait_for
 from nsd_zones import NsdZones
 
 POSTSCREEN_CF = """\
@@ -706,8 +706,14 @@ class Restart(PostscreenTest):
         a.send("EHLO c.test\r\n")
         a.read_until("^220-")
         self.assertIn("250 CHUNKING", a.reply())
+        (old,) = self.pids(m)
         m.reload()
         m.wait_log(r"reload")
+        # master logs "reload" before it closes the old processes' status
+        # pipes: the old process lets go of the listening socket (it
+        # exits; a child of it finishes the session) only after that.
+        wait_for(lambda: proc_state(int(old)) in (None, "Z", "X"), 10,
+                 what="the old postscreen process to exit")
         # A new client is screened by a new postscreen process ...
         b = self.raw(m, client_addr())
         self.assertEqual(b.read_until("^220-"), "220-" + BANNER)
