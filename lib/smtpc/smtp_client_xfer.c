@@ -609,7 +609,6 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 {
     DELIVER_REQUEST *req = st->req;
     VSTRING *path = vstring_alloc(100);
-    VSTRING *buf;
     VSTREAM *fp;
     off_t   left = req->data_size;
     WIRE    wire;
@@ -617,7 +616,7 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     int     filtering = (smtp_conf.generic_maps != 0
 			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_HEADER)
 			 || hbc_maps_active(smtp_conf.hbc_maps, HBC_BODY));
-    ssize_t n;
+    size_t  n;
     int     own;
     int     ret = 0;
 
@@ -642,26 +641,30 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
 	filter.value = vstring_alloc(200);
 	hbc_begin(&filter.hbc, smtp_conf.hbc_maps, req->queue_id, filter_log, &filter);
     }
-    /* The body in large pieces: fewer reads of the file, fewer writes. */
+    /*
+     * The body in large pieces (fewer reads of the file, fewer writes),
+     * used where the file's stream buffer holds them: no copy between.
+     */
     vstream_set_bufsize(sess->stream, SMTP_BODY_BUFSIZE);
-    buf = vstring_alloc(SMTP_BODY_BUFSIZE);
-    vstring_space(buf, SMTP_BODY_BUFSIZE);
     vstream_set_timeout(sess->stream, smtp_conf.data_xfer_timeout);
     while (left > 0) {
-	size_t  want = left > SMTP_BODY_BUFSIZE ? SMTP_BODY_BUFSIZE : (size_t) left;
-
-	if ((n = vstream_read(fp, vstring_str(buf), want)) <= 0) {
-	    vstring_sprintf(why_text, "error reading queue file %s: %s",
-			    vstring_str(path), n == 0 || errno == 0 ?
-			    "unexpected end of file" : strerror(errno));
-	    ret = -1;
-	    break;
+	if (vstream_peek(fp) == 0) {
+	    errno = 0;
+	    if (vstream_fill(fp, -1) != 1) {
+		vstring_sprintf(why_text, "error reading queue file %s: %s",
+				vstring_str(path), vstream_ferror(fp) && errno ?
+				strerror(errno) : "unexpected end of file");
+		ret = -1;
+		break;
+	    }
 	}
-	left -= n;
+	n = vstream_peek(fp) < (size_t) left ? vstream_peek(fp) : (size_t) left;
 	if (filtering)
-	    filter_feed(&filter, vstring_str(buf), n);
+	    filter_feed(&filter, vstream_peek_data(fp), n);
 	else
-	    wire_put(&wire, vstring_str(buf), n);
+	    wire_put(&wire, vstream_peek_data(fp), n);
+	vstream_skip(fp, n);
+	left -= n;
 	if (vstream_ferror(sess->stream))
 	    break;
     }
@@ -686,7 +689,6 @@ static int send_message(SMTP_SESSION *sess, SMTP_STATE *st, VSTRING *why_text)
     if (own)
 	(void) vstream_close(fp);
     vstring_free(path);
-    vstring_free(buf);
     return (ret);
 }
 
