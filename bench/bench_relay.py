@@ -216,12 +216,13 @@ class Postfix:
 class Ours:
     name = "ours"
 
-    def __init__(self, sink_port, build):
+    def __init__(self, sink_port, build, extra_main=None):
         os.environ["MTA_BUILD"] = build
         from mta import MTA
         self.mta = MTA(main_cf={"relay_domains": "example.com"}, start=False)
         self.mta.write("transport", "example.com relay:[127.0.0.1]:%d\n" % sink_port)
-        self.mta.set_main(transport_maps="texthash:" + self.mta.path("transport"))
+        self.mta.set_main(transport_maps="texthash:" + self.mta.path("transport"),
+                          **(extra_main or {}))
         self.mta.start()
         self.port = self.mta.smtp_port
         self.logfile = self.mta.logfile
