@@ -57,6 +57,19 @@ def wait(pred, timeout, what):
     raise SystemExit("timed out waiting for %s" % what)
 
 
+def sink_start(backlog=256):
+    """smtp-sink on a free loopback port, listening: (process, port). As
+    root it runs only with -u (else it exits at once)."""
+    port = free_port()
+    user = ["-u", "postfix"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen(["smtp-sink"] + user + ["127.0.0.1:%d" % port, str(backlog)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait(lambda: port_open(port) or sink.poll() is not None, 10, "smtp-sink")
+    if sink.poll() is not None:
+        raise SystemExit("smtp-sink exited at start (status %s)" % sink.returncode)
+    return sink, port
+
+
 def tree_pids(root_pid):
     """A process and all its descendants."""
     children = {}
@@ -300,13 +313,10 @@ def main():
     if not os.access(os.path.join(build, "libexec", "master"), os.X_OK):
         raise SystemExit("no %s/libexec/master: run make first" % build)
 
-    sink_port = free_port()
-    sink = subprocess.Popen(["smtp-sink", "-u", "postfix", "127.0.0.1:%d" % sink_port, "256"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sink, sink_port = sink_start()
     instances = []
     lost_total = 0
     try:
-        wait(lambda: port_open(sink_port), 10, "smtp-sink")
         instances = [Postfix(sink_port), Ours(sink_port, build)]
         for inst in instances:
             # Warm up: processes started, tables opened, caches filled.

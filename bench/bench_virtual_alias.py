@@ -22,6 +22,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration"))
+sys.path.insert(0, HERE)
+import bench_relay  # noqa: E402
 
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 SMTP_SINK = "/usr/sbin/smtp-sink"
@@ -189,16 +191,7 @@ def main():
         if not os.access(prog, os.X_OK):
             raise SystemExit("no %s: install the postfix package" % prog)
 
-    from mta import free_port
-    sink_port = free_port()
-    # As root, smtp-sink runs only with -u (else it exits at once, every
-    # delivery is deferred, and the retries run beside the measurement).
-    user = ["-u", "postfix"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen([SMTP_SINK] + user + ["-c", "127.0.0.1:%d" % sink_port, "1000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    if sink.poll() is not None:
-        raise SystemExit("smtp-sink exited at start (status %s)" % sink.returncode)
+    sink, sink_port = bench_relay.sink_start(backlog=1000)
     try:
         o_plain, o_alias = ours(build, args, sink_port)
         print("virtual_alias ours    no aliases %7.1f msg/s  %d-entry hash %7.1f msg/s  "

@@ -74,13 +74,9 @@ def main():
     build = os.path.abspath(args.build)
     folder = tempfile.mkdtemp(prefix="fsync-ceiling.")
     os.chmod(folder, 0o755)			# mail_owner's daemons load from here
-    sink_port = br.free_port()
-    sink = subprocess.Popen(["smtp-sink"] + (["-u", "postfix"] if os.geteuid() == 0 else [])
-                            + ["127.0.0.1:%d" % sink_port, "256"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sink, sink_port = br.sink_start()
     try:
         libs = build_libs(folder)
-        br.wait(lambda: br.port_open(sink_port), 10, "smtp-sink")
         for name in ["shipped"] + list(VARIANTS):
             extra = {} if name == "shipped" else \
                 {"import_environment": "%s LD_PRELOAD=%s" % (ENV, libs[name])}

@@ -141,21 +141,13 @@ def bench_relay_tree(root):
     return out
 
 
-def sink_start():
-    port = bench_relay.free_port()
-    sink = subprocess.Popen(["smtp-sink", "-u", "postfix", "127.0.0.1:%d" % port, "256"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    bench_relay.wait(lambda: bench_relay.port_open(port), 10, "smtp-sink")
-    return sink, port
-
-
 # --- callgrind ---------------------------------------------------------------
 
 def mode_callgrind(args, out):
     vg_out = tempfile.mkdtemp(prefix="profile-cg.")
     os.chmod(vg_out, 0o777)
     libexec = daemon_dir_with_wrappers(args.build, vg_out, "--tool=callgrind")
-    sink, port = sink_start()
+    sink, port = bench_relay.sink_start()
     try:
         mta = start_ours(args.build, port, {"daemon_directory": libexec,
                                             "smtpd_timeout": "600s"})
@@ -205,7 +197,7 @@ def program_of(lines):
 def mode_strace(args, out):
     st_out = tempfile.mkdtemp(prefix="profile-st.")
     names = {}
-    sink, port = sink_start()
+    sink, port = bench_relay.sink_start()
     try:
         mta = start_ours(args.build, port, wrap_master=["strace", "-ff", "-o",
                                                         os.path.join(st_out, "t")])
@@ -260,7 +252,7 @@ TIMELINE_CALLS = re.compile(r"^(accept4|connect|openat|fsync|fdatasync|rename|re
 def mode_timeline(args, out):
     st_out = tempfile.mkdtemp(prefix="profile-tl.")
     names = {}
-    sink, port = sink_start()
+    sink, port = bench_relay.sink_start()
     try:
         mta = start_ours(args.build, port, wrap_master=["strace", "-ff", "-ttt", "-T", "-o",
                                                         os.path.join(st_out, "t")])
@@ -307,7 +299,7 @@ def mode_timeline(args, out):
 
 def mode_perf(args, out):
     import flamegraph_svg
-    sink, port = sink_start()
+    sink, port = bench_relay.sink_start()
     data = os.path.join(tempfile.mkdtemp(prefix="profile-perf."), "perf.data")
     try:
         mta = start_ours(args.build, port)

@@ -50,7 +50,6 @@ struct QUEUE_WRITER {
     int     pooled;			/* tmp_path is from pool/ */
     int     unnamed;			/* a file without a name (O_TMPFILE) */
     off_t   reuse_size;			/* a file from pool/: its old size */
-    int     pooled_mode;		/* from pool/ with its complete mark */
     int     rewrites;			/* for the next temporary name */
     uint64_t sync_ticket;		/* incoming/ syncs started before its entry */
     mode_t  mode;			/* the file's mode, before the complete mark */
@@ -119,7 +118,6 @@ QUEUE_WRITER *queue_writer_open(const char *queue)
     if (claim) {
 	qw->tmp_path = vstring_export(claim);
 	qw->pooled = 1;
-	qw->pooled_mode = (qw->mode & S_IXUSR) != 0;
 	qw->reuse_size = st.st_size;
     } else if (st.st_nlink == 0) {
 	qw->unnamed = 1;
@@ -574,7 +572,6 @@ int     queue_writer_seal(QUEUE_WRITER *qw)
 	if (fchmod(vstream_fileno(qw->fp), qw->mode & ~S_IXUSR) < 0)
 	    return (qw_fail(qw));
 	qw->mode &= ~S_IXUSR;
-	qw->pooled_mode = 0;
     }
     /* It takes the queue ID's name: readers look there. */
     if (qw_publish(qw, qw->queue) < 0)
@@ -586,6 +583,7 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
 {
     int     fd = vstream_fileno(qw->fp);
     int     synced = 0;
+    int     data_only;
 
     (void) qw_finish(qw);
 
@@ -594,11 +592,11 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
      * file from pool/ has it still (mail_queue_reuse()): only its data
      * changed, and if its size changed, fdatasync(2) syncs that too.
      */
+    data_only = qw->pooled && (qw->mode & S_IXUSR) != 0;
     if (qw->err == 0 && (qw->mode & S_IXUSR) == 0) {
 	if (fchmod(fd, qw->mode | S_IXUSR) < 0)
 	    qw_fail(qw);
 	qw->mode |= S_IXUSR;
-	qw->pooled_mode = 0;
     }
 
     /*
@@ -608,7 +606,7 @@ int     queue_writer_commit(QUEUE_WRITER *qw)
      * file.
      */
     if (qw->err == 0 && (synced = (qw->tmp_path != 0 || qw->unnamed)) != 0
-	&& (qw->pooled_mode ? fdatasync(fd) : fsync(fd)) < 0)
+	&& (data_only ? fdatasync(fd) : fsync(fd)) < 0)
 	qw_fail(qw);
     /*
      * A held message moves when it is complete and before anything is
@@ -759,7 +757,6 @@ int     queue_writer_rewrite(QUEUE_WRITER *qw)
 	myfree(qw->tmp_path);
 	qw->tmp_path = 0;
 	qw->pooled = 0;
-	qw->pooled_mode = 0;
 	qw->reuse_size = 0;
     }
     qw->unnamed = 0;				/* closed above: it is gone */
