@@ -165,6 +165,35 @@ class MasterBasics(unittest.TestCase):
                 time.sleep(0.2)     # let the child report "idle" to master
             self.assertLessEqual(len(pids), 2, "idle children serve the next clients")
 
+    def test_idle_children_share_the_listener(self):
+        # Four idle children wait on one listening socket; each new
+        # connection wakes one of them (epoll's EPOLLEXCLUSIVE on Linux).
+        # No client may be left waiting, and an idle child still leaves
+        # after max_idle and when master stops.
+        with testd_mta(BASIC.replace(" 3 testd", " 4 testd"),
+                       main_cf={"max_idle": "3s"}) as m:
+            served = set()
+            for _ in range(25):
+                burst = [Session(m.smtp_port, timeout=5) for _ in range(4)]
+                for s in burst:
+                    self.assertEqual(s.cmd("NOOP"), "250 ok")
+                    served.add(s.pid)
+                for s in burst:
+                    s.close()
+            self.assertLessEqual(len(served), 4, "idle children serve the next clients")
+            for pid in served:
+                wait_for(lambda: not alive(pid), 15, what="idle child %d to leave" % pid)
+            s = Session(m.smtp_port, timeout=5)
+            self.assertEqual(s.cmd("NOOP"), "250 ok")
+            s.close()
+            kids = m.children()
+            self.assertTrue(kids)
+            m.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(m.proc.wait(15), 0)
+            m.proc = None
+            for pid in kids:
+                wait_for(lambda: not alive(pid), 10, what="child %d to exit" % pid)
+
     def test_maxproc(self):
         with testd_mta(BASIC) as m:
             s2 = Session(m.smtp_port)
