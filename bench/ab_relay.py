@@ -17,7 +17,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -28,15 +27,7 @@ def one(build, sink_port, args):
     os.environ["MTA_BUILD"] = build
     import bench_relay as br
 
-    inst = br.Ours(sink_port, build)
-    try:
-        br.run_one(inst, 5, 1024, 50)
-        rs = []
-        for _ in range(args.runs):
-            rs.append(br.run_one(inst, args.sessions, args.size, args.count))
-            time.sleep(1)
-    finally:
-        inst.stop()
+    rs = br.ours_runs(sink_port, build, args.sessions, args.size, args.count, args.runs)
     print("set %d %s %dx%d: rate %s/s CPU %s ms/msg PSS %s MB" % (
         args.set, build, args.sessions, args.size,
         " ".join("%d" % r[0] for r in rs),

@@ -299,6 +299,22 @@ def run_one(inst, sessions, size, count):
     return rate, peak, count - done, cpu * 1000.0 / max(done, 1), peak_pss
 
 
+def ours_runs(sink_port, build, sessions, size, count, runs, extra_main=None):
+    """A fresh instance of ours, warmed up, then runs of run_one(): the
+    list of their results (the A/B scripts ab_relay.py and
+    fsync_ceiling.py)."""
+    inst = Ours(sink_port, build, extra_main)
+    try:
+        run_one(inst, 5, 1024, 50)
+        results = []
+        for _ in range(runs):
+            results.append(run_one(inst, sessions, size, count))
+            time.sleep(1)
+        return results
+    finally:
+        inst.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")

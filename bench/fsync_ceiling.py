@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -80,15 +79,8 @@ def main():
         for name in ["shipped"] + list(VARIANTS):
             extra = {} if name == "shipped" else \
                 {"import_environment": "%s LD_PRELOAD=%s" % (ENV, libs[name])}
-            inst = br.Ours(sink_port, build, extra)
-            try:
-                br.run_one(inst, 5, 1024, 50)		# warm up
-                results = []
-                for _ in range(args.runs):
-                    results.append(br.run_one(inst, 10, args.size, args.count))
-                    time.sleep(1)
-            finally:
-                inst.stop()
+            results = br.ours_runs(sink_port, build, 10, args.size, args.count,
+                                   args.runs, extra)
             best = max(results, key=lambda r: r[0])
             print("fsync %-10s 10 x %d KB: rate %.0f/s (runs %s); CPU per message %.2f ms"
                   % (name, args.size // 1024, best[0],

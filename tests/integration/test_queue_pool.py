@@ -229,9 +229,9 @@ class QueuePool(MilterBase):
 
     def test_file_of_a_live_writer_is_not_taken_twice(self):
         # A session holds a reused file (slot s0) at DATA while 600
-        # messages go round the 512 slots: qmgr skips the held slot, and
-        # the writer of the next round finds its file locked and takes
-        # another. Every message arrives whole, the held one too.
+        # messages go round the 512 slots: qmgr finds the held slot still
+        # full and places its file in the next one, and the writer of the
+        # next round finds the held file locked and takes another. Every message arrives whole, the held one too.
         m = self.mta()
         self.delivered(m, self.send(m, "warm"), 1)
         self.assertEqual(self.pool(m), ["s0"])
